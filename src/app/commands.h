@@ -1,0 +1,16 @@
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace kagami::app {
+
+// Each command registers itself on the top-level CLI; its callback sets the exit code.
+void add_record_command(CLI::App& app, int& exit_code);
+void add_sessions_command(CLI::App& app, int& exit_code);
+void add_export_command(CLI::App& app, int& exit_code);
+void add_follow_command(CLI::App& app, int& exit_code);
+void add_verify_command(CLI::App& app, int& exit_code);
+
+}  // namespace kagami::app

@@ -1,0 +1,157 @@
+#include "app/config.h"
+
+#include <toml++/toml.h>
+
+#include <functional>
+#include <map>
+#include <sstream>
+
+namespace kagami::app {
+namespace {
+
+using Setter = std::function<Status(const toml::node&)>;
+
+Result<double> number(const toml::node& n, const std::string& key) {
+  if (auto v = n.value<double>()) return *v;
+  return make_error("config: {} must be a number", key);
+}
+
+Setter seconds(TimeNs& into, const std::string& key) {
+  return [&into, key](const toml::node& n) -> Status {
+    auto v = number(n, key);
+    if (!v) return v.error();
+    if (v.value() <= 0) return make_error("config: {} must be positive", key);
+    into = static_cast<TimeNs>(v.value() * 1e9);
+    return {};
+  };
+}
+
+template <typename T>
+Setter count(T& into, const std::string& key, double scale = 1) {
+  return [&into, key, scale](const toml::node& n) -> Status {
+    auto v = number(n, key);
+    if (!v) return v.error();
+    if (v.value() < 0) return make_error("config: {} must not be negative", key);
+    into = static_cast<T>(v.value() * scale);
+    return {};
+  };
+}
+
+std::map<std::string, Setter> setters(recorder::RecorderConfig& c) {
+  constexpr double kMiB = 1 << 20, kKiB = 1 << 10;
+  std::map<std::string, Setter> s;
+  s["recorder.sensor"] = [&c](const toml::node& n) -> Status {
+    if (auto v = n.value<std::string>()) {
+      c.sensor = *v;
+      return {};
+    }
+    return make_error("config: recorder.sensor must be a string");
+  };
+  s["recorder.workers"] = count(c.workers, "recorder.workers");
+  s["recorder.worker_ring_mb"] = count(c.worker_ring_bytes, "recorder.worker_ring_mb", kMiB);
+  s["flow.vlan_in_key"] = [&c](const toml::node& n) -> Status {
+    if (auto v = n.value<bool>()) {
+      c.flow.vlan_in_key = *v;
+      return {};
+    }
+    return make_error("config: flow.vlan_in_key must be true or false");
+  };
+  s["flow.max_flows"] = count(c.flow.max_flows, "flow.max_flows");
+  s["flow.tcp_idle_timeout_s"] = seconds(c.flow.tcp_idle_timeout_ns, "flow.tcp_idle_timeout_s");
+  s["flow.udp_idle_timeout_s"] = seconds(c.flow.udp_idle_timeout_ns, "flow.udp_idle_timeout_s");
+  s["flow.other_idle_timeout_s"] = seconds(c.flow.other_idle_timeout_ns, "flow.other_idle_timeout_s");
+  s["flow.closed_linger_s"] = seconds(c.flow.closed_linger_ns, "flow.closed_linger_s");
+  s["flow.absolute_timeout_s"] = seconds(c.flow.absolute_timeout_ns, "flow.absolute_timeout_s");
+  s["reassembly.per_stream_mb"] =
+      count(c.reassembly.per_stream_bytes, "reassembly.per_stream_mb", kMiB);
+  s["reassembly.total_mb"] = count(c.reassembly.total_bytes, "reassembly.total_mb", kMiB);
+  s["reassembly.retain_kb"] = count(c.reassembly.retain_bytes, "reassembly.retain_kb", kKiB);
+  s["reassembly.overlap"] = [&c](const toml::node& n) -> Status {
+    auto v = n.value<std::string>();
+    if (v && *v == "first") {
+      c.reassembly.overlap = flow::OverlapPolicy::kFirst;
+    } else if (v && *v == "last") {
+      c.reassembly.overlap = flow::OverlapPolicy::kLast;
+    } else if (v && *v == "linux") {
+      c.reassembly.overlap = flow::OverlapPolicy::kLinux;
+    } else {
+      return make_error("config: reassembly.overlap must be \"first\", \"last\" or \"linux\"");
+    }
+    return {};
+  };
+  s["defrag.max_mb"] = count(c.defrag.max_bytes, "defrag.max_mb", kMiB);
+  s["defrag.timeout_s"] = seconds(c.defrag.timeout_ns, "defrag.timeout_s");
+  s["defrag.max_datagrams"] = count(c.defrag.max_datagrams, "defrag.max_datagrams");
+  s["defrag.max_fragments"] = count(c.defrag.max_fragments, "defrag.max_fragments");
+  s["archive.max_file_mb"] = count(c.archive.max_file_bytes, "archive.max_file_mb", kMiB);
+  s["archive.max_file_seconds"] = seconds(c.archive.max_file_duration_ns, "archive.max_file_seconds");
+  s["store.batch_rows"] = count(c.store.batch_rows, "store.batch_rows");
+  s["store.batch_max_ms"] = count(c.store.batch_max_ms, "store.batch_max_ms");
+  return s;
+}
+
+}  // namespace
+
+Status load_recorder_config(const std::string& path, recorder::RecorderConfig& config) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << e.source().begin;
+    return make_error("config {}: {} at {}", path, e.description(), where.str());
+  }
+  auto known = setters(config);
+  for (const auto& [section, node] : root) {
+    const toml::table* t = node.as_table();
+    if (t == nullptr) return make_error("config {}: '{}' must be a [section]", path, section.str());
+    for (const auto& [key, value] : *t) {
+      const std::string name = std::string(section.str()) + "." + std::string(key.str());
+      auto it = known.find(name);
+      if (it == known.end()) return make_error("config {}: unknown setting '{}'", path, name);
+      if (auto s = it->second(value); !s) return s;
+    }
+  }
+  if (config.archive.max_file_bytes < (1u << 20))
+    return make_error("config {}: archive.max_file_mb must be at least 1", path);
+  return {};
+}
+
+std::string default_config_toml() {
+  recorder::RecorderConfig c;
+  std::ostringstream o;
+  auto secs = [](TimeNs ns) { return static_cast<double>(ns) / 1e9; };
+  o << "# Kagami recorder settings. Every bound is explicit; what exceeds one is counted and\n"
+       "# flagged on the session it affects.\n\n"
+    << "[recorder]\n"
+    << "# sensor = \"name stored with every session\"   # default: the host name\n"
+    << "workers = " << c.workers << "            # flow worker threads; 0 = all on the capture thread\n"
+    << "worker_ring_mb = " << (c.worker_ring_bytes >> 20) << "\n\n"
+    << "[flow]\n"
+    << "vlan_in_key = true     # false where a mirror tags only one direction of a connection\n"
+    << "max_flows = " << c.flow.max_flows << "       # per worker; the least recently active is evicted\n"
+    << "tcp_idle_timeout_s = " << secs(c.flow.tcp_idle_timeout_ns) << "\n"
+    << "udp_idle_timeout_s = " << secs(c.flow.udp_idle_timeout_ns) << "\n"
+    << "other_idle_timeout_s = " << secs(c.flow.other_idle_timeout_ns) << "\n"
+    << "closed_linger_s = " << secs(c.flow.closed_linger_ns) << "     # stragglers after FIN/RST stay in the session\n"
+    << "absolute_timeout_s = " << secs(c.flow.absolute_timeout_ns) << "  # longer sessions are split\n\n"
+    << "[reassembly]\n"
+    << "per_stream_mb = " << (c.reassembly.per_stream_bytes >> 20) << "      # out-of-order data held per direction\n"
+    << "total_mb = " << (c.reassembly.total_bytes >> 20) << "         # per worker\n"
+    << "retain_kb = " << (c.reassembly.retain_bytes >> 10) << "         # unacknowledged data kept to check retransmissions\n"
+    << "overlap = \"first\"      # \"last\", or \"linux\" (as a Linux receiver and Wireshark)\n\n"
+    << "[defrag]\n"
+    << "max_mb = " << (c.defrag.max_bytes >> 20) << "\n"
+    << "timeout_s = " << secs(c.defrag.timeout_ns) << "\n"
+    << "max_datagrams = " << c.defrag.max_datagrams << "\n"
+    << "max_fragments = " << c.defrag.max_fragments << "\n\n"
+    << "[archive]\n"
+    << "max_file_mb = " << (c.archive.max_file_bytes >> 20) << "\n"
+    << "max_file_seconds = " << secs(c.archive.max_file_duration_ns) << "\n\n"
+    << "[store]\n"
+    << "batch_rows = " << c.store.batch_rows << "\n"
+    << "batch_max_ms = " << c.store.batch_max_ms << "\n";
+  return o.str();
+}
+
+}  // namespace kagami::app

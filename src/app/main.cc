@@ -1,0 +1,35 @@
+// kagami: network forensics that sees inside TLS. The command line only wires modules together.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "app/commands.h"
+
+int main(int argc, char** argv) {
+  auto logger = spdlog::stderr_color_mt("kagami");
+  logger->set_pattern("%^%l%$: %v");
+  spdlog::set_default_logger(logger);
+
+  CLI::App app{"Kagami: network forensics that sees inside TLS"};
+  app.set_version_flag("--version", std::string("kagami ") + KAGAMI_VERSION);
+  app.require_subcommand(1);
+  int exit_code = 0;
+  kagami::app::add_record_command(app, exit_code);
+  kagami::app::add_sessions_command(app, exit_code);
+  kagami::app::add_export_command(app, exit_code);
+  kagami::app::add_follow_command(app, exit_code);
+  kagami::app::add_verify_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    // Exceptions only come from start-up and configuration.
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return exit_code;
+}

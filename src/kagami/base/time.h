@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "kagami/base/result.h"
+
+namespace kagami {
+
+// Packet time in nanoseconds since the Unix epoch (UTC). Packet time always comes from the
+// packet, never from the clock, so replaying a capture gives identical records.
+using TimeNs = std::int64_t;
+
+constexpr TimeNs kNsPerUs = 1'000;
+constexpr TimeNs kNsPerMs = 1'000'000;
+constexpr TimeNs kNsPerSec = 1'000'000'000;
+
+// "2026-11-27T02:09:27.123456789Z"; digits after the point as given (0, 3, 6 or 9).
+std::string format_time_iso(TimeNs t, int fraction_digits = 6);
+
+// Epoch seconds with a fraction, as the JSON contract wants ("1690000000.123456").
+double time_to_epoch_seconds(TimeNs t);
+
+// Accepts what investigators type: epoch seconds ("1690000000", "1690000000.25"),
+// ISO 8601 dates and times with optional fraction and zone ("2026-11-01", "2026-11-01 10:00",
+// "2026-11-01T10:00:00.5+09:00", "...Z"). A time without a zone is UTC.
+Result<TimeNs> parse_time(std::string_view text);
+
+}  // namespace kagami

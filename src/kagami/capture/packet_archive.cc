@@ -1,0 +1,82 @@
+#include "kagami/capture/packet_archive.h"
+
+#include <cstdio>
+
+#include "kagami/capture/pcap_format.h"
+
+namespace kagami::capture {
+
+PacketArchive::PacketArchive(std::string dir, ArchiveLimits limits, std::uint32_t next_file_id,
+                             ArchiveListener& listener)
+    : dir_(std::move(dir)), limits_(limits), next_file_id_(next_file_id), listener_(listener) {}
+
+PacketArchive::~PacketArchive() {
+  if (writer_) (void)close();
+}
+
+Status PacketArchive::open_file(int dlt, std::uint32_t snaplen, TimeNs ts) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%08u.pcap", next_file_id_);
+  current_ = ArchiveFileInfo{};
+  current_.file_id = next_file_id_++;
+  current_.name = name;
+  current_.linktype = dlt_to_linktype(dlt);
+  current_.snaplen = snaplen > kPcapDefaultSnaplen ? snaplen : kPcapDefaultSnaplen;
+  current_.first_ts = current_.last_ts = ts;
+  auto w = PcapWriter::create(dir_ + "/" + current_.name, current_.linktype, current_.snaplen,
+                              limits_.write_buffer_bytes);
+  if (!w) return w.error();
+  writer_ = std::move(w.value());
+  current_dlt_ = dlt;
+  listener_.on_archive_opened(current_);
+  return {};
+}
+
+Status PacketArchive::seal() {
+  if (!writer_) return {};
+  current_.packets = writer_->packets();
+  current_.bytes = writer_->size();
+  auto digest = writer_->close();
+  writer_.reset();
+  current_dlt_ = -1;
+  if (!digest) return digest.error();
+  current_.sha256 = digest.value();
+  current_.sealed = true;
+  ++counters_.files_sealed;
+  return listener_.on_archive_sealed(current_);
+}
+
+Result<PacketLocation> PacketArchive::write(int dlt, std::uint32_t snaplen, TimeNs ts,
+                                            ByteView data, std::uint32_t wire_len) {
+  const std::uint64_t record = data.size() + 16;
+  if (writer_ && (dlt != current_dlt_ || writer_->size() + record > limits_.max_file_bytes ||
+                  ts - current_.first_ts >= limits_.max_file_duration_ns ||
+                  data.size() > current_.snaplen)) {
+    if (auto s = seal(); !s) return s.error();
+  }
+  if (!writer_) {
+    // A frame longer than any snap length we could declare still gets archived whole.
+    const std::uint32_t need = static_cast<std::uint32_t>(data.size());
+    if (auto s = open_file(dlt, need > snaplen ? need : snaplen, ts); !s) return s.error();
+  }
+  const std::uint64_t offset = writer_->write(ts, data, wire_len);
+  if (ts > current_.last_ts) current_.last_ts = ts;
+  if (ts < current_.first_ts) current_.first_ts = ts;
+  ++counters_.packets;
+  counters_.bytes += record;
+  return PacketLocation{current_.file_id, offset};
+}
+
+Status PacketArchive::rotate_if_old(TimeNs now) {
+  if (writer_ && now - current_.first_ts >= limits_.max_file_duration_ns) return seal();
+  return {};
+}
+
+Status PacketArchive::flush() {
+  if (writer_) return writer_->flush();
+  return {};
+}
+
+Status PacketArchive::close() { return seal(); }
+
+}  // namespace kagami::capture

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "kagami/base/byte_view.h"
+#include "kagami/base/counter.h"
+#include "kagami/base/packet_location.h"
+#include "kagami/base/result.h"
+#include "kagami/base/sha256.h"
+#include "kagami/base/time.h"
+#include "kagami/capture/pcap_writer.h"
+
+namespace kagami::capture {
+
+struct ArchiveLimits {
+  std::uint64_t max_file_bytes = 1ull << 30;      // rotate at this size...
+  TimeNs max_file_duration_ns = 3600 * kNsPerSec;  // ...or when a file spans this much time
+  std::size_t write_buffer_bytes = 1u << 20;
+};
+
+struct ArchiveFileInfo {
+  std::uint32_t file_id = 0;
+  std::string name;  // relative to the packets directory
+  int linktype = 0;  // LINKTYPE_ value in the file header
+  std::uint32_t snaplen = 0;
+  TimeNs first_ts = 0, last_ts = 0;
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+  Sha256Digest sha256{};
+  bool sealed = false;
+  std::string note;  // "recovered" for files sealed after a crash
+};
+
+class ArchiveListener {
+ public:
+  virtual ~ArchiveListener() = default;
+  virtual void on_archive_opened(const ArchiveFileInfo& file) = 0;
+  // The file is closed and hashed; the listener makes the seal durable (manifest).
+  virtual Status on_archive_sealed(const ArchiveFileInfo& file) = 0;
+};
+
+struct ArchiveCounters {
+  Counter packets;
+  Counter bytes;
+  Counter files_sealed;
+  template <typename F>
+  void visit(F&& f) const {
+    f("archive.packets", packets);
+    f("archive.bytes", bytes);
+    f("archive.files_sealed", files_sealed);
+  }
+};
+
+// The packet archive: every frame read goes here first, decodable or not, into rotating pcap
+// files named by file id (00000001.pcap, ...). A file is sealed when it rotates or the
+// recorder stops: closed, fsync'ed, hashed, and handed to the listener.
+class PacketArchive {
+ public:
+  PacketArchive(std::string dir, ArchiveLimits limits, std::uint32_t next_file_id,
+                ArchiveListener& listener);
+  ~PacketArchive();
+
+  // Archives one frame of a source with DLT `dlt`; returns where it went.
+  Result<PacketLocation> write(int dlt, std::uint32_t snaplen, TimeNs ts, ByteView data,
+                               std::uint32_t wire_len);
+  // Seals the open file if it has grown older than the limit by `now` (an idle live capture).
+  Status rotate_if_old(TimeNs now);
+  Status flush();
+  Status close();
+
+  const ArchiveCounters& counters() const { return counters_; }
+
+ private:
+  Status open_file(int dlt, std::uint32_t snaplen, TimeNs ts);
+  Status seal();
+
+  std::string dir_;
+  ArchiveLimits limits_;
+  std::uint32_t next_file_id_;
+  ArchiveListener& listener_;
+  std::unique_ptr<PcapWriter> writer_;
+  ArchiveFileInfo current_;
+  int current_dlt_ = -1;
+  ArchiveCounters counters_;
+};
+
+}  // namespace kagami::capture

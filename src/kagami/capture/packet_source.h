@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kagami/base/byte_view.h"
+#include "kagami/base/result.h"
+#include "kagami/base/time.h"
+
+namespace kagami::capture {
+
+// One captured frame as a source hands it out; `data` is valid until the next call to next().
+struct RawPacket {
+  TimeNs ts = 0;
+  ByteView data;
+  std::uint32_t wire_len = 0;
+};
+
+struct SourceStats {
+  std::uint64_t received = 0;        // packets the kernel saw (live) or packets read (file)
+  std::uint64_t kernel_dropped = 0;  // dropped in the kernel buffer
+  std::uint64_t interface_dropped = 0;
+};
+
+enum class NextStatus { kPacket, kTimeout, kEnd, kError };
+
+// A packet source: a pcap/pcapng file, a live interface, ...
+class PacketSource {
+ public:
+  virtual ~PacketSource() = default;
+  virtual NextStatus next(RawPacket& out) = 0;
+  virtual int link_type() const = 0;  // DLT_ value
+  virtual std::uint32_t snaplen() const = 0;
+  virtual std::string name() const = 0;
+  virtual SourceStats stats() const = 0;
+  // Why next() returned kError (or why a file ended early).
+  virtual const std::string& error() const = 0;
+};
+
+}  // namespace kagami::capture

@@ -1,0 +1,408 @@
+#include "kagami/recorder/recorder.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "kagami/base/backoff.h"
+#include "kagami/base/sha256.h"
+#include "kagami/capture/pcap_reader.h"
+#include "kagami/flow/flow_key.h"
+#include "kagami/packet/decoder.h"
+#include "kagami/packet/link_type.h"
+#include "kagami/recorder/store_batch.h"
+#include "kagami/recorder/store_writer.h"
+#include "kagami/recorder/worker.h"
+#include "kagami/store/sqlite_index.h"
+
+namespace kagami::recorder {
+namespace {
+
+TimeNs wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// "00000042.pcap" -> 42; 0 for names that are not archive files.
+std::uint32_t archive_file_id(const std::string& name) {
+  if (name.size() != 13 || name.compare(8, 5, ".pcap") != 0) return 0;
+  std::uint32_t id = 0;
+  auto [p, ec] = std::from_chars(name.data(), name.data() + 8, id);
+  if (ec != std::errc() || p != name.data() + 8) return 0;
+  return id;
+}
+
+records::ArchiveFileRecord to_record(const capture::ArchiveFileInfo& f) {
+  records::ArchiveFileRecord r;
+  r.file_id = f.file_id;
+  r.name = f.name;
+  r.linktype = f.linktype;
+  r.snaplen = f.snaplen;
+  r.first_ts = f.first_ts;
+  r.last_ts = f.last_ts;
+  r.packets = f.packets;
+  r.bytes = f.bytes;
+  r.sha256 = f.sealed ? to_hex(f.sha256) : std::string();
+  r.sealed = f.sealed;
+  return r;
+}
+
+}  // namespace
+
+Recorder::Recorder(const RecorderConfig& config)
+    : config_(config), layout_{config.store_dir}, capture_batch_(std::make_unique<StoreBatch>()) {}
+
+Recorder::~Recorder() {
+  if (!finished_ && writer_) (void)finish();
+}
+
+Result<std::unique_ptr<Recorder>> Recorder::open(const RecorderConfig& config) {
+  std::unique_ptr<Recorder> r(new Recorder(config));
+  if (auto s = r->layout_.create(); !s) return s.error();
+  auto lock = store::StoreLock::acquire(r->layout_);
+  if (!lock) return lock.error();
+  r->lock_ = std::make_unique<store::StoreLock>(std::move(lock.value()));
+
+  std::vector<std::string> problems;
+  auto manifest = store::SealManifest::load(r->layout_.manifest_path(), &problems);
+  if (!manifest) return manifest.error();
+  for (const auto& p : problems) spdlog::warn("archive manifest: {}", p);
+  r->manifest_ = std::make_unique<store::SealManifest>(std::move(manifest.value()));
+
+  auto index = store::SqliteIndex::open(r->layout_.index_path(), store::SqliteIndex::Mode::kReadWrite);
+  if (!index) return index.error();
+
+  // A file in packets/ without a seal was left open by a recorder that died: keep its
+  // complete records, cut a partial last one, and seal it as recovered.
+  std::uint32_t max_file_id = 0;
+  std::set<std::uint32_t> sealed_ids;
+  for (const auto& e : r->manifest_->entries()) {
+    sealed_ids.insert(e.file_id);
+    max_file_id = std::max(max_file_id, e.file_id);
+  }
+  std::vector<std::pair<std::uint32_t, std::string>> unsealed;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(r->layout_.packets_dir(), ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::uint32_t id = archive_file_id(name);
+    if (id == 0) continue;
+    max_file_id = std::max(max_file_id, id);
+    if (!sealed_ids.count(id)) unsealed.emplace_back(id, name);
+  }
+  std::sort(unsealed.begin(), unsealed.end());
+  for (const auto& [id, name] : unsealed) {
+    const std::string path = r->layout_.packet_file_path(name);
+    auto scan = capture::scan_pcap_file(path, /*truncate_tail=*/true);
+    if (!scan) {
+      spdlog::error("cannot recover unsealed archive file {}: {}", path, scan.error().message);
+      continue;
+    }
+    store::SealEntry e;
+    e.file_id = id;
+    e.name = name;
+    e.bytes = scan->file_bytes;
+    e.sha256 = to_hex(scan->sha256);
+    e.packets = scan->packets;
+    e.first_ts = scan->first_ts;
+    e.last_ts = scan->last_ts;
+    e.linktype = scan->linktype;
+    e.sealed_at = wall_clock_ns();
+    e.note = "recovered";
+    if (auto s = r->manifest_->append(e); !s) return s.error();
+    records::ArchiveFileRecord f;
+    f.file_id = id;
+    f.name = name;
+    f.linktype = scan->linktype;
+    f.snaplen = scan->snaplen;
+    f.first_ts = scan->first_ts;
+    f.last_ts = scan->last_ts;
+    f.packets = scan->packets;
+    f.bytes = scan->file_bytes;
+    f.sha256 = e.sha256;
+    f.sealed = true;
+    if (auto s = index.value()->begin(); !s) return s.error();
+    if (auto s = index.value()->upsert_archive_file(f); !s) return s.error();
+    if (auto s = index.value()->commit(); !s) return s.error();
+    spdlog::warn("recovered unsealed archive file {} ({} packets kept, {} bytes of a partial "
+                 "last record cut) and sealed it",
+                 name, scan->packets, scan->cut_bytes);
+  }
+
+  auto next_file = index.value()->next_file_id();
+  if (!next_file) return next_file.error();
+  auto next_session = index.value()->next_session_id();
+  if (!next_session) return next_session.error();
+  const std::uint32_t first_file = std::max(next_file.value(), max_file_id + 1);
+
+  r->writer_ = std::make_unique<StoreWriter>(std::move(index.value()), config.store,
+                                             std::max(config.workers, 1u) + 1);
+  if (auto s = r->start(first_file, next_session.value()); !s) return s.error();
+  return r;
+}
+
+Status Recorder::start(std::uint32_t next_file_id, std::uint64_t next_session_id) {
+  next_session_id_.store(next_session_id);
+  writer_->start();
+  const std::size_t n = std::max(config_.workers, 1u);
+  for (std::size_t i = 0; i < n; ++i)
+    workers_.push_back(std::make_unique<Worker>(i, config_, next_session_id_, *writer_, i));
+  if (config_.workers > 0)
+    for (auto& w : workers_) w->start();
+  archive_ = std::make_unique<capture::PacketArchive>(layout_.packets_dir(), config_.archive,
+                                                      next_file_id, *this);
+  defrag_ = std::make_unique<packet::Defragmenter>(config_.defrag);
+  return {};
+}
+
+void Recorder::push_capture_batch() {
+  if (capture_batch_->empty()) return;
+  writer_->push(workers_.size(), std::move(capture_batch_));
+  capture_batch_ = std::make_unique<StoreBatch>();
+}
+
+void Recorder::on_archive_opened(const capture::ArchiveFileInfo& file) {
+  capture_batch_->files.push_back(to_record(file));
+  push_capture_batch();
+}
+
+Status Recorder::on_archive_sealed(const capture::ArchiveFileInfo& file) {
+  store::SealEntry e;
+  e.file_id = file.file_id;
+  e.name = file.name;
+  e.bytes = file.bytes;
+  e.sha256 = to_hex(file.sha256);
+  e.packets = file.packets;
+  e.first_ts = file.first_ts;
+  e.last_ts = file.last_ts;
+  e.linktype = file.linktype;
+  e.sealed_at = wall_clock_ns();
+  Status s = manifest_->append(e);
+  capture_batch_->files.push_back(to_record(file));
+  push_capture_batch();
+  return s;
+}
+
+void Recorder::count_decode_failure(const char* kind, bool not_ip) {
+  if (not_ip) {
+    ++counters_.not_ip;
+    return;
+  }
+  ++counters_.undecodable;
+  if (log_once_.first(kind))
+    spdlog::warn("undecodable packet ({}): archived, not analysed; further ones are only counted",
+                 kind);
+}
+
+void Recorder::send_control(std::size_t worker, std::uint8_t kind, TimeNs ts) {
+  ByteRing& ring = workers_[worker]->ring();
+  WorkerMessageHeader h{};
+  h.kind = static_cast<WorkerMessage>(kind);
+  h.ts = ts;
+  Backoff backoff;
+  std::uint8_t* dst;
+  while ((dst = ring.try_reserve(sizeof h)) == nullptr) backoff.wait();
+  std::memcpy(dst, &h, sizeof h);
+  ring.commit();
+}
+
+void Recorder::tick(TimeNs now) {
+  last_tick_ = now;
+  defrag_->expire(now);
+  if (config_.workers == 0) {
+    workers_[0]->on_tick(now);
+  } else {
+    for (std::size_t i = 0; i < workers_.size(); ++i)
+      send_control(i, static_cast<std::uint8_t>(WorkerMessage::kTick), now);
+  }
+}
+
+void Recorder::dispatch(const packet::Packet& p, std::span<const PacketLocation> locations,
+                        bool rebuilt, bool fragment_conflict, int dlt) {
+  if (config_.workers == 0) {
+    workers_[0]->on_packet(p, locations, rebuilt, fragment_conflict);
+    return;
+  }
+  bool src_is_a;
+  const std::uint64_t hash = flow::hash_flow_key(flow::make_flow_key(p, src_is_a, config_.flow.vlan_in_key));
+  const std::size_t w = static_cast<std::size_t>((hash >> 32) % workers_.size());
+  ByteRing& ring = workers_[w]->ring();
+  const ByteView bytes = p.frame;  // a rebuilt datagram's frame starts at its IP header
+  const std::size_t size = sizeof(WorkerMessageHeader) + locations.size() * sizeof(PacketLocation) +
+                           bytes.size();
+  if (size > ring.max_message() || locations.size() > UINT16_MAX) {
+    ++counters_.oversize;
+    return;
+  }
+  std::uint8_t* dst = ring.try_reserve(size);
+  if (dst == nullptr) {
+    if (config_.live) {
+      ++counters_.internal_drops;
+      return;
+    }
+    Backoff backoff;
+    while ((dst = ring.try_reserve(size)) == nullptr) backoff.wait();
+  }
+  WorkerMessageHeader h{};
+  h.kind = rebuilt ? WorkerMessage::kRebuilt : WorkerMessage::kPacket;
+  h.fragment_conflict = fragment_conflict;
+  h.location_count = static_cast<std::uint16_t>(locations.size());
+  h.dlt = dlt;
+  h.ts = p.ts;
+  h.wire_len = p.wire_len;
+  h.caplen = static_cast<std::uint32_t>(bytes.size());
+  h.src_mac = p.src_mac;
+  h.dst_mac = p.dst_mac;
+  h.vlan_outer = p.vlan_outer;
+  h.vlan_inner = p.vlan_inner;
+  h.vlan_count = p.vlan_count;
+  std::memcpy(dst, &h, sizeof h);
+  dst += sizeof h;
+  std::memcpy(dst, locations.data(), locations.size() * sizeof(PacketLocation));
+  dst += locations.size() * sizeof(PacketLocation);
+  std::memcpy(dst, bytes.data(), bytes.size());
+  ring.commit();
+}
+
+Status Recorder::run(capture::PacketSource& source) {
+  const int dlt = source.link_type();
+  const std::uint32_t snaplen = source.snaplen();
+  if (!packet::link_type_supported(dlt))
+    spdlog::warn("{}: link type {} is not decoded: its packets are archived but not analysed",
+                 source.name(), dlt);
+  capture::RawPacket raw;
+  packet::Packet p;
+  packet::Packet rebuilt;
+  auto last_flush = std::chrono::steady_clock::now();
+  Status result;
+  while (!stop_.load(std::memory_order_relaxed)) {
+    if (stats_requested_.exchange(false, std::memory_order_relaxed)) {
+      current_source_ = source.stats();
+      print_counters(std::cerr);
+    }
+    const capture::NextStatus st = source.next(raw);
+    if (st == capture::NextStatus::kTimeout) {
+      // An idle live capture: let time pass by the clock so idle flows still end and the
+      // archive reaches the disk.
+      const TimeNs now = std::max(now_, wall_clock_ns());
+      if (now - last_tick_ >= kNsPerSec) tick(now);
+      if (auto s = archive_->rotate_if_old(now); !s) {
+        result = s;
+        break;
+      }
+      (void)archive_->flush();
+      continue;
+    }
+    if (st == capture::NextStatus::kEnd) break;
+    if (st == capture::NextStatus::kError) {
+      ++counters_.source_errors;
+      result = make_error("{}: {}", source.name(), source.error());
+      break;
+    }
+    ++counters_.packets;
+    counters_.bytes += raw.data.size();
+    auto loc = archive_->write(dlt, snaplen, raw.ts, raw.data, raw.wire_len);
+    if (!loc) {
+      // Losing the archive is losing evidence: stop recording rather than pretend.
+      result = make_error("packet archive failed: {}", loc.error().message);
+      stop();
+      break;
+    }
+    if (raw.ts > now_) now_ = raw.ts;
+
+    const packet::DecodeResult res = packet::Decoder::decode(dlt, raw.ts, raw.data, raw.wire_len, p);
+    if (res.status != packet::DecodeStatus::kOk) {
+      count_decode_failure(res.problem, res.status == packet::DecodeStatus::kNotIp);
+    } else if (p.is_fragment) {
+      ++counters_.decoded;
+      if (const auto* done = defrag_->add(p, loc.value())) {
+        rebuilt = p;
+        const packet::DecodeResult r2 = packet::Decoder::decode_ip(done->ip_packet, 0, rebuilt);
+        if (r2.status == packet::DecodeStatus::kOk && !rebuilt.is_fragment) {
+          dispatch(rebuilt, done->pieces, true, done->overlap_conflict, dlt);
+        } else {
+          count_decode_failure(r2.problem ? r2.problem : "defrag.rebuilt_malformed", false);
+        }
+      }
+    } else {
+      ++counters_.decoded;
+      dispatch(p, std::span<const PacketLocation>(&loc.value(), 1), false, false, dlt);
+    }
+
+    if (now_ - last_tick_ >= kNsPerSec) tick(now_);
+    if (config_.live && (counters_.packets.get() & 1023) == 0) {
+      const auto wall = std::chrono::steady_clock::now();
+      if (wall - last_flush >= std::chrono::seconds(1)) {
+        (void)archive_->flush();
+        last_flush = wall;
+      }
+    }
+  }
+  const auto st = source.stats();
+  finished_sources_.received += st.received;
+  finished_sources_.kernel_dropped += st.kernel_dropped;
+  finished_sources_.interface_dropped += st.interface_dropped;
+  current_source_ = {};
+  return result;
+}
+
+Status Recorder::finish() {
+  if (finished_) return {};
+  finished_ = true;
+  if (config_.workers == 0) {
+    workers_[0]->on_end();
+  } else {
+    for (std::size_t i = 0; i < workers_.size(); ++i)
+      send_control(i, static_cast<std::uint8_t>(WorkerMessage::kEnd), now_);
+    for (auto& w : workers_) w->join();
+  }
+  Status archive_status = archive_->close();
+  push_capture_batch();
+  Status store_status = writer_->stop();
+  if (!archive_status) return archive_status;
+  return store_status;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  auto add = [&out](const char* name, const Counter& c) { out.emplace_back(name, c.get()); };
+  counters_.visit(add);
+  out.emplace_back("source.received", finished_sources_.received + current_source_.received);
+  out.emplace_back("source.kernel_dropped",
+                   finished_sources_.kernel_dropped + current_source_.kernel_dropped);
+  out.emplace_back("source.interface_dropped",
+                   finished_sources_.interface_dropped + current_source_.interface_dropped);
+  if (archive_) archive_->counters().visit(add);
+  if (defrag_) defrag_->counters().visit(add);
+  std::map<std::string, std::uint64_t> summed;
+  std::vector<std::string> order;
+  auto sum = [&](const char* name, const Counter& c) {
+    if (!summed.count(name)) order.emplace_back(name);
+    summed[name] += c.get();
+  };
+  std::uint64_t peak = 0, decode_errors = 0;
+  for (const auto& w : workers_) {
+    w->table().counters().visit(sum);
+    w->table().reassembly_counters().visit(sum);
+    peak += w->table().reassembly_budget().peak;
+    decode_errors += w->decode_errors().get();
+  }
+  for (const auto& name : order) out.emplace_back(name, summed[name]);
+  out.emplace_back("tcp.reassembly_peak_bytes", peak);
+  out.emplace_back("worker.decode_errors", decode_errors);
+  if (writer_) writer_->counters().visit(add);
+  return out;
+}
+
+void Recorder::print_counters(std::ostream& out) const {
+  for (const auto& [name, value] : counters()) out << name << ' ' << value << '\n';
+  out.flush();
+}
+
+}  // namespace kagami::recorder

@@ -1,0 +1,109 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "kagami/base/counter.h"
+#include "kagami/base/log_once.h"
+#include "kagami/capture/packet_archive.h"
+#include "kagami/capture/packet_source.h"
+#include "kagami/packet/defragmenter.h"
+#include "kagami/packet/packet.h"
+#include "kagami/recorder/recorder_config.h"
+#include "kagami/store/seal_manifest.h"
+#include "kagami/store/store_layout.h"
+
+namespace kagami::recorder {
+
+class StoreWriter;
+class Worker;
+
+struct CaptureCounters {
+  Counter packets;
+  Counter bytes;
+  Counter decoded;
+  Counter not_ip;            // valid frames without IP (ARP, LLDP, ...): archived only
+  Counter undecodable;       // malformed headers or unsupported link types: archived only
+  Counter internal_drops;    // live: a worker fell behind (the packet is still archived)
+  Counter source_errors;
+  Counter oversize;          // frames larger than a worker ring message: archived only
+
+  template <typename F>
+  void visit(F&& f) const {
+    f("capture.packets", packets);
+    f("capture.bytes", bytes);
+    f("capture.decoded", decoded);
+    f("capture.not_ip", not_ip);
+    f("capture.undecodable", undecodable);
+    f("capture.internal_drops", internal_drops);
+    f("capture.source_errors", source_errors);
+    f("capture.oversize", oversize);
+  }
+};
+
+// The recording pipeline of ../shared/DESIGN.md: a capture thread (the caller of run())
+// archives every frame, decodes and defragments, and shards packets by flow hash to worker
+// threads; workers track flows and reassemble TCP; one writer thread batches records into
+// the index.
+class Recorder final : public capture::ArchiveListener {
+ public:
+  static Result<std::unique_ptr<Recorder>> open(const RecorderConfig& config);
+  ~Recorder() override;
+
+  // Records one source until it ends, fails, or stop() is called. Several sources (files)
+  // may be recorded one after another; flows continue across them.
+  Status run(capture::PacketSource& source);
+  // Ends every flow, seals the archive, writes everything out. Call once.
+  Status finish();
+
+  // Async-signal-safe: for SIGINT/SIGTERM and SIGUSR1 handlers.
+  void stop() { stop_.store(true, std::memory_order_relaxed); }
+  bool stopped() const { return stop_.load(std::memory_order_relaxed); }
+  void request_stats() { stats_requested_.store(true, std::memory_order_relaxed); }
+
+  // Every counter, one "name value" line each.
+  void print_counters(std::ostream& out) const;
+  std::vector<std::pair<std::string, std::uint64_t>> counters() const;
+  const CaptureCounters& capture_counters() const { return counters_; }
+
+  // ArchiveListener
+  void on_archive_opened(const capture::ArchiveFileInfo& file) override;
+  Status on_archive_sealed(const capture::ArchiveFileInfo& file) override;
+
+ private:
+  explicit Recorder(const RecorderConfig& config);
+  Status start(std::uint32_t next_file_id, std::uint64_t next_session_id);
+  Status recover_unsealed();
+  void dispatch(const packet::Packet& p, std::span<const PacketLocation> locations, bool rebuilt,
+                bool fragment_conflict, int dlt);
+  void tick(TimeNs now);
+  void send_control(std::size_t worker, std::uint8_t kind, TimeNs ts);
+  void count_decode_failure(const char* kind, bool not_ip);
+  void push_capture_batch();
+
+  RecorderConfig config_;
+  store::StoreLayout layout_;
+  std::unique_ptr<store::StoreLock> lock_;
+  std::unique_ptr<store::SealManifest> manifest_;
+  std::unique_ptr<StoreWriter> writer_;
+  std::unique_ptr<capture::PacketArchive> archive_;
+  std::unique_ptr<packet::Defragmenter> defrag_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<std::uint64_t> next_session_id_{1};
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> stats_requested_{false};
+  CaptureCounters counters_;
+  capture::SourceStats finished_sources_;  // sources already recorded
+  capture::SourceStats current_source_;    // snapshot of the one running
+  LogOnce log_once_;
+  TimeNs now_ = 0;        // highest packet time seen
+  TimeNs last_tick_ = 0;
+  bool finished_ = false;
+  std::unique_ptr<struct StoreBatch> capture_batch_;
+};
+
+}  // namespace kagami::recorder

@@ -1,0 +1,183 @@
+#include "kagami/recorder/worker.h"
+
+#include <cstring>
+
+#include "kagami/base/backoff.h"
+#include "kagami/packet/decoder.h"
+#include "kagami/packet/link_type.h"
+
+namespace kagami::recorder {
+namespace {
+
+records::SessionRecord make_record(const flow::Flow& f, flow::EndReason reason,
+                                   const std::string& sensor) {
+  using flow::Direction;
+  records::SessionRecord r;
+  r.id = f.session_id;
+  r.sensor = sensor;
+  r.ts_first = f.ts_first;
+  r.ts_last = f.ts_last;
+  r.transport = f.key.proto;
+  r.ip_version = f.key.ip_version;
+  r.client_ip = f.client_ip();
+  r.server_ip = f.server_ip();
+  r.client_port = f.client_port();
+  r.server_port = f.server_port();
+  r.client_mac = f.mac[flow::index(Direction::kClientToServer)];
+  r.server_mac = f.mac[flow::index(Direction::kServerToClient)];
+  r.vlan = f.key.vlan_outer;
+  r.vlan_inner = f.key.vlan_inner;
+  r.pkts_c2s = f.pkts[0];
+  r.pkts_s2c = f.pkts[1];
+  r.bytes_c2s = f.bytes[0];
+  r.bytes_s2c = f.bytes[1];
+  const auto c2s = f.session_stream_stats(Direction::kClientToServer);
+  const auto s2c = f.session_stream_stats(Direction::kServerToClient);
+  r.stream_bytes_c2s = c2s.delivered;
+  r.stream_bytes_s2c = s2c.delivered;
+  r.gaps = c2s.gaps + s2c.gaps;
+  r.gap_bytes = c2s.gap_bytes + s2c.gap_bytes;
+  std::uint32_t flags = 0;
+  if (r.gaps > 0) flags |= records::kSessionGap;
+  if (f.truncated) flags |= records::kSessionTruncated;
+  if (f.mid_stream) flags |= records::kSessionMidStream;
+  if (reason == flow::EndReason::kIdleTimeout || reason == flow::EndReason::kAbsoluteTimeout)
+    flags |= records::kSessionTimedOut;
+  if (reason == flow::EndReason::kEvicted) flags |= records::kSessionEvicted;
+  if (c2s.overlap_conflicts + s2c.overlap_conflicts > 0) flags |= records::kSessionOverlapConflict;
+  if (c2s.limited || s2c.limited) flags |= records::kSessionReassemblyLimit;
+  if (reason == flow::EndReason::kAbsoluteTimeout) flags |= records::kSessionSplit;
+  if (f.continued) flags |= records::kSessionContinued;
+  if (f.fragmented) flags |= records::kSessionFragmented;
+  if (f.fragment_conflict) flags |= records::kSessionFragmentConflict;
+  if (f.malformed) flags |= records::kSessionMalformed;
+  if (reason == flow::EndReason::kEndOfInput) flags |= records::kSessionUnfinished;
+  r.flags = flags;
+  r.end_reason = flow::end_reason_name(reason);
+  return r;
+}
+
+}  // namespace
+
+Worker::Worker(std::size_t index, const RecorderConfig& config,
+               std::atomic<std::uint64_t>& next_session_id, StoreWriter& writer,
+               std::size_t writer_queue)
+    : index_(index),
+      config_(config),
+      next_session_id_(next_session_id),
+      writer_(writer),
+      writer_queue_(writer_queue),
+      table_(config.flow, config.reassembly, *this),
+      batch_(std::make_unique<StoreBatch>()) {
+  if (config.workers > 0) ring_ = std::make_unique<ByteRing>(config.worker_ring_bytes);
+}
+
+Worker::~Worker() { join(); }
+
+void Worker::on_session_start(flow::Flow& flow) {
+  flow.session_id = next_session_id_.fetch_add(1, std::memory_order_relaxed);
+  flow.sink = nullptr;  // protocol analyzers attach here
+}
+
+void Worker::take_locations(flow::Flow& flow) {
+  if (flow.locations.empty()) return;
+  records::PacketLocationChunk c;
+  c.session_id = flow.session_id;
+  c.part = flow.location_part++;
+  c.count = flow.locations.count();
+  c.bytes = flow.locations.take();
+  batch_->locations.push_back(std::move(c));
+}
+
+void Worker::on_locations_full(flow::Flow& flow) {
+  take_locations(flow);
+  if (batch_->rows() >= config_.worker_batch_records) send_batch();
+}
+
+void Worker::on_session_end(flow::Flow& flow, flow::EndReason reason) {
+  take_locations(flow);
+  records::SessionRecord r = make_record(flow, reason, config_.sensor);
+  r.location_parts = flow.location_part;
+  r.packets_archived = flow.frames;
+  batch_->sessions.push_back(std::move(r));
+  if (batch_->rows() >= config_.worker_batch_records) send_batch();
+}
+
+void Worker::send_batch() {
+  if (batch_->empty()) return;
+  writer_.push(writer_queue_, std::move(batch_));
+  batch_ = std::make_unique<StoreBatch>();
+}
+
+void Worker::on_packet(const packet::Packet& p, std::span<const PacketLocation> locations,
+                       bool rebuilt, bool fragment_conflict) {
+  table_.process(p, locations, rebuilt, fragment_conflict);
+}
+
+void Worker::on_tick(TimeNs now) {
+  table_.advance(now);
+  send_batch();  // sessions reach the index within a tick of ending
+}
+
+void Worker::on_end() {
+  table_.flush_all();
+  send_batch();
+}
+
+void Worker::start() { thread_ = std::thread([this] { run(); }); }
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::run() {
+  Backoff backoff;
+  packet::Packet p;
+  for (;;) {
+    std::size_t size = 0;
+    const std::uint8_t* msg = ring_->peek(size);
+    if (msg == nullptr) {
+      backoff.wait();
+      continue;
+    }
+    backoff.reset();
+    WorkerMessageHeader h;
+    std::memcpy(&h, msg, sizeof h);
+    if (h.kind == WorkerMessage::kEnd) {
+      ring_->pop();
+      on_end();
+      return;
+    }
+    if (h.kind == WorkerMessage::kTick) {
+      ring_->pop();
+      on_tick(h.ts);
+      continue;
+    }
+    const auto* locs = reinterpret_cast<const PacketLocation*>(msg + sizeof h);
+    const std::uint8_t* bytes = msg + sizeof h + h.location_count * sizeof(PacketLocation);
+    const ByteView frame(bytes, h.caplen);
+    packet::DecodeResult res;
+    if (h.kind == WorkerMessage::kPacket) {
+      res = packet::Decoder::decode(h.dlt, h.ts, frame, h.wire_len, p);
+    } else {
+      p = packet::Packet{};
+      p.ts = h.ts;
+      p.src_mac = h.src_mac;
+      p.dst_mac = h.dst_mac;
+      p.vlan_outer = h.vlan_outer;
+      p.vlan_inner = h.vlan_inner;
+      p.vlan_count = h.vlan_count;
+      res = packet::Decoder::decode_ip(frame, 0, p);
+    }
+    // The capture thread decoded this packet already; a failure here would be our bug.
+    if (res.status == packet::DecodeStatus::kOk && !p.is_fragment) {
+      on_packet(p, std::span<const PacketLocation>(locs, h.location_count),
+                h.kind == WorkerMessage::kRebuilt, h.fragment_conflict);
+    } else {
+      ++decode_errors_;
+    }
+    ring_->pop();
+  }
+}
+
+}  // namespace kagami::recorder

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <thread>
+
+#include "kagami/base/byte_ring.h"
+#include "kagami/base/counter.h"
+#include "kagami/base/packet_location.h"
+#include "kagami/flow/flow_table.h"
+#include "kagami/packet/packet.h"
+#include "kagami/recorder/recorder_config.h"
+#include "kagami/recorder/store_batch.h"
+#include "kagami/recorder/store_writer.h"
+
+namespace kagami::recorder {
+
+// Ring messages from the capture thread to a worker.
+enum class WorkerMessage : std::uint8_t { kPacket, kRebuilt, kTick, kEnd };
+
+struct WorkerMessageHeader {
+  WorkerMessage kind;
+  bool fragment_conflict;
+  std::uint16_t location_count;
+  std::int32_t dlt;
+  TimeNs ts;
+  std::uint32_t wire_len;
+  std::uint32_t caplen;
+  // Link fields of a rebuilt datagram (its bytes start at the IP header).
+  std::uint64_t src_mac, dst_mac;
+  std::uint16_t vlan_outer, vlan_inner;
+  std::uint8_t vlan_count;
+  // followed by location_count PacketLocation, then caplen bytes
+};
+
+// One flow worker: owns a flow table (the flows whose hash maps here), turns ended sessions
+// into records and hands them to the store writer in batches.
+class Worker final : public flow::FlowObserver {
+ public:
+  Worker(std::size_t index, const RecorderConfig& config, std::atomic<std::uint64_t>& next_session_id,
+         StoreWriter& writer, std::size_t writer_queue);
+  ~Worker() override;
+
+  // Called on the worker's own thread, or on the capture thread when there are no workers.
+  void on_packet(const packet::Packet& p, std::span<const PacketLocation> locations, bool rebuilt,
+                 bool fragment_conflict);
+  void on_tick(TimeNs now);
+  void on_end();
+
+  // Threaded mode.
+  ByteRing& ring() { return *ring_; }
+  void start();
+  void join();
+
+  const flow::FlowTable& table() const { return table_; }
+  const Counter& decode_errors() const { return decode_errors_; }
+
+  // FlowObserver
+  void on_session_start(flow::Flow& flow) override;
+  void on_session_end(flow::Flow& flow, flow::EndReason reason) override;
+  void on_locations_full(flow::Flow& flow) override;
+
+ private:
+  void run();
+  void send_batch();
+  void take_locations(flow::Flow& flow);
+
+  std::size_t index_;
+  const RecorderConfig& config_;
+  std::atomic<std::uint64_t>& next_session_id_;
+  StoreWriter& writer_;
+  std::size_t writer_queue_;
+  flow::FlowTable table_;
+  std::unique_ptr<StoreBatch> batch_;
+  std::unique_ptr<ByteRing> ring_;
+  std::thread thread_;
+  Counter decode_errors_;
+};
+
+}  // namespace kagami::recorder

@@ -1,0 +1,468 @@
+#include "kagami/store/sqlite_index.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "kagami/base/location_codec.h"
+
+namespace kagami::store {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions(
+  id INTEGER PRIMARY KEY,
+  sensor TEXT NOT NULL,
+  ts_first INTEGER NOT NULL,           -- ns since the epoch, UTC
+  ts_last INTEGER NOT NULL,
+  transport INTEGER NOT NULL,          -- IP protocol number
+  ip_version INTEGER NOT NULL,
+  client_ip BLOB NOT NULL,             -- 16 bytes, IPv4 mapped
+  client_port INTEGER NOT NULL,
+  client_mac INTEGER NOT NULL,
+  server_ip BLOB NOT NULL,
+  server_port INTEGER NOT NULL,
+  server_mac INTEGER NOT NULL,
+  vlan INTEGER NOT NULL,
+  vlan_inner INTEGER NOT NULL,
+  app TEXT NOT NULL,
+  decrypted INTEGER NOT NULL,
+  pkts_c2s INTEGER NOT NULL,
+  pkts_s2c INTEGER NOT NULL,
+  bytes_c2s INTEGER NOT NULL,
+  bytes_s2c INTEGER NOT NULL,
+  stream_bytes_c2s INTEGER NOT NULL,
+  stream_bytes_s2c INTEGER NOT NULL,
+  gaps INTEGER NOT NULL,
+  gap_bytes INTEGER NOT NULL,
+  flags INTEGER NOT NULL,
+  end_reason TEXT NOT NULL,
+  user TEXT NOT NULL,
+  location_parts INTEGER NOT NULL,
+  packets_archived INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_ts_first ON sessions(ts_first);
+CREATE INDEX IF NOT EXISTS sessions_client_ip ON sessions(client_ip, ts_first);
+CREATE INDEX IF NOT EXISTS sessions_server_ip ON sessions(server_ip, ts_first);
+CREATE TABLE IF NOT EXISTS session_packets(
+  session_id INTEGER NOT NULL,
+  part INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  locations BLOB NOT NULL,             -- LocationEncoder bytes
+  PRIMARY KEY(session_id, part)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS packet_files(
+  file_id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  linktype INTEGER NOT NULL,
+  snaplen INTEGER NOT NULL,
+  first_ts INTEGER NOT NULL,
+  last_ts INTEGER NOT NULL,
+  packets INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  sealed INTEGER NOT NULL
+);
+)sql";
+
+constexpr const char* kSessionColumns =
+    "id, sensor, ts_first, ts_last, transport, ip_version, client_ip, client_port, client_mac, "
+    "server_ip, server_port, server_mac, vlan, vlan_inner, app, decrypted, pkts_c2s, pkts_s2c, "
+    "bytes_c2s, bytes_s2c, stream_bytes_c2s, stream_bytes_s2c, gaps, gap_bytes, flags, "
+    "end_reason, user, location_parts, packets_archived";
+
+// A prepared statement, finalized on destruction.
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  Stmt(Stmt&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+  Stmt& operator=(Stmt&& o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  sqlite3_stmt** out() { return &s_; }
+  sqlite3_stmt* get() const { return s_; }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+Error sql_error(sqlite3* db, const char* what) {
+  return make_error("index: {}: {}", what, sqlite3_errmsg(db));
+}
+
+Result<Stmt> prepare(sqlite3* db, const std::string& sql) {
+  Stmt s;
+  if (sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         s.out(), nullptr) != SQLITE_OK)
+    return sql_error(db, "prepare");
+  return s;
+}
+
+void bind_i64(sqlite3_stmt* s, int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
+void bind_u64(sqlite3_stmt* s, int i, std::uint64_t v) {
+  sqlite3_bind_int64(s, i, static_cast<std::int64_t>(v));
+}
+void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+void bind_blob(sqlite3_stmt* s, int i, const void* p, std::size_t n) {
+  sqlite3_bind_blob(s, i, p, static_cast<int>(n), SQLITE_TRANSIENT);
+}
+void bind_ip(sqlite3_stmt* s, int i, const IpAddress& a) { bind_blob(s, i, a.bytes(), 16); }
+
+std::string column_text(sqlite3_stmt* s, int i) {
+  const unsigned char* t = sqlite3_column_text(s, i);
+  return t ? std::string(reinterpret_cast<const char*>(t),
+                         static_cast<std::size_t>(sqlite3_column_bytes(s, i)))
+           : std::string();
+}
+IpAddress column_ip(sqlite3_stmt* s, int i) {
+  if (sqlite3_column_bytes(s, i) != 16) return IpAddress();
+  return IpAddress::from_bytes16(static_cast<const std::uint8_t*>(sqlite3_column_blob(s, i)));
+}
+std::uint64_t column_u64(sqlite3_stmt* s, int i) {
+  return static_cast<std::uint64_t>(sqlite3_column_int64(s, i));
+}
+
+records::SessionRecord read_session(sqlite3_stmt* s) {
+  records::SessionRecord r;
+  int i = 0;
+  r.id = column_u64(s, i++);
+  r.sensor = column_text(s, i++);
+  r.ts_first = sqlite3_column_int64(s, i++);
+  r.ts_last = sqlite3_column_int64(s, i++);
+  r.transport = static_cast<std::uint8_t>(sqlite3_column_int(s, i++));
+  r.ip_version = static_cast<std::uint8_t>(sqlite3_column_int(s, i++));
+  r.client_ip = column_ip(s, i++);
+  r.client_port = static_cast<std::uint16_t>(sqlite3_column_int(s, i++));
+  r.client_mac = column_u64(s, i++);
+  r.server_ip = column_ip(s, i++);
+  r.server_port = static_cast<std::uint16_t>(sqlite3_column_int(s, i++));
+  r.server_mac = column_u64(s, i++);
+  r.vlan = static_cast<std::uint16_t>(sqlite3_column_int(s, i++));
+  r.vlan_inner = static_cast<std::uint16_t>(sqlite3_column_int(s, i++));
+  r.app = column_text(s, i++);
+  r.decrypted = sqlite3_column_int(s, i++) != 0;
+  r.pkts_c2s = column_u64(s, i++);
+  r.pkts_s2c = column_u64(s, i++);
+  r.bytes_c2s = column_u64(s, i++);
+  r.bytes_s2c = column_u64(s, i++);
+  r.stream_bytes_c2s = column_u64(s, i++);
+  r.stream_bytes_s2c = column_u64(s, i++);
+  r.gaps = static_cast<std::uint32_t>(sqlite3_column_int64(s, i++));
+  r.gap_bytes = column_u64(s, i++);
+  r.flags = static_cast<std::uint32_t>(sqlite3_column_int64(s, i++));
+  r.end_reason = column_text(s, i++);
+  r.user = column_text(s, i++);
+  r.location_parts = static_cast<std::uint32_t>(sqlite3_column_int64(s, i++));
+  r.packets_archived = column_u64(s, i++);
+  return r;
+}
+
+// WHERE clause and its parameters for a SessionQuery; every value is bound, never pasted.
+struct Where {
+  std::string sql;
+  std::vector<std::function<void(sqlite3_stmt*, int)>> binds;
+
+  void add(const std::string& clause) { sql += (sql.empty() ? " WHERE " : " AND ") + clause; }
+};
+
+Where build_where(const SessionQuery& q) {
+  Where w;
+  if (q.since) {
+    w.add("ts_last >= ?");
+    w.binds.push_back([v = *q.since](sqlite3_stmt* s, int i) { bind_i64(s, i, v); });
+  }
+  if (q.until) {
+    w.add("ts_first <= ?");
+    w.binds.push_back([v = *q.until](sqlite3_stmt* s, int i) { bind_i64(s, i, v); });
+  }
+  if (!q.ips.empty()) {
+    std::string c;
+    for (const IpPrefix& p : q.ips) {
+      if (!c.empty()) c += " OR ";
+      c += "(client_ip BETWEEN ? AND ?) OR (server_ip BETWEEN ? AND ?)";
+      for (int k = 0; k < 2; ++k) {
+        w.binds.push_back([v = p.first](sqlite3_stmt* s, int i) { bind_ip(s, i, v); });
+        w.binds.push_back([v = p.last](sqlite3_stmt* s, int i) { bind_ip(s, i, v); });
+      }
+    }
+    w.add("(" + c + ")");
+  }
+  if (!q.ports.empty()) {
+    std::string c;
+    for (std::uint16_t p : q.ports) {
+      if (!c.empty()) c += " OR ";
+      c += "client_port = ? OR server_port = ?";
+      for (int k = 0; k < 2; ++k)
+        w.binds.push_back([p](sqlite3_stmt* s, int i) { bind_i64(s, i, p); });
+    }
+    w.add("(" + c + ")");
+  }
+  if (q.transport) {
+    w.add("transport = ?");
+    w.binds.push_back([v = *q.transport](sqlite3_stmt* s, int i) { bind_i64(s, i, v); });
+  }
+  if (q.app) {
+    w.add("app = ?");
+    w.binds.push_back([v = *q.app](sqlite3_stmt* s, int i) { bind_text(s, i, v); });
+  }
+  if (!q.ids.empty()) {
+    std::string c = "id IN (";
+    for (std::size_t k = 0; k < q.ids.size(); ++k) {
+      c += k ? ",?" : "?";
+      w.binds.push_back([v = q.ids[k]](sqlite3_stmt* s, int i) { bind_u64(s, i, v); });
+    }
+    w.add(c + ")");
+  }
+  return w;
+}
+
+}  // namespace
+
+struct SqliteIndex::Statements {
+  Stmt begin, commit, insert_session, insert_locations, upsert_file;
+};
+
+SqliteIndex::SqliteIndex(sqlite3* db) : db_(db) {}
+
+SqliteIndex::~SqliteIndex() {
+  stmts_.reset();
+  sqlite3_close_v2(db_);
+}
+
+Status SqliteIndex::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    Error e = make_error("index: {}", err ? err : "unknown error");
+    sqlite3_free(err);
+    return e;
+  }
+  return {};
+}
+
+Result<std::unique_ptr<SqliteIndex>> SqliteIndex::open(const std::string& path, Mode mode) {
+  sqlite3* db = nullptr;
+  const int flags = mode == Mode::kReadWrite ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                             : SQLITE_OPEN_READONLY;
+  if (sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    Error e = make_error("cannot open index {}: {}", path, db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close_v2(db);
+    return e;
+  }
+  std::unique_ptr<SqliteIndex> idx(new SqliteIndex(db));
+  sqlite3_busy_timeout(db, 10000);
+  if (mode == Mode::kReadWrite) {
+    // WAL: readers never block the writer; NORMAL sync: a power cut may lose the last
+    // transactions but never corrupts the database.
+    if (auto s = idx->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s) return s.error();
+    if (auto s = idx->exec(kSchema); !s) return s.error();
+    const std::string v = "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version','" +
+                          std::to_string(kSchemaVersion) + "')";
+    if (auto s = idx->exec(v.c_str()); !s) return s.error();
+    if (auto s = idx->prepare_writes(); !s) return s.error();
+  }
+  // Refuse a store written by an incompatible future version.
+  auto st = prepare(db, "SELECT value FROM meta WHERE key='schema_version'");
+  if (!st) return st.error();
+  if (sqlite3_step(st->get()) == SQLITE_ROW) {
+    const int v = sqlite3_column_int(st->get(), 0);
+    if (v > kSchemaVersion)
+      return make_error("index {} has schema version {}, this kagami reads up to {}", path, v,
+                        kSchemaVersion);
+  }
+  return idx;
+}
+
+Status SqliteIndex::prepare_writes() {
+  stmts_ = std::make_unique<Statements>();
+  auto mk = [&](Stmt& into, const std::string& sql) -> Status {
+    auto s = prepare(db_, sql);
+    if (!s) return s.error();
+    into = std::move(s.value());
+    return {};
+  };
+  std::string placeholders = "?";
+  for (int i = 1; i < 29; ++i) placeholders += ",?";
+  if (auto s = mk(stmts_->begin, "BEGIN"); !s) return s;
+  if (auto s = mk(stmts_->commit, "COMMIT"); !s) return s;
+  if (auto s = mk(stmts_->insert_session, std::string("INSERT OR REPLACE INTO sessions(") +
+                                               kSessionColumns + ") VALUES(" + placeholders + ")");
+      !s)
+    return s;
+  if (auto s = mk(stmts_->insert_locations,
+                  "INSERT OR REPLACE INTO session_packets(session_id, part, count, locations) "
+                  "VALUES(?,?,?,?)");
+      !s)
+    return s;
+  return mk(stmts_->upsert_file,
+            "INSERT OR REPLACE INTO packet_files(file_id, name, linktype, snaplen, first_ts, "
+            "last_ts, packets, bytes, sha256, sealed) VALUES(?,?,?,?,?,?,?,?,?,?)");
+}
+
+namespace {
+Status step_done(sqlite3* db, sqlite3_stmt* s, const char* what) {
+  const int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  if (rc != SQLITE_DONE) return sql_error(db, what);
+  return {};
+}
+}  // namespace
+
+Status SqliteIndex::begin() { return step_done(db_, stmts_->begin.get(), "begin"); }
+Status SqliteIndex::commit() { return step_done(db_, stmts_->commit.get(), "commit"); }
+
+Status SqliteIndex::insert_session(const records::SessionRecord& r) {
+  sqlite3_stmt* s = stmts_->insert_session.get();
+  int i = 1;
+  bind_u64(s, i++, r.id);
+  bind_text(s, i++, r.sensor);
+  bind_i64(s, i++, r.ts_first);
+  bind_i64(s, i++, r.ts_last);
+  bind_i64(s, i++, r.transport);
+  bind_i64(s, i++, r.ip_version);
+  bind_ip(s, i++, r.client_ip);
+  bind_i64(s, i++, r.client_port);
+  bind_u64(s, i++, r.client_mac);
+  bind_ip(s, i++, r.server_ip);
+  bind_i64(s, i++, r.server_port);
+  bind_u64(s, i++, r.server_mac);
+  bind_i64(s, i++, r.vlan);
+  bind_i64(s, i++, r.vlan_inner);
+  bind_text(s, i++, r.app);
+  bind_i64(s, i++, r.decrypted ? 1 : 0);
+  bind_u64(s, i++, r.pkts_c2s);
+  bind_u64(s, i++, r.pkts_s2c);
+  bind_u64(s, i++, r.bytes_c2s);
+  bind_u64(s, i++, r.bytes_s2c);
+  bind_u64(s, i++, r.stream_bytes_c2s);
+  bind_u64(s, i++, r.stream_bytes_s2c);
+  bind_u64(s, i++, r.gaps);
+  bind_u64(s, i++, r.gap_bytes);
+  bind_u64(s, i++, r.flags);
+  bind_text(s, i++, r.end_reason);
+  bind_text(s, i++, r.user);
+  bind_u64(s, i++, r.location_parts);
+  bind_u64(s, i++, r.packets_archived);
+  return step_done(db_, s, "insert session");
+}
+
+Status SqliteIndex::insert_locations(const records::PacketLocationChunk& c) {
+  sqlite3_stmt* s = stmts_->insert_locations.get();
+  bind_u64(s, 1, c.session_id);
+  bind_u64(s, 2, c.part);
+  bind_u64(s, 3, c.count);
+  bind_blob(s, 4, c.bytes.data(), c.bytes.size());
+  return step_done(db_, s, "insert packet locations");
+}
+
+Status SqliteIndex::upsert_archive_file(const records::ArchiveFileRecord& f) {
+  sqlite3_stmt* s = stmts_->upsert_file.get();
+  bind_u64(s, 1, f.file_id);
+  bind_text(s, 2, f.name);
+  bind_i64(s, 3, f.linktype);
+  bind_u64(s, 4, f.snaplen);
+  bind_i64(s, 5, f.first_ts);
+  bind_i64(s, 6, f.last_ts);
+  bind_u64(s, 7, f.packets);
+  bind_u64(s, 8, f.bytes);
+  bind_text(s, 9, f.sha256);
+  bind_i64(s, 10, f.sealed ? 1 : 0);
+  return step_done(db_, s, "record packet file");
+}
+
+Result<std::uint64_t> SqliteIndex::next_session_id() {
+  auto st = prepare(db_,
+                    "SELECT max(coalesce((SELECT max(id) FROM sessions), 0), "
+                    "coalesce((SELECT max(session_id) FROM session_packets), 0))");
+  if (!st) return st.error();
+  if (sqlite3_step(st->get()) != SQLITE_ROW) return sql_error(db_, "next session id");
+  return column_u64(st->get(), 0) + 1;
+}
+
+Result<std::uint32_t> SqliteIndex::next_file_id() {
+  auto st = prepare(db_, "SELECT coalesce(max(file_id), 0) FROM packet_files");
+  if (!st) return st.error();
+  if (sqlite3_step(st->get()) != SQLITE_ROW) return sql_error(db_, "next file id");
+  return static_cast<std::uint32_t>(column_u64(st->get(), 0) + 1);
+}
+
+Status SqliteIndex::query_sessions(const SessionQuery& q, const SessionFn& fn) {
+  Where w = build_where(q);
+  std::string sql = std::string("SELECT ") + kSessionColumns + " FROM sessions" + w.sql +
+                    (q.newest_first ? " ORDER BY ts_first DESC, id DESC" : " ORDER BY ts_first, id");
+  if (q.limit > 0) sql += " LIMIT " + std::to_string(q.limit);
+  auto st = prepare(db_, sql);
+  if (!st) return st.error();
+  for (std::size_t i = 0; i < w.binds.size(); ++i) w.binds[i](st->get(), static_cast<int>(i + 1));
+  int rc;
+  while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
+    if (!fn(read_session(st->get()))) return {};
+  }
+  if (rc != SQLITE_DONE) return sql_error(db_, "query sessions");
+  return {};
+}
+
+Result<std::uint64_t> SqliteIndex::count_sessions(const SessionQuery& q) {
+  Where w = build_where(q);
+  auto st = prepare(db_, "SELECT count(*) FROM sessions" + w.sql);
+  if (!st) return st.error();
+  for (std::size_t i = 0; i < w.binds.size(); ++i) w.binds[i](st->get(), static_cast<int>(i + 1));
+  if (sqlite3_step(st->get()) != SQLITE_ROW) return sql_error(db_, "count sessions");
+  return column_u64(st->get(), 0);
+}
+
+Result<std::vector<PacketLocation>> SqliteIndex::session_locations(std::uint64_t session_id) {
+  auto st = prepare(db_,
+                    "SELECT part, locations FROM session_packets WHERE session_id = ? ORDER BY part");
+  if (!st) return st.error();
+  bind_u64(st->get(), 1, session_id);
+  std::vector<PacketLocation> out;
+  int rc;
+  while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
+    const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(st->get(), 1));
+    const auto size = static_cast<std::size_t>(sqlite3_column_bytes(st->get(), 1));
+    if (!decode_locations(data, size, out))
+      return make_error("index: packet locations of session {} part {} are corrupt", session_id,
+                        sqlite3_column_int64(st->get(), 0));
+  }
+  if (rc != SQLITE_DONE) return sql_error(db_, "session locations");
+  return out;
+}
+
+Result<std::vector<records::ArchiveFileRecord>> SqliteIndex::archive_files() {
+  auto st = prepare(db_,
+                    "SELECT file_id, name, linktype, snaplen, first_ts, last_ts, packets, bytes, "
+                    "sha256, sealed FROM packet_files ORDER BY file_id");
+  if (!st) return st.error();
+  std::vector<records::ArchiveFileRecord> out;
+  int rc;
+  while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
+    records::ArchiveFileRecord f;
+    sqlite3_stmt* s = st->get();
+    f.file_id = static_cast<std::uint32_t>(column_u64(s, 0));
+    f.name = column_text(s, 1);
+    f.linktype = sqlite3_column_int(s, 2);
+    f.snaplen = static_cast<std::uint32_t>(column_u64(s, 3));
+    f.first_ts = sqlite3_column_int64(s, 4);
+    f.last_ts = sqlite3_column_int64(s, 5);
+    f.packets = column_u64(s, 6);
+    f.bytes = column_u64(s, 7);
+    f.sha256 = column_text(s, 8);
+    f.sealed = sqlite3_column_int(s, 9) != 0;
+    out.push_back(std::move(f));
+  }
+  if (rc != SQLITE_DONE) return sql_error(db_, "archive files");
+  return out;
+}
+
+}  // namespace kagami::store

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kagami/base/packet_location.h"
+#include "kagami/base/result.h"
+#include "kagami/records/session_record.h"
+#include "kagami/store/session_query.h"
+
+struct sqlite3;
+
+namespace kagami::store {
+
+// The embedded index: SQLite in WAL mode. One writer (the recorder's store thread) batches
+// rows into transactions; any number of readers query at the same time. A crash loses at
+// most the transaction in progress; WAL keeps the file consistent.
+class SqliteIndex {
+ public:
+  enum class Mode { kReadWrite, kReadOnly };
+
+  static Result<std::unique_ptr<SqliteIndex>> open(const std::string& path, Mode mode);
+  ~SqliteIndex();
+  SqliteIndex(const SqliteIndex&) = delete;
+  SqliteIndex& operator=(const SqliteIndex&) = delete;
+
+  Status begin();
+  Status commit();
+
+  Status insert_session(const records::SessionRecord& s);
+  Status insert_locations(const records::PacketLocationChunk& c);
+  Status upsert_archive_file(const records::ArchiveFileRecord& f);
+
+  // The next free ids, so a restarted recorder never reuses one (orphaned location chunks of
+  // a crashed run included).
+  Result<std::uint64_t> next_session_id();
+  Result<std::uint32_t> next_file_id();
+
+  using SessionFn = std::function<bool(const records::SessionRecord&)>;  // false stops
+  Status query_sessions(const SessionQuery& q, const SessionFn& fn);
+  Result<std::uint64_t> count_sessions(const SessionQuery& q);
+
+  // Every packet location of a session, in capture order.
+  Result<std::vector<PacketLocation>> session_locations(std::uint64_t session_id);
+
+  Result<std::vector<records::ArchiveFileRecord>> archive_files();
+
+ private:
+  struct Statements;
+  explicit SqliteIndex(sqlite3* db);
+  Status exec(const char* sql);
+  Status prepare_writes();
+
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<Statements> stmts_;
+};
+
+}  // namespace kagami::store
