@@ -1,6 +1,7 @@
 #include "kagami/capture/live_source.h"
 
 #include <pcap/pcap.h>
+#include <poll.h>
 
 namespace kagami::capture {
 
@@ -40,7 +41,11 @@ Result<std::unique_ptr<LiveSource>> LiveSource::open(const LiveOptions& o) {
     pcap_freecode(&prog);
     if (set != 0) return fail("set filter");
   }
+  char nb_err[PCAP_ERRBUF_SIZE] = {};
+  if (pcap_setnonblock(p, 1, nb_err) != 0) return fail("non-blocking mode");
   auto src = std::unique_ptr<LiveSource>(new LiveSource(p, o.interface));
+  src->fd_ = pcap_get_selectable_fd(p);
+  src->timeout_ms_ = o.timeout_ms;
   // pcap_set_tstamp_precision may have been refused: ask what we got.
   src->nano_ = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
   return src;
@@ -49,7 +54,16 @@ Result<std::unique_ptr<LiveSource>> LiveSource::open(const LiveOptions& o) {
 NextStatus LiveSource::next(RawPacket& out) {
   struct pcap_pkthdr* h = nullptr;
   const u_char* data = nullptr;
-  const int rc = pcap_next_ex(pcap_, &h, &data);
+  int rc = pcap_next_ex(pcap_, &h, &data);
+  if (rc == 0 && fd_ >= 0) {
+    // Nothing buffered: wait on the socket ourselves. TPACKET_V3 blocks until a block fills,
+    // so libpcap's own timeout never fires on an idle link; the recorder needs its turn to
+    // expire idle flows, flush the archive and answer signals.
+    pollfd p = {fd_, POLLIN, 0};
+    const int ready = ::poll(&p, 1, timeout_ms_);
+    if (ready <= 0) return NextStatus::kTimeout;  // timeout, or a signal (EINTR)
+    rc = pcap_next_ex(pcap_, &h, &data);
+  }
   if (rc == 1) {
     out.ts = static_cast<TimeNs>(h->ts.tv_sec) * kNsPerSec +
              static_cast<TimeNs>(h->ts.tv_usec) * (nano_ ? 1 : 1000);

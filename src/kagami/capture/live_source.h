@@ -40,6 +40,8 @@ class LiveSource final : public PacketSource {
   int link_type_ = 0;
   std::uint32_t snaplen_ = 0;
   bool nano_ = true;
+  int fd_ = -1;
+  int timeout_ms_ = 100;
   std::string error_;
 };
 

@@ -1,0 +1,156 @@
+// The command line as an investigator uses it: list, filter, export, verify, configure.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "integration/harness.h"
+#include "support/temp_dir.h"
+
+namespace kagami::test {
+namespace {
+
+const std::string kTrace = "http/zeek-bro.org.pcap";
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store = dir.path() + "/store";
+    const auto r = kagami({"record", "-q", "--read", corpus_dir() + "/pcap/" + kTrace, "--store", store});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  TempDir dir;
+  std::string store;
+};
+
+std::uint64_t tshark_packet_count(const std::string& pcap) {
+  const auto r = run({"tshark", "-n", "-r", pcap, "-T", "fields", "-e", "frame.number"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return static_cast<std::uint64_t>(std::count(r.out.begin(), r.out.end(), '\n'));
+}
+
+TEST_F(Cli, SessionsTableAndJsonAgree) {
+  const auto all = sessions(store);
+  EXPECT_EQ(all.size(), 13u);
+  const auto table = kagami({"sessions", "--store", store});
+  EXPECT_EQ(table.exit_code, 0);
+  EXPECT_NE(table.err.find("13 session(s)"), std::string::npos);
+  for (const auto& s : all) {
+    for (const char* field : {"id", "sensor", "ts_first", "ts_last", "transport", "client_ip",
+                              "client_port", "server_ip", "server_port", "app", "decrypted",
+                              "pkts_c2s", "pkts_s2c", "bytes_c2s", "bytes_s2c", "flags", "user"})
+      EXPECT_TRUE(s.contains(field)) << field;
+  }
+}
+
+TEST_F(Cli, FiltersNarrowTheList) {
+  const auto all = sessions(store);
+  const double mid = all[6]["ts_first"].get<double>();
+  const auto late = sessions(store, {"--since", std::to_string(mid)});
+  EXPECT_LT(late.size(), all.size());
+  for (const auto& s : late) EXPECT_GE(s["ts_last"].get<double>(), mid - 1e-6);
+  const auto early = sessions(store, {"--until", std::to_string(mid)});
+  EXPECT_EQ(early.size() + late.size() >= all.size(), true);
+
+  const std::string server = all[0]["server_ip"];
+  EXPECT_EQ(sessions(store, {"--ip", server}).size(), all.size());  // one web server
+  EXPECT_EQ(sessions(store, {"--ip", "203.0.113.0/24"}).size(), 0u);
+  EXPECT_EQ(sessions(store, {"--port", std::to_string(all[3]["client_port"].get<int>())}).size(), 1u);
+  EXPECT_EQ(sessions(store, {"--proto", "udp"}).size(), 0u);
+  EXPECT_EQ(sessions(store, {"--limit", "2"}).size(), 2u);
+
+  const auto bad = kagami({"sessions", "--store", store, "--since", "last tuesday"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--since"), std::string::npos);
+}
+
+TEST_F(Cli, ExportBySessionAndByFilter) {
+  const auto all = sessions(store);
+  const auto& s = all[2];
+  const std::string one = dir.path() + "/one.pcap";
+  auto r = kagami({"export", "--store", store, "--session", std::to_string(s["id"].get<int>()), "-o", one});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(tshark_packet_count(one), s["pkts_c2s"].get<std::uint64_t>() + s["pkts_s2c"].get<std::uint64_t>());
+
+  const std::string some = dir.path() + "/some.pcap";
+  const std::string since = std::to_string(all[10]["ts_first"].get<double>());
+  r = kagami({"export", "--store", store, "--since", since, "-o", some});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::uint64_t expect = 0;
+  for (const auto& x : sessions(store, {"--since", since}))
+    expect += x["pkts_c2s"].get<std::uint64_t>() + x["pkts_s2c"].get<std::uint64_t>();
+  EXPECT_EQ(tshark_packet_count(some), expect);
+
+  r = kagami({"export", "--store", store, "-o", some});
+  EXPECT_EQ(r.exit_code, 2);  // no selection: refuse to copy the whole archive by accident
+  r = kagami({"export", "--store", store, "--session", "999999", "-o", some});
+  EXPECT_EQ(r.exit_code, 1);
+}
+
+TEST_F(Cli, VerifyDetectsAlteredPacketFiles) {
+  auto r = kagami({"verify", "--store", store});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("OK: 1 sealed file(s) verified"), std::string::npos) << r.out;
+
+  const std::string file = store + "/packets/00000001.pcap";
+  std::string bytes = read_file(file);
+  bytes[bytes.size() / 2] ^= 0x01;  // one bit of evidence changed
+  write_file(file, bytes);
+  r = kagami({"verify", "--store", store});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("ALTERED\t00000001.pcap"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, VerifyDetectsAnEditedManifest) {
+  const std::string manifest = store + "/packets/MANIFEST";
+  std::string text = read_file(manifest);
+  const auto pos = text.find("\t00000001.pcap\t");
+  ASSERT_NE(pos, std::string::npos);
+  text.insert(pos + 15, "1");  // claim one more byte
+  write_file(manifest, text);
+  const auto r = kagami({"verify", "--store", store, "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(j["ok"].get<bool>());
+  EXPECT_FALSE(j["chain_problems"].empty());
+}
+
+TEST_F(Cli, PrintedConfigIsAcceptedAndTyposAreNot) {
+  const auto printed = kagami({"record", "--print-config"});
+  ASSERT_EQ(printed.exit_code, 0);
+  write_file(dir.path() + "/k.toml", printed.out);
+  auto r = kagami({"record", "-q", "--config", dir.path() + "/k.toml", "--read",
+                   corpus_dir() + "/pcap/" + kTrace, "--store", dir.path() + "/s2"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  write_file(dir.path() + "/typo.toml", "[flow]\ntcp_idle_timout_s = 10\n");
+  r = kagami({"record", "-q", "--config", dir.path() + "/typo.toml", "--read",
+              corpus_dir() + "/pcap/" + kTrace, "--store", dir.path() + "/s3"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown setting 'flow.tcp_idle_timout_s'"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, ASecondRecorderOnTheSameStoreIsRefused) {
+  // The first recorder takes the store's lock, then waits on a FIFO for its input.
+  const std::string fifo = dir.path() + "/input.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  Background first({KAGAMI_BINARY, "record", "-q", "--read", fifo, "--store", store});
+  const std::string lock = store + "/.lock";
+  for (int i = 0; i < 500 && read_file(lock) != std::to_string(first.pid()); ++i) usleep(10000);
+  ASSERT_EQ(read_file(lock), std::to_string(first.pid()));
+
+  const auto second = kagami({"record", "-q", "--read", corpus_dir() + "/pcap/" + kTrace, "--store", store});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.err.find("in use by another recorder (pid " + std::to_string(first.pid()) + ")"),
+            std::string::npos)
+      << second.err;
+
+  write_file(fifo, read_file(corpus_dir() + "/pcap/" + kTrace));  // let the first one finish
+  EXPECT_EQ(first.wait(20000), 0) << first.err();
+}
+
+}  // namespace
+}  // namespace kagami::test

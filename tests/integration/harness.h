@@ -1,0 +1,65 @@
+#pragma once
+// What integration tests share: running commands, the corpus and its tshark truth.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace kagami::test {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs argv (no shell) and collects its output.
+CommandResult run(const std::vector<std::string>& argv);
+// `kagami ARGS...`
+CommandResult kagami(const std::vector<std::string>& args);
+
+bool have_program(const std::string& name);
+
+// A process running in the background (a live recorder); killed at destruction if still alive.
+class Background {
+ public:
+  explicit Background(const std::vector<std::string>& argv);
+  ~Background();
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  // Waits until stderr contains `text` (true) or the timeout passes / the process exits.
+  bool wait_for_stderr(const std::string& text, int timeout_ms);
+  void signal(int sig);
+  // Waits for exit; returns the exit code (128 + signal if killed).
+  int wait(int timeout_ms);
+  const std::string& err() const { return err_; }
+  int pid() const { return pid_; }
+
+ private:
+  void pump(int timeout_ms);
+  int pid_ = -1;
+  int err_fd_ = -1;
+  std::string err_;
+  int exit_code_ = -1;
+};
+
+std::string corpus_dir();
+// Paths of every corpus trace relative to corpus/pcap ("tcp/sv-tcp-overlap.pcap").
+std::vector<std::string> corpus_traces();
+// truth/<trace>.<kind>.tsv as rows of column name -> value; empty if the file is absent.
+std::vector<std::map<std::string, std::string>> truth(const std::string& trace, const std::string& kind);
+
+// Sessions of a store, via `kagami sessions --json`.
+std::vector<nlohmann::json> sessions(const std::string& store, const std::vector<std::string>& filters = {});
+
+std::string sha256_of_file(const std::string& path);
+std::string sha256_of(const std::string& bytes);
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& bytes);
+
+// "10.0.0.1:80" or "[2001:db8::1]:80", as tshark writes endpoints.
+std::string endpoint(const std::string& ip, int port);
+
+}  // namespace kagami::test
