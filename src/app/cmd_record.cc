@@ -80,7 +80,7 @@ int run_record(const RecordOptions& o) {
   cfg.store_dir = o.store;
   if (!o.sensor.empty()) cfg.sensor = o.sensor;
   if (cfg.sensor.empty()) cfg.sensor = host_name();
-  if (o.workers >= 0) cfg.workers = static_cast<unsigned>(o.workers);
+  if (o.workers >= 0) cfg.workers = o.workers;
   cfg.live = !o.interface.empty();
 
   auto opened = recorder::Recorder::open(cfg);
@@ -172,7 +172,9 @@ void add_record_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--store,-s", o->store, "store directory (created if missing)");
   cmd->add_option("--config,-c", o->config, "TOML settings file (see --print-config)");
   cmd->add_option("--sensor", o->sensor, "sensor name stored with every session (default: host name)");
-  cmd->add_option("--workers,-w", o->workers, "flow worker threads (0: all on the capture thread)");
+  cmd->add_option("--workers,-w", o->workers,
+                  "flow worker threads (0: flows on the capture thread; default: the cores left "
+                  "after capture and archive hashing)");
   cmd->add_option("--buffer-mb", o->buffer_mb, "kernel capture buffer for live capture")->capture_default_str();
   cmd->add_flag("--quiet,-q", o->quiet, "no summary or counters at exit");
   cmd->add_flag("--print-config", o->print_config, "print every setting with its default and exit");

@@ -85,6 +85,15 @@ std::map<std::string, Setter> setters(recorder::RecorderConfig& c) {
   s["defrag.max_fragments"] = count(c.defrag.max_fragments, "defrag.max_fragments");
   s["archive.max_file_mb"] = count(c.archive.max_file_bytes, "archive.max_file_mb", kMiB);
   s["archive.max_file_seconds"] = seconds(c.archive.max_file_duration_ns, "archive.max_file_seconds");
+  s["archive.direct_io"] = [&c](const toml::node& n) -> Status {
+    if (auto v = n.value<bool>()) {
+      c.archive.direct_io = *v;
+      return {};
+    }
+    return make_error("config: archive.direct_io must be true or false");
+  };
+  s["archive.write_block_mb"] = count(c.archive.write_block_bytes, "archive.write_block_mb", kMiB);
+  s["archive.write_blocks"] = count(c.archive.write_blocks, "archive.write_blocks");
   s["store.batch_rows"] = count(c.store.batch_rows, "store.batch_rows");
   s["store.batch_max_ms"] = count(c.store.batch_max_ms, "store.batch_max_ms");
   return s;
@@ -114,6 +123,9 @@ Status load_recorder_config(const std::string& path, recorder::RecorderConfig& c
   }
   if (config.archive.max_file_bytes < (1u << 20))
     return make_error("config {}: archive.max_file_mb must be at least 1", path);
+  if (config.archive.write_block_bytes < (1u << 20) || config.archive.write_blocks < 2)
+    return make_error("config {}: archive.write_block_mb must be at least 1 and write_blocks 2",
+                      path);
   return {};
 }
 
@@ -125,7 +137,7 @@ std::string default_config_toml() {
        "# flagged on the session it affects.\n\n"
     << "[recorder]\n"
     << "# sensor = \"name stored with every session\"   # default: the host name\n"
-    << "workers = " << c.workers << "            # flow worker threads; 0 = all on the capture thread\n"
+    << "# workers = 2          # flow worker threads; 0 = on the capture thread; default: cores - 2\n"
     << "worker_ring_mb = " << (c.worker_ring_bytes >> 20) << "\n\n"
     << "[flow]\n"
     << "vlan_in_key = true     # false where a mirror tags only one direction of a connection\n"
@@ -147,7 +159,10 @@ std::string default_config_toml() {
     << "max_fragments = " << c.defrag.max_fragments << "\n\n"
     << "[archive]\n"
     << "max_file_mb = " << (c.archive.max_file_bytes >> 20) << "\n"
-    << "max_file_seconds = " << secs(c.archive.max_file_duration_ns) << "\n\n"
+    << "max_file_seconds = " << secs(c.archive.max_file_duration_ns) << "\n"
+    << "direct_io = true       # bypass the page cache for archive writes where possible\n"
+    << "write_block_mb = " << (c.archive.write_block_bytes >> 20) << "\n"
+    << "write_blocks = " << c.archive.write_blocks << "       # blocks in flight to the disk\n\n"
     << "[store]\n"
     << "batch_rows = " << c.store.batch_rows << "\n"
     << "batch_max_ms = " << c.store.batch_max_ms << "\n";

@@ -97,7 +97,10 @@ Background::~Background() {
 }
 
 void Background::pump(int timeout_ms) {
-  if (err_fd_ < 0) return;
+  if (err_fd_ < 0) {
+    usleep(static_cast<useconds_t>(timeout_ms) * 1000);
+    return;
+  }
   pollfd p = {err_fd_, POLLIN, 0};
   if (poll(&p, 1, timeout_ms) <= 0) return;
   char buf[4096];
@@ -133,6 +136,7 @@ int Background::wait(int timeout_ms) {
     }
     pump(20);
   }
+  if (exit_code_ < 0) return exit_code_;  // still running: leave its stderr open
   while (err_fd_ >= 0) pump(100);
   return exit_code_;
 }

@@ -9,8 +9,9 @@
 
 namespace kagami {
 
-// Waiting for a lock-free queue: spin briefly, then yield, then sleep, so an idle consumer
-// costs no CPU while a busy one reacts within microseconds.
+// Waiting for a lock-free queue: spin briefly, then yield, then sleep for longer and longer
+// (up to a millisecond), so a busy consumer reacts within microseconds and an idle one costs
+// almost no CPU: each wake-up is a system call that would compete with the busy threads.
 class Backoff {
  public:
   void wait() {
@@ -18,10 +19,11 @@ class Backoff {
 #if defined(__x86_64__) || defined(__i386__)
       _mm_pause();
 #endif
-    } else if (n_ < 128) {
+    } else if (n_ < 80) {
       std::this_thread::yield();
     } else {
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      const unsigned step = n_ - 80 < 5 ? n_ - 80 : 5;
+      std::this_thread::sleep_for(std::chrono::microseconds(32u << step));  // 32 us .. 1 ms
     }
     ++n_;
   }

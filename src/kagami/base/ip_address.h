@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <compare>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -26,8 +27,18 @@ class IpAddress {
   const std::uint8_t* bytes() const { return b_.data(); }
   std::string to_string() const;
 
-  friend bool operator==(const IpAddress& a, const IpAddress& b) = default;
-  friend auto operator<=>(const IpAddress& a, const IpAddress& b) = default;
+  // Two 64-bit compares: this sits on the per-packet path (flow lookups).
+  friend bool operator==(const IpAddress& a, const IpAddress& b) {
+    std::uint64_t x[2], y[2];
+    std::memcpy(x, a.b_.data(), 16);
+    std::memcpy(y, b.b_.data(), 16);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+  }
+  friend std::strong_ordering operator<=>(const IpAddress& a, const IpAddress& b) {
+    const int c = std::memcmp(a.b_.data(), b.b_.data(), 16);
+    return c < 0 ? std::strong_ordering::less
+                 : c > 0 ? std::strong_ordering::greater : std::strong_ordering::equal;
+  }
 
  private:
   std::array<std::uint8_t, 16> b_{};

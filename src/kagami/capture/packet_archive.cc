@@ -23,8 +23,12 @@ Status PacketArchive::open_file(int dlt, std::uint32_t snaplen, TimeNs ts) {
   current_.linktype = dlt_to_linktype(dlt);
   current_.snaplen = snaplen > kPcapDefaultSnaplen ? snaplen : kPcapDefaultSnaplen;
   current_.first_ts = current_.last_ts = ts;
-  auto w = PcapWriter::create(dir_ + "/" + current_.name, current_.linktype, current_.snaplen,
-                              limits_.write_buffer_bytes);
+  PcapWriterOptions o;
+  o.block_bytes = limits_.write_block_bytes;
+  o.blocks = limits_.write_blocks;
+  o.background = true;
+  o.direct_io = limits_.direct_io;
+  auto w = PcapWriter::create(dir_ + "/" + current_.name, current_.linktype, current_.snaplen, o);
   if (!w) return w.error();
   writer_ = std::move(w.value());
   current_dlt_ = dlt;
@@ -36,6 +40,7 @@ Status PacketArchive::seal() {
   if (!writer_) return {};
   current_.packets = writer_->packets();
   current_.bytes = writer_->size();
+  counters_.write_stalls += writer_->stalls();
   auto digest = writer_->close();
   writer_.reset();
   current_dlt_ = -1;
@@ -60,6 +65,9 @@ Result<PacketLocation> PacketArchive::write(int dlt, std::uint32_t snaplen, Time
     if (auto s = open_file(dlt, need > snaplen ? need : snaplen, ts); !s) return s.error();
   }
   const std::uint64_t offset = writer_->write(ts, data, wire_len);
+  if (writer_->failed()) {
+    if (auto s = writer_->flush(); !s) return s.error();
+  }
   if (ts > current_.last_ts) current_.last_ts = ts;
   if (ts < current_.first_ts) current_.first_ts = ts;
   ++counters_.packets;

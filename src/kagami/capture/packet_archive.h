@@ -17,7 +17,12 @@ namespace kagami::capture {
 struct ArchiveLimits {
   std::uint64_t max_file_bytes = 1ull << 30;      // rotate at this size...
   TimeNs max_file_duration_ns = 3600 * kNsPerSec;  // ...or when a file spans this much time
-  std::size_t write_buffer_bytes = 1u << 20;
+  // Hashing and disk writes run on two threads of their own, with this much in flight.
+  std::size_t write_block_bytes = 4u << 20;
+  std::size_t write_blocks = 8;
+  // Full blocks bypass the page cache (O_DIRECT) where the file system allows: no kernel
+  // copy of every archived byte.
+  bool direct_io = true;
 };
 
 struct ArchiveFileInfo {
@@ -45,11 +50,13 @@ struct ArchiveCounters {
   Counter packets;
   Counter bytes;
   Counter files_sealed;
+  Counter write_stalls;  // the capture thread waited for the disk or the hash
   template <typename F>
   void visit(F&& f) const {
     f("archive.packets", packets);
     f("archive.bytes", bytes);
     f("archive.files_sealed", files_sealed);
+    f("archive.write_stalls", write_stalls);
   }
 };
 

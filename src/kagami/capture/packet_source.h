@@ -20,6 +20,8 @@ struct SourceStats {
   std::uint64_t received = 0;        // packets the kernel saw (live) or packets read (file)
   std::uint64_t kernel_dropped = 0;  // dropped in the kernel buffer
   std::uint64_t interface_dropped = 0;
+  std::uint64_t resyncs = 0;        // files: damaged record headers skipped over
+  std::uint64_t skipped_bytes = 0;  // files: bytes skipped to reach the next valid record
 };
 
 enum class NextStatus { kPacket, kTimeout, kEnd, kError };

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "kagami/base/backoff.h"
 #include "kagami/base/sha256.h"
@@ -57,7 +58,12 @@ records::ArchiveFileRecord to_record(const capture::ArchiveFileInfo& f) {
 }  // namespace
 
 Recorder::Recorder(const RecorderConfig& config)
-    : config_(config), layout_{config.store_dir}, capture_batch_(std::make_unique<StoreBatch>()) {}
+    : config_(config), layout_{config.store_dir}, capture_batch_(std::make_unique<StoreBatch>()) {
+  if (config_.workers < 0) {
+    const int cores = static_cast<int>(std::thread::hardware_concurrency());
+    config_.workers = cores >= 4 ? cores - 2 : 0;
+  }
+}
 
 Recorder::~Recorder() {
   if (!finished_ && writer_) (void)finish();
@@ -142,7 +148,7 @@ Result<std::unique_ptr<Recorder>> Recorder::open(const RecorderConfig& config) {
   const std::uint32_t first_file = std::max(next_file.value(), max_file_id + 1);
 
   r->writer_ = std::make_unique<StoreWriter>(std::move(index.value()), config.store,
-                                             std::max(config.workers, 1u) + 1);
+                                             static_cast<std::size_t>(std::max(r->config_.workers, 1)) + 1);
   if (auto s = r->start(first_file, next_session.value()); !s) return s.error();
   return r;
 }
@@ -150,7 +156,7 @@ Result<std::unique_ptr<Recorder>> Recorder::open(const RecorderConfig& config) {
 Status Recorder::start(std::uint32_t next_file_id, std::uint64_t next_session_id) {
   next_session_id_.store(next_session_id);
   writer_->start();
-  const std::size_t n = std::max(config_.workers, 1u);
+  const std::size_t n = static_cast<std::size_t>(std::max(config_.workers, 1));
   for (std::size_t i = 0; i < n; ++i)
     workers_.push_back(std::make_unique<Worker>(i, config_, next_session_id_, *writer_, i));
   if (config_.workers > 0)
@@ -345,6 +351,11 @@ Status Recorder::run(capture::PacketSource& source) {
     }
   }
   const auto st = source.stats();
+  if (st.resyncs > 0)
+    spdlog::warn("{}: {} damaged record header(s); {} bytes skipped to reach the next valid record",
+                 source.name(), st.resyncs, st.skipped_bytes);
+  finished_sources_.resyncs += st.resyncs;
+  finished_sources_.skipped_bytes += st.skipped_bytes;
   finished_sources_.received += st.received;
   finished_sources_.kernel_dropped += st.kernel_dropped;
   finished_sources_.interface_dropped += st.interface_dropped;
@@ -378,6 +389,9 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
                    finished_sources_.kernel_dropped + current_source_.kernel_dropped);
   out.emplace_back("source.interface_dropped",
                    finished_sources_.interface_dropped + current_source_.interface_dropped);
+  out.emplace_back("source.resyncs", finished_sources_.resyncs + current_source_.resyncs);
+  out.emplace_back("source.skipped_bytes",
+                   finished_sources_.skipped_bytes + current_source_.skipped_bytes);
   if (archive_) archive_->counters().visit(add);
   if (defrag_) defrag_->counters().visit(add);
   std::map<std::string, std::uint64_t> summed;

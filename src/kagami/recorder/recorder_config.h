@@ -19,7 +19,9 @@ struct StoreWriterLimits {
 struct RecorderConfig {
   std::string sensor;     // the name stored with every session (default: host name)
   std::string store_dir;
-  unsigned workers = 1;   // flow workers; 0 runs everything on the capture thread
+  // Flow worker threads; 0 runs flows on the capture thread; -1 chooses: the cores left
+  // after the capture thread and the archive's hashing (none on a 2-core machine).
+  int workers = -1;
   std::size_t worker_ring_bytes = 64u << 20;  // packets in flight to each worker
   std::size_t worker_batch_records = 512;     // sessions a worker groups per store batch
   bool live = false;  // a live source: drop (and count) when a worker falls behind, never wait

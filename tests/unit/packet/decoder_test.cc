@@ -82,13 +82,15 @@ TEST(Decoder, MplsAndPppoeReachTheIpPacket) {
   Bytes mpls = {0x00, 0x01, 0x00, 0x40, 0x00, 0x02, 0x01, 0x40};  // two labels, bottom set
   append(mpls, ip4);
   Packet p;
-  ASSERT_EQ(decode(kLinkEthernet, ethernet(0x8847, mpls), p).status, DecodeStatus::kOk);
+  const Bytes mpls_frame = ethernet(0x8847, mpls);  // the packet views these bytes
+  ASSERT_EQ(decode(kLinkEthernet, mpls_frame, p).status, DecodeStatus::kOk);
   expect_tcp_to_80(p);
   Bytes pppoe = {0x11, 0x00, 0x00, 0x01};
   put16(pppoe, static_cast<std::uint16_t>(ip4.size() + 2));
   put16(pppoe, 0x0021);
   append(pppoe, ip4);
-  ASSERT_EQ(decode(kLinkEthernet, ethernet(0x8864, pppoe), p).status, DecodeStatus::kOk);
+  const Bytes pppoe_frame = ethernet(0x8864, pppoe);
+  ASSERT_EQ(decode(kLinkEthernet, pppoe_frame, p).status, DecodeStatus::kOk);
   expect_tcp_to_80(p);
 }
 
@@ -97,8 +99,8 @@ TEST(Decoder, Ipv6ExtensionHeadersAreWalked) {
   Bytes ext = {60, 0, 1, 4, 0, 0, 0, 0, 17, 0, 1, 4, 0, 0, 0, 0};
   append(ext, udp(5353, 53, "query"));
   Packet p;
-  ASSERT_EQ(decode(kLinkEthernet, eth(ipv6(ip("2001:db8::1"), ip("2001:db8::2"), 0, ext)), p).status,
-            DecodeStatus::kOk);
+  const Bytes frame = eth(ipv6(ip("2001:db8::1"), ip("2001:db8::2"), 0, ext));
+  ASSERT_EQ(decode(kLinkEthernet, frame, p).status, DecodeStatus::kOk);
   EXPECT_EQ(p.ip_version, 6);
   EXPECT_EQ(p.ip_proto, kProtoUdp);
   EXPECT_EQ(p.src_port, 5353);
@@ -109,8 +111,8 @@ TEST(Decoder, Ipv6ExtensionHeadersAreWalked) {
 TEST(Decoder, Ipv6AtomicFragmentIsAWholeDatagram) {
   const Bytes frag = ipv6_fragment(6, 0, false, 77, kSeg);
   Packet p;
-  ASSERT_EQ(decode(kLinkEthernet, eth(ipv6(ip("2001:db8::1"), ip("2001:db8::2"), 44, frag)), p).status,
-            DecodeStatus::kOk);
+  const Bytes frame = eth(ipv6(ip("2001:db8::1"), ip("2001:db8::2"), 44, frag));
+  ASSERT_EQ(decode(kLinkEthernet, frame, p).status, DecodeStatus::kOk);
   EXPECT_FALSE(p.is_fragment);
   EXPECT_TRUE(p.has_l4);
   EXPECT_EQ(p.dst_port, 80);

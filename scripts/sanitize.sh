@@ -1,0 +1,23 @@
+#!/bin/bash
+# Unit tests built with clang: all of them under AddressSanitizer + UndefinedBehaviorSanitizer,
+# and the threaded parts (queues, recorder pipeline) under ThreadSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS=halt_on_error=1
+
+run_units() {  # build dir, sanitizer, units...
+  local build=$1 kind=$2
+  shift 2
+  CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DKAGAMI_SANITIZE="$kind" \
+    -DKAGAMI_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" --target "$@"
+  for u in "$@"; do
+    echo "sanitize ($kind): $u"
+    "$build/tests/$u" --gtest_brief=1
+  done
+}
+
+mapfile -t units < <(cd tests/unit && ls -d */ | tr -d / | sed 's/^/unit_/')
+run_units build-asan address "${units[@]}"
+run_units build-tsan thread unit_base unit_recorder

@@ -1,0 +1,23 @@
+// The hash-chained seal manifest parser on arbitrary text.
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kagami/store/seal_manifest.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  char path[] = "/tmp/kagami-fuzz-manifest-XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) return 0;
+  if (write(fd, data, size) == static_cast<ssize_t>(size)) {
+    std::vector<std::string> problems;
+    (void)kagami::store::SealManifest::load(path, &problems);
+  }
+  close(fd);
+  unlink(path);
+  return 0;
+}
