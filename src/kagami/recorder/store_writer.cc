@@ -87,9 +87,10 @@ void StoreWriter::run() {
         if (txn_rows_ >= limits_.batch_rows) commit();
       }
     }
+    // Few, large transactions: each commit costs WAL writes and, now and then, a checkpoint.
     const bool old = in_txn_ && Clock::now() - txn_started >=
                                     std::chrono::milliseconds(limits_.batch_max_ms);
-    if (old || (!got && in_txn_)) commit();
+    if (old) commit();
     if (got) {
       backoff.reset();
       continue;

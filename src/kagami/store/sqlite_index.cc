@@ -263,7 +263,12 @@ Result<std::unique_ptr<SqliteIndex>> SqliteIndex::open(const std::string& path, 
   if (mode == Mode::kReadWrite) {
     // WAL: readers never block the writer; NORMAL sync: a power cut may lose the last
     // transactions but never corrupts the database.
-    if (auto s = idx->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s) return s.error();
+    // A larger page cache and rarer checkpoints for the one writer: fewer reads of pages it
+    // just wrote, fewer copies from the WAL into the database.
+    if (auto s = idx->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                           "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;");
+        !s)
+      return s.error();
     if (auto s = idx->exec(kSchema); !s) return s.error();
     const std::string v = "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version','" +
                           std::to_string(kSchemaVersion) + "')";
