@@ -1,6 +1,7 @@
 #include "kagami/capture/pcap_writer.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -82,8 +83,11 @@ bool PcapWriter::init_blocks() {
   to_write_ = std::make_unique<SpscQueue<Block*>>(n);
   free_ = std::make_unique<SpscQueue<Block*>>(n);
   for (Block& b : blocks_) {
+    // 2 MiB alignment lets the kernel back blocks with huge pages: fewer TLB misses while
+    // copying, fewer pages to pin for each O_DIRECT write.
     void* m = nullptr;
-    if (posix_memalign(&m, kAlign, capacity) != 0) return false;
+    if (posix_memalign(&m, 2u << 20, capacity) != 0) return false;
+    ::madvise(m, capacity, MADV_HUGEPAGE);
     memory_.push_back(static_cast<std::uint8_t*>(m));
     b.data = static_cast<std::uint8_t*>(m);
     b.capacity = capacity;
