@@ -31,7 +31,8 @@ struct Endpoint {
 };
 
 void put_frame(Bytes& f, const Endpoint& src, const Endpoint& dst, std::uint32_t seq,
-               std::uint32_t ack, std::uint8_t flags, const std::uint8_t* payload, std::uint32_t len) {
+               std::uint32_t ack, std::uint8_t flags, const std::uint8_t* payload,
+               std::uint32_t len) {
   f.clear();
   f.resize(14 + 20 + 20 + len);
   std::uint8_t* p = f.data();
@@ -76,7 +77,8 @@ class Connection {
 
   // Appends this connection's next few packets.
   void emit(std::mt19937_64& rng, std::vector<Bytes>& out) {
-    auto frame = [&](bool from_client, std::uint8_t flags, const std::uint8_t* pl, std::uint32_t len) {
+    auto frame = [&](bool from_client, std::uint8_t flags, const std::uint8_t* pl,
+                     std::uint32_t len) {
       out.emplace_back();
       if (from_client) {
         // A pure SYN acknowledges nothing (RFC 9293: ACK flag clear, field zero).
@@ -165,10 +167,14 @@ int main(int argc, char** argv) {
   std::size_t concurrency = 2000;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--bytes") target = std::stoull(v);
-    else if (k == "--out") out = v;
-    else if (k == "--seed") seed = std::stoull(v);
-    else if (k == "--concurrency") concurrency = std::stoull(v);
+    if (k == "--bytes")
+      target = std::stoull(v);
+    else if (k == "--out")
+      out = v;
+    else if (k == "--seed")
+      seed = std::stoull(v);
+    else if (k == "--concurrency")
+      concurrency = std::stoull(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -194,7 +200,8 @@ int main(int argc, char** argv) {
     live[i].emit(rng, frames);
     for (const Bytes& f : frames) {
       t += 2000 + static_cast<kagami::TimeNs>(rng() % 6000);
-      (void)writer.value()->write(t, kagami::ByteView(f.data(), f.size()), static_cast<std::uint32_t>(f.size()));
+      (void)writer.value()->write(t, kagami::ByteView(f.data(), f.size()),
+                                  static_cast<std::uint32_t>(f.size()));
       ++packets;
     }
     if (live[i].done()) {

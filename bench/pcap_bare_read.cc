@@ -1,8 +1,8 @@
 // The limit for reading a capture file: libpcap's read loop touching every byte, nothing else.
-#include <pcap/pcap.h>
-
 #include <cstdint>
 #include <cstdio>
+
+#include <pcap/pcap.h>
 
 int main(int argc, char** argv) {
   if (argc != 2) {

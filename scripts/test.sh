@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+./scripts/format.sh --check
 ./scripts/build.sh
 (cd build && ctest --output-on-failure -j2 --timeout 900)
 ./scripts/sanitize.sh

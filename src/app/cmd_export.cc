@@ -1,11 +1,13 @@
-#include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "app/commands.h"
-#include "app/session_filters.h"
+#include <CLI/CLI.hpp>
+
 #include "kagami/store/packet_export.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/store_layout.h"
+
+#include "app/commands.h"
+#include "app/session_filters.h"
 
 namespace kagami::app {
 namespace {

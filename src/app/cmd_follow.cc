@@ -1,17 +1,19 @@
 // `kagami follow`: a session's reassembled TCP payload, rebuilt from its archived packets by
 // the same decoder, defragmenter and reassembler the recorder runs.
-#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 
-#include "app/commands.h"
+#include <CLI/CLI.hpp>
+
 #include "kagami/capture/pcap_reader.h"
 #include "kagami/flow/flow_table.h"
 #include "kagami/packet/decoder.h"
 #include "kagami/packet/defragmenter.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/store_layout.h"
+
+#include "app/commands.h"
 
 namespace kagami::app {
 namespace {
@@ -163,8 +165,8 @@ int run_follow(const FollowOptions& o) {
         std::cerr << "error: " << record.error().message << "\n";
         return 1;
       }
-      const auto res =
-          packet::Decoder::decode(reader->linktype(), record->ts, record->data, record->wire_len, p);
+      const auto res = packet::Decoder::decode(reader->linktype(), record->ts, record->data,
+                                               record->wire_len, p);
       if (res.status != packet::DecodeStatus::kOk) continue;
       if (p.is_fragment) {
         if (const auto* done = defrag.add(p, loc)) {

@@ -1,16 +1,17 @@
-#include <signal.h>
-#include <unistd.h>
-
-#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <iostream>
 
-#include "app/commands.h"
-#include "app/config.h"
+#include <CLI/CLI.hpp>
+#include <signal.h>
+#include <unistd.h>
+
 #include "kagami/capture/live_source.h"
 #include "kagami/capture/pcap_file_source.h"
 #include "kagami/recorder/recorder.h"
+
+#include "app/commands.h"
+#include "app/config.h"
 
 namespace kagami::app {
 namespace {
@@ -107,8 +108,8 @@ int run_record(const RecordOptions& o) {
       ++sources;
       if (auto s = rec.run(*src.value()); !s) {
         // libpcap stops at a damaged record: what came before it is recorded.
-        std::cerr << "warning: " << s.error().message << " (after "
-                  << src.value()->stats().received << " packets; the rest of the file is skipped)\n";
+        std::cerr << "warning: " << s.error().message << " (after " << src.value()->stats().received
+                  << " packets; the rest of the file is skipped)\n";
       }
     }
   } else {
@@ -151,11 +152,10 @@ int run_record(const RecordOptions& o) {
       if (name == "source.interface_dropped") idrop = value;
       if (name == "archive.files_sealed") files = value;
     }
-    std::cerr << "kagami: recorded " << c.packets.get() << " packets ("
-              << c.bytes.get() << " bytes) from " << sources << " source(s) in " << secs
-              << " s: " << sessions << " sessions, " << files << " archive file(s) sealed; drops: "
-              << kdrop << " kernel, " << idrop << " interface, " << c.internal_drops.get()
-              << " internal\n";
+    std::cerr << "kagami: recorded " << c.packets.get() << " packets (" << c.bytes.get()
+              << " bytes) from " << sources << " source(s) in " << secs << " s: " << sessions
+              << " sessions, " << files << " archive file(s) sealed; drops: " << kdrop
+              << " kernel, " << idrop << " interface, " << c.internal_drops.get() << " internal\n";
     rec.print_counters(std::cerr);
   }
   return exit_code;
@@ -165,17 +165,21 @@ int run_record(const RecordOptions& o) {
 
 void add_record_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<RecordOptions>();
-  CLI::App* cmd = app.add_subcommand("record", "record packets into a store: archive, sessions, index");
+  CLI::App* cmd =
+      app.add_subcommand("record", "record packets into a store: archive, sessions, index");
   cmd->add_option("--read,-r", o->read, "pcap or pcapng files, recorded in the order given");
-  cmd->add_option("--interface,-i", o->interface, "capture live from this interface until SIGINT/SIGTERM");
+  cmd->add_option("--interface,-i", o->interface,
+                  "capture live from this interface until SIGINT/SIGTERM");
   cmd->add_option("--filter,-f", o->filter, "BPF filter for live capture");
   cmd->add_option("--store,-s", o->store, "store directory (created if missing)");
   cmd->add_option("--config,-c", o->config, "TOML settings file (see --print-config)");
-  cmd->add_option("--sensor", o->sensor, "sensor name stored with every session (default: host name)");
+  cmd->add_option("--sensor", o->sensor,
+                  "sensor name stored with every session (default: host name)");
   cmd->add_option("--workers,-w", o->workers,
                   "flow worker threads (0: flows on the capture thread; default: the cores left "
                   "after capture and archive hashing)");
-  cmd->add_option("--buffer-mb", o->buffer_mb, "kernel capture buffer for live capture")->capture_default_str();
+  cmd->add_option("--buffer-mb", o->buffer_mb, "kernel capture buffer for live capture")
+      ->capture_default_str();
   cmd->add_flag("--quiet,-q", o->quiet, "no summary or counters at exit");
   cmd->add_flag("--print-config", o->print_config, "print every setting with its default and exit");
   cmd->callback([o, &exit_code] { exit_code = run_record(*o); });

@@ -1,13 +1,15 @@
-#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "app/commands.h"
-#include "app/session_filters.h"
 #include "kagami/records/record_json.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/store_layout.h"
+
+#include "app/commands.h"
+#include "app/session_filters.h"
 
 namespace kagami::app {
 namespace {

@@ -1,10 +1,12 @@
-#include <CLI/CLI.hpp>
 #include <iostream>
+
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "app/commands.h"
 #include "kagami/store/archive_verify.h"
 #include "kagami/store/store_layout.h"
+
+#include "app/commands.h"
 
 namespace kagami::app {
 namespace {
@@ -63,7 +65,8 @@ int run_verify(const VerifyOptions& o) {
 
 void add_verify_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<VerifyOptions>();
-  CLI::App* cmd = app.add_subcommand("verify", "check the integrity seal of every archived packet file");
+  CLI::App* cmd =
+      app.add_subcommand("verify", "check the integrity seal of every archived packet file");
   cmd->add_option("--store,-s", o->store, "store directory")->required();
   cmd->add_flag("--json", o->json, "a JSON report");
   cmd->add_flag("--strict", o->strict, "files not sealed yet count as failures");

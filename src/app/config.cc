@@ -1,10 +1,10 @@
 #include "app/config.h"
 
-#include <toml++/toml.h>
-
 #include <functional>
 #include <map>
 #include <sstream>
+
+#include <toml++/toml.h>
 
 namespace kagami::app {
 namespace {
@@ -59,7 +59,8 @@ std::map<std::string, Setter> setters(recorder::RecorderConfig& c) {
   s["flow.max_flows"] = count(c.flow.max_flows, "flow.max_flows");
   s["flow.tcp_idle_timeout_s"] = seconds(c.flow.tcp_idle_timeout_ns, "flow.tcp_idle_timeout_s");
   s["flow.udp_idle_timeout_s"] = seconds(c.flow.udp_idle_timeout_ns, "flow.udp_idle_timeout_s");
-  s["flow.other_idle_timeout_s"] = seconds(c.flow.other_idle_timeout_ns, "flow.other_idle_timeout_s");
+  s["flow.other_idle_timeout_s"] =
+      seconds(c.flow.other_idle_timeout_ns, "flow.other_idle_timeout_s");
   s["flow.closed_linger_s"] = seconds(c.flow.closed_linger_ns, "flow.closed_linger_s");
   s["flow.absolute_timeout_s"] = seconds(c.flow.absolute_timeout_ns, "flow.absolute_timeout_s");
   s["reassembly.per_stream_mb"] =
@@ -84,7 +85,8 @@ std::map<std::string, Setter> setters(recorder::RecorderConfig& c) {
   s["defrag.max_datagrams"] = count(c.defrag.max_datagrams, "defrag.max_datagrams");
   s["defrag.max_fragments"] = count(c.defrag.max_fragments, "defrag.max_fragments");
   s["archive.max_file_mb"] = count(c.archive.max_file_bytes, "archive.max_file_mb", kMiB);
-  s["archive.max_file_seconds"] = seconds(c.archive.max_file_duration_ns, "archive.max_file_seconds");
+  s["archive.max_file_seconds"] =
+      seconds(c.archive.max_file_duration_ns, "archive.max_file_seconds");
   s["archive.direct_io"] = [&c](const toml::node& n) -> Status {
     if (auto v = n.value<bool>()) {
       c.archive.direct_io = *v;
@@ -137,20 +139,26 @@ std::string default_config_toml() {
        "# flagged on the session it affects.\n\n"
     << "[recorder]\n"
     << "# sensor = \"name stored with every session\"   # default: the host name\n"
-    << "# workers = 2          # flow worker threads; 0 = on the capture thread; default: cores - 2\n"
+    << "# workers = 2          # flow worker threads; 0 = on the capture thread; default: cores - "
+       "2\n"
     << "worker_ring_mb = " << (c.worker_ring_bytes >> 20) << "\n\n"
     << "[flow]\n"
     << "vlan_in_key = true     # false where a mirror tags only one direction of a connection\n"
-    << "max_flows = " << c.flow.max_flows << "       # per worker; the least recently active is evicted\n"
+    << "max_flows = " << c.flow.max_flows
+    << "       # per worker; the least recently active is evicted\n"
     << "tcp_idle_timeout_s = " << secs(c.flow.tcp_idle_timeout_ns) << "\n"
     << "udp_idle_timeout_s = " << secs(c.flow.udp_idle_timeout_ns) << "\n"
     << "other_idle_timeout_s = " << secs(c.flow.other_idle_timeout_ns) << "\n"
-    << "closed_linger_s = " << secs(c.flow.closed_linger_ns) << "     # stragglers after FIN/RST stay in the session\n"
-    << "absolute_timeout_s = " << secs(c.flow.absolute_timeout_ns) << "  # longer sessions are split\n\n"
+    << "closed_linger_s = " << secs(c.flow.closed_linger_ns)
+    << "     # stragglers after FIN/RST stay in the session\n"
+    << "absolute_timeout_s = " << secs(c.flow.absolute_timeout_ns)
+    << "  # longer sessions are split\n\n"
     << "[reassembly]\n"
-    << "per_stream_mb = " << (c.reassembly.per_stream_bytes >> 20) << "      # out-of-order data held per direction\n"
+    << "per_stream_mb = " << (c.reassembly.per_stream_bytes >> 20)
+    << "      # out-of-order data held per direction\n"
     << "total_mb = " << (c.reassembly.total_bytes >> 20) << "         # per worker\n"
-    << "retain_kb = " << (c.reassembly.retain_bytes >> 10) << "         # unacknowledged data kept to check retransmissions\n"
+    << "retain_kb = " << (c.reassembly.retain_bytes >> 10)
+    << "         # unacknowledged data kept to check retransmissions\n"
     << "overlap = \"first\"      # \"last\", or \"linux\" (as a Linux receiver and Wireshark)\n\n"
     << "[defrag]\n"
     << "max_mb = " << (c.defrag.max_bytes >> 20) << "\n"

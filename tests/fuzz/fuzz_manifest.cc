@@ -1,11 +1,11 @@
 // The hash-chained seal manifest parser on arbitrary text.
-#include <stdio.h>
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <stdio.h>
+#include <unistd.h>
 
 #include "kagami/store/seal_manifest.h"
 

@@ -22,15 +22,17 @@ class Sink final : public kagami::flow::StreamSink, public kagami::flow::FlowObs
     f.session_id = ++sessions;
     f.sink = this;
   }
-  void on_session_end(kagami::flow::Flow& f, kagami::flow::EndReason) override { (void)f.locations.take(); }
+  void on_session_end(kagami::flow::Flow& f, kagami::flow::EndReason) override {
+    (void)f.locations.take();
+  }
   void on_locations_full(kagami::flow::Flow& f) override { (void)f.locations.take(); }
   std::uint64_t checksum = 0, sessions = 0;
 };
 
-constexpr int kLinks[] = {kagami::packet::kLinkEthernet, kagami::packet::kLinkLinuxSll,
+constexpr int kLinks[] = {kagami::packet::kLinkEthernet,  kagami::packet::kLinkLinuxSll,
                           kagami::packet::kLinkLinuxSll2, kagami::packet::kLinkRaw,
-                          kagami::packet::kLinkNull,     kagami::packet::kLinkLoop,
-                          kagami::packet::kLinkIpv6,     kagami::packet::kLinkIpv4};
+                          kagami::packet::kLinkNull,      kagami::packet::kLinkLoop,
+                          kagami::packet::kLinkIpv6,      kagami::packet::kLinkIpv4};
 
 }  // namespace
 
@@ -65,12 +67,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pos += take;
     t += (++n % 4 == 0) ? 7 * kNsPerSec : kNsPerMs;
     const PacketLocation loc{1, n};
-    const auto r = packet::Decoder::decode(link, t, frame, static_cast<std::uint32_t>(take + (n % 3) * 100), p);
+    const auto r = packet::Decoder::decode(link, t, frame,
+                                           static_cast<std::uint32_t>(take + (n % 3) * 100), p);
     if (r.status != packet::DecodeStatus::kOk) continue;
     if (p.is_fragment) {
       if (const auto* done = defrag.add(p, loc)) {
         rebuilt = p;
-        if (packet::Decoder::decode_ip(done->ip_packet, 0, rebuilt).status == packet::DecodeStatus::kOk &&
+        if (packet::Decoder::decode_ip(done->ip_packet, 0, rebuilt).status ==
+                packet::DecodeStatus::kOk &&
             !rebuilt.is_fragment)
           table.process(rebuilt, done->pieces, true, done->overlap_conflict);
       }

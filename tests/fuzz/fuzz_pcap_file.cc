@@ -1,10 +1,10 @@
 // The archive's own pcap reader (recovery scan and random access) on arbitrary files.
-#include <stdio.h>
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include <stdio.h>
+#include <unistd.h>
 
 #include "kagami/capture/pcap_reader.h"
 

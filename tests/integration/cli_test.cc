@@ -1,11 +1,10 @@
 // The command line as an investigator uses it: list, filter, export, verify, configure.
-#include <gtest/gtest.h>
-
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <sstream>
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "integration/harness.h"
 #include "support/temp_dir.h"
@@ -19,7 +18,8 @@ class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
     store = dir.path() + "/store";
-    const auto r = kagami({"record", "-q", "--read", corpus_dir() + "/pcap/" + kTrace, "--store", store});
+    const auto r =
+        kagami({"record", "-q", "--read", corpus_dir() + "/pcap/" + kTrace, "--store", store});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   TempDir dir;
@@ -58,7 +58,8 @@ TEST_F(Cli, FiltersNarrowTheList) {
   const std::string server = all[0]["server_ip"];
   EXPECT_EQ(sessions(store, {"--ip", server}).size(), all.size());  // one web server
   EXPECT_EQ(sessions(store, {"--ip", "203.0.113.0/24"}).size(), 0u);
-  EXPECT_EQ(sessions(store, {"--port", std::to_string(all[3]["client_port"].get<int>())}).size(), 1u);
+  EXPECT_EQ(sessions(store, {"--port", std::to_string(all[3]["client_port"].get<int>())}).size(),
+            1u);
   EXPECT_EQ(sessions(store, {"--proto", "udp"}).size(), 0u);
   EXPECT_EQ(sessions(store, {"--limit", "2"}).size(), 2u);
 
@@ -71,9 +72,11 @@ TEST_F(Cli, ExportBySessionAndByFilter) {
   const auto all = sessions(store);
   const auto& s = all[2];
   const std::string one = dir.path() + "/one.pcap";
-  auto r = kagami({"export", "--store", store, "--session", std::to_string(s["id"].get<int>()), "-o", one});
+  auto r = kagami(
+      {"export", "--store", store, "--session", std::to_string(s["id"].get<int>()), "-o", one});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(tshark_packet_count(one), s["pkts_c2s"].get<std::uint64_t>() + s["pkts_s2c"].get<std::uint64_t>());
+  EXPECT_EQ(tshark_packet_count(one),
+            s["pkts_c2s"].get<std::uint64_t>() + s["pkts_s2c"].get<std::uint64_t>());
 
   const std::string some = dir.path() + "/some.pcap";
   const std::string since = std::to_string(all[10]["ts_first"].get<double>());
@@ -142,7 +145,8 @@ TEST_F(Cli, ASecondRecorderOnTheSameStoreIsRefused) {
   for (int i = 0; i < 500 && read_file(lock) != std::to_string(first.pid()); ++i) usleep(10000);
   ASSERT_EQ(read_file(lock), std::to_string(first.pid()));
 
-  const auto second = kagami({"record", "-q", "--read", corpus_dir() + "/pcap/" + kTrace, "--store", store});
+  const auto second =
+      kagami({"record", "-q", "--read", corpus_dir() + "/pcap/" + kTrace, "--store", store});
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("in use by another recorder (pid " + std::to_string(first.pid()) + ")"),
             std::string::npos)

@@ -1,10 +1,10 @@
 // The recorder against ../shared/corpus: every public trace, with tshark 4.0's view of it as
 // the independent ground truth (truth/*.conv.tsv and truth/*.tcp_streams.tsv).
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <set>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "integration/harness.h"
 #include "support/temp_dir.h"
@@ -40,18 +40,20 @@ std::vector<Conv> truth_convs(const std::string& trace) {
   std::vector<Conv> out;
   for (const auto& r : truth(trace, "conv")) {
     if (r.at("proto") != "tcp") continue;
-    out.push_back(make_conv(endpoint(r.at("a_addr"), std::stoi(r.at("a_port"))),
-                            endpoint(r.at("b_addr"), std::stoi(r.at("b_port"))),
-                            std::stoull(r.at("pkts_a_to_b")), std::stoull(r.at("payload_bytes_a_to_b")),
-                            std::stoull(r.at("pkts_b_to_a")), std::stoull(r.at("payload_bytes_b_to_a"))));
+    out.push_back(
+        make_conv(endpoint(r.at("a_addr"), std::stoi(r.at("a_port"))),
+                  endpoint(r.at("b_addr"), std::stoi(r.at("b_port"))),
+                  std::stoull(r.at("pkts_a_to_b")), std::stoull(r.at("payload_bytes_a_to_b")),
+                  std::stoull(r.at("pkts_b_to_a")), std::stoull(r.at("payload_bytes_b_to_a"))));
   }
   std::sort(out.begin(), out.end());
   return out;
 }
 
 Conv conv_of(const nlohmann::json& s) {
-  return make_conv(endpoint(s["client_ip"], s["client_port"]), endpoint(s["server_ip"], s["server_port"]),
-                   s["pkts_c2s"], s["bytes_c2s"], s["pkts_s2c"], s["bytes_s2c"]);
+  return make_conv(endpoint(s["client_ip"], s["client_port"]),
+                   endpoint(s["server_ip"], s["server_port"]), s["pkts_c2s"], s["bytes_c2s"],
+                   s["pkts_s2c"], s["bytes_s2c"]);
 }
 
 std::vector<Conv> our_convs(const std::string& store) {
@@ -62,8 +64,10 @@ std::vector<Conv> our_convs(const std::string& store) {
 }
 
 std::string record(const TempDir& dir, const std::string& trace, const std::string& config = "") {
-  const std::string store = dir.path() + "/store" + std::to_string(std::hash<std::string>{}(config));
-  std::vector<std::string> args = {"record", "-q", "--read", corpus_dir() + "/pcap/" + trace, "--store", store};
+  const std::string store =
+      dir.path() + "/store" + std::to_string(std::hash<std::string>{}(config));
+  std::vector<std::string> args = {"record",  "-q", "--read", corpus_dir() + "/pcap/" + trace,
+                                   "--store", store};
   if (!config.empty()) {
     const std::string path = store + ".toml";
     write_file(path, config);
@@ -120,18 +124,20 @@ struct Followed {
 };
 
 Followed tshark_follow(const std::string& pcap, int stream) {
-  const auto r = run({"tshark", "-n", "-o", "tcp.reassemble_out_of_order:TRUE", "-r", pcap, "-q", "-z",
-                      "follow,tcp,raw," + std::to_string(stream)});
+  const auto r = run({"tshark", "-n", "-o", "tcp.reassemble_out_of_order:TRUE", "-r", pcap, "-q",
+                      "-z", "follow,tcp,raw," + std::to_string(stream)});
   Followed f;
   std::istringstream in(r.out);
   std::string line;
   auto unhex = [](const std::string& h) {
     std::string out;
-    for (size_t i = 0; i + 1 < h.size(); i += 2) out += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
+    for (size_t i = 0; i + 1 < h.size(); i += 2)
+      out += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
     return out;
   };
   while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '=' || line.rfind("Follow:", 0) == 0 || line.rfind("Filter:", 0) == 0)
+    if (line.empty() || line[0] == '=' || line.rfind("Follow:", 0) == 0 ||
+        line.rfind("Filter:", 0) == 0)
       continue;
     if (line.rfind("Node 0: ", 0) == 0) {
       f.node0 = line.substr(8);
@@ -180,7 +186,8 @@ TEST_P(CorpusTrace, ExportedSessionReassemblesLikeTheOriginal) {
   for (const auto& [row, s] : matched) {
     SCOPED_TRACE("tcp.stream " + row.at("tcp_stream"));
     const std::string out = dir.path() + "/s" + row.at("tcp_stream") + ".pcap";
-    const auto e = kagami({"export", "--store", store, "--session", std::to_string(s["id"].get<std::uint64_t>()), "-o", out});
+    const auto e = kagami({"export", "--store", store, "--session",
+                           std::to_string(s["id"].get<std::uint64_t>()), "-o", out});
     ASSERT_EQ(e.exit_code, 0) << e.err;
     const Followed f = tshark_follow(out, 0);
     EXPECT_EQ(f.node0, row.at("node0"));
@@ -190,7 +197,8 @@ TEST_P(CorpusTrace, ExportedSessionReassemblesLikeTheOriginal) {
 }
 
 std::pair<std::string, std::string> kagami_follow(const std::string& store, std::uint64_t id,
-                                                  const std::string& dir, const std::string& policy) {
+                                                  const std::string& dir,
+                                                  const std::string& policy) {
   const std::string c = dir + "/c2s", s = dir + "/s2c";
   const auto r = kagami({"follow", "--store", store, "--session", std::to_string(id), "--c2s", c,
                          "--s2c", s, "--wireshark-gaps", "--overlap", policy});
@@ -214,7 +222,8 @@ TEST_P(CorpusTrace, ReassembledStreamsEqualTsharks) {
       auto [c2s, s2c] = kagami_follow(store, id, dir.path(), policy);
       const std::string& a = client_is_node0 ? c2s : s2c;
       const std::string& b = client_is_node0 ? s2c : c2s;
-      const bool same = sha256_of(a) == row.at("sha256_0_to_1") && sha256_of(b) == row.at("sha256_1_to_0");
+      const bool same =
+          sha256_of(a) == row.at("sha256_0_to_1") && sha256_of(b) == row.at("sha256_1_to_0");
       if (trace == "tcp/zeek-tcp-reassembly.pcap" && policy == "first") {
         // Explained difference: segments that arrived out of order carry other bytes than the
         // segment that later filled the hole. Kagami's default keeps the first copy; tshark
@@ -225,7 +234,8 @@ TEST_P(CorpusTrace, ReassembledStreamsEqualTsharks) {
         EXPECT_NE(std::find(flags.begin(), flags.end(), "overlap_conflict"), flags.end());
         continue;
       }
-      EXPECT_TRUE(same) << "client->server " << c2s.size() << " bytes, server->client " << s2c.size();
+      EXPECT_TRUE(same) << "client->server " << c2s.size() << " bytes, server->client "
+                        << s2c.size();
     }
   }
 }

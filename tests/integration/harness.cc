@@ -1,17 +1,17 @@
 #include "integration/harness.h"
 
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <algorithm>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "kagami/base/sha256.h"
 
@@ -159,7 +159,8 @@ std::vector<std::string> corpus_traces() {
   return out;
 }
 
-std::vector<std::map<std::string, std::string>> truth(const std::string& trace, const std::string& kind) {
+std::vector<std::map<std::string, std::string>> truth(const std::string& trace,
+                                                      const std::string& kind) {
   std::vector<std::map<std::string, std::string>> rows;
   std::ifstream in(corpus_dir() + "/truth/" + trace + "." + kind + ".tsv");
   if (!in) return rows;
@@ -189,7 +190,8 @@ std::vector<std::map<std::string, std::string>> truth(const std::string& trace, 
   return rows;
 }
 
-std::vector<nlohmann::json> sessions(const std::string& store, const std::vector<std::string>& filters) {
+std::vector<nlohmann::json> sessions(const std::string& store,
+                                     const std::vector<std::string>& filters) {
   std::vector<std::string> args = {"sessions", "--store", store, "--json"};
   args.insert(args.end(), filters.begin(), filters.end());
   const auto r = kagami(args);

@@ -49,10 +49,12 @@ std::string corpus_dir();
 // Paths of every corpus trace relative to corpus/pcap ("tcp/sv-tcp-overlap.pcap").
 std::vector<std::string> corpus_traces();
 // truth/<trace>.<kind>.tsv as rows of column name -> value; empty if the file is absent.
-std::vector<std::map<std::string, std::string>> truth(const std::string& trace, const std::string& kind);
+std::vector<std::map<std::string, std::string>> truth(const std::string& trace,
+                                                      const std::string& kind);
 
 // Sessions of a store, via `kagami sessions --json`.
-std::vector<nlohmann::json> sessions(const std::string& store, const std::vector<std::string>& filters = {});
+std::vector<nlohmann::json> sessions(const std::string& store,
+                                     const std::vector<std::string>& filters = {});
 
 std::string sha256_of_file(const std::string& path);
 std::string sha256_of(const std::string& bytes);

@@ -1,13 +1,14 @@
 // Every link type and file format a recorder meets, and what bad input gets.
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <random>
 #include <sstream>
 
-#include "integration/harness.h"
+#include <gtest/gtest.h>
+
 #include "kagami/capture/pcap_file_source.h"
 #include "kagami/capture/pcap_writer.h"
+
+#include "integration/harness.h"
 #include "support/temp_dir.h"
 
 namespace kagami::test {
@@ -43,8 +44,8 @@ std::vector<Frame> relink(const std::vector<Frame>& in, F header) {
   for (const auto& f : in) {
     const std::string eth = f.bytes.substr(0, 14);
     std::string h = header(eth);
-    out.push_back({f.ts, h + f.bytes.substr(14),
-                   static_cast<std::uint32_t>(f.wire_len - 14 + h.size())});
+    out.push_back(
+        {f.ts, h + f.bytes.substr(14), static_cast<std::uint32_t>(f.wire_len - 14 + h.size())});
   }
   return out;
 }
@@ -79,16 +80,20 @@ TEST(LinkTypes, EveryLinkTypeGivesTheSameSessions) {
   } variants[] = {
       {"linux-sll", 113,
        [](const std::string& e) {
-         return std::string("\0\0\0\1\0\6", 6) + e.substr(6, 6) + std::string("\0\0", 2) + e.substr(12, 2);
+         return std::string("\0\0\0\1\0\6", 6) + e.substr(6, 6) + std::string("\0\0", 2) +
+                e.substr(12, 2);
        }},
       {"linux-sll2", 276,
        [](const std::string& e) {
-         return e.substr(12, 2) + std::string("\0\0\0\0\0\2\0\1\0\6", 10) + e.substr(6, 6) + std::string("\0\0", 2);
+         return e.substr(12, 2) + std::string("\0\0\0\0\0\2\0\1\0\6", 10) + e.substr(6, 6) +
+                std::string("\0\0", 2);
        }},
       {"raw", 101, [](const std::string&) { return std::string(); }},
       {"bsd-null", 0, [](const std::string&) { return std::string("\2\0\0\0", 4); }},
       {"vlan", 1,
-       [](const std::string& e) { return e.substr(0, 12) + std::string("\x81\x00\x00\x64", 4) + e.substr(12, 2); }},
+       [](const std::string& e) {
+         return e.substr(0, 12) + std::string("\x81\x00\x00\x64", 4) + e.substr(12, 2);
+       }},
   };
   for (const auto& v : variants) {
     SCOPED_TRACE(v.name);
@@ -123,7 +128,8 @@ TEST(BadInput, OneBadFileDoesNotStopTheOthers) {
   const auto r = kagami({"record", "-q", "--read", dir.path() + "/junk.pcap",
                          corpus_dir() + "/pcap/" + kTrace, "--store", dir.path() + "/s"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(summary(dir.path() + "/s"), record(corpus_dir() + "/pcap/" + kTrace, dir.path() + "/t"));
+  EXPECT_EQ(summary(dir.path() + "/s"),
+            record(corpus_dir() + "/pcap/" + kTrace, dir.path() + "/t"));
 }
 
 std::uint64_t counter(const std::string& stderr_text, const std::string& name) {
@@ -140,7 +146,8 @@ TEST(BadInput, TruncatedFileKeepsEverythingBeforeTheCut) {
   const std::size_t total = read_frames(corpus_dir() + "/pcap/" + kTrace).size();
   bytes.resize(bytes.size() - 10);  // the last record is cut short
   write_file(dir.path() + "/cut.pcap", bytes);
-  const auto r = kagami({"record", "--read", dir.path() + "/cut.pcap", "--store", dir.path() + "/s"});
+  const auto r =
+      kagami({"record", "--read", dir.path() + "/cut.pcap", "--store", dir.path() + "/s"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
   EXPECT_EQ(counter(r.err, "archive.packets"), total - 1);
@@ -163,7 +170,8 @@ TEST(BadInput, DamagedRecordHeaderIsSkippedAndTheRestRecovered) {
   const std::uint32_t absurd = 0x7fffffff;
   std::memcpy(bytes.data() + pos + 8, &absurd, 4);
   write_file(dir.path() + "/damaged.pcap", bytes);
-  const auto r = kagami({"record", "--read", dir.path() + "/damaged.pcap", "--store", dir.path() + "/s"});
+  const auto r =
+      kagami({"record", "--read", dir.path() + "/damaged.pcap", "--store", dir.path() + "/s"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("1 damaged record header(s)"), std::string::npos) << r.err;
   EXPECT_EQ(counter(r.err, "source.resyncs"), 1u);
@@ -175,7 +183,8 @@ TEST(BadInput, UnknownLinkTypeIsArchivedNotAnalysed) {
   TempDir dir;
   auto frames = read_frames(corpus_dir() + "/pcap/" + kTrace);
   write_frames(dir.path() + "/user0.pcap", 147 /* LINKTYPE_USER0 */, frames);
-  const auto r = kagami({"record", "--read", dir.path() + "/user0.pcap", "--store", dir.path() + "/s"});
+  const auto r =
+      kagami({"record", "--read", dir.path() + "/user0.pcap", "--store", dir.path() + "/s"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("not decoded"), std::string::npos) << r.err;
   EXPECT_EQ(counter(r.err, "archive.packets"), frames.size());
@@ -194,11 +203,14 @@ TEST(BadInput, RandomFramesNeverCrashAndAreAllArchived) {
     std::string b = base[static_cast<std::size_t>(i) % base.size()].bytes;
     const int edits = 1 + static_cast<int>(rng() % 8);
     for (int k = 0; k < edits; ++k) b[rng() % b.size()] = static_cast<char>(rng());
-    b.resize(std::min<std::size_t>(b.size(), 1 + rng() % (b.size() + 20)), static_cast<char>(rng()));
-    frames.push_back({static_cast<TimeNs>(i) * kNsPerMs, b, static_cast<std::uint32_t>(b.size() + (rng() % 3 ? 0 : rng() % 1000))});
+    b.resize(std::min<std::size_t>(b.size(), 1 + rng() % (b.size() + 20)),
+             static_cast<char>(rng()));
+    frames.push_back({static_cast<TimeNs>(i) * kNsPerMs, b,
+                      static_cast<std::uint32_t>(b.size() + (rng() % 3 ? 0 : rng() % 1000))});
   }
   write_frames(dir.path() + "/fuzzed.pcap", 1, frames);
-  const auto r = kagami({"record", "--read", dir.path() + "/fuzzed.pcap", "--store", dir.path() + "/s"});
+  const auto r =
+      kagami({"record", "--read", dir.path() + "/fuzzed.pcap", "--store", dir.path() + "/s"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(counter(r.err, "archive.packets"), frames.size());
   EXPECT_EQ(counter(r.err, "capture.packets"), frames.size());

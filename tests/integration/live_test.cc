@@ -1,4 +1,6 @@
 // Live capture on the loopback interface with real sockets, and a recorder killed mid-write.
+#include <thread>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -8,11 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <thread>
-
-#include "integration/harness.h"
 #include "kagami/capture/pcap_file_source.h"
 #include "kagami/capture/pcap_writer.h"
+
+#include "integration/harness.h"
 #include "support/temp_dir.h"
 
 namespace kagami::test {
@@ -20,7 +21,8 @@ namespace {
 
 std::string pattern(std::size_t n, char seed) {
   std::string s(n, '\0');
-  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + static_cast<char>(i * 7 % 251));
+  for (std::size_t i = 0; i < n; ++i)
+    s[i] = static_cast<char>(seed + static_cast<char>(i * 7 % 251));
   return s;
 }
 
@@ -60,7 +62,8 @@ TEST(LiveCapture, RecordsLoopbackTrafficUntilSigint) {
                   "tcp port " + std::to_string(port), "--store", store, "--sensor", "lo-test"});
   if (!rec.wait_for_stderr("recording lo", 10000)) {
     rec.wait(5000);
-    if (rec.err().find("ermission") != std::string::npos || rec.err().find("not permitted") != std::string::npos)
+    if (rec.err().find("ermission") != std::string::npos ||
+        rec.err().find("not permitted") != std::string::npos)
       GTEST_SKIP() << "live capture needs CAP_NET_RAW: " << rec.err();
     FAIL() << "recorder did not start: " << rec.err();
   }
@@ -94,7 +97,8 @@ TEST(LiveCapture, RecordsLoopbackTrafficUntilSigint) {
   EXPECT_TRUE(rec.wait_for_stderr("capture.packets ", 5000)) << rec.err();
   rec.signal(SIGINT);
   ASSERT_EQ(rec.wait(20000), 0) << rec.err();
-  EXPECT_NE(rec.err().find("drops: 0 kernel, 0 interface, 0 internal"), std::string::npos) << rec.err();
+  EXPECT_NE(rec.err().find("drops: 0 kernel, 0 interface, 0 internal"), std::string::npos)
+      << rec.err();
 
   const auto all = sessions(store);
   ASSERT_EQ(all.size(), 1u) << rec.err();
@@ -108,8 +112,8 @@ TEST(LiveCapture, RecordsLoopbackTrafficUntilSigint) {
   EXPECT_TRUE(s["flags"].empty()) << s.dump();
 
   const std::string c2s = dir.path() + "/c2s", s2c = dir.path() + "/s2c";
-  const auto f = kagami({"follow", "--store", store, "--session", std::to_string(s["id"].get<int>()),
-                         "--c2s", c2s, "--s2c", s2c});
+  const auto f = kagami({"follow", "--store", store, "--session",
+                         std::to_string(s["id"].get<int>()), "--c2s", c2s, "--s2c", s2c});
   ASSERT_EQ(f.exit_code, 0) << f.err;
   EXPECT_EQ(read_file(c2s), request);
   EXPECT_EQ(read_file(s2c), response);
@@ -129,10 +133,9 @@ void write_repeated(int fd, std::size_t frames_to_write) {
   for (std::size_t i = 0; i < frames_to_write; ++i) {
     const auto& [ts0, bytes] = frames[i % frames.size()];
     const TimeNs ts = ts0 + static_cast<TimeNs>(i / frames.size()) * 60 * kNsPerSec;
-    const std::uint32_t rh[4] = {static_cast<std::uint32_t>(ts / kNsPerSec),
-                                 static_cast<std::uint32_t>(ts % kNsPerSec),
-                                 static_cast<std::uint32_t>(bytes.size()),
-                                 static_cast<std::uint32_t>(bytes.size())};
+    const std::uint32_t rh[4] = {
+        static_cast<std::uint32_t>(ts / kNsPerSec), static_cast<std::uint32_t>(ts % kNsPerSec),
+        static_cast<std::uint32_t>(bytes.size()), static_cast<std::uint32_t>(bytes.size())};
     out.append(reinterpret_cast<const char*>(rh), sizeof rh);
     out += bytes;
   }
@@ -149,15 +152,17 @@ TEST(CrashSafety, KilledRecorderLeavesAConsistentStoreThatTheNextRunSeals) {
   const std::string store = dir.path() + "/store";
   const std::string fifo = dir.path() + "/feed";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  Background rec({KAGAMI_BINARY, "record", "-q", "--read", fifo, "--store", store, "--workers", "1"});
+  Background rec(
+      {KAGAMI_BINARY, "record", "-q", "--read", fifo, "--store", store, "--workers", "1"});
   const int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   write_repeated(fd, 751 * 12);  // 12 copies of the trace, ~6 MB: the recorder is mid-stream
   const std::string archive = store + "/packets/00000001.pcap";
   struct stat st {};
-  for (int i = 0; i < 500 && (::stat(archive.c_str(), &st) != 0 || st.st_size < (4 << 20)); ++i) usleep(10000);
+  for (int i = 0; i < 500 && (::stat(archive.c_str(), &st) != 0 || st.st_size < (4 << 20)); ++i)
+    usleep(10000);
   ASSERT_GE(st.st_size, 4 << 20);
-  usleep(700000);  // a store transaction or two has committed
+  usleep(700000);       // a store transaction or two has committed
   rec.signal(SIGKILL);  // no flush, no seal: a power cut as far as the process knows
   EXPECT_EQ(rec.wait(10000), 128 + SIGKILL);
   ::close(fd);
@@ -171,16 +176,19 @@ TEST(CrashSafety, KilledRecorderLeavesAConsistentStoreThatTheNextRunSeals) {
   EXPECT_EQ(kagami({"verify", "--store", store, "--strict"}).exit_code, 1);
 
   // The next run recovers the file (complete records kept, a partial one cut) and seals it.
-  const auto next = kagami({"record", "--read", corpus_dir() + "/pcap/http/zeek-get-gzip.pcap", "--store", store});
+  const auto next = kagami(
+      {"record", "--read", corpus_dir() + "/pcap/http/zeek-get-gzip.pcap", "--store", store});
   ASSERT_EQ(next.exit_code, 0) << next.err;
-  EXPECT_NE(next.err.find("recovered unsealed archive file 00000001.pcap"), std::string::npos) << next.err;
+  EXPECT_NE(next.err.find("recovered unsealed archive file 00000001.pcap"), std::string::npos)
+      << next.err;
   v = kagami({"verify", "--store", store, "--strict"});
   EXPECT_EQ(v.exit_code, 0) << v.out;
 
   // Sessions written before the crash still export their packets from the recovered file.
   const auto first = before.front();
   const std::string out = dir.path() + "/first.pcap";
-  const auto e = kagami({"export", "--store", store, "--session", std::to_string(first["id"].get<int>()), "-o", out});
+  const auto e = kagami(
+      {"export", "--store", store, "--session", std::to_string(first["id"].get<int>()), "-o", out});
   EXPECT_EQ(e.exit_code, 0) << e.err;
   const auto after = sessions(store);
   EXPECT_EQ(after.size(), before.size() + 1);  // ids continue, nothing overwritten

@@ -131,7 +131,8 @@ inline std::uint16_t ethertype_of(ByteView ip_packet) {
   return (ip_packet[0] >> 4) == 6 ? 0x86dd : 0x0800;
 }
 
-inline Bytes eth(ByteView ip_packet, std::uint64_t src = kClientMac, std::uint64_t dst = kServerMac) {
+inline Bytes eth(ByteView ip_packet, std::uint64_t src = kClientMac,
+                 std::uint64_t dst = kServerMac) {
   return ethernet(ethertype_of(ip_packet), ip_packet, {}, src, dst);
 }
 
@@ -164,8 +165,8 @@ inline Bytes sll2(ByteView ip_packet, std::uint64_t src_mac = kClientMac) {
 }
 
 // Convenience: an Ethernet/IPv4/TCP frame.
-inline Bytes tcp4(std::string_view src, std::uint16_t sport, std::string_view dst, std::uint16_t dport,
-                  std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
+inline Bytes tcp4(std::string_view src, std::uint16_t sport, std::string_view dst,
+                  std::uint16_t dport, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
                   std::string_view payload = {}) {
   const Bytes seg = tcp(sport, dport, seq, ack, flags, payload);
   return eth(ipv4(ip(src), ip(dst), 6, seg));

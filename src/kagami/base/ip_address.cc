@@ -1,9 +1,9 @@
 #include "kagami/base/ip_address.h"
 
-#include <arpa/inet.h>
-
 #include <charconv>
 #include <cstdio>
+
+#include <arpa/inet.h>
 
 namespace kagami {
 namespace {
@@ -18,10 +18,9 @@ IpAddress IpAddress::v4(const std::uint8_t* bytes4) {
 }
 
 IpAddress IpAddress::v4(std::uint32_t host_order) {
-  const std::uint8_t b[4] = {static_cast<std::uint8_t>(host_order >> 24),
-                             static_cast<std::uint8_t>(host_order >> 16),
-                             static_cast<std::uint8_t>(host_order >> 8),
-                             static_cast<std::uint8_t>(host_order)};
+  const std::uint8_t b[4] = {
+      static_cast<std::uint8_t>(host_order >> 24), static_cast<std::uint8_t>(host_order >> 16),
+      static_cast<std::uint8_t>(host_order >> 8), static_cast<std::uint8_t>(host_order)};
   return v4(b);
 }
 
@@ -79,10 +78,11 @@ Result<IpPrefix> IpPrefix::parse(std::string_view text) {
 
 std::string format_mac(std::uint64_t mac48) {
   char buf[18];
-  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x",
-                static_cast<unsigned>(mac48 >> 40) & 0xff, static_cast<unsigned>(mac48 >> 32) & 0xff,
-                static_cast<unsigned>(mac48 >> 24) & 0xff, static_cast<unsigned>(mac48 >> 16) & 0xff,
-                static_cast<unsigned>(mac48 >> 8) & 0xff, static_cast<unsigned>(mac48) & 0xff);
+  std::snprintf(
+      buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", static_cast<unsigned>(mac48 >> 40) & 0xff,
+      static_cast<unsigned>(mac48 >> 32) & 0xff, static_cast<unsigned>(mac48 >> 24) & 0xff,
+      static_cast<unsigned>(mac48 >> 16) & 0xff, static_cast<unsigned>(mac48 >> 8) & 0xff,
+      static_cast<unsigned>(mac48) & 0xff);
   return buf;
 }
 

@@ -36,8 +36,9 @@ class IpAddress {
   }
   friend std::strong_ordering operator<=>(const IpAddress& a, const IpAddress& b) {
     const int c = std::memcmp(a.b_.data(), b.b_.data(), 16);
-    return c < 0 ? std::strong_ordering::less
-                 : c > 0 ? std::strong_ordering::greater : std::strong_ordering::equal;
+    return c < 0   ? std::strong_ordering::less
+           : c > 0 ? std::strong_ordering::greater
+                   : std::strong_ordering::equal;
   }
 
  private:

@@ -1,11 +1,11 @@
 #include "kagami/base/sha256.h"
 
-#include <openssl/evp.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <vector>
+
+#include <openssl/evp.h>
 
 namespace kagami {
 

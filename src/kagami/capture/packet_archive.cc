@@ -54,9 +54,9 @@ Status PacketArchive::seal() {
 Result<PacketLocation> PacketArchive::write(int dlt, std::uint32_t snaplen, TimeNs ts,
                                             ByteView data, std::uint32_t wire_len) {
   const std::uint64_t record = data.size() + 16;
-  if (writer_ && (dlt != current_dlt_ || writer_->size() + record > limits_.max_file_bytes ||
-                  ts - current_.first_ts >= limits_.max_file_duration_ns ||
-                  data.size() > current_.snaplen)) {
+  if (writer_ &&
+      (dlt != current_dlt_ || writer_->size() + record > limits_.max_file_bytes ||
+       ts - current_.first_ts >= limits_.max_file_duration_ns || data.size() > current_.snaplen)) {
     if (auto s = seal(); !s) return s.error();
   }
   if (!writer_) {

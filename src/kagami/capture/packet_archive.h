@@ -15,7 +15,7 @@
 namespace kagami::capture {
 
 struct ArchiveLimits {
-  std::uint64_t max_file_bytes = 1ull << 30;      // rotate at this size...
+  std::uint64_t max_file_bytes = 1ull << 30;       // rotate at this size...
   TimeNs max_file_duration_ns = 3600 * kNsPerSec;  // ...or when a file spans this much time
   // Hashing and disk writes run on two threads of their own, with this much in flight.
   std::size_t write_block_bytes = 4u << 20;

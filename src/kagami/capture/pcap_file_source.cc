@@ -1,13 +1,13 @@
 #include "kagami/capture/pcap_file_source.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include <fcntl.h>
 #include <pcap/pcap.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "kagami/capture/pcap_format.h"
 
@@ -26,11 +26,16 @@ std::uint32_t swap32(std::uint32_t v) { return __builtin_bswap32(v); }
 int linktype_to_dlt(std::uint32_t linktype) {
   // The LINKTYPE_ numbers libpcap maps back to a different DLT_ on Linux.
   switch (linktype) {
-    case 101: return 12;  // RAW
-    case 102: return 15;
-    case 103: return 16;
-    case 106: return 19;
-    default: return static_cast<int>(linktype);
+    case 101:
+      return 12;  // RAW
+    case 102:
+      return 15;
+    case 103:
+      return 16;
+    case 106:
+      return 19;
+    default:
+      return static_cast<int>(linktype);
   }
 }
 
@@ -52,7 +57,8 @@ const std::uint8_t* PcapFileSource::peek(std::size_t need) {
     const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
     window_start_ = file_offset_ & ~(page - 1);
     window_len_ = static_cast<std::size_t>(std::min<std::uint64_t>(
-        file_size_ - window_start_, std::max<std::uint64_t>(kWindow, file_offset_ + need - window_start_)));
+        file_size_ - window_start_,
+        std::max<std::uint64_t>(kWindow, file_offset_ + need - window_start_)));
     void* m = ::mmap(nullptr, window_len_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd_,
                      static_cast<off_t>(window_start_));
     if (m == MAP_FAILED) {
@@ -113,7 +119,8 @@ Result<std::unique_ptr<PcapFileSource>> PcapFileSource::open(const std::string& 
   s->fd_ = -1;
   s->buf_ = {};
   char errbuf[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  pcap_t* p =
+      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
   if (p == nullptr) return make_error("cannot read {}: {}", path, errbuf);
   s->pcap_ = p;
   s->link_type_ = pcap_datalink(p);

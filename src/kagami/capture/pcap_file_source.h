@@ -25,9 +25,7 @@ class PcapFileSource final : public PacketSource {
   int link_type() const override { return link_type_; }
   std::uint32_t snaplen() const override { return snaplen_; }
   std::string name() const override { return path_; }
-  SourceStats stats() const override {
-    return SourceStats{read_, 0, 0, resyncs_, skipped_bytes_};
-  }
+  SourceStats stats() const override { return SourceStats{read_, 0, 0, resyncs_, skipped_bytes_}; }
   const std::string& error() const override { return error_; }
   bool uses_libpcap() const { return pcap_ != nullptr; }
 

@@ -1,11 +1,11 @@
 #include "kagami/capture/pcap_reader.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "kagami/capture/pcap_format.h"
 
@@ -131,8 +131,8 @@ Result<PcapScan> scan_pcap_file(const std::string& path, bool truncate_tail) {
     if (!read_full(fd, rec.data(), caplen, pos + kPcapRecordHeaderBytes)) break;
     hash.update(ByteView(reinterpret_cast<const std::uint8_t*>(rh), sizeof rh));
     hash.update(ByteView(rec.data(), rec.size()));
-    const TimeNs ts = static_cast<TimeNs>(v[0]) * kNsPerSec +
-                      static_cast<TimeNs>(v[1]) * (fh->nano ? 1 : 1000);
+    const TimeNs ts =
+        static_cast<TimeNs>(v[0]) * kNsPerSec + static_cast<TimeNs>(v[1]) * (fh->nano ? 1 : 1000);
     if (scan.packets == 0 || ts < scan.first_ts) scan.first_ts = ts;
     if (scan.packets == 0 || ts > scan.last_ts) scan.last_ts = ts;
     ++scan.packets;

@@ -52,9 +52,9 @@ struct PcapScan {
   std::uint64_t packets = 0;
   std::uint64_t valid_bytes = 0;  // header plus every complete record
   std::uint64_t file_bytes = 0;
-  std::uint64_t cut_bytes = 0;    // partial record removed by truncate_tail
+  std::uint64_t cut_bytes = 0;  // partial record removed by truncate_tail
   TimeNs first_ts = 0, last_ts = 0;
-  Sha256Digest sha256{};          // of the first valid_bytes
+  Sha256Digest sha256{};  // of the first valid_bytes
 };
 
 // Walks every record of a classic pcap file. Used to recover the file a crashed recorder left

@@ -1,12 +1,12 @@
 #include "kagami/capture/pcap_writer.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "kagami/base/backoff.h"
 #include "kagami/capture/pcap_format.h"
@@ -168,7 +168,8 @@ void PcapWriter::write_block(Block& b) {
   const int fd = aligned ? fd_ : plain_fd_;
   std::size_t done = 0;
   while (done < b.size) {
-    const ssize_t n = ::pwrite(fd, b.data + done, b.size - done, static_cast<off_t>(b.offset + done));
+    const ssize_t n =
+        ::pwrite(fd, b.data + done, b.size - done, static_cast<off_t>(b.offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       fail(std::string("write failed: ") + std::strerror(errno));

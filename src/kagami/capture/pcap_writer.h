@@ -38,8 +38,7 @@ class PcapWriter {
                                                     const PcapWriterOptions& options);
   // Synchronous writer with a buffer of `buffer_bytes`.
   static Result<std::unique_ptr<PcapWriter>> create(const std::string& path, int linktype,
-                                                    std::uint32_t snaplen,
-                                                    std::size_t buffer_bytes,
+                                                    std::uint32_t snaplen, std::size_t buffer_bytes,
                                                     bool replace_existing = false);
   ~PcapWriter();
   PcapWriter(const PcapWriter&) = delete;

@@ -12,8 +12,8 @@
 namespace kagami::flow {
 
 enum class EndReason : std::uint8_t {
-  kFin,              // both sides closed, and the close linger passed
-  kRst,              // reset, and the close linger passed
+  kFin,  // both sides closed, and the close linger passed
+  kRst,  // reset, and the close linger passed
   kIdleTimeout,
   kAbsoluteTimeout,  // the session got too long and is continued in a new record
   kEvicted,          // the flow table was full
@@ -24,7 +24,7 @@ enum class EndReason : std::uint8_t {
 const char* end_reason_name(EndReason reason);
 
 struct TcpState {
-  TcpStream stream[2];  // by Direction
+  TcpStream stream[2];                   // by Direction
   TcpStream::Stats at_session_start[2];  // stream stats when the current session began
   bool fin[2] = {false, false};
   bool rst[2] = {false, false};
@@ -42,12 +42,12 @@ struct Flow {
   std::uint64_t pkts[2] = {0, 0};   // by Direction
   std::uint64_t bytes[2] = {0, 0};  // payload bytes on the wire, retransmissions included
   std::uint64_t mac[2] = {0, 0};    // source MAC of each direction
-  bool mid_stream = false;   // the connection's start was not seen
-  bool truncated = false;    // some packet was cut by the snap length
-  bool malformed = false;    // some packet had lying length fields
-  bool fragmented = false;   // some packet was rebuilt from IP fragments
+  bool mid_stream = false;          // the connection's start was not seen
+  bool truncated = false;           // some packet was cut by the snap length
+  bool malformed = false;           // some packet had lying length fields
+  bool fragmented = false;          // some packet was rebuilt from IP fragments
   bool fragment_conflict = false;
-  bool continued = false;    // continues a session cut by the absolute timeout
+  bool continued = false;  // continues a session cut by the absolute timeout
   bool closing = false;
   std::unique_ptr<TcpState> tcp;  // TCP flows only
   LocationEncoder locations;

@@ -1,8 +1,8 @@
 #include "kagami/flow/flow_key.h"
 
-#include <xxhash.h>
-
 #include <cstring>
+
+#include <xxhash.h>
 
 namespace kagami::flow {
 

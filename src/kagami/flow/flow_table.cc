@@ -13,8 +13,8 @@ using packet::kTcpSyn;
 
 // Registered ports above 1024 that are servers far more often than clients.
 constexpr std::uint16_t kServerPorts[] = {
-    1080, 1194, 1433, 1521, 1723, 1883, 2049, 2181, 2375, 2376, 2525, 3128, 3268, 3306,
-    3389, 4443, 5060, 5061, 5222, 5432, 5671, 5672, 5900, 5984, 6379, 6443, 6667, 8000,
+    1080, 1194, 1433, 1521, 1723, 1883, 2049, 2181, 2375, 2376, 2525,  3128, 3268, 3306,
+    3389, 4443, 5060, 5061, 5222, 5432, 5671, 5672, 5900, 5984, 6379,  6443, 6667, 8000,
     8008, 8080, 8081, 8088, 8443, 8888, 9000, 9092, 9200, 9418, 11211, 27017};
 
 // Lower rank means "more likely the server".
@@ -43,13 +43,20 @@ std::size_t next_pow2(std::size_t n) {
 
 const char* end_reason_name(EndReason reason) {
   switch (reason) {
-    case EndReason::kFin: return "fin";
-    case EndReason::kRst: return "rst";
-    case EndReason::kIdleTimeout: return "idle_timeout";
-    case EndReason::kAbsoluteTimeout: return "absolute_timeout";
-    case EndReason::kEvicted: return "evicted";
-    case EndReason::kPortReuse: return "port_reuse";
-    case EndReason::kEndOfInput: return "end_of_input";
+    case EndReason::kFin:
+      return "fin";
+    case EndReason::kRst:
+      return "rst";
+    case EndReason::kIdleTimeout:
+      return "idle_timeout";
+    case EndReason::kAbsoluteTimeout:
+      return "absolute_timeout";
+    case EndReason::kEvicted:
+      return "evicted";
+    case EndReason::kPortReuse:
+      return "port_reuse";
+    case EndReason::kEndOfInput:
+      return "end_of_input";
   }
   return "unknown";
 }
@@ -166,10 +173,14 @@ void FlowTable::list_remove(Flow* f) {
 
 TimeNs FlowTable::timeout_of(std::uint8_t cls) const {
   switch (cls) {
-    case kTcpOpen: return limits_.tcp_idle_timeout_ns;
-    case kTcpClosing: return limits_.closed_linger_ns;
-    case kUdp: return limits_.udp_idle_timeout_ns;
-    default: return limits_.other_idle_timeout_ns;
+    case kTcpOpen:
+      return limits_.tcp_idle_timeout_ns;
+    case kTcpClosing:
+      return limits_.closed_linger_ns;
+    case kUdp:
+      return limits_.udp_idle_timeout_ns;
+    default:
+      return limits_.other_idle_timeout_ns;
   }
 }
 

@@ -69,8 +69,8 @@ void TcpStream::on_segment(const StreamContext& cx, TimeNs ts, std::uint32_t seq
   ByteView data = payload;
   std::uint64_t b = static_cast<std::uint64_t>(begin);
   if (begin < next) {
-    const std::size_t head =
-        static_cast<std::size_t>(std::min<std::uint64_t>(static_cast<std::uint64_t>(next - begin), data.size()));
+    const std::size_t head = static_cast<std::size_t>(
+        std::min<std::uint64_t>(static_cast<std::uint64_t>(next - begin), data.size()));
     if (begin >= 0) check_retained(cx, static_cast<std::uint64_t>(begin), data.first(head));
     cx.counters->retransmitted_bytes += head;
     data = data.subspan(head);
@@ -84,7 +84,8 @@ void TcpStream::on_segment(const StreamContext& cx, TimeNs ts, std::uint32_t seq
   const bool in_order_wins = cx.limits->overlap == OverlapPolicy::kLinux;
   if (b == next_ && (in_order_wins || ooo_.empty() || ooo_.begin()->first >= cap_end)) {
     // Buffered copies of these bytes that arrived earlier are compared, then trimmed by drain.
-    if (in_order_wins && !ooo_.empty() && ooo_.begin()->first < cap_end) compare_buffered(cx, b, data);
+    if (in_order_wins && !ooo_.empty() && ooo_.begin()->first < cap_end)
+      compare_buffered(cx, b, data);
     if (!data.empty()) deliver(cx, ts, data);
     if (wire_end > next_) {
       // The snap length cut this packet: its uncaptured bytes are lost for good.
@@ -269,7 +270,8 @@ void TcpStream::retain(const StreamContext& cx, ByteView data) {
     return;
   }
   if (retained_head_ > 0 && retained_head_ >= retained_.size() / 2) {
-    retained_.erase(retained_.begin(), retained_.begin() + static_cast<std::ptrdiff_t>(retained_head_));
+    retained_.erase(retained_.begin(),
+                    retained_.begin() + static_cast<std::ptrdiff_t>(retained_head_));
     retained_head_ = 0;
   }
   const ByteView tail = data.last(keep);
@@ -281,7 +283,8 @@ void TcpStream::retain(const StreamContext& cx, ByteView data) {
 void TcpStream::trim_retained(const StreamContext& cx, std::uint64_t upto) {
   const std::uint64_t rstart = next_ - retained_size();
   if (upto <= rstart) return;
-  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(upto - rstart, retained_size()));
+  const std::size_t n =
+      static_cast<std::size_t>(std::min<std::uint64_t>(upto - rstart, retained_size()));
   retained_head_ += n;
   cx.budget->used -= n;
   if (retained_head_ == retained_.size()) {

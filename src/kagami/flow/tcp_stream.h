@@ -35,11 +35,11 @@ struct ReassemblyCounters {
   Counter gap_bytes;
   Counter out_of_order_segments;
   Counter retransmitted_bytes;
-  Counter overlaps;            // segments overlapping bytes already held or delivered
-  Counter overlap_conflicts;   // ... whose bytes differ
-  Counter limit_gaps;          // gaps forced by the per-stream or total memory bound
-  Counter out_of_window;       // segments too far from the stream position to be real
-  Counter retain_dropped;      // streams that lost their retention to the memory bound
+  Counter overlaps;           // segments overlapping bytes already held or delivered
+  Counter overlap_conflicts;  // ... whose bytes differ
+  Counter limit_gaps;         // gaps forced by the per-stream or total memory bound
+  Counter out_of_window;      // segments too far from the stream position to be real
+  Counter retain_dropped;     // streams that lost their retention to the memory bound
 
   template <typename F>
   void visit(F&& f) const {
@@ -140,8 +140,8 @@ class TcpStream {
   bool ended_ = false;
   bool retain_enabled_ = true;
   std::uint32_t isn_ = 0;
-  std::uint32_t base_seq_ = 0;    // sequence number of offset 0
-  std::uint64_t next_ = 0;        // offset of the next byte to deliver
+  std::uint32_t base_seq_ = 0;  // sequence number of offset 0
+  std::uint64_t next_ = 0;      // offset of the next byte to deliver
   std::uint64_t fin_offset_ = 0;
   std::uint64_t peer_acked_ = 0;  // highest offset the peer acknowledged
   std::map<std::uint64_t, Segment> ooo_;

@@ -222,9 +222,12 @@ DecodeResult decode_transport(ByteView f, Packet& out) {
 DecodeResult decode_by_version(ByteView f, std::uint32_t off, Packet& out) {
   if (f.size() <= off) return malformed("ip.missing");
   switch (f[off] >> 4) {
-    case 4: return decode_ipv4(f, off, out);
-    case 6: return decode_ipv6(f, off, out);
-    default: return malformed("ip.bad_version");
+    case 4:
+      return decode_ipv4(f, off, out);
+    case 6:
+      return decode_ipv6(f, off, out);
+    default:
+      return malformed("ip.bad_version");
   }
 }
 
@@ -247,8 +250,10 @@ DecodeResult decode_mpls(ByteView f, std::uint32_t off, Packet& out) {
 DecodeResult decode_ethertype(ByteView f, std::uint32_t off, std::uint16_t type, Packet& out) {
   for (int tags = 0;; ++tags) {
     switch (type) {
-      case kEtherIpv4: return decode_ipv4(f, off, out);
-      case kEtherIpv6: return decode_ipv6(f, off, out);
+      case kEtherIpv4:
+        return decode_ipv4(f, off, out);
+      case kEtherIpv6:
+        return decode_ipv6(f, off, out);
       case kEtherVlan:
       case kEtherQinQ:
       case kEtherQinQOld: {
@@ -268,7 +273,8 @@ DecodeResult decode_ethertype(ByteView f, std::uint32_t off, std::uint16_t type,
         continue;
       }
       case kEtherMplsUnicast:
-      case kEtherMplsMulticast: return decode_mpls(f, off, out);
+      case kEtherMplsMulticast:
+        return decode_mpls(f, off, out);
       case kEtherPppoeSession: {
         if (f.size() < off + 8) return malformed("pppoe.truncated");
         const std::uint16_t ppp = load_be16(f.data() + off + 6);
@@ -277,7 +283,8 @@ DecodeResult decode_ethertype(ByteView f, std::uint32_t off, std::uint16_t type,
         if (ppp == 0x0057) return decode_ipv6(f, off, out);
         return not_ip("pppoe.not_ip");
       }
-      default: return not_ip("link.not_ip");
+      default:
+        return not_ip("link.not_ip");
     }
   }
 }
@@ -313,9 +320,15 @@ DecodeResult decode_loopback(ByteView f, bool network_order, Packet& out) {
   // DLT_NULL uses the writer's byte order: a big-endian writer leaves the low bytes first.
   if (!network_order && family > 0xffff) family = load_be32(f.data());
   switch (family) {
-    case 2: return decode_ipv4(f, 4, out);
-    case 10: case 24: case 28: case 30: return decode_ipv6(f, 4, out);  // Linux, BSDs, Darwin
-    default: return not_ip("loopback.not_ip");
+    case 2:
+      return decode_ipv4(f, 4, out);
+    case 10:
+    case 24:
+    case 28:
+    case 30:
+      return decode_ipv6(f, 4, out);  // Linux, BSDs, Darwin
+    default:
+      return not_ip("loopback.not_ip");
   }
 }
 
@@ -329,17 +342,26 @@ DecodeResult Decoder::decode(int link_type, TimeNs ts, ByteView frame, std::uint
   out.wire_len = wire_len < frame.size() ? static_cast<std::uint32_t>(frame.size()) : wire_len;
   if (out.wire_len > frame.size()) out.anomalies |= kAnomalySnaplenCut;
   switch (link_type) {
-    case kLinkEthernet: return decode_ethernet(frame, out);
-    case kLinkLinuxSll: return decode_sll(frame, out);
-    case kLinkLinuxSll2: return decode_sll2(frame, out);
+    case kLinkEthernet:
+      return decode_ethernet(frame, out);
+    case kLinkLinuxSll:
+      return decode_sll(frame, out);
+    case kLinkLinuxSll2:
+      return decode_sll2(frame, out);
     case kLinkRaw:
     case kLinkRawOpenBsd:
-    case kLinkRawLinktype: return decode_by_version(frame, 0, out);
-    case kLinkIpv4: return decode_ipv4(frame, 0, out);
-    case kLinkIpv6: return decode_ipv6(frame, 0, out);
-    case kLinkNull: return decode_loopback(frame, false, out);
-    case kLinkLoop: return decode_loopback(frame, true, out);
-    default: return {DecodeStatus::kUnsupportedLink, "link.unsupported"};
+    case kLinkRawLinktype:
+      return decode_by_version(frame, 0, out);
+    case kLinkIpv4:
+      return decode_ipv4(frame, 0, out);
+    case kLinkIpv6:
+      return decode_ipv6(frame, 0, out);
+    case kLinkNull:
+      return decode_loopback(frame, false, out);
+    case kLinkLoop:
+      return decode_loopback(frame, true, out);
+    default:
+      return {DecodeStatus::kUnsupportedLink, "link.unsupported"};
   }
 }
 

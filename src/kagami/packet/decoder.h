@@ -9,10 +9,10 @@
 namespace kagami::packet {
 
 enum class DecodeStatus : std::uint8_t {
-  kOk,             // IP packet decoded (transport too unless it is a non-first fragment)
-  kNotIp,          // a valid frame that carries no IP (ARP, LLDP, STP, ...)
+  kOk,     // IP packet decoded (transport too unless it is a non-first fragment)
+  kNotIp,  // a valid frame that carries no IP (ARP, LLDP, STP, ...)
   kUnsupportedLink,
-  kMalformed,      // a header is too short or inconsistent
+  kMalformed,  // a header is too short or inconsistent
 };
 
 struct DecodeResult {

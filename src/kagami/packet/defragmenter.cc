@@ -101,8 +101,8 @@ const Defragmenter::Completed* Defragmenter::add(const Packet& f, PacketLocation
   }
   d->pieces.push_back(where);
 
-  const std::uint32_t captured = static_cast<std::uint32_t>(
-      std::min<std::size_t>(wire_len, f.frame.size() > f.l4_offset ? f.frame.size() - f.l4_offset : 0));
+  const std::uint32_t captured = static_cast<std::uint32_t>(std::min<std::size_t>(
+      wire_len, f.frame.size() > f.l4_offset ? f.frame.size() - f.l4_offset : 0));
   if (captured < wire_len) d->truncated = true;
 
   if (!f.frag_more) {

@@ -16,7 +16,7 @@
 namespace kagami::packet {
 
 struct DefragLimits {
-  std::size_t max_bytes = 64u << 20;  // fragment data held for all datagrams together
+  std::size_t max_bytes = 64u << 20;   // fragment data held for all datagrams together
   TimeNs timeout_ns = 30 * kNsPerSec;  // from a datagram's first fragment (Linux ipfrag_time)
   std::size_t max_datagrams = 16384;
   std::size_t max_fragments = 256;  // per datagram; more is an attack, not a network
@@ -26,12 +26,12 @@ struct DefragCounters {
   Counter fragments;
   Counter completed;
   Counter timed_out;
-  Counter evicted;             // dropped to stay within max_bytes / max_datagrams
-  Counter overlaps;            // fragments that overlapped bytes already received
-  Counter overlap_conflicts;   // ... with different data
+  Counter evicted;            // dropped to stay within max_bytes / max_datagrams
+  Counter overlaps;           // fragments that overlapped bytes already received
+  Counter overlap_conflicts;  // ... with different data
   Counter too_many_fragments;
-  Counter oversize;            // would rebuild to more than 65535 bytes
-  Counter truncated;           // a fragment was cut by the snap length: cannot be rebuilt
+  Counter oversize;   // would rebuild to more than 65535 bytes
+  Counter truncated;  // a fragment was cut by the snap length: cannot be rebuilt
   Counter malformed;
 
   template <typename F>
@@ -59,8 +59,8 @@ struct DefragCounters {
 class Defragmenter {
  public:
   struct Completed {
-    ByteView ip_packet;                        // rebuilt IP packet, header included
-    std::span<const PacketLocation> pieces;    // archive location of every fragment
+    ByteView ip_packet;                      // rebuilt IP packet, header included
+    std::span<const PacketLocation> pieces;  // archive location of every fragment
     bool overlap_conflict = false;
   };
 

@@ -1,7 +1,5 @@
 #include "kagami/recorder/recorder.h"
 
-#include <spdlog/spdlog.h>
-
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -10,6 +8,8 @@
 #include <map>
 #include <set>
 #include <thread>
+
+#include <spdlog/spdlog.h>
 
 #include "kagami/base/backoff.h"
 #include "kagami/base/sha256.h"
@@ -82,7 +82,8 @@ Result<std::unique_ptr<Recorder>> Recorder::open(const RecorderConfig& config) {
   for (const auto& p : problems) spdlog::warn("archive manifest: {}", p);
   r->manifest_ = std::make_unique<store::SealManifest>(std::move(manifest.value()));
 
-  auto index = store::SqliteIndex::open(r->layout_.index_path(), store::SqliteIndex::Mode::kReadWrite);
+  auto index =
+      store::SqliteIndex::open(r->layout_.index_path(), store::SqliteIndex::Mode::kReadWrite);
   if (!index) return index.error();
 
   // A file in packets/ without a seal was left open by a recorder that died: keep its
@@ -136,9 +137,10 @@ Result<std::unique_ptr<Recorder>> Recorder::open(const RecorderConfig& config) {
     if (auto s = index.value()->begin(); !s) return s.error();
     if (auto s = index.value()->upsert_archive_file(f); !s) return s.error();
     if (auto s = index.value()->commit(); !s) return s.error();
-    spdlog::warn("recovered unsealed archive file {} ({} packets kept, {} bytes of a partial "
-                 "last record cut) and sealed it",
-                 name, scan->packets, scan->cut_bytes);
+    spdlog::warn(
+        "recovered unsealed archive file {} ({} packets kept, {} bytes of a partial "
+        "last record cut) and sealed it",
+        name, scan->packets, scan->cut_bytes);
   }
 
   auto next_file = index.value()->next_file_id();
@@ -147,8 +149,9 @@ Result<std::unique_ptr<Recorder>> Recorder::open(const RecorderConfig& config) {
   if (!next_session) return next_session.error();
   const std::uint32_t first_file = std::max(next_file.value(), max_file_id + 1);
 
-  r->writer_ = std::make_unique<StoreWriter>(std::move(index.value()), config.store,
-                                             static_cast<std::size_t>(std::max(r->config_.workers, 1)) + 1);
+  r->writer_ =
+      std::make_unique<StoreWriter>(std::move(index.value()), config.store,
+                                    static_cast<std::size_t>(std::max(r->config_.workers, 1)) + 1);
   if (auto s = r->start(first_file, next_session.value()); !s) return s.error();
   return r;
 }
@@ -236,12 +239,13 @@ void Recorder::dispatch(const packet::Packet& p, std::span<const PacketLocation>
     return;
   }
   bool src_is_a;
-  const std::uint64_t hash = flow::hash_flow_key(flow::make_flow_key(p, src_is_a, config_.flow.vlan_in_key));
+  const std::uint64_t hash =
+      flow::hash_flow_key(flow::make_flow_key(p, src_is_a, config_.flow.vlan_in_key));
   const std::size_t w = static_cast<std::size_t>((hash >> 32) % workers_.size());
   ByteRing& ring = workers_[w]->ring();
   const ByteView bytes = p.frame;  // a rebuilt datagram's frame starts at its IP header
-  const std::size_t size = sizeof(WorkerMessageHeader) + locations.size() * sizeof(PacketLocation) +
-                           bytes.size();
+  const std::size_t size =
+      sizeof(WorkerMessageHeader) + locations.size() * sizeof(PacketLocation) + bytes.size();
   if (size > ring.max_message() || locations.size() > UINT16_MAX) {
     ++counters_.oversize;
     return;
@@ -322,7 +326,8 @@ Status Recorder::run(capture::PacketSource& source) {
     }
     if (raw.ts > now_) now_ = raw.ts;
 
-    const packet::DecodeResult res = packet::Decoder::decode(dlt, raw.ts, raw.data, raw.wire_len, p);
+    const packet::DecodeResult res =
+        packet::Decoder::decode(dlt, raw.ts, raw.data, raw.wire_len, p);
     if (res.status != packet::DecodeStatus::kOk) {
       count_decode_failure(res.problem, res.status == packet::DecodeStatus::kNotIp);
     } else if (p.is_fragment) {

@@ -26,11 +26,11 @@ struct CaptureCounters {
   Counter packets;
   Counter bytes;
   Counter decoded;
-  Counter not_ip;            // valid frames without IP (ARP, LLDP, ...): archived only
-  Counter undecodable;       // malformed headers or unsupported link types: archived only
-  Counter internal_drops;    // live: a worker fell behind (the packet is still archived)
+  Counter not_ip;          // valid frames without IP (ARP, LLDP, ...): archived only
+  Counter undecodable;     // malformed headers or unsupported link types: archived only
+  Counter internal_drops;  // live: a worker fell behind (the packet is still archived)
   Counter source_errors;
-  Counter oversize;          // frames larger than a worker ring message: archived only
+  Counter oversize;  // frames larger than a worker ring message: archived only
 
   template <typename F>
   void visit(F&& f) const {
@@ -100,7 +100,7 @@ class Recorder final : public capture::ArchiveListener {
   capture::SourceStats finished_sources_;  // sources already recorded
   capture::SourceStats current_source_;    // snapshot of the one running
   LogOnce log_once_;
-  TimeNs now_ = 0;        // highest packet time seen
+  TimeNs now_ = 0;  // highest packet time seen
   TimeNs last_tick_ = 0;
   bool finished_ = false;
   std::unique_ptr<struct StoreBatch> capture_batch_;

@@ -11,13 +11,13 @@
 namespace kagami::recorder {
 
 struct StoreWriterLimits {
-  std::size_t batch_rows = 5000;  // rows per transaction at most...
-  int batch_max_ms = 500;         // ...and a commit at least this often while rows arrive
+  std::size_t batch_rows = 5000;    // rows per transaction at most...
+  int batch_max_ms = 500;           // ...and a commit at least this often while rows arrive
   std::size_t queue_batches = 256;  // per producer; a full queue makes the producer wait
 };
 
 struct RecorderConfig {
-  std::string sensor;     // the name stored with every session (default: host name)
+  std::string sensor;  // the name stored with every session (default: host name)
   std::string store_dir;
   // Flow worker threads; 0 runs flows on the capture thread; -1 chooses: the cores left
   // after the capture thread and the archive's hashing (none on a 2-core machine).

@@ -1,8 +1,8 @@
 #include "kagami/recorder/store_writer.h"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
+
+#include <spdlog/spdlog.h>
 
 #include "kagami/base/backoff.h"
 
@@ -19,7 +19,9 @@ StoreWriter::~StoreWriter() {
   if (thread_.joinable()) (void)stop();
 }
 
-void StoreWriter::start() { thread_ = std::thread([this] { run(); }); }
+void StoreWriter::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void StoreWriter::push(std::size_t producer, std::unique_ptr<StoreBatch> batch) {
   Backoff backoff;
@@ -88,8 +90,8 @@ void StoreWriter::run() {
       }
     }
     // Few, large transactions: each commit costs WAL writes and, now and then, a checkpoint.
-    const bool old = in_txn_ && Clock::now() - txn_started >=
-                                    std::chrono::milliseconds(limits_.batch_max_ms);
+    const bool old =
+        in_txn_ && Clock::now() - txn_started >= std::chrono::milliseconds(limits_.batch_max_ms);
     if (old) commit();
     if (got) {
       backoff.reset();

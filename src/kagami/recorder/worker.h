@@ -40,8 +40,9 @@ struct WorkerMessageHeader {
 // into records and hands them to the store writer in batches.
 class Worker final : public flow::FlowObserver {
  public:
-  Worker(std::size_t index, const RecorderConfig& config, std::atomic<std::uint64_t>& next_session_id,
-         StoreWriter& writer, std::size_t writer_queue);
+  Worker(std::size_t index, const RecorderConfig& config,
+         std::atomic<std::uint64_t>& next_session_id, StoreWriter& writer,
+         std::size_t writer_queue);
   ~Worker() override;
 
   // Called on the worker's own thread, or on the capture thread when there are no workers.

@@ -6,16 +6,17 @@ namespace kagami::records {
 namespace {
 
 constexpr const char* kFlagNames[] = {
-    "gap",       "truncated", "mid_stream", "timed_out",         "evicted",   "overlap_conflict",
-    "reassembly_limit", "split", "continued", "fragmented", "fragment_conflict", "malformed",
+    "gap",        "truncated",        "mid_stream",        "timed_out",
+    "evicted",    "overlap_conflict", "reassembly_limit",  "split",
+    "continued",  "fragmented",       "fragment_conflict", "malformed",
     "unfinished", "encrypted"};
 
 struct ProtoName {
   std::uint8_t proto;
   const char* name;
 };
-constexpr ProtoName kProtoNames[] = {{1, "icmp"},  {2, "igmp"}, {6, "tcp"},   {17, "udp"},
-                                     {47, "gre"},  {50, "esp"}, {51, "ah"},   {58, "icmp6"},
+constexpr ProtoName kProtoNames[] = {{1, "icmp"},  {2, "igmp"},  {6, "tcp"},    {17, "udp"},
+                                     {47, "gre"},  {50, "esp"},  {51, "ah"},    {58, "icmp6"},
                                      {89, "ospf"}, {103, "pim"}, {112, "vrrp"}, {132, "sctp"}};
 
 }  // namespace

@@ -11,20 +11,20 @@ namespace kagami::records {
 
 // Session flags: what an investigator should know about how complete the record is.
 enum SessionFlag : std::uint32_t {
-  kSessionGap = 1u << 0,               // bytes missing from a TCP stream
-  kSessionTruncated = 1u << 1,         // packets cut by the snap length
-  kSessionMidStream = 1u << 2,         // the connection's start was not seen
-  kSessionTimedOut = 1u << 3,          // ended by the idle or absolute timeout
-  kSessionEvicted = 1u << 4,           // ended early because the flow table was full
-  kSessionOverlapConflict = 1u << 5,   // retransmitted bytes differed from the first copy
-  kSessionReassemblyLimit = 1u << 6,   // a memory bound forced a gap
-  kSessionSplit = 1u << 7,             // cut by the absolute timeout; a continued record follows
-  kSessionContinued = 1u << 8,         // continues a split record
-  kSessionFragmented = 1u << 9,        // some packets were rebuilt from IP fragments
+  kSessionGap = 1u << 0,                // bytes missing from a TCP stream
+  kSessionTruncated = 1u << 1,          // packets cut by the snap length
+  kSessionMidStream = 1u << 2,          // the connection's start was not seen
+  kSessionTimedOut = 1u << 3,           // ended by the idle or absolute timeout
+  kSessionEvicted = 1u << 4,            // ended early because the flow table was full
+  kSessionOverlapConflict = 1u << 5,    // retransmitted bytes differed from the first copy
+  kSessionReassemblyLimit = 1u << 6,    // a memory bound forced a gap
+  kSessionSplit = 1u << 7,              // cut by the absolute timeout; a continued record follows
+  kSessionContinued = 1u << 8,          // continues a split record
+  kSessionFragmented = 1u << 9,         // some packets were rebuilt from IP fragments
   kSessionFragmentConflict = 1u << 10,  // overlapping fragments carried different data
-  kSessionMalformed = 1u << 11,        // some packet had lying length fields
-  kSessionUnfinished = 1u << 12,       // still open when the capture ended
-  kSessionEncrypted = 1u << 13,        // encrypted, not inspected (analyzers set it)
+  kSessionMalformed = 1u << 11,         // some packet had lying length fields
+  kSessionUnfinished = 1u << 12,        // still open when the capture ended
+  kSessionEncrypted = 1u << 13,         // encrypted, not inspected (analyzers set it)
 };
 
 // Names in bit order; the same names appear in SQL, JSON and queries.
@@ -59,7 +59,7 @@ struct SessionRecord {
   std::uint32_t flags = 0;
   std::string end_reason;
   std::string user;
-  std::uint32_t location_parts = 0;  // packet-location chunks stored for this session
+  std::uint32_t location_parts = 0;    // packet-location chunks stored for this session
   std::uint64_t packets_archived = 0;  // frames archived for it (fragments count each)
 };
 

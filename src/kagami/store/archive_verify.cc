@@ -1,11 +1,11 @@
 #include "kagami/store/archive_verify.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
+
+#include <sys/stat.h>
 
 #include "kagami/base/sha256.h"
 #include "kagami/store/seal_manifest.h"
@@ -15,11 +15,16 @@ namespace kagami::store {
 
 const char* file_check_status_name(FileCheck::Status s) {
   switch (s) {
-    case FileCheck::Status::kOk: return "ok";
-    case FileCheck::Status::kAltered: return "ALTERED";
-    case FileCheck::Status::kMissing: return "MISSING";
-    case FileCheck::Status::kUnsealed: return "unsealed";
-    case FileCheck::Status::kUnreadable: return "UNREADABLE";
+    case FileCheck::Status::kOk:
+      return "ok";
+    case FileCheck::Status::kAltered:
+      return "ALTERED";
+    case FileCheck::Status::kMissing:
+      return "MISSING";
+    case FileCheck::Status::kUnsealed:
+      return "unsealed";
+    case FileCheck::Status::kUnreadable:
+      return "UNREADABLE";
   }
   return "?";
 }
@@ -27,7 +32,8 @@ const char* file_check_status_name(FileCheck::Status s) {
 bool VerifyReport::ok() const {
   if (!chain_problems.empty() || !index_problems.empty()) return false;
   for (const auto& f : files)
-    if (f.status != FileCheck::Status::kOk && f.status != FileCheck::Status::kUnsealed) return false;
+    if (f.status != FileCheck::Status::kOk && f.status != FileCheck::Status::kUnsealed)
+      return false;
   return true;
 }
 
@@ -80,8 +86,9 @@ Result<VerifyReport> verify_archive(const StoreLayout& layout) {
     FileCheck c;
     c.name = name;
     c.status = FileCheck::Status::kUnsealed;
-    c.detail = "not sealed yet: being written, or left by a recorder that stopped abnormally "
-               "(the next `kagami record` on this store recovers and seals it)";
+    c.detail =
+        "not sealed yet: being written, or left by a recorder that stopped abnormally "
+        "(the next `kagami record` on this store recovers and seals it)";
     report.files.push_back(std::move(c));
   }
 
@@ -94,9 +101,11 @@ Result<VerifyReport> verify_archive(const StoreLayout& layout) {
         if (!f.sealed) continue;
         auto it = sealed_sha.find(f.file_id);
         if (it == sealed_sha.end()) {
-          report.index_problems.push_back("index lists " + f.name + " as sealed but the manifest does not");
+          report.index_problems.push_back("index lists " + f.name +
+                                          " as sealed but the manifest does not");
         } else if (it->second != f.sha256) {
-          report.index_problems.push_back("index and manifest disagree on the SHA-256 of " + f.name);
+          report.index_problems.push_back("index and manifest disagree on the SHA-256 of " +
+                                          f.name);
         }
       }
     }

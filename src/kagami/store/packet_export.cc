@@ -12,9 +12,10 @@ namespace kagami::store {
 Result<ExportResult> export_packets(const StoreLayout& layout, SqliteIndex& index,
                                     std::vector<PacketLocation> locations,
                                     const std::string& out_path) {
-  std::sort(locations.begin(), locations.end(), [](const PacketLocation& a, const PacketLocation& b) {
-    return a.file_id != b.file_id ? a.file_id < b.file_id : a.offset < b.offset;
-  });
+  std::sort(locations.begin(), locations.end(),
+            [](const PacketLocation& a, const PacketLocation& b) {
+              return a.file_id != b.file_id ? a.file_id < b.file_id : a.offset < b.offset;
+            });
   locations.erase(std::unique(locations.begin(), locations.end(),
                               [](const PacketLocation& a, const PacketLocation& b) {
                                 return a.file_id == b.file_id && a.offset == b.offset;
@@ -35,9 +36,10 @@ Result<ExportResult> export_packets(const StoreLayout& layout, SqliteIndex& inde
     if (it == by_id.end())
       return make_error("packet file {} is not in the index", locations[i].file_id);
     if (linktype >= 0 && it->second.linktype != linktype)
-      return make_error("the selected packets have different link types ({} and {}); export "
-                        "them separately",
-                        linktype, it->second.linktype);
+      return make_error(
+          "the selected packets have different link types ({} and {}); export "
+          "them separately",
+          linktype, it->second.linktype);
     linktype = it->second.linktype;
     snaplen = std::max(snaplen, it->second.snaplen);
   }

@@ -1,13 +1,13 @@
 #include "kagami/store/seal_manifest.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "kagami/base/sha256.h"
 
@@ -37,7 +37,8 @@ std::string SealManifest::chain_of(const SealEntry& e) {
   return to_hex(Sha256::of(as_bytes(text)));
 }
 
-Result<SealManifest> SealManifest::load(const std::string& path, std::vector<std::string>* problems) {
+Result<SealManifest> SealManifest::load(const std::string& path,
+                                        std::vector<std::string>* problems) {
   SealManifest m;
   m.path_ = path;
   std::ifstream in(path);
@@ -76,9 +77,11 @@ Result<SealManifest> SealManifest::load(const std::string& path, std::vector<std
       problem("malformed number in entry");
       continue;
     }
-    if (e.prev != prev) problem("chain broken before entry " + std::to_string(e.seq) + " (" + e.name + ")");
+    if (e.prev != prev)
+      problem("chain broken before entry " + std::to_string(e.seq) + " (" + e.name + ")");
     if (chain_of(e) != e.chain)
-      problem("entry " + std::to_string(e.seq) + " (" + e.name + ") was altered: chain value mismatch");
+      problem("entry " + std::to_string(e.seq) + " (" + e.name +
+              ") was altered: chain value mismatch");
     if (e.seq != m.entries_.size() + 1)
       problem("entry sequence " + std::to_string(e.seq) + " where " +
               std::to_string(m.entries_.size() + 1) + " was expected (entries removed?)");

@@ -12,9 +12,9 @@ namespace kagami::store {
 
 // Filters of `kagami sessions` and `kagami export`; every one is optional and they AND.
 struct SessionQuery {
-  std::optional<TimeNs> since;  // sessions still active at or after this time
-  std::optional<TimeNs> until;  // sessions that started at or before this time
-  std::vector<IpPrefix> ips;    // client or server address in any of these
+  std::optional<TimeNs> since;       // sessions still active at or after this time
+  std::optional<TimeNs> until;       // sessions that started at or before this time
+  std::vector<IpPrefix> ips;         // client or server address in any of these
   std::vector<std::uint16_t> ports;  // client or server port, any of these
   std::optional<int> transport;      // IP protocol number
   std::optional<std::string> app;    // application protocol name

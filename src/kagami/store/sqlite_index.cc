@@ -1,9 +1,9 @@
 #include "kagami/store/sqlite_index.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <utility>
+
+#include <sqlite3.h>
 
 #include "kagami/base/location_codec.h"
 
@@ -251,10 +251,11 @@ Status SqliteIndex::exec(const char* sql) {
 
 Result<std::unique_ptr<SqliteIndex>> SqliteIndex::open(const std::string& path, Mode mode) {
   sqlite3* db = nullptr;
-  const int flags = mode == Mode::kReadWrite ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                                             : SQLITE_OPEN_READONLY;
+  const int flags =
+      mode == Mode::kReadWrite ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
   if (sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-    Error e = make_error("cannot open index {}: {}", path, db ? sqlite3_errmsg(db) : "out of memory");
+    Error e =
+        make_error("cannot open index {}: {}", path, db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close_v2(db);
     return e;
   }
@@ -300,7 +301,7 @@ Status SqliteIndex::prepare_writes() {
   if (auto s = mk(stmts_->begin, "BEGIN"); !s) return s;
   if (auto s = mk(stmts_->commit, "COMMIT"); !s) return s;
   if (auto s = mk(stmts_->insert_session, std::string("INSERT OR REPLACE INTO sessions(") +
-                                               kSessionColumns + ") VALUES(" + placeholders + ")");
+                                              kSessionColumns + ") VALUES(" + placeholders + ")");
       !s)
     return s;
   if (auto s = mk(stmts_->insert_locations,
@@ -403,8 +404,9 @@ Result<std::uint32_t> SqliteIndex::next_file_id() {
 
 Status SqliteIndex::query_sessions(const SessionQuery& q, const SessionFn& fn) {
   Where w = build_where(q);
-  std::string sql = std::string("SELECT ") + kSessionColumns + " FROM sessions" + w.sql +
-                    (q.newest_first ? " ORDER BY ts_first DESC, id DESC" : " ORDER BY ts_first, id");
+  std::string sql =
+      std::string("SELECT ") + kSessionColumns + " FROM sessions" + w.sql +
+      (q.newest_first ? " ORDER BY ts_first DESC, id DESC" : " ORDER BY ts_first, id");
   if (q.limit > 0) sql += " LIMIT " + std::to_string(q.limit);
   auto st = prepare(db_, sql);
   if (!st) return st.error();
@@ -427,8 +429,8 @@ Result<std::uint64_t> SqliteIndex::count_sessions(const SessionQuery& q) {
 }
 
 Result<std::vector<PacketLocation>> SqliteIndex::session_locations(std::uint64_t session_id) {
-  auto st = prepare(db_,
-                    "SELECT part, locations FROM session_packets WHERE session_id = ? ORDER BY part");
+  auto st = prepare(
+      db_, "SELECT part, locations FROM session_packets WHERE session_id = ? ORDER BY part");
   if (!st) return st.error();
   bind_u64(st->get(), 1, session_id);
   std::vector<PacketLocation> out;

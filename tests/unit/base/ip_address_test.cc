@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "kagami/base/ip_address.h"
+
+#include <gtest/gtest.h>
 
 namespace kagami {
 namespace {

@@ -1,14 +1,14 @@
-#include <gtest/gtest.h>
-
 #include "kagami/base/location_codec.h"
+
+#include <gtest/gtest.h>
 
 namespace kagami {
 namespace {
 
 TEST(LocationCodec, RoundTripsAcrossFiles) {
   LocationEncoder e;
-  const std::vector<PacketLocation> in = {{1, 24}, {1, 100}, {1, 1600}, {2, 24}, {2, 90000},
-                                          {7, 1ull << 40}};
+  const std::vector<PacketLocation> in = {{1, 24}, {1, 100},   {1, 1600},
+                                          {2, 24}, {2, 90000}, {7, 1ull << 40}};
   for (auto l : in) e.add(l);
   EXPECT_EQ(e.count(), in.size());
   const auto bytes = e.take();

@@ -1,8 +1,8 @@
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <memory>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "kagami/base/backoff.h"
 #include "kagami/base/byte_ring.h"

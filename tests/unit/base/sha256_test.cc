@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "kagami/base/sha256.h"
+
+#include <gtest/gtest.h>
 
 namespace kagami {
 namespace {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "kagami/base/time.h"
+
+#include <gtest/gtest.h>
 
 namespace kagami {
 namespace {
@@ -31,7 +31,8 @@ TEST(Time, ParsesIsoDatesTimesAndZones) {
 }
 
 TEST(Time, RejectsGarbageWithAClearMessage) {
-  for (const char* bad : {"", "yesterday", "2023-13-01", "2023-11-14T25:00", "17e9", "2023-11-14X"}) {
+  for (const char* bad :
+       {"", "yesterday", "2023-13-01", "2023-11-14T25:00", "17e9", "2023-11-14X"}) {
     auto r = parse_time(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {

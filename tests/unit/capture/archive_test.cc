@@ -1,16 +1,16 @@
-#include <gtest/gtest.h>
-
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "kagami/base/sha256.h"
 #include "kagami/capture/packet_archive.h"
 #include "kagami/capture/pcap_file_source.h"
 #include "kagami/capture/pcap_reader.h"
 #include "kagami/capture/pcap_writer.h"
+
 #include "support/temp_dir.h"
 
 namespace kagami::capture {
@@ -124,7 +124,7 @@ TEST(PacketArchive, RotatesByPacketTimeAndByLinkType) {
   PacketArchive a(dir.path(), limits, 1, l);
   (void)a.write(1, 65535, 0, as_bytes(kFrame), 100);
   (void)a.write(1, 65535, 59 * kNsPerSec, as_bytes(kFrame), 100);
-  (void)a.write(1, 65535, 60 * kNsPerSec, as_bytes(kFrame), 100);  // a new minute: new file
+  (void)a.write(1, 65535, 60 * kNsPerSec, as_bytes(kFrame), 100);    // a new minute: new file
   (void)a.write(113, 65535, 61 * kNsPerSec, as_bytes(kFrame), 100);  // Linux cooked: new file
   ASSERT_TRUE(a.close().ok());
   ASSERT_EQ(l.sealed.size(), 3u);

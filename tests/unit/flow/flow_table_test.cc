@@ -1,12 +1,14 @@
-#include <gtest/gtest.h>
+#include "kagami/flow/flow_table.h"
 
 #include <deque>
 #include <string>
 #include <vector>
 
-#include "kagami/flow/flow_table.h"
+#include <gtest/gtest.h>
+
 #include "kagami/packet/decoder.h"
 #include "kagami/packet/link_type.h"
+
 #include "support/packets.h"
 
 namespace kagami::flow {
@@ -30,8 +32,12 @@ class Observer : public FlowObserver {
  public:
   struct Sink : StreamSink {
     std::string data[2];
-    void on_data(Direction d, TimeNs, ByteView b) override { data[index(d)] += std::string(as_chars(b)); }
-    void on_gap(Direction d, TimeNs, std::uint64_t n) override { data[index(d)] += "<gap " + std::to_string(n) + ">"; }
+    void on_data(Direction d, TimeNs, ByteView b) override {
+      data[index(d)] += std::string(as_chars(b));
+    }
+    void on_gap(Direction d, TimeNs, std::uint64_t n) override {
+      data[index(d)] += "<gap " + std::to_string(n) + ">";
+    }
     void on_end(Direction, TimeNs) override {}
   };
   void on_session_start(Flow& f) override {
@@ -41,11 +47,21 @@ class Observer : public FlowObserver {
     by_id.push_back(&sinks.back());
   }
   void on_session_end(Flow& f, EndReason r) override {
-    auto ep = [](const IpAddress& a, std::uint16_t p) { return a.to_string() + ":" + std::to_string(p); };
+    auto ep = [](const IpAddress& a, std::uint16_t p) {
+      return a.to_string() + ":" + std::to_string(p);
+    };
     Sink* s = by_id[f.session_id - 1];
-    ended.push_back(Ended{f.session_id, ep(f.client_ip(), f.client_port()), ep(f.server_ip(), f.server_port()),
-                          {f.pkts[0], f.pkts[1]}, {f.bytes[0], f.bytes[1]}, r, f.mid_stream, f.continued,
-                          s->data[0], s->data[1], f.frames});
+    ended.push_back(Ended{f.session_id,
+                          ep(f.client_ip(), f.client_port()),
+                          ep(f.server_ip(), f.server_port()),
+                          {f.pkts[0], f.pkts[1]},
+                          {f.bytes[0], f.bytes[1]},
+                          r,
+                          f.mid_stream,
+                          f.continued,
+                          s->data[0],
+                          s->data[1],
+                          f.frames});
     (void)f.locations.take();
   }
   void on_locations_full(Flow& f) override {
@@ -82,7 +98,8 @@ class FlowTableTest : public ::testing::Test {
                 std::string_view resp = "200 OK") {
     const auto c = "10.0.0.1", s = "10.0.0.2";
     const std::uint32_t cs = isn, ss = isn + 100000;
-    const auto rq = static_cast<std::uint32_t>(req.size()), rp = static_cast<std::uint32_t>(resp.size());
+    const auto rq = static_cast<std::uint32_t>(req.size()),
+               rp = static_cast<std::uint32_t>(resp.size());
     send(tcp4(c, cport, s, 80, cs, 0, kSyn), t0);
     send(tcp4(s, 80, c, cport, ss, cs + 1, kSyn | kAck), t0 + 1);
     send(tcp4(c, cport, s, 80, cs + 1, ss + 1, kAck), t0 + 2);
@@ -247,8 +264,10 @@ TEST_F(FlowTableTest, FullTableEvictsTheLeastRecentlyActive) {
 }
 
 TEST_F(FlowTableTest, VlanSeparatesFlowsUnlessConfiguredOtherwise) {
-  const Bytes a = ethernet(0x0800, ipv4(ip("10.0.0.1"), ip("10.0.0.9"), 17, udp(1001, 53, "a")), {10});
-  const Bytes b = ethernet(0x0800, ipv4(ip("10.0.0.9"), ip("10.0.0.1"), 17, udp(53, 1001, "b")), {20});
+  const Bytes a =
+      ethernet(0x0800, ipv4(ip("10.0.0.1"), ip("10.0.0.9"), 17, udp(1001, 53, "a")), {10});
+  const Bytes b =
+      ethernet(0x0800, ipv4(ip("10.0.0.9"), ip("10.0.0.1"), 17, udp(53, 1001, "b")), {20});
   send(a, 1);
   send(b, 2);
   table->flush_all();

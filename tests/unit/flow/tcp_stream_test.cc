@@ -1,9 +1,10 @@
-#include <gtest/gtest.h>
+#include "kagami/flow/tcp_stream.h"
 
 #include <string>
 #include <vector>
 
-#include "kagami/flow/tcp_stream.h"
+#include <gtest/gtest.h>
+
 #include "kagami/packet/packet.h"
 
 namespace kagami::flow {
@@ -25,8 +26,11 @@ class Recording : public StreamSink {
 
 struct Harness {
   explicit Harness(OverlapPolicy policy = OverlapPolicy::kFirst) { limits.overlap = policy; }
-  StreamContext cx() { return StreamContext{&sink, Direction::kClientToServer, &limits, &budget, &counters}; }
-  void seg(std::uint32_t seq, std::uint8_t flags, std::string_view data = {}, std::uint32_t wire_len = UINT32_MAX) {
+  StreamContext cx() {
+    return StreamContext{&sink, Direction::kClientToServer, &limits, &budget, &counters};
+  }
+  void seg(std::uint32_t seq, std::uint8_t flags, std::string_view data = {},
+           std::uint32_t wire_len = UINT32_MAX) {
     stream.on_segment(cx(), ++t, seq, flags, as_bytes(data),
                       wire_len == UINT32_MAX ? static_cast<std::uint32_t>(data.size()) : wire_len);
   }
@@ -103,7 +107,8 @@ TEST(TcpReassembly, BufferedOverlapFollowsThePolicy) {
   const struct {
     OverlapPolicy policy;
     const char* expect;
-  } cases[] = {{OverlapPolicy::kFirst, "abXXXXgh"}, {OverlapPolicy::kLast, "abYYYYgh"},
+  } cases[] = {{OverlapPolicy::kFirst, "abXXXXgh"},
+               {OverlapPolicy::kLast, "abYYYYgh"},
                {OverlapPolicy::kLinux, "abXXXXgh"}};
   for (const auto& c : cases) {
     Harness h(c.policy);

@@ -1,7 +1,9 @@
+#include "kagami/packet/decoder.h"
+
 #include <gtest/gtest.h>
 
-#include "kagami/packet/decoder.h"
 #include "kagami/packet/link_type.h"
+
 #include "support/packets.h"
 
 namespace kagami::packet {
@@ -120,8 +122,9 @@ TEST(Decoder, Ipv6AtomicFragmentIsAWholeDatagram) {
 
 TEST(Decoder, IcmpAndIcmpv6) {
   Packet p;
-  ASSERT_EQ(decode(kLinkEthernet, eth(ipv4(ip("10.0.0.1"), ip("10.0.0.2"), 1, icmp(8, 0))), p).status,
-            DecodeStatus::kOk);
+  ASSERT_EQ(
+      decode(kLinkEthernet, eth(ipv4(ip("10.0.0.1"), ip("10.0.0.2"), 1, icmp(8, 0))), p).status,
+      DecodeStatus::kOk);
   EXPECT_EQ(p.icmp_type, 8);
   ASSERT_EQ(decode(kLinkEthernet, eth(ipv6(ip("::1"), ip("::2"), 58, icmp(128, 0))), p).status,
             DecodeStatus::kOk);

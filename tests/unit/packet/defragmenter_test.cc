@@ -1,11 +1,13 @@
-#include <gtest/gtest.h>
+#include "kagami/packet/defragmenter.h"
 
 #include <algorithm>
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "kagami/packet/decoder.h"
-#include "kagami/packet/defragmenter.h"
 #include "kagami/packet/link_type.h"
+
 #include "support/packets.h"
 
 namespace kagami::packet {
@@ -26,7 +28,8 @@ struct Fragment {
 };
 
 // Splits `l4` (a UDP datagram) at the given pieces; each becomes one Ethernet frame.
-std::vector<Bytes> frames_v4(const Bytes& l4, const std::vector<Fragment>& parts, std::uint16_t id = 42) {
+std::vector<Bytes> frames_v4(const Bytes& l4, const std::vector<Fragment>& parts,
+                             std::uint16_t id = 42) {
   std::vector<Bytes> out;
   for (const auto& f : parts) {
     const Bytes piece(l4.begin() + f.offset, l4.begin() + f.offset + f.len);
@@ -35,7 +38,8 @@ std::vector<Bytes> frames_v4(const Bytes& l4, const std::vector<Fragment>& parts
   return out;
 }
 
-std::vector<Bytes> frames_v6(const Bytes& l4, const std::vector<Fragment>& parts, std::uint32_t id = 42) {
+std::vector<Bytes> frames_v6(const Bytes& l4, const std::vector<Fragment>& parts,
+                             std::uint32_t id = 42) {
   std::vector<Bytes> out;
   for (const auto& f : parts) {
     const Bytes piece(l4.begin() + f.offset, l4.begin() + f.offset + f.len);
@@ -52,8 +56,8 @@ std::string feed(Defragmenter& d, const std::vector<Bytes>& frames, TimeNs t0 = 
   for (std::size_t i = 0; i < frames.size(); ++i) {
     Packet p;
     const auto& f = frames[i];
-    EXPECT_EQ(Decoder::decode(kLinkEthernet, t0 + static_cast<TimeNs>(i), ByteView(f.data(), f.size()),
-                              static_cast<std::uint32_t>(f.size()), p)
+    EXPECT_EQ(Decoder::decode(kLinkEthernet, t0 + static_cast<TimeNs>(i),
+                              ByteView(f.data(), f.size()), static_cast<std::uint32_t>(f.size()), p)
                   .status,
               DecodeStatus::kOk);
     EXPECT_TRUE(p.is_fragment);
@@ -76,9 +80,10 @@ const std::uint32_t kLen = static_cast<std::uint32_t>(kDatagram.size());
 TEST(Defragmenter, Ipv4InOrder) {
   Defragmenter d(DefragLimits{});
   std::size_t pieces = 0;
-  EXPECT_EQ(feed(d, frames_v4(kDatagram, {{0, 496, true}, {496, 496, true}, {992, kLen - 992, false}}),
-                 0, nullptr, &pieces),
-            kBody);
+  EXPECT_EQ(
+      feed(d, frames_v4(kDatagram, {{0, 496, true}, {496, 496, true}, {992, kLen - 992, false}}), 0,
+           nullptr, &pieces),
+      kBody);
   EXPECT_EQ(pieces, 3u);  // every fragment's archive location is kept
   EXPECT_EQ(d.datagrams_held(), 0u);
   EXPECT_EQ(d.bytes_held(), 0u);
@@ -86,22 +91,25 @@ TEST(Defragmenter, Ipv4InOrder) {
 
 TEST(Defragmenter, Ipv4OutOfOrderAndLastFirst) {
   Defragmenter d(DefragLimits{});
-  EXPECT_EQ(feed(d, frames_v4(kDatagram, {{992, kLen - 992, false}, {0, 496, true}, {496, 496, true}})),
-            kBody);
+  EXPECT_EQ(
+      feed(d, frames_v4(kDatagram, {{992, kLen - 992, false}, {0, 496, true}, {496, 496, true}})),
+      kBody);
 }
 
 TEST(Defragmenter, Ipv6OutOfOrder) {
   Defragmenter d(DefragLimits{});
-  EXPECT_EQ(feed(d, frames_v6(kDatagram, {{504, 504, true}, {1008, kLen - 1008, false}, {0, 504, true}})),
-            kBody);
+  EXPECT_EQ(
+      feed(d, frames_v6(kDatagram, {{504, 504, true}, {1008, kLen - 1008, false}, {0, 504, true}})),
+      kBody);
 }
 
 TEST(Defragmenter, DuplicateFragmentIsAnOverlapWithoutConflict) {
   Defragmenter d(DefragLimits{});
   bool conflict = true;
-  EXPECT_EQ(feed(d, frames_v4(kDatagram, {{0, 496, true}, {0, 496, true}, {496, kLen - 496, false}}), 0,
-                 &conflict),
-            kBody);
+  EXPECT_EQ(
+      feed(d, frames_v4(kDatagram, {{0, 496, true}, {0, 496, true}, {496, kLen - 496, false}}), 0,
+           &conflict),
+      kBody);
   EXPECT_FALSE(conflict);
   EXPECT_EQ(d.counters().overlaps.get(), 1u);
   EXPECT_EQ(d.counters().overlap_conflicts.get(), 0u);
@@ -161,7 +169,9 @@ TEST(Defragmenter, DatagramOver64KiBIsRefused) {
   const Bytes big(100, 'x');
   const Bytes f = eth(ipv4(ip("10.0.0.1"), ip("10.0.0.2"), 17, big, 5, 65528, false));
   Packet p;
-  ASSERT_EQ(Decoder::decode(kLinkEthernet, 0, ByteView(f.data(), f.size()), static_cast<std::uint32_t>(f.size()), p).status,
+  ASSERT_EQ(Decoder::decode(kLinkEthernet, 0, ByteView(f.data(), f.size()),
+                            static_cast<std::uint32_t>(f.size()), p)
+                .status,
             DecodeStatus::kOk);
   EXPECT_EQ(d.add(p, {}), nullptr);
   EXPECT_EQ(d.counters().oversize.get(), 1u);

@@ -1,16 +1,18 @@
-#include <gtest/gtest.h>
+#include "kagami/recorder/recorder.h"
 
 #include <map>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "kagami/capture/pcap_file_source.h"
 #include "kagami/capture/pcap_reader.h"
 #include "kagami/capture/pcap_writer.h"
-#include "kagami/recorder/recorder.h"
 #include "kagami/store/archive_verify.h"
 #include "kagami/store/packet_export.h"
 #include "kagami/store/sqlite_index.h"
+
 #include "support/packets.h"
 #include "support/temp_dir.h"
 
@@ -26,7 +28,8 @@ std::vector<Bytes> capture_frames() {
   auto conn = [&f](std::uint16_t port, std::string_view req, std::string_view resp) {
     const auto c = "10.0.0.1", s = "10.0.0.2";
     const std::uint32_t cs = 1000 * port, ss = 7000 * port;
-    const auto rq = static_cast<std::uint32_t>(req.size()), rp = static_cast<std::uint32_t>(resp.size());
+    const auto rq = static_cast<std::uint32_t>(req.size()),
+               rp = static_cast<std::uint32_t>(resp.size());
     f.push_back(tcp4(c, port, s, 80, cs, 0, kSyn));
     f.push_back(tcp4(s, 80, c, port, ss, cs + 1, kSyn | kAck));
     f.push_back(tcp4(c, port, s, 80, cs + 1, ss + 1, kAck | kPsh, req));
@@ -41,11 +44,13 @@ std::vector<Bytes> capture_frames() {
   conn(40002, "GET /b HTTP/1.1\r\n\r\n", "HTTP/1.1 404 Not Found\r\n\r\n");
   const Bytes big = udp(7000, 9000, std::string(3000, 'f'));
   for (std::uint32_t off = 0; off < big.size(); off += 1480) {
-    const std::uint32_t len = std::min<std::uint32_t>(1480, static_cast<std::uint32_t>(big.size()) - off);
+    const std::uint32_t len =
+        std::min<std::uint32_t>(1480, static_cast<std::uint32_t>(big.size()) - off);
     const Bytes piece(big.begin() + off, big.begin() + off + len);
-    f.push_back(eth(ipv4(ip("10.0.0.7"), ip("10.0.0.8"), 17, piece, 99, off, off + len < big.size())));
+    f.push_back(
+        eth(ipv4(ip("10.0.0.7"), ip("10.0.0.8"), 17, piece, 99, off, off + len < big.size())));
   }
-  f.push_back(ethernet(0x0806, Bytes(28, 1)));  // ARP: archived, not a session
+  f.push_back(ethernet(0x0806, Bytes(28, 1)));    // ARP: archived, not a session
   f.push_back(ethernet(0x0800, Bytes(7, 0x45)));  // garbage: archived, counted
   return f;
 }
@@ -55,7 +60,8 @@ std::string write_capture(const std::string& dir) {
   auto w = capture::PcapWriter::create(path, 1, 65535, 1 << 16).value();
   TimeNs t = 1'700'000'000 * kNsPerSec;
   for (const Bytes& frame : capture_frames()) {
-    (void)w->write(t, ByteView(frame.data(), frame.size()), static_cast<std::uint32_t>(frame.size()));
+    (void)w->write(t, ByteView(frame.data(), frame.size()),
+                   static_cast<std::uint32_t>(frame.size()));
     t += kNsPerMs;
   }
   (void)w->close();
@@ -84,12 +90,16 @@ TEST_P(RecorderTest, RecordsArchivesIndexesAndExports) {
   }
 
   store::StoreLayout layout{cfg.store_dir};
-  auto index = store::SqliteIndex::open(layout.index_path(), store::SqliteIndex::Mode::kReadOnly).value();
+  auto index =
+      store::SqliteIndex::open(layout.index_path(), store::SqliteIndex::Mode::kReadOnly).value();
   std::vector<records::SessionRecord> sessions;
-  ASSERT_TRUE(index->query_sessions(store::SessionQuery{}, [&](const records::SessionRecord& r) {
-    sessions.push_back(r);
-    return true;
-  }).ok());
+  ASSERT_TRUE(index
+                  ->query_sessions(store::SessionQuery{},
+                                   [&](const records::SessionRecord& r) {
+                                     sessions.push_back(r);
+                                     return true;
+                                   })
+                  .ok());
   ASSERT_EQ(sessions.size(), 4u);
   std::map<std::uint16_t, records::SessionRecord> by_port;
   for (const auto& s : sessions) by_port[s.server_port] = s;
@@ -112,7 +122,7 @@ TEST_P(RecorderTest, RecordsArchivesIndexesAndExports) {
   EXPECT_EQ(by_port[53].client_port, 5353);
   EXPECT_EQ(by_port[53].bytes_s2c, 6u);
   const auto& frag = by_port[9000];
-  EXPECT_EQ(frag.pkts_c2s, 1u);  // one datagram...
+  EXPECT_EQ(frag.pkts_c2s, 1u);          // one datagram...
   EXPECT_EQ(frag.packets_archived, 3u);  // ...in three archived fragments
   EXPECT_TRUE(frag.flags & records::kSessionFragmented);
 
@@ -163,7 +173,8 @@ TEST(Recorder, ResumedStoreContinuesIdsAndRecoversAnUnsealedFile) {
   }
   // A file left open by a recorder that died: a partial record at its end.
   {
-    auto w = capture::PcapWriter::create(cfg.store_dir + "/packets/00000003.pcap", 1, 65535, 4096).value();
+    auto w = capture::PcapWriter::create(cfg.store_dir + "/packets/00000003.pcap", 1, 65535, 4096)
+                 .value();
     (void)w->write(5, as_bytes("whole packet"), 12);
     (void)w->close();
     FILE* f = fopen((cfg.store_dir + "/packets/00000003.pcap").c_str(), "ab");
@@ -181,12 +192,16 @@ TEST(Recorder, ResumedStoreContinuesIdsAndRecoversAnUnsealedFile) {
   auto after = store::verify_archive(layout).value();
   EXPECT_TRUE(after.ok());
   EXPECT_EQ(after.sealed_ok, 3u);
-  auto index = store::SqliteIndex::open(layout.index_path(), store::SqliteIndex::Mode::kReadOnly).value();
+  auto index =
+      store::SqliteIndex::open(layout.index_path(), store::SqliteIndex::Mode::kReadOnly).value();
   std::set<std::uint64_t> ids;
-  ASSERT_TRUE(index->query_sessions(store::SessionQuery{}, [&](const records::SessionRecord& r) {
-    ids.insert(r.id);
-    return true;
-  }).ok());
+  ASSERT_TRUE(index
+                  ->query_sessions(store::SessionQuery{},
+                                   [&](const records::SessionRecord& r) {
+                                     ids.insert(r.id);
+                                     return true;
+                                   })
+                  .ok());
   EXPECT_EQ(ids.size(), 8u);  // two runs of four sessions, no id reused
 }
 

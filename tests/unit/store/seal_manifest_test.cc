@@ -1,9 +1,10 @@
-#include <gtest/gtest.h>
+#include "kagami/store/seal_manifest.h"
 
 #include <fstream>
 #include <sstream>
 
-#include "kagami/store/seal_manifest.h"
+#include <gtest/gtest.h>
+
 #include "support/temp_dir.h"
 
 namespace kagami::store {

@@ -1,9 +1,11 @@
-#include <gtest/gtest.h>
+#include "kagami/store/sqlite_index.h"
 
 #include <filesystem>
 
+#include <gtest/gtest.h>
+
 #include "kagami/base/location_codec.h"
-#include "kagami/store/sqlite_index.h"
+
 #include "support/packets.h"
 #include "support/temp_dir.h"
 
@@ -37,17 +39,24 @@ class IndexTest : public ::testing::Test {
     ASSERT_TRUE(idx.ok()) << idx.error().message;
     index = std::move(idx.value());
     ASSERT_TRUE(index->begin().ok());
-    ASSERT_TRUE(index->insert_session(session(1, "10.0.0.1", 40000, "10.0.0.2", 80, 100, 200)).ok());
-    ASSERT_TRUE(index->insert_session(session(2, "10.0.0.3", 40001, "192.0.2.9", 443, 300, 400)).ok());
-    ASSERT_TRUE(index->insert_session(session(3, "2001:db8::1", 5353, "2001:db8::53", 53, 500, 600, 17)).ok());
+    ASSERT_TRUE(
+        index->insert_session(session(1, "10.0.0.1", 40000, "10.0.0.2", 80, 100, 200)).ok());
+    ASSERT_TRUE(
+        index->insert_session(session(2, "10.0.0.3", 40001, "192.0.2.9", 443, 300, 400)).ok());
+    ASSERT_TRUE(
+        index->insert_session(session(3, "2001:db8::1", 5353, "2001:db8::53", 53, 500, 600, 17))
+            .ok());
     ASSERT_TRUE(index->commit().ok());
   }
   std::vector<std::uint64_t> ids(const SessionQuery& q) {
     std::vector<std::uint64_t> out;
-    EXPECT_TRUE(index->query_sessions(q, [&](const records::SessionRecord& r) {
-      out.push_back(r.id);
-      return true;
-    }).ok());
+    EXPECT_TRUE(index
+                    ->query_sessions(q,
+                                     [&](const records::SessionRecord& r) {
+                                       out.push_back(r.id);
+                                       return true;
+                                     })
+                    .ok());
     return out;
   }
   test::TempDir dir;
@@ -58,10 +67,13 @@ TEST_F(IndexTest, SessionRoundTripsEveryField) {
   SessionQuery q;
   q.ids = {1};
   records::SessionRecord got;
-  ASSERT_TRUE(index->query_sessions(q, [&](const records::SessionRecord& r) {
-    got = r;
-    return true;
-  }).ok());
+  ASSERT_TRUE(index
+                  ->query_sessions(q,
+                                   [&](const records::SessionRecord& r) {
+                                     got = r;
+                                     return true;
+                                   })
+                  .ok());
   EXPECT_EQ(got.client_ip.to_string(), "10.0.0.1");
   EXPECT_EQ(got.server_port, 80);
   EXPECT_EQ(got.ts_first, 100);
