@@ -94,6 +94,13 @@ std::map<std::string, Setter> setters(recorder::RecorderConfig& c) {
     }
     return make_error("config: archive.direct_io must be true or false");
   };
+  s["archive.verbatim_import"] = [&c](const toml::node& n) -> Status {
+    if (auto v = n.value<bool>()) {
+      c.archive.verbatim_import = *v;
+      return {};
+    }
+    return make_error("config: archive.verbatim_import must be true or false");
+  };
   s["archive.write_block_mb"] = count(c.archive.write_block_bytes, "archive.write_block_mb", kMiB);
   s["archive.write_blocks"] = count(c.archive.write_blocks, "archive.write_blocks");
   s["store.batch_rows"] = count(c.store.batch_rows, "store.batch_rows");
@@ -169,6 +176,7 @@ std::string default_config_toml() {
     << "max_file_mb = " << (c.archive.max_file_bytes >> 20) << "\n"
     << "max_file_seconds = " << secs(c.archive.max_file_duration_ns) << "\n"
     << "direct_io = true       # bypass the page cache for archive writes where possible\n"
+    << "verbatim_import = true # a classic pcap file is archived as an exact copy of itself\n"
     << "write_block_mb = " << (c.archive.write_block_bytes >> 20) << "\n"
     << "write_blocks = " << c.archive.write_blocks << "       # blocks in flight to the disk\n\n"
     << "[store]\n"

@@ -240,6 +240,30 @@ TEST_P(CorpusTrace, ReassembledStreamsEqualTsharks) {
   }
 }
 
+// A classic pcap is archived byte for byte: its seal is the SHA-256 the corpus's own manifest
+// lists for the file, computed by someone else.
+TEST_P(CorpusTrace, ArchivedCopyIsTheEvidenceByteForByte) {
+  const std::string trace = GetParam();
+  std::string expect;
+  std::istringstream manifest(read_file(corpus_dir() + "/MANIFEST.tsv"));
+  std::string line;
+  while (std::getline(manifest, line)) {
+    std::istringstream fields(line);
+    std::vector<std::string> f;
+    std::string x;
+    while (std::getline(fields, x, '\t')) f.push_back(x);
+    if (f.size() > 6 && f[0] == "pcap/" + trace) expect = f[6];
+  }
+  ASSERT_EQ(expect.size(), 64u) << "no sha256 for " << trace << " in MANIFEST.tsv";
+  TempDir dir;
+  const std::string store = record(dir, trace);
+  const auto v = kagami({"verify", "--store", store, "--json"});
+  ASSERT_EQ(v.exit_code, 0) << v.out;
+  const std::string seals = read_file(store + "/packets/MANIFEST");
+  EXPECT_NE(seals.find("\t" + expect + "\t"), std::string::npos) << seals;
+  EXPECT_EQ(sha256_of_file(store + "/packets/00000001.pcap"), expect);
+}
+
 INSTANTIATE_TEST_SUITE_P(Corpus, CorpusTrace, ::testing::ValuesIn(corpus_traces()),
                          [](const ::testing::TestParamInfo<std::string>& p) {
                            std::string n = p.param;

@@ -177,6 +177,15 @@ TEST(BadInput, DamagedRecordHeaderIsSkippedAndTheRestRecovered) {
   EXPECT_EQ(counter(r.err, "source.resyncs"), 1u);
   EXPECT_EQ(counter(r.err, "archive.packets"), frames.size() - 1);  // only the damaged one lost
   EXPECT_EQ(counter(r.err, "source.skipped_bytes"), 16u + frames[100].bytes.size());
+  // The part before the damage is archived verbatim, the rest frame by frame; both sealed.
+  const auto v = kagami({"verify", "--store", dir.path() + "/s", "--strict"});
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+  EXPECT_NE(v.out.find("OK: 2 sealed file(s) verified"), std::string::npos) << v.out;
+  const auto all = sessions(dir.path() + "/s");
+  ASSERT_FALSE(all.empty());
+  const auto e = kagami({"export", "--store", dir.path() + "/s", "--ip", "0.0.0.0/0", "-o",
+                         dir.path() + "/all.pcap"});
+  EXPECT_EQ(e.exit_code, 0) << e.err;
 }
 
 TEST(BadInput, UnknownLinkTypeIsArchivedNotAnalysed) {

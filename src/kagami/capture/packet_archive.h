@@ -11,6 +11,7 @@
 #include "kagami/base/sha256.h"
 #include "kagami/base/time.h"
 #include "kagami/capture/pcap_writer.h"
+#include "kagami/capture/verbatim_copier.h"
 
 namespace kagami::capture {
 
@@ -23,6 +24,10 @@ struct ArchiveLimits {
   // Full blocks bypass the page cache (O_DIRECT) where the file system allows: no kernel
   // copy of every archived byte.
   bool direct_io = true;
+  // A classic pcap file is archived as a byte-for-byte copy of itself (one archive file per
+  // input file, whatever its size): no copy through user space, and the seal equals the
+  // input's own SHA-256. Size and time rotation apply to everything else.
+  bool verbatim_import = true;
 };
 
 struct ArchiveFileInfo {
@@ -72,12 +77,21 @@ class PacketArchive {
   // Archives one frame of a source with DLT `dlt`; returns where it went.
   Result<PacketLocation> write(int dlt, std::uint32_t snaplen, TimeNs ts, ByteView data,
                                std::uint32_t wire_len);
+  // Verbatim import of a classic pcap file (see ArchiveLimits::verbatim_import): after
+  // begin_verbatim(), each record is archived by its offset in the input.
+  Status begin_verbatim(const std::string& input_path, int dlt, std::uint32_t snaplen);
+  Result<PacketLocation> write_verbatim(TimeNs ts, std::uint64_t record_offset,
+                                        std::uint64_t record_end);
+  Status end_verbatim();
+  bool verbatim() const { return verbatim_ != nullptr; }
+
   // Seals the open file if it has grown older than the limit by `now` (an idle live capture).
   Status rotate_if_old(TimeNs now);
   Status flush();
   Status close();
 
   const ArchiveCounters& counters() const { return counters_; }
+  const ArchiveFileInfo& last_sealed() const { return last_sealed_; }
 
  private:
   Status open_file(int dlt, std::uint32_t snaplen, TimeNs ts);
@@ -88,7 +102,9 @@ class PacketArchive {
   std::uint32_t next_file_id_;
   ArchiveListener& listener_;
   std::unique_ptr<PcapWriter> writer_;
+  std::unique_ptr<VerbatimCopier> verbatim_;
   ArchiveFileInfo current_;
+  ArchiveFileInfo last_sealed_;
   int current_dlt_ = -1;
   ArchiveCounters counters_;
 };

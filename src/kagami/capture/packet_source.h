@@ -14,6 +14,10 @@ struct RawPacket {
   TimeNs ts = 0;
   ByteView data;
   std::uint32_t wire_len = 0;
+  // Classic pcap files: where this record's header starts in the file, while every byte
+  // before it is the file header and whole records (kNoOffset after a damaged stretch).
+  std::uint64_t file_offset = ~0ull;
+  static constexpr std::uint64_t kNoOffset = ~0ull;
 };
 
 struct SourceStats {
@@ -37,6 +41,8 @@ class PacketSource {
   virtual SourceStats stats() const = 0;
   // Why next() returned kError (or why a file ended early).
   virtual const std::string& error() const = 0;
+  // A classic pcap file the archive may copy byte for byte (see VerbatimCopier); empty if not.
+  virtual std::string verbatim_path() const { return {}; }
 };
 
 }  // namespace kagami::capture

@@ -245,6 +245,7 @@ NextStatus PcapFileSource::next_classic(RawPacket& out) {
     out.ts = static_cast<TimeNs>(v[0]) * kNsPerSec + static_cast<TimeNs>(v[1]) * (nano_ ? 1 : 1000);
     out.data = ByteView(h + kPcapRecordHeaderBytes, v[2]);
     out.wire_len = v[3] < v[2] ? v[2] : v[3];
+    out.file_offset = resyncs_ == 0 ? file_offset_ : RawPacket::kNoOffset;
     last_ts_ = out.ts;
     advance(total);
     ++read_;

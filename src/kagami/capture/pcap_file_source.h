@@ -28,6 +28,7 @@ class PcapFileSource final : public PacketSource {
   SourceStats stats() const override { return SourceStats{read_, 0, 0, resyncs_, skipped_bytes_}; }
   const std::string& error() const override { return error_; }
   bool uses_libpcap() const { return pcap_ != nullptr; }
+  std::string verbatim_path() const override { return mapped_ ? path_ : std::string(); }
 
  private:
   explicit PcapFileSource(std::string path) : path_(std::move(path)) {}

@@ -192,6 +192,7 @@ Status Recorder::on_archive_sealed(const capture::ArchiveFileInfo& file) {
   e.last_ts = file.last_ts;
   e.linktype = file.linktype;
   e.sealed_at = wall_clock_ns();
+  e.note = file.note;
   Status s = manifest_->append(e);
   capture_batch_->files.push_back(to_record(file));
   push_capture_batch();
@@ -289,6 +290,16 @@ Status Recorder::run(capture::PacketSource& source) {
   capture::RawPacket raw;
   packet::Packet p;
   packet::Packet rebuilt;
+  // A classic pcap file is archived as a byte-for-byte copy of itself, as long as it stays
+  // whole records; after a damaged stretch the rest is archived frame by frame.
+  bool verbatim = false;
+  if (config_.archive.verbatim_import && !source.verbatim_path().empty()) {
+    if (auto s = archive_->begin_verbatim(source.verbatim_path(), dlt, snaplen); s) {
+      verbatim = true;
+    } else {
+      spdlog::warn("{}: archiving frame by frame: {}", source.name(), s.error().message);
+    }
+  }
   auto last_flush = std::chrono::steady_clock::now();
   Status result;
   while (!stop_.load(std::memory_order_relaxed)) {
@@ -317,7 +328,17 @@ Status Recorder::run(capture::PacketSource& source) {
     }
     ++counters_.packets;
     counters_.bytes += raw.data.size();
-    auto loc = archive_->write(dlt, snaplen, raw.ts, raw.data, raw.wire_len);
+    if (verbatim && raw.file_offset == capture::RawPacket::kNoOffset) {
+      verbatim = false;
+      if (auto s = archive_->end_verbatim(); !s) {
+        result = make_error("packet archive failed: {}", s.error().message);
+        stop();
+        break;
+      }
+    }
+    auto loc = verbatim ? archive_->write_verbatim(raw.ts, raw.file_offset,
+                                                   raw.file_offset + 16 + raw.data.size())
+                        : archive_->write(dlt, snaplen, raw.ts, raw.data, raw.wire_len);
     if (!loc) {
       // Losing the archive is losing evidence: stop recording rather than pretend.
       result = make_error("packet archive failed: {}", loc.error().message);
@@ -353,6 +374,18 @@ Status Recorder::run(capture::PacketSource& source) {
         (void)archive_->flush();
         last_flush = wall;
       }
+    }
+  }
+  if (verbatim) {
+    // The next source gets files of its own; this copy is complete.
+    if (auto s = archive_->end_verbatim(); !s) {
+      if (result) result = s;
+    } else {
+      const auto& f = archive_->last_sealed();
+      std::error_code ec;
+      if (f.bytes == std::filesystem::file_size(source.verbatim_path(), ec))
+        spdlog::info("{}: archived byte for byte as packets/{} (SHA-256 {}, the input's own)",
+                     source.name(), f.name, to_hex(f.sha256));
     }
   }
   const auto st = source.stats();
