@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include "kagami/capture/live_source.h"
@@ -63,6 +64,7 @@ int run_record(const RecordOptions& o) {
     std::cout << default_config_toml();
     return 0;
   }
+  if (o.quiet) spdlog::set_level(spdlog::level::warn);
   if (o.store.empty()) {
     std::cerr << "error: --store DIR is required\n";
     return 2;

@@ -1,11 +1,11 @@
 #include "kagami/capture/verbatim_copier.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "kagami/base/backoff.h"
 
@@ -26,7 +26,8 @@ Result<std::unique_ptr<VerbatimCopier>> VerbatimCopier::create(const std::string
   c->out_fd_ = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (c->out_fd_ < 0) return make_error("cannot create {}: {}", out_path, std::strerror(errno));
   if (options.direct_io) c->direct_fd_ = ::open(out_path.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
-  c->to_write_ = std::make_unique<SpscQueue<Chunk>>(std::max<std::size_t>(options.chunks_in_flight, 2));
+  c->to_write_ =
+      std::make_unique<SpscQueue<Chunk>>(std::max<std::size_t>(options.chunks_in_flight, 2));
   c->hasher_ = std::thread([p = c.get()] { p->hash_loop(); });
   c->writer_ = std::thread([p = c.get()] { p->write_loop(); });
   return c;
@@ -63,8 +64,10 @@ void VerbatimCopier::hash_loop() {
       continue;
     }
     backoff.reset();
-    const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(ready, options_.chunk_bytes));
-    void* m = ::mmap(nullptr, len, PROT_READ, MAP_SHARED | MAP_POPULATE, in_fd_, static_cast<off_t>(done));
+    const std::size_t len =
+        static_cast<std::size_t>(std::min<std::uint64_t>(ready, options_.chunk_bytes));
+    void* m = ::mmap(nullptr, len, PROT_READ, MAP_SHARED | MAP_POPULATE, in_fd_,
+                     static_cast<off_t>(done));
     if (m == MAP_FAILED) {
       fail(std::string("cannot map the input: ") + std::strerror(errno));
       continue;
@@ -91,7 +94,8 @@ void VerbatimCopier::write_loop() {
     const int fd = direct ? direct_fd_ : out_fd_;
     std::size_t done = 0;
     while (done < c.len && !failed()) {
-      const ssize_t n = ::pwrite(fd, c.data + done, c.len - done, static_cast<off_t>(c.offset + done));
+      const ssize_t n =
+          ::pwrite(fd, c.data + done, c.len - done, static_cast<off_t>(c.offset + done));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         fail(std::string("write failed: ") + std::strerror(errno));
@@ -107,7 +111,8 @@ Result<Sha256Digest> VerbatimCopier::close() {
   closing_.store(true, std::memory_order_release);
   if (hasher_.joinable()) hasher_.join();
   if (writer_.joinable()) writer_.join();
-  if (out_fd_ >= 0 && ::fsync(out_fd_) != 0) fail(std::string("fsync failed: ") + std::strerror(errno));
+  if (out_fd_ >= 0 && ::fsync(out_fd_) != 0)
+    fail(std::string("fsync failed: ") + std::strerror(errno));
   if (direct_fd_ >= 0) ::close(direct_fd_);
   if (out_fd_ >= 0) ::close(out_fd_);
   direct_fd_ = out_fd_ = -1;
