@@ -15,6 +15,7 @@ struct VerifyOptions {
   std::string store;
   bool json = false;
   bool strict = false;
+  bool list = false;
 };
 
 int run_verify(const VerifyOptions& o) {
@@ -49,6 +50,7 @@ int run_verify(const VerifyOptions& o) {
     std::cout << j.dump() << "\n";
   } else {
     for (const auto& f : report->files) {
+      if (f.status == store::FileCheck::Status::kOk && !o.list) continue;
       std::cout << store::file_check_status_name(f.status) << "\t" << f.name;
       if (!f.detail.empty()) std::cout << "\t" << f.detail;
       std::cout << "\n";
@@ -70,6 +72,7 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--store,-s", o->store, "store directory")->required();
   cmd->add_flag("--json", o->json, "a JSON report");
   cmd->add_flag("--strict", o->strict, "files not sealed yet count as failures");
+  cmd->add_flag("--list", o->list, "list every file, not only those with a problem");
   cmd->callback([o, &exit_code] { exit_code = run_verify(*o); });
 }
 
