@@ -188,7 +188,7 @@ void TcpStream::insert(const StreamContext& cx, TimeNs ts, std::uint64_t begin, 
     ooo_.emplace(start, Segment{ts, std::vector<std::uint8_t>(bytes.begin(), bytes.end())});
     ooo_bytes_ += bytes.size();
     cx.budget->used += cost;
-    cx.budget->peak = std::max(cx.budget->peak, cx.budget->used);
+    cx.budget->note_peak();
   };
 
   std::uint64_t pos = begin;
@@ -277,7 +277,7 @@ void TcpStream::retain(const StreamContext& cx, ByteView data) {
   const ByteView tail = data.last(keep);
   retained_.insert(retained_.end(), tail.begin(), tail.end());
   cx.budget->used += keep;
-  cx.budget->peak = std::max(cx.budget->peak, cx.budget->used);
+  cx.budget->note_peak();
 }
 
 void TcpStream::trim_retained(const StreamContext& cx, std::uint64_t upto) {

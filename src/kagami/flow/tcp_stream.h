@@ -56,10 +56,14 @@ struct ReassemblyCounters {
   }
 };
 
-// Memory shared by all streams of one worker (one thread: no atomics needed).
+// Memory shared by all streams of one worker. `used` belongs to the worker's thread; `peak`
+// is a Counter so a stats printer on another thread may read it.
 struct ReassemblyBudget {
   std::size_t used = 0;
-  std::size_t peak = 0;
+  Counter peak;
+  void note_peak() {
+    if (used > peak.get()) peak.set(used);
+  }
 };
 
 // What a stream needs from its surroundings while it works: passed per call, not stored, so a

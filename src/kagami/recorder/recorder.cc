@@ -442,7 +442,7 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
   for (const auto& w : workers_) {
     w->table().counters().visit(sum);
     w->table().reassembly_counters().visit(sum);
-    peak += w->table().reassembly_budget().peak;
+    peak += w->table().reassembly_budget().peak.get();
     decode_errors += w->decode_errors().get();
   }
   for (const auto& name : order) out.emplace_back(name, summed[name]);

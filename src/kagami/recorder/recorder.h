@@ -77,7 +77,6 @@ class Recorder final : public capture::ArchiveListener {
  private:
   explicit Recorder(const RecorderConfig& config);
   Status start(std::uint32_t next_file_id, std::uint64_t next_session_id);
-  Status recover_unsealed();
   void dispatch(const packet::Packet& p, std::span<const PacketLocation> locations, bool rebuilt,
                 bool fragment_conflict, int dlt);
   void tick(TimeNs now);
