@@ -10,9 +10,12 @@ PACKAGES=(
   # libraries
   libpcap-dev libssl-dev libsqlite3-dev libzstd-dev libxxhash-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
+  libgmime-3.0-dev libmagic-dev libbrotli-dev zlib1g-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent tools the tests and benchmarks compare against
   tshark tcpdump python3 time
+  # real servers and clients the end-to-end tests start on loopback
+  nginx-light curl postfix swaks dovecot-imapd dovecot-pop3d python3-pyftpdlib
 )
 
 missing=()
@@ -30,6 +33,15 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer for it.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+# Postfix is only ever started by the tests, with a private configuration on loopback.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 echo "setup: installing ${missing[*]}"
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Packages that start their daemon on installation: the tests start their own instances.
+for svc in nginx postfix dovecot; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    $SUDO systemctl stop "$svc" || true
+  fi
+  $SUDO pkill -x "${svc/postfix/master}" 2>/dev/null || true
+done

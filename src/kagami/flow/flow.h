@@ -51,9 +51,10 @@ struct Flow {
   bool closing = false;
   std::unique_ptr<TcpState> tcp;  // TCP flows only
   LocationEncoder locations;
-  std::uint32_t location_part = 0;  // chunks handed over so far
-  std::uint64_t frames = 0;         // archived frames of this session (fragments each count)
-  StreamSink* sink = nullptr;       // set by the observer for TCP payload, may stay null
+  std::uint32_t location_part = 0;         // chunks handed over so far
+  std::uint64_t frames = 0;                // archived frames of this session (fragments each count)
+  StreamSink* sink = nullptr;              // set by the observer for TCP payload, may stay null
+  std::unique_ptr<StreamSink> owned_sink;  // the observer may give the flow its sink to own
 
   Direction direction_of(bool src_is_a) const {
     return src_is_a == client_is_a ? Direction::kClientToServer : Direction::kServerToClient;

@@ -306,7 +306,12 @@ void FlowTable::process(const packet::Packet& p, std::span<const PacketLocation>
     if (f->locations.size_bytes() >= limits_.locations_chunk_bytes) observer_.on_locations_full(*f);
   }
 
-  if (tcp) process_tcp(*f, p, dir);
+  if (tcp) {
+    process_tcp(*f, p, dir);
+  } else if (f->sink != nullptr && p.ip_proto == packet::kProtoUdp && p.has_l4 &&
+             !p.payload.empty()) {
+    f->sink->on_datagram(dir, p.ts, p.payload);
+  }
 
   // Most recently active goes to the back of its timeout list.
   const std::uint8_t cls = f->closing ? std::uint8_t{kTcpClosing} : f->timeout_class;

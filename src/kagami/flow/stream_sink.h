@@ -26,6 +26,12 @@ class StreamSink {
   virtual void on_gap(Direction dir, TimeNs ts, std::uint64_t bytes) = 0;
   // No more bytes will come in this direction.
   virtual void on_end(Direction dir, TimeNs ts) = 0;
+  // A UDP payload (datagram protocols have no stream).
+  virtual void on_datagram(Direction dir, TimeNs ts, ByteView payload) {
+    (void)dir;
+    (void)ts;
+    (void)payload;
+  }
 };
 
 }  // namespace kagami::flow

@@ -147,21 +147,39 @@ Result<std::unique_ptr<Recorder>> Recorder::open(const RecorderConfig& config) {
   if (!next_file) return next_file.error();
   auto next_session = index.value()->next_session_id();
   if (!next_session) return next_session.error();
+  r->shared_.next_session_id.store(next_session.value());
+  const std::pair<analyzers::IdKind, const char*> sequences[] = {
+      {analyzers::IdKind::kHttp, "http"},
+      {analyzers::IdKind::kMail, "mail"},
+      {analyzers::IdKind::kDns, "dns"},
+      {analyzers::IdKind::kFileEvent, "file_events"}};
+  for (const auto& [kind, table] : sequences) {
+    auto next = index.value()->next_record_id(table);
+    if (!next) return next.error();
+    r->shared_.next_id[static_cast<int>(kind)].store(next.value());
+  }
   const std::uint32_t first_file = std::max(next_file.value(), max_file_id + 1);
 
   r->writer_ =
       std::make_unique<StoreWriter>(std::move(index.value()), config.store,
                                     static_cast<std::size_t>(std::max(r->config_.workers, 1)) + 1);
-  if (auto s = r->start(first_file, next_session.value()); !s) return s.error();
+  if (auto s = r->start(first_file); !s) return s.error();
   return r;
 }
 
-Status Recorder::start(std::uint32_t next_file_id, std::uint64_t next_session_id) {
-  next_session_id_.store(next_session_id);
+Status Recorder::start(std::uint32_t next_file_id) {
+  if (config_.analyze) {
+    store::FileStore::Options fo;
+    fo.zstd_level = config_.file_compression_level;
+    file_store_ = std::make_unique<store::FileStore>(layout_, fo);
+    shared_.files = file_store_.get();
+    shared_.names = &names_;
+    shared_.ftp = &ftp_;
+  }
   writer_->start();
   const std::size_t n = static_cast<std::size_t>(std::max(config_.workers, 1));
   for (std::size_t i = 0; i < n; ++i)
-    workers_.push_back(std::make_unique<Worker>(i, config_, next_session_id_, *writer_, i));
+    workers_.push_back(std::make_unique<Worker>(i, config_, shared_, *writer_, i));
   if (config_.workers > 0)
     for (auto& w : workers_) w->start();
   archive_ = std::make_unique<capture::PacketArchive>(layout_.packets_dir(), config_.archive,
@@ -442,6 +460,7 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
   for (const auto& w : workers_) {
     w->table().counters().visit(sum);
     w->table().reassembly_counters().visit(sum);
+    w->analyzer_counters().visit(sum);
     peak += w->table().reassembly_budget().peak.get();
     decode_errors += w->decode_errors().get();
   }

@@ -14,13 +14,15 @@
 #include "kagami/packet/defragmenter.h"
 #include "kagami/packet/packet.h"
 #include "kagami/recorder/recorder_config.h"
+#include "kagami/recorder/shared_state.h"
+#include "kagami/recorder/worker.h"
+#include "kagami/store/file_store.h"
 #include "kagami/store/seal_manifest.h"
 #include "kagami/store/store_layout.h"
 
 namespace kagami::recorder {
 
 class StoreWriter;
-class Worker;
 
 struct CaptureCounters {
   Counter packets;
@@ -76,7 +78,7 @@ class Recorder final : public capture::ArchiveListener {
 
  private:
   explicit Recorder(const RecorderConfig& config);
-  Status start(std::uint32_t next_file_id, std::uint64_t next_session_id);
+  Status start(std::uint32_t next_file_id);
   void dispatch(const packet::Packet& p, std::span<const PacketLocation> locations, bool rebuilt,
                 bool fragment_conflict, int dlt);
   void tick(TimeNs now);
@@ -92,7 +94,10 @@ class Recorder final : public capture::ArchiveListener {
   std::unique_ptr<capture::PacketArchive> archive_;
   std::unique_ptr<packet::Defragmenter> defrag_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::atomic<std::uint64_t> next_session_id_{1};
+  WorkerShared shared_;
+  std::unique_ptr<store::FileStore> file_store_;
+  SharedNameCache names_;
+  SharedFtpExpectations ftp_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> stats_requested_{false};
   CaptureCounters counters_;

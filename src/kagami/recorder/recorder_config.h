@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 
+#include "kagami/analyzers/context.h"
 #include "kagami/capture/packet_archive.h"
 #include "kagami/flow/flow_table.h"
 #include "kagami/flow/tcp_stream.h"
@@ -30,6 +31,9 @@ struct RecorderConfig {
   packet::DefragLimits defrag;
   capture::ArchiveLimits archive;
   StoreWriterLimits store;
+  bool analyze = true;  // protocol analyzers and file extraction
+  analyzers::AnalyzerLimits analyzers;
+  int file_compression_level = 1;  // zstd level of extracted files
 };
 
 }  // namespace kagami::recorder

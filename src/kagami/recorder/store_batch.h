@@ -2,7 +2,12 @@
 
 #include <vector>
 
+#include "kagami/records/dns_record.h"
+#include "kagami/records/file_record.h"
+#include "kagami/records/http_record.h"
+#include "kagami/records/mail_record.h"
 #include "kagami/records/session_record.h"
+#include "kagami/records/tls_record.h"
 
 namespace kagami::recorder {
 
@@ -11,9 +16,18 @@ struct StoreBatch {
   std::vector<records::SessionRecord> sessions;
   std::vector<records::PacketLocationChunk> locations;
   std::vector<records::ArchiveFileRecord> files;
+  std::vector<records::HttpRecord> http;
+  std::vector<records::DnsRecord> dns;
+  std::vector<records::TlsRecord> tls;
+  std::vector<records::MailRecord> mail;
+  std::vector<records::FileRecord> objects;
+  std::vector<records::FileEvent> object_events;
 
-  bool empty() const { return sessions.empty() && locations.empty() && files.empty(); }
-  std::size_t rows() const { return sessions.size() + locations.size() + files.size(); }
+  std::size_t rows() const {
+    return sessions.size() + locations.size() + files.size() + http.size() + dns.size() +
+           tls.size() + mail.size() + objects.size() + object_events.size();
+  }
+  bool empty() const { return rows() == 0; }
 };
 
 }  // namespace kagami::recorder

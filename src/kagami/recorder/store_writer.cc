@@ -58,6 +58,14 @@ void StoreWriter::write(StoreBatch& b) {
     check(index_->insert_session(s));
     ++counters_.sessions;
   }
+  for (const auto& r : b.http) check(index_->insert_http(r));
+  for (const auto& r : b.dns) check(index_->insert_dns(r));
+  for (const auto& r : b.tls) check(index_->insert_tls(r));
+  for (const auto& r : b.mail) check(index_->insert_mail(r));
+  for (const auto& r : b.objects) check(index_->insert_file(r));
+  for (const auto& r : b.object_events) check(index_->insert_file_event(r));
+  counters_.records +=
+      b.http.size() + b.dns.size() + b.tls.size() + b.mail.size() + b.object_events.size();
   txn_rows_ += b.rows();
 }
 

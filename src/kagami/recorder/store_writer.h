@@ -16,6 +16,7 @@ namespace kagami::recorder {
 
 struct StoreWriterCounters {
   Counter sessions;
+  Counter records;  // protocol records and file sightings
   Counter location_chunks;
   Counter files;
   Counter transactions;
@@ -23,6 +24,7 @@ struct StoreWriterCounters {
   template <typename F>
   void visit(F&& f) const {
     f("store.sessions", sessions);
+    f("store.records", records);
     f("store.location_chunks", location_chunks);
     f("store.files", files);
     f("store.transactions", transactions);

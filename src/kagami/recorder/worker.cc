@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "kagami/analyzers/session_analysis.h"
 #include "kagami/base/backoff.h"
 #include "kagami/packet/decoder.h"
 #include "kagami/packet/link_type.h"
@@ -59,24 +60,87 @@ records::SessionRecord make_record(const flow::Flow& f, flow::EndReason reason,
 
 }  // namespace
 
-Worker::Worker(std::size_t index, const RecorderConfig& config,
-               std::atomic<std::uint64_t>& next_session_id, StoreWriter& writer,
-               std::size_t writer_queue)
+Worker::Worker(std::size_t index, const RecorderConfig& config, WorkerShared& shared,
+               StoreWriter& writer, std::size_t writer_queue)
     : index_(index),
       config_(config),
-      next_session_id_(next_session_id),
+      shared_(shared),
       writer_(writer),
       writer_queue_(writer_queue),
       table_(config.flow, config.reassembly, *this),
       batch_(std::make_unique<StoreBatch>()) {
   if (config.workers > 0) ring_ = std::make_unique<ByteRing>(config.worker_ring_bytes);
+  if (config.analyze && shared.files != nullptr) {
+    files_ = std::make_unique<FileExtractor>(*shared.files, log_once_);
+    cx_.records = this;
+    cx_.files = files_.get();
+    cx_.names = shared.names;
+    cx_.ftp = shared.ftp;
+    cx_.limits = &config.analyzers;
+    cx_.counters = &acounters_;
+    cx_.log_once = &log_once_;
+  }
 }
 
 Worker::~Worker() { join(); }
 
 void Worker::on_session_start(flow::Flow& flow) {
-  flow.session_id = next_session_id_.fetch_add(1, std::memory_order_relaxed);
-  flow.sink = nullptr;  // protocol analyzers attach here
+  flow.session_id = shared_.next_session_id.fetch_add(1, std::memory_order_relaxed);
+  if (flow.owned_sink) {
+    // The rest of a session cut by the absolute timeout: its analysis goes on.
+    static_cast<analyzers::SessionAnalysis*>(flow.owned_sink.get())->state().session_id =
+        flow.session_id;
+    return;
+  }
+  flow.sink = nullptr;
+  if (!files_ || (flow.key.proto != packet::kProtoTcp && flow.key.proto != packet::kProtoUdp))
+    return;
+  analyzers::SessionState st;
+  st.session_id = flow.session_id;
+  st.client_ip = flow.client_ip();
+  st.server_ip = flow.server_ip();
+  st.client_port = flow.client_port();
+  st.server_port = flow.server_port();
+  st.endpoints = records::Endpoints{st.client_ip, st.server_ip, st.client_port, st.server_port};
+  st.transport = flow.key.proto;
+  st.ts_first = flow.ts_first;
+  if (flow.key.proto == packet::kProtoTcp && shared_.ftp != nullptr)
+    st.ftp_control_session = shared_.ftp->claim(st.client_ip, st.client_port, st.server_ip,
+                                                st.server_port, flow.ts_first);
+  flow.owned_sink = std::make_unique<analyzers::SessionAnalysis>(std::move(st), cx_);
+  flow.sink = flow.owned_sink.get();
+}
+
+std::uint64_t Worker::new_id(analyzers::IdKind kind) {
+  return shared_.next_id[static_cast<int>(kind)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Worker::maybe_send() {
+  if (batch_->rows() >= config_.worker_batch_records) send_batch();
+}
+
+void Worker::emit(records::HttpRecord&& r) {
+  batch_->http.push_back(std::move(r));
+  maybe_send();
+}
+void Worker::emit(records::DnsRecord&& r) {
+  batch_->dns.push_back(std::move(r));
+  maybe_send();
+}
+void Worker::emit(records::TlsRecord&& r) {
+  batch_->tls.push_back(std::move(r));
+  maybe_send();
+}
+void Worker::emit(records::MailRecord&& r) {
+  batch_->mail.push_back(std::move(r));
+  maybe_send();
+}
+void Worker::emit(records::FileRecord&& file, records::FileEvent&& event) {
+  if (file.first_seen == 0) file.first_seen = event.ts;
+  event.sha256 = file.sha256;
+  batch_->objects.push_back(std::move(file));
+  batch_->object_events.push_back(std::move(event));
+  maybe_send();
 }
 
 void Worker::take_locations(flow::Flow& flow) {
@@ -97,6 +161,17 @@ void Worker::on_locations_full(flow::Flow& flow) {
 void Worker::on_session_end(flow::Flow& flow, flow::EndReason reason) {
   take_locations(flow);
   records::SessionRecord r = make_record(flow, reason, config_.sensor);
+  if (flow.owned_sink) {
+    auto* a = static_cast<analyzers::SessionAnalysis*>(flow.owned_sink.get());
+    if (reason != flow::EndReason::kAbsoluteTimeout) a->close(flow.ts_last);
+    const analyzers::SessionState& st = a->state();
+    for (const std::string& app : st.apps) r.app += (r.app.empty() ? "" : ",") + app;
+    r.user = st.user;
+    r.host = st.host;
+    if (st.encrypted) r.flags |= records::kSessionEncrypted;
+  }
+  if (r.host.empty() && shared_.names != nullptr)
+    r.host = shared_.names->lookup(r.server_ip, r.ts_first);
   r.location_parts = flow.location_part;
   r.packets_archived = flow.frames;
   batch_->sessions.push_back(std::move(r));

@@ -7,11 +7,13 @@
 #include <string>
 #include <thread>
 
+#include "kagami/analyzers/context.h"
 #include "kagami/base/byte_ring.h"
 #include "kagami/base/counter.h"
 #include "kagami/base/packet_location.h"
 #include "kagami/flow/flow_table.h"
 #include "kagami/packet/packet.h"
+#include "kagami/recorder/file_extractor.h"
 #include "kagami/recorder/recorder_config.h"
 #include "kagami/recorder/store_batch.h"
 #include "kagami/recorder/store_writer.h"
@@ -36,12 +38,25 @@ struct WorkerMessageHeader {
   // followed by location_count PacketLocation, then caplen bytes
 };
 
-// One flow worker: owns a flow table (the flows whose hash maps here), turns ended sessions
-// into records and hands them to the store writer in batches.
-class Worker final : public flow::FlowObserver {
+// What every worker shares: id sequences, the stores, and what sessions tell each other
+// (DNS names, FTP data connections).
+struct WorkerShared {
+  std::atomic<std::uint64_t> next_session_id{1};
+  std::atomic<std::uint64_t> next_id[static_cast<int>(analyzers::IdKind::kCount)];
+  store::FileStore* files = nullptr;
+  analyzers::NameCache* names = nullptr;
+  analyzers::FtpExpectations* ftp = nullptr;
+  WorkerShared() {
+    for (auto& n : next_id) n.store(1);
+  }
+};
+
+// One flow worker: owns a flow table (the flows whose hash maps here), runs the protocol
+// analyzers of its sessions, turns ended sessions and what the analyzers found into records,
+// and hands them to the store writer in batches.
+class Worker final : public flow::FlowObserver, public analyzers::RecordSink {
  public:
-  Worker(std::size_t index, const RecorderConfig& config,
-         std::atomic<std::uint64_t>& next_session_id, StoreWriter& writer,
+  Worker(std::size_t index, const RecorderConfig& config, WorkerShared& shared, StoreWriter& writer,
          std::size_t writer_queue);
   ~Worker() override;
 
@@ -58,20 +73,31 @@ class Worker final : public flow::FlowObserver {
 
   const flow::FlowTable& table() const { return table_; }
   const Counter& decode_errors() const { return decode_errors_; }
+  const analyzers::AnalyzerCounters& analyzer_counters() const { return acounters_; }
 
   // FlowObserver
   void on_session_start(flow::Flow& flow) override;
   void on_session_end(flow::Flow& flow, flow::EndReason reason) override;
   void on_locations_full(flow::Flow& flow) override;
 
+  // analyzers::RecordSink
+  std::uint64_t new_id(analyzers::IdKind kind) override;
+  void emit(records::HttpRecord&& r) override;
+  void emit(records::DnsRecord&& r) override;
+  void emit(records::TlsRecord&& r) override;
+  void emit(records::MailRecord&& r) override;
+  void emit(records::FileRecord&& file, records::FileEvent&& event) override;
+
  private:
   void run();
   void send_batch();
   void take_locations(flow::Flow& flow);
 
+  void maybe_send();
+
   std::size_t index_;
   const RecorderConfig& config_;
-  std::atomic<std::uint64_t>& next_session_id_;
+  WorkerShared& shared_;
   StoreWriter& writer_;
   std::size_t writer_queue_;
   flow::FlowTable table_;
@@ -79,6 +105,10 @@ class Worker final : public flow::FlowObserver {
   std::unique_ptr<ByteRing> ring_;
   std::thread thread_;
   Counter decode_errors_;
+  LogOnce log_once_;
+  analyzers::AnalyzerCounters acounters_;
+  std::unique_ptr<FileExtractor> files_;
+  analyzers::AnalyzerContext cx_;
 };
 
 }  // namespace kagami::recorder

@@ -20,6 +20,7 @@ nlohmann::json to_json(const SessionRecord& s) {
   j["vlan"] = s.vlan;
   if (s.vlan_inner) j["vlan_inner"] = s.vlan_inner;
   j["app"] = s.app;
+  j["host"] = s.host;
   j["decrypted"] = s.decrypted;
   j["pkts_c2s"] = s.pkts_c2s;
   j["pkts_s2c"] = s.pkts_s2c;
@@ -32,6 +33,129 @@ nlohmann::json to_json(const SessionRecord& s) {
   j["flags"] = session_flag_names(s.flags);
   j["end_reason"] = s.end_reason;
   j["user"] = s.user;
+  return j;
+}
+
+}  // namespace kagami::records
+
+namespace kagami::records {
+
+namespace {
+void put_endpoints(nlohmann::json& j, const Endpoints& e) {
+  j["client_ip"] = e.client_ip.to_string();
+  j["client_port"] = e.client_port;
+  j["server_ip"] = e.server_ip.to_string();
+  j["server_port"] = e.server_port;
+}
+}  // namespace
+
+nlohmann::json to_json(const HttpRecord& h) {
+  nlohmann::json j;
+  j["id"] = h.id;
+  j["session_id"] = h.session_id;
+  put_endpoints(j, h.endpoints);
+  j["ts"] = time_to_epoch_seconds(h.ts);
+  j["method"] = h.method;
+  j["host"] = h.host;
+  j["uri"] = h.uri;
+  j["version"] = h.version;
+  j["status"] = h.status;
+  j["user_agent"] = h.user_agent;
+  j["referer"] = h.referer;
+  j["req_content_type"] = h.req_content_type;
+  j["resp_content_type"] = h.resp_content_type;
+  j["req_bytes"] = h.req_bytes;
+  j["resp_bytes"] = h.resp_bytes;
+  j["user"] = h.user;
+  j["files"] = h.files;
+  j["flags"] = http_flag_names(h.flags);
+  if (h.resp_ts) j["resp_ts"] = time_to_epoch_seconds(h.resp_ts);
+  return j;
+}
+
+nlohmann::json to_json(const DnsRecord& d) {
+  nlohmann::json j;
+  j["id"] = d.id;
+  j["session_id"] = d.session_id;
+  put_endpoints(j, d.endpoints);
+  j["ts"] = time_to_epoch_seconds(d.ts);
+  j["query"] = d.query;
+  j["qtype"] = d.qtype;
+  j["rcode"] = d.rcode;
+  j["answers"] = d.answers;
+  j["txid"] = d.txid;
+  j["response"] = d.response_seen;
+  if (d.truncated) j["truncated"] = true;
+  return j;
+}
+
+nlohmann::json to_json(const TlsRecord& t) {
+  nlohmann::json j;
+  j["session_id"] = t.session_id;
+  put_endpoints(j, t.endpoints);
+  j["ts"] = time_to_epoch_seconds(t.ts);
+  j["sni"] = t.sni;
+  j["alpn"] = t.alpn;
+  j["alpn_selected"] = t.alpn_selected;
+  j["client_versions"] = t.client_versions;
+  j["version"] = t.version;
+  j["cipher"] = t.cipher;
+  j["ja3"] = t.ja3;
+  j["ja3s"] = t.ja3s;
+  j["ja4"] = t.ja4;
+  j["cert_subject"] = t.cert_subject;
+  j["cert_issuer"] = t.cert_issuer;
+  j["cert_sha256"] = t.cert_sha256;
+  j["cert_sans"] = t.cert_sans;
+  if (t.cert_not_before) j["cert_not_before"] = time_to_epoch_seconds(t.cert_not_before);
+  if (t.cert_not_after) j["cert_not_after"] = time_to_epoch_seconds(t.cert_not_after);
+  return j;
+}
+
+nlohmann::json to_json(const MailRecord& m) {
+  nlohmann::json j;
+  j["id"] = m.id;
+  j["session_id"] = m.session_id;
+  put_endpoints(j, m.endpoints);
+  j["ts"] = time_to_epoch_seconds(m.ts);
+  j["protocol"] = m.protocol;
+  j["direction"] = m.direction;
+  j["mail_from"] = m.mail_from;
+  j["rcpt_to"] = m.rcpt_to;
+  j["from"] = m.from;
+  j["to"] = m.to;
+  j["cc"] = m.cc;
+  j["subject"] = m.subject;
+  j["message_id"] = m.message_id;
+  j["date"] = m.date;
+  auto& a = j["attachments"] = nlohmann::json::array();
+  for (const auto& x : m.attachments)
+    a.push_back({{"sha256", x.sha256}, {"name", x.name}, {"type", x.type}, {"size", x.size}});
+  j["eml_sha256"] = m.eml_sha256;
+  j["size"] = m.size;
+  j["user"] = m.user;
+  if (m.partial) j["partial"] = true;
+  return j;
+}
+
+nlohmann::json to_json(const FileRecord& f, const FileEvent& e) {
+  nlohmann::json j;
+  j["sha256"] = f.sha256;
+  j["md5"] = f.md5;
+  j["size"] = f.size;
+  j["mime"] = f.mime;
+  j["name"] = e.name;
+  j["direction"] = e.direction;
+  j["protocol"] = e.protocol;
+  j["session_id"] = e.session_id;
+  put_endpoints(j, e.endpoints);
+  j["partial"] = e.partial;
+  j["ts"] = time_to_epoch_seconds(e.ts);
+  j["field"] = e.field;
+  j["claimed_type"] = e.claimed_type;
+  j["record_kind"] = e.record_kind;
+  j["record_id"] = e.record_id;
+  if (!e.note.empty()) j["note"] = e.note;
   return j;
 }
 

@@ -49,7 +49,8 @@ struct SessionRecord {
   std::uint16_t client_port = 0, server_port = 0;
   std::uint64_t client_mac = 0, server_mac = 0;  // 48-bit; 0 when the link has none
   std::uint16_t vlan = 0, vlan_inner = 0;
-  std::string app;  // application protocol, by content (set by the analyzers)
+  std::string app;   // application protocols by content, outermost first ("http,tls")
+  std::string host;  // HTTP Host, TLS SNI, or the name DNS resolved for the server
   bool decrypted = false;
   std::uint64_t pkts_c2s = 0, pkts_s2c = 0;
   std::uint64_t bytes_c2s = 0, bytes_s2c = 0;  // payload bytes on the wire, retransmissions in

@@ -17,9 +17,23 @@ struct SessionQuery {
   std::vector<IpPrefix> ips;         // client or server address in any of these
   std::vector<std::uint16_t> ports;  // client or server port, any of these
   std::optional<int> transport;      // IP protocol number
-  std::optional<std::string> app;    // application protocol name
+  std::optional<std::string> app;    // application protocol name (any layer)
+  std::optional<std::string> host;   // host name, '*' wildcards, case-insensitive
   std::vector<std::uint64_t> ids;
   std::uint64_t limit = 0;  // 0: no limit
+  bool newest_first = false;
+};
+
+// Filters of the record listings (`kagami http`, `dns`, `tls`, `mail`, `files`).
+struct RecordQuery {
+  std::optional<TimeNs> since, until;  // the record's own time
+  std::vector<IpPrefix> ips;
+  std::vector<std::uint16_t> ports;
+  std::optional<std::string> host;  // HTTP Host, TLS SNI, DNS query name; '*' wildcards
+  std::vector<std::uint64_t> session_ids;
+  std::optional<std::string> sha256;  // files
+  std::optional<std::string> name;    // files: name, '*' wildcards
+  std::uint64_t limit = 0;
   bool newest_first = false;
 };
 

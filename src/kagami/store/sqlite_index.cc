@@ -1,18 +1,21 @@
 #include "kagami/store/sqlite_index.h"
 
 #include <algorithm>
-#include <utility>
-
-#include <sqlite3.h>
 
 #include "kagami/base/location_codec.h"
+#include "kagami/store/sqlite_statements.h"
+#include "kagami/store/sqlite_util.h"
 
 namespace kagami::store {
+
+using namespace sql;
+
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
-constexpr const char* kSchema = R"sql(
+// Version 1: sessions and the packet archive (the recorder core).
+constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions(
   id INTEGER PRIMARY KEY,
@@ -69,68 +72,70 @@ CREATE TABLE IF NOT EXISTS packet_files(
 );
 )sql";
 
+// Version 2: what the protocol analyzers record. Every record copies its session's
+// endpoints so it can be found by address while the session is still open.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE sessions ADD COLUMN host TEXT NOT NULL DEFAULT '';
+CREATE TABLE IF NOT EXISTS http(
+  id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, ts INTEGER NOT NULL,
+  resp_ts INTEGER NOT NULL, client_ip BLOB NOT NULL, client_port INTEGER NOT NULL,
+  server_ip BLOB NOT NULL, server_port INTEGER NOT NULL, method TEXT NOT NULL,
+  host TEXT NOT NULL, uri TEXT NOT NULL, version TEXT NOT NULL, status INTEGER NOT NULL,
+  user_agent TEXT NOT NULL, referer TEXT NOT NULL, req_content_type TEXT NOT NULL,
+  resp_content_type TEXT NOT NULL, req_bytes INTEGER NOT NULL, resp_bytes INTEGER NOT NULL,
+  user TEXT NOT NULL, files TEXT NOT NULL, flags INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS http_ts ON http(ts);
+CREATE INDEX IF NOT EXISTS http_session ON http(session_id);
+CREATE INDEX IF NOT EXISTS http_host ON http(host);
+CREATE TABLE IF NOT EXISTS dns(
+  id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, ts INTEGER NOT NULL,
+  client_ip BLOB NOT NULL, client_port INTEGER NOT NULL, server_ip BLOB NOT NULL,
+  server_port INTEGER NOT NULL, txid INTEGER NOT NULL, query TEXT NOT NULL,
+  qtype TEXT NOT NULL, rcode TEXT NOT NULL, answers TEXT NOT NULL,
+  response INTEGER NOT NULL, truncated INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS dns_ts ON dns(ts);
+CREATE INDEX IF NOT EXISTS dns_query ON dns(query);
+CREATE TABLE IF NOT EXISTS tls(
+  session_id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, client_ip BLOB NOT NULL,
+  client_port INTEGER NOT NULL, server_ip BLOB NOT NULL, server_port INTEGER NOT NULL,
+  sni TEXT NOT NULL, alpn TEXT NOT NULL, alpn_selected TEXT NOT NULL,
+  client_versions TEXT NOT NULL, version TEXT NOT NULL, cipher TEXT NOT NULL,
+  ja3 TEXT NOT NULL, ja3s TEXT NOT NULL, ja4 TEXT NOT NULL, ja3_string TEXT NOT NULL,
+  ja3s_string TEXT NOT NULL, cert_subject TEXT NOT NULL, cert_issuer TEXT NOT NULL,
+  cert_sha256 TEXT NOT NULL, cert_sans TEXT NOT NULL, cert_not_before INTEGER NOT NULL,
+  cert_not_after INTEGER NOT NULL, cert_count INTEGER NOT NULL, encrypted_certificate INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS tls_ts ON tls(ts);
+CREATE INDEX IF NOT EXISTS tls_sni ON tls(sni);
+CREATE TABLE IF NOT EXISTS mail(
+  id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, ts INTEGER NOT NULL,
+  client_ip BLOB NOT NULL, client_port INTEGER NOT NULL, server_ip BLOB NOT NULL,
+  server_port INTEGER NOT NULL, protocol TEXT NOT NULL, direction TEXT NOT NULL,
+  mail_from TEXT NOT NULL, rcpt_to TEXT NOT NULL, mfrom TEXT NOT NULL, mto TEXT NOT NULL,
+  mcc TEXT NOT NULL, subject TEXT NOT NULL, message_id TEXT NOT NULL, mdate TEXT NOT NULL,
+  body_text TEXT NOT NULL, attachments TEXT NOT NULL, eml_sha256 TEXT NOT NULL,
+  size INTEGER NOT NULL, user TEXT NOT NULL, partial INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS mail_ts ON mail(ts);
+CREATE TABLE IF NOT EXISTS files(
+  sha256 TEXT PRIMARY KEY, md5 TEXT NOT NULL, size INTEGER NOT NULL, mime TEXT NOT NULL,
+  first_seen INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS file_events(
+  id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, session_id INTEGER NOT NULL, ts INTEGER NOT NULL,
+  client_ip BLOB NOT NULL, client_port INTEGER NOT NULL, server_ip BLOB NOT NULL,
+  server_port INTEGER NOT NULL, protocol TEXT NOT NULL, direction TEXT NOT NULL,
+  name TEXT NOT NULL, field TEXT NOT NULL, claimed_type TEXT NOT NULL,
+  record_kind TEXT NOT NULL, record_id INTEGER NOT NULL, partial INTEGER NOT NULL,
+  note TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS file_events_sha256 ON file_events(sha256);
+CREATE INDEX IF NOT EXISTS file_events_ts ON file_events(ts);
+CREATE INDEX IF NOT EXISTS file_events_session ON file_events(session_id);
+)sql";
+
 constexpr const char* kSessionColumns =
     "id, sensor, ts_first, ts_last, transport, ip_version, client_ip, client_port, client_mac, "
     "server_ip, server_port, server_mac, vlan, vlan_inner, app, decrypted, pkts_c2s, pkts_s2c, "
     "bytes_c2s, bytes_s2c, stream_bytes_c2s, stream_bytes_s2c, gaps, gap_bytes, flags, "
-    "end_reason, user, location_parts, packets_archived";
-
-// A prepared statement, finalized on destruction.
-class Stmt {
- public:
-  Stmt() = default;
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  Stmt(Stmt&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
-  Stmt& operator=(Stmt&& o) noexcept {
-    std::swap(s_, o.s_);
-    return *this;
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  sqlite3_stmt** out() { return &s_; }
-  sqlite3_stmt* get() const { return s_; }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-};
-
-Error sql_error(sqlite3* db, const char* what) {
-  return make_error("index: {}: {}", what, sqlite3_errmsg(db));
-}
-
-Result<Stmt> prepare(sqlite3* db, const std::string& sql) {
-  Stmt s;
-  if (sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                         s.out(), nullptr) != SQLITE_OK)
-    return sql_error(db, "prepare");
-  return s;
-}
-
-void bind_i64(sqlite3_stmt* s, int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
-void bind_u64(sqlite3_stmt* s, int i, std::uint64_t v) {
-  sqlite3_bind_int64(s, i, static_cast<std::int64_t>(v));
-}
-void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-}
-void bind_blob(sqlite3_stmt* s, int i, const void* p, std::size_t n) {
-  sqlite3_bind_blob(s, i, p, static_cast<int>(n), SQLITE_TRANSIENT);
-}
-void bind_ip(sqlite3_stmt* s, int i, const IpAddress& a) { bind_blob(s, i, a.bytes(), 16); }
-
-std::string column_text(sqlite3_stmt* s, int i) {
-  const unsigned char* t = sqlite3_column_text(s, i);
-  return t ? std::string(reinterpret_cast<const char*>(t),
-                         static_cast<std::size_t>(sqlite3_column_bytes(s, i)))
-           : std::string();
-}
-IpAddress column_ip(sqlite3_stmt* s, int i) {
-  if (sqlite3_column_bytes(s, i) != 16) return IpAddress();
-  return IpAddress::from_bytes16(static_cast<const std::uint8_t*>(sqlite3_column_blob(s, i)));
-}
-std::uint64_t column_u64(sqlite3_stmt* s, int i) {
-  return static_cast<std::uint64_t>(sqlite3_column_int64(s, i));
-}
+    "end_reason, user, location_parts, packets_archived, host";
+constexpr int kSessionColumnCount = 30;
 
 records::SessionRecord read_session(sqlite3_stmt* s) {
   records::SessionRecord r;
@@ -164,16 +169,42 @@ records::SessionRecord read_session(sqlite3_stmt* s) {
   r.user = column_text(s, i++);
   r.location_parts = static_cast<std::uint32_t>(sqlite3_column_int64(s, i++));
   r.packets_archived = column_u64(s, i++);
+  r.host = column_text(s, i++);
   return r;
 }
 
-// WHERE clause and its parameters for a SessionQuery; every value is bound, never pasted.
-struct Where {
-  std::string sql;
-  std::vector<std::function<void(sqlite3_stmt*, int)>> binds;
+void add_ip_filter(Where& w, const std::vector<IpPrefix>& ips, const char* prefix = "") {
+  if (ips.empty()) return;
+  std::string c;
+  for (const IpPrefix& p : ips) {
+    if (!c.empty()) c += " OR ";
+    c += "(" + std::string(prefix) + "client_ip BETWEEN ? AND ?) OR (" + prefix +
+         "server_ip BETWEEN ? AND ?)";
+    for (int k = 0; k < 2; ++k) {
+      w.binds.push_back([v = p.first](sqlite3_stmt* s, int i) { bind_ip(s, i, v); });
+      w.binds.push_back([v = p.last](sqlite3_stmt* s, int i) { bind_ip(s, i, v); });
+    }
+  }
+  w.add("(" + c + ")");
+}
 
-  void add(const std::string& clause) { sql += (sql.empty() ? " WHERE " : " AND ") + clause; }
-};
+void add_port_filter(Where& w, const std::vector<std::uint16_t>& ports, const char* prefix = "") {
+  if (ports.empty()) return;
+  std::string c;
+  for (std::uint16_t p : ports) {
+    if (!c.empty()) c += " OR ";
+    c += std::string(prefix) + "client_port = ? OR " + prefix + "server_port = ?";
+    for (int k = 0; k < 2; ++k)
+      w.binds.push_back([p](sqlite3_stmt* s, int i) { bind_i64(s, i, p); });
+  }
+  w.add("(" + c + ")");
+}
+
+// Users type "*.example.com"; GLOB is case-sensitive, so both sides are lower-cased.
+void add_glob(Where& w, const std::string& column, const std::string& pattern) {
+  w.add("lower(" + column + ") GLOB lower(?)");
+  w.binds.push_back([pattern](sqlite3_stmt* s, int i) { bind_text(s, i, pattern); });
+}
 
 Where build_where(const SessionQuery& q) {
   Where w;
@@ -185,36 +216,18 @@ Where build_where(const SessionQuery& q) {
     w.add("ts_first <= ?");
     w.binds.push_back([v = *q.until](sqlite3_stmt* s, int i) { bind_i64(s, i, v); });
   }
-  if (!q.ips.empty()) {
-    std::string c;
-    for (const IpPrefix& p : q.ips) {
-      if (!c.empty()) c += " OR ";
-      c += "(client_ip BETWEEN ? AND ?) OR (server_ip BETWEEN ? AND ?)";
-      for (int k = 0; k < 2; ++k) {
-        w.binds.push_back([v = p.first](sqlite3_stmt* s, int i) { bind_ip(s, i, v); });
-        w.binds.push_back([v = p.last](sqlite3_stmt* s, int i) { bind_ip(s, i, v); });
-      }
-    }
-    w.add("(" + c + ")");
-  }
-  if (!q.ports.empty()) {
-    std::string c;
-    for (std::uint16_t p : q.ports) {
-      if (!c.empty()) c += " OR ";
-      c += "client_port = ? OR server_port = ?";
-      for (int k = 0; k < 2; ++k)
-        w.binds.push_back([p](sqlite3_stmt* s, int i) { bind_i64(s, i, p); });
-    }
-    w.add("(" + c + ")");
-  }
+  add_ip_filter(w, q.ips);
+  add_port_filter(w, q.ports);
   if (q.transport) {
     w.add("transport = ?");
     w.binds.push_back([v = *q.transport](sqlite3_stmt* s, int i) { bind_i64(s, i, v); });
   }
   if (q.app) {
-    w.add("app = ?");
+    // app lists every protocol recognized, "http,tls": match any of them.
+    w.add("(',' || app || ',') LIKE ('%,' || ? || ',%')");
     w.binds.push_back([v = *q.app](sqlite3_stmt* s, int i) { bind_text(s, i, v); });
   }
+  if (q.host) add_glob(w, "host", *q.host);
   if (!q.ids.empty()) {
     std::string c = "id IN (";
     for (std::size_t k = 0; k < q.ids.size(); ++k) {
@@ -228,10 +241,6 @@ Where build_where(const SessionQuery& q) {
 
 }  // namespace
 
-struct SqliteIndex::Statements {
-  Stmt begin, commit, insert_session, insert_locations, upsert_file;
-};
-
 SqliteIndex::SqliteIndex(sqlite3* db) : db_(db) {}
 
 SqliteIndex::~SqliteIndex() {
@@ -239,14 +248,37 @@ SqliteIndex::~SqliteIndex() {
   sqlite3_close_v2(db_);
 }
 
-Status SqliteIndex::exec(const char* sql) {
+Status SqliteIndex::exec(const char* text) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+  if (sqlite3_exec(db_, text, nullptr, nullptr, &err) != SQLITE_OK) {
     Error e = make_error("index: {}", err ? err : "unknown error");
     sqlite3_free(err);
     return e;
   }
   return {};
+}
+
+Status SqliteIndex::migrate() {
+  if (auto s = exec(kSchemaV1); !s) return s;
+  auto st = prepare(db_, "SELECT value FROM meta WHERE key='schema_version'");
+  if (!st) return st.error();
+  int version = 0;
+  if (sqlite3_step(st->get()) == SQLITE_ROW) version = sqlite3_column_int(st->get(), 0);
+  if (version > kSchemaVersion)
+    return make_error("the index has schema version {}; this kagami reads up to {}", version,
+                      kSchemaVersion);
+  if (version == 0) version = 1;  // a new index starts at 1 and is brought up below
+  if (version < 2) {
+    if (auto s = exec("BEGIN"); !s) return s;
+    if (auto s = exec(kSchemaV2); !s) {
+      (void)exec("ROLLBACK");
+      return s;
+    }
+    if (auto s = exec("COMMIT"); !s) return s;
+  }
+  const std::string v = "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version','" +
+                        std::to_string(kSchemaVersion) + "')";
+  return exec(v.c_str());
 }
 
 Result<std::unique_ptr<SqliteIndex>> SqliteIndex::open(const std::string& path, Mode mode) {
@@ -263,45 +295,45 @@ Result<std::unique_ptr<SqliteIndex>> SqliteIndex::open(const std::string& path, 
   sqlite3_busy_timeout(db, 10000);
   if (mode == Mode::kReadWrite) {
     // WAL: readers never block the writer; NORMAL sync: a power cut may lose the last
-    // transactions but never corrupts the database.
-    // A larger page cache and rarer checkpoints for the one writer: fewer reads of pages it
-    // just wrote, fewer copies from the WAL into the database.
+    // transactions but never corrupts the database. A larger page cache and rarer
+    // checkpoints for the one writer: fewer reads of pages it just wrote.
     if (auto s = idx->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                            "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;");
         !s)
       return s.error();
-    if (auto s = idx->exec(kSchema); !s) return s.error();
-    const std::string v = "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version','" +
-                          std::to_string(kSchemaVersion) + "')";
-    if (auto s = idx->exec(v.c_str()); !s) return s.error();
+    if (auto s = idx->migrate(); !s) return s.error();
     if (auto s = idx->prepare_writes(); !s) return s.error();
+    return idx;
   }
-  // Refuse a store written by an incompatible future version.
   auto st = prepare(db, "SELECT value FROM meta WHERE key='schema_version'");
   if (!st) return st.error();
-  if (sqlite3_step(st->get()) == SQLITE_ROW) {
-    const int v = sqlite3_column_int(st->get(), 0);
-    if (v > kSchemaVersion)
-      return make_error("index {} has schema version {}, this kagami reads up to {}", path, v,
-                        kSchemaVersion);
-  }
+  const int version = sqlite3_step(st->get()) == SQLITE_ROW ? sqlite3_column_int(st->get(), 0) : 0;
+  if (version != kSchemaVersion)
+    return make_error(
+        "index {} has schema version {}; this kagami reads version {} (record into "
+        "the store once with this version to upgrade it)",
+        path, version, kSchemaVersion);
   return idx;
 }
 
 Status SqliteIndex::prepare_writes() {
   stmts_ = std::make_unique<Statements>();
-  auto mk = [&](Stmt& into, const std::string& sql) -> Status {
-    auto s = prepare(db_, sql);
+  auto mk = [&](Stmt& into, const std::string& text) -> Status {
+    auto s = prepare(db_, text, true);
     if (!s) return s.error();
     into = std::move(s.value());
     return {};
   };
-  std::string placeholders = "?";
-  for (int i = 1; i < 29; ++i) placeholders += ",?";
+  auto marks = [](int n) {
+    std::string m = "?";
+    for (int i = 1; i < n; ++i) m += ",?";
+    return m;
+  };
   if (auto s = mk(stmts_->begin, "BEGIN"); !s) return s;
   if (auto s = mk(stmts_->commit, "COMMIT"); !s) return s;
   if (auto s = mk(stmts_->insert_session, std::string("INSERT OR REPLACE INTO sessions(") +
-                                              kSessionColumns + ") VALUES(" + placeholders + ")");
+                                              kSessionColumns + ") VALUES(" +
+                                              marks(kSessionColumnCount) + ")");
       !s)
     return s;
   if (auto s = mk(stmts_->insert_locations,
@@ -309,20 +341,24 @@ Status SqliteIndex::prepare_writes() {
                   "VALUES(?,?,?,?)");
       !s)
     return s;
-  return mk(stmts_->upsert_file,
-            "INSERT OR REPLACE INTO packet_files(file_id, name, linktype, snaplen, first_ts, "
-            "last_ts, packets, bytes, sha256, sealed) VALUES(?,?,?,?,?,?,?,?,?,?)");
+  if (auto s = mk(stmts_->upsert_file,
+                  "INSERT OR REPLACE INTO packet_files(file_id, name, linktype, snaplen, first_ts, "
+                  "last_ts, packets, bytes, sha256, sealed) VALUES(?,?,?,?,?,?,?,?,?,?)");
+      !s)
+    return s;
+  if (auto s = mk(stmts_->insert_http, "INSERT OR REPLACE INTO http VALUES(" + marks(22) + ")"); !s)
+    return s;
+  if (auto s = mk(stmts_->insert_dns, "INSERT OR REPLACE INTO dns VALUES(" + marks(14) + ")"); !s)
+    return s;
+  if (auto s = mk(stmts_->insert_tls, "INSERT OR REPLACE INTO tls VALUES(" + marks(25) + ")"); !s)
+    return s;
+  if (auto s = mk(stmts_->insert_mail, "INSERT OR REPLACE INTO mail VALUES(" + marks(23) + ")"); !s)
+    return s;
+  if (auto s = mk(stmts_->insert_file, "INSERT OR IGNORE INTO files VALUES(?,?,?,?,?)"); !s)
+    return s;
+  return mk(stmts_->insert_file_event,
+            "INSERT OR REPLACE INTO file_events VALUES(" + marks(17) + ")");
 }
-
-namespace {
-Status step_done(sqlite3* db, sqlite3_stmt* s, const char* what) {
-  const int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  sqlite3_clear_bindings(s);
-  if (rc != SQLITE_DONE) return sql_error(db, what);
-  return {};
-}
-}  // namespace
 
 Status SqliteIndex::begin() { return step_done(db_, stmts_->begin.get(), "begin"); }
 Status SqliteIndex::commit() { return step_done(db_, stmts_->commit.get(), "commit"); }
@@ -359,6 +395,7 @@ Status SqliteIndex::insert_session(const records::SessionRecord& r) {
   bind_text(s, i++, r.user);
   bind_u64(s, i++, r.location_parts);
   bind_u64(s, i++, r.packets_archived);
+  bind_text(s, i++, r.host);
   return step_done(db_, s, "insert session");
 }
 
@@ -391,40 +428,49 @@ Result<std::uint64_t> SqliteIndex::next_session_id() {
                     "SELECT max(coalesce((SELECT max(id) FROM sessions), 0), "
                     "coalesce((SELECT max(session_id) FROM session_packets), 0))");
   if (!st) return st.error();
-  if (sqlite3_step(st->get()) != SQLITE_ROW) return sql_error(db_, "next session id");
+  if (sqlite3_step(st->get()) != SQLITE_ROW) return error(db_, "next session id");
   return column_u64(st->get(), 0) + 1;
 }
 
 Result<std::uint32_t> SqliteIndex::next_file_id() {
   auto st = prepare(db_, "SELECT coalesce(max(file_id), 0) FROM packet_files");
   if (!st) return st.error();
-  if (sqlite3_step(st->get()) != SQLITE_ROW) return sql_error(db_, "next file id");
+  if (sqlite3_step(st->get()) != SQLITE_ROW) return error(db_, "next file id");
   return static_cast<std::uint32_t>(column_u64(st->get(), 0) + 1);
+}
+
+Result<std::uint64_t> SqliteIndex::next_record_id(std::string_view table) {
+  if (table != "http" && table != "mail" && table != "dns" && table != "file_events")
+    return make_error("index: no id sequence for table '{}'", table);
+  auto st = prepare(db_, "SELECT coalesce(max(id), 0) FROM " + std::string(table));
+  if (!st) return st.error();
+  if (sqlite3_step(st->get()) != SQLITE_ROW) return error(db_, "next record id");
+  return column_u64(st->get(), 0) + 1;
 }
 
 Status SqliteIndex::query_sessions(const SessionQuery& q, const SessionFn& fn) {
   Where w = build_where(q);
-  std::string sql =
-      std::string("SELECT ") + kSessionColumns + " FROM sessions" + w.sql +
+  std::string text =
+      std::string("SELECT ") + kSessionColumns + " FROM sessions" + w.text +
       (q.newest_first ? " ORDER BY ts_first DESC, id DESC" : " ORDER BY ts_first, id");
-  if (q.limit > 0) sql += " LIMIT " + std::to_string(q.limit);
-  auto st = prepare(db_, sql);
+  if (q.limit > 0) text += " LIMIT " + std::to_string(q.limit);
+  auto st = prepare(db_, text);
   if (!st) return st.error();
-  for (std::size_t i = 0; i < w.binds.size(); ++i) w.binds[i](st->get(), static_cast<int>(i + 1));
+  w.bind_all(st->get());
   int rc;
   while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
     if (!fn(read_session(st->get()))) return {};
   }
-  if (rc != SQLITE_DONE) return sql_error(db_, "query sessions");
+  if (rc != SQLITE_DONE) return error(db_, "query sessions");
   return {};
 }
 
 Result<std::uint64_t> SqliteIndex::count_sessions(const SessionQuery& q) {
   Where w = build_where(q);
-  auto st = prepare(db_, "SELECT count(*) FROM sessions" + w.sql);
+  auto st = prepare(db_, "SELECT count(*) FROM sessions" + w.text);
   if (!st) return st.error();
-  for (std::size_t i = 0; i < w.binds.size(); ++i) w.binds[i](st->get(), static_cast<int>(i + 1));
-  if (sqlite3_step(st->get()) != SQLITE_ROW) return sql_error(db_, "count sessions");
+  w.bind_all(st->get());
+  if (sqlite3_step(st->get()) != SQLITE_ROW) return error(db_, "count sessions");
   return column_u64(st->get(), 0);
 }
 
@@ -442,7 +488,7 @@ Result<std::vector<PacketLocation>> SqliteIndex::session_locations(std::uint64_t
       return make_error("index: packet locations of session {} part {} are corrupt", session_id,
                         sqlite3_column_int64(st->get(), 0));
   }
-  if (rc != SQLITE_DONE) return sql_error(db_, "session locations");
+  if (rc != SQLITE_DONE) return error(db_, "session locations");
   return out;
 }
 
@@ -468,7 +514,7 @@ Result<std::vector<records::ArchiveFileRecord>> SqliteIndex::archive_files() {
     f.sealed = sqlite3_column_int(s, 9) != 0;
     out.push_back(std::move(f));
   }
-  if (rc != SQLITE_DONE) return sql_error(db_, "archive files");
+  if (rc != SQLITE_DONE) return error(db_, "archive files");
   return out;
 }
 

@@ -1,0 +1,29 @@
+#include <string_view>
+
+#include "kagami/analyzers/analyzer.h"
+
+// The built-in protocols, in detection order. A new protocol is a folder under analyzers/
+// that defines `const AnalyzerSpec k<Name>Analyzer`, plus one line here.
+#define KAGAMI_BUILTIN_ANALYZERS(X) \
+  X(kHttp1Analyzer)
+
+namespace kagami::analyzers {
+
+#define KAGAMI_DECLARE(spec) extern const AnalyzerSpec spec;
+KAGAMI_BUILTIN_ANALYZERS(KAGAMI_DECLARE)
+#undef KAGAMI_DECLARE
+
+const std::vector<const AnalyzerSpec*>& builtin_analyzers() {
+#define KAGAMI_LIST(spec) &spec,
+  static const std::vector<const AnalyzerSpec*> all = {KAGAMI_BUILTIN_ANALYZERS(KAGAMI_LIST)};
+#undef KAGAMI_LIST
+  return all;
+}
+
+const AnalyzerSpec* find_analyzer(std::string_view name) {
+  for (const AnalyzerSpec* s : builtin_analyzers())
+    if (name == s->name) return s;
+  return nullptr;
+}
+
+}  // namespace kagami::analyzers

@@ -1,0 +1,163 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kagami/base/byte_view.h"
+#include "kagami/base/counter.h"
+#include "kagami/base/ip_address.h"
+#include "kagami/base/log_once.h"
+#include "kagami/base/time.h"
+#include "kagami/content/body_decoder.h"
+#include "kagami/content/multipart_parser.h"
+#include "kagami/records/dns_record.h"
+#include "kagami/records/endpoints.h"
+#include "kagami/records/file_record.h"
+#include "kagami/records/http_record.h"
+#include "kagami/records/mail_record.h"
+#include "kagami/records/tls_record.h"
+#include "kagami/wire/http1_parser.h"
+
+namespace kagami::analyzers {
+
+// An object being extracted: bytes in, and at the end its identity (hashes, size, type).
+class FileWriter {
+ public:
+  virtual ~FileWriter() = default;
+  virtual void write(ByteView bytes) = 0;
+  virtual std::uint64_t size() const = 0;
+  // Stores the object (once per content) and says what it is. The writer is spent after.
+  virtual records::FileRecord finish() = 0;
+};
+
+// Where extracted objects go (the recorder puts them in STORE/files).
+class FileSink {
+ public:
+  virtual ~FileSink() = default;
+  virtual std::unique_ptr<FileWriter> open() = 0;
+};
+
+enum class IdKind : std::uint8_t { kHttp, kMail, kDns, kFileEvent, kCount };
+
+// Where records go (the recorder batches them to the index).
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  virtual std::uint64_t new_id(IdKind kind) = 0;
+  virtual void emit(records::HttpRecord&& r) = 0;
+  virtual void emit(records::DnsRecord&& r) = 0;
+  virtual void emit(records::TlsRecord&& r) = 0;
+  virtual void emit(records::MailRecord&& r) = 0;
+  virtual void emit(records::FileRecord&& file, records::FileEvent&& event) = 0;
+};
+
+// Host names learned from DNS answers, shared by all workers: a later session to an address
+// is recorded with the name that was resolved for it.
+class NameCache {
+ public:
+  virtual ~NameCache() = default;
+  virtual void learn(const IpAddress& address, const std::string& name, TimeNs ts) = 0;
+  // The name most recently resolved for `address` at or before `ts`; empty if none.
+  virtual std::string lookup(const IpAddress& address, TimeNs ts) const = 0;
+};
+
+// FTP data connections announced on control connections (PORT, PASV, EPRT, EPSV), shared by
+// all workers because the two connections may land on different ones.
+struct FtpTransfer {
+  std::uint64_t control_session = 0;
+  std::uint64_t control_record = 0;
+  std::string command;    // RETR, STOR, STOU, APPE, LIST, NLST
+  std::string file_name;  // its argument
+  std::string direction;  // "received" (RETR, LIST, NLST) or "sent" (STOR, STOU, APPE)
+  std::string user;
+  TimeNs ts = 0;
+};
+class FtpExpectations {
+ public:
+  virtual ~FtpExpectations() = default;
+  // A data connection to `listener`:`port` is announced by a control session.
+  virtual void expect(const IpAddress& listener, std::uint16_t port, std::uint64_t control_session,
+                      TimeNs ts) = 0;
+  // A transfer command on the control session; data connections take them in order.
+  virtual void queue_transfer(const FtpTransfer& transfer) = 0;
+  // A new connection to (either end may be the listener): the control session that announced
+  // it, or 0.
+  virtual std::uint64_t claim(const IpAddress& a, std::uint16_t a_port, const IpAddress& b,
+                              std::uint16_t b_port, TimeNs ts) = 0;
+  // The next transfer of a control session, if its command was seen.
+  virtual bool take_transfer(std::uint64_t control_session, FtpTransfer& out) = 0;
+};
+
+struct AnalyzerLimits {
+  std::size_t max_buffer_bytes = 1u << 20;  // unconsumed bytes held per direction
+  std::size_t detect_bytes = 4096;          // bytes looked at to recognize a protocol
+  wire::HttpLimits http;
+  content::DecodeLimits decode;
+  content::MultipartLimits multipart;
+  std::size_t max_pipelined_requests = 1024;
+  std::size_t max_message_bytes = 64u << 20;  // a mail message held for MIME parsing
+  std::size_t max_body_text_bytes = 64u << 10;
+};
+
+struct AnalyzerCounters {
+  Counter sessions_detected;
+  Counter sessions_unknown;
+  Counter violations;
+  Counter buffer_limit;
+  Counter http_transactions;
+  Counter dns_messages;
+  Counter tls_handshakes;
+  Counter mail_messages;
+  Counter ftp_transfers;
+  Counter files;
+  Counter file_bytes;
+
+  template <typename F>
+  void visit(F&& f) const {
+    f("analyzer.sessions_detected", sessions_detected);
+    f("analyzer.sessions_unknown", sessions_unknown);
+    f("analyzer.violations", violations);
+    f("analyzer.buffer_limit", buffer_limit);
+    f("analyzer.http_transactions", http_transactions);
+    f("analyzer.dns_messages", dns_messages);
+    f("analyzer.tls_handshakes", tls_handshakes);
+    f("analyzer.mail_messages", mail_messages);
+    f("analyzer.ftp_transfers", ftp_transfers);
+    f("analyzer.files", files);
+    f("analyzer.file_bytes", file_bytes);
+  }
+};
+
+// Everything an analyzer may use; no globals. Owned by the worker.
+struct AnalyzerContext {
+  RecordSink* records = nullptr;
+  FileSink* files = nullptr;
+  NameCache* names = nullptr;
+  FtpExpectations* ftp = nullptr;
+  const AnalyzerLimits* limits = nullptr;
+  AnalyzerCounters* counters = nullptr;
+  LogOnce* log_once = nullptr;
+};
+
+// The session an analyzer works for: fixed facts, and what it may tell the session record.
+struct SessionState {
+  std::uint64_t session_id = 0;
+  records::Endpoints endpoints;
+  IpAddress client_ip, server_ip;
+  std::uint16_t client_port = 0, server_port = 0;
+  std::uint8_t transport = 0;
+  TimeNs ts_first = 0;
+
+  std::vector<std::string> apps;  // protocols recognized, outermost first
+  std::string user;
+  std::string host;
+  bool encrypted = false;         // encrypted, not inspected
+  bool analyzer_violation = false;
+  bool analyzer_limit = false;
+  bool redetect = false;  // the analyzer asks to hand the rest of the stream to detection
+  std::uint64_t ftp_control_session = 0;  // set when the session is an FTP data connection
+};
+
+}  // namespace kagami::analyzers

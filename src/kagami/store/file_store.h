@@ -1,0 +1,57 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "kagami/base/byte_view.h"
+#include "kagami/base/result.h"
+#include "kagami/store/store_layout.h"
+
+namespace kagami::store {
+
+struct StoredFile {
+  std::string sha256;  // hex
+  std::string md5;     // hex
+  std::uint64_t size = 0;
+  bool existed = false;  // the same bytes were stored before: nothing new was written
+  std::string error;     // non-empty: the bytes were hashed but could not be stored
+};
+
+// Extracted objects, content-addressed: STORE/files/ab/cd/<sha256>, each compressed with
+// zstd (the frame records the original size). The same bytes are stored once however often
+// they are seen. Writers stream to a temporary file and are renamed into place, so a reader
+// never sees half an object and a crash leaves only temporaries behind.
+class FileStore {
+ public:
+  struct Options {
+    int zstd_level = 1;  // fast: extraction must keep up with capture
+  };
+
+  class Writer {
+   public:
+    virtual ~Writer() = default;
+    virtual void write(ByteView bytes) = 0;
+    virtual std::uint64_t size() const = 0;
+    // Moves the object into place (or drops it if already stored). The hashes are always
+    // there; `error` says if the bytes could not be kept.
+    virtual StoredFile commit() = 0;
+  };
+
+  FileStore(const StoreLayout& layout, Options options);
+
+  std::unique_ptr<Writer> open();
+  // The object's original bytes, decompressed, written to `out`.
+  Status read(const std::string& sha256, std::FILE* out) const;
+  std::string path_of(const std::string& sha256) const;
+  bool contains(const std::string& sha256) const;
+
+ private:
+  StoreLayout layout_;
+  Options options_;
+  std::atomic<std::uint64_t> next_tmp_{0};  // temporary names, unique across workers
+};
+
+}  // namespace kagami::store
