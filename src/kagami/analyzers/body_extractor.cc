@@ -8,7 +8,8 @@ constexpr std::size_t kRawCopyBytes = 1u << 20;
 }
 
 BodyExtractor::BodyExtractor(AnalyzerContext& cx, Meta meta) : cx_(cx), meta_(std::move(meta)) {
-  if (!meta_.content_encoding.empty() && !content::parse_content_codings(meta_.content_encoding).empty()) {
+  if (!meta_.content_encoding.empty() &&
+      !content::parse_content_codings(meta_.content_encoding).empty()) {
     decoder_ = content::BodyDecoder::create(meta_.content_encoding, cx_.limits->decode);
     if (!decoder_) unknown_coding_ = true;  // kept as it came, noted
   }

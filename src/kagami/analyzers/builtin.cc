@@ -5,7 +5,8 @@
 // The built-in protocols, in detection order. A new protocol is a folder under analyzers/
 // that defines `const AnalyzerSpec k<Name>Analyzer`, plus one line here.
 #define KAGAMI_BUILTIN_ANALYZERS(X) \
-  X(kHttp1Analyzer)
+  X(kHttp1Analyzer)                 \
+  X(kDnsAnalyzer)
 
 namespace kagami::analyzers {
 

@@ -153,7 +153,7 @@ struct SessionState {
   std::vector<std::string> apps;  // protocols recognized, outermost first
   std::string user;
   std::string host;
-  bool encrypted = false;         // encrypted, not inspected
+  bool encrypted = false;  // encrypted, not inspected
   bool analyzer_violation = false;
   bool analyzer_limit = false;
   bool redetect = false;  // the analyzer asks to hand the rest of the stream to detection

@@ -13,7 +13,8 @@ void SessionAnalysis::on_data(Direction dir, TimeNs ts, ByteView bytes) {
   if (done_ || bytes.empty()) return;
   if (detecting_) {
     const int d = flow::index(dir);
-    const std::size_t room = cx_.limits->detect_bytes - std::min(first_[d].size(), cx_.limits->detect_bytes);
+    const std::size_t room =
+        cx_.limits->detect_bytes - std::min(first_[d].size(), cx_.limits->detect_bytes);
     first_[d].append(as_chars(bytes.first(std::min(room, bytes.size()))));
     log_.push_back(Chunk{dir, ts, std::string(as_chars(bytes)), 0, false});
     logged_bytes_ += bytes.size();
@@ -44,7 +45,8 @@ void SessionAnalysis::deliver(Direction dir, TimeNs ts, ByteView bytes) {
     // Offer again until the analyzer stops making progress.
     std::size_t off = 0;
     while (off < pending.size()) {
-      const wire::Progress p = analyzer_->on_data(dir, ts, as_bytes(std::string_view(pending).substr(off)));
+      const wire::Progress p =
+          analyzer_->on_data(dir, ts, as_bytes(std::string_view(pending).substr(off)));
       off += p.consumed;
       if (state_.redetect) break;
       if (p.consumed == 0) {
@@ -176,7 +178,8 @@ void SessionAnalysis::on_datagram(Direction dir, TimeNs ts, ByteView payload) {
   if (done_) return;
   if (detecting_) {
     const int d = flow::index(dir);
-    if (first_[d].empty()) first_[d].assign(as_chars(payload.first(std::min(payload.size(), cx_.limits->detect_bytes))));
+    if (first_[d].empty())
+      first_[d].assign(as_chars(payload.first(std::min(payload.size(), cx_.limits->detect_bytes))));
     log_.push_back(Chunk{dir, ts, std::string(as_chars(payload)), 0, false});
     logged_bytes_ += payload.size();
     detect(ts);

@@ -1,8 +1,8 @@
 #include "kagami/base/md5.h"
 
-#include <openssl/evp.h>
-
 #include <cstdlib>
+
+#include <openssl/evp.h>
 
 namespace kagami {
 

@@ -1,10 +1,10 @@
 #include "kagami/content/body_decoder.h"
 
-#include <brotli/decode.h>
-#include <zlib.h>
-
 #include <algorithm>
 #include <cctype>
+
+#include <brotli/decode.h>
+#include <zlib.h>
 
 namespace kagami::content {
 namespace {
@@ -156,7 +156,8 @@ class LimitSink final : public ByteSink {
       take = static_cast<std::size_t>(limits_.max_output_bytes - produced);
       over = true;
     }
-    if (produced + take > limits_.ratio_grace_bytes && produced + take > consumed * limits_.max_ratio) {
+    if (produced + take > limits_.ratio_grace_bytes &&
+        produced + take > consumed * limits_.max_ratio) {
       over = true;
       take = 0;
     }
@@ -243,7 +244,8 @@ std::vector<std::string> parse_content_codings(std::string_view header) {
   auto push = [&]() {
     std::string t;
     for (char c : cur)
-      if (c != ' ' && c != '\t') t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (c != ' ' && c != '\t')
+        t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (!t.empty() && t != "identity") out.push_back(t);
     cur.clear();
   };

@@ -14,7 +14,7 @@ namespace kagami::content {
 // Bounds on what decompression may produce: a compression bomb stops here, flagged.
 struct DecodeLimits {
   std::uint64_t max_output_bytes = 1ull << 30;
-  std::uint64_t max_ratio = 1000;          // output per input byte...
+  std::uint64_t max_ratio = 1000;              // output per input byte...
   std::uint64_t ratio_grace_bytes = 1u << 20;  // ...once the output passed this
 };
 

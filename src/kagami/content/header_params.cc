@@ -1,10 +1,10 @@
 #include "kagami/content/header_params.h"
 
-#include <iconv.h>
-
 #include <cctype>
 #include <cerrno>
 #include <vector>
+
+#include <iconv.h>
 
 namespace kagami::content {
 namespace {
@@ -112,7 +112,8 @@ HeaderValue parse_header_value(std::string_view text) {
       pos = text.find(';', v);
     } else {
       const std::size_t end = text.find(';', v);
-      value = std::string(trim(text.substr(v, end == std::string_view::npos ? std::string_view::npos : end - v)));
+      value = std::string(
+          trim(text.substr(v, end == std::string_view::npos ? std::string_view::npos : end - v)));
       pos = end;
     }
     // name, name*, name*N, name*N*

@@ -9,7 +9,7 @@ namespace kagami::content {
 // A MIME-style header value with parameters, as in Content-Type and Content-Disposition:
 // `form-data; name="file"; filename*=UTF-8''%E5%A0%B1%E5%91%8A.xlsx`.
 struct HeaderValue {
-  std::string value;  // lower-cased ("form-data", "multipart/form-data")
+  std::string value;                          // lower-cased ("form-data", "multipart/form-data")
   std::map<std::string, std::string> params;  // names lower-cased, values decoded to UTF-8
 
   const std::string* param(const std::string& name) const {

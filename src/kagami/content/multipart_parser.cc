@@ -8,14 +8,16 @@ namespace {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   return true;
 }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -58,7 +60,8 @@ void MultipartParser::process(bool at_end) {
         const auto at = pending_.find(delimiter_);
         if (at == std::string::npos) {
           // Keep only what could still be the start of a delimiter.
-          if (pending_.size() > delimiter_.size()) pending_.erase(0, pending_.size() - delimiter_.size());
+          if (pending_.size() > delimiter_.size())
+            pending_.erase(0, pending_.size() - delimiter_.size());
           return;
         }
         pending_.erase(0, at + delimiter_.size());

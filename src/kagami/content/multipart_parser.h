@@ -32,7 +32,8 @@ struct MultipartLimits {
 // parts between boundary delimiters without holding any part in memory.
 class MultipartParser {
  public:
-  MultipartParser(std::string_view boundary, const MultipartLimits& limits, MultipartEvents& events);
+  MultipartParser(std::string_view boundary, const MultipartLimits& limits,
+                  MultipartEvents& events);
 
   void feed(ByteView data);
   // The body ended (or was cut): an open part ends incomplete.

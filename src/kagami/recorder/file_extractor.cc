@@ -1,8 +1,8 @@
 #include "kagami/recorder/file_extractor.h"
 
-#include <spdlog/spdlog.h>
-
 #include <string>
+
+#include <spdlog/spdlog.h>
 
 namespace kagami::recorder {
 namespace {

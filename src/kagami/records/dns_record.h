@@ -16,10 +16,12 @@ struct DnsRecord {
   Endpoints endpoints;
   TimeNs ts = 0;
   std::uint16_t txid = 0;
-  std::string query;  // the first question's name
-  std::string qtype;  // "A", "AAAA", ..., or "TYPE65"
-  std::string rcode;  // "NOERROR", "NXDOMAIN", ..., empty without a response
+  std::string query;                 // the first question's name
+  std::string qtype;                 // "A", "AAAA", ..., or "TYPE65"
+  std::string rcode;                 // "NOERROR", "NXDOMAIN", ..., empty without a response
   std::vector<std::string> answers;  // "A 192.0.2.1", "CNAME example.net", ...
+  std::vector<std::string>
+      additional;  // authority and additional records: "ns1.example.net A 192.0.2.53"
   bool response_seen = false;
   bool truncated = false;  // TC bit
 };

@@ -27,12 +27,12 @@ struct FileEvent {
   std::string protocol;   // "http", "smtp", "pop3", "imap", "ftp"
   std::string direction;  // "sent" (client to server: uploads, outgoing mail) or "received"
   std::string name;       // the name it was given (Content-Disposition, RETR argument, ...)
-  std::string field;      // multipart form field, or the part's role ("body", "attachment", "message")
+  std::string field;  // multipart form field, or the part's role ("body", "attachment", "message")
   std::string claimed_type;  // Content-Type as sent
   std::string record_kind;   // "http", "mail", "ftp"
   std::uint64_t record_id = 0;
-  bool partial = false;      // gaps, truncation or a bound cut it short
-  std::string note;          // why it is partial, or how it was decoded ("gzip", ...)
+  bool partial = false;  // gaps, truncation or a bound cut it short
+  std::string note;      // why it is partial, or how it was decoded ("gzip", ...)
 };
 
 }  // namespace kagami::records

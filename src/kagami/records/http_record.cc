@@ -5,8 +5,8 @@
 namespace kagami::records {
 
 std::vector<std::string> http_flag_names(std::uint32_t flags) {
-  static constexpr const char* kNames[] = {"no_response", "partial", "decode_error",
-                                           "body_limit",  "connect", "upgrade",
+  static constexpr const char* kNames[] = {"no_response", "partial",   "decode_error",
+                                           "body_limit",  "connect",   "upgrade",
                                            "websocket",   "malformed", "header_limit"};
   std::vector<std::string> out;
   for (std::size_t i = 0; i < std::size(kNames); ++i)

@@ -26,7 +26,7 @@ struct MailRecord {
   std::string direction;  // "sent" (SMTP, IMAP APPEND) or "received" (POP3 RETR, IMAP FETCH)
   std::string mail_from;  // envelope
   std::vector<std::string> rcpt_to;  // envelope: Bcc recipients show here
-  std::string from;       // headers, decoded to UTF-8
+  std::string from;                  // headers, decoded to UTF-8
   std::vector<std::string> to, cc;
   std::string subject;
   std::string message_id;

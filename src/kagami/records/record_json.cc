@@ -83,6 +83,7 @@ nlohmann::json to_json(const DnsRecord& d) {
   j["qtype"] = d.qtype;
   j["rcode"] = d.rcode;
   j["answers"] = d.answers;
+  j["additional"] = d.additional;
   j["txid"] = d.txid;
   j["response"] = d.response_seen;
   if (d.truncated) j["truncated"] = true;

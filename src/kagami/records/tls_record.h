@@ -15,12 +15,12 @@ struct TlsRecord {
   Endpoints endpoints;
   TimeNs ts = 0;
   std::string sni;
-  std::vector<std::string> alpn;           // offered by the client
+  std::vector<std::string> alpn;  // offered by the client
   std::string alpn_selected;
   std::vector<std::string> client_versions;  // supported_versions, or the hello's version
-  std::string version;                     // negotiated ("TLS 1.3")
-  std::string cipher;                      // negotiated, IANA name
-  std::string ja3, ja3s, ja4;              // ja3/ja3s: MD5 hex of their strings
+  std::string version;                       // negotiated ("TLS 1.3")
+  std::string cipher;                        // negotiated, IANA name
+  std::string ja3, ja3s, ja4;                // ja3/ja3s: MD5 hex of their strings
   std::string ja3_string, ja3s_string;
   std::string cert_subject, cert_issuer, cert_sha256;
   std::vector<std::string> cert_sans;

@@ -1,15 +1,15 @@
 #include "kagami/store/file_store.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zstd.h>
-
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
 
 #include "kagami/base/md5.h"
 #include "kagami/base/sha256.h"
@@ -194,7 +194,8 @@ Status FileStore::read(const std::string& sha256, std::FILE* out) const {
   std::fclose(in);
   if (!status.ok()) return status;
   if (last != 0) return make_error("stored file {} is truncated", sha256);
-  if (to_hex(check.finish()) != sha256) return make_error("stored file {} does not match its SHA-256", sha256);
+  if (to_hex(check.finish()) != sha256)
+    return make_error("stored file {} does not match its SHA-256", sha256);
   return {};
 }
 

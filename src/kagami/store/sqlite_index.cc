@@ -91,7 +91,7 @@ CREATE TABLE IF NOT EXISTS dns(
   id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, ts INTEGER NOT NULL,
   client_ip BLOB NOT NULL, client_port INTEGER NOT NULL, server_ip BLOB NOT NULL,
   server_port INTEGER NOT NULL, txid INTEGER NOT NULL, query TEXT NOT NULL,
-  qtype TEXT NOT NULL, rcode TEXT NOT NULL, answers TEXT NOT NULL,
+  qtype TEXT NOT NULL, rcode TEXT NOT NULL, answers TEXT NOT NULL, additional TEXT NOT NULL,
   response INTEGER NOT NULL, truncated INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS dns_ts ON dns(ts);
 CREATE INDEX IF NOT EXISTS dns_query ON dns(query);
@@ -348,7 +348,7 @@ Status SqliteIndex::prepare_writes() {
     return s;
   if (auto s = mk(stmts_->insert_http, "INSERT OR REPLACE INTO http VALUES(" + marks(22) + ")"); !s)
     return s;
-  if (auto s = mk(stmts_->insert_dns, "INSERT OR REPLACE INTO dns VALUES(" + marks(14) + ")"); !s)
+  if (auto s = mk(stmts_->insert_dns, "INSERT OR REPLACE INTO dns VALUES(" + marks(15) + ")"); !s)
     return s;
   if (auto s = mk(stmts_->insert_tls, "INSERT OR REPLACE INTO tls VALUES(" + marks(25) + ")"); !s)
     return s;

@@ -55,7 +55,8 @@ Where record_where(const RecordQuery& q, const char* ts_column, const char* host
     std::string c;
     for (const IpPrefix& p : q.ips) {
       if (!c.empty()) c += " OR ";
-      c += "(" + std::string(prefix) + "client_ip BETWEEN ? AND ?) OR (" + prefix + "server_ip BETWEEN ? AND ?)";
+      c += "(" + std::string(prefix) + "client_ip BETWEEN ? AND ?) OR (" + prefix +
+           "server_ip BETWEEN ? AND ?)";
       for (int k = 0; k < 2; ++k) {
         w.binds.push_back([v = p.first](sqlite3_stmt* s, int i) { bind_ip(s, i, v); });
         w.binds.push_back([v = p.last](sqlite3_stmt* s, int i) { bind_ip(s, i, v); });
@@ -68,7 +69,8 @@ Where record_where(const RecordQuery& q, const char* ts_column, const char* host
     for (std::uint16_t p : q.ports) {
       if (!c.empty()) c += " OR ";
       c += std::string(prefix) + "client_port = ? OR " + prefix + "server_port = ?";
-      for (int k = 0; k < 2; ++k) w.binds.push_back([p](sqlite3_stmt* s, int i) { bind_i64(s, i, p); });
+      for (int k = 0; k < 2; ++k)
+        w.binds.push_back([p](sqlite3_stmt* s, int i) { bind_i64(s, i, p); });
     }
     w.add("(" + c + ")");
   }
@@ -88,7 +90,8 @@ Where record_where(const RecordQuery& q, const char* ts_column, const char* host
 }
 
 std::string order_limit(const RecordQuery& q, const std::string& ts, const std::string& id) {
-  std::string t = q.newest_first ? " ORDER BY " + ts + " DESC, " + id + " DESC" : " ORDER BY " + ts + ", " + id;
+  std::string t =
+      q.newest_first ? " ORDER BY " + ts + " DESC, " + id + " DESC" : " ORDER BY " + ts + ", " + id;
   if (q.limit > 0) t += " LIMIT " + std::to_string(q.limit);
   return t;
 }
@@ -146,6 +149,7 @@ Status SqliteIndex::insert_dns(const records::DnsRecord& r) {
   bind_text(s, i++, r.qtype);
   bind_text(s, i++, r.rcode);
   bind_text(s, i++, json_list(r.answers));
+  bind_text(s, i++, json_list(r.additional));
   bind_i64(s, i++, r.response_seen ? 1 : 0);
   bind_i64(s, i++, r.truncated ? 1 : 0);
   return step_done(db_, s, "insert dns");
@@ -289,6 +293,7 @@ Status SqliteIndex::query_dns(const RecordQuery& q,
         r.qtype = column_text(s, i++);
         r.rcode = column_text(s, i++);
         r.answers = parse_list(column_text(s, i++));
+        r.additional = parse_list(column_text(s, i++));
         r.response_seen = sqlite3_column_int(s, i++) != 0;
         r.truncated = sqlite3_column_int(s, i++) != 0;
         return r;
@@ -359,8 +364,9 @@ Status SqliteIndex::query_mail(const RecordQuery& q,
         auto a = nlohmann::json::parse(column_text(s, i++), nullptr, false);
         if (a.is_array()) {
           for (const auto& x : a)
-            r.attachments.push_back(records::MailAttachment{x.value("sha256", ""), x.value("name", ""),
-                                                            x.value("type", ""), x.value("size", 0ull)});
+            r.attachments.push_back(
+                records::MailAttachment{x.value("sha256", ""), x.value("name", ""),
+                                        x.value("type", ""), x.value("size", 0ull)});
         }
         r.eml_sha256 = column_text(s, i++);
         r.size = column_u64(s, i++);

@@ -1,13 +1,13 @@
 #pragma once
 // SQLite helpers shared by the index's source files (not a public interface).
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <sqlite3.h>
 
 #include "kagami/base/ip_address.h"
 #include "kagami/base/result.h"
@@ -59,7 +59,8 @@ inline void bind_ip(sqlite3_stmt* s, int i, const IpAddress& a) { bind_blob(s, i
 
 inline std::string column_text(sqlite3_stmt* s, int i) {
   const unsigned char* t = sqlite3_column_text(s, i);
-  return t ? std::string(reinterpret_cast<const char*>(t), static_cast<std::size_t>(sqlite3_column_bytes(s, i)))
+  return t ? std::string(reinterpret_cast<const char*>(t),
+                         static_cast<std::size_t>(sqlite3_column_bytes(s, i)))
            : std::string();
 }
 inline IpAddress column_ip(sqlite3_stmt* s, int i) {

@@ -10,25 +10,29 @@ namespace {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   return true;
 }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
 bool is_token_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 // "HTTP/1.1" and friends.
 bool is_version(std::string_view v) {
-  return v.size() == 8 && v.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(v[5])) &&
-         v[6] == '.' && std::isdigit(static_cast<unsigned char>(v[7]));
+  return v.size() == 8 && v.substr(0, 5) == "HTTP/" &&
+         std::isdigit(static_cast<unsigned char>(v[5])) && v[6] == '.' &&
+         std::isdigit(static_cast<unsigned char>(v[7]));
 }
 
 // Where the head ends (index just past its blank line), or npos.
@@ -47,7 +51,8 @@ std::size_t head_end(std::string_view s) {
 bool lenient_request_line(std::string_view line) {
   const auto sp = line.find(' ');
   const std::string_view method = line.substr(0, sp);
-  return !method.empty() && method.size() <= 64 && std::all_of(method.begin(), method.end(), is_token_char);
+  return !method.empty() && method.size() <= 64 &&
+         std::all_of(method.begin(), method.end(), is_token_char);
 }
 
 // Does a message start at `line` (one line of text, without its end)? Strict: used to find
@@ -62,7 +67,8 @@ bool looks_like_start(std::string_view line, bool request) {
   const auto sp1 = line.find(' ');
   if (sp1 == 0 || sp1 == std::string_view::npos || sp1 > 24) return false;
   for (std::size_t i = 0; i < sp1; ++i)
-    if (!std::isupper(static_cast<unsigned char>(line[i])) && line[i] != '-' && line[i] != '_') return false;
+    if (!std::isupper(static_cast<unsigned char>(line[i])) && line[i] != '-' && line[i] != '_')
+      return false;
   const auto sp2 = line.rfind(' ');
   return sp2 > sp1 + 1 && is_version(trim(line.substr(sp2 + 1)));
 }
@@ -108,7 +114,8 @@ Progress Http1Parser::feed(ByteView data) {
       }
       case State::kLengthBody:
       case State::kChunkData: {
-        const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
+        const std::size_t take =
+            static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
         events_.on_body(rest.first(take));
         remaining_ -= take;
         used += take;
@@ -175,9 +182,11 @@ Progress Http1Parser::parse_head(ByteView data) {
     // An HTTP/0.9 simple response: no status line, the body runs to the close.
     const std::string_view t = as_chars(data);
     const std::string_view http = "HTTP/";
-    const bool no_status = t.substr(0, std::min(t.size(), http.size())) != http.substr(0, std::min(t.size(), http.size()));
-    if (no_status && ((!pending_.empty() && pending_.front().simple_allowed) ||
-                      (pending_.empty() && events_.simple_request_pending() && !pending_.empty()))) {
+    const bool no_status = t.substr(0, std::min(t.size(), http.size())) !=
+                           http.substr(0, std::min(t.size(), http.size()));
+    if (no_status &&
+        ((!pending_.empty() && pending_.front().simple_allowed) ||
+         (pending_.empty() && events_.simple_request_pending() && !pending_.empty()))) {
       pending_.pop_front();
       head_ = HttpHead{};
       head_.request = false;

@@ -24,7 +24,7 @@ struct HttpHead {
   int status = 0;              // responses
   std::string reason;
   std::vector<HttpField> fields;
-  std::size_t bytes = 0;       // of the whole head, CRLFs included
+  std::size_t bytes = 0;          // of the whole head, CRLFs included
   bool fields_truncated = false;  // more fields than the bound: the rest were dropped
 
   // The first field of that name (case-insensitive), or nullptr.
@@ -126,7 +126,7 @@ class Http1Parser {
   };
   std::deque<Pending> pending_;
   HttpHead head_;
-  std::size_t skip_ = 0;              // bytes of a simple request already reported
+  std::size_t skip_ = 0;               // bytes of a simple request already reported
   std::size_t simple_line_bytes_ = 0;  // a version-less GET line waiting for what follows
   HttpHead simple_head_;
 };

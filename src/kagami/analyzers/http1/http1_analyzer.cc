@@ -17,7 +17,8 @@ namespace {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   return true;
 }
@@ -62,7 +63,8 @@ std::string name_from_uri(std::string_view uri) {
     path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
   }
   const auto slash = path.rfind('/');
-  return content::to_utf8(percent_decode(path.substr(slash == std::string_view::npos ? 0 : slash + 1)), "");
+  return content::to_utf8(
+      percent_decode(path.substr(slash == std::string_view::npos ? 0 : slash + 1)), "");
 }
 
 class Http1Analyzer;
@@ -95,7 +97,8 @@ class Http1Analyzer final : public Analyzer {
 
   wire::Progress on_data(Direction dir, TimeNs ts, ByteView bytes) override {
     now_ = ts;
-    const wire::Progress p = dir == Direction::kClientToServer ? req_.feed(bytes) : resp_.feed(bytes);
+    const wire::Progress p =
+        dir == Direction::kClientToServer ? req_.feed(bytes) : resp_.feed(bytes);
     if (tunnel_pending_) {
       // CONNECT succeeded: the rest of both directions is something else (TLS, usually).
       tunnel_pending_ = false;
@@ -124,8 +127,9 @@ class Http1Analyzer final : public Analyzer {
       void on_violation(std::string_view) override {}
     } events;
     const bool request = as_chars(payload).substr(0, 5) != "HTTP/";
-    wire::Http1Parser parser(request ? wire::Http1Parser::Side::kRequests : wire::Http1Parser::Side::kResponses,
-                             cx_.limits->http, events);
+    wire::Http1Parser parser(
+        request ? wire::Http1Parser::Side::kRequests : wire::Http1Parser::Side::kResponses,
+        cx_.limits->http, events);
     (void)parser.feed(payload);
     if (!events.head) {
       ++cx_.counters->violations;
@@ -162,7 +166,8 @@ class Http1Analyzer final : public Analyzer {
 
   // --- request side ---
   void request_head(const wire::HttpHead& h) {
-    if (open_.size() >= cx_.limits->max_pipelined_requests) finish_transaction(records::kHttpNoResponse);
+    if (open_.size() >= cx_.limits->max_pipelined_requests)
+      finish_transaction(records::kHttpNoResponse);
     auto t = std::make_unique<Transaction>();
     records::HttpRecord& r = t->rec;
     r.id = cx_.records->new_id(IdKind::kHttp);
@@ -181,7 +186,8 @@ class Http1Analyzer final : public Analyzer {
     if (h.fields_truncated) r.flags |= records::kHttpHeaderLimit;
     if (!r.user.empty() && s_.user.empty()) s_.user = r.user;
     if (!r.host.empty() && s_.host.empty()) s_.host = r.host;
-    t->request_body = make_body(h, "sent", r.method == "PUT" ? name_from_uri(r.uri) : std::string(), true);
+    t->request_body =
+        make_body(h, "sent", r.method == "PUT" ? name_from_uri(r.uri) : std::string(), true);
     resp_.expect_response_to(h.method, h.version.empty() || h.version == "HTTP/0.9");
     request_ = t.get();
     open_.push_back(std::move(t));
@@ -267,7 +273,8 @@ class Http1Analyzer final : public Analyzer {
     // Responses come in request order: everything before this one is done too.
     while (!open_.empty()) {
       const bool last = open_.front().get() == t;
-      finish_transaction(open_.front()->response_seen ? 0u : std::uint32_t{records::kHttpNoResponse});
+      finish_transaction(open_.front()->response_seen ? 0u
+                                                      : std::uint32_t{records::kHttpNoResponse});
       if (last) break;
     }
   }
@@ -348,8 +355,8 @@ class Http1Analyzer final : public Analyzer {
   Side req_events_, resp_events_;
   wire::Http1Parser req_, resp_;
   std::deque<std::unique_ptr<Transaction>> open_;  // requests in order, awaiting responses
-  Transaction* request_ = nullptr;   // whose request body is arriving
-  Transaction* response_ = nullptr;  // whose response body is arriving
+  Transaction* request_ = nullptr;                 // whose request body is arriving
+  Transaction* response_ = nullptr;                // whose response body is arriving
   TimeNs now_ = 0;
   bool tunnel_pending_ = false;
 };
@@ -390,20 +397,26 @@ Verdict detect(const DetectInput& in) {
     const std::string_view line = s.substr(0, eol);
     if (!request) {
       const std::string_view prefix = "HTTP/1.";
-      if (line.size() < prefix.size()) return prefix.substr(0, line.size()) == line ? Verdict::kMaybe : Verdict::kNo;
+      if (line.size() < prefix.size())
+        return prefix.substr(0, line.size()) == line ? Verdict::kMaybe : Verdict::kNo;
       return line.substr(0, prefix.size()) == prefix ? Verdict::kYes : Verdict::kNo;
     }
     std::size_t i = 0;
-    while (i < line.size() && i < 24 && (std::isupper(static_cast<unsigned char>(line[i])) || line[i] == '-')) ++i;
-    if (i == line.size()) return eol == std::string_view::npos && i < 24 ? Verdict::kMaybe : Verdict::kNo;
+    while (i < line.size() && i < 24 &&
+           (std::isupper(static_cast<unsigned char>(line[i])) || line[i] == '-'))
+      ++i;
+    if (i == line.size())
+      return eol == std::string_view::npos && i < 24 ? Verdict::kMaybe : Verdict::kNo;
     if (i == 0 || line[i] != ' ') return Verdict::kNo;
     if (eol == std::string_view::npos) return line.size() < 8192 ? Verdict::kMaybe : Verdict::kNo;
     std::string_view rest = line;
     while (!rest.empty() && (rest.back() == '\r' || rest.back() == ' ')) rest.remove_suffix(1);
     const auto sp = rest.rfind(' ');
-    if (sp != std::string_view::npos && rest.substr(sp + 1).substr(0, 7) == "HTTP/1.") return Verdict::kYes;
+    if (sp != std::string_view::npos && rest.substr(sp + 1).substr(0, 7) == "HTTP/1.")
+      return Verdict::kYes;
     // HTTP/0.9: "GET /path" alone.
-    if (rest.substr(0, 4) == "GET " && rest.size() > 4 && rest[4] == '/' && sp == 3) return Verdict::kYes;
+    if (rest.substr(0, 4) == "GET " && rest.size() > 4 && rest[4] == '/' && sp == 3)
+      return Verdict::kYes;
     return Verdict::kNo;
   };
   const Verdict c = line_verdict(as_chars(in.c2s), true);
