@@ -6,7 +6,8 @@
 // that defines `const AnalyzerSpec k<Name>Analyzer`, plus one line here.
 #define KAGAMI_BUILTIN_ANALYZERS(X) \
   X(kHttp1Analyzer)                 \
-  X(kDnsAnalyzer)
+  X(kDnsAnalyzer)                   \
+  X(kTlsAnalyzer)
 
 namespace kagami::analyzers {
 

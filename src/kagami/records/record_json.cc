@@ -104,12 +104,22 @@ nlohmann::json to_json(const TlsRecord& t) {
   j["ja3"] = t.ja3;
   j["ja3s"] = t.ja3s;
   j["ja4"] = t.ja4;
+  j["ja4s"] = t.ja4s;
+  j["ja3_string"] = t.ja3_string;
+  j["ja3s_string"] = t.ja3s_string;
   j["cert_subject"] = t.cert_subject;
   j["cert_issuer"] = t.cert_issuer;
   j["cert_sha256"] = t.cert_sha256;
+  j["cert_serial"] = t.cert_serial;
   j["cert_sans"] = t.cert_sans;
   if (t.cert_not_before) j["cert_not_before"] = time_to_epoch_seconds(t.cert_not_before);
   if (t.cert_not_after) j["cert_not_after"] = time_to_epoch_seconds(t.cert_not_after);
+  j["cert_count"] = t.cert_count;
+  j["encrypted_certificate"] = t.encrypted_certificate;
+  if (!t.client_cert_subject.empty()) j["client_cert_subject"] = t.client_cert_subject;
+  if (!t.alert.empty()) j["alert"] = t.alert;
+  if (t.hello_retry) j["hello_retry"] = true;
+  if (t.partial) j["partial"] = true;
   return j;
 }
 

@@ -20,14 +20,19 @@ struct TlsRecord {
   std::vector<std::string> client_versions;  // supported_versions, or the hello's version
   std::string version;                       // negotiated ("TLS 1.3")
   std::string cipher;                        // negotiated, IANA name
-  std::string ja3, ja3s, ja4;                // ja3/ja3s: MD5 hex of their strings
+  std::string ja3, ja3s, ja4, ja4s;          // ja3/ja3s: MD5 hex of their strings
   std::string ja3_string, ja3s_string;
-  std::string cert_subject, cert_issuer, cert_sha256;
+  // The server's certificate (its leaf), readable up to TLS 1.2.
+  std::string cert_subject, cert_issuer, cert_sha256, cert_serial;
   std::vector<std::string> cert_sans;
   TimeNs cert_not_before = 0, cert_not_after = 0;
-  std::uint32_t cert_count = 0;
+  std::uint32_t cert_count = 0;        // certificates in the server's chain
   bool encrypted_certificate = false;  // TLS 1.3: certificates are encrypted
+  std::string client_cert_subject;     // a client certificate sent in the clear
+  std::string alert;                   // the first alert sent in the clear ("unknown_ca")
+  bool hello_retry = false;            // TLS 1.3 HelloRetryRequest
   bool client_hello_seen = false, server_hello_seen = false;
+  bool partial = false;  // a gap or a malformed message cut the handshake short
 };
 
 }  // namespace kagami::records

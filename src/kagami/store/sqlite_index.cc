@@ -103,9 +103,12 @@ CREATE TABLE IF NOT EXISTS tls(
   ja3 TEXT NOT NULL, ja3s TEXT NOT NULL, ja4 TEXT NOT NULL, ja3_string TEXT NOT NULL,
   ja3s_string TEXT NOT NULL, cert_subject TEXT NOT NULL, cert_issuer TEXT NOT NULL,
   cert_sha256 TEXT NOT NULL, cert_sans TEXT NOT NULL, cert_not_before INTEGER NOT NULL,
-  cert_not_after INTEGER NOT NULL, cert_count INTEGER NOT NULL, encrypted_certificate INTEGER NOT NULL);
+  cert_not_after INTEGER NOT NULL, cert_count INTEGER NOT NULL, encrypted_certificate INTEGER NOT NULL,
+  ja4s TEXT NOT NULL, cert_serial TEXT NOT NULL, client_cert_subject TEXT NOT NULL,
+  alert TEXT NOT NULL, hello_retry INTEGER NOT NULL, partial INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS tls_ts ON tls(ts);
 CREATE INDEX IF NOT EXISTS tls_sni ON tls(sni);
+CREATE INDEX IF NOT EXISTS tls_ja3 ON tls(ja3);
 CREATE TABLE IF NOT EXISTS mail(
   id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, ts INTEGER NOT NULL,
   client_ip BLOB NOT NULL, client_port INTEGER NOT NULL, server_ip BLOB NOT NULL,
@@ -350,7 +353,7 @@ Status SqliteIndex::prepare_writes() {
     return s;
   if (auto s = mk(stmts_->insert_dns, "INSERT OR REPLACE INTO dns VALUES(" + marks(15) + ")"); !s)
     return s;
-  if (auto s = mk(stmts_->insert_tls, "INSERT OR REPLACE INTO tls VALUES(" + marks(25) + ")"); !s)
+  if (auto s = mk(stmts_->insert_tls, "INSERT OR REPLACE INTO tls VALUES(" + marks(31) + ")"); !s)
     return s;
   if (auto s = mk(stmts_->insert_mail, "INSERT OR REPLACE INTO mail VALUES(" + marks(23) + ")"); !s)
     return s;

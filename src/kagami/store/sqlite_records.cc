@@ -180,6 +180,12 @@ Status SqliteIndex::insert_tls(const records::TlsRecord& r) {
   bind_i64(s, i++, r.cert_not_after);
   bind_u64(s, i++, r.cert_count);
   bind_i64(s, i++, r.encrypted_certificate ? 1 : 0);
+  bind_text(s, i++, r.ja4s);
+  bind_text(s, i++, r.cert_serial);
+  bind_text(s, i++, r.client_cert_subject);
+  bind_text(s, i++, r.alert);
+  bind_i64(s, i++, r.hello_retry ? 1 : 0);
+  bind_i64(s, i++, r.partial ? 1 : 0);
   return step_done(db_, s, "insert tls");
 }
 
@@ -332,6 +338,14 @@ Status SqliteIndex::query_tls(const RecordQuery& q,
         r.cert_not_after = sqlite3_column_int64(s, i++);
         r.cert_count = static_cast<std::uint32_t>(column_u64(s, i++));
         r.encrypted_certificate = sqlite3_column_int(s, i++) != 0;
+        r.ja4s = column_text(s, i++);
+        r.cert_serial = column_text(s, i++);
+        r.client_cert_subject = column_text(s, i++);
+        r.alert = column_text(s, i++);
+        r.hello_retry = sqlite3_column_int(s, i++) != 0;
+        r.partial = sqlite3_column_int(s, i++) != 0;
+        r.client_hello_seen = !r.ja3.empty();
+        r.server_hello_seen = !r.ja3s.empty();
         return r;
       },
       fn, "query tls");

@@ -1,8 +1,8 @@
 #include "kagami/wire/dns_message.h"
 
-#include <arpa/inet.h>
-
 #include <cstdio>
+
+#include <arpa/inet.h>
 
 namespace kagami::wire {
 namespace {
@@ -133,8 +133,9 @@ bool parse_resource(Reader& r, DnsResource& out) {
       if (rdlength < 7) return false;
       std::string host;
       if (!r.name_at(start + 6, host, ignored)) return false;
-      out.data = std::to_string(load_be16(rdata.data())) + " " + std::to_string(load_be16(rdata.data() + 2)) +
-                 " " + std::to_string(load_be16(rdata.data() + 4)) + " " + host;
+      out.data = std::to_string(load_be16(rdata.data())) + " " +
+                 std::to_string(load_be16(rdata.data() + 2)) + " " +
+                 std::to_string(load_be16(rdata.data() + 4)) + " " + host;
       break;
     }
     case 6: {  // SOA
@@ -210,33 +211,60 @@ Result<DnsMessage> parse_dns(ByteView message, const DnsLimits& limits) {
 
 std::string dns_type_name(std::uint16_t type) {
   switch (type) {
-    case 1: return "A";
-    case 2: return "NS";
-    case 5: return "CNAME";
-    case 6: return "SOA";
-    case 12: return "PTR";
-    case 13: return "HINFO";
-    case 15: return "MX";
-    case 16: return "TXT";
-    case 28: return "AAAA";
-    case 33: return "SRV";
-    case 35: return "NAPTR";
-    case 39: return "DNAME";
-    case 41: return "OPT";
-    case 43: return "DS";
-    case 46: return "RRSIG";
-    case 47: return "NSEC";
-    case 48: return "DNSKEY";
-    case 50: return "NSEC3";
-    case 52: return "TLSA";
-    case 64: return "SVCB";
-    case 65: return "HTTPS";
-    case 99: return "SPF";
-    case 251: return "IXFR";
-    case 252: return "AXFR";
-    case 255: return "ANY";
-    case 257: return "CAA";
-    default: return "TYPE" + std::to_string(type);
+    case 1:
+      return "A";
+    case 2:
+      return "NS";
+    case 5:
+      return "CNAME";
+    case 6:
+      return "SOA";
+    case 12:
+      return "PTR";
+    case 13:
+      return "HINFO";
+    case 15:
+      return "MX";
+    case 16:
+      return "TXT";
+    case 28:
+      return "AAAA";
+    case 33:
+      return "SRV";
+    case 35:
+      return "NAPTR";
+    case 39:
+      return "DNAME";
+    case 41:
+      return "OPT";
+    case 43:
+      return "DS";
+    case 46:
+      return "RRSIG";
+    case 47:
+      return "NSEC";
+    case 48:
+      return "DNSKEY";
+    case 50:
+      return "NSEC3";
+    case 52:
+      return "TLSA";
+    case 64:
+      return "SVCB";
+    case 65:
+      return "HTTPS";
+    case 99:
+      return "SPF";
+    case 251:
+      return "IXFR";
+    case 252:
+      return "AXFR";
+    case 255:
+      return "ANY";
+    case 257:
+      return "CAA";
+    default:
+      return "TYPE" + std::to_string(type);
   }
 }
 

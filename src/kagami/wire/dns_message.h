@@ -19,7 +19,7 @@ struct DnsResource {
   std::string name;
   std::uint16_t type = 0, klass = 0;
   std::uint32_t ttl = 0;
-  std::string data;        // rendered: an address, a name, "10 mx.example.com", text, ...
+  std::string data;          // rendered: an address, a name, "10 mx.example.com", text, ...
   bool has_address = false;  // A / AAAA
   IpAddress address;
 };

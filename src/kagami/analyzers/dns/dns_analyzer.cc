@@ -28,7 +28,9 @@ class DnsAnalyzer final : public Analyzer {
   }
   void on_gap(Direction, TimeNs, std::uint64_t) override {}
   void on_end(Direction, TimeNs) override {}
-  void on_datagram(Direction dir, TimeNs ts, ByteView payload) override { message(dir, ts, payload); }
+  void on_datagram(Direction dir, TimeNs ts, ByteView payload) override {
+    message(dir, ts, payload);
+  }
 
   void on_close(TimeNs) override {
     // Queries that were never answered are records too.
@@ -59,7 +61,8 @@ class DnsAnalyzer final : public Analyzer {
       r.query = qname;
       r.qtype = m.questions.empty() ? std::string() : wire::dns_type_name(m.questions[0].type);
       auto it = pending_.find(m.id);
-      if (it != pending_.end()) cx_.records->emit(std::move(it->second));  // retransmitted or reused id
+      if (it != pending_.end())
+        cx_.records->emit(std::move(it->second));  // retransmitted or reused id
       pending_[m.id] = std::move(r);
       if (pending_.size() > kMaxPending) {
         cx_.records->emit(std::move(pending_.begin()->second));
