@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   kagami::app::add_sessions_command(app, exit_code);
   kagami::app::add_export_command(app, exit_code);
   kagami::app::add_follow_command(app, exit_code);
+  kagami::app::add_record_listing_commands(app, exit_code);
+  kagami::app::add_file_command(app, exit_code);
   kagami::app::add_verify_command(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -126,7 +126,8 @@ Result<TlsClientHello> parse_client_hello(ByteView body) {
   while (!ext.done()) {
     std::uint16_t type;
     ByteView data;
-    if (!ext.u16(type) || !ext.vec(2, data)) return make_error("TLS ClientHello extension is truncated");
+    if (!ext.u16(type) || !ext.vec(2, data))
+      return make_error("TLS ClientHello extension is truncated");
     h.extensions.push_back(type);
     Reader d(data);
     ByteView inner;
@@ -176,7 +177,8 @@ Result<TlsServerHello> parse_server_hello(ByteView body) {
   while (!ext.done()) {
     std::uint16_t type;
     ByteView data;
-    if (!ext.u16(type) || !ext.vec(2, data)) return make_error("TLS ServerHello extension is truncated");
+    if (!ext.u16(type) || !ext.vec(2, data))
+      return make_error("TLS ServerHello extension is truncated");
     h.extensions.push_back(type);
     if (type == 43) {
       if (data.size() != 2) return make_error("TLS ServerHello supported_versions is malformed");
@@ -204,7 +206,8 @@ Result<std::vector<ByteView>> parse_certificate_list(ByteView body, bool tls13) 
   while (!entries.done()) {
     ByteView der, extensions;
     if (!entries.vec(3, der)) return make_error("TLS Certificate entry is truncated");
-    if (tls13 && !entries.vec(2, extensions)) return make_error("TLS Certificate entry is truncated");
+    if (tls13 && !entries.vec(2, extensions))
+      return make_error("TLS Certificate entry is truncated");
     out.push_back(der);
   }
   return out;
@@ -212,13 +215,20 @@ Result<std::vector<ByteView>> parse_certificate_list(ByteView body, bool tls13) 
 
 std::string tls_version_name(std::uint16_t version) {
   switch (version) {
-    case 0x0200: return "SSL 2.0";
-    case 0x0300: return "SSL 3.0";
-    case 0x0301: return "TLS 1.0";
-    case 0x0302: return "TLS 1.1";
-    case 0x0303: return "TLS 1.2";
-    case 0x0304: return "TLS 1.3";
-    default: break;
+    case 0x0200:
+      return "SSL 2.0";
+    case 0x0300:
+      return "SSL 3.0";
+    case 0x0301:
+      return "TLS 1.0";
+    case 0x0302:
+      return "TLS 1.1";
+    case 0x0303:
+      return "TLS 1.2";
+    case 0x0304:
+      return "TLS 1.3";
+    default:
+      break;
   }
   if ((version >> 8) == 0x7f) return fmt::format("TLS 1.3 draft {}", version & 0xff);
   return fmt::format("0x{:04x}", version);
@@ -226,34 +236,62 @@ std::string tls_version_name(std::uint16_t version) {
 
 std::string tls_alert_name(std::uint8_t description) {
   switch (description) {
-    case 0: return "close_notify";
-    case 10: return "unexpected_message";
-    case 20: return "bad_record_mac";
-    case 22: return "record_overflow";
-    case 40: return "handshake_failure";
-    case 42: return "bad_certificate";
-    case 43: return "unsupported_certificate";
-    case 44: return "certificate_revoked";
-    case 45: return "certificate_expired";
-    case 46: return "certificate_unknown";
-    case 47: return "illegal_parameter";
-    case 48: return "unknown_ca";
-    case 49: return "access_denied";
-    case 50: return "decode_error";
-    case 51: return "decrypt_error";
-    case 70: return "protocol_version";
-    case 71: return "insufficient_security";
-    case 80: return "internal_error";
-    case 86: return "inappropriate_fallback";
-    case 90: return "user_canceled";
-    case 109: return "missing_extension";
-    case 110: return "unsupported_extension";
-    case 112: return "unrecognized_name";
-    case 113: return "bad_certificate_status_response";
-    case 115: return "unknown_psk_identity";
-    case 116: return "certificate_required";
-    case 120: return "no_application_protocol";
-    default: return fmt::format("alert {}", description);
+    case 0:
+      return "close_notify";
+    case 10:
+      return "unexpected_message";
+    case 20:
+      return "bad_record_mac";
+    case 22:
+      return "record_overflow";
+    case 40:
+      return "handshake_failure";
+    case 42:
+      return "bad_certificate";
+    case 43:
+      return "unsupported_certificate";
+    case 44:
+      return "certificate_revoked";
+    case 45:
+      return "certificate_expired";
+    case 46:
+      return "certificate_unknown";
+    case 47:
+      return "illegal_parameter";
+    case 48:
+      return "unknown_ca";
+    case 49:
+      return "access_denied";
+    case 50:
+      return "decode_error";
+    case 51:
+      return "decrypt_error";
+    case 70:
+      return "protocol_version";
+    case 71:
+      return "insufficient_security";
+    case 80:
+      return "internal_error";
+    case 86:
+      return "inappropriate_fallback";
+    case 90:
+      return "user_canceled";
+    case 109:
+      return "missing_extension";
+    case 110:
+      return "unsupported_extension";
+    case 112:
+      return "unrecognized_name";
+    case 113:
+      return "bad_certificate_status_response";
+    case 115:
+      return "unknown_psk_identity";
+    case 116:
+      return "certificate_required";
+    case 120:
+      return "no_application_protocol";
+    default:
+      return fmt::format("alert {}", description);
   }
 }
 

@@ -1,14 +1,13 @@
 #include "kagami/wire/x509_certificate.h"
 
+#include <memory>
+
+#include <fmt/core.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-
-#include <memory>
-
-#include <fmt/core.h>
 
 namespace kagami::wire {
 namespace {
@@ -86,11 +85,20 @@ std::vector<std::string> subject_alt_names(X509* x) {
   for (int i = 0; i < n; ++i) {
     const GENERAL_NAME* g = sk_GENERAL_NAME_value(names.get(), i);
     switch (g->type) {
-      case GEN_DNS: out.push_back("DNS:" + asn1_string(g->d.dNSName)); break;
-      case GEN_IPADD: out.push_back("IP:" + ip_string(g->d.iPAddress)); break;
-      case GEN_EMAIL: out.push_back("email:" + asn1_string(g->d.rfc822Name)); break;
-      case GEN_URI: out.push_back("URI:" + asn1_string(g->d.uniformResourceIdentifier)); break;
-      default: break;
+      case GEN_DNS:
+        out.push_back("DNS:" + asn1_string(g->d.dNSName));
+        break;
+      case GEN_IPADD:
+        out.push_back("IP:" + ip_string(g->d.iPAddress));
+        break;
+      case GEN_EMAIL:
+        out.push_back("email:" + asn1_string(g->d.rfc822Name));
+        break;
+      case GEN_URI:
+        out.push_back("URI:" + asn1_string(g->d.uniformResourceIdentifier));
+        break;
+      default:
+        break;
     }
   }
   return out;

@@ -13,8 +13,8 @@ namespace kagami::wire {
 struct X509Summary {
   std::string subject;  // RFC 2253, UTF-8 ("CN=www.example.com,O=Example,C=JP")
   std::string issuer;
-  std::string common_name;  // the subject's last CN, for naming the file
-  std::string serial;       // hex
+  std::string common_name;        // the subject's last CN, for naming the file
+  std::string serial;             // hex
   std::vector<std::string> sans;  // "DNS:…", "IP:…", "email:…", "URI:…"
   TimeNs not_before = 0, not_after = 0;
   std::string key;  // "RSA 2048", "EC 256", …

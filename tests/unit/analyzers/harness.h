@@ -16,9 +16,7 @@ namespace kagami::testing {
 
 class MemoryFiles final : public analyzers::FileSink {
  public:
-  std::unique_ptr<analyzers::FileWriter> open() override {
-    return std::make_unique<Writer>(*this);
-  }
+  std::unique_ptr<analyzers::FileWriter> open() override { return std::make_unique<Writer>(*this); }
   std::map<std::string, std::string> by_sha256;  // every object's bytes
 
  private:
@@ -97,8 +95,8 @@ class AnalyzerHarness {
     a.on_data(dir, ts, as_bytes(bytes));
   }
   // Delivers `bytes` in pieces of `piece` bytes, as segments would arrive.
-  static void send_split(analyzers::SessionAnalysis& a, flow::Direction dir,
-                         std::string_view bytes, std::size_t piece, TimeNs ts = 1'000'000'000) {
+  static void send_split(analyzers::SessionAnalysis& a, flow::Direction dir, std::string_view bytes,
+                         std::size_t piece, TimeNs ts = 1'000'000'000) {
     for (std::size_t i = 0; i < bytes.size(); i += piece)
       a.on_data(dir, ts, as_bytes(bytes.substr(i, piece)));
   }

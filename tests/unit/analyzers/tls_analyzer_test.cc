@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "kagami/base/sha256.h"
+
 #include "unit/analyzers/harness.h"
 #include "unit/wire/test_certificate.h"
 #include "unit/wire/tls_builder.h"
@@ -29,8 +30,10 @@ TEST(TlsAnalyzer, Tls12HandshakeGivesRecordCertificatesAndFiles) {
   // The ClientHello arrives in 7-byte segments, as a path with a tiny MTU would deliver it.
   AnalyzerHarness::send_split(*s, kC2S, client_hello_record(), 7);
   AnalyzerHarness::send(*s, kS2C, str(record(22, flight)));
-  AnalyzerHarness::send(*s, kC2S, str(record(20, TlsBytes().u8(1))) + str(record(23, TlsBytes().str("secret"))));
-  AnalyzerHarness::send(*s, kS2C, str(record(20, TlsBytes().u8(1))) + str(record(23, TlsBytes().str("secret"))));
+  AnalyzerHarness::send(
+      *s, kC2S, str(record(20, TlsBytes().u8(1))) + str(record(23, TlsBytes().str("secret"))));
+  AnalyzerHarness::send(
+      *s, kS2C, str(record(20, TlsBytes().u8(1))) + str(record(23, TlsBytes().str("secret"))));
   s->close(2'000'000'000);
 
   ASSERT_EQ(h.records.tls.size(), 1u);
@@ -97,9 +100,9 @@ TEST(TlsAnalyzer, HelloRetryKeepsFirstClientHelloAndFinalServerHello) {
                                                     {{0x002b, TlsBytes().u16(0x0304)}}, true)))));
   testing::HelloSpec second = chrome_hello();
   second.ciphers = {0x1302};
-  AnalyzerHarness::send(*s, kC2S,
-                        str(record(20, TlsBytes().u8(1))) +
-                            str(record(22, handshake(1, client_hello_body(second)))));
+  AnalyzerHarness::send(
+      *s, kC2S,
+      str(record(20, TlsBytes().u8(1))) + str(record(22, handshake(1, client_hello_body(second)))));
   AnalyzerHarness::send(
       *s, kS2C,
       str(record(22, handshake(2, server_hello_body(0x0303, 0x1302,

@@ -2,13 +2,13 @@
 
 // Makes a real certificate with OpenSSL, so certificate tests check fields against what was
 // put in rather than against a stored blob.
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 namespace kagami::testing {
 
@@ -35,14 +35,15 @@ inline std::vector<std::uint8_t> make_certificate(const CertSpec& spec) {
                              reinterpret_cast<const unsigned char*>(spec.cn.c_str()), -1, -1, 0);
   X509_NAME* issuer = X509_get_issuer_name(x);
   X509_NAME_add_entry_by_txt(issuer, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(spec.issuer_cn.c_str()), -1,
-                             -1, 0);
+                             reinterpret_cast<const unsigned char*>(spec.issuer_cn.c_str()), -1, -1,
+                             0);
   X509_set_pubkey(x, key);
   if (!spec.san.empty()) {
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, spec.san.c_str());
+    X509_EXTENSION* ext =
+        X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, spec.san.c_str());
     X509_add_ext(x, ext, -1);
     X509_EXTENSION_free(ext);
   }

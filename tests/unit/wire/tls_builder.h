@@ -66,10 +66,10 @@ inline TlsBytes u16_list_ext(int prefix, const std::vector<std::uint16_t>& v) {
 inline TlsBytes client_hello_body(const HelloSpec& h) {
   TlsBytes b;
   b.u16(h.version);
-  for (int i = 0; i < 32; ++i) b.u8(i);              // random
-  b.vec(1, TlsBytes());                              // session id
-  b.vec(2, TlsBytes().u16s(h.ciphers));              // cipher suites
-  b.vec(1, TlsBytes().u8(0));                        // compression: null
+  for (int i = 0; i < 32; ++i) b.u8(i);  // random
+  b.vec(1, TlsBytes());                  // session id
+  b.vec(2, TlsBytes().u16s(h.ciphers));  // cipher suites
+  b.vec(1, TlsBytes().u8(0));            // compression: null
   TlsBytes ext;
   for (const auto& [type, body] : h.extensions) ext.u16(type).vec(2, body);
   b.vec(2, ext);
@@ -79,9 +79,10 @@ inline TlsBytes client_hello_body(const HelloSpec& h) {
 inline TlsBytes server_hello_body(std::uint16_t version, std::uint16_t cipher,
                                   const std::vector<std::pair<std::uint16_t, TlsBytes>>& ext,
                                   bool retry = false) {
-  static const std::uint8_t kRetry[32] = {
-      0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
-      0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+  static const std::uint8_t kRetry[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11,
+                                          0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+                                          0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e,
+                                          0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
   TlsBytes b;
   b.u16(version);
   for (int i = 0; i < 32; ++i) b.u8(retry ? kRetry[i] : 0x40 + i);
@@ -110,22 +111,22 @@ inline HelloSpec chrome_hello() {
   h.ciphers = {0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9,
                0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035};
   h.extensions = {
-      {0x002d, TlsBytes().vec(1, TlsBytes().u8(1))},                      // psk_key_exchange_modes
-      {0x0033, TlsBytes().vec(2, TlsBytes())},                            // key_share
-      {0x0010, alpn_ext({"h2", "http/1.1"})},                             // ALPN
-      {0xfe0d, TlsBytes().u8(0)},                                         // encrypted_client_hello
-      {0x0017, TlsBytes()},                                               // extended_master_secret
-      {0x44cd, TlsBytes()},                                               // application_settings
-      {0x0000, sni_ext("browserleaks.com")},                              // server_name
-      {0x000b, TlsBytes().vec(1, TlsBytes().u8(0))},                      // ec_point_formats
-      {0x000a, u16_list_ext(2, {0x11ec, 0x001d, 0x0017, 0x0018})},        // supported_groups
-      {0x002b, u16_list_ext(1, {0x0304, 0x0303})},                        // supported_versions
-      {0xff01, TlsBytes().u8(0)},                                         // renegotiation_info
-      {0x0023, TlsBytes()},                                               // session_ticket
-      {0x0012, TlsBytes()},                                               // SCT
-      {0x0005, TlsBytes().u8(1).u16(0).u16(0)},                           // status_request
+      {0x002d, TlsBytes().vec(1, TlsBytes().u8(1))},                // psk_key_exchange_modes
+      {0x0033, TlsBytes().vec(2, TlsBytes())},                      // key_share
+      {0x0010, alpn_ext({"h2", "http/1.1"})},                       // ALPN
+      {0xfe0d, TlsBytes().u8(0)},                                   // encrypted_client_hello
+      {0x0017, TlsBytes()},                                         // extended_master_secret
+      {0x44cd, TlsBytes()},                                         // application_settings
+      {0x0000, sni_ext("browserleaks.com")},                        // server_name
+      {0x000b, TlsBytes().vec(1, TlsBytes().u8(0))},                // ec_point_formats
+      {0x000a, u16_list_ext(2, {0x11ec, 0x001d, 0x0017, 0x0018})},  // supported_groups
+      {0x002b, u16_list_ext(1, {0x0304, 0x0303})},                  // supported_versions
+      {0xff01, TlsBytes().u8(0)},                                   // renegotiation_info
+      {0x0023, TlsBytes()},                                         // session_ticket
+      {0x0012, TlsBytes()},                                         // SCT
+      {0x0005, TlsBytes().u8(1).u16(0).u16(0)},                     // status_request
       {0x000d, u16_list_ext(2, {0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601})},
-      {0x001b, TlsBytes().vec(1, TlsBytes().u16(2))},                     // compress_certificate
+      {0x001b, TlsBytes().vec(1, TlsBytes().u16(2))},  // compress_certificate
   };
   return h;
 }

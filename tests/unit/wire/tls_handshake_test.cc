@@ -5,6 +5,7 @@
 #include "kagami/base/sha256.h"
 #include "kagami/wire/tls_fingerprint.h"
 #include "kagami/wire/x509_certificate.h"
+
 #include "unit/wire/test_certificate.h"
 #include "unit/wire/tls_builder.h"
 
@@ -81,10 +82,11 @@ TEST(TlsFingerprint, Ja4AlpnThatIsNotAlphanumericIsHex) {
 }
 
 TEST(TlsServerHello, SelectedVersionAlpnAndJa3s) {
-  const TlsBytes body = testing::server_hello_body(
-      0x0303, 0x1301,
-      {{0x002b, TlsBytes().u16(0x0304)}, {0x0033, TlsBytes().u16(0x001d).vec(2, TlsBytes())},
-       {0x0010, testing::alpn_ext({"h2"})}});
+  const TlsBytes body =
+      testing::server_hello_body(0x0303, 0x1301,
+                                 {{0x002b, TlsBytes().u16(0x0304)},
+                                  {0x0033, TlsBytes().u16(0x001d).vec(2, TlsBytes())},
+                                  {0x0010, testing::alpn_ext({"h2"})}});
   auto h = parse_server_hello(view(body));
   ASSERT_TRUE(h.ok()) << h.error().message;
   EXPECT_EQ(h->selected_version, 0x0304);
@@ -153,7 +155,8 @@ TEST(TlsCertificate, ListAndSummary) {
   EXPECT_EQ(s->issuer, "CN=Example CA");
   EXPECT_EQ(s->common_name, "鏡.example.jp");
   EXPECT_EQ(s->serial, "1234");
-  EXPECT_EQ(s->sans, (std::vector<std::string>{"DNS:www.example.jp", "DNS:example.jp", "IP:192.0.2.7"}));
+  EXPECT_EQ(s->sans,
+            (std::vector<std::string>{"DNS:www.example.jp", "DNS:example.jp", "IP:192.0.2.7"}));
   EXPECT_EQ(s->not_before, 1700000000LL * 1'000'000'000);
   EXPECT_EQ(s->not_after, 1731536000LL * 1'000'000'000);
   EXPECT_EQ(s->key, "id-ecPublicKey 256");

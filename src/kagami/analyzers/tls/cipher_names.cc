@@ -1,10 +1,9 @@
 #include "kagami/analyzers/tls/cipher_names.h"
 
-#include <openssl/ssl.h>
-
 #include <memory>
 
 #include <fmt/core.h>
+#include <openssl/ssl.h>
 
 namespace kagami::analyzers {
 namespace {
@@ -32,38 +31,70 @@ class CipherTable {
 // and malware still negotiate: exactly the ones an investigator must recognize.
 const char* legacy_name(std::uint16_t suite) {
   switch (suite) {
-    case 0x0000: return "TLS_NULL_WITH_NULL_NULL";
-    case 0x0001: return "TLS_RSA_WITH_NULL_MD5";
-    case 0x0002: return "TLS_RSA_WITH_NULL_SHA";
-    case 0x0003: return "TLS_RSA_EXPORT_WITH_RC4_40_MD5";
-    case 0x0004: return "TLS_RSA_WITH_RC4_128_MD5";
-    case 0x0005: return "TLS_RSA_WITH_RC4_128_SHA";
-    case 0x0006: return "TLS_RSA_EXPORT_WITH_RC2_CBC_40_MD5";
-    case 0x0007: return "TLS_RSA_WITH_IDEA_CBC_SHA";
-    case 0x0008: return "TLS_RSA_EXPORT_WITH_DES40_CBC_SHA";
-    case 0x0009: return "TLS_RSA_WITH_DES_CBC_SHA";
-    case 0x000b: return "TLS_DH_DSS_EXPORT_WITH_DES40_CBC_SHA";
-    case 0x000c: return "TLS_DH_DSS_WITH_DES_CBC_SHA";
-    case 0x000e: return "TLS_DH_RSA_EXPORT_WITH_DES40_CBC_SHA";
-    case 0x000f: return "TLS_DH_RSA_WITH_DES_CBC_SHA";
-    case 0x0011: return "TLS_DHE_DSS_EXPORT_WITH_DES40_CBC_SHA";
-    case 0x0012: return "TLS_DHE_DSS_WITH_DES_CBC_SHA";
-    case 0x0014: return "TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA";
-    case 0x0015: return "TLS_DHE_RSA_WITH_DES_CBC_SHA";
-    case 0x0017: return "TLS_DH_anon_EXPORT_WITH_RC4_40_MD5";
-    case 0x0018: return "TLS_DH_anon_WITH_RC4_128_MD5";
-    case 0x0019: return "TLS_DH_anon_EXPORT_WITH_DES40_CBC_SHA";
-    case 0x001a: return "TLS_DH_anon_WITH_DES_CBC_SHA";
-    case 0x008a: return "TLS_PSK_WITH_RC4_128_SHA";
-    case 0x008e: return "TLS_DHE_PSK_WITH_RC4_128_SHA";
-    case 0x0092: return "TLS_RSA_PSK_WITH_RC4_128_SHA";
-    case 0xc002: return "TLS_ECDH_ECDSA_WITH_RC4_128_SHA";
-    case 0xc007: return "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA";
-    case 0xc00c: return "TLS_ECDH_RSA_WITH_RC4_128_SHA";
-    case 0xc011: return "TLS_ECDHE_RSA_WITH_RC4_128_SHA";
-    case 0xc016: return "TLS_ECDH_anon_WITH_RC4_128_SHA";
-    case 0xc033: return "TLS_ECDHE_PSK_WITH_RC4_128_SHA";
-    default: return nullptr;
+    case 0x0000:
+      return "TLS_NULL_WITH_NULL_NULL";
+    case 0x0001:
+      return "TLS_RSA_WITH_NULL_MD5";
+    case 0x0002:
+      return "TLS_RSA_WITH_NULL_SHA";
+    case 0x0003:
+      return "TLS_RSA_EXPORT_WITH_RC4_40_MD5";
+    case 0x0004:
+      return "TLS_RSA_WITH_RC4_128_MD5";
+    case 0x0005:
+      return "TLS_RSA_WITH_RC4_128_SHA";
+    case 0x0006:
+      return "TLS_RSA_EXPORT_WITH_RC2_CBC_40_MD5";
+    case 0x0007:
+      return "TLS_RSA_WITH_IDEA_CBC_SHA";
+    case 0x0008:
+      return "TLS_RSA_EXPORT_WITH_DES40_CBC_SHA";
+    case 0x0009:
+      return "TLS_RSA_WITH_DES_CBC_SHA";
+    case 0x000b:
+      return "TLS_DH_DSS_EXPORT_WITH_DES40_CBC_SHA";
+    case 0x000c:
+      return "TLS_DH_DSS_WITH_DES_CBC_SHA";
+    case 0x000e:
+      return "TLS_DH_RSA_EXPORT_WITH_DES40_CBC_SHA";
+    case 0x000f:
+      return "TLS_DH_RSA_WITH_DES_CBC_SHA";
+    case 0x0011:
+      return "TLS_DHE_DSS_EXPORT_WITH_DES40_CBC_SHA";
+    case 0x0012:
+      return "TLS_DHE_DSS_WITH_DES_CBC_SHA";
+    case 0x0014:
+      return "TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA";
+    case 0x0015:
+      return "TLS_DHE_RSA_WITH_DES_CBC_SHA";
+    case 0x0017:
+      return "TLS_DH_anon_EXPORT_WITH_RC4_40_MD5";
+    case 0x0018:
+      return "TLS_DH_anon_WITH_RC4_128_MD5";
+    case 0x0019:
+      return "TLS_DH_anon_EXPORT_WITH_DES40_CBC_SHA";
+    case 0x001a:
+      return "TLS_DH_anon_WITH_DES_CBC_SHA";
+    case 0x008a:
+      return "TLS_PSK_WITH_RC4_128_SHA";
+    case 0x008e:
+      return "TLS_DHE_PSK_WITH_RC4_128_SHA";
+    case 0x0092:
+      return "TLS_RSA_PSK_WITH_RC4_128_SHA";
+    case 0xc002:
+      return "TLS_ECDH_ECDSA_WITH_RC4_128_SHA";
+    case 0xc007:
+      return "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA";
+    case 0xc00c:
+      return "TLS_ECDH_RSA_WITH_RC4_128_SHA";
+    case 0xc011:
+      return "TLS_ECDHE_RSA_WITH_RC4_128_SHA";
+    case 0xc016:
+      return "TLS_ECDH_anon_WITH_RC4_128_SHA";
+    case 0xc033:
+      return "TLS_ECDHE_PSK_WITH_RC4_128_SHA";
+    default:
+      return nullptr;
   }
 }
 

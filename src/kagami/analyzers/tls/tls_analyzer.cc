@@ -100,7 +100,8 @@ class TlsAnalyzer final : public Analyzer {
         stop(side);
         return;
       case wire::TlsContent::kAlert:
-        if (payload.size() == 2 && rec_.alert.empty()) rec_.alert = wire::tls_alert_name(payload[1]);
+        if (payload.size() == 2 && rec_.alert.empty())
+          rec_.alert = wire::tls_alert_name(payload[1]);
         return;
       case wire::TlsContent::kHeartbeat:
         return;
@@ -158,7 +159,8 @@ class TlsAnalyzer final : public Analyzer {
     rec_.alpn = h.alpn;
     for (const std::uint16_t v : h.supported_versions)
       if (!wire::tls_grease(v)) rec_.client_versions.push_back(wire::tls_version_name(v));
-    if (rec_.client_versions.empty()) rec_.client_versions.push_back(wire::tls_version_name(h.version));
+    if (rec_.client_versions.empty())
+      rec_.client_versions.push_back(wire::tls_version_name(h.version));
     rec_.ja3_string = wire::ja3_string(h);
     rec_.ja3 = wire::ja3_hash(rec_.ja3_string);
     rec_.ja4 = wire::ja4(h, 't');
@@ -224,7 +226,8 @@ class TlsAnalyzer final : public Analyzer {
     e.protocol = "tls";
     e.direction = from_client ? "sent" : "received";
     auto summary = wire::parse_x509(der);
-    e.name = (summary && !summary->common_name.empty() ? summary->common_name : "certificate") + ".cer";
+    e.name =
+        (summary && !summary->common_name.empty() ? summary->common_name : "certificate") + ".cer";
     e.field = position == 0 ? "certificate" : "chain";
     e.claimed_type = "application/pkix-cert";
     e.record_kind = "tls";

@@ -1,0 +1,277 @@
+// `kagami http|dns|tls|mail|files`: the analyzers' records, with the filters of `sessions`.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "kagami/records/record_json.h"
+#include "kagami/store/sqlite_index.h"
+#include "kagami/store/store_layout.h"
+
+#include "app/commands.h"
+#include "app/session_filters.h"
+
+namespace kagami::app {
+namespace {
+
+struct RecordOptions {
+  std::string store;
+  std::string since, until;
+  std::vector<std::string> ips;
+  std::vector<std::uint16_t> ports;
+  std::string host;
+  std::vector<std::uint64_t> sessions;
+  std::string sha256, name;
+  std::uint64_t limit = 0;
+  bool newest_first = false;
+  bool json = false;
+};
+
+Result<store::RecordQuery> to_record_query(const RecordOptions& o) {
+  SessionFilterOptions f;
+  f.since = o.since;
+  f.until = o.until;
+  f.ips = o.ips;
+  auto sq = to_query(f);
+  if (!sq) return sq.error();
+  store::RecordQuery q;
+  q.since = sq->since;
+  q.until = sq->until;
+  q.ips = sq->ips;
+  q.ports = o.ports;
+  if (!o.host.empty()) q.host = o.host;
+  q.session_ids = o.sessions;
+  if (!o.sha256.empty()) q.sha256 = o.sha256;
+  if (!o.name.empty()) q.name = o.name;
+  q.limit = o.limit;
+  q.newest_first = o.newest_first;
+  return q;
+}
+
+std::string endpoint(const IpAddress& ip, std::uint16_t port) {
+  return (ip.is_v4() ? ip.to_string() : "[" + ip.to_string() + "]") + ":" + std::to_string(port);
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep = ",") {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+// Table cells are one line: control characters from the wire would break the table (or the
+// terminal), so they are shown escaped.
+std::string cell(std::string_view s, std::size_t max = 0) {
+  std::string out;
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      char esc[5];
+      std::snprintf(esc, sizeof esc, "\\x%02x", u);
+      out += esc;
+    } else {
+      out += c;
+    }
+  }
+  if (out.empty()) out = "-";
+  if (max != 0 && out.size() > max) out = out.substr(0, max - 1) + "~";
+  return out;
+}
+
+// Runs one listing: opens the index, prints a header, then a row (or a JSON line) per record.
+template <typename Query, typename Row>
+int run_listing(const RecordOptions& o, const char* header, const char* noun, Query query,
+                Row row) {
+  store::StoreLayout layout{o.store};
+  if (auto s = layout.check_exists(); !s) {
+    std::cerr << "error: " << s.error().message << "\n";
+    return 1;
+  }
+  auto q = to_record_query(o);
+  if (!q) {
+    std::cerr << "error: " << q.error().message << "\n";
+    return 2;
+  }
+  auto index = store::SqliteIndex::open(layout.index_path(), store::SqliteIndex::Mode::kReadOnly);
+  if (!index) {
+    std::cerr << "error: " << index.error().message << "\n";
+    return 1;
+  }
+  if (!o.json) std::printf("%s\n", header);
+  std::uint64_t n = 0;
+  const Status s = query(*index.value(), q.value(), [&](const auto&... r) {
+    ++n;
+    if (o.json) {
+      std::cout << records::to_json(r...).dump() << '\n';
+    } else {
+      std::cout << row(r...) << '\n';
+    }
+    return true;
+  });
+  std::cout.flush();
+  if (!s) {
+    std::cerr << "error: " << s.error().message << "\n";
+    return 1;
+  }
+  if (!o.json) std::fprintf(stderr, "%llu %s\n", static_cast<unsigned long long>(n), noun);
+  return 0;
+}
+
+std::string fmt_row(const char* format, auto... args) {
+  char buf[4096];
+  std::snprintf(buf, sizeof buf, format, args...);
+  return buf;
+}
+
+int run_http(const RecordOptions& o) {
+  return run_listing(
+      o,
+      "TIME (UTC)                  CLIENT                  SERVER                  METHOD  HOST  "
+      "                         STATUS RESP BYTES  URI",
+      "HTTP transaction(s)",
+      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
+        return ix.query_http(q, fn);
+      },
+      [](const records::HttpRecord& r) {
+        return fmt_row("%-27s %-23s %-23s %-7s %-30s %6s %10llu  %s",
+                       format_time_iso(r.ts, 6).c_str(),
+                       endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
+                       endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
+                       cell(r.method, 7).c_str(), cell(r.host, 30).c_str(),
+                       r.status ? std::to_string(r.status).c_str() : "-",
+                       static_cast<unsigned long long>(r.resp_bytes), cell(r.uri, 200).c_str());
+      });
+}
+
+int run_dns(const RecordOptions& o) {
+  return run_listing(
+      o,
+      "TIME (UTC)                  CLIENT                  SERVER                  QUERY         "
+      "                           TYPE   RCODE     ANSWERS",
+      "DNS record(s)",
+      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
+        return ix.query_dns(q, fn);
+      },
+      [](const records::DnsRecord& r) {
+        return fmt_row("%-27s %-23s %-23s %-40s %-6s %-9s %s", format_time_iso(r.ts, 6).c_str(),
+                       endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
+                       endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
+                       cell(r.query, 40).c_str(), cell(r.qtype).c_str(), cell(r.rcode).c_str(),
+                       cell(join(r.answers, "; "), 200).c_str());
+      });
+}
+
+int run_tls(const RecordOptions& o) {
+  return run_listing(
+      o,
+      "TIME (UTC)                  CLIENT                  SERVER                  SNI         "
+      "                  VERSION  CIPHER                                   JA4                   "
+      "               CERTIFICATE",
+      "TLS handshake(s)",
+      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
+        return ix.query_tls(q, fn);
+      },
+      [](const records::TlsRecord& r) {
+        return fmt_row("%-27s %-23s %-23s %-30s %-8s %-40s %-36s %s",
+                       format_time_iso(r.ts, 6).c_str(),
+                       endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
+                       endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
+                       cell(r.sni, 30).c_str(), cell(r.version).c_str(),
+                       cell(r.cipher, 40).c_str(), cell(r.ja4).c_str(),
+                       cell(r.encrypted_certificate ? "(encrypted)" : r.cert_subject, 120).c_str());
+      });
+}
+
+int run_mail(const RecordOptions& o) {
+  return run_listing(
+      o,
+      "TIME (UTC)                  PROTO DIRECTION CLIENT                  SERVER                  "
+      "FROM                           TO                             SUBJECT",
+      "message(s)",
+      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
+        return ix.query_mail(q, fn);
+      },
+      [](const records::MailRecord& r) {
+        const std::string to = join(r.rcpt_to.empty() ? r.to : r.rcpt_to);
+        return fmt_row("%-27s %-5s %-9s %-23s %-23s %-30s %-30s %s",
+                       format_time_iso(r.ts, 6).c_str(), cell(r.protocol).c_str(),
+                       cell(r.direction).c_str(),
+                       endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
+                       endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
+                       cell(r.from.empty() ? r.mail_from : r.from, 30).c_str(),
+                       cell(to, 30).c_str(), cell(r.subject, 120).c_str());
+      });
+}
+
+int run_files(const RecordOptions& o) {
+  return run_listing(
+      o,
+      "TIME (UTC)                  SHA256                                                           "
+      "      SIZE MIME                           PROTO DIRECTION SESSION  NAME",
+      "file sighting(s)",
+      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
+        return ix.query_files(q, fn);
+      },
+      [](const records::FileRecord& f, const records::FileEvent& e) {
+        return fmt_row("%-27s %-64s %10llu %-30s %-5s %-9s %-8llu %s%s",
+                       format_time_iso(e.ts, 6).c_str(), f.sha256.c_str(),
+                       static_cast<unsigned long long>(f.size), cell(f.mime, 30).c_str(),
+                       cell(e.protocol).c_str(), cell(e.direction).c_str(),
+                       static_cast<unsigned long long>(e.session_id), cell(e.name, 120).c_str(),
+                       e.partial ? " (partial)" : "");
+      });
+}
+
+CLI::App* add_listing(CLI::App& app, const char* name, const char* help,
+                      std::shared_ptr<RecordOptions> o) {
+  CLI::App* cmd = app.add_subcommand(name, help);
+  cmd->add_option("--store,-s", o->store, "store directory")->required();
+  cmd->add_option("--since", o->since,
+                  "records at or after T (epoch seconds or ISO 8601, UTC unless a zone is given)");
+  cmd->add_option("--until", o->until, "records at or before T");
+  cmd->add_option("--ip", o->ips, "client or server address or CIDR prefix (repeatable)");
+  cmd->add_option("--port", o->ports, "client or server port (repeatable)");
+  cmd->add_option("--session", o->sessions, "session id (repeatable)");
+  cmd->add_option("--limit", o->limit, "at most N records");
+  cmd->add_flag("--newest-first", o->newest_first, "most recent first");
+  cmd->add_flag("--json", o->json, "one JSON object per line");
+  return cmd;
+}
+
+}  // namespace
+
+void add_record_listing_commands(CLI::App& app, int& exit_code) {
+  {
+    auto o = std::make_shared<RecordOptions>();
+    CLI::App* c = add_listing(app, "http", "list HTTP transactions", o);
+    c->add_option("--host", o->host, "Host header ('*' wildcards)");
+    c->callback([o, &exit_code] { exit_code = run_http(*o); });
+  }
+  {
+    auto o = std::make_shared<RecordOptions>();
+    CLI::App* c = add_listing(app, "dns", "list DNS queries and answers", o);
+    c->add_option("--host", o->host, "query name ('*' wildcards)");
+    c->callback([o, &exit_code] { exit_code = run_dns(*o); });
+  }
+  {
+    auto o = std::make_shared<RecordOptions>();
+    CLI::App* c = add_listing(app, "tls", "list TLS handshakes seen without decryption", o);
+    c->add_option("--host", o->host, "server name (SNI, '*' wildcards)");
+    c->callback([o, &exit_code] { exit_code = run_tls(*o); });
+  }
+  {
+    auto o = std::make_shared<RecordOptions>();
+    CLI::App* c = add_listing(app, "mail", "list mail messages (SMTP, POP3, IMAP)", o);
+    c->callback([o, &exit_code] { exit_code = run_mail(*o); });
+  }
+  {
+    auto o = std::make_shared<RecordOptions>();
+    CLI::App* c = add_listing(app, "files", "list extracted files and where they were seen", o);
+    c->add_option("--sha256", o->sha256, "the file's SHA-256 (hex)");
+    c->add_option("--name", o->name, "the name it was given ('*' wildcards)");
+    c->callback([o, &exit_code] { exit_code = run_files(*o); });
+  }
+}
+
+}  // namespace kagami::app
