@@ -1,8 +1,8 @@
 // `kagami file get SHA256 -o OUT`: an extracted object's original bytes, as evidence.
-#include <cerrno>
-#include <cstring>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <memory>
 
@@ -71,8 +71,8 @@ int run_file_get(const FileGetOptions& o) {
       return 1;
     }
     if (std::rename(tmp.c_str(), o.out.c_str()) != 0) {
-      std::cerr << "error: cannot rename " << tmp << " to " << o.out << ": "
-                << std::strerror(errno) << "\n";
+      std::cerr << "error: cannot rename " << tmp << " to " << o.out << ": " << std::strerror(errno)
+                << "\n";
       std::remove(tmp.c_str());
       return 1;
     }

@@ -177,8 +177,8 @@ int run_tls(const RecordOptions& o) {
                        format_time_iso(r.ts, 6).c_str(),
                        endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
                        endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
-                       cell(r.sni, 30).c_str(), cell(r.version).c_str(),
-                       cell(r.cipher, 40).c_str(), cell(r.ja4).c_str(),
+                       cell(r.sni, 30).c_str(), cell(r.version).c_str(), cell(r.cipher, 40).c_str(),
+                       cell(r.ja4).c_str(),
                        cell(r.encrypted_certificate ? "(encrypted)" : r.cert_subject, 120).c_str());
       });
 }
@@ -207,7 +207,8 @@ int run_mail(const RecordOptions& o) {
 int run_files(const RecordOptions& o) {
   return run_listing(
       o,
-      "TIME (UTC)                  SHA256                                                           "
+      "TIME (UTC)                  SHA256                                                          "
+      " "
       "      SIZE MIME                           PROTO DIRECTION SESSION  NAME",
       "file sighting(s)",
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {

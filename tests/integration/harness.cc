@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -195,6 +196,20 @@ std::vector<nlohmann::json> sessions(const std::string& store,
   std::vector<std::string> args = {"sessions", "--store", store, "--json"};
   args.insert(args.end(), filters.begin(), filters.end());
   const auto r = kagami(args);
+  std::vector<nlohmann::json> out;
+  std::istringstream in(r.out);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+std::vector<nlohmann::json> listing(const std::string& command, const std::string& store,
+                                    const std::vector<std::string>& filters) {
+  std::vector<std::string> args = {command, "--store", store, "--json"};
+  args.insert(args.end(), filters.begin(), filters.end());
+  const auto r = kagami(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
   std::vector<nlohmann::json> out;
   std::istringstream in(r.out);
   std::string line;

@@ -56,6 +56,10 @@ std::vector<std::map<std::string, std::string>> truth(const std::string& trace,
 std::vector<nlohmann::json> sessions(const std::string& store,
                                      const std::vector<std::string>& filters = {});
 
+// Records of a store, via `kagami COMMAND --json` (http, dns, tls, mail, files).
+std::vector<nlohmann::json> listing(const std::string& command, const std::string& store,
+                                    const std::vector<std::string>& filters = {});
+
 std::string sha256_of_file(const std::string& path);
 std::string sha256_of(const std::string& bytes);
 std::string read_file(const std::string& path);

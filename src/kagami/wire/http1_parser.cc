@@ -218,6 +218,22 @@ Progress Http1Parser::parse_head(ByteView data) {
       return {data.size(), 0};
     }
     if (skip > 0) return {skip, 0};
+    // "GET /path" and its line end, nothing after: an HTTP/0.9 simple request if the answer
+    // comes without a status line (or the direction ends here). Remember it.
+    if (request && eol != std::string_view::npos && eol + 1 == s.size()) {
+      const auto sp = first.find(' ');
+      if (first.substr(0, sp) == "GET" && sp != std::string_view::npos &&
+          first.find(' ', sp + 1) == std::string_view::npos) {
+        simple_line_bytes_ = eol + 1;
+        simple_head_ = HttpHead{};
+        simple_head_.method = "GET";
+        simple_head_.target = std::string(first.substr(sp + 1));
+        simple_head_.version = "HTTP/0.9";
+        simple_head_.bytes = simple_line_bytes_;
+      }
+    } else {
+      simple_line_bytes_ = 0;
+    }
     return {0, data.size() + 1};
   }
   if (end > limits_.max_head_bytes) {
@@ -225,6 +241,7 @@ Progress Http1Parser::parse_head(ByteView data) {
     return {data.size(), 0};
   }
   head_ = HttpHead{};
+  simple_line_bytes_ = 0;
   head_.request = side_ == Side::kRequests;
   head_.bytes = skip + end;
   std::string_view text = s.substr(0, end);
@@ -471,6 +488,10 @@ void Http1Parser::gap(std::uint64_t bytes) {
 }
 
 void Http1Parser::end() {
+  if (side_ == Side::kRequests && simple_line_bytes_ > 0) {
+    (void)take_simple_request();  // the client said no more: it was a simple request
+    return;
+  }
   switch (state_) {
     case State::kCloseBody:
       finish_message(true);

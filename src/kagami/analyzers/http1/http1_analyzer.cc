@@ -219,12 +219,15 @@ class Http1Analyzer final : public Analyzer {
         break;
       }
     if (t == nullptr) {
-      // A response to a request we did not see (the capture began mid-connection).
+      // A response to a request we did not see (the capture began mid-connection) or could
+      // not read (then the record says so).
       auto orphan = std::make_unique<Transaction>();
       orphan->rec.id = cx_.records->new_id(IdKind::kHttp);
       orphan->rec.session_id = s_.session_id;
       orphan->rec.endpoints = s_.endpoints;
       orphan->rec.ts = now_;
+      if (unreadable_request_) orphan->rec.flags |= records::kHttpMalformed;
+      unreadable_request_ = false;
       t = orphan.get();
       open_.push_back(std::move(orphan));
       ++cx_.counters->http_transactions;
@@ -287,6 +290,7 @@ class Http1Analyzer final : public Analyzer {
     (void)cx_.log_once->first(what);  // counted per kind; the recorder reports them
     Transaction* t = requests ? request_ : response_;
     if (t) t->rec.flags |= records::kHttpMalformed;
+    if (!t && requests) unreadable_request_ = true;
   }
 
  private:
@@ -359,6 +363,7 @@ class Http1Analyzer final : public Analyzer {
   Transaction* response_ = nullptr;                // whose response body is arriving
   TimeNs now_ = 0;
   bool tunnel_pending_ = false;
+  bool unreadable_request_ = false;  // a request line that could not be read: no record yet
 };
 
 void Side::on_head(const wire::HttpHead& head) {

@@ -1,0 +1,371 @@
+// The protocol analyzers against ../shared/corpus: what Kagami records for HTTP, DNS and TLS
+// equals what tshark 4.0 decoded (truth/*.http_requests.tsv, *.http_responses.tsv,
+// *.objects.tsv, *.dns.tsv, *.tls.tsv). Every case where the two differ is explained here and
+// the explanation itself is checked.
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "integration/harness.h"
+#include "support/temp_dir.h"
+
+namespace kagami::test {
+namespace {
+
+using Row = std::map<std::string, std::string>;
+using Bag = std::multiset<std::string>;
+
+std::string record(const TempDir& dir, const std::string& trace) {
+  const std::string store = dir.path() + "/store";
+  const auto r = kagami({"record", "-q", "--read", corpus_dir() + "/pcap/" + trace, "--store", store});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return store;
+}
+
+std::vector<std::string> traces_with(const std::string& kind) {
+  std::vector<std::string> out;
+  for (const std::string& t : corpus_traces())
+    if (!truth(t, kind).empty()) out.push_back(t);
+  return out;
+}
+
+std::string name_of(const ::testing::TestParamInfo<std::string>& p) {
+  std::string n = p.param;
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+}
+
+std::string field(const Row& r, const std::string& name) {
+  auto it = r.find(name);
+  return it == r.end() ? std::string() : it->second;
+}
+
+// The client of a truth row, as "ip:port" over TCP and "ip/udp" over UDP.
+std::string truth_end(const Row& r, bool src) {
+  const std::string ip = field(r, src ? "ip.src" : "ip.dst").empty()
+                             ? field(r, src ? "ipv6.src" : "ipv6.dst")
+                             : field(r, src ? "ip.src" : "ip.dst");
+  const std::string port = field(r, src ? "tcp.srcport" : "tcp.dstport");
+  return port.empty() ? ip + "/udp" : endpoint(ip, std::stoi(port));
+}
+
+// Our record's client, the same way (UDP known from its session).
+std::string our_client(const nlohmann::json& r, const std::set<std::uint64_t>& udp_sessions) {
+  const std::string ip = r["client_ip"];
+  if (udp_sessions.count(r["session_id"].get<std::uint64_t>())) return ip + "/udp";
+  return endpoint(ip, r["client_port"]);
+}
+
+std::set<std::uint64_t> udp_sessions(const std::string& store) {
+  std::set<std::uint64_t> out;
+  for (const auto& s : sessions(store, {"--proto", "udp"})) out.insert(s["id"].get<std::uint64_t>());
+  return out;
+}
+
+// --- HTTP ---------------------------------------------------------------------------------
+
+class HttpTrace : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(HttpTrace, RequestsAndStatusCodesEqualTsharks) {
+  const std::string trace = GetParam();
+  TempDir dir;
+  const std::string store = record(dir, trace);
+  const auto ours = listing("http", store);
+  const auto udp = udp_sessions(store);
+
+  Bag want_req, got_req, want_status, got_status;
+  for (const Row& r : truth(trace, "http_requests"))
+    want_req.insert(truth_end(r, true) + " " + field(r, "http.request.method") + " " +
+                    field(r, "http.host") + " " + field(r, "http.request.uri"));
+  for (const Row& r : truth(trace, "http_responses"))
+    if (field(r, "http.response.code") != "100")  // interim answers are not transactions
+      want_status.insert(truth_end(r, false) + " " + field(r, "http.response.code"));
+  for (const auto& h : ours) {
+    const std::string client = our_client(h, udp);
+    if (!h["method"].get<std::string>().empty())
+      got_req.insert(client + " " + h["method"].get<std::string>() + " " +
+                     h["host"].get<std::string>() + " " + h["uri"].get<std::string>());
+    if (h["status"].get<int>() != 0) got_status.insert(client + " " + std::to_string(h["status"].get<int>()));
+  }
+
+  if (trace == "ftp/sv-output-eve-ftp-data.pcap") {
+    // Explained difference 1: the truth lists requests selected by tshark's `http.request`
+    // flag, which tshark does not set for the UPnP eventing methods NOTIFY, SUBSCRIBE and
+    // UNSUBSCRIBE although it decodes them. tshark's own `http.request.method` lists them all,
+    // and equals ours.
+    ASSERT_TRUE(have_program("tshark"));
+    const auto t = run({"tshark", "-n", "-r", corpus_dir() + "/pcap/" + trace, "-Y",
+                        "http.request.method", "-T", "fields", "-e", "http.request.method", "-e",
+                        "http.host", "-e", "http.request.uri"});
+    Bag all, ours_plain;
+    std::istringstream in(t.out);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::replace(line.begin(), line.end(), '\t', ' ');
+      all.insert(line);
+    }
+    for (const auto& h : ours)
+      if (!h["method"].get<std::string>().empty())
+        ours_plain.insert(h["method"].get<std::string>() + " " + h["host"].get<std::string>() +
+                          " " + h["uri"].get<std::string>());
+    EXPECT_EQ(ours_plain, all);
+    EXPECT_TRUE(std::includes(got_req.begin(), got_req.end(), want_req.begin(), want_req.end()));
+    // Explained difference 2: the router answers SSDP searches from UDP port 1901, not 1900;
+    // tshark leaves those datagrams undecoded, Kagami reads them as HTTPU by content. Every
+    // extra status is one of those answers.
+    Bag extra;
+    std::set_difference(got_status.begin(), got_status.end(), want_status.begin(),
+                        want_status.end(), std::inserter(extra, extra.begin()));
+    EXPECT_EQ(extra.size(), 28u);
+    std::size_t from_1901 = 0;
+    for (const auto& h : ours)
+      if (h["server_port"] == 1901 && h["method"] == "" && h["status"] == 200) ++from_1901;
+    EXPECT_EQ(from_1901, extra.size());
+    return;
+  }
+  if (trace == "ipv6/zeek-ipv6-http-atomic-frag.pcap") {
+    // Explained difference: the clients send HTTP/0.9 simple requests ("GET /bad.html" with
+    // no version). tshark does not list them as requests (it does export the 88-byte simple
+    // responses, see the objects test); Kagami records each as an HTTP/0.9 transaction.
+    EXPECT_TRUE(want_req.empty());
+    ASSERT_EQ(got_req.size(), 4u);
+    for (const auto& h : ours) {
+      EXPECT_EQ(h["version"], "HTTP/0.9");
+      EXPECT_EQ(h["uri"], "/bad.html");
+    }
+    return;
+  }
+  EXPECT_EQ(got_req, want_req);
+  if (trace == "http/zeek-bro.org.pcap") {
+    // Explained difference: 7240 bytes of the server's side of 10.0.2.15:55081 were never
+    // captured. tshark's reassembly waits for them and loses every later response on that
+    // connection; Kagami resynchronizes on the next status line after the gap, so it has a
+    // response for each of that connection's requests. Elsewhere the two agree.
+    const std::string gap_client = "10.0.2.15:55081";
+    auto on = [&](const Bag& b, bool gap) {
+      Bag out;
+      for (const auto& s : b)
+        if ((s.rfind(gap_client + " ", 0) == 0) == gap) out.insert(s);
+      return out;
+    };
+    EXPECT_EQ(on(got_status, false), on(want_status, false));
+    EXPECT_LT(on(want_status, true).size(), on(got_status, true).size());
+    EXPECT_EQ(on(got_status, true).size(), on(got_req, true).size());
+    return;
+  }
+  EXPECT_EQ(got_status, want_status);
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, HttpTrace, ::testing::ValuesIn(traces_with("http_requests")),
+                         name_of);
+
+class HttpObjectsTrace : public ::testing::TestWithParam<std::string> {};
+
+std::vector<Row> http_objects(const std::string& trace) {
+  std::vector<Row> out;
+  for (const Row& r : truth(trace, "objects"))
+    if (field(r, "proto") == "http") out.push_back(r);
+  return out;
+}
+
+std::vector<std::string> traces_with_http_objects() {
+  std::vector<std::string> out;
+  for (const std::string& t : corpus_traces())
+    if (!http_objects(t).empty()) out.push_back(t);
+  return out;
+}
+
+TEST_P(HttpObjectsTrace, ExtractedFilesHashLikeTsharksExportObjects) {
+  const std::string trace = GetParam();
+  if (trace.rfind("http2/", 0) == 0)
+    GTEST_SKIP() << "HTTP/2 is not analyzed yet: these objects come from HTTP/2 DATA frames";
+  TempDir dir;
+  const std::string store = record(dir, trace);
+  std::set<std::string> ours;
+  std::map<std::string, std::uint64_t> size_of;
+  for (const auto& f : listing("files", store)) {
+    if (f["protocol"] != "http") continue;
+    ours.insert(f["sha256"].get<std::string>());
+    size_of[f["sha256"]] = f["size"];
+  }
+  const std::regex raw_object("object[0-9]+");
+  std::uint64_t pieces_bytes = 0;
+  std::optional<std::set<std::string>> flagged_requests;
+  for (const Row& o : http_objects(trace)) {
+    const std::string name = field(o, "filename");
+    const std::string sha = field(o, "sha256");
+    SCOPED_TRACE(name);
+    if (trace == "http/zeek-methods.pcap" && std::regex_match(name, raw_object)) {
+      // Explained difference: "objectN" is tshark exporting frame N, a request it could not
+      // parse ("OPTIONSHTTP/1.1", ...), as if it were a file. Kagami flags those requests'
+      // transactions malformed instead; the bytes stay in the packet archive. Check that
+      // each such object is the client side of a session Kagami flagged.
+      if (!flagged_requests) flagged_requests = [&] {
+        std::set<std::string> out;
+        for (const auto& h : listing("http", store)) {
+          const auto flags = h["flags"].get<std::vector<std::string>>();
+          if (std::find(flags.begin(), flags.end(), "malformed") == flags.end()) continue;
+          const std::string c = dir.path() + "/c2s", s = dir.path() + "/s2c";
+          const auto f = kagami({"follow", "--store", store, "--session",
+                                 std::to_string(h["session_id"].get<std::uint64_t>()), "--c2s", c,
+                                 "--s2c", s});
+          EXPECT_EQ(f.exit_code, 0) << f.err;
+          out.insert(sha256_of(read_file(c)));
+        }
+        return out;
+      }();
+      EXPECT_TRUE(flagged_requests->count(sha)) << "not a flagged request: " << sha;
+      continue;
+    }
+    if (trace == "vlan/zeek-mixed-vlan-mpls.pcap" && name.rfind("%2f(", 0) == 0) {
+      // Explained difference: an HTTP/0.9-style response without headers runs to the close;
+      // tshark exports each of its three TCP segments as a separate object, Kagami keeps the
+      // response whole. Checked below: one object of exactly their combined size.
+      pieces_bytes += std::stoull(field(o, "size"));
+      continue;
+    }
+    EXPECT_TRUE(ours.count(sha)) << "tshark's object " << name << " (" << field(o, "size")
+                                 << " bytes) was not extracted";
+  }
+  if (pieces_bytes > 0) {
+    EXPECT_EQ(pieces_bytes, 1428u + 1428u + 573u);
+    bool whole = false;
+    for (const auto& [sha, size] : size_of) whole = whole || size == pieces_bytes;
+    EXPECT_TRUE(whole);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, HttpObjectsTrace, ::testing::ValuesIn(traces_with_http_objects()),
+                         name_of);
+
+// --- DNS ----------------------------------------------------------------------------------
+
+class DnsTrace : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DnsTrace, QueriesAnswersAndRcodesEqualTsharks) {
+  const std::string trace = GetParam();
+  if (trace == "http2/sv-dns-over-http2-post.pcap")
+    GTEST_SKIP() << "DNS over HTTP/2 (DoH): HTTP/2 is not analyzed yet";
+  TempDir dir;
+  const std::string store = record(dir, trace);
+  static const std::map<std::string, int> kRcode = {
+      {"NOERROR", 0}, {"FORMERR", 1}, {"SERVFAIL", 2}, {"NXDOMAIN", 3}, {"NOTIMP", 4}, {"REFUSED", 5}};
+
+  // Responses: id, first question, rcode and every IPv4 address in any section (tshark's
+  // dns.a covers answers, authority and additional records alike).
+  Bag want, got;
+  std::set<std::string> want_names, got_names;
+  for (const Row& r : truth(trace, "dns")) {
+    const std::string qname = field(r, "dns.qry.name").substr(0, field(r, "dns.qry.name").find('|'));
+    want_names.insert(qname);
+    const std::string resp = field(r, "dns.flags.response");
+    if (resp != "1" && resp != "True") continue;
+    std::vector<std::string> a;
+    std::istringstream in(field(r, "dns.a"));
+    std::string x;
+    while (std::getline(in, x, '|'))
+      if (!x.empty()) a.push_back(x);
+    std::sort(a.begin(), a.end());
+    std::string key = std::to_string(std::stoul(field(r, "dns.id"), nullptr, 16)) + " " + qname +
+                      " " + field(r, "dns.flags.rcode");
+    for (const auto& v : a) key += " " + v;
+    want.insert(key);
+  }
+  for (const auto& d : listing("dns", store)) {
+    got_names.insert(d["query"].get<std::string>());
+    if (!d["response"].get<bool>()) continue;
+    std::vector<std::string> a;
+    for (const std::string s : d["answers"])
+      if (s.rfind("A ", 0) == 0) a.push_back(s.substr(2));
+    for (const std::string s : d["additional"]) {
+      const auto p = s.find(" A ");
+      if (p != std::string::npos) a.push_back(s.substr(p + 3));
+    }
+    std::sort(a.begin(), a.end());
+    auto rc = kRcode.find(d["rcode"].get<std::string>());
+    std::string key = std::to_string(d["txid"].get<int>()) + " " + d["query"].get<std::string>() +
+                      " " + std::to_string(rc == kRcode.end() ? -1 : rc->second);
+    for (const auto& v : a) key += " " + v;
+    got.insert(key);
+  }
+  EXPECT_EQ(got, want);
+  if (trace == "ftp/sv-output-eve-ftp-data.pcap") {
+    // Explained difference: Windows also asks by LLMNR (RFC 4795, the DNS format on UDP
+    // 5355). tshark names that protocol LLMNR and leaves it out of `dns`; Kagami reads it
+    // with DNS and records it. Every extra name was asked that way.
+    std::set<std::string> llmnr;
+    for (const auto& d : listing("dns", store))
+      if (d["server_port"] == 5355) llmnr.insert(d["query"].get<std::string>());
+    for (const std::string& n : got_names) {
+      if (!want_names.count(n)) {
+        EXPECT_TRUE(llmnr.count(n)) << n;
+      }
+    }
+    EXPECT_TRUE(std::includes(got_names.begin(), got_names.end(), want_names.begin(),
+                              want_names.end()));
+    return;
+  }
+  EXPECT_EQ(got_names, want_names);
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, DnsTrace, ::testing::ValuesIn(traces_with("dns")), name_of);
+
+// --- TLS ----------------------------------------------------------------------------------
+
+class TlsTrace : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TlsTrace, SniJa3AndJa3sEqualTsharks) {
+  const std::string trace = GetParam();
+  if (trace == "imap/zeek-imap-starttls.pcap" || trace == "tls/zeek-smtp-starttls.pcap")
+    GTEST_SKIP() << "TLS after STARTTLS needs the IMAP and SMTP analyzers (in progress)";
+  TempDir dir;
+  const std::string store = record(dir, trace);
+  struct Hello {
+    std::string sni, ja3, ja3s;
+    bool client = false, server = false;
+  };
+  // Per connection: the first ClientHello, and the last ServerHello (after a
+  // HelloRetryRequest, the one that settled the connection).
+  std::map<std::string, Hello> want;
+  for (const Row& r : truth(trace, "tls")) {
+    const std::string types = "|" + field(r, "tls.handshake.type") + "|";
+    if (types.find("|1|") != std::string::npos) {
+      Hello& h = want[truth_end(r, true)];
+      if (!h.client) {
+        h.client = true;
+        h.sni = field(r, "tls.handshake.extensions_server_name");
+        h.ja3 = field(r, "tls.handshake.ja3");
+      }
+    }
+    if (types.find("|2|") != std::string::npos) {
+      Hello& h = want[truth_end(r, false)];
+      h.server = true;
+      h.ja3s = field(r, "tls.handshake.ja3s");
+    }
+  }
+  std::map<std::string, nlohmann::json> got;
+  for (const auto& t : listing("tls", store)) got[endpoint(t["client_ip"], t["client_port"])] = t;
+  for (const auto& [client, h] : want) {
+    SCOPED_TRACE(client);
+    auto it = got.find(client);
+    ASSERT_NE(it, got.end()) << "no TLS record";
+    if (h.client) {
+      EXPECT_EQ(it->second["sni"], h.sni);
+      EXPECT_EQ(it->second["ja3"], h.ja3);
+    }
+    if (h.server) {
+      EXPECT_EQ(it->second["ja3s"], h.ja3s);
+    }
+  }
+  EXPECT_EQ(got.size(), want.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, TlsTrace, ::testing::ValuesIn(traces_with("tls")), name_of);
+
+}  // namespace
+}  // namespace kagami::test
