@@ -21,7 +21,8 @@ using Bag = std::multiset<std::string>;
 
 std::string record(const TempDir& dir, const std::string& trace) {
   const std::string store = dir.path() + "/store";
-  const auto r = kagami({"record", "-q", "--read", corpus_dir() + "/pcap/" + trace, "--store", store});
+  const auto r =
+      kagami({"record", "-q", "--read", corpus_dir() + "/pcap/" + trace, "--store", store});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return store;
 }
@@ -63,7 +64,8 @@ std::string our_client(const nlohmann::json& r, const std::set<std::uint64_t>& u
 
 std::set<std::uint64_t> udp_sessions(const std::string& store) {
   std::set<std::uint64_t> out;
-  for (const auto& s : sessions(store, {"--proto", "udp"})) out.insert(s["id"].get<std::uint64_t>());
+  for (const auto& s : sessions(store, {"--proto", "udp"}))
+    out.insert(s["id"].get<std::uint64_t>());
   return out;
 }
 
@@ -90,7 +92,8 @@ TEST_P(HttpTrace, RequestsAndStatusCodesEqualTsharks) {
     if (!h["method"].get<std::string>().empty())
       got_req.insert(client + " " + h["method"].get<std::string>() + " " +
                      h["host"].get<std::string>() + " " + h["uri"].get<std::string>());
-    if (h["status"].get<int>() != 0) got_status.insert(client + " " + std::to_string(h["status"].get<int>()));
+    if (h["status"].get<int>() != 0)
+      got_status.insert(client + " " + std::to_string(h["status"].get<int>()));
   }
 
   if (trace == "ftp/sv-output-eve-ftp-data.pcap") {
@@ -205,20 +208,21 @@ TEST_P(HttpObjectsTrace, ExtractedFilesHashLikeTsharksExportObjects) {
       // parse ("OPTIONSHTTP/1.1", ...), as if it were a file. Kagami flags those requests'
       // transactions malformed instead; the bytes stay in the packet archive. Check that
       // each such object is the client side of a session Kagami flagged.
-      if (!flagged_requests) flagged_requests = [&] {
-        std::set<std::string> out;
-        for (const auto& h : listing("http", store)) {
-          const auto flags = h["flags"].get<std::vector<std::string>>();
-          if (std::find(flags.begin(), flags.end(), "malformed") == flags.end()) continue;
-          const std::string c = dir.path() + "/c2s", s = dir.path() + "/s2c";
-          const auto f = kagami({"follow", "--store", store, "--session",
-                                 std::to_string(h["session_id"].get<std::uint64_t>()), "--c2s", c,
-                                 "--s2c", s});
-          EXPECT_EQ(f.exit_code, 0) << f.err;
-          out.insert(sha256_of(read_file(c)));
-        }
-        return out;
-      }();
+      if (!flagged_requests)
+        flagged_requests = [&] {
+          std::set<std::string> out;
+          for (const auto& h : listing("http", store)) {
+            const auto flags = h["flags"].get<std::vector<std::string>>();
+            if (std::find(flags.begin(), flags.end(), "malformed") == flags.end()) continue;
+            const std::string c = dir.path() + "/c2s", s = dir.path() + "/s2c";
+            const auto f = kagami({"follow", "--store", store, "--session",
+                                   std::to_string(h["session_id"].get<std::uint64_t>()), "--c2s", c,
+                                   "--s2c", s});
+            EXPECT_EQ(f.exit_code, 0) << f.err;
+            out.insert(sha256_of(read_file(c)));
+          }
+          return out;
+        }();
       EXPECT_TRUE(flagged_requests->count(sha)) << "not a flagged request: " << sha;
       continue;
     }
@@ -253,15 +257,17 @@ TEST_P(DnsTrace, QueriesAnswersAndRcodesEqualTsharks) {
     GTEST_SKIP() << "DNS over HTTP/2 (DoH): HTTP/2 is not analyzed yet";
   TempDir dir;
   const std::string store = record(dir, trace);
-  static const std::map<std::string, int> kRcode = {
-      {"NOERROR", 0}, {"FORMERR", 1}, {"SERVFAIL", 2}, {"NXDOMAIN", 3}, {"NOTIMP", 4}, {"REFUSED", 5}};
+  static const std::map<std::string, int> kRcode = {{"NOERROR", 0},  {"FORMERR", 1},
+                                                    {"SERVFAIL", 2}, {"NXDOMAIN", 3},
+                                                    {"NOTIMP", 4},   {"REFUSED", 5}};
 
   // Responses: id, first question, rcode and every IPv4 address in any section (tshark's
   // dns.a covers answers, authority and additional records alike).
   Bag want, got;
   std::set<std::string> want_names, got_names;
   for (const Row& r : truth(trace, "dns")) {
-    const std::string qname = field(r, "dns.qry.name").substr(0, field(r, "dns.qry.name").find('|'));
+    const std::string qname =
+        field(r, "dns.qry.name").substr(0, field(r, "dns.qry.name").find('|'));
     want_names.insert(qname);
     const std::string resp = field(r, "dns.flags.response");
     if (resp != "1" && resp != "True") continue;
@@ -306,8 +312,8 @@ TEST_P(DnsTrace, QueriesAnswersAndRcodesEqualTsharks) {
         EXPECT_TRUE(llmnr.count(n)) << n;
       }
     }
-    EXPECT_TRUE(std::includes(got_names.begin(), got_names.end(), want_names.begin(),
-                              want_names.end()));
+    EXPECT_TRUE(
+        std::includes(got_names.begin(), got_names.end(), want_names.begin(), want_names.end()));
     return;
   }
   EXPECT_EQ(got_names, want_names);
