@@ -7,7 +7,10 @@
 #define KAGAMI_BUILTIN_ANALYZERS(X) \
   X(kHttp1Analyzer)                 \
   X(kDnsAnalyzer)                   \
-  X(kTlsAnalyzer)
+  X(kTlsAnalyzer)                   \
+  X(kSmtpAnalyzer)                  \
+  X(kPop3Analyzer)                  \
+  X(kImapAnalyzer)
 
 namespace kagami::analyzers {
 

@@ -11,6 +11,7 @@
 #include "kagami/base/log_once.h"
 #include "kagami/base/time.h"
 #include "kagami/content/body_decoder.h"
+#include "kagami/content/mime_message.h"
 #include "kagami/content/multipart_parser.h"
 #include "kagami/records/dns_record.h"
 #include "kagami/records/endpoints.h"
@@ -97,8 +98,10 @@ struct AnalyzerLimits {
   content::DecodeLimits decode;
   content::MultipartLimits multipart;
   std::size_t max_pipelined_requests = 1024;
-  std::size_t max_message_bytes = 64u << 20;  // a mail message held for MIME parsing
-  std::size_t max_body_text_bytes = 64u << 10;
+  std::uint64_t max_message_bytes = 64u << 20;  // of a mail message parsed (all of it is kept)
+  std::size_t message_memory_bytes = 1u << 20;  // held in memory before spilling to disk
+  content::MimeLimits mime;
+  std::size_t max_line_bytes = 64u << 10;  // a command or reply line (SMTP, POP3, IMAP, FTP)
 };
 
 struct AnalyzerCounters {
@@ -139,6 +142,7 @@ struct AnalyzerContext {
   const AnalyzerLimits* limits = nullptr;
   AnalyzerCounters* counters = nullptr;
   LogOnce* log_once = nullptr;
+  std::string spool_dir;  // where messages too large for memory wait for parsing; empty: none
 };
 
 // The session an analyzer works for: fixed facts, and what it may tell the session record.

@@ -79,6 +79,7 @@ Worker::Worker(std::size_t index, const RecorderConfig& config, WorkerShared& sh
     cx_.limits = &config.analyzers;
     cx_.counters = &acounters_;
     cx_.log_once = &log_once_;
+    cx_.spool_dir = shared.files->spool_dir();
   }
 }
 

@@ -36,7 +36,21 @@ struct MailRecord {
   std::string eml_sha256;  // the raw message as a file
   std::uint64_t size = 0;
   std::string user;
-  bool partial = false;
+  std::string helo;                   // SMTP: the client's EHLO/HELO name
+  std::string folder;                 // IMAP: the mailbox selected (or appended to)
+  std::vector<std::string> reply_to;  // headers, decoded
+  std::uint32_t flags = 0;            // MailFlag
 };
+
+enum MailFlag : std::uint32_t {
+  kMailPartial = 1u << 0,        // a gap or the end of the session cut the message
+  kMailHeadersOnly = 1u << 1,    // only the header was transferred (POP3 TOP, IMAP HEADER)
+  kMailSizeLimit = 1u << 2,      // the message exceeded the bound: kept, not all parsed
+  kMailMimeLimit = 1u << 3,      // nesting or part count bound reached
+  kMailMalformed = 1u << 4,      // not parseable as a message
+  kMailBodyTruncated = 1u << 5,  // body_text holds only the beginning
+  kMailEncodingError = 1u << 6,  // a part's transfer encoding was broken
+};
+std::vector<std::string> mail_flag_names(std::uint32_t flags);
 
 }  // namespace kagami::records

@@ -145,7 +145,11 @@ nlohmann::json to_json(const MailRecord& m) {
   j["eml_sha256"] = m.eml_sha256;
   j["size"] = m.size;
   j["user"] = m.user;
-  if (m.partial) j["partial"] = true;
+  j["body_text"] = m.body_text;
+  if (!m.helo.empty()) j["helo"] = m.helo;
+  if (!m.folder.empty()) j["folder"] = m.folder;
+  if (!m.reply_to.empty()) j["reply_to"] = m.reply_to;
+  j["flags"] = mail_flag_names(m.flags);
   return j;
 }
 

@@ -47,6 +47,8 @@ class FileStore {
   Status read(const std::string& sha256, std::FILE* out) const;
   std::string path_of(const std::string& sha256) const;
   bool contains(const std::string& sha256) const;
+  // Where bytes that wait to be parsed may spill (same file system as the objects).
+  std::string spool_dir() const { return layout_.files_dir(); }
 
  private:
   StoreLayout layout_;

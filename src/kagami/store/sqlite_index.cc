@@ -116,7 +116,8 @@ CREATE TABLE IF NOT EXISTS mail(
   mail_from TEXT NOT NULL, rcpt_to TEXT NOT NULL, mfrom TEXT NOT NULL, mto TEXT NOT NULL,
   mcc TEXT NOT NULL, subject TEXT NOT NULL, message_id TEXT NOT NULL, mdate TEXT NOT NULL,
   body_text TEXT NOT NULL, attachments TEXT NOT NULL, eml_sha256 TEXT NOT NULL,
-  size INTEGER NOT NULL, user TEXT NOT NULL, partial INTEGER NOT NULL);
+  size INTEGER NOT NULL, user TEXT NOT NULL, flags INTEGER NOT NULL, helo TEXT NOT NULL,
+  folder TEXT NOT NULL, reply_to TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS mail_ts ON mail(ts);
 CREATE TABLE IF NOT EXISTS files(
   sha256 TEXT PRIMARY KEY, md5 TEXT NOT NULL, size INTEGER NOT NULL, mime TEXT NOT NULL,
@@ -355,7 +356,7 @@ Status SqliteIndex::prepare_writes() {
     return s;
   if (auto s = mk(stmts_->insert_tls, "INSERT OR REPLACE INTO tls VALUES(" + marks(31) + ")"); !s)
     return s;
-  if (auto s = mk(stmts_->insert_mail, "INSERT OR REPLACE INTO mail VALUES(" + marks(23) + ")"); !s)
+  if (auto s = mk(stmts_->insert_mail, "INSERT OR REPLACE INTO mail VALUES(" + marks(26) + ")"); !s)
     return s;
   if (auto s = mk(stmts_->insert_file, "INSERT OR IGNORE INTO files VALUES(?,?,?,?,?)"); !s)
     return s;

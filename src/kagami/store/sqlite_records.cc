@@ -214,7 +214,10 @@ Status SqliteIndex::insert_mail(const records::MailRecord& r) {
   bind_text(s, i++, r.eml_sha256);
   bind_u64(s, i++, r.size);
   bind_text(s, i++, r.user);
-  bind_i64(s, i++, r.partial ? 1 : 0);
+  bind_i64(s, i++, r.flags);
+  bind_text(s, i++, r.helo);
+  bind_text(s, i++, r.folder);
+  bind_text(s, i++, json_list(r.reply_to));
   return step_done(db_, s, "insert mail");
 }
 
@@ -385,7 +388,10 @@ Status SqliteIndex::query_mail(const RecordQuery& q,
         r.eml_sha256 = column_text(s, i++);
         r.size = column_u64(s, i++);
         r.user = column_text(s, i++);
-        r.partial = sqlite3_column_int(s, i++) != 0;
+        r.flags = static_cast<std::uint32_t>(sqlite3_column_int64(s, i++));
+        r.helo = column_text(s, i++);
+        r.folder = column_text(s, i++);
+        r.reply_to = parse_list(column_text(s, i++));
         return r;
       },
       fn, "query mail");

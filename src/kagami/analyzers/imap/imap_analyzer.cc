@@ -1,0 +1,483 @@
+// IMAP4rev1 (RFC 3501) and IMAP4rev2 (RFC 9051): who logged in (LOGIN, AUTHENTICATE), the
+// mailbox selected, every message fetched (BODY[], RFC822, BINARY[]; header fetches flagged
+// headers-only) or appended, read from the literals that carry them. STARTTLS hands the rest
+// of the session to detection.
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kagami/analyzers/analyzer.h"
+#include "kagami/analyzers/mail/mail_builder.h"
+#include "kagami/base/base64.h"
+#include "kagami/wire/sasl.h"
+#include "kagami/wire/text_line.h"
+
+namespace kagami::analyzers {
+namespace {
+
+using wire::iequals;
+using wire::istarts_with;
+
+constexpr std::size_t kMaxTokens = 64;
+constexpr std::size_t kMaxCapturedLiteral = 8192;  // a literal argument (user, mailbox) kept
+
+// Command arguments: atoms, "quoted strings" (unescaped), and (lists) or [sections] whole.
+void tokenize(std::string_view s, std::vector<std::string>& out) {
+  std::size_t i = 0;
+  while (i < s.size() && out.size() < kMaxTokens) {
+    if (s[i] == ' ') {
+      ++i;
+      continue;
+    }
+    if (s[i] == '"') {
+      std::string t;
+      for (++i; i < s.size() && s[i] != '"'; ++i) {
+        if (s[i] == '\\' && i + 1 < s.size()) ++i;
+        t += s[i];
+      }
+      ++i;
+      out.push_back(std::move(t));
+      continue;
+    }
+    const std::size_t start = i;
+    int depth = 0;
+    bool quoted = false;
+    for (; i < s.size(); ++i) {
+      const char c = s[i];
+      if (quoted) {
+        if (c == '\\')
+          ++i;
+        else if (c == '"')
+          quoted = false;
+      } else if (c == '"') {
+        quoted = true;
+      } else if (c == '(' || c == '[') {
+        ++depth;
+      } else if ((c == ')' || c == ']') && depth > 0) {
+        --depth;
+      } else if (c == ' ' && depth == 0) {
+        break;
+      }
+    }
+    out.emplace_back(s.substr(start, i - start));
+  }
+}
+
+// A line ending in "{123}", "{123+}" or "~{123}" announces a literal of that many bytes.
+struct Literal {
+  std::uint64_t size = 0;
+  bool sync = true;         // the sender waits for "+" (not a LITERAL+ "{n+}")
+  std::string_view before;  // the line up to the literal
+};
+bool literal_at_end(std::string_view line, Literal& lit) {
+  if (line.empty() || line.back() != '}') return false;
+  const std::size_t open = line.rfind('{');
+  if (open == std::string_view::npos) return false;
+  std::string_view digits = line.substr(open + 1, line.size() - open - 2);
+  lit.sync = true;
+  if (!digits.empty() && (digits.back() == '+' || digits.back() == '-')) {
+    lit.sync = false;
+    digits.remove_suffix(1);
+  }
+  if (digits.empty() || digits.size() > 15) return false;
+  std::uint64_t n = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + static_cast<unsigned>(c - '0');
+  }
+  lit.size = n;
+  lit.before = line.substr(0, open);
+  if (!lit.before.empty() && lit.before.back() == '~') lit.before.remove_suffix(1);  // literal8
+  return true;
+}
+
+// What a FETCH literal is, from the item that names it ("BODY[]", "RFC822.HEADER",
+// "BODY[HEADER.FIELDS (FROM TO)]", "BODY[]<0>", "BODY[2]").
+enum class FetchItem { kOther, kMessage, kHeader };
+FetchItem fetch_item(std::string_view before, bool& chunk) {
+  while (!before.empty() && before.back() == ' ') before.remove_suffix(1);
+  chunk = false;
+  if (!before.empty() && before.back() == '>') {  // a partial fetch: "<origin>"
+    const std::size_t lt = before.rfind('<');
+    if (lt == std::string_view::npos) return FetchItem::kOther;
+    chunk = true;
+    before = before.substr(0, lt);
+  }
+  std::string_view section;
+  bool has_section = false;
+  if (!before.empty() && before.back() == ']') {
+    int depth = 0;
+    std::size_t i = before.size();
+    while (i > 0) {
+      --i;
+      if (before[i] == ']') ++depth;
+      if (before[i] == '[' && --depth == 0) break;
+    }
+    if (depth != 0) return FetchItem::kOther;
+    section = before.substr(i + 1, before.size() - i - 2);
+    has_section = true;
+    before = before.substr(0, i);
+  }
+  const std::size_t start = before.find_last_of(" (");
+  const std::string_view name = start == std::string_view::npos ? before : before.substr(start + 1);
+  if (!has_section) {
+    if (iequals(name, "RFC822")) return FetchItem::kMessage;
+    if (iequals(name, "RFC822.HEADER")) return FetchItem::kHeader;
+    return FetchItem::kOther;
+  }
+  if (!iequals(name, "BODY") && !iequals(name, "BODY.PEEK") && !iequals(name, "BINARY") &&
+      !iequals(name, "BINARY.PEEK"))
+    return FetchItem::kOther;
+  if (section.empty()) return FetchItem::kMessage;
+  if (istarts_with(section, "HEADER")) return FetchItem::kHeader;
+  return FetchItem::kOther;
+}
+
+class ImapAnalyzer final : public Analyzer {
+ public:
+  ImapAnalyzer(SessionState& s, AnalyzerContext& cx)
+      : s_(s),
+        cx_(cx),
+        client_lines_(cx.limits->max_line_bytes),
+        server_lines_(cx.limits->max_line_bytes) {}
+
+  ~ImapAnalyzer() override { end_messages(false); }
+
+  wire::Progress on_data(Direction dir, TimeNs ts, ByteView bytes) override {
+    now_ = ts;
+    if (compressed_) return {bytes.size(), 0};
+    return dir == Direction::kClientToServer ? client(bytes) : server(bytes);
+  }
+
+  void on_gap(Direction dir, TimeNs ts, std::uint64_t bytes) override {
+    now_ = ts;
+    Side& side = dir == Direction::kClientToServer ? client_ : server_;
+    if (side.literal_left > 0) {
+      if (side.message) side.message_gap = true;
+      if (bytes < side.literal_left) {
+        side.literal_left -= bytes;
+        return;
+      }
+      finish_literal(side, false);
+    }
+    side.tokens.clear();
+    (dir == Direction::kClientToServer ? client_lines_ : server_lines_).resync();
+  }
+
+  void on_end(Direction dir, TimeNs ts) override {
+    now_ = ts;
+    Side& side = dir == Direction::kClientToServer ? client_ : server_;
+    if (side.message) {
+      side.message->finish(false);
+      side.message.reset();
+    }
+  }
+
+  void on_close(TimeNs ts) override {
+    now_ = ts;
+    end_messages(false);
+  }
+
+ private:
+  enum class Use { kDiscard, kCapture, kMessage };
+  // One direction: the line being assembled and the literal being read.
+  struct Side {
+    std::vector<std::string> tokens;  // client: the command so far
+    bool in_response = false;         // server: a line continues a response after a literal
+    std::uint64_t literal_left = 0;
+    std::uint64_t literal_seen = 0;
+    bool literal_sync = false;
+    Use use = Use::kDiscard;
+    std::string captured;
+    std::unique_ptr<MailBuilder> message;
+    bool message_gap = false;
+  };
+  enum class Cmd { kOther, kLogin, kAuthenticate, kSelect, kAppend, kStartTls, kCompress };
+  struct Pending {
+    std::string tag;
+    Cmd cmd = Cmd::kOther;
+    std::string arg;
+  };
+
+  // --- client -------------------------------------------------------------------------------
+
+  wire::Progress client(ByteView bytes) {
+    const std::string_view in = as_chars(bytes);
+    std::size_t off = 0;
+    while (off < in.size()) {
+      if (client_.literal_left > 0) {
+        off += literal_bytes(client_, bytes.subspan(off));
+        continue;
+      }
+      std::string_view line;
+      std::size_t used = 0;
+      const auto r = client_lines_.next(in.substr(off), line, used);
+      if (r == wire::LineSplitter::Result::kNeedMore) return {off, in.size() - off + 1};
+      off += used;
+      if (r == wire::LineSplitter::Result::kTooLong) {
+        violation("command line too long");
+        client_.tokens.clear();
+        continue;
+      }
+      if (!auth_tag_.empty() && client_.tokens.empty()) {
+        auth_response(line);
+        continue;
+      }
+      Literal lit;
+      if (literal_at_end(line, lit)) {
+        tokenize(lit.before, client_.tokens);
+        const bool append = client_.tokens.size() >= 3 && iequals(client_.tokens[1], "APPEND");
+        if (append) {
+          records::MailRecord rec;
+          rec.ts = now_;
+          rec.protocol = "imap";
+          rec.direction = "sent";
+          rec.folder = client_.tokens[2];
+          rec.user = s_.user;
+          start_literal(client_, lit, Use::kMessage, std::move(rec));
+          append_tag_ = client_.tokens[0];
+        } else {
+          start_literal(client_, lit,
+                        lit.size <= kMaxCapturedLiteral ? Use::kCapture : Use::kDiscard, {});
+        }
+        continue;
+      }
+      tokenize(line, client_.tokens);
+      command(client_.tokens);
+      client_.tokens.clear();
+    }
+    return {off, 0};
+  }
+
+  void command(const std::vector<std::string>& t) {
+    if (t.size() < 2) return;
+    Pending p;
+    p.tag = t[0];
+    std::string_view verb = t[1];
+    std::size_t a = 2;  // first argument
+    if (iequals(verb, "UID") && t.size() > 2) verb = t[a++];
+    if (iequals(verb, "LOGIN") && t.size() > a) {
+      p.cmd = Cmd::kLogin;
+      s_.user = t[a];
+    } else if (iequals(verb, "AUTHENTICATE") && t.size() > a) {
+      p.cmd = Cmd::kAuthenticate;
+      mechanism_ = t[a];
+      auth_tag_ = p.tag;
+      auth_step_ = 0;
+      if (t.size() > a + 1) auth_response(t[a + 1]);  // SASL-IR (RFC 4959)
+    } else if ((iequals(verb, "SELECT") || iequals(verb, "EXAMINE")) && t.size() > a) {
+      p.cmd = Cmd::kSelect;
+      p.arg = t[a];
+    } else if (iequals(verb, "APPEND")) {
+      p.cmd = Cmd::kAppend;
+    } else if (iequals(verb, "STARTTLS")) {
+      p.cmd = Cmd::kStartTls;
+    } else if (iequals(verb, "COMPRESS")) {
+      p.cmd = Cmd::kCompress;
+    } else {
+      return;  // nothing to learn from its completion
+    }
+    if (pending_.size() >= cx_.limits->max_pipelined_requests) pending_.pop_front();
+    pending_.push_back(std::move(p));
+  }
+
+  void auth_response(std::string_view line) {
+    if (line == "*") {
+      auth_tag_.clear();
+      return;
+    }
+    if (auto decoded = base64_decode(line == "=" ? std::string_view() : line)) {
+      std::string user = wire::sasl_user(mechanism_, *decoded, auth_step_);
+      if (!user.empty()) s_.user = std::move(user);
+    }
+    ++auth_step_;
+  }
+
+  // --- server -------------------------------------------------------------------------------
+
+  wire::Progress server(ByteView bytes) {
+    const std::string_view in = as_chars(bytes);
+    std::size_t off = 0;
+    while (off < in.size()) {
+      if (server_.literal_left > 0) {
+        off += literal_bytes(server_, bytes.subspan(off));
+        continue;
+      }
+      std::string_view line;
+      std::size_t used = 0;
+      const auto r = server_lines_.next(in.substr(off), line, used);
+      if (r == wire::LineSplitter::Result::kNeedMore) return {off, in.size() - off + 1};
+      off += used;
+      if (r == wire::LineSplitter::Result::kTooLong) {
+        violation("response line too long");
+        server_.in_response = false;
+        continue;
+      }
+      response_line(line);
+      if (s_.redetect || compressed_) return {off, 0};
+    }
+    return {off, 0};
+  }
+
+  void response_line(std::string_view line) {
+    Literal lit;
+    if (literal_at_end(line, lit)) {
+      bool chunk = false;
+      const FetchItem item = fetch_item(lit.before, chunk);
+      if (item == FetchItem::kOther) {
+        start_literal(server_, lit, Use::kDiscard, {});
+      } else {
+        records::MailRecord rec;
+        rec.ts = now_;
+        rec.protocol = "imap";
+        rec.direction = "received";
+        rec.folder = folder_;
+        rec.user = s_.user;
+        if (item == FetchItem::kHeader) rec.flags |= records::kMailHeadersOnly;
+        if (chunk) rec.flags |= records::kMailPartial;  // one piece of a message fetched in parts
+        start_literal(server_, lit, Use::kMessage, std::move(rec));
+      }
+      server_.in_response = true;
+      return;
+    }
+    const bool continued = server_.in_response;
+    server_.in_response = false;
+    if (continued || line.empty() || line[0] == '*' || line[0] == '+') return;
+    std::string_view status;
+    const std::string_view tag = wire::first_word(line, &status);
+    tagged(tag, wire::first_word(status));
+  }
+
+  void tagged(std::string_view tag, std::string_view status) {
+    const bool ok = iequals(status, "OK");
+    if (tag == auth_tag_) auth_tag_.clear();
+    if (tag == append_tag_) {
+      append_tag_.clear();
+      if (client_.use == Use::kMessage && client_.literal_left > 0 && client_.literal_seen == 0 &&
+          client_.literal_sync) {
+        // Refused before the client sent the message (it waits for "+"): none will come.
+        client_.message->discard();
+        client_.message.reset();
+        client_.literal_left = 0;
+        client_.tokens.clear();
+      }
+    }
+    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+      if (it->tag != tag) continue;
+      const Pending p = std::move(*it);
+      pending_.erase(it);
+      if (!ok) return;
+      switch (p.cmd) {
+        case Cmd::kSelect:
+          folder_ = p.arg;
+          break;
+        case Cmd::kStartTls:
+          s_.redetect = true;
+          break;
+        case Cmd::kCompress:
+          // DEFLATE from here on (RFC 4978): the rest cannot be read without inflating.
+          compressed_ = true;
+          s_.analyzer_limit = true;
+          (void)cx_.log_once->first("imap: COMPRESS=DEFLATE sessions are not inflated");
+          break;
+        default:
+          break;
+      }
+      return;
+    }
+  }
+
+  // --- literals -----------------------------------------------------------------------------
+
+  void start_literal(Side& side, const Literal& lit, Use use, records::MailRecord rec) {
+    side.literal_left = lit.size;
+    side.literal_seen = 0;
+    side.literal_sync = lit.sync;
+    side.use = use;
+    side.captured.clear();
+    side.message_gap = false;
+    if (use == Use::kMessage) {
+      if (side.message) side.message->finish(false);
+      side.message = std::make_unique<MailBuilder>(cx_, s_, std::move(rec));
+    }
+    if (lit.size == 0) finish_literal(side, true);
+  }
+
+  std::size_t literal_bytes(Side& side, ByteView bytes) {
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(side.literal_left, bytes.size()));
+    const ByteView part = bytes.first(n);
+    if (side.use == Use::kMessage && side.message) side.message->write(part);
+    if (side.use == Use::kCapture) side.captured.append(as_chars(part));
+    side.literal_left -= n;
+    side.literal_seen += n;
+    if (side.literal_left == 0) finish_literal(side, !side.message_gap);
+    return n;
+  }
+
+  void finish_literal(Side& side, bool complete) {
+    side.literal_left = 0;
+    if (side.use == Use::kCapture && side.tokens.size() < kMaxTokens)
+      side.tokens.push_back(std::move(side.captured));
+    if (side.message) {
+      side.message->finish(complete);
+      side.message.reset();
+    }
+    side.captured.clear();
+    side.use = Use::kDiscard;
+  }
+
+  void end_messages(bool complete) {
+    for (Side* side : {&client_, &server_}) {
+      if (!side->message) continue;
+      side->message->finish(complete);
+      side->message.reset();
+    }
+  }
+
+  void violation(std::string_view what) {
+    ++cx_.counters->violations;
+    s_.analyzer_violation = true;
+    (void)cx_.log_once->first(std::string("imap: ") + std::string(what));
+  }
+
+  SessionState& s_;
+  AnalyzerContext& cx_;
+  wire::LineSplitter client_lines_, server_lines_;
+  TimeNs now_ = 0;
+  Side client_, server_;
+  std::deque<Pending> pending_;
+  std::string folder_, mechanism_, auth_tag_, append_tag_;
+  int auth_step_ = 0;
+  bool compressed_ = false;
+};
+
+// The greeting ("* OK", "* PREAUTH", "* BYE") or a tagged first command.
+Verdict detect(const DetectInput& in) {
+  if (in.transport != 6) return Verdict::kNo;
+  const std::string_view s = as_chars(in.s2c), c = as_chars(in.c2s);
+  for (std::string_view g : {"* OK", "* PREAUTH", "* BYE"}) {
+    if (s.size() >= g.size() && istarts_with(s, g)) return Verdict::kYes;
+    if (s.size() < g.size() && !s.empty() && istarts_with(g, s)) return Verdict::kMaybe;
+  }
+  if (!s.empty()) return Verdict::kNo;
+  // Picked up after the greeting: "a001 CAPABILITY", "A1 LOGIN ...".
+  std::string_view rest;
+  const std::string_view tag = wire::first_word(c.substr(0, c.find('\n')), &rest);
+  if (tag.empty() || rest.empty()) return c.size() < 16 ? Verdict::kMaybe : Verdict::kNo;
+  const std::string_view verb = wire::first_word(rest);
+  for (std::string_view v : {"CAPABILITY", "LOGIN", "AUTHENTICATE", "STARTTLS", "SELECT", "ID"})
+    if (iequals(verb.substr(0, verb.find('\r')), v)) return Verdict::kYes;
+  return Verdict::kNo;
+}
+
+std::unique_ptr<Analyzer> create(SessionState& s, AnalyzerContext& cx) {
+  return std::make_unique<ImapAnalyzer>(s, cx);
+}
+
+}  // namespace
+
+extern const AnalyzerSpec kImapAnalyzer{"imap", detect, create};
+
+}  // namespace kagami::analyzers

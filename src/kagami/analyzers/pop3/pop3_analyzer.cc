@@ -1,0 +1,260 @@
+// POP3 (RFC 1939, RFC 2449, RFC 5034): who logged in (USER, APOP, AUTH) and every message
+// retrieved (RETR, TOP) parsed and kept; STLS hands the rest of the session to detection.
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "kagami/analyzers/analyzer.h"
+#include "kagami/analyzers/mail/mail_builder.h"
+#include "kagami/base/base64.h"
+#include "kagami/wire/dot_stuffing.h"
+#include "kagami/wire/sasl.h"
+#include "kagami/wire/text_line.h"
+
+namespace kagami::analyzers {
+namespace {
+
+using wire::iequals;
+using wire::istarts_with;
+
+// Discards a multi-line response that carries no message (LIST, UIDL, CAPA).
+struct NullSink final : content::ByteSink {
+  void write(ByteView) override {}
+};
+
+class Pop3Analyzer final : public Analyzer {
+ public:
+  Pop3Analyzer(SessionState& s, AnalyzerContext& cx)
+      : s_(s),
+        cx_(cx),
+        client_lines_(cx.limits->max_line_bytes),
+        server_lines_(cx.limits->max_line_bytes) {}
+
+  ~Pop3Analyzer() override { end_message(false); }
+
+  wire::Progress on_data(Direction dir, TimeNs ts, ByteView bytes) override {
+    now_ = ts;
+    return dir == Direction::kClientToServer ? client(bytes) : server(bytes);
+  }
+
+  void on_gap(Direction dir, TimeNs ts, std::uint64_t bytes) override {
+    (void)bytes;
+    now_ = ts;
+    if (dir == Direction::kClientToServer) {
+      client_lines_.resync();
+      return;
+    }
+    if (multiline_) {
+      message_gap_ = true;  // the message goes on after the hole, flagged partial
+      unstuffer_.reset();
+      return;
+    }
+    commands_.clear();
+    server_lines_.resync();
+  }
+
+  void on_end(Direction dir, TimeNs ts) override {
+    now_ = ts;
+    if (dir == Direction::kServerToClient) end_message(false);
+  }
+
+  void on_close(TimeNs ts) override {
+    now_ = ts;
+    end_message(false);
+  }
+
+ private:
+  enum class Cmd { kOther, kMultiline, kRetr, kTop, kAuth, kStls };
+  struct Pending {
+    Cmd cmd = Cmd::kOther;
+    bool headers_only = false;  // TOP n 0
+    bool cut = false;           // TOP n m with m > 0: the body is cut after m lines
+  };
+
+  wire::Progress client(ByteView bytes) {
+    const std::string_view in = as_chars(bytes);
+    std::size_t off = 0;
+    while (off < in.size()) {
+      std::string_view line;
+      std::size_t used = 0;
+      const auto r = client_lines_.next(in.substr(off), line, used);
+      if (r == wire::LineSplitter::Result::kNeedMore) return {off, in.size() - off + 1};
+      off += used;
+      if (r == wire::LineSplitter::Result::kTooLong) {
+        violation("command line too long");
+        continue;
+      }
+      if (in_auth_)
+        auth_response(line);
+      else
+        command(line);
+    }
+    return {off, 0};
+  }
+
+  void command(std::string_view line) {
+    std::string_view arg;
+    const std::string_view verb = wire::first_word(line, &arg);
+    Pending p;
+    if (iequals(verb, "USER")) {
+      s_.user = std::string(arg);
+    } else if (iequals(verb, "APOP")) {
+      s_.user = std::string(wire::first_word(arg));
+    } else if (iequals(verb, "AUTH")) {
+      std::string_view initial;
+      mechanism_ = std::string(wire::first_word(arg, &initial));
+      if (mechanism_.empty()) {
+        p.cmd = Cmd::kMultiline;  // lists the mechanisms
+      } else {
+        p.cmd = Cmd::kAuth;
+        in_auth_ = true;
+        auth_step_ = 0;
+        if (!initial.empty()) auth_response(initial);
+      }
+    } else if (iequals(verb, "RETR")) {
+      p.cmd = Cmd::kRetr;
+    } else if (iequals(verb, "TOP")) {
+      std::string_view lines;
+      (void)wire::first_word(arg, &lines);
+      p.cmd = Cmd::kTop;
+      p.headers_only = wire::first_word(lines) == "0";
+      p.cut = !p.headers_only;
+    } else if ((iequals(verb, "LIST") || iequals(verb, "UIDL")) && arg.empty()) {
+      p.cmd = Cmd::kMultiline;
+    } else if (iequals(verb, "CAPA")) {
+      p.cmd = Cmd::kMultiline;
+    } else if (iequals(verb, "STLS")) {
+      p.cmd = Cmd::kStls;
+    }
+    if (commands_.size() < cx_.limits->max_pipelined_requests) commands_.push_back(p);
+  }
+
+  void auth_response(std::string_view line) {
+    if (line == "*") {
+      in_auth_ = false;
+      return;
+    }
+    if (auto decoded = base64_decode(line == "=" ? std::string_view() : line)) {
+      std::string user = wire::sasl_user(mechanism_, *decoded, auth_step_);
+      if (!user.empty()) s_.user = std::move(user);
+    }
+    ++auth_step_;
+  }
+
+  wire::Progress server(ByteView bytes) {
+    const std::string_view in = as_chars(bytes);
+    std::size_t off = 0;
+    while (off < in.size()) {
+      if (multiline_) {
+        content::ByteSink& sink = message_ ? static_cast<content::ByteSink&>(*message_) : null_;
+        off += unstuffer_.feed(bytes.subspan(off), sink);
+        if (unstuffer_.done()) {
+          multiline_ = false;
+          end_message(!message_gap_);
+        }
+        continue;
+      }
+      std::string_view line;
+      std::size_t used = 0;
+      const auto r = server_lines_.next(in.substr(off), line, used);
+      if (r == wire::LineSplitter::Result::kNeedMore) return {off, in.size() - off + 1};
+      off += used;
+      if (r == wire::LineSplitter::Result::kTooLong) {
+        violation("response line too long");
+        continue;
+      }
+      status(line);
+      if (s_.redetect) return {off, 0};
+    }
+    return {off, 0};
+  }
+
+  void status(std::string_view line) {
+    if (commands_.empty()) return;  // the greeting
+    const Pending p = commands_.front();
+    const bool ok = istarts_with(line, "+OK");
+    if (p.cmd == Cmd::kAuth && !ok && !istarts_with(line, "-ERR")) return;  // "+ challenge"
+    commands_.pop_front();
+    if (!ok) {
+      if (!istarts_with(line, "-ERR")) violation("not a status line");
+      if (p.cmd == Cmd::kAuth) in_auth_ = false;
+      return;
+    }
+    switch (p.cmd) {
+      case Cmd::kAuth:
+        in_auth_ = false;
+        break;
+      case Cmd::kMultiline:
+        multiline_ = true;
+        unstuffer_.reset();
+        break;
+      case Cmd::kRetr:
+      case Cmd::kTop: {
+        multiline_ = true;
+        unstuffer_.reset();
+        records::MailRecord r;
+        r.ts = now_;
+        r.protocol = "pop3";
+        r.direction = "received";
+        r.user = s_.user;
+        if (p.headers_only) r.flags |= records::kMailHeadersOnly;
+        message_cut_ = p.cut;
+        message_ = std::make_unique<MailBuilder>(cx_, s_, std::move(r));
+        message_gap_ = false;
+        break;
+      }
+      case Cmd::kStls:
+        s_.redetect = true;
+        break;
+      default:
+        break;
+    }
+  }
+
+  void end_message(bool complete) {
+    if (message_ == nullptr) return;
+    // TOP with lines: the message is cut by the request, not by the capture.
+    if (message_cut_) message_->record().flags |= records::kMailPartial;
+    message_->finish(complete);
+    message_.reset();
+  }
+
+  void violation(std::string_view what) {
+    ++cx_.counters->violations;
+    s_.analyzer_violation = true;
+    (void)cx_.log_once->first(std::string("pop3: ") + std::string(what));
+  }
+
+  SessionState& s_;
+  AnalyzerContext& cx_;
+  wire::LineSplitter client_lines_, server_lines_;
+  TimeNs now_ = 0;
+  std::deque<Pending> commands_;
+  std::string mechanism_;
+  bool in_auth_ = false;
+  int auth_step_ = 0;
+  bool multiline_ = false;
+  wire::DotUnstuffer unstuffer_;
+  NullSink null_;
+  std::unique_ptr<MailBuilder> message_;
+  bool message_gap_ = false, message_cut_ = false;
+};
+
+// "+OK" opens every POP3 session; nothing else starts that way.
+Verdict detect(const DetectInput& in) {
+  if (in.transport != 6) return Verdict::kNo;
+  const std::string_view s = as_chars(in.s2c), c = as_chars(in.c2s);
+  if (s.size() >= 3) return istarts_with(s, "+OK") ? Verdict::kYes : Verdict::kNo;
+  if (!s.empty()) return istarts_with("+OK", s) ? Verdict::kMaybe : Verdict::kNo;
+  return c.size() < 5 ? Verdict::kMaybe : Verdict::kNo;  // POP3 clients wait for the greeting
+}
+
+std::unique_ptr<Analyzer> create(SessionState& s, AnalyzerContext& cx) {
+  return std::make_unique<Pop3Analyzer>(s, cx);
+}
+
+}  // namespace
+
+extern const AnalyzerSpec kPop3Analyzer{"pop3", detect, create};
+
+}  // namespace kagami::analyzers

@@ -1,0 +1,365 @@
+// SMTP and ESMTP (RFC 5321): envelope, AUTH user, every message (DATA, BDAT) parsed and kept;
+// PIPELINING (RFC 2920) by pairing replies with commands in order; STARTTLS hands the rest of
+// the session to detection (TLS, or plaintext when it came decrypted through the proxy).
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kagami/analyzers/analyzer.h"
+#include "kagami/analyzers/mail/mail_builder.h"
+#include "kagami/base/base64.h"
+#include "kagami/wire/dot_stuffing.h"
+#include "kagami/wire/sasl.h"
+#include "kagami/wire/text_line.h"
+
+namespace kagami::analyzers {
+namespace {
+
+using wire::iequals;
+using wire::istarts_with;
+
+// "<a@b> SIZE=10" -> "a@b"; "a@b" -> "a@b"; "<>" -> "" (the null sender of bounces).
+std::string path_address(std::string_view arg) {
+  while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);
+  if (!arg.empty() && arg.front() == '<') {
+    const auto close = arg.find('>');
+    return std::string(arg.substr(1, close == std::string_view::npos ? arg.npos : close - 1));
+  }
+  return std::string(arg.substr(0, arg.find(' ')));
+}
+
+class SmtpAnalyzer final : public Analyzer {
+ public:
+  SmtpAnalyzer(SessionState& s, AnalyzerContext& cx)
+      : s_(s),
+        cx_(cx),
+        client_lines_(cx.limits->max_line_bytes),
+        server_lines_(cx.limits->max_line_bytes) {}
+
+  ~SmtpAnalyzer() override { end_message(false); }
+
+  wire::Progress on_data(Direction dir, TimeNs ts, ByteView bytes) override {
+    now_ = ts;
+    return dir == Direction::kClientToServer ? client(bytes) : server(bytes);
+  }
+
+  void on_gap(Direction dir, TimeNs ts, std::uint64_t bytes) override {
+    now_ = ts;
+    if (dir == Direction::kServerToClient) {
+      // Replies were lost: which command they answered is unknown from here on.
+      commands_.clear();
+      server_lines_.resync();
+      return;
+    }
+    if (mode_ == Mode::kData) {
+      // The message goes on after the hole; it is kept, flagged partial.
+      message_gap_ = true;
+      unstuffer_.reset();
+      return;
+    }
+    if (mode_ == Mode::kBdat) {
+      message_gap_ = true;
+      if (bytes < bdat_left_) {
+        bdat_left_ -= bytes;
+        return;
+      }
+      end_message(false);
+    }
+    mode_ = Mode::kCommand;
+    client_lines_.resync();
+  }
+
+  void on_end(Direction dir, TimeNs ts) override {
+    now_ = ts;
+    if (dir == Direction::kClientToServer) end_message(false);
+  }
+
+  void on_close(TimeNs ts) override {
+    now_ = ts;
+    end_message(false);
+  }
+
+ private:
+  enum class Mode { kCommand, kAuth, kData, kBdat };
+  enum class Cmd { kOther, kAuth, kRcpt, kData, kBdat, kStartTls };
+  struct Pending {
+    Cmd cmd = Cmd::kOther;
+    std::size_t rcpt = 0;  // kRcpt: index into rcpts_
+  };
+  struct Rcpt {
+    std::string address;
+    bool refused = false;
+  };
+
+  wire::Progress client(ByteView bytes) {
+    const std::string_view in = as_chars(bytes);
+    std::size_t off = 0;
+    while (off < in.size()) {
+      if (mode_ == Mode::kData) {
+        off += unstuffer_.feed(bytes.subspan(off), message());
+        if (unstuffer_.done()) {
+          end_message(!message_gap_);
+          mode_ = Mode::kCommand;
+        }
+        continue;
+      }
+      if (mode_ == Mode::kBdat) {
+        const std::size_t n =
+            static_cast<std::size_t>(std::min<std::uint64_t>(bdat_left_, in.size() - off));
+        message().write(bytes.subspan(off, n));
+        off += n;
+        bdat_left_ -= n;
+        if (bdat_left_ == 0) {
+          if (bdat_last_) end_message(!message_gap_);
+          mode_ = Mode::kCommand;
+        }
+        continue;
+      }
+      std::string_view line;
+      std::size_t used = 0;
+      switch (client_lines_.next(in.substr(off), line, used)) {
+        case wire::LineSplitter::Result::kNeedMore:
+          return {off, in.size() - off + 1};
+        case wire::LineSplitter::Result::kTooLong:
+          off += used;
+          violation("command line too long");
+          continue;
+        case wire::LineSplitter::Result::kLine:
+          off += used;
+          if (mode_ == Mode::kAuth)
+            auth_response(line);
+          else
+            command(line);
+          break;
+      }
+    }
+    return {off, 0};
+  }
+
+  void command(std::string_view line) {
+    std::string_view arg;
+    const std::string_view verb = wire::first_word(line, &arg);
+    Pending p;
+    if (iequals(verb, "EHLO") || iequals(verb, "HELO") || iequals(verb, "LHLO")) {
+      helo_ = std::string(arg);
+      reset_envelope();
+    } else if (iequals(verb, "MAIL") && istarts_with(arg, "FROM:")) {
+      reset_envelope();
+      mail_from_ = path_address(arg.substr(5));
+      in_transaction_ = true;
+    } else if (iequals(verb, "RCPT") && istarts_with(arg, "TO:")) {
+      if (rcpts_.size() < kMaxRecipients) {
+        p.cmd = Cmd::kRcpt;
+        p.rcpt = rcpts_.size();
+        rcpts_.push_back(Rcpt{path_address(arg.substr(3)), false});
+      }
+    } else if (iequals(verb, "DATA")) {
+      // The client waits for 354 before sending the message (RFC 2920 3.1), so the bytes
+      // that follow are the message unless the reply says otherwise (see reply()).
+      p.cmd = Cmd::kData;
+      begin_message();
+      mode_ = Mode::kData;
+      unstuffer_.reset();
+    } else if (iequals(verb, "BDAT")) {
+      std::string_view rest;
+      const std::string_view size = wire::first_word(arg, &rest);
+      std::uint64_t n = 0;
+      bool ok = !size.empty();
+      for (char c : size) {
+        if (c < '0' || c > '9' || n > (1ull << 50)) ok = false;
+        n = n * 10 + static_cast<unsigned>(c - '0');
+      }
+      if (!ok) {
+        violation("BDAT without a size");
+      } else {
+        p.cmd = Cmd::kBdat;
+        if (message_ == nullptr) begin_message();
+        bdat_left_ = n;
+        bdat_last_ = iequals(wire::first_word(rest), "LAST");
+        mode_ = Mode::kBdat;
+        if (n == 0) {
+          if (bdat_last_) end_message(!message_gap_);
+          mode_ = Mode::kCommand;
+        }
+      }
+    } else if (iequals(verb, "RSET")) {
+      end_message(false);  // a BDAT message given up half way is still evidence
+      reset_envelope();
+    } else if (iequals(verb, "AUTH")) {
+      std::string_view initial;
+      mechanism_ = std::string(wire::first_word(arg, &initial));
+      auth_step_ = 0;
+      p.cmd = Cmd::kAuth;
+      mode_ = Mode::kAuth;
+      if (!initial.empty()) auth_response(initial);
+    } else if (iequals(verb, "STARTTLS")) {
+      p.cmd = Cmd::kStartTls;
+    }
+    if (commands_.size() < cx_.limits->max_pipelined_requests) commands_.push_back(p);
+  }
+
+  void auth_response(std::string_view line) {
+    if (line == "*") {  // the client cancels (RFC 4954 4)
+      mode_ = Mode::kCommand;
+      return;
+    }
+    if (line == "=") {  // an empty initial response
+      ++auth_step_;
+      return;
+    }
+    if (auto decoded = base64_decode(line)) {
+      std::string user = wire::sasl_user(mechanism_, *decoded, auth_step_);
+      if (!user.empty()) s_.user = std::move(user);
+    }
+    ++auth_step_;
+  }
+
+  wire::Progress server(ByteView bytes) {
+    const std::string_view in = as_chars(bytes);
+    std::size_t off = 0;
+    while (off < in.size()) {
+      std::string_view line;
+      std::size_t used = 0;
+      const auto r = server_lines_.next(in.substr(off), line, used);
+      if (r == wire::LineSplitter::Result::kNeedMore) return {off, in.size() - off + 1};
+      off += used;
+      if (r == wire::LineSplitter::Result::kTooLong) {
+        violation("reply line too long");
+        continue;
+      }
+      // "250-..." continues a reply, "250 ..." (or a bare "250") ends it.
+      if (line.size() < 3 || line[0] < '1' || line[0] > '5') {
+        violation("not a reply");
+        continue;
+      }
+      if (line.size() > 3 && line[3] == '-') continue;
+      reply((line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0'));
+      if (s_.redetect) return {off, 0};
+    }
+    return {off, 0};
+  }
+
+  void reply(int code) {
+    if (commands_.empty()) return;  // the greeting, or a reply to something not seen
+    const Pending p = commands_.front();
+    if (p.cmd == Cmd::kAuth && code == 334) return;  // a challenge: the exchange goes on
+    commands_.pop_front();
+    switch (p.cmd) {
+      case Cmd::kAuth:
+        if (mode_ == Mode::kAuth) mode_ = Mode::kCommand;
+        break;
+      case Cmd::kRcpt:
+        if (code >= 400 && p.rcpt < rcpts_.size()) rcpts_[p.rcpt].refused = true;
+        break;
+      case Cmd::kData:
+        if (code != 354 && mode_ == Mode::kData && message_ && message_->size() == 0) {
+          // Refused: the client sends no message, and what comes next are commands.
+          message_->discard();
+          message_.reset();
+          mode_ = Mode::kCommand;
+        }
+        break;
+      case Cmd::kStartTls:
+        if (code == 220) s_.redetect = true;
+        break;
+      default:
+        break;
+    }
+  }
+
+  void begin_message() {
+    end_message(false);
+    records::MailRecord r;
+    r.ts = now_;
+    r.protocol = "smtp";
+    r.direction = "sent";
+    r.mail_from = mail_from_;
+    r.helo = helo_;
+    r.user = s_.user;
+    message_ = std::make_unique<MailBuilder>(cx_, s_, std::move(r));
+    message_gap_ = false;
+  }
+
+  MailBuilder& message() {
+    if (message_ == nullptr) begin_message();
+    return *message_;
+  }
+
+  void end_message(bool complete) {
+    if (message_ == nullptr) return;
+    // Recipients the server refused are not part of the envelope; those whose reply was
+    // not seen are kept.
+    for (const Rcpt& r : rcpts_)
+      if (!r.refused) message_->record().rcpt_to.push_back(r.address);
+    if (!in_transaction_ && mail_from_.empty()) message_->record().flags |= records::kMailPartial;
+    message_->finish(complete);
+    message_.reset();
+    reset_envelope();
+  }
+
+  void reset_envelope() {
+    mail_from_.clear();
+    rcpts_.clear();
+    in_transaction_ = false;
+    for (Pending& p : commands_)
+      if (p.cmd == Cmd::kRcpt) p.cmd = Cmd::kOther;
+  }
+
+  void violation(std::string_view what) {
+    ++cx_.counters->violations;
+    s_.analyzer_violation = true;
+    (void)cx_.log_once->first(std::string("smtp: ") + std::string(what));
+  }
+
+  static constexpr std::size_t kMaxRecipients = 10000;
+
+  SessionState& s_;
+  AnalyzerContext& cx_;
+  wire::LineSplitter client_lines_, server_lines_;
+  TimeNs now_ = 0;
+  Mode mode_ = Mode::kCommand;
+  std::deque<Pending> commands_;
+  std::string helo_, mail_from_, mechanism_;
+  std::vector<Rcpt> rcpts_;
+  bool in_transaction_ = false;
+  int auth_step_ = 0;
+  wire::DotUnstuffer unstuffer_;
+  std::uint64_t bdat_left_ = 0;
+  bool bdat_last_ = false;
+  std::unique_ptr<MailBuilder> message_;
+  bool message_gap_ = false;
+};
+
+bool is_smtp_port(std::uint16_t p) { return p == 25 || p == 587 || p == 2525 || p == 465; }
+
+// A "220" greeting that names SMTP, or a client that opens with EHLO/HELO (or, picked up
+// mid-stream, MAIL FROM). A bare "220" greeting is FTP's too: the port or the client decides.
+Verdict detect(const DetectInput& in) {
+  if (in.transport != 6) return Verdict::kNo;
+  const std::string_view c = as_chars(in.c2s), s = as_chars(in.s2c);
+  if (istarts_with(c, "EHLO ") || istarts_with(c, "HELO ") || istarts_with(c, "LHLO ") ||
+      istarts_with(c, "MAIL FROM:"))
+    return Verdict::kYes;
+  if (s.empty()) return c.size() < 5 ? Verdict::kMaybe : Verdict::kNo;
+  if (s.size() < 4)
+    return std::string_view("220").substr(0, s.size()) == s ? Verdict::kMaybe : Verdict::kNo;
+  if (s.substr(0, 3) != "220" || (s[3] != ' ' && s[3] != '-')) return Verdict::kNo;
+  const std::string_view greeting = s.substr(0, s.find('\n'));
+  for (std::size_t i = 0; i + 4 <= greeting.size(); ++i)
+    if (iequals(greeting.substr(i, 4), "SMTP")) return Verdict::kYes;
+  for (std::size_t i = 0; i + 3 <= greeting.size(); ++i)
+    if (iequals(greeting.substr(i, 3), "FTP")) return Verdict::kNo;
+  if (c.size() >= 5) return Verdict::kNo;  // the client spoke and it was not EHLO/HELO
+  return is_smtp_port(in.server_port) ? Verdict::kYes : Verdict::kMaybe;
+}
+
+std::unique_ptr<Analyzer> create(SessionState& s, AnalyzerContext& cx) {
+  return std::make_unique<SmtpAnalyzer>(s, cx);
+}
+
+}  // namespace
+
+extern const AnalyzerSpec kSmtpAnalyzer{"smtp", detect, create};
+
+}  // namespace kagami::analyzers

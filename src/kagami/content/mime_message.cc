@@ -1,0 +1,333 @@
+#include "kagami/content/mime_message.h"
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+#include <gmime/gmime.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "kagami/content/header_params.h"
+
+// A GMimeStream that hands what is written to it to a ByteSink: GMime decodes a part's
+// transfer encoding straight into our file writer, with no copy of the part in memory.
+struct KagamiSinkStream {
+  GMimeStream parent;
+  kagami::content::ByteSink* sink;
+};
+struct KagamiSinkStreamClass {
+  GMimeStreamClass parent_class;
+};
+
+G_DEFINE_TYPE(KagamiSinkStream, kagami_sink_stream, GMIME_TYPE_STREAM)
+
+namespace {
+
+ssize_t sink_read(GMimeStream*, char*, size_t) { return -1; }
+ssize_t sink_write(GMimeStream* stream, const char* buf, size_t len) {
+  auto* self = reinterpret_cast<KagamiSinkStream*>(stream);
+  if (self->sink != nullptr && len > 0)
+    self->sink->write(kagami::ByteView(reinterpret_cast<const std::uint8_t*>(buf), len));
+  return static_cast<ssize_t>(len);
+}
+int sink_flush(GMimeStream*) { return 0; }
+int sink_close(GMimeStream*) { return 0; }
+gboolean sink_eos(GMimeStream*) { return TRUE; }
+int sink_reset(GMimeStream*) { return 0; }
+gint64 sink_seek(GMimeStream*, gint64, GMimeSeekWhence) { return -1; }
+gint64 sink_tell(GMimeStream*) { return -1; }
+gint64 sink_length(GMimeStream*) { return -1; }
+GMimeStream* sink_substream(GMimeStream*, gint64, gint64) { return nullptr; }
+
+}  // namespace
+
+static void kagami_sink_stream_class_init(KagamiSinkStreamClass* klass) {
+  GMimeStreamClass* s = &klass->parent_class;
+  s->read = sink_read;
+  s->write = sink_write;
+  s->flush = sink_flush;
+  s->close = sink_close;
+  s->eos = sink_eos;
+  s->reset = sink_reset;
+  s->seek = sink_seek;
+  s->tell = sink_tell;
+  s->length = sink_length;
+  s->substream = sink_substream;
+}
+static void kagami_sink_stream_init(KagamiSinkStream* self) { self->sink = nullptr; }
+
+namespace kagami::content {
+namespace {
+
+void mime_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { g_mime_init(); });
+}
+
+// GObject references, released on scope exit.
+template <typename T>
+struct GRef {
+  T* p = nullptr;
+  explicit GRef(T* x) : p(x) {}
+  ~GRef() {
+    if (p) g_object_unref(p);
+  }
+  GRef(const GRef&) = delete;
+  GRef& operator=(const GRef&) = delete;
+};
+
+std::string take_string(char* s) {
+  std::string out = s ? s : "";
+  g_free(s);
+  return out;
+}
+
+// Header text that reached us undecoded: raw ISO-2022-JP (7-bit escapes, common in Japanese
+// mail that skips RFC 2047) becomes UTF-8 here.
+std::string fix_text(std::string s) {
+  if (s.find("\x1b$B") != std::string::npos || s.find("\x1b$@") != std::string::npos ||
+      s.find("\x1b(J") != std::string::npos)
+    return to_utf8(s, "ISO-2022-JP");
+  if (!is_valid_utf8(s)) return to_utf8(s, "CP932");
+  return s;
+}
+
+std::vector<std::string> addresses(InternetAddressList* list) {
+  std::vector<std::string> out;
+  if (list == nullptr) return out;
+  const int n = std::min(internet_address_list_length(list), 1000);
+  for (int i = 0; i < n; ++i)
+    out.push_back(fix_text(take_string(
+        internet_address_to_string(internet_address_list_get_address(list, i), nullptr, FALSE))));
+  return out;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Counts "multipart/" (any case): GMime parses nesting recursively, so a message with
+// thousands of nested multiparts (a nesting bomb) must not reach it whole.
+std::size_t count_multiparts(std::string_view text, std::size_t stop_at) {
+  static constexpr std::string_view kNeedle = "multipart/";
+  std::size_t n = 0;
+  for (std::size_t i = 0; i + kNeedle.size() <= text.size(); ++i) {
+    if ((text[i] | 0x20) != 'm') continue;
+    if (strncasecmp(text.data() + i, kNeedle.data(), kNeedle.size()) == 0 && ++n > stop_at)
+      return n;
+  }
+  return n;
+}
+
+std::size_t count_multiparts(const Spool& s, std::size_t stop_at) {
+  if (s.in_memory()) return count_multiparts(s.memory(), stop_at);
+  std::size_t n = 0;
+  std::string buf(1u << 16, '\0');
+  off_t off = 0;
+  for (;;) {
+    const ssize_t got = ::pread(s.fd(), buf.data(), buf.size(), off);
+    if (got <= 0) break;
+    // Overlap reads by the needle's length so a match across two reads is seen once.
+    const std::size_t len = static_cast<std::size_t>(got);
+    n += count_multiparts(std::string_view(buf.data(), len), stop_at);
+    if (n > stop_at || len < buf.size()) break;
+    off += static_cast<off_t>(len) - 9;
+  }
+  return n;
+}
+
+// The end of the top-level header block, for parsing the headers alone.
+std::int64_t header_end(const Spool& s) {
+  std::string head;
+  if (s.in_memory()) {
+    head = std::string(s.memory().substr(0, 1u << 20));
+  } else {
+    head.resize(1u << 20);
+    const ssize_t got = ::pread(s.fd(), head.data(), head.size(), 0);
+    head.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+  }
+  for (const char* sep : {"\r\n\r\n", "\n\n"}) {
+    const auto p = head.find(sep);
+    if (p != std::string::npos) return static_cast<std::int64_t>(p + std::strlen(sep));
+  }
+  return static_cast<std::int64_t>(head.size());
+}
+
+// Whether the message's lines end in CRLF, as mail on the wire does: an embedded message is
+// written back the same way (GMime writes LF unless told otherwise).
+bool crlf_lines(const Spool& s) {
+  std::string head;
+  if (s.in_memory()) {
+    head = std::string(s.memory().substr(0, 4096));
+  } else {
+    head.resize(4096);
+    const ssize_t got = ::pread(s.fd(), head.data(), head.size(), 0);
+    head.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+  }
+  const auto nl = head.find('\n');
+  return nl != std::string::npos && nl > 0 && head[nl - 1] == '\r';
+}
+
+class Walker {
+ public:
+  Walker(const MimeLimits& limits, MimePartSink& sink, MimeSummary& out, bool crlf)
+      : limits_(limits), sink_(sink), out_(out), format_(g_mime_format_options_new()) {
+    g_mime_format_options_set_newline_format(
+        format_, crlf ? GMIME_NEWLINE_FORMAT_DOS : GMIME_NEWLINE_FORMAT_UNIX);
+  }
+  ~Walker() { g_mime_format_options_free(format_); }
+  Walker(const Walker&) = delete;
+  Walker& operator=(const Walker&) = delete;
+
+  void object(GMimeObject* o, int depth) {
+    if (o == nullptr) return;
+    if (depth > limits_.max_depth) {
+      out_.depth_limit = true;
+      return;
+    }
+    if (GMIME_IS_MULTIPART(o)) {
+      GMimeMultipart* m = GMIME_MULTIPART(o);
+      const int n = g_mime_multipart_get_count(m);
+      for (int i = 0; i < n; ++i) {
+        if (out_.parts >= limits_.max_parts) {
+          out_.parts_limit = true;
+          return;
+        }
+        object(g_mime_multipart_get_part(m, i), depth + 1);
+      }
+      return;
+    }
+    if (GMIME_IS_MESSAGE_PART(o)) {
+      GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+      if (inner == nullptr) return;
+      ++out_.parts;
+      MimePartInfo info;
+      const char* subject = g_mime_message_get_subject(inner);
+      info.name = fix_text(subject && *subject ? subject : "message") + ".eml";
+      info.content_type = "message/rfc822";
+      info.role = "message";
+      info.depth = depth;
+      if (const char* d = g_mime_object_get_disposition(o)) info.disposition = lower(d);
+      if (ByteSink* s = sink_.begin_part(info)) {
+        GRef<GMimeStream> stream(
+            GMIME_STREAM(g_object_new(kagami_sink_stream_get_type(), nullptr)));
+        reinterpret_cast<KagamiSinkStream*>(stream.p)->sink = s;
+        const ssize_t n = g_mime_object_write_to_stream(GMIME_OBJECT(inner), format_, stream.p);
+        sink_.end_part(n >= 0);
+      }
+      object(g_mime_message_get_mime_part(inner), depth + 1);
+      return;
+    }
+    if (!GMIME_IS_PART(o)) return;
+    ++out_.parts;
+    GMimePart* part = GMIME_PART(o);
+    const std::string type =
+        lower(take_string(g_mime_content_type_get_mime_type(g_mime_object_get_content_type(o))));
+    const char* disposition = g_mime_object_get_disposition(o);
+    const std::string disp = disposition ? lower(disposition) : std::string();
+    const char* filename = g_mime_part_get_filename(part);
+    const bool named = filename != nullptr && *filename != '\0';
+    if (!named && disp != "attachment" && type.rfind("text/", 0) == 0) {
+      // A body, not a file: the first plain (else HTML) text goes into the record.
+      text_body(part, type);
+      return;
+    }
+    MimePartInfo info;
+    info.name = named ? fix_text(filename) : std::string();
+    info.content_type = type;
+    info.disposition = disp;
+    info.role = disp == "inline" ? "inline" : "attachment";
+    info.depth = depth;
+    ByteSink* s = sink_.begin_part(info);
+    if (s == nullptr) return;
+    bool complete = false;
+    if (GMimeDataWrapper* content = g_mime_part_get_content(part)) {
+      GRef<GMimeStream> stream(GMIME_STREAM(g_object_new(kagami_sink_stream_get_type(), nullptr)));
+      reinterpret_cast<KagamiSinkStream*>(stream.p)->sink = s;
+      complete = g_mime_data_wrapper_write_to_stream(content, stream.p) >= 0;
+    }
+    if (!complete) out_.encoding_error = true;
+    sink_.end_part(complete);
+  }
+
+ private:
+  void text_body(GMimePart* part, const std::string& type) {
+    const bool plain = type == "text/plain";
+    if (!out_.body_text.empty() && !(plain && !body_is_plain_)) return;
+    GMimeDataWrapper* content = g_mime_part_get_content(part);
+    if (content == nullptr) return;
+    const gint64 len = g_mime_stream_length(g_mime_data_wrapper_get_stream(content));
+    if (len < 0 || static_cast<std::uint64_t>(len) > limits_.max_text_part_bytes) {
+      out_.body_text_truncated = true;
+      return;
+    }
+    // GMime converts from the part's charset to UTF-8 (iconv), ISO-2022-JP included.
+    std::string text = fix_text(take_string(g_mime_text_part_get_text(GMIME_TEXT_PART(part))));
+    body_is_plain_ = plain;
+    if (text.size() > limits_.max_body_text_bytes) {
+      std::size_t cut = limits_.max_body_text_bytes;
+      while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+      text.resize(cut);
+      out_.body_text_truncated = true;
+    }
+    out_.body_text = std::move(text);
+  }
+
+  const MimeLimits& limits_;
+  MimePartSink& sink_;
+  MimeSummary& out_;
+  bool body_is_plain_ = false;
+  GMimeFormatOptions* format_;
+};
+
+}  // namespace
+
+Result<MimeSummary> parse_mime_message(const Spool& message, const MimeLimits& limits,
+                                       MimePartSink& sink) {
+  mime_init();
+  if (message.size() == 0) return make_error("empty message");
+  GMimeStream* raw = nullptr;
+  if (message.in_memory()) {
+    raw = g_mime_stream_mem_new_with_buffer(message.memory().data(), message.memory().size());
+  } else {
+    const int fd = ::dup(message.fd());
+    if (fd < 0) return make_error("cannot read the spooled message");
+    raw = g_mime_stream_fs_new_with_bounds(fd, 0, static_cast<gint64>(message.size()));
+  }
+  GRef<GMimeStream> stream(raw);
+  MimeSummary out;
+  const bool bomb = count_multiparts(message, limits.max_multiparts) > limits.max_multiparts;
+  GRef<GMimeStream> headers_only(bomb ? g_mime_stream_substream(stream.p, 0, header_end(message))
+                                      : nullptr);
+  if (bomb) out.parts_limit = true;
+
+  GRef<GMimeParser> parser(g_mime_parser_new_with_stream(bomb ? headers_only.p : stream.p));
+  // Parts refer to ranges of the stream instead of copies: large attachments stay on disk.
+  g_mime_parser_set_persist_stream(parser.p, TRUE);
+  GMimeParserOptions* options = g_mime_parser_options_new();
+  // Header bytes that are not ASCII and not encoded words: tried in this order.
+  const char* fallback[] = {"UTF-8", "CP932", "EUC-JP", "ISO-8859-1", nullptr};
+  g_mime_parser_options_set_fallback_charsets(options, fallback);
+  g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+  g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+  g_mime_parser_options_set_address_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+  GRef<GMimeMessage> msg(g_mime_parser_construct_message(parser.p, options));
+  g_mime_parser_options_free(options);
+  if (msg.p == nullptr) return make_error("not an RFC 5322 message");
+
+  const auto from = addresses(g_mime_message_get_from(msg.p));
+  for (const auto& f : from) out.from += (out.from.empty() ? "" : ", ") + f;
+  out.to = addresses(g_mime_message_get_to(msg.p));
+  out.cc = addresses(g_mime_message_get_cc(msg.p));
+  out.reply_to = addresses(g_mime_message_get_reply_to(msg.p));
+  if (const char* s = g_mime_message_get_subject(msg.p)) out.subject = fix_text(s);
+  if (const char* d = g_mime_object_get_header(GMIME_OBJECT(msg.p), "Date")) out.date = fix_text(d);
+  if (const char* id = g_mime_message_get_message_id(msg.p))
+    out.message_id = "<" + std::string(id) + ">";
+  Walker(limits, sink, out, crlf_lines(message)).object(g_mime_message_get_mime_part(msg.p), 0);
+  return out;
+}
+
+}  // namespace kagami::content

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace kagami::wire {
+
+// The user name a SASL exchange reveals (SMTP AUTH, IMAP AUTHENTICATE, POP3 AUTH), from the
+// client's `step`-th response, already base64-decoded. Never the password. Empty when that
+// step carries no name or the mechanism hides it.
+//   PLAIN (RFC 4616)        step 0: authzid NUL authcid NUL passwd -> authcid
+//   LOGIN                   step 0: the user name
+//   CRAM-MD5 (RFC 2195)     step 0: "user digest"
+//   XOAUTH2                 step 0: "user=NAME\x01auth=Bearer ..."
+//   OAUTHBEARER (RFC 7628)  step 0: "n,a=NAME,\x01..."
+//   NTLM                    the AUTHENTICATE message (type 3): DOMAIN\user
+std::string sasl_user(std::string_view mechanism, std::string_view response, int step);
+
+}  // namespace kagami::wire
