@@ -1,4 +1,4 @@
-// `kagami http|dns|tls|mail|files`: the analyzers' records, with the filters of `sessions`.
+// `kagami http|dns|tls|mail|ftp|files`: the analyzers' records, with the filters of `sessions`.
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -204,6 +204,25 @@ int run_mail(const RecordOptions& o) {
       });
 }
 
+int run_ftp(const RecordOptions& o) {
+  return run_listing(
+      o,
+      "TIME (UTC)                  CLIENT                  SERVER                  USER         "
+      "   COMMAND ARG                                      REPLY",
+      "FTP command(s)",
+      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
+        return ix.query_ftp(q, fn);
+      },
+      [](const records::FtpRecord& r) {
+        return fmt_row(
+            "%-27s %-23s %-23s %-15s %-7s %-40s %s %s", format_time_iso(r.ts, 6).c_str(),
+            endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
+            endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
+            cell(r.user, 15).c_str(), cell(r.command, 7).c_str(), cell(r.arg, 40).c_str(),
+            r.reply_code ? std::to_string(r.reply_code).c_str() : "-", cell(r.reply, 80).c_str());
+      });
+}
+
 int run_files(const RecordOptions& o) {
   return run_listing(
       o,
@@ -265,6 +284,11 @@ void add_record_listing_commands(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<RecordOptions>();
     CLI::App* c = add_listing(app, "mail", "list mail messages (SMTP, POP3, IMAP)", o);
     c->callback([o, &exit_code] { exit_code = run_mail(*o); });
+  }
+  {
+    auto o = std::make_shared<RecordOptions>();
+    CLI::App* c = add_listing(app, "ftp", "list FTP commands and replies", o);
+    c->callback([o, &exit_code] { exit_code = run_ftp(*o); });
   }
   {
     auto o = std::make_shared<RecordOptions>();

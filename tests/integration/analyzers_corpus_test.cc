@@ -615,6 +615,83 @@ TEST(ImapTrace, FetchesWithUserAndFolder) {
   EXPECT_EQ(full, 1u);
 }
 
+// --- FTP ----------------------------------------------------------------------------------
+
+class FtpTrace : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FtpTrace, CommandsEqualTsharksAndDataConnectionsCarryTheirFiles) {
+  const std::string trace = GetParam();
+  TempDir dir;
+  const std::string store = record(dir, trace);
+  Bag want, got;
+  for (const Row& r : truth(trace, "ftp")) {
+    const std::string cmd = field(r, "ftp.request.command");
+    if (cmd.empty()) continue;
+    const std::string arg = field(r, "ftp.request.arg");
+    want.insert(cmd + " " + (cmd == "PASS" && !arg.empty() ? "********" : arg));
+  }
+  for (const auto& f : listing("ftp", store))
+    got.insert(f["command"].get<std::string>() + " " + f["arg"].get<std::string>());
+  EXPECT_EQ(got, want);
+
+  // Every data connection tshark linked to a command carries that command's file.
+  std::map<std::string, nlohmann::json> events;  // by "port/port"
+  for (const auto& e : listing("files", store)) {
+    if (e["protocol"] != "ftp") continue;
+    const int a = e["client_port"], b = e["server_port"];
+    events[std::to_string(std::min(a, b)) + "/" + std::to_string(std::max(a, b))] = e;
+  }
+  for (const Row& d : truth(trace, "ftp_data")) {
+    if (std::stoull(field(d, "payload_bytes")) == 0) continue;
+    const int a = std::stoi(field(d, "srcport")), b = std::stoi(field(d, "dstport"));
+    const std::string key = std::to_string(std::min(a, b)) + "/" + std::to_string(std::max(a, b));
+    SCOPED_TRACE(key + " " + field(d, "command"));
+    auto it = events.find(key);
+    ASSERT_NE(it, events.end()) << "no file from this data connection";
+    const std::string command = field(d, "command");
+    const auto sp = command.find(' ');
+    const std::string verb = command.substr(0, sp);
+    const nlohmann::json& e = it->second;
+    if (verb == "LIST" || verb == "NLST" || verb == "MLSD") {
+      EXPECT_EQ(e["field"], "listing");
+    } else {
+      std::string name = sp == std::string::npos ? "" : command.substr(sp + 1);
+      name = name.substr(name.find_last_of('/') + 1);
+      EXPECT_EQ(e["name"], name);
+      EXPECT_EQ(e["field"], "file");
+    }
+    EXPECT_EQ(e["direction"],
+              verb == "STOR" || verb == "STOU" || verb == "APPE" ? "sent" : "received");
+    if (!e["partial"].get<bool>()) {
+      EXPECT_EQ(e["size"].get<std::uint64_t>(), std::stoull(field(d, "payload_bytes")));
+    }
+  }
+
+  for (const Row& o : truth(trace, "objects")) {
+    if (field(o, "proto") != "ftp-data") continue;
+    SCOPED_TRACE(field(o, "filename"));
+    bool found = false;
+    for (const auto& [key, e] : events)
+      found = found || (e["sha256"] == field(o, "sha256") && e["name"] == field(o, "filename"));
+    if (!found && trace == "ftp/zeek-ftp-bigtransfer.pcap") {
+      // Explained difference: the capture holds only pieces of a 5 GB transfer (gaps of
+      // 5.4 GB in all). tshark exports the bytes before the first gap; Kagami keeps every
+      // captured piece, flagged partial. Checked: tshark's object begins Kagami's.
+      for (const auto& [key, e] : events) {
+        if (e["name"] != field(o, "filename") || !e["partial"].get<bool>()) continue;
+        const std::string out = dir.path() + "/ours";
+        ASSERT_EQ(kagami({"file", "get", "--store", store, e["sha256"], "-o", out}).exit_code, 0);
+        const std::string ours = read_file(out);
+        const std::size_t n = std::stoull(field(o, "size"));
+        found = ours.size() > n && sha256_of(ours.substr(0, n)) == field(o, "sha256");
+      }
+    }
+    EXPECT_TRUE(found) << "tshark's object was not extracted under its name";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, FtpTrace, ::testing::ValuesIn(traces_with("ftp")), name_of);
+
 // --- TLS ----------------------------------------------------------------------------------
 
 class TlsTrace : public ::testing::TestWithParam<std::string> {};

@@ -2,15 +2,19 @@
 
 #include "kagami/analyzers/analyzer.h"
 
-// The built-in protocols, in detection order. A new protocol is a folder under analyzers/
-// that defines `const AnalyzerSpec k<Name>Analyzer`, plus one line here.
+// The built-in protocols, in detection order (FTP data first: it is known by its
+// announcement on the control connection, and its content may look like anything). A new protocol
+// is a folder under analyzers/ that defines `const AnalyzerSpec k<Name>Analyzer`, plus one line
+// here.
 #define KAGAMI_BUILTIN_ANALYZERS(X) \
+  X(kFtpDataAnalyzer)               \
   X(kHttp1Analyzer)                 \
   X(kDnsAnalyzer)                   \
   X(kTlsAnalyzer)                   \
   X(kSmtpAnalyzer)                  \
   X(kPop3Analyzer)                  \
-  X(kImapAnalyzer)
+  X(kImapAnalyzer)                  \
+  X(kFtpAnalyzer)
 
 namespace kagami::analyzers {
 

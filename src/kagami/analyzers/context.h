@@ -16,6 +16,7 @@
 #include "kagami/records/dns_record.h"
 #include "kagami/records/endpoints.h"
 #include "kagami/records/file_record.h"
+#include "kagami/records/ftp_record.h"
 #include "kagami/records/http_record.h"
 #include "kagami/records/mail_record.h"
 #include "kagami/records/tls_record.h"
@@ -40,7 +41,7 @@ class FileSink {
   virtual std::unique_ptr<FileWriter> open() = 0;
 };
 
-enum class IdKind : std::uint8_t { kHttp, kMail, kDns, kFileEvent, kCount };
+enum class IdKind : std::uint8_t { kHttp, kMail, kDns, kFileEvent, kFtp, kCount };
 
 // Where records go (the recorder batches them to the index).
 class RecordSink {
@@ -51,6 +52,7 @@ class RecordSink {
   virtual void emit(records::DnsRecord&& r) = 0;
   virtual void emit(records::TlsRecord&& r) = 0;
   virtual void emit(records::MailRecord&& r) = 0;
+  virtual void emit(records::FtpRecord&& r) = 0;
   virtual void emit(records::FileRecord&& file, records::FileEvent&& event) = 0;
 };
 
@@ -69,9 +71,10 @@ class NameCache {
 struct FtpTransfer {
   std::uint64_t control_session = 0;
   std::uint64_t control_record = 0;
-  std::string command;    // RETR, STOR, STOU, APPE, LIST, NLST
-  std::string file_name;  // its argument
-  std::string direction;  // "received" (RETR, LIST, NLST) or "sent" (STOR, STOU, APPE)
+  std::uint16_t data_port = 0;  // the port announced for it (PORT, EPRT, PASV, EPSV)
+  std::string command;          // RETR, STOR, STOU, APPE, LIST, NLST
+  std::string file_name;        // its argument
+  std::string direction;        // "received" (RETR, LIST, NLST) or "sent" (STOR, STOU, APPE)
   std::string user;
   TimeNs ts = 0;
 };
@@ -87,8 +90,11 @@ class FtpExpectations {
   // it, or 0.
   virtual std::uint64_t claim(const IpAddress& a, std::uint16_t a_port, const IpAddress& b,
                               std::uint16_t b_port, TimeNs ts) = 0;
-  // The next transfer of a control session, if its command was seen.
-  virtual bool take_transfer(std::uint64_t control_session, FtpTransfer& out) = 0;
+  // The oldest transfer of a control session announced for one of a data connection's ports,
+  // if its command was seen. Transfers whose data connection carried nothing (an empty
+  // listing) are never taken; the port keeps the others in step.
+  virtual bool take_transfer(std::uint64_t control_session, std::uint16_t port_a,
+                             std::uint16_t port_b, FtpTransfer& out) = 0;
 };
 
 struct AnalyzerLimits {

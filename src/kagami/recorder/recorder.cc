@@ -152,7 +152,8 @@ Result<std::unique_ptr<Recorder>> Recorder::open(const RecorderConfig& config) {
       {analyzers::IdKind::kHttp, "http"},
       {analyzers::IdKind::kMail, "mail"},
       {analyzers::IdKind::kDns, "dns"},
-      {analyzers::IdKind::kFileEvent, "file_events"}};
+      {analyzers::IdKind::kFileEvent, "file_events"},
+      {analyzers::IdKind::kFtp, "ftp"}};
   for (const auto& [kind, table] : sequences) {
     auto next = index.value()->next_record_id(table);
     if (!next) return next.error();

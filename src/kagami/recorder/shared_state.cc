@@ -1,5 +1,6 @@
 #include "kagami/recorder/shared_state.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace kagami::recorder {
@@ -41,6 +42,16 @@ void SharedFtpExpectations::expect(const IpAddress& listener, std::uint16_t port
   std::lock_guard<std::mutex> lock(mutex_);
   if (expected_.size() >= kMaxExpected) expected_.erase(expected_.begin());
   expected_[Key{listener, port}] = Expected{control_session, ts};
+  // A port announced again: transfers still queued for it had a data connection that
+  // carried nothing (an empty listing), and must not be taken by the next one.
+  auto it = transfers_.find(control_session);
+  if (it != transfers_.end()) {
+    auto& q = it->second;
+    q.erase(std::remove_if(q.begin(), q.end(),
+                           [&](const analyzers::FtpTransfer& t) { return t.data_port == port; }),
+            q.end());
+    if (q.empty()) transfers_.erase(it);
+  }
 }
 
 void SharedFtpExpectations::queue_transfer(const analyzers::FtpTransfer& transfer) {
@@ -64,15 +75,20 @@ std::uint64_t SharedFtpExpectations::claim(const IpAddress& a, std::uint16_t a_p
   return 0;
 }
 
-bool SharedFtpExpectations::take_transfer(std::uint64_t control_session,
-                                          analyzers::FtpTransfer& out) {
+bool SharedFtpExpectations::take_transfer(std::uint64_t control_session, std::uint16_t port_a,
+                                          std::uint16_t port_b, analyzers::FtpTransfer& out) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = transfers_.find(control_session);
-  if (it == transfers_.end() || it->second.empty()) return false;
-  out = it->second.front();
-  it->second.pop_front();
-  if (it->second.empty()) transfers_.erase(it);
-  return true;
+  if (it == transfers_.end()) return false;
+  auto& q = it->second;
+  for (auto t = q.begin(); t != q.end(); ++t) {
+    if (t->data_port != port_a && t->data_port != port_b) continue;
+    out = *t;
+    q.erase(t);
+    if (q.empty()) transfers_.erase(it);
+    return true;
+  }
+  return false;
 }
 
 }  // namespace kagami::recorder

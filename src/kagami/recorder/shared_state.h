@@ -42,7 +42,8 @@ class SharedFtpExpectations final : public analyzers::FtpExpectations {
   void queue_transfer(const analyzers::FtpTransfer& transfer) override;
   std::uint64_t claim(const IpAddress& a, std::uint16_t a_port, const IpAddress& b,
                       std::uint16_t b_port, TimeNs ts) override;
-  bool take_transfer(std::uint64_t control_session, analyzers::FtpTransfer& out) override;
+  bool take_transfer(std::uint64_t control_session, std::uint16_t port_a, std::uint16_t port_b,
+                     analyzers::FtpTransfer& out) override;
 
  private:
   struct Key {

@@ -4,6 +4,7 @@
 
 #include "kagami/records/dns_record.h"
 #include "kagami/records/file_record.h"
+#include "kagami/records/ftp_record.h"
 #include "kagami/records/http_record.h"
 #include "kagami/records/mail_record.h"
 #include "kagami/records/session_record.h"
@@ -20,12 +21,13 @@ struct StoreBatch {
   std::vector<records::DnsRecord> dns;
   std::vector<records::TlsRecord> tls;
   std::vector<records::MailRecord> mail;
+  std::vector<records::FtpRecord> ftp;
   std::vector<records::FileRecord> objects;
   std::vector<records::FileEvent> object_events;
 
   std::size_t rows() const {
     return sessions.size() + locations.size() + files.size() + http.size() + dns.size() +
-           tls.size() + mail.size() + objects.size() + object_events.size();
+           tls.size() + mail.size() + ftp.size() + objects.size() + object_events.size();
   }
   bool empty() const { return rows() == 0; }
 };

@@ -62,10 +62,11 @@ void StoreWriter::write(StoreBatch& b) {
   for (const auto& r : b.dns) check(index_->insert_dns(r));
   for (const auto& r : b.tls) check(index_->insert_tls(r));
   for (const auto& r : b.mail) check(index_->insert_mail(r));
+  for (const auto& r : b.ftp) check(index_->insert_ftp(r));
   for (const auto& r : b.objects) check(index_->insert_file(r));
   for (const auto& r : b.object_events) check(index_->insert_file_event(r));
-  counters_.records +=
-      b.http.size() + b.dns.size() + b.tls.size() + b.mail.size() + b.object_events.size();
+  counters_.records += b.http.size() + b.dns.size() + b.tls.size() + b.mail.size() + b.ftp.size() +
+                       b.object_events.size();
   txn_rows_ += b.rows();
 }
 

@@ -132,6 +132,10 @@ void Worker::emit(records::TlsRecord&& r) {
   batch_->tls.push_back(std::move(r));
   maybe_send();
 }
+void Worker::emit(records::FtpRecord&& r) {
+  batch_->ftp.push_back(std::move(r));
+  maybe_send();
+}
 void Worker::emit(records::MailRecord&& r) {
   batch_->mail.push_back(std::move(r));
   maybe_send();

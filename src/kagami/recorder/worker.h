@@ -86,6 +86,7 @@ class Worker final : public flow::FlowObserver, public analyzers::RecordSink {
   void emit(records::DnsRecord&& r) override;
   void emit(records::TlsRecord&& r) override;
   void emit(records::MailRecord&& r) override;
+  void emit(records::FtpRecord&& r) override;
   void emit(records::FileRecord&& file, records::FileEvent&& event) override;
 
  private:

@@ -90,6 +90,21 @@ nlohmann::json to_json(const DnsRecord& d) {
   return j;
 }
 
+nlohmann::json to_json(const FtpRecord& f) {
+  nlohmann::json j;
+  j["id"] = f.id;
+  j["session_id"] = f.session_id;
+  put_endpoints(j, f.endpoints);
+  j["ts"] = time_to_epoch_seconds(f.ts);
+  j["user"] = f.user;
+  j["command"] = f.command;
+  j["arg"] = f.arg;
+  j["reply_code"] = f.reply_code;
+  j["reply"] = f.reply;
+  if (!f.data.empty()) j["data"] = f.data;
+  return j;
+}
+
 nlohmann::json to_json(const TlsRecord& t) {
   nlohmann::json j;
   j["session_id"] = t.session_id;

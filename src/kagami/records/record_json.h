@@ -4,6 +4,7 @@
 
 #include "kagami/records/dns_record.h"
 #include "kagami/records/file_record.h"
+#include "kagami/records/ftp_record.h"
 #include "kagami/records/http_record.h"
 #include "kagami/records/mail_record.h"
 #include "kagami/records/session_record.h"
@@ -17,6 +18,7 @@ nlohmann::json to_json(const HttpRecord& h);
 nlohmann::json to_json(const DnsRecord& d);
 nlohmann::json to_json(const TlsRecord& t);
 nlohmann::json to_json(const MailRecord& m);
+nlohmann::json to_json(const FtpRecord& f);
 // A file as the investigator sees it: the object joined with one sighting.
 nlohmann::json to_json(const FileRecord& f, const FileEvent& e);
 

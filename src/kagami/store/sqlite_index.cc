@@ -119,6 +119,12 @@ CREATE TABLE IF NOT EXISTS mail(
   size INTEGER NOT NULL, user TEXT NOT NULL, flags INTEGER NOT NULL, helo TEXT NOT NULL,
   folder TEXT NOT NULL, reply_to TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS mail_ts ON mail(ts);
+CREATE TABLE IF NOT EXISTS ftp(
+  id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, ts INTEGER NOT NULL,
+  client_ip BLOB NOT NULL, client_port INTEGER NOT NULL, server_ip BLOB NOT NULL,
+  server_port INTEGER NOT NULL, user TEXT NOT NULL, command TEXT NOT NULL, arg TEXT NOT NULL,
+  reply_code INTEGER NOT NULL, reply TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ftp_ts ON ftp(ts);
 CREATE TABLE IF NOT EXISTS files(
   sha256 TEXT PRIMARY KEY, md5 TEXT NOT NULL, size INTEGER NOT NULL, mime TEXT NOT NULL,
   first_seen INTEGER NOT NULL) WITHOUT ROWID;
@@ -358,6 +364,8 @@ Status SqliteIndex::prepare_writes() {
     return s;
   if (auto s = mk(stmts_->insert_mail, "INSERT OR REPLACE INTO mail VALUES(" + marks(26) + ")"); !s)
     return s;
+  if (auto s = mk(stmts_->insert_ftp, "INSERT OR REPLACE INTO ftp VALUES(" + marks(13) + ")"); !s)
+    return s;
   if (auto s = mk(stmts_->insert_file, "INSERT OR IGNORE INTO files VALUES(?,?,?,?,?)"); !s)
     return s;
   return mk(stmts_->insert_file_event,
@@ -444,7 +452,8 @@ Result<std::uint32_t> SqliteIndex::next_file_id() {
 }
 
 Result<std::uint64_t> SqliteIndex::next_record_id(std::string_view table) {
-  if (table != "http" && table != "mail" && table != "dns" && table != "file_events")
+  if (table != "http" && table != "mail" && table != "dns" && table != "ftp" &&
+      table != "file_events")
     return make_error("index: no id sequence for table '{}'", table);
   auto st = prepare(db_, "SELECT coalesce(max(id), 0) FROM " + std::string(table));
   if (!st) return st.error();

@@ -11,6 +11,7 @@
 #include "kagami/base/result.h"
 #include "kagami/records/dns_record.h"
 #include "kagami/records/file_record.h"
+#include "kagami/records/ftp_record.h"
 #include "kagami/records/http_record.h"
 #include "kagami/records/mail_record.h"
 #include "kagami/records/session_record.h"
@@ -43,6 +44,7 @@ class SqliteIndex {
   Status insert_dns(const records::DnsRecord& r);
   Status insert_tls(const records::TlsRecord& r);
   Status insert_mail(const records::MailRecord& r);
+  Status insert_ftp(const records::FtpRecord& r);
   Status insert_file(const records::FileRecord& f);  // once per content; later ones ignored
   Status insert_file_event(const records::FileEvent& e);
 
@@ -50,7 +52,7 @@ class SqliteIndex {
   // a crashed run included).
   Result<std::uint64_t> next_session_id();
   Result<std::uint32_t> next_file_id();
-  // "http", "mail", "dns", "file_events".
+  // "http", "mail", "dns", "ftp", "file_events".
   Result<std::uint64_t> next_record_id(std::string_view table);
 
   using SessionFn = std::function<bool(const records::SessionRecord&)>;  // false stops
@@ -62,6 +64,7 @@ class SqliteIndex {
   Status query_tls(const RecordQuery& q, const std::function<bool(const records::TlsRecord&)>& fn);
   Status query_mail(const RecordQuery& q,
                     const std::function<bool(const records::MailRecord&)>& fn);
+  Status query_ftp(const RecordQuery& q, const std::function<bool(const records::FtpRecord&)>& fn);
   Status query_files(
       const RecordQuery& q,
       const std::function<bool(const records::FileRecord&, const records::FileEvent&)>& fn);

@@ -221,6 +221,22 @@ Status SqliteIndex::insert_mail(const records::MailRecord& r) {
   return step_done(db_, s, "insert mail");
 }
 
+Status SqliteIndex::insert_ftp(const records::FtpRecord& r) {
+  sqlite3_stmt* s = stmts_->insert_ftp.get();
+  int i = 1;
+  bind_u64(s, i++, r.id);
+  bind_u64(s, i++, r.session_id);
+  bind_i64(s, i++, r.ts);
+  i = bind_endpoints(s, i, r.endpoints);
+  bind_text(s, i++, r.user);
+  bind_text(s, i++, r.command);
+  bind_text(s, i++, r.arg);
+  bind_i64(s, i++, r.reply_code);
+  bind_text(s, i++, r.reply);
+  bind_text(s, i++, r.data);
+  return step_done(db_, s, "insert ftp");
+}
+
 Status SqliteIndex::insert_file(const records::FileRecord& f) {
   sqlite3_stmt* s = stmts_->insert_file.get();
   bind_text(s, 1, f.sha256);
@@ -395,6 +411,30 @@ Status SqliteIndex::query_mail(const RecordQuery& q,
         return r;
       },
       fn, "query mail");
+}
+
+Status SqliteIndex::query_ftp(const RecordQuery& q,
+                              const std::function<bool(const records::FtpRecord&)>& fn) {
+  const Where w = record_where(q, "ts", nullptr);
+  const std::string text = "SELECT * FROM ftp" + w.text + order_limit(q, "ts", "id");
+  return run_query<records::FtpRecord>(
+      db_, text, w,
+      [](sqlite3_stmt* s) {
+        records::FtpRecord r;
+        int i = 0;
+        r.id = column_u64(s, i++);
+        r.session_id = column_u64(s, i++);
+        r.ts = sqlite3_column_int64(s, i++);
+        i = read_endpoints(s, i, r.endpoints);
+        r.user = column_text(s, i++);
+        r.command = column_text(s, i++);
+        r.arg = column_text(s, i++);
+        r.reply_code = sqlite3_column_int(s, i++);
+        r.reply = column_text(s, i++);
+        r.data = column_text(s, i++);
+        return r;
+      },
+      fn, "query ftp");
 }
 
 Status SqliteIndex::query_files(

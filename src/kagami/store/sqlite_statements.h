@@ -8,7 +8,7 @@ namespace kagami::store {
 
 struct SqliteIndex::Statements {
   sql::Stmt begin, commit, insert_session, insert_locations, upsert_file, insert_http, insert_dns,
-      insert_tls, insert_mail, insert_file, insert_file_event;
+      insert_tls, insert_mail, insert_ftp, insert_file, insert_file_event;
 };
 
 }  // namespace kagami::store

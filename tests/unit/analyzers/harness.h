@@ -52,6 +52,7 @@ class CollectedRecords final : public analyzers::RecordSink {
   void emit(records::DnsRecord&& r) override { dns.push_back(std::move(r)); }
   void emit(records::TlsRecord&& r) override { tls.push_back(std::move(r)); }
   void emit(records::MailRecord&& r) override { mail.push_back(std::move(r)); }
+  void emit(records::FtpRecord&& r) override { ftp.push_back(std::move(r)); }
   void emit(records::FileRecord&& f, records::FileEvent&& e) override {
     e.sha256 = f.sha256;
     files.push_back(std::move(f));
@@ -63,6 +64,7 @@ class CollectedRecords final : public analyzers::RecordSink {
   std::vector<records::DnsRecord> dns;
   std::vector<records::TlsRecord> tls;
   std::vector<records::MailRecord> mail;
+  std::vector<records::FtpRecord> ftp;
   std::vector<records::FileRecord> files;
   std::vector<records::FileEvent> events;
 };

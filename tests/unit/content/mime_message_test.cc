@@ -1,0 +1,202 @@
+// Mail messages parsed with GMime: Japanese headers and names decoded, attachments streamed
+// out decoded, embedded messages kept byte for byte, and the bounds that stop bombs.
+#include "kagami/content/mime_message.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "kagami/content/spool.h"
+
+namespace kagami::content {
+namespace {
+
+struct Parts final : MimePartSink {
+  struct Part {
+    MimePartInfo info;
+    std::string bytes;
+    bool complete = false;
+  };
+  struct Sink final : ByteSink {
+    std::string* out = nullptr;
+    void write(ByteView b) override { out->append(as_chars(b)); }
+  };
+  std::vector<Part> parts;
+  Sink sink;
+  ByteSink* begin_part(const MimePartInfo& info) override {
+    parts.push_back(Part{info, {}, false});
+    sink.out = &parts.back().bytes;
+    return &sink;
+  }
+  void end_part(bool complete) override { parts.back().complete = complete; }
+};
+
+std::unique_ptr<Spool> spool_of(const std::string& text, std::size_t memory_bytes = 1u << 20,
+                                const std::string& dir = "") {
+  Spool::Options o;
+  o.memory_bytes = memory_bytes;
+  o.dir = dir;
+  auto s = std::make_unique<Spool>(o);
+  s->write(as_bytes(text));
+  return s;
+}
+
+MimeSummary parse(const std::string& text, Parts& parts, MimeLimits limits = {}) {
+  auto s = spool_of(text);
+  auto r = parse_mime_message(*s, limits, parts);
+  EXPECT_TRUE(r) << (r ? "" : r.error().message);
+  return r ? r.value() : MimeSummary{};
+}
+
+TEST(MimeMessage, DecodesIso2022JpEncodedWordsAndBody) {
+  const std::string msg =
+      "From: =?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?= <taro@example.jp>\r\n"
+      "To: hanako@example.jp, jiro@example.jp\r\n"
+      "Cc: boss@example.jp\r\n"
+      "Subject: =?ISO-2022-JP?B?GyRCRnxLXDhsJE43b0w+GyhC?=\r\n"
+      "Date: Fri, 27 Nov 2026 10:00:00 +0900\r\n"
+      "Message-ID: <1@example.jp>\r\n"
+      "MIME-Version: 1.0\r\n"
+      "Content-Type: text/plain; charset=ISO-2022-JP\r\n"
+      "Content-Transfer-Encoding: 7bit\r\n"
+      "\r\n"
+      "\x1b$BK\\J8$G$9!#\x1b(B\r\n";
+  Parts parts;
+  const MimeSummary m = parse(msg, parts);
+  EXPECT_EQ(m.subject, "日本語の件名");
+  EXPECT_EQ(m.from, "テスト <taro@example.jp>");
+  ASSERT_EQ(m.to.size(), 2u);
+  EXPECT_EQ(m.to[1], "jiro@example.jp");
+  ASSERT_EQ(m.cc.size(), 1u);
+  EXPECT_EQ(m.message_id, "<1@example.jp>");
+  EXPECT_EQ(m.body_text, "本文です。\r\n");
+  EXPECT_TRUE(parts.parts.empty());
+}
+
+TEST(MimeMessage, ReadsRawIso2022JpAndShiftJisHeadersThatMailersSendUnencoded) {
+  Parts parts;
+  MimeSummary m = parse("Subject: \x1b$B%F%9%H\x1b(B\r\n\r\nx\r\n", parts);
+  EXPECT_EQ(m.subject, "テスト");
+  m = parse("Subject: \x83\x65\x83\x58\x83\x67\r\n\r\nx\r\n", parts);  // Shift_JIS
+  EXPECT_EQ(m.subject, "テスト");
+}
+
+TEST(MimeMessage, StreamsAttachmentsDecodedWithRfc2231Names) {
+  const std::string msg =
+      "From: a@example.com\r\nSubject: files\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+      "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n"
+      "--b1\r\nContent-Type: application/octet-stream\r\n"
+      "Content-Disposition: attachment; filename*=shift_jis''%93Y%95t%83t%83%40%83C%83%8B.txt\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\naGVsbG8gd29ybGQ=\r\n"
+      "--b1\r\nContent-Type: application/pdf; name=\"=?UTF-8?B?6KaL56mN5pu4LnBkZg==?=\"\r\n"
+      "Content-Transfer-Encoding: quoted-printable\r\n\r\n%PDF-1.4=0Ax\r\n"
+      "--b1--\r\n";
+  Parts parts;
+  const MimeSummary m = parse(msg, parts);
+  EXPECT_EQ(m.body_text, "see attached");
+  ASSERT_EQ(parts.parts.size(), 2u);
+  EXPECT_EQ(parts.parts[0].info.name, "添付ファイル.txt");
+  EXPECT_EQ(parts.parts[0].info.role, "attachment");
+  EXPECT_EQ(parts.parts[0].bytes, "hello world");
+  EXPECT_TRUE(parts.parts[0].complete);
+  EXPECT_EQ(parts.parts[1].info.name, "見積書.pdf");
+  EXPECT_EQ(parts.parts[1].info.content_type, "application/pdf");
+  EXPECT_EQ(parts.parts[1].bytes, "%PDF-1.4\nx");
+}
+
+TEST(MimeMessage, KeepsAnEmbeddedMessageWithItsOwnLineEnds) {
+  const std::string inner = "From: <inner@example.com>\r\nSubject: inner\r\n\r\nbody\r\n";
+  const std::string msg =
+      "From: outer@example.com\r\nSubject: outer\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+      "--b\r\nContent-Type: text/plain\r\n\r\nfwd\r\n"
+      "--b\r\nContent-Type: message/rfc822\r\n\r\n" +
+      inner + "--b--\r\n";
+  Parts parts;
+  const MimeSummary m = parse(msg, parts);
+  EXPECT_EQ(m.subject, "outer");
+  ASSERT_EQ(parts.parts.size(), 1u);
+  EXPECT_EQ(parts.parts[0].info.role, "message");
+  EXPECT_EQ(parts.parts[0].info.name, "inner.eml");
+  // The line end before "--b--" belongs to the boundary (RFC 2046 5.1.1), not to the part.
+  EXPECT_EQ(parts.parts[0].bytes, inner.substr(0, inner.size() - 2));
+}
+
+TEST(MimeMessage, ANestingBombIsCutAndFlagged) {
+  // 300 nested multiparts: GMime would recurse through all of them.
+  std::string msg = "Subject: bomb\r\nMIME-Version: 1.0\r\n";
+  for (int i = 0; i < 300; ++i)
+    msg += "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\r\n\r\n--b" +
+           std::to_string(i) + "\r\n";
+  msg += "Content-Type: text/plain\r\n\r\nx\r\n";
+  Parts parts;
+  const MimeSummary m = parse(msg, parts);
+  EXPECT_EQ(m.subject, "bomb");  // the headers are still read
+  EXPECT_TRUE(m.parts_limit || m.depth_limit);
+}
+
+TEST(MimeMessage, DepthAndPartBoundsHold) {
+  std::string msg = "Subject: many\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n";
+  for (int i = 0; i < 50; ++i)
+    msg += "--b\r\nContent-Type: application/octet-stream; name=f" + std::to_string(i) +
+           "\r\n\r\nx\r\n";
+  msg += "--b--\r\n";
+  MimeLimits limits;
+  limits.max_parts = 10;
+  Parts parts;
+  const MimeSummary m = parse(msg, parts, limits);
+  EXPECT_TRUE(m.parts_limit);
+  EXPECT_LE(parts.parts.size(), 10u);
+}
+
+TEST(MimeMessage, BodyTextIsBounded) {
+  MimeLimits limits;
+  limits.max_body_text_bytes = 100;
+  Parts parts;
+  const MimeSummary m =
+      parse("Subject: long\r\n\r\n" + std::string(5000, 'a') + "\r\n", parts, limits);
+  EXPECT_LE(m.body_text.size(), 100u);
+  EXPECT_TRUE(m.body_text_truncated);
+}
+
+TEST(Spool, SpillsToAFileBeyondMemoryAndParsesFromIt) {
+  const std::string dir = ::testing::TempDir();
+  std::string msg =
+      "Subject: big\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+      "Content-Type: application/octet-stream; name=big.bin\r\n\r\n";
+  const std::string payload(300000, 'z');
+  msg += payload + "\r\n--b--\r\n";
+  auto s = spool_of(msg, 4096, dir);
+  ASSERT_FALSE(s->in_memory()) << s->error();
+  EXPECT_EQ(s->size(), msg.size());
+  Parts parts;
+  auto r = parse_mime_message(*s, MimeLimits{}, parts);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r.value().subject, "big");
+  ASSERT_EQ(parts.parts.size(), 1u);
+  EXPECT_EQ(parts.parts[0].bytes, payload);
+}
+
+TEST(Spool, CountsWhatIsBeyondItsBound) {
+  Spool::Options o;
+  o.memory_bytes = 10;
+  o.max_bytes = 10;
+  Spool s(o);
+  s.write(as_bytes(std::string_view("0123456789abcdef")));
+  EXPECT_EQ(s.size(), 10u);
+  EXPECT_EQ(s.dropped(), 6u);
+  EXPECT_EQ(s.memory(), "0123456789");
+}
+
+TEST(MimeMessage, RefusesWhatIsNoMessage) {
+  Parts parts;
+  auto empty = spool_of("");
+  EXPECT_FALSE(parse_mime_message(*empty, MimeLimits{}, parts));
+}
+
+}  // namespace
+}  // namespace kagami::content
