@@ -3,6 +3,8 @@
 
 fuzz_packet_pipeline reads [link byte][2-byte length][frame]...; the link byte indexes its
 table (0: Ethernet, 6: IPv6 raw, ...). Seeds are a few hundred frames of real traffic each.
+fuzz_analyzers reads [server port: 2][transport: 1] then [op][2-byte length][payload] steps:
+the first TCP conversation of each Ethernet/IPv4 trace, payloads in packet order.
 """
 import os
 import struct
@@ -26,7 +28,43 @@ def frames(path):
     return linktype, out
 
 
+def conversation(fr):
+    """The first TCP connection's payloads (Ethernet, IPv4 only) as fuzz_analyzers steps."""
+    first = None
+    steps = bytearray()
+    for f in fr:
+        if len(f) < 14 + 20 or f[12:14] != b"\x08\x00" or f[23] != 6:
+            continue
+        ihl = (f[14] & 15) * 4
+        tcp = 14 + ihl
+        if len(f) < tcp + 20:
+            continue
+        total = struct.unpack(">H", f[16:18])[0]
+        sport, dport = struct.unpack(">HH", f[tcp : tcp + 4])
+        off = tcp + (f[tcp + 12] >> 4) * 4
+        payload = f[off : 14 + total]
+        ends = (f[14 + 12 : 14 + 16], sport, f[14 + 16 : 14 + 20], dport)
+        if first is None:
+            if not payload:
+                continue
+            first = ends
+        if ends == first:
+            op = 0
+        elif ends == (first[2], first[3], first[0], first[1]):
+            op = 1
+        else:
+            continue
+        if payload:
+            steps += bytes([op]) + struct.pack(">H", len(payload)) + payload
+        if len(steps) > 60000:
+            break
+    if first is None:
+        return None
+    return struct.pack(">H", first[3]) + b"\x00" + steps
+
+
 def main(corpus, out_dir):
+    os.makedirs(os.path.join(out_dir, "fuzz_analyzers"), exist_ok=True)
     os.makedirs(os.path.join(out_dir, "fuzz_packet_pipeline"), exist_ok=True)
     os.makedirs(os.path.join(out_dir, "fuzz_pcap_file"), exist_ok=True)
     n = 0
@@ -43,6 +81,10 @@ def main(corpus, out_dir):
                 f = f[:2047]
                 seed += struct.pack(">H", len(f)) + f
             open(os.path.join(out_dir, "fuzz_packet_pipeline", name), "wb").write(seed)
+            if linktype == 1:
+                conv = conversation(fr)
+                if conv:
+                    open(os.path.join(out_dir, "fuzz_analyzers", name), "wb").write(conv)
             if os.path.getsize(path) < 64 * 1024:
                 open(os.path.join(out_dir, "fuzz_pcap_file", name), "wb").write(open(path, "rb").read())
             n += 1

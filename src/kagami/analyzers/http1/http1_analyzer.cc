@@ -161,7 +161,9 @@ class Http1Analyzer final : public Analyzer {
     req_.end();
     resp_.end();
     // Requests never answered are recorded too.
-    while (!open_.empty()) finish_transaction(records::kHttpNoResponse);
+    while (!open_.empty())
+      finish_transaction(open_.front()->response_seen ? 0u
+                                                      : std::uint32_t{records::kHttpNoResponse});
   }
 
   // --- request side ---
@@ -207,6 +209,7 @@ class Http1Analyzer final : public Analyzer {
     request_->request_body.reset();
     if (!complete) request_->rec.flags |= records::kHttpPartial;
     request_ = nullptr;
+    finish_answered();  // its response may have ended first (an early answer, 413 or 200)
   }
 
   // --- response side ---
@@ -273,13 +276,20 @@ class Http1Analyzer final : public Analyzer {
     if (t->response_body) collect(*t, *t->response_body, complete);
     t->response_body.reset();
     if (!complete) t->rec.flags |= records::kHttpPartial;
-    // Responses come in request order: everything before this one is done too.
-    while (!open_.empty()) {
-      const bool last = open_.front().get() == t;
+    t->response_done = true;
+    finish_answered();
+  }
+
+  // Transactions leave in order once their response is over. Responses come in request
+  // order, so those before an answered one got none. One whose request body is still
+  // arriving (the server answered early) waits for it: the upload is still evidence.
+  void finish_answered() {
+    std::size_t answered = 0;
+    for (std::size_t i = 0; i < open_.size(); ++i)
+      if (open_[i]->response_done) answered = i + 1;
+    for (; answered > 0 && open_.front().get() != request_; --answered)
       finish_transaction(open_.front()->response_seen ? 0u
                                                       : std::uint32_t{records::kHttpNoResponse});
-      if (last) break;
-    }
   }
 
   bool simple_request_pending() { return req_.take_simple_request(); }
@@ -299,6 +309,7 @@ class Http1Analyzer final : public Analyzer {
     std::unique_ptr<BodyExtractor> request_body, response_body;
     std::vector<ExtractedFile> files;
     bool response_seen = false;
+    bool response_done = false;
   };
 
   std::unique_ptr<BodyExtractor> make_body(const wire::HttpHead& h, const char* direction,

@@ -1,0 +1,391 @@
+// The analyzers end to end: real clients against real servers from Debian on loopback,
+// captured live by `kagami record --interface lo`, then read back with the record listings.
+// curl against nginx; Python's smtplib against Python's SMTP server; poplib and imaplib
+// against dovecot; ftplib against pyftpdlib in passive and active mode.
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "integration/harness.h"
+#include "support/temp_dir.h"
+
+namespace kagami::test {
+namespace {
+
+// Debian's interpreter: its dist-packages hold pyftpdlib, whatever python3 is first in PATH.
+const char* const kPython = "/usr/bin/python3";
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool port_open(int port, int timeout_ms) {
+  for (int waited = 0; waited < timeout_ms; waited += 50) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (ok) return true;
+    usleep(50000);
+  }
+  return false;
+}
+
+// A live recorder on lo; stop() ends it the way an operator does (SIGINT).
+class LiveRecorder {
+ public:
+  LiveRecorder(const std::string& store, const std::string& filter)
+      : proc_({KAGAMI_BINARY, "record", "--interface", "lo", "--filter", filter, "--store", store,
+               "--sensor", "lo-protocols"}) {
+    started_ = proc_.wait_for_stderr("recording lo", 10000);
+  }
+  // Empty when recording; otherwise why not (a missing capability skips the test).
+  std::string problem() {
+    if (started_) return {};
+    proc_.wait(5000);
+    return proc_.err().empty() ? "recorder did not start" : proc_.err();
+  }
+  int stop() {
+    usleep(300000);  // the last packets through the kernel ring
+    proc_.signal(SIGINT);
+    return proc_.wait(30000);
+  }
+  const std::string& err() const { return proc_.err(); }
+
+ private:
+  Background proc_;
+  bool started_ = false;
+};
+
+#define START_RECORDER(rec)                                      \
+  do {                                                           \
+    const std::string why = (rec).problem();                     \
+    if (why.find("ermission") != std::string::npos ||            \
+        why.find("not permitted") != std::string::npos)          \
+      GTEST_SKIP() << "live capture needs CAP_NET_RAW: " << why; \
+    ASSERT_TRUE(why.empty()) << why;                             \
+  } while (0)
+
+std::string pattern(std::size_t n, unsigned seed) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) {
+    seed = seed * 1103515245u + 12345u;
+    s[i] = static_cast<char>(seed >> 16);
+  }
+  return s;
+}
+
+std::optional<nlohmann::json> file_named(const std::string& store, const std::string& name) {
+  for (const auto& f : listing("files", store))
+    if (f["name"] == name) return f;
+  return std::nullopt;
+}
+
+TEST(LiveProtocols, CurlAgainstNginxDownloadsGzipChunkedAndAMultipartUpload) {
+  if (!have_program("nginx") || !have_program("curl")) GTEST_SKIP() << "nginx or curl missing";
+  TempDir dir;
+  const std::string www = dir.path() + "/www", store = dir.path() + "/store";
+  std::filesystem::create_directories(www);
+  const std::string big = pattern(1 << 20, 7);
+  std::string page;
+  for (int i = 0; i < 2000; ++i) page += "line " + std::to_string(i) + " of a compressible page\n";
+  write_file(www + "/big.bin", big);
+  write_file(www + "/page.txt", page);
+  const std::string report = "社外秘 report body\n" + pattern(5000, 3);
+  write_file(dir.path() + "/report.txt", report);
+  const int port = free_port();
+  const std::string d = dir.path();
+  write_file(d + "/nginx.conf",
+             "daemon off;\npid " + d + "/nginx.pid;\nerror_log " + d + "/error.log;\n" +
+                 "events {}\nhttp {\n  access_log off;\n  client_body_temp_path " + d +
+                 "/body;\n  proxy_temp_path " + d + "/proxy;\n  fastcgi_temp_path " + d +
+                 "/fcgi;\n  uwsgi_temp_path " + d + "/uwsgi;\n  scgi_temp_path " + d +
+                 "/scgi;\n  types { text/plain txt; application/octet-stream bin; }\n" +
+                 "  gzip on;\n  gzip_types text/plain;\n  gzip_min_length 0;\n" +
+                 "  server {\n    listen 127.0.0.1:" + std::to_string(port) + ";\n    root " + www +
+                 ";\n    location /upload {\n      client_max_body_size 10m;\n" +
+                 "      return 200 \"stored\\n\";\n    }\n  }\n}\n");
+  // nginx's workers run unprivileged: they must be able to read the files.
+  ASSERT_EQ(run({"chmod", "-R", "a+rX", d}).exit_code, 0);
+  LiveRecorder rec(store, "tcp port " + std::to_string(port));
+  START_RECORDER(rec);
+  Background nginx({"nginx", "-p", d, "-c", d + "/nginx.conf"});
+  ASSERT_TRUE(port_open(port, 10000)) << read_file(d + "/error.log");
+
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  auto r = run({"curl", "-sf", "-o", d + "/got.bin", base + "/big.bin"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run({"curl", "-sf", "--compressed", "-o", d + "/got.txt", base + "/page.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // No "Expect: 100-continue": nginx answers /upload at once, and curl would then not send
+  // the body at all.
+  r = run({"curl", "-sf", "-o", "/dev/null", "-H", "Expect:", "-F", "file=@" + d + "/report.txt",
+           "-F", "note=hello", base + "/upload"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nginx.signal(SIGTERM);
+  nginx.wait(10000);
+  ASSERT_EQ(rec.stop(), 0) << rec.err();
+
+  const auto http = listing("http", store);
+  ASSERT_EQ(http.size(), 3u);
+  EXPECT_EQ(http[0]["method"], "GET");
+  EXPECT_EQ(http[0]["uri"], "/big.bin");
+  EXPECT_EQ(http[0]["status"], 200);
+  EXPECT_EQ(http[1]["uri"], "/page.txt");
+  EXPECT_EQ(http[2]["method"], "POST");
+  // The download, the gzip-and-chunked page decoded, the uploaded part: each byte for byte.
+  std::set<std::string> shas;
+  for (const auto& f : listing("files", store)) shas.insert(f["sha256"].get<std::string>());
+  EXPECT_TRUE(shas.count(sha256_of(big)));
+  EXPECT_TRUE(shas.count(sha256_of(page)))
+      << "the gzip, chunked page was not decoded whole: " << http[1].dump() << "\n"
+      << nlohmann::json(listing("files", store)).dump();
+  const auto up = file_named(store, "report.txt");
+  ASSERT_TRUE(up) << http[2].dump() << "\n" << nlohmann::json(listing("files", store)).dump();
+  EXPECT_EQ((*up)["sha256"], sha256_of(report));
+  EXPECT_EQ((*up)["field"], "file");
+  EXPECT_EQ((*up)["direction"], "sent");
+  const std::string copy = d + "/copy";
+  ASSERT_EQ(kagami({"file", "get", "--store", store, sha256_of(report), "-o", copy}).exit_code, 0);
+  EXPECT_EQ(read_file(copy), report);
+}
+
+// A Japanese message as Japanese mailers send it: ISO-2022-JP headers and body, a Shift_JIS
+// named attachment (RFC 2231), a binary attachment.
+const char* const kMakeMessage = R"PY(
+import sys
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.mime.application import MIMEApplication
+from email.header import Header
+out = sys.argv[1]
+m = MIMEMultipart()
+m['From'] = Header('田中 太郎', 'iso-2022-jp').encode() + ' <tanaka@example.jp>'
+m['To'] = 'suzuki@example.jp'
+m['Subject'] = Header('見積書の送付', 'iso-2022-jp')
+m['Message-ID'] = '<live-1@example.jp>'
+m.attach(MIMEText('お世話になっております。見積書を添付します。\n', 'plain', 'iso-2022-jp'))
+a = MIMEApplication(open(out + '/quote.xlsx', 'rb').read())
+a.add_header('Content-Disposition', 'attachment', filename=('shift_jis', '', '見積書.xlsx'))
+m.attach(a)
+b = MIMEApplication(open(out + '/data.bin', 'rb').read())
+b.add_header('Content-Disposition', 'attachment', filename='data.bin')
+m.attach(b)
+open(out + '/message.eml', 'wb').write(m.as_bytes())
+)PY";
+
+TEST(LiveProtocols, SmtplibSendsAnIso2022JpMessageWithAttachments) {
+  TempDir dir;
+  const std::string d = dir.path(), store = d + "/store";
+  const std::string xlsx = "PK\x03\x04" + pattern(20000, 11), data = pattern(3000, 5);
+  write_file(d + "/quote.xlsx", xlsx);
+  write_file(d + "/data.bin", data);
+  ASSERT_EQ(run({kPython, "-c", kMakeMessage, d}).exit_code, 0);
+  const int port = free_port();
+  LiveRecorder rec(store, "tcp port " + std::to_string(port));
+  START_RECORDER(rec);
+  Background server({kPython, "-W", "ignore", "-m", "smtpd", "-n", "-c", "DebuggingServer",
+                     "127.0.0.1:" + std::to_string(port)});
+  ASSERT_TRUE(port_open(port, 10000)) << server.err();
+  const std::string send =
+      "import smtplib, sys\n"
+      "s = smtplib.SMTP('127.0.0.1', " +
+      std::to_string(port) +
+      ")\n"
+      "s.ehlo('client.example.jp')\n"
+      "s.sendmail('tanaka@example.jp', ['suzuki@example.jp', 'audit@example.jp'],\n"
+      "           open(sys.argv[1] + '/message.eml', 'rb').read())\n"
+      "s.quit()\n";
+  auto r = run({kPython, "-c", send, d});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  server.signal(SIGTERM);
+  server.wait(10000);
+  ASSERT_EQ(rec.stop(), 0) << rec.err();
+
+  const auto mail = listing("mail", store);
+  ASSERT_EQ(mail.size(), 1u);
+  const auto& m = mail[0];
+  EXPECT_EQ(m["protocol"], "smtp");
+  EXPECT_EQ(m["direction"], "sent");
+  EXPECT_EQ(m["helo"], "client.example.jp");
+  EXPECT_EQ(m["mail_from"], "tanaka@example.jp");
+  // The envelope shows the recipient the headers do not (a Bcc).
+  EXPECT_EQ(m["rcpt_to"], nlohmann::json::array({"suzuki@example.jp", "audit@example.jp"}));
+  EXPECT_EQ(m["subject"], "見積書の送付");
+  EXPECT_EQ(m["from"], "田中 太郎 <tanaka@example.jp>");
+  EXPECT_NE(m["body_text"].get<std::string>().find("見積書を添付します"), std::string::npos);
+  ASSERT_EQ(m["attachments"].size(), 2u);
+  EXPECT_EQ(m["attachments"][0]["name"], "見積書.xlsx");
+  EXPECT_EQ(m["attachments"][0]["sha256"], sha256_of(xlsx));
+  EXPECT_EQ(m["attachments"][1]["sha256"], sha256_of(data));
+  // smtplib sends bytes as they are (here with LF line ends), dot-stuffed, and ends them with
+  // CRLF before the final "."; the .eml is exactly the message it was given plus that CRLF.
+  EXPECT_EQ(m["eml_sha256"], sha256_of(read_file(d + "/message.eml") + "\r\n"));
+}
+
+TEST(LiveProtocols, PoplibAndImaplibAgainstDovecot) {
+  if (!have_program("dovecot")) GTEST_SKIP() << "dovecot missing";
+  TempDir dir;
+  const std::string d = dir.path(), store = d + "/store";
+  const std::string box = d + "/mail/hanako";
+  for (const char* s : {"/cur", "/new", "/tmp"}) std::filesystem::create_directories(box + s);
+  const std::string attachment = pattern(4000, 9);
+  write_file(d + "/att", attachment);
+  // A message as a Maildir holds it (LF line ends); servers send it with CRLF.
+  const std::string stored =
+      "From: Suzuki <suzuki@example.jp>\nTo: hanako@example.jp\n"
+      "Subject: =?ISO-2022-JP?B?GyRCRnxLXDhsJE43b0w+GyhC?=\nMessage-ID: <pop-1@example.jp>\n"
+      "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
+      "--b\nContent-Type: text/plain; charset=utf-8\n\nhello\n"
+      "--b\nContent-Type: application/octet-stream; name=secret.bin\n"
+      "Content-Transfer-Encoding: base64\n\n" +
+      run({"base64", "-w", "76", d + "/att"}).out + "--b--\n";
+  write_file(box + "/new/1.hanako:2,", stored);
+  // Dovecot refuses to run mail processes as root: the mailbox belongs to nobody.
+  ASSERT_EQ(run({"chmod", "755", d}).exit_code, 0);
+  ASSERT_EQ(run({"chown", "-R", "65534:65534", d + "/mail"}).exit_code, 0);
+  const int imap = free_port(), pop3 = free_port();
+  write_file(
+      d + "/dovecot.conf",
+      "base_dir = " + d + "/run\nlog_path = " + d + "/dovecot.log\n" +
+          "protocols = imap pop3\nlisten = 127.0.0.1\nssl = no\n" +
+          "disable_plaintext_auth = no\nauth_mechanisms = plain login\n" +
+          "first_valid_uid = 0\nmail_location = maildir:" + d + "/mail/%u\n" +
+          "passdb {\n  driver = static\n  args = password=secret\n}\n" +
+          "userdb {\n  driver = static\n  args = uid=65534 gid=65534 home=" + d + "/mail/%u\n}\n" +
+          "service imap-login {\n  inet_listener imap {\n    port = " + std::to_string(imap) +
+          "\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}\n" +
+          "service pop3-login {\n  inet_listener pop3 {\n    port = " + std::to_string(pop3) +
+          "\n  }\n  inet_listener pop3s {\n    port = 0\n  }\n}\n");
+  LiveRecorder rec(store,
+                   "tcp port " + std::to_string(imap) + " or tcp port " + std::to_string(pop3));
+  START_RECORDER(rec);
+  Background dovecot({"dovecot", "-F", "-c", d + "/dovecot.conf"});
+  ASSERT_TRUE(port_open(imap, 10000) && port_open(pop3, 10000))
+      << dovecot.err() << read_file(d + "/dovecot.log");
+  const std::string client =
+      "import poplib, imaplib, sys\n"
+      "p = poplib.POP3('127.0.0.1', " +
+      std::to_string(pop3) +
+      ")\n"
+      "p.user('hanako'); p.pass_('secret')\n"
+      "p.retr(1); p.top(1, 0); p.quit()\n"
+      "i = imaplib.IMAP4('127.0.0.1', " +
+      std::to_string(imap) +
+      ")\n"
+      "i.login('hanako', 'secret'); i.select('INBOX')\n"
+      "i.fetch('1', '(BODY.PEEK[HEADER] BODY[])')\n"
+      "i.append('INBOX', None, None, b'Subject: appended\\r\\n\\r\\nsaved draft\\r\\n')\n"
+      "i.logout()\n";
+  auto r = run({kPython, "-c", client});
+  ASSERT_EQ(r.exit_code, 0) << r.err << read_file(d + "/dovecot.log");
+  dovecot.signal(SIGTERM);
+  dovecot.wait(10000);
+  ASSERT_EQ(rec.stop(), 0) << rec.err();
+
+  std::string crlf;
+  for (char c : stored) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  std::map<std::string, std::vector<nlohmann::json>> by_protocol;
+  for (const auto& m : listing("mail", store)) by_protocol[m["protocol"]].push_back(m);
+  ASSERT_EQ(by_protocol["pop3"].size(), 2u);  // RETR and TOP 1 0
+  const auto& retr = by_protocol["pop3"][0];
+  EXPECT_EQ(retr["direction"], "received");
+  EXPECT_EQ(retr["user"], "hanako");
+  EXPECT_EQ(retr["subject"], "日本語の件名");
+  EXPECT_EQ(retr["eml_sha256"], sha256_of(crlf));
+  ASSERT_EQ(retr["attachments"].size(), 1u);
+  EXPECT_EQ(retr["attachments"][0]["sha256"], sha256_of(attachment));
+  EXPECT_EQ(by_protocol["pop3"][1]["flags"], nlohmann::json::array({"headers_only"}));
+
+  ASSERT_EQ(by_protocol["imap"].size(), 3u);  // header fetch, full fetch, append
+  EXPECT_EQ(by_protocol["imap"][0]["flags"], nlohmann::json::array({"headers_only"}));
+  EXPECT_EQ(by_protocol["imap"][1]["eml_sha256"], sha256_of(crlf));
+  EXPECT_EQ(by_protocol["imap"][1]["folder"], "INBOX");
+  EXPECT_EQ(by_protocol["imap"][1]["user"], "hanako");
+  EXPECT_EQ(by_protocol["imap"][2]["direction"], "sent");
+  EXPECT_EQ(by_protocol["imap"][2]["subject"], "appended");
+}
+
+TEST(LiveProtocols, FtplibPassiveAndActiveAgainstPyftpdlib) {
+  if (run({kPython, "-c", "import pyftpdlib"}).exit_code != 0)
+    GTEST_SKIP() << "python3-pyftpdlib missing";
+  TempDir dir;
+  const std::string d = dir.path(), store = d + "/store";
+  std::filesystem::create_directories(d + "/ftp");
+  const std::string down = pattern(200000, 21), up = pattern(70000, 22);
+  write_file(d + "/ftp/down.bin", down);
+  write_file(d + "/up.bin", up);
+  const int port = free_port();
+  // Data connections use ports nobody can predict: capture all TCP on lo for this test.
+  LiveRecorder rec(store, "tcp");
+  START_RECORDER(rec);
+  Background server({kPython, "-m", "pyftpdlib", "-i", "127.0.0.1", "-p", std::to_string(port),
+                     "-d", d + "/ftp", "-w"});
+  ASSERT_TRUE(port_open(port, 10000)) << server.err();
+  const std::string client =
+      "import ftplib, sys, io\n"
+      "f = ftplib.FTP()\n"
+      "f.connect('127.0.0.1', " +
+      std::to_string(port) +
+      ")\n"
+      "f.login()\n"
+      "f.set_pasv(True)\n"
+      "got = io.BytesIO(); f.retrbinary('RETR down.bin', got.write)\n"
+      "f.storbinary('STOR up.bin', open(sys.argv[1] + '/up.bin', 'rb'))\n"
+      "f.set_pasv(False)\n"
+      "again = io.BytesIO(); f.retrbinary('RETR down.bin', again.write)\n"
+      "f.quit()\n"
+      "assert got.getvalue() == again.getvalue()\n";
+  auto r = run({kPython, "-c", client, d});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  server.signal(SIGTERM);
+  server.wait(10000);
+  ASSERT_EQ(rec.stop(), 0) << rec.err();
+
+  std::vector<nlohmann::json> ftp_files;
+  for (const auto& f : listing("files", store))
+    if (f["protocol"] == "ftp") ftp_files.push_back(f);
+  ASSERT_EQ(ftp_files.size(), 3u);
+  EXPECT_EQ(ftp_files[0]["name"], "down.bin");
+  EXPECT_EQ(ftp_files[0]["direction"], "received");
+  EXPECT_EQ(ftp_files[0]["sha256"], sha256_of(down));
+  EXPECT_EQ(ftp_files[1]["name"], "up.bin");
+  EXPECT_EQ(ftp_files[1]["direction"], "sent");
+  EXPECT_EQ(ftp_files[1]["sha256"], sha256_of(up));
+  EXPECT_EQ(ftp_files[2]["name"], "down.bin");  // the active-mode copy, same bytes
+  EXPECT_EQ(ftp_files[2]["sha256"], sha256_of(down));
+  bool port_cmd = false, pasv = false;
+  for (const auto& c : listing("ftp", store)) {
+    EXPECT_EQ(c["user"], "anonymous");
+    port_cmd = port_cmd || (c["command"] == "PORT" && c["reply_code"] == 200);
+    pasv = pasv || ((c["command"] == "PASV" || c["command"] == "EPSV") &&
+                    c["reply_code"].get<int>() / 100 == 2);
+  }
+  EXPECT_TRUE(port_cmd);
+  EXPECT_TRUE(pasv);
+}
+
+}  // namespace
+}  // namespace kagami::test
