@@ -3,7 +3,11 @@
 // exchanges of heavy-tailed sizes segmented at 1460 bytes, delayed ACKs, a little
 // retransmission and reordering, and FIN teardown; Ethernet framing, nanosecond pcap.
 //
-//   gen_traffic --bytes 1100000000 --out mixed.pcap [--seed 1] [--concurrency 2000]
+// With --apps, connections speak real protocols instead of noise, for the analyzers: HTTP/1.1
+// (downloads with Content-Length or chunked, multipart uploads, keep-alive) and SMTP (EHLO,
+// MAIL, RCPT, DATA with a MIME message carrying a base64 attachment, QUIT).
+//
+//   gen_traffic --bytes 1100000000 --out mixed.pcap [--seed 1] [--concurrency 2000] [--apps]
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -58,6 +62,165 @@ void put_frame(Bytes& f, const Endpoint& src, const Endpoint& dst, std::uint32_t
   if (len) std::memcpy(t + 20, payload, len);
 }
 
+bool g_apps = false;
+
+std::string noise(std::mt19937_64& rng, std::size_t n) {
+  std::string out;
+  out.reserve(n);
+  while (out.size() < n) {
+    const std::size_t take = std::min<std::size_t>(n - out.size(), g_noise.size() / 2);
+    const std::size_t off = rng() % (g_noise.size() - take);
+    out.append(reinterpret_cast<const char*>(g_noise.data() + off), take);
+  }
+  return out;
+}
+
+// Text to slice web pages, scripts and JSON from: words, markup and punctuation.
+std::string g_text;
+
+std::string text_slice(std::mt19937_64& rng, std::size_t n) {
+  std::string out;
+  out.reserve(n);
+  while (out.size() < n) {
+    const std::size_t take = std::min<std::size_t>(n - out.size(), g_text.size() / 2);
+    out.append(g_text, rng() % (g_text.size() - take), take);
+  }
+  return out;
+}
+
+// A web object of about `n` bytes with the mix of types web traffic has: HTML, scripts and
+// style sheets, JSON, JPEG and PNG images, compressed archives, opaque binaries.
+std::string web_object(std::mt19937_64& rng, std::size_t n) {
+  const std::uint64_t r = rng() % 100;
+  if (r < 30)
+    return "<!DOCTYPE html>\n<html><head><title>page</title></head><body>\n" + text_slice(rng, n) +
+           "\n</body></html>\n";
+  if (r < 45)
+    return "function f" + std::to_string(rng() % 1000) + "() {\n" + text_slice(rng, n) + "\n}\n";
+  if (r < 55) return "{\"items\": [\"" + text_slice(rng, n) + "\"]}\n";
+  if (r < 80)
+    return std::string("\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00", 20) +
+           noise(rng, n);
+  if (r < 85) return std::string("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", 16) + noise(rng, n);
+  if (r < 95) return std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10) + noise(rng, n);
+  return noise(rng, n);
+}
+
+std::string base64_lines(const std::string& in) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve(in.size() * 4 / 3 + in.size() / 38 + 8);
+  std::size_t col = 0;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    const std::uint32_t n = static_cast<std::uint8_t>(in[i]) << 16 |
+                            (i + 1 < in.size() ? static_cast<std::uint8_t>(in[i + 1]) << 8 : 0) |
+                            (i + 2 < in.size() ? static_cast<std::uint8_t>(in[i + 2]) : 0);
+    out += k[n >> 18 & 63];
+    out += k[n >> 12 & 63];
+    out += i + 1 < in.size() ? k[n >> 6 & 63] : '=';
+    out += i + 2 < in.size() ? k[n & 63] : '=';
+    if ((col += 4) >= 76) {
+      out += "\r\n";
+      col = 0;
+    }
+  }
+  return out + "\r\n";
+}
+
+// Heavy-tailed object sizes, as web and mail have them.
+std::size_t object_size(std::mt19937_64& rng) {
+  const std::uint64_t r = rng() % 1000;
+  if (r < 600) return 200 + rng() % 4000;
+  if (r < 900) return 4096 + rng() % 60000;
+  if (r < 990) return 65536 + rng() % 1000000;
+  return 1000000 + rng() % 9000000;
+}
+
+// One side's turn to speak in an application conversation.
+struct Turn {
+  bool from_client;
+  std::string bytes;
+};
+
+std::vector<Turn> http_conversation(std::mt19937_64& rng, std::uint64_t serial) {
+  std::vector<Turn> turns;
+  const int exchanges = 1 + static_cast<int>(rng() % 4);
+  const std::string host = "www.site" + std::to_string(serial % 5000) + ".example";
+  for (int e = 0; e < exchanges; ++e) {
+    const std::string path = "/files/" + std::to_string(rng() % 100000) + ".bin";
+    if (rng() % 10 == 0) {
+      const std::string body = noise(rng, 1000 + rng() % 200000);
+      const std::string part =
+          "--bnd\r\nContent-Disposition: form-data; name=\"file\"; "
+          "filename=\"upload.bin\"\r\nContent-Type: "
+          "application/octet-stream\r\n\r\n" +
+          body + "\r\n--bnd--\r\n";
+      turns.push_back({true, "POST /upload HTTP/1.1\r\nHost: " + host +
+                                 "\r\nUser-Agent: bench/1.0\r\nContent-Type: multipart/form-data; "
+                                 "boundary=bnd\r\nContent-Length: " +
+                                 std::to_string(part.size()) + "\r\n\r\n" + part});
+      turns.push_back({false, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"});
+      continue;
+    }
+    turns.push_back({true, "GET " + path + " HTTP/1.1\r\nHost: " + host +
+                               "\r\nUser-Agent: Mozilla/5.0 (bench)\r\nAccept: */*\r\n"
+                               "Referer: http://" +
+                               host + "/\r\n\r\n"});
+    const std::string body = web_object(rng, object_size(rng));
+    if (rng() % 4 == 0) {
+      std::string chunked;
+      for (std::size_t off = 0; off < body.size(); off += 8192) {
+        const std::size_t n = std::min<std::size_t>(8192, body.size() - off);
+        char size[16];
+        std::snprintf(size, sizeof size, "%zx\r\n", n);
+        chunked += size + body.substr(off, n) + "\r\n";
+      }
+      turns.push_back({false,
+                       "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n" +
+                           chunked + "0\r\n\r\n"});
+    } else {
+      turns.push_back({false,
+                       "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                       "Content-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n" + body});
+    }
+  }
+  return turns;
+}
+
+std::vector<Turn> smtp_conversation(std::mt19937_64& rng, std::uint64_t serial) {
+  const std::string n = std::to_string(serial);
+  const std::string attachment = base64_lines(web_object(rng, object_size(rng) / 2 + 100));
+  const std::string message =
+      "From: user" + n + " <user" + n +
+      "@corp.example>\r\nTo: partner@other.example\r\n"
+      "Subject: =?ISO-2022-JP?B?GyRCRnxLXDhsJE43b0w+GyhC?= " +
+      n +
+      "\r\n"
+      "Message-ID: <" +
+      n +
+      "@corp.example>\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n\r\nPlease find the file attached.\r\n"
+      "--b\r\nContent-Type: application/octet-stream; name=report" +
+      n +
+      ".bin\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n" +
+      attachment + "--b--\r\n";
+  return {{false, "220 mx.other.example ESMTP\r\n"},
+          {true, "EHLO client" + n + ".corp.example\r\n"},
+          {false, "250-mx.other.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n"},
+          {true, "MAIL FROM:<user" + n +
+                     "@corp.example>\r\nRCPT TO:<partner@other.example>\r\n"
+                     "DATA\r\n"},
+          {false, "250 ok\r\n250 ok\r\n354 go ahead\r\n"},
+          {true, message + ".\r\n"},
+          {false, "250 queued\r\n"},
+          {true, "QUIT\r\n"},
+          {false, "221 bye\r\n"}};
+}
+
 class Connection {
  public:
   Connection(std::mt19937_64& rng, std::uint64_t serial) {
@@ -66,6 +229,10 @@ class Connection {
     client_.mac = 0x020000000000ull | client_.ip;
     server_.ip = 0xc6120000u | static_cast<std::uint32_t>(rng() % 400 + 1);
     server_.port = kPorts[rng() % std::size(kPorts)];
+    if (g_apps) {
+      server_.port = rng() % 10 < 7 ? 80 : 25;
+      turns_ = server_.port == 80 ? http_conversation(rng, serial) : smtp_conversation(rng, serial);
+    }
     server_.mac = 0x02ff00000000ull | server_.ip;
     cseq_ = static_cast<std::uint32_t>(rng());
     sseq_ = static_cast<std::uint32_t>(rng());
@@ -98,6 +265,23 @@ class Connection {
         return;
       case kRequest:
       case kResponse: {
+        if (g_apps) {
+          // The current turn's bytes, two segments at a time, then the other side's ACK.
+          Turn& turn = turns_[turn_];
+          for (int i = 0; i < 2 && turn_off_ < turn.bytes.size(); ++i) {
+            const std::uint32_t len = static_cast<std::uint32_t>(
+                std::min<std::size_t>(kMss, turn.bytes.size() - turn_off_));
+            frame(turn.from_client, kAck | kPsh,
+                  reinterpret_cast<const std::uint8_t*>(turn.bytes.data()) + turn_off_, len);
+            turn_off_ += len;
+          }
+          frame(!turn.from_client, kAck, nullptr, 0);
+          if (turn_off_ == turn.bytes.size()) {
+            turn_off_ = 0;
+            if (++turn_ == turns_.size()) state_ = kClose;
+          }
+          return;
+        }
         const bool from_client = state_ == kRequest;
         std::uint64_t& left = from_client ? request_left_ : response_left_;
         for (int i = 0; i < 2 && left > 0; ++i) {
@@ -152,6 +336,8 @@ class Connection {
     }
   }
   Endpoint client_{}, server_{};
+  std::vector<Turn> turns_;
+  std::size_t turn_ = 0, turn_off_ = 0;
   std::uint32_t cseq_ = 0, sseq_ = 0;
   int exchanges_ = 1;
   std::uint64_t request_left_ = 0, response_left_ = 0;
@@ -165,7 +351,13 @@ int main(int argc, char** argv) {
   std::string out = "mixed.pcap";
   std::uint64_t seed = 1;
   std::size_t concurrency = 2000;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
+    if (std::string(argv[i]) == "--apps") {
+      g_apps = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) break;
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--bytes")
       target = std::stoull(v);
@@ -183,6 +375,14 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng(seed);
   g_noise.resize(1 << 22);
   for (auto& b : g_noise) b = static_cast<std::uint8_t>(rng());
+  static const char* const kWords[] = {"the ",     "data ",    "<div class=\"item\">",
+                                       "</div>\n", "var x = ", "; ",
+                                       "return ",  "network ", "forensics ",
+                                       "request ", "42",       "\n",
+                                       "<p>",      "</p>",     "{",
+                                       "}",        ": ",       "\"value\", ",
+                                       "kagami ",  "traffic "};
+  while (g_text.size() < (1u << 22)) g_text += kWords[rng() % std::size(kWords)];
   auto writer = kagami::capture::PcapWriter::create(out, 1, 65535, 4u << 20, true);
   if (!writer) {
     std::fprintf(stderr, "%s\n", writer.error().message.c_str());

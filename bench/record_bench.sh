@@ -36,11 +36,12 @@ time_cmd() {
 
 results=()
 results+=("$(time_cmd bare taskset -c 0 build/bench/pcap_bare_read "$pcap")")
-results+=("$(time_cmd kagami-1core taskset -c 0 build/src/app/kagami record -q --read "$pcap" --store "$out/store")")
+# The core alone: bench/analyzers_bench.sh measures the protocol analyzers.
+results+=("$(time_cmd kagami-1core taskset -c 0 build/src/app/kagami record -q --no-analyzers --read "$pcap" --store "$out/store")")
 index_bytes=$(du -cb "$out"/store/index.sqlite* | tail -1 | cut -f1)
 archive_bytes=$(du -cb "$out"/store/packets/*.pcap | tail -1 | cut -f1)
 sessions=$(build/src/app/kagami sessions --store "$out/store" --json | wc -l)
-results+=("$(time_cmd kagami-all-cores build/src/app/kagami record -q --read "$pcap" --store "$out/store")")
+results+=("$(time_cmd kagami-all-cores build/src/app/kagami record -q --no-analyzers --read "$pcap" --store "$out/store")")
 runs_tshark=1
 saved_runs=$runs
 runs=$runs_tshark

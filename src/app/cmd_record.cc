@@ -57,6 +57,7 @@ struct RecordOptions {
   std::size_t buffer_mb = 256;
   bool quiet = false;
   bool print_config = false;
+  bool no_analyzers = false;
 };
 
 int run_record(const RecordOptions& o) {
@@ -85,6 +86,7 @@ int run_record(const RecordOptions& o) {
   if (cfg.sensor.empty()) cfg.sensor = host_name();
   if (o.workers >= 0) cfg.workers = o.workers;
   cfg.live = !o.interface.empty();
+  if (o.no_analyzers) cfg.analyze = false;
 
   auto opened = recorder::Recorder::open(cfg);
   if (!opened) {
@@ -178,11 +180,14 @@ void add_record_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--sensor", o->sensor,
                   "sensor name stored with every session (default: host name)");
   cmd->add_option("--workers,-w", o->workers,
-                  "flow worker threads (0: flows on the capture thread; default: the cores left "
-                  "after capture and archive hashing)");
+                  "flow worker threads (0: flows on the capture thread; default: cores - 2 on 4 "
+                  "or more cores; on smaller machines one per core with the analyzers, 0 "
+                  "without)");
   cmd->add_option("--buffer-mb", o->buffer_mb, "kernel capture buffer for live capture")
       ->capture_default_str();
   cmd->add_flag("--quiet,-q", o->quiet, "no summary or counters at exit");
+  cmd->add_flag("--no-analyzers", o->no_analyzers,
+                "packets and sessions only: no protocol analysis, no file extraction");
   cmd->add_flag("--print-config", o->print_config, "print every setting with its default and exit");
   cmd->callback([o, &exit_code] { exit_code = run_record(*o); });
 }

@@ -103,6 +103,31 @@ std::map<std::string, Setter> setters(recorder::RecorderConfig& c) {
   };
   s["archive.write_block_mb"] = count(c.archive.write_block_bytes, "archive.write_block_mb", kMiB);
   s["archive.write_blocks"] = count(c.archive.write_blocks, "archive.write_blocks");
+  s["analyzers.enabled"] = [&c](const toml::node& n) -> Status {
+    if (auto v = n.value<bool>()) {
+      c.analyze = *v;
+      return {};
+    }
+    return make_error("config: analyzers.enabled must be true or false");
+  };
+  analyzers::AnalyzerLimits& a = c.analyzers;
+  s["analyzers.detect_bytes"] = count(a.detect_bytes, "analyzers.detect_bytes");
+  s["analyzers.max_buffer_kb"] = count(a.max_buffer_bytes, "analyzers.max_buffer_kb", kKiB);
+  s["analyzers.max_pipelined"] = count(a.max_pipelined_requests, "analyzers.max_pipelined");
+  s["analyzers.max_line_kb"] = count(a.max_line_bytes, "analyzers.max_line_kb", kKiB);
+  s["analyzers.http_max_head_kb"] =
+      count(a.http.max_head_bytes, "analyzers.http_max_head_kb", kKiB);
+  s["analyzers.decoded_max_mb"] =
+      count(a.decode.max_output_bytes, "analyzers.decoded_max_mb", kMiB);
+  s["analyzers.decoded_max_ratio"] = count(a.decode.max_ratio, "analyzers.decoded_max_ratio");
+  s["analyzers.multipart_max_parts"] =
+      count(a.multipart.max_parts, "analyzers.multipart_max_parts");
+  s["analyzers.message_max_mb"] = count(a.max_message_bytes, "analyzers.message_max_mb", kMiB);
+  s["analyzers.message_memory_kb"] =
+      count(a.message_memory_bytes, "analyzers.message_memory_kb", kKiB);
+  s["analyzers.mime_max_depth"] = count(a.mime.max_depth, "analyzers.mime_max_depth");
+  s["analyzers.mime_max_parts"] = count(a.mime.max_parts, "analyzers.mime_max_parts");
+  s["analyzers.body_text_kb"] = count(a.mime.max_body_text_bytes, "analyzers.body_text_kb", kKiB);
   s["store.batch_rows"] = count(c.store.batch_rows, "store.batch_rows");
   s["store.batch_max_ms"] = count(c.store.batch_max_ms, "store.batch_max_ms");
   return s;
@@ -179,6 +204,31 @@ std::string default_config_toml() {
     << "verbatim_import = true # a classic pcap file is archived as an exact copy of itself\n"
     << "write_block_mb = " << (c.archive.write_block_bytes >> 20) << "\n"
     << "write_blocks = " << c.archive.write_blocks << "       # blocks in flight to the disk\n\n"
+    << "[analyzers]\n"
+    << "enabled = true         # protocol analyzers and file extraction (false: packets and "
+       "sessions only)\n"
+    << "detect_bytes = " << c.analyzers.detect_bytes
+    << "    # of each direction looked at to recognize a protocol\n"
+    << "max_buffer_kb = " << (c.analyzers.max_buffer_bytes >> 10)
+    << "   # unconsumed bytes per direction; beyond it the session is flagged\n"
+    << "max_pipelined = " << c.analyzers.max_pipelined_requests
+    << "   # requests or commands awaiting their answers\n"
+    << "max_line_kb = " << (c.analyzers.max_line_bytes >> 10)
+    << "        # SMTP/POP3/IMAP/FTP command and reply lines\n"
+    << "http_max_head_kb = " << (c.analyzers.http.max_head_bytes >> 10) << "\n"
+    << "decoded_max_mb = " << (c.analyzers.decode.max_output_bytes >> 20)
+    << "   # a gzip/deflate/br body expands to at most this...\n"
+    << "decoded_max_ratio = " << c.analyzers.decode.max_ratio
+    << " # ...and this many bytes per compressed byte\n"
+    << "multipart_max_parts = " << c.analyzers.multipart.max_parts << "\n"
+    << "message_max_mb = " << (c.analyzers.max_message_bytes >> 20)
+    << "     # of a mail message parsed (the .eml keeps all of it)\n"
+    << "message_memory_kb = " << (c.analyzers.message_memory_bytes >> 10)
+    << " # then it waits on disk for parsing\n"
+    << "mime_max_depth = " << c.analyzers.mime.max_depth << "\n"
+    << "mime_max_parts = " << c.analyzers.mime.max_parts << "\n"
+    << "body_text_kb = " << (c.analyzers.mime.max_body_text_bytes >> 10)
+    << "       # of a message's text kept in its record\n\n"
     << "[store]\n"
     << "batch_rows = " << c.store.batch_rows << "\n"
     << "batch_max_ms = " << c.store.batch_max_ms << "\n";

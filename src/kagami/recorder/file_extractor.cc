@@ -7,7 +7,7 @@
 namespace kagami::recorder {
 namespace {
 
-constexpr std::size_t kTypePrefix = 64u << 10;
+constexpr std::size_t kTypePrefix = 4u << 10;  // what FileTyper looks at
 
 class ExtractedWriter final : public analyzers::FileWriter {
  public:

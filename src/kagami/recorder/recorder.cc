@@ -61,7 +61,10 @@ Recorder::Recorder(const RecorderConfig& config)
     : config_(config), layout_{config.store_dir}, capture_batch_(std::make_unique<StoreBatch>()) {
   if (config_.workers < 0) {
     const int cores = static_cast<int>(std::thread::hardware_concurrency());
-    config_.workers = cores >= 4 ? cores - 2 : 0;
+    // Small machines: the core alone is fastest on the capture thread; with the analyzers,
+    // whose work is per flow (hashing, compressing and parsing objects), flows are worth
+    // workers of their own even on two cores (bench/analyzers_bench.sh: 1.7x).
+    config_.workers = cores >= 4 ? cores - 2 : (config_.analyze ? std::max(cores, 1) : 0);
   }
 }
 
@@ -259,8 +262,12 @@ void Recorder::dispatch(const packet::Packet& p, std::span<const PacketLocation>
     return;
   }
   bool src_is_a;
-  const std::uint64_t hash =
-      flow::hash_flow_key(flow::make_flow_key(p, src_is_a, config_.flow.vlan_in_key));
+  flow::FlowKey key = flow::make_flow_key(p, src_is_a, config_.flow.vlan_in_key);
+  // Shard by the pair of hosts, not the 5-tuple: connections between the same two hosts (an
+  // FTP control connection and its data connections, active or passive) share a worker and
+  // so meet in packet order. The price: one busy pair of hosts cannot use two workers.
+  key.port_a = key.port_b = 0;
+  const std::uint64_t hash = flow::hash_flow_key(key);
   const std::size_t w = static_cast<std::size_t>((hash >> 32) % workers_.size());
   ByteRing& ring = workers_[w]->ring();
   const ByteView bytes = p.frame;  // a rebuilt datagram's frame starts at its IP header

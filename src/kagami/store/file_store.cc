@@ -19,16 +19,29 @@ namespace {
 
 std::string tmp_dir(const StoreLayout& l) { return l.files_dir() + "/.tmp"; }
 
+// One compression context and output buffer per thread: a context costs more memory (its
+// window and tables, ~1 MiB) than most objects, so writers do not each keep one.
+struct Compressor {
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  std::vector<std::uint8_t> out;
+  ~Compressor() { ZSTD_freeCCtx(cctx); }
+};
+thread_local Compressor t_compressor;
+
+// Bytes are gathered in blocks of kBlockBytes, each compressed as its own zstd frame with the
+// thread's context (a file of frames decompresses as their concatenation), so an open writer
+// holds at most a block and its compressed output: thousands of concurrent transfers cost
+// megabytes, not gigabytes. The compressed object stays in memory up to kMemoryBytes (most
+// objects: web pages, images, mails) and is then written once, straight into its final
+// directory as an unnamed file linked under its name when whole. Larger objects spill to a
+// named temporary file, renamed into place at the end.
 class ZstdWriter final : public FileStore::Writer {
  public:
-  ZstdWriter(const FileStore& store, std::string tmp_path, std::FILE* f, int level)
-      : store_(store), tmp_path_(std::move(tmp_path)), f_(f), cctx_(ZSTD_createCCtx()) {
-    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level);
-    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1);
-    out_.resize(ZSTD_CStreamOutSize());
-  }
+  static constexpr std::size_t kBlockBytes = 64u << 10;
+  static constexpr std::size_t kMemoryBytes = 64u << 10;
+
+  ZstdWriter(const FileStore& store, int level) : store_(store), level_(level) {}
   ~ZstdWriter() override {
-    ZSTD_freeCCtx(cctx_);
     if (f_ != nullptr) {
       std::fclose(f_);
       ::unlink(tmp_path_.c_str());
@@ -40,68 +53,145 @@ class ZstdWriter final : public FileStore::Writer {
     sha_.update(bytes);
     md5_.update(bytes);
     size_ += bytes.size();
-    ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
-    while (in.pos < in.size) pump(in, ZSTD_e_continue);
+    while (!bytes.empty() && !failed_) {
+      if (block_.capacity() < kBlockBytes)
+        block_.reserve(std::min(kBlockBytes, block_.size() + bytes.size()));
+      const std::size_t n = std::min(bytes.size(), kBlockBytes - block_.size());
+      block_.insert(block_.end(), bytes.data(), bytes.data() + n);
+      bytes = bytes.subspan(n);
+      if (block_.size() == kBlockBytes) compress_block();
+    }
   }
 
   std::uint64_t size() const override { return size_; }
 
   StoredFile commit() override {
-    ZSTD_inBuffer in{nullptr, 0, 0};
-    while (!failed_ && pump(in, ZSTD_e_end) != 0) {
-    }
-    if (std::fclose(f_) != 0) failed_ = true;
+    if (!failed_ && (!block_.empty() || !frames_))
+      compress_block();  // an empty object is one empty frame
+    if (f_ != nullptr && std::fclose(f_) != 0) failed_ = true;
     f_ = nullptr;
     StoredFile s;
     s.sha256 = to_hex(sha_.finish());
     const Md5Digest md5 = md5_.finish();
     s.md5 = to_hex(ByteView(md5.data(), md5.size()));
     s.size = size_;
+    const bool spilled = !tmp_path_.empty();
     if (failed_) {
-      ::unlink(tmp_path_.c_str());
-      s.error = "cannot write " + tmp_path_ + ": " + error_;
+      if (spilled) ::unlink(tmp_path_.c_str());
+      s.error = "cannot write " + (spilled ? tmp_path_ : std::string("object")) + ": " + error_;
       return s;
     }
     const std::string dest = store_.path_of(s.sha256);
     struct stat st;
     if (::stat(dest.c_str(), &st) == 0) {
-      ::unlink(tmp_path_.c_str());
+      if (spilled) ::unlink(tmp_path_.c_str());
       s.existed = true;
       return s;
     }
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(dest).parent_path(), ec);
-    if (::rename(tmp_path_.c_str(), dest.c_str()) != 0) {
-      s.error = "cannot store " + dest + ": " + std::strerror(errno);
-      ::unlink(tmp_path_.c_str());
+    if (!store_.ensure_dir(s.sha256)) {
+      s.error = "cannot create the directory of " + dest + ": " + std::strerror(errno);
+      if (spilled) ::unlink(tmp_path_.c_str());
+      return s;
     }
+    if (spilled) {
+      if (::rename(tmp_path_.c_str(), dest.c_str()) != 0) {
+        s.error = "cannot store " + dest + ": " + std::strerror(errno);
+        ::unlink(tmp_path_.c_str());
+      }
+      return s;
+    }
+    if (auto e = publish(dest); !e.empty()) s.error = e;
     return s;
   }
 
  private:
-  std::size_t pump(ZSTD_inBuffer& in, ZSTD_EndDirective mode) {
-    ZSTD_outBuffer out{out_.data(), out_.size(), 0};
-    const std::size_t left = ZSTD_compressStream2(cctx_, &out, &in, mode);
-    if (ZSTD_isError(left)) {
-      failed_ = true;
-      error_ = ZSTD_getErrorName(left);
-      in.pos = in.size;
-      return 0;
+  // Writes the in-memory object as `dest`, never visible half written.
+  std::string publish(const std::string& dest) {
+    const std::string dir = dest.substr(0, dest.rfind('/'));
+    const int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      const bool ok = write_all(fd, mem_);
+      const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+      const bool linked =
+          ok && (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, dest.c_str(), AT_SYMLINK_FOLLOW) == 0 ||
+                 errno == EEXIST);  // another worker stored the same bytes first
+      const int err = errno;
+      ::close(fd);
+      if (linked) return {};
+      if (!ok || err != ENOENT) return "cannot store " + dest + ": " + std::strerror(err);
+      // linkat through /proc needs /proc: fall through to a named temporary file.
     }
-    if (out.pos > 0 && std::fwrite(out_.data(), 1, out.pos, f_) != out.pos) {
+    const std::string tmp = store_.temp_path();
+    const int t = ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+    if (t < 0) return "cannot create " + tmp + ": " + std::strerror(errno);
+    const bool ok = write_all(t, mem_);
+    ::close(t);
+    if (!ok || ::rename(tmp.c_str(), dest.c_str()) != 0) {
+      const int err = errno;
+      ::unlink(tmp.c_str());
+      return "cannot store " + dest + ": " + std::strerror(err);
+    }
+    return {};
+  }
+
+  static bool write_all(int fd, const std::vector<std::uint8_t>& bytes) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n <= 0) return false;
+      done += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+
+  void compress_block() {
+    Compressor& z = t_compressor;
+    const std::size_t bound = ZSTD_compressBound(block_.size());
+    if (z.out.size() < bound) z.out.resize(bound);
+    ZSTD_CCtx_reset(z.cctx, ZSTD_reset_session_and_parameters);
+    ZSTD_CCtx_setParameter(z.cctx, ZSTD_c_compressionLevel, level_);
+    ZSTD_CCtx_setParameter(z.cctx, ZSTD_c_checksumFlag, 1);
+    const std::size_t n =
+        ZSTD_compress2(z.cctx, z.out.data(), z.out.size(), block_.data(), block_.size());
+    block_.clear();
+    ++frames_;
+    if (ZSTD_isError(n)) {
+      failed_ = true;
+      error_ = ZSTD_getErrorName(n);
+      return;
+    }
+    emit(z.out.data(), n);
+  }
+
+  void emit(const std::uint8_t* p, std::size_t n) {
+    if (f_ == nullptr && mem_.size() + n <= kMemoryBytes) {
+      mem_.insert(mem_.end(), p, p + n);
+      return;
+    }
+    if (f_ == nullptr) {
+      tmp_path_ = store_.temp_path();
+      f_ = std::fopen(tmp_path_.c_str(), "wbx");
+      if (f_ == nullptr ||
+          (!mem_.empty() && std::fwrite(mem_.data(), 1, mem_.size(), f_) != mem_.size())) {
+        failed_ = true;
+        error_ = std::strerror(errno);
+        return;
+      }
+      mem_ = {};
+    }
+    if (std::fwrite(p, 1, n, f_) != n) {
       failed_ = true;
       error_ = std::strerror(errno);
-      in.pos = in.size;
-      return 0;
     }
-    return left;
   }
 
   const FileStore& store_;
-  std::string tmp_path_;
-  std::FILE* f_;
-  ZSTD_CCtx* cctx_;
-  std::vector<std::uint8_t> out_;
+  std::string tmp_path_;  // set once the object spilled to a file
+  std::FILE* f_ = nullptr;
+  int level_;
+  std::vector<std::uint8_t> block_;  // bytes not compressed yet
+  std::vector<std::uint8_t> mem_;    // compressed, while the object is small
+  std::uint64_t frames_ = 0;
   Sha256 sha_;
   Md5 md5_;
   std::uint64_t size_ = 0;
@@ -154,12 +244,28 @@ bool FileStore::contains(const std::string& sha256) const {
 }
 
 std::unique_ptr<FileStore::Writer> FileStore::open() {
-  const std::string path = tmp_dir(layout_) + "/" + std::to_string(::getpid()) + "-" +
-                           std::to_string(next_tmp_.fetch_add(1, std::memory_order_relaxed));
-  std::FILE* f = std::fopen(path.c_str(), "wbx");
-  if (f == nullptr)
-    return std::make_unique<FailedWriter>("cannot create " + path + ": " + std::strerror(errno));
-  return std::make_unique<ZstdWriter>(*this, path, f, options_.zstd_level);
+  return std::make_unique<ZstdWriter>(*this, options_.zstd_level);
+}
+
+std::string FileStore::temp_path() const {
+  return tmp_dir(layout_) + "/" + std::to_string(::getpid()) + "-" +
+         std::to_string(next_tmp_.fetch_add(1, std::memory_order_relaxed));
+}
+
+bool FileStore::ensure_dir(const std::string& sha256) const {
+  // 65,536 directories at most (ab/cd): each is made once per process, then remembered.
+  const unsigned index = static_cast<unsigned>(std::stoul(sha256.substr(0, 4), nullptr, 16));
+  std::atomic<std::uint64_t>& word = made_dirs_[index / 64];
+  const std::uint64_t bit = 1ull << (index % 64);
+  if (word.load(std::memory_order_relaxed) & bit) return true;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path_of(sha256)).parent_path(), ec);
+  if (ec) {
+    errno = ec.value();
+    return false;
+  }
+  word.fetch_or(bit, std::memory_order_relaxed);
+  return true;
 }
 
 Status FileStore::read(const std::string& sha256, std::FILE* out) const {

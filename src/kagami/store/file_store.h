@@ -49,11 +49,15 @@ class FileStore {
   bool contains(const std::string& sha256) const;
   // Where bytes that wait to be parsed may spill (same file system as the objects).
   std::string spool_dir() const { return layout_.files_dir(); }
+  // For writers: a fresh temporary name, and the object's directory made (once).
+  std::string temp_path() const;
+  bool ensure_dir(const std::string& sha256) const;
 
  private:
   StoreLayout layout_;
   Options options_;
-  std::atomic<std::uint64_t> next_tmp_{0};  // temporary names, unique across workers
+  mutable std::atomic<std::uint64_t> next_tmp_{0};  // temporary names, unique across workers
+  mutable std::atomic<std::uint64_t> made_dirs_[1024] = {};  // one bit per ab/cd directory
 };
 
 }  // namespace kagami::store
