@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 ./scripts/build.sh
 (cd build && ctest --output-on-failure -j2 --timeout 900)
 ./scripts/sanitize.sh
-./scripts/fuzz.sh "${KAGAMI_FUZZ_SECONDS:-30}"
+./scripts/fuzz.sh "${KAGAMI_FUZZ_SECONDS:-20}"
 echo "test.sh: all passed"
