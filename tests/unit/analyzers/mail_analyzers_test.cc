@@ -205,6 +205,49 @@ TEST(ImapAnalyzer, FetchLiteralsHeaderFetchesAndAppend) {
   }
 }
 
+// Thunderbird's way with large messages: BODY.PEEK[]<0.N>, <N.N>, ... until a short piece.
+std::string fetch_in_pieces(const std::string& message, std::size_t piece, bool with_size) {
+  std::string out;
+  for (std::size_t at = 0, tag = 10;; at += piece, ++tag) {
+    const std::string part = message.substr(std::min(at, message.size()), piece);
+    out += "* 7 FETCH (UID 70 " +
+           (with_size && at == 0 ? "RFC822.SIZE " + std::to_string(message.size()) + " " : "") +
+           "BODY[]<" + std::to_string(at) + "> {" + std::to_string(part.size()) + "}\r\n" + part +
+           ")\r\na" + std::to_string(tag) + " OK done\r\n";
+    if (part.size() < piece) break;
+  }
+  return out;
+}
+
+TEST(ImapAnalyzer, AMessageFetchedInPiecesIsJoined) {
+  for (bool with_size : {false, true}) {
+    SCOPED_TRACE(with_size);
+    AnalyzerHarness h;
+    auto s = h.tcp(143);
+    h.send(*s, kS2C, "* OK ready\r\n");
+    h.send(*s, kC2S, "a1 LOGIN hanako secret\r\na2 SELECT INBOX\r\n");
+    h.send(*s, kS2C, "a1 OK\r\na2 OK\r\n");
+    h.send_split(*s, kS2C, fetch_in_pieces(kMessage, 100, with_size), 37);
+    // The next message starts while nothing is pending: the first is whole.
+    ASSERT_EQ(h.records.mail.size(), 1u);
+    EXPECT_EQ(h.records.mail[0].flags, 0u);
+    EXPECT_EQ(h.file_bytes(h.records.mail[0].eml_sha256), kMessage);
+    EXPECT_EQ(h.records.mail[0].subject, "日本語の件名");
+    ASSERT_EQ(h.records.mail[0].attachments.size(), 1u);
+    s->close(2);
+  }
+}
+
+TEST(ImapAnalyzer, PiecesCutByTheEndAreFlaggedPartial) {
+  AnalyzerHarness h;
+  auto s = h.tcp(143);
+  h.send(*s, kS2C, "* OK ready\r\n");
+  h.send(*s, kS2C, "* 3 FETCH (BODY[]<0> {100}\r\n" + kMessage.substr(0, 100) + ")\r\n");
+  s->close(2);
+  ASSERT_EQ(h.records.mail.size(), 1u);
+  EXPECT_TRUE(h.records.mail[0].flags & records::kMailPartial);
+}
+
 TEST(ImapAnalyzer, AppendRefusedBeforeTheLiteralSendsNothing) {
   AnalyzerHarness h;
   auto s = h.tcp(143);

@@ -3,6 +3,7 @@
 // headers-only) or appended, read from the literals that carry them. STARTTLS hands the rest
 // of the session to detection.
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -95,13 +96,18 @@ bool literal_at_end(std::string_view line, Literal& lit) {
 // What a FETCH literal is, from the item that names it ("BODY[]", "RFC822.HEADER",
 // "BODY[HEADER.FIELDS (FROM TO)]", "BODY[]<0>", "BODY[2]").
 enum class FetchItem { kOther, kMessage, kHeader };
-FetchItem fetch_item(std::string_view before, bool& chunk) {
+FetchItem fetch_item(std::string_view before, bool& chunk, std::uint64_t& origin) {
   while (!before.empty() && before.back() == ' ') before.remove_suffix(1);
   chunk = false;
+  origin = 0;
   if (!before.empty() && before.back() == '>') {  // a partial fetch: "<origin>"
     const std::size_t lt = before.rfind('<');
     if (lt == std::string_view::npos) return FetchItem::kOther;
     chunk = true;
+    for (char c : before.substr(lt + 1, before.size() - lt - 2)) {
+      if (c < '0' || c > '9' || origin > (1ull << 50)) return FetchItem::kOther;
+      origin = origin * 10 + static_cast<unsigned>(c - '0');
+    }
     before = before.substr(0, lt);
   }
   std::string_view section;
@@ -154,7 +160,7 @@ class ImapAnalyzer final : public Analyzer {
     now_ = ts;
     Side& side = dir == Direction::kClientToServer ? client_ : server_;
     if (side.literal_left > 0) {
-      if (side.message) side.message_gap = true;
+      if (side.message || side.use == Use::kPiece) side.message_gap = true;
       if (bytes < side.literal_left) {
         side.literal_left -= bytes;
         return;
@@ -172,6 +178,7 @@ class ImapAnalyzer final : public Analyzer {
       side.message->finish(false);
       side.message.reset();
     }
+    if (dir == Direction::kServerToClient) finish_pieces(false);
   }
 
   void on_close(TimeNs ts) override {
@@ -180,7 +187,7 @@ class ImapAnalyzer final : public Analyzer {
   }
 
  private:
-  enum class Use { kDiscard, kCapture, kMessage };
+  enum class Use { kDiscard, kCapture, kMessage, kPiece };
   // One direction: the line being assembled and the literal being read.
   struct Side {
     std::vector<std::string> tokens;  // client: the command so far
@@ -320,11 +327,37 @@ class ImapAnalyzer final : public Analyzer {
     return {off, 0};
   }
 
+  // "* 12 FETCH (...": the message the response is about; its RFC822.SIZE when given.
+  void note_fetch(std::string_view line) {
+    if (line.size() < 3 || line.substr(0, 2) != "* ") return;
+    std::string_view rest;
+    const std::string_view n = wire::first_word(line.substr(2), &rest);
+    if (!istarts_with(rest, "FETCH")) return;
+    fetch_seq_ = 0;
+    for (char c : n) {
+      if (c < '0' || c > '9' || fetch_seq_ > (1ull << 40)) return;
+      fetch_seq_ = fetch_seq_ * 10 + static_cast<unsigned>(c - '0');
+    }
+    const std::size_t at = line.find("RFC822.SIZE ");
+    if (at == std::string_view::npos) return;
+    std::uint64_t size = 0;
+    for (std::size_t i = at + 12; i < line.size() && line[i] >= '0' && line[i] <= '9'; ++i)
+      size = size * 10 + static_cast<unsigned>(line[i] - '0');
+    if (sizes_.size() >= kMaxSizes) sizes_.erase(sizes_.begin());
+    sizes_[fetch_seq_] = size;
+  }
+
   void response_line(std::string_view line) {
+    if (!server_.in_response) note_fetch(line);
     Literal lit;
     if (literal_at_end(line, lit)) {
       bool chunk = false;
-      const FetchItem item = fetch_item(lit.before, chunk);
+      std::uint64_t origin = 0;
+      const FetchItem item = fetch_item(lit.before, chunk, origin);
+      if (item == FetchItem::kMessage && chunk && continue_pieces(origin, lit)) {
+        server_.in_response = true;
+        return;
+      }
       if (item == FetchItem::kOther) {
         start_literal(server_, lit, Use::kDiscard, {});
       } else {
@@ -335,8 +368,20 @@ class ImapAnalyzer final : public Analyzer {
         rec.folder = folder_;
         rec.user = s_.user;
         if (item == FetchItem::kHeader) rec.flags |= records::kMailHeadersOnly;
-        if (chunk) rec.flags |= records::kMailPartial;  // one piece of a message fetched in parts
-        start_literal(server_, lit, Use::kMessage, std::move(rec));
+        if (chunk && origin == 0 && item == FetchItem::kMessage) {
+          // The first piece of a message fetched in pieces (Thunderbird fetches large
+          // messages 64 KiB at a time): the pieces that follow are joined to it.
+          finish_pieces(false);
+          pieces_.seq = fetch_seq_;
+          pieces_.next_origin = 0;
+          pieces_.piece_size = lit.size;
+          pieces_.gap = false;
+          pieces_.builder = std::make_unique<MailBuilder>(cx_, s_, std::move(rec));
+          start_literal(server_, lit, Use::kPiece, {});
+        } else {
+          if (chunk) rec.flags |= records::kMailPartial;  // a piece without its beginning
+          start_literal(server_, lit, Use::kMessage, std::move(rec));
+        }
       }
       server_.in_response = true;
       return;
@@ -388,6 +433,32 @@ class ImapAnalyzer final : public Analyzer {
     }
   }
 
+  // --- messages fetched in pieces ("BODY[]<0>", "BODY[]<65536>", ...) -------------------------
+
+  bool continue_pieces(std::uint64_t origin, const Literal& lit) {
+    if (!pieces_.builder || pieces_.seq != fetch_seq_ || origin != pieces_.next_origin ||
+        origin == 0)
+      return false;
+    start_literal(server_, lit, Use::kPiece, {});
+    return true;
+  }
+
+  // A piece ended: a short one (or the size announced) is the message's end.
+  void piece_done(std::uint64_t bytes, bool gap) {
+    pieces_.next_origin += bytes;
+    pieces_.gap = pieces_.gap || gap;
+    auto size = sizes_.find(pieces_.seq);
+    const bool whole =
+        size != sizes_.end() ? pieces_.next_origin >= size->second : bytes < pieces_.piece_size;
+    if (whole) finish_pieces(true);
+  }
+
+  void finish_pieces(bool ended) {
+    if (!pieces_.builder) return;
+    pieces_.builder->finish(ended && !pieces_.gap);
+    pieces_.builder.reset();
+  }
+
   // --- literals -----------------------------------------------------------------------------
 
   void start_literal(Side& side, const Literal& lit, Use use, records::MailRecord rec) {
@@ -409,6 +480,7 @@ class ImapAnalyzer final : public Analyzer {
         static_cast<std::size_t>(std::min<std::uint64_t>(side.literal_left, bytes.size()));
     const ByteView part = bytes.first(n);
     if (side.use == Use::kMessage && side.message) side.message->write(part);
+    if (side.use == Use::kPiece && pieces_.builder) pieces_.builder->write(part);
     if (side.use == Use::kCapture) side.captured.append(as_chars(part));
     side.literal_left -= n;
     side.literal_seen += n;
@@ -418,6 +490,7 @@ class ImapAnalyzer final : public Analyzer {
 
   void finish_literal(Side& side, bool complete) {
     side.literal_left = 0;
+    if (side.use == Use::kPiece) piece_done(side.literal_seen, !complete);
     if (side.use == Use::kCapture && side.tokens.size() < kMaxTokens)
       side.tokens.push_back(std::move(side.captured));
     if (side.message) {
@@ -429,6 +502,7 @@ class ImapAnalyzer final : public Analyzer {
   }
 
   void end_messages(bool complete) {
+    finish_pieces(false);  // the session ended before the last piece
     for (Side* side : {&client_, &server_}) {
       if (!side->message) continue;
       side->message->finish(complete);
@@ -449,6 +523,14 @@ class ImapAnalyzer final : public Analyzer {
   Side client_, server_;
   std::deque<Pending> pending_;
   std::string folder_, mechanism_, auth_tag_, append_tag_;
+  struct Pieces {
+    std::uint64_t seq = 0, next_origin = 0, piece_size = 0;
+    bool gap = false;
+    std::unique_ptr<MailBuilder> builder;
+  } pieces_;
+  std::uint64_t fetch_seq_ = 0;
+  static constexpr std::size_t kMaxSizes = 4096;
+  std::map<std::uint64_t, std::uint64_t> sizes_;  // RFC822.SIZE by message number
   int auth_step_ = 0;
   bool compressed_ = false;
 };
