@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 build=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DKAGAMI_FUZZERS=ON \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -gline-tables-only" \
+  "-DCMAKE_C_FLAGS_DEBUG=-O1 -gline-tables-only" >/dev/null
 targets=$(cd tests/fuzz && ls fuzz_*.cc | sed 's/\.cc$//')
 cmake --build "$build" --target $targets
 
