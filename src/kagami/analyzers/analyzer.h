@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "kagami/analyzers/context.h"
@@ -47,6 +49,14 @@ struct AnalyzerSpec {
   Verdict (*detect)(const DetectInput& in);
   std::unique_ptr<Analyzer> (*create)(SessionState& session, AnalyzerContext& cx);
 };
+
+// A protocol violation: counted, flagged on the session, the first of its kind logged.
+inline void note_violation(AnalyzerContext& cx, SessionState& s, std::string_view protocol,
+                           std::string_view what) {
+  ++cx.counters->violations;
+  s.analyzer_violation = true;
+  (void)cx.log_once->first(std::string(protocol) + ": " + std::string(what));
+}
 
 // The built-in analyzers in detection order (see builtin.cc).
 const std::vector<const AnalyzerSpec*>& builtin_analyzers();

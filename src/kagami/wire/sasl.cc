@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "kagami/base/base64.h"
 #include "kagami/base/byte_view.h"
 
 namespace kagami::wire {
@@ -87,6 +88,16 @@ std::string sasl_user(std::string_view mech, std::string_view r, int step) {
     return domain.empty() ? user : domain + "\\" + user;
   }
   return {};
+}
+
+bool SaslExchange::response(std::string_view line, std::string& user) {
+  if (line == "*") return false;
+  if (auto decoded = base64_decode(line == "=" ? std::string_view() : line)) {
+    std::string name = sasl_user(mechanism_, *decoded, step_);
+    if (!name.empty()) user = std::move(name);
+  }
+  ++step_;
+  return true;
 }
 
 }  // namespace kagami::wire

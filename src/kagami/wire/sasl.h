@@ -16,4 +16,21 @@ namespace kagami::wire {
 //   NTLM                    the AUTHENTICATE message (type 3): DOMAIN\user
 std::string sasl_user(std::string_view mechanism, std::string_view response, int step);
 
+// A SASL exchange as SMTP AUTH, POP3 AUTH and IMAP AUTHENTICATE carry it: the mechanism,
+// then one base64 line per client response ("=" an empty one, "*" cancels, RFC 4954 4).
+class SaslExchange {
+ public:
+  void start(std::string_view mechanism) {
+    mechanism_ = std::string(mechanism);
+    step_ = 0;
+  }
+  // One client response; false when it cancels the exchange. `user` is set when the
+  // response reveals the user name.
+  bool response(std::string_view line, std::string& user);
+
+ private:
+  std::string mechanism_;
+  int step_ = 0;
+};
+
 }  // namespace kagami::wire

@@ -199,11 +199,7 @@ class FtpAnalyzer final : public Analyzer {
     pending_.clear();
   }
 
-  void violation(std::string_view what) {
-    ++cx_.counters->violations;
-    s_.analyzer_violation = true;
-    (void)cx_.log_once->first(std::string("ftp: ") + std::string(what));
-  }
+  void violation(std::string_view what) { note_violation(cx_, s_, "ftp", what); }
 
   SessionState& s_;
   AnalyzerContext& cx_;

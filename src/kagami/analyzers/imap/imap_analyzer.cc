@@ -10,7 +10,6 @@
 
 #include "kagami/analyzers/analyzer.h"
 #include "kagami/analyzers/mail/mail_builder.h"
-#include "kagami/base/base64.h"
 #include "kagami/wire/sasl.h"
 #include "kagami/wire/text_line.h"
 
@@ -269,9 +268,8 @@ class ImapAnalyzer final : public Analyzer {
       s_.user = t[a];
     } else if (iequals(verb, "AUTHENTICATE") && t.size() > a) {
       p.cmd = Cmd::kAuthenticate;
-      mechanism_ = t[a];
+      sasl_.start(t[a]);
       auth_tag_ = p.tag;
-      auth_step_ = 0;
       if (t.size() > a + 1) auth_response(t[a + 1]);  // SASL-IR (RFC 4959)
     } else if ((iequals(verb, "SELECT") || iequals(verb, "EXAMINE")) && t.size() > a) {
       p.cmd = Cmd::kSelect;
@@ -290,15 +288,7 @@ class ImapAnalyzer final : public Analyzer {
   }
 
   void auth_response(std::string_view line) {
-    if (line == "*") {
-      auth_tag_.clear();
-      return;
-    }
-    if (auto decoded = base64_decode(line == "=" ? std::string_view() : line)) {
-      std::string user = wire::sasl_user(mechanism_, *decoded, auth_step_);
-      if (!user.empty()) s_.user = std::move(user);
-    }
-    ++auth_step_;
+    if (!sasl_.response(line, s_.user)) auth_tag_.clear();  // cancelled
   }
 
   // --- server -------------------------------------------------------------------------------
@@ -510,11 +500,7 @@ class ImapAnalyzer final : public Analyzer {
     }
   }
 
-  void violation(std::string_view what) {
-    ++cx_.counters->violations;
-    s_.analyzer_violation = true;
-    (void)cx_.log_once->first(std::string("imap: ") + std::string(what));
-  }
+  void violation(std::string_view what) { note_violation(cx_, s_, "imap", what); }
 
   SessionState& s_;
   AnalyzerContext& cx_;
@@ -522,7 +508,8 @@ class ImapAnalyzer final : public Analyzer {
   TimeNs now_ = 0;
   Side client_, server_;
   std::deque<Pending> pending_;
-  std::string folder_, mechanism_, auth_tag_, append_tag_;
+  std::string folder_, auth_tag_, append_tag_;
+  wire::SaslExchange sasl_;
   struct Pieces {
     std::uint64_t seq = 0, next_origin = 0, piece_size = 0;
     bool gap = false;
@@ -531,7 +518,6 @@ class ImapAnalyzer final : public Analyzer {
   std::uint64_t fetch_seq_ = 0;
   static constexpr std::size_t kMaxSizes = 4096;
   std::map<std::uint64_t, std::uint64_t> sizes_;  // RFC822.SIZE by message number
-  int auth_step_ = 0;
   bool compressed_ = false;
 };
 

@@ -6,7 +6,6 @@
 
 #include "kagami/analyzers/analyzer.h"
 #include "kagami/analyzers/mail/mail_builder.h"
-#include "kagami/base/base64.h"
 #include "kagami/wire/dot_stuffing.h"
 #include "kagami/wire/sasl.h"
 #include "kagami/wire/text_line.h"
@@ -102,13 +101,13 @@ class Pop3Analyzer final : public Analyzer {
       s_.user = std::string(wire::first_word(arg));
     } else if (iequals(verb, "AUTH")) {
       std::string_view initial;
-      mechanism_ = std::string(wire::first_word(arg, &initial));
-      if (mechanism_.empty()) {
+      const std::string_view mechanism = wire::first_word(arg, &initial);
+      if (mechanism.empty()) {
         p.cmd = Cmd::kMultiline;  // lists the mechanisms
       } else {
         p.cmd = Cmd::kAuth;
         in_auth_ = true;
-        auth_step_ = 0;
+        sasl_.start(mechanism);
         if (!initial.empty()) auth_response(initial);
       }
     } else if (iequals(verb, "RETR")) {
@@ -130,15 +129,7 @@ class Pop3Analyzer final : public Analyzer {
   }
 
   void auth_response(std::string_view line) {
-    if (line == "*") {
-      in_auth_ = false;
-      return;
-    }
-    if (auto decoded = base64_decode(line == "=" ? std::string_view() : line)) {
-      std::string user = wire::sasl_user(mechanism_, *decoded, auth_step_);
-      if (!user.empty()) s_.user = std::move(user);
-    }
-    ++auth_step_;
+    if (!sasl_.response(line, s_.user)) in_auth_ = false;  // cancelled
   }
 
   wire::Progress server(ByteView bytes) {
@@ -219,20 +210,15 @@ class Pop3Analyzer final : public Analyzer {
     message_.reset();
   }
 
-  void violation(std::string_view what) {
-    ++cx_.counters->violations;
-    s_.analyzer_violation = true;
-    (void)cx_.log_once->first(std::string("pop3: ") + std::string(what));
-  }
+  void violation(std::string_view what) { note_violation(cx_, s_, "pop3", what); }
 
   SessionState& s_;
   AnalyzerContext& cx_;
   wire::LineSplitter client_lines_, server_lines_;
   TimeNs now_ = 0;
   std::deque<Pending> commands_;
-  std::string mechanism_;
+  wire::SaslExchange sasl_;
   bool in_auth_ = false;
-  int auth_step_ = 0;
   bool multiline_ = false;
   wire::DotUnstuffer unstuffer_;
   NullSink null_;

@@ -8,7 +8,6 @@
 
 #include "kagami/analyzers/analyzer.h"
 #include "kagami/analyzers/mail/mail_builder.h"
-#include "kagami/base/base64.h"
 #include "kagami/wire/dot_stuffing.h"
 #include "kagami/wire/sasl.h"
 #include "kagami/wire/text_line.h"
@@ -188,8 +187,7 @@ class SmtpAnalyzer final : public Analyzer {
       reset_envelope();
     } else if (iequals(verb, "AUTH")) {
       std::string_view initial;
-      mechanism_ = std::string(wire::first_word(arg, &initial));
-      auth_step_ = 0;
+      sasl_.start(wire::first_word(arg, &initial));
       p.cmd = Cmd::kAuth;
       mode_ = Mode::kAuth;
       if (!initial.empty()) auth_response(initial);
@@ -200,19 +198,7 @@ class SmtpAnalyzer final : public Analyzer {
   }
 
   void auth_response(std::string_view line) {
-    if (line == "*") {  // the client cancels (RFC 4954 4)
-      mode_ = Mode::kCommand;
-      return;
-    }
-    if (line == "=") {  // an empty initial response
-      ++auth_step_;
-      return;
-    }
-    if (auto decoded = base64_decode(line)) {
-      std::string user = wire::sasl_user(mechanism_, *decoded, auth_step_);
-      if (!user.empty()) s_.user = std::move(user);
-    }
-    ++auth_step_;
+    if (!sasl_.response(line, s_.user)) mode_ = Mode::kCommand;  // cancelled
   }
 
   wire::Progress server(ByteView bytes) {
@@ -306,11 +292,7 @@ class SmtpAnalyzer final : public Analyzer {
       if (p.cmd == Cmd::kRcpt) p.cmd = Cmd::kOther;
   }
 
-  void violation(std::string_view what) {
-    ++cx_.counters->violations;
-    s_.analyzer_violation = true;
-    (void)cx_.log_once->first(std::string("smtp: ") + std::string(what));
-  }
+  void violation(std::string_view what) { note_violation(cx_, s_, "smtp", what); }
 
   static constexpr std::size_t kMaxRecipients = 10000;
 
@@ -320,10 +302,10 @@ class SmtpAnalyzer final : public Analyzer {
   TimeNs now_ = 0;
   Mode mode_ = Mode::kCommand;
   std::deque<Pending> commands_;
-  std::string helo_, mail_from_, mechanism_;
+  std::string helo_, mail_from_;
   std::vector<Rcpt> rcpts_;
   bool in_transaction_ = false;
-  int auth_step_ = 0;
+  wire::SaslExchange sasl_;
   wire::DotUnstuffer unstuffer_;
   std::uint64_t bdat_left_ = 0;
   bool bdat_last_ = false;
