@@ -108,6 +108,24 @@ TEST(Sasl, RevealsTheUserNeverThePassword) {
   EXPECT_EQ(sasl_user("PLAIN", "no separators", 0), "");
 }
 
+TEST(Sasl, AnExchangeReadsBase64ResponsesStepByStepAndCanBeCancelled) {
+  SaslExchange login;
+  login.start("LOGIN");
+  std::string user;
+  EXPECT_TRUE(login.response("dGFybw==", user));  // "taro"
+  EXPECT_EQ(user, "taro");
+  EXPECT_TRUE(login.response("c2VjcmV0", user));  // the password: step 1 reveals nothing
+  EXPECT_EQ(user, "taro");
+  SaslExchange plain;
+  plain.start("PLAIN");
+  user.clear();
+  EXPECT_TRUE(plain.response("=", user));  // an empty initial response, then the real one
+  EXPECT_EQ(user, "");
+  EXPECT_FALSE(plain.response("*", user));
+  EXPECT_TRUE(plain.response("not base64!", user));  // ignored, no crash
+  EXPECT_EQ(user, "");
+}
+
 TEST(Sasl, ReadsTheUserOfAnNtlmAuthenticateMessage) {
   // NTLMSSP type 3 with Unicode names: domain "EX", user "bob" (RFC-less, [MS-NLMP] 2.2.1.3).
   std::string m("NTLMSSP\0", 8);
