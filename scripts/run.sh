@@ -16,10 +16,15 @@ else
   inputs=(build/demo.pcap)
 fi
 "$kagami" record --read "${inputs[@]}" --store "$store"
-"$kagami" sessions --store "$store"
+"$kagami" sessions --store "$store" --limit 40
+"$kagami" http --store "$store" --limit 20
+"$kagami" mail --store "$store" --limit 20
+"$kagami" files --store "$store" --limit 20
 "$kagami" verify --store "$store"
 echo
 echo "Recorded into $store. Try:"
+echo "  $kagami sessions --store $store                  # every session"
+echo "  $kagami tls --store $store ; $kagami dns --store $store ; $kagami ftp --store $store"
 echo "  $kagami sessions --store $store --proto tcp --port 25 --json"
 echo "  $kagami export --store $store --session 1 -o session1.pcap"
 echo "  $kagami follow --store $store --session 1 --c2s c2s.bin --s2c s2c.bin"
