@@ -4,6 +4,8 @@
 
 #include <magic.h>
 
+#include "kagami/base/ascii.h"
+
 namespace kagami::content {
 
 FileTyper::FileTyper()
@@ -19,16 +21,6 @@ FileTyper::~FileTyper() {
 }
 
 namespace {
-
-bool istarts(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
 
 // Text as libmagic sees it: no NUL and no control bytes but the usual white space and ESC
 // (ISO-2022-JP); bytes >= 0x80 are fine (UTF-8, Shift_JIS, EUC-JP, Latin-1).
@@ -51,15 +43,15 @@ std::string sniff_text_type(std::string_view head) {
     s.remove_prefix(1);
   if (s.empty()) return {};
   if (s.front() == '<') {
-    if (istarts(s, "<?xml")) {
+    if (istarts_with(s, "<?xml")) {
       const std::string_view early = s.substr(0, 1024);
       return early.find("<svg") != std::string_view::npos ? "image/svg+xml" : "text/xml";
     }
     for (std::string_view tag : {"<!doctype html", "<html", "<head", "<body", "<title"})
-      if (istarts(s, tag)) return "text/html";
+      if (istarts_with(s, tag)) return "text/html";
     return {};  // other markup: libmagic knows its many kinds
   }
-  if (istarts(s, "{\\rtf")) return {};  // RTF: libmagic's
+  if (istarts_with(s, "{\\rtf")) return {};  // RTF: libmagic's
   if (s.front() == '{' || s.front() == '[') {
     // JSON as APIs send it: an object or array whose next token is JSON's.
     std::size_t i = 1;
@@ -71,12 +63,12 @@ std::string sniff_text_type(std::string_view head) {
   }
   // Text that names its own kind (scripts, PostScript, PDF, vCards, keys, mailboxes) goes to
   // libmagic; prose, code and data without a signature are plain text.
-  if (s.front() == '%' || s.front() == '#' || istarts(s, "begin:") || istarts(s, "-----") ||
-      s.substr(0, 5) == "From ")
+  if (s.front() == '%' || s.front() == '#' || istarts_with(s, "begin:") ||
+      istarts_with(s, "-----") || s.substr(0, 5) == "From ")
     return {};
   // A message: libmagic's rule is its first header (these five make it message/rfc822).
   for (std::string_view h : {"received:", "from:", "date:", "return-path:", "delivered-to:"})
-    if (istarts(s, h)) return "message/rfc822";
+    if (istarts_with(s, h)) return "message/rfc822";
   return "text/plain";
 }
 

@@ -21,6 +21,13 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+std::string plain_text(std::string_view raw) {
+  if (is_valid_utf8(raw)) return std::string(raw);
+  return to_utf8(raw, "CP932");
+}
+
+}  // namespace
+
 std::string percent_decode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -34,13 +41,6 @@ std::string percent_decode(std::string_view s) {
   }
   return out;
 }
-
-std::string plain_text(std::string_view raw) {
-  if (is_valid_utf8(raw)) return std::string(raw);
-  return to_utf8(raw, "CP932");
-}
-
-}  // namespace
 
 bool is_valid_utf8(std::string_view s) {
   std::size_t i = 0;

@@ -26,6 +26,8 @@ HeaderValue parse_header_value(std::string_view text);
 
 // Converts text in `charset` to UTF-8 (iconv); invalid sequences become U+FFFD.
 std::string to_utf8(std::string_view text, std::string_view charset);
+// "%41b%zz" -> "Ab%zz": %XX escapes undone (URIs, RFC 2231 values); a malformed one stays.
+std::string percent_decode(std::string_view s);
 bool is_valid_utf8(std::string_view text);
 
 }  // namespace kagami::content

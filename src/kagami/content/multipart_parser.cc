@@ -1,27 +1,8 @@
 #include "kagami/content/multipart_parser.h"
 
-#include <cctype>
+#include "kagami/base/ascii.h"
 
 namespace kagami::content {
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
 
 const std::string* PartHeaders::find(std::string_view name) const {
   for (const auto& [n, v] : fields)
@@ -112,16 +93,16 @@ void MultipartParser::process(bool at_end) {
           const auto eol = block.find('\n');
           std::string_view line = block.substr(0, eol);
           block.remove_prefix(eol == std::string_view::npos ? block.size() : eol + 1);
-          line = trim(line);
+          line = trim_field(line);
           if (line.empty()) continue;
           if ((line[0] == ' ' || line[0] == '\t') && !h.fields.empty()) {
-            h.fields.back().second += " " + std::string(trim(line));
+            h.fields.back().second += " " + std::string(trim_field(line));
             continue;
           }
           const auto colon = line.find(':');
           if (colon == std::string_view::npos) continue;
-          h.fields.emplace_back(std::string(trim(line.substr(0, colon))),
-                                std::string(trim(line.substr(colon + 1))));
+          h.fields.emplace_back(std::string(trim_field(line.substr(0, colon))),
+                                std::string(trim_field(line.substr(colon + 1))));
         }
         pending_.erase(0, end + skip);
         events_.on_part_begin(h);

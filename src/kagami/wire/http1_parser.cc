@@ -4,24 +4,10 @@
 #include <cctype>
 #include <charconv>
 
+#include "kagami/base/ascii.h"
+
 namespace kagami::wire {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
 
 bool is_token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) ||
@@ -70,7 +56,7 @@ bool looks_like_start(std::string_view line, bool request) {
     if (!std::isupper(static_cast<unsigned char>(line[i])) && line[i] != '-' && line[i] != '_')
       return false;
   const auto sp2 = line.rfind(' ');
-  return sp2 > sp1 + 1 && is_version(trim(line.substr(sp2 + 1)));
+  return sp2 > sp1 + 1 && is_version(trim_field(line.substr(sp2 + 1)));
 }
 
 }  // namespace
@@ -211,7 +197,7 @@ Progress Http1Parser::parse_head(ByteView data) {
     // Before waiting for more, make sure this can be HTTP at all.
     const auto eol = s.find('\n');
     const bool request = side_ == Side::kRequests;
-    const std::string_view first = trim(s.substr(0, eol));
+    const std::string_view first = trim_field(s.substr(0, eol));
     if (eol != std::string_view::npos &&
         !(request ? lenient_request_line(first) : looks_like_start(first, false))) {
       fail(side_ == Side::kRequests ? "http.bad_request_line" : "http.bad_status_line");
@@ -255,7 +241,7 @@ Progress Http1Parser::parse_head(ByteView data) {
   const std::string_view start = next_line();
   if (head_.request) {
     // method [SP target [SP version]]; a missing or odd version is kept as sent.
-    const std::string_view line = trim(start);
+    const std::string_view line = trim_field(start);
     if (!lenient_request_line(line)) {
       fail("http.bad_request_line");
       return {data.size(), 0};
@@ -263,11 +249,11 @@ Progress Http1Parser::parse_head(ByteView data) {
     const auto sp1 = line.find(' ');
     head_.method = std::string(line.substr(0, sp1));
     if (sp1 != std::string_view::npos) {
-      std::string_view rest = trim(line.substr(sp1 + 1));
+      std::string_view rest = trim_field(line.substr(sp1 + 1));
       const auto sp2 = rest.rfind(' ');
       if (sp2 != std::string_view::npos && rest.substr(sp2 + 1).substr(0, 5) == "HTTP/") {
         head_.version = std::string(rest.substr(sp2 + 1));
-        rest = trim(rest.substr(0, sp2));
+        rest = trim_field(rest.substr(0, sp2));
       }
       head_.target = std::string(rest);
     }
@@ -286,7 +272,7 @@ Progress Http1Parser::parse_head(ByteView data) {
     if ((line[0] == ' ' || line[0] == '\t') && !head_.fields.empty()) {
       // obs-fold (RFC 9112 5.2): a continuation of the previous field's value.
       head_.fields.back().value += ' ';
-      head_.fields.back().value += std::string(trim(line));
+      head_.fields.back().value += std::string(trim_field(line));
       continue;
     }
     const auto colon = line.find(':');
@@ -295,8 +281,8 @@ Progress Http1Parser::parse_head(ByteView data) {
       head_.fields_truncated = true;
       continue;
     }
-    head_.fields.push_back(HttpField{std::string(trim(line.substr(0, colon))),
-                                     std::string(trim(line.substr(colon + 1)))});
+    head_.fields.push_back(HttpField{std::string(trim_field(line.substr(0, colon))),
+                                     std::string(trim_field(line.substr(colon + 1)))});
   }
   events_.on_head(head_);
   begin_body(head_);
@@ -307,17 +293,17 @@ void Http1Parser::begin_body(const HttpHead& head) {
   auto chunked = [&]() {
     const std::string* te = head.find("Transfer-Encoding");
     if (te == nullptr) return 0;  // none
-    std::string_view v = trim(*te);
+    std::string_view v = trim_field(*te);
     const auto comma = v.rfind(',');
-    if (comma != std::string_view::npos) v = trim(v.substr(comma + 1));
+    if (comma != std::string_view::npos) v = trim_field(v.substr(comma + 1));
     return iequals(v, "chunked") ? 1 : -1;  // -1: another final coding
   };
   auto content_length = [&](std::uint64_t& n) {
     const std::string* cl = head.find("Content-Length");
     if (cl == nullptr) return false;
-    std::string_view v = trim(*cl);
+    std::string_view v = trim_field(*cl);
     const auto comma = v.find(',');  // "5, 5" is allowed if the values agree
-    if (comma != std::string_view::npos) v = trim(v.substr(0, comma));
+    if (comma != std::string_view::npos) v = trim_field(v.substr(0, comma));
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
     return ec == std::errc() && p == v.data() + v.size();
   };
@@ -384,9 +370,9 @@ Progress Http1Parser::parse_chunk_size(ByteView data) {
     }
     return {0, data.size() + 1};
   }
-  std::string_view line = trim(s.substr(0, eol));
+  std::string_view line = trim_field(s.substr(0, eol));
   const auto semi = line.find(';');  // chunk extensions are ignored
-  if (semi != std::string_view::npos) line = trim(line.substr(0, semi));
+  if (semi != std::string_view::npos) line = trim_field(line.substr(0, semi));
   std::uint64_t size = 0;
   auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
   if (line.empty() || line.size() > 15 || ec != std::errc() || p != line.data() + line.size()) {
@@ -432,7 +418,7 @@ Progress Http1Parser::resync(ByteView data) {
   while (pos < s.size()) {
     const auto eol = s.find('\n', pos);
     if (eol == std::string_view::npos) break;
-    if (looks_like_start(trim(s.substr(pos, eol - pos)), request)) {
+    if (looks_like_start(trim_field(s.substr(pos, eol - pos)), request)) {
       state_ = State::kHead;
       scanned_ = 0;
       return {pos, 0};

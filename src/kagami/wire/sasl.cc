@@ -1,20 +1,11 @@
 #include "kagami/wire/sasl.h"
 
-#include <algorithm>
-#include <cctype>
-
+#include "kagami/base/ascii.h"
 #include "kagami/base/base64.h"
 #include "kagami/base/byte_view.h"
 
 namespace kagami::wire {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::toupper(static_cast<unsigned char>(x)) ==
-                  std::toupper(static_cast<unsigned char>(y));
-         });
-}
 
 // A field of an NTLM message: 2-byte length, 2-byte maximum, 4-byte offset (little-endian).
 std::string_view ntlm_field(std::string_view m, std::size_t at) {

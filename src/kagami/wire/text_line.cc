@@ -26,21 +26,6 @@ LineSplitter::Result LineSplitter::next(std::string_view in, std::string_view& l
   return Result::kLine;
 }
 
-namespace {
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-}  // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
 std::string_view first_word(std::string_view line, std::string_view* rest) {
   const std::size_t sp = line.find(' ');
   std::string_view word = line.substr(0, sp);

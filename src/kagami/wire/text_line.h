@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <string_view>
 
+#include "kagami/base/ascii.h"
+
 namespace kagami::wire {
 
 // The lines of the text protocols (SMTP, POP3, IMAP, FTP): CRLF or a bare LF ends one, and
@@ -27,9 +29,6 @@ class LineSplitter {
   bool skipping_ = false;
 };
 
-// ASCII case-insensitive comparisons: protocol keywords, never user text.
-bool iequals(std::string_view a, std::string_view b);
-bool istarts_with(std::string_view s, std::string_view prefix);
 // The first word of `line` and the rest after one run of spaces.
 std::string_view first_word(std::string_view line, std::string_view* rest = nullptr);
 

@@ -13,9 +13,6 @@
 namespace kagami::analyzers {
 namespace {
 
-using wire::iequals;
-using wire::istarts_with;
-
 constexpr std::size_t kMaxArg = 1024;  // of a command argument kept in the record
 
 std::string upper(std::string_view s) {

@@ -7,21 +7,13 @@
 
 #include "kagami/analyzers/analyzer.h"
 #include "kagami/analyzers/body_extractor.h"
+#include "kagami/base/ascii.h"
 #include "kagami/base/base64.h"
 #include "kagami/content/header_params.h"
 #include "kagami/wire/http1_parser.h"
 
 namespace kagami::analyzers {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 std::string field(const wire::HttpHead& h, std::string_view name) {
   const std::string* v = h.find(name);
@@ -39,20 +31,6 @@ std::string basic_user(const std::string* authorization) {
   return decoded->substr(0, colon);
 }
 
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // The object's name from the URI: its last path segment, decoded ("/a/b%20c.pdf?x" -> "b c.pdf").
 std::string name_from_uri(std::string_view uri) {
   const auto q = uri.find_first_of("?#");
@@ -64,7 +42,7 @@ std::string name_from_uri(std::string_view uri) {
   }
   const auto slash = path.rfind('/');
   return content::to_utf8(
-      percent_decode(path.substr(slash == std::string_view::npos ? 0 : slash + 1)), "");
+      content::percent_decode(path.substr(slash == std::string_view::npos ? 0 : slash + 1)), "");
 }
 
 class Http1Analyzer;

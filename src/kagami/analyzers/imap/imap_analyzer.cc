@@ -16,9 +16,6 @@
 namespace kagami::analyzers {
 namespace {
 
-using wire::iequals;
-using wire::istarts_with;
-
 constexpr std::size_t kMaxTokens = 64;
 constexpr std::size_t kMaxCapturedLiteral = 8192;  // a literal argument (user, mailbox) kept
 

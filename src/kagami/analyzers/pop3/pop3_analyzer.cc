@@ -13,9 +13,6 @@
 namespace kagami::analyzers {
 namespace {
 
-using wire::iequals;
-using wire::istarts_with;
-
 // Discards a multi-line response that carries no message (LIST, UIDL, CAPA).
 struct NullSink final : content::ByteSink {
   void write(ByteView) override {}

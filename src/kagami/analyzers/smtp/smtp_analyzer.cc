@@ -15,9 +15,6 @@
 namespace kagami::analyzers {
 namespace {
 
-using wire::iequals;
-using wire::istarts_with;
-
 // "<a@b> SIZE=10" -> "a@b"; "a@b" -> "a@b"; "<>" -> "" (the null sender of bounces).
 std::string path_address(std::string_view arg) {
   while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);
