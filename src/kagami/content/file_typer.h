@@ -12,7 +12,8 @@ namespace kagami::content {
 // The common kinds of text decided without libmagic (HTML, XML, SVG, JSON, plain text), the
 // way libmagic decides them; empty when the text names its own kind or is not text.
 std::string sniff_text_type(std::string_view head);
-// Compression formats libmagic is slow to name; empty for anything else.
+// Compression formats, web images, fonts, WebAssembly and PDF by their signatures, as
+// libmagic names them; empty for anything else.
 std::string sniff_binary_type(std::string_view head);
 
 // The type of content by its bytes (libmagic, MIME form: "application/pdf"). Not shareable

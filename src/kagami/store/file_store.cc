@@ -1,5 +1,6 @@
 #include "kagami/store/file_store.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -54,8 +55,12 @@ class ZstdWriter final : public FileStore::Writer {
     md5_.update(bytes);
     size_ += bytes.size();
     while (!bytes.empty() && !failed_) {
-      if (block_.capacity() < kBlockBytes)
-        block_.reserve(std::min(kBlockBytes, block_.size() + bytes.size()));
+      // Doubling, not growing to fit: segments arrive a packet at a time, and growing by
+      // each would copy the block over and over.
+      if (block_.size() + bytes.size() > block_.capacity() && block_.capacity() < kBlockBytes)
+        block_.reserve(std::min(
+            kBlockBytes,
+            std::max({block_.capacity() * 2, block_.size() + bytes.size(), std::size_t{4096}})));
       const std::size_t n = std::min(bytes.size(), kBlockBytes - block_.size());
       block_.insert(block_.end(), bytes.data(), bytes.data() + n);
       bytes = bytes.subspan(n);

@@ -1,4 +1,4 @@
-// Types by content: the fast answers for common text and compression formats agree with what
+// Types by content: the fast answers for common text, compression and media formats agree with what
 // libmagic (file --mime-type) says for the same bytes; everything else is libmagic's.
 #include "kagami/content/file_typer.h"
 
@@ -54,6 +54,22 @@ TEST(FileTyper, AgreesWithLibmagic) {
                    33),
        "image/png"},
       {"pdf", "%PDF-1.7\n" + noise(1000), "application/pdf"},
+      {"jpeg",
+       std::string("\xff\xd8\xff\xe1\x00\x10"
+                   "Exif\x00\x00",
+                   12) +
+           noise(4000),
+       "image/jpeg"},
+      {"jpeg cut after its signature", "\xff\xd8\xff", "text/plain"},
+      {"png cut after its signature", "\x89PNG\r\n\x1a\n", "application/octet-stream"},
+      {"gif", "GIF87a" + noise(4000), "image/gif"},
+      {"webp", "RIFF" + std::string("\x00\x10\x00\x00", 4) + "WEBPVP8L" + noise(4000),
+       "image/webp"},
+      {"avi is riff too", "RIFF" + std::string("\x00\x10\x00\x00", 4) + "AVI LIST" + noise(100),
+       "video/x-msvideo"},
+      {"woff", "wOFF" + noise(4000), "font/woff"},
+      {"woff2", "wOF2" + noise(4000), "font/woff2"},
+      {"wasm", std::string("\0asm\x01\0\0\0", 8) + noise(4000), "application/wasm"},
       {"noise", noise(8192), "application/octet-stream"},
   };
   FileTyper typer;
