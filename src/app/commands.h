@@ -14,5 +14,7 @@ void add_follow_command(CLI::App& app, int& exit_code);
 void add_verify_command(CLI::App& app, int& exit_code);
 void add_record_listing_commands(CLI::App& app, int& exit_code);  // http, dns, tls, mail, files
 void add_file_command(CLI::App& app, int& exit_code);
+void add_ca_command(CLI::App& app, int& exit_code);
+void add_proxy_command(CLI::App& app, int& exit_code);
 
 }  // namespace kagami::app

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   kagami::app::add_record_listing_commands(app, exit_code);
   kagami::app::add_file_command(app, exit_code);
   kagami::app::add_verify_command(app, exit_code);
+  kagami::app::add_ca_command(app, exit_code);
+  kagami::app::add_proxy_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kagami/base/result.h"
+#include "kagami/base/spsc_queue.h"
+#include "kagami/mirror/frame_batch.h"
+
+namespace kagami::capture {
+class PcapWriter;
+}
+
+namespace kagami::mirror {
+
+struct MirrorOptions {
+  std::string pcap_dir;  // rotating pcap files here; empty for none
+  std::uint64_t rotate_bytes = 1ull << 30;
+  std::int64_t rotate_seconds = 3600;
+  std::size_t batch_bytes = 256u << 10;  // a producer hands its batch on at this size
+  std::size_t queue_batches = 64;        // per producer; beyond it batches are dropped
+};
+
+struct MirrorCounters {
+  std::atomic<std::uint64_t> packets{0}, bytes{0}, files{0};
+  std::atomic<std::uint64_t> dropped_packets{0}, dropped_batches{0}, write_errors{0};
+};
+
+// Carries synthesized frames from the proxy's threads to the mirror outputs on a thread of
+// its own. Producers never wait: when an output falls behind and a producer's queue is full,
+// the batch is dropped and counted (receivers see gaps, as on a lossy mirror port).
+class Mirror {
+ public:
+  // Sees every batch, on the mirror thread, in each producer's order (the in-process recorder).
+  using Consumer = std::function<void(const FrameBatch&)>;
+
+  class Producer {
+   public:
+    FrameBatch& batch() { return current_; }
+    // Hands the batch on when it is full, or always with `force` (end of an event-loop turn).
+    void flush(bool force);
+
+   private:
+    friend class Mirror;
+    Producer(Mirror& owner, std::size_t queue_batches)
+        : owner_(owner), queue_(queue_batches), free_(queue_batches + 2) {}
+    Mirror& owner_;
+    FrameBatch current_;
+    SpscQueue<FrameBatch> queue_;  // to the mirror thread
+    SpscQueue<FrameBatch> free_;   // emptied batches coming back, to reuse their memory
+  };
+
+  static Result<std::unique_ptr<Mirror>> start(const MirrorOptions& options, int producers,
+                                               Consumer consumer = {});
+  ~Mirror();
+  Mirror(const Mirror&) = delete;
+  Mirror& operator=(const Mirror&) = delete;
+
+  Producer& producer(int i) { return *producers_[static_cast<std::size_t>(i)]; }
+  // Drains what the producers handed on, closes the files. Producers must have stopped.
+  void stop();
+  const MirrorCounters& counters() const { return counters_; }
+  // The pcap file being written, if any (tests read it after stop()).
+  std::vector<std::string> files() const;
+
+ private:
+  explicit Mirror(const MirrorOptions& options, Consumer consumer);
+  void run();
+  bool drain();  // one pass over the producers; true if it found anything
+  void write_pcap(const FrameBatch& batch);
+  Status open_file(std::int64_t now_s);
+  void close_file();
+
+  MirrorOptions options_;
+  Consumer consumer_;
+  std::vector<std::unique_ptr<Producer>> producers_;
+  std::unique_ptr<capture::PcapWriter> file_;
+  std::int64_t file_opened_s_ = 0;
+  std::uint32_t file_serial_ = 0;
+  std::vector<std::string> file_names_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  MirrorCounters counters_;
+};
+
+}  // namespace kagami::mirror

@@ -1,0 +1,597 @@
+#include "kagami/proxy/connection.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kagami/proxy/tls_contexts.h"
+#include "kagami/wire/client_hello_scan.h"
+#include "kagami/wire/proxy_request.h"
+
+namespace kagami::proxy {
+namespace {
+
+constexpr std::size_t kReadChunk = 64u << 10;
+constexpr std::size_t kMaxClassifyBytes = 256u << 10;  // a ClientHello in many small records
+
+TimeNs now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+packet::TcpEnd tcp_end(const sockaddr_storage& a, std::uint64_t mac) {
+  packet::TcpEnd e;
+  e.mac = mac;
+  if (a.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(a);
+    e.ip = IpAddress::v4(reinterpret_cast<const std::uint8_t*>(&v4.sin_addr));
+    e.port = ntohs(v4.sin_port);
+  } else if (a.ss_family == AF_INET6) {
+    const auto& v6 = reinterpret_cast<const sockaddr_in6&>(a);
+    e.ip = IpAddress::v6(reinterpret_cast<const std::uint8_t*>(&v6.sin6_addr));
+    e.port = ntohs(v6.sin6_port);
+  }
+  return e;
+}
+
+std::string format_addr(const sockaddr_storage& a) {
+  const packet::TcpEnd e = tcp_end(a, 0);
+  const std::string ip = e.ip.to_string();
+  return (ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + ":" + std::to_string(e.port);
+}
+
+// A fatal TLS alert record (RFC 8446 6): how a refused client learns that it was refused.
+void append_alert(std::vector<std::uint8_t>& out, std::uint8_t description) {
+  const std::uint8_t alert[] = {21, 3, 3, 0, 2, 2, description};
+  out.insert(out.end(), alert, alert + sizeof alert);
+}
+
+constexpr std::uint8_t kAlertHandshakeFailure = 40;
+constexpr std::uint64_t kClientMac = 0x020000000001ull, kServerMac = 0x020000000002ull;
+
+}  // namespace
+
+std::int64_t monotonic_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+Connection::Connection(LoopContext& cx, std::uint64_t id, int client_fd) : cx_(cx), id_(id) {
+  c_.fd = client_fd;
+  socklen_t len = sizeof client_addr_;
+  ::getpeername(client_fd, reinterpret_cast<sockaddr*>(&client_addr_), &len);
+  cx_.counters->active.fetch_add(1, std::memory_order_relaxed);
+}
+
+Connection::~Connection() {
+  for (Leg* leg : {&c_, &u_}) {
+    if (leg->fd < 0) continue;
+    if (leg->registered) cx_.loop->remove(leg->fd);
+    ::close(leg->fd);
+  }
+  cx_.counters->active.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::string Connection::describe() const {
+  std::string s = format_addr(client_addr_);
+  if (!host_.empty()) s += " -> " + host_ + ":" + std::to_string(port_);
+  if (!sni_.empty() && sni_ != host_) s += " (sni " + sni_ + ")";
+  if (!user_.empty()) s += " user " + user_;
+  return s;
+}
+
+void Connection::start() {
+  deadline_ms_ = monotonic_ms() + cx_.options->handshake_timeout_ms;
+  update_interest();
+}
+
+void Connection::on_event(bool upstream, std::uint32_t events) {
+  if (phase_ == Phase::kDone) return;
+  Leg& leg = upstream ? u_ : c_;
+  if (upstream && phase_ == Phase::kConnecting) {
+    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) on_connected();
+  } else {
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_leg(upstream);
+    if (phase_ != Phase::kDone && (events & EPOLLOUT) && leg.pending() > 0) write_leg(upstream);
+  }
+  if (phase_ != Phase::kDone) advance();
+  if (phase_ != Phase::kDone) update_interest();
+}
+
+void Connection::read_leg(bool upstream) {
+  Leg& leg = upstream ? u_ : c_;
+  std::uint8_t buf[kReadChunk];
+  while (!leg.eof) {
+    const ssize_t n = ::recv(leg.fd, buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR) continue;
+      return fail(std::string(upstream ? "upstream" : "client") + " read: " + std::strerror(errno),
+                  true);
+    }
+    if (n == 0) {
+      leg.eof = true;
+      return;
+    }
+    const ByteView bytes(buf, static_cast<std::size_t>(n));
+    if (leg.ssl && (phase_ == Phase::kRelay || phase_ == Phase::kClientHandshake ||
+                    (upstream && phase_ == Phase::kUpstreamHandshake))) {
+      BIO_write(leg.rbio, bytes.data(), static_cast<int>(bytes.size()));
+    } else if (phase_ == Phase::kRelay) {
+      forward(upstream, bytes);
+    } else {
+      leg.in.insert(leg.in.end(), bytes.begin(), bytes.end());
+    }
+    // Stop reading when the other side cannot take more, or a phase's bound is reached.
+    Leg& other = upstream ? c_ : u_;
+    if (other.pending() >= cx_.options->high_water_bytes) return;
+    if (leg.in.size() > kMaxClassifyBytes + cx_.options->max_head_bytes) return;
+    if (static_cast<std::size_t>(n) < sizeof buf) return;  // drained (level-triggered anyway)
+  }
+}
+
+void Connection::write_leg(bool upstream) {
+  Leg& leg = upstream ? u_ : c_;
+  while (leg.pending() > 0) {
+    const ssize_t n =
+        ::send(leg.fd, leg.out.data() + leg.out_off, leg.pending(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EINTR) continue;
+      return fail(std::string(upstream ? "upstream" : "client") + " write: " + std::strerror(errno),
+                  true);
+    }
+    leg.out_off += static_cast<std::size_t>(n);
+  }
+  if (leg.pending() == 0) {
+    leg.out.clear();
+    leg.out_off = 0;
+    if (leg.close_after && !leg.write_shut) {
+      ::shutdown(leg.fd, SHUT_WR);
+      leg.write_shut = true;
+    }
+  } else if (leg.out_off > (1u << 20)) {
+    leg.out.erase(leg.out.begin(), leg.out.begin() + static_cast<std::ptrdiff_t>(leg.out_off));
+    leg.out_off = 0;
+  }
+}
+
+void Connection::update_interest() {
+  for (bool upstream : {false, true}) {
+    Leg& leg = upstream ? u_ : c_;
+    if (leg.fd < 0) continue;
+    Leg& other = upstream ? c_ : u_;
+    std::uint32_t want = 0;
+    const bool reading_phase = phase_ != Phase::kResolving && phase_ != Phase::kConnecting;
+    const bool room = other.fd < 0 || other.pending() < cx_.options->high_water_bytes;
+    if (!leg.eof && room && reading_phase &&
+        leg.in.size() <= kMaxClassifyBytes + cx_.options->max_head_bytes &&
+        !(upstream && phase_ == Phase::kClassify))
+      want |= EPOLLIN;
+    if (leg.pending() > 0 || (upstream && phase_ == Phase::kConnecting)) want |= EPOLLOUT;
+    if (!leg.registered) {
+      leg.registered = cx_.loop->add(leg.fd, want, tag(id_, upstream));
+      leg.interest = want;
+    } else if (want != leg.interest) {
+      cx_.loop->modify(leg.fd, want, tag(id_, upstream));
+      leg.interest = want;
+    }
+  }
+}
+
+void Connection::advance() {
+  switch (phase_) {
+    case Phase::kRequest:
+      return on_request();
+    case Phase::kClassify:
+      return on_classify();
+    case Phase::kUpstreamHandshake:
+      return drive_upstream_handshake();
+    case Phase::kClientHandshake:
+      return drive_client_handshake();
+    case Phase::kRelay:
+      return relay();
+    default:
+      return;
+  }
+}
+
+void Connection::reply_and_close(std::string_view response) {
+  c_.out.insert(c_.out.end(), response.begin(), response.end());
+  c_.close_after = true;
+  write_leg(false);
+  finish();
+}
+
+void Connection::fail(std::string_view why, bool rst) {
+  if (phase_ == Phase::kDone) return;
+  spdlog::info("proxy: {}: {}", describe(), why);
+  if (mirror_ && cx_.mirror != nullptr) {
+    if (rst) mirror_->rst(now_ns(), false, cx_.mirror->batch());
+    cx_.mirror->flush(false);
+  }
+  if (rst) {
+    // An abortive close, so the peer does not take a cut stream for a complete one.
+    for (Leg* leg : {&c_, &u_}) {
+      if (leg->fd < 0) continue;
+      linger l{1, 0};
+      ::setsockopt(leg->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+  }
+  phase_ = Phase::kDone;
+}
+
+void Connection::finish() {
+  if (phase_ == Phase::kDone) return;
+  if (mirror_ && cx_.mirror != nullptr) {
+    const TimeNs ts = now_ns();
+    mirror_->fin(ts, true, cx_.mirror->batch());
+    mirror_->fin(ts, false, cx_.mirror->batch());
+    cx_.mirror->flush(false);
+  }
+  phase_ = Phase::kDone;
+}
+
+void Connection::on_request() {
+  if (c_.eof && c_.in.empty()) return finish();
+  wire::HttpLimits limits;
+  limits.max_head_bytes = cx_.options->max_head_bytes;
+  const auto parsed = wire::parse_proxy_request(ByteView(c_.in.data(), c_.in.size()), limits);
+  using R = wire::ProxyRequestParse::Result;
+  if (parsed.result == R::kNeedMore) {
+    if (c_.eof) {
+      cx_.counters->bad_request.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("proxy: {}: the client closed before its request was whole", describe());
+      return finish();
+    }
+    return;
+  }
+  if (parsed.result == R::kError) {
+    cx_.counters->bad_request.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("proxy: {}: bad request: {}", describe(), parsed.error);
+    return reply_and_close(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+        "Content-Length: " +
+        std::to_string(parsed.error.size() + 1) + "\r\n\r\n" + parsed.error + "\n");
+  }
+  const wire::ProxyRequest& r = parsed.request;
+  host_ = r.host;
+  port_ = r.port;
+  connect_method_ = r.connect;
+  if (r.has_proxy_auth) user_ = r.proxy_user;
+  if (!r.connect) origin_head_ = wire::origin_request_head(r);
+  c_.in.erase(c_.in.begin(), c_.in.begin() + static_cast<std::ptrdiff_t>(r.head.bytes));
+  phase_ = Phase::kResolving;
+  ResolvedAddress a;
+  if (Resolver::numeric(host_, port_, a)) return connect_upstream(a);
+  const std::uint64_t id = id_;
+  auto post = cx_.post_resolved;
+  cx_.resolver->resolve(host_, port_, [id, post](ResolvedAddress answer) { post(id, answer); });
+}
+
+void Connection::on_resolved(ResolvedAddress a) {
+  if (phase_ != Phase::kResolving) return;
+  if (!a.error.empty()) {
+    cx_.counters->upstream_connect_failed.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("proxy: {}: {}", describe(), a.error);
+    reply_and_close("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    return;
+  }
+  connect_upstream(a);
+  if (phase_ != Phase::kDone) update_interest();
+}
+
+void Connection::connect_upstream(const ResolvedAddress& a) {
+  server_addr_ = a.addr;
+  u_.fd = ::socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (u_.fd < 0) return fail(std::string("socket: ") + std::strerror(errno), false);
+  const int one = 1;
+  ::setsockopt(u_.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const int rc = ::connect(u_.fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len);
+  phase_ = Phase::kConnecting;
+  if (rc == 0) return on_connected();
+  if (errno != EINPROGRESS) {
+    cx_.counters->upstream_connect_failed.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("proxy: {}: cannot connect: {}", describe(), std::strerror(errno));
+    reply_and_close("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  }
+}
+
+void Connection::on_connected() {
+  int err = 0;
+  socklen_t len = sizeof err;
+  ::getsockopt(u_.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  if (err != 0) {
+    cx_.counters->upstream_connect_failed.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("proxy: {}: cannot connect: {}", describe(), std::strerror(err));
+    return reply_and_close(
+        "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  }
+  if (!connect_method_) {
+    // An absolute-form request: the rewritten head, then whatever body followed it.
+    cx_.counters->relayed_plain.fetch_add(1, std::memory_order_relaxed);
+    phase_ = Phase::kRelay;
+    open_mirror();
+    std::vector<std::uint8_t> first(origin_head_.begin(), origin_head_.end());
+    first.insert(first.end(), c_.in.begin(), c_.in.end());
+    c_.in.clear();
+    forward(false, ByteView(first.data(), first.size()));
+    return;
+  }
+  static constexpr std::string_view kEstablished = "HTTP/1.1 200 Connection established\r\n\r\n";
+  c_.out.insert(c_.out.end(), kEstablished.begin(), kEstablished.end());
+  phase_ = Phase::kClassify;
+  write_leg(false);
+  if (phase_ != Phase::kDone) on_classify();
+}
+
+void Connection::on_classify() {
+  if (c_.in.empty()) {
+    if (c_.eof) finish();
+    return;
+  }
+  const auto scan = wire::scan_client_hello(ByteView(c_.in.data(), c_.in.size()));
+  using R = wire::ClientHelloScan::Result;
+  switch (scan.result) {
+    case R::kNeedMore:
+      if (c_.eof || c_.in.size() >= kMaxClassifyBytes) {
+        cx_.counters->bad_request.fetch_add(1, std::memory_order_relaxed);
+        return fail("the client's ClientHello never completed", true);
+      }
+      return;
+    case R::kMalformed:
+      cx_.counters->bad_request.fetch_add(1, std::memory_order_relaxed);
+      return fail("malformed ClientHello: " + scan.error, true);
+    case R::kNotTls: {
+      cx_.counters->relayed_plain.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("proxy: {}: not TLS, relayed unchanged", describe());
+      phase_ = Phase::kRelay;
+      open_mirror();
+      std::vector<std::uint8_t> first;
+      first.swap(c_.in);
+      forward(false, ByteView(first.data(), first.size()));
+      return;
+    }
+    case R::kHello:
+      sni_ = scan.hello.sni;
+      start_upstream_tls();
+      // ALPN toward the server: HTTP/1.1 when the client offered it (clients are only offered
+      // HTTP/1.1 for now), otherwise none.
+      for (const std::string& p : scan.hello.alpn) {
+        if (p == "http/1.1" && u_.ssl) {
+          static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+          SSL_set_alpn_protos(u_.ssl.get(), kHttp11, sizeof kHttp11);
+        }
+      }
+      if (phase_ == Phase::kUpstreamHandshake) drive_upstream_handshake();
+      return;
+  }
+}
+
+void Connection::start_upstream_tls() {
+  u_.ssl.reset(SSL_new(cx_.upstream_ctx));
+  if (!u_.ssl) return fail("SSL_new: " + openssl_errors(), true);
+  u_.rbio = BIO_new(BIO_s_mem());
+  u_.wbio = BIO_new(BIO_s_mem());
+  BIO_set_mem_eof_return(u_.rbio, -1);
+  SSL_set_bio(u_.ssl.get(), u_.rbio, u_.wbio);
+  SSL_set_connect_state(u_.ssl.get());
+  // The name the client asked for: its SNI, else the CONNECT host.
+  const std::string& name = !sni_.empty() ? sni_ : host_;
+  if (!sni_.empty()) SSL_set_tlsext_host_name(u_.ssl.get(), sni_.c_str());
+  expect_upstream_name(u_.ssl.get(), name);
+  SSL_set_tlsext_status_type(u_.ssl.get(), TLSEXT_STATUSTYPE_ocsp);
+  phase_ = Phase::kUpstreamHandshake;
+}
+
+void Connection::flush_bio(Leg& leg) {
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(leg.wbio, &data);
+  if (n <= 0) return;
+  leg.out.insert(leg.out.end(), data, data + n);
+  (void)BIO_reset(leg.wbio);
+}
+
+void Connection::drive_upstream_handshake() {
+  const int rc = SSL_do_handshake(u_.ssl.get());
+  flush_bio(u_);
+  write_leg(true);
+  if (phase_ == Phase::kDone) return;
+  if (rc != 1) {
+    const int e = SSL_get_error(u_.ssl.get(), rc);
+    if (e == SSL_ERROR_WANT_READ && !u_.eof) return;
+    cx_.counters->upstream_handshake_failed.fetch_add(1, std::memory_order_relaxed);
+    std::string why = u_.eof ? "the server closed during the handshake" : openssl_errors();
+    if (upstream_asked_client_cert(u_.ssl.get()))
+      why = "the server demands a client certificate (" + why + ")";
+    append_alert(c_.out, kAlertHandshakeFailure);
+    c_.close_after = true;
+    write_leg(false);
+    return fail("upstream TLS handshake failed: " + why, false);
+  }
+  verdict_ = upstream_verdict(u_.ssl.get(), cx_.minter->trusted_ca().cert());
+  const bool trusted = verdict_.empty();
+  if (!trusted) {
+    cx_.counters->upstream_invalid.fetch_add(1, std::memory_order_relaxed);
+    if (cx_.options->on_invalid_upstream != "untrusted") {
+      append_alert(c_.out, kAlertHandshakeFailure);
+      c_.close_after = true;
+      write_leg(false);
+      return fail("upstream refused: " + verdict_, false);
+    }
+    spdlog::info("proxy: {}: upstream not valid ({}): the client gets an untrusted certificate",
+                 describe(), verdict_);
+  }
+  auto minted = cx_.minter->mint(SSL_get0_peer_certificate(u_.ssl.get()),
+                                 !sni_.empty() ? sni_ : host_, trusted);
+  if (!minted) return fail(minted.error().message, true);
+  start_client_tls(**minted);
+}
+
+void Connection::start_client_tls(const MintedCert& cert) {
+  c_.ssl.reset(SSL_new(cx_.client_ctx));
+  if (!c_.ssl) return fail("SSL_new: " + openssl_errors(), true);
+  SSL* s = c_.ssl.get();
+  if (SSL_use_certificate(s, cert.leaf.get()) != 1 ||
+      SSL_use_PrivateKey(s, cx_.minter->leaf_key()) != 1 ||
+      SSL_add1_chain_cert(s, cert.issuer) != 1)
+    return fail("cannot use the minted certificate: " + openssl_errors(), true);
+  c_.rbio = BIO_new(BIO_s_mem());
+  c_.wbio = BIO_new(BIO_s_mem());
+  BIO_set_mem_eof_return(c_.rbio, -1);
+  SSL_set_bio(s, c_.rbio, c_.wbio);
+  SSL_set_accept_state(s);
+  // The ClientHello and anything after it, read while the upstream was being checked.
+  if (!c_.in.empty()) BIO_write(c_.rbio, c_.in.data(), static_cast<int>(c_.in.size()));
+  c_.in.clear();
+  c_.in.shrink_to_fit();
+  phase_ = Phase::kClientHandshake;
+  drive_client_handshake();
+}
+
+void Connection::drive_client_handshake() {
+  const int rc = SSL_do_handshake(c_.ssl.get());
+  flush_bio(c_);
+  write_leg(false);
+  if (phase_ == Phase::kDone) return;
+  if (rc != 1) {
+    const int e = SSL_get_error(c_.ssl.get(), rc);
+    if (e == SSL_ERROR_WANT_READ && !c_.eof) return;
+    cx_.counters->client_handshake_failed.fetch_add(1, std::memory_order_relaxed);
+    return fail("the client refused the minted certificate or the handshake: " +
+                    (c_.eof ? std::string("it closed the connection") : openssl_errors()),
+                false);
+  }
+  cx_.counters->decrypted.fetch_add(1, std::memory_order_relaxed);
+  spdlog::debug("proxy: {}: decrypting ({})", describe(), SSL_get_version(c_.ssl.get()));
+  phase_ = Phase::kRelay;
+  deadline_ms_ = monotonic_ms() + cx_.options->idle_timeout_ms;
+  open_mirror();
+  relay();
+}
+
+void Connection::open_mirror() {
+  deadline_ms_ = monotonic_ms() + cx_.options->idle_timeout_ms;
+  if (cx_.mirror == nullptr) return;
+  std::uniform_int_distribution<std::uint32_t> isn;
+  mirror_.emplace(tcp_end(client_addr_, kClientMac), tcp_end(server_addr_, kServerMac),
+                  isn(cx_.rng), isn(cx_.rng), cx_.options->segment_bytes);
+  mirror_->open(now_ns(), cx_.mirror->batch());
+}
+
+void Connection::forward(bool from_upstream, ByteView plain) {
+  if (plain.empty()) return;
+  (from_upstream ? bytes_s2c_ : bytes_c2s_) += plain.size();
+  (from_upstream ? cx_.counters->bytes_s2c : cx_.counters->bytes_c2s)
+      .fetch_add(plain.size(), std::memory_order_relaxed);
+  if (mirror_ && cx_.mirror != nullptr) {
+    mirror_->data(now_ns(), !from_upstream, plain, cx_.mirror->batch());
+    cx_.mirror->flush(false);
+  }
+  Leg& to = from_upstream ? c_ : u_;
+  if (to.ssl) {
+    SSL_write(to.ssl.get(), plain.data(), static_cast<int>(plain.size()));  // memory BIO: whole
+    flush_bio(to);
+  } else {
+    to.out.insert(to.out.end(), plain.begin(), plain.end());
+  }
+}
+
+bool Connection::pump_tls(bool from_upstream) {
+  Leg& from = from_upstream ? u_ : c_;
+  Leg& to = from_upstream ? c_ : u_;
+  std::uint8_t buf[16384];
+  while (true) {
+    if (to.pending() >= cx_.options->high_water_bytes) return true;
+    const int n = SSL_read(from.ssl.get(), buf, sizeof buf);
+    if (n > 0) {
+      forward(from_upstream, ByteView(buf, static_cast<std::size_t>(n)));
+      continue;
+    }
+    const int e = SSL_get_error(from.ssl.get(), n);
+    flush_bio(from);  // key updates and tickets answer back
+    if (e == SSL_ERROR_WANT_READ) {
+      if (from.eof) end_direction(from_upstream);  // closed without close_notify
+      return false;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN) {
+      end_direction(from_upstream);
+      return false;
+    }
+    fail(std::string(from_upstream ? "upstream" : "client") + " TLS error: " + openssl_errors(),
+         true);
+    return false;
+  }
+}
+
+void Connection::end_direction(bool from_upstream) {
+  Leg& from = from_upstream ? u_ : c_;
+  Leg& to = from_upstream ? c_ : u_;
+  if (to.close_after) return;
+  from.eof = true;
+  if (to.ssl) {
+    SSL_shutdown(to.ssl.get());
+    flush_bio(to);
+  }
+  to.close_after = true;
+  if (mirror_ && cx_.mirror != nullptr) {
+    mirror_->fin(now_ns(), !from_upstream, cx_.mirror->batch());
+    cx_.mirror->flush(false);
+  }
+}
+
+void Connection::relay_plain(bool from_upstream) {
+  Leg& from = from_upstream ? u_ : c_;
+  if (!from.in.empty()) {
+    std::vector<std::uint8_t> bytes;
+    bytes.swap(from.in);
+    forward(from_upstream, ByteView(bytes.data(), bytes.size()));
+  }
+  if (from.eof) end_direction(from_upstream);
+}
+
+void Connection::relay() {
+  deadline_ms_ = monotonic_ms() + cx_.options->idle_timeout_ms;
+  // Decrypted bytes wait inside the TLS objects while a side is full, where no socket event
+  // would announce them: go on as long as sending made room again.
+  const std::size_t hw = cx_.options->high_water_bytes;
+  for (int round = 0; round < 64; ++round) {
+    bool blocked[2] = {false, false};  // [from_upstream]: stopped because the other side is full
+    for (bool from_upstream : {false, true}) {
+      if (phase_ == Phase::kDone) return;
+      Leg& from = from_upstream ? u_ : c_;
+      if (from.ssl)
+        blocked[from_upstream] = pump_tls(from_upstream);
+      else
+        relay_plain(from_upstream);
+    }
+    if (phase_ == Phase::kDone) return;
+    write_leg(false);
+    if (phase_ == Phase::kDone) return;
+    write_leg(true);
+    if (phase_ == Phase::kDone) return;
+    const bool more = (blocked[1] && c_.pending() < hw) || (blocked[0] && u_.pending() < hw);
+    if (!more) break;
+  }
+  // Over when both directions ended and everything was delivered.
+  if (c_.close_after && u_.close_after && c_.pending() == 0 && u_.pending() == 0) finish();
+}
+
+void Connection::check_timeout(std::int64_t now_ms) {
+  if (phase_ == Phase::kDone || now_ms < deadline_ms_) return;
+  cx_.counters->timed_out.fetch_add(1, std::memory_order_relaxed);
+  fail(phase_ == Phase::kRelay ? "idle timeout" : "timed out before the relay began", true);
+}
+
+}  // namespace kagami::proxy

@@ -1,0 +1,127 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kagami/base/time.h"
+#include "kagami/mirror/mirror.h"
+#include "kagami/mirror/tcp_synthesizer.h"
+#include "kagami/proxy/cert_minter.h"
+#include "kagami/proxy/event_loop.h"
+#include "kagami/proxy/proxy_server.h"
+#include "kagami/proxy/resolver.h"
+
+namespace kagami::proxy {
+
+// What one event loop gives its connections; owned by the loop, used by its thread only
+// (the minter, resolver and counters are thread-safe).
+struct LoopContext {
+  EventLoop* loop = nullptr;
+  const ProxyOptions* options = nullptr;
+  SSL_CTX* upstream_ctx = nullptr;
+  SSL_CTX* client_ctx = nullptr;
+  CertMinter* minter = nullptr;
+  mirror::Mirror::Producer* mirror = nullptr;  // null: no mirror
+  Resolver* resolver = nullptr;
+  ProxyCounters* counters = nullptr;
+  // Hands a resolver answer to this loop's thread (called on a resolver thread).
+  std::function<void(std::uint64_t id, ResolvedAddress)> post_resolved;
+  std::mt19937 rng{std::random_device{}()};
+};
+
+// One client connection through the proxy, from its request to the end of the relay.
+class Connection {
+ public:
+  Connection(LoopContext& cx, std::uint64_t id, int client_fd);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void start();
+  void on_event(bool upstream, std::uint32_t events);
+  void on_resolved(ResolvedAddress address);
+  // Ends connections past their phase's deadline.
+  void check_timeout(std::int64_t now_ms);
+  bool done() const { return phase_ == Phase::kDone; }
+
+  static std::uint64_t tag(std::uint64_t id, bool upstream) {
+    return (id << 1) | (upstream ? 1 : 0);
+  }
+
+ private:
+  enum class Phase {
+    kRequest,            // reading the proxy request
+    kResolving,          // waiting for the resolver
+    kConnecting,         // TCP connect to the upstream in progress
+    kClassify,           // reading the client's first bytes: TLS or not?
+    kUpstreamHandshake,  // TLS with the server
+    kClientHandshake,    // TLS with the client, with the minted certificate
+    kRelay,              // bytes flow both ways
+    kDone,
+  };
+  struct Leg {
+    int fd = -1;
+    SslPtr ssl;
+    BIO* rbio = nullptr;  // owned by ssl
+    BIO* wbio = nullptr;
+    std::vector<std::uint8_t> in;   // raw bytes read and not yet used
+    std::vector<std::uint8_t> out;  // raw bytes to send
+    std::size_t out_off = 0;
+    bool eof = false;          // the peer finished sending
+    bool close_after = false;  // shut down writing once `out` is sent
+    bool write_shut = false;
+    std::uint32_t interest = 0;
+    bool registered = false;
+    std::size_t pending() const { return out.size() - out_off; }
+  };
+
+  void read_leg(bool upstream);
+  void write_leg(bool upstream);
+  void advance();
+  void update_interest();
+  void on_request();
+  void connect_upstream(const ResolvedAddress& a);
+  void on_connected();
+  void on_classify();
+  void start_upstream_tls();
+  void drive_upstream_handshake();
+  void start_client_tls(const MintedCert& cert);
+  void drive_client_handshake();
+  void relay();
+  bool pump_tls(bool from_upstream);  // true: stopped because the other side is full
+  void relay_plain(bool from_upstream);
+  void forward(bool from_upstream, ByteView plain);
+  void flush_bio(Leg& leg);
+  void end_direction(bool from_upstream);
+  void open_mirror();
+  void reply_and_close(std::string_view http_response);
+  void fail(std::string_view why, bool rst);
+  void finish();
+  std::string describe() const;
+
+  LoopContext& cx_;
+  std::uint64_t id_;
+  Phase phase_ = Phase::kRequest;
+  Leg c_, u_;
+  std::int64_t deadline_ms_ = 0;
+  // Where the client wants to go.
+  std::string host_;
+  std::uint16_t port_ = 0;
+  bool connect_method_ = false;
+  std::string origin_head_;  // absolute-form request rewritten for the origin
+  std::string sni_;
+  std::string user_;
+  std::string verdict_;  // why the upstream is not trusted, or empty
+  sockaddr_storage client_addr_{}, server_addr_{};
+  std::optional<mirror::TcpSynthesizer> mirror_;
+  std::uint64_t bytes_c2s_ = 0, bytes_s2c_ = 0;
+};
+
+std::int64_t monotonic_ms();
+
+}  // namespace kagami::proxy

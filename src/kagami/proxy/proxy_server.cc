@@ -1,0 +1,229 @@
+#include "kagami/proxy/proxy_server.h"
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kagami/mirror/mirror.h"
+#include "kagami/proxy/connection.h"
+#include "kagami/wire/proxy_request.h"
+
+namespace kagami::proxy {
+namespace {
+
+constexpr std::uint64_t kListenTag = ~std::uint64_t{0};
+constexpr std::uint64_t kWakeTag = ~std::uint64_t{0} - 1;
+
+Result<int> listen_on(const std::string& addr_port) {
+  std::string host;
+  std::uint16_t port = 0;
+  if (!wire::split_authority(addr_port, 0, host, port) &&
+      addr_port.rfind(":0") == std::string::npos)
+    return make_error("--listen wants ADDR:PORT, not \"{}\"", addr_port);
+  if (port == 0) {  // "ADDR:0": any free port
+    const std::size_t colon = addr_port.rfind(':');
+    host = addr_port.substr(0, colon);
+    if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  }
+  ResolvedAddress a;
+  if (!Resolver::numeric(host, port, a))
+    return make_error("--listen wants a numeric address: {}", host);
+  const int fd = ::socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return make_error("socket: {}", std::strerror(errno));
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a.addr), a.len) != 0 || ::listen(fd, 4096) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return make_error("cannot listen on {}: {}", addr_port, std::strerror(err));
+  }
+  return fd;
+}
+
+std::uint16_t bound_port(int fd) {
+  sockaddr_storage a{};
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  return ntohs(a.ss_family == AF_INET ? reinterpret_cast<sockaddr_in&>(a).sin_port
+                                      : reinterpret_cast<sockaddr_in6&>(a).sin6_port);
+}
+
+}  // namespace
+
+// One thread's event loop: its listener, its connections, its mirror producer.
+class ProxyServer::Loop {
+ public:
+  Loop(const ProxyOptions& options, ProxyCounters& counters, int listen_fd)
+      : options_(options), counters_(counters), listen_fd_(listen_fd) {
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  }
+  ~Loop() {
+    connections_.clear();
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+  }
+
+  LoopContext& context() { return cx_; }
+
+  void run(const std::atomic<bool>& stopping) {
+    cx_.loop = &loop_;
+    cx_.post_resolved = [this](std::uint64_t id, ResolvedAddress a) {
+      {
+        std::lock_guard lock(resolved_mutex_);
+        resolved_.emplace_back(id, std::move(a));
+      }
+      const std::uint64_t one = 1;
+      (void)!::write(wake_fd_, &one, sizeof one);
+    };
+    loop_.add(listen_fd_, EPOLLIN, kListenTag);
+    loop_.add(wake_fd_, EPOLLIN, kWakeTag);
+    std::int64_t last_sweep = monotonic_ms();
+    while (!stopping.load(std::memory_order_acquire)) {
+      loop_.wait(100, [this](std::uint64_t tag, std::uint32_t events) { dispatch(tag, events); });
+      reap();
+      if (cx_.mirror != nullptr) cx_.mirror->flush(true);
+      const std::int64_t now = monotonic_ms();
+      if (now - last_sweep >= 250) {
+        last_sweep = now;
+        for (auto& [id, c] : connections_) c->check_timeout(now);
+        reap();
+      }
+    }
+    connections_.clear();
+    if (cx_.mirror != nullptr) cx_.mirror->flush(true);
+  }
+
+ private:
+  void dispatch(std::uint64_t tag, std::uint32_t events) {
+    if (tag == kListenTag) return accept_all();
+    if (tag == kWakeTag) return take_resolved();
+    auto it = connections_.find(tag >> 1);
+    if (it == connections_.end()) return;
+    it->second->on_event(tag & 1, events);
+    if (it->second->done()) dead_.push_back(tag >> 1);
+  }
+
+  void accept_all() {
+    for (int i = 0; i < 64; ++i) {
+      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) return;  // EAGAIN, or an error the next wake-up retries (EMFILE counted)
+      counters_.accepted.fetch_add(1, std::memory_order_relaxed);
+      if (connections_.size() >= options_.max_connections) {
+        counters_.refused_over_limit.fetch_add(1, std::memory_order_relaxed);
+        ::close(fd);
+        continue;
+      }
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      const std::uint64_t id = next_id_++;
+      auto c = std::make_unique<Connection>(cx_, id, fd);
+      Connection* raw = c.get();
+      connections_.emplace(id, std::move(c));
+      raw->start();
+    }
+  }
+
+  void take_resolved() {
+    std::uint64_t n;
+    (void)!::read(wake_fd_, &n, sizeof n);
+    std::vector<std::pair<std::uint64_t, ResolvedAddress>> answers;
+    {
+      std::lock_guard lock(resolved_mutex_);
+      answers.swap(resolved_);
+    }
+    for (auto& [id, a] : answers) {
+      auto it = connections_.find(id);
+      if (it == connections_.end()) continue;  // gone while its name was being resolved
+      it->second->on_resolved(std::move(a));
+      if (it->second->done()) dead_.push_back(id);
+    }
+  }
+
+  void reap() {
+    for (auto& [id, c] : connections_)
+      if (c->done()) dead_.push_back(id);
+    for (const std::uint64_t id : dead_) connections_.erase(id);
+    dead_.clear();
+  }
+
+  const ProxyOptions& options_;
+  ProxyCounters& counters_;
+  EventLoop loop_;
+  LoopContext cx_;
+  int listen_fd_ = -1;
+  int wake_fd_ = -1;
+  std::uint64_t next_id_ = 1;
+  std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
+  std::vector<std::uint64_t> dead_;
+  std::mutex resolved_mutex_;
+  std::vector<std::pair<std::uint64_t, ResolvedAddress>> resolved_;
+};
+
+Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& options,
+                                                        CertMinter& minter,
+                                                        mirror::Mirror* mirror) {
+  std::unique_ptr<ProxyServer> s(new ProxyServer());
+  s->options_ = options;
+  if (!options.keylog_file.empty()) {
+    auto k = KeyLog::open(options.keylog_file);
+    if (!k) return k.error();
+    s->keylog_ = std::move(k.value());
+  }
+  auto up = make_upstream_ctx(options.upstream, s->keylog_.get());
+  if (!up) return up.error();
+  s->upstream_ctx_ = std::move(up.value());
+  auto down = make_client_leg_ctx(s->keylog_.get());
+  if (!down) return down.error();
+  s->client_ctx_ = std::move(down.value());
+  s->resolver_ = std::make_unique<Resolver>(2);
+
+  int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
+  if (threads <= 0) threads = 1;
+  std::string listen = options.listen;
+  for (int i = 0; i < threads; ++i) {
+    auto fd = listen_on(listen);
+    if (!fd) return fd.error();
+    if (i == 0) {
+      // Every loop's listener shares the first one's port (SO_REUSEPORT spreads clients).
+      s->port_ = bound_port(*fd);
+      listen = listen.substr(0, listen.rfind(':')) + ":" + std::to_string(s->port_);
+    }
+    auto loop = std::make_unique<Loop>(s->options_, s->counters_, *fd);
+    LoopContext& cx = loop->context();
+    cx.options = &s->options_;
+    cx.upstream_ctx = s->upstream_ctx_.get();
+    cx.client_ctx = s->client_ctx_.get();
+    cx.minter = &minter;
+    cx.mirror = mirror != nullptr ? &mirror->producer(i) : nullptr;
+    cx.resolver = s->resolver_.get();
+    cx.counters = &s->counters_;
+    s->loops_.push_back(std::move(loop));
+  }
+  for (auto& loop : s->loops_)
+    s->threads_.emplace_back([l = loop.get(), stop = &s->stopping_] { l->run(*stop); });
+  return s;
+}
+
+ProxyServer::~ProxyServer() { stop(); }
+
+void ProxyServer::stop() {
+  stopping_.store(true, std::memory_order_release);
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+  loops_.clear();
+}
+
+}  // namespace kagami::proxy

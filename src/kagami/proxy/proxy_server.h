@@ -1,0 +1,79 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kagami/base/result.h"
+#include "kagami/proxy/tls_contexts.h"
+
+namespace kagami::mirror {
+class Mirror;
+}
+
+namespace kagami::proxy {
+
+class CertMinter;
+class Resolver;
+
+struct ProxyOptions {
+  std::string listen;  // explicit proxy, "ADDR:PORT"
+  int threads = 0;     // event loops; 0: one per core
+  UpstreamTlsOptions upstream;
+  // An upstream that fails verification: refuse the connection ("reject"), or show the client
+  // a certificate from the untrusted CA so that its own warning appears ("untrusted").
+  std::string on_invalid_upstream = "reject";
+  std::string keylog_file;           // NSS key log of both legs; empty: none
+  std::size_t segment_bytes = 1460;  // mirror TCP segment payload
+  std::size_t max_head_bytes = 64u << 10;
+  std::size_t high_water_bytes = 1u << 20;  // per direction, before reading pauses
+  std::int64_t handshake_timeout_ms = 15000;
+  std::int64_t idle_timeout_ms = 300000;
+  std::size_t max_connections = 50000;  // per loop
+};
+
+struct ProxyCounters {
+  std::atomic<std::uint64_t> accepted{0}, active{0}, refused_over_limit{0};
+  std::atomic<std::uint64_t> decrypted{0}, relayed_plain{0}, bad_request{0};
+  std::atomic<std::uint64_t> upstream_connect_failed{0}, upstream_handshake_failed{0};
+  std::atomic<std::uint64_t> upstream_invalid{0}, client_handshake_failed{0}, timed_out{0};
+  std::atomic<std::uint64_t> bytes_c2s{0}, bytes_s2c{0};
+};
+
+// The insight proxy: event loops (one per thread, each with its own SO_REUSEPORT listener)
+// that accept clients, read their CONNECT or absolute-form request, intercept TLS with
+// minted certificates after verifying the upstream, relay everything else unchanged, and
+// copy every relayed byte to the mirror.
+class ProxyServer {
+ public:
+  static Result<std::unique_ptr<ProxyServer>> start(const ProxyOptions& options, CertMinter& minter,
+                                                    mirror::Mirror* mirror);
+  ~ProxyServer();
+  ProxyServer(const ProxyServer&) = delete;
+  ProxyServer& operator=(const ProxyServer&) = delete;
+
+  // Stops accepting, closes every connection, joins the threads.
+  void stop();
+  const ProxyCounters& counters() const { return counters_; }
+  std::uint16_t port() const { return port_; }  // the bound port (useful with port 0)
+  int threads() const { return static_cast<int>(loops_.size()); }
+
+  class Loop;
+
+ private:
+  ProxyServer() = default;
+  ProxyOptions options_;
+  std::unique_ptr<KeyLog> keylog_;
+  SslCtxPtr upstream_ctx_, client_ctx_;
+  std::unique_ptr<Resolver> resolver_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+  std::uint16_t port_ = 0;
+  ProxyCounters counters_;
+};
+
+}  // namespace kagami::proxy
