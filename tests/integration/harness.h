@@ -65,6 +65,13 @@ std::string sha256_of(const std::string& bytes);
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& bytes);
 
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int free_port();
+// Whether something accepts on 127.0.0.1:port within the timeout.
+bool port_open(int port, int timeout_ms);
+// n pseudo-random bytes from a seed (incompressible, reproducible).
+std::string pattern(std::size_t n, unsigned seed);
+
 // "10.0.0.1:80" or "[2001:db8::1]:80", as tshark writes endpoints.
 std::string endpoint(const std::string& ip, int port);
 

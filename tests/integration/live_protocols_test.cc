@@ -23,33 +23,6 @@ namespace {
 // Debian's interpreter: its dist-packages hold pyftpdlib, whatever python3 is first in PATH.
 const char* const kPython = "/usr/bin/python3";
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool port_open(int port, int timeout_ms) {
-  for (int waited = 0; waited < timeout_ms; waited += 50) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    if (ok) return true;
-    usleep(50000);
-  }
-  return false;
-}
-
 // A live recorder on lo; stop() ends it the way an operator does (SIGINT).
 class LiveRecorder {
  public:
@@ -84,15 +57,6 @@ class LiveRecorder {
       GTEST_SKIP() << "live capture needs CAP_NET_RAW: " << why; \
     ASSERT_TRUE(why.empty()) << why;                             \
   } while (0)
-
-std::string pattern(std::size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  for (std::size_t i = 0; i < n; ++i) {
-    seed = seed * 1103515245u + 12345u;
-    s[i] = static_cast<char>(seed >> 16);
-  }
-  return s;
-}
 
 std::optional<nlohmann::json> file_named(const std::string& store, const std::string& name) {
   for (const auto& f : listing("files", store))

@@ -1,0 +1,332 @@
+// The insight proxy end to end, on loopback: curl and openssl s_client through `kagami proxy`
+// to nginx, the mirror pcap read back by tshark and by `kagami record`; then one openssl
+// s_server per kind of bad upstream, none of which may ever reach the client as trusted.
+#include <filesystem>
+#include <memory>
+#include <set>
+
+#include <gtest/gtest.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "integration/harness.h"
+#include "support/temp_dir.h"
+
+namespace kagami::test {
+namespace {
+
+// ---- a small PKI, made in the test with OpenSSL ----
+
+struct KeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+  void operator()(X509* c) const { X509_free(c); }
+};
+using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
+using Cert = std::unique_ptr<X509, KeyFree>;
+
+Key ec_key() { return Key(EVP_EC_gen("P-256")); }
+
+struct CertSpec {
+  std::string cn;
+  std::vector<std::string> sans;  // "DNS:x" / "IP:x"
+  long not_before_days = -1;
+  long not_after_days = 30;
+  bool ca = false;
+  std::string eku = "serverAuth";
+  const EVP_MD* md = EVP_sha256();
+};
+
+void add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+  ASSERT_NE(ext, nullptr) << value;
+  X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+}
+
+// Signs `spec` for `key` with the issuer's key (self-signed when issuer is null).
+Cert make_cert(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key) {
+  static long serial = 1000;
+  Cert c(X509_new());
+  X509_set_version(c.get(), X509_VERSION_3);
+  ASN1_INTEGER_set(X509_get_serialNumber(c.get()), ++serial);
+  X509_NAME* name = X509_get_subject_name(c.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(spec.cn.c_str()), -1, -1, 0);
+  X509_set_issuer_name(c.get(), issuer ? X509_get_subject_name(issuer) : name);
+  X509_gmtime_adj(X509_getm_notBefore(c.get()), spec.not_before_days * 86400L);
+  X509_gmtime_adj(X509_getm_notAfter(c.get()), spec.not_after_days * 86400L);
+  X509_set_pubkey(c.get(), key);
+  X509* iss = issuer ? issuer : c.get();
+  if (spec.ca) {
+    add_ext(c.get(), iss, NID_basic_constraints, "critical,CA:TRUE");
+    add_ext(c.get(), iss, NID_key_usage, "critical,keyCertSign,cRLSign");
+  } else {
+    add_ext(c.get(), iss, NID_basic_constraints, "CA:FALSE");
+    if (!spec.eku.empty()) add_ext(c.get(), iss, NID_ext_key_usage, spec.eku);
+  }
+  add_ext(c.get(), iss, NID_subject_key_identifier, "hash");
+  if (issuer) add_ext(c.get(), iss, NID_authority_key_identifier, "keyid:always");
+  std::string sans;
+  for (const auto& s : spec.sans) sans += (sans.empty() ? "" : ",") + s;
+  if (!sans.empty()) add_ext(c.get(), iss, NID_subject_alt_name, sans);
+  X509_sign(c.get(), issuer_key ? issuer_key : key, spec.md);
+  return c;
+}
+
+std::string pem(X509* c) {
+  BIO* b = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(b, c);
+  char* p = nullptr;
+  const long n = BIO_get_mem_data(b, &p);
+  std::string s(p, static_cast<std::size_t>(n));
+  BIO_free(b);
+  return s;
+}
+
+std::string pem(EVP_PKEY* k) {
+  BIO* b = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(b, k, nullptr, nullptr, 0, nullptr, nullptr);
+  char* p = nullptr;
+  const long n = BIO_get_mem_data(b, &p);
+  std::string s(p, static_cast<std::size_t>(n));
+  BIO_free(b);
+  return s;
+}
+
+// ---- processes ----
+
+// `kagami proxy` on a free port; stopped with SIGTERM at the end.
+class Proxy {
+ public:
+  Proxy(const std::string& ca_dir, const std::string& upstream_ca, const std::string& mirror_dir,
+        const std::vector<std::string>& extra = {}) {
+    port_ = free_port();
+    std::vector<std::string> argv = {
+        KAGAMI_BINARY, "proxy", "--listen",      "127.0.0.1:" + std::to_string(port_),
+        "--ca",        ca_dir,  "--upstream-ca", upstream_ca};
+    if (!mirror_dir.empty()) {
+      argv.push_back("--mirror");
+      argv.push_back("pcap:" + mirror_dir);
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc_ = std::make_unique<Background>(argv);
+    started_ = proc_->wait_for_stderr("listening on port", 10000);
+  }
+  bool started() const { return started_; }
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int stop() {
+    proc_->signal(SIGTERM);
+    return proc_->wait(20000);
+  }
+  std::string log() {
+    proc_->wait_for_stderr("\x01", 200);  // collect what it wrote so far
+    return proc_->err();
+  }
+
+ private:
+  std::unique_ptr<Background> proc_;
+  int port_ = 0;
+  bool started_ = false;
+};
+
+std::string nginx_conf(const std::string& d, int port, int plain_port) {
+  return "daemon off;\npid " + d + "/nginx.pid;\nerror_log " + d + "/error.log;\n" +
+         "worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path " + d +
+         "/body;\n  proxy_temp_path " + d + "/proxy;\n  fastcgi_temp_path " + d +
+         "/fcgi;\n  uwsgi_temp_path " + d + "/uwsgi;\n  scgi_temp_path " + d +
+         "/scgi;\n  types { text/plain txt; application/octet-stream bin; }\n" +
+         "  gzip on;\n  gzip_types text/plain;\n  gzip_min_length 0;\n" +
+         "  server {\n    listen 127.0.0.1:" + std::to_string(port) + " ssl;\n" +
+         "    server_name site.test;\n    ssl_certificate " + d + "/site.pem;\n" +
+         "    ssl_certificate_key " + d + "/site.key;\n    root " + d + "/www;\n  }\n" +
+         "  server {\n    listen 127.0.0.1:" + std::to_string(port) + " ssl;\n" +
+         "    server_name other.test;\n    ssl_certificate " + d + "/other.pem;\n" +
+         "    ssl_certificate_key " + d + "/other.key;\n    root " + d + "/www-other;\n  }\n" +
+         "  server {\n    listen 127.0.0.1:" + std::to_string(plain_port) + ";\n    root " + d +
+         "/www;\n  }\n}\n";
+}
+
+class ProxyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!have_program("curl") || !have_program("openssl"))
+      GTEST_SKIP() << "curl or openssl missing";
+    d_ = dir_.path();
+    // The origin PKI: a root the proxy trusts (--upstream-ca), an intermediate, leaves.
+    root_key_ = ec_key();
+    CertSpec root;
+    root.cn = "Test Origin Root";
+    root.ca = true;
+    root.not_after_days = 365;
+    root_ = make_cert(root, root_key_.get(), nullptr, nullptr);
+    inter_key_ = ec_key();
+    CertSpec inter;
+    inter.cn = "Test Origin Intermediate";
+    inter.ca = true;
+    inter.not_after_days = 300;
+    inter_ = make_cert(inter, inter_key_.get(), root_.get(), root_key_.get());
+    write_file(d_ + "/root.pem", pem(root_.get()));
+    auto r = kagami({"ca", "init", "--dir", d_ + "/ca"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    kagami_ca_ = d_ + "/ca/ca.crt";
+  }
+
+  // A leaf for `spec` under the intermediate, written as NAME.pem (leaf + intermediate) and
+  // NAME.key.
+  void leaf(const std::string& name, const CertSpec& spec, EVP_PKEY* key = nullptr) {
+    Key own;
+    if (key == nullptr) {
+      own = ec_key();
+      key = own.get();
+    }
+    Cert c = make_cert(spec, key, inter_.get(), inter_key_.get());
+    write_file(d_ + "/" + name + ".pem", pem(c.get()) + pem(inter_.get()));
+    write_file(d_ + "/" + name + ".key", pem(key));
+  }
+
+  TempDir dir_;
+  std::string d_;
+  Key root_key_, inter_key_;
+  Cert root_, inter_;
+  std::string kagami_ca_;
+};
+
+// curl through the proxy; the client trusts only the Kagami CA.
+CommandResult curl_via(const Proxy& p, const std::string& ca,
+                       const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"curl",    "-sS",   "--max-time", "20",
+                                   "--proxy", p.url(), "--cacert",   ca};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv);
+}
+
+TEST_F(ProxyTest, DownloadsAreByteIdenticalAndTheMirrorHoldsThePlaintext) {
+  if (!have_program("nginx") || !have_program("tshark")) GTEST_SKIP() << "nginx or tshark missing";
+  CertSpec site{"site.test", {"DNS:site.test", "DNS:www.site.test", "IP:127.0.0.1"}};
+  leaf("site", site);
+  CertSpec other{"other.test", {"DNS:other.test"}};
+  leaf("other", other);
+  std::filesystem::create_directories(d_ + "/www");
+  std::filesystem::create_directories(d_ + "/www-other");
+  const std::string big = pattern(100u << 20, 11);
+  write_file(d_ + "/www/big.bin", big);
+  std::string page;
+  for (int i = 0; i < 3000; ++i) page += "line " + std::to_string(i) + " of a compressible page\n";
+  write_file(d_ + "/www/page.txt", page);
+  write_file(d_ + "/www-other/hello.txt", "the other virtual host\n");
+  write_file(d_ + "/www/plain.txt", "plain text through a tunnel\n");
+  const int port = free_port(), plain_port = free_port();
+  write_file(d_ + "/nginx.conf", nginx_conf(d_, port, plain_port));
+  ASSERT_EQ(run({"chmod", "-R", "a+rX", d_}).exit_code, 0);
+  Background nginx({"nginx", "-p", d_, "-c", d_ + "/nginx.conf"});
+  ASSERT_TRUE(port_open(port, 10000)) << read_file(d_ + "/error.log");
+
+  const std::string p = std::to_string(port);
+  // Host names reach the proxy in CONNECT; --connect-to makes curl CONNECT to 127.0.0.1 while
+  // it still sends the name in SNI and Host.
+  auto to = [&](const std::string& host) { return host + ":" + p + ":127.0.0.1:" + p; };
+  {
+    // 100 MB through a proxy of its own: tshark takes minutes to reassemble a body that size,
+    // so the recorder checks this mirror (its extracted file must hash like the served one).
+    Proxy bulk(d_ + "/ca", d_ + "/root.pem", d_ + "/mirror-bulk");
+    ASSERT_TRUE(bulk.started()) << bulk.log();
+    auto r = curl_via(bulk, kagami_ca_,
+                      {"--connect-to", to("site.test"), "-o", d_ + "/got.bin",
+                       "https://site.test:" + p + "/big.bin"});
+    ASSERT_EQ(r.exit_code, 0) << r.err << bulk.log();
+    EXPECT_EQ(sha256_of_file(d_ + "/got.bin"), sha256_of(big));
+    ASSERT_EQ(bulk.stop(), 0);
+    const std::string store = d_ + "/store-bulk";
+    for (const auto& e : std::filesystem::directory_iterator(d_ + "/mirror-bulk")) {
+      r = kagami({"record", "-q", "--read", e.path().string(), "--store", store});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    r = kagami({"files", "--store", store, "--sha256", sha256_of(big), "--json"});
+    EXPECT_NE(r.out.find("big.bin"), std::string::npos) << r.out << r.err;
+  }
+
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", d_ + "/mirror");
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  auto r = curl_via(
+      proxy, kagami_ca_,
+      {"--compressed", "--connect-to", to("site.test"), "https://site.test:" + p + "/page.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, page);
+  r = curl_via(proxy, kagami_ca_,
+               {"--connect-to", to("other.test"), "https://other.test:" + p + "/hello.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "the other virtual host\n");
+  // A name the upstream certificate does not carry: refused, never shown as valid.
+  r = curl_via(proxy, kagami_ca_,
+               {"--connect-to", to("wrong.test"), "https://wrong.test:" + p + "/hello.txt"});
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  // openssl s_client through the proxy verifies the minted chain up to the Kagami CA.
+  r = run(
+      {"sh", "-c",
+       "printf 'GET /plain.txt HTTP/1.1\\r\\nHost: site.test\\r\\nConnection: close\\r\\n\\r\\n' | "
+       "timeout 20 openssl s_client -quiet -verify_return_error -CAfile " +
+           kagami_ca_ + " -proxy 127.0.0.1:" + std::to_string(proxy.port()) +
+           " -connect 127.0.0.1:" + p + " -servername site.test -verify_hostname site.test"});
+  EXPECT_NE(r.out.find("plain text through a tunnel"), std::string::npos) << r.out << r.err;
+  // Not TLS inside CONNECT: relayed unchanged. And an absolute-form request.
+  r = run({"curl", "-sS", "--max-time", "20", "--proxytunnel", "--proxy", proxy.url(),
+           "http://127.0.0.1:" + std::to_string(plain_port) + "/plain.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "plain text through a tunnel\n");
+  r = run({"curl", "-sS", "--max-time", "20", "--proxy", proxy.url(),
+           "http://127.0.0.1:" + std::to_string(plain_port) + "/page.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, page);
+  ASSERT_EQ(proxy.stop(), 0);
+  const std::string log = proxy.log();
+  EXPECT_NE(log.find("decrypted 3"), std::string::npos) << log;
+  EXPECT_NE(log.find("upstream invalid 1"), std::string::npos) << log;
+  EXPECT_NE(log.find("upstream refused: hostname mismatch"), std::string::npos) << log;
+  EXPECT_NE(log.find("dropped 0"), std::string::npos) << log;
+  nginx.signal(SIGTERM);
+  nginx.wait(10000);
+
+  // tshark reads the mirror and exports the very bytes nginx served.
+  std::vector<std::string> pcaps;
+  for (const auto& e : std::filesystem::directory_iterator(d_ + "/mirror"))
+    pcaps.push_back(e.path().string());
+  ASSERT_EQ(pcaps.size(), 1u);
+  std::filesystem::create_directories(d_ + "/objects");
+  r = run({"tshark", "-r", pcaps[0], "-q", "-o", "tcp.check_checksum:TRUE", "--export-objects",
+           "http," + d_ + "/objects"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> exported;
+  for (const auto& e : std::filesystem::directory_iterator(d_ + "/objects"))
+    exported.insert(sha256_of_file(e.path().string()));
+  EXPECT_TRUE(exported.count(sha256_of("the other virtual host\n")));
+  EXPECT_TRUE(exported.count(sha256_of("plain text through a tunnel\n")));
+  EXPECT_TRUE(exported.count(sha256_of(page)));  // the absolute-form request, not compressed
+  // No packet with a bad checksum or that tshark's TCP analysis finds wrong.
+  r = run({"tshark", "-r", pcaps[0], "-o", "tcp.check_checksum:TRUE", "-o",
+           "ip.check_checksum:TRUE", "-Y",
+           "tcp.checksum.status == 0 || ip.checksum.status == 0 || tcp.analysis.lost_segment || "
+           "tcp.analysis.retransmission || tcp.analysis.out_of_order || "
+           "tcp.analysis.ack_lost_segment"});
+  EXPECT_EQ(r.out, "");
+
+  // The recorder reads the mirror like any capture: URLs and hosts as the client asked.
+  const std::string store = d_ + "/store";
+  r = kagami({"record", "-q", "--read", pcaps[0], "--store", store});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> uris;
+  for (const auto& h : listing("http", store))
+    uris.insert(h["host"].get<std::string>() + h["uri"].get<std::string>());
+  EXPECT_TRUE(uris.count("site.test:" + p + "/page.txt"));
+  EXPECT_TRUE(uris.count("other.test:" + p + "/hello.txt"));
+}
+
+}  // namespace
+}  // namespace kagami::test
