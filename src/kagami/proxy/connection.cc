@@ -529,8 +529,11 @@ bool Connection::pump_tls(bool from_upstream) {
       end_direction(from_upstream);
       return false;
     }
-    fail(std::string(from_upstream ? "upstream" : "client") + " TLS error: " + openssl_errors(),
-         true);
+    std::string why = openssl_errors();
+    // TLS 1.3 servers judge the client's certificate after their handshake is over.
+    if (from_upstream && upstream_asked_client_cert(from.ssl.get()))
+      why = "the server demands a client certificate (" + why + ")";
+    fail(std::string(from_upstream ? "upstream" : "client") + " TLS error: " + why, true);
     return false;
   }
 }
