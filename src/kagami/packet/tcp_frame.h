@@ -5,17 +5,9 @@
 
 #include "kagami/base/byte_view.h"
 #include "kagami/base/ip_address.h"
+#include "kagami/packet/packet.h"
 
 namespace kagami::packet {
-
-// TCP header flags (RFC 9293 3.1).
-enum TcpFlag : std::uint8_t {
-  kTcpFin = 0x01,
-  kTcpSyn = 0x02,
-  kTcpRst = 0x04,
-  kTcpPsh = 0x08,
-  kTcpAck = 0x10,
-};
 
 struct TcpEnd {
   IpAddress ip;

@@ -70,6 +70,26 @@ bool split_authority(std::string_view a, std::uint16_t default_port, std::string
 
 ProxyRequestParse parse_proxy_request(ByteView bytes, const HttpLimits& limits) {
   ProxyRequestParse out;
+  // A method is letters: anything else (a TLS ClientHello from a client that took the proxy
+  // for the server, binary noise) is refused at once instead of waiting for a line end.
+  for (std::size_t i = 0; i < bytes.size() && i < 16 && bytes[i] != ' '; ++i) {
+    const char c = static_cast<char>(bytes[i]);
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' || c == '_')) {
+      out.result = ProxyRequestParse::Result::kError;
+      out.error = bytes[0] == 0x16 ? "a TLS handshake instead of a proxy request (is the client "
+                                     "set to use this address as an HTTP proxy?)"
+                                   : "not an HTTP request";
+      return out;
+    }
+  }
+  const std::string_view text = as_chars(bytes);
+  if (const std::size_t eol = text.find('\n');
+      eol != std::string_view::npos &&
+      text.substr(0, eol).find(" HTTP/") == std::string_view::npos) {
+    out.result = ProxyRequestParse::Result::kError;
+    out.error = "the request line has no HTTP version (HTTP/0.9 cannot go through a proxy)";
+    return out;
+  }
   FirstHead events;
   Http1Parser parser(Http1Parser::Side::kRequests, limits, events);
   (void)parser.feed(bytes);
