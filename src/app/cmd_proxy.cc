@@ -1,16 +1,22 @@
 // kagami proxy: the insight proxy, wired from its options.
 #include <csignal>
+#include <functional>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "kagami/mirror/connection_notes.h"
+#include "kagami/mirror/in_process_source.h"
 #include "kagami/mirror/mirror.h"
 #include "kagami/proxy/cert_minter.h"
 #include "kagami/proxy/certificate_authority.h"
 #include "kagami/proxy/proxy_server.h"
+#include "kagami/recorder/recorder.h"
 
 #include "app/commands.h"
+#include "app/config.h"
+#include "app/proxy_config.h"
 
 namespace kagami::app {
 namespace {
@@ -20,8 +26,33 @@ struct ProxyCliOptions {
   std::string ca_dir, ca_cert, ca_key;
   std::vector<std::string> mirrors;
   std::size_t cache_entries = 4096;
+  std::string record_store, sensor = "proxy", record_config;
+  std::string config;  // proxy settings and policy (TOML)
   bool quiet = false;
 };
+
+using Given = std::function<bool(const char*)>;
+
+// The file's settings, then every option given on the command line over them.
+Status merge_options(const ProxyCliOptions& o, const Given& given, ProxyFileConfig& file) {
+  if (!o.config.empty()) {
+    if (auto s = load_proxy_config(o.config, file); !s) return s;
+  }
+  proxy::ProxyOptions& p = file.options;
+  if (given("--listen")) p.listen = o.proxy.listen;
+  if (given("--upstream-ca")) p.upstream.ca_bundle = o.proxy.upstream.ca_bundle;
+  if (given("--on-invalid-upstream")) p.on_invalid_upstream = o.proxy.on_invalid_upstream;
+  if (given("--keylog")) p.keylog_file = o.proxy.keylog_file;
+  if (given("--threads")) p.threads = o.proxy.threads;
+  if (given("--segment-bytes")) p.segment_bytes = o.proxy.segment_bytes;
+  if (p.listen.empty()) return make_error("give --listen ADDR:PORT (or proxy.listen in --config)");
+  if (!file.users_file.empty()) {
+    auto users = load_proxy_users(file.users_file);
+    if (!users) return users.error();
+    p.users = std::move(users.value());
+  }
+  return {};
+}
 
 Result<std::unique_ptr<proxy::CertMinter>> make_minter(const ProxyCliOptions& o) {
   const std::string cert = !o.ca_cert.empty() ? o.ca_cert : proxy::CaFiles::cert(o.ca_dir);
@@ -48,7 +79,18 @@ Result<std::unique_ptr<proxy::CertMinter>> make_minter(const ProxyCliOptions& o)
                                              std::move(leaf_key.value()), o.cache_entries);
 }
 
-int run_proxy(ProxyCliOptions& o) {
+int run_proxy(ProxyCliOptions& o, const Given& given) {
+  ProxyFileConfig file;
+  if (auto s = merge_options(o, given, file); !s) {
+    std::cerr << "error: " << s.error().message << "\n";
+    return 2;
+  }
+  o.proxy = file.options;
+  auto policy = proxy::Policy::build(file.policy);
+  if (!policy) {
+    std::cerr << "error: policy: " << policy.error().message << "\n";
+    return 2;
+  }
   if (o.ca_dir.empty() && (o.ca_cert.empty() || o.ca_key.empty())) {
     std::cerr << "error: give --ca DIR (made by kagami ca init) or --ca-cert and --ca-key\n";
     return 2;
@@ -79,24 +121,60 @@ int run_proxy(ProxyCliOptions& o) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGUSR1);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   int threads =
       o.proxy.threads > 0 ? o.proxy.threads : static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
   o.proxy.threads = threads;
+  // The recorder in this process reads the mirror as a packet source, with the proxy's notes.
+  std::unique_ptr<recorder::Recorder> rec;
+  std::unique_ptr<mirror::InProcessSource> source;
+  mirror::ConnectionNotes notes;
+  if (!o.record_store.empty()) {
+    recorder::RecorderConfig cfg;
+    if (!o.record_config.empty()) {
+      if (auto s = load_recorder_config(o.record_config, cfg); !s) {
+        std::cerr << "error: " << s.error().message << "\n";
+        return 2;
+      }
+    }
+    cfg.store_dir = o.record_store;
+    cfg.sensor = o.sensor;
+    cfg.live = true;
+    auto opened = recorder::Recorder::open(cfg);
+    if (!opened) {
+      std::cerr << "error: " << opened.error().message << "\n";
+      return 1;
+    }
+    rec = std::move(opened.value());
+    rec->use_proxy_notes(&notes);
+    source = std::make_unique<mirror::InProcessSource>();
+  }
   std::unique_ptr<mirror::Mirror> mirror;
-  if (!o.mirrors.empty()) {
-    auto m = mirror::Mirror::start(mo, threads);
+  if (!o.mirrors.empty() || rec) {
+    mirror::Mirror::Consumer consumer;
+    if (source) consumer = [src = source.get()](mirror::FrameBatch& b) { src->offer(b); };
+    auto m = mirror::Mirror::start(mo, threads, consumer);
     if (!m) {
       std::cerr << "error: " << m.error().message << "\n";
       return 1;
     }
     mirror = std::move(m.value());
   }
-  auto server = proxy::ProxyServer::start(o.proxy, **minter, mirror.get());
+  Status recorded;
+  std::thread recording;
+  if (rec) recording = std::thread([&] { recorded = rec->run(*source); });
+  auto server = proxy::ProxyServer::start(o.proxy, **minter, policy.value(), mirror.get(),
+                                          rec ? &notes : nullptr);
   if (!server) {
     std::cerr << "error: " << server.error().message << "\n";
+    if (rec) {
+      source->close();
+      recording.join();
+      (void)rec->finish();
+    }
     return 1;
   }
   std::cerr << "kagami proxy: listening on port " << (*server)->port() << " with "
@@ -126,12 +204,47 @@ int run_proxy(ProxyCliOptions& o) {
       print_counters();
       continue;
     }
+    if (sig == SIGHUP) {
+      // A new policy for new connections; those already decided keep theirs, none is dropped.
+      ProxyFileConfig again;
+      if (o.config.empty()) {
+        spdlog::warn("proxy: SIGHUP: no --config to read again");
+        continue;
+      }
+      auto reloaded = load_proxy_config(o.config, again);
+      auto rebuilt = reloaded ? proxy::Policy::build(again.policy)
+                              : Result<std::shared_ptr<const proxy::Policy>>(reloaded.error());
+      if (!rebuilt) {
+        spdlog::error("proxy: SIGHUP: the policy is unchanged: {}", rebuilt.error().message);
+        continue;
+      }
+      (*server)->set_policy(rebuilt.value());
+      spdlog::warn("proxy: SIGHUP: policy reloaded from {} ({} rules)", o.config,
+                   rebuilt.value()->rules());
+      continue;
+    }
     break;
   }
   (*server)->stop();
   if (mirror) mirror->stop();
+  int exit_code = 0;
+  if (rec) {
+    source->close();  // the recorder reads what the mirror handed over, then ends
+    recording.join();
+    if (!recorded) {
+      std::cerr << "error: recorder: " << recorded.error().message << "\n";
+      exit_code = 1;
+    }
+    if (auto s = rec->finish(); !s) {
+      std::cerr << "error: recorder: " << s.error().message << "\n";
+      exit_code = 1;
+    }
+    std::cerr << "recorder: " << rec->capture_counters().packets.get() << " packets into "
+              << o.record_store << ", " << source->dropped_packets()
+              << " dropped (recorder behind), " << notes.forgotten() << " notes forgotten\n";
+  }
   print_counters();
-  return 0;
+  return exit_code;
 }
 
 }  // namespace
@@ -140,7 +253,10 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ProxyCliOptions>();
   auto* cmd = app.add_subcommand(
       "proxy", "decrypt TLS for inspection, re-encrypt to the real server, mirror the plaintext");
-  cmd->add_option("--listen", o->proxy.listen, "explicit proxy address, ADDR:PORT")->required();
+  cmd->add_option("--listen", o->proxy.listen, "explicit proxy address, ADDR:PORT");
+  cmd->add_option("--config", o->config,
+                  "proxy settings and decrypt/bypass/block policy (TOML); SIGHUP reloads the "
+                  "policy");
   cmd->add_option("--ca", o->ca_dir, "CA directory made by kagami ca init");
   cmd->add_option("--ca-cert", o->ca_cert, "an existing CA certificate (PEM)");
   cmd->add_option("--ca-key", o->ca_key, "its private key (PEM)");
@@ -156,8 +272,17 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--cert-cache", o->cache_entries, "minted certificates kept")
       ->capture_default_str();
+  cmd->add_option("--record", o->record_store,
+                  "record the mirror into this store, in this process (decrypted sessions "
+                  "flagged, with the proxy's TLS metadata)");
+  cmd->add_option("--sensor", o->sensor, "sensor name of the recorded sessions")
+      ->capture_default_str();
+  cmd->add_option("--record-config", o->record_config,
+                  "recorder configuration (TOML) for --record");
   cmd->add_flag("-q,--quiet", o->quiet, "log warnings and errors only");
-  cmd->callback([o, &exit_code] { exit_code = run_proxy(*o); });
+  cmd->callback([o, cmd, &exit_code] {
+    exit_code = run_proxy(*o, [cmd](const char* name) { return cmd->count(name) > 0; });
+  });
 }
 
 }  // namespace kagami::app

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -127,6 +128,10 @@ class Proxy {
   int stop() {
     proc_->signal(SIGTERM);
     return proc_->wait(20000);
+  }
+  void signal(int sig) { proc_->signal(sig); }
+  bool wait_for(const std::string& text, int timeout_ms) {
+    return proc_->wait_for_stderr(text, timeout_ms);
   }
   std::string log() {
     proc_->wait_for_stderr("\x01", 200);  // collect what it wrote so far
@@ -255,7 +260,9 @@ TEST_F(ProxyTest, DownloadsAreByteIdenticalAndTheMirrorHoldsThePlaintext) {
     EXPECT_NE(r.out.find("big.bin"), std::string::npos) << r.out << r.err;
   }
 
-  Proxy proxy(d_ + "/ca", d_ + "/root.pem", d_ + "/mirror");
+  // This one also records in-process (--record), with what it knows about each connection.
+  const std::string live_store = d_ + "/store-inprocess";
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", d_ + "/mirror", {"--record", live_store});
   ASSERT_TRUE(proxy.started()) << proxy.log();
   auto r = curl_via(
       proxy, kagami_ca_,
@@ -328,6 +335,28 @@ TEST_F(ProxyTest, DownloadsAreByteIdenticalAndTheMirrorHoldsThePlaintext) {
     uris.insert(h["host"].get<std::string>() + h["uri"].get<std::string>());
   EXPECT_TRUE(uris.count("site.test:" + p + "/page.txt"));
   EXPECT_TRUE(uris.count("other.test:" + p + "/hello.txt"));
+
+  // The in-process recorder: the same URLs, decrypted sessions flagged, their TLS metadata.
+  std::set<std::string> live_uris;
+  for (const auto& h : listing("http", live_store))
+    live_uris.insert(h["host"].get<std::string>() + h["uri"].get<std::string>());
+  EXPECT_EQ(live_uris, uris);
+  int decrypted = 0;
+  for (const auto& s : sessions(live_store))
+    if (s["decrypted"] == true) ++decrypted;
+  EXPECT_EQ(decrypted, 3);
+  const auto tls = listing("tls", live_store);
+  std::set<std::string> snis;
+  for (const auto& t : tls) {
+    if (t["decrypted"] != true) continue;
+    snis.insert(t["sni"].get<std::string>());
+    EXPECT_EQ(t["upstream_verdict"], "");
+    EXPECT_EQ(t["policy"], "decrypt: default");
+    EXPECT_FALSE(t["upstream_version"].get<std::string>().empty());
+    EXPECT_NE(t["cert_issuer"].get<std::string>().find("Test Origin Intermediate"),
+              std::string::npos);
+  }
+  EXPECT_EQ(snis, (std::set<std::string>{"site.test", "other.test"}));
 }
 
 // One openssl s_server per kind of bad upstream (ISSUE: none may reach the client as trusted).
@@ -506,6 +535,100 @@ TEST_F(ProxyTest, NoBadUpstreamEverReachesTheClientAsTrusted) {
   }
   ASSERT_EQ(reject.stop(), 0);
   ASSERT_EQ(untrusted.stop(), 0);
+}
+
+// The policy decides per connection: decrypt by default, bypass a privacy list (the client sees
+// the real certificate), block a host; SIGHUP swaps the policy; proxy users are the "who";
+// a client that refuses the minted certificate gets its destination bypassed next time.
+TEST_F(ProxyTest, PolicyAuthAndAutoBypassDecideEachConnection) {
+  CertSpec spec;
+  spec.cn = "site.test";
+  spec.sans = {"DNS:site.test", "DNS:www.bank.test", "DNS:blocked.test", "DNS:pinned.test"};
+  Key k = ec_key();
+  Cert leaf_cert = make_cert(spec, k.get(), inter_.get(), inter_key_.get());
+  write_file(d_ + "/origin.crt", pem(leaf_cert.get()));
+  write_file(d_ + "/origin.key", pem(k.get()));
+  write_file(d_ + "/origin.chain", pem(inter_.get()));
+  const int port = free_port();
+  Background server({"openssl", "s_server", "-quiet", "-www", "-accept",
+                     "127.0.0.1:" + std::to_string(port), "-cert", d_ + "/origin.crt", "-key",
+                     d_ + "/origin.key", "-cert_chain", d_ + "/origin.chain"});
+  ASSERT_TRUE(port_open(port, 10000)) << server.err();
+  write_file(d_ + "/privacy.txt", "# banking and health\n.bank.test\nhealth.test\n");
+  const std::string policy =
+      "[policy]\ndefault = \"decrypt\"\n"
+      "[[policy.rules]]\naction = \"bypass\"\nreason = \"privacy: banking\"\nhost_lists = [\"" +
+      d_ +
+      "/privacy.txt\"]\n"
+      "[[policy.rules]]\naction = \"block\"\nreason = \"forbidden site\"\nhosts = "
+      "[\"blocked.test\"]\n";
+  // alice's password is "s3cret": the file holds its SHA-256.
+  write_file(d_ + "/users", "alice:" + sha256_of("s3cret") + "\n");
+  write_file(d_ + "/proxy.toml", "[auth]\nusers_file = \"" + d_ + "/users\"\n" + policy);
+  const std::string store = d_ + "/store";
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", "",
+              {"--config", d_ + "/proxy.toml", "--record", store});
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  // The client trusts the Kagami CA and the origin's root: a bypassed connection shows the
+  // origin's own certificate, which only the root vouches for.
+  write_file(d_ + "/both.pem", read_file(kagami_ca_) + read_file(d_ + "/root.pem"));
+  const std::string p = std::to_string(port);
+  auto get = [&](const std::string& host, const std::string& ca, bool auth = true) {
+    std::vector<std::string> args = {
+        "--connect-to", host + ":" + p + ":127.0.0.1:" + p, "-o", "/dev/null", "-w",
+        "%{http_code}", "https://" + host + ":" + p + "/"};
+    if (auth) args.insert(args.begin(), {"--proxy-user", "alice:s3cret"});
+    return curl_via(proxy, ca, args);
+  };
+  const std::string root = d_ + "/root.pem";
+  EXPECT_NE(get("site.test", kagami_ca_, false).exit_code, 0);  // 407 without a user
+  auto r = get("site.test", kagami_ca_);
+  EXPECT_EQ(r.exit_code, 0) << r.err << proxy.log();  // decrypted: the minted certificate
+  EXPECT_EQ(get("site.test", root).exit_code, 60);    // and not the origin's
+  r = get("www.bank.test", root);
+  EXPECT_EQ(r.exit_code, 0) << r.err << proxy.log();  // bypassed: the origin's certificate
+  EXPECT_EQ(get("www.bank.test", kagami_ca_).exit_code, 60);
+  EXPECT_NE(get("blocked.test", d_ + "/both.pem").exit_code, 0);
+  // A pinned client (it trusts only the origin's root) refuses the minted certificate once;
+  // then its destination is bypassed and it gets through.
+  EXPECT_EQ(get("pinned.test", root).exit_code, 60);
+  r = get("pinned.test", root);
+  EXPECT_EQ(r.exit_code, 0) << r.err << proxy.log();
+
+  // SIGHUP: site.test joins the privacy list.
+  write_file(d_ + "/privacy.txt", ".bank.test\nsite.test\n");
+  proxy.signal(SIGHUP);
+  ASSERT_TRUE(proxy.wait_for("policy reloaded", 10000)) << proxy.log();
+  r = get("site.test", root);
+  EXPECT_EQ(r.exit_code, 0) << r.err << proxy.log();
+  ASSERT_EQ(proxy.stop(), 0);
+  const std::string log = proxy.log();
+  EXPECT_NE(log.find("site.test) user alice: decrypt: default"), std::string::npos) << log;
+  EXPECT_NE(log.find("www.bank.test) user alice: bypass: privacy: banking"), std::string::npos);
+  EXPECT_NE(log.find("block: forbidden site"), std::string::npos);
+  EXPECT_NE(log.find("bypass: auto: the client refused the minted certificate"), std::string::npos);
+  EXPECT_NE(log.find("authentication missing"), std::string::npos);
+  server.signal(SIGTERM);
+  server.wait(5000);
+
+  // Who: the proxy user. How: decrypted or not, and the policy that said so.
+  std::map<std::string, std::string> policy_by_sni;
+  for (const auto& t : listing("tls", store))
+    policy_by_sni[t["sni"].get<std::string>()] += t["policy"].get<std::string>() + ";";
+  EXPECT_NE(policy_by_sni["www.bank.test"].find("bypass: privacy: banking"), std::string::npos);
+  EXPECT_NE(policy_by_sni["pinned.test"].find("bypass: auto"), std::string::npos);
+  int alice = 0, decrypted = 0;
+  for (const auto& s : sessions(store)) {
+    if (s["user"] == "alice") ++alice;
+    if (s["decrypted"] == true) ++decrypted;
+  }
+  EXPECT_GE(alice, 5);
+  EXPECT_EQ(decrypted, 1);  // site.test before the reload
+  // Refused handshakes are sessions too, with the reason.
+  std::string alerts;
+  for (const auto& t : listing("tls", store)) alerts += t.value("alert", "") + "\n";
+  EXPECT_NE(alerts.find("the client refused the minted certificate"), std::string::npos) << alerts;
+  EXPECT_NE(alerts.find("block: forbidden site"), std::string::npos) << alerts;
 }
 
 }  // namespace

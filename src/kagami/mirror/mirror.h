@@ -36,8 +36,9 @@ struct MirrorCounters {
 // the batch is dropped and counted (receivers see gaps, as on a lossy mirror port).
 class Mirror {
  public:
-  // Sees every batch, on the mirror thread, in each producer's order (the in-process recorder).
-  using Consumer = std::function<void(const FrameBatch&)>;
+  // Sees every batch, on the mirror thread, in each producer's order, after the pcap output
+  // (the in-process recorder); it may take the batch's bytes.
+  using Consumer = std::function<void(FrameBatch&)>;
 
   class Producer {
    public:

@@ -13,9 +13,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "kagami/base/sha256.h"
 #include "kagami/proxy/tls_contexts.h"
 #include "kagami/wire/client_hello_scan.h"
 #include "kagami/wire/proxy_request.h"
+#include "kagami/wire/tls_handshake.h"
 
 namespace kagami::proxy {
 namespace {
@@ -57,6 +59,7 @@ void append_alert(std::vector<std::uint8_t>& out, std::uint8_t description) {
 }
 
 constexpr std::uint8_t kAlertHandshakeFailure = 40;
+constexpr std::uint8_t kAlertAccessDenied = 49;
 constexpr std::uint64_t kClientMac = 0x020000000001ull, kServerMac = 0x020000000002ull;
 
 }  // namespace
@@ -92,6 +95,7 @@ std::string Connection::describe() const {
 }
 
 void Connection::start() {
+  rules_ = cx_.policy->load();
   deadline_ms_ = monotonic_ms() + cx_.options->handshake_timeout_ms;
   update_interest();
 }
@@ -133,9 +137,11 @@ void Connection::read_leg(bool upstream) {
     } else {
       leg.in.insert(leg.in.end(), bytes.begin(), bytes.end());
     }
-    // Stop reading when the other side cannot take more, or a phase's bound is reached.
+    // Stop reading when the other side cannot take more, when undecrypted bytes pile up (a
+    // fast server, a descheduled proxy), or a phase's bound is reached.
     Leg& other = upstream ? c_ : u_;
     if (other.pending() >= cx_.options->high_water_bytes) return;
+    if (leg.rbio != nullptr && BIO_ctrl_pending(leg.rbio) >= cx_.options->high_water_bytes) return;
     if (leg.in.size() > kMaxClassifyBytes + cx_.options->max_head_bytes) return;
     if (static_cast<std::size_t>(n) < sizeof buf) return;  // drained (level-triggered anyway)
   }
@@ -175,7 +181,9 @@ void Connection::update_interest() {
     std::uint32_t want = 0;
     const bool reading_phase = phase_ != Phase::kResolving && phase_ != Phase::kConnecting;
     const bool room = other.fd < 0 || other.pending() < cx_.options->high_water_bytes;
-    if (!leg.eof && room && reading_phase &&
+    const bool undecrypted_room =
+        leg.rbio == nullptr || BIO_ctrl_pending(leg.rbio) < cx_.options->high_water_bytes;
+    if (!leg.eof && room && undecrypted_room && reading_phase &&
         leg.in.size() <= kMaxClassifyBytes + cx_.options->max_head_bytes &&
         !(upstream && phase_ == Phase::kClassify))
       want |= EPOLLIN;
@@ -270,6 +278,20 @@ void Connection::on_request() {
   port_ = r.port;
   connect_method_ = r.connect;
   if (r.has_proxy_auth) user_ = r.proxy_user;
+  if (!cx_.options->users.empty()) {
+    auto it = r.has_proxy_auth ? cx_.options->users.find(r.proxy_user) : cx_.options->users.end();
+    if (it == cx_.options->users.end() ||
+        it->second != to_hex(Sha256::of(as_bytes(r.proxy_password)))) {
+      cx_.counters->auth_refused.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("proxy: {}: proxy authentication {}", describe(),
+                   r.has_proxy_auth ? "failed" : "missing");
+      return reply_and_close(
+          "HTTP/1.1 407 Proxy Authentication Required\r\n"
+          "Proxy-Authenticate: Basic realm=\"kagami\"\r\nContent-Length: 0\r\n"
+          "Connection: close\r\n\r\n");
+    }
+  }
+  if (const Decision d = judge(host_, false); d.action == Action::kBlock) return refuse(d);
   if (!r.connect) origin_head_ = wire::origin_request_head(r);
   c_.in.erase(c_.in.begin(), c_.in.begin() + static_cast<std::ptrdiff_t>(r.head.bytes));
   phase_ = Phase::kResolving;
@@ -318,9 +340,14 @@ void Connection::on_connected() {
     return reply_and_close(
         "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   }
+  // Judged again now that the server's address is known (destination rules).
+  const Decision d = judge(host_, true);
+  if (d.action == Action::kBlock) return refuse(d);
+  policy_ = action_name(d.action) + ": " + d.reason;
   if (!connect_method_) {
     // An absolute-form request: the rewritten head, then whatever body followed it.
     cx_.counters->relayed_plain.fetch_add(1, std::memory_order_relaxed);
+    policy_ = "relay: not TLS";
     phase_ = Phase::kRelay;
     open_mirror();
     std::vector<std::uint8_t> first(origin_head_.begin(), origin_head_.end());
@@ -355,7 +382,8 @@ void Connection::on_classify() {
       return fail("malformed ClientHello: " + scan.error, true);
     case R::kNotTls: {
       cx_.counters->relayed_plain.fetch_add(1, std::memory_order_relaxed);
-      spdlog::debug("proxy: {}: not TLS, relayed unchanged", describe());
+      policy_ = "relay: not TLS";
+      spdlog::info("proxy: {}: not TLS, relayed unchanged", describe());
       phase_ = Phase::kRelay;
       open_mirror();
       std::vector<std::uint8_t> first;
@@ -363,8 +391,23 @@ void Connection::on_classify() {
       forward(false, ByteView(first.data(), first.size()));
       return;
     }
-    case R::kHello:
+    case R::kHello: {
       sni_ = scan.hello.sni;
+      const Decision d = judge(!sni_.empty() ? sni_ : host_, true);
+      if (d.action == Action::kBlock) {
+        cx_.counters->blocked.fetch_add(1, std::memory_order_relaxed);
+        append_alert(c_.out, kAlertAccessDenied);
+        c_.close_after = true;
+        write_leg(false);
+        policy_ = "block: " + d.reason;
+        return refused_in_record(policy_);
+      }
+      if (d.action == Action::kBypass) return start_bypass(d.reason);
+      if (auto why = cx_.auto_bypass->check(destination(), monotonic_ms())) {
+        cx_.counters->auto_bypassed.fetch_add(1, std::memory_order_relaxed);
+        return start_bypass("auto: " + *why);
+      }
+      policy_ = "decrypt: " + d.reason;
       start_upstream_tls();
       // ALPN toward the server: HTTP/1.1 when the client offered it (clients are only offered
       // HTTP/1.1 for now), otherwise none.
@@ -376,7 +419,57 @@ void Connection::on_classify() {
       }
       if (phase_ == Phase::kUpstreamHandshake) drive_upstream_handshake();
       return;
+    }
   }
+}
+
+Decision Connection::judge(const std::string& host, bool server_known) {
+  ConnectionFacts f;
+  f.host = host;
+  f.client = tcp_end(client_addr_, 0).ip;
+  if (server_known) {
+    f.server = tcp_end(server_addr_, 0).ip;
+    f.server_known = true;
+  }
+  f.port = port_;
+  return rules_->decide(f);
+}
+
+std::string Connection::destination() const {
+  return (!sni_.empty() ? sni_ : host_) + ":" + std::to_string(port_);
+}
+
+// A connection refused during the TLS handshakes still becomes a session in the mirror (its
+// handshake and a reset), so the recorder keeps the verdict, the policy and the failure.
+void Connection::refused_in_record(const std::string& why) {
+  if (failure_.empty()) failure_ = why;
+  if (!mirror_) open_mirror();
+  // The mirror shows a reset; the client's socket closes gracefully, so the alert queued for
+  // it arrives first.
+  if (mirror_ && cx_.mirror != nullptr) mirror_->rst(now_ns(), false, cx_.mirror->batch());
+  fail(why, false);
+}
+
+void Connection::refuse(const Decision& d) {
+  cx_.counters->blocked.fetch_add(1, std::memory_order_relaxed);
+  spdlog::info("proxy: {}: block: {}", describe(), d.reason);
+  const std::string body = "blocked by policy: " + d.reason + "\n";
+  reply_and_close(
+      "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
+}
+
+void Connection::start_bypass(const std::string& why) {
+  cx_.counters->bypassed.fetch_add(1, std::memory_order_relaxed);
+  policy_ = "bypass: " + why;
+  spdlog::info("proxy: {}: {}", describe(), policy_);
+  phase_ = Phase::kRelay;
+  open_mirror();
+  std::vector<std::uint8_t> first;
+  first.swap(c_.in);
+  forward(false, ByteView(first.data(), first.size()));
+  relay();
 }
 
 void Connection::start_upstream_tls() {
@@ -413,12 +506,16 @@ void Connection::drive_upstream_handshake() {
     if (e == SSL_ERROR_WANT_READ && !u_.eof) return;
     cx_.counters->upstream_handshake_failed.fetch_add(1, std::memory_order_relaxed);
     std::string why = u_.eof ? "the server closed during the handshake" : openssl_errors();
-    if (upstream_asked_client_cert(u_.ssl.get()))
+    if (upstream_asked_client_cert(u_.ssl.get())) {
       why = "the server demands a client certificate (" + why + ")";
+      cx_.auto_bypass->add(destination(), "the server demands a client certificate",
+                           monotonic_ms());
+    }
     append_alert(c_.out, kAlertHandshakeFailure);
     c_.close_after = true;
     write_leg(false);
-    return fail("upstream TLS handshake failed: " + why, false);
+    failure_ = "upstream TLS handshake failed: " + why;
+    return refused_in_record(failure_);
   }
   verdict_ = upstream_verdict(u_.ssl.get(), cx_.minter->trusted_ca().cert());
   const bool trusted = verdict_.empty();
@@ -428,7 +525,7 @@ void Connection::drive_upstream_handshake() {
       append_alert(c_.out, kAlertHandshakeFailure);
       c_.close_after = true;
       write_leg(false);
-      return fail("upstream refused: " + verdict_, false);
+      return refused_in_record("upstream refused: " + verdict_);
     }
     spdlog::info("proxy: {}: upstream not valid ({}): the client gets an untrusted certificate",
                  describe(), verdict_);
@@ -469,12 +566,16 @@ void Connection::drive_client_handshake() {
     const int e = SSL_get_error(c_.ssl.get(), rc);
     if (e == SSL_ERROR_WANT_READ && !c_.eof) return;
     cx_.counters->client_handshake_failed.fetch_add(1, std::memory_order_relaxed);
-    return fail("the client refused the minted certificate or the handshake: " +
-                    (c_.eof ? std::string("it closed the connection") : openssl_errors()),
-                false);
+    // Pinned apps refuse any certificate but the real one: relay them undecrypted for a while.
+    cx_.auto_bypass->add(destination(), "the client refused the minted certificate",
+                         monotonic_ms());
+    failure_ = "the client refused the minted certificate or the handshake: " +
+               (c_.eof ? std::string("it closed the connection") : openssl_errors());
+    return refused_in_record(failure_);
   }
   cx_.counters->decrypted.fetch_add(1, std::memory_order_relaxed);
-  spdlog::debug("proxy: {}: decrypting ({})", describe(), SSL_get_version(c_.ssl.get()));
+  spdlog::info("proxy: {}: {} ({}){}", describe(), policy_, SSL_get_version(c_.ssl.get()),
+               verdict_.empty() ? "" : ", upstream not valid: " + verdict_);
   phase_ = Phase::kRelay;
   deadline_ms_ = monotonic_ms() + cx_.options->idle_timeout_ms;
   open_mirror();
@@ -484,6 +585,47 @@ void Connection::drive_client_handshake() {
 void Connection::open_mirror() {
   deadline_ms_ = monotonic_ms() + cx_.options->idle_timeout_ms;
   if (cx_.mirror == nullptr) return;
+  if (cx_.notes != nullptr) {
+    // Noted before the first packet leaves, so the recorder finds it when the session ends.
+    records::ProxiedConnection n;
+    const packet::TcpEnd c = tcp_end(client_addr_, 0), s = tcp_end(server_addr_, 0);
+    n.client_ip = c.ip;
+    n.client_port = c.port;
+    n.server_ip = s.ip;
+    n.server_port = s.port;
+    n.host = host_;
+    n.sni = sni_;
+    n.user = user_;
+    n.decrypted = c_.ssl != nullptr && phase_ == Phase::kRelay;
+    n.policy = policy_;
+    n.upstream_verdict = verdict_;
+    n.failure = failure_;
+    if (n.decrypted) {
+      n.client_version =
+          wire::tls_version_name(static_cast<std::uint16_t>(SSL_version(c_.ssl.get())));
+      n.client_cipher = SSL_CIPHER_standard_name(SSL_get_current_cipher(c_.ssl.get()));
+      const unsigned char* alpn = nullptr;
+      unsigned alpn_len = 0;
+      SSL_get0_alpn_selected(c_.ssl.get(), &alpn, &alpn_len);
+      n.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+    }
+    if (u_.ssl) {
+      n.upstream_version =
+          wire::tls_version_name(static_cast<std::uint16_t>(SSL_version(u_.ssl.get())));
+      n.upstream_cipher = SSL_CIPHER_standard_name(SSL_get_current_cipher(u_.ssl.get()));
+      if (X509* peer = SSL_get0_peer_certificate(u_.ssl.get())) {
+        const int len = i2d_X509(peer, nullptr);
+        if (len > 0) {
+          n.upstream_cert_der.resize(static_cast<std::size_t>(len));
+          unsigned char* p = n.upstream_cert_der.data();
+          i2d_X509(peer, &p);
+        }
+      }
+      if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(u_.ssl.get()))
+        n.upstream_cert_count = static_cast<std::uint32_t>(sk_X509_num(chain));
+    }
+    cx_.notes->note(std::move(n));
+  }
   std::uniform_int_distribution<std::uint32_t> isn;
   mirror_.emplace(tcp_end(client_addr_, kClientMac), tcp_end(server_addr_, kServerMac),
                   isn(cx_.rng), isn(cx_.rng), cx_.options->segment_bytes);
@@ -531,8 +673,11 @@ bool Connection::pump_tls(bool from_upstream) {
     }
     std::string why = openssl_errors();
     // TLS 1.3 servers judge the client's certificate after their handshake is over.
-    if (from_upstream && upstream_asked_client_cert(from.ssl.get()))
+    if (from_upstream && upstream_asked_client_cert(from.ssl.get())) {
       why = "the server demands a client certificate (" + why + ")";
+      cx_.auto_bypass->add(destination(), "the server demands a client certificate",
+                           monotonic_ms());
+    }
     fail(std::string(from_upstream ? "upstream" : "client") + " TLS error: " + why, true);
     return false;
   }
@@ -567,9 +712,10 @@ void Connection::relay_plain(bool from_upstream) {
 void Connection::relay() {
   deadline_ms_ = monotonic_ms() + cx_.options->idle_timeout_ms;
   // Decrypted bytes wait inside the TLS objects while a side is full, where no socket event
-  // would announce them: go on as long as sending made room again.
+  // would announce them: go on as long as sending made room again. Nothing is read here, so
+  // every further round moves bytes already held, and the loop ends.
   const std::size_t hw = cx_.options->high_water_bytes;
-  for (int round = 0; round < 64; ++round) {
+  while (true) {
     bool blocked[2] = {false, false};  // [from_upstream]: stopped because the other side is full
     for (bool from_upstream : {false, true}) {
       if (phase_ == Phase::kDone) return;

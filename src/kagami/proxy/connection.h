@@ -15,6 +15,7 @@
 #include "kagami/proxy/event_loop.h"
 #include "kagami/proxy/proxy_server.h"
 #include "kagami/proxy/resolver.h"
+#include "kagami/records/proxied_connection.h"
 
 namespace kagami::proxy {
 
@@ -26,7 +27,10 @@ struct LoopContext {
   SSL_CTX* upstream_ctx = nullptr;
   SSL_CTX* client_ctx = nullptr;
   CertMinter* minter = nullptr;
-  mirror::Mirror::Producer* mirror = nullptr;  // null: no mirror
+  mirror::Mirror::Producer* mirror = nullptr;    // null: no mirror
+  records::ProxiedConnections* notes = nullptr;  // for an in-process recorder; may be null
+  const std::atomic<std::shared_ptr<const Policy>>* policy = nullptr;
+  AutoBypass* auto_bypass = nullptr;
   Resolver* resolver = nullptr;
   ProxyCounters* counters = nullptr;
   // Hands a resolver answer to this loop's thread (called on a resolver thread).
@@ -100,6 +104,11 @@ class Connection {
   void end_direction(bool from_upstream);
   void open_mirror();
   void reply_and_close(std::string_view http_response);
+  Decision judge(const std::string& host, bool server_known);
+  void refuse(const Decision& d);
+  void refused_in_record(const std::string& why);
+  void start_bypass(const std::string& why);
+  std::string destination() const;
   void fail(std::string_view why, bool rst);
   void finish();
   std::string describe() const;
@@ -116,7 +125,10 @@ class Connection {
   std::string origin_head_;  // absolute-form request rewritten for the origin
   std::string sni_;
   std::string user_;
-  std::string verdict_;  // why the upstream is not trusted, or empty
+  std::string verdict_;                  // why the upstream is not trusted, or empty
+  std::string failure_;                  // why the connection ended before its relay began
+  std::string policy_;                   // "decrypt: default", "bypass: <reason>", ...
+  std::shared_ptr<const Policy> rules_;  // the policy in force when the connection came
   sockaddr_storage client_addr_{}, server_addr_{};
   std::optional<mirror::TcpSynthesizer> mirror_;
   std::uint64_t bytes_c2s_ = 0, bytes_s2c_ = 0;

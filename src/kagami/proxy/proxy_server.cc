@@ -172,7 +172,9 @@ class ProxyServer::Loop {
 
 Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& options,
                                                         CertMinter& minter,
-                                                        mirror::Mirror* mirror) {
+                                                        std::shared_ptr<const Policy> policy,
+                                                        mirror::Mirror* mirror,
+                                                        records::ProxiedConnections* notes) {
   std::unique_ptr<ProxyServer> s(new ProxyServer());
   s->options_ = options;
   if (!options.keylog_file.empty()) {
@@ -187,6 +189,8 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
   if (!down) return down.error();
   s->client_ctx_ = std::move(down.value());
   s->resolver_ = std::make_unique<Resolver>(2);
+  s->policy_.store(std::move(policy));
+  s->auto_bypass_ = std::make_unique<AutoBypass>(options.auto_bypass_ms, 65536);
 
   int threads =
       options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
@@ -208,6 +212,9 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
     cx.minter = &minter;
     cx.mirror = mirror != nullptr ? &mirror->producer(i) : nullptr;
     cx.resolver = s->resolver_.get();
+    cx.notes = notes;
+    cx.policy = &s->policy_;
+    cx.auto_bypass = s->auto_bypass_.get();
     cx.counters = &s->counters_;
     s->loops_.push_back(std::move(loop));
   }

@@ -5,13 +5,19 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "kagami/base/result.h"
+#include "kagami/proxy/auto_bypass.h"
+#include "kagami/proxy/policy.h"
 #include "kagami/proxy/tls_contexts.h"
 
 namespace kagami::mirror {
 class Mirror;
+}
+namespace kagami::records {
+class ProxiedConnections;
 }
 
 namespace kagami::proxy {
@@ -33,6 +39,11 @@ struct ProxyOptions {
   std::int64_t handshake_timeout_ms = 15000;
   std::int64_t idle_timeout_ms = 300000;
   std::size_t max_connections = 50000;  // per loop
+  // Destinations that failed on the client side are relayed undecrypted for this long (0: never).
+  std::int64_t auto_bypass_ms = 3600 * 1000;
+  // Proxy authentication (Basic): when `users` is not empty, every request must carry one of
+  // them; the user name becomes the "who" of the records. name -> SHA-256 (hex) of password.
+  std::unordered_map<std::string, std::string> users;
 };
 
 struct ProxyCounters {
@@ -41,6 +52,7 @@ struct ProxyCounters {
   std::atomic<std::uint64_t> upstream_connect_failed{0}, upstream_handshake_failed{0};
   std::atomic<std::uint64_t> upstream_invalid{0}, client_handshake_failed{0}, timed_out{0};
   std::atomic<std::uint64_t> bytes_c2s{0}, bytes_s2c{0};
+  std::atomic<std::uint64_t> bypassed{0}, blocked{0}, auto_bypassed{0}, auth_refused{0};
 };
 
 // The insight proxy: event loops (one per thread, each with its own SO_REUSEPORT listener)
@@ -49,8 +61,14 @@ struct ProxyCounters {
 // copy every relayed byte to the mirror.
 class ProxyServer {
  public:
+  // `notes` (may be null) receives what the proxy knows about each mirrored connection, for
+  // a recorder in the same process.
   static Result<std::unique_ptr<ProxyServer>> start(const ProxyOptions& options, CertMinter& minter,
-                                                    mirror::Mirror* mirror);
+                                                    std::shared_ptr<const Policy> policy,
+                                                    mirror::Mirror* mirror,
+                                                    records::ProxiedConnections* notes = nullptr);
+  // A new policy for connections from now on (SIGHUP); connections already decided keep theirs.
+  void set_policy(std::shared_ptr<const Policy> policy) { policy_.store(std::move(policy)); }
   ~ProxyServer();
   ProxyServer(const ProxyServer&) = delete;
   ProxyServer& operator=(const ProxyServer&) = delete;
@@ -69,6 +87,8 @@ class ProxyServer {
   std::unique_ptr<KeyLog> keylog_;
   SslCtxPtr upstream_ctx_, client_ctx_;
   std::unique_ptr<Resolver> resolver_;
+  std::atomic<std::shared_ptr<const Policy>> policy_;
+  std::unique_ptr<AutoBypass> auto_bypass_;
   std::vector<std::unique_ptr<Loop>> loops_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};

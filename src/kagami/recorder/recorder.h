@@ -62,6 +62,10 @@ class Recorder final : public capture::ArchiveListener {
   // Ends every flow, seals the archive, writes everything out. Call once.
   Status finish();
 
+  // Sessions that an insight proxy in this process mirrored get what it noted about them
+  // (decrypted, SNI, user, versions, verdict, policy). Call before run().
+  void use_proxy_notes(records::ProxiedConnections* notes) { shared_.proxied = notes; }
+
   // Async-signal-safe: for SIGINT/SIGTERM and SIGUSR1 handlers.
   void stop() { stop_.store(true, std::memory_order_relaxed); }
   bool stopped() const { return stop_.load(std::memory_order_relaxed); }

@@ -4,8 +4,10 @@
 
 #include "kagami/analyzers/session_analysis.h"
 #include "kagami/base/backoff.h"
+#include "kagami/base/sha256.h"
 #include "kagami/packet/decoder.h"
 #include "kagami/packet/link_type.h"
+#include "kagami/wire/x509_certificate.h"
 
 namespace kagami::recorder {
 namespace {
@@ -175,12 +177,64 @@ void Worker::on_session_end(flow::Flow& flow, flow::EndReason reason) {
     r.host = st.host;
     if (st.encrypted) r.flags |= records::kSessionEncrypted;
   }
+  if (shared_.proxied != nullptr) apply_proxy_note(flow, r);
   if (r.host.empty() && shared_.names != nullptr)
     r.host = shared_.names->lookup(r.server_ip, r.ts_first);
   r.location_parts = flow.location_part;
   r.packets_archived = flow.frames;
   batch_->sessions.push_back(std::move(r));
   if (batch_->rows() >= config_.worker_batch_records) send_batch();
+}
+
+void Worker::apply_proxy_note(const flow::Flow& flow, records::SessionRecord& r) {
+  auto note = shared_.proxied->take(r.client_ip, r.client_port, r.server_ip, r.server_port);
+  if (!note) return;
+  r.decrypted = note->decrypted;
+  if (r.user.empty()) r.user = note->user;
+  if (r.host.empty()) r.host = !note->sni.empty() ? note->sni : note->host;
+  // A decrypted session shows no handshake on the mirror: its TLS record comes from the note.
+  // A bypassed one was analyzed from its bytes: the note adds the proxy's view to that record.
+  records::TlsRecord* tls = nullptr;
+  for (auto& t : batch_->tls)
+    if (t.session_id == flow.session_id) tls = &t;
+  if (tls == nullptr) {
+    if (!note->decrypted && note->sni.empty() && note->failure.empty()) return;  // not TLS
+    records::TlsRecord t;
+    t.session_id = flow.session_id;
+    t.endpoints.client_ip = r.client_ip;
+    t.endpoints.client_port = r.client_port;
+    t.endpoints.server_ip = r.server_ip;
+    t.endpoints.server_port = r.server_port;
+    t.ts = r.ts_first;
+    t.sni = note->sni;
+    if (!note->alpn.empty()) t.alpn_selected = note->alpn;
+    t.version = note->client_version;
+    t.cipher = note->client_cipher;
+    t.client_hello_seen = t.server_hello_seen = true;
+    if (!note->upstream_cert_der.empty()) {
+      const ByteView der(note->upstream_cert_der.data(), note->upstream_cert_der.size());
+      t.cert_sha256 = to_hex(Sha256::of(der));
+      t.cert_count = note->upstream_cert_count;
+      if (auto leaf = wire::parse_x509(der)) {
+        t.cert_subject = leaf->subject;
+        t.cert_issuer = leaf->issuer;
+        t.cert_serial = leaf->serial;
+        t.cert_sans = leaf->sans;
+        t.cert_not_before = leaf->not_before;
+        t.cert_not_after = leaf->not_after;
+      }
+    }
+    batch_->tls.push_back(std::move(t));
+    tls = &batch_->tls.back();
+  }
+  tls->decrypted = note->decrypted;
+  tls->upstream_version = note->upstream_version;
+  tls->upstream_cipher = note->upstream_cipher;
+  tls->upstream_verdict = note->upstream_verdict;
+  tls->policy = note->policy;
+  if (!note->failure.empty()) tls->alert = note->failure;
+  if (note->decrypted && (r.app.empty() || r.app.find("tls") == std::string::npos))
+    r.app = r.app.empty() ? "tls" : r.app + ",tls";
 }
 
 void Worker::send_batch() {

@@ -17,6 +17,7 @@
 #include "kagami/recorder/recorder_config.h"
 #include "kagami/recorder/store_batch.h"
 #include "kagami/recorder/store_writer.h"
+#include "kagami/records/proxied_connection.h"
 
 namespace kagami::recorder {
 
@@ -46,6 +47,7 @@ struct WorkerShared {
   store::FileStore* files = nullptr;
   analyzers::NameCache* names = nullptr;
   analyzers::FtpExpectations* ftp = nullptr;
+  records::ProxiedConnections* proxied = nullptr;  // notes of an in-process insight proxy
   WorkerShared() {
     for (auto& n : next_id) n.store(1);
   }
@@ -92,6 +94,7 @@ class Worker final : public flow::FlowObserver, public analyzers::RecordSink {
  private:
   void run();
   void send_batch();
+  void apply_proxy_note(const flow::Flow& flow, records::SessionRecord& r);
   void take_locations(flow::Flow& flow);
 
   void maybe_send();

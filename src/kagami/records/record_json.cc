@@ -135,6 +135,11 @@ nlohmann::json to_json(const TlsRecord& t) {
   if (!t.alert.empty()) j["alert"] = t.alert;
   if (t.hello_retry) j["hello_retry"] = true;
   if (t.partial) j["partial"] = true;
+  j["decrypted"] = t.decrypted;
+  if (!t.upstream_version.empty()) j["upstream_version"] = t.upstream_version;
+  if (!t.upstream_cipher.empty()) j["upstream_cipher"] = t.upstream_cipher;
+  if (t.decrypted || !t.upstream_verdict.empty()) j["upstream_verdict"] = t.upstream_verdict;
+  if (!t.policy.empty()) j["policy"] = t.policy;
   return j;
 }
 

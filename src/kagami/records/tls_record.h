@@ -29,10 +29,17 @@ struct TlsRecord {
   std::uint32_t cert_count = 0;        // certificates in the server's chain
   bool encrypted_certificate = false;  // TLS 1.3: certificates are encrypted
   std::string client_cert_subject;     // a client certificate sent in the clear
-  std::string alert;                   // the first alert sent in the clear ("unknown_ca")
-  bool hello_retry = false;            // TLS 1.3 HelloRetryRequest
+  // The first alert sent in the clear ("unknown_ca"); for sessions through the insight proxy,
+  // why it refused the connection ("upstream refused: certificate has expired").
+  std::string alert;
+  bool hello_retry = false;  // TLS 1.3 HelloRetryRequest
   bool client_hello_seen = false, server_hello_seen = false;
   bool partial = false;  // a gap or a malformed message cut the handshake short
+  // Set when the insight proxy carried the session: it decrypted it (the version and cipher
+  // above are then the client leg's), the upstream leg's version and cipher, its verdict on
+  // the server's certificate ("" when valid) and the policy decision with its reason.
+  bool decrypted = false;
+  std::string upstream_version, upstream_cipher, upstream_verdict, policy;
 };
 
 }  // namespace kagami::records

@@ -12,7 +12,7 @@ using namespace sql;
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Version 1: sessions and the packet archive (the recorder core).
 constexpr const char* kSchemaV1 = R"sql(
@@ -138,6 +138,15 @@ CREATE TABLE IF NOT EXISTS file_events(
 CREATE INDEX IF NOT EXISTS file_events_sha256 ON file_events(sha256);
 CREATE INDEX IF NOT EXISTS file_events_ts ON file_events(ts);
 CREATE INDEX IF NOT EXISTS file_events_session ON file_events(session_id);
+)sql";
+
+// Version 3: what the insight proxy knows about the TLS it decrypted.
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE tls ADD COLUMN decrypted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tls ADD COLUMN upstream_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE tls ADD COLUMN upstream_cipher TEXT NOT NULL DEFAULT '';
+ALTER TABLE tls ADD COLUMN upstream_verdict TEXT NOT NULL DEFAULT '';
+ALTER TABLE tls ADD COLUMN policy TEXT NOT NULL DEFAULT '';
 )sql";
 
 constexpr const char* kSessionColumns =
@@ -286,6 +295,14 @@ Status SqliteIndex::migrate() {
     }
     if (auto s = exec("COMMIT"); !s) return s;
   }
+  if (version < 3) {
+    if (auto s = exec("BEGIN"); !s) return s;
+    if (auto s = exec(kSchemaV3); !s) {
+      (void)exec("ROLLBACK");
+      return s;
+    }
+    if (auto s = exec("COMMIT"); !s) return s;
+  }
   const std::string v = "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version','" +
                         std::to_string(kSchemaVersion) + "')";
   return exec(v.c_str());
@@ -360,7 +377,7 @@ Status SqliteIndex::prepare_writes() {
     return s;
   if (auto s = mk(stmts_->insert_dns, "INSERT OR REPLACE INTO dns VALUES(" + marks(15) + ")"); !s)
     return s;
-  if (auto s = mk(stmts_->insert_tls, "INSERT OR REPLACE INTO tls VALUES(" + marks(31) + ")"); !s)
+  if (auto s = mk(stmts_->insert_tls, "INSERT OR REPLACE INTO tls VALUES(" + marks(36) + ")"); !s)
     return s;
   if (auto s = mk(stmts_->insert_mail, "INSERT OR REPLACE INTO mail VALUES(" + marks(26) + ")"); !s)
     return s;

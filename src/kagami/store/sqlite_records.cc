@@ -186,6 +186,11 @@ Status SqliteIndex::insert_tls(const records::TlsRecord& r) {
   bind_text(s, i++, r.alert);
   bind_i64(s, i++, r.hello_retry ? 1 : 0);
   bind_i64(s, i++, r.partial ? 1 : 0);
+  bind_i64(s, i++, r.decrypted ? 1 : 0);
+  bind_text(s, i++, r.upstream_version);
+  bind_text(s, i++, r.upstream_cipher);
+  bind_text(s, i++, r.upstream_verdict);
+  bind_text(s, i++, r.policy);
   return step_done(db_, s, "insert tls");
 }
 
@@ -363,6 +368,11 @@ Status SqliteIndex::query_tls(const RecordQuery& q,
         r.alert = column_text(s, i++);
         r.hello_retry = sqlite3_column_int(s, i++) != 0;
         r.partial = sqlite3_column_int(s, i++) != 0;
+        r.decrypted = sqlite3_column_int(s, i++) != 0;
+        r.upstream_version = column_text(s, i++);
+        r.upstream_cipher = column_text(s, i++);
+        r.upstream_verdict = column_text(s, i++);
+        r.policy = column_text(s, i++);
         r.client_hello_seen = !r.ja3.empty();
         r.server_hello_seen = !r.ja3s.empty();
         return r;

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "kagami/records/proxied_connection.h"
+
+namespace kagami::mirror {
+
+// The proxy's notes for the in-process recorder: noted when a connection's mirror opens,
+// taken when the recorder ends its session. Touched twice per connection, never per packet.
+// Bounded: past `max_notes` the oldest are forgotten (counted), so a recorder that never
+// takes them cannot make the proxy grow.
+class ConnectionNotes final : public records::ProxiedConnections {
+ public:
+  explicit ConnectionNotes(std::size_t max_notes = 1u << 18) : max_notes_(max_notes) {}
+  void note(records::ProxiedConnection c) override;
+  std::optional<records::ProxiedConnection> take(const IpAddress& client_ip,
+                                                 std::uint16_t client_port,
+                                                 const IpAddress& server_ip,
+                                                 std::uint16_t server_port) override;
+  std::uint64_t forgotten() const { return forgotten_.load(std::memory_order_relaxed); }
+
+ private:
+  using Key = std::tuple<IpAddress, std::uint16_t, IpAddress, std::uint16_t>;
+  std::mutex mutex_;
+  std::size_t max_notes_;
+  std::map<Key, records::ProxiedConnection> notes_;
+  std::deque<Key> order_;  // oldest first; may hold keys already taken
+  std::atomic<std::uint64_t> forgotten_{0};
+};
+
+}  // namespace kagami::mirror

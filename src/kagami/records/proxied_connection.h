@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kagami/base/ip_address.h"
+
+namespace kagami::records {
+
+// What the insight proxy knows about one connection it mirrored, beyond its packets.
+struct ProxiedConnection {
+  IpAddress client_ip, server_ip;
+  std::uint16_t client_port = 0, server_port = 0;
+  bool decrypted = false;
+  std::string host;  // as the client asked (CONNECT authority or the request's host)
+  std::string sni, alpn, user;
+  std::string client_version, client_cipher;      // the client leg, when decrypted
+  std::string upstream_version, upstream_cipher;  // the server leg
+  std::string upstream_verdict;                   // why the server is not trusted, or ""
+  std::string policy;                             // "decrypt: <reason>", "bypass: ..."
+  std::string failure;  // why it ended before the relay (a refused certificate, a block)
+  std::vector<std::uint8_t> upstream_cert_der;  // the server's leaf, when decrypted
+  std::uint32_t upstream_cert_count = 0;        // certificates the server sent
+};
+
+// Notes the proxy leaves for the recorder in the same process, found again by the mirrored
+// session's addresses. Thread-safe.
+class ProxiedConnections {
+ public:
+  virtual ~ProxiedConnections() = default;
+  virtual void note(ProxiedConnection c) = 0;
+  virtual std::optional<ProxiedConnection> take(const IpAddress& client_ip,
+                                                std::uint16_t client_port,
+                                                const IpAddress& server_ip,
+                                                std::uint16_t server_port) = 0;
+};
+
+}  // namespace kagami::records
