@@ -16,6 +16,8 @@ PACKAGES=(
   tshark tcpdump python3 time
   # real servers and clients the end-to-end tests start on loopback
   nginx-light curl postfix swaks dovecot-imapd dovecot-pop3d python3-pyftpdlib
+  # the transparent proxy test redirects inside network namespaces it makes
+  iproute2 iptables openssl
 )
 
 missing=()

@@ -40,12 +40,15 @@ Status merge_options(const ProxyCliOptions& o, const Given& given, ProxyFileConf
   }
   proxy::ProxyOptions& p = file.options;
   if (given("--listen")) p.listen = o.proxy.listen;
+  if (given("--transparent")) p.transparent = o.proxy.transparent;
   if (given("--upstream-ca")) p.upstream.ca_bundle = o.proxy.upstream.ca_bundle;
   if (given("--on-invalid-upstream")) p.on_invalid_upstream = o.proxy.on_invalid_upstream;
   if (given("--keylog")) p.keylog_file = o.proxy.keylog_file;
   if (given("--threads")) p.threads = o.proxy.threads;
   if (given("--segment-bytes")) p.segment_bytes = o.proxy.segment_bytes;
-  if (p.listen.empty()) return make_error("give --listen ADDR:PORT (or proxy.listen in --config)");
+  if (p.listen.empty() && p.transparent.empty())
+    return make_error(
+        "give --listen ADDR:PORT or --transparent ADDR:PORT (or set them in --config)");
   if (!file.users_file.empty()) {
     auto users = load_proxy_users(file.users_file);
     if (!users) return users.error();
@@ -177,9 +180,12 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
     }
     return 1;
   }
-  std::cerr << "kagami proxy: listening on port " << (*server)->port() << " with "
-            << (*server)->threads()
-            << " thread(s) (SIGINT/SIGTERM to stop, SIGUSR1 for counters)\n";
+  std::cerr << "kagami proxy: listening on port " << (*server)->port();
+  if (!o.proxy.transparent.empty())
+    std::cerr << ", transparent on port " << (*server)->transparent_port();
+  std::cerr << " with " << (*server)->threads()
+            << " thread(s) (SIGINT/SIGTERM to stop, SIGUSR1 for counters, SIGHUP reloads the "
+               "policy)\n";
   auto print_counters = [&] {
     const auto& c = (*server)->counters();
     std::cerr << "proxy: accepted " << c.accepted << ", active " << c.active << ", decrypted "
@@ -254,6 +260,8 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "proxy", "decrypt TLS for inspection, re-encrypt to the real server, mirror the plaintext");
   cmd->add_option("--listen", o->proxy.listen, "explicit proxy address, ADDR:PORT");
+  cmd->add_option("--transparent", o->proxy.transparent,
+                  "address for connections redirected by iptables/nftables REDIRECT or TPROXY");
   cmd->add_option("--config", o->config,
                   "proxy settings and decrypt/bypass/block policy (TOML); SIGHUP reloads the "
                   "policy");

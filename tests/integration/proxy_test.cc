@@ -631,5 +631,122 @@ TEST_F(ProxyTest, PolicyAuthAndAutoBypassDecideEachConnection) {
   EXPECT_NE(alerts.find("block: forbidden site"), std::string::npos) << alerts;
 }
 
+// Three network namespaces made by the test: a client, a router running the proxy in
+// transparent mode (iptables REDIRECT of everything the client sends), and a server. Their
+// addresses exist only inside them; everything is removed at the end.
+class Namespaces {
+ public:
+  Namespaces() {
+    const std::string tag = std::to_string(::getpid() % 100000);
+    client_ = "kgc" + tag;
+    router_ = "kgr" + tag;
+    server_ = "kgs" + tag;
+    const std::vector<std::vector<std::string>> steps = {
+        {"ip", "netns", "add", client_},
+        {"ip", "netns", "add", router_},
+        {"ip", "netns", "add", server_},
+        {"ip", "link", "add", "kgc0", "netns", client_, "type", "veth", "peer", "name", "kgr0",
+         "netns", router_},
+        {"ip", "link", "add", "kgs0", "netns", server_, "type", "veth", "peer", "name", "kgr1",
+         "netns", router_},
+        in(client_, {"ip", "addr", "add", "10.77.1.2/24", "dev", "kgc0"}),
+        in(client_, {"ip", "link", "set", "kgc0", "up"}),
+        in(client_, {"ip", "link", "set", "lo", "up"}),
+        in(client_, {"ip", "route", "add", "default", "via", "10.77.1.1"}),
+        in(router_, {"ip", "addr", "add", "10.77.1.1/24", "dev", "kgr0"}),
+        in(router_, {"ip", "addr", "add", "10.77.2.1/24", "dev", "kgr1"}),
+        in(router_, {"ip", "link", "set", "kgr0", "up"}),
+        in(router_, {"ip", "link", "set", "kgr1", "up"}),
+        in(router_, {"ip", "link", "set", "lo", "up"}),
+        in(router_, {"sysctl", "-q", "-w", "net.ipv4.ip_forward=1"}),
+        in(router_, {"iptables", "-t", "nat", "-A", "PREROUTING", "-i", "kgr0", "-p", "tcp", "-j",
+                     "REDIRECT", "--to-ports", "15080"}),
+        in(server_, {"ip", "addr", "add", "10.77.2.2/24", "dev", "kgs0"}),
+        in(server_, {"ip", "link", "set", "kgs0", "up"}),
+        in(server_, {"ip", "link", "set", "lo", "up"}),
+        in(server_, {"ip", "route", "add", "default", "via", "10.77.2.1"}),
+    };
+    for (const auto& step : steps) {
+      const CommandResult r = run(step);
+      if (r.exit_code != 0) {
+        problem_ = step[0] + " " + step[1] + " " + step[2] + ": " + r.err;
+        return;
+      }
+    }
+  }
+  ~Namespaces() {
+    for (const std::string& ns : {client_, router_, server_}) run({"ip", "netns", "del", ns});
+  }
+  static std::vector<std::string> in(const std::string& ns, std::vector<std::string> argv) {
+    argv.insert(argv.begin(), {"ip", "netns", "exec", ns});
+    return argv;
+  }
+  const std::string& problem() const { return problem_; }
+  std::string client_, router_, server_;
+
+ private:
+  std::string problem_;
+};
+
+TEST_F(ProxyTest, TransparentModeInterceptsRedirectedTrafficOnAnyPort) {
+  if (::geteuid() != 0 || !have_program("ip") || !have_program("iptables"))
+    GTEST_SKIP() << "network namespaces need root, ip and iptables";
+  Namespaces ns;
+  if (!ns.problem().empty()) GTEST_SKIP() << "cannot make network namespaces: " << ns.problem();
+  CertSpec spec;
+  spec.cn = "site.test";
+  spec.sans = {"DNS:site.test", "IP:10.77.2.2"};
+  leaf("origin", spec);
+  ASSERT_EQ(run({"sh", "-c",
+                 "openssl x509 -in " + d_ + "/origin.pem > " + d_ + "/leaf.pem && " + "echo ok"})
+                .exit_code,
+            0);
+  write_file(d_ + "/chain.pem", pem(inter_.get()));
+  // A TLS server on an unusual port and a plain one, in the server namespace.
+  Background tls_server(Namespaces::in(
+      ns.server_,
+      {"openssl", "s_server", "-quiet", "-www", "-accept", "10.77.2.2:8443", "-cert",
+       d_ + "/leaf.pem", "-key", d_ + "/origin.key", "-cert_chain", d_ + "/chain.pem"}));
+  write_file(d_ + "/hello.txt", "plain through the router\n");
+  ASSERT_EQ(run({"chmod", "-R", "a+rX", d_}).exit_code, 0);
+  Background plain_server(Namespaces::in(
+      ns.server_,
+      {"/usr/bin/python3", "-m", "http.server", "--bind", "10.77.2.2", "--directory", d_, "8080"}));
+  const std::string store = d_ + "/store";
+  Background proxy(
+      Namespaces::in(ns.router_, {KAGAMI_BINARY, "proxy", "--transparent", "0.0.0.0:15080", "--ca",
+                                  d_ + "/ca", "--upstream-ca", d_ + "/root.pem", "--mirror",
+                                  "pcap:" + d_ + "/mirror", "--record", store}));
+  ASSERT_TRUE(proxy.wait_for_stderr("transparent on port 15080", 10000)) << proxy.err();
+  auto curl = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"curl",    "-sS", "--max-time",          "20",
+                                     "--retry", "5",   "--retry-connrefused", "--retry-delay",
+                                     "1"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(Namespaces::in(ns.client_, argv));
+  };
+  // The client knows nothing of the proxy: it trusts the Kagami CA, and the router redirects.
+  auto r = curl({"--cacert", kagami_ca_, "--resolve", "site.test:8443:10.77.2.2", "-o", "/dev/null",
+                 "-w", "%{http_code}", "https://site.test:8443/"});
+  EXPECT_EQ(r.exit_code, 0) << r.err << proxy.err();
+  EXPECT_EQ(r.out, "200");
+  r = curl({"http://10.77.2.2:8080/hello.txt"});
+  EXPECT_EQ(r.exit_code, 0) << r.err << proxy.err();
+  EXPECT_EQ(r.out, "plain through the router\n");
+  proxy.signal(SIGTERM);
+  ASSERT_EQ(proxy.wait(20000), 0) << proxy.err();
+  tls_server.signal(SIGTERM);
+  plain_server.signal(SIGTERM);
+  EXPECT_NE(proxy.err().find("decrypted 1"), std::string::npos) << proxy.err();
+  EXPECT_NE(proxy.err().find("relayed plain 1"), std::string::npos) << proxy.err();
+  // Recorded with the original addresses: the client's, and the server's it asked for.
+  std::set<std::string> seen;
+  for (const auto& h : listing("http", store))
+    seen.insert(h["client_ip"].get<std::string>() + " " + h["server_ip"].get<std::string>() + ":" +
+                std::to_string(h["server_port"].get<int>()) + " " + h["uri"].get<std::string>());
+  EXPECT_TRUE(seen.count("10.77.1.2 10.77.2.2:8443 /")) << ::testing::PrintToString(seen);
+  EXPECT_TRUE(seen.count("10.77.1.2 10.77.2.2:8080 /hello.txt")) << ::testing::PrintToString(seen);
+}
+
 }  // namespace
 }  // namespace kagami::test

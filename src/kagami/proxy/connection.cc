@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include <arpa/inet.h>
+#include <linux/netfilter_ipv4.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -70,7 +71,8 @@ std::int64_t monotonic_ms() {
       .count();
 }
 
-Connection::Connection(LoopContext& cx, std::uint64_t id, int client_fd) : cx_(cx), id_(id) {
+Connection::Connection(LoopContext& cx, std::uint64_t id, int client_fd, bool transparent)
+    : cx_(cx), id_(id), transparent_(transparent) {
   c_.fd = client_fd;
   socklen_t len = sizeof client_addr_;
   ::getpeername(client_fd, reinterpret_cast<sockaddr*>(&client_addr_), &len);
@@ -97,6 +99,7 @@ std::string Connection::describe() const {
 void Connection::start() {
   rules_ = cx_.policy->load();
   deadline_ms_ = monotonic_ms() + cx_.options->handshake_timeout_ms;
+  if (transparent_) return start_transparent();
   update_interest();
 }
 
@@ -302,6 +305,39 @@ void Connection::on_request() {
   cx_.resolver->resolve(host_, port_, [id, post](ResolvedAddress answer) { post(id, answer); });
 }
 
+void Connection::start_transparent() {
+  // REDIRECT keeps the original destination in conntrack (SO_ORIGINAL_DST); TPROXY leaves it
+  // as the socket's own address.
+  ResolvedAddress orig;
+  orig.len = sizeof orig.addr;
+  const bool v4 = client_addr_.ss_family == AF_INET;
+  constexpr int kIp6tSoOriginalDst = 80;  // linux/netfilter_ipv6/ip6_tables.h
+  if (::getsockopt(c_.fd, v4 ? SOL_IP : SOL_IPV6, v4 ? SO_ORIGINAL_DST : kIp6tSoOriginalDst,
+                   &orig.addr, &orig.len) != 0) {
+    orig.len = sizeof orig.addr;
+    ::getsockname(c_.fd, reinterpret_cast<sockaddr*>(&orig.addr), &orig.len);
+  }
+  const packet::TcpEnd dst = tcp_end(orig.addr, 0);
+  host_ = dst.ip.to_string();
+  port_ = dst.port;
+  if (port_ == cx_.transparent_port) {
+    // Addressed to the proxy itself: relaying it would connect the proxy to itself.
+    cx_.counters->not_redirected.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("proxy: {}: not redirected: no original destination", describe());
+    phase_ = Phase::kDone;
+    return;
+  }
+  if (const Decision d = judge(host_, false); d.action == Action::kBlock) {
+    cx_.counters->blocked.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("proxy: {}: block: {}", describe(), d.reason);
+    phase_ = Phase::kDone;
+    return;
+  }
+  phase_ = Phase::kResolving;
+  connect_upstream(orig);
+  if (phase_ != Phase::kDone) update_interest();
+}
+
 void Connection::on_resolved(ResolvedAddress a) {
   if (phase_ != Phase::kResolving) return;
   if (!a.error.empty()) {
@@ -342,8 +378,17 @@ void Connection::on_connected() {
   }
   // Judged again now that the server's address is known (destination rules).
   const Decision d = judge(host_, true);
-  if (d.action == Action::kBlock) return refuse(d);
+  if (d.action == Action::kBlock) {
+    if (!transparent_) return refuse(d);
+    cx_.counters->blocked.fetch_add(1, std::memory_order_relaxed);
+    return fail("block: " + d.reason, false);
+  }
   policy_ = action_name(d.action) + ": " + d.reason;
+  if (transparent_) {
+    // No request to answer: the client's first bytes say what it speaks.
+    phase_ = Phase::kClassify;
+    return on_classify();
+  }
   if (!connect_method_) {
     // An absolute-form request: the rewritten head, then whatever body followed it.
     cx_.counters->relayed_plain.fetch_add(1, std::memory_order_relaxed);

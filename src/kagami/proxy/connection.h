@@ -31,6 +31,7 @@ struct LoopContext {
   records::ProxiedConnections* notes = nullptr;  // for an in-process recorder; may be null
   const std::atomic<std::shared_ptr<const Policy>>* policy = nullptr;
   AutoBypass* auto_bypass = nullptr;
+  std::uint16_t transparent_port = 0;  // our own transparent listener's port
   Resolver* resolver = nullptr;
   ProxyCounters* counters = nullptr;
   // Hands a resolver answer to this loop's thread (called on a resolver thread).
@@ -41,7 +42,8 @@ struct LoopContext {
 // One client connection through the proxy, from its request to the end of the relay.
 class Connection {
  public:
-  Connection(LoopContext& cx, std::uint64_t id, int client_fd);
+  // `transparent`: redirected by the kernel; the original destination is asked of the socket.
+  Connection(LoopContext& cx, std::uint64_t id, int client_fd, bool transparent);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -104,6 +106,7 @@ class Connection {
   void end_direction(bool from_upstream);
   void open_mirror();
   void reply_and_close(std::string_view http_response);
+  void start_transparent();
   Decision judge(const std::string& host, bool server_known);
   void refuse(const Decision& d);
   void refused_in_record(const std::string& why);
@@ -122,6 +125,7 @@ class Connection {
   std::string host_;
   std::uint16_t port_ = 0;
   bool connect_method_ = false;
+  bool transparent_ = false;
   std::string origin_head_;  // absolute-form request rewritten for the origin
   std::string sni_;
   std::string user_;

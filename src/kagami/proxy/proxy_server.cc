@@ -22,9 +22,10 @@ namespace kagami::proxy {
 namespace {
 
 constexpr std::uint64_t kListenTag = ~std::uint64_t{0};
+constexpr std::uint64_t kTransparentTag = ~std::uint64_t{0} - 2;
 constexpr std::uint64_t kWakeTag = ~std::uint64_t{0} - 1;
 
-Result<int> listen_on(const std::string& addr_port) {
+Result<int> listen_on(const std::string& addr_port, bool transparent = false) {
   std::string host;
   std::uint16_t port = 0;
   if (!wire::split_authority(addr_port, 0, host, port) &&
@@ -43,6 +44,13 @@ Result<int> listen_on(const std::string& addr_port) {
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (transparent) {
+    // TPROXY hands over connections to foreign addresses only on IP_TRANSPARENT sockets
+    // (CAP_NET_ADMIN); REDIRECT works without it, so a refusal here is not an error.
+    ::setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof one);
+    if (a.addr.ss_family == AF_INET6)
+      ::setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof one);
+  }
   if (::bind(fd, reinterpret_cast<sockaddr*>(&a.addr), a.len) != 0 || ::listen(fd, 4096) != 0) {
     const int err = errno;
     ::close(fd);
@@ -64,13 +72,17 @@ std::uint16_t bound_port(int fd) {
 // One thread's event loop: its listener, its connections, its mirror producer.
 class ProxyServer::Loop {
  public:
-  Loop(const ProxyOptions& options, ProxyCounters& counters, int listen_fd)
-      : options_(options), counters_(counters), listen_fd_(listen_fd) {
+  Loop(const ProxyOptions& options, ProxyCounters& counters, int listen_fd, int transparent_fd)
+      : options_(options),
+        counters_(counters),
+        listen_fd_(listen_fd),
+        transparent_fd_(transparent_fd) {
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   }
   ~Loop() {
     connections_.clear();
     if (listen_fd_ >= 0) ::close(listen_fd_);
+    if (transparent_fd_ >= 0) ::close(transparent_fd_);
     if (wake_fd_ >= 0) ::close(wake_fd_);
   }
 
@@ -86,7 +98,8 @@ class ProxyServer::Loop {
       const std::uint64_t one = 1;
       (void)!::write(wake_fd_, &one, sizeof one);
     };
-    loop_.add(listen_fd_, EPOLLIN, kListenTag);
+    if (listen_fd_ >= 0) loop_.add(listen_fd_, EPOLLIN, kListenTag);
+    if (transparent_fd_ >= 0) loop_.add(transparent_fd_, EPOLLIN, kTransparentTag);
     loop_.add(wake_fd_, EPOLLIN, kWakeTag);
     std::int64_t last_sweep = monotonic_ms();
     while (!stopping.load(std::memory_order_acquire)) {
@@ -106,7 +119,8 @@ class ProxyServer::Loop {
 
  private:
   void dispatch(std::uint64_t tag, std::uint32_t events) {
-    if (tag == kListenTag) return accept_all();
+    if (tag == kListenTag) return accept_all(listen_fd_, false);
+    if (tag == kTransparentTag) return accept_all(transparent_fd_, true);
     if (tag == kWakeTag) return take_resolved();
     auto it = connections_.find(tag >> 1);
     if (it == connections_.end()) return;
@@ -114,9 +128,9 @@ class ProxyServer::Loop {
     if (it->second->done()) dead_.push_back(tag >> 1);
   }
 
-  void accept_all() {
+  void accept_all(int listen_fd, bool transparent) {
     for (int i = 0; i < 64; ++i) {
-      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;  // EAGAIN, or an error the next wake-up retries (EMFILE counted)
       counters_.accepted.fetch_add(1, std::memory_order_relaxed);
       if (connections_.size() >= options_.max_connections) {
@@ -127,7 +141,7 @@ class ProxyServer::Loop {
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       const std::uint64_t id = next_id_++;
-      auto c = std::make_unique<Connection>(cx_, id, fd);
+      auto c = std::make_unique<Connection>(cx_, id, fd, transparent);
       Connection* raw = c.get();
       connections_.emplace(id, std::move(c));
       raw->start();
@@ -162,6 +176,7 @@ class ProxyServer::Loop {
   EventLoop loop_;
   LoopContext cx_;
   int listen_fd_ = -1;
+  int transparent_fd_ = -1;
   int wake_fd_ = -1;
   std::uint64_t next_id_ = 1;
   std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
@@ -195,16 +210,35 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
   int threads =
       options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
-  std::string listen = options.listen;
+  if (options.listen.empty() && options.transparent.empty())
+    return make_error("nothing to listen on: give an explicit (--listen) or transparent address");
+  std::string listen = options.listen, transparent = options.transparent;
   for (int i = 0; i < threads; ++i) {
-    auto fd = listen_on(listen);
-    if (!fd) return fd.error();
-    if (i == 0) {
-      // Every loop's listener shares the first one's port (SO_REUSEPORT spreads clients).
-      s->port_ = bound_port(*fd);
-      listen = listen.substr(0, listen.rfind(':')) + ":" + std::to_string(s->port_);
+    int listen_fd = -1, transparent_fd = -1;
+    if (!listen.empty()) {
+      auto fd = listen_on(listen);
+      if (!fd) return fd.error();
+      listen_fd = *fd;
+      if (i == 0) {
+        // Every loop's listener shares the first one's port (SO_REUSEPORT spreads clients).
+        s->port_ = bound_port(*fd);
+        listen = listen.substr(0, listen.rfind(':')) + ":" + std::to_string(s->port_);
+      }
     }
-    auto loop = std::make_unique<Loop>(s->options_, s->counters_, *fd);
+    if (!transparent.empty()) {
+      auto fd = listen_on(transparent, true);
+      if (!fd) {
+        if (listen_fd >= 0) ::close(listen_fd);
+        return fd.error();
+      }
+      transparent_fd = *fd;
+      if (i == 0) {
+        s->transparent_port_ = bound_port(*fd);
+        transparent = transparent.substr(0, transparent.rfind(':')) + ":" +
+                      std::to_string(s->transparent_port_);
+      }
+    }
+    auto loop = std::make_unique<Loop>(s->options_, s->counters_, listen_fd, transparent_fd);
     LoopContext& cx = loop->context();
     cx.options = &s->options_;
     cx.upstream_ctx = s->upstream_ctx_.get();
@@ -215,6 +249,7 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
     cx.notes = notes;
     cx.policy = &s->policy_;
     cx.auto_bypass = s->auto_bypass_.get();
+    cx.transparent_port = s->transparent_port_;
     cx.counters = &s->counters_;
     s->loops_.push_back(std::move(loop));
   }

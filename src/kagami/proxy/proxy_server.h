@@ -26,8 +26,9 @@ class CertMinter;
 class Resolver;
 
 struct ProxyOptions {
-  std::string listen;  // explicit proxy, "ADDR:PORT"
-  int threads = 0;     // event loops; 0: one per core
+  std::string listen;       // explicit proxy, "ADDR:PORT"; may be empty
+  std::string transparent;  // connections redirected by the kernel (REDIRECT, TPROXY)
+  int threads = 0;          // event loops; 0: one per core
   UpstreamTlsOptions upstream;
   // An upstream that fails verification: refuse the connection ("reject"), or show the client
   // a certificate from the untrusted CA so that its own warning appears ("untrusted").
@@ -53,6 +54,7 @@ struct ProxyCounters {
   std::atomic<std::uint64_t> upstream_invalid{0}, client_handshake_failed{0}, timed_out{0};
   std::atomic<std::uint64_t> bytes_c2s{0}, bytes_s2c{0};
   std::atomic<std::uint64_t> bypassed{0}, blocked{0}, auto_bypassed{0}, auth_refused{0};
+  std::atomic<std::uint64_t> not_redirected{0};  // transparent: no original destination
 };
 
 // The insight proxy: event loops (one per thread, each with its own SO_REUSEPORT listener)
@@ -77,6 +79,7 @@ class ProxyServer {
   void stop();
   const ProxyCounters& counters() const { return counters_; }
   std::uint16_t port() const { return port_; }  // the bound port (useful with port 0)
+  std::uint16_t transparent_port() const { return transparent_port_; }
   int threads() const { return static_cast<int>(loops_.size()); }
 
   class Loop;
@@ -92,7 +95,7 @@ class ProxyServer {
   std::vector<std::unique_ptr<Loop>> loops_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
-  std::uint16_t port_ = 0;
+  std::uint16_t port_ = 0, transparent_port_ = 0;
   ProxyCounters counters_;
 };
 
