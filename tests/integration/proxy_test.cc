@@ -130,6 +130,7 @@ class Proxy {
     return proc_->wait(20000);
   }
   void signal(int sig) { proc_->signal(sig); }
+  int pid() const { return proc_->pid(); }
   bool wait_for(const std::string& text, int timeout_ms) {
     return proc_->wait_for_stderr(text, timeout_ms);
   }
@@ -746,6 +747,96 @@ TEST_F(ProxyTest, TransparentModeInterceptsRedirectedTrafficOnAnyPort) {
                 std::to_string(h["server_port"].get<int>()) + " " + h["uri"].get<std::string>());
   EXPECT_TRUE(seen.count("10.77.1.2 10.77.2.2:8443 /")) << ::testing::PrintToString(seen);
   EXPECT_TRUE(seen.count("10.77.1.2 10.77.2.2:8080 /hello.txt")) << ::testing::PrintToString(seen);
+}
+
+std::size_t open_fds(int pid) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
+    ++n;
+  return n;
+}
+
+long rss_kib(int pid) {
+  const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  const std::size_t at = status.find("VmRSS:");
+  return at == std::string::npos ? -1 : std::stol(status.substr(at + 6));
+}
+
+// 500 connections at once and 20,000 one after another through the proxy: every one answered,
+// and afterwards no descriptor and no memory left behind.
+TEST_F(ProxyTest, ManyConnectionsLeaveNoDescriptorOrMemoryBehind) {
+  if (!have_program("nginx")) GTEST_SKIP() << "nginx missing";
+  CertSpec site;
+  site.cn = "site.test";
+  site.sans = {"DNS:site.test"};
+  leaf("site", site);
+  const int port = free_port();
+  write_file(d_ + "/nginx.conf",
+             "daemon off;\npid " + d_ + "/nginx.pid;\nerror_log " + d_ +
+                 "/error.log;\nworker_processes 1;\nworker_rlimit_nofile 4096;\n"
+                 "events { worker_connections 2048; }\nhttp {\n  access_log off;\n"
+                 "  client_body_temp_path " +
+                 d_ + "/body;\n  proxy_temp_path " + d_ + "/proxy;\n  fastcgi_temp_path " + d_ +
+                 "/fcgi;\n  uwsgi_temp_path " + d_ + "/uwsgi;\n  scgi_temp_path " + d_ +
+                 "/scgi;\n  server {\n    listen 127.0.0.1:" + std::to_string(port) +
+                 " ssl backlog=4096;\n    ssl_certificate " + d_ +
+                 "/site.pem;\n    ssl_certificate_key " + d_ +
+                 "/site.key;\n    location / { return 200 \"ok\\n\"; }\n  }\n}\n");
+  ASSERT_EQ(run({"chmod", "-R", "a+rX", d_}).exit_code, 0);
+  Background nginx({"nginx", "-p", d_, "-c", d_ + "/nginx.conf"});
+  ASSERT_TRUE(port_open(port, 10000)) << read_file(d_ + "/error.log");
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", d_ + "/mirror", {"-q"});
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  const std::string p = std::to_string(port);
+  auto batch = [&](int first, int last, int parallel) {
+    std::vector<std::string> args = {
+        "--connect-to",
+        "site.test:" + p + ":127.0.0.1:" + p,
+        "-H",
+        "Connection: close",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}\n",
+        "https://site.test:" + p + "/[" + std::to_string(first) + "-" + std::to_string(last) + "]"};
+    if (parallel > 1) {
+      args.insert(args.begin(), {"-Z", "--parallel-max", std::to_string(parallel)});
+    }
+    std::vector<std::string> argv = {"curl",    "-sS",       "--max-time", "120",
+                                     "--proxy", proxy.url(), "--cacert",   kagami_ca_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+  };
+  auto count_ok = [](const std::string& out) {
+    std::size_t n = 0;
+    for (std::size_t at = out.find("200"); at != std::string::npos; at = out.find("200", at + 3))
+      ++n;
+    return n;
+  };
+  auto r = batch(1, 200, 1);  // warm up: the certificate minted, buffers and caches grown
+  ASSERT_EQ(count_ok(r.out), 200u) << r.err;
+  usleep(300000);
+  const std::size_t fds_before = open_fds(proxy.pid());
+  r = batch(1, 500, 500);
+  EXPECT_EQ(count_ok(r.out), 500u) << r.err;
+  usleep(300000);
+  EXPECT_EQ(open_fds(proxy.pid()), fds_before);
+  // The allocator keeps what 500 connections at once needed; from here on, memory must not
+  // grow with the number of connections.
+  const long rss_before = rss_kib(proxy.pid());
+  r = batch(1, 20000, 1);
+  EXPECT_EQ(count_ok(r.out), 20000u) << r.err.substr(0, 2000);
+  usleep(500000);  // the last connections' ends reach the proxy
+  EXPECT_EQ(open_fds(proxy.pid()), fds_before);
+  const long rss_after = rss_kib(proxy.pid());
+  EXPECT_LT(rss_after - rss_before, 4 * 1024) << rss_before << " KiB -> " << rss_after << " KiB";
+  ASSERT_EQ(proxy.stop(), 0);
+  const std::string log = proxy.log();
+  EXPECT_NE(log.find("decrypted 20700"), std::string::npos) << log;
+  EXPECT_NE(log.find("dropped 0"), std::string::npos) << log;
+  nginx.signal(SIGTERM);
+  nginx.wait(10000);
 }
 
 }  // namespace
