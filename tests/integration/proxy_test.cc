@@ -8,12 +8,16 @@
 #include <memory>
 #include <set>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "integration/harness.h"
@@ -837,6 +841,139 @@ TEST_F(ProxyTest, ManyConnectionsLeaveNoDescriptorOrMemoryBehind) {
   EXPECT_NE(log.find("dropped 0"), std::string::npos) << log;
   nginx.signal(SIGTERM);
   nginx.wait(10000);
+}
+
+// A raw client: sends `bytes` (slowly, `gap_ms` between bytes, if asked), then reads until the
+// proxy closes or `timeout_ms` passes. Returns what it read and how long the proxy took.
+struct RawExchange {
+  std::string reply;
+  int ms = 0;
+  bool closed = false;
+};
+
+RawExchange raw_exchange(int port, const std::string& bytes, int gap_ms, int timeout_ms) {
+  RawExchange out;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - start)
+                                .count());
+  };
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return out;
+  }
+  for (std::size_t i = 0; i < bytes.size();) {
+    const std::size_t n = gap_ms > 0 ? 1 : bytes.size() - i;
+    if (::send(fd, bytes.data() + i, n, MSG_NOSIGNAL) <= 0) break;
+    i += n;
+    if (gap_ms > 0) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, gap_ms) > 0) break;  // the proxy answered or closed: stop sending
+    }
+  }
+  char buf[4096];
+  while (elapsed() < timeout_ms) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) {
+      out.closed = true;
+      break;
+    }
+    out.reply.append(buf, static_cast<std::size_t>(n));
+  }
+  out.ms = elapsed();
+  ::close(fd);
+  return out;
+}
+
+// Garbage, silence, slowness, oversized heads and upstreams that reset: each costs bounded
+// time, gets a logged reason, and the next client is served as if nothing happened.
+TEST_F(ProxyTest, BadClientsAndUpstreamsAreBoundedAndHarmless) {
+  CertSpec site;
+  site.cn = "site.test";
+  site.sans = {"DNS:site.test"};
+  Key k = ec_key();
+  Cert c = make_cert(site, k.get(), inter_.get(), inter_key_.get());
+  write_file(d_ + "/site.crt", pem(c.get()));
+  write_file(d_ + "/site.key", pem(k.get()));
+  write_file(d_ + "/site.chain", pem(inter_.get()));
+  const int port = free_port();
+  Background server({"openssl", "s_server", "-quiet", "-www", "-accept",
+                     "127.0.0.1:" + std::to_string(port), "-cert", d_ + "/site.crt", "-key",
+                     d_ + "/site.key", "-cert_chain", d_ + "/site.chain"});
+  ASSERT_TRUE(port_open(port, 10000)) << server.err();
+  // An upstream that accepts, reads the ClientHello and resets.
+  const int reset_port = free_port();
+  Background resetter(
+      {"/usr/bin/python3", "-c",
+       "import socket,struct\n"
+       "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+       "s.bind(('127.0.0.1'," +
+           std::to_string(reset_port) +
+           ")); s.listen(16)\n"
+           "while True:\n"
+           "  c,_=s.accept(); c.recv(4096)\n"
+           "  c.setsockopt(socket.SOL_SOCKET,socket.SO_LINGER,struct.pack('ii',1,0))\n"
+           "  c.close()\n"});
+  ASSERT_TRUE(port_open(reset_port, 10000)) << resetter.err();
+  write_file(d_ + "/proxy.toml", "[proxy]\nhandshake_timeout_s = 2\nmax_head_kb = 16\n");
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", "", {"--config", d_ + "/proxy.toml"});
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  const std::string p = std::to_string(port);
+  const std::string connect = "CONNECT 127.0.0.1:" + p + " HTTP/1.1\r\nHost: x\r\n\r\n";
+
+  auto garbage =
+      raw_exchange(proxy.port(), std::string("\x01\x02\x03\x04garbage\r\n\r\n", 15), 0, 5000);
+  EXPECT_TRUE(garbage.closed);
+  EXPECT_EQ(garbage.reply.substr(0, 12), "HTTP/1.1 400");
+  auto bad_hello = raw_exchange(
+      proxy.port(), connect + std::string("\x16\x03\x01\x00\x05\x02\x00\x00\x01\x00", 10), 0, 5000);
+  EXPECT_TRUE(bad_hello.closed);
+  EXPECT_LT(bad_hello.ms, 1500);
+  auto huge = raw_exchange(
+      proxy.port(), "CONNECT 127.0.0.1:" + p + " HTTP/1.1\r\nX: " + std::string(64 << 10, 'a'), 0,
+      5000);
+  EXPECT_TRUE(huge.closed);
+  EXPECT_EQ(huge.reply.substr(0, 12), "HTTP/1.1 400");
+  auto silent = raw_exchange(proxy.port(), "", 0, 8000);
+  EXPECT_TRUE(silent.closed);
+  EXPECT_GE(silent.ms, 1500);
+  EXPECT_LT(silent.ms, 5000);
+  auto half_hello = raw_exchange(proxy.port(), connect + "\x16\x03\x01\x02\x00", 0, 8000);
+  EXPECT_TRUE(half_hello.closed);
+  EXPECT_LT(half_hello.ms, 5000);
+  auto slow =
+      raw_exchange(proxy.port(), "CONNECT 127.0.0.1:" + p + " HTTP/1.1\r\nX: slow\r\n", 300, 8000);
+  EXPECT_TRUE(slow.closed);
+  EXPECT_LT(slow.ms, 5000);
+  // The upstream resets in the middle of the handshake: the client is told, promptly.
+  const std::string rp = std::to_string(reset_port);
+  auto reset = curl_via(
+      proxy, kagami_ca_,
+      {"--connect-to", "site.test:" + rp + ":127.0.0.1:" + rp, "https://site.test:" + rp + "/"});
+  EXPECT_NE(reset.exit_code, 0);
+  // And a well-behaved client still gets through.
+  auto ok = curl_via(proxy, kagami_ca_,
+                     {"--connect-to", "site.test:" + p + ":127.0.0.1:" + p, "-o", "/dev/null", "-w",
+                      "%{http_code}", "https://site.test:" + p + "/"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "200");
+  ASSERT_EQ(proxy.stop(), 0);
+  const std::string log = proxy.log();
+  EXPECT_NE(log.find("bad request: not an HTTP request"), std::string::npos) << log;
+  EXPECT_NE(log.find("malformed ClientHello"), std::string::npos) << log;
+  EXPECT_NE(log.find("timed out before the relay began"), std::string::npos) << log;
+  EXPECT_NE(log.find("upstream TLS handshake failed"), std::string::npos) << log;
+  EXPECT_NE(log.find("active 0"), std::string::npos) << log;
+  server.signal(SIGTERM);
+  resetter.signal(SIGTERM);
 }
 
 }  // namespace

@@ -124,6 +124,16 @@ void Connection::read_leg(bool upstream) {
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       if (errno == EINTR) continue;
+      if (upstream && phase_ == Phase::kUpstreamHandshake) {
+        // A server that resets its handshake: the client hears of it like any refusal.
+        const int err = errno;
+        cx_.counters->upstream_handshake_failed.fetch_add(1, std::memory_order_relaxed);
+        append_alert(c_.out, kAlertHandshakeFailure);
+        c_.close_after = true;
+        write_leg(false);
+        return refused_in_record(std::string("upstream TLS handshake failed: ") +
+                                 std::strerror(err));
+      }
       return fail(std::string(upstream ? "upstream" : "client") + " read: " + std::strerror(errno),
                   true);
     }

@@ -96,7 +96,13 @@ ProxyRequestParse parse_proxy_request(ByteView bytes, const HttpLimits& limits) 
   if (!events.head_) {
     if (!events.error_.empty() || parser.failed()) {
       out.result = ProxyRequestParse::Result::kError;
-      out.error = events.error_.empty() ? "malformed request head" : events.error_;
+      const std::string& kind = events.error_;
+      out.error = kind == "http.header_limit" ? "the request head exceeds " +
+                                                    std::to_string(limits.max_head_bytes) + " bytes"
+                  : kind == "http.bad_request_line" ? "the request line is malformed"
+                  : kind == "http.request_transfer_coding"
+                      ? "the request body's length cannot be known"
+                      : "malformed request head (" + (kind.empty() ? "unknown" : kind) + ")";
     }
     return out;
   }
