@@ -7,6 +7,13 @@ namespace kagami::packet {
 std::uint32_t internet_checksum_add(std::uint32_t sum, const std::uint8_t* p, std::size_t n) {
   // 64-bit accumulation of 32-bit words, folded at the end (RFC 1071 section 4.1's idea).
   std::uint64_t acc = sum;
+  while (n >= 16) {  // two 64-bit words per round, each added as its two 32-bit halves
+    std::uint64_t w[2];
+    std::memcpy(w, p, 16);
+    acc += (w[0] & 0xffffffffu) + (w[0] >> 32) + (w[1] & 0xffffffffu) + (w[1] >> 32);
+    p += 16;
+    n -= 16;
+  }
   while (n >= 4) {
     std::uint32_t w;
     std::memcpy(&w, p, 4);
@@ -42,7 +49,9 @@ void append_tcp_frame(std::vector<std::uint8_t>& out, const TcpEnd& src, const T
   const bool v4 = src.ip.is_v4() && dst.ip.is_v4();
   const std::size_t ip_bytes = v4 ? 20 : 40;
   const std::size_t start = out.size();
-  out.resize(start + 14 + ip_bytes + 20 + payload.size());
+  // Headers zeroed, the payload appended after them (not zeroed first, then copied over).
+  out.resize(start + 14 + ip_bytes + 20);
+  out.insert(out.end(), payload.begin(), payload.end());
   std::uint8_t* p = out.data() + start;
   for (int i = 0; i < 6; ++i) p[i] = static_cast<std::uint8_t>(dst.mac >> (40 - 8 * i));
   for (int i = 0; i < 6; ++i) p[6 + i] = static_cast<std::uint8_t>(src.mac >> (40 - 8 * i));
@@ -89,7 +98,6 @@ void append_tcp_frame(std::vector<std::uint8_t>& out, const TcpEnd& src, const T
   tcp[13] = flags;
   store_be16(tcp + 14, window);
   tcp[16] = tcp[17] = tcp[18] = tcp[19] = 0;
-  if (!payload.empty()) std::memcpy(tcp + 20, payload.data(), payload.size());
   const std::uint16_t c = internet_checksum_finish(internet_checksum_add(pseudo, tcp, tcp_len));
   std::memcpy(tcp + 16, &c, 2);
 }

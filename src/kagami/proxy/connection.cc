@@ -547,7 +547,9 @@ void Connection::flush_bio(Leg& leg) {
   char* data = nullptr;
   const long n = BIO_get_mem_data(leg.wbio, &data);
   if (n <= 0) return;
-  leg.out.insert(leg.out.end(), data, data + n);
+  // As bytes, not chars: a copy between different element types is done one byte at a time.
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(data);
+  leg.out.insert(leg.out.end(), bytes, bytes + n);
   (void)BIO_reset(leg.wbio);
 }
 
