@@ -1,6 +1,6 @@
 #!/bin/bash
 # Unit tests built with clang: all of them under AddressSanitizer + UndefinedBehaviorSanitizer,
-# and the threaded parts (queues, recorder pipeline) under ThreadSanitizer.
+# and the threaded parts (queues, recorder pipeline, mirror) under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -23,4 +23,4 @@ run_units() {  # build dir, sanitizer, units...
 
 mapfile -t units < <(cd tests/unit && ls -d */ | tr -d / | sed 's/^/unit_/')
 run_units build-asan address "${units[@]}"
-run_units build-tsan thread unit_base unit_recorder
+run_units build-tsan thread unit_base unit_recorder unit_mirror

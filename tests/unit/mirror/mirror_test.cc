@@ -1,0 +1,93 @@
+// The mirror between threads: producers never wait, every batch handed over reaches the pcap
+// file and the in-process consumer in each producer's order, and a full queue drops and counts.
+#include "kagami/mirror/mirror.h"
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "kagami/capture/pcap_file_source.h"
+#include "kagami/mirror/in_process_source.h"
+#include "kagami/mirror/tcp_synthesizer.h"
+
+#include "support/temp_dir.h"
+
+namespace kagami::mirror {
+namespace {
+
+TcpSynthesizer session(std::uint16_t client_port) {
+  packet::TcpEnd c, s;
+  c.ip = IpAddress::parse("10.0.0.1").value();
+  c.port = client_port;
+  s.ip = IpAddress::parse("10.0.0.2").value();
+  s.port = 443;
+  return TcpSynthesizer(c, s, 1, 1, 1460);
+}
+
+TEST(Mirror, TwoProducersReachThePcapFileAndTheConsumer) {
+  test::TempDir dir;
+  MirrorOptions o;
+  o.pcap_dir = dir.path() + "/mirror";
+  o.batch_bytes = 4096;
+  o.queue_batches = 1024;
+  InProcessSource source(4096);
+  auto m = Mirror::start(o, 2, [&](FrameBatch& b) { source.offer(b); });
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  constexpr int kSessions = 200;
+  auto produce = [&](int producer) {
+    Mirror::Producer& p = (*m)->producer(producer);
+    for (int i = 0; i < kSessions; ++i) {
+      TcpSynthesizer t = session(static_cast<std::uint16_t>(10000 + producer * 1000 + i));
+      t.open(1, p.batch());
+      t.data(2, true, as_bytes(std::string(3000, 'x')), p.batch());  // 3 segments + ACK
+      t.fin(3, true, p.batch());
+      t.fin(4, false, p.batch());
+      p.flush(false);
+    }
+    p.flush(true);
+  };
+  std::thread a(produce, 0), b(produce, 1);
+  a.join();
+  b.join();
+  (*m)->stop();
+  source.close();
+  const std::uint64_t per_session = 3 + 4 + 4;
+  EXPECT_EQ((*m)->counters().packets.load(), 2 * kSessions * per_session);
+  EXPECT_EQ((*m)->counters().dropped_packets.load(), 0u);
+  capture::RawPacket pkt;
+  std::uint64_t from_source = 0;
+  while (source.next(pkt) == capture::NextStatus::kPacket) ++from_source;
+  EXPECT_EQ(from_source, 2 * kSessions * per_session);
+  const auto files = (*m)->files();
+  ASSERT_EQ(files.size(), 1u);
+  auto reader = capture::PcapFileSource::open(files[0]);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  std::uint64_t in_file = 0;
+  while ((*reader)->next(pkt) == capture::NextStatus::kPacket) ++in_file;
+  EXPECT_EQ(in_file, 2 * kSessions * per_session);
+}
+
+TEST(Mirror, AFullQueueDropsAndCountsInsteadOfWaiting) {
+  MirrorOptions o;  // no pcap output: the consumer alone, which never takes anything
+  o.batch_bytes = 1;
+  o.queue_batches = 2;
+  std::atomic<bool> release{false};
+  auto m = Mirror::start(o, 1, [&](FrameBatch&) {
+    while (!release.load()) std::this_thread::yield();
+  });
+  ASSERT_TRUE(m.ok());
+  Mirror::Producer& p = (*m)->producer(0);
+  for (int i = 0; i < 100; ++i) {
+    TcpSynthesizer t = session(static_cast<std::uint16_t>(20000 + i));
+    t.open(1, p.batch());
+    p.flush(false);
+  }
+  release.store(true);
+  (*m)->stop();
+  const auto& c = (*m)->counters();
+  EXPECT_GT(c.dropped_batches.load(), 0u);
+  EXPECT_EQ(c.packets.load() + c.dropped_packets.load(), 300u);
+}
+
+}  // namespace
+}  // namespace kagami::mirror
