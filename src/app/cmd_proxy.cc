@@ -112,8 +112,10 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
   for (const std::string& m : o.mirrors) {
     if (m.rfind("pcap:", 0) == 0) {
       mo.pcap_dir = m.substr(5);
+    } else if (m.rfind("pcap-over-ip:", 0) == 0) {
+      mo.pcap_over_ip = m.substr(13);
     } else {
-      std::cerr << "error: unknown mirror \"" << m << "\" (pcap:DIR)\n";
+      std::cerr << "error: unknown mirror \"" << m << "\" (pcap:DIR or pcap-over-ip:ADDR:PORT)\n";
       return 2;
     }
   }
@@ -180,6 +182,9 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
     }
     return 1;
   }
+  if (mirror && mirror->pcap_over_ip_port() != 0)
+    std::cerr << "kagami proxy: pcap-over-IP mirror on port " << mirror->pcap_over_ip_port()
+              << "\n";
   std::cerr << "kagami proxy: listening on port " << (*server)->port();
   if (!o.proxy.transparent.empty())
     std::cerr << ", transparent on port " << (*server)->transparent_port();
@@ -200,7 +205,8 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
     if (mirror) {
       const auto& m = mirror->counters();
       std::cerr << "mirror: packets " << m.packets << ", dropped " << m.dropped_packets
-                << ", files " << m.files << ", write errors " << m.write_errors << "\n";
+                << ", files " << m.files << ", write errors " << m.write_errors
+                << ", pcap-over-IP dropped " << m.stream_dropped_packets << "\n";
     }
   };
   while (true) {
@@ -273,7 +279,8 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--on-invalid-upstream", o->proxy.on_invalid_upstream,
                   "reject, or untrusted (the client sees a certificate it will warn about)")
       ->capture_default_str();
-  cmd->add_option("--mirror", o->mirrors, "where plaintext copies go: pcap:DIR");
+  cmd->add_option("--mirror", o->mirrors,
+                  "where plaintext copies go: pcap:DIR (rotating files), pcap-over-ip:ADDR:PORT");
   cmd->add_option("--keylog", o->proxy.keylog_file, "write an NSS key log of both legs");
   cmd->add_option("--threads", o->proxy.threads, "event loops (default: one per core)");
   cmd->add_option("--segment-bytes", o->proxy.segment_bytes, "mirror TCP segment payload")

@@ -6,6 +6,8 @@
 
 #include <toml++/toml.h>
 
+#include "app/toml_file.h"
+
 namespace kagami::app {
 namespace {
 
@@ -135,15 +137,20 @@ std::map<std::string, Setter> setters(recorder::RecorderConfig& c) {
 
 }  // namespace
 
-Status load_recorder_config(const std::string& path, recorder::RecorderConfig& config) {
-  toml::table root;
+Result<toml::table> parse_toml_file(const std::string& path) {
   try {
-    root = toml::parse_file(path);
+    return toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     std::ostringstream where;
     where << e.source().begin;
     return make_error("config {}: {} at {}", path, e.description(), where.str());
   }
+}
+
+Status load_recorder_config(const std::string& path, recorder::RecorderConfig& config) {
+  auto parsed = parse_toml_file(path);
+  if (!parsed) return parsed.error();
+  const toml::table& root = parsed.value();
   auto known = setters(config);
   for (const auto& [section, node] : root) {
     const toml::table* t = node.as_table();

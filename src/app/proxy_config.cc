@@ -1,11 +1,10 @@
 #include "app/proxy_config.h"
 
 #include <fstream>
-#include <sstream>
-
-#include <toml++/toml.h>
 
 #include "kagami/base/ascii.h"
+
+#include "app/toml_file.h"
 
 namespace kagami::app {
 namespace {
@@ -75,14 +74,9 @@ Status load_rule(const toml::table& t, std::size_t index, proxy::RuleConfig& r) 
 }  // namespace
 
 Status load_proxy_config(const std::string& path, ProxyFileConfig& c) {
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream where;
-    where << e.source().begin;
-    return make_error("config {}: {} ({})", path, e.description(), where.str());
-  }
+  auto parsed = parse_toml_file(path);
+  if (!parsed) return parsed.error();
+  const toml::table& root = parsed.value();
   for (const auto& [section, node] : root) {
     const std::string sec(section.str());
     const toml::table* t = node.as_table();
@@ -130,9 +124,9 @@ Status load_proxy_config(const std::string& path, ProxyFileConfig& c) {
         std::string a;
         st = str(a);
         if (st) {
-          auto parsed = proxy::parse_action(a);
-          if (!parsed) return make_error("config: {}: {}", key, parsed.error().message);
-          c.policy.default_action = *parsed;
+          auto action = proxy::parse_action(a);
+          if (!action) return make_error("config: {}: {}", key, action.error().message);
+          c.policy.default_action = *action;
         }
       } else if (key == "policy.rules") {
         const toml::array* rules = v.as_array();

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -974,6 +975,58 @@ TEST_F(ProxyTest, BadClientsAndUpstreamsAreBoundedAndHarmless) {
   EXPECT_NE(log.find("active 0"), std::string::npos) << log;
   server.signal(SIGTERM);
   resetter.signal(SIGTERM);
+}
+
+// The mirror as a pcap-over-IP stream: a client connected before the traffic reads a pcap
+// that tshark opens, holding the decrypted request.
+TEST_F(ProxyTest, PcapOverIpStreamsTheMirror) {
+  if (!have_program("tshark")) GTEST_SKIP() << "tshark missing";
+  CertSpec site;
+  site.cn = "site.test";
+  site.sans = {"DNS:site.test"};
+  Key k = ec_key();
+  Cert c = make_cert(site, k.get(), inter_.get(), inter_key_.get());
+  write_file(d_ + "/site.crt", pem(c.get()));
+  write_file(d_ + "/site.key", pem(k.get()));
+  write_file(d_ + "/site.chain", pem(inter_.get()));
+  const int port = free_port();
+  Background server({"openssl", "s_server", "-quiet", "-www", "-accept",
+                     "127.0.0.1:" + std::to_string(port), "-cert", d_ + "/site.crt", "-key",
+                     d_ + "/site.key", "-cert_chain", d_ + "/site.chain"});
+  ASSERT_TRUE(port_open(port, 10000)) << server.err();
+  const int stream_port = free_port();
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", "",
+              {"--mirror", "pcap-over-ip:127.0.0.1:" + std::to_string(stream_port)});
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  // The reader: everything the stream sends until the proxy closes it.
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(stream_port));
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  std::string stream;
+  std::thread reader([&] {
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0)
+      stream.append(buf, static_cast<std::size_t>(n));
+  });
+  usleep(200000);  // the mirror thread accepts the reader
+  const std::string p = std::to_string(port);
+  auto r = curl_via(proxy, kagami_ca_,
+                    {"--connect-to", "site.test:" + p + ":127.0.0.1:" + p, "-o", "/dev/null",
+                     "https://site.test:" + p + "/streamed-request"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(proxy.stop(), 0);
+  reader.join();
+  ::close(fd);
+  server.signal(SIGTERM);
+  write_file(d_ + "/stream.pcap", stream);
+  r = run({"tshark", "-r", d_ + "/stream.pcap", "-Y", "http.request", "-T", "fields", "-e",
+           "http.request.uri"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "/streamed-request\n");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kagami/capture/pcap_writer.h"
+#include "kagami/mirror/pcap_over_ip.h"
 
 namespace kagami::mirror {
 namespace {
@@ -53,6 +54,11 @@ Result<std::unique_ptr<Mirror>> Mirror::start(const MirrorOptions& options, int 
                         ec.message());
     if (auto s = m->open_file(now_seconds()); !s) return s.error();
   }
+  if (!options.pcap_over_ip.empty()) {
+    auto server = PcapOverIpServer::start(options.pcap_over_ip, options.pcap_over_ip_pending_bytes);
+    if (!server) return server.error();
+    m->stream_ = std::move(server.value());
+  }
   m->thread_ = std::thread([p = m.get()] { p->run(); });
   return m;
 }
@@ -60,6 +66,8 @@ Result<std::unique_ptr<Mirror>> Mirror::start(const MirrorOptions& options, int 
 Mirror::~Mirror() { stop(); }
 
 std::vector<std::string> Mirror::files() const { return file_names_; }
+
+std::uint16_t Mirror::pcap_over_ip_port() const { return stream_ ? stream_->port() : 0; }
 
 Status Mirror::open_file(std::int64_t now_s) {
   std::tm tm{};
@@ -121,6 +129,7 @@ bool Mirror::drain() {
       counters_.packets.fetch_add(b.packets, std::memory_order_relaxed);
       counters_.bytes.fetch_add(b.bytes.size(), std::memory_order_relaxed);
       write_pcap(b);
+      if (stream_) stream_->send(b);
       if (consumer_) consumer_(b);
       b.clear();
       p->free_.try_push(std::move(b));  // back for reuse; when the free list is full, freed
@@ -133,6 +142,11 @@ bool Mirror::drain() {
 void Mirror::run() {
   std::int64_t last_flush_s = now_seconds();
   while (!stopping_.load(std::memory_order_acquire)) {
+    if (stream_) {
+      stream_->accept_clients();
+      stream_->flush();
+      counters_.stream_dropped_packets.store(stream_->dropped_packets(), std::memory_order_relaxed);
+    }
     if (!drain()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     // Readers of the live file (tshark -r, tail) see whole records within a second.
     const std::int64_t now_s = now_seconds();
@@ -142,6 +156,7 @@ void Mirror::run() {
     }
   }
   drain();
+  if (stream_) stream_->flush();
 }
 
 void Mirror::stop() {

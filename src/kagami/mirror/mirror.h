@@ -18,8 +18,12 @@ class PcapWriter;
 
 namespace kagami::mirror {
 
+class PcapOverIpServer;
+
 struct MirrorOptions {
-  std::string pcap_dir;  // rotating pcap files here; empty for none
+  std::string pcap_dir;      // rotating pcap files here; empty for none
+  std::string pcap_over_ip;  // a pcap-over-IP server on "ADDR:PORT"; empty for none
+  std::size_t pcap_over_ip_pending_bytes = 16u << 20;  // per client, before batches drop
   std::uint64_t rotate_bytes = 1ull << 30;
   std::int64_t rotate_seconds = 3600;
   std::size_t batch_bytes = 256u << 10;  // a producer hands its batch on at this size
@@ -29,6 +33,7 @@ struct MirrorOptions {
 struct MirrorCounters {
   std::atomic<std::uint64_t> packets{0}, bytes{0}, files{0};
   std::atomic<std::uint64_t> dropped_packets{0}, dropped_batches{0}, write_errors{0};
+  std::atomic<std::uint64_t> stream_dropped_packets{0};  // pcap-over-IP clients too slow
 };
 
 // Carries synthesized frames from the proxy's threads to the mirror outputs on a thread of
@@ -68,6 +73,8 @@ class Mirror {
   const MirrorCounters& counters() const { return counters_; }
   // The pcap file being written, if any (tests read it after stop()).
   std::vector<std::string> files() const;
+  // The pcap-over-IP server's port (0 without one).
+  std::uint16_t pcap_over_ip_port() const;
 
  private:
   explicit Mirror(const MirrorOptions& options, Consumer consumer);
@@ -81,6 +88,7 @@ class Mirror {
   Consumer consumer_;
   std::vector<std::unique_ptr<Producer>> producers_;
   std::unique_ptr<capture::PcapWriter> file_;
+  std::unique_ptr<PcapOverIpServer> stream_;
   std::int64_t file_opened_s_ = 0;
   std::uint32_t file_serial_ = 0;
   std::vector<std::string> file_names_;

@@ -3,11 +3,10 @@
 #include <cstring>
 
 #include "kagami/analyzers/session_analysis.h"
+#include "kagami/analyzers/tls/server_certificate.h"
 #include "kagami/base/backoff.h"
-#include "kagami/base/sha256.h"
 #include "kagami/packet/decoder.h"
 #include "kagami/packet/link_type.h"
-#include "kagami/wire/x509_certificate.h"
 
 namespace kagami::recorder {
 namespace {
@@ -211,19 +210,10 @@ void Worker::apply_proxy_note(const flow::Flow& flow, records::SessionRecord& r)
     t.version = note->client_version;
     t.cipher = note->client_cipher;
     t.client_hello_seen = t.server_hello_seen = true;
-    if (!note->upstream_cert_der.empty()) {
-      const ByteView der(note->upstream_cert_der.data(), note->upstream_cert_der.size());
-      t.cert_sha256 = to_hex(Sha256::of(der));
-      t.cert_count = note->upstream_cert_count;
-      if (auto leaf = wire::parse_x509(der)) {
-        t.cert_subject = leaf->subject;
-        t.cert_issuer = leaf->issuer;
-        t.cert_serial = leaf->serial;
-        t.cert_sans = leaf->sans;
-        t.cert_not_before = leaf->not_before;
-        t.cert_not_after = leaf->not_after;
-      }
-    }
+    if (!note->upstream_cert_der.empty())
+      analyzers::describe_server_certificate(
+          ByteView(note->upstream_cert_der.data(), note->upstream_cert_der.size()),
+          note->upstream_cert_count, t);
     batch_->tls.push_back(std::move(t));
     tls = &batch_->tls.back();
   }

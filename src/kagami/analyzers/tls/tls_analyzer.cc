@@ -6,7 +6,7 @@
 
 #include "kagami/analyzers/analyzer.h"
 #include "kagami/analyzers/tls/cipher_names.h"
-#include "kagami/base/sha256.h"
+#include "kagami/analyzers/tls/server_certificate.h"
 #include "kagami/wire/tls_fingerprint.h"
 #include "kagami/wire/tls_handshake.h"
 #include "kagami/wire/x509_certificate.h"
@@ -192,22 +192,16 @@ class TlsAnalyzer final : public Analyzer {
     if (!parsed) return violation(side, parsed.error().message);
     const std::vector<ByteView>& chain = parsed.value();
     if (chain.empty()) return;  // a client declining to authenticate
-    auto leaf = wire::parse_x509(chain[0]);
+    bool readable = true;
     if (from_client) {
+      auto leaf = wire::parse_x509(chain[0]);
+      readable = leaf.ok();
       if (leaf) rec_.client_cert_subject = leaf->subject;
     } else {
-      rec_.cert_count = static_cast<std::uint32_t>(chain.size());
-      rec_.cert_sha256 = to_hex(Sha256::of(chain[0]));
-      if (leaf) {
-        rec_.cert_subject = leaf->subject;
-        rec_.cert_issuer = leaf->issuer;
-        rec_.cert_serial = leaf->serial;
-        rec_.cert_sans = leaf->sans;
-        rec_.cert_not_before = leaf->not_before;
-        rec_.cert_not_after = leaf->not_after;
-      }
+      readable =
+          describe_server_certificate(chain[0], static_cast<std::uint32_t>(chain.size()), rec_);
     }
-    if (!leaf) (void)cx_.log_once->first("TLS certificate that OpenSSL cannot parse");
+    if (!readable) (void)cx_.log_once->first("TLS certificate that OpenSSL cannot parse");
     // Certificates are objects like any other: searchable by hash, kept once.
     for (std::size_t i = 0; i < chain.size() && i < kMaxCertificates; ++i)
       keep_certificate(ts, from_client, i, chain[i]);
