@@ -235,6 +235,13 @@ void Connection::reply_and_close(std::string_view response) {
   finish();
 }
 
+void Connection::bad_gateway() {
+  // An explicit client asked in HTTP and is answered in HTTP; a redirected one spoke to "the
+  // server" directly and is refused the way the server would have been unreachable.
+  if (transparent_) return fail("the original destination is unreachable", true);
+  reply_and_close("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+}
+
 void Connection::fail(std::string_view why, bool rst) {
   if (phase_ == Phase::kDone) return;
   spdlog::info("proxy: {}: {}", describe(), why);
@@ -353,7 +360,7 @@ void Connection::on_resolved(ResolvedAddress a) {
   if (!a.error.empty()) {
     cx_.counters->upstream_connect_failed.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("proxy: {}: {}", describe(), a.error);
-    reply_and_close("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    bad_gateway();
     return;
   }
   connect_upstream(a);
@@ -372,7 +379,7 @@ void Connection::connect_upstream(const ResolvedAddress& a) {
   if (errno != EINPROGRESS) {
     cx_.counters->upstream_connect_failed.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("proxy: {}: cannot connect: {}", describe(), std::strerror(errno));
-    reply_and_close("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    bad_gateway();
   }
 }
 
@@ -383,8 +390,7 @@ void Connection::on_connected() {
   if (err != 0) {
     cx_.counters->upstream_connect_failed.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("proxy: {}: cannot connect: {}", describe(), std::strerror(err));
-    return reply_and_close(
-        "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    return bad_gateway();
   }
   // Judged again now that the server's address is known (destination rules).
   const Decision d = judge(host_, true);

@@ -106,6 +106,7 @@ class Connection {
   void end_direction(bool from_upstream);
   void open_mirror();
   void reply_and_close(std::string_view http_response);
+  void bad_gateway();
   void start_transparent();
   Decision judge(const std::string& host, bool server_known);
   void refuse(const Decision& d);
