@@ -192,8 +192,9 @@ class ProxyTest : public ::testing::Test {
     kagami_ca_ = d_ + "/ca/ca.crt";
   }
 
-  // A leaf for `spec` under the intermediate, written as NAME.pem (leaf + intermediate) and
-  // NAME.key.
+  // A leaf for `spec` under the intermediate, written as NAME.pem (leaf + intermediate, as
+  // nginx takes it), NAME.crt and NAME.chain (leaf and intermediate apart, as s_server takes
+  // them) and NAME.key.
   void leaf(const std::string& name, const CertSpec& spec, EVP_PKEY* key = nullptr) {
     Key own;
     if (key == nullptr) {
@@ -202,7 +203,17 @@ class ProxyTest : public ::testing::Test {
     }
     Cert c = make_cert(spec, key, inter_.get(), inter_key_.get());
     write_file(d_ + "/" + name + ".pem", pem(c.get()) + pem(inter_.get()));
+    write_file(d_ + "/" + name + ".crt", pem(c.get()));
+    write_file(d_ + "/" + name + ".chain", pem(inter_.get()));
     write_file(d_ + "/" + name + ".key", pem(key));
+  }
+
+  // `openssl s_server -www` on 127.0.0.1:port with the leaf NAME made by leaf().
+  std::unique_ptr<Background> origin_server(const std::string& name, int port) {
+    return std::make_unique<Background>(std::vector<std::string>{
+        "openssl", "s_server", "-quiet", "-www", "-accept", "127.0.0.1:" + std::to_string(port),
+        "-cert", d_ + "/" + name + ".crt", "-key", d_ + "/" + name + ".key", "-cert_chain",
+        d_ + "/" + name + ".chain"});
   }
 
   TempDir dir_;
@@ -550,16 +561,10 @@ TEST_F(ProxyTest, PolicyAuthAndAutoBypassDecideEachConnection) {
   CertSpec spec;
   spec.cn = "site.test";
   spec.sans = {"DNS:site.test", "DNS:www.bank.test", "DNS:blocked.test", "DNS:pinned.test"};
-  Key k = ec_key();
-  Cert leaf_cert = make_cert(spec, k.get(), inter_.get(), inter_key_.get());
-  write_file(d_ + "/origin.crt", pem(leaf_cert.get()));
-  write_file(d_ + "/origin.key", pem(k.get()));
-  write_file(d_ + "/origin.chain", pem(inter_.get()));
+  leaf("origin", spec);
   const int port = free_port();
-  Background server({"openssl", "s_server", "-quiet", "-www", "-accept",
-                     "127.0.0.1:" + std::to_string(port), "-cert", d_ + "/origin.crt", "-key",
-                     d_ + "/origin.key", "-cert_chain", d_ + "/origin.chain"});
-  ASSERT_TRUE(port_open(port, 10000)) << server.err();
+  auto server = origin_server("origin", port);
+  ASSERT_TRUE(port_open(port, 10000)) << server->err();
   write_file(d_ + "/privacy.txt", "# banking and health\n.bank.test\nhealth.test\n");
   const std::string policy =
       "[policy]\ndefault = \"decrypt\"\n"
@@ -614,8 +619,8 @@ TEST_F(ProxyTest, PolicyAuthAndAutoBypassDecideEachConnection) {
   EXPECT_NE(log.find("block: forbidden site"), std::string::npos);
   EXPECT_NE(log.find("bypass: auto: the client refused the minted certificate"), std::string::npos);
   EXPECT_NE(log.find("authentication missing"), std::string::npos);
-  server.signal(SIGTERM);
-  server.wait(5000);
+  server->signal(SIGTERM);
+  server->wait(5000);
 
   // Who: the proxy user. How: decrypted or not, and the policy that said so.
   std::map<std::string, std::string> policy_by_sni;
@@ -703,16 +708,11 @@ TEST_F(ProxyTest, TransparentModeInterceptsRedirectedTrafficOnAnyPort) {
   spec.cn = "site.test";
   spec.sans = {"DNS:site.test", "IP:10.77.2.2"};
   leaf("origin", spec);
-  ASSERT_EQ(run({"sh", "-c",
-                 "openssl x509 -in " + d_ + "/origin.pem > " + d_ + "/leaf.pem && " + "echo ok"})
-                .exit_code,
-            0);
-  write_file(d_ + "/chain.pem", pem(inter_.get()));
   // A TLS server on an unusual port and a plain one, in the server namespace.
   Background tls_server(Namespaces::in(
       ns.server_,
       {"openssl", "s_server", "-quiet", "-www", "-accept", "10.77.2.2:8443", "-cert",
-       d_ + "/leaf.pem", "-key", d_ + "/origin.key", "-cert_chain", d_ + "/chain.pem"}));
+       d_ + "/origin.crt", "-key", d_ + "/origin.key", "-cert_chain", d_ + "/origin.chain"}));
   write_file(d_ + "/hello.txt", "plain through the router\n");
   ASSERT_EQ(run({"chmod", "-R", "a+rX", d_}).exit_code, 0);
   Background plain_server(Namespaces::in(
@@ -900,16 +900,10 @@ TEST_F(ProxyTest, BadClientsAndUpstreamsAreBoundedAndHarmless) {
   CertSpec site;
   site.cn = "site.test";
   site.sans = {"DNS:site.test"};
-  Key k = ec_key();
-  Cert c = make_cert(site, k.get(), inter_.get(), inter_key_.get());
-  write_file(d_ + "/site.crt", pem(c.get()));
-  write_file(d_ + "/site.key", pem(k.get()));
-  write_file(d_ + "/site.chain", pem(inter_.get()));
+  leaf("site", site);
   const int port = free_port();
-  Background server({"openssl", "s_server", "-quiet", "-www", "-accept",
-                     "127.0.0.1:" + std::to_string(port), "-cert", d_ + "/site.crt", "-key",
-                     d_ + "/site.key", "-cert_chain", d_ + "/site.chain"});
-  ASSERT_TRUE(port_open(port, 10000)) << server.err();
+  auto server = origin_server("site", port);
+  ASSERT_TRUE(port_open(port, 10000)) << server->err();
   // An upstream that accepts, reads the ClientHello and resets.
   const int reset_port = free_port();
   Background resetter(
@@ -973,7 +967,7 @@ TEST_F(ProxyTest, BadClientsAndUpstreamsAreBoundedAndHarmless) {
   EXPECT_NE(log.find("timed out before the relay began"), std::string::npos) << log;
   EXPECT_NE(log.find("upstream TLS handshake failed"), std::string::npos) << log;
   EXPECT_NE(log.find("active 0"), std::string::npos) << log;
-  server.signal(SIGTERM);
+  server->signal(SIGTERM);
   resetter.signal(SIGTERM);
 }
 
@@ -984,16 +978,10 @@ TEST_F(ProxyTest, PcapOverIpStreamsTheMirror) {
   CertSpec site;
   site.cn = "site.test";
   site.sans = {"DNS:site.test"};
-  Key k = ec_key();
-  Cert c = make_cert(site, k.get(), inter_.get(), inter_key_.get());
-  write_file(d_ + "/site.crt", pem(c.get()));
-  write_file(d_ + "/site.key", pem(k.get()));
-  write_file(d_ + "/site.chain", pem(inter_.get()));
+  leaf("site", site);
   const int port = free_port();
-  Background server({"openssl", "s_server", "-quiet", "-www", "-accept",
-                     "127.0.0.1:" + std::to_string(port), "-cert", d_ + "/site.crt", "-key",
-                     d_ + "/site.key", "-cert_chain", d_ + "/site.chain"});
-  ASSERT_TRUE(port_open(port, 10000)) << server.err();
+  auto server = origin_server("site", port);
+  ASSERT_TRUE(port_open(port, 10000)) << server->err();
   const int stream_port = free_port();
   Proxy proxy(d_ + "/ca", d_ + "/root.pem", "",
               {"--mirror", "pcap-over-ip:127.0.0.1:" + std::to_string(stream_port)});
@@ -1021,7 +1009,7 @@ TEST_F(ProxyTest, PcapOverIpStreamsTheMirror) {
   ASSERT_EQ(proxy.stop(), 0);
   reader.join();
   ::close(fd);
-  server.signal(SIGTERM);
+  server->signal(SIGTERM);
   write_file(d_ + "/stream.pcap", stream);
   r = run({"tshark", "-r", d_ + "/stream.pcap", "-Y", "http.request", "-T", "fields", "-e",
            "http.request.uri"});

@@ -126,13 +126,10 @@ void Connection::read_leg(bool upstream) {
       if (errno == EINTR) continue;
       if (upstream && phase_ == Phase::kUpstreamHandshake) {
         // A server that resets its handshake: the client hears of it like any refusal.
-        const int err = errno;
+        const std::string why =
+            std::string("upstream TLS handshake failed: ") + std::strerror(errno);
         cx_.counters->upstream_handshake_failed.fetch_add(1, std::memory_order_relaxed);
-        append_alert(c_.out, kAlertHandshakeFailure);
-        c_.close_after = true;
-        write_leg(false);
-        return refused_in_record(std::string("upstream TLS handshake failed: ") +
-                                 std::strerror(err));
+        return refuse_client_tls(kAlertHandshakeFailure, why);
       }
       return fail(std::string(upstream ? "upstream" : "client") + " read: " + std::strerror(errno),
                   true);
@@ -150,12 +147,7 @@ void Connection::read_leg(bool upstream) {
     } else {
       leg.in.insert(leg.in.end(), bytes.begin(), bytes.end());
     }
-    // Stop reading when the other side cannot take more, when undecrypted bytes pile up (a
-    // fast server, a descheduled proxy), or a phase's bound is reached.
-    Leg& other = upstream ? c_ : u_;
-    if (other.pending() >= cx_.options->high_water_bytes) return;
-    if (leg.rbio != nullptr && BIO_ctrl_pending(leg.rbio) >= cx_.options->high_water_bytes) return;
-    if (leg.in.size() > kMaxClassifyBytes + cx_.options->max_head_bytes) return;
+    if (!has_room(upstream)) return;
     if (static_cast<std::size_t>(n) < sizeof buf) return;  // drained (level-triggered anyway)
   }
 }
@@ -186,20 +178,25 @@ void Connection::write_leg(bool upstream) {
   }
 }
 
+// Whether bytes read from this leg have somewhere to go: the other side can take more,
+// undecrypted bytes are not piling up (a fast server, a descheduled proxy), and the phase's
+// bound on held bytes is not reached.
+bool Connection::has_room(bool upstream) const {
+  const Leg& leg = upstream ? u_ : c_;
+  const Leg& other = upstream ? c_ : u_;
+  const std::size_t hw = cx_.options->high_water_bytes;
+  return other.pending() < hw && (leg.rbio == nullptr || BIO_ctrl_pending(leg.rbio) < hw) &&
+         leg.in.size() <= kMaxClassifyBytes + cx_.options->max_head_bytes;
+}
+
 void Connection::update_interest() {
   for (bool upstream : {false, true}) {
     Leg& leg = upstream ? u_ : c_;
     if (leg.fd < 0) continue;
-    Leg& other = upstream ? c_ : u_;
     std::uint32_t want = 0;
-    const bool reading_phase = phase_ != Phase::kResolving && phase_ != Phase::kConnecting;
-    const bool room = other.fd < 0 || other.pending() < cx_.options->high_water_bytes;
-    const bool undecrypted_room =
-        leg.rbio == nullptr || BIO_ctrl_pending(leg.rbio) < cx_.options->high_water_bytes;
-    if (!leg.eof && room && undecrypted_room && reading_phase &&
-        leg.in.size() <= kMaxClassifyBytes + cx_.options->max_head_bytes &&
-        !(upstream && phase_ == Phase::kClassify))
-      want |= EPOLLIN;
+    const bool reading_phase = phase_ != Phase::kResolving && phase_ != Phase::kConnecting &&
+                               !(upstream && phase_ == Phase::kClassify);
+    if (!leg.eof && reading_phase && has_room(upstream)) want |= EPOLLIN;
     if (leg.pending() > 0 || (upstream && phase_ == Phase::kConnecting)) want |= EPOLLOUT;
     if (!leg.registered) {
       leg.registered = cx_.loop->add(leg.fd, want, tag(id_, upstream));
@@ -454,14 +451,11 @@ void Connection::on_classify() {
     }
     case R::kHello: {
       sni_ = scan.hello.sni;
-      const Decision d = judge(!sni_.empty() ? sni_ : host_, true);
+      const Decision d = judge(asked_name(), true);
       if (d.action == Action::kBlock) {
         cx_.counters->blocked.fetch_add(1, std::memory_order_relaxed);
-        append_alert(c_.out, kAlertAccessDenied);
-        c_.close_after = true;
-        write_leg(false);
         policy_ = "block: " + d.reason;
-        return refused_in_record(policy_);
+        return refuse_client_tls(kAlertAccessDenied, policy_);
       }
       if (d.action == Action::kBypass) return start_bypass(d.reason);
       if (auto why = cx_.auto_bypass->check(destination(), monotonic_ms())) {
@@ -496,9 +490,7 @@ Decision Connection::judge(const std::string& host, bool server_known) {
   return rules_->decide(f);
 }
 
-std::string Connection::destination() const {
-  return (!sni_.empty() ? sni_ : host_) + ":" + std::to_string(port_);
-}
+std::string Connection::destination() const { return asked_name() + ":" + std::to_string(port_); }
 
 // A connection refused during the TLS handshakes still becomes a session in the mirror (its
 // handshake and a reset), so the recorder keeps the verdict, the policy and the failure.
@@ -509,6 +501,14 @@ void Connection::refused_in_record(const std::string& why) {
   // it arrives first.
   if (mirror_ && cx_.mirror != nullptr) mirror_->rst(now_ns(), false, cx_.mirror->batch());
   fail(why, false);
+}
+
+// A TLS client refused before its handshake: a fatal alert, then the refusal recorded.
+void Connection::refuse_client_tls(std::uint8_t alert, const std::string& why) {
+  append_alert(c_.out, alert);
+  c_.close_after = true;
+  write_leg(false);
+  refused_in_record(why);
 }
 
 void Connection::refuse(const Decision& d) {
@@ -542,7 +542,7 @@ void Connection::start_upstream_tls() {
   SSL_set_bio(u_.ssl.get(), u_.rbio, u_.wbio);
   SSL_set_connect_state(u_.ssl.get());
   // The name the client asked for: its SNI, else the CONNECT host.
-  const std::string& name = !sni_.empty() ? sni_ : host_;
+  const std::string& name = asked_name();
   if (!sni_.empty()) SSL_set_tlsext_host_name(u_.ssl.get(), sni_.c_str());
   expect_upstream_name(u_.ssl.get(), name);
   SSL_set_tlsext_status_type(u_.ssl.get(), TLSEXT_STATUSTYPE_ocsp);
@@ -574,27 +574,19 @@ void Connection::drive_upstream_handshake() {
       cx_.auto_bypass->add(destination(), "the server demands a client certificate",
                            monotonic_ms());
     }
-    append_alert(c_.out, kAlertHandshakeFailure);
-    c_.close_after = true;
-    write_leg(false);
-    failure_ = "upstream TLS handshake failed: " + why;
-    return refused_in_record(failure_);
+    return refuse_client_tls(kAlertHandshakeFailure, "upstream TLS handshake failed: " + why);
   }
   verdict_ = upstream_verdict(u_.ssl.get(), cx_.minter->trusted_ca().cert());
   const bool trusted = verdict_.empty();
   if (!trusted) {
     cx_.counters->upstream_invalid.fetch_add(1, std::memory_order_relaxed);
     if (cx_.options->on_invalid_upstream != "untrusted") {
-      append_alert(c_.out, kAlertHandshakeFailure);
-      c_.close_after = true;
-      write_leg(false);
-      return refused_in_record("upstream refused: " + verdict_);
+      return refuse_client_tls(kAlertHandshakeFailure, "upstream refused: " + verdict_);
     }
     spdlog::info("proxy: {}: upstream not valid ({}): the client gets an untrusted certificate",
                  describe(), verdict_);
   }
-  auto minted = cx_.minter->mint(SSL_get0_peer_certificate(u_.ssl.get()),
-                                 !sni_.empty() ? sni_ : host_, trusted);
+  auto minted = cx_.minter->mint(SSL_get0_peer_certificate(u_.ssl.get()), asked_name(), trusted);
   if (!minted) return fail(minted.error().message, true);
   start_client_tls(**minted);
 }

@@ -111,6 +111,10 @@ class Connection {
   Decision judge(const std::string& host, bool server_known);
   void refuse(const Decision& d);
   void refused_in_record(const std::string& why);
+  void refuse_client_tls(std::uint8_t alert, const std::string& why);
+  bool has_room(bool upstream) const;
+  // The name the client asked for: its SNI, else the CONNECT or request host.
+  const std::string& asked_name() const { return !sni_.empty() ? sni_ : host_; }
   void start_bypass(const std::string& why);
   std::string destination() const;
   void fail(std::string_view why, bool rst);
