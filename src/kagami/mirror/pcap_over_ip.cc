@@ -1,15 +1,12 @@
 #include "kagami/mirror/pcap_over_ip.h"
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "kagami/base/ip_address.h"
+#include "kagami/base/tcp_listener.h"
 
 namespace kagami::mirror {
 namespace {
@@ -22,47 +19,12 @@ constexpr std::uint32_t kLinktypeEthernet = 1;
 
 Result<std::unique_ptr<PcapOverIpServer>> PcapOverIpServer::start(const std::string& listen,
                                                                   std::size_t max_pending) {
-  const std::size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) return make_error("pcap-over-ip wants ADDR:PORT, not {}", listen);
-  std::string host = listen.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  unsigned port = 0;
-  const std::string ps = listen.substr(colon + 1);
-  if (std::from_chars(ps.data(), ps.data() + ps.size(), port).ec != std::errc() || port > 65535)
-    return make_error("pcap-over-ip: bad port in {}", listen);
-  auto ip = IpAddress::parse(host);
-  if (!ip) return make_error("pcap-over-ip wants a numeric address: {}", host);
-  sockaddr_storage a{};
-  socklen_t len = 0;
-  if (ip->is_v4()) {
-    auto& v4 = reinterpret_cast<sockaddr_in&>(a);
-    v4.sin_family = AF_INET;
-    v4.sin_port = htons(static_cast<std::uint16_t>(port));
-    std::memcpy(&v4.sin_addr, ip->bytes() + 12, 4);
-    len = sizeof v4;
-  } else {
-    auto& v6 = reinterpret_cast<sockaddr_in6&>(a);
-    v6.sin6_family = AF_INET6;
-    v6.sin6_port = htons(static_cast<std::uint16_t>(port));
-    std::memcpy(&v6.sin6_addr, ip->bytes(), 16);
-    len = sizeof v6;
-  }
-  const int fd = ::socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error("socket: {}", std::strerror(errno));
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd, 16) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return make_error("pcap-over-ip: cannot listen on {}: {}", listen, std::strerror(err));
-  }
-  sockaddr_storage bound{};
-  socklen_t blen = sizeof bound;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &blen);
-  const std::uint16_t p =
-      ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in&>(bound).sin_port
-                                       : reinterpret_cast<sockaddr_in6&>(bound).sin6_port);
-  return std::unique_ptr<PcapOverIpServer>(new PcapOverIpServer(fd, p, max_pending));
+  ListenOptions lo;
+  lo.backlog = 16;
+  auto fd = listen_tcp(listen, lo);
+  if (!fd) return make_error("pcap-over-ip: {}", fd.error().message);
+  const std::uint16_t p = bound_port(*fd);
+  return std::unique_ptr<PcapOverIpServer>(new PcapOverIpServer(*fd, p, max_pending));
 }
 
 PcapOverIpServer::~PcapOverIpServer() {

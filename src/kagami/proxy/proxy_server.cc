@@ -14,9 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "kagami/base/tcp_listener.h"
 #include "kagami/mirror/mirror.h"
 #include "kagami/proxy/connection.h"
-#include "kagami/wire/proxy_request.h"
 
 namespace kagami::proxy {
 namespace {
@@ -24,48 +24,6 @@ namespace {
 constexpr std::uint64_t kListenTag = ~std::uint64_t{0};
 constexpr std::uint64_t kTransparentTag = ~std::uint64_t{0} - 2;
 constexpr std::uint64_t kWakeTag = ~std::uint64_t{0} - 1;
-
-Result<int> listen_on(const std::string& addr_port, bool transparent = false) {
-  std::string host;
-  std::uint16_t port = 0;
-  if (!wire::split_authority(addr_port, 0, host, port) &&
-      addr_port.rfind(":0") == std::string::npos)
-    return make_error("--listen wants ADDR:PORT, not \"{}\"", addr_port);
-  if (port == 0) {  // "ADDR:0": any free port
-    const std::size_t colon = addr_port.rfind(':');
-    host = addr_port.substr(0, colon);
-    if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  }
-  ResolvedAddress a;
-  if (!Resolver::numeric(host, port, a))
-    return make_error("--listen wants a numeric address: {}", host);
-  const int fd = ::socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error("socket: {}", std::strerror(errno));
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  if (transparent) {
-    // TPROXY hands over connections to foreign addresses only on IP_TRANSPARENT sockets
-    // (CAP_NET_ADMIN); REDIRECT works without it, so a refusal here is not an error.
-    ::setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof one);
-    if (a.addr.ss_family == AF_INET6)
-      ::setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof one);
-  }
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a.addr), a.len) != 0 || ::listen(fd, 4096) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return make_error("cannot listen on {}: {}", addr_port, std::strerror(err));
-  }
-  return fd;
-}
-
-std::uint16_t bound_port(int fd) {
-  sockaddr_storage a{};
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  return ntohs(a.ss_family == AF_INET ? reinterpret_cast<sockaddr_in&>(a).sin_port
-                                      : reinterpret_cast<sockaddr_in6&>(a).sin6_port);
-}
 
 }  // namespace
 
@@ -216,8 +174,10 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
   for (int i = 0; i < threads; ++i) {
     int listen_fd = -1, transparent_fd = -1;
     if (!listen.empty()) {
-      auto fd = listen_on(listen);
-      if (!fd) return fd.error();
+      ListenOptions lo;
+      lo.reuse_port = true;
+      auto fd = listen_tcp(listen, lo);
+      if (!fd) return make_error("--listen: {}", fd.error().message);
       listen_fd = *fd;
       if (i == 0) {
         // Every loop's listener shares the first one's port (SO_REUSEPORT spreads clients).
@@ -226,10 +186,13 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
       }
     }
     if (!transparent.empty()) {
-      auto fd = listen_on(transparent, true);
+      ListenOptions lo;
+      lo.reuse_port = true;
+      lo.transparent = true;
+      auto fd = listen_tcp(transparent, lo);
       if (!fd) {
         if (listen_fd >= 0) ::close(listen_fd);
-        return fd.error();
+        return make_error("--transparent: {}", fd.error().message);
       }
       transparent_fd = *fd;
       if (i == 0) {

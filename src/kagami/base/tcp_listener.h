@@ -1,0 +1,21 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kagami/base/result.h"
+
+namespace kagami {
+
+struct ListenOptions {
+  bool reuse_port = false;   // SO_REUSEPORT: several listeners share the port
+  bool transparent = false;  // IP_TRANSPARENT, for TPROXY (tried; refused without the right)
+  int backlog = 4096;
+};
+
+// A non-blocking TCP listener on "ADDR:PORT": a numeric address (IPv6 in brackets), port 0
+// for any free one (bound_port tells which).
+Result<int> listen_tcp(const std::string& addr_port, const ListenOptions& options);
+std::uint16_t bound_port(int fd);
+
+}  // namespace kagami
