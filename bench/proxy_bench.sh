@@ -70,10 +70,35 @@ http { access_log off; client_body_temp_path $w/b; proxy_temp_path $w/p; fastcgi
 EOF
 chmod -R a+rX "$w"
 nginx -p "$w" -c "$w/nginx.conf" &
-pids+=($!)
+nginx_pid=$!
+pids+=("$nginx_pid")
 wait_port "$origin"
 
 peak_kib() { awk '/VmHWM/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# CPU seconds (user + system) used so far by a process and all its descendants (squid's
+# workers and certificate helpers, nginx's worker).
+tree_cpu() {
+  python3 - "$1" <<'PY'
+import os, sys
+tick = os.sysconf("SC_CLK_TCK")
+kids, cpu = {}, {}
+for d in os.listdir("/proc"):
+    if not d.isdigit():
+        continue
+    try:
+        f = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        continue
+    kids.setdefault(int(f[1]), []).append(int(d))
+    cpu[int(d)] = (int(f[11]) + int(f[12])) / tick
+todo, total = [int(sys.argv[1])], 0.0
+while todo:
+    p = todo.pop()
+    total += cpu.get(p, 0.0)
+    todo += kids.get(p, [])
+print(f"{total:.3f}")
+PY
+}
 
 # measure LABEL CA-FILE CURL-ARGS... -> "label MB/s conn/s peak-KiB" (best of $runs); the
 # connection test takes its target from $load_args.
@@ -81,11 +106,20 @@ proxy_pid=""
 measure() {
   local label=$1 ca=$2
   shift 2
-  local best_bulk=0 best_cps=0
+  local best_bulk=0 best_cps=0 proxy_cpu=0 ends_cpu=0
   for _ in $(seq "$runs"); do
-    local speed
-    speed=$(curl -sS --no-progress-meter --max-time 300 --cacert "$ca" "$@" -o /dev/null -w "%{speed_download}" \
-      "https://bench.test:$origin/big.bin")
+    local speed p0=0 p1=0 n0 n1 curl_cpu
+    [ -n "$proxy_pid" ] && p0=$(tree_cpu "$proxy_pid")
+    n0=$(tree_cpu "$nginx_pid")
+    local TIMEFORMAT="%U %S"
+    { time curl -sS --no-progress-meter --max-time 300 --cacert "$ca" "$@" -o /dev/null \
+      -w "%{speed_download}" "https://bench.test:$origin/big.bin" >"$w/speed"; } 2>"$w/curl.time"
+    speed=$(cat "$w/speed")
+    curl_cpu=$(tail -1 "$w/curl.time" | awk '{print $1 + $2}')
+    [ -n "$proxy_pid" ] && p1=$(tree_cpu "$proxy_pid")
+    n1=$(tree_cpu "$nginx_pid")
+    proxy_cpu=$(awk -v a="$proxy_cpu" -v d="$p0" -v e="$p1" 'BEGIN{print a + e - d}')
+    ends_cpu=$(awk -v a="$ends_cpu" -v d="$n0" -v e="$n1" -v c="$curl_cpu" 'BEGIN{print a + e - d + c}')
     best_bulk=$(awk -v a="$best_bulk" -v b="$speed" 'BEGIN{print (b>a)?b:a}')
     local line cps
     line=$(build/bench/tls_load --ca "$ca" --host bench.test --path /small --parallel 32 \
@@ -99,7 +133,11 @@ measure() {
   done
   local peak=0
   [ -n "$proxy_pid" ] && peak=$(peak_kib "$proxy_pid")
-  echo "$label $(awk -v b="$best_bulk" 'BEGIN{printf "%.0f", b/1e6}') $best_cps $peak"
+  # CPU seconds per GiB relayed, over all the bulk runs: the proxy's, and nginx's plus curl's.
+  local gib
+  gib=$(awk -v m="$bulk_mib" -v r="$runs" 'BEGIN{print m * r / 1024}')
+  echo "$label $(awk -v b="$best_bulk" 'BEGIN{printf "%.0f", b/1e6}') $best_cps $peak" \
+    "$(awk -v p="$proxy_cpu" -v e="$ends_cpu" -v g="$gib" 'BEGIN{printf "%.2f %.2f", p/g, e/g}')"
 }
 via() { echo "--connect-to bench.test:$origin:127.0.0.1:$origin"; }
 
@@ -185,10 +223,13 @@ echo "Bulk: one ${bulk_mib} MiB HTTPS download with curl; connections: $conns HT
 echo "Kagami mirrored every relayed byte to pcap ($((mirror_bytes >> 20)) MiB written in its run); sslsplit wrote its pcap log (-X); mitmdump and squid keep no copy."
 echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GiB; everything on loopback."
 echo
-echo "| contender | bulk MB/s | vs direct | new conn/s | vs direct | peak RSS |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "CPU s/GiB: CPU seconds (user + system) per GiB downloaded in the bulk runs, of the proxy (all its processes) and of nginx and curl together."
+echo
+echo "| contender | bulk MB/s | vs direct | new conn/s | vs direct | peak RSS | proxy CPU s/GiB | nginx+curl CPU s/GiB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for r in "${results[@]}"; do
-  read -r label bulk cps kib <<<"$r"
+  read -r label bulk cps kib pcpu ecpu <<<"$r"
   awk -v l="$label" -v b="$bulk" -v c="$cps" -v k="$kib" -v db="$direct_bulk" -v dc="$direct_cps" \
-    'BEGIN{printf "| %s | %d | %.0f%% | %d | %.0f%% | %s |\n", l, b, 100*b/db, c, 100*c/dc, (k>0? sprintf("%.0f MiB", k/1024) : "-")}'
+    -v p="$pcpu" -v e="$ecpu" \
+    'BEGIN{printf "| %s | %d | %.0f%% | %d | %.0f%% | %s | %s | %s |\n", l, b, 100*b/db, c, 100*c/dc, (k>0? sprintf("%.0f MiB", k/1024) : "-"), (k>0? p : "-"), e}'
 done

@@ -206,7 +206,8 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
       const auto& m = mirror->counters();
       std::cerr << "mirror: packets " << m.packets << ", dropped " << m.dropped_packets
                 << ", files " << m.files << ", write errors " << m.write_errors
-                << ", pcap-over-IP dropped " << m.stream_dropped_packets << "\n";
+                << ", pcap-over-IP dropped " << m.stream_dropped_packets << ", disk waits "
+                << m.disk_waits << "\n";
     }
   };
   while (true) {

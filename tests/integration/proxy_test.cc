@@ -274,7 +274,7 @@ TEST_F(ProxyTest, DownloadsAreByteIdenticalAndTheMirrorHoldsThePlaintext) {
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
     r = kagami({"files", "--store", store, "--sha256", sha256_of(big), "--json"});
-    EXPECT_NE(r.out.find("big.bin"), std::string::npos) << r.out << r.err;
+    EXPECT_NE(r.out.find("big.bin"), std::string::npos) << r.out << r.err << bulk.log();
   }
 
   // This one also records in-process (--record), with what it knows about each connection.

@@ -68,7 +68,7 @@ Result<std::unique_ptr<PcapWriter>> PcapWriter::create(const std::string& path, 
   w->current_->size = sizeof h;
 
   if (options.background) {
-    w->hasher_ = std::thread([p = w.get()] { p->hash_loop(); });
+    if (options.hash) w->hasher_ = std::thread([p = w.get()] { p->hash_loop(); });
     w->writer_ = std::thread([p = w.get()] { p->io_loop(); });
   }
   return w;
@@ -88,6 +88,9 @@ bool PcapWriter::init_blocks() {
     void* m = nullptr;
     if (posix_memalign(&m, 2u << 20, capacity) != 0) return false;
     ::madvise(m, capacity, MADV_HUGEPAGE);
+    // Touched now, not page by page while packets arrive: the page faults leave the hot path
+    // and the writer's memory shows at its full size from the start.
+    std::memset(m, 0, capacity);
     memory_.push_back(static_cast<std::uint8_t*>(m));
     b.data = static_cast<std::uint8_t*>(m);
     b.capacity = capacity;
@@ -136,7 +139,7 @@ void PcapWriter::submit() {
   full->size -= keep;
   block_offset_ += full->size;
   if (!options_.background) {
-    hash_.update(ByteView(full->data, full->size));
+    if (options_.hash) hash_.update(ByteView(full->data, full->size));
     write_block(*full);
     std::memmove(full->data, full->data + full->size, keep);
     full->size = keep;
@@ -148,7 +151,8 @@ void PcapWriter::submit() {
   next->last = false;
   in_flight_.fetch_add(1, std::memory_order_acq_rel);
   Backoff b;
-  while (!to_hash_->try_push(std::move(full))) b.wait();
+  auto& to = options_.hash ? *to_hash_ : *to_write_;  // without a hash, straight to the disk
+  while (!to.try_push(std::move(full))) b.wait();
   current_ = next;
 }
 
@@ -188,7 +192,7 @@ void PcapWriter::hash_loop() {
       continue;
     }
     backoff.reset();
-    hash_.update(ByteView(b->data, b->size));
+    if (options_.hash) hash_.update(ByteView(b->data, b->size));
     const bool last = b->last;
     while (!to_write_->try_push(std::move(b))) backoff.wait();
     if (last) return;
@@ -240,11 +244,12 @@ Result<Sha256Digest> PcapWriter::close() {
   if (options_.background) {
     in_flight_.fetch_add(1, std::memory_order_acq_rel);
     Backoff b;
-    while (!to_hash_->try_push(std::move(tail))) b.wait();
-    hasher_.join();
+    auto& to = options_.hash ? *to_hash_ : *to_write_;
+    while (!to.try_push(std::move(tail))) b.wait();
+    if (hasher_.joinable()) hasher_.join();
     writer_.join();
   } else {
-    hash_.update(ByteView(tail->data, tail->size));
+    if (options_.hash) hash_.update(ByteView(tail->data, tail->size));
     write_block(*tail);
   }
   block_offset_ += current_->size;
@@ -254,6 +259,7 @@ Result<Sha256Digest> PcapWriter::close() {
   if (plain_fd_ != fd_) ::close(plain_fd_);
   fd_ = plain_fd_ = -1;
   if (failed_.load(std::memory_order_acquire)) return make_error("writing {}: {}", path_, error_);
+  if (!options_.hash) return Sha256Digest{};
   return hash_.finish();
 }
 

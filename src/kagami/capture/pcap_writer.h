@@ -27,6 +27,9 @@ struct PcapWriterOptions {
   // 4 KiB). Falls back to ordinary writes where the file system refuses.
   bool direct_io = false;
   bool replace_existing = false;  // the archive never overwrites; an export may
+  // The archive and exports seal their files; a pass-through copy (the proxy's mirror) that
+  // nobody seals need not spend a core-second per ~1.5 GB on it.
+  bool hash = true;
 };
 
 // Writes one classic pcap file (nanosecond magic), hashing every byte on its way out so the
@@ -50,7 +53,8 @@ class PcapWriter {
 
   // Makes every record written so far visible to readers of the file.
   Status flush();
-  // Writes everything, fsyncs and closes; returns the SHA-256 of the whole file.
+  // Writes everything, fsyncs and closes; returns the SHA-256 of the whole file (all zero
+  // when options.hash is off).
   Result<Sha256Digest> close();
 
   std::uint64_t size() const { return block_offset_ + (current_ ? current_->size : 0); }
@@ -91,7 +95,7 @@ class PcapWriter {
   std::uint64_t stalls_ = 0;
   Sha256 hash_;
 
-  // Background pipeline: caller -> hasher -> writer -> free -> caller.
+  // Background pipeline: caller -> hasher (when hashing) -> writer -> free -> caller.
   std::unique_ptr<SpscQueue<Block*>> to_hash_, to_write_, free_;
   std::thread hasher_, writer_;
   std::atomic<int> in_flight_{0};  // blocks handed to the pipeline and not yet written

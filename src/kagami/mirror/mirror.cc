@@ -77,7 +77,11 @@ Status Mirror::open_file(std::int64_t now_s) {
   std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
   const std::string path =
       options_.pcap_dir + "/mirror-" + stamp + "-" + std::to_string(file_serial_++) + ".pcap";
-  auto w = capture::PcapWriter::create(path, kLinktypeEthernet, kSnaplen, std::size_t{1} << 20);
+  capture::PcapWriterOptions o;
+  o.block_bytes = std::size_t{4} << 20;
+  o.direct_io = true;
+  o.hash = false;
+  auto w = capture::PcapWriter::create(path, kLinktypeEthernet, kSnaplen, o);
   if (!w) return w.error();
   file_ = std::move(w.value());
   file_opened_s_ = now_s;
@@ -88,6 +92,7 @@ Status Mirror::open_file(std::int64_t now_s) {
 
 void Mirror::close_file() {
   if (!file_) return;
+  counters_.disk_waits.fetch_add(file_->stalls(), std::memory_order_relaxed);
   if (auto r = file_->close(); !r) {
     counters_.write_errors.fetch_add(1, std::memory_order_relaxed);
     spdlog::error("mirror: {}", r.error().message);

@@ -34,6 +34,7 @@ struct MirrorCounters {
   std::atomic<std::uint64_t> packets{0}, bytes{0}, files{0};
   std::atomic<std::uint64_t> dropped_packets{0}, dropped_batches{0}, write_errors{0};
   std::atomic<std::uint64_t> stream_dropped_packets{0};  // pcap-over-IP clients too slow
+  std::atomic<std::uint64_t> disk_waits{0};  // the pcap writer had no free block (disk behind)
 };
 
 // Carries synthesized frames from the proxy's threads to the mirror outputs on a thread of

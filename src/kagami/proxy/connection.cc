@@ -555,7 +555,15 @@ void Connection::flush_bio(Leg& leg) {
   if (n <= 0) return;
   // As bytes, not chars: a copy between different element types is done one byte at a time.
   const auto* bytes = reinterpret_cast<const std::uint8_t*>(data);
-  leg.out.insert(leg.out.end(), bytes, bytes + n);
+  std::size_t sent = 0;
+  if (leg.pending() == 0 && leg.fd >= 0 && !leg.write_shut) {
+    // Straight from the BIO when nothing waits ahead of these bytes: one copy fewer for each
+    // relayed byte. A failed send leaves everything to write_leg, which reports the error.
+    const ssize_t s =
+        ::send(leg.fd, bytes, static_cast<std::size_t>(n), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (s > 0) sent = static_cast<std::size_t>(s);
+  }
+  leg.out.insert(leg.out.end(), bytes + sent, bytes + n);
   (void)BIO_reset(leg.wbio);
 }
 
