@@ -190,7 +190,7 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
     std::cerr << ", transparent on port " << (*server)->transparent_port();
   std::cerr << " with " << (*server)->threads()
             << " thread(s) (SIGINT/SIGTERM to stop, SIGUSR1 for counters, SIGHUP reloads the "
-               "policy)\n";
+               "policy and users)\n";
   auto print_counters = [&] {
     const auto& c = (*server)->counters();
     std::cerr << "proxy: accepted " << c.accepted << ", active " << c.active << ", decrypted "
@@ -231,9 +231,22 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
         spdlog::error("proxy: SIGHUP: the policy is unchanged: {}", rebuilt.error().message);
         continue;
       }
+      // The users file is read before anything is swapped: a bad file changes nothing.
+      proxy::ProxyUsers users;
+      if (!again.users_file.empty()) {
+        auto loaded = load_proxy_users(again.users_file);
+        if (!loaded) {
+          spdlog::error("proxy: SIGHUP: the policy and users are unchanged: {}",
+                        loaded.error().message);
+          continue;
+        }
+        users = std::move(loaded.value());
+      }
+      const std::size_t user_count = users.size();
       (*server)->set_policy(rebuilt.value());
-      spdlog::warn("proxy: SIGHUP: policy reloaded from {} ({} rules)", o.config,
-                   rebuilt.value()->rules());
+      (*server)->set_users(std::move(users));
+      spdlog::warn("proxy: SIGHUP: policy reloaded from {} ({} rules, {} proxy users)", o.config,
+                   rebuilt.value()->rules(), user_count);
       continue;
     }
     break;
@@ -271,7 +284,7 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
                   "address for connections redirected by iptables/nftables REDIRECT or TPROXY");
   cmd->add_option("--config", o->config,
                   "proxy settings and decrypt/bypass/block policy (TOML); SIGHUP reloads the "
-                  "policy");
+                  "policy and the users file");
   cmd->add_option("--ca", o->ca_dir, "CA directory made by kagami ca init");
   cmd->add_option("--ca-cert", o->ca_cert, "an existing CA certificate (PEM)");
   cmd->add_option("--ca-key", o->ca_key, "its private key (PEM)");

@@ -584,15 +584,18 @@ TEST_F(ProxyTest, PolicyAuthAndAutoBypassDecideEachConnection) {
   // origin's own certificate, which only the root vouches for.
   write_file(d_ + "/both.pem", read_file(kagami_ca_) + read_file(d_ + "/root.pem"));
   const std::string p = std::to_string(port);
-  auto get = [&](const std::string& host, const std::string& ca, bool auth = true) {
+  auto get = [&](const std::string& host, const std::string& ca, bool auth = true,
+                 const std::string& user = "alice:s3cret") {
     std::vector<std::string> args = {
         "--connect-to", host + ":" + p + ":127.0.0.1:" + p, "-o", "/dev/null", "-w",
         "%{http_code}", "https://" + host + ":" + p + "/"};
-    if (auth) args.insert(args.begin(), {"--proxy-user", "alice:s3cret"});
+    if (auth) args.insert(args.begin(), {"--proxy-user", user});
     return curl_via(proxy, ca, args);
   };
   const std::string root = d_ + "/root.pem";
   EXPECT_NE(get("site.test", kagami_ca_, false).exit_code, 0);  // 407 without a user
+  EXPECT_NE(get("site.test", kagami_ca_, true, "alice:wrong").exit_code, 0);
+  EXPECT_NE(get("site.test", kagami_ca_, true, "bob:b0b").exit_code, 0);  // not a user yet
   auto r = get("site.test", kagami_ca_);
   EXPECT_EQ(r.exit_code, 0) << r.err << proxy.log();  // decrypted: the minted certificate
   EXPECT_EQ(get("site.test", root).exit_code, 60);    // and not the origin's
@@ -606,11 +609,14 @@ TEST_F(ProxyTest, PolicyAuthAndAutoBypassDecideEachConnection) {
   r = get("pinned.test", root);
   EXPECT_EQ(r.exit_code, 0) << r.err << proxy.log();
 
-  // SIGHUP: site.test joins the privacy list.
+  // SIGHUP: site.test joins the privacy list, bob becomes a proxy user.
   write_file(d_ + "/privacy.txt", ".bank.test\nsite.test\n");
+  write_file(d_ + "/users", "alice:" + sha256_of("s3cret") + "\nbob:" + sha256_of("b0b") + "\n");
   proxy.signal(SIGHUP);
   ASSERT_TRUE(proxy.wait_for("policy reloaded", 10000)) << proxy.log();
   r = get("site.test", root);
+  EXPECT_EQ(r.exit_code, 0) << r.err << proxy.log();
+  r = get("site.test", root, true, "bob:b0b");
   EXPECT_EQ(r.exit_code, 0) << r.err << proxy.log();
   ASSERT_EQ(proxy.stop(), 0);
   const std::string log = proxy.log();

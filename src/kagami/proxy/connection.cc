@@ -8,6 +8,7 @@
 #include <linux/netfilter_ipv4.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
@@ -295,10 +296,13 @@ void Connection::on_request() {
   port_ = r.port;
   connect_method_ = r.connect;
   if (r.has_proxy_auth) user_ = r.proxy_user;
-  if (!cx_.options->users.empty()) {
-    auto it = r.has_proxy_auth ? cx_.options->users.find(r.proxy_user) : cx_.options->users.end();
-    if (it == cx_.options->users.end() ||
-        it->second != to_hex(Sha256::of(as_bytes(r.proxy_password)))) {
+  const std::shared_ptr<const ProxyUsers> users = cx_.users->load();
+  if (!users->empty()) {
+    auto it = r.has_proxy_auth ? users->find(r.proxy_user) : users->end();
+    const std::string given = to_hex(Sha256::of(as_bytes(r.proxy_password)));
+    // Compared in constant time: how long a refusal takes says nothing of the stored hash.
+    if (it == users->end() || it->second.size() != given.size() ||
+        CRYPTO_memcmp(it->second.data(), given.data(), given.size()) != 0) {
       cx_.counters->auth_refused.fetch_add(1, std::memory_order_relaxed);
       spdlog::info("proxy: {}: proxy authentication {}", describe(),
                    r.has_proxy_auth ? "failed" : "missing");

@@ -30,6 +30,7 @@ struct LoopContext {
   mirror::Mirror::Producer* mirror = nullptr;    // null: no mirror
   records::ProxiedConnections* notes = nullptr;  // for an in-process recorder; may be null
   const std::atomic<std::shared_ptr<const Policy>>* policy = nullptr;
+  const std::atomic<std::shared_ptr<const ProxyUsers>>* users = nullptr;
   AutoBypass* auto_bypass = nullptr;
   std::uint16_t transparent_port = 0;  // our own transparent listener's port
   Resolver* resolver = nullptr;

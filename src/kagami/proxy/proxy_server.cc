@@ -163,6 +163,7 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
   s->client_ctx_ = std::move(down.value());
   s->resolver_ = std::make_unique<Resolver>(2);
   s->policy_.store(std::move(policy));
+  s->users_.store(std::make_shared<const ProxyUsers>(options.users));
   s->auto_bypass_ = std::make_unique<AutoBypass>(options.auto_bypass_ms, 65536);
 
   int threads =
@@ -211,6 +212,7 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
     cx.resolver = s->resolver_.get();
     cx.notes = notes;
     cx.policy = &s->policy_;
+    cx.users = &s->users_;
     cx.auto_bypass = s->auto_bypass_.get();
     cx.transparent_port = s->transparent_port_;
     cx.counters = &s->counters_;

@@ -25,6 +25,9 @@ namespace kagami::proxy {
 class CertMinter;
 class Resolver;
 
+// Proxy users: name -> SHA-256 (hex) of the password.
+using ProxyUsers = std::unordered_map<std::string, std::string>;
+
 struct ProxyOptions {
   std::string listen;       // explicit proxy, "ADDR:PORT"; may be empty
   std::string transparent;  // connections redirected by the kernel (REDIRECT, TPROXY)
@@ -43,8 +46,8 @@ struct ProxyOptions {
   // Destinations that failed on the client side are relayed undecrypted for this long (0: never).
   std::int64_t auto_bypass_ms = 3600 * 1000;
   // Proxy authentication (Basic): when `users` is not empty, every request must carry one of
-  // them; the user name becomes the "who" of the records. name -> SHA-256 (hex) of password.
-  std::unordered_map<std::string, std::string> users;
+  // them; the user name becomes the "who" of the records.
+  ProxyUsers users;
 };
 
 struct ProxyCounters {
@@ -71,6 +74,10 @@ class ProxyServer {
                                                     records::ProxiedConnections* notes = nullptr);
   // A new policy for connections from now on (SIGHUP); connections already decided keep theirs.
   void set_policy(std::shared_ptr<const Policy> policy) { policy_.store(std::move(policy)); }
+  // New proxy users for requests from now on (SIGHUP); empty turns authentication off.
+  void set_users(ProxyUsers users) {
+    users_.store(std::make_shared<const ProxyUsers>(std::move(users)));
+  }
   ~ProxyServer();
   ProxyServer(const ProxyServer&) = delete;
   ProxyServer& operator=(const ProxyServer&) = delete;
@@ -91,6 +98,7 @@ class ProxyServer {
   SslCtxPtr upstream_ctx_, client_ctx_;
   std::unique_ptr<Resolver> resolver_;
   std::atomic<std::shared_ptr<const Policy>> policy_;
+  std::atomic<std::shared_ptr<const ProxyUsers>> users_;
   std::unique_ptr<AutoBypass> auto_bypass_;
   std::vector<std::unique_ptr<Loop>> loops_;
   std::vector<std::thread> threads_;
