@@ -11,6 +11,7 @@ PACKAGES=(
   libpcap-dev libssl-dev libsqlite3-dev libzstd-dev libxxhash-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgmime-3.0-dev libmagic-dev libbrotli-dev zlib1g-dev libicu-dev
+  libhyperscan-dev libarchive-dev libpoppler-cpp-dev libyara-dev libclamav-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent tools the tests and benchmarks compare against
   tshark tcpdump python3 time

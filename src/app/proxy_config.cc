@@ -81,8 +81,9 @@ Status load_proxy_config(const std::string& path, ProxyFileConfig& c) {
     const std::string sec(section.str());
     const toml::table* t = node.as_table();
     if (t == nullptr) return make_error("config: {} must be a table", sec);
-    for (const auto& [k, v] : *t) {
+    for (const auto& [k, value] : *t) {
       const std::string key = sec + "." + std::string(k.str());
+      const toml::node& v = value;  // lambdas cannot capture a structured binding (clang 14)
       auto num = [&](auto& into, double scale) -> Status {
         auto n = number_of(v, key);
         if (!n) return n.error();

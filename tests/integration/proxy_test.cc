@@ -724,6 +724,13 @@ TEST_F(ProxyTest, TransparentModeInterceptsRedirectedTrafficOnAnyPort) {
   Background plain_server(Namespaces::in(
       ns.server_,
       {"/usr/bin/python3", "-m", "http.server", "--bind", "10.77.2.2", "--directory", d_, "8080"}));
+  // Both listening before any client comes: through a transparent proxy, a server that is not
+  // up yet shows as a reset (as the server itself would), which curl does not retry.
+  for (const char* port : {"8443", "8080"}) {
+    const std::string probe = std::string("for i in $(seq 200); do (exec 3<>/dev/tcp/10.77.2.2/") +
+                              port + ") 2>/dev/null && exit 0; sleep 0.05; done; exit 1";
+    ASSERT_EQ(run(Namespaces::in(ns.server_, {"bash", "-c", probe})).exit_code, 0) << port;
+  }
   const std::string store = d_ + "/store";
   Background proxy(
       Namespaces::in(ns.router_, {KAGAMI_BINARY, "proxy", "--transparent", "0.0.0.0:15080", "--ca",

@@ -1,0 +1,298 @@
+#include "kagami/inspect/text_scanner.h"
+
+#include <algorithm>
+
+#include <hs.h>
+
+#include "kagami/inspect/validators.h"
+
+namespace kagami::inspect {
+namespace {
+
+using Role = PatternInfo::Role;
+using Shape = PatternInfo::Shape;
+
+bool is_digit(int c) { return c >= '0' && c <= '9'; }
+bool is_alnum(int c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_token_char(int c) { return is_alnum(c) || c == '_' || c == '-'; }
+bool is_local_char(int c) {
+  return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+}
+
+constexpr std::uint64_t kLookahead = 2;
+constexpr std::uint64_t kNone = ~std::uint64_t{0};  // bytes after a value its edge check reads
+
+// Detectors whose values mean nothing more with a word nearby.
+bool takes_context(Detector d) {
+  return d != Detector::kEmailAddress && d != Detector::kPrivateKey && d != Detector::kApiToken &&
+         d != Detector::kKeyword;
+}
+
+// A value that passed its check, with and without a context word nearby.
+Confidence confidence_for(Detector d, bool context) {
+  switch (d) {
+    case Detector::kJpMyNumber:
+    case Detector::kJpCorporateNumber:
+    case Detector::kJpPassport:
+      return context ? Confidence::kHigh : Confidence::kLow;
+    case Detector::kBankAccount:
+      return Confidence::kMedium;  // counted only with context at all
+    default:
+      return context ? Confidence::kHigh : Confidence::kMedium;
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TextScanner>> TextScanner::create(std::shared_ptr<const PatternDatabase> db,
+                                                         ScanLimits limits) {
+  std::unique_ptr<TextScanner> s(new TextScanner());
+  if (hs_alloc_scratch(db->database(), &s->scratch_) != HS_SUCCESS)
+    return make_error("cannot allocate Hyperscan scratch space");
+  s->db_ = std::move(db);
+  s->limits_ = limits;
+  // Four bytes is the longest UTF-8 character: a window counted in bytes this wide holds at
+  // least the characters the window allows.
+  s->window_bytes_ = static_cast<std::uint64_t>(s->db_->options().context_window_chars) * 4;
+  s->context_.resize(kDetectorCount);
+  return s;
+}
+
+TextScanner::~TextScanner() {
+  if (stream_ != nullptr) hs_close_stream(stream_, scratch_, nullptr, nullptr);
+  if (scratch_ != nullptr) hs_free_scratch(scratch_);
+}
+
+void TextScanner::begin() {
+  if (stream_ != nullptr) hs_close_stream(stream_, scratch_, nullptr, nullptr);
+  stream_ = nullptr;
+  if (hs_open_stream(db_->database(), 0, &stream_) != HS_SUCCESS) stream_ = nullptr;
+  kept_.clear();
+  kept_from_ = end_ = 0;
+  unchecked_.clear();
+  waiting_.clear();
+  for (auto& c : context_) c.clear();
+  findings_.clear();
+  last_counted_to_.assign(kDetectorCount, kNone);
+  last_confident_to_.assign(kDetectorCount, kNone);
+  counters_ = {};
+}
+
+void TextScanner::feed(std::string_view text) {
+  if (stream_ == nullptr || text.empty()) return;
+  kept_.append(text);
+  end_ += text.size();
+  counters_.bytes += text.size();
+  hs_scan_stream(stream_, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_match,
+                 this);
+  settle(false);
+  trim();
+}
+
+std::vector<Finding> TextScanner::finish() {
+  if (stream_ != nullptr) {
+    hs_close_stream(stream_, scratch_, on_match, this);  // matches that end with the data
+    stream_ = nullptr;
+  }
+  settle(true);
+  std::sort(findings_.begin(), findings_.end(), [](const Finding& a, const Finding& b) {
+    if (a.detector != b.detector) return a.detector < b.detector;
+    if (a.confidence != b.confidence) return a.confidence > b.confidence;
+    return a.name < b.name;
+  });
+  return std::move(findings_);
+}
+
+int TextScanner::on_match(unsigned id, unsigned long long from, unsigned long long to,
+                          unsigned /*flags*/, void* self) {
+  auto* s = static_cast<TextScanner*>(self);
+  const PatternInfo& info = s->db_->info(id);
+  const Hit h{id, from, to};
+  switch (info.role) {
+    case Role::kKeyword:
+      s->count(info, Confidence::kHigh, info.text);
+      break;
+    case Role::kContext:
+      s->context_[static_cast<std::size_t>(info.detector)].push_back(h);
+      break;
+    case Role::kValue:
+      ++s->counters_.candidates;
+      // In order: values are resolved in the order they end, which the chain of context
+      // from one row to the next relies on.
+      if (s->unchecked_.size() + s->waiting_.size() < s->limits_.max_pending)
+        s->unchecked_.push_back(h);
+      else
+        s->counters_.truncated = true;
+      s->check_ready();  // most candidates: the bytes after them are here already
+      break;
+  }
+  return 0;
+}
+
+void TextScanner::check(const Hit& h) {
+  std::string sample;
+  if (!validate(h, sample)) return;
+  ++counters_.validated;
+  const PatternInfo& info = db_->info(h.id);
+  if (!takes_context(info.detector)) return count(info, Confidence::kHigh, sample);
+  if (waiting_.size() + unchecked_.size() >= limits_.max_pending) {
+    counters_.truncated = true;
+    return;
+  }
+  waiting_.push_back(Value{h.id, h.from, h.to, std::move(sample)});
+}
+
+void TextScanner::check_ready(bool final) {
+  while (!unchecked_.empty() && (final || unchecked_.front().to + kLookahead <= end_)) {
+    const Hit h = unchecked_.front();
+    unchecked_.pop_front();
+    check(h);
+  }
+}
+
+void TextScanner::settle(bool final) {
+  check_ready(final);
+  while (!waiting_.empty() && (final || waiting_.front().to + window_bytes_ <= end_)) {
+    Value v = std::move(waiting_.front());
+    waiting_.pop_front();
+    const PatternInfo& info = db_->info(v.id);
+    const bool context = has_context(info.detector, v.from, v.to);
+    if (info.needs_context && !context) continue;
+    // Two patterns of one detector may find the same value ("〒100-0001" and "100-0001").
+    std::uint64_t& last = last_counted_to_[static_cast<std::size_t>(info.detector)];
+    if (last == v.to) continue;
+    last = v.to;
+    if (context) last_confident_to_[static_cast<std::size_t>(info.detector)] = v.to;
+    count(info, confidence_for(info.detector, context), v.sample);
+  }
+}
+
+int TextScanner::at(std::uint64_t offset) const {
+  if (offset < kept_from_ || offset >= end_) return -1;
+  return static_cast<unsigned char>(kept_[offset - kept_from_]);
+}
+
+bool TextScanner::validate(const Hit& h, std::string& sample) const {
+  if (h.from < kept_from_ || h.to > end_ || h.from >= h.to) return false;
+  const std::string_view v(kept_.data() + (h.from - kept_from_), h.to - h.from);
+  const PatternInfo& info = db_->info(h.id);
+  const int prev = h.from == 0 ? -1 : at(h.from - 1), prev2 = h.from < 2 ? -1 : at(h.from - 2);
+  const int next = at(h.to), next2 = at(h.to + 1);
+  switch (info.shape) {
+    case Shape::kDigits: {
+      // A whole number, not a piece of a longer one, a decimal, a date or a code.
+      if (is_alnum(prev) || is_alnum(next)) return false;
+      auto joins = [](int sep, int beyond) {
+        return (sep == '.' || sep == '-' || sep == '/') && is_digit(beyond);
+      };
+      if (joins(prev, prev2) || joins(next, next2)) return false;
+      if (v.find(' ') != std::string_view::npos &&
+          ((prev == ' ' && is_digit(prev2)) || (next == ' ' && is_digit(next2))))
+        return false;  // "1234 5678 9012" inside "1234 5678 9012 3456"
+      bool ok = true;
+      switch (info.detector) {
+        case Detector::kJpMyNumber:
+          ok = valid_my_number(v);
+          break;
+        case Detector::kJpCorporateNumber:
+          ok = valid_corporate_number(v);
+          break;
+        case Detector::kCreditCard:
+          ok = valid_credit_card(v);
+          break;
+        case Detector::kJpPhone:
+          ok = valid_jp_phone(v);
+          break;
+        default:
+          break;  // postal codes and account numbers: the pattern and the context decide
+      }
+      if (!ok) return false;
+      sample = mask_digits(v);
+      return true;
+    }
+    case Shape::kEmail:
+      if (is_local_char(prev)) return false;  // longer than the pattern's local part allows
+      if (is_alnum(next) || next == '-' || (next == '.' && is_alnum(next2))) return false;
+      if (!valid_email(v)) return false;
+      sample = mask_email(v);
+      return true;
+    case Shape::kToken:
+      if (is_token_char(prev) || is_token_char(next)) return false;
+      sample = mask_token(v);
+      return true;
+    case Shape::kPassport:
+      if (is_alnum(prev) || is_alnum(next) || !valid_jp_passport(v)) return false;
+      sample = mask_digits(v);
+      return true;
+    case Shape::kLiteral:
+      sample = std::string(v);
+      return true;
+  }
+  return false;
+}
+
+std::size_t TextScanner::chars_between(std::uint64_t a, std::uint64_t b) const {
+  if (a >= b) return 0;
+  if (a < kept_from_) return ~std::size_t{0};
+  std::size_t n = 0;
+  for (std::uint64_t i = a; i < b && i < end_; ++i)
+    if ((static_cast<unsigned char>(kept_[i - kept_from_]) & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+bool TextScanner::has_context(Detector d, std::uint64_t from, std::uint64_t to) const {
+  // A postal code is an address only right next to one: the prefecture follows it.
+  const std::size_t window = d == Detector::kJpPostalAddress
+                                 ? 40
+                                 : static_cast<std::size_t>(db_->options().context_window_chars);
+  // A table of values under one heading: each row is near the confident row before it.
+  const std::uint64_t chain = last_confident_to_[static_cast<std::size_t>(d)];
+  if (d != Detector::kJpPostalAddress && chain != kNone && chain <= from &&
+      chars_between(chain, from) <= window)
+    return true;
+  for (const Hit& w : context_[static_cast<std::size_t>(d)]) {
+    if (w.to <= from) {
+      if (d != Detector::kJpPostalAddress && chars_between(w.to, from) <= window) return true;
+    } else if (w.from >= to) {
+      if (chars_between(to, w.from) <= window) return true;
+    } else {
+      return true;  // overlapping
+    }
+  }
+  return false;
+}
+
+void TextScanner::count(const PatternInfo& info, Confidence c, const std::string& sample) {
+  for (Finding& f : findings_) {
+    if (f.detector == info.detector && f.confidence == c &&
+        (info.role != Role::kKeyword || f.name == info.text)) {
+      ++f.count;
+      return;
+    }
+  }
+  Finding f;
+  f.detector = info.detector;
+  f.confidence = c;
+  f.count = 1;
+  f.sample = sample;
+  if (info.role == Role::kKeyword) f.name = info.text;
+  findings_.push_back(std::move(f));
+}
+
+void TextScanner::trim() {
+  // Kept: what a waiting value, or one still to come, may look back on.
+  std::uint64_t keep = end_ > window_bytes_ + 16 ? end_ - window_bytes_ - 16 : 0;
+  if (!unchecked_.empty()) keep = std::min(keep, unchecked_.front().from);
+  if (!waiting_.empty())
+    keep = std::min(keep, waiting_.front().from > window_bytes_ + 16
+                              ? waiting_.front().from - window_bytes_ - 16
+                              : 0);
+  for (auto& words : context_)
+    while (!words.empty() && words.front().to < keep) words.pop_front();
+  if (keep > kept_from_ && (keep - kept_from_) >= std::max<std::size_t>(kept_.size() / 2, 65536)) {
+    kept_.erase(0, keep - kept_from_);
+    kept_from_ = keep;
+  }
+}
+
+}  // namespace kagami::inspect
