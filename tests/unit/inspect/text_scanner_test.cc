@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kagami/content/text_normalizer.h"
 #include "kagami/inspect/validators.h"
 
 namespace kagami::inspect {
@@ -229,6 +230,17 @@ TEST_F(TextScannerTest, ConfidentialityMarkersAreKeywordFindings) {
     if (f.detector == Detector::kKeyword) words[f.name] += f.count;
   EXPECT_EQ(words["社外秘"], 2u);
   EXPECT_EQ(words["confidential"], 1u);
+}
+
+TEST_F(TextScannerTest, FullWidthValuesMatchAfterNormalisation) {
+  const std::string typed =
+      "マイナンバー：１２３４－５６７８－９０１８、ＴＥＬ ０３ー１２３４ー５６７８";
+  const std::string text = content::TextNormalizer::normalize(
+      ByteView(reinterpret_cast<const std::uint8_t*>(typed.data()), typed.size()));
+  const auto fs = scan(text);
+  EXPECT_EQ(fired(fs, Detector::kJpMyNumber), 1u) << text;
+  EXPECT_EQ(fired(fs, Detector::kJpPhone), 1u) << text;
+  EXPECT_EQ(fired(scan(typed), Detector::kJpMyNumber), 0u);  // not without it
 }
 
 TEST_F(TextScannerTest, DigitRunsAndDecimalsAreNotValues) {

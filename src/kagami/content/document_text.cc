@@ -1,0 +1,290 @@
+#include "kagami/content/document_text.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "kagami/base/ascii.h"
+#include "kagami/content/markup_text.h"
+#include "kagami/content/pdf_text.h"
+#include "kagami/content/rtf_text.h"
+#include "kagami/content/text_normalizer.h"
+
+namespace kagami::content {
+namespace {
+
+std::string_view view_of(ByteView b) {
+  return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+}
+ByteView bytes_of(std::string_view s) {
+  return ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+}
+
+std::string_view extension_of(std::string_view name) {
+  const std::size_t slash = name.find_last_of('/');
+  if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  const std::size_t dot = name.find_last_of('.');
+  return dot == std::string_view::npos ? std::string_view() : name.substr(dot + 1);
+}
+
+bool ext_is(std::string_view name, std::initializer_list<std::string_view> exts) {
+  const std::string_view e = extension_of(name);
+  for (std::string_view x : exts)
+    if (iequals(e, x)) return true;
+  return false;
+}
+
+// Members of an Office or OpenDocument package that hold text (document, sheets, shared
+// strings, slides, notes, comments, headers, metadata), as opposed to styles and settings.
+bool package_text_member(std::string_view path) {
+  if (!ext_is(path, {"xml"})) return false;
+  static constexpr std::string_view kSkip[] = {
+      "styles", "theme",    "settings",  "fontTable", "webSettings", "numbering", "[Content_Types]",
+      "_rels/", "manifest", "presProps", "viewProps", "tableStyles", "calcChain", "app.xml"};
+  for (std::string_view s : kSkip)
+    if (path.find(s) != std::string_view::npos) return false;
+  return true;
+}
+
+bool contains(std::string_view hay, std::string_view needle) {
+  return hay.find(needle) != std::string_view::npos;
+}
+
+}  // namespace
+
+std::string_view document_kind_name(DocumentKind k) {
+  static constexpr std::string_view kNames[] = {"text", "html", "xml", "pdf",  "rtf", "ooxml",
+                                                "odf",  "zip",  "tar", "gzip", "ole", "binary"};
+  return kNames[static_cast<std::size_t>(k)];
+}
+
+DocumentKind sniff_document(ByteView head_bytes, std::string_view name, std::string_view mime) {
+  const std::string_view head = view_of(head_bytes).substr(0, 8192);
+  if (head.substr(0, 1024).find("%PDF-") != std::string_view::npos) return DocumentKind::kPdf;
+  if (head.substr(0, 5) == "{\\rtf") return DocumentKind::kRtf;
+  if (head.substr(0, 4) == "PK\x03\x04") {
+    if (contains(head, "[Content_Types].xml") ||
+        ext_is(name, {"docx", "xlsx", "pptx", "docm", "xlsm", "pptm"}))
+      return DocumentKind::kOoxml;
+    if (head.substr(30, 8) == "mimetype" && contains(head.substr(38, 64), "opendocument"))
+      return DocumentKind::kOdf;
+    if (ext_is(name, {"odt", "ods", "odp"})) return DocumentKind::kOdf;
+    return DocumentKind::kZip;
+  }
+  if (head.substr(0, 2) == "\x1F\x8B") return DocumentKind::kGzip;
+  if (head.size() >= 262 && head.substr(257, 5) == "ustar") return DocumentKind::kTar;
+  if (head.substr(0, 8) == "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") return DocumentKind::kOle;
+  std::string_view start = head;
+  if (start.substr(0, 3) == "\xEF\xBB\xBF") start.remove_prefix(3);
+  while (!start.empty() && (start.front() == ' ' || start.front() == '\n' ||
+                            start.front() == '\r' || start.front() == '\t'))
+    start.remove_prefix(1);
+  if (iequals(mime, "text/html") || istarts_with(start, "<!doctype html") ||
+      istarts_with(start, "<html"))
+    return DocumentKind::kHtml;
+  if (start.substr(0, 5) == "<?xml" || mime.find("xml") != std::string_view::npos)
+    return DocumentKind::kXml;
+  if (head.substr(0, 2) == "\xFF\xFE" || head.substr(0, 2) == "\xFE\xFF")
+    return DocumentKind::kText;  // UTF-16 with its byte-order mark
+  // Text has no NUL bytes; nearly every binary format has some near its start.
+  if (std::memchr(head.data(), 0, std::min<std::size_t>(head.size(), 4096)) == nullptr)
+    return DocumentKind::kText;
+  return DocumentKind::kBinary;
+}
+
+struct DocumentText::Walk {
+  const Sink& sink;
+  const ExtractLimits& limits;
+  ExtractReport report;
+  std::uint64_t expanded = 0;  // archive member bytes read, all levels together
+  bool stop = false;           // a bomb: nothing more is read
+
+  void emit(std::string_view text, const std::string& member) {
+    if (text.empty()) return;
+    const std::uint64_t room =
+        limits.max_text_bytes > report.text_bytes ? limits.max_text_bytes - report.text_bytes : 0;
+    if (text.size() > room) {
+      report.flag(report.truncated,
+                  "text beyond " + std::to_string(limits.max_text_bytes) + " bytes not inspected");
+      text = text.substr(0, room);
+    }
+    if (text.empty()) return;
+    report.text_bytes += text.size();
+    sink(text, member);
+  }
+};
+
+ExtractReport DocumentText::extract(ByteView object, std::string_view name, std::string_view mime,
+                                    const Sink& sink) const {
+  Walk w{sink, limits_, {}, 0, false};
+  extract_part(w, object, name, mime, "", 0);
+  return std::move(w.report);
+}
+
+void DocumentText::extract_part(Walk& w, ByteView bytes, std::string_view name,
+                                std::string_view mime, const std::string& member, int depth) const {
+  if (w.stop) return;
+  const DocumentKind kind = sniff_document(bytes, name, mime);
+  std::string text;
+  switch (kind) {
+    case DocumentKind::kText:
+      text = TextNormalizer::normalize(bytes);
+      break;
+    case DocumentKind::kHtml:
+    case DocumentKind::kXml:
+      markup_text(TextNormalizer::normalize(bytes), kind == DocumentKind::kHtml, text);
+      break;
+    case DocumentKind::kRtf: {
+      std::string raw;
+      rtf_text(view_of(bytes), raw);
+      text = TextNormalizer::normalize(bytes_of(raw), "UTF-8");
+      break;
+    }
+    case DocumentKind::kPdf: {
+      std::string raw;
+      const std::size_t room = static_cast<std::size_t>(limits_.max_text_bytes);
+      switch (pdf_text(bytes, limits_.max_pdf_pages, room, raw)) {
+        case PdfStatus::kEncrypted:
+          w.report.flag(w.report.encrypted,
+                        "password-protected PDF" + (member.empty() ? "" : " " + member));
+          return;
+        case PdfStatus::kCorrupt:
+          w.report.flag(w.report.corrupt,
+                        "PDF that does not open" + (member.empty() ? "" : ": " + member));
+          return;
+        case PdfStatus::kTruncated:
+          w.report.flag(w.report.truncated, "PDF pages beyond the bound not read");
+          break;
+        case PdfStatus::kOk:
+          break;
+      }
+      text = TextNormalizer::normalize(bytes_of(raw), "UTF-8");
+      break;
+    }
+    case DocumentKind::kOoxml:
+    case DocumentKind::kOdf:
+    case DocumentKind::kZip:
+    case DocumentKind::kTar:
+    case DocumentKind::kGzip:
+      if (depth >= limits_.max_depth) {
+        w.report.flag(w.report.too_deep, "archives nested deeper than " +
+                                             std::to_string(limits_.max_depth) + " at " + member);
+        return;
+      }
+      extract_archive(w, bytes, kind, member, depth);
+      return;
+    case DocumentKind::kOle: {
+      // A password-protected OOXML file is a compound file with these streams (MS-OFFCRYPTO).
+      static const std::string kEncrypted("E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e", 31);
+      if (view_of(bytes).find(kEncrypted) != std::string_view::npos)
+        w.report.flag(w.report.encrypted,
+                      "password-protected Office document" + (member.empty() ? "" : " " + member));
+      else
+        w.report.flag(w.report.unsupported,
+                      "legacy binary Office document" + (member.empty() ? "" : " " + member));
+      return;
+    }
+    case DocumentKind::kBinary:
+      return;  // no text; the malware scanners still see the bytes
+  }
+  ++w.report.documents;
+  w.emit(text, member);
+}
+
+void DocumentText::extract_archive(Walk& w, ByteView bytes, DocumentKind kind,
+                                   const std::string& member, int depth) const {
+  archive* a = archive_read_new();
+  if (kind == DocumentKind::kTar) {
+    archive_read_support_format_tar(a);
+  } else if (kind == DocumentKind::kGzip) {
+    archive_read_support_filter_all(a);
+    archive_read_support_format_tar(a);
+    archive_read_support_format_raw(a);  // a gzip of one file
+  } else {
+    archive_read_support_format_zip(a);
+  }
+  if (archive_read_open_memory(a, bytes.data(), bytes.size()) != ARCHIVE_OK) {
+    w.report.flag(w.report.corrupt, "archive that does not open" +
+                                        (member.empty() ? "" : ": " + member) + ": " +
+                                        (archive_error_string(a) ? archive_error_string(a) : ""));
+    archive_read_free(a);
+    return;
+  }
+  const bool package = kind == DocumentKind::kOoxml || kind == DocumentKind::kOdf;
+  std::uint64_t expanded_here = 0;
+  archive_entry* e = nullptr;
+  std::string data;
+  for (;;) {
+    const int rc = archive_read_next_header(a, &e);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc < ARCHIVE_WARN) {
+      w.report.flag(w.report.corrupt, std::string("damaged archive") +
+                                          (member.empty() ? "" : " " + member) + ": " +
+                                          (archive_error_string(a) ? archive_error_string(a) : ""));
+      break;
+    }
+    if (++w.report.members > limits_.max_members) {
+      w.report.flag(w.report.truncated,
+                    "archive members beyond " + std::to_string(limits_.max_members) + " not read");
+      break;
+    }
+    if (archive_entry_filetype(e) != AE_IFREG) continue;
+    const char* raw_name = archive_entry_pathname(e);
+    const std::string entry = raw_name != nullptr ? raw_name : "data";
+    const std::string path = member.empty() ? entry : member + "/" + entry;
+    if (archive_entry_is_encrypted(e)) {
+      w.report.flag(w.report.encrypted, "password-protected archive member " + path);
+      continue;
+    }
+    if (package && !package_text_member(entry) && !contains(entry, "embeddings/")) continue;
+    data.clear();
+    char buf[64 * 1024];
+    bool failed = false;
+    for (;;) {
+      const la_ssize_t n = archive_read_data(a, buf, sizeof buf);
+      if (n == 0) break;
+      if (n < 0) {
+        const char* why = archive_error_string(a);
+        const std::string reason = why != nullptr ? why : "";
+        if (reason.find("ncrypt") != std::string::npos ||
+            reason.find("assphrase") != std::string::npos)
+          w.report.flag(w.report.encrypted, "password-protected archive member " + path);
+        else
+          w.report.flag(w.report.corrupt, "damaged archive member " + path + ": " + reason);
+        failed = true;
+        break;
+      }
+      w.expanded += static_cast<std::uint64_t>(n);
+      expanded_here += static_cast<std::uint64_t>(n);
+      // A bomb: too much in all, or far more out than in. Flagged, not followed.
+      if (w.expanded > limits_.max_expanded_bytes ||
+          (expanded_here > (1u << 20) &&
+           expanded_here > static_cast<std::uint64_t>(limits_.max_ratio) * bytes.size())) {
+        w.report.flag(w.report.bomb, "archive expands beyond its bounds at " + path + " (" +
+                                         std::to_string(expanded_here) + " bytes from " +
+                                         std::to_string(bytes.size()) + ")");
+        w.stop = true;
+        archive_read_free(a);
+        return;
+      }
+      data.append(buf, static_cast<std::size_t>(n));
+    }
+    if (failed) continue;
+    if (package && package_text_member(entry)) {
+      std::string text;
+      markup_text(TextNormalizer::normalize(bytes_of(data), "UTF-8"), false, text);
+      ++w.report.documents;
+      w.emit(text, path);
+    } else {
+      std::string_view inner = entry;
+      if (kind == DocumentKind::kGzip && inner == "data") inner = "";
+      extract_part(w, bytes_of(data), inner, "", path, depth + 1);
+    }
+    if (w.stop) break;
+  }
+  archive_read_free(a);
+}
+
+}  // namespace kagami::content

@@ -1,0 +1,268 @@
+#include "kagami/content/text_normalizer.h"
+
+#include <algorithm>
+
+#include <unicode/bytestream.h>
+#include <unicode/normalizer2.h>
+#include <unicode/stringpiece.h>
+#include <unicode/ucnv.h>
+#include <unicode/ucnv_err.h>
+#include <unicode/ucsdet.h>
+#include <unicode/ustring.h>
+#include <unicode/utf8.h>
+
+namespace kagami::content {
+namespace {
+
+constexpr std::size_t kDetectBytes = 64u << 10;  // what ICU's detector reads of a text
+
+// The length of the longest prefix of `s` that is well-formed UTF-8; `complete` tells whether
+// what follows is only an unfinished character at the very end.
+std::size_t utf8_valid_prefix(std::string_view s, bool& complete) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+  const std::int32_t n = static_cast<std::int32_t>(s.size());
+  std::int32_t i = 0;
+  while (i < n) {
+    if (p[i] < 0x80) {  // ASCII runs are most text: skip them without decoding
+      ++i;
+      continue;
+    }
+    const std::int32_t start = i;
+    UChar32 c;
+    U8_NEXT(p, i, n, c);
+    if (c < 0) {
+      // Unfinished at the end (more may come), or invalid.
+      complete = i >= n && n - start < 4 && U8_COUNT_TRAIL_BYTES(p[start]) > n - start - 1;
+      return static_cast<std::size_t>(start);
+    }
+  }
+  complete = true;
+  return s.size();
+}
+
+}  // namespace
+
+std::string detect_charset(ByteView sample) {
+  const std::string_view s(reinterpret_cast<const char*>(sample.data()), sample.size());
+  if (s.substr(0, 3) == "\xEF\xBB\xBF") return "UTF-8";
+  if (s.substr(0, 2) == "\xFF\xFE") return "UTF-16LE";
+  if (s.substr(0, 2) == "\xFE\xFF") return "UTF-16BE";
+  const std::string_view head = s.substr(0, kDetectBytes);
+  bool complete = false;
+  const std::size_t valid = utf8_valid_prefix(head, complete);
+  // ISO-2022-JP is 7-bit, so valid UTF-8 too: its escape sequences say what it is.
+  if (head.find("\x1B$B") != std::string_view::npos ||
+      head.find("\x1B$@") != std::string_view::npos)
+    return "ISO-2022-JP";
+  if (valid == head.size() || (complete && valid + 4 > head.size())) return "UTF-8";
+  UErrorCode status = U_ZERO_ERROR;
+  UCharsetDetector* d = ucsdet_open(&status);
+  std::string name = "UTF-8";
+  if (U_SUCCESS(status)) {
+    ucsdet_setText(d, head.data(), static_cast<std::int32_t>(head.size()), &status);
+    const UCharsetMatch* m = ucsdet_detect(d, &status);
+    if (U_SUCCESS(status) && m != nullptr) {
+      const char* n = ucsdet_getName(m, &status);
+      if (U_SUCCESS(status) && n != nullptr) name = n;
+    }
+    ucsdet_close(d);
+  }
+  return name;
+}
+
+Result<std::unique_ptr<TextNormalizer>> TextNormalizer::create(std::string_view charset) {
+  std::unique_ptr<TextNormalizer> t(new TextNormalizer());
+  UErrorCode status = U_ZERO_ERROR;
+  t->nfkc_ = icu::Normalizer2::getNFKCInstance(status);
+  if (U_FAILURE(status)) return make_error("ICU has no NFKC data: {}", u_errorName(status));
+  if (!charset.empty() && !t->open(charset))
+    return make_error("unknown charset {}", std::string(charset));
+  return t;
+}
+
+TextNormalizer::~TextNormalizer() {
+  if (converter_ != nullptr) ucnv_close(converter_);
+}
+
+bool TextNormalizer::open(std::string_view charset) {
+  charset_ = std::string(charset);
+  if (charset_ == "UTF-8" || charset_ == "utf-8" || charset_ == "US-ASCII") {
+    utf8_ = true;
+    return true;
+  }
+  UErrorCode status = U_ZERO_ERROR;
+  converter_ = ucnv_open(charset_.c_str(), &status);
+  if (U_FAILURE(status)) {
+    converter_ = nullptr;
+    return false;
+  }
+  return true;
+}
+
+void TextNormalizer::feed(ByteView bytes, std::string& out) {
+  if (bytes.empty()) return;
+  counters_.bytes_in += bytes.size();
+  if (!utf8_ && converter_ == nullptr) {
+    // The charset is detected on the text's first 64 KiB (or all of a shorter one).
+    undetected_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    if (undetected_.size() < kDetectBytes) return;
+    start_detected(out);
+    return;
+  }
+  decode(bytes, false, pending_);
+  normalize_utf8(false, out);
+}
+
+void TextNormalizer::start_detected(std::string& out) {
+  const ByteView head(reinterpret_cast<const std::uint8_t*>(undetected_.data()),
+                      undetected_.size());
+  if (!open(detect_charset(head))) open("UTF-8");
+  decode(head, false, pending_);
+  undetected_.clear();
+  normalize_utf8(false, out);
+}
+
+void TextNormalizer::finish(std::string& out) {
+  if (!utf8_ && converter_ == nullptr) start_detected(out);
+  decode(ByteView(), true, pending_);
+  normalize_utf8(true, out);
+}
+
+void TextNormalizer::decode(ByteView bytes, bool flush, std::string& utf8) {
+  if (utf8_) {
+    // UTF-8 stays as it is; only what is not UTF-8 becomes U+FFFD (at the end, when the input
+    // ends inside a character).
+    std::string_view s(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    std::string joined;
+    if (!carry_.empty()) {
+      joined = carry_ + std::string(s);
+      carry_.clear();
+      s = joined;
+    }
+    while (!s.empty()) {
+      bool complete = false;
+      const std::size_t valid = utf8_valid_prefix(s, complete);
+      utf8.append(s.substr(0, valid));
+      s.remove_prefix(valid);
+      if (s.empty()) break;
+      if (complete && !flush) {  // a character cut by the chunk's end: wait for the rest
+        carry_ = std::string(s);
+        break;
+      }
+      // An invalid sequence: the longest ill-formed prefix becomes one replacement (U+FFFD).
+      const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+      std::int32_t i = 0;
+      UChar32 c;
+      U8_NEXT(p, i, static_cast<std::int32_t>(s.size()), c);
+      utf8.append("\xEF\xBF\xBD");
+      ++counters_.replaced;
+      s.remove_prefix(static_cast<std::size_t>(std::max<std::int32_t>(i, 1)));
+    }
+    return;
+  }
+  if (converter_ == nullptr) return;
+  // The converter keeps a partial character between calls itself.
+  const char* src = reinterpret_cast<const char*>(bytes.data());
+  const char* src_end = src + bytes.size();
+  utf16_.resize(bytes.size() * 2 + 64);
+  for (;;) {
+    UErrorCode status = U_ZERO_ERROR;
+    UChar* target = reinterpret_cast<UChar*>(utf16_.data());
+    UChar* const target_start = target;
+    ucnv_toUnicode(converter_, &target, target + utf16_.size(), &src, src_end, nullptr, flush,
+                   &status);
+    const std::int32_t units = static_cast<std::int32_t>(target - target_start);
+    for (std::int32_t k = 0; k < units; ++k)
+      if (target_start[k] == 0xFFFD || target_start[k] == 0x1A) ++counters_.replaced;
+    std::int32_t need = 0;
+    UErrorCode s2 = U_ZERO_ERROR;
+    u_strToUTF8WithSub(nullptr, 0, &need, target_start, units, 0xFFFD, nullptr, &s2);
+    const std::size_t at = utf8.size();
+    utf8.resize(at + static_cast<std::size_t>(need));
+    s2 = U_ZERO_ERROR;
+    u_strToUTF8WithSub(utf8.data() + at, need, nullptr, target_start, units, 0xFFFD, nullptr, &s2);
+    if (status != U_BUFFER_OVERFLOW_ERROR) break;
+  }
+}
+
+void TextNormalizer::normalize_utf8(bool flush, std::string& out) {
+  if (pending_.empty()) return;
+  std::size_t cut = pending_.size();
+  if (!flush) {
+    // Hold back the last segment: a combining mark in the next chunk may change it. A segment
+    // starts at a character with a normalisation boundary before it.
+    const auto* p = reinterpret_cast<const std::uint8_t*>(pending_.data());
+    std::int32_t i = static_cast<std::int32_t>(pending_.size());
+    while (i > 0) {
+      UChar32 c;
+      U8_PREV(p, 0, i, c);
+      if (c >= 0 && nfkc_->hasBoundaryBefore(c)) break;
+    }
+    cut = static_cast<std::size_t>(i);
+    // A prolonged sound mark at the end may stand between two digits (see unify_dashes).
+    if (cut >= 3 && pending_.compare(cut - 3, 3, "\xE3\x83\xBC") == 0) cut -= 3;
+    // A text without any boundary for this long is not text: let it through as it is.
+    if (cut == 0 && pending_.size() > (64u << 10)) cut = pending_.size();
+  }
+  if (cut == 0) return;
+  const std::string_view done(pending_.data(), cut);
+  const std::size_t before = out.size();
+  // Most text is ASCII or already normalised: copy those spans, normalise only the rest.
+  UErrorCode status = U_ZERO_ERROR;
+  if (nfkc_->isNormalizedUTF8(icu::StringPiece(done.data(), static_cast<std::int32_t>(cut)),
+                              status) &&
+      U_SUCCESS(status)) {
+    out.append(done);
+  } else {
+    status = U_ZERO_ERROR;
+    icu::StringByteSink<std::string> sink(&out);
+    nfkc_->normalizeUTF8(0, icu::StringPiece(done.data(), static_cast<std::int32_t>(cut)), sink,
+                         nullptr, status);
+    if (U_FAILURE(status)) {
+      out.resize(before);
+      out.append(done);
+    }
+  }
+  unify_dashes(out, before);
+  counters_.bytes_out += out.size() - before;
+  pending_.erase(0, cut);
+}
+
+// Japanese text writes the hyphen of a number many ways that NFKC leaves alone: the dashes
+// U+2010..U+2015 and the minus sign U+2212 become '-', and so does the prolonged sound mark
+// U+30FC (and its half-width form, which NFKC has made U+30FC) between two digits, where it is
+// no katakana vowel.
+void TextNormalizer::unify_dashes(std::string& out, std::size_t from) {
+  std::size_t w = from;
+  const std::size_t n = out.size();
+  for (std::size_t r = from; r < n;) {
+    const auto b = static_cast<unsigned char>(out[r]);
+    if ((b == 0xE2 || b == 0xE3) && r + 2 < n) {
+      const auto b1 = static_cast<unsigned char>(out[r + 1]);
+      const auto b2 = static_cast<unsigned char>(out[r + 2]);
+      const bool dash = (b == 0xE2 && b1 == 0x80 && b2 >= 0x90 && b2 <= 0x95) ||
+                        (b == 0xE2 && b1 == 0x88 && b2 == 0x92);
+      const bool long_mark = b == 0xE3 && b1 == 0x83 && b2 == 0xBC && w > 0 && out[w - 1] >= '0' &&
+                             out[w - 1] <= '9' && r + 3 < n && out[r + 3] >= '0' &&
+                             out[r + 3] <= '9';
+      if (dash || long_mark) {
+        out[w++] = '-';
+        r += 3;
+        continue;
+      }
+    }
+    out[w++] = out[r++];
+  }
+  out.resize(w);
+}
+
+std::string TextNormalizer::normalize(ByteView bytes, std::string_view charset) {
+  std::string out;
+  auto t = create(charset);
+  if (!t) t = create();
+  t.value()->feed(bytes, out);
+  t.value()->finish(out);
+  return out;
+}
+
+}  // namespace kagami::content

@@ -1,0 +1,220 @@
+#include "kagami/content/document_text.h"
+
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "archive_builder.h"
+
+namespace kagami::content {
+namespace {
+
+using kagami::testing::gzip_bytes;
+using kagami::testing::tar_bytes;
+using kagami::testing::ZipBuilder;
+
+ByteView bytes_of(const std::string& s) {
+  return ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+}
+
+struct Extracted {
+  std::map<std::string, std::string> text;  // member -> text
+  ExtractReport report;
+  std::string all() const {
+    std::string s;
+    for (const auto& [m, t] : text) s += t;
+    return s;
+  }
+};
+
+Extracted extract(const std::string& object, const std::string& name = "",
+                  const std::string& mime = "", ExtractLimits limits = {}) {
+  Extracted e;
+  e.report = DocumentText(limits).extract(
+      bytes_of(object), name, mime,
+      [&](std::string_view text, std::string_view member) { e.text[std::string(member)] += text; });
+  return e;
+}
+
+std::string docx(const std::string& body_xml) {
+  return ZipBuilder()
+      .add("[Content_Types].xml", "<?xml version=\"1.0\"?><Types/>")
+      .add("word/styles.xml", "<w:styles><w:style>Heading 1234567890123</w:style></w:styles>")
+      .add("word/document.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:document><w:body>" +
+                                    body_xml + "</w:body></w:document>")
+      .build();
+}
+
+// A one-page PDF whose page shows `line` in Helvetica.
+std::string pdf_with(const std::string& line) {
+  const std::string content = "BT /F1 12 Tf 72 720 Td (" + line + ") Tj ET";
+  const std::vector<std::string> objects = {
+      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+      "/Resources << /Font << /F1 5 0 R >> >> >>",
+      "<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "\nendstream",
+      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"};
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<std::size_t> offsets;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+  }
+  const std::size_t xref = pdf.size();
+  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
+  for (std::size_t o : offsets) {
+    char entry[24];
+    std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", o);
+    pdf += entry;
+  }
+  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) +
+         " /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  return pdf;
+}
+
+TEST(DocumentText, SniffsKindsByContentThenName) {
+  EXPECT_EQ(sniff_document(bytes_of(pdf_with("x")), "", ""), DocumentKind::kPdf);
+  EXPECT_EQ(sniff_document(bytes_of(docx("")), "a.bin", ""), DocumentKind::kOoxml);
+  EXPECT_EQ(sniff_document(bytes_of(ZipBuilder().add("a.txt", "x").build()), "", ""),
+            DocumentKind::kZip);
+  EXPECT_EQ(sniff_document(bytes_of(gzip_bytes("x")), "", ""), DocumentKind::kGzip);
+  EXPECT_EQ(sniff_document(bytes_of(tar_bytes({{"a", "b"}})), "", ""), DocumentKind::kTar);
+  EXPECT_EQ(sniff_document(bytes_of("{\\rtf1 x}"), "", ""), DocumentKind::kRtf);
+  EXPECT_EQ(sniff_document(bytes_of("  <!DOCTYPE html><p>x"), "", ""), DocumentKind::kHtml);
+  EXPECT_EQ(sniff_document(bytes_of("名前,番号\n"), "", ""), DocumentKind::kText);
+  EXPECT_EQ(sniff_document(bytes_of(std::string("\x7F"
+                                                "ELF\x02\x01\x01\0\0",
+                                                9)),
+                           "", ""),
+            DocumentKind::kBinary);
+}
+
+TEST(DocumentText, WordRunsJoinAndStylesAreSkipped) {
+  // Word splits one paragraph into runs anywhere, even inside a number.
+  const auto e =
+      extract(docx("<w:p><w:r><w:t>マイナンバー 1234</w:t></w:r><w:r><w:t>5678"
+                   "9018</w:t></w:r></w:p><w:p><w:r><w:t>次&amp;行</w:t></w:r></w:p>"));
+  ASSERT_EQ(e.text.count("word/document.xml"), 1u);
+  EXPECT_EQ(e.text.at("word/document.xml"), "マイナンバー 123456789018\n次&行\n");
+  EXPECT_EQ(e.all().find("Heading"), std::string::npos);
+  EXPECT_EQ(e.report.documents, 1u);
+}
+
+TEST(DocumentText, SpreadsheetCellsAndSharedStringsAreSeparateLines) {
+  const std::string xlsx =
+      ZipBuilder()
+          .add("[Content_Types].xml", "<Types/>")
+          .add("xl/sharedStrings.xml", "<sst><si><t>氏名</t></si><si><t>個人番号</t></si></sst>")
+          .add("xl/worksheets/sheet1.xml",
+               "<worksheet><sheetData><row r=\"1\"><c t=\"s\"><v>0</v></c><c t=\"s\"><v>1</v></c>"
+               "</row><row r=\"2\"><c><v>123456789018</v></c><c><v>234567890123</v></c></row>"
+               "</sheetData></worksheet>")
+          .build();
+  const auto e = extract(xlsx, "staff.xlsx");
+  EXPECT_NE(e.all().find("個人番号"), std::string::npos);
+  EXPECT_NE(e.all().find("\n123456789018\n234567890123\n"), std::string::npos) << e.all();
+}
+
+TEST(DocumentText, OpenDocumentPresentationAndHtmlText) {
+  const std::string odt = ZipBuilder()
+                              .add("mimetype", "application/vnd.oasis.opendocument.text", false)
+                              .add("content.xml",
+                                   "<office:text><text:p>社外秘 資料</text:p>"
+                                   "</office:text>")
+                              .build();
+  EXPECT_NE(extract(odt, "a.odt").all().find("社外秘 資料"), std::string::npos);
+  const std::string pptx = ZipBuilder()
+                               .add("[Content_Types].xml", "<Types/>")
+                               .add("ppt/slides/slide1.xml",
+                                    "<p:sld><a:p><a:r><a:t>Confidential</a:t></a:r></a:p></p:sld>")
+                               .build();
+  EXPECT_NE(extract(pptx).all().find("Confidential"), std::string::npos);
+  const auto html = extract(
+      "<html><head><style>p{}</style><script>var x=\"123456789018\";</script></head>"
+      "<body><p>電話&#x3A; ０３-1234-5678</p><p>次</p></body></html>");
+  EXPECT_EQ(html.all().find("123456789018"), std::string::npos);  // code, not text
+  EXPECT_NE(html.all().find("電話: 03-1234-5678\n"), std::string::npos) << html.all();
+}
+
+TEST(DocumentText, RtfInItsCodePageAndPdfPages) {
+  // \ansicpg932: マイナンバー as Shift_JIS bytes, then a \u escape with its fallback '?'.
+  const std::string rtf =
+      "{\\rtf1\\ansi\\ansicpg932{\\fonttbl{\\f0 MS Mincho;}}{\\*\\generator x;}"
+      "\\f0 \\'83\\'7d\\'83\\'43\\'83\\'69\\'83\\'93\\'83\\'6f\\'81\\'5b 1234-5678-9018\\par "
+      "\\u31038?\\u22806?\\u31192?\\par}";
+  const auto r = extract(rtf, "a.rtf");
+  EXPECT_EQ(r.all(), "マイナンバー 1234-5678-9018\n社外秘\n");
+  const auto p = extract(pdf_with("My Number: 1234-5678-9018"), "a.pdf");
+  EXPECT_NE(p.all().find("My Number: 1234-5678-9018"), std::string::npos) << p.all();
+  EXPECT_FALSE(p.report.corrupt);
+  const auto broken = extract(std::string("%PDF-1.4\n") + std::string(100, 'x'), "b.pdf");
+  EXPECT_TRUE(broken.report.corrupt) << broken.report.note;
+}
+
+TEST(DocumentText, ArchivesAreFollowedToTheDocumentsInside) {
+  const std::string inner =
+      ZipBuilder().add("list.csv", "氏名,マイナンバー\n太郎,123456789018\n").build();
+  const std::string tgz = gzip_bytes(tar_bytes({{"inner.zip", inner}, {"readme.txt", "hello"}}));
+  const std::string outer = ZipBuilder()
+                                .add("bundle.tar.gz", tgz)
+                                .add("memo.docx", docx("<w:p><w:r><w:t>極秘</w:t></w:r></w:p>"))
+                                .build();
+  const auto e = extract(outer, "outer.zip");
+  ASSERT_EQ(e.text.count("bundle.tar.gz/inner.zip/list.csv"), 1u) << e.all();
+  EXPECT_NE(e.text.at("bundle.tar.gz/inner.zip/list.csv").find("123456789018"), std::string::npos);
+  EXPECT_EQ(e.text.at("bundle.tar.gz/readme.txt"), "hello");
+  EXPECT_NE(e.text.at("memo.docx/word/document.xml").find("極秘"), std::string::npos);
+  EXPECT_FALSE(e.report.bomb || e.report.too_deep || e.report.corrupt);
+}
+
+TEST(DocumentText, BombsDeepNestingAndPasswordsAreFlaggedNotFollowed) {
+  // 64 MiB of zeros deflate to about 64 KiB: a ratio a thousand to one.
+  const std::string bomb = ZipBuilder()
+                               .add("a.txt", "マイナンバー 123456789018")
+                               .add("zeros.txt", std::string(64u << 20, '0'))
+                               .build();
+  const auto b = extract(bomb);
+  EXPECT_TRUE(b.report.bomb) << b.report.note;
+  EXPECT_NE(b.all().find("123456789018"), std::string::npos);  // what came before is kept
+
+  std::string nested = ZipBuilder().add("deep.txt", "社外秘").build();
+  for (int i = 0; i < 7; ++i) nested = ZipBuilder().add("level.zip", nested).build();
+  const auto d = extract(nested);
+  EXPECT_TRUE(d.report.too_deep) << d.report.note;
+  EXPECT_EQ(d.all().find("社外秘"), std::string::npos);
+
+  const std::string locked =
+      ZipBuilder()
+          .add("secret.xlsx", "not readable without the password", false, true)
+          .add("open.txt", "公開情報")
+          .build();
+  const auto l = extract(locked);
+  EXPECT_TRUE(l.report.encrypted) << l.report.note;
+  EXPECT_NE(l.report.note.find("secret.xlsx"), std::string::npos);
+  EXPECT_EQ(l.text.at("open.txt"), "公開情報");  // the rest is still inspected
+
+  // A password-protected OOXML file is a compound file holding an EncryptedPackage stream.
+  std::string ole("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
+  ole.append(504, '\0');
+  for (char c : std::string("EncryptedPackage")) {
+    ole.push_back(c);
+    ole.push_back('\0');
+  }
+  const auto o = extract(ole, "payroll.xlsx");
+  EXPECT_TRUE(o.report.encrypted);
+}
+
+TEST(DocumentText, DamagedArchivesAndHugeTextAreBounded) {
+  std::string zip = ZipBuilder().add("a.txt", std::string(100000, 'a')).build();
+  zip.resize(zip.size() / 2);
+  const auto z = extract(zip);
+  EXPECT_TRUE(z.report.corrupt) << z.report.note;
+  ExtractLimits small;
+  small.max_text_bytes = 1000;
+  const auto t = extract(std::string(5000, 'x'), "", "", small);
+  EXPECT_TRUE(t.report.truncated);
+  EXPECT_EQ(t.report.text_bytes, 1000u);
+}
+
+}  // namespace
+}  // namespace kagami::content
