@@ -88,7 +88,39 @@ def main(corpus, out_dir):
             if os.path.getsize(path) < 64 * 1024:
                 open(os.path.join(out_dir, "fuzz_pcap_file", name), "wb").write(open(path, "rb").read())
             n += 1
+    n += document_seeds(out_dir)
     print(f"{n} seeds written to {out_dir}")
+
+
+def document_seeds(out_dir):
+    """Small documents and archives for fuzz_document_text, text with values for fuzz_inspect."""
+    import gzip
+    import io
+    import tarfile
+    import zipfile
+
+    text = "社員のマイナンバー: 1234-5678-9018 電話 03-1234-5678 taro@example.co.jp 社外秘\n"
+    docs = {"plain.txt": text.encode(), "sjis.txt": text.encode("cp932"),
+            "iso2022.txt": text.encode("iso2022_jp"),
+            "page.html": ("<html><script>x</script><p>" + text + "&amp;&#x3A;</p></html>").encode(),
+            "doc.rtf": b"{\\rtf1\\ansi\\ansicpg932{\\fonttbl{\\f0 M;}}\\'83\\'7d \\u31038?\\par}"}
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as f:
+        f.writestr("[Content_Types].xml", "<Types/>")
+        f.writestr("word/document.xml", "<w:document><w:p><w:r><w:t>" + text + "</w:t></w:r></w:p></w:document>")
+    docs["doc.docx"] = z.getvalue()
+    t = io.BytesIO()
+    with tarfile.open(fileobj=t, mode="w") as f:
+        info = tarfile.TarInfo("inner.docx")
+        info.size = len(docs["doc.docx"])
+        f.addfile(info, io.BytesIO(docs["doc.docx"]))
+    docs["bundle.tar.gz"] = gzip.compress(t.getvalue())
+    for target, items in (("fuzz_document_text", docs),
+                          ("fuzz_inspect", {"values.txt": b"\x07" + text.encode()})):
+        os.makedirs(os.path.join(out_dir, target), exist_ok=True)
+        for name, data in items.items():
+            open(os.path.join(out_dir, target, name), "wb").write(data)
+    return len(docs) + 1
 
 
 if __name__ == "__main__":

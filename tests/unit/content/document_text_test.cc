@@ -4,14 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include "archive_builder.h"
+#include "support/archive_builder.h"
 
 namespace kagami::content {
 namespace {
 
-using kagami::testing::gzip_bytes;
-using kagami::testing::tar_bytes;
-using kagami::testing::ZipBuilder;
+using kagami::test::gzip_bytes;
+using kagami::test::tar_bytes;
+using kagami::test::ZipBuilder;
 
 ByteView bytes_of(const std::string& s) {
   return ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());

@@ -9,7 +9,7 @@
 
 #include <zlib.h>
 
-namespace kagami::testing {
+namespace kagami::test {
 
 inline void put16(std::string& s, unsigned v) {
   s.push_back(static_cast<char>(v & 0xFF));
@@ -130,4 +130,4 @@ inline std::string tar_bytes(const std::vector<std::pair<std::string, std::strin
   return t;
 }
 
-}  // namespace kagami::testing
+}  // namespace kagami::test
