@@ -1,4 +1,5 @@
-// `kagami http|dns|tls|mail|ftp|files`: the analyzers' records, with the filters of `sessions`.
+// `kagami http|dns|tls|mail|ftp|files|findings|alerts`: the analyzers' and inspectors' records,
+// with the filters of `sessions`.
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -6,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "kagami/inspect/alert_policy.h"
 #include "kagami/records/record_json.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/store_layout.h"
@@ -23,7 +25,7 @@ struct RecordOptions {
   std::vector<std::uint16_t> ports;
   std::string host;
   std::vector<std::uint64_t> sessions;
-  std::string sha256, name;
+  std::string sha256, name, detector, severity;
   std::uint64_t limit = 0;
   bool newest_first = false;
   bool json = false;
@@ -45,6 +47,13 @@ Result<store::RecordQuery> to_record_query(const RecordOptions& o) {
   q.session_ids = o.sessions;
   if (!o.sha256.empty()) q.sha256 = o.sha256;
   if (!o.name.empty()) q.name = o.name;
+  if (!o.detector.empty()) q.detector = o.detector;
+  if (!o.severity.empty()) {
+    inspect::Severity s;
+    if (!inspect::severity_from_name(o.severity, s))
+      return make_error("--severity must be info, low, medium, high or critical");
+    q.min_severity = static_cast<int>(s);
+  }
   q.limit = o.limit;
   q.newest_first = o.newest_first;
   return q;
@@ -243,6 +252,46 @@ int run_files(const RecordOptions& o) {
       });
 }
 
+int run_findings(const RecordOptions& o) {
+  return run_listing(
+      o,
+      "TIME (UTC)                  SEVERITY DETECTOR                 CONF    COUNT SAMPLE        "
+      "           DIRECTION SESSION  FILE",
+      "finding(s)",
+      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
+        return ix.query_findings(q, fn);
+      },
+      [](const records::FindingRecord& f) {
+        const std::string file = f.member.empty() ? f.file_name : f.file_name + " > " + f.member;
+        return fmt_row("%-27s %-8s %-24s %-7s %5llu %-24s %-9s %-8llu %s",
+                       format_time_iso(f.ts, 6).c_str(), f.severity.c_str(),
+                       cell(f.detector, 24).c_str(), f.confidence.c_str(),
+                       static_cast<unsigned long long>(f.count), cell(f.sample, 24).c_str(),
+                       cell(f.direction).c_str(), static_cast<unsigned long long>(f.session_id),
+                       cell(file, 120).c_str());
+      });
+}
+
+int run_alerts(const RecordOptions& o) {
+  return run_listing(
+      o,
+      "TIME (UTC)                  SEVERITY CLIENT                  SERVER                  PROTO "
+      "DIRECTION SESSION  TITLE / FINDINGS",
+      "alert(s)",
+      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
+        return ix.query_alerts(q, fn);
+      },
+      [](const records::AlertRecord& a) {
+        return fmt_row("%-27s %-8s %-23s %-23s %-5s %-9s %-8llu %s: %s (%s)",
+                       format_time_iso(a.ts, 6).c_str(), a.severity.c_str(),
+                       endpoint(a.endpoints.client_ip, a.endpoints.client_port).c_str(),
+                       endpoint(a.endpoints.server_ip, a.endpoints.server_port).c_str(),
+                       cell(a.protocol).c_str(), cell(a.direction).c_str(),
+                       static_cast<unsigned long long>(a.session_id), cell(a.title, 80).c_str(),
+                       cell(a.findings, 120).c_str(), cell(a.file_name, 60).c_str());
+      });
+}
+
 CLI::App* add_listing(CLI::App& app, const char* name, const char* help,
                       std::shared_ptr<RecordOptions> o) {
   CLI::App* cmd = app.add_subcommand(name, help);
@@ -296,6 +345,23 @@ void add_record_listing_commands(CLI::App& app, int& exit_code) {
     c->add_option("--sha256", o->sha256, "the file's SHA-256 (hex)");
     c->add_option("--name", o->name, "the name it was given ('*' wildcards)");
     c->callback([o, &exit_code] { exit_code = run_files(*o); });
+  }
+  {
+    auto o = std::make_shared<RecordOptions>();
+    CLI::App* c =
+        add_listing(app, "findings", "list what content inspection found in extracted files", o);
+    c->add_option("--sha256", o->sha256, "the file's SHA-256 (hex)");
+    c->add_option("--detector", o->detector,
+                  "detector ('*' wildcards): jp_my_number, credit_card, keyword, yara:*, ...");
+    c->add_option("--severity", o->severity, "at least this severity (info, low, medium, high)");
+    c->callback([o, &exit_code] { exit_code = run_findings(*o); });
+  }
+  {
+    auto o = std::make_shared<RecordOptions>();
+    CLI::App* c = add_listing(app, "alerts", "list alerts raised by content inspection", o);
+    c->add_option("--sha256", o->sha256, "the file's SHA-256 (hex)");
+    c->add_option("--severity", o->severity, "at least this severity (low, medium, high)");
+    c->callback([o, &exit_code] { exit_code = run_alerts(*o); });
   }
 }
 

@@ -39,6 +39,122 @@ Setter count(T& into, const std::string& key, double scale = 1) {
   };
 }
 
+Result<std::vector<std::string>> strings(const toml::node& n, const std::string& key) {
+  const toml::array* a = n.as_array();
+  if (a == nullptr) return make_error("config: {} must be an array of strings", key);
+  std::vector<std::string> out;
+  for (const toml::node& e : *a) {
+    auto v = e.value<std::string>();
+    if (!v) return make_error("config: {} must be an array of strings", key);
+    out.push_back(*v);
+  }
+  return out;
+}
+
+Setter flag(bool& into, const std::string& key) {
+  return [&into, key](const toml::node& n) -> Status {
+    if (auto v = n.value<bool>()) {
+      into = *v;
+      return {};
+    }
+    return make_error("config: {} must be true or false", key);
+  };
+}
+
+// One [[inspect.rules]] table: when findings become an alert.
+Result<inspect::AlertRule> alert_rule(const toml::table& t, std::size_t n) {
+  inspect::AlertRule r;
+  const std::string where = "config: inspect.rules[" + std::to_string(n) + "]";
+  for (const auto& [k, v] : t) {
+    const std::string key(k.str());
+    auto text = v.value<std::string>();
+    if (key == "title" && text) {
+      r.title = *text;
+    } else if (key == "detector" && text) {
+      r.detector = *text;
+    } else if (key == "direction" && text) {
+      if (*text != "sent" && *text != "received" && *text != "any")
+        return make_error("{}: direction must be \"sent\", \"received\" or \"any\"", where);
+      r.direction = *text == "any" ? "" : *text;
+    } else if (key == "min_confidence" && text) {
+      if (!inspect::confidence_from_name(*text, r.min_confidence))
+        return make_error("{}: min_confidence must be low, medium or high", where);
+    } else if (key == "severity" && text) {
+      if (!inspect::severity_from_name(*text, r.severity))
+        return make_error("{}: severity must be info, low, medium, high or critical", where);
+    } else if (key == "min_count") {
+      auto c = v.value<std::int64_t>();
+      if (!c || *c < 1) return make_error("{}: min_count must be a positive integer", where);
+      r.min_count = static_cast<std::uint64_t>(*c);
+    } else if (key == "exclude_users" || key == "exclude_hosts") {
+      auto list = strings(v, where + "." + key);
+      if (!list) return list.error();
+      (key == "exclude_users" ? r.exclude_users : r.exclude_hosts) = std::move(list.value());
+    } else {
+      return make_error("{}: unknown or mistyped setting '{}'", where, key);
+    }
+  }
+  if (r.detector.empty()) return make_error("{}: a detector is required", where);
+  if (r.title.empty()) r.title = r.detector;
+  return r;
+}
+
+void add_inspect_setters(recorder::RecorderConfig& c, std::map<std::string, Setter>& s) {
+  constexpr double kMiB = 1 << 20;
+  inspect::InspectorOptions& o = c.inspect_options;
+  s["inspect.enabled"] = flag(c.inspect, "inspect.enabled");
+  s["inspect.threads"] = count(c.inspect_threads, "inspect.threads");
+  s["inspect.max_object_mb"] = count(c.inspect_max_object_bytes, "inspect.max_object_mb", kMiB);
+  s["inspect.context_chars"] = count(o.detectors.context_window_chars, "inspect.context_chars");
+  s["inspect.max_depth"] = count(o.extract.max_depth, "inspect.max_depth");
+  s["inspect.max_expanded_mb"] =
+      count(o.extract.max_expanded_bytes, "inspect.max_expanded_mb", kMiB);
+  s["inspect.max_ratio"] = count(o.extract.max_ratio, "inspect.max_ratio");
+  s["inspect.max_text_mb"] = count(o.extract.max_text_bytes, "inspect.max_text_mb", kMiB);
+  s["inspect.keywords"] = [&o](const toml::node& n) -> Status {
+    auto v = strings(n, "inspect.keywords");
+    if (!v) return v.error();
+    o.detectors.keywords = std::move(v.value());
+    return {};
+  };
+  s["inspect.yara_rules"] = [&o](const toml::node& n) -> Status {
+    auto v = strings(n, "inspect.yara_rules");
+    if (!v) return v.error();
+    o.yara_rule_files = std::move(v.value());
+    return {};
+  };
+  s["inspect.clamav_db"] = [&o](const toml::node& n) -> Status {
+    if (auto v = n.value<std::string>()) {
+      o.clamav_database_dir = *v;
+      return {};
+    }
+    return make_error("config: inspect.clamav_db must be a folder name");
+  };
+  s["inspect.hash_lists"] = [&o](const toml::node& n) -> Status {
+    const toml::table* t = n.as_table();
+    if (t == nullptr) return make_error("config: inspect.hash_lists must be a table name = file");
+    for (const auto& [name, file] : *t) {
+      auto path = file.value<std::string>();
+      if (!path) return make_error("config: inspect.hash_lists.{} must be a file", name.str());
+      o.hash_lists.emplace_back(std::string(name.str()), *path);
+    }
+    return {};
+  };
+  s["inspect.default_rules"] = flag(c.default_alert_rules, "inspect.default_rules");
+  s["inspect.rules"] = [&c](const toml::node& n) -> Status {
+    const toml::array* a = n.as_array();
+    if (a == nullptr) return make_error("config: inspect.rules must be [[inspect.rules]] tables");
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const toml::table* t = (*a)[i].as_table();
+      if (t == nullptr) return make_error("config: inspect.rules[{}] must be a table", i);
+      auto r = alert_rule(*t, i);
+      if (!r) return r.error();
+      c.alert_policy.rules.push_back(std::move(r.value()));
+    }
+    return {};
+  };
+}
+
 std::map<std::string, Setter> setters(recorder::RecorderConfig& c) {
   constexpr double kMiB = 1 << 20, kKiB = 1 << 10;
   std::map<std::string, Setter> s;
@@ -132,6 +248,7 @@ std::map<std::string, Setter> setters(recorder::RecorderConfig& c) {
   s["analyzers.body_text_kb"] = count(a.mime.max_body_text_bytes, "analyzers.body_text_kb", kKiB);
   s["store.batch_rows"] = count(c.store.batch_rows, "store.batch_rows");
   s["store.batch_max_ms"] = count(c.store.batch_max_ms, "store.batch_max_ms");
+  add_inspect_setters(c, s);
   return s;
 }
 
@@ -161,6 +278,13 @@ Status load_recorder_config(const std::string& path, recorder::RecorderConfig& c
       if (it == known.end()) return make_error("config {}: unknown setting '{}'", path, name);
       if (auto s = it->second(value); !s) return s;
     }
+  }
+  if (!config.default_alert_rules) {  // only the configured [[inspect.rules]]
+    auto& rules = config.alert_policy.rules;
+    const std::size_t builtin = inspect::AlertPolicy::defaults().rules.size();
+    rules.erase(rules.begin(),
+                rules.begin() + static_cast<std::ptrdiff_t>(std::min(builtin, rules.size())));
+    config.default_alert_rules = true;  // done: a second load must not remove more
   }
   if (config.archive.max_file_bytes < (1u << 20))
     return make_error("config {}: archive.max_file_mb must be at least 1", path);

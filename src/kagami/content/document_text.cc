@@ -52,6 +52,75 @@ bool contains(std::string_view hay, std::string_view needle) {
   return hay.find(needle) != std::string_view::npos;
 }
 
+// The text of each <si> of xl/sharedStrings.xml, in order (cells refer to them by index).
+std::vector<std::string> shared_strings(std::string_view xml) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while ((at = xml.find("<si", at)) != std::string_view::npos) {
+    const std::size_t end = xml.find("</si>", at);
+    const std::size_t stop = end == std::string_view::npos ? xml.size() : end;
+    std::string t;
+    markup_text(xml.substr(at, stop - at), false, t);
+    while (!t.empty() && t.back() == '\n') t.pop_back();
+    out.push_back(std::move(t));
+    if (end == std::string_view::npos || out.size() >= (1u << 20)) break;
+    at = end + 5;
+  }
+  return out;
+}
+
+// A worksheet as lines of tab-separated cells: shared strings by their index, inline strings
+// and values as they are.
+void sheet_text(std::string_view xml, const std::vector<std::string>& shared, std::string& out) {
+  std::size_t at = 0;
+  bool row_has_cells = false;
+  while (at < xml.size()) {
+    const std::size_t lt = xml.find('<', at);
+    if (lt == std::string_view::npos) break;
+    if (xml.compare(lt, 6, "</row>") == 0) {
+      if (row_has_cells) out.push_back('\n');
+      row_has_cells = false;
+      at = lt + 6;
+      continue;
+    }
+    if (xml.compare(lt, 3, "<c ") != 0 && xml.compare(lt, 3, "<c>") != 0) {
+      at = lt + 1;
+      continue;
+    }
+    const std::size_t tag_end = xml.find('>', lt);
+    if (tag_end == std::string_view::npos) break;
+    const std::string_view tag = xml.substr(lt, tag_end - lt);
+    if (tag.back() == '/') {  // an empty cell
+      at = tag_end + 1;
+      continue;
+    }
+    const std::size_t close = xml.find("</c>", tag_end);
+    const std::size_t stop = close == std::string_view::npos ? xml.size() : close;
+    const std::string_view body = xml.substr(tag_end + 1, stop - tag_end - 1);
+    std::string value;
+    if (contains(tag, "t=\"s\"")) {
+      const std::size_t v = body.find("<v>");
+      std::size_t index = 0;
+      bool digits = false;
+      for (std::size_t k = v == std::string_view::npos ? body.size() : v + 3;
+           k < body.size() && body[k] >= '0' && body[k] <= '9'; ++k) {
+        index =
+            std::min<std::size_t>(index * 10 + static_cast<std::size_t>(body[k] - '0'), 1u << 30);
+        digits = true;
+      }
+      if (digits && index < shared.size()) value = shared[index];
+    } else {
+      markup_text(body, false, value);
+      while (!value.empty() && value.back() == '\n') value.pop_back();
+    }
+    if (row_has_cells) out.push_back('\t');
+    out += value;
+    row_has_cells = true;
+    at = close == std::string_view::npos ? xml.size() : close + 4;
+  }
+  if (row_has_cells) out.push_back('\n');
+}
+
 }  // namespace
 
 std::string_view document_kind_name(DocumentKind k) {
@@ -213,6 +282,7 @@ void DocumentText::extract_archive(Walk& w, ByteView bytes, DocumentKind kind,
     return;
   }
   const bool package = kind == DocumentKind::kOoxml || kind == DocumentKind::kOdf;
+  std::vector<std::pair<std::string, std::string>> parts;  // a package's XML parts, in order
   std::uint64_t expanded_here = 0;
   archive_entry* e = nullptr;
   std::string data;
@@ -273,10 +343,7 @@ void DocumentText::extract_archive(Walk& w, ByteView bytes, DocumentKind kind,
     }
     if (failed) continue;
     if (package && package_text_member(entry)) {
-      std::string text;
-      markup_text(TextNormalizer::normalize(bytes_of(data), "UTF-8"), false, text);
-      ++w.report.documents;
-      w.emit(text, path);
+      parts.emplace_back(entry, TextNormalizer::normalize(bytes_of(data), "UTF-8"));
     } else {
       std::string_view inner = entry;
       if (kind == DocumentKind::kGzip && inner == "data") inner = "";
@@ -285,6 +352,31 @@ void DocumentText::extract_archive(Walk& w, ByteView bytes, DocumentKind kind,
     if (w.stop) break;
   }
   archive_read_free(a);
+  if (!parts.empty()) emit_package(w, parts, member);
+}
+
+// A document package is one text: a context word in a sheet's header row, or in the shared
+// strings, is near the values below it. Spreadsheet cells that point into the shared strings
+// are shown with their strings, cells of a row on one line.
+void DocumentText::emit_package(Walk& w,
+                                const std::vector<std::pair<std::string, std::string>>& parts,
+                                const std::string& member) const {
+  std::vector<std::string> shared;
+  for (const auto& [name, xml] : parts)
+    if (name == "xl/sharedStrings.xml") shared = shared_strings(xml);
+  bool sheets = false;
+  for (const auto& [name, xml] : parts) sheets = sheets || name.rfind("xl/worksheets/", 0) == 0;
+  std::string text;
+  for (const auto& [name, xml] : parts) {
+    if (sheets && name == "xl/sharedStrings.xml") continue;  // shown in their cells
+    if (name.rfind("xl/worksheets/", 0) == 0)
+      sheet_text(xml, shared, text);
+    else
+      markup_text(xml, false, text);
+    text.push_back('\n');
+  }
+  ++w.report.documents;
+  w.emit(text, member);
 }
 
 }  // namespace kagami::content

@@ -4,6 +4,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "kagami/base/byte_view.h"
 
@@ -73,6 +75,8 @@ class DocumentText {
                     const std::string& member, int depth) const;
   void extract_archive(Walk& w, ByteView bytes, DocumentKind kind, const std::string& member,
                        int depth) const;
+  void emit_package(Walk& w, const std::vector<std::pair<std::string, std::string>>& parts,
+                    const std::string& member) const;
   ExtractLimits limits_;
 };
 

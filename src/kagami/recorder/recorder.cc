@@ -17,6 +17,7 @@
 #include "kagami/flow/flow_key.h"
 #include "kagami/packet/decoder.h"
 #include "kagami/packet/link_type.h"
+#include "kagami/recorder/inspection_pool.h"
 #include "kagami/recorder/store_batch.h"
 #include "kagami/recorder/store_writer.h"
 #include "kagami/recorder/worker.h"
@@ -163,15 +164,31 @@ Result<std::unique_ptr<Recorder>> Recorder::open(const RecorderConfig& config) {
     r->shared_.next_id[static_cast<int>(kind)].store(next.value());
   }
   const std::uint32_t first_file = std::max(next_file.value(), max_file_id + 1);
+  auto next_finding = index.value()->next_record_id("findings");
+  if (!next_finding) return next_finding.error();
+  auto next_alert = index.value()->next_record_id("alerts");
+  if (!next_alert) return next_alert.error();
 
-  r->writer_ =
-      std::make_unique<StoreWriter>(std::move(index.value()), config.store,
-                                    static_cast<std::size_t>(std::max(r->config_.workers, 1)) + 1);
-  if (auto s = r->start(first_file); !s) return s.error();
+  if (config.inspect && config.analyze && !r->config_.inspector) {
+    auto inspector = inspect::Inspector::create(config.inspect_options);
+    if (!inspector) return inspector.error();
+    r->config_.inspector = inspector.value();
+  }
+  if (!config.inspect) r->config_.inspector.reset();
+  // Producers: each worker, the capture thread, then each inspecting thread.
+  const std::size_t inspecting = r->config_.inspector && config.analyze
+                                     ? static_cast<std::size_t>(std::max(config.inspect_threads, 1))
+                                     : 0;
+  r->writer_ = std::make_unique<StoreWriter>(
+      std::move(index.value()), config.store,
+      static_cast<std::size_t>(std::max(r->config_.workers, 1)) + 1 + inspecting);
+  if (auto s = r->start(first_file, next_finding.value(), next_alert.value()); !s) return s.error();
   return r;
 }
 
-Status Recorder::start(std::uint32_t next_file_id) {
+Status Recorder::start(std::uint32_t next_file_id, std::uint64_t next_finding_id,
+                       std::uint64_t next_alert_id) {
+  const std::size_t n = static_cast<std::size_t>(std::max(config_.workers, 1));
   if (config_.analyze) {
     store::FileStore::Options fo;
     fo.zstd_level = config_.file_compression_level;
@@ -179,9 +196,20 @@ Status Recorder::start(std::uint32_t next_file_id) {
     shared_.files = file_store_.get();
     shared_.names = &names_;
     shared_.ftp = &ftp_;
+    if (config_.inspector) {
+      InspectionPoolOptions o;
+      o.threads = static_cast<std::size_t>(std::max(config_.inspect_threads, 1));
+      o.max_object_bytes = config_.inspect_max_object_bytes;
+      o.live = config_.live;
+      inspection_ =
+          std::make_unique<InspectionPool>(config_.inspector, config_.alert_policy, *file_store_,
+                                           *writer_, n + 1, n, o, next_finding_id, next_alert_id);
+      shared_.inspection = inspection_.get();
+    }
   }
   writer_->start();
-  const std::size_t n = static_cast<std::size_t>(std::max(config_.workers, 1));
+  if (inspection_)
+    if (auto s = inspection_->start(); !s) return s;
   for (std::size_t i = 0; i < n; ++i)
     workers_.push_back(std::make_unique<Worker>(i, config_, shared_, *writer_, i));
   if (config_.workers > 0)
@@ -437,6 +465,7 @@ Status Recorder::finish() {
       send_control(i, static_cast<std::uint8_t>(WorkerMessage::kEnd), now_);
     for (auto& w : workers_) w->join();
   }
+  if (inspection_) inspection_->stop();  // what the workers handed over is inspected first
   Status archive_status = archive_->close();
   push_capture_batch();
   Status store_status = writer_->stop();
@@ -476,6 +505,8 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
   out.emplace_back("tcp.reassembly_peak_bytes", peak);
   out.emplace_back("worker.decode_errors", decode_errors);
   if (writer_) writer_->counters().visit(add);
+  if (inspection_)
+    for (auto& c : inspection_->counters()) out.push_back(std::move(c));
   return out;
 }
 

@@ -82,7 +82,8 @@ class Recorder final : public capture::ArchiveListener {
 
  private:
   explicit Recorder(const RecorderConfig& config);
-  Status start(std::uint32_t next_file_id);
+  Status start(std::uint32_t next_file_id, std::uint64_t next_finding_id,
+               std::uint64_t next_alert_id);
   void dispatch(const packet::Packet& p, std::span<const PacketLocation> locations, bool rebuilt,
                 bool fragment_conflict, int dlt);
   void tick(TimeNs now);
@@ -100,6 +101,7 @@ class Recorder final : public capture::ArchiveListener {
   std::vector<std::unique_ptr<Worker>> workers_;
   WorkerShared shared_;
   std::unique_ptr<store::FileStore> file_store_;
+  std::unique_ptr<class InspectionPool> inspection_;
   SharedNameCache names_;
   SharedFtpExpectations ftp_;
   std::atomic<bool> stop_{false};

@@ -1,12 +1,15 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include "kagami/analyzers/context.h"
 #include "kagami/capture/packet_archive.h"
 #include "kagami/flow/flow_table.h"
 #include "kagami/flow/tcp_stream.h"
+#include "kagami/inspect/alert_policy.h"
+#include "kagami/inspect/inspector.h"
 #include "kagami/packet/defragmenter.h"
 
 namespace kagami::recorder {
@@ -34,6 +37,15 @@ struct RecorderConfig {
   bool analyze = true;  // protocol analyzers and file extraction
   analyzers::AnalyzerLimits analyzers;
   int file_compression_level = 1;  // zstd level of extracted files
+  // Content inspection of every extracted object, on threads of its own. Recorder::open
+  // builds the inspector from `inspect_options` unless one is given.
+  bool inspect = true;
+  inspect::InspectorOptions inspect_options;
+  std::shared_ptr<const inspect::Inspector> inspector;
+  inspect::AlertPolicy alert_policy = inspect::AlertPolicy::defaults();
+  bool default_alert_rules = true;  // false: only the configured rules (the config loader)
+  int inspect_threads = 1;
+  std::uint64_t inspect_max_object_bytes = 256u << 20;
 };
 
 }  // namespace kagami::recorder

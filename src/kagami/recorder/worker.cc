@@ -7,6 +7,7 @@
 #include "kagami/base/backoff.h"
 #include "kagami/packet/decoder.h"
 #include "kagami/packet/link_type.h"
+#include "kagami/recorder/inspection_pool.h"
 
 namespace kagami::recorder {
 namespace {
@@ -144,6 +145,8 @@ void Worker::emit(records::MailRecord&& r) {
 void Worker::emit(records::FileRecord&& file, records::FileEvent&& event) {
   if (file.first_seen == 0) file.first_seen = event.ts;
   event.sha256 = file.sha256;
+  if (shared_.inspection != nullptr && !file.sha256.empty())
+    shared_.inspection->submit(index_, InspectionJob{file, event});
   batch_->objects.push_back(std::move(file));
   batch_->object_events.push_back(std::move(event));
   maybe_send();

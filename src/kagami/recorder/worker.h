@@ -48,6 +48,7 @@ struct WorkerShared {
   analyzers::NameCache* names = nullptr;
   analyzers::FtpExpectations* ftp = nullptr;
   records::ProxiedConnections* proxied = nullptr;  // notes of an in-process insight proxy
+  class InspectionPool* inspection = nullptr;      // content inspection; null: none
   WorkerShared() {
     for (auto& n : next_id) n.store(1);
   }

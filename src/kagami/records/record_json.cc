@@ -194,4 +194,44 @@ nlohmann::json to_json(const FileRecord& f, const FileEvent& e) {
   return j;
 }
 
+nlohmann::json to_json(const FindingRecord& f) {
+  nlohmann::json j;
+  j["id"] = f.id;
+  j["sha256"] = f.sha256;
+  j["session_id"] = f.session_id;
+  j["file_event_id"] = f.file_event_id;
+  j["ts"] = time_to_epoch_seconds(f.ts);
+  put_endpoints(j, f.endpoints);
+  j["protocol"] = f.protocol;
+  j["direction"] = f.direction;
+  j["file_name"] = f.file_name;
+  j["detector"] = f.detector;
+  j["confidence"] = f.confidence;
+  j["count"] = f.count;
+  j["severity"] = f.severity;
+  j["sample"] = f.sample;
+  if (!f.member.empty()) j["member"] = f.member;
+  if (f.alert_id != 0) j["alert_id"] = f.alert_id;
+  return j;
+}
+
+nlohmann::json to_json(const AlertRecord& a) {
+  nlohmann::json j;
+  j["id"] = a.id;
+  j["ts"] = time_to_epoch_seconds(a.ts);
+  j["severity"] = a.severity;
+  j["title"] = a.title;
+  j["session_id"] = a.session_id;
+  j["file_event_id"] = a.file_event_id;
+  j["sha256"] = a.sha256;
+  put_endpoints(j, a.endpoints);
+  j["protocol"] = a.protocol;
+  j["direction"] = a.direction;
+  j["file_name"] = a.file_name;
+  if (!a.user.empty()) j["user"] = a.user;
+  if (!a.host.empty()) j["host"] = a.host;
+  j["findings"] = a.findings;
+  return j;
+}
+
 }  // namespace kagami::records

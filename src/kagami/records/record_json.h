@@ -4,6 +4,7 @@
 
 #include "kagami/records/dns_record.h"
 #include "kagami/records/file_record.h"
+#include "kagami/records/finding_record.h"
 #include "kagami/records/ftp_record.h"
 #include "kagami/records/http_record.h"
 #include "kagami/records/mail_record.h"
@@ -21,5 +22,7 @@ nlohmann::json to_json(const MailRecord& m);
 nlohmann::json to_json(const FtpRecord& f);
 // A file as the investigator sees it: the object joined with one sighting.
 nlohmann::json to_json(const FileRecord& f, const FileEvent& e);
+nlohmann::json to_json(const FindingRecord& f);
+nlohmann::json to_json(const AlertRecord& a);
 
 }  // namespace kagami::records

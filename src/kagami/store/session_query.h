@@ -31,8 +31,10 @@ struct RecordQuery {
   std::vector<std::uint16_t> ports;
   std::optional<std::string> host;  // HTTP Host, TLS SNI, DNS query name; '*' wildcards
   std::vector<std::uint64_t> session_ids;
-  std::optional<std::string> sha256;  // files
-  std::optional<std::string> name;    // files: name, '*' wildcards
+  std::optional<std::string> sha256;    // files
+  std::optional<std::string> name;      // files: name, '*' wildcards
+  std::optional<std::string> detector;  // findings: detector, '*' wildcards ("yara:*")
+  std::optional<int> min_severity;      // findings, alerts: 0 info, 1 low ... 4 critical
   std::uint64_t limit = 0;
   bool newest_first = false;
 };

@@ -12,7 +12,7 @@ using namespace sql;
 
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // Version 1: sessions and the packet archive (the recorder core).
 constexpr const char* kSchemaV1 = R"sql(
@@ -147,6 +147,32 @@ ALTER TABLE tls ADD COLUMN upstream_version TEXT NOT NULL DEFAULT '';
 ALTER TABLE tls ADD COLUMN upstream_cipher TEXT NOT NULL DEFAULT '';
 ALTER TABLE tls ADD COLUMN upstream_verdict TEXT NOT NULL DEFAULT '';
 ALTER TABLE tls ADD COLUMN policy TEXT NOT NULL DEFAULT '';
+)sql";
+
+// Version 4: what inspecting the extracted objects found, and the alerts it raised.
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE IF NOT EXISTS findings(
+  id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, session_id INTEGER NOT NULL,
+  file_event_id INTEGER NOT NULL, ts INTEGER NOT NULL, client_ip BLOB NOT NULL,
+  client_port INTEGER NOT NULL, server_ip BLOB NOT NULL, server_port INTEGER NOT NULL,
+  protocol TEXT NOT NULL, direction TEXT NOT NULL, file_name TEXT NOT NULL,
+  detector TEXT NOT NULL, confidence TEXT NOT NULL, count INTEGER NOT NULL,
+  severity TEXT NOT NULL, sample TEXT NOT NULL, member TEXT NOT NULL, alert_id INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS findings_ts ON findings(ts);
+CREATE INDEX IF NOT EXISTS findings_sha256 ON findings(sha256);
+CREATE INDEX IF NOT EXISTS findings_session ON findings(session_id);
+CREATE INDEX IF NOT EXISTS findings_detector ON findings(detector);
+CREATE TABLE IF NOT EXISTS alerts(
+  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL,
+  session_id INTEGER NOT NULL, file_event_id INTEGER NOT NULL, sha256 TEXT NOT NULL,
+  client_ip BLOB NOT NULL, client_port INTEGER NOT NULL, server_ip BLOB NOT NULL,
+  server_port INTEGER NOT NULL, protocol TEXT NOT NULL, direction TEXT NOT NULL,
+  file_name TEXT NOT NULL, user TEXT NOT NULL, host TEXT NOT NULL, findings TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alerts_ts ON alerts(ts);
+CREATE INDEX IF NOT EXISTS alerts_session ON alerts(session_id);
+CREATE TABLE IF NOT EXISTS inspections(
+  sha256 TEXT PRIMARY KEY, ts INTEGER NOT NULL, text_bytes INTEGER NOT NULL,
+  flags TEXT NOT NULL, note TEXT NOT NULL, findings INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
 constexpr const char* kSessionColumns =
@@ -303,6 +329,14 @@ Status SqliteIndex::migrate() {
     }
     if (auto s = exec("COMMIT"); !s) return s;
   }
+  if (version < 4) {
+    if (auto s = exec("BEGIN"); !s) return s;
+    if (auto s = exec(kSchemaV4); !s) {
+      (void)exec("ROLLBACK");
+      return s;
+    }
+    if (auto s = exec("COMMIT"); !s) return s;
+  }
   const std::string v = "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version','" +
                         std::to_string(kSchemaVersion) + "')";
   return exec(v.c_str());
@@ -385,8 +419,19 @@ Status SqliteIndex::prepare_writes() {
     return s;
   if (auto s = mk(stmts_->insert_file, "INSERT OR IGNORE INTO files VALUES(?,?,?,?,?)"); !s)
     return s;
-  return mk(stmts_->insert_file_event,
-            "INSERT OR REPLACE INTO file_events VALUES(" + marks(17) + ")");
+  if (auto s = mk(stmts_->insert_file_event,
+                  "INSERT OR REPLACE INTO file_events VALUES(" + marks(17) + ")");
+      !s)
+    return s;
+  if (auto s =
+          mk(stmts_->insert_finding, "INSERT OR REPLACE INTO findings VALUES(" + marks(19) + ")");
+      !s)
+    return s;
+  if (auto s = mk(stmts_->insert_alert, "INSERT OR REPLACE INTO alerts VALUES(" + marks(17) + ")");
+      !s)
+    return s;
+  return mk(stmts_->upsert_inspection,
+            "INSERT OR REPLACE INTO inspections VALUES(" + marks(6) + ")");
 }
 
 Status SqliteIndex::begin() { return step_done(db_, stmts_->begin.get(), "begin"); }
@@ -470,7 +515,7 @@ Result<std::uint32_t> SqliteIndex::next_file_id() {
 
 Result<std::uint64_t> SqliteIndex::next_record_id(std::string_view table) {
   if (table != "http" && table != "mail" && table != "dns" && table != "ftp" &&
-      table != "file_events")
+      table != "file_events" && table != "findings" && table != "alerts")
     return make_error("index: no id sequence for table '{}'", table);
   auto st = prepare(db_, "SELECT coalesce(max(id), 0) FROM " + std::string(table));
   if (!st) return st.error();

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "kagami/base/result.h"
 #include "kagami/records/dns_record.h"
 #include "kagami/records/file_record.h"
+#include "kagami/records/finding_record.h"
 #include "kagami/records/ftp_record.h"
 #include "kagami/records/http_record.h"
 #include "kagami/records/mail_record.h"
@@ -47,6 +49,9 @@ class SqliteIndex {
   Status insert_ftp(const records::FtpRecord& r);
   Status insert_file(const records::FileRecord& f);  // once per content; later ones ignored
   Status insert_file_event(const records::FileEvent& e);
+  Status insert_finding(const records::FindingRecord& f);
+  Status insert_alert(const records::AlertRecord& a);
+  Status upsert_inspection(const records::InspectionRecord& r);
 
   // The next free ids, so a restarted recorder never reuses one (orphaned location chunks of
   // a crashed run included).
@@ -65,6 +70,12 @@ class SqliteIndex {
   Status query_mail(const RecordQuery& q,
                     const std::function<bool(const records::MailRecord&)>& fn);
   Status query_ftp(const RecordQuery& q, const std::function<bool(const records::FtpRecord&)>& fn);
+  Status query_findings(const RecordQuery& q,
+                        const std::function<bool(const records::FindingRecord&)>& fn);
+  Status query_alerts(const RecordQuery& q,
+                      const std::function<bool(const records::AlertRecord&)>& fn);
+  // How each object's inspection went, by digest (absent: never inspected).
+  Result<std::optional<records::InspectionRecord>> inspection(const std::string& sha256);
   Status query_files(
       const RecordQuery& q,
       const std::function<bool(const records::FileRecord&, const records::FileEvent&)>& fn);

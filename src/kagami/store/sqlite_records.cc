@@ -499,4 +499,160 @@ Status SqliteIndex::query_files(
   return {};
 }
 
+namespace {
+
+// Severity names in order; what --severity compares.
+constexpr const char* kSeverityRank =
+    "(CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 "
+    "WHEN 'low' THEN 1 ELSE 0 END)";
+
+void add_inspection_filters(const RecordQuery& q, Where& w, bool detector) {
+  if (q.sha256) {
+    w.add("sha256 = ?");
+    w.binds.push_back([v = *q.sha256](sqlite3_stmt* s, int i) { bind_text(s, i, v); });
+  }
+  if (q.min_severity) {
+    w.add(std::string(kSeverityRank) + " >= ?");
+    w.binds.push_back([v = *q.min_severity](sqlite3_stmt* s, int i) { bind_i64(s, i, v); });
+  }
+  if (detector && q.detector) {
+    w.add("detector GLOB ?");
+    w.binds.push_back([v = *q.detector](sqlite3_stmt* s, int i) { bind_text(s, i, v); });
+  }
+}
+
+}  // namespace
+
+Status SqliteIndex::insert_finding(const records::FindingRecord& f) {
+  sqlite3_stmt* s = stmts_->insert_finding.get();
+  int i = 1;
+  bind_u64(s, i++, f.id);
+  bind_text(s, i++, f.sha256);
+  bind_u64(s, i++, f.session_id);
+  bind_u64(s, i++, f.file_event_id);
+  bind_i64(s, i++, f.ts);
+  i = bind_endpoints(s, i, f.endpoints);
+  bind_text(s, i++, f.protocol);
+  bind_text(s, i++, f.direction);
+  bind_text(s, i++, f.file_name);
+  bind_text(s, i++, f.detector);
+  bind_text(s, i++, f.confidence);
+  bind_u64(s, i++, f.count);
+  bind_text(s, i++, f.severity);
+  bind_text(s, i++, f.sample);
+  bind_text(s, i++, f.member);
+  bind_u64(s, i++, f.alert_id);
+  return step_done(db_, s, "insert finding");
+}
+
+Status SqliteIndex::insert_alert(const records::AlertRecord& a) {
+  sqlite3_stmt* s = stmts_->insert_alert.get();
+  int i = 1;
+  bind_u64(s, i++, a.id);
+  bind_i64(s, i++, a.ts);
+  bind_text(s, i++, a.severity);
+  bind_text(s, i++, a.title);
+  bind_u64(s, i++, a.session_id);
+  bind_u64(s, i++, a.file_event_id);
+  bind_text(s, i++, a.sha256);
+  i = bind_endpoints(s, i, a.endpoints);
+  bind_text(s, i++, a.protocol);
+  bind_text(s, i++, a.direction);
+  bind_text(s, i++, a.file_name);
+  bind_text(s, i++, a.user);
+  bind_text(s, i++, a.host);
+  bind_text(s, i++, a.findings);
+  return step_done(db_, s, "insert alert");
+}
+
+Status SqliteIndex::upsert_inspection(const records::InspectionRecord& r) {
+  sqlite3_stmt* s = stmts_->upsert_inspection.get();
+  bind_text(s, 1, r.sha256);
+  bind_i64(s, 2, r.ts);
+  bind_u64(s, 3, r.text_bytes);
+  bind_text(s, 4, r.flags);
+  bind_text(s, 5, r.note);
+  bind_i64(s, 6, r.findings);
+  return step_done(db_, s, "upsert inspection");
+}
+
+Status SqliteIndex::query_findings(const RecordQuery& q,
+                                   const std::function<bool(const records::FindingRecord&)>& fn) {
+  Where w = record_where(q, "ts", nullptr);
+  add_inspection_filters(q, w, true);
+  const std::string text = "SELECT * FROM findings" + w.text + order_limit(q, "ts", "id");
+  return run_query<records::FindingRecord>(
+      db_, text, w,
+      [](sqlite3_stmt* s) {
+        records::FindingRecord f;
+        int i = 0;
+        f.id = column_u64(s, i++);
+        f.sha256 = column_text(s, i++);
+        f.session_id = column_u64(s, i++);
+        f.file_event_id = column_u64(s, i++);
+        f.ts = sqlite3_column_int64(s, i++);
+        i = read_endpoints(s, i, f.endpoints);
+        f.protocol = column_text(s, i++);
+        f.direction = column_text(s, i++);
+        f.file_name = column_text(s, i++);
+        f.detector = column_text(s, i++);
+        f.confidence = column_text(s, i++);
+        f.count = column_u64(s, i++);
+        f.severity = column_text(s, i++);
+        f.sample = column_text(s, i++);
+        f.member = column_text(s, i++);
+        f.alert_id = column_u64(s, i++);
+        return f;
+      },
+      fn, "query findings");
+}
+
+Status SqliteIndex::query_alerts(const RecordQuery& q,
+                                 const std::function<bool(const records::AlertRecord&)>& fn) {
+  Where w = record_where(q, "ts", "host");
+  add_inspection_filters(q, w, false);
+  const std::string text = "SELECT * FROM alerts" + w.text + order_limit(q, "ts", "id");
+  return run_query<records::AlertRecord>(
+      db_, text, w,
+      [](sqlite3_stmt* s) {
+        records::AlertRecord a;
+        int i = 0;
+        a.id = column_u64(s, i++);
+        a.ts = sqlite3_column_int64(s, i++);
+        a.severity = column_text(s, i++);
+        a.title = column_text(s, i++);
+        a.session_id = column_u64(s, i++);
+        a.file_event_id = column_u64(s, i++);
+        a.sha256 = column_text(s, i++);
+        i = read_endpoints(s, i, a.endpoints);
+        a.protocol = column_text(s, i++);
+        a.direction = column_text(s, i++);
+        a.file_name = column_text(s, i++);
+        a.user = column_text(s, i++);
+        a.host = column_text(s, i++);
+        a.findings = column_text(s, i++);
+        return a;
+      },
+      fn, "query alerts");
+}
+
+Result<std::optional<records::InspectionRecord>> SqliteIndex::inspection(
+    const std::string& sha256) {
+  auto st = prepare(db_, "SELECT * FROM inspections WHERE sha256 = ?");
+  if (!st) return st.error();
+  bind_text(st->get(), 1, sha256);
+  const int rc = sqlite3_step(st->get());
+  if (rc == SQLITE_DONE) return std::optional<records::InspectionRecord>();
+  if (rc != SQLITE_ROW) return error(db_, "query inspection");
+  records::InspectionRecord r;
+  sqlite3_stmt* s = st->get();
+  r.sha256 = column_text(s, 0);
+  r.ts = sqlite3_column_int64(s, 1);
+  r.text_bytes = column_u64(s, 2);
+  r.flags = column_text(s, 3);
+  r.note = column_text(s, 4);
+  r.findings = static_cast<std::uint32_t>(sqlite3_column_int64(s, 5));
+  return std::optional<records::InspectionRecord>(std::move(r));
+}
+
 }  // namespace kagami::store

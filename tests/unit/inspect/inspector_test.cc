@@ -99,7 +99,7 @@ TEST_F(InspectorTest, FindingsNameTheArchiveMemberTheyCameFrom) {
   ASSERT_EQ(i.findings.size(), 1u);
   EXPECT_EQ(i.findings[0].detector, "jp_my_number");
   EXPECT_EQ(i.findings[0].confidence, Confidence::kHigh);
-  EXPECT_EQ(i.findings[0].member, "hr/staff.docx/word/document.xml");
+  EXPECT_EQ(i.findings[0].member, "hr/staff.docx");
   EXPECT_EQ(i.findings[0].sample, "****-****-9018");
   EXPECT_EQ(i.flags(), "encrypted");
 }

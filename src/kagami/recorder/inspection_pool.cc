@@ -1,0 +1,225 @@
+#include "kagami/recorder/inspection_pool.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <spdlog/spdlog.h>
+
+#include "kagami/base/backoff.h"
+
+namespace kagami::recorder {
+namespace {
+
+// "jp_my_number x12 (high); keyword x1 (high)": what an alert's findings were, in one line.
+std::string summary(const std::vector<inspect::ObjectFinding>& findings,
+                    const std::vector<inspect::Severity>& severity) {
+  std::string s;
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    if (severity[i] == inspect::Severity::kInfo) continue;
+    const auto& f = findings[i];
+    if (!s.empty()) s += "; ";
+    s += f.detector + " x" + std::to_string(f.count) + " (" +
+         std::string(inspect::confidence_name(f.confidence)) + ")";
+  }
+  return s;
+}
+
+}  // namespace
+
+InspectionPool::InspectionPool(std::shared_ptr<const inspect::Inspector> inspector,
+                               inspect::AlertPolicy policy, const store::FileStore& files,
+                               StoreWriter& writer, std::size_t first_producer, std::size_t workers,
+                               InspectionPoolOptions options, std::uint64_t next_finding_id,
+                               std::uint64_t next_alert_id)
+    : inspector_(std::move(inspector)),
+      policy_(std::move(policy)),
+      files_(files),
+      writer_(writer),
+      first_producer_(first_producer),
+      options_(options),
+      next_finding_id_(next_finding_id),
+      next_alert_id_(next_alert_id) {
+  if (options_.threads == 0) options_.threads = 1;
+  for (std::size_t w = 0; w < workers; ++w) {
+    queues_.push_back(std::make_unique<SpscQueue<InspectionJob>>(options_.queue_jobs));
+    dropped_.push_back(std::make_unique<Counter>());
+  }
+  for (std::size_t t = 0; t < options_.threads; ++t) threads_.push_back(std::make_unique<Thread>());
+  for (std::size_t w = 0; w < workers; ++w) threads_[w % options_.threads]->queues.push_back(w);
+}
+
+InspectionPool::~InspectionPool() { stop(); }
+
+Status InspectionPool::start() {
+  for (std::size_t i = 0; i < threads_.size(); ++i) {
+    auto w = inspector_->worker();
+    if (!w) return w.error();
+    threads_[i]->worker = std::move(w.value());
+  }
+  for (std::size_t i = 0; i < threads_.size(); ++i)
+    threads_[i]->thread = std::thread([this, i] { run(*threads_[i], i); });
+  return {};
+}
+
+void InspectionPool::submit(std::size_t worker, InspectionJob&& job) {
+  SpscQueue<InspectionJob>& q = *queues_[worker];
+  if (q.try_push(std::move(job))) return;
+  if (options_.live) {
+    // Capture must not wait on content inspection: the object stays stored and listed, and
+    // `inspect.dropped` says how many were not inspected.
+    ++*dropped_[worker];
+    return;
+  }
+  Backoff b;
+  while (!q.try_push(std::move(job))) b.wait();
+}
+
+void InspectionPool::stop() {
+  if (stopping_.exchange(true)) return;
+  for (auto& t : threads_)
+    if (t->thread.joinable()) t->thread.join();
+}
+
+void InspectionPool::run(Thread& t, std::size_t index) {
+  Backoff backoff;
+  InspectionJob job;
+  for (;;) {
+    bool any = false;
+    for (std::size_t w : t.queues) {
+      while (queues_[w]->try_pop(job)) {
+        any = true;
+        process(t, index, job);
+      }
+    }
+    if (any) {
+      backoff.reset();
+      continue;
+    }
+    // Stopping: the workers have ended, so the queues, now empty, stay empty.
+    if (stopping_.load(std::memory_order_acquire)) return;
+    backoff.wait();
+  }
+}
+
+const InspectionPool::Cached& InspectionPool::inspect_object(Thread& t, const InspectionJob& job,
+                                                             StoreBatch& batch) {
+  const std::string& sha = job.file.sha256;
+  if (auto it = t.cache.find(sha); it != t.cache.end()) {
+    ++t.counters.cache_hits;
+    t.lru.splice(t.lru.begin(), t.lru, it->second.second);
+    return it->second.first;
+  }
+  records::InspectionRecord rec;
+  rec.sha256 = sha;
+  rec.ts = job.event.ts;
+  Cached c;
+  if (job.file.size > options_.max_object_bytes) {
+    ++t.counters.too_large;
+    rec.flags = "too_large";
+    rec.note = "larger than " + std::to_string(options_.max_object_bytes) + " bytes: not read";
+  } else {
+    char* data = nullptr;
+    std::size_t size = 0;
+    std::FILE* mem = open_memstream(&data, &size);
+    Status read = mem != nullptr ? files_.read(sha, mem) : make_error("out of memory");
+    if (mem != nullptr) std::fclose(mem);
+    if (!read) {
+      ++t.counters.unreadable;
+      rec.flags = "unreadable";
+      rec.note = read.error().message;
+    } else {
+      inspect::Inspection in = inspector_->inspect(
+          *t.worker, ByteView(reinterpret_cast<const std::uint8_t*>(data), size), sha,
+          job.event.name, job.file.mime);
+      rec.text_bytes = in.text_bytes;
+      rec.flags = in.flags();
+      rec.note = !in.extract.note.empty() ? in.extract.note : in.errors;
+      c.findings = std::move(in.findings);
+    }
+    std::free(data);
+  }
+  ++t.counters.inspected;
+  if (!rec.flags.empty()) ++t.counters.flagged;
+  rec.findings = static_cast<std::uint32_t>(c.findings.size());
+  batch.inspections.push_back(std::move(rec));
+  if (t.cache.size() >= options_.cache_entries && !t.lru.empty()) {
+    t.cache.erase(t.lru.back());
+    t.lru.pop_back();
+  }
+  t.lru.push_front(sha);
+  auto [it, inserted] = t.cache.emplace(sha, std::make_pair(std::move(c), t.lru.begin()));
+  return it->second.first;
+}
+
+void InspectionPool::process(Thread& t, std::size_t index, InspectionJob& job) {
+  auto batch = std::make_unique<StoreBatch>();
+  const Cached& c = inspect_object(t, job, *batch);
+  if (!c.findings.empty()) {
+    const records::FileEvent& e = job.event;
+    const inspect::AlertPolicy::Verdict v = policy_.judge(c.findings, e.direction, "", "");
+    std::uint64_t alert_id = 0;
+    if (v.severity >= inspect::Severity::kLow) {
+      records::AlertRecord a;
+      a.id = alert_id = next_alert_id_.fetch_add(1, std::memory_order_relaxed);
+      a.ts = e.ts;
+      a.severity = std::string(inspect::severity_name(v.severity));
+      a.title = v.title;
+      a.session_id = e.session_id;
+      a.file_event_id = e.id;
+      a.sha256 = job.file.sha256;
+      a.endpoints = e.endpoints;
+      a.protocol = e.protocol;
+      a.direction = e.direction;
+      a.file_name = e.name;
+      a.findings = summary(c.findings, v.per_finding);
+      batch->alerts.push_back(std::move(a));
+      ++t.counters.alerts;
+    }
+    for (std::size_t i = 0; i < c.findings.size(); ++i) {
+      const inspect::ObjectFinding& f = c.findings[i];
+      records::FindingRecord r;
+      r.id = next_finding_id_.fetch_add(1, std::memory_order_relaxed);
+      r.sha256 = job.file.sha256;
+      r.session_id = e.session_id;
+      r.file_event_id = e.id;
+      r.endpoints = e.endpoints;
+      r.ts = e.ts;
+      r.protocol = e.protocol;
+      r.direction = e.direction;
+      r.file_name = e.name;
+      r.detector = f.detector;
+      r.confidence = std::string(inspect::confidence_name(f.confidence));
+      r.count = f.count;
+      r.severity = std::string(inspect::severity_name(v.per_finding[i]));
+      r.sample = f.sample;
+      r.member = f.member;
+      r.alert_id = v.per_finding[i] >= inspect::Severity::kLow ? alert_id : 0;
+      batch->findings.push_back(std::move(r));
+      ++t.counters.findings;
+    }
+  }
+  writer_.push(first_producer_ + index, std::move(batch));
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> InspectionPool::counters() const {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  std::vector<std::string> order;
+  std::unordered_map<std::string, std::uint64_t> sum;
+  for (const auto& t : threads_) {
+    t->counters.visit([&](const char* name, const Counter& c) {
+      if (!sum.count(name)) order.emplace_back(name);
+      sum[name] += c.get();
+    });
+  }
+  for (const auto& name : order) out.emplace_back(name, sum[name]);
+  out.emplace_back("inspect.dropped", dropped());
+  return out;
+}
+
+std::uint64_t InspectionPool::dropped() const {
+  std::uint64_t n = 0;
+  for (const auto& d : dropped_) n += d->get();
+  return n;
+}
+
+}  // namespace kagami::recorder

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <atomic>
+#include <list>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "kagami/base/counter.h"
+#include "kagami/base/spsc_queue.h"
+#include "kagami/inspect/alert_policy.h"
+#include "kagami/inspect/inspector.h"
+#include "kagami/recorder/store_writer.h"
+#include "kagami/records/file_record.h"
+#include "kagami/store/file_store.h"
+
+namespace kagami::recorder {
+
+// One sighting of an extracted object, to be inspected.
+struct InspectionJob {
+  records::FileRecord file;
+  records::FileEvent event;
+};
+
+struct InspectionCounters {
+  Counter inspected, cache_hits, findings, alerts, too_large, unreadable, flagged;
+  template <typename F>
+  void visit(F&& f) const {
+    f("inspect.objects", inspected);
+    f("inspect.cache_hits", cache_hits);
+    f("inspect.findings", findings);
+    f("inspect.alerts", alerts);
+    f("inspect.too_large", too_large);
+    f("inspect.unreadable", unreadable);
+    f("inspect.flagged", flagged);
+  }
+};
+
+struct InspectionPoolOptions {
+  std::size_t threads = 1;
+  std::size_t queue_jobs = 1024;                // per worker
+  std::uint64_t max_object_bytes = 256u << 20;  // larger objects are flagged, not read
+  std::size_t cache_entries = 4096;             // per thread: objects seen again are not re-read
+  bool live = false;  // a live source: a full queue drops the job (counted), never waits
+};
+
+// Inspects what the workers extract, off their threads: each worker hands sightings to one
+// pool thread through a queue of its own; the thread reads the object back from the file
+// store, runs the inspector (once per content, remembered for repeats), judges the findings
+// by the alert policy, and hands findings, alerts and the inspection's flags to the store
+// writer as a producer of its own.
+class InspectionPool {
+ public:
+  InspectionPool(std::shared_ptr<const inspect::Inspector> inspector, inspect::AlertPolicy policy,
+                 const store::FileStore& files, StoreWriter& writer, std::size_t first_producer,
+                 std::size_t workers, InspectionPoolOptions options, std::uint64_t next_finding_id,
+                 std::uint64_t next_alert_id);
+  ~InspectionPool();
+
+  // From worker `worker`'s thread only.
+  void submit(std::size_t worker, InspectionJob&& job);
+  Status start();
+  // Inspects everything submitted so far, then stops the threads.
+  void stop();
+
+  std::vector<std::pair<std::string, std::uint64_t>> counters() const;
+  std::uint64_t dropped() const;
+
+ private:
+  struct Cached {
+    std::vector<inspect::ObjectFinding> findings;
+  };
+  struct Thread {
+    std::thread thread;
+    std::vector<std::size_t> queues;  // the workers it serves
+    std::unique_ptr<inspect::Inspector::Worker> worker;
+    InspectionCounters counters;
+    std::list<std::string> lru;  // most recent first
+    std::unordered_map<std::string, std::pair<Cached, std::list<std::string>::iterator>> cache;
+  };
+  void run(Thread& t, std::size_t index);
+  void process(Thread& t, std::size_t index, InspectionJob& job);
+  const Cached& inspect_object(Thread& t, const InspectionJob& job, StoreBatch& batch);
+
+  std::shared_ptr<const inspect::Inspector> inspector_;
+  inspect::AlertPolicy policy_;
+  const store::FileStore& files_;
+  StoreWriter& writer_;
+  std::size_t first_producer_;
+  InspectionPoolOptions options_;
+  std::vector<std::unique_ptr<SpscQueue<InspectionJob>>> queues_;  // one per worker
+  std::vector<std::unique_ptr<Counter>> dropped_;                  // per worker
+  std::vector<std::unique_ptr<Thread>> threads_;
+  std::atomic<std::uint64_t> next_finding_id_, next_alert_id_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace kagami::recorder
