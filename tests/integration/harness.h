@@ -6,6 +6,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <signal.h>
+#include <unistd.h>
 
 namespace kagami::test {
 
@@ -74,5 +76,48 @@ std::string pattern(std::size_t n, unsigned seed);
 
 // "10.0.0.1:80" or "[2001:db8::1]:80", as tshark writes endpoints.
 std::string endpoint(const std::string& ip, int port);
+
+// A live recorder on lo; stop() ends it the way an operator does (SIGINT).
+class LiveRecorder {
+ public:
+  LiveRecorder(const std::string& store, const std::string& filter,
+               const std::vector<std::string>& extra = {})
+      : proc_(args(store, filter, extra)) {
+    started_ = proc_.wait_for_stderr("recording lo", 10000);
+  }
+  // Empty when recording; otherwise why not (a missing capability skips the test).
+  std::string problem() {
+    if (started_) return {};
+    proc_.wait(5000);
+    return proc_.err().empty() ? "recorder did not start" : proc_.err();
+  }
+  int stop() {
+    usleep(300000);  // the last packets through the kernel ring
+    proc_.signal(SIGINT);
+    return proc_.wait(30000);
+  }
+  const std::string& err() const { return proc_.err(); }
+
+ private:
+  static std::vector<std::string> args(const std::string& store, const std::string& filter,
+                                       const std::vector<std::string>& extra) {
+    std::vector<std::string> a = {KAGAMI_BINARY, "record",      "--interface", "lo",
+                                  "--filter",    filter,        "--store",     store,
+                                  "--sensor",    "lo-protocols"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  Background proc_;
+  bool started_ = false;
+};
+
+#define START_RECORDER(rec)                                      \
+  do {                                                           \
+    const std::string why = (rec).problem();                     \
+    if (why.find("ermission") != std::string::npos ||            \
+        why.find("not permitted") != std::string::npos)          \
+      GTEST_SKIP() << "live capture needs CAP_NET_RAW: " << why; \
+    ASSERT_TRUE(why.empty()) << why;                             \
+  } while (0)
 
 }  // namespace kagami::test

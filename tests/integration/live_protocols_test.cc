@@ -23,41 +23,6 @@ namespace {
 // Debian's interpreter: its dist-packages hold pyftpdlib, whatever python3 is first in PATH.
 const char* const kPython = "/usr/bin/python3";
 
-// A live recorder on lo; stop() ends it the way an operator does (SIGINT).
-class LiveRecorder {
- public:
-  LiveRecorder(const std::string& store, const std::string& filter)
-      : proc_({KAGAMI_BINARY, "record", "--interface", "lo", "--filter", filter, "--store", store,
-               "--sensor", "lo-protocols"}) {
-    started_ = proc_.wait_for_stderr("recording lo", 10000);
-  }
-  // Empty when recording; otherwise why not (a missing capability skips the test).
-  std::string problem() {
-    if (started_) return {};
-    proc_.wait(5000);
-    return proc_.err().empty() ? "recorder did not start" : proc_.err();
-  }
-  int stop() {
-    usleep(300000);  // the last packets through the kernel ring
-    proc_.signal(SIGINT);
-    return proc_.wait(30000);
-  }
-  const std::string& err() const { return proc_.err(); }
-
- private:
-  Background proc_;
-  bool started_ = false;
-};
-
-#define START_RECORDER(rec)                                      \
-  do {                                                           \
-    const std::string why = (rec).problem();                     \
-    if (why.find("ermission") != std::string::npos ||            \
-        why.find("not permitted") != std::string::npos)          \
-      GTEST_SKIP() << "live capture needs CAP_NET_RAW: " << why; \
-    ASSERT_TRUE(why.empty()) << why;                             \
-  } while (0)
-
 std::optional<nlohmann::json> file_named(const std::string& store, const std::string& name) {
   for (const auto& f : listing("files", store))
     if (f["name"] == name) return f;

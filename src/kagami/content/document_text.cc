@@ -8,8 +8,10 @@
 
 #include "kagami/base/ascii.h"
 #include "kagami/content/markup_text.h"
+#include "kagami/content/mime_message.h"
 #include "kagami/content/pdf_text.h"
 #include "kagami/content/rtf_text.h"
+#include "kagami/content/spool.h"
 #include "kagami/content/text_normalizer.h"
 
 namespace kagami::content {
@@ -51,6 +53,31 @@ bool package_text_member(std::string_view path) {
 bool contains(std::string_view hay, std::string_view needle) {
   return hay.find(needle) != std::string_view::npos;
 }
+
+// A message starts with header fields, and MIME ones or trace fields are among the first.
+bool looks_like_mail(std::string_view head) {
+  static constexpr std::string_view kFirst[] = {
+      "Received:",     "Return-Path:", "From:",         "Message-ID:",
+      "MIME-Version:", "Date:",        "Delivered-To:", "X-"};
+  bool starts = false;
+  for (std::string_view f : kFirst) starts = starts || istarts_with(head, f);
+  if (!starts) return false;
+  std::size_t end = head.find("\r\n\r\n");
+  if (end == std::string_view::npos) end = head.find("\n\n");
+  const std::string_view fields = head.substr(0, end);
+  int known = 0;
+  for (std::string_view f : {"\nFrom:", "\nTo:", "\nSubject:", "\nDate:", "\nMIME-Version:",
+                             "\nContent-Type:", "\nMessage-ID:"})
+    known += fields.find(f) != std::string_view::npos ? 1 : 0;
+  return known >= 2;
+}
+
+// Headers and text of a message; its attachments are extracted (and inspected) on their own.
+class SkipParts final : public MimePartSink {
+ public:
+  ByteSink* begin_part(const MimePartInfo&) override { return nullptr; }
+  void end_part(bool) override {}
+};
 
 // The text of each <si> of xl/sharedStrings.xml, in order (cells refer to them by index).
 std::vector<std::string> shared_strings(std::string_view xml) {
@@ -124,8 +151,9 @@ void sheet_text(std::string_view xml, const std::vector<std::string>& shared, st
 }  // namespace
 
 std::string_view document_kind_name(DocumentKind k) {
-  static constexpr std::string_view kNames[] = {"text", "html", "xml", "pdf",  "rtf", "ooxml",
-                                                "odf",  "zip",  "tar", "gzip", "ole", "binary"};
+  static constexpr std::string_view kNames[] = {"text",  "html", "xml",   "pdf", "rtf",
+                                                "ooxml", "odf",  "zip",   "tar", "gzip",
+                                                "ole",   "mail", "binary"};
   return kNames[static_cast<std::size_t>(k)];
 }
 
@@ -145,6 +173,8 @@ DocumentKind sniff_document(ByteView head_bytes, std::string_view name, std::str
   if (head.substr(0, 2) == "\x1F\x8B") return DocumentKind::kGzip;
   if (head.size() >= 262 && head.substr(257, 5) == "ustar") return DocumentKind::kTar;
   if (head.substr(0, 8) == "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") return DocumentKind::kOle;
+  if (iequals(mime, "message/rfc822") || ext_is(name, {"eml"}) || looks_like_mail(head))
+    return DocumentKind::kMail;
   std::string_view start = head;
   if (start.substr(0, 3) == "\xEF\xBB\xBF") start.remove_prefix(3);
   while (!start.empty() && (start.front() == ' ' || start.front() == '\n' ||
@@ -254,6 +284,27 @@ void DocumentText::extract_part(Walk& w, ByteView bytes, std::string_view name,
         w.report.flag(w.report.unsupported,
                       "legacy binary Office document" + (member.empty() ? "" : " " + member));
       return;
+    }
+    case DocumentKind::kMail: {
+      Spool::Options so;
+      so.memory_bytes = bytes.size() + 1;
+      so.max_bytes = bytes.size() + 1;
+      Spool spool(so);
+      spool.write(bytes);
+      MimeLimits ml;
+      ml.max_body_text_bytes = static_cast<std::size_t>(limits_.max_text_bytes);
+      SkipParts skip;
+      auto m = parse_mime_message(spool, ml, skip);
+      if (!m) {
+        w.report.flag(w.report.corrupt, "mail message that does not parse: " + m.error().message);
+        return;
+      }
+      std::string raw = "From: " + m->from + "\nTo: ";
+      for (const auto& t : m->to) raw += t + ", ";
+      for (const auto& c : m->cc) raw += c + ", ";
+      raw += "\nSubject: " + m->subject + "\n\n" + m->body_text + "\n";
+      text = TextNormalizer::normalize(bytes_of(raw), "UTF-8");
+      break;
     }
     case DocumentKind::kBinary:
       return;  // no text; the malware scanners still see the bytes

@@ -24,6 +24,7 @@ enum class DocumentKind : std::uint8_t {
   kTar,
   kGzip,
   kOle,     // a compound file: legacy Office, or a password-protected OOXML
+  kMail,    // an RFC 5322 message: its headers and text (attachments are objects of their own)
   kBinary,  // nothing to read text from
 };
 std::string_view document_kind_name(DocumentKind k);

@@ -182,6 +182,7 @@ bool TextScanner::validate(const Hit& h, std::string& sample) const {
     case Shape::kDigits: {
       // A whole number, not a piece of a longer one, a decimal, a date or a code.
       if (is_alnum(prev) || is_alnum(next)) return false;
+      if (inside_encoded_run(h)) return false;
       auto joins = [](int sep, int beyond) {
         return (sep == '.' || sep == '-' || sep == '/') && is_digit(beyond);
       };
@@ -229,6 +230,27 @@ bool TextScanner::validate(const Hit& h, std::string& sample) const {
       return true;
   }
   return false;
+}
+
+// Base64 (mail parts, JSON and XML blobs) is letters, digits, '+' and '/': its digit runs
+// between '+' and '/' look like numbers. A value inside a long run of those characters that
+// also holds letters is part of an encoding, not a number someone wrote.
+bool TextScanner::inside_encoded_run(const Hit& h) const {
+  auto b64 = [](int c) { return is_alnum(c) || c == '+' || c == '/'; };
+  constexpr std::uint64_t kReach = 48, kRun = 40;
+  std::uint64_t left = 0, right = 0;
+  bool letters = false;
+  for (; left < kReach && h.from > left; ++left) {
+    const int c = at(h.from - left - 1);
+    if (!b64(c)) break;
+    letters = letters || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+  }
+  for (; right < kReach; ++right) {
+    const int c = at(h.to + right);
+    if (!b64(c)) break;
+    letters = letters || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+  }
+  return letters && left + right + (h.to - h.from) >= kRun && left > 0 && right > 0;
 }
 
 std::size_t TextScanner::chars_between(std::uint64_t a, std::uint64_t b) const {

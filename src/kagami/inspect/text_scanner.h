@@ -71,6 +71,7 @@ class TextScanner {
   void check_ready(bool final = false);  // checks the waiting candidates that now can be
   void settle(bool final);               // validates and resolves what the text so far allows
   bool validate(const Hit& h, std::string& sample) const;
+  bool inside_encoded_run(const Hit& h) const;
   bool has_context(Detector d, std::uint64_t from, std::uint64_t to) const;
   std::size_t chars_between(std::uint64_t a, std::uint64_t b) const;  // UTF-8 characters
   int at(std::uint64_t offset) const;  // the byte there, or -1 outside what is kept

@@ -206,6 +206,26 @@ TEST(DocumentText, BombsDeepNestingAndPasswordsAreFlaggedNotFollowed) {
   EXPECT_TRUE(o.report.encrypted);
 }
 
+TEST(DocumentText, AMailMessageGivesItsHeadersAndTextNotItsEncodedAttachments) {
+  // Base64 is letters, digits, '+' and '/': read as text it would be full of digit runs.
+  std::string b64;
+  for (int i = 0; i < 40; ++i)
+    b64 += "QUJD/4111111111111111+ZGVm/1234567890123/aGlq+0123456789012\r\n";
+  const std::string eml =
+      "From: =?UTF-8?B?55Sw5Lit?= <tanaka@example.jp>\r\nTo: suzuki@example.com\r\n"
+      "Subject: =?ISO-2022-JP?B?GyRCPFIzMBsoQg==?=\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+      "Content-Type: text/plain; charset=UTF-8\r\n\r\n社外秘: ご確認ください\r\n--b\r\n"
+      "Content-Type: application/octet-stream; name=a.bin\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n" +
+      b64 + "--b--\r\n";
+  EXPECT_EQ(sniff_document(bytes_of(eml), "", ""), DocumentKind::kMail);
+  const auto e = extract(eml);
+  EXPECT_NE(e.all().find("tanaka@example.jp"), std::string::npos) << e.all();
+  EXPECT_NE(e.all().find("社外秘: ご確認ください"), std::string::npos) << e.all();
+  EXPECT_EQ(e.all().find("4111111111111111"), std::string::npos) << e.all();
+}
+
 TEST(DocumentText, DamagedArchivesAndHugeTextAreBounded) {
   std::string zip = ZipBuilder().add("a.txt", std::string(100000, 'a')).build();
   zip.resize(zip.size() / 2);

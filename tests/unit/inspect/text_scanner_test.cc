@@ -243,6 +243,16 @@ TEST_F(TextScannerTest, FullWidthValuesMatchAfterNormalisation) {
   EXPECT_EQ(fired(scan(typed), Detector::kJpMyNumber), 0u);  // not without it
 }
 
+TEST_F(TextScannerTest, NumbersInsideBase64AreNotValues) {
+  std::string text = "カード番号 マイナンバー\n";
+  for (int i = 0; i < 50; ++i) text += "QUJD/4111111111111111+ZGVm/123456789018+aGlqa2xt\n";
+  EXPECT_EQ(fired(scan(text), Detector::kCreditCard), 0u);
+  EXPECT_EQ(fired(scan(text), Detector::kJpMyNumber), 0u);
+  // A form field or a path segment is still a value.
+  EXPECT_EQ(fired(scan("mynumber=123456789018&card=4111111111111111"), Detector::kJpMyNumber), 1u);
+  EXPECT_EQ(fired(scan("マイナンバー /staff/123456789018/edit"), Detector::kJpMyNumber), 1u);
+}
+
 TEST_F(TextScannerTest, DigitRunsAndDecimalsAreNotValues) {
   std::mt19937 rng(3);
   std::string text = "マイナンバー カード番号 口座番号 電話 ";
