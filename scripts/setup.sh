@@ -11,12 +11,14 @@ PACKAGES=(
   libpcap-dev libssl-dev libsqlite3-dev libzstd-dev libxxhash-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgmime-3.0-dev libmagic-dev libbrotli-dev zlib1g-dev libicu-dev
-  libhyperscan-dev libarchive-dev libpoppler-cpp-dev libyara-dev libclamav-dev
+  libhyperscan-dev libarchive-dev libpoppler-cpp-dev libyara-dev libclamav-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent tools the tests and benchmarks compare against
   tshark tcpdump python3 time
   # real servers and clients the end-to-end tests start on loopback
   nginx-light curl postfix swaks dovecot-imapd dovecot-pop3d python3-pyftpdlib
+  # the alert sinks' end-to-end test sends to a real syslog receiver
+  rsyslog
   # the transparent proxy test redirects inside network namespaces it makes
   iproute2 iptables openssl
 )
@@ -42,9 +44,10 @@ echo "setup: installing ${missing[*]}"
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # Packages that start their daemon on installation: the tests start their own instances.
-for svc in nginx postfix dovecot; do
+for svc in nginx postfix dovecot rsyslog; do
   if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   fi
-  $SUDO pkill -x "${svc/postfix/master}" 2>/dev/null || true
+  proc=${svc/postfix/master}
+  $SUDO pkill -x "${proc/rsyslog/rsyslogd}" 2>/dev/null || true
 done

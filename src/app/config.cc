@@ -99,6 +99,47 @@ Result<inspect::AlertRule> alert_rule(const toml::table& t, std::size_t n) {
   return r;
 }
 
+// One [[alert.sinks]] table.
+Result<alert::SinkConfig> sink_config(const toml::table& t, std::size_t n) {
+  alert::SinkConfig c;
+  const std::string where = "config: alert.sinks[" + std::to_string(n) + "]";
+  for (const auto& [k, v] : t) {
+    const std::string key(k.str());
+    auto text = v.value<std::string>();
+    auto number = v.value<std::int64_t>();
+    if (text && (key == "type" || key == "name" || key == "min_severity" || key == "path" ||
+                 key == "address" || key == "transport" || key == "smtp" || key == "from" ||
+                 key == "url")) {
+      (key == "type"           ? c.type
+       : key == "name"         ? c.name
+       : key == "min_severity" ? c.min_severity
+       : key == "path"         ? c.path
+       : key == "address"      ? c.address
+       : key == "transport"    ? c.transport
+       : key == "smtp"         ? c.smtp
+       : key == "from"         ? c.from
+                               : c.url) = *text;
+    } else if (key == "to") {
+      auto list = strings(v, where + ".to");
+      if (!list) return list.error();
+      c.to = std::move(list.value());
+    } else if (number && *number >= 0 &&
+               (key == "facility" || key == "batch_seconds" || key == "max_per_hour" ||
+                key == "timeout_ms")) {
+      (key == "facility"        ? c.facility
+       : key == "batch_seconds" ? c.batch_seconds
+       : key == "max_per_hour"  ? c.max_per_hour
+                                : c.timeout_ms) = static_cast<int>(*number);
+    } else {
+      return make_error("{}: unknown or mistyped setting '{}'", where, key);
+    }
+  }
+  inspect::Severity sev;
+  if (!inspect::severity_from_name(c.min_severity, sev))
+    return make_error("{}: min_severity must be info, low, medium, high or critical", where);
+  return c;
+}
+
 void add_inspect_setters(recorder::RecorderConfig& c, std::map<std::string, Setter>& s) {
   constexpr double kMiB = 1 << 20;
   inspect::InspectorOptions& o = c.inspect_options;
@@ -141,6 +182,18 @@ void add_inspect_setters(recorder::RecorderConfig& c, std::map<std::string, Sett
     return {};
   };
   s["inspect.default_rules"] = flag(c.default_alert_rules, "inspect.default_rules");
+  s["alert.sinks"] = [&c](const toml::node& n) -> Status {
+    const toml::array* a = n.as_array();
+    if (a == nullptr) return make_error("config: alert.sinks must be [[alert.sinks]] tables");
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const toml::table* t = (*a)[i].as_table();
+      if (t == nullptr) return make_error("config: alert.sinks[{}] must be a table", i);
+      auto sink = sink_config(*t, i);
+      if (!sink) return sink.error();
+      c.alert_sinks.push_back(std::move(sink.value()));
+    }
+    return {};
+  };
   s["inspect.rules"] = [&c](const toml::node& n) -> Status {
     const toml::array* a = n.as_array();
     if (a == nullptr) return make_error("config: inspect.rules must be [[inspect.rules]] tables");

@@ -1,6 +1,9 @@
 // Content inspection end to end: a real mail client sends spreadsheets through a local SMTP
 // server while `kagami record --interface lo` captures; the recorder extracts the
 // attachments, inspects them, and raises (or does not raise) alerts.
+#include <iostream>
+#include <memory>
+
 #include <gtest/gtest.h>
 
 #include "integration/harness.h"
@@ -45,11 +48,58 @@ for name, subject in (('staff.xlsx', '社員名簿'), ('orders.xlsx', '注文一
 s.quit()
 )py";
 
+// An SMTP server (Python's smtpd) that files every message it receives into an mbox: the
+// administrator's mailbox.
+const char* const kMailbox = R"py(
+import asyncore, mailbox, smtpd, sys, warnings
+warnings.simplefilter('ignore')
+class Mailbox(smtpd.SMTPServer):
+    def process_message(self, peer, mailfrom, rcpttos, data, **kw):
+        box = mailbox.mbox(sys.argv[2])
+        box.add(data)
+        box.flush()
+Mailbox(('127.0.0.1', int(sys.argv[1])), None, decode_data=False)
+asyncore.loop()
+)py";
+
+// rsyslog from Debian, in the foreground with a configuration of its own: a TCP input on
+// loopback, every message written to a file in RFC 5424 form.
+std::string rsyslog_conf(const std::string& d, int port) {
+  return "global(workDirectory=\"" + d +
+         "\")\n"
+         "module(load=\"imtcp\")\n"
+         "input(type=\"imtcp\" address=\"127.0.0.1\" port=\"" +
+         std::to_string(port) +
+         "\")\n"
+         "*.* action(type=\"omfile\" file=\"" +
+         d +
+         "/syslog.log\" "
+         "template=\"RSYSLOG_SyslogProtocol23Format\")\n";
+}
+
 TEST(InspectLive, MyNumbersMailedOutRaiseAHighSeverityAlert) {
   TempDir dir;
   const std::string d = dir.path(), store = d + "/store";
-  const int port = free_port();
-  LiveRecorder rec(store, "tcp port " + std::to_string(port));
+  const int port = free_port(), syslog_port = free_port(), mailbox_port = free_port();
+  std::unique_ptr<Background> rsyslog;
+  if (have_program("rsyslogd")) {
+    write_file(d + "/rsyslog.conf", rsyslog_conf(d, syslog_port));
+    rsyslog = std::make_unique<Background>(std::vector<std::string>{
+        "rsyslogd", "-n", "-f", d + "/rsyslog.conf", "-i", d + "/rsyslog.pid"});
+    ASSERT_TRUE(port_open(syslog_port, 10000)) << rsyslog->err();
+  }
+  Background mailbox({kPython, "-c", kMailbox, std::to_string(mailbox_port), d + "/admin.mbox"});
+  ASSERT_TRUE(port_open(mailbox_port, 10000)) << mailbox.err();
+  std::string config =
+      "[[alert.sinks]]\ntype = \"email\"\nsmtp = \"127.0.0.1:" + std::to_string(mailbox_port) +
+      "\"\nfrom = \"kagami@example.jp\"\nto = [\"soc@example.jp\"]\nbatch_seconds = 1\n"
+      "[[alert.sinks]]\ntype = \"jsonl\"\npath = \"" +
+      d + "/alerts.jsonl\"\n";
+  if (rsyslog)
+    config += "[[alert.sinks]]\ntype = \"syslog\"\ntransport = \"tcp\"\naddress = \"127.0.0.1:" +
+              std::to_string(syslog_port) + "\"\nmin_severity = \"high\"\n";
+  write_file(d + "/kagami.toml", config);
+  LiveRecorder rec(store, "tcp port " + std::to_string(port), {"--config", d + "/kagami.toml"});
   START_RECORDER(rec);
   Background server({kPython, "-W", "ignore", "-m", "smtpd", "-n", "-c", "DebuggingServer",
                      "127.0.0.1:" + std::to_string(port)});
@@ -92,6 +142,37 @@ TEST(InspectLive, MyNumbersMailedOutRaiseAHighSeverityAlert) {
     }
   }
   EXPECT_TRUE(staff_high);
+
+  // The sinks: the JSON lines file, the administrator's mailbox, the syslog receiver.
+  const std::string jsonl = read_file(d + "/alerts.jsonl");
+  ASSERT_FALSE(jsonl.empty());
+  const auto eve = nlohmann::json::parse(jsonl.substr(0, jsonl.find('\n')));
+  EXPECT_EQ(eve["event_type"], "alert");
+  EXPECT_EQ(eve["fileinfo"]["sha256"], staff);
+  EXPECT_EQ(eve["kagami"]["alert_id"], a["id"]);
+  std::string mbox;
+  for (int i = 0; i < 100 && mbox.find("My Numbers sent") == std::string::npos; ++i) {
+    usleep(100000);
+    mbox = read_file(d + "/admin.mbox");
+  }
+  EXPECT_NE(mbox.find("Subject: [Kagami] 1 alert (high)"), std::string::npos) << mbox;
+  EXPECT_NE(mbox.find("[high] My Numbers sent"), std::string::npos) << mbox;
+  EXPECT_NE(mbox.find(staff), std::string::npos);
+  if (rsyslog) {
+    std::string log;
+    for (int i = 0; i < 100 && log.find("My Numbers sent") == std::string::npos; ++i) {
+      usleep(100000);
+      log = read_file(d + "/syslog.log");
+    }
+    EXPECT_NE(log.find("kagami - alert [kagami@32473 severity=\"high\""), std::string::npos) << log;
+    EXPECT_NE(log.find("\"signature\":\"My Numbers sent\""), std::string::npos) << log;
+    rsyslog->signal(SIGTERM);
+    rsyslog->wait(10000);
+  } else {
+    std::cerr << "rsyslogd not installed: the syslog sink is covered by the unit tests only\n";
+  }
+  mailbox.signal(SIGTERM);
+  mailbox.wait(10000);
   // The alert leads to its session, and the session to its packets.
   const auto s = sessions(store, {"--id", std::to_string(a["session_id"].get<std::uint64_t>())});
   ASSERT_EQ(s.size(), 1u);

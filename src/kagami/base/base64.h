@@ -10,4 +10,7 @@ namespace kagami {
 // optional, whitespace ignored; nullopt on any other character.
 std::optional<std::string> base64_decode(std::string_view text);
 
+// Standard base64 with padding (MIME encoded words, Basic credentials).
+std::string base64_encode(std::string_view bytes);
+
 }  // namespace kagami

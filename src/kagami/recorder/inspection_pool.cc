@@ -30,7 +30,7 @@ InspectionPool::InspectionPool(std::shared_ptr<const inspect::Inspector> inspect
                                inspect::AlertPolicy policy, const store::FileStore& files,
                                StoreWriter& writer, std::size_t first_producer, std::size_t workers,
                                InspectionPoolOptions options, std::uint64_t next_finding_id,
-                               std::uint64_t next_alert_id)
+                               std::uint64_t next_alert_id, alert::AlertDispatcher* dispatcher)
     : inspector_(std::move(inspector)),
       policy_(std::move(policy)),
       files_(files),
@@ -38,7 +38,8 @@ InspectionPool::InspectionPool(std::shared_ptr<const inspect::Inspector> inspect
       first_producer_(first_producer),
       options_(options),
       next_finding_id_(next_finding_id),
-      next_alert_id_(next_alert_id) {
+      next_alert_id_(next_alert_id),
+      dispatcher_(dispatcher) {
   if (options_.threads == 0) options_.threads = 1;
   for (std::size_t w = 0; w < workers; ++w) {
     queues_.push_back(std::make_unique<SpscQueue<InspectionJob>>(options_.queue_jobs));
@@ -198,6 +199,8 @@ void InspectionPool::process(Thread& t, std::size_t index, InspectionJob& job) {
       ++t.counters.findings;
     }
   }
+  if (dispatcher_ != nullptr && !batch->alerts.empty())
+    dispatcher_->post(batch->alerts.front(), batch->findings);
   writer_.push(first_producer_ + index, std::move(batch));
 }
 

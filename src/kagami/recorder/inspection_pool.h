@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "kagami/alert/alert_dispatcher.h"
 #include "kagami/base/counter.h"
 #include "kagami/base/spsc_queue.h"
 #include "kagami/inspect/alert_policy.h"
@@ -56,7 +57,7 @@ class InspectionPool {
   InspectionPool(std::shared_ptr<const inspect::Inspector> inspector, inspect::AlertPolicy policy,
                  const store::FileStore& files, StoreWriter& writer, std::size_t first_producer,
                  std::size_t workers, InspectionPoolOptions options, std::uint64_t next_finding_id,
-                 std::uint64_t next_alert_id);
+                 std::uint64_t next_alert_id, alert::AlertDispatcher* dispatcher);
   ~InspectionPool();
 
   // From worker `worker`'s thread only.
@@ -95,6 +96,7 @@ class InspectionPool {
   std::vector<std::unique_ptr<Thread>> threads_;
   std::atomic<std::uint64_t> next_finding_id_, next_alert_id_;
   std::atomic<bool> stopping_{false};
+  alert::AlertDispatcher* dispatcher_;  // may be null: alerts go to the index only
 };
 
 }  // namespace kagami::recorder

@@ -197,13 +197,21 @@ Status Recorder::start(std::uint32_t next_file_id, std::uint64_t next_finding_id
     shared_.names = &names_;
     shared_.ftp = &ftp_;
     if (config_.inspector) {
+      if (!config_.alert_sinks.empty()) {
+        alert::DispatcherOptions d;
+        d.queue_dir = layout_.root + "/alert-queue";
+        d.sensor = config_.sensor;
+        auto dispatcher = alert::AlertDispatcher::start(config_.alert_sinks, d);
+        if (!dispatcher) return dispatcher.error();
+        alerts_ = std::move(dispatcher.value());
+      }
       InspectionPoolOptions o;
       o.threads = static_cast<std::size_t>(std::max(config_.inspect_threads, 1));
       o.max_object_bytes = config_.inspect_max_object_bytes;
       o.live = config_.live;
-      inspection_ =
-          std::make_unique<InspectionPool>(config_.inspector, config_.alert_policy, *file_store_,
-                                           *writer_, n + 1, n, o, next_finding_id, next_alert_id);
+      inspection_ = std::make_unique<InspectionPool>(config_.inspector, config_.alert_policy,
+                                                     *file_store_, *writer_, n + 1, n, o,
+                                                     next_finding_id, next_alert_id, alerts_.get());
       shared_.inspection = inspection_.get();
     }
   }
@@ -466,6 +474,7 @@ Status Recorder::finish() {
     for (auto& w : workers_) w->join();
   }
   if (inspection_) inspection_->stop();  // what the workers handed over is inspected first
+  if (alerts_) alerts_->stop();          // one last delivery; the rest waits on disk
   Status archive_status = archive_->close();
   push_capture_batch();
   Status store_status = writer_->stop();
@@ -507,6 +516,8 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
   if (writer_) writer_->counters().visit(add);
   if (inspection_)
     for (auto& c : inspection_->counters()) out.push_back(std::move(c));
+  if (alerts_)
+    for (auto& c : alerts_->counters()) out.push_back(std::move(c));
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kagami/alert/alert_dispatcher.h"
 #include "kagami/base/counter.h"
 #include "kagami/base/log_once.h"
 #include "kagami/capture/packet_archive.h"
@@ -101,6 +102,7 @@ class Recorder final : public capture::ArchiveListener {
   std::vector<std::unique_ptr<Worker>> workers_;
   WorkerShared shared_;
   std::unique_ptr<store::FileStore> file_store_;
+  std::unique_ptr<alert::AlertDispatcher> alerts_;
   std::unique_ptr<class InspectionPool> inspection_;
   SharedNameCache names_;
   SharedFtpExpectations ftp_;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "kagami/alert/alert_sink.h"
 #include "kagami/analyzers/context.h"
 #include "kagami/capture/packet_archive.h"
 #include "kagami/flow/flow_table.h"
@@ -45,6 +46,8 @@ struct RecorderConfig {
   inspect::AlertPolicy alert_policy = inspect::AlertPolicy::defaults();
   bool default_alert_rules = true;  // false: only the configured rules (the config loader)
   int inspect_threads = 1;
+  // Where alerts go besides the index ([[alert.sinks]]); their queues live in the store.
+  std::vector<alert::SinkConfig> alert_sinks;
   std::uint64_t inspect_max_object_bytes = 256u << 20;
 };
 
