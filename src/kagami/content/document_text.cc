@@ -165,7 +165,8 @@ DocumentKind sniff_document(ByteView head_bytes, std::string_view name, std::str
     if (contains(head, "[Content_Types].xml") ||
         ext_is(name, {"docx", "xlsx", "pptx", "docm", "xlsm", "pptm"}))
       return DocumentKind::kOoxml;
-    if (head.substr(30, 8) == "mimetype" && contains(head.substr(38, 64), "opendocument"))
+    if (head.size() > 38 && head.substr(30, 8) == "mimetype" &&
+        contains(head.substr(38, 64), "opendocument"))
       return DocumentKind::kOdf;
     if (ext_is(name, {"odt", "ods", "odp"})) return DocumentKind::kOdf;
     return DocumentKind::kZip;

@@ -267,16 +267,23 @@ bool TextScanner::has_context(Detector d, std::uint64_t from, std::uint64_t to) 
   const std::size_t window = d == Detector::kJpPostalAddress
                                  ? 40
                                  : static_cast<std::size_t>(db_->options().context_window_chars);
+  // Within `window` characters: certainly so within `window` bytes, certainly not beyond four
+  // times that; only in between are the characters counted.
+  auto near = [&](std::uint64_t a, std::uint64_t b) {
+    const std::uint64_t gap = b - a;
+    if (gap <= window) return true;
+    if (gap > static_cast<std::uint64_t>(window) * 4) return false;
+    return chars_between(a, b) <= window;
+  };
   // A table of values under one heading: each row is near the confident row before it.
   const std::uint64_t chain = last_confident_to_[static_cast<std::size_t>(d)];
-  if (d != Detector::kJpPostalAddress && chain != kNone && chain <= from &&
-      chars_between(chain, from) <= window)
+  if (d != Detector::kJpPostalAddress && chain != kNone && chain <= from && near(chain, from))
     return true;
   for (const Hit& w : context_[static_cast<std::size_t>(d)]) {
     if (w.to <= from) {
-      if (d != Detector::kJpPostalAddress && chars_between(w.to, from) <= window) return true;
+      if (d != Detector::kJpPostalAddress && near(w.to, from)) return true;
     } else if (w.from >= to) {
-      if (chars_between(to, w.from) <= window) return true;
+      if (near(to, w.from)) return true;
     } else {
       return true;  // overlapping
     }

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include "support/archive_builder.h"
+#include "support/pdf_builder.h"
 
 namespace kagami::content {
 namespace {
 
 using kagami::test::gzip_bytes;
+using kagami::test::pdf_with;
 using kagami::test::tar_bytes;
 using kagami::test::ZipBuilder;
 
@@ -43,33 +45,6 @@ std::string docx(const std::string& body_xml) {
       .add("word/document.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:document><w:body>" +
                                     body_xml + "</w:body></w:document>")
       .build();
-}
-
-// A one-page PDF whose page shows `line` in Helvetica.
-std::string pdf_with(const std::string& line) {
-  const std::string content = "BT /F1 12 Tf 72 720 Td (" + line + ") Tj ET";
-  const std::vector<std::string> objects = {
-      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-      "/Resources << /Font << /F1 5 0 R >> >> >>",
-      "<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "\nendstream",
-      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"};
-  std::string pdf = "%PDF-1.4\n";
-  std::vector<std::size_t> offsets;
-  for (std::size_t i = 0; i < objects.size(); ++i) {
-    offsets.push_back(pdf.size());
-    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
-  }
-  const std::size_t xref = pdf.size();
-  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
-  for (std::size_t o : offsets) {
-    char entry[24];
-    std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", o);
-    pdf += entry;
-  }
-  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) +
-         " /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
-  return pdf;
 }
 
 TEST(DocumentText, SniffsKindsByContentThenName) {
