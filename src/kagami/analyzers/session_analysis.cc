@@ -5,7 +5,9 @@
 namespace kagami::analyzers {
 
 SessionAnalysis::SessionAnalysis(SessionState state, AnalyzerContext& cx)
-    : state_(std::move(state)), cx_(cx) {}
+    : state_(std::move(state)), cx_(cx), stamping_(cx.records, state_), own_cx_(cx) {
+  if (cx.records != nullptr) own_cx_.records = &stamping_;  // never used when there is none
+}
 
 SessionAnalysis::~SessionAnalysis() = default;
 
@@ -116,7 +118,7 @@ void SessionAnalysis::start(const AnalyzerSpec& spec, TimeNs ts) {
   detecting_ = false;
   ++cx_.counters->sessions_detected;
   state_.apps.emplace_back(spec.name);
-  analyzer_ = spec.create(state_, cx_);
+  analyzer_ = spec.create(state_, own_cx_);
   std::vector<Chunk> log;
   log.swap(log_);
   logged_bytes_ = 0;

@@ -44,8 +44,31 @@ class SessionAnalysis final : public flow::StreamSink {
   void deliver(Direction dir, TimeNs ts, ByteView bytes);
   void restart_detection(TimeNs ts);
 
+  // Stamps the session's user and host on the file sightings its analyzer emits.
+  class StampingSink final : public RecordSink {
+   public:
+    StampingSink(RecordSink* to, const SessionState& s) : to_(to), s_(s) {}
+    std::uint64_t new_id(IdKind kind) override { return to_->new_id(kind); }
+    void emit(records::HttpRecord&& r) override { to_->emit(std::move(r)); }
+    void emit(records::DnsRecord&& r) override { to_->emit(std::move(r)); }
+    void emit(records::TlsRecord&& r) override { to_->emit(std::move(r)); }
+    void emit(records::MailRecord&& r) override { to_->emit(std::move(r)); }
+    void emit(records::FtpRecord&& r) override { to_->emit(std::move(r)); }
+    void emit(records::FileRecord&& file, records::FileEvent&& event) override {
+      if (event.user.empty()) event.user = s_.user;
+      if (event.host.empty()) event.host = s_.host;
+      to_->emit(std::move(file), std::move(event));
+    }
+
+   private:
+    RecordSink* to_;  // not null when in use
+    const SessionState& s_;
+  };
+
   SessionState state_;
   AnalyzerContext& cx_;
+  StampingSink stamping_;
+  AnalyzerContext own_cx_;  // cx_ with the stamping sink, for this session's analyzer
   std::unique_ptr<Analyzer> analyzer_;
   bool detecting_ = true;
   bool done_ = false;  // nothing more to do for this session

@@ -157,7 +157,7 @@ void InspectionPool::process(Thread& t, std::size_t index, InspectionJob& job) {
   const Cached& c = inspect_object(t, job, *batch);
   if (!c.findings.empty()) {
     const records::FileEvent& e = job.event;
-    const inspect::AlertPolicy::Verdict v = policy_.judge(c.findings, e.direction, "", "");
+    const inspect::AlertPolicy::Verdict v = policy_.judge(c.findings, e.direction, e.user, e.host);
     std::uint64_t alert_id = 0;
     if (v.severity >= inspect::Severity::kLow) {
       records::AlertRecord a;
@@ -172,6 +172,8 @@ void InspectionPool::process(Thread& t, std::size_t index, InspectionJob& job) {
       a.protocol = e.protocol;
       a.direction = e.direction;
       a.file_name = e.name;
+      a.user = e.user;
+      a.host = e.host;
       a.findings = summary(c.findings, v.per_finding);
       batch->alerts.push_back(std::move(a));
       ++t.counters.alerts;

@@ -33,6 +33,9 @@ struct FileEvent {
   std::uint64_t record_id = 0;
   bool partial = false;  // gaps, truncation or a bound cut it short
   std::string note;      // why it is partial, or how it was decoded ("gzip", ...)
+  // Who and where, as the session knew them when the object went by (for inspection rules
+  // and alerts; the index keeps them on the session, not here).
+  std::string user, host;
 };
 
 }  // namespace kagami::records
