@@ -20,7 +20,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t at = 0; at < text.size(); at += chunk) scanner->feed(text.substr(at, chunk));
   for (const Finding& f : scanner->finish()) {
     // A sample never holds a whole value: digits beyond the last four are masked.
-    if (f.detector == Detector::kJpMyNumber && f.sample.find("********") != 0) __builtin_trap();
+    if (f.detector != Detector::kJpMyNumber && f.detector != Detector::kCreditCard &&
+        f.detector != Detector::kJpCorporateNumber)
+      continue;
+    int shown = 0;
+    for (char c : f.sample) shown += c >= '0' && c <= '9';
+    if (shown > 4) __builtin_trap();
   }
   return 0;
 }
