@@ -143,6 +143,20 @@ TEST(InspectLive, MyNumbersMailedOutRaiseAHighSeverityAlert) {
   }
   EXPECT_TRUE(staff_high);
 
+  // The spreadsheet's text is kept for later search, as an object of its own.
+  bool text_kept = false;
+  for (const auto& f : listing("files", store)) {
+    if (f["sha256"] != staff || !f.contains("inspection")) continue;
+    const std::string text_sha = f["inspection"].value("text_sha256", "");
+    ASSERT_EQ(text_sha.size(), 64u) << f.dump();
+    const auto got = kagami({"file", "get", "--store", store, text_sha, "-o", d + "/staff.txt"});
+    ASSERT_EQ(got.exit_code, 0) << got.err;
+    const std::string text = read_file(d + "/staff.txt");
+    EXPECT_NE(text.find("マイナンバー"), std::string::npos) << text.substr(0, 300);
+    text_kept = true;
+  }
+  EXPECT_TRUE(text_kept);
+
   // The sinks: the JSON lines file, the administrator's mailbox, the syslog receiver.
   const std::string jsonl = read_file(d + "/alerts.jsonl");
   ASSERT_FALSE(jsonl.empty());

@@ -63,7 +63,8 @@ std::size_t Inspector::yara_rules() const { return yara_ ? yara_->rule_count() :
 unsigned Inspector::clamav_signatures() const { return clamav_ ? clamav_->signatures() : 0; }
 
 Inspection Inspector::inspect(Worker& worker, ByteView bytes, std::string_view sha256,
-                              std::string_view name, std::string_view mime) const {
+                              std::string_view name, std::string_view mime,
+                              std::string* text_out) const {
   Inspection out;
   TextScanner& scanner = *worker.scanner;
   // Each document part is scanned on its own: a value never spans two files of an archive.
@@ -90,8 +91,10 @@ Inspection Inspector::inspect(Worker& worker, ByteView bytes, std::string_view s
       member = std::string(m);
       scanner.begin();
       open = true;
+      if (text_out != nullptr && !member.empty()) *text_out += "\n== " + member + " ==\n";
     }
     scanner.feed(t);
+    if (text_out != nullptr) text_out->append(t);
   });
   close_member();
   out.text_bytes = out.extract.text_bytes;

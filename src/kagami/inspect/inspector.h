@@ -67,8 +67,10 @@ class Inspector {
   };
   Result<std::unique_ptr<Worker>> worker() const;
 
+  // `text`, when given, receives the text that was scanned (each archive member's under a
+  // "== member ==" line), to be stored for later search.
   Inspection inspect(Worker& worker, ByteView bytes, std::string_view sha256, std::string_view name,
-                     std::string_view mime) const;
+                     std::string_view mime, std::string* text = nullptr) const;
 
   const PatternDatabase& patterns() const { return *patterns_; }
   std::size_t yara_rules() const;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include <spdlog/spdlog.h>
 
@@ -27,7 +28,7 @@ std::string summary(const std::vector<inspect::ObjectFinding>& findings,
 }  // namespace
 
 InspectionPool::InspectionPool(std::shared_ptr<const inspect::Inspector> inspector,
-                               inspect::AlertPolicy policy, const store::FileStore& files,
+                               inspect::AlertPolicy policy, store::FileStore& files,
                                StoreWriter& writer, std::size_t first_producer, std::size_t workers,
                                InspectionPoolOptions options, std::uint64_t next_finding_id,
                                std::uint64_t next_alert_id, alert::AlertDispatcher* dispatcher)
@@ -129,10 +130,18 @@ const InspectionPool::Cached& InspectionPool::inspect_object(Thread& t, const In
       rec.flags = "unreadable";
       rec.note = read.error().message;
     } else {
+      std::string text;
       inspect::Inspection in = inspector_->inspect(
           *t.worker, ByteView(reinterpret_cast<const std::uint8_t*>(data), size), sha,
-          job.event.name, job.file.mime);
+          job.event.name, job.file.mime, &text);
       rec.text_bytes = in.text_bytes;
+      // The text is kept for later search, as an object of its own (unless it is the object).
+      if (!text.empty() && (text.size() != size || std::memcmp(text.data(), data, size) != 0)) {
+        auto w = files_.open();
+        w->write(as_bytes(text));
+        const store::StoredFile stored = w->commit();
+        if (stored.error.empty()) rec.text_sha256 = stored.sha256;
+      }
       rec.flags = in.flags();
       rec.note = !in.extract.note.empty() ? in.extract.note : in.errors;
       c.findings = std::move(in.findings);

@@ -55,7 +55,7 @@ struct InspectionPoolOptions {
 class InspectionPool {
  public:
   InspectionPool(std::shared_ptr<const inspect::Inspector> inspector, inspect::AlertPolicy policy,
-                 const store::FileStore& files, StoreWriter& writer, std::size_t first_producer,
+                 store::FileStore& files, StoreWriter& writer, std::size_t first_producer,
                  std::size_t workers, InspectionPoolOptions options, std::uint64_t next_finding_id,
                  std::uint64_t next_alert_id, alert::AlertDispatcher* dispatcher);
   ~InspectionPool();
@@ -87,7 +87,7 @@ class InspectionPool {
 
   std::shared_ptr<const inspect::Inspector> inspector_;
   inspect::AlertPolicy policy_;
-  const store::FileStore& files_;
+  store::FileStore& files_;
   StoreWriter& writer_;
   std::size_t first_producer_;
   InspectionPoolOptions options_;

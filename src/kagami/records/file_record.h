@@ -15,6 +15,10 @@ struct FileRecord {
   std::uint64_t size = 0;
   std::string mime;  // by content (libmagic), not by what the protocol claimed
   TimeNs first_seen = 0;
+  // Content inspection (read with the object; written by the inspector, not the extractor).
+  bool inspected = false;
+  std::string inspect_flags, inspect_note, text_sha256;
+  std::uint64_t text_bytes = 0;
 };
 
 // One sighting of an object: which session carried it, in which record, named how.

@@ -46,6 +46,7 @@ struct InspectionRecord {
   std::string sha256;
   TimeNs ts = 0;
   std::uint64_t text_bytes = 0;
+  std::string text_sha256;  // the extracted text, stored as an object of its own ("" for none)
   std::string flags;  // "encrypted,bomb,too_deep,truncated,corrupt,unsupported,scan_error,..."
   std::string note;   // the first reason
   std::uint32_t findings = 0;

@@ -191,6 +191,12 @@ nlohmann::json to_json(const FileRecord& f, const FileEvent& e) {
   j["record_kind"] = e.record_kind;
   j["record_id"] = e.record_id;
   if (!e.note.empty()) j["note"] = e.note;
+  if (f.inspected) {
+    nlohmann::json in = {{"flags", f.inspect_flags}, {"text_bytes", f.text_bytes}};
+    if (!f.inspect_note.empty()) in["note"] = f.inspect_note;
+    if (!f.text_sha256.empty()) in["text_sha256"] = f.text_sha256;
+    j["inspection"] = std::move(in);
+  }
   return j;
 }
 

@@ -172,7 +172,8 @@ CREATE INDEX IF NOT EXISTS alerts_ts ON alerts(ts);
 CREATE INDEX IF NOT EXISTS alerts_session ON alerts(session_id);
 CREATE TABLE IF NOT EXISTS inspections(
   sha256 TEXT PRIMARY KEY, ts INTEGER NOT NULL, text_bytes INTEGER NOT NULL,
-  flags TEXT NOT NULL, note TEXT NOT NULL, findings INTEGER NOT NULL) WITHOUT ROWID;
+  text_sha256 TEXT NOT NULL, flags TEXT NOT NULL, note TEXT NOT NULL,
+  findings INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
 constexpr const char* kSessionColumns =
@@ -431,7 +432,7 @@ Status SqliteIndex::prepare_writes() {
       !s)
     return s;
   return mk(stmts_->upsert_inspection,
-            "INSERT OR REPLACE INTO inspections VALUES(" + marks(6) + ")");
+            "INSERT OR REPLACE INTO inspections VALUES(" + marks(7) + ")");
 }
 
 Status SqliteIndex::begin() { return step_done(db_, stmts_->begin.get(), "begin"); }

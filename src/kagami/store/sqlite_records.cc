@@ -462,8 +462,10 @@ Status SqliteIndex::query_files(
   const std::string text =
       "SELECT f.sha256, f.md5, f.size, f.mime, f.first_seen, e.id, e.session_id, e.ts, "
       "e.client_ip, e.client_port, e.server_ip, e.server_port, e.protocol, e.direction, e.name, "
-      "e.field, e.claimed_type, e.record_kind, e.record_id, e.partial, e.note "
-      "FROM file_events e JOIN files f ON f.sha256 = e.sha256" +
+      "e.field, e.claimed_type, e.record_kind, e.record_id, e.partial, e.note, "
+      "i.sha256, i.flags, i.note, i.text_sha256, i.text_bytes "
+      "FROM file_events e JOIN files f ON f.sha256 = e.sha256 "
+      "LEFT JOIN inspections i ON i.sha256 = e.sha256" +
       w.text + order_limit(q, "e.ts", "e.id");
   auto st = prepare(db_, text);
   if (!st) return st.error();
@@ -493,6 +495,11 @@ Status SqliteIndex::query_files(
     e.record_id = column_u64(s, i++);
     e.partial = sqlite3_column_int(s, i++) != 0;
     e.note = column_text(s, i++);
+    f.inspected = sqlite3_column_type(s, i++) != SQLITE_NULL;
+    f.inspect_flags = column_text(s, i++);
+    f.inspect_note = column_text(s, i++);
+    f.text_sha256 = column_text(s, i++);
+    f.text_bytes = column_u64(s, i++);
     if (!fn(f, e)) return {};
   }
   if (rc != SQLITE_DONE) return error(db_, "query files");
@@ -570,9 +577,10 @@ Status SqliteIndex::upsert_inspection(const records::InspectionRecord& r) {
   bind_text(s, 1, r.sha256);
   bind_i64(s, 2, r.ts);
   bind_u64(s, 3, r.text_bytes);
-  bind_text(s, 4, r.flags);
-  bind_text(s, 5, r.note);
-  bind_i64(s, 6, r.findings);
+  bind_text(s, 4, r.text_sha256);
+  bind_text(s, 5, r.flags);
+  bind_text(s, 6, r.note);
+  bind_i64(s, 7, r.findings);
   return step_done(db_, s, "upsert inspection");
 }
 
@@ -649,9 +657,10 @@ Result<std::optional<records::InspectionRecord>> SqliteIndex::inspection(
   r.sha256 = column_text(s, 0);
   r.ts = sqlite3_column_int64(s, 1);
   r.text_bytes = column_u64(s, 2);
-  r.flags = column_text(s, 3);
-  r.note = column_text(s, 4);
-  r.findings = static_cast<std::uint32_t>(sqlite3_column_int64(s, 5));
+  r.text_sha256 = column_text(s, 3);
+  r.flags = column_text(s, 4);
+  r.note = column_text(s, 5);
+  r.findings = static_cast<std::uint32_t>(sqlite3_column_int64(s, 6));
   return std::optional<records::InspectionRecord>(std::move(r));
 }
 

@@ -1,13 +1,13 @@
 // The detectors on documents of every supported type and charset: each labelled sentence
 // (one value, or one near miss) is put into a document, the document goes through text
 // extraction and the scanner, and precision and recall are computed per detector and type.
-#include <unicode/ucnv.h>
-
-#include <gtest/gtest.h>
-
 #include <map>
 
+#include <gtest/gtest.h>
+#include <unicode/ucnv.h>
+
 #include "kagami/inspect/inspector.h"
+
 #include "labelled_cases.h"
 #include "support/archive_builder.h"
 #include "support/pdf_builder.h"
@@ -49,15 +49,23 @@ std::string rtf_of(const std::string& utf8) {
     const auto c = static_cast<unsigned char>(utf8[i]);
     std::uint32_t cp = c;
     int len = 1;
-    if (c >= 0xF0) cp = c & 0x07, len = 4;
-    else if (c >= 0xE0) cp = c & 0x0F, len = 3;
-    else if (c >= 0xC0) cp = c & 0x1F, len = 2;
+    if (c >= 0xF0)
+      cp = c & 0x07, len = 4;
+    else if (c >= 0xE0)
+      cp = c & 0x0F, len = 3;
+    else if (c >= 0xC0)
+      cp = c & 0x1F, len = 2;
     for (int k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
     i += static_cast<std::size_t>(len);
-    if (cp == '\n') o += "\\par ";
-    else if (cp == '\\' || cp == '{' || cp == '}') o += std::string("\\") + static_cast<char>(cp);
-    else if (cp < 0x80) o.push_back(static_cast<char>(cp));
-    else o += "\\u" + std::to_string(cp < 32768 ? static_cast<int>(cp) : static_cast<int>(cp) - 65536) + "?";
+    if (cp == '\n')
+      o += "\\par ";
+    else if (cp == '\\' || cp == '{' || cp == '}')
+      o += std::string("\\") + static_cast<char>(cp);
+    else if (cp < 0x80)
+      o.push_back(static_cast<char>(cp));
+    else
+      o += "\\u" +
+           std::to_string(cp < 32768 ? static_cast<int>(cp) : static_cast<int>(cp) - 65536) + "?";
   }
   return o + "\\par}";
 }
@@ -77,38 +85,40 @@ std::pair<std::string, std::string> document(const std::string& type, const std:
   if (type == "iso-2022-jp") return {"a.txt", encode(text, "ISO-2022-JP")};
   if (type == "utf-16le") return {"a.txt", "\xFF\xFE" + encode(text, "UTF-16LE")};
   if (type == "html")
-    return {"a.html", "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><script>var n="
-                      "\"123456789018\";</script></head><body><p>" + xml_escape(text) +
-                          "</p></body></html>"};
+    return {"a.html",
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><script>var n="
+            "\"123456789018\";</script></head><body><p>" +
+                xml_escape(text) + "</p></body></html>"};
   if (type == "docx") {
     // Word splits a paragraph into runs anywhere: here, in the middle.
     const std::size_t half = text.size() / 2;
     std::size_t cut = half;
     while (cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) ++cut;
-    return {"a.docx", ZipBuilder()
-                          .add("[Content_Types].xml", "<Types/>")
-                          .add("word/document.xml",
-                               "<w:document><w:body><w:p><w:r><w:t>" +
-                                   xml_escape(text.substr(0, cut)) + "</w:t></w:r><w:r><w:t>" +
-                                   xml_escape(text.substr(cut)) +
-                                   "</w:t></w:r></w:p></w:body></w:document>")
-                          .build()};
+    return {"a.docx",
+            ZipBuilder()
+                .add("[Content_Types].xml", "<Types/>")
+                .add("word/document.xml",
+                     "<w:document><w:body><w:p><w:r><w:t>" + xml_escape(text.substr(0, cut)) +
+                         "</w:t></w:r><w:r><w:t>" + xml_escape(text.substr(cut)) +
+                         "</w:t></w:r></w:p></w:body></w:document>")
+                .build()};
   }
   if (type == "xlsx")
-    return {"a.xlsx", ZipBuilder()
-                          .add("[Content_Types].xml", "<Types/>")
-                          .add("xl/worksheets/sheet1.xml",
-                               "<worksheet><sheetData><row><c t=\"s\"><v>0</v></c></row>"
-                               "</sheetData></worksheet>")
-                          .add("xl/sharedStrings.xml",
-                               "<sst><si><t>" + xml_escape(text) + "</t></si></sst>")
-                          .build()};
+    return {"a.xlsx",
+            ZipBuilder()
+                .add("[Content_Types].xml", "<Types/>")
+                .add("xl/worksheets/sheet1.xml",
+                     "<worksheet><sheetData><row><c t=\"s\"><v>0</v></c></row>"
+                     "</sheetData></worksheet>")
+                .add("xl/sharedStrings.xml", "<sst><si><t>" + xml_escape(text) + "</t></si></sst>")
+                .build()};
   if (type == "pptx")
-    return {"a.pptx", ZipBuilder()
-                          .add("[Content_Types].xml", "<Types/>")
-                          .add("ppt/slides/slide1.xml", "<p:sld><a:p><a:r><a:t>" + xml_escape(text) +
-                                                            "</a:t></a:r></a:p></p:sld>")
-                          .build()};
+    return {"a.pptx",
+            ZipBuilder()
+                .add("[Content_Types].xml", "<Types/>")
+                .add("ppt/slides/slide1.xml",
+                     "<p:sld><a:p><a:r><a:t>" + xml_escape(text) + "</a:t></a:r></a:p></p:sld>")
+                .build()};
   if (type == "odt")
     return {"a.odt", ZipBuilder()
                          .add("mimetype", "application/vnd.oasis.opendocument.text", false)
@@ -142,9 +152,9 @@ TEST(DocumentFixtures, PrecisionAndRecallPerDetectorOnEveryTypeAndCharset) {
   auto worker = inspector.value()->worker();
   ASSERT_TRUE(worker);
   const std::vector<Case> cases = fixtures::labelled_cases();
-  const std::vector<std::string> types = {"utf-8", "shift_jis", "euc-jp", "iso-2022-jp",
-                                          "utf-16le", "html", "docx", "xlsx", "pptx",
-                                          "odt", "rtf", "pdf", "zip", "tar.gz"};
+  const std::vector<std::string> types = {"utf-8", "shift_jis", "euc-jp", "iso-2022-jp", "utf-16le",
+                                          "html",  "docx",      "xlsx",   "pptx",        "odt",
+                                          "rtf",   "pdf",       "zip",    "tar.gz"};
   const int per_case = 40;
   for (const std::string& type : types) {
     std::mt19937 rng(1127);
@@ -152,8 +162,9 @@ TEST(DocumentFixtures, PrecisionAndRecallPerDetectorOnEveryTypeAndCharset) {
       const std::string name(detector_name(c.detector));
       auto fired = [&](const std::string& sentence) -> int {
         // PDF pages here use a standard font: ASCII only.
-        const std::string filler = type == "pdf" ? "The quarterly report is attached.\n"
-                                                 : "本日の資料を送付します。The report is attached.\n";
+        const std::string filler = type == "pdf"
+                                       ? "The quarterly report is attached.\n"
+                                       : "本日の資料を送付します。The report is attached.\n";
         auto [file, bytes] = document(type, filler + sentence + "\n" + filler);
         const Inspection in = inspector.value()->inspect(
             *worker.value(),
@@ -171,7 +182,10 @@ TEST(DocumentFixtures, PrecisionAndRecallPerDetectorOnEveryTypeAndCharset) {
         if (type == "pdf" && (!ascii(pos) || !ascii(neg))) continue;
         ++tried;
         const int p = fired(pos);
-        if (p >= 1) ++tp; else ++fn;
+        if (p >= 1)
+          ++tp;
+        else
+          ++fn;
         fp += std::max(0, p - 1) + fired(neg);
       }
       if (tried == 0) continue;  // a detector whose fixtures are Japanese: not for PDF here

@@ -60,7 +60,6 @@ struct Case {
   std::function<std::string(std::mt19937&)> positive, negative;
 };
 
-
 // Every detector's cases.
 inline std::vector<Case> labelled_cases() {
   return {

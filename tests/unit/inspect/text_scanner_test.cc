@@ -8,6 +8,7 @@
 
 #include "kagami/content/text_normalizer.h"
 #include "kagami/inspect/validators.h"
+
 #include "labelled_cases.h"
 
 namespace kagami::inspect {
