@@ -158,6 +158,17 @@ void add_inspect_setters(recorder::RecorderConfig& c, std::map<std::string, Sett
     o.detectors.keywords = std::move(v.value());
     return {};
   };
+  s["inspect.disabled_detectors"] = [&o](const toml::node& n) -> Status {
+    auto v = strings(n, "inspect.disabled_detectors");
+    if (!v) return v.error();
+    for (const std::string& name : v.value()) {
+      inspect::Detector d;
+      if (!inspect::detector_from_name(name, d))
+        return make_error("config: inspect.disabled_detectors: no detector '{}'", name);
+      o.detectors.disabled.push_back(d);
+    }
+    return {};
+  };
   s["inspect.yara_rules"] = [&o](const toml::node& n) -> Status {
     auto v = strings(n, "inspect.yara_rules");
     if (!v) return v.error();

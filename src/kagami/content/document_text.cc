@@ -201,6 +201,20 @@ struct DocumentText::Walk {
   std::uint64_t expanded = 0;  // archive member bytes read, all levels together
   bool stop = false;           // a bomb: nothing more is read
 
+  // Text in a charset (detected when empty) as NFKC UTF-8; bytes invalid in it are flagged.
+  std::string normalize(ByteView bytes, std::string_view charset) {
+    auto t = TextNormalizer::create(charset);
+    if (!t) t = TextNormalizer::create();
+    std::string out;
+    t.value()->feed(bytes, out);
+    t.value()->finish(out);
+    if (t.value()->counters().replaced > 0)
+      report.flag(report.invalid_text, std::to_string(t.value()->counters().replaced) +
+                                           " bytes invalid in " + t.value()->charset() +
+                                           " replaced");
+    return out;
+  }
+
   void emit(std::string_view text, const std::string& member) {
     if (text.empty()) return;
     const std::uint64_t room =
@@ -230,11 +244,11 @@ void DocumentText::extract_part(Walk& w, ByteView bytes, std::string_view name,
   std::string text;
   switch (kind) {
     case DocumentKind::kText:
-      text = TextNormalizer::normalize(bytes);
+      text = w.normalize(bytes, {});
       break;
     case DocumentKind::kHtml:
     case DocumentKind::kXml:
-      markup_text(TextNormalizer::normalize(bytes), kind == DocumentKind::kHtml, text);
+      markup_text(w.normalize(bytes, {}), kind == DocumentKind::kHtml, text);
       break;
     case DocumentKind::kRtf: {
       std::string raw;
@@ -395,7 +409,7 @@ void DocumentText::extract_archive(Walk& w, ByteView bytes, DocumentKind kind,
     }
     if (failed) continue;
     if (package && package_text_member(entry)) {
-      parts.emplace_back(entry, TextNormalizer::normalize(bytes_of(data), "UTF-8"));
+      parts.emplace_back(entry, w.normalize(bytes_of(data), "UTF-8"));
     } else {
       std::string_view inner = entry;
       if (kind == DocumentKind::kGzip && inner == "data") inner = "";

@@ -52,6 +52,7 @@ struct ExtractReport {
   bool truncated = false;       // text, members or pages beyond their bounds
   bool corrupt = false;         // a part that would not parse
   bool unsupported = false;     // a legacy binary Office document, or an unknown binary
+  bool invalid_text = false;    // bytes invalid in the text's charset (now U+FFFD)
   std::string note;             // the first reason, for the record
 
   void flag(bool& which, std::string why) {

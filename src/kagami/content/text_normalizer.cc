@@ -55,6 +55,23 @@ std::string detect_charset(ByteView sample) {
       head.find("\x1B$@") != std::string_view::npos)
     return "ISO-2022-JP";
   if (valid == head.size() || (complete && valid + 4 > head.size())) return "UTF-8";
+  // Mostly UTF-8 with a few bad bytes (a cut, a stray byte): still UTF-8, whose bad bytes
+  // are then replaced and counted, rather than a single-byte charset that takes everything.
+  std::size_t good = 0, bad = 0;
+  {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(head.data());
+    const std::int32_t n = static_cast<std::int32_t>(head.size());
+    for (std::int32_t i = 0; i < n;) {
+      if (p[i] < 0x80) {
+        ++i;
+        continue;
+      }
+      UChar32 c;
+      U8_NEXT(p, i, n, c);
+      ++(c < 0 ? bad : good);
+    }
+  }
+  if (good >= 4 && bad * 8 <= good) return "UTF-8";
   UErrorCode status = U_ZERO_ERROR;
   UCharsetDetector* d = ucsdet_open(&status);
   std::string name = "UTF-8";

@@ -20,6 +20,7 @@ std::string Inspection::flags() const {
   add(extract.truncated || scan_truncated, "truncated");
   add(extract.corrupt, "corrupt");
   add(extract.unsupported, "unsupported");
+  add(extract.invalid_text, "invalid_text");
   add(!errors.empty(), "scan_error");
   return f;
 }

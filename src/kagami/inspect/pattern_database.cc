@@ -1,5 +1,7 @@
 #include "kagami/inspect/pattern_database.h"
 
+#include <algorithm>
+
 #include <hs.h>
 
 namespace kagami::inspect {
@@ -110,7 +112,11 @@ Result<std::shared_ptr<const PatternDatabase>> PatternDatabase::build(
     p->expressions_.push_back(std::move(expression));
     p->flags_.push_back(flags | HS_FLAG_SOM_LEFTMOST);
   };
+  auto off = [&](Detector d) {
+    return std::find(options.disabled.begin(), options.disabled.end(), d) != options.disabled.end();
+  };
   for (const ValuePattern& v : kValues) {
+    if (off(v.detector)) continue;
     PatternInfo info;
     info.detector = v.detector;
     info.role = Role::kValue;
@@ -119,6 +125,7 @@ Result<std::shared_ptr<const PatternDatabase>> PatternDatabase::build(
     add(std::move(info), v.expression, 0);
   }
   for (const ContextWords& c : kContext) {
+    if (off(c.detector)) continue;
     for (const char* w : c.words) {
       PatternInfo info;
       info.detector = c.detector;
@@ -130,7 +137,7 @@ Result<std::shared_ptr<const PatternDatabase>> PatternDatabase::build(
   std::vector<std::string> keywords = options.keywords;
   if (keywords.empty()) keywords.assign(std::begin(kDefaultKeywords), std::end(kDefaultKeywords));
   for (const std::string& w : keywords) {
-    if (w.empty()) continue;
+    if (w.empty() || off(Detector::kKeyword)) continue;
     PatternInfo info;
     info.detector = Detector::kKeyword;
     info.role = Role::kKeyword;
@@ -138,6 +145,7 @@ Result<std::shared_ptr<const PatternDatabase>> PatternDatabase::build(
     add(std::move(info), literal_expression(w), HS_FLAG_CASELESS);
   }
 
+  if (p->expressions_.empty()) return make_error("every content detector is disabled");
   std::vector<const char*> expressions;
   std::vector<unsigned> ids;
   for (std::size_t i = 0; i < p->expressions_.size(); ++i) {

@@ -37,6 +37,8 @@ struct DetectorOptions {
   // Context words count within this many characters before or after a value (Microsoft
   // Purview's proximity is 300).
   int context_window_chars = 300;
+  // Detectors not run at all (their patterns are left out of the database).
+  std::vector<Detector> disabled;
 };
 
 // Every pattern of every detector compiled into one Hyperscan streaming database, immutable

@@ -201,6 +201,15 @@ TEST(DocumentText, AMailMessageGivesItsHeadersAndTextNotItsEncodedAttachments) {
   EXPECT_EQ(e.all().find("4111111111111111"), std::string::npos) << e.all();
 }
 
+TEST(DocumentText, TextInvalidInItsCharsetIsFlaggedAndStillRead) {
+  // UTF-8 with a stray byte (a cut, a bad copy): still read as UTF-8, the byte replaced.
+  const auto e =
+      extract("社外秘の資料です。本日中にご確認ください。\xFF 以上、よろしくお願いします。",
+              "a.txt", "text/plain");
+  EXPECT_TRUE(e.report.invalid_text) << e.report.note;
+  EXPECT_NE(e.all().find("社外秘"), std::string::npos);
+}
+
 TEST(DocumentText, DamagedArchivesAndHugeTextAreBounded) {
   std::string zip = ZipBuilder().add("a.txt", std::string(100000, 'a')).build();
   zip.resize(zip.size() / 2);

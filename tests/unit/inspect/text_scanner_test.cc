@@ -138,6 +138,20 @@ TEST_F(TextScannerTest, NumbersInsideBase64AreNotValues) {
   EXPECT_EQ(fired(scan("マイナンバー /staff/123456789018/edit"), Detector::kJpMyNumber), 1u);
 }
 
+TEST(TextScannerOptions, DisabledDetectorsAreLeftOutOfTheDatabase) {
+  DetectorOptions o;
+  o.disabled = {Detector::kEmailAddress, Detector::kKeyword};
+  auto db = PatternDatabase::build(o);
+  ASSERT_TRUE(db);
+  auto s = TextScanner::create(db.value());
+  ASSERT_TRUE(s);
+  s.value()->begin();
+  s.value()->feed("社外秘 taro@example.jp マイナンバー 123456789018");
+  const auto fs = s.value()->finish();
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(fs[0].detector, Detector::kJpMyNumber);
+}
+
 TEST_F(TextScannerTest, DigitRunsAndDecimalsAreNotValues) {
   std::mt19937 rng(3);
   std::string text = "マイナンバー カード番号 口座番号 電話 ";
