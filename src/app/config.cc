@@ -39,18 +39,6 @@ Setter count(T& into, const std::string& key, double scale = 1) {
   };
 }
 
-Result<std::vector<std::string>> strings(const toml::node& n, const std::string& key) {
-  const toml::array* a = n.as_array();
-  if (a == nullptr) return make_error("config: {} must be an array of strings", key);
-  std::vector<std::string> out;
-  for (const toml::node& e : *a) {
-    auto v = e.value<std::string>();
-    if (!v) return make_error("config: {} must be an array of strings", key);
-    out.push_back(*v);
-  }
-  return out;
-}
-
 Setter flag(bool& into, const std::string& key) {
   return [&into, key](const toml::node& n) -> Status {
     if (auto v = n.value<bool>()) {
@@ -87,7 +75,7 @@ Result<inspect::AlertRule> alert_rule(const toml::table& t, std::size_t n) {
       if (!c || *c < 1) return make_error("{}: min_count must be a positive integer", where);
       r.min_count = static_cast<std::uint64_t>(*c);
     } else if (key == "exclude_users" || key == "exclude_hosts") {
-      auto list = strings(v, where + "." + key);
+      auto list = strings_of(v, where + "." + key);
       if (!list) return list.error();
       (key == "exclude_users" ? r.exclude_users : r.exclude_hosts) = std::move(list.value());
     } else {
@@ -120,7 +108,7 @@ Result<alert::SinkConfig> sink_config(const toml::table& t, std::size_t n) {
        : key == "from"         ? c.from
                                : c.url) = *text;
     } else if (key == "to") {
-      auto list = strings(v, where + ".to");
+      auto list = strings_of(v, where + ".to");
       if (!list) return list.error();
       c.to = std::move(list.value());
     } else if (number && *number >= 0 &&
@@ -153,13 +141,13 @@ void add_inspect_setters(recorder::RecorderConfig& c, std::map<std::string, Sett
   s["inspect.max_ratio"] = count(o.extract.max_ratio, "inspect.max_ratio");
   s["inspect.max_text_mb"] = count(o.extract.max_text_bytes, "inspect.max_text_mb", kMiB);
   s["inspect.keywords"] = [&o](const toml::node& n) -> Status {
-    auto v = strings(n, "inspect.keywords");
+    auto v = strings_of(n, "inspect.keywords");
     if (!v) return v.error();
     o.detectors.keywords = std::move(v.value());
     return {};
   };
   s["inspect.disabled_detectors"] = [&o](const toml::node& n) -> Status {
-    auto v = strings(n, "inspect.disabled_detectors");
+    auto v = strings_of(n, "inspect.disabled_detectors");
     if (!v) return v.error();
     for (const std::string& name : v.value()) {
       inspect::Detector d;
@@ -170,7 +158,7 @@ void add_inspect_setters(recorder::RecorderConfig& c, std::map<std::string, Sett
     return {};
   };
   s["inspect.yara_rules"] = [&o](const toml::node& n) -> Status {
-    auto v = strings(n, "inspect.yara_rules");
+    auto v = strings_of(n, "inspect.yara_rules");
     if (!v) return v.error();
     o.yara_rule_files = std::move(v.value());
     return {};
@@ -326,6 +314,18 @@ Result<toml::table> parse_toml_file(const std::string& path) {
     where << e.source().begin;
     return make_error("config {}: {} at {}", path, e.description(), where.str());
   }
+}
+
+Result<std::vector<std::string>> strings_of(const toml::node& n, const std::string& key) {
+  const toml::array* a = n.as_array();
+  if (a == nullptr) return make_error("config: {} must be an array of strings", key);
+  std::vector<std::string> out;
+  for (const toml::node& e : *a) {
+    auto v = e.value<std::string>();
+    if (!v) return make_error("config: {} must be an array of strings", key);
+    out.push_back(*v);
+  }
+  return out;
 }
 
 Status load_recorder_config(const std::string& path, recorder::RecorderConfig& config) {

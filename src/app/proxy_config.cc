@@ -19,18 +19,6 @@ Result<double> number_of(const toml::node& n, const std::string& key) {
   return make_error("config: {} must be a number, not negative", key);
 }
 
-Result<std::vector<std::string>> strings_of(const toml::node& n, const std::string& key) {
-  const toml::array* a = n.as_array();
-  if (a == nullptr) return make_error("config: {} must be an array of strings", key);
-  std::vector<std::string> out;
-  for (const toml::node& e : *a) {
-    auto v = e.value<std::string>();
-    if (!v) return make_error("config: {} must be an array of strings", key);
-    out.push_back(*v);
-  }
-  return out;
-}
-
 Status load_rule(const toml::table& t, std::size_t index, proxy::RuleConfig& r) {
   const std::string where = "policy.rules[" + std::to_string(index + 1) + "]";
   bool has_action = false;

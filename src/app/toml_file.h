@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <toml++/toml.h>
 
@@ -10,5 +11,8 @@ namespace kagami::app {
 
 // Parses a TOML file; a syntax error names the file, what is wrong and where.
 Result<toml::table> parse_toml_file(const std::string& path);
+
+// An array of strings, or an error naming `key`.
+Result<std::vector<std::string>> strings_of(const toml::node& n, const std::string& key);
 
 }  // namespace kagami::app
