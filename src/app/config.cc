@@ -426,7 +426,41 @@ std::string default_config_toml() {
     << "       # of a message's text kept in its record\n\n"
     << "[store]\n"
     << "batch_rows = " << c.store.batch_rows << "\n"
-    << "batch_max_ms = " << c.store.batch_max_ms << "\n";
+    << "batch_max_ms = " << c.store.batch_max_ms << "\n\n"
+    << "[inspect]              # content inspection of every extracted object "
+       "(docs/inspection.md)\n"
+    << "enabled = true\n"
+    << "threads = " << c.inspect_threads << "\n"
+    << "max_object_mb = " << (c.inspect_max_object_bytes >> 20)
+    << "     # larger objects are flagged too_large, not read\n"
+    << "context_chars = " << c.inspect_options.detectors.context_window_chars
+    << "     # context words count this near a value\n"
+    << "max_depth = " << c.inspect_options.extract.max_depth << "          # archives in archives\n"
+    << "max_expanded_mb = " << (c.inspect_options.extract.max_expanded_bytes >> 20) << "\n"
+    << "max_ratio = " << c.inspect_options.extract.max_ratio
+    << "        # expanded : compressed, past 1 MiB\n"
+    << "max_text_mb = " << (c.inspect_options.extract.max_text_bytes >> 20) << "\n"
+    << "default_rules = true   # false: only the [[inspect.rules]] below\n"
+    << "# keywords = [\"社外秘\", \"極秘\", \"機密\", \"Confidential\"]   # replaces the built-in "
+       "markers\n"
+    << "# disabled_detectors = [\"email_address\"]\n"
+    << "# yara_rules = [\"/etc/kagami/rules.yar\"]\n"
+    << "# clamav_db = \"/var/lib/kagami/clamav\"\n"
+    << "# hash_lists = { leaked = \"/etc/kagami/leaked.sha256\" }\n\n"
+    << "# [[inspect.rules]]\n"
+    << "# title = \"My Numbers sent\"\n"
+    << "# detector = \"jp_my_number\"   # or a family: \"yara:*\"\n"
+    << "# min_confidence = \"high\"\n"
+    << "# min_count = 5\n"
+    << "# direction = \"sent\"\n"
+    << "# severity = \"high\"\n"
+    << "# exclude_users = []\n"
+    << "# exclude_hosts = []\n\n"
+    << "# [[alert.sinks]]               # jsonl, syslog, email, webhook\n"
+    << "# type = \"syslog\"\n"
+    << "# address = \"192.0.2.10:514\"\n"
+    << "# transport = \"tcp\"\n"
+    << "# min_severity = \"medium\"\n";
   return o.str();
 }
 
