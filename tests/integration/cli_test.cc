@@ -134,6 +134,19 @@ TEST_F(Cli, PrintedConfigIsAcceptedAndTyposAreNot) {
               corpus_dir() + "/pcap/" + kTrace, "--store", dir.path() + "/s3"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown setting 'flow.tcp_idle_timout_s'"), std::string::npos) << r.err;
+
+  // Inspection rules and alert sinks are checked as strictly.
+  write_file(dir.path() + "/rule.toml",
+             "[[inspect.rules]]\ndetector = \"jp_my_number\"\nseverity = \"urgent\"\n");
+  r = kagami({"record", "-q", "--config", dir.path() + "/rule.toml", "--read",
+              corpus_dir() + "/pcap/" + kTrace, "--store", dir.path() + "/s4"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("severity must be"), std::string::npos) << r.err;
+  write_file(dir.path() + "/sink.toml", "[[alert.sinks]]\ntype = \"pager\"\n");
+  r = kagami({"record", "-q", "--config", dir.path() + "/sink.toml", "--read",
+              corpus_dir() + "/pcap/" + kTrace, "--store", dir.path() + "/s5"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("unknown type 'pager'"), std::string::npos) << r.err;
 }
 
 TEST_F(Cli, ASecondRecorderOnTheSameStoreIsRefused) {

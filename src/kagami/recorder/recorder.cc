@@ -466,16 +466,17 @@ Status Recorder::run(capture::PacketSource& source) {
 Status Recorder::finish() {
   if (finished_) return {};
   finished_ = true;
-  if (config_.workers == 0) {
+  // A recorder whose start failed part way has fewer parts to end (no workers, no archive).
+  if (!workers_.empty() && config_.workers == 0) {
     workers_[0]->on_end();
-  } else {
+  } else if (!workers_.empty()) {
     for (std::size_t i = 0; i < workers_.size(); ++i)
       send_control(i, static_cast<std::uint8_t>(WorkerMessage::kEnd), now_);
     for (auto& w : workers_) w->join();
   }
   if (inspection_) inspection_->stop();  // what the workers handed over is inspected first
   if (alerts_) alerts_->stop();          // one last delivery; the rest waits on disk
-  Status archive_status = archive_->close();
+  Status archive_status = archive_ ? archive_->close() : Status{};
   push_capture_batch();
   Status store_status = writer_->stop();
   if (!archive_status) return archive_status;
