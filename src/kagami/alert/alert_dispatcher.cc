@@ -9,14 +9,6 @@
 namespace kagami::alert {
 namespace {
 
-int rank(const std::string& severity) {
-  if (severity == "critical") return 4;
-  if (severity == "high") return 3;
-  if (severity == "medium") return 2;
-  if (severity == "low") return 1;
-  return 0;
-}
-
 std::int64_t monotonic_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -87,7 +79,7 @@ void AlertDispatcher::stop() {
 
 void AlertDispatcher::enqueue(const std::string& severity, const std::string& event) {
   for (auto& s : sinks_) {
-    if (rank(severity) < rank(s->config.min_severity)) continue;
+    if (records::severity_rank(severity) < records::severity_rank(s->config.min_severity)) continue;
     if (auto st = s->queue->push(event); !st) {
       ++s->counters.refused;
       spdlog::error("alerts: sink {}: {} (the alert stays in the index)", s->config.name,

@@ -6,6 +6,7 @@
 #include "kagami/alert/net_client.h"
 #include "kagami/alert/sinks.h"
 #include "kagami/base/base64.h"
+#include "kagami/records/finding_record.h"
 
 namespace kagami::alert {
 namespace {
@@ -63,15 +64,12 @@ class EmailSink final : public AlertSink {
 
   std::string message(const std::vector<std::string>& events) const {
     std::string worst = "low", body;
-    auto rank = [](const std::string& s) {
-      return s == "critical" ? 4 : s == "high" ? 3 : s == "medium" ? 2 : 1;
-    };
     for (const auto& e : events) {
       const auto j = nlohmann::json::parse(e, nullptr, false);
       if (!j.is_object()) continue;
       const auto& k = j.value("kagami", nlohmann::json::object());
       const std::string sev = k.value("severity", "low");
-      if (rank(sev) > rank(worst)) worst = sev;
+      if (records::severity_rank(sev) > records::severity_rank(worst)) worst = sev;
       body += "[" + sev + "] " + j["alert"].value("signature", "") + "\n";
       body += "  time:     " + j.value("timestamp", "") + "\n";
       body += "  from:     " + j.value("src_ip", "") + ":" +

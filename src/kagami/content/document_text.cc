@@ -203,15 +203,11 @@ struct DocumentText::Walk {
 
   // Text in a charset (detected when empty) as NFKC UTF-8; bytes invalid in it are flagged.
   std::string normalize(ByteView bytes, std::string_view charset) {
-    auto t = TextNormalizer::create(charset);
-    if (!t) t = TextNormalizer::create();
-    std::string out;
-    t.value()->feed(bytes, out);
-    t.value()->finish(out);
-    if (t.value()->counters().replaced > 0)
-      report.flag(report.invalid_text, std::to_string(t.value()->counters().replaced) +
-                                           " bytes invalid in " + t.value()->charset() +
-                                           " replaced");
+    std::uint64_t replaced = 0;
+    std::string out = TextNormalizer::normalize(bytes, charset, &replaced);
+    if (replaced > 0)
+      report.flag(report.invalid_text,
+                  std::to_string(replaced) + " bytes invalid in their charset replaced");
     return out;
   }
 

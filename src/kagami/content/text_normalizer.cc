@@ -273,12 +273,14 @@ void TextNormalizer::unify_dashes(std::string& out, std::size_t from) {
   out.resize(w);
 }
 
-std::string TextNormalizer::normalize(ByteView bytes, std::string_view charset) {
+std::string TextNormalizer::normalize(ByteView bytes, std::string_view charset,
+                                      std::uint64_t* replaced) {
   std::string out;
   auto t = create(charset);
   if (!t) t = create();
   t.value()->feed(bytes, out);
   t.value()->finish(out);
+  if (replaced != nullptr) *replaced = t.value()->counters().replaced;
   return out;
 }
 

@@ -46,8 +46,9 @@ class TextNormalizer {
   const std::string& charset() const { return charset_; }
   const TextNormalizerCounters& counters() const { return counters_; }
 
-  // One whole text at once.
-  static std::string normalize(ByteView bytes, std::string_view charset = {});
+  // One whole text at once; `replaced`, when given, gets the count of invalid bytes.
+  static std::string normalize(ByteView bytes, std::string_view charset = {},
+                               std::uint64_t* replaced = nullptr);
 
  private:
   TextNormalizer() = default;

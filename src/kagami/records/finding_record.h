@@ -2,11 +2,21 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "kagami/base/time.h"
 #include "kagami/records/endpoints.h"
 
 namespace kagami::records {
+
+// Severity names in order, 0 (info) to 4 (critical): what sinks' bounds and digests compare.
+inline int severity_rank(std::string_view severity) {
+  if (severity == "critical") return 4;
+  if (severity == "high") return 3;
+  if (severity == "medium") return 2;
+  if (severity == "low") return 1;
+  return 0;
+}
 
 // What inspecting one object found, once per detector and confidence, for each sighting of
 // the object (a file sent twice gives two sets of findings, one per session).
