@@ -13,6 +13,7 @@
 #include "kagami/store/store_layout.h"
 
 #include "app/commands.h"
+#include "app/record_rows.h"
 #include "app/session_filters.h"
 
 namespace kagami::app {
@@ -59,35 +60,6 @@ Result<store::RecordQuery> to_record_query(const RecordOptions& o) {
   return q;
 }
 
-std::string endpoint(const IpAddress& ip, std::uint16_t port) {
-  return (ip.is_v4() ? ip.to_string() : "[" + ip.to_string() + "]") + ":" + std::to_string(port);
-}
-
-std::string join(const std::vector<std::string>& v, const char* sep = ",") {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
-  return s;
-}
-
-// Table cells are one line: control characters from the wire would break the table (or the
-// terminal), so they are shown escaped.
-std::string cell(std::string_view s, std::size_t max = 0) {
-  std::string out;
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      char esc[5];
-      std::snprintf(esc, sizeof esc, "\\x%02x", u);
-      out += esc;
-    } else {
-      out += c;
-    }
-  }
-  if (out.empty()) out = "-";
-  if (max != 0 && out.size() > max) out = out.substr(0, max - 1) + "~";
-  return out;
-}
-
 // Runs one listing: opens the index, prints a header, then a row (or a JSON line) per record.
 template <typename Query, typename Row>
 int run_listing(const RecordOptions& o, const char* header, const char* noun, Query query,
@@ -127,169 +99,76 @@ int run_listing(const RecordOptions& o, const char* header, const char* noun, Qu
   return 0;
 }
 
-std::string fmt_row(const char* format, auto... args) {
-  char buf[4096];
-  std::snprintf(buf, sizeof buf, format, args...);
-  return buf;
-}
-
 int run_http(const RecordOptions& o) {
   return run_listing(
-      o,
-      "TIME (UTC)                  CLIENT                  SERVER                  METHOD  HOST  "
-      "                         STATUS RESP BYTES  URI",
-      "HTTP transaction(s)",
+      o, kHttpHeader, "HTTP transaction(s)",
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
         return ix.query_http(q, fn);
       },
-      [](const records::HttpRecord& r) {
-        return fmt_row("%-27s %-23s %-23s %-7s %-30s %6s %10llu  %s",
-                       format_time_iso(r.ts, 6).c_str(),
-                       endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
-                       endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
-                       cell(r.method, 7).c_str(), cell(r.host, 30).c_str(),
-                       r.status ? std::to_string(r.status).c_str() : "-",
-                       static_cast<unsigned long long>(r.resp_bytes), cell(r.uri, 200).c_str());
-      });
+      [](const records::HttpRecord& r) { return http_row(r); });
 }
 
 int run_dns(const RecordOptions& o) {
   return run_listing(
-      o,
-      "TIME (UTC)                  CLIENT                  SERVER                  QUERY         "
-      "                           TYPE   RCODE     ANSWERS",
-      "DNS record(s)",
+      o, kDnsHeader, "DNS record(s)",
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
         return ix.query_dns(q, fn);
       },
-      [](const records::DnsRecord& r) {
-        return fmt_row("%-27s %-23s %-23s %-40s %-6s %-9s %s", format_time_iso(r.ts, 6).c_str(),
-                       endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
-                       endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
-                       cell(r.query, 40).c_str(), cell(r.qtype).c_str(), cell(r.rcode).c_str(),
-                       cell(join(r.answers, "; "), 200).c_str());
-      });
+      [](const records::DnsRecord& r) { return dns_row(r); });
 }
 
 int run_tls(const RecordOptions& o) {
   return run_listing(
-      o,
-      "TIME (UTC)                  CLIENT                  SERVER                  SNI         "
-      "                  VERSION  CIPHER                                   JA4                   "
-      "               CERTIFICATE",
-      "TLS handshake(s)",
+      o, kTlsHeader, "TLS handshake(s)",
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
         return ix.query_tls(q, fn);
       },
-      [](const records::TlsRecord& r) {
-        return fmt_row("%-27s %-23s %-23s %-30s %-8s %-40s %-36s %s",
-                       format_time_iso(r.ts, 6).c_str(),
-                       endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
-                       endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
-                       cell(r.sni, 30).c_str(), cell(r.version).c_str(), cell(r.cipher, 40).c_str(),
-                       cell(r.ja4).c_str(),
-                       cell(r.encrypted_certificate ? "(encrypted)" : r.cert_subject, 120).c_str());
-      });
+      [](const records::TlsRecord& r) { return tls_row(r); });
 }
 
 int run_mail(const RecordOptions& o) {
   return run_listing(
-      o,
-      "TIME (UTC)                  PROTO DIRECTION CLIENT                  SERVER                  "
-      "FROM                           TO                             SUBJECT",
-      "message(s)",
+      o, kMailHeader, "message(s)",
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
         return ix.query_mail(q, fn);
       },
-      [](const records::MailRecord& r) {
-        const std::string to = join(r.rcpt_to.empty() ? r.to : r.rcpt_to);
-        return fmt_row("%-27s %-5s %-9s %-23s %-23s %-30s %-30s %s",
-                       format_time_iso(r.ts, 6).c_str(), cell(r.protocol).c_str(),
-                       cell(r.direction).c_str(),
-                       endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
-                       endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
-                       cell(r.from.empty() ? r.mail_from : r.from, 30).c_str(),
-                       cell(to, 30).c_str(), cell(r.subject, 120).c_str());
-      });
+      [](const records::MailRecord& r) { return mail_row(r); });
 }
 
 int run_ftp(const RecordOptions& o) {
   return run_listing(
-      o,
-      "TIME (UTC)                  CLIENT                  SERVER                  USER         "
-      "   COMMAND ARG                                      REPLY",
-      "FTP command(s)",
+      o, kFtpHeader, "FTP command(s)",
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
         return ix.query_ftp(q, fn);
       },
-      [](const records::FtpRecord& r) {
-        return fmt_row(
-            "%-27s %-23s %-23s %-15s %-7s %-40s %s %s", format_time_iso(r.ts, 6).c_str(),
-            endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
-            endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
-            cell(r.user, 15).c_str(), cell(r.command, 7).c_str(), cell(r.arg, 40).c_str(),
-            r.reply_code ? std::to_string(r.reply_code).c_str() : "-", cell(r.reply, 80).c_str());
-      });
+      [](const records::FtpRecord& r) { return ftp_row(r); });
 }
 
 int run_files(const RecordOptions& o) {
   return run_listing(
-      o,
-      "TIME (UTC)                  SHA256                                                          "
-      " "
-      "      SIZE MIME                           PROTO DIRECTION SESSION  NAME",
-      "file sighting(s)",
+      o, kFilesHeader, "file sighting(s)",
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
         return ix.query_files(q, fn);
       },
-      [](const records::FileRecord& f, const records::FileEvent& e) {
-        return fmt_row("%-27s %-64s %10llu %-30s %-5s %-9s %-8llu %s%s",
-                       format_time_iso(e.ts, 6).c_str(), f.sha256.c_str(),
-                       static_cast<unsigned long long>(f.size), cell(f.mime, 30).c_str(),
-                       cell(e.protocol).c_str(), cell(e.direction).c_str(),
-                       static_cast<unsigned long long>(e.session_id), cell(e.name, 120).c_str(),
-                       e.partial ? " (partial)" : "");
-      });
+      [](const records::FileRecord& f, const records::FileEvent& e) { return files_row(f, e); });
 }
 
 int run_findings(const RecordOptions& o) {
   return run_listing(
-      o,
-      "TIME (UTC)                  SEVERITY DETECTOR                 CONF    COUNT SAMPLE        "
-      "           DIRECTION SESSION  FILE",
-      "finding(s)",
+      o, kFindingsHeader, "finding(s)",
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
         return ix.query_findings(q, fn);
       },
-      [](const records::FindingRecord& f) {
-        const std::string file = f.member.empty() ? f.file_name : f.file_name + " > " + f.member;
-        return fmt_row("%-27s %-8s %-24s %-7s %5llu %-24s %-9s %-8llu %s",
-                       format_time_iso(f.ts, 6).c_str(), f.severity.c_str(),
-                       cell(f.detector, 24).c_str(), f.confidence.c_str(),
-                       static_cast<unsigned long long>(f.count), cell(f.sample, 24).c_str(),
-                       cell(f.direction).c_str(), static_cast<unsigned long long>(f.session_id),
-                       cell(file, 120).c_str());
-      });
+      [](const records::FindingRecord& f) { return findings_row(f); });
 }
 
 int run_alerts(const RecordOptions& o) {
   return run_listing(
-      o,
-      "TIME (UTC)                  SEVERITY CLIENT                  SERVER                  PROTO "
-      "DIRECTION SESSION  TITLE / FINDINGS",
-      "alert(s)",
+      o, kAlertsHeader, "alert(s)",
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
         return ix.query_alerts(q, fn);
       },
-      [](const records::AlertRecord& a) {
-        return fmt_row("%-27s %-8s %-23s %-23s %-5s %-9s %-8llu %s: %s (%s)",
-                       format_time_iso(a.ts, 6).c_str(), a.severity.c_str(),
-                       endpoint(a.endpoints.client_ip, a.endpoints.client_port).c_str(),
-                       endpoint(a.endpoints.server_ip, a.endpoints.server_port).c_str(),
-                       cell(a.protocol).c_str(), cell(a.direction).c_str(),
-                       static_cast<unsigned long long>(a.session_id), cell(a.title, 80).c_str(),
-                       cell(a.findings, 120).c_str(), cell(a.file_name, 60).c_str());
-      });
+      [](const records::AlertRecord& a) { return alerts_row(a); });
 }
 
 CLI::App* add_listing(CLI::App& app, const char* name, const char* help,

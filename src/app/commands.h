@@ -16,5 +16,7 @@ void add_record_listing_commands(CLI::App& app, int& exit_code);  // http, dns, 
 void add_file_command(CLI::App& app, int& exit_code);
 void add_ca_command(CLI::App& app, int& exit_code);
 void add_proxy_command(CLI::App& app, int& exit_code);
+void add_search_command(CLI::App& app, int& exit_code);
+void add_audit_command(CLI::App& app, int& exit_code);
 
 }  // namespace kagami::app

@@ -144,6 +144,13 @@ const InspectionPool::Cached& InspectionPool::inspect_object(Thread& t, const In
       }
       rec.flags = in.flags();
       rec.note = !in.extract.note.empty() ? in.extract.note : in.errors;
+      rec.search_text = std::move(text);
+      if (rec.search_text.size() > options_.search_text_bytes) {
+        // Cut on a character boundary: the index is text, half a character is not.
+        std::size_t cut = options_.search_text_bytes;
+        while (cut > 0 && (static_cast<unsigned char>(rec.search_text[cut]) & 0xC0) == 0x80) --cut;
+        rec.search_text.resize(cut);
+      }
       c.findings = std::move(in.findings);
     }
     std::free(data);

@@ -44,6 +44,7 @@ struct InspectionPoolOptions {
   std::size_t queue_jobs = 1024;                // per worker
   std::uint64_t max_object_bytes = 256u << 20;  // larger objects are flagged, not read
   std::size_t cache_entries = 4096;             // per thread: objects seen again are not re-read
+  std::size_t search_text_bytes = 1u << 20;     // of each object's text, into the full-text index
   bool live = false;  // a live source: a full queue drops the job (counted), never waits
 };
 

@@ -60,6 +60,8 @@ struct InspectionRecord {
   std::string flags;  // "encrypted,bomb,too_deep,truncated,corrupt,unsupported,scan_error,..."
   std::string note;   // the first reason
   std::uint32_t findings = 0;
+  // The extracted text for the full-text index, cut at a bound (not kept in the record's row).
+  std::string search_text;
 };
 
 }  // namespace kagami::records

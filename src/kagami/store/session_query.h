@@ -31,6 +31,7 @@ struct RecordQuery {
   std::vector<std::uint16_t> ports;
   std::optional<std::string> host;  // HTTP Host, TLS SNI, DNS query name; '*' wildcards
   std::vector<std::uint64_t> session_ids;
+  std::vector<std::uint64_t> ids;       // the records' own ids (TLS: its session id)
   std::optional<std::string> sha256;    // files
   std::optional<std::string> name;      // files: name, '*' wildcards
   std::optional<std::string> detector;  // findings: detector, '*' wildcards ("yara:*")

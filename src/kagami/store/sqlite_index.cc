@@ -1,8 +1,11 @@
 #include "kagami/store/sqlite_index.h"
 
 #include <algorithm>
+#include <chrono>
+#include <type_traits>
 
 #include "kagami/base/location_codec.h"
+#include "kagami/store/host_key.h"
 #include "kagami/store/sqlite_statements.h"
 #include "kagami/store/sqlite_util.h"
 
@@ -12,7 +15,7 @@ using namespace sql;
 
 namespace {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 // Version 1: sessions and the packet archive (the recorder core).
 constexpr const char* kSchemaV1 = R"sql(
@@ -176,6 +179,54 @@ CREATE TABLE IF NOT EXISTS inspections(
   findings INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
+// Version 5: what investigators search by. Host names are also kept reversed and lower-cased
+// ("moc.elpmaxe.www") so "*.example.com" is an index range, not a scan; a trigram full-text
+// index holds URLs, subjects, addresses, file names and the text extracted from documents
+// (its rowid: the kind in the top bits, then the record's id); the audit log is append-only
+// and hash-chained.
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE sessions ADD COLUMN host_rev TEXT NOT NULL DEFAULT '';
+ALTER TABLE http ADD COLUMN host_rev TEXT NOT NULL DEFAULT '';
+ALTER TABLE tls ADD COLUMN sni_rev TEXT NOT NULL DEFAULT '';
+ALTER TABLE dns ADD COLUMN query_rev TEXT NOT NULL DEFAULT '';
+UPDATE sessions SET host_rev = kagami_host_key(host) WHERE host != '';
+UPDATE http SET host_rev = kagami_host_key(host) WHERE host != '';
+UPDATE tls SET sni_rev = kagami_host_key(sni) WHERE sni != '';
+UPDATE dns SET query_rev = kagami_host_key(query) WHERE query != '';
+DROP INDEX IF EXISTS http_host;
+DROP INDEX IF EXISTS tls_sni;
+DROP INDEX IF EXISTS dns_query;
+CREATE INDEX IF NOT EXISTS sessions_host_rev ON sessions(host_rev, ts_first);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user, ts_first);
+CREATE INDEX IF NOT EXISTS http_host_rev ON http(host_rev, ts);
+CREATE INDEX IF NOT EXISTS http_user ON http(user, ts);
+CREATE INDEX IF NOT EXISTS tls_sni_rev ON tls(sni_rev, ts);
+CREATE INDEX IF NOT EXISTS dns_query_rev ON dns(query_rev, ts);
+CREATE INDEX IF NOT EXISTS dns_session ON dns(session_id);
+CREATE INDEX IF NOT EXISTS mail_session ON mail(session_id);
+CREATE INDEX IF NOT EXISTS ftp_session ON ftp(session_id);
+CREATE INDEX IF NOT EXISTS alerts_sha256 ON alerts(sha256);
+CREATE VIRTUAL TABLE IF NOT EXISTS text_fts USING fts5(
+  body, kind UNINDEXED, ref UNINDEXED, session_id UNINDEXED, sha256 UNINDEXED,
+  tokenize='trigram');
+CREATE TABLE IF NOT EXISTS doc_texts(id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE);
+INSERT INTO text_fts(rowid, body, kind, ref, session_id, sha256)
+  SELECT (1 << 48) | id, host || uri, 'http', id, session_id, '' FROM http;
+INSERT INTO text_fts(rowid, body, kind, ref, session_id, sha256)
+  SELECT (2 << 48) | id, subject || char(10) || mfrom || char(10) || mto || char(10) || mcc,
+         'mail', id, session_id, '' FROM mail;
+INSERT INTO text_fts(rowid, body, kind, ref, session_id, sha256)
+  SELECT (3 << 48) | id, name, 'file', id, session_id, sha256 FROM file_events WHERE name != '';
+CREATE TABLE IF NOT EXISTS audit(
+  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, actor TEXT NOT NULL, source TEXT NOT NULL,
+  action TEXT NOT NULL, object TEXT NOT NULL, detail TEXT NOT NULL, prev TEXT NOT NULL,
+  hash TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql";
+
 constexpr const char* kSessionColumns =
     "id, sensor, ts_first, ts_last, transport, ip_version, client_ip, client_port, client_mac, "
     "server_ip, server_port, server_mac, vlan, vlan_inner, app, decrypted, pkts_c2s, pkts_s2c, "
@@ -285,6 +336,16 @@ Where build_where(const SessionQuery& q) {
   return w;
 }
 
+// The reversed host key in SQL, for upgrading an index written before version 5.
+void host_key_function(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const unsigned char* t = sqlite3_value_text(argv[0]);
+  const std::string key =
+      host_key(t ? std::string_view(reinterpret_cast<const char*>(t),
+                                    static_cast<std::size_t>(sqlite3_value_bytes(argv[0])))
+                 : std::string_view());
+  sqlite3_result_text(ctx, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+}
+
 }  // namespace
 
 SqliteIndex::SqliteIndex(sqlite3* db) : db_(db) {}
@@ -338,6 +399,14 @@ Status SqliteIndex::migrate() {
     }
     if (auto s = exec("COMMIT"); !s) return s;
   }
+  if (version < 5) {
+    if (auto s = exec("BEGIN"); !s) return s;
+    if (auto s = exec(kSchemaV5); !s) {
+      (void)exec("ROLLBACK");
+      return s;
+    }
+    if (auto s = exec("COMMIT"); !s) return s;
+  }
   const std::string v = "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version','" +
                         std::to_string(kSchemaVersion) + "')";
   return exec(v.c_str());
@@ -355,6 +424,8 @@ Result<std::unique_ptr<SqliteIndex>> SqliteIndex::open(const std::string& path, 
   }
   std::unique_ptr<SqliteIndex> idx(new SqliteIndex(db));
   sqlite3_busy_timeout(db, 10000);
+  sqlite3_create_function_v2(db, "kagami_host_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                             host_key_function, nullptr, nullptr, nullptr);
   if (mode == Mode::kReadWrite) {
     // WAL: readers never block the writer; NORMAL sync: a power cut may lose the last
     // transactions but never corrupts the database. A larger page cache and rarer
@@ -394,8 +465,8 @@ Status SqliteIndex::prepare_writes() {
   if (auto s = mk(stmts_->begin, "BEGIN"); !s) return s;
   if (auto s = mk(stmts_->commit, "COMMIT"); !s) return s;
   if (auto s = mk(stmts_->insert_session, std::string("INSERT OR REPLACE INTO sessions(") +
-                                              kSessionColumns + ") VALUES(" +
-                                              marks(kSessionColumnCount) + ")");
+                                              kSessionColumns + ", host_rev) VALUES(" +
+                                              marks(kSessionColumnCount + 1) + ")");
       !s)
     return s;
   if (auto s = mk(stmts_->insert_locations,
@@ -408,11 +479,11 @@ Status SqliteIndex::prepare_writes() {
                   "last_ts, packets, bytes, sha256, sealed) VALUES(?,?,?,?,?,?,?,?,?,?)");
       !s)
     return s;
-  if (auto s = mk(stmts_->insert_http, "INSERT OR REPLACE INTO http VALUES(" + marks(22) + ")"); !s)
+  if (auto s = mk(stmts_->insert_http, "INSERT OR REPLACE INTO http VALUES(" + marks(23) + ")"); !s)
     return s;
-  if (auto s = mk(stmts_->insert_dns, "INSERT OR REPLACE INTO dns VALUES(" + marks(15) + ")"); !s)
+  if (auto s = mk(stmts_->insert_dns, "INSERT OR REPLACE INTO dns VALUES(" + marks(16) + ")"); !s)
     return s;
-  if (auto s = mk(stmts_->insert_tls, "INSERT OR REPLACE INTO tls VALUES(" + marks(36) + ")"); !s)
+  if (auto s = mk(stmts_->insert_tls, "INSERT OR REPLACE INTO tls VALUES(" + marks(37) + ")"); !s)
     return s;
   if (auto s = mk(stmts_->insert_mail, "INSERT OR REPLACE INTO mail VALUES(" + marks(26) + ")"); !s)
     return s;
@@ -429,6 +500,16 @@ Status SqliteIndex::prepare_writes() {
       !s)
     return s;
   if (auto s = mk(stmts_->insert_alert, "INSERT OR REPLACE INTO alerts VALUES(" + marks(17) + ")");
+      !s)
+    return s;
+  if (auto s = mk(stmts_->insert_text,
+                  "INSERT OR REPLACE INTO text_fts(rowid, body, kind, ref, session_id, sha256) "
+                  "VALUES(?,?,?,?,?,?)");
+      !s)
+    return s;
+  if (auto s = mk(stmts_->doc_text_id,
+                  "INSERT INTO doc_texts(sha256) VALUES(?) ON CONFLICT(sha256) DO UPDATE SET "
+                  "sha256 = excluded.sha256 RETURNING id");
       !s)
     return s;
   return mk(stmts_->upsert_inspection,
@@ -471,6 +552,7 @@ Status SqliteIndex::insert_session(const records::SessionRecord& r) {
   bind_u64(s, i++, r.location_parts);
   bind_u64(s, i++, r.packets_archived);
   bind_text(s, i++, r.host);
+  bind_text(s, i++, host_key(r.host));
   return step_done(db_, s, "insert session");
 }
 
@@ -592,6 +674,68 @@ Result<std::vector<records::ArchiveFileRecord>> SqliteIndex::archive_files() {
   }
   if (rc != SQLITE_DONE) return error(db_, "archive files");
   return out;
+}
+
+}  // namespace kagami::store
+
+namespace kagami::store {
+
+std::int64_t SqlRow::i64(int c) const { return sqlite3_column_int64(s_, c); }
+double SqlRow::real(int c) const { return sqlite3_column_double(s_, c); }
+std::string SqlRow::text(int c) const { return sql::column_text(s_, c); }
+IpAddress SqlRow::ip(int c) const { return sql::column_ip(s_, c); }
+bool SqlRow::null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+
+namespace {
+
+struct Deadline {
+  std::chrono::steady_clock::time_point at;
+};
+
+int past_deadline(void* p) {
+  return std::chrono::steady_clock::now() > static_cast<Deadline*>(p)->at ? 1 : 0;
+}
+
+}  // namespace
+
+Status SqliteIndex::select(const std::string& text, const std::vector<SqlValue>& binds,
+                           const RowFn& fn, std::uint32_t budget_ms) {
+  auto st = sql::prepare(db_, text);
+  if (!st) return st.error();
+  if (!sqlite3_stmt_readonly(st->get()))
+    return make_error("index: refused a statement that writes");
+  for (std::size_t i = 0; i < binds.size(); ++i) {
+    const int at = static_cast<int>(i + 1);
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::int64_t>)
+            sql::bind_i64(st->get(), at, v);
+          else if constexpr (std::is_same_v<T, std::string>)
+            sql::bind_text(st->get(), at, v);
+          else
+            sql::bind_ip(st->get(), at, v);
+        },
+        binds[i]);
+  }
+  Deadline deadline{std::chrono::steady_clock::now() + std::chrono::milliseconds(budget_ms)};
+  // Checked every few thousand virtual-machine steps: cheap, and a runaway scan stops soon.
+  if (budget_ms > 0) sqlite3_progress_handler(db_, 4000, past_deadline, &deadline);
+  int rc;
+  while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
+    if (!fn(SqlRow(st->get()))) {
+      rc = SQLITE_DONE;
+      break;
+    }
+  }
+  if (budget_ms > 0) sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+  if (rc == SQLITE_INTERRUPT)
+    return make_error(
+        "the query ran longer than {} ms and was stopped; narrow it (a time range, "
+        "a host, a user)",
+        budget_ms);
+  if (rc != SQLITE_DONE) return sql::error(db_, "search");
+  return {};
 }
 
 }  // namespace kagami::store

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "kagami/base/packet_location.h"
@@ -21,8 +22,26 @@
 #include "kagami/store/session_query.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace kagami::store {
+
+// A value bound to a statement of the query layer: values are bound, never pasted into SQL.
+using SqlValue = std::variant<std::int64_t, std::string, IpAddress>;
+
+// One row of such a statement.
+class SqlRow {
+ public:
+  explicit SqlRow(sqlite3_stmt* s) : s_(s) {}
+  std::int64_t i64(int column) const;
+  double real(int column) const;
+  std::string text(int column) const;
+  IpAddress ip(int column) const;
+  bool null(int column) const;
+
+ private:
+  sqlite3_stmt* s_;
+};
 
 // The embedded index: SQLite in WAL mode. One writer (the recorder's store thread) batches
 // rows into transactions; any number of readers query at the same time. A crash loses at
@@ -85,7 +104,26 @@ class SqliteIndex {
 
   Result<std::vector<records::ArchiveFileRecord>> archive_files();
 
+  // Runs one read-only statement of the query layer (anything that would write is refused)
+  // and gives up with an error once it has run longer than `budget_ms` (0: no limit), so a
+  // query that would scan for minutes cannot hold a console thread.
+  using RowFn = std::function<bool(const SqlRow&)>;  // false stops
+  Status select(const std::string& sql, const std::vector<SqlValue>& binds, const RowFn& fn,
+                std::uint32_t budget_ms = 0);
+
+  // The audit log's one write: appends `fields` (a JSON array) chained to the last entry's
+  // hash, in a transaction of its own. Returns the new entry's id.
+  Result<std::uint64_t> append_audit(std::int64_t ts, const std::string& actor,
+                                     const std::string& source, const std::string& action,
+                                     const std::string& object, const std::string& detail);
+
  private:
+  // What a full-text row holds; the number is the top bits of its rowid.
+  enum class TextKind : std::uint64_t { kHttp = 1, kMail = 2, kFileName = 3, kDocument = 4 };
+  static constexpr int kTextKindShift = 48;
+  Status index_text(TextKind kind, std::uint64_t ref, std::uint64_t session_id,
+                    const std::string& sha256, std::string_view body);
+
   struct Statements;
   explicit SqliteIndex(sqlite3* db);
   Status exec(const char* sql);

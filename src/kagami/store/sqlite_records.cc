@@ -1,6 +1,7 @@
 // The protocol records in the index: inserts and the listings' queries.
 #include <nlohmann/json.hpp>
 
+#include "kagami/store/host_key.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/sqlite_statements.h"
 #include "kagami/store/sqlite_util.h"
@@ -40,7 +41,7 @@ int read_endpoints(sqlite3_stmt* s, int i, records::Endpoints& e) {
 
 // The record listings' common filters; `host_column` is what --host matches.
 Where record_where(const RecordQuery& q, const char* ts_column, const char* host_column,
-                   const char* prefix = "") {
+                   const char* prefix = "", const char* id_column = "id") {
   Where w;
   const std::string ts = std::string(prefix) + ts_column;
   if (q.since) {
@@ -83,6 +84,14 @@ Where record_where(const RecordQuery& q, const char* ts_column, const char* host
     for (std::size_t k = 0; k < q.session_ids.size(); ++k) {
       c += k ? ",?" : "?";
       w.binds.push_back([v = q.session_ids[k]](sqlite3_stmt* s, int i) { bind_u64(s, i, v); });
+    }
+    w.add(c + ")");
+  }
+  if (!q.ids.empty()) {
+    std::string c = std::string(prefix) + id_column + " IN (";
+    for (std::size_t k = 0; k < q.ids.size(); ++k) {
+      c += k ? ",?" : "?";
+      w.binds.push_back([v = q.ids[k]](sqlite3_stmt* s, int i) { bind_u64(s, i, v); });
     }
     w.add(c + ")");
   }
@@ -134,7 +143,9 @@ Status SqliteIndex::insert_http(const records::HttpRecord& r) {
   bind_text(s, i++, r.user);
   bind_text(s, i++, json_list(r.files));
   bind_u64(s, i++, r.flags);
-  return step_done(db_, s, "insert http");
+  bind_text(s, i++, host_key(r.host));
+  if (auto st = step_done(db_, s, "insert http"); !st) return st;
+  return index_text(TextKind::kHttp, r.id, r.session_id, {}, r.host + r.uri);
 }
 
 Status SqliteIndex::insert_dns(const records::DnsRecord& r) {
@@ -152,6 +163,7 @@ Status SqliteIndex::insert_dns(const records::DnsRecord& r) {
   bind_text(s, i++, json_list(r.additional));
   bind_i64(s, i++, r.response_seen ? 1 : 0);
   bind_i64(s, i++, r.truncated ? 1 : 0);
+  bind_text(s, i++, host_key(r.query));
   return step_done(db_, s, "insert dns");
 }
 
@@ -191,6 +203,7 @@ Status SqliteIndex::insert_tls(const records::TlsRecord& r) {
   bind_text(s, i++, r.upstream_cipher);
   bind_text(s, i++, r.upstream_verdict);
   bind_text(s, i++, r.policy);
+  bind_text(s, i++, host_key(r.sni));
   return step_done(db_, s, "insert tls");
 }
 
@@ -223,7 +236,11 @@ Status SqliteIndex::insert_mail(const records::MailRecord& r) {
   bind_text(s, i++, r.helo);
   bind_text(s, i++, r.folder);
   bind_text(s, i++, json_list(r.reply_to));
-  return step_done(db_, s, "insert mail");
+  if (auto st = step_done(db_, s, "insert mail"); !st) return st;
+  std::string text = r.subject + "\n" + (r.from.empty() ? r.mail_from : r.from);
+  for (const auto* list : {&r.to, &r.cc, &r.rcpt_to})
+    for (const auto& addr : *list) text += "\n" + addr;
+  return index_text(TextKind::kMail, r.id, r.session_id, {}, text);
 }
 
 Status SqliteIndex::insert_ftp(const records::FtpRecord& r) {
@@ -269,7 +286,9 @@ Status SqliteIndex::insert_file_event(const records::FileEvent& e) {
   bind_u64(s, i++, e.record_id);
   bind_i64(s, i++, e.partial ? 1 : 0);
   bind_text(s, i++, e.note);
-  return step_done(db_, s, "insert file event");
+  if (auto st = step_done(db_, s, "insert file event"); !st) return st;
+  if (e.name.empty()) return {};
+  return index_text(TextKind::kFileName, e.id, e.session_id, e.sha256, e.name);
 }
 
 Status SqliteIndex::query_http(const RecordQuery& q,
@@ -333,7 +352,7 @@ Status SqliteIndex::query_dns(const RecordQuery& q,
 
 Status SqliteIndex::query_tls(const RecordQuery& q,
                               const std::function<bool(const records::TlsRecord&)>& fn) {
-  const Where w = record_where(q, "ts", "sni");
+  const Where w = record_where(q, "ts", "sni", "", "session_id");
   const std::string text = "SELECT * FROM tls" + w.text + order_limit(q, "ts", "session_id");
   return run_query<records::TlsRecord>(
       db_, text, w,
@@ -581,7 +600,31 @@ Status SqliteIndex::upsert_inspection(const records::InspectionRecord& r) {
   bind_text(s, 5, r.flags);
   bind_text(s, 6, r.note);
   bind_i64(s, 7, r.findings);
-  return step_done(db_, s, "upsert inspection");
+  if (auto st = step_done(db_, s, "upsert inspection"); !st) return st;
+  if (r.search_text.empty()) return {};
+  sqlite3_stmt* d = stmts_->doc_text_id.get();
+  bind_text(d, 1, r.sha256);
+  if (sqlite3_step(d) != SQLITE_ROW) {
+    sqlite3_reset(d);
+    return error(db_, "document text id");
+  }
+  const std::uint64_t doc = column_u64(d, 0);
+  sqlite3_reset(d);
+  return index_text(TextKind::kDocument, doc, 0, r.sha256, r.search_text);
+}
+
+Status SqliteIndex::index_text(TextKind kind, std::uint64_t ref, std::uint64_t session_id,
+                               const std::string& sha256, std::string_view body) {
+  static constexpr const char* kNames[] = {"", "http", "mail", "file", "doc"};
+  const auto k = static_cast<std::uint64_t>(kind);
+  sqlite3_stmt* s = stmts_->insert_text.get();
+  bind_u64(s, 1, (k << kTextKindShift) | ref);
+  sqlite3_bind_text(s, 2, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 3, kNames[k], -1, SQLITE_STATIC);
+  bind_u64(s, 4, ref);
+  bind_u64(s, 5, session_id);
+  bind_text(s, 6, sha256);
+  return step_done(db_, s, "index text");
 }
 
 Status SqliteIndex::query_findings(const RecordQuery& q,

@@ -1,0 +1,195 @@
+// `kagami search`: the query language on the command line.
+#include <cstdio>
+#include <iostream>
+#include <unordered_map>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "kagami/query/search.h"
+#include "kagami/records/record_json.h"
+#include "kagami/store/sqlite_index.h"
+#include "kagami/store/store_layout.h"
+
+#include "app/cli_audit.h"
+#include "app/commands.h"
+#include "app/record_rows.h"
+
+namespace kagami::app {
+namespace {
+
+struct SearchOptions {
+  std::string store;
+  std::vector<std::string> words;
+  std::string kind;
+  std::uint64_t limit = 50;
+  std::uint64_t offset = 0;
+  bool oldest_first = false;
+  bool json = false;
+  bool count_only = false;
+  bool list_fields = false;
+};
+
+int print_fields() {
+  for (const auto& f : query::field_help()) {
+    std::string names = f["name"].get<std::string>();
+    for (const auto& a : f["aliases"]) names += ", " + a.get<std::string>();
+    std::printf("%-40s %s\n", names.c_str(), f["help"].get<std::string>().c_str());
+  }
+  return 0;
+}
+
+// The page as table rows of its kind.
+Status print_rows(store::SqliteIndex& index, query::Kind kind,
+                  const std::vector<std::uint64_t>& ids) {
+  store::RecordQuery q;
+  q.ids = ids;
+  q.newest_first = true;
+  auto line = [](const std::string& s) {
+    std::printf("%s\n", s.c_str());
+    return true;
+  };
+  // Rows come back in the index's order; the page's order is re-imposed by id position.
+  std::vector<std::string> rows(ids.size());
+  std::unordered_map<std::uint64_t, std::size_t> at;
+  for (std::size_t i = 0; i < ids.size(); ++i) at.emplace(ids[i], i);
+  auto put = [&](std::uint64_t id, std::string row) {
+    if (auto it = at.find(id); it != at.end()) rows[it->second] = std::move(row);
+    return true;
+  };
+  Status s;
+  const char* header = "";
+  switch (kind) {
+    case query::Kind::kSessions: {
+      header = kSessionsHeader;
+      store::SessionQuery sq;
+      sq.ids = ids;
+      s = index.query_sessions(sq, [&](const auto& r) { return put(r.id, session_row(r)); });
+      break;
+    }
+    case query::Kind::kHttp:
+      header = kHttpHeader;
+      s = index.query_http(q, [&](const auto& r) { return put(r.id, http_row(r)); });
+      break;
+    case query::Kind::kDns:
+      header = kDnsHeader;
+      s = index.query_dns(q, [&](const auto& r) { return put(r.id, dns_row(r)); });
+      break;
+    case query::Kind::kTls:
+      header = kTlsHeader;
+      s = index.query_tls(q, [&](const auto& r) { return put(r.session_id, tls_row(r)); });
+      break;
+    case query::Kind::kMail:
+      header = kMailHeader;
+      s = index.query_mail(q, [&](const auto& r) { return put(r.id, mail_row(r)); });
+      break;
+    case query::Kind::kFtp:
+      header = kFtpHeader;
+      s = index.query_ftp(q, [&](const auto& r) { return put(r.id, ftp_row(r)); });
+      break;
+    case query::Kind::kFiles:
+      header = kFilesHeader;
+      s = index.query_files(
+          q, [&](const auto& f, const auto& e) { return put(e.id, files_row(f, e)); });
+      break;
+    case query::Kind::kFindings:
+      header = kFindingsHeader;
+      s = index.query_findings(q, [&](const auto& r) { return put(r.id, findings_row(r)); });
+      break;
+    case query::Kind::kAlerts:
+      header = kAlertsHeader;
+      s = index.query_alerts(q, [&](const auto& r) { return put(r.id, alerts_row(r)); });
+      break;
+  }
+  if (!s) return s;
+  line(header);
+  for (const auto& r : rows)
+    if (!r.empty()) line(r);
+  return {};
+}
+
+int run_search(const SearchOptions& o) {
+  if (o.list_fields) return print_fields();
+  if (o.store.empty()) {
+    std::cerr << "error: --store is required\n";
+    return 2;
+  }
+  store::StoreLayout layout{o.store};
+  if (auto s = layout.check_exists(); !s) {
+    std::cerr << "error: " << s.error().message << "\n";
+    return 1;
+  }
+  query::SearchRequest req;
+  for (const auto& w : o.words) req.query += (req.query.empty() ? "" : " ") + w;
+  if (!o.kind.empty()) {
+    query::Kind k;
+    if (!query::kind_from_name(o.kind, k)) {
+      std::cerr << "error: --kind is sessions, http, dns, tls, mail, ftp, files, findings or "
+                   "alerts\n";
+      return 2;
+    }
+    req.kind = k;
+  }
+  req.limit = o.count_only ? 0 : o.limit;
+  req.offset = o.offset;
+  req.oldest_first = o.oldest_first;
+  auto index = store::SqliteIndex::open(layout.index_path(), store::SqliteIndex::Mode::kReadOnly);
+  if (!index) {
+    std::cerr << "error: " << index.error().message << "\n";
+    return 1;
+  }
+  auto page = query::search(*index.value(), req);
+  if (!page) {
+    std::cerr << "error: " << page.error().message << "\n";
+    return 2;
+  }
+  const nlohmann::json detail = {{"kind", query::kind_name(page->kind)},
+                                 {"total", page->total},
+                                 {"offset", req.offset},
+                                 {"shown", page->ids.size()}};
+  if (auto a = cli_audit(layout, "search", req.query, detail.dump()); !a) {
+    std::cerr << "error: " << a.error().message << "\n";
+    return 1;
+  }
+  if (!o.count_only) {
+    if (o.json) {
+      auto recs = query::page_records(*index.value(), page->kind, page->ids);
+      if (!recs) {
+        std::cerr << "error: " << recs.error().message << "\n";
+        return 1;
+      }
+      for (const auto& r : *recs) std::cout << r.dump() << '\n';
+      std::cout.flush();
+    } else if (auto s = print_rows(*index.value(), page->kind, page->ids); !s) {
+      std::cerr << "error: " << s.error().message << "\n";
+      return 1;
+    }
+  }
+  std::fflush(stdout);
+  std::fprintf(stderr, "%zu of %s%llu %s (%.1f ms)\n", page->ids.size(),
+               page->total_capped ? "at least " : "", static_cast<unsigned long long>(page->total),
+               query::kind_name(page->kind), page->elapsed_ms);
+  return 0;
+}
+
+}  // namespace
+
+void add_search_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<SearchOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "search", "search the store: host:*.example.com AND method:POST, user:tanaka finding:*");
+  cmd->add_option("--store,-s", o->store, "store directory");
+  cmd->add_option("query", o->words, "the query (see --fields); quote it for the shell");
+  cmd->add_option("--kind,-k", o->kind,
+                  "what to list: sessions, http, dns, tls, mail, ftp, files, findings, alerts "
+                  "(default: what the query's fields suggest)");
+  cmd->add_option("--limit,-n", o->limit, "records per page (default 50)");
+  cmd->add_option("--offset", o->offset, "skip this many first");
+  cmd->add_flag("--oldest-first", o->oldest_first, "oldest first (default: newest first)");
+  cmd->add_flag("--count", o->count_only, "only count");
+  cmd->add_flag("--json", o->json, "one JSON object per line");
+  cmd->add_flag("--fields", o->list_fields, "list the fields the language knows");
+  cmd->callback([o, &exit_code] { exit_code = run_search(*o); });
+}
+
+}  // namespace kagami::app

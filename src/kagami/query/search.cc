@@ -1,0 +1,155 @@
+#include "kagami/query/search.h"
+
+#include <chrono>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "kagami/query/search_compiler.h"
+#include "kagami/records/record_json.h"
+
+namespace kagami::query {
+
+namespace {
+
+bool match_all(std::string_view q) {
+  while (!q.empty() && (q.front() == ' ' || q.front() == '\t')) q.remove_prefix(1);
+  while (!q.empty() && (q.back() == ' ' || q.back() == '\t')) q.remove_suffix(1);
+  return q.empty() || q == "*";
+}
+
+TimeNs wall_now() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& request,
+                          QueryError* where) {
+  const auto started = std::chrono::steady_clock::now();
+  if (request.limit > kMaxPageSize)
+    return make_error("a page holds at most {} records", kMaxPageSize);
+  if (request.offset > kMaxOffset)
+    return make_error("pages start at most {} records in; narrow the query instead", kMaxOffset);
+  CompiledQuery cq;
+  if (match_all(request.query)) {
+    cq.kind = request.kind.value_or(Kind::kSessions);
+    cq.table = table_of(cq.kind);
+    cq.id_column = cq.kind == Kind::kTls ? "session_id" : "id";
+    cq.ts_column = cq.kind == Kind::kSessions ? "ts_first" : "ts";
+    cq.where = "1";
+  } else {
+    Node root;
+    QueryError err;
+    CompileOptions options;
+    options.kind = request.kind;
+    options.now = request.now != 0 ? request.now : wall_now();
+    if (!parse_query(request.query, root, err) || !compile_query(root, options, cq, err)) {
+      if (where != nullptr) *where = err;
+      return Error{err.render(request.query)};
+    }
+  }
+  SearchPage page;
+  page.kind = cq.kind;
+  const std::string from = " FROM " + cq.table + " WHERE " + cq.where;
+  const char* dir = request.oldest_first ? "" : " DESC";
+  std::vector<store::SqlValue> binds = cq.binds;
+  binds.emplace_back(static_cast<std::int64_t>(request.limit));
+  binds.emplace_back(static_cast<std::int64_t>(request.offset));
+  Status s = index.select(
+      "SELECT " + cq.id_column + from + " ORDER BY " + cq.ts_column + dir + ", " + cq.id_column +
+          dir + " LIMIT ? OFFSET ?",
+      binds,
+      [&](const store::SqlRow& r) {
+        page.ids.push_back(static_cast<std::uint64_t>(r.i64(0)));
+        return true;
+      },
+      request.budget_ms);
+  if (!s) return s.error();
+  if (request.count_cap > 0) {
+    // A capped count: "at least 100,000" answers as well as the exact figure and does not
+    // read millions of rows to say it.
+    binds = cq.binds;
+    binds.emplace_back(static_cast<std::int64_t>(request.count_cap));
+    s = index.select(
+        "SELECT count(*) FROM (SELECT 1" + from + " LIMIT ?)", binds,
+        [&](const store::SqlRow& r) {
+          page.total = static_cast<std::uint64_t>(r.i64(0));
+          return false;
+        },
+        request.budget_ms);
+    if (!s) return s.error();
+    page.total_capped = page.total >= request.count_cap;
+  }
+  page.elapsed_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  return page;
+}
+
+Result<nlohmann::json> page_records(store::SqliteIndex& index, Kind kind,
+                                    const std::vector<std::uint64_t>& ids) {
+  nlohmann::json out = nlohmann::json::array();
+  if (ids.empty()) return out;
+  std::unordered_map<std::uint64_t, nlohmann::json> by_id;
+  store::RecordQuery q;
+  q.ids = ids;
+  auto keep = [&](std::uint64_t id, nlohmann::json j) {
+    by_id.emplace(id, std::move(j));
+    return true;
+  };
+  Status s;
+  switch (kind) {
+    case Kind::kSessions: {
+      store::SessionQuery sq;
+      sq.ids = ids;
+      s = index.query_sessions(sq, [&](const auto& r) { return keep(r.id, records::to_json(r)); });
+      break;
+    }
+    case Kind::kHttp:
+      s = index.query_http(q, [&](const auto& r) { return keep(r.id, records::to_json(r)); });
+      break;
+    case Kind::kDns:
+      s = index.query_dns(q, [&](const auto& r) { return keep(r.id, records::to_json(r)); });
+      break;
+    case Kind::kTls:
+      s = index.query_tls(q,
+                          [&](const auto& r) { return keep(r.session_id, records::to_json(r)); });
+      break;
+    case Kind::kMail:
+      s = index.query_mail(q, [&](const auto& r) { return keep(r.id, records::to_json(r)); });
+      break;
+    case Kind::kFtp:
+      s = index.query_ftp(q, [&](const auto& r) { return keep(r.id, records::to_json(r)); });
+      break;
+    case Kind::kFiles:
+      s = index.query_files(
+          q, [&](const auto& f, const auto& e) { return keep(e.id, records::to_json(f, e)); });
+      break;
+    case Kind::kFindings:
+      s = index.query_findings(q, [&](const auto& r) { return keep(r.id, records::to_json(r)); });
+      break;
+    case Kind::kAlerts:
+      s = index.query_alerts(q, [&](const auto& r) { return keep(r.id, records::to_json(r)); });
+      break;
+  }
+  if (!s) return s.error();
+  for (const std::uint64_t id : ids) {
+    auto it = by_id.find(id);
+    if (it != by_id.end()) out.push_back(std::move(it->second));
+  }
+  return out;
+}
+
+nlohmann::json field_help() {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Field& f : fields()) {
+    nlohmann::json tables = nlohmann::json::array();
+    for (const FieldColumn& c : f.columns) tables.push_back(kind_name(c.table));
+    out.push_back({{"name", f.name}, {"aliases", f.aliases}, {"help", f.help}, {"kinds", tables}});
+  }
+  return out;
+}
+
+}  // namespace kagami::query

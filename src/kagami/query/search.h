@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "kagami/base/result.h"
+#include "kagami/base/time.h"
+#include "kagami/query/query_parser.h"
+#include "kagami/query/search_fields.h"
+#include "kagami/store/sqlite_index.h"
+
+namespace kagami::query {
+
+inline constexpr std::uint64_t kMaxPageSize = 10'000;
+inline constexpr std::uint64_t kMaxOffset = 1'000'000;
+
+struct SearchRequest {
+  std::string query;         // "" or "*": everything
+  std::optional<Kind> kind;  // unset: what the query suggests
+  std::uint64_t limit = 50;
+  std::uint64_t offset = 0;
+  bool oldest_first = false;          // default: newest first
+  std::uint64_t count_cap = 100'000;  // counting stops here (0: no count)
+  std::uint32_t budget_ms = 10'000;   // each statement; longer ones are stopped with an error
+  TimeNs now = 0;                     // for "now-24h"; 0: the clock
+};
+
+struct SearchPage {
+  Kind kind = Kind::kSessions;
+  std::vector<std::uint64_t> ids;  // the page, in order (TLS: session ids)
+  std::uint64_t total = 0;         // matches, up to count_cap
+  bool total_capped = false;       // there are at least `total`
+  double elapsed_ms = 0;
+};
+
+// Runs a query. A query that cannot be read or compiled is an error whose message points at
+// the spot (and `where`, if given, gets the position for a console to underline).
+Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& request,
+                          QueryError* where = nullptr);
+
+// The page's records as JSON objects, in the page's order (records gone since are skipped).
+Result<nlohmann::json> page_records(store::SqliteIndex& index, Kind kind,
+                                    const std::vector<std::uint64_t>& ids);
+
+// The fields the language knows, for --fields and the console's help.
+nlohmann::json field_help();
+
+}  // namespace kagami::query

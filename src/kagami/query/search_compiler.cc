@@ -1,0 +1,710 @@
+#include "kagami/query/search_compiler.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "kagami/records/finding_record.h"
+#include "kagami/store/host_key.h"
+
+namespace kagami::query {
+
+const char* table_of(Kind k) {
+  switch (k) {
+    case Kind::kSessions:
+      return "sessions";
+    case Kind::kFiles:
+      return "file_events";
+    default:
+      return kind_name(k);
+  }
+}
+
+namespace {
+
+const char* session_column(Kind k) { return k == Kind::kSessions ? "id" : "session_id"; }
+
+bool object_level(Kind k) {
+  return k == Kind::kFiles || k == Kind::kFindings || k == Kind::kAlerts;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool has_wildcard(std::string_view v) { return v.find_first_of("*?") != std::string_view::npos; }
+
+// A value taken literally inside a GLOB pattern.
+std::string glob_literal(std::string_view v) {
+  std::string out;
+  for (const char c : v) {
+    if (c == '*' || c == '?' || c == '[') {
+      out += '[';
+      out += c;
+      out += ']';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> split_columns(const char* columns) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (const char* p = columns; *p; ++p) {
+    if (*p == ',') {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += *p;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+std::string replace_mark(const char* via, const std::string& predicate) {
+  std::string s(via);
+  const auto at = s.find('%');
+  return s.substr(0, at) + predicate + s.substr(at + 1);
+}
+
+bool parse_i64(std::string_view v, std::int64_t& out) {
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  return ec == std::errc() && p == v.data() + v.size();
+}
+
+// "10M" → 10485760.
+bool parse_size(std::string_view v, std::int64_t& out) {
+  std::int64_t mult = 1;
+  if (!v.empty()) {
+    switch (v.back()) {
+      case 'k':
+      case 'K':
+        mult = 1024;
+        break;
+      case 'm':
+      case 'M':
+        mult = 1024 * 1024;
+        break;
+      case 'g':
+      case 'G':
+        mult = 1024LL * 1024 * 1024;
+        break;
+      default:
+        break;
+    }
+    if (mult != 1) v.remove_suffix(1);
+  }
+  if (!parse_i64(v, out) || out < 0 || out > (INT64_MAX / mult)) return false;
+  out *= mult;
+  return true;
+}
+
+// A time as a span [start, end): a date is its day, "now-2h" an instant, anything else the
+// second (or finer, as typed) it names.
+bool parse_time_span(std::string_view v, TimeNs now, TimeNs& start, TimeNs& end) {
+  if (v.rfind("now", 0) == 0) {
+    TimeNs t = now;
+    std::string_view rest = v.substr(3);
+    if (!rest.empty()) {
+      if (rest[0] != '-' && rest[0] != '+') return false;
+      const bool minus = rest[0] == '-';
+      rest.remove_prefix(1);
+      if (rest.size() < 2) return false;
+      TimeNs unit = 0;
+      switch (rest.back()) {
+        case 's':
+          unit = kNsPerSec;
+          break;
+        case 'm':
+          unit = 60 * kNsPerSec;
+          break;
+        case 'h':
+          unit = 3600 * kNsPerSec;
+          break;
+        case 'd':
+          unit = 86400 * kNsPerSec;
+          break;
+        case 'w':
+          unit = 7 * 86400 * kNsPerSec;
+          break;
+        default:
+          return false;
+      }
+      std::int64_t n = 0;
+      if (!parse_i64(rest.substr(0, rest.size() - 1), n) || n < 0 || n > 100000) return false;
+      t += (minus ? -1 : 1) * n * unit;
+    }
+    start = t;
+    end = t + 1;
+    return true;
+  }
+  auto t = parse_time(v);
+  if (!t) return false;
+  start = *t;
+  const bool date_only = v.size() == 10 && v[4] == '-' && v[7] == '-';
+  const bool has_fraction = v.find('.') != std::string_view::npos;
+  end = start + (date_only ? 86400 * kNsPerSec : has_fraction ? 1 : kNsPerSec);
+  return true;
+}
+
+struct FileTypeAlias {
+  const char* name;
+  const char* mimes;  // comma-separated
+};
+
+// What investigators call a type, and the MIME types libmagic gives it.
+constexpr FileTypeAlias kFileTypes[] = {
+    {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+    {"pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+    {"xls", "application/vnd.ms-excel"},
+    {"doc", "application/msword"},
+    {"ppt", "application/vnd.ms-powerpoint"},
+    {"pdf", "application/pdf"},
+    {"zip", "application/zip"},
+    {"gz", "application/gzip,application/x-gzip"},
+    {"tar", "application/x-tar"},
+    {"7z", "application/x-7z-compressed"},
+    {"rar", "application/x-rar,application/vnd.rar"},
+    {"exe", "application/x-dosexec,application/vnd.microsoft.portable-executable"},
+    {"dll", "application/x-dosexec"},
+    {"elf", "application/x-executable,application/x-sharedlib,application/x-pie-executable"},
+    {"txt", "text/plain"},
+    {"csv", "text/csv"},
+    {"html", "text/html"},
+    {"xml", "text/xml,application/xml"},
+    {"json", "application/json"},
+    {"rtf", "text/rtf,application/rtf"},
+    {"eml", "message/rfc822"},
+    {"jpg", "image/jpeg"},
+    {"jpeg", "image/jpeg"},
+    {"png", "image/png"},
+    {"gif", "image/gif"},
+    {"odt", "application/vnd.oasis.opendocument.text"},
+    {"ods", "application/vnd.oasis.opendocument.spreadsheet"},
+    {"js", "application/javascript,text/javascript"},
+};
+
+class Compiler {
+ public:
+  Compiler(const CompileOptions& o, std::vector<store::SqlValue>& binds, QueryError& error)
+      : o_(o), binds_(binds), error_(error) {}
+
+  bool node(const Node& n, Kind t, std::string& sql) {
+    switch (n.type) {
+      case Node::Type::kAnd:
+      case Node::Type::kOr: {
+        sql = "(";
+        for (std::size_t i = 0; i < n.children.size(); ++i) {
+          std::string part;
+          if (!node(n.children[i], t, part)) return false;
+          if (i > 0) sql += n.type == Node::Type::kAnd ? " AND " : " OR ";
+          sql += part;
+        }
+        sql += ")";
+        return true;
+      }
+      case Node::Type::kNot: {
+        std::string part;
+        if (!node(n.children[0], t, part)) return false;
+        sql = "NOT " + part;
+        return true;
+      }
+      case Node::Type::kText:
+        return text(n, n.value, t, sql);
+      case Node::Type::kTerm:
+        return term(n, t, sql);
+    }
+    return false;
+  }
+
+ private:
+  bool fail(const Node& n, std::string message) {
+    error_.pos = n.pos;
+    error_.len = n.len;
+    error_.message = std::move(message);
+    return false;
+  }
+
+  void bind(std::int64_t v) { binds_.emplace_back(v); }
+  void bind(std::string v) { binds_.emplace_back(std::move(v)); }
+  void bind(const IpAddress& v) { binds_.emplace_back(v); }
+
+  bool term(const Node& n, Kind t, std::string& sql) {
+    const Field* f = find_field(n.field);
+    if (f == nullptr)
+      return fail(n, "unknown field '" + n.field +
+                         "' (kagami search --fields lists them; quote text to search it as is)");
+    if (std::strcmp(f->name, "text") == 0) {
+      if (n.op != Node::Op::kEq) return fail(n, "free text cannot be compared");
+      return text(n, n.value, t, sql);
+    }
+    const FieldColumn* direct = nullptr;
+    for (const FieldColumn& c : f->columns)
+      if (c.table == t) direct = &c;
+    const FieldColumn& c = direct ? *direct : f->columns.front();
+    std::string p;
+    if (!predicate(*f, c, n, p)) return false;
+    if (c.via != nullptr) p = replace_mark(c.via, p);
+    if (direct != nullptr) {
+      sql = p;
+      return true;
+    }
+    sql = relate(t, c.table, p);
+    return true;
+  }
+
+  // Rows of `t` related to rows of `home` where `p` holds: the same session, or for files,
+  // findings and alerts the same object.
+  static std::string relate(Kind t, Kind home, const std::string& p) {
+    if (object_level(t) && object_level(home))
+      return std::string("sha256 IN (SELECT sha256 FROM ") + table_of(home) + " WHERE " + p + ")";
+    return std::string(session_column(t)) + " IN (SELECT " + session_column(home) + " FROM " +
+           table_of(home) + " WHERE " + p + ")";
+  }
+
+  // OR over the field's columns in its table; `one` writes the test for one column.
+  template <typename One>
+  std::string any_column(const char* columns, One one) {
+    const auto cols = split_columns(columns);
+    if (cols.size() == 1) return one(cols[0]);
+    std::string s = "(";
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (i > 0) s += " OR ";
+      s += one(cols[i]);
+    }
+    return s + ")";
+  }
+
+  bool predicate(const Field& f, const FieldColumn& c, const Node& n, std::string& sql) {
+    switch (f.type) {
+      case ValueType::kText:
+      case ValueType::kTextList:
+        return text_value(f, c, n, sql);
+      case ValueType::kHost:
+        return host_value(c, n, sql);
+      case ValueType::kIp:
+        return ip_value(c, n, sql);
+      case ValueType::kInt:
+      case ValueType::kSize:
+        return int_value(f, c, n, sql);
+      case ValueType::kTime:
+        return time_value(c, n, sql);
+      case ValueType::kBool:
+        return bool_value(c, n, sql);
+      case ValueType::kSeverity:
+        return severity_value(c, n, sql);
+      case ValueType::kFileType:
+        return file_type_value(c, n, sql);
+      case ValueType::kTransport:
+        return transport_value(c, n, sql);
+      case ValueType::kApp:
+        return app_value(c, n, sql);
+      case ValueType::kHash:
+        return hash_value(c, n, sql);
+    }
+    return false;
+  }
+
+  bool equality_only(const Field& f, const Node& n) {
+    if (n.op == Node::Op::kEq) return true;
+    return fail(n, std::string("'") + f.name + "' is matched, not compared: " + f.name +
+                       ":value or " + f.name + ":*part*");
+  }
+
+  bool text_value(const Field& f, const FieldColumn& c, const Node& n, std::string& sql) {
+    if (!equality_only(f, n)) return false;
+    const bool wild = !n.quoted && has_wildcard(n.value);
+    if (f.type == ValueType::kTextList) {
+      const std::string pattern =
+          "*\"" + (wild ? lower(n.value) : glob_literal(lower(n.value))) + "\"*";
+      sql = any_column(c.columns, [&](const std::string& col) {
+        bind(pattern);
+        return "lower(" + col + ") GLOB ?";
+      });
+      return true;
+    }
+    sql = any_column(c.columns, [&](const std::string& col) {
+      if (wild) {
+        bind(lower(n.value));
+        return "lower(" + col + ") GLOB ?";
+      }
+      bind(n.value);
+      return col + " = ? COLLATE NOCASE";
+    });
+    return true;
+  }
+
+  bool host_value(const FieldColumn& c, const Node& n, std::string& sql) {
+    if (n.op != Node::Op::kEq) return fail(n, "a host is matched, not compared");
+    const std::string& v = n.value;
+    const bool wild = !n.quoted && has_wildcard(v);
+    if (c.reversed != nullptr && !wild) {
+      bind(store::host_key(v));
+      sql = std::string(c.reversed) + " = ?";
+      return true;
+    }
+    if (c.reversed != nullptr && v.size() > 1 && v[0] == '*' && !has_wildcard(v.substr(1))) {
+      // "*.example.com": every reversed key starting "moc.elpmaxe." — an index range.
+      const std::string key = store::host_key(v.substr(1));
+      bind(key);
+      bind(key + "\xff");
+      sql = "(" + std::string(c.reversed) + " >= ? AND " + c.reversed + " < ?)";
+      return true;
+    }
+    if (wild) {
+      bind(lower(v));
+      sql = "lower(" + std::string(c.columns) + ") GLOB ?";
+      return true;
+    }
+    bind(v);
+    sql = std::string(c.columns) + " = ? COLLATE NOCASE";
+    return true;
+  }
+
+  bool ip_value(const FieldColumn& c, const Node& n, std::string& sql) {
+    IpAddress lo, hi;
+    if (n.op == Node::Op::kRange) {
+      auto a = IpAddress::parse(n.value);
+      auto b = IpAddress::parse(n.value2);
+      if (!a || !b) return fail(n, "an address range is [10.0.0.1 TO 10.0.0.99]");
+      lo = *a;
+      hi = *b;
+    } else if (n.op == Node::Op::kEq) {
+      auto p = IpPrefix::parse(n.value);
+      if (!p) return fail(n, "'" + n.value + "' is not an address or CIDR prefix");
+      lo = p->first;
+      hi = p->last;
+    } else {
+      return fail(n, "an address is matched, not compared: ip:10.0.0.0/8");
+    }
+    sql = any_column(c.columns, [&](const std::string& col) {
+      bind(lo);
+      bind(hi);
+      return col + " BETWEEN ? AND ?";
+    });
+    return true;
+  }
+
+  bool int_value(const Field& f, const FieldColumn& c, const Node& n, std::string& sql) {
+    const bool size = f.type == ValueType::kSize;
+    auto parse = [&](const std::string& v, std::int64_t& out) {
+      return size ? parse_size(v, out) : parse_i64(v, out);
+    };
+    const char* expect = size ? "a size such as 1000, 64k, 10M" : "a number";
+    if (n.op == Node::Op::kRange) {
+      std::int64_t a = 0, b = 0;
+      const bool open_lo = n.value == "*", open_hi = n.value2 == "*";
+      if ((!open_lo && !parse(n.value, a)) || (!open_hi && !parse(n.value2, b)))
+        return fail(n, std::string("a range of ") + f.name + " needs " + expect + " at each end");
+      sql = any_column(c.columns, [&](const std::string& col) {
+        std::string s = "(";
+        if (!open_lo) {
+          bind(a);
+          s += col + " >= ?";
+        }
+        if (!open_hi) {
+          bind(b);
+          s += std::string(open_lo ? "" : " AND ") + col + " <= ?";
+        }
+        return open_lo && open_hi ? std::string("1") : s + ")";
+      });
+      return true;
+    }
+    std::int64_t v = 0;
+    if (!parse(n.value, v))
+      return fail(n, "'" + n.value + "' is not " + expect + " (" + f.name + ")");
+    const char* op = n.op == Node::Op::kLt   ? " < ?"
+                     : n.op == Node::Op::kLe ? " <= ?"
+                     : n.op == Node::Op::kGt ? " > ?"
+                     : n.op == Node::Op::kGe ? " >= ?"
+                                             : " = ?";
+    sql = any_column(c.columns, [&](const std::string& col) {
+      bind(v);
+      return col + op;
+    });
+    return true;
+  }
+
+  // Bounds [lo, hi) on when; sessions match if they overlap (started before hi, ended at or
+  // after lo), records if their own time falls inside.
+  bool time_value(const FieldColumn& c, const Node& n, std::string& sql) {
+    std::optional<TimeNs> lo, hi;
+    TimeNs s = 0, e = 0;
+    auto span = [&](const std::string& v) {
+      if (parse_time_span(v, o_.now, s, e)) return true;
+      return fail(n, "'" + v +
+                         "' is not a time (2026-11-01, 2026-11-01T10:00:00+09:00, epoch seconds, "
+                         "now-24h)");
+    };
+    switch (n.op) {
+      case Node::Op::kRange:
+        if (n.value != "*") {
+          if (!span(n.value)) return false;
+          lo = s;
+        }
+        if (n.value2 != "*") {
+          if (!span(n.value2)) return false;
+          hi = e;
+        }
+        break;
+      case Node::Op::kEq:
+        if (!span(n.value)) return false;
+        lo = s;
+        hi = e;
+        break;
+      case Node::Op::kGe:
+        if (!span(n.value)) return false;
+        lo = s;
+        break;
+      case Node::Op::kGt:
+        if (!span(n.value)) return false;
+        lo = e;
+        break;
+      case Node::Op::kLt:
+        if (!span(n.value)) return false;
+        hi = s;
+        break;
+      case Node::Op::kLe:
+        if (!span(n.value)) return false;
+        hi = e;
+        break;
+    }
+    const std::string first = c.columns;
+    const std::string last = c.end ? c.end : c.columns;
+    std::vector<std::string> parts;
+    if (lo) {
+      bind(*lo);
+      parts.push_back(last + " >= ?");
+    }
+    if (hi) {
+      bind(*hi);
+      parts.push_back(first + " < ?");
+    }
+    if (parts.empty()) {
+      sql = "1";
+    } else if (parts.size() == 1) {
+      sql = parts[0];
+    } else {
+      sql = "(" + parts[0] + " AND " + parts[1] + ")";
+    }
+    return true;
+  }
+
+  bool bool_value(const FieldColumn& c, const Node& n, std::string& sql) {
+    const std::string v = lower(n.value);
+    std::int64_t b;
+    if (v == "true" || v == "yes" || v == "1") {
+      b = 1;
+    } else if (v == "false" || v == "no" || v == "0") {
+      b = 0;
+    } else {
+      return fail(n, "'" + n.value + "' is not true or false");
+    }
+    if (n.op != Node::Op::kEq) return fail(n, "true or false is matched, not compared");
+    bind(b);
+    sql = std::string(c.columns) + " = ?";
+    return true;
+  }
+
+  bool severity_value(const FieldColumn& c, const Node& n, std::string& sql) {
+    auto rank = [&](const std::string& v, std::int64_t& out) {
+      const std::string l = lower(v);
+      if (l != "info" && l != "low" && l != "medium" && l != "high" && l != "critical")
+        return fail(n, "'" + v + "' is not a severity (info, low, medium, high, critical)");
+      out = records::severity_rank(l);
+      return true;
+    };
+    const std::string expr = std::string("(CASE lower(") + c.columns +
+                             ") WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 "
+                             "WHEN 'low' THEN 1 ELSE 0 END)";
+    if (n.op == Node::Op::kRange) {
+      std::int64_t a = 0, b = 0;
+      if (!rank(n.value, a) || !rank(n.value2, b)) return false;
+      bind(a);
+      bind(b);
+      sql = expr + " BETWEEN ? AND ?";
+      return true;
+    }
+    std::int64_t v = 0;
+    if (!rank(n.value, v)) return false;
+    const char* op = n.op == Node::Op::kLt   ? " < ?"
+                     : n.op == Node::Op::kLe ? " <= ?"
+                     : n.op == Node::Op::kGt ? " > ?"
+                     : n.op == Node::Op::kGe ? " >= ?"
+                                             : " = ?";
+    bind(v);
+    sql = expr + op;
+    return true;
+  }
+
+  bool file_type_value(const FieldColumn& c, const Node& n, std::string& sql) {
+    if (n.op != Node::Op::kEq) return fail(n, "a file type is matched, not compared");
+    const auto cols = split_columns(c.columns);  // name column, digest column
+    const std::string v = lower(n.value);
+    if (v.empty()) return fail(n, "file.type needs a value");
+    if (v.find('/') != std::string::npos) {
+      const bool wild = !n.quoted && has_wildcard(v);
+      bind(wild ? v : glob_literal(v));
+      sql = cols[1] + " IN (SELECT sha256 FROM files WHERE lower(mime) GLOB ?)";
+      return true;
+    }
+    const std::string ext = v[0] == '.' ? v.substr(1) : v;
+    bind("*." + glob_literal(ext));
+    sql = "(lower(" + cols[0] + ") GLOB ?";
+    for (const FileTypeAlias& a : kFileTypes) {
+      if (ext != a.name) continue;
+      sql += " OR " + cols[1] + " IN (SELECT sha256 FROM files WHERE mime IN (";
+      const auto mimes = split_columns(a.mimes);
+      for (std::size_t i = 0; i < mimes.size(); ++i) {
+        bind(mimes[i]);
+        sql += i ? ",?" : "?";
+      }
+      sql += "))";
+    }
+    sql += ")";
+    return true;
+  }
+
+  bool transport_value(const FieldColumn& c, const Node& n, std::string& sql) {
+    const std::string v = lower(n.value);
+    std::int64_t proto = -1;
+    if (v == "tcp") proto = 6;
+    if (v == "udp") proto = 17;
+    if (v == "icmp") proto = 1;
+    if (v == "icmpv6" || v == "icmp6") proto = 58;
+    if (v == "sctp") proto = 132;
+    if (proto < 0 && (!parse_i64(v, proto) || proto < 0 || proto > 255))
+      return fail(n, "'" + n.value + "' is not tcp, udp, icmp or a protocol number");
+    if (n.op != Node::Op::kEq) return fail(n, "a transport is matched, not compared");
+    bind(proto);
+    sql = std::string(c.columns) + " = ?";
+    return true;
+  }
+
+  bool app_value(const FieldColumn& c, const Node& n, std::string& sql) {
+    const std::string v = lower(n.value);
+    const bool ok = !v.empty() && std::all_of(v.begin(), v.end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+    });
+    if (!ok || n.op != Node::Op::kEq)
+      return fail(n, "'" + n.value + "' is not a protocol name (http, tls, smtp, dns, ...)");
+    bind("%," + v + ",%");
+    sql = "(',' || " + std::string(c.columns) + " || ',') LIKE ?";
+    return true;
+  }
+
+  bool hash_value(const FieldColumn& c, const Node& n, std::string& sql) {
+    std::string v = lower(n.value);
+    const bool prefix = !v.empty() && v.back() == '*';
+    if (prefix) v.pop_back();
+    const bool hex = !v.empty() && std::all_of(v.begin(), v.end(), [](char ch) {
+      return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+    });
+    if (!hex || n.op != Node::Op::kEq)
+      return fail(n, "'" + n.value + "' is not a hex digest (or its first digits and '*')");
+    if (prefix) {
+      bind(v);
+      bind(v + "g");
+      sql = "(" + std::string(c.columns) + " >= ? AND " + c.columns + " < ?)";
+      return true;
+    }
+    bind(v);
+    sql = std::string(c.columns) + " = ?";
+    return true;
+  }
+
+  // Free text: trigram full-text rows of the kinds given, as `column`.
+  std::string text_rows(const char* column, const char* kinds, const std::string& value) {
+    std::size_t chars = 0;
+    for (const char ch : value)
+      if ((static_cast<unsigned char>(ch) & 0xC0) != 0x80) ++chars;
+    std::string cond;
+    if (chars >= 3) {
+      std::string phrase = "\"";
+      for (const char ch : value) phrase += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      bind(phrase + "\"");
+      cond = "text_fts MATCH ?";
+    } else {
+      // Shorter than a trigram: the index cannot help, the rows are read.
+      bind(lower(value));
+      cond = "instr(lower(body), ?) > 0";
+    }
+    return std::string("SELECT ") + column + " FROM text_fts WHERE " + cond + " AND kind IN (" +
+           kinds + ")";
+  }
+
+  bool text(const Node& n, const std::string& raw, Kind t, std::string& sql) {
+    std::string v;
+    for (const char ch : raw)
+      if (ch != '*') v += ch;
+    if (v.empty()) return fail(n, "free text needs at least one character besides '*'");
+    switch (t) {
+      case Kind::kHttp:
+      case Kind::kMail: {
+        const std::string kind = t == Kind::kHttp ? "'http'" : "'mail'";
+        sql = "(id IN (" + text_rows("ref", kind.c_str(), v) +
+              ") OR id IN (SELECT record_id FROM file_events WHERE record_kind = " + kind +
+              " AND sha256 IN (" + text_rows("sha256", "'doc'", v) + ")))";
+        return true;
+      }
+      case Kind::kFiles:
+        sql = "sha256 IN (" + text_rows("sha256", "'doc','file'", v) + ")";
+        return true;
+      case Kind::kFindings:
+      case Kind::kAlerts:
+        sql = "(sha256 IN (" + text_rows("sha256", "'doc','file'", v) + ") OR session_id IN (" +
+              text_rows("session_id", "'http','mail'", v) + "))";
+        return true;
+      default: {
+        const std::string col = session_column(t);
+        sql = "(" + col + " IN (" + text_rows("session_id", "'http','mail','file'", v) + ") OR " +
+              col + " IN (SELECT session_id FROM file_events WHERE sha256 IN (" +
+              text_rows("sha256", "'doc'", v) + ")))";
+        return true;
+      }
+    }
+  }
+
+  const CompileOptions& o_;
+  std::vector<store::SqlValue>& binds_;
+  QueryError& error_;
+};
+
+void collect_kinds(const Node& n, std::vector<Kind>& out) {
+  if (n.type == Node::Type::kTerm) {
+    if (const Field* f = find_field(n.field); f && f->suggests_kind && !f->columns.empty())
+      out.push_back(f->columns.front().table);
+  }
+  for (const Node& c : n.children) collect_kinds(c, out);
+}
+
+}  // namespace
+
+Kind suggest_kind(const Node& root) {
+  std::vector<Kind> named;
+  collect_kinds(root, named);
+  for (const Kind k : {Kind::kFiles, Kind::kMail, Kind::kHttp, Kind::kFindings, Kind::kAlerts,
+                       Kind::kDns, Kind::kTls, Kind::kFtp})
+    if (std::find(named.begin(), named.end(), k) != named.end()) return k;
+  return Kind::kSessions;
+}
+
+bool compile_query(const Node& root, const CompileOptions& options, CompiledQuery& out,
+                   QueryError& error) {
+  out = CompiledQuery{};
+  out.kind = options.kind ? *options.kind : suggest_kind(root);
+  out.table = table_of(out.kind);
+  out.id_column = out.kind == Kind::kTls ? "session_id" : "id";
+  out.ts_column = out.kind == Kind::kSessions ? "ts_first" : "ts";
+  Compiler c(options, out.binds, error);
+  return c.node(root, out.kind, out.where);
+}
+
+}  // namespace kagami::query

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+namespace kagami::query {
+
+// What a search lists: one kind of record per search.
+enum class Kind { kSessions, kHttp, kDns, kTls, kMail, kFtp, kFiles, kFindings, kAlerts };
+inline constexpr Kind kAllKinds[] = {Kind::kSessions, Kind::kHttp,     Kind::kDns,
+                                     Kind::kTls,      Kind::kMail,     Kind::kFtp,
+                                     Kind::kFiles,    Kind::kFindings, Kind::kAlerts};
+
+const char* kind_name(Kind k);  // "sessions", "http", ..., "files", "findings", "alerts"
+bool kind_from_name(std::string_view name, Kind& out);
+
+enum class ValueType {
+  kText,       // case-insensitive; '*' and '?' wildcards
+  kTextList,   // a JSON list of strings: any element
+  kHost,       // a host name: exact or "*.domain" through the reversed key, else a wildcard scan
+  kIp,         // an address or CIDR prefix
+  kInt,        // a number: N, >N, [A TO B]
+  kSize,       // a number of bytes with k, M, G suffixes
+  kTime,       // a time or date, comparisons and ranges, "now-24h"
+  kBool,       // true/false, yes/no
+  kSeverity,   // info < low < medium < high < critical
+  kFileType,   // "xlsx", "pdf", "image/*": MIME type or file name extension
+  kTransport,  // tcp, udp, icmp, or a protocol number
+  kApp,        // one of the session's application protocols
+  kHash,       // hex digest, case-insensitive, exact
+};
+
+// Where a field lives in one table. `columns` lists the columns any of which may match
+// ("client_ip,server_ip"); `via`, when set, reaches another table:
+// "sha256 IN (SELECT sha256 FROM files WHERE %)", % being the predicate over its columns.
+struct FieldColumn {
+  Kind table;
+  const char* columns;
+  const char* via = nullptr;
+  const char* reversed = nullptr;  // kHost: the reversed-key column
+  const char* end = nullptr;       // kTime on sessions: when it ended (ranges overlap)
+};
+
+struct Field {
+  const char* name;
+  std::vector<const char*> aliases;
+  ValueType type;
+  std::vector<FieldColumn> columns;  // the first is the field's home
+  bool suggests_kind;                // a query naming it lists the home table's records
+  const char* help;
+};
+
+const std::vector<Field>& fields();
+const Field* find_field(std::string_view name);
+
+}  // namespace kagami::query

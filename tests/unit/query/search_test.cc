@@ -1,0 +1,392 @@
+#include "kagami/query/search.h"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include "kagami/store/audit_log.h"
+#include "kagami/store/sqlite_index.h"
+
+#include "support/packets.h"
+#include "support/temp_dir.h"
+
+namespace kagami::query {
+namespace {
+
+using kagami::test::ip;
+
+TimeNs at(const char* iso) { return parse_time(iso).value(); }
+
+const std::string kXlsx(64, 'a');  // the customer list, sent twice
+const std::string kExe(64, 'b');   // the malware
+
+records::Endpoints ends(const char* c, std::uint16_t cp, const char* s, std::uint16_t sp) {
+  records::Endpoints e;
+  e.client_ip = ip(c);
+  e.client_port = cp;
+  e.server_ip = ip(s);
+  e.server_port = sp;
+  return e;
+}
+
+// A small world of five sessions: tanaka uploads a customer list with My Numbers through the
+// proxy and mails it on; suzuki downloads malware; a DNS lookup; a TLS session not decrypted.
+class SearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto idx = store::SqliteIndex::open(dir.path() + "/index.sqlite",
+                                        store::SqliteIndex::Mode::kReadWrite);
+    ASSERT_TRUE(idx.ok()) << idx.error().message;
+    index = std::move(idx.value());
+    ASSERT_TRUE(index->begin().ok());
+    add_session(1, "10.0.0.5", "203.0.113.10", 443, at("2026-11-01T09:00:00Z"), "http,tls",
+                "www.example.com", "tanaka", true);
+    add_session(2, "10.0.0.6", "198.51.100.7", 80, at("2026-11-02T12:00:00Z"), "http",
+                "files.evil.test", "suzuki");
+    add_session(3, "10.0.0.5", "192.0.2.25", 25, at("2026-11-03T08:00:00Z"), "smtp", "", "");
+    add_session(4, "10.0.0.7", "192.0.2.53", 53, at("2026-11-01T08:59:00Z"), "dns",
+                "www.Example.com", "", false, 17);
+    add_session(5, "10.0.0.8", "203.0.113.99", 443, at("2026-11-04T00:00:00Z"), "tls",
+                "login.example.com", "");
+
+    records::HttpRecord h;
+    h.id = 1;
+    h.session_id = 1;
+    h.endpoints = ends("10.0.0.5", 40000, "203.0.113.10", 443);
+    h.ts = at("2026-11-01T09:00:01Z");
+    h.method = "POST";
+    h.host = "www.example.com";
+    h.uri = "/upload";
+    h.status = 200;
+    h.user = "tanaka";
+    ASSERT_TRUE(index->insert_http(h).ok());
+    h.id = 2;
+    h.session_id = 2;
+    h.endpoints = ends("10.0.0.6", 40001, "198.51.100.7", 80);
+    h.ts = at("2026-11-02T12:00:01Z");
+    h.method = "GET";
+    h.host = "files.evil.test";
+    h.uri = "/payload.exe";
+    h.user = "suzuki";
+    ASSERT_TRUE(index->insert_http(h).ok());
+
+    records::MailRecord m;
+    m.id = 1;
+    m.session_id = 3;
+    m.endpoints = ends("10.0.0.5", 40002, "192.0.2.25", 25);
+    m.ts = at("2026-11-03T08:00:01Z");
+    m.protocol = "smtp";
+    m.direction = "sent";
+    m.mail_from = "tanaka@example.jp";
+    m.rcpt_to = {"partner@example.com"};
+    m.subject = "見積書の送付";
+    ASSERT_TRUE(index->insert_mail(m).ok());
+
+    records::DnsRecord d;
+    d.id = 1;
+    d.session_id = 4;
+    d.endpoints = ends("10.0.0.7", 5353, "192.0.2.53", 53);
+    d.ts = at("2026-11-01T08:59:00Z");
+    d.query = "www.Example.com";
+    d.qtype = "A";
+    d.answers = {"A 203.0.113.10"};
+    ASSERT_TRUE(index->insert_dns(d).ok());
+
+    records::TlsRecord t;
+    t.session_id = 5;
+    t.endpoints = ends("10.0.0.8", 40003, "203.0.113.99", 443);
+    t.ts = at("2026-11-04T00:00:00Z");
+    t.sni = "login.example.com";
+    t.ja3 = "e7d705a3286e19ea42f587b344ee6865";
+    ASSERT_TRUE(index->insert_tls(t).ok());
+
+    add_object(kXlsx, "f00d", 20000,
+               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "マイナンバー 123456789018 極秘 quarterly report");
+    add_object(kExe, "bad0", 3u << 20, "application/x-dosexec", "");
+    add_event(1, kXlsx, 1, "顧客リスト.xlsx", "sent", "http", 1, at("2026-11-01T09:00:01Z"));
+    add_event(2, kExe, 2, "payload.exe", "received", "http", 2, at("2026-11-02T12:00:01Z"));
+    add_event(3, kXlsx, 3, "list.xlsx", "sent", "mail", 1, at("2026-11-03T08:00:01Z"));
+    add_finding(1, kXlsx, 1, "jp_my_number", "high", at("2026-11-01T09:00:01Z"));
+    add_finding(2, kExe, 2, "clamav:Eicar-Signature", "critical", at("2026-11-02T12:00:01Z"));
+    records::AlertRecord a;
+    a.id = 1;
+    a.ts = at("2026-11-01T09:00:02Z");
+    a.severity = "high";
+    a.title = "My Numbers sent";
+    a.session_id = 1;
+    a.sha256 = kXlsx;
+    a.user = "tanaka";
+    a.file_name = "顧客リスト.xlsx";
+    ASSERT_TRUE(index->insert_alert(a).ok());
+    ASSERT_TRUE(index->commit().ok());
+  }
+
+  void add_session(std::uint64_t id, const char* client, const char* server, std::uint16_t port,
+                   TimeNs first, const char* app, const char* host, const char* user,
+                   bool decrypted = false, std::uint8_t transport = 6) {
+    records::SessionRecord r;
+    r.id = id;
+    r.sensor = "unit";
+    r.client_ip = ip(client);
+    r.server_ip = ip(server);
+    r.client_port = static_cast<std::uint16_t>(40000 + id);
+    r.server_port = port;
+    r.ts_first = first;
+    r.ts_last = first + 5 * kNsPerSec;
+    r.transport = transport;
+    r.app = app;
+    r.host = host;
+    r.user = user;
+    r.decrypted = decrypted;
+    ASSERT_TRUE(index->insert_session(r).ok());
+  }
+
+  void add_object(const std::string& sha, const char* md5, std::uint64_t size, const char* mime,
+                  const char* text) {
+    records::FileRecord f;
+    f.sha256 = sha;
+    f.md5 = md5;
+    f.size = size;
+    f.mime = mime;
+    ASSERT_TRUE(index->insert_file(f).ok());
+    records::InspectionRecord in;
+    in.sha256 = sha;
+    in.search_text = text;
+    ASSERT_TRUE(index->upsert_inspection(in).ok());
+  }
+
+  void add_event(std::uint64_t id, const std::string& sha, std::uint64_t session, const char* name,
+                 const char* direction, const char* kind, std::uint64_t record, TimeNs ts) {
+    records::FileEvent e;
+    e.id = id;
+    e.sha256 = sha;
+    e.session_id = session;
+    e.ts = ts;
+    e.name = name;
+    e.direction = direction;
+    e.protocol = std::string(kind) == "mail" ? "smtp" : kind;
+    e.record_kind = kind;
+    e.record_id = record;
+    ASSERT_TRUE(index->insert_file_event(e).ok());
+  }
+
+  void add_finding(std::uint64_t id, const std::string& sha, std::uint64_t session,
+                   const char* detector, const char* severity, TimeNs ts) {
+    records::FindingRecord f;
+    f.id = id;
+    f.sha256 = sha;
+    f.session_id = session;
+    f.ts = ts;
+    f.detector = detector;
+    f.severity = severity;
+    f.confidence = "high";
+    f.count = 1;
+    ASSERT_TRUE(index->insert_finding(f).ok());
+  }
+
+  // The ids a query lists (newest first), with its kind as "kind:1,2,3" for short expectations.
+  std::string found(const std::string& q, std::optional<Kind> kind = std::nullopt) {
+    SearchRequest r;
+    r.query = q;
+    r.kind = kind;
+    r.now = at("2026-11-04T12:00:00Z");
+    auto page = search(*index, r);
+    if (!page) return "ERROR " + page.error().message;
+    std::string s = std::string(kind_name(page->kind)) + ":";
+    for (std::size_t i = 0; i < page->ids.size(); ++i)
+      s += (i ? "," : "") + std::to_string(page->ids[i]);
+    EXPECT_EQ(page->total, page->ids.size()) << q;
+    return s;
+  }
+
+  std::string error(const std::string& q) {
+    SearchRequest r;
+    r.query = q;
+    QueryError where;
+    auto page = search(*index, r, &where);
+    EXPECT_FALSE(page.ok()) << q;
+    return page.ok() ? "" : page.error().message;
+  }
+
+  test::TempDir dir;
+  std::unique_ptr<store::SqliteIndex> index;
+};
+
+TEST_F(SearchTest, ListsTheKindTheFieldsName) {
+  EXPECT_EQ(found("method:POST"), "http:1");
+  EXPECT_EQ(found("host:*.example.com AND method:POST"), "http:1");
+  EXPECT_EQ(found("user:tanaka file.type:xlsx finding:jp_my_number"), "files:1");
+  EXPECT_EQ(found("sha256:" + kXlsx), "files:3,1");
+  EXPECT_EQ(found("severity:>=high"), "findings:2,1");
+  EXPECT_EQ(found("severity:critical"), "findings:2");
+  EXPECT_EQ(found("alert:\"My Numbers sent\""), "alerts:1");
+  EXPECT_EQ(found("dns.query:www.example.com"), "dns:1");  // names compare case-insensitively
+  EXPECT_EQ(found("sni:*.example.com"), "tls:5");
+  EXPECT_EQ(found("mail.to:partner@example.com"), "mail:1");
+  EXPECT_EQ(found("status:[200 TO 299] method:GET"), "http:2");
+  EXPECT_EQ(found("ip:10.0.0.0/8"), "sessions:5,3,2,1,4");
+}
+
+TEST_F(SearchTest, MatchesHostsByDomainThroughTheReversedKey) {
+  EXPECT_EQ(found("host:*.example.com"), "sessions:5,1,4");
+  EXPECT_EQ(found("host:WWW.EXAMPLE.COM"), "sessions:1,4");
+  EXPECT_EQ(found("host:*.test"), "sessions:2");
+  EXPECT_EQ(found("host:files.*"), "sessions:2");  // a wildcard elsewhere: scanned, still right
+  EXPECT_EQ(found("host:example.com"), "sessions:");
+}
+
+TEST_F(SearchTest, CombinesTimeAddressesAndSessionFields) {
+  EXPECT_EQ(found("ip:10.0.0.0/8 AND time:[2026-11-02 TO 2026-11-03]"), "sessions:3,2");
+  EXPECT_EQ(found("time:2026-11-01"), "sessions:1,4");
+  EXPECT_EQ(found("time:>=now-1d"), "sessions:5");
+  EXPECT_EQ(found("time:<2026-11-01T09:00:00Z"), "sessions:4");
+  // Sessions overlap a time: session 1 ran 09:00:00 to 09:00:05.
+  EXPECT_EQ(found("time:\"2026-11-01 09:00:03\""), "sessions:1");
+  EXPECT_EQ(found("client.ip:10.0.0.5"), "sessions:3,1");
+  EXPECT_EQ(found("server.port:25"), "sessions:3");
+  EXPECT_EQ(found("app:smtp"), "sessions:3");
+  EXPECT_EQ(found("app:tls"), "sessions:5,1");
+  EXPECT_EQ(found("transport:udp"), "sessions:4");
+  EXPECT_EQ(found("decrypted:true"), "sessions:1");
+  EXPECT_EQ(found("NOT decrypted:true"), "sessions:5,3,2,4");
+  EXPECT_EQ(found("-decrypted:true -transport:udp"), "sessions:5,3,2");
+  EXPECT_EQ(found("user:tanaka OR user:suzuki"), "sessions:2,1");
+  EXPECT_EQ(found("finding:jp_my_number", Kind::kSessions), "sessions:1");
+  EXPECT_EQ(found("finding:clamav:*", Kind::kHttp), "http:2");
+  EXPECT_EQ(found("file.size:>1M"), "files:2");
+  EXPECT_EQ(found("md5:f00d"), "files:3,1");
+  EXPECT_EQ(found("file.type:exe"), "files:2");
+  EXPECT_EQ(found("file.type:application/*"), "files:3,2,1");
+  EXPECT_EQ(found("file.name:*.xlsx direction:sent"), "files:3,1");
+}
+
+TEST_F(SearchTest, FindsFreeTextInUrlsSubjectsNamesAndDocuments) {
+  // Document text, two characters (shorter than a trigram) and longer.
+  EXPECT_EQ(found("極秘"), "sessions:3,1");
+  EXPECT_EQ(found("\"quarterly report\"", Kind::kFiles), "files:3,1");
+  EXPECT_EQ(found("マイナンバー", Kind::kMail), "mail:1");  // its attachment
+  EXPECT_EQ(found("見積書"), "sessions:3");                 // a subject
+  EXPECT_EQ(found("見積書", Kind::kMail), "mail:1");
+  EXPECT_EQ(found("payload", Kind::kHttp), "http:2");  // a URL
+  EXPECT_EQ(found("顧客リスト"), "sessions:1");        // a file name
+  EXPECT_EQ(found("text:quarterly method:POST"), "http:1");
+  EXPECT_EQ(found("nothing-like-this"), "sessions:");
+}
+
+TEST_F(SearchTest, PagesAndCounts) {
+  SearchRequest r;
+  r.query = "*";
+  r.limit = 2;
+  auto p = search(*index, r);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->ids, (std::vector<std::uint64_t>{5, 3}));
+  EXPECT_EQ(p->total, 5u);
+  EXPECT_FALSE(p->total_capped);
+  r.offset = 2;
+  p = search(*index, r);
+  EXPECT_EQ(p->ids, (std::vector<std::uint64_t>{2, 1}));
+  r.oldest_first = true;
+  r.offset = 0;
+  p = search(*index, r);
+  EXPECT_EQ(p->ids, (std::vector<std::uint64_t>{4, 1}));
+  r.count_cap = 3;
+  p = search(*index, r);
+  EXPECT_EQ(p->total, 3u);
+  EXPECT_TRUE(p->total_capped);
+  r.limit = kMaxPageSize + 1;
+  EXPECT_FALSE(search(*index, r).ok());
+  // The page's records, in its order.
+  auto recs = page_records(*index, Kind::kHttp, {2, 1});
+  ASSERT_TRUE(recs.ok());
+  ASSERT_EQ(recs->size(), 2u);
+  EXPECT_EQ((*recs)[0]["uri"], "/payload.exe");
+  EXPECT_EQ((*recs)[1]["uri"], "/upload");
+}
+
+TEST_F(SearchTest, BadQueriesGetErrorsThatPointAtThem) {
+  EXPECT_NE(error("foo:bar").find("unknown field 'foo'"), std::string::npos);
+  EXPECT_NE(error("ip:10.0.0.300").find("not an address"), std::string::npos);
+  EXPECT_NE(error("time:yesterday").find("not a time"), std::string::npos);
+  EXPECT_NE(error("severity:urgent").find("not a severity"), std::string::npos);
+  EXPECT_NE(error("method:>POST").find("matched, not compared"), std::string::npos);
+  EXPECT_NE(error("status:abc").find("not a number"), std::string::npos);
+  EXPECT_NE(error("sha256:xyz").find("hex digest"), std::string::npos);
+  EXPECT_NE(error("app:'x'").find("protocol name"), std::string::npos);
+  SearchRequest r;
+  r.query = "method:GET AND ip:nope";
+  QueryError where;
+  ASSERT_FALSE(search(*index, r, &where).ok());
+  EXPECT_EQ(where.pos, 15u);
+  EXPECT_EQ(where.len, 7u);
+}
+
+TEST_F(SearchTest, ValuesNeverBecomeSql) {
+  for (const char* q :
+       {"host:\"x' OR '1'='1\"", "subject:\"'; DROP TABLE sessions; --\"",
+        "user:\"\\\" OR 1=1 --\"", "\"a\\\" OR b\"", "\"NEAR(a b)\"", "file.type:\"x') OR 1=1 --\"",
+        "mail.to:\"*\\\"]\"", "text:\"*' UNION SELECT sql FROM sqlite_master --\""}) {
+    const std::string got = found(q);
+    EXPECT_EQ(got.substr(got.find(':')), ":") << q << " -> " << got;
+  }
+  EXPECT_EQ(found("*"), "sessions:5,3,2,1,4");  // everything is still there
+}
+
+TEST(IndexSelect, RefusesWritesAndStopsLongStatements) {
+  test::TempDir dir;
+  auto index =
+      store::SqliteIndex::open(dir.path() + "/index.sqlite", store::SqliteIndex::Mode::kReadWrite);
+  ASSERT_TRUE(index.ok());
+  auto noop = [](const store::SqlRow&) { return true; };
+  EXPECT_FALSE((*index)->select("DELETE FROM sessions", {}, noop).ok());
+  const Status s = (*index)->select(
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c", {},
+      noop, 50);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("longer than 50 ms"), std::string::npos);
+}
+
+TEST(AuditLog, ChainsEntriesAndDetectsTampering) {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/index.sqlite";
+  {
+    auto index = store::SqliteIndex::open(path, store::SqliteIndex::Mode::kReadWrite);
+    ASSERT_TRUE(index.ok());
+    for (const char* q : {"method:POST", "user:tanaka", "sha256:abc"})
+      ASSERT_TRUE(store::audit(**index, "alice", "127.0.0.1", "search", q).ok());
+    auto report = store::verify_audit(**index);
+    ASSERT_TRUE(report.ok());
+    EXPECT_TRUE(report->ok());
+    EXPECT_EQ(report->entries, 3u);
+    auto newest = store::audit_entries(**index, 1);
+    ASSERT_TRUE(newest.ok());
+    ASSERT_EQ(newest->size(), 1u);
+    EXPECT_EQ((*newest)[0].object, "sha256:abc");
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  // The log refuses changes through SQL...
+  EXPECT_NE(
+      sqlite3_exec(db, "UPDATE audit SET actor='mallory' WHERE id=2", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit WHERE id=2", nullptr, nullptr, nullptr), SQLITE_OK);
+  // ...and one who removes the guard still cannot change it unnoticed.
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TRIGGER audit_no_update; UPDATE audit SET object='nothing' WHERE "
+                         "id=2",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto index = store::SqliteIndex::open(path, store::SqliteIndex::Mode::kReadOnly);
+  ASSERT_TRUE(index.ok());
+  auto report = store::verify_audit(**index);
+  ASSERT_TRUE(report.ok());
+  ASSERT_FALSE(report->ok());
+  EXPECT_NE(report->problems[0].find("entry 2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kagami::query
