@@ -1,11 +1,14 @@
+#include <algorithm>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
+#include "kagami/query/search.h"
 #include "kagami/store/packet_export.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/store_layout.h"
 
+#include "app/cli_audit.h"
 #include "app/commands.h"
 #include "app/session_filters.h"
 
@@ -16,6 +19,7 @@ struct ExportOptions {
   std::string store;
   std::uint64_t session = 0;
   SessionFilterOptions filters;
+  std::vector<std::string> query;
   std::string out;
 };
 
@@ -27,9 +31,11 @@ int run_export(const ExportOptions& o) {
   }
   SessionFilterOptions f = o.filters;
   if (o.session != 0) f.ids.push_back(o.session);
-  if (!has_filters(f)) {
-    std::cerr << "error: give --session ID or filters (--ip, --port, --since, ...); exporting the "
-                 "whole archive is a copy of STORE/packets\n";
+  std::string text;
+  for (const auto& w : o.query) text += (text.empty() ? "" : " ") + w;
+  if (!has_filters(f) && text.empty()) {
+    std::cerr << "error: give --session ID, a query or filters (--ip, --port, --since, ...); "
+                 "exporting the whole archive is a copy of STORE/packets\n";
     return 2;
   }
   auto q = to_query(f);
@@ -43,16 +49,57 @@ int run_export(const ExportOptions& o) {
     return 1;
   }
   std::vector<std::uint64_t> ids;
-  auto s = index.value()->query_sessions(q.value(), [&](const records::SessionRecord& r) {
-    ids.push_back(r.id);
-    return true;
-  });
-  if (!s) {
-    std::cerr << "error: " << s.error().message << "\n";
-    return 1;
+  if (!text.empty()) {
+    // A query names sessions like a console search does; one file holds at most a page's worth.
+    query::SearchRequest req;
+    req.query = text;
+    req.kind = query::Kind::kSessions;
+    req.limit = query::kMaxPageSize;
+    req.count_cap = query::kMaxPageSize + 1;
+    req.oldest_first = true;
+    auto page = query::search(*index.value(), req);
+    if (!page) {
+      std::cerr << "error: " << page.error().message << "\n";
+      return 2;
+    }
+    if (page->total > query::kMaxPageSize) {
+      std::cerr << "error: more than " << query::kMaxPageSize
+                << " sessions match; narrow the query (a time range, a host) to export them\n";
+      return 2;
+    }
+    ids = page->ids;
+  }
+  if (has_filters(f)) {
+    // Filters and a query together: the sessions both name.
+    std::vector<std::uint64_t> filtered;
+    auto s = index.value()->query_sessions(q.value(), [&](const records::SessionRecord& r) {
+      filtered.push_back(r.id);
+      return true;
+    });
+    if (!s) {
+      std::cerr << "error: " << s.error().message << "\n";
+      return 1;
+    }
+    if (text.empty()) {
+      ids = std::move(filtered);
+    } else {
+      std::erase_if(ids, [&](std::uint64_t id) {
+        return std::find(filtered.begin(), filtered.end(), id) == filtered.end();
+      });
+    }
   }
   if (ids.empty()) {
     std::cerr << "error: no session matches\n";
+    return 1;
+  }
+  std::string object = text;
+  if (object.empty()) {
+    for (const std::uint64_t id : ids)
+      object += (object.empty() ? "session:" : ",") + std::to_string(id);
+  }
+  const std::string detail = "{\"sessions\":" + std::to_string(ids.size()) + "}";
+  if (auto a = cli_audit(layout, "export", object.substr(0, 2000), detail); !a) {
+    std::cerr << "error: " << a.error().message << "\n";
     return 1;
   }
   std::vector<PacketLocation> locations;
@@ -83,6 +130,7 @@ void add_export_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--store,-s", o->store, "store directory")->required();
   cmd->add_option("--session", o->session, "session id");
   add_session_filters(*cmd, o->filters);
+  cmd->add_option("query", o->query, "sessions a search query names (kagami search --fields)");
   cmd->add_option("-o,--output", o->out, "output pcap file")->required();
   cmd->callback([o, &exit_code] { exit_code = run_export(*o); });
 }

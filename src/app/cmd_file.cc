@@ -12,6 +12,7 @@
 #include "kagami/store/file_store.h"
 #include "kagami/store/store_layout.h"
 
+#include "app/cli_audit.h"
 #include "app/commands.h"
 
 namespace kagami::app {
@@ -38,6 +39,10 @@ int run_file_get(const FileGetOptions& o) {
   store::FileStore files(layout, {});
   if (!files.contains(sha)) {
     std::cerr << "error: no file " << sha << " in " << o.store << "\n";
+    return 1;
+  }
+  if (auto a = cli_audit(layout, "download", "file:" + sha); !a) {
+    std::cerr << "error: " << a.error().message << "\n";
     return 1;
   }
   const bool to_stdout = o.out == "-";

@@ -18,5 +18,6 @@ void add_ca_command(CLI::App& app, int& exit_code);
 void add_proxy_command(CLI::App& app, int& exit_code);
 void add_search_command(CLI::App& app, int& exit_code);
 void add_audit_command(CLI::App& app, int& exit_code);
+void add_serve_command(CLI::App& app, int& exit_code);  // serve, user
 
 }  // namespace kagami::app

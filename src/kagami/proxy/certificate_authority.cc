@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kagami/base/ip_address.h"
+
 namespace kagami::proxy {
 bool add_extension(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
@@ -144,6 +146,43 @@ Result<std::unique_ptr<CertificateAuthority>> CertificateAuthority::load(
                       cert_path);
   return std::unique_ptr<CertificateAuthority>(
       new CertificateAuthority(std::move(cert), std::move(key)));
+}
+
+Result<X509Ptr> issue_server_certificate(const CertificateAuthority& ca, EVP_PKEY* key,
+                                         const std::vector<std::string>& names, int valid_days) {
+  if (names.empty()) return make_error("a server certificate needs a name");
+  X509Ptr cert(X509_new());
+  X509* c = cert.get();
+  X509_set_version(c, X509_VERSION_3);
+  std::string sans;
+  for (const std::string& n : names) {
+    const bool ip = IpAddress::parse(n).ok();
+    sans += (sans.empty() ? "" : ",") + std::string(ip ? "IP:" : "DNS:") + n;
+  }
+  X509_NAME* subject = X509_get_subject_name(c);
+  bool ok =
+      set_random_serial(c) && X509_set_issuer_name(c, X509_get_subject_name(ca.cert())) &&
+      X509_NAME_add_entry_by_txt(
+          subject, "CN", MBSTRING_UTF8,
+          reinterpret_cast<const unsigned char*>(names[0].substr(0, 64).c_str()), -1, -1, 0) == 1;
+  X509_gmtime_adj(X509_getm_notBefore(c), -86400);
+  X509_gmtime_adj(X509_getm_notAfter(c), 86400L * valid_days);
+  ok = ok && X509_set_pubkey(c, key) &&
+       add_extension(c, ca.cert(), NID_subject_alt_name, sans.c_str()) &&
+       add_extension(c, ca.cert(), NID_basic_constraints, "critical,CA:FALSE") &&
+       add_extension(c, ca.cert(), NID_key_usage, "critical,digitalSignature") &&
+       add_extension(c, ca.cert(), NID_ext_key_usage, "serverAuth") &&
+       add_extension(c, ca.cert(), NID_subject_key_identifier, "hash") &&
+       add_extension(c, ca.cert(), NID_authority_key_identifier, "keyid:always") &&
+       X509_sign(c, ca.key(), EVP_sha256()) > 0;
+  if (!ok) return make_error("cannot issue a certificate for {}: {}", names[0], openssl_errors());
+  return cert;
+}
+
+Status write_certificate_and_key(X509* cert, EVP_PKEY* key, const std::string& cert_path,
+                                 const std::string& key_path) {
+  if (auto s = write_file(key_path, key_pem(key), 0600); !s) return s;
+  return write_file(cert_path, to_pem(cert), 0644);
 }
 
 Status CertificateAuthority::write(const std::string& cert_path,

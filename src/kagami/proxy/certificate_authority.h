@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kagami/base/result.h"
 #include "kagami/base/time.h"
@@ -54,6 +55,16 @@ Result<PkeyPtr> generate_key(bool rsa, int rsa_bits);
 
 // Adds an X.509 v3 extension given in openssl's configuration syntax ("critical,CA:FALSE").
 bool add_extension(X509* cert, X509* issuer, int nid, const char* value);
+
+// A server certificate for `names` (host names or IP literals, the first also its CN), on
+// `key`, signed by `ca`, valid from a day ago for `valid_days`: what a service of Kagami's own
+// (the console) shows its clients.
+Result<X509Ptr> issue_server_certificate(const CertificateAuthority& ca, EVP_PKEY* key,
+                                         const std::vector<std::string>& names, int valid_days);
+
+// Writes a certificate (0644) and its key (0600) as PEM; refuses to overwrite either.
+Status write_certificate_and_key(X509* cert, EVP_PKEY* key, const std::string& cert_path,
+                                 const std::string& key_path);
 
 // Random positive 128-bit serial number, as CAs must use (CA/B Forum: at least 64 bits).
 bool set_random_serial(X509* cert);

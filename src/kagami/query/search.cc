@@ -1,5 +1,6 @@
 #include "kagami/query/search.h"
 
+#include <algorithm>
 #include <chrono>
 #include <unordered_map>
 
@@ -26,13 +27,7 @@ TimeNs wall_now() {
 
 }  // namespace
 
-Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& request,
-                          QueryError* where) {
-  const auto started = std::chrono::steady_clock::now();
-  if (request.limit > kMaxPageSize)
-    return make_error("a page holds at most {} records", kMaxPageSize);
-  if (request.offset > kMaxOffset)
-    return make_error("pages start at most {} records in; narrow the query instead", kMaxOffset);
+Result<CompiledQuery> compile_request(const SearchRequest& request, QueryError* where) {
   CompiledQuery cq;
   if (match_all(request.query)) {
     cq.kind = request.kind.value_or(Kind::kSessions);
@@ -40,17 +35,30 @@ Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& reques
     cq.id_column = cq.kind == Kind::kTls ? "session_id" : "id";
     cq.ts_column = cq.kind == Kind::kSessions ? "ts_first" : "ts";
     cq.where = "1";
-  } else {
-    Node root;
-    QueryError err;
-    CompileOptions options;
-    options.kind = request.kind;
-    options.now = request.now != 0 ? request.now : wall_now();
-    if (!parse_query(request.query, root, err) || !compile_query(root, options, cq, err)) {
-      if (where != nullptr) *where = err;
-      return Error{err.render(request.query)};
-    }
+    return cq;
   }
+  Node root;
+  QueryError err;
+  CompileOptions options;
+  options.kind = request.kind;
+  options.now = request.now != 0 ? request.now : wall_now();
+  if (!parse_query(request.query, root, err) || !compile_query(root, options, cq, err)) {
+    if (where != nullptr) *where = err;
+    return Error{err.render(request.query)};
+  }
+  return cq;
+}
+
+Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& request,
+                          QueryError* where) {
+  const auto started = std::chrono::steady_clock::now();
+  if (request.limit > kMaxPageSize)
+    return make_error("a page holds at most {} records", kMaxPageSize);
+  if (request.offset > kMaxOffset)
+    return make_error("pages start at most {} records in; narrow the query instead", kMaxOffset);
+  auto compiled = compile_request(request, where);
+  if (!compiled) return compiled.error();
+  const CompiledQuery& cq = *compiled;
   SearchPage page;
   page.kind = cq.kind;
   const std::string from = " FROM " + cq.table + " WHERE " + cq.where;
@@ -139,6 +147,85 @@ Result<nlohmann::json> page_records(store::SqliteIndex& index, Kind kind,
     auto it = by_id.find(id);
     if (it != by_id.end()) out.push_back(std::move(it->second));
   }
+  return out;
+}
+
+Result<Timeline> timeline(store::SqliteIndex& index, const SearchRequest& request,
+                          std::size_t buckets, QueryError* where) {
+  if (buckets == 0 || buckets > 1000) return make_error("a timeline has 1 to 1000 buckets");
+  auto compiled = compile_request(request, where);
+  if (!compiled) return compiled.error();
+  const CompiledQuery& cq = *compiled;
+  const std::string from = " FROM " + cq.table + " WHERE " + cq.where;
+  Timeline t;
+  TimeNs first = 0, last = 0;
+  bool any = false;
+  Status s = index.select(
+      "SELECT min(" + cq.ts_column + "), max(" + cq.ts_column + ")" + from, cq.binds,
+      [&](const store::SqlRow& r) {
+        any = !r.null(0);
+        first = r.i64(0);
+        last = r.i64(1);
+        return false;
+      },
+      request.budget_ms);
+  if (!s) return s.error();
+  t.counts.assign(buckets, 0);
+  t.bytes.assign(buckets, 0);
+  if (!any) return t;
+  t.start = first;
+  t.width = std::max<TimeNs>(1, (last - first) / static_cast<TimeNs>(buckets) + 1);
+  const bool sessions = cq.kind == Kind::kSessions;
+  std::vector<store::SqlValue> binds;
+  binds.emplace_back(t.start);
+  binds.emplace_back(t.width);
+  binds.insert(binds.end(), cq.binds.begin(), cq.binds.end());
+  s = index.select(
+      "SELECT (" + cq.ts_column + " - ?) / ? AS b, count(*), " +
+          (sessions ? "sum(bytes_c2s + bytes_s2c)" : "0") + from + " GROUP BY b",
+      binds,
+      [&](const store::SqlRow& r) {
+        const auto b = static_cast<std::size_t>(std::max<std::int64_t>(0, r.i64(0)));
+        if (b < buckets) {
+          t.counts[b] = static_cast<std::uint64_t>(r.i64(1));
+          t.bytes[b] = static_cast<std::uint64_t>(r.i64(2));
+        }
+        return true;
+      },
+      request.budget_ms);
+  if (!s) return s.error();
+  return t;
+}
+
+Result<std::vector<TopValue>> top_values(store::SqliteIndex& index, const SearchRequest& request,
+                                         const std::string& field, std::size_t n,
+                                         QueryError* where) {
+  if (n == 0 || n > 1000) return make_error("top lists have 1 to 1000 values");
+  auto compiled = compile_request(request, where);
+  if (!compiled) return compiled.error();
+  const CompiledQuery& cq = *compiled;
+  const Field* f = find_field(field);
+  const FieldColumn* col = nullptr;
+  if (f != nullptr)
+    for (const FieldColumn& c : f->columns)
+      if (c.table == cq.kind && c.via == nullptr) col = &c;
+  if (col == nullptr || f->type == ValueType::kTextList || f->type == ValueType::kFileType ||
+      std::string_view(col->columns).find(',') != std::string_view::npos)
+    return make_error("cannot count values of '{}' among {}", field, kind_name(cq.kind));
+  const bool ip = f->type == ValueType::kIp;
+  std::vector<TopValue> out;
+  const Status s = index.select(
+      // Empty values (no host, no user) are not a value anyone asks for the top of.
+      std::string("SELECT ") + col->columns + ", count(*) AS c FROM " + cq.table + " WHERE (" +
+          cq.where + ") AND " + col->columns + " != '' GROUP BY 1 ORDER BY c DESC, 1 LIMIT " +
+          std::to_string(n),
+      cq.binds,
+      [&](const store::SqlRow& r) {
+        out.push_back({ip ? r.ip(0).to_string() : r.text(0), static_cast<std::uint64_t>(r.i64(1))});
+        return true;
+      },
+      request.budget_ms);
+  if (!s) return s.error();
   return out;
 }
 

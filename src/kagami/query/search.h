@@ -37,6 +37,11 @@ struct SearchPage {
   double elapsed_ms = 0;
 };
 
+struct CompiledQuery;
+
+// The request's query as SQL over its kind's table (what search and the aggregates run).
+Result<CompiledQuery> compile_request(const SearchRequest& request, QueryError* where = nullptr);
+
 // Runs a query. A query that cannot be read or compiled is an error whose message points at
 // the spot (and `where`, if given, gets the position for a console to underline).
 Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& request,
@@ -45,6 +50,25 @@ Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& reques
 // The page's records as JSON objects, in the page's order (records gone since are skipped).
 Result<nlohmann::json> page_records(store::SqliteIndex& index, Kind kind,
                                     const std::vector<std::uint64_t>& ids);
+
+// Counts over time: `buckets` equal spans from the first match to the last.
+struct Timeline {
+  TimeNs start = 0;
+  TimeNs width = 0;                   // of one bucket
+  std::vector<std::uint64_t> counts;  // records per bucket
+  std::vector<std::uint64_t> bytes;   // sessions: payload bytes that started in the bucket
+};
+Result<Timeline> timeline(store::SqliteIndex& index, const SearchRequest& request,
+                          std::size_t buckets, QueryError* where = nullptr);
+
+// The most frequent values of a field among the matches ("host", "user", "client.ip", ...).
+struct TopValue {
+  std::string value;
+  std::uint64_t count = 0;
+};
+Result<std::vector<TopValue>> top_values(store::SqliteIndex& index, const SearchRequest& request,
+                                         const std::string& field, std::size_t n,
+                                         QueryError* where = nullptr);
 
 // The fields the language knows, for --fields and the console's help.
 nlohmann::json field_help();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <type_traits>
 
 #include "kagami/base/location_codec.h"
@@ -15,7 +16,7 @@ using namespace sql;
 
 namespace {
 
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 // Version 1: sessions and the packet archive (the recorder core).
 constexpr const char* kSchemaV1 = R"sql(
@@ -227,6 +228,17 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql";
 
+// Version 6: the console's users and the triage of alerts.
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TABLE IF NOT EXISTS users(
+  name TEXT PRIMARY KEY, role TEXT NOT NULL, password TEXT NOT NULL, created INTEGER NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alert_notes(
+  id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL, ts INTEGER NOT NULL, user TEXT NOT NULL,
+  action TEXT NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alert_notes_alert ON alert_notes(alert_id);
+)sql";
+
 constexpr const char* kSessionColumns =
     "id, sensor, ts_first, ts_last, transport, ip_version, client_ip, client_port, client_mac, "
     "server_ip, server_port, server_mac, vlan, vlan_inner, app, decrypted, pkts_c2s, pkts_s2c, "
@@ -375,41 +387,24 @@ Status SqliteIndex::migrate() {
     return make_error("the index has schema version {}; this kagami reads up to {}", version,
                       kSchemaVersion);
   if (version == 0) version = 1;  // a new index starts at 1 and is brought up below
-  if (version < 2) {
+  // Each step in a transaction of its own: a failed upgrade leaves the last good version.
+  constexpr const char* kSteps[] = {kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
+  static_assert(std::size(kSteps) == kSchemaVersion - 1);
+  for (int next = version + 1; next <= kSchemaVersion; ++next) {
     if (auto s = exec("BEGIN"); !s) return s;
-    if (auto s = exec(kSchemaV2); !s) {
+    if (auto s = exec(kSteps[next - 2]); !s) {
+      (void)exec("ROLLBACK");
+      return s;
+    }
+    const std::string v = "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version','" +
+                          std::to_string(next) + "')";
+    if (auto s = exec(v.c_str()); !s) {
       (void)exec("ROLLBACK");
       return s;
     }
     if (auto s = exec("COMMIT"); !s) return s;
   }
-  if (version < 3) {
-    if (auto s = exec("BEGIN"); !s) return s;
-    if (auto s = exec(kSchemaV3); !s) {
-      (void)exec("ROLLBACK");
-      return s;
-    }
-    if (auto s = exec("COMMIT"); !s) return s;
-  }
-  if (version < 4) {
-    if (auto s = exec("BEGIN"); !s) return s;
-    if (auto s = exec(kSchemaV4); !s) {
-      (void)exec("ROLLBACK");
-      return s;
-    }
-    if (auto s = exec("COMMIT"); !s) return s;
-  }
-  if (version < 5) {
-    if (auto s = exec("BEGIN"); !s) return s;
-    if (auto s = exec(kSchemaV5); !s) {
-      (void)exec("ROLLBACK");
-      return s;
-    }
-    if (auto s = exec("COMMIT"); !s) return s;
-  }
-  const std::string v = "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version','" +
-                        std::to_string(kSchemaVersion) + "')";
-  return exec(v.c_str());
+  return {};
 }
 
 Result<std::unique_ptr<SqliteIndex>> SqliteIndex::open(const std::string& path, Mode mode) {

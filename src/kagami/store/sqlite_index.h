@@ -29,6 +29,13 @@ namespace kagami::store {
 // A value bound to a statement of the query layer: values are bound, never pasted into SQL.
 using SqlValue = std::variant<std::int64_t, std::string, IpAddress>;
 
+// A console user (the password is a self-describing hash, never the password).
+struct UserRow {
+  std::string name, role, password;
+  std::int64_t created = 0;
+  bool disabled = false;
+};
+
 // One row of such a statement.
 class SqlRow {
  public:
@@ -110,6 +117,15 @@ class SqliteIndex {
   using RowFn = std::function<bool(const SqlRow&)>;  // false stops
   Status select(const std::string& sql, const std::vector<SqlValue>& binds, const RowFn& fn,
                 std::uint32_t budget_ms = 0);
+
+  // Console users and alert triage (written by `kagami user` and `kagami serve`).
+  Status put_user(const UserRow& u);
+  Result<bool> remove_user(const std::string& name);  // false: there was none
+  Result<std::optional<UserRow>> user(const std::string& name);
+  Result<std::vector<UserRow>> users();
+  Result<std::uint64_t> add_alert_note(std::uint64_t alert_id, std::int64_t ts,
+                                       const std::string& user, const std::string& action,
+                                       const std::string& text);
 
   // The audit log's one write: appends `fields` (a JSON array) chained to the last entry's
   // hash, in a transaction of its own. Returns the new entry's id.

@@ -1,0 +1,202 @@
+// `kagami serve`: the REST API and the web console; `kagami user`: who may log in.
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <termios.h>
+#include <unistd.h>
+
+#include "kagami/console/api_server.h"
+#include "kagami/console/login_sessions.h"
+#include "kagami/console/password_hash.h"
+#include "kagami/store/audit_log.h"
+#include "kagami/store/sqlite_index.h"
+#include "kagami/store/store_layout.h"
+
+#include "app/cli_audit.h"
+#include "app/commands.h"
+
+namespace kagami::app {
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+int run_serve(const console::ServeOptions& o) {
+  auto server = console::ApiServer::start(o);
+  if (!server) {
+    std::cerr << "error: " << server.error().message << "\n";
+    return 1;
+  }
+  std::fprintf(stderr, "kagami: console at %s/\n", (*server)->url().c_str());
+  if (!(*server)->ca_path().empty())
+    std::fprintf(stderr, "kagami: browsers trust it after importing %s\n",
+                 (*server)->ca_path().c_str());
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  while (!g_stop) ::usleep(100 * 1000);
+  (*server)->stop();
+  return 0;
+}
+
+// The password from a file, or standard input (one line; not echoed on a terminal).
+Result<std::string> read_password(const std::string& file) {
+  std::string pw;
+  if (!file.empty()) {
+    std::FILE* f = std::fopen(file.c_str(), "r");
+    if (f == nullptr) return make_error("cannot read {}", file);
+    char buf[1100];
+    if (std::fgets(buf, sizeof buf, f) != nullptr) pw = buf;
+    std::fclose(f);
+  } else {
+    const bool tty = ::isatty(STDIN_FILENO) != 0;
+    termios old{};
+    if (tty) {
+      std::fprintf(stderr, "password: ");
+      ::tcgetattr(STDIN_FILENO, &old);
+      termios quiet = old;
+      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    std::getline(std::cin, pw);
+    if (tty) {
+      ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
+      std::fprintf(stderr, "\n");
+    }
+  }
+  while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+  if (pw.size() < console::kMinPasswordLength)
+    return make_error("a password has at least {} characters", console::kMinPasswordLength);
+  return pw;
+}
+
+struct UserOptions {
+  std::string store, name, role = "investigator", password_file;
+};
+
+Result<std::unique_ptr<store::SqliteIndex>> open_rw(const std::string& dir) {
+  store::StoreLayout layout{dir};
+  if (auto s = layout.check_exists(); !s) return s.error();
+  return store::SqliteIndex::open(layout.index_path(), store::SqliteIndex::Mode::kReadWrite);
+}
+
+int run_user_set(const UserOptions& o) {
+  console::Role role;
+  if (!console::role_from_name(o.role, role)) {
+    std::cerr << "error: --role is viewer, investigator or admin\n";
+    return 2;
+  }
+  if (!console::valid_user_name(o.name)) {
+    std::cerr << "error: a user name is 1 to 64 letters, digits and . _ - @\n";
+    return 2;
+  }
+  auto pw = read_password(o.password_file);
+  if (!pw) {
+    std::cerr << "error: " << pw.error().message << "\n";
+    return 2;
+  }
+  auto hash = console::hash_password(*pw);
+  auto index = open_rw(o.store);
+  if (!hash || !index) {
+    std::cerr << "error: " << (hash ? index.error().message : hash.error().message) << "\n";
+    return 1;
+  }
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  if (auto s = cli_audit(store::StoreLayout{o.store}, "user_set", "user:" + o.name,
+                         "{\"role\":\"" + o.role + "\"}");
+      !s) {
+    std::cerr << "error: " << s.error().message << "\n";
+    return 1;
+  }
+  if (auto s = (*index)->put_user({o.name, o.role, *hash, now, false}); !s) {
+    std::cerr << "error: " << s.error().message << "\n";
+    return 1;
+  }
+  std::fprintf(stderr, "kagami: user %s, role %s\n", o.name.c_str(), o.role.c_str());
+  return 0;
+}
+
+int run_user_remove(const UserOptions& o) {
+  auto index = open_rw(o.store);
+  if (!index) {
+    std::cerr << "error: " << index.error().message << "\n";
+    return 1;
+  }
+  if (auto s = cli_audit(store::StoreLayout{o.store}, "user_remove", "user:" + o.name); !s) {
+    std::cerr << "error: " << s.error().message << "\n";
+    return 1;
+  }
+  auto r = (*index)->remove_user(o.name);
+  if (!r || !*r) {
+    std::cerr << "error: " << (r ? "no user " + o.name : r.error().message) << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+int run_user_list(const UserOptions& o) {
+  auto index = open_rw(o.store);
+  if (!index) {
+    std::cerr << "error: " << index.error().message << "\n";
+    return 1;
+  }
+  auto users = (*index)->users();
+  if (!users) {
+    std::cerr << "error: " << users.error().message << "\n";
+    return 1;
+  }
+  std::printf("%-32s %-13s %s\n", "NAME", "ROLE", "CREATED (UTC)");
+  for (const auto& u : *users)
+    std::printf("%-32s %-13s %s%s\n", u.name.c_str(), u.role.c_str(),
+                format_time_iso(u.created, 0).c_str(), u.disabled ? " (disabled)" : "");
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<console::ServeOptions>();
+  CLI::App* cmd = app.add_subcommand("serve", "the REST API and web console over HTTPS");
+  cmd->add_option("--store,-s", o->store, "store directory")->required();
+  cmd->add_option("--listen,-l", o->listen, "ADDR:PORT (default 127.0.0.1:8443)");
+  cmd->add_option("--tls-cert", o->tls_cert,
+                  "certificate (PEM); default: the console's own, made in STORE/console");
+  cmd->add_option("--tls-key", o->tls_key, "its key (PEM)");
+  cmd->add_flag("--plain-http", o->plain_http,
+                "no TLS, for a loopback address behind a TLS-terminating proxy");
+  cmd->add_option("--threads", o->threads, "request threads (default 8)");
+  cmd->callback([o, &exit_code] { exit_code = run_serve(*o); });
+
+  CLI::App* user = app.add_subcommand("user", "console users: set (add or change), remove, list");
+  user->require_subcommand(1);
+  {
+    auto u = std::make_shared<UserOptions>();
+    CLI::App* set = user->add_subcommand("set", "add a user or change one's role and password");
+    set->add_option("--store,-s", u->store, "store directory")->required();
+    set->add_option("name", u->name, "user name")->required();
+    set->add_option("--role,-r", u->role, "viewer, investigator (default) or admin");
+    set->add_option("--password-file", u->password_file,
+                    "read the password from this file (default: standard input)");
+    set->callback([u, &exit_code] { exit_code = run_user_set(*u); });
+  }
+  {
+    auto u = std::make_shared<UserOptions>();
+    CLI::App* rm = user->add_subcommand("remove", "remove a user");
+    rm->add_option("--store,-s", u->store, "store directory")->required();
+    rm->add_option("name", u->name, "user name")->required();
+    rm->callback([u, &exit_code] { exit_code = run_user_remove(*u); });
+  }
+  {
+    auto u = std::make_shared<UserOptions>();
+    CLI::App* ls = user->add_subcommand("list", "list users");
+    ls->add_option("--store,-s", u->store, "store directory")->required();
+    ls->callback([u, &exit_code] { exit_code = run_user_list(*u); });
+  }
+}
+
+}  // namespace kagami::app

@@ -1,0 +1,533 @@
+// The console's investigation endpoints: search, the pages of a session, a mail and a file,
+// aggregates for the dashboard, and the evidence downloads.
+#include <cstdio>
+#include <cstdlib>
+#include <unordered_set>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "kagami/base/sha256.h"
+#include "kagami/console/api_context.h"
+#include "kagami/console/evidence_zip.h"
+#include "kagami/console/openapi.h"
+#include "kagami/query/search.h"
+#include "kagami/query/search_compiler.h"
+#include "kagami/records/record_json.h"
+#include "kagami/store/file_store.h"
+#include "kagami/store/packet_export.h"
+
+namespace kagami::console {
+
+namespace {
+
+using httplib::Request;
+using httplib::Response;
+
+constexpr std::size_t kDetailRows = 1000;  // of each kind on a session's page
+
+bool parse_u64(const std::string& text, std::uint64_t& out) {
+  if (text.empty() || text.size() > 19) return false;
+  for (const char c : text)
+    if (c < '0' || c > '9') return false;
+  out = std::strtoull(text.c_str(), nullptr, 10);
+  return true;
+}
+
+// The common parameters of a search: q, kind, limit, offset, order.
+bool read_search(const Request& req, Response& res, query::SearchRequest& out,
+                 std::uint32_t budget_ms) {
+  out.query = req.get_param_value("q");
+  out.budget_ms = budget_ms;
+  if (req.has_param("kind") && !req.get_param_value("kind").empty()) {
+    query::Kind k;
+    if (!query::kind_from_name(req.get_param_value("kind"), k)) {
+      send_error(res, 400,
+                 "kind is sessions, http, dns, tls, mail, ftp, files, findings or alerts");
+      return false;
+    }
+    out.kind = k;
+  }
+  for (const auto& [name, into] :
+       {std::pair<const char*, std::uint64_t*>{"limit", &out.limit}, {"offset", &out.offset}}) {
+    if (!req.has_param(name)) continue;
+    if (!parse_u64(req.get_param_value(name), *into)) {
+      send_error(res, 400, std::string(name) + " must be a number");
+      return false;
+    }
+  }
+  out.oldest_first = req.get_param_value("order") == "oldest";
+  return true;
+}
+
+// Alert rows gain their triage state: the last acknowledgement wins until a reopen.
+void add_alert_states(store::SqliteIndex& index, nlohmann::json& alerts) {
+  if (alerts.empty()) return;
+  std::string sql =
+      "SELECT alert_id, action, count(*) OVER (PARTITION BY alert_id) FROM "
+      "alert_notes WHERE alert_id IN (";
+  std::vector<store::SqlValue> binds;
+  for (std::size_t i = 0; i < alerts.size(); ++i) {
+    sql += i ? ",?" : "?";
+    binds.emplace_back(alerts[i].value("id", std::int64_t{0}));
+  }
+  sql += ") ORDER BY id";
+  std::unordered_map<std::int64_t, std::pair<std::string, std::int64_t>> state;
+  (void)index.select(sql, binds, [&](const store::SqlRow& r) {
+    auto& s = state[r.i64(0)];
+    const std::string action = r.text(1);
+    if (action == "ack") s.first = "acknowledged";
+    if (action == "reopen") s.first = "new";
+    s.second = r.i64(2);
+    return true;
+  });
+  for (auto& a : alerts) {
+    const auto it = state.find(a.value("id", std::int64_t{0}));
+    a["state"] = it != state.end() && !it->second.first.empty() ? it->second.first : "new";
+    a["notes"] = it != state.end() ? it->second.second : 0;
+  }
+}
+
+bool is_malware_detector(const std::string& d) {
+  return d.rfind("clamav:", 0) == 0 || d.rfind("yara:", 0) == 0 || d.rfind("hash_list:", 0) == 0;
+}
+
+// Streams a file already unlinked from its directory; the descriptor is closed when done.
+void send_file_descriptor(Response& res, int fd, std::uint64_t size, const std::string& type,
+                          const std::string& filename) {
+  res.set_header("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+  res.set_content_provider(
+      size, type,
+      [fd](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+        char buf[64 * 1024];
+        const ssize_t n =
+            ::pread(fd, buf, std::min(length, sizeof buf), static_cast<off_t>(offset));
+        if (n <= 0) return false;
+        return sink.write(buf, static_cast<std::size_t>(n));
+      },
+      [fd](bool) { ::close(fd); });
+}
+
+}  // namespace
+
+void ApiServer::Impl::record_routes() {
+  httplib::Server& s = *server;
+
+  auto run_search = [this](const Request& req, Response& res, std::optional<query::Kind> forced) {
+    query::SearchRequest sr;
+    if (!read_search(req, res, sr, options.query_budget_ms)) return;
+    if (forced) sr.kind = forced;
+    auto index = reader(res);
+    if (!index) return;
+    query::QueryError where;
+    auto page = query::search(**index, sr, &where);
+    if (!page) {
+      send_error(res, 400, page.error().message, where.message.empty() ? nullptr : &where);
+      return;
+    }
+    if (!audit(req, res, "search", sr.query,
+               {{"kind", query::kind_name(page->kind)}, {"total", page->total}}))
+      return;
+    auto records = query::page_records(**index, page->kind, page->ids);
+    if (!records) {
+      send_error(res, 500, records.error().message);
+      return;
+    }
+    if (page->kind == query::Kind::kAlerts) add_alert_states(**index, *records);
+    if (login().role == Role::kViewer) mask_findings(*records);
+    send_json(res, {{"kind", query::kind_name(page->kind)},
+                    {"query", sr.query},
+                    {"total", page->total},
+                    {"total_capped", page->total_capped},
+                    {"offset", sr.offset},
+                    {"limit", sr.limit},
+                    {"elapsed_ms", page->elapsed_ms},
+                    {"records", std::move(*records)}});
+  };
+  s.Get("/api/search",
+        [run_search](const Request& req, Response& res) { run_search(req, res, std::nullopt); });
+  for (const query::Kind k : query::kAllKinds) {
+    s.Get(std::string("/api/") + query::kind_name(k),
+          [run_search, k](const Request& req, Response& res) { run_search(req, res, k); });
+  }
+
+  s.Get(R"(/api/sessions/(\d{1,19}))", [this](const Request& req, Response& res) {
+    std::uint64_t id = 0;
+    parse_u64(req.matches[1], id);
+    auto index = reader(res);
+    if (!index) return;
+    auto session = query::page_records(**index, query::Kind::kSessions, {id});
+    if (!session || session->empty()) {
+      send_error(res, 404, "no session " + std::to_string(id));
+      return;
+    }
+    if (!audit(req, res, "view", "session:" + std::to_string(id))) return;
+    nlohmann::json out = {{"session", (*session)[0]}};
+    // Everything recorded about the session, by the session's id: the five questions at once.
+    store::RecordQuery q;
+    q.session_ids = {id};
+    q.limit = kDetailRows;
+    auto collect = [&](const char* name, auto query_fn) {
+      nlohmann::json rows = nlohmann::json::array();
+      (void)query_fn(q, rows);
+      out[name] = std::move(rows);
+    };
+    collect("http", [&](auto& rq, auto& rows) {
+      return (*index)->query_http(rq, [&](const auto& r) {
+        rows.push_back(records::to_json(r));
+        return true;
+      });
+    });
+    collect("dns", [&](auto& rq, auto& rows) {
+      return (*index)->query_dns(rq, [&](const auto& r) {
+        rows.push_back(records::to_json(r));
+        return true;
+      });
+    });
+    collect("tls", [&](auto& rq, auto& rows) {
+      return (*index)->query_tls(rq, [&](const auto& r) {
+        rows.push_back(records::to_json(r));
+        return true;
+      });
+    });
+    collect("mail", [&](auto& rq, auto& rows) {
+      return (*index)->query_mail(rq, [&](const auto& r) {
+        rows.push_back(records::to_json(r));
+        return true;
+      });
+    });
+    collect("ftp", [&](auto& rq, auto& rows) {
+      return (*index)->query_ftp(rq, [&](const auto& r) {
+        rows.push_back(records::to_json(r));
+        return true;
+      });
+    });
+    collect("files", [&](auto& rq, auto& rows) {
+      return (*index)->query_files(rq, [&](const auto& f, const auto& e) {
+        rows.push_back(records::to_json(f, e));
+        return true;
+      });
+    });
+    collect("findings", [&](auto& rq, auto& rows) {
+      return (*index)->query_findings(rq, [&](const auto& r) {
+        rows.push_back(records::to_json(r));
+        return true;
+      });
+    });
+    collect("alerts", [&](auto& rq, auto& rows) {
+      return (*index)->query_alerts(rq, [&](const auto& r) {
+        rows.push_back(records::to_json(r));
+        return true;
+      });
+    });
+    add_alert_states(**index, out["alerts"]);
+    if (login().role == Role::kViewer) mask_findings(out["findings"]);
+    send_json(res, out);
+  });
+
+  s.Get(R"(/api/mail/(\d{1,19}))", [this](const Request& req, Response& res) {
+    std::uint64_t id = 0;
+    parse_u64(req.matches[1], id);
+    auto index = reader(res);
+    if (!index) return;
+    auto mail = query::page_records(**index, query::Kind::kMail, {id});
+    if (!mail || mail->empty()) {
+      send_error(res, 404, "no message " + std::to_string(id));
+      return;
+    }
+    if (!audit(req, res, "view", "mail:" + std::to_string(id))) return;
+    nlohmann::json out = {{"mail", (*mail)[0]}, {"files", nlohmann::json::array()}};
+    store::RecordQuery q;
+    q.session_ids = {(*mail)[0].value("session_id", std::uint64_t{0})};
+    q.limit = kDetailRows;
+    (void)(*index)->query_files(q, [&](const auto& f, const auto& e) {
+      if (e.record_kind == "mail" && e.record_id == id)
+        out["files"].push_back(records::to_json(f, e));
+      return true;
+    });
+    send_json(res, out);
+  });
+
+  s.Get(R"(/api/files/([0-9a-f]{64}))", [this](const Request& req, Response& res) {
+    const std::string sha = req.matches[1];
+    auto index = reader(res);
+    if (!index) return;
+    store::RecordQuery q;
+    q.sha256 = sha;
+    q.limit = kDetailRows;
+    q.newest_first = true;
+    nlohmann::json sightings = nlohmann::json::array(), findings = nlohmann::json::array();
+    nlohmann::json file;
+    (void)(*index)->query_files(q, [&](const auto& f, const auto& e) {
+      if (file.is_null()) {
+        file = records::to_json(f, e);
+        for (const char* k : {"session_id", "ts", "name", "direction", "protocol", "id"})
+          file.erase(k);
+      }
+      sightings.push_back(records::to_json(f, e));
+      return true;
+    });
+    if (file.is_null()) {
+      send_error(res, 404, "no file " + sha);
+      return;
+    }
+    if (!audit(req, res, "view", "file:" + sha)) return;
+    bool malware = false;
+    (void)(*index)->query_findings(q, [&](const auto& f) {
+      malware = malware || is_malware_detector(f.detector);
+      findings.push_back(records::to_json(f));
+      return true;
+    });
+    if (login().role == Role::kViewer) mask_findings(findings);
+    send_json(
+        res,
+        {{"file", file}, {"malware", malware}, {"sightings", sightings}, {"findings", findings}});
+  });
+
+  // The bytes, as evidence: hashed again before they leave; malware only zipped.
+  s.Get(R"(/api/files/([0-9a-f]{64})/content)", [this](const Request& req, Response& res) {
+    if (!require(res, Role::kInvestigator)) return;
+    const std::string sha = req.matches[1];
+    store::FileStore files(layout, {});
+    if (!files.contains(sha)) {
+      send_error(res, 404, "no file " + sha);
+      return;
+    }
+    auto index = reader(res);
+    if (!index) return;
+    bool malware = false;
+    store::RecordQuery q;
+    q.sha256 = sha;
+    (void)(*index)->query_findings(q, [&](const auto& f) {
+      malware = malware || is_malware_detector(f.detector);
+      return !malware;
+    });
+    char* data = nullptr;
+    std::size_t size = 0;
+    std::FILE* mem = open_memstream(&data, &size);
+    const Status read = mem != nullptr ? files.read(sha, mem) : make_error("out of memory");
+    if (mem != nullptr) std::fclose(mem);
+    std::unique_ptr<char, decltype(&std::free)> hold(data, &std::free);
+    if (!read) {
+      send_error(res, 500, "the stored file cannot be read");
+      return;
+    }
+    const std::string_view bytes(data, size);
+    const Sha256Digest got =
+        Sha256::of(ByteView(reinterpret_cast<const std::uint8_t*>(data), size));
+    if (to_hex(got) != sha) {
+      send_error(res, 500, "the stored file is damaged: its bytes no longer match its SHA-256");
+      return;
+    }
+    if (size > options.max_download_bytes) {
+      send_error(res, 413, "the file is larger than this console serves");
+      return;
+    }
+    if (!audit(req, res, "download", "file:" + sha, {{"malware", malware}, {"bytes", size}}))
+      return;
+    res.set_header("X-Kagami-SHA256", sha);
+    if (malware) {
+      auto zip = zip_with_password(sha + ".bin", bytes);
+      if (!zip) {
+        send_error(res, 500, zip.error().message);
+        return;
+      }
+      res.set_header("Content-Disposition", "attachment; filename=\"" + sha + ".zip\"");
+      res.set_header("X-Kagami-Zip-Password", kEvidenceZipPassword);
+      res.set_content(*zip, "application/zip");
+      return;
+    }
+    res.set_header("Content-Disposition", "attachment; filename=\"" + sha + ".bin\"");
+    res.set_content(std::string(bytes), "application/octet-stream");
+  });
+
+  // Packets of one session, or of every session a query names.
+  auto send_pcap = [this](const Request& req, Response& res, std::vector<std::uint64_t> ids,
+                          const std::string& object) {
+    if (ids.empty()) {
+      send_error(res, 404, "no session matches");
+      return;
+    }
+    auto index = reader(res);
+    if (!index) return;
+    std::vector<PacketLocation> locations;
+    for (const std::uint64_t id : ids) {
+      auto l = (*index)->session_locations(id);
+      if (!l) {
+        send_error(res, 500, l.error().message);
+        return;
+      }
+      locations.insert(locations.end(), l->begin(), l->end());
+    }
+    char path[] = "/tmp/kagami-export-XXXXXX";
+    const int fd = ::mkstemp(path);
+    if (fd < 0) {
+      send_error(res, 500, "no room for the export");
+      return;
+    }
+    auto done = store::export_packets(layout, **index, std::move(locations), path);
+    ::unlink(path);  // the descriptor keeps the bytes until they are sent
+    if (!done) {
+      ::close(fd);
+      send_error(res, 500, done.error().message);
+      return;
+    }
+    const off_t size = ::lseek(fd, 0, SEEK_END);
+    if (size < 0 || static_cast<std::uint64_t>(size) > options.max_download_bytes) {
+      ::close(fd);
+      send_error(res, 413, "the export is larger than this console serves; narrow the query");
+      return;
+    }
+    if (!audit(req, res, "export", object,
+               {{"sessions", ids.size()}, {"packets", done->packets}})) {
+      ::close(fd);
+      return;
+    }
+    send_file_descriptor(res, fd, static_cast<std::uint64_t>(size), "application/vnd.tcpdump.pcap",
+                         "kagami-export.pcap");
+  };
+  s.Get(R"(/api/sessions/(\d{1,19})/pcap)", [this, send_pcap](const Request& req, Response& res) {
+    if (!require(res, Role::kInvestigator)) return;
+    std::uint64_t id = 0;
+    parse_u64(req.matches[1], id);
+    send_pcap(req, res, {id}, "session:" + std::to_string(id));
+  });
+  s.Get("/api/export.pcap", [this, send_pcap](const Request& req, Response& res) {
+    if (!require(res, Role::kInvestigator)) return;
+    query::SearchRequest sr;
+    if (!read_search(req, res, sr, options.query_budget_ms)) return;
+    if (sr.query.empty()) {
+      send_error(res, 400, "give a query (q); the whole archive is not one download");
+      return;
+    }
+    sr.kind = query::Kind::kSessions;
+    sr.limit = query::kMaxPageSize;
+    sr.offset = 0;
+    sr.count_cap = query::kMaxPageSize + 1;
+    sr.oldest_first = true;
+    std::vector<std::uint64_t> ids;
+    {
+      auto index = reader(res);
+      if (!index) return;
+      query::QueryError where;
+      auto page = query::search(**index, sr, &where);
+      if (!page) {
+        send_error(res, 400, page.error().message, where.message.empty() ? nullptr : &where);
+        return;
+      }
+      if (page->total > query::kMaxPageSize) {
+        send_error(res, 400,
+                   "more than " + std::to_string(query::kMaxPageSize) +
+                       " sessions match; narrow the query");
+        return;
+      }
+      ids = page->ids;
+    }
+    send_pcap(req, res, std::move(ids), sr.query);
+  });
+
+  s.Get("/api/timeline", [this](const Request& req, Response& res) {
+    query::SearchRequest sr;
+    if (!read_search(req, res, sr, options.query_budget_ms)) return;
+    std::uint64_t buckets = 60;
+    if (req.has_param("buckets") && !parse_u64(req.get_param_value("buckets"), buckets)) {
+      send_error(res, 400, "buckets must be a number");
+      return;
+    }
+    auto index = reader(res);
+    if (!index) return;
+    query::QueryError where;
+    auto t = query::timeline(**index, sr, buckets, &where);
+    if (!t) {
+      send_error(res, 400, t.error().message, where.message.empty() ? nullptr : &where);
+      return;
+    }
+    send_json(res, {{"start", time_to_epoch_seconds(t->start)},
+                    {"width", static_cast<double>(t->width) / 1e9},
+                    {"counts", t->counts},
+                    {"bytes", t->bytes}});
+  });
+
+  s.Get("/api/top", [this](const Request& req, Response& res) {
+    query::SearchRequest sr;
+    if (!read_search(req, res, sr, options.query_budget_ms)) return;
+    std::uint64_t n = 10;
+    if (req.has_param("n") && !parse_u64(req.get_param_value("n"), n)) {
+      send_error(res, 400, "n must be a number");
+      return;
+    }
+    auto index = reader(res);
+    if (!index) return;
+    query::QueryError where;
+    auto top = query::top_values(**index, sr, req.get_param_value("field"), n, &where);
+    if (!top) {
+      send_error(res, 400, top.error().message, where.message.empty() ? nullptr : &where);
+      return;
+    }
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& v : *top) out.push_back({{"value", v.value}, {"count", v.count}});
+    send_json(res, {{"field", req.get_param_value("field")}, {"values", out}});
+  });
+
+  // One user's activity: how much of each kind, over time, and the latest sessions.
+  s.Get(R"(/api/users/([^/]{1,64})/activity)", [this](const Request& req, Response& res) {
+    const std::string user = req.matches[1];
+    std::string quoted = "user:\"";
+    for (const char c : user) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    quoted += "\"";
+    auto index = reader(res);
+    if (!index) return;
+    if (!audit(req, res, "view", "user:" + user)) return;
+    nlohmann::json counts;
+    for (const query::Kind k :
+         {query::Kind::kSessions, query::Kind::kHttp, query::Kind::kMail, query::Kind::kFiles,
+          query::Kind::kFindings, query::Kind::kAlerts}) {
+      query::SearchRequest sr;
+      sr.query = quoted;
+      sr.kind = k;
+      sr.limit = 0;
+      sr.budget_ms = options.query_budget_ms;
+      auto page = query::search(**index, sr);
+      counts[query::kind_name(k)] = page ? page->total : 0;
+    }
+    query::SearchRequest sr;
+    sr.query = quoted;
+    sr.kind = query::Kind::kSessions;
+    sr.limit = 50;
+    sr.budget_ms = options.query_budget_ms;
+    auto t = query::timeline(**index, sr, 48);
+    auto page = query::search(**index, sr);
+    nlohmann::json recent = nlohmann::json::array();
+    if (page) {
+      auto recs = query::page_records(**index, query::Kind::kSessions, page->ids);
+      if (recs) recent = std::move(*recs);
+    }
+    sr.kind = query::Kind::kHttp;
+    nlohmann::json http = nlohmann::json::array();
+    if (auto hp = query::search(**index, sr); hp) {
+      auto recs = query::page_records(**index, query::Kind::kHttp, hp->ids);
+      if (recs) http = std::move(*recs);
+    }
+    nlohmann::json timeline = nlohmann::json::object();
+    if (t)
+      timeline = {{"start", time_to_epoch_seconds(t->start)},
+                  {"width", static_cast<double>(t->width) / 1e9},
+                  {"counts", t->counts},
+                  {"bytes", t->bytes}};
+    send_json(res, {{"user", user},
+                    {"counts", counts},
+                    {"timeline", timeline},
+                    {"sessions", recent},
+                    {"http", http}});
+  });
+
+  s.Get("/api/fields", [](const Request&, Response& res) { send_json(res, query::field_help()); });
+  s.Get("/api/openapi.json", [](const Request&, Response& res) {
+    res.set_content(openapi_json(), "application/json; charset=utf-8");
+  });
+}
+
+}  // namespace kagami::console

@@ -1,0 +1,377 @@
+#include "kagami/console/api_server.h"
+
+#include <chrono>
+
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include "kagami/base/ip_address.h"
+#include "kagami/console/api_context.h"
+#include "kagami/console/console_assets.h"
+#include "kagami/console/console_certificate.h"
+#include "kagami/console/password_hash.h"
+#include "kagami/store/audit_log.h"
+
+namespace kagami::console {
+
+namespace {
+
+thread_local std::optional<Login> t_login;
+
+constexpr const char* kCookie = "kagami_session";
+
+std::string cookie_value(const httplib::Request& req, const std::string& name) {
+  const std::string header = req.get_header_value("Cookie");
+  std::size_t at = 0;
+  while (at < header.size()) {
+    while (at < header.size() && (header[at] == ' ' || header[at] == ';')) ++at;
+    const std::size_t end = header.find(';', at);
+    const std::string pair = header.substr(at, end == std::string::npos ? end : end - at);
+    const std::size_t eq = pair.find('=');
+    if (eq != std::string::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  return {};
+}
+
+bool same_secret(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && !a.empty() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// ADDR:PORT with IPv6 in brackets.
+bool split_listen(const std::string& listen, std::string& host, int& port) {
+  const std::size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  try {
+    port = std::stoi(listen.substr(colon + 1));
+  } catch (...) {
+    return false;
+  }
+  return port >= 0 && port <= 65535 && IpAddress::parse(host).ok();
+}
+
+bool is_loopback(const std::string& host) { return host.rfind("127.", 0) == 0 || host == "::1"; }
+
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<IndexPool::Lease>> IndexPool::take() {
+  std::unique_ptr<store::SqliteIndex> index;
+  {
+    std::lock_guard lock(mutex_);
+    if (!free_.empty()) {
+      index = std::move(free_.back());
+      free_.pop_back();
+    }
+  }
+  if (!index) {
+    auto opened = store::SqliteIndex::open(path_, store::SqliteIndex::Mode::kReadOnly);
+    if (!opened) return opened.error();
+    index = std::move(opened.value());
+  }
+  return std::make_unique<Lease>(*this, std::move(index));
+}
+
+void IndexPool::give_back(std::unique_ptr<store::SqliteIndex> index) {
+  std::lock_guard lock(mutex_);
+  free_.push_back(std::move(index));
+}
+
+void send_json(httplib::Response& res, const nlohmann::json& j, int status) {
+  res.status = status;
+  // Records hold bytes from the wire: anything that is not UTF-8 is replaced, never a throw.
+  res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json; charset=utf-8");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message,
+                const query::QueryError* where) {
+  // A query error's message ends in the query with a caret under the spot; JSON clients get
+  // the first line and the position instead.
+  nlohmann::json j = {
+      {"error", where != nullptr ? message.substr(0, message.find('\n')) : message}};
+  if (where != nullptr) {
+    j["position"] = where->pos;
+    j["length"] = where->len;
+  }
+  send_json(res, j, status);
+}
+
+bool read_json(const httplib::Request& req, httplib::Response& res, nlohmann::json& out) {
+  out = nlohmann::json::parse(req.body, nullptr, false);
+  if (out.is_discarded() || !out.is_object()) {
+    send_error(res, 400, "the body must be a JSON object");
+    return false;
+  }
+  return true;
+}
+
+void mask_findings(nlohmann::json& records) {
+  for (auto& r : records) {
+    if (r.is_object() && r.contains("sample")) r["sample"] = "***";
+    if (r.is_object() && r.contains("context")) r["context"] = "***";
+  }
+}
+
+ApiServer::Impl::Impl(const ServeOptions& o)
+    : options(o), layout{o.store}, readers(layout.index_path()) {}
+
+const Login& ApiServer::Impl::login() const { return *t_login; }
+
+bool ApiServer::Impl::require(httplib::Response& res, Role min) const {
+  if (t_login && static_cast<int>(t_login->role) >= static_cast<int>(min)) return true;
+  send_error(res, 403, std::string("this needs the ") + role_name(min) + " role");
+  return false;
+}
+
+bool ApiServer::Impl::audit(const httplib::Request& req, httplib::Response& res,
+                            const std::string& action, const std::string& object,
+                            const nlohmann::json& detail) {
+  const std::string actor = t_login ? t_login->user : "";
+  std::lock_guard lock(writer_mutex);
+  auto id =
+      writer->append_audit(wall_ns(), actor, req.remote_addr, action, object.substr(0, 4000),
+                           detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  if (id) return true;
+  spdlog::error("audit log: {}", id.error().message);
+  send_error(res, 500, "the audit log cannot be written; nothing is served until it can");
+  return false;
+}
+
+std::unique_ptr<IndexPool::Lease> ApiServer::Impl::reader(httplib::Response& res) {
+  auto lease = readers.take();
+  if (!lease) {
+    spdlog::error("index: {}", lease.error().message);
+    send_error(res, 503, "the index cannot be opened");
+    return nullptr;
+  }
+  return std::move(lease.value());
+}
+
+void ApiServer::Impl::routes() {
+  httplib::Server& s = *server;
+  // Every /api/ path but login needs a logged-in user; every request that changes something
+  // also needs the login's CSRF token in a header (a cross-site form cannot set one).
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    t_login.reset();
+    if (req.path.rfind("/api/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+    if (req.path == "/api/login") return httplib::Server::HandlerResponse::Unhandled;
+    auto found = logins.find(cookie_value(req, kCookie));
+    if (!found) {
+      send_error(res, 401, "log in first");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.method != "GET" && req.method != "HEAD" &&
+        !same_secret(req.get_header_value("X-CSRF-Token"), found->csrf)) {
+      send_error(res, 403, "missing or wrong X-CSRF-Token");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    t_login = std::move(found);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  s.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' "
+                   "data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                   "form-action 'self'");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("X-Frame-Options", "DENY");
+    res.set_header("Referrer-Policy", "no-referrer");
+    if (tls) res.set_header("Strict-Transport-Security", "max-age=31536000");
+    if (req.path.rfind("/api/", 0) == 0) res.set_header("Cache-Control", "no-store");
+  });
+  s.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          spdlog::error("console: {} {}: {}", req.method, req.path, e.what());
+        } catch (...) {
+          spdlog::error("console: {} {}: unknown exception", req.method, req.path);
+        }
+        send_error(res, 500, "internal error");
+      });
+  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    if (req.path.rfind("/api/", 0) == 0 || res.status != 404) {
+      send_error(res, res.status,
+                 res.status == 404   ? "no such resource"
+                 : res.status == 413 ? "the request is too large"
+                 : res.status == 414 ? "the request URI is too long"
+                                     : "the request was refused");
+    } else {
+      res.set_content("not found\n", "text/plain");
+    }
+  });
+
+  s.Post("/api/login", [this](const httplib::Request& req, httplib::Response& res) {
+    nlohmann::json body;
+    if (!read_json(req, res, body)) return;
+    const std::string user = body.value("user", "");
+    const std::string password = body.value("password", "");
+    if (user.empty() || user.size() > 64 || password.size() > kMaxPasswordLength) {
+      send_error(res, 400, "give a user name and a password");
+      return;
+    }
+    if (auto wait = throttle.wait(req.remote_addr, user); wait.count() > 0) {
+      res.set_header("Retry-After", std::to_string(wait.count()));
+      send_error(res, 429,
+                 "too many failed logins; try again in " + std::to_string(wait.count()) + " s");
+      return;
+    }
+    std::optional<store::UserRow> row;
+    {
+      std::lock_guard lock(writer_mutex);
+      auto got = writer->user(user);
+      if (!got) {
+        send_error(res, 503, "the user list cannot be read");
+        return;
+      }
+      row = *got;
+    }
+    // An unknown user costs the same scrypt as a known one: timing tells nothing.
+    static const std::string kDummy = hash_password("not a password of anyone").value();
+    const bool known = row.has_value() && !row->disabled;
+    const bool ok = verify_password(password, known ? row->password : kDummy) && known;
+    Role role = Role::kViewer;
+    if (ok && !role_from_name(row->role, role)) {
+      send_error(res, 403, "this user has no valid role");
+      return;
+    }
+    {
+      std::lock_guard lock(writer_mutex);
+      (void)writer->append_audit(wall_ns(), user.substr(0, 64), req.remote_addr,
+                                 ok ? "login" : "login_failed", "", "{}");
+    }
+    if (!ok) {
+      throttle.failed(req.remote_addr, user);
+      send_error(res, 401, "wrong user name or password");
+      return;
+    }
+    throttle.succeeded(req.remote_addr, user);
+    std::string csrf;
+    const std::string token = logins.create(user, role, &csrf);
+    res.set_header("Set-Cookie", std::string(kCookie) + "=" + token +
+                                     "; Path=/; HttpOnly; SameSite=Strict" +
+                                     (tls ? "; Secure" : ""));
+    send_json(res, {{"user", user}, {"role", role_name(role)}, {"csrf", csrf}});
+  });
+  s.Post("/api/logout", [this](const httplib::Request& req, httplib::Response& res) {
+    logins.remove(cookie_value(req, kCookie));
+    res.set_header("Set-Cookie", std::string(kCookie) +
+                                     "=; Path=/; HttpOnly; SameSite=Strict; "
+                                     "Max-Age=0" +
+                                     (tls ? "; Secure" : ""));
+    send_json(res, {{"ok", true}});
+  });
+  s.Get("/api/me", [this](const httplib::Request&, httplib::Response& res) {
+    send_json(res,
+              {{"user", login().user}, {"role", role_name(login().role)}, {"csrf", login().csrf}});
+  });
+
+  // The console's own files: the only answers without a login.
+  s.Get(R"(/|/assets/[A-Za-z0-9._-]+)", [](const httplib::Request& req, httplib::Response& res) {
+    const Asset* a = find_asset(req.path == "/" ? "/index.html" : req.path);
+    if (a == nullptr) {
+      res.status = 404;
+      return;
+    }
+    res.set_content(reinterpret_cast<const char*>(a->data), a->size, a->type);
+    res.set_header("Cache-Control", "no-cache");
+  });
+
+  record_routes();
+  admin_routes();
+}
+
+ApiServer::ApiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ApiServer::~ApiServer() { stop(); }
+
+Result<std::unique_ptr<ApiServer>> ApiServer::start(const ServeOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
+  if (auto s = impl->layout.check_exists(); !s) return s.error();
+  int port = 0;
+  if (!split_listen(options.listen, impl->host, port))
+    return make_error("--listen wants ADDR:PORT with a numeric address, not '{}'", options.listen);
+  if (options.plain_http && !is_loopback(impl->host))
+    return make_error("plain HTTP only on a loopback address; the console serves evidence");
+  // The read-write connection brings an older index up to date before readers open it.
+  auto writer =
+      store::SqliteIndex::open(impl->layout.index_path(), store::SqliteIndex::Mode::kReadWrite);
+  if (!writer) return writer.error();
+  impl->writer = std::move(writer.value());
+  if (options.plain_http) {
+    impl->server = std::make_unique<httplib::Server>();
+  } else {
+    std::string cert = options.tls_cert, key = options.tls_key;
+    if (cert.empty() != key.empty()) return make_error("give both --tls-cert and --tls-key");
+    if (cert.empty()) {
+      std::vector<std::string> names = {"localhost", "127.0.0.1", "::1"};
+      if (impl->host != "0.0.0.0" && impl->host != "::" && impl->host != "127.0.0.1" &&
+          impl->host != "::1")
+        names.push_back(impl->host);
+      auto made = ensure_console_certificate(impl->layout.root + "/console", names);
+      if (!made) return made.error();
+      cert = made->cert;
+      key = made->key;
+      impl->ca_path = made->ca;
+    }
+    auto tls_server = std::make_unique<httplib::SSLServer>(cert.c_str(), key.c_str());
+    if (!tls_server->is_valid())
+      return make_error("cannot use the certificate {} and key {}", cert, key);
+    SSL_CTX_set_min_proto_version(tls_server->ssl_context(), TLS1_2_VERSION);
+    impl->server = std::move(tls_server);
+    impl->tls = true;
+  }
+  httplib::Server& s = *impl->server;
+  const std::size_t threads = std::max<std::size_t>(2, options.threads);
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  s.set_payload_max_length(options.max_body_bytes);
+  s.set_read_timeout(10, 0);
+  s.set_write_timeout(60, 0);
+  s.set_keep_alive_max_count(1000);
+  impl->routes();
+  if (port == 0) {
+    port = s.bind_to_any_port(impl->host);
+    if (port < 0) return make_error("cannot listen on {}", options.listen);
+  } else if (!s.bind_to_port(impl->host, port)) {
+    return make_error("cannot listen on {}", options.listen);
+  }
+  impl->port = static_cast<std::uint16_t>(port);
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->server->listen_after_bind(); });
+  return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl)));
+}
+
+std::uint16_t ApiServer::port() const { return impl_->port; }
+
+std::string ApiServer::url() const {
+  const std::string h = impl_->host.find(':') != std::string::npos ? "[" + impl_->host + "]"
+                        : impl_->host == "0.0.0.0"                 ? "127.0.0.1"
+                                                                   : impl_->host;
+  return std::string(impl_->tls ? "https" : "http") + "://" + h + ":" + std::to_string(impl_->port);
+}
+
+const std::string& ApiServer::ca_path() const { return impl_->ca_path; }
+
+void ApiServer::stop() {
+  if (!impl_ || !impl_->server) return;
+  impl_->server->stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void ApiServer::wait() {
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+}  // namespace kagami::console

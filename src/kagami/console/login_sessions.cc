@@ -1,0 +1,144 @@
+#include "kagami/console/login_sessions.h"
+
+#include <algorithm>
+
+#include <openssl/rand.h>
+
+#include "kagami/base/sha256.h"
+
+namespace kagami::console {
+
+const char* role_name(Role r) {
+  switch (r) {
+    case Role::kViewer:
+      return "viewer";
+    case Role::kInvestigator:
+      return "investigator";
+    case Role::kAdmin:
+      return "admin";
+  }
+  return "viewer";
+}
+
+bool role_from_name(std::string_view name, Role& out) {
+  for (const Role r : {Role::kViewer, Role::kInvestigator, Role::kAdmin}) {
+    if (name == role_name(r)) {
+      out = r;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string random_token() {
+  std::uint8_t b[32];
+  if (RAND_bytes(b, sizeof b) != 1) std::abort();  // no randomness: nothing here is safe
+  return to_hex(ByteView(b, sizeof b));
+}
+
+LoginSessions::LoginSessions(std::chrono::seconds idle, std::chrono::seconds absolute,
+                             std::size_t capacity)
+    : idle_(idle), absolute_(absolute), capacity_(capacity) {}
+
+std::string LoginSessions::create(const std::string& user, Role role, std::string* csrf) {
+  Entry e;
+  e.login.user = user;
+  e.login.role = role;
+  e.login.csrf = random_token();
+  e.created = e.seen = Clock::now();
+  if (csrf != nullptr) *csrf = e.login.csrf;
+  std::string token = random_token();
+  std::lock_guard lock(mutex_);
+  if (by_token_.size() >= capacity_) {
+    auto oldest = std::min_element(
+        by_token_.begin(), by_token_.end(),
+        [](const auto& a, const auto& b) { return a.second.seen < b.second.seen; });
+    by_token_.erase(oldest);
+  }
+  by_token_.emplace(token, std::move(e));
+  return token;
+}
+
+std::optional<Login> LoginSessions::find(const std::string& token) {
+  const auto now = Clock::now();
+  std::lock_guard lock(mutex_);
+  auto it = by_token_.find(token);
+  if (it == by_token_.end()) return std::nullopt;
+  if (now - it->second.seen > idle_ || now - it->second.created > absolute_) {
+    by_token_.erase(it);
+    return std::nullopt;
+  }
+  it->second.seen = now;
+  return it->second.login;
+}
+
+void LoginSessions::remove(const std::string& token) {
+  std::lock_guard lock(mutex_);
+  by_token_.erase(token);
+}
+
+void LoginSessions::remove_user(const std::string& user) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(by_token_, [&](const auto& kv) { return kv.second.login.user == user; });
+}
+
+std::size_t LoginSessions::size() const {
+  std::lock_guard lock(mutex_);
+  return by_token_.size();
+}
+
+LoginThrottle::LoginThrottle(unsigned free_failures, std::chrono::seconds max_wait,
+                             std::chrono::seconds forget, std::size_t capacity)
+    : free_(free_failures), max_wait_(max_wait), forget_(forget), capacity_(capacity) {}
+
+std::chrono::seconds LoginThrottle::wait_of(const std::string& key, Clock::time_point now) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return std::chrono::seconds(0);
+  if (now - it->second.last > forget_ && now >= it->second.until) {
+    entries_.erase(it);
+    return std::chrono::seconds(0);
+  }
+  if (now >= it->second.until) return std::chrono::seconds(0);
+  return std::chrono::ceil<std::chrono::seconds>(it->second.until - now);
+}
+
+std::chrono::seconds LoginThrottle::wait(const std::string& source, const std::string& user) {
+  const auto now = Clock::now();
+  std::lock_guard lock(mutex_);
+  return std::max(wait_of("a:" + source, now), wait_of("u:" + user, now));
+}
+
+void LoginThrottle::fail(const std::string& key, Clock::time_point now) {
+  if (entries_.size() >= capacity_ && !entries_.count(key)) {
+    // Full (a spray from many addresses): forget the quietest, never stop counting this one.
+    auto oldest = std::min_element(
+        entries_.begin(), entries_.end(),
+        [](const auto& a, const auto& b) { return a.second.last < b.second.last; });
+    entries_.erase(oldest);
+  }
+  Entry& e = entries_[key];
+  ++e.failures;
+  e.last = now;
+  if (e.failures >= free_) {
+    const unsigned doublings = std::min(e.failures - free_, 20u);
+    const auto wait =
+        std::min<std::chrono::seconds>(std::chrono::seconds(1u << doublings), max_wait_);
+    e.until = now + wait;
+  }
+}
+
+void LoginThrottle::failed(const std::string& source, const std::string& user) {
+  const auto now = Clock::now();
+  std::lock_guard lock(mutex_);
+  fail("a:" + source, now);
+  fail("u:" + user, now);
+}
+
+void LoginThrottle::succeeded(const std::string& source, const std::string& user) {
+  std::lock_guard lock(mutex_);
+  entries_.erase("u:" + user);
+  auto it = entries_.find("a:" + source);
+  if (it != entries_.end() && it->second.failures < free_) entries_.erase(it);
+}
+
+}  // namespace kagami::console
