@@ -26,6 +26,8 @@ volatile std::sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
 
 int run_serve(const console::ServeOptions& o) {
+  // A browser that goes away mid-download is that request's end, not the server's.
+  std::signal(SIGPIPE, SIG_IGN);
   auto server = console::ApiServer::start(o);
   if (!server) {
     std::cerr << "error: " << server.error().message << "\n";

@@ -87,9 +87,14 @@ std::size_t LoginSessions::size() const {
   return by_token_.size();
 }
 
-LoginThrottle::LoginThrottle(unsigned free_failures, std::chrono::seconds max_wait,
-                             std::chrono::seconds forget, std::size_t capacity)
-    : free_(free_failures), max_wait_(max_wait), forget_(forget), capacity_(capacity) {}
+LoginThrottle::LoginThrottle(unsigned user_failures, unsigned address_failures,
+                             std::chrono::seconds max_wait, std::chrono::seconds forget,
+                             std::size_t capacity)
+    : user_free_(user_failures),
+      address_free_(address_failures),
+      max_wait_(max_wait),
+      forget_(forget),
+      capacity_(capacity) {}
 
 std::chrono::seconds LoginThrottle::wait_of(const std::string& key, Clock::time_point now) {
   auto it = entries_.find(key);
@@ -108,7 +113,7 @@ std::chrono::seconds LoginThrottle::wait(const std::string& source, const std::s
   return std::max(wait_of("a:" + source, now), wait_of("u:" + user, now));
 }
 
-void LoginThrottle::fail(const std::string& key, Clock::time_point now) {
+void LoginThrottle::fail(const std::string& key, unsigned free, Clock::time_point now) {
   if (entries_.size() >= capacity_ && !entries_.count(key)) {
     // Full (a spray from many addresses): forget the quietest, never stop counting this one.
     auto oldest = std::min_element(
@@ -119,8 +124,8 @@ void LoginThrottle::fail(const std::string& key, Clock::time_point now) {
   Entry& e = entries_[key];
   ++e.failures;
   e.last = now;
-  if (e.failures >= free_) {
-    const unsigned doublings = std::min(e.failures - free_, 20u);
+  if (e.failures >= free) {
+    const unsigned doublings = std::min(e.failures - free, 20u);
     const auto wait =
         std::min<std::chrono::seconds>(std::chrono::seconds(1u << doublings), max_wait_);
     e.until = now + wait;
@@ -130,15 +135,15 @@ void LoginThrottle::fail(const std::string& key, Clock::time_point now) {
 void LoginThrottle::failed(const std::string& source, const std::string& user) {
   const auto now = Clock::now();
   std::lock_guard lock(mutex_);
-  fail("a:" + source, now);
-  fail("u:" + user, now);
+  fail("a:" + source, address_free_, now);
+  fail("u:" + user, user_free_, now);
 }
 
 void LoginThrottle::succeeded(const std::string& source, const std::string& user) {
   std::lock_guard lock(mutex_);
   entries_.erase("u:" + user);
   auto it = entries_.find("a:" + source);
-  if (it != entries_.end() && it->second.failures < free_) entries_.erase(it);
+  if (it != entries_.end() && it->second.failures < address_free_) entries_.erase(it);
 }
 
 }  // namespace kagami::console

@@ -53,13 +53,14 @@ class LoginSessions {
   std::unordered_map<std::string, Entry> by_token_;
 };
 
-// Slows password guessing: after `free_failures` failed logins from one address or for one
-// user name, each further try must wait twice as long as the last (1 s, 2 s, ... up to
-// `max_wait`). A success clears the user's count; a quiet `forget` clears any.
+// Slows password guessing: after `user_failures` failed logins for one user name, or
+// `address_failures` from one address (higher: an office behind one NAT shares it), each
+// further try must wait twice as long as the last (1 s, 2 s, ... up to `max_wait`). A success
+// clears the user's count; a quiet `forget` clears any.
 class LoginThrottle {
  public:
   using Clock = std::chrono::steady_clock;
-  explicit LoginThrottle(unsigned free_failures = 5,
+  explicit LoginThrottle(unsigned user_failures = 5, unsigned address_failures = 20,
                          std::chrono::seconds max_wait = std::chrono::minutes(15),
                          std::chrono::seconds forget = std::chrono::minutes(15),
                          std::size_t capacity = 100000);
@@ -75,9 +76,9 @@ class LoginThrottle {
     Clock::time_point last, until;
   };
   std::chrono::seconds wait_of(const std::string& key, Clock::time_point now);
-  void fail(const std::string& key, Clock::time_point now);
+  void fail(const std::string& key, unsigned free, Clock::time_point now);
 
-  unsigned free_;
+  unsigned user_free_, address_free_;
   std::chrono::seconds max_wait_, forget_;
   std::size_t capacity_;
   std::mutex mutex_;
