@@ -21,15 +21,34 @@ PACKAGES=(
   rsyslog
   # the transparent proxy test redirects inside network namespaces it makes
   iproute2 iptables openssl
+  # the console's browser test drives Debian's chromium; its test unzips evidence
+  chromium unzip
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js (for the browser test's driver, playwright-core from npm): the machine's own if it
+# has one, else Debian's.
+command -v node >/dev/null || missing+=(nodejs npm)
+
+# playwright-core, pinned by tests/e2e/package-lock.json; installed again only when the
+# pinned version is not the one in node_modules.
+install_e2e_driver() {
+  local dir
+  dir="$(cd "$(dirname "$0")/../tests/e2e" && pwd)"
+  if ! (cd "$dir" && node -e '
+      const want = require("./package.json").devDependencies["playwright-core"];
+      process.exit(require("./node_modules/playwright-core/package.json").version === want ? 0 : 1);
+    ' 2>/dev/null); then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#PACKAGES[@]} packages present"
+  install_e2e_driver
   exit 0
 fi
 
@@ -51,3 +70,4 @@ for svc in nginx postfix dovecot rsyslog; do
   proc=${svc/postfix/master}
   $SUDO pkill -x "${proc/rsyslog/rsyslogd}" 2>/dev/null || true
 done
+install_e2e_driver

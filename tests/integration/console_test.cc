@@ -232,7 +232,7 @@ TEST_F(Console, SearchAnswersTheInvestigatorsQuestions) {
   json tl = get_json(s, "/api/timeline?kind=sessions&buckets=10");
   std::uint64_t sum = 0;
   for (const auto& n : tl["counts"]) sum += n.get<std::uint64_t>();
-  EXPECT_EQ(sum, 3u);
+  EXPECT_EQ(sum, 4u);
   json activity = get_json(s, "/api/users/tanaka/activity");
   EXPECT_EQ(activity["counts"]["sessions"], 1);
   EXPECT_GE(activity["counts"]["http"], 1);

@@ -63,7 +63,17 @@ inline std::vector<Conversation> investigation_conversations(TimeNs start) {
                     std::to_string(kFixtureMalware.size()) +
                     "\r\nContent-Disposition: attachment; filename=\"payload.exe\"\r\n\r\n" +
                     kFixtureMalware}}});
-  // 3. The mail: ISO-2022-JP subject, the list attached.
+  // 3. A page whose address carries markup: the console must show it as text, never run it.
+  out.push_back({"10.1.0.7",
+                 "203.0.113.50",
+                 50004,
+                 80,
+                 start + 90 * kNsPerSec,
+                 {{true,
+                   "GET /search?q=%22%3E<img%20src=x%20onerror=window.__xss=1> HTTP/1.1\r\nHost: "
+                   "shop.example.net\r\nUser-Agent: <script>window.__xss=2</script>\r\n\r\n"},
+                  {false, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"}}});
+  // 4. The mail: ISO-2022-JP subject, the list attached.
   const std::string attachment = base64_encode(csv);
   std::string message =
       "From: Tanaka <tanaka@example.jp>\r\nTo: partner@example.com\r\n"
