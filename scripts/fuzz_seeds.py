@@ -120,7 +120,14 @@ def document_seeds(out_dir):
         os.makedirs(os.path.join(out_dir, target), exist_ok=True)
         for name, data in items.items():
             open(os.path.join(out_dir, target, name), "wb").write(data)
-    return len(docs) + 1
+    queries = ["host:*.example.com AND method:POST AND time:[2026-11-01 TO 2026-11-02]",
+               "user:tanaka file.type:xlsx finding:jp_my_number", "ip:10.0.0.0/8 -port:53",
+               "sha256:" + "ab" * 32, "(subject:\"見積書\" OR 極秘) severity:>=high",
+               "size:[1k TO 10M] mime:image/* NOT decrypted:true", "time:>now-24h app:smtp"]
+    os.makedirs(os.path.join(out_dir, "fuzz_query"), exist_ok=True)
+    for i, q in enumerate(queries):
+        open(os.path.join(out_dir, "fuzz_query", "q%d" % i), "wb").write(bytes([i]) + q.encode())
+    return len(docs) + 1 + len(queries)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ class Parser {
     if (s_.size() > kMaxQueryBytes)
       return fail(kMaxQueryBytes, 1,
                   "the query is longer than " + std::to_string(kMaxQueryBytes) + " bytes");
+    if (!readable()) return false;
     if (!next()) return false;
     if (tok_.kind == Token::Kind::kEnd) return fail(0, 0, "the query is empty");
     if (!parse_or(out, 0)) return false;
@@ -51,6 +52,28 @@ class Parser {
     error_.len = len;
     error_.message = std::move(message);
     return false;
+  }
+
+  // Queries are text: UTF-8 without control characters (a NUL would cut the query short in
+  // the full-text index's own syntax; a stray byte is a paste gone wrong).
+  bool readable() {
+    std::size_t i = 0;
+    while (i < s_.size()) {
+      const auto c = static_cast<unsigned char>(s_[i]);
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+        return fail(i, 1, "the query contains a control character");
+      std::size_t n = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xe  ? 3
+                      : (c >> 3) == 0x1e ? 4
+                                         : 0;
+      if (n == 0 || i + n > s_.size()) return fail(i, 1, "the query is not valid UTF-8");
+      for (std::size_t k = 1; k < n; ++k)
+        if ((static_cast<unsigned char>(s_[i + k]) & 0xC0) != 0x80)
+          return fail(i, 1, "the query is not valid UTF-8");
+      i += n;
+    }
+    return true;
   }
 
   // Reads the next token into tok_.

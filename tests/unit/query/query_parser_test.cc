@@ -66,6 +66,11 @@ TEST(QueryParser, PointsAtWhatIsWrong) {
   EXPECT_NE(e.message.find("no value"), std::string::npos);
   e = error_of("   ");
   EXPECT_NE(e.message.find("empty"), std::string::npos);
+  e = error_of(std::string("a:1 b\0c", 8));
+  EXPECT_EQ(e.pos, 5u);
+  EXPECT_NE(e.message.find("control character"), std::string::npos);
+  e = error_of("a:\xff\xfe");
+  EXPECT_NE(e.message.find("UTF-8"), std::string::npos);
   e = error_of("()");
   EXPECT_NE(e.message.find("empty parentheses"), std::string::npos);
   const std::string rendered =
