@@ -17,6 +17,7 @@
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/proxy_config.h"
+#include "app/proxy_stack.h"
 
 namespace kagami::app {
 namespace {
@@ -57,31 +58,6 @@ Status merge_options(const ProxyCliOptions& o, const Given& given, ProxyFileConf
   return {};
 }
 
-Result<std::unique_ptr<proxy::CertMinter>> make_minter(const ProxyCliOptions& o) {
-  const std::string cert = !o.ca_cert.empty() ? o.ca_cert : proxy::CaFiles::cert(o.ca_dir);
-  const std::string key = !o.ca_key.empty() ? o.ca_key : proxy::CaFiles::key(o.ca_dir);
-  auto ca = proxy::CertificateAuthority::load(cert, key);
-  if (!ca) return ca.error();
-  // The untrusted CA of `kagami ca init`, or a fresh one for a CA brought from elsewhere.
-  std::unique_ptr<proxy::CertificateAuthority> untrusted;
-  if (!o.ca_dir.empty()) {
-    auto u = proxy::CertificateAuthority::load(proxy::CaFiles::untrusted_cert(o.ca_dir),
-                                               proxy::CaFiles::untrusted_key(o.ca_dir));
-    if (u) untrusted = std::move(u.value());
-  }
-  if (!untrusted) {
-    proxy::CaOptions uo;
-    uo.name = "Kagami untrusted CA (upstream failed verification)";
-    auto u = proxy::CertificateAuthority::generate(uo);
-    if (!u) return u.error();
-    untrusted = std::move(u.value());
-  }
-  auto leaf_key = proxy::generate_key(false, 2048);
-  if (!leaf_key) return leaf_key.error();
-  return std::make_unique<proxy::CertMinter>(std::move(ca.value()), std::move(untrusted),
-                                             std::move(leaf_key.value()), o.cache_entries);
-}
-
 int run_proxy(ProxyCliOptions& o, const Given& given) {
   ProxyFileConfig file;
   if (auto s = merge_options(o, given, file); !s) {
@@ -103,7 +79,7 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
     return 2;
   }
   if (o.quiet) spdlog::set_level(spdlog::level::warn);
-  auto minter = make_minter(o);
+  auto minter = make_minter(o.ca_dir, o.ca_cert, o.ca_key, o.cache_entries);
   if (!minter) {
     std::cerr << "error: " << minter.error().message << "\n";
     return 1;
@@ -129,14 +105,11 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  int threads =
-      o.proxy.threads > 0 ? o.proxy.threads : static_cast<int>(std::thread::hardware_concurrency());
-  if (threads <= 0) threads = 1;
-  o.proxy.threads = threads;
-  // The recorder in this process reads the mirror as a packet source, with the proxy's notes.
-  std::unique_ptr<recorder::Recorder> rec;
-  std::unique_ptr<mirror::InProcessSource> source;
-  mirror::ConnectionNotes notes;
+  ProxyStackConfig config;
+  config.proxy = o.proxy;
+  config.policy = policy.value();
+  config.minter = std::move(minter.value());
+  config.mirror = mo;
   if (!o.record_store.empty()) {
     recorder::RecorderConfig cfg;
     if (!o.record_config.empty()) {
@@ -147,69 +120,25 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
     }
     cfg.store_dir = o.record_store;
     cfg.sensor = o.sensor;
-    cfg.live = true;
-    auto opened = recorder::Recorder::open(cfg);
-    if (!opened) {
-      std::cerr << "error: " << opened.error().message << "\n";
-      return 1;
-    }
-    rec = std::move(opened.value());
-    rec->use_proxy_notes(&notes);
-    source = std::make_unique<mirror::InProcessSource>();
+    config.record = std::move(cfg);
   }
-  std::unique_ptr<mirror::Mirror> mirror;
-  if (!o.mirrors.empty() || rec) {
-    mirror::Mirror::Consumer consumer;
-    if (source) consumer = [src = source.get()](mirror::FrameBatch& b) { src->offer(b); };
-    auto m = mirror::Mirror::start(mo, threads, consumer);
-    if (!m) {
-      std::cerr << "error: " << m.error().message << "\n";
-      return 1;
-    }
-    mirror = std::move(m.value());
-  }
-  Status recorded;
-  std::thread recording;
-  if (rec) recording = std::thread([&] { recorded = rec->run(*source); });
-  auto server = proxy::ProxyServer::start(o.proxy, **minter, policy.value(), mirror.get(),
-                                          rec ? &notes : nullptr);
-  if (!server) {
-    std::cerr << "error: " << server.error().message << "\n";
-    if (rec) {
-      source->close();
-      recording.join();
-      (void)rec->finish();
-    }
+  auto stack = ProxyStack::start(std::move(config));
+  if (!stack) {
+    std::cerr << "error: " << stack.error().message << "\n";
     return 1;
   }
+  proxy::ProxyServer* server = &(*stack)->server();
+  mirror::Mirror* mirror = (*stack)->mirror();
   if (mirror && mirror->pcap_over_ip_port() != 0)
     std::cerr << "kagami proxy: pcap-over-IP mirror on port " << mirror->pcap_over_ip_port()
               << "\n";
-  std::cerr << "kagami proxy: listening on port " << (*server)->port();
+  std::cerr << "kagami proxy: listening on port " << server->port();
   if (!o.proxy.transparent.empty())
-    std::cerr << ", transparent on port " << (*server)->transparent_port();
-  std::cerr << " with " << (*server)->threads()
+    std::cerr << ", transparent on port " << server->transparent_port();
+  std::cerr << " with " << server->threads()
             << " thread(s) (SIGINT/SIGTERM to stop, SIGUSR1 for counters, SIGHUP reloads the "
                "policy and users)\n";
-  auto print_counters = [&] {
-    const auto& c = (*server)->counters();
-    std::cerr << "proxy: accepted " << c.accepted << ", active " << c.active << ", decrypted "
-              << c.decrypted << ", relayed plain " << c.relayed_plain << ", bad requests "
-              << c.bad_request << ", upstream connect failed " << c.upstream_connect_failed
-              << ", upstream handshake failed " << c.upstream_handshake_failed
-              << ", upstream invalid " << c.upstream_invalid << ", client handshake failed "
-              << c.client_handshake_failed << ", timed out " << c.timed_out << ", bytes c2s "
-              << c.bytes_c2s << ", s2c " << c.bytes_s2c << "; certificates minted "
-              << (*minter)->counters().minted << ", cache hits " << (*minter)->counters().hits
-              << "\n";
-    if (mirror) {
-      const auto& m = mirror->counters();
-      std::cerr << "mirror: packets " << m.packets << ", dropped " << m.dropped_packets
-                << ", files " << m.files << ", write errors " << m.write_errors
-                << ", pcap-over-IP dropped " << m.stream_dropped_packets << ", disk waits "
-                << m.disk_waits << "\n";
-    }
-  };
+  auto print_counters = [&] { (*stack)->print_counters(); };
   while (true) {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -243,31 +172,18 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
         users = std::move(loaded.value());
       }
       const std::size_t user_count = users.size();
-      (*server)->set_policy(rebuilt.value());
-      (*server)->set_users(std::move(users));
+      server->set_policy(rebuilt.value());
+      server->set_users(std::move(users));
       spdlog::warn("proxy: SIGHUP: policy reloaded from {} ({} rules, {} proxy users)", o.config,
                    rebuilt.value()->rules(), user_count);
       continue;
     }
     break;
   }
-  (*server)->stop();
-  if (mirror) mirror->stop();
   int exit_code = 0;
-  if (rec) {
-    source->close();  // the recorder reads what the mirror handed over, then ends
-    recording.join();
-    if (!recorded) {
-      std::cerr << "error: recorder: " << recorded.error().message << "\n";
-      exit_code = 1;
-    }
-    if (auto s = rec->finish(); !s) {
-      std::cerr << "error: recorder: " << s.error().message << "\n";
-      exit_code = 1;
-    }
-    std::cerr << "recorder: " << rec->capture_counters().packets.get() << " packets into "
-              << o.record_store << ", " << source->dropped_packets()
-              << " dropped (recorder behind), " << notes.forgotten() << " notes forgotten\n";
+  if (auto st = (*stack)->stop(); !st) {
+    std::cerr << "error: " << st.error().message << "\n";
+    exit_code = 1;
   }
   print_counters();
   return exit_code;

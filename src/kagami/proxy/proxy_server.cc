@@ -161,7 +161,7 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
   auto down = make_client_leg_ctx(s->keylog_.get());
   if (!down) return down.error();
   s->client_ctx_ = std::move(down.value());
-  s->resolver_ = std::make_unique<Resolver>(2);
+  s->resolver_ = std::make_unique<Resolver>(2, s->options_.hosts);
   s->policy_.store(std::move(policy));
   s->users_.store(std::make_shared<const ProxyUsers>(options.users));
   s->auto_bypass_ = std::make_unique<AutoBypass>(options.auto_bypass_ms, 65536);

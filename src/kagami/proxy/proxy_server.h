@@ -48,6 +48,9 @@ struct ProxyOptions {
   // Proxy authentication (Basic): when `users` is not empty, every request must carry one of
   // them; the user name becomes the "who" of the records.
   ProxyUsers users;
+  // Names answered before DNS (lower-case name -> numeric address), as a hosts file would:
+  // lab networks, split horizons, the demo's servers.
+  std::unordered_map<std::string, std::string> hosts;
 };
 
 struct ProxyCounters {

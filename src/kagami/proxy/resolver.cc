@@ -7,7 +7,8 @@
 
 namespace kagami::proxy {
 
-Resolver::Resolver(int threads) {
+Resolver::Resolver(int threads, std::unordered_map<std::string, std::string> hosts)
+    : hosts_(std::move(hosts)) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
 }
 
@@ -59,6 +60,14 @@ void Resolver::run() {
       jobs_.pop_front();
     }
     ResolvedAddress out;
+    std::string name = job.host;
+    for (char& c : name)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (auto it = hosts_.find(name); it != hosts_.end()) {
+      if (!numeric(it->second, job.port, out)) out.error = "bad hosts entry for " + job.host;
+      job.done(std::move(out));
+      continue;
+    }
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_ADDRCONFIG;

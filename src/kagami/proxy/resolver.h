@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <sys/socket.h>
@@ -24,7 +25,8 @@ struct ResolvedAddress {
 class Resolver {
  public:
   using Done = std::function<void(ResolvedAddress)>;
-  explicit Resolver(int threads);
+  // `hosts`: names answered without DNS (lower-case name -> numeric address).
+  explicit Resolver(int threads, std::unordered_map<std::string, std::string> hosts = {});
   ~Resolver();
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
@@ -46,6 +48,7 @@ class Resolver {
   std::condition_variable cv_;
   std::deque<Job> jobs_;
   bool stopping_ = false;
+  std::unordered_map<std::string, std::string> hosts_;
   std::vector<std::thread> threads_;
 };
 
