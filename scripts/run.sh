@@ -1,30 +1,11 @@
 #!/bin/bash
-# The main job on the embedded default: install what is needed, build, record public captures
-# (../shared/corpus, or a capture generated here when that is absent) into ./demo-store, and
-# show what was recorded.
+# The main job on the embedded default: install what is needed, build, and start `kagami up
+# --demo` on ./demo-store — the insight proxy, the recorder in the same process and the web
+# console, with local HTTPS and mail servers and an office's traffic driven through the proxy.
+# It prints the console's address and the admin password; Ctrl-C stops it. Run it again and
+# the store, the CA and the users are kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 ./scripts/build.sh
-kagami=build/src/app/kagami
-store=${KAGAMI_STORE:-demo-store}
-rm -rf "$store"
-if [ -d ../shared/corpus/pcap ]; then
-  mapfile -t inputs < <(find ../shared/corpus/pcap -name '*.pcap' | sort)
-else
-  build/bench/gen_traffic --bytes 20000000 --out build/demo.pcap
-  inputs=(build/demo.pcap)
-fi
-"$kagami" record --read "${inputs[@]}" --store "$store"
-"$kagami" sessions --store "$store" --limit 40
-"$kagami" http --store "$store" --limit 20
-"$kagami" mail --store "$store" --limit 20
-"$kagami" files --store "$store" --limit 20
-"$kagami" verify --store "$store"
-echo
-echo "Recorded into $store. Try:"
-echo "  $kagami sessions --store $store                  # every session"
-echo "  $kagami tls --store $store ; $kagami dns --store $store ; $kagami ftp --store $store"
-echo "  $kagami sessions --store $store --proto tcp --port 25 --json"
-echo "  $kagami export --store $store --session 1 -o session1.pcap"
-echo "  $kagami follow --store $store --session 1 --c2s c2s.bin --s2c s2c.bin"
+exec build/src/app/kagami up --demo --store "${KAGAMI_STORE:-demo-store}" "$@"

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "kagami/store/audit_log.h"
+#include "kagami/store/host_key.h"
 #include "kagami/store/sqlite_index.h"
 
 #include "support/packets.h"
@@ -237,6 +238,11 @@ TEST_F(SearchTest, MatchesHostsByDomainThroughTheReversedKey) {
   EXPECT_EQ(found("host:*.test"), "sessions:2");
   EXPECT_EQ(found("host:files.*"), "sessions:2");  // a wildcard elsewhere: scanned, still right
   EXPECT_EQ(found("host:example.com"), "sessions:");
+  // A Host header's port is not part of the name.
+  EXPECT_EQ(store::host_key("WWW.Example.com:8443"), "moc.elpmaxe.www");
+  EXPECT_EQ(store::host_key("[2001:db8::1]:443"), "1::8bd:1002");
+  EXPECT_EQ(store::host_key("2001:db8::1"), "1::8bd:1002");
+  EXPECT_EQ(found("host:files.evil.test:80"), "sessions:2");
 }
 
 TEST_F(SearchTest, CombinesTimeAddressesAndSessionFields) {

@@ -1,0 +1,215 @@
+#include <string>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kagami/base/base64.h"
+#include "kagami/demo/demo.h"
+
+namespace kagami::demo {
+
+namespace {
+
+// Twelve digits that pass the My Number check (the check digit per the Japanese standard).
+std::string my_number(unsigned seed) {
+  std::string d = std::to_string(30000000000ULL + seed * 104729ULL).substr(0, 11);
+  int sum = 0;
+  for (int n = 1; n <= 11; ++n) {
+    const int p = d[static_cast<std::size_t>(11 - n)] - '0';
+    const int q = n <= 6 ? n + 1 : n - 5;
+    sum += p * q;
+  }
+  const int r = sum % 11;
+  return d + std::to_string(r <= 1 ? 0 : 11 - r);
+}
+
+std::string customer_list(unsigned round) {
+  std::string csv = "氏名,マイナンバー,電話番号\n";
+  static const char* const kNames[] = {"佐藤 花子", "鈴木 一郎", "高橋 美咲", "田中 健太",
+                                       "伊藤 陽菜", "渡辺 翔",   "山本 結衣", "中村 大輔"};
+  for (unsigned i = 0; i < 8; ++i)
+    csv += std::string(kNames[i]) + ",マイナンバー " + my_number(round * 10 + i + 1) + ",03-5555-" +
+           std::to_string(1000 + i) + "\n";
+  return csv;
+}
+
+std::unique_ptr<httplib::SSLClient> client(const TrafficTarget& t, const char* host,
+                                           const DemoUser& user) {
+  auto c = std::make_unique<httplib::SSLClient>(host, t.web_port);
+  c->set_proxy(t.proxy_host.c_str(), t.proxy_port);
+  c->set_proxy_basic_auth(user.name.c_str(), user.password.c_str());
+  // The organisation's CA: what a managed PC trusts, so the proxy's certificates pass.
+  c->set_ca_cert_path(t.org_ca.c_str());
+  c->enable_server_certificate_verification(true);
+  c->set_keep_alive(true);  // as browsers do: one connection for a page and its parts
+  c->set_connection_timeout(5, 0);
+  c->set_read_timeout(10, 0);
+  c->set_default_headers(
+      {{"User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) KagamiDemo/1"}});
+  return c;
+}
+
+void failed(TrafficReport& r, const std::string& what) {
+  ++r.failures;
+  if (r.first_failure.empty()) r.first_failure = what;
+}
+
+// SMTP over TLS through the proxy's CONNECT, trusting only the organisation's CA.
+bool send_mail(const TrafficTarget& t, const DemoUser& user, const std::string& message,
+               std::string& why) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(t.proxy_port);
+  ::inet_pton(AF_INET, t.proxy_host.c_str(), &a.sin_addr);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    why = "cannot reach the proxy";
+    return false;
+  }
+  const std::string target = std::string(kMailHost) + ":" + std::to_string(t.mail_port);
+  const std::string connect = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target +
+                              "\r\nProxy-Authorization: Basic " +
+                              base64_encode(user.name + ":" + user.password) + "\r\n\r\n";
+  std::string reply;
+  bool ok = ::send(fd, connect.data(), connect.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(connect.size());
+  while (ok && reply.find("\r\n\r\n") == std::string::npos && reply.size() < 4096) {
+    char c;
+    ok = ::recv(fd, &c, 1, 0) == 1;
+    reply += c;
+  }
+  if (!ok || reply.compare(0, 12, "HTTP/1.1 200") != 0) {
+    ::close(fd);
+    why = "CONNECT refused: " + reply.substr(0, reply.find('\r'));
+    return false;
+  }
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_load_verify_locations(ctx, t.org_ca.c_str(), nullptr);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  SSL_set_tlsext_host_name(ssl, kMailHost);
+  SSL_set1_host(ssl, kMailHost);
+  std::string in;
+  auto expect = [&](const char* code) {
+    // A reply is done at a line "NNN text" (not "NNN-text").
+    for (;;) {
+      std::size_t start = 0;
+      for (std::size_t eol; (eol = in.find("\r\n", start)) != std::string::npos; start = eol + 2) {
+        if (eol - start >= 4 && in[start + 3] == ' ') {
+          const bool good = in.compare(start, 3, code) == 0;
+          if (!good) why = "mail server said: " + in.substr(start, eol - start);
+          in.erase(0, eol + 2);
+          return good;
+        }
+      }
+      char buf[2048];
+      const int n = SSL_read(ssl, buf, sizeof buf);
+      if (n <= 0) {
+        why = "the mail server closed the connection";
+        return false;
+      }
+      in.append(buf, static_cast<std::size_t>(n));
+    }
+  };
+  auto say = [&](const std::string& s) {
+    return SSL_write(ssl, s.data(), static_cast<int>(s.size())) == static_cast<int>(s.size());
+  };
+  bool sent = false;
+  if (SSL_connect(ssl) != 1) {
+    why = "TLS to the mail server failed";
+  } else {
+    sent = expect("220") && say("EHLO pc-" + user.name + ".office.example\r\n") && expect("250") &&
+           say("MAIL FROM:<" + user.name + "@kagami-demo.test>\r\n") && expect("250") &&
+           say("RCPT TO:<partner@example.com>\r\n") && expect("250") && say("DATA\r\n") &&
+           expect("354") && say(message + "\r\n.\r\n") && expect("250") && say("QUIT\r\n") &&
+           expect("221");
+  }
+  SSL_shutdown(ssl);
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  ::close(fd);
+  return sent;
+}
+
+std::string quote_mail(const DemoUser& user, unsigned round) {
+  const std::string attachment = base64_encode(customer_list(round));
+  std::string wrapped;
+  for (std::size_t i = 0; i < attachment.size(); i += 76)
+    wrapped += attachment.substr(i, 76) + "\r\n";
+  // Subject "見積書の送付" in ISO-2022-JP, as Japanese mail clients still send it.
+  return "From: " + user.name + " <" + user.name +
+         "@kagami-demo.test>\r\nTo: Partner <partner@example.com>\r\n"
+         "Subject: =?ISO-2022-JP?B?GyRCOCtAUT1xJE5Bd0lVGyhC?=\r\n"
+         "Message-ID: <demo-" +
+         std::to_string(round) +
+         "@kagami-demo.test>\r\nMIME-Version: 1.0\r\n"
+         "Content-Type: multipart/mixed; boundary=\"demo-boundary\"\r\n\r\n"
+         "--demo-boundary\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n"
+         "Content-Transfer-Encoding: 7bit\r\n\r\n\x1b$B$*@$OC$K$J$C$F$*$j$^$9!#\x1b(B\r\n"
+         "--demo-boundary\r\nContent-Type: text/csv; name=\"customers.csv\"\r\n"
+         "Content-Disposition: attachment; filename=\"customers.csv\"\r\n"
+         "Content-Transfer-Encoding: base64\r\n\r\n" +
+         wrapped + "--demo-boundary--";
+}
+
+}  // namespace
+
+TrafficReport drive_round(const TrafficTarget& t, unsigned round) {
+  TrafficReport r;
+  const DemoUser& tanaka = demo_users()[0];
+  const DemoUser& suzuki = demo_users()[1];
+  // Browsing: pages, their style and logo, a few articles.
+  for (const DemoUser* u : {&tanaka, &suzuki}) {
+    auto c = client(t, kWebHost, *u);
+    const std::vector<std::string> paths = {
+        "/", "/style.css", "/logo.svg", "/news/" + std::to_string(1 + (round + u->name.size()) % 5),
+        "/news/" + std::to_string(1 + (round * 3) % 5)};
+    for (const std::string& path : paths) {
+      auto res = c->Get(path.c_str());
+      ++r.requests;
+      if (!res || res->status != 200)
+        failed(r, "GET https://" + std::string(kWebHost) + path + ": " +
+                      (res ? std::to_string(res->status) : httplib::to_string(res.error())));
+    }
+  }
+  // An upload of personal data.
+  {
+    auto c = client(t, kUploadHost, tanaka);
+    httplib::MultipartFormDataItems form = {
+        {"file", customer_list(round), "顧客リスト_" + std::to_string(round) + ".csv", "text/csv"},
+        {"comment", "共有お願いします", "", ""}};
+    auto res = c->Post("/upload", form);
+    ++r.requests;
+    ++r.uploads;
+    if (!res || res->status != 200)
+      failed(r, "upload: " + (res ? std::to_string(res->status) : httplib::to_string(res.error())));
+  }
+  // A download a rule calls malware.
+  {
+    auto c = client(t, kFilesHost, suzuki);
+    auto res = c->Get("/tools/setup.exe");
+    ++r.requests;
+    ++r.downloads;
+    if (!res || res->status != 200)
+      failed(r,
+             "download: " + (res ? std::to_string(res->status) : httplib::to_string(res.error())));
+  }
+  // A quote mailed with the list attached.
+  std::string why;
+  ++r.mails;
+  if (!send_mail(t, tanaka, quote_mail(tanaka, round), why)) failed(r, "mail: " + why);
+  return r;
+}
+
+}  // namespace kagami::demo

@@ -1,0 +1,77 @@
+// `kagami up --demo`, the README's main command: proxy, recorder and console on one store,
+// the demo's servers and office traffic through the proxy, and the console showing it.
+#include <chrono>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "integration/harness.h"
+#include "support/temp_dir.h"
+
+namespace kagami::test {
+namespace {
+
+using nlohmann::json;
+
+TEST(Up, DemoFillsTheConsoleThroughTheProxy) {
+  ::signal(SIGPIPE, SIG_IGN);
+  TempDir dir;
+  const std::string store = dir.path() + "/store";
+  Background up({KAGAMI_BINARY, "up", "--store", store, "--demo", "--proxy", "127.0.0.1:0",
+                 "--console", "127.0.0.1:0", "--demo-rounds", "2", "-q"});
+  ASSERT_TRUE(up.wait_for_stderr("demo: done", 90000)) << up.err();
+  const std::string err = up.err();
+  EXPECT_EQ(err.find("failed"), std::string::npos) << err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(console  https://127\.0\.0\.1:(\d+)/)")))
+      << err;
+  const int port = std::stoi(m[1]);
+  ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(login    admin / (\S+))"))) << err;
+  const std::string password = m[1];
+  EXPECT_EQ(read_file(store + "/console/admin-password"), password + "\n");
+
+  httplib::SSLClient c("127.0.0.1", port);
+  c.set_ca_cert_path((store + "/console/console-ca.crt").c_str());
+  c.enable_server_certificate_verification(true);
+  auto login = c.Post("/api/login", json{{"user", "admin"}, {"password", password}}.dump(),
+                      "application/json");
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 200) << login->body;
+  const std::string set_cookie = login->get_header_value("Set-Cookie");
+  const httplib::Headers auth{{"Cookie", set_cookie.substr(0, set_cookie.find(';'))}};
+  auto count = [&](const std::string& q, const char* kind) -> std::int64_t {
+    auto r = c.Get(("/api/search?limit=0&kind=" + std::string(kind) +
+                    "&q=" + httplib::detail::encode_query_param(q))
+                       .c_str(),
+                   auth);
+    if (!r || r->status != 200) return -1;
+    return json::parse(r->body)["total"].get<std::int64_t>();
+  };
+  // Sessions reach the index when they close: wait for the last mail's.
+  for (int i = 0; i < 60 && count("app:smtp", "sessions") < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(count("app:smtp", "sessions"), 2);
+  // Everything went through the proxy and was decrypted; the proxy's users are the "who".
+  EXPECT_EQ(count("*", "sessions"), count("decrypted:true", "sessions"));
+  EXPECT_GE(count("host:*.kagami-demo.test", "sessions"), 10);
+  EXPECT_GE(count("user:tanaka", "sessions"), 6);
+  EXPECT_GE(count("user:suzuki", "sessions"), 4);
+  // What the office did: uploads and mails with My Numbers, a download a rule calls malware.
+  EXPECT_EQ(count("finding:yara:Kagami_Demo_Dropper", "alerts"), 2);
+  EXPECT_GE(count("finding:jp_my_number direction:sent", "alerts"), 4);
+  EXPECT_EQ(count("subject:見積書の送付", "mail"), 2);
+  EXPECT_GE(count("file.name:顧客リスト*", "files"), 2);
+  EXPECT_EQ(count("method:POST uri:/upload", "http"), 2);
+
+  up.signal(SIGINT);
+  EXPECT_EQ(up.wait(60000), 0) << up.err();
+  auto verify = kagami({"verify", "--store", store});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+}  // namespace
+}  // namespace kagami::test
