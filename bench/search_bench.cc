@@ -1,0 +1,275 @@
+// Investigator query latency on a large embedded store (bench/search_bench.sh).
+//
+//   search_bench populate STORE SESSIONS   fills STORE/index.sqlite: SESSIONS sessions over 30
+//                                          days, two HTTP transactions each (URLs in the
+//                                          full-text index), a file sighting every 10th
+//   search_bench query STORE [RUNS]        runs typical queries RUNS times each (different
+//                                          values every run) through the console's code
+//                                          path (search + the page's records) and prints
+//                                          p50/p95/max per query as a Markdown table
+//
+// The data is drawn with skew like real traffic: a few popular sites and busy users, many
+// rare ones; values are deterministic from a seed, so the query phase can ask for hosts,
+// users, addresses and digests that exist.
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kagami/base/sha256.h"
+#include "kagami/query/search.h"
+#include "kagami/store/sqlite_index.h"
+
+namespace {
+
+using namespace kagami;
+
+constexpr TimeNs kStart = 1'793'491'200'000'000'000;  // 2026-11-01T00:00:00Z
+constexpr TimeNs kSpan = 30LL * 86400 * kNsPerSec;
+constexpr int kUsers = 3000;
+constexpr int kClients = 5000;
+constexpr int kDomains = 20000;
+constexpr int kServers = 50000;
+
+const char* const kWords[] = {"index", "login",   "search", "cart",   "checkout", "news",
+                              "api",   "v1",      "v2",     "static", "images",   "docs",
+                              "user",  "profile", "upload", "report", "download", "assets",
+                              "js",    "css",     "event",  "track",  "video",    "mail"};
+
+// Zipf-like: rank r drawn with weight 1/(r+1), by inverting the harmonic CDF approximately.
+int skewed(std::mt19937_64& rng, int n) {
+  std::uniform_real_distribution<double> u(0, 1);
+  const double x = std::exp(u(rng) * std::log(static_cast<double>(n) + 1)) - 1;
+  return std::min(n - 1, static_cast<int>(x));
+}
+
+std::string domain(int d) { return "site" + std::to_string(d) + (d % 7 == 0 ? ".co.jp" : ".com"); }
+std::string host_of(int d, int sub) {
+  static const char* const kSubs[] = {"www", "api", "cdn", "img", "static", "login", "m", "mail"};
+  return std::string(kSubs[sub % 8]) + "." + domain(d);
+}
+std::string user(int u) { return "u" + std::to_string(u); }
+// 10.<c / 250>.<c % 250 + 1>.7: one address per client, twenty /16s.
+IpAddress client_ip(int c) {
+  return IpAddress::v4(10u << 24 | static_cast<std::uint32_t>(c / 250) << 16 |
+                       static_cast<std::uint32_t>(c % 250 + 1) << 8 | 7u);
+}
+IpAddress server_ip(int s) {
+  return IpAddress::v4(0xC6330000u + static_cast<std::uint32_t>(s));  // 198.51.x.x and up
+}
+std::string file_sha(std::uint64_t n) {
+  const std::string seed = "kagami-bench-file-" + std::to_string(n);
+  return to_hex(
+      Sha256::of(ByteView(reinterpret_cast<const std::uint8_t*>(seed.data()), seed.size())));
+}
+
+int populate(const std::string& store, std::uint64_t sessions) {
+  auto opened =
+      store::SqliteIndex::open(store + "/index.sqlite", store::SqliteIndex::Mode::kReadWrite);
+  if (!opened) {
+    std::fprintf(stderr, "%s\n", opened.error().message.c_str());
+    return 1;
+  }
+  store::SqliteIndex& ix = **opened;
+  std::mt19937_64 rng(20261127);
+  std::uint64_t http_id = 1, file_id = 1;
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::uint64_t batch = 20000;
+  for (std::uint64_t id = 1; id <= sessions; ++id) {
+    if (id % batch == 1 && !ix.begin()) return 1;
+    records::SessionRecord s;
+    s.id = id;
+    s.sensor = "bench";
+    s.ts_first = kStart + static_cast<TimeNs>((kSpan / static_cast<TimeNs>(sessions)) *
+                                              static_cast<TimeNs>(id));
+    s.ts_last = s.ts_first + static_cast<TimeNs>(rng() % (30 * kNsPerSec));
+    s.transport = 6;
+    s.ip_version = 4;
+    const int c = skewed(rng, kClients);
+    const int d = skewed(rng, kDomains);
+    s.client_ip = client_ip(c);
+    s.client_port = static_cast<std::uint16_t>(1024 + rng() % 60000);
+    s.server_ip = server_ip((d * 3 + static_cast<int>(rng() % 3)) % kServers);
+    s.server_port = rng() % 10 < 8 ? 443 : 80;
+    s.app = s.server_port == 443 ? "tls,http" : "http";
+    s.decrypted = s.server_port == 443;
+    s.host = host_of(d, static_cast<int>(rng() % 8));
+    s.user = rng() % 10 < 8 ? user(c % kUsers) : "";
+    s.pkts_c2s = 10 + rng() % 50;
+    s.pkts_s2c = 10 + rng() % 200;
+    s.bytes_c2s = 500 + rng() % 5000;
+    s.bytes_s2c = 1000 + rng() % 200000;
+    s.end_reason = "fin";
+    if (!ix.insert_session(s)) return 1;
+    for (int k = 0; k < 2; ++k) {
+      records::HttpRecord h;
+      h.id = http_id++;
+      h.session_id = id;
+      h.endpoints = {s.client_ip, s.server_ip, s.client_port, s.server_port};
+      h.ts = s.ts_first + k * kNsPerMs * 50;
+      h.method = rng() % 10 == 0 ? "POST" : "GET";
+      h.host = s.host;
+      h.uri = "/";
+      for (int w = 0; w < 3; ++w) {
+        h.uri += kWords[rng() % std::size(kWords)];
+        h.uri += w < 2 ? "/" : "";
+      }
+      h.uri += "?id=" + std::to_string(rng() % 100000);
+      h.version = "1.1";
+      h.status = rng() % 20 == 0 ? 404 : 200;
+      h.user_agent = "Mozilla/5.0";
+      h.resp_content_type = "text/html";
+      h.resp_bytes = rng() % 100000;
+      h.user = s.user;
+      if (!ix.insert_http(h)) return 1;
+    }
+    if (id % 10 == 0) {
+      records::FileEvent e;
+      e.id = file_id;
+      e.sha256 = file_sha(file_id % 200000);  // objects seen again and again
+      e.session_id = id;
+      e.endpoints = {s.client_ip, s.server_ip, s.client_port, s.server_port};
+      e.ts = s.ts_first;
+      e.protocol = "http";
+      e.direction = "received";
+      e.name = std::string(kWords[rng() % std::size(kWords)]) + ".pdf";
+      e.record_kind = "http";
+      e.record_id = http_id - 1;
+      records::FileRecord f;
+      f.sha256 = e.sha256;
+      f.md5 = e.sha256.substr(0, 32);
+      f.size = rng() % 1000000;
+      f.mime = "application/pdf";
+      f.first_seen = e.ts;
+      if (!ix.insert_file(f) || !ix.insert_file_event(e)) return 1;
+      ++file_id;
+    }
+    if (id % batch == 0 || id == sessions) {
+      if (!ix.commit()) return 1;
+      if (id % (batch * 50) == 0 || id == sessions) {
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::fprintf(stderr,
+                     "populate: %" PRIu64 " sessions, %" PRIu64 " http, %.0f s (%.0f sessions/s)\n",
+                     id, http_id - 1, secs, static_cast<double>(id) / secs);
+      }
+    }
+  }
+  return 0;
+}
+
+struct Case {
+  const char* name;
+  query::Kind kind;
+  std::string (*make)(std::mt19937_64&);
+};
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  const std::size_t i =
+      std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())));
+  return v[i];
+}
+
+std::string day(std::mt19937_64& rng, int offset_days) {
+  const int d = 1 + static_cast<int>(rng() % 28) + offset_days;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "2026-11-%02d", std::min(d, 30));
+  return buf;
+}
+
+int query_phase(const std::string& store, int runs) {
+  auto opened =
+      store::SqliteIndex::open(store + "/index.sqlite", store::SqliteIndex::Mode::kReadOnly);
+  if (!opened) {
+    std::fprintf(stderr, "%s\n", opened.error().message.c_str());
+    return 1;
+  }
+  store::SqliteIndex& ix = **opened;
+  const std::vector<Case> cases = {
+      {"host, exact (sessions)", query::Kind::kSessions,
+       [](std::mt19937_64& r) {
+         return "host:" + host_of(skewed(r, kDomains), static_cast<int>(r() % 8));
+       }},
+      {"host, a domain's names (sessions)", query::Kind::kSessions,
+       [](std::mt19937_64& r) { return "host:*." + domain(skewed(r, kDomains)); }},
+      {"host and method (http)", query::Kind::kHttp,
+       [](std::mt19937_64& r) {
+         return "host:*." + domain(skewed(r, kDomains)) + " AND method:POST";
+       }},
+      {"IP and a day (sessions)", query::Kind::kSessions,
+       [](std::mt19937_64& r) {
+         return "ip:" + client_ip(skewed(r, kClients)).to_string() + " AND time:[" + day(r, 0) +
+                " TO " + day(r, 0) + "]";
+       }},
+      {"subnet and an hour (sessions)", query::Kind::kSessions,
+       [](std::mt19937_64& r) {
+         const std::string d = day(r, 0);
+         return "ip:10." + std::to_string(r() % 20) + ".0.0/16 AND time:[\"" + d +
+                " 10:00\" TO \"" + d + " 11:00\"]";
+       }},
+      {"user (sessions)", query::Kind::kSessions,
+       [](std::mt19937_64& r) { return "user:" + user(skewed(r, kUsers)); }},
+      {"user (http)", query::Kind::kHttp,
+       [](std::mt19937_64& r) { return "user:" + user(skewed(r, kUsers)); }},
+      {"user and a week (sessions)", query::Kind::kSessions,
+       [](std::mt19937_64& r) {
+         return "user:" + user(skewed(r, kUsers)) + " time:[2026-11-08 TO 2026-11-14]";
+       }},
+      {"SHA-256 (files)", query::Kind::kFiles,
+       [](std::mt19937_64& r) { return "sha256:" + file_sha(r() % 200000); }},
+      {"free text in URLs (http)", query::Kind::kHttp,
+       [](std::mt19937_64& r) {
+         return std::string("\"") + kWords[r() % std::size(kWords)] + "/" +
+                kWords[r() % std::size(kWords)] + "\"";
+       }},
+      {"free text, rare (http)", query::Kind::kHttp,
+       [](std::mt19937_64& r) { return "\"id=" + std::to_string(10000 + r() % 90000) + "\""; }},
+  };
+  std::printf("| query | example | runs | p50 ms | p95 ms | max ms | p95 / 200 ms |\n");
+  std::printf("|---|---|---:|---:|---:|---:|---:|\n");
+  std::mt19937_64 rng(7);
+  for (const Case& c : cases) {
+    std::vector<double> ms;
+    std::string example;
+    for (int i = 0; i < runs; ++i) {
+      query::SearchRequest req;
+      req.query = c.make(rng);
+      req.kind = c.kind;
+      req.limit = 50;
+      req.budget_ms = 60000;
+      if (i == 0) example = req.query;
+      const auto t0 = std::chrono::steady_clock::now();
+      auto page = query::search(ix, req);
+      if (!page) {
+        std::fprintf(stderr, "%s: %s\n", req.query.c_str(), page.error().message.c_str());
+        return 1;
+      }
+      auto records = query::page_records(ix, page->kind, page->ids);
+      if (!records) return 1;
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    const double p95 = percentile(ms, 0.95);
+    std::printf("| %s | `%s` | %d | %.1f | %.1f | %.1f | %.2f |\n", c.name, example.c_str(), runs,
+                percentile(ms, 0.5), p95, *std::max_element(ms.begin(), ms.end()), p95 / 200.0);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 4 && std::string(argv[1]) == "populate")
+    return populate(argv[2], std::strtoull(argv[3], nullptr, 10));
+  if (argc >= 3 && std::string(argv[1]) == "query")
+    return query_phase(argv[2], argc >= 4 ? std::atoi(argv[3]) : 50);
+  std::fprintf(stderr, "usage: search_bench populate STORE SESSIONS | query STORE [RUNS]\n");
+  return 2;
+}
