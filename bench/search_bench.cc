@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "kagami/base/sha256.h"
 #include "kagami/query/search.h"
 #include "kagami/store/sqlite_index.h"
