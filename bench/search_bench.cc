@@ -162,6 +162,8 @@ int populate(const std::string& store, std::uint64_t sessions) {
       }
     }
   }
+  // What the recorder does when it stops: statistics for the planner.
+  if (!ix.optimize()) return 1;
   return 0;
 }
 

@@ -310,6 +310,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(const ServeOptions& options)
       store::SqliteIndex::open(impl->layout.index_path(), store::SqliteIndex::Mode::kReadWrite);
   if (!writer) return writer.error();
   impl->writer = std::move(writer.value());
+  (void)impl->writer->optimize();  // planner statistics for this store as it is now
   if (options.plain_http) {
     impl->server = std::make_unique<httplib::Server>();
   } else {

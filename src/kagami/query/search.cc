@@ -27,7 +27,8 @@ TimeNs wall_now() {
 
 }  // namespace
 
-Result<CompiledQuery> compile_request(const SearchRequest& request, QueryError* where) {
+Result<CompiledQuery> compile_request(store::SqliteIndex& index, const SearchRequest& request,
+                                      QueryError* where) {
   CompiledQuery cq;
   if (match_all(request.query)) {
     cq.kind = request.kind.value_or(Kind::kSessions);
@@ -42,6 +43,7 @@ Result<CompiledQuery> compile_request(const SearchRequest& request, QueryError* 
   CompileOptions options;
   options.kind = request.kind;
   options.now = request.now != 0 ? request.now : wall_now();
+  if (auto m = index.max_session_ns(); m) options.max_session_ns = *m;
   if (!parse_query(request.query, root, err) || !compile_query(root, options, cq, err)) {
     if (where != nullptr) *where = err;
     return Error{err.render(request.query)};
@@ -56,7 +58,7 @@ Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& reques
     return make_error("a page holds at most {} records", kMaxPageSize);
   if (request.offset > kMaxOffset)
     return make_error("pages start at most {} records in; narrow the query instead", kMaxOffset);
-  auto compiled = compile_request(request, where);
+  auto compiled = compile_request(index, request, where);
   if (!compiled) return compiled.error();
   const CompiledQuery& cq = *compiled;
   SearchPage page;
@@ -153,7 +155,7 @@ Result<nlohmann::json> page_records(store::SqliteIndex& index, Kind kind,
 Result<Timeline> timeline(store::SqliteIndex& index, const SearchRequest& request,
                           std::size_t buckets, QueryError* where) {
   if (buckets == 0 || buckets > 1000) return make_error("a timeline has 1 to 1000 buckets");
-  auto compiled = compile_request(request, where);
+  auto compiled = compile_request(index, request, where);
   if (!compiled) return compiled.error();
   const CompiledQuery& cq = *compiled;
   const std::string from = " FROM " + cq.table + " WHERE " + cq.where;
@@ -201,7 +203,7 @@ Result<std::vector<TopValue>> top_values(store::SqliteIndex& index, const Search
                                          const std::string& field, std::size_t n,
                                          QueryError* where) {
   if (n == 0 || n > 1000) return make_error("top lists have 1 to 1000 values");
-  auto compiled = compile_request(request, where);
+  auto compiled = compile_request(index, request, where);
   if (!compiled) return compiled.error();
   const CompiledQuery& cq = *compiled;
   const Field* f = find_field(field);

@@ -40,7 +40,8 @@ struct SearchPage {
 struct CompiledQuery;
 
 // The request's query as SQL over its kind's table (what search and the aggregates run).
-Result<CompiledQuery> compile_request(const SearchRequest& request, QueryError* where = nullptr);
+Result<CompiledQuery> compile_request(store::SqliteIndex& index, const SearchRequest& request,
+                                      QueryError* where = nullptr);
 
 // Runs a query. A query that cannot be read or compiled is an error whose message points at
 // the spot (and `where`, if given, gets the position for a console to underline).

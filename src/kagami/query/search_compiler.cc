@@ -482,6 +482,11 @@ class Compiler {
     if (lo) {
       bind(*lo);
       parts.push_back(last + " >= ?");
+      if (c.end != nullptr && o_.max_session_ns >= 0) {
+        // Redundant, for the planner: no session active at `lo` started before this.
+        bind(*lo - o_.max_session_ns);
+        parts.push_back(first + " >= ?");
+      }
     }
     if (hi) {
       bind(*hi);
@@ -489,10 +494,10 @@ class Compiler {
     }
     if (parts.empty()) {
       sql = "1";
-    } else if (parts.size() == 1) {
-      sql = parts[0];
     } else {
-      sql = "(" + parts[0] + " AND " + parts[1] + ")";
+      sql = "(" + parts[0];
+      for (std::size_t i = 1; i < parts.size(); ++i) sql += " AND " + parts[i];
+      sql += ")";
     }
     return true;
   }

@@ -23,8 +23,9 @@ struct CompiledQuery {
 };
 
 struct CompileOptions {
-  std::optional<Kind> kind;  // unset: what the query's fields suggest
-  TimeNs now = 0;            // for "now-24h"
+  std::optional<Kind> kind;    // unset: what the query's fields suggest
+  TimeNs now = 0;              // for "now-24h"
+  TimeNs max_session_ns = -1;  // the longest session; -1: unknown (no start-time lower bound)
 };
 
 // The kind a query lists when none is asked for: the most specific record its fields name

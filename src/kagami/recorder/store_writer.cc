@@ -113,6 +113,8 @@ void StoreWriter::run() {
     backoff.wait();
   }
   commit();
+  // Fresh planner statistics for the searches that follow (approximate, so quick).
+  if (auto s = index_->optimize(); !s) spdlog::warn("{}", s.error().message);
 }
 
 Status StoreWriter::stop() {

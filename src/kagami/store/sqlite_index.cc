@@ -198,9 +198,11 @@ DROP INDEX IF EXISTS http_host;
 DROP INDEX IF EXISTS tls_sni;
 DROP INDEX IF EXISTS dns_query;
 CREATE INDEX IF NOT EXISTS sessions_host_rev ON sessions(host_rev, ts_first);
-CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user, ts_first);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user COLLATE NOCASE, ts_first);
 CREATE INDEX IF NOT EXISTS http_host_rev ON http(host_rev, ts);
-CREATE INDEX IF NOT EXISTS http_user ON http(user, ts);
+CREATE INDEX IF NOT EXISTS http_user ON http(user COLLATE NOCASE, ts);
+INSERT OR REPLACE INTO meta(key, value)
+  SELECT 'max_session_ns', coalesce(max(ts_last - ts_first), 0) FROM sessions;
 CREATE INDEX IF NOT EXISTS tls_sni_rev ON tls(sni_rev, ts);
 CREATE INDEX IF NOT EXISTS dns_query_rev ON dns(query_rev, ts);
 CREATE INDEX IF NOT EXISTS dns_session ON dns(session_id);
@@ -431,6 +433,7 @@ Result<std::unique_ptr<SqliteIndex>> SqliteIndex::open(const std::string& path, 
       return s.error();
     if (auto s = idx->migrate(); !s) return s.error();
     if (auto s = idx->prepare_writes(); !s) return s.error();
+    if (auto m = idx->max_session_ns(); m) idx->max_session_ns_ = *m;
     return idx;
   }
   auto st = prepare(db, "SELECT value FROM meta WHERE key='schema_version'");
@@ -548,7 +551,16 @@ Status SqliteIndex::insert_session(const records::SessionRecord& r) {
   bind_u64(s, i++, r.packets_archived);
   bind_text(s, i++, r.host);
   bind_text(s, i++, host_key(r.host));
-  return step_done(db_, s, "insert session");
+  if (auto st = step_done(db_, s, "insert session"); !st) return st;
+  // The longest session bounds time searches from below: a session active at T started no
+  // earlier than T minus this, so the start-time index can be used for both ends.
+  if (r.ts_last - r.ts_first > max_session_ns_) {
+    max_session_ns_ = r.ts_last - r.ts_first;
+    const std::string v = "INSERT OR REPLACE INTO meta(key, value) VALUES('max_session_ns','" +
+                          std::to_string(max_session_ns_) + "')";
+    return exec(v.c_str());
+  }
+  return {};
 }
 
 Status SqliteIndex::insert_locations(const records::PacketLocationChunk& c) {
@@ -574,6 +586,17 @@ Status SqliteIndex::upsert_archive_file(const records::ArchiveFileRecord& f) {
   bind_i64(s, 10, f.sealed ? 1 : 0);
   return step_done(db_, s, "record packet file");
 }
+
+Result<std::int64_t> SqliteIndex::max_session_ns() {
+  auto st = prepare(db_, "SELECT value FROM meta WHERE key='max_session_ns'");
+  if (!st) return st.error();
+  if (sqlite3_step(st->get()) != SQLITE_ROW) return std::int64_t{0};
+  return static_cast<std::int64_t>(sqlite3_column_int64(st->get(), 0));
+}
+
+// Approximate statistics (a thousand rows per index) are enough to choose between indexes,
+// and cheap enough to take at every start.
+Status SqliteIndex::optimize() { return exec("PRAGMA analysis_limit=1000; ANALYZE;"); }
 
 Result<std::uint64_t> SqliteIndex::next_session_id() {
   auto st = prepare(db_,

@@ -79,6 +79,11 @@ class SqliteIndex {
   Status insert_alert(const records::AlertRecord& a);
   Status upsert_inspection(const records::InspectionRecord& r);
 
+  // The longest session recorded (ns): searches by time bound the start time with it.
+  Result<std::int64_t> max_session_ns();
+  // Refreshes the query planner's statistics where they went stale (cheap when they did not).
+  Status optimize();
+
   // The next free ids, so a restarted recorder never reuses one (orphaned location chunks of
   // a crashed run included).
   Result<std::uint64_t> next_session_id();
@@ -148,6 +153,7 @@ class SqliteIndex {
 
   sqlite3* db_ = nullptr;
   std::unique_ptr<Statements> stmts_;
+  std::int64_t max_session_ns_ = 0;
 };
 
 }  // namespace kagami::store
