@@ -106,16 +106,13 @@ int run_user_set(const UserOptions& o) {
     std::cerr << "error: " << (hash ? index.error().message : hash.error().message) << "\n";
     return 1;
   }
-  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
   if (auto s = cli_audit(store::StoreLayout{o.store}, "user_set", "user:" + o.name,
                          "{\"role\":\"" + o.role + "\"}");
       !s) {
     std::cerr << "error: " << s.error().message << "\n";
     return 1;
   }
-  if (auto s = (*index)->put_user({o.name, o.role, *hash, now, false}); !s) {
+  if (auto s = (*index)->put_user({o.name, o.role, *hash, wall_clock_ns(), false}); !s) {
     std::cerr << "error: " << s.error().message << "\n";
     return 1;
   }

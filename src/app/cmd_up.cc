@@ -42,12 +42,6 @@ struct UpOptions {
   bool quiet = false;
 };
 
-std::int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The first console user, when there is none: an admin with a random password, shown once
 // and kept in a file only root can read.
 Result<std::string> ensure_admin(const store::StoreLayout& layout) {
@@ -59,7 +53,7 @@ Result<std::string> ensure_admin(const store::StoreLayout& layout) {
   std::string password = console::random_token().substr(0, 20);
   auto hash = console::hash_password(password);
   if (!hash) return hash.error();
-  if (auto s = (*index)->put_user({"admin", "admin", *hash, wall_ns(), false}); !s)
+  if (auto s = (*index)->put_user({"admin", "admin", *hash, wall_clock_ns(), false}); !s)
     return s.error();
   const std::string path = layout.root + "/console/admin-password";
   std::filesystem::create_directories(layout.root + "/console");

@@ -16,6 +16,9 @@ constexpr TimeNs kNsPerUs = 1'000;
 constexpr TimeNs kNsPerMs = 1'000'000;
 constexpr TimeNs kNsPerSec = 1'000'000'000;
 
+// The wall clock, for what is not packet time: audit entries, logins, live capture stamps.
+TimeNs wall_clock_ns();
+
 // "2026-11-27T02:09:27.123456789Z"; digits after the point as given (0, 3, 6 or 9).
 std::string format_time_iso(TimeNs t, int fraction_digits = 6);
 

@@ -15,12 +15,6 @@ using httplib::Response;
 
 constexpr std::size_t kMaxNoteChars = 4000;
 
-std::int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 bool valid_user_name(const std::string& name) {
@@ -81,7 +75,7 @@ void ApiServer::Impl::admin_routes() {
     if (!audit(req, res, "user_set", "user:" + name, {{"role", role_text}})) return;
     {
       std::lock_guard lock(writer_mutex);
-      if (auto st = writer->put_user({name, role_text, *hash, wall_ns(), false}); !st) {
+      if (auto st = writer->put_user({name, role_text, *hash, wall_clock_ns(), false}); !st) {
         send_error(res, 500, st.error().message);
         return;
       }
@@ -214,7 +208,7 @@ void ApiServer::Impl::admin_routes() {
            }
            if (!audit(req, res, "alert_" + action, "alert:" + std::to_string(id))) return;
            std::lock_guard lock(writer_mutex);
-           auto note = writer->add_alert_note(id, wall_ns(), login().user, action, text);
+           auto note = writer->add_alert_note(id, wall_clock_ns(), login().user, action, text);
            if (!note) {
              send_error(res, 500, note.error().message);
              return;

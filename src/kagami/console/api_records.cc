@@ -167,59 +167,21 @@ void ApiServer::Impl::record_routes() {
     store::RecordQuery q;
     q.session_ids = {id};
     q.limit = kDetailRows;
-    auto collect = [&](const char* name, auto query_fn) {
+    for (const query::Kind k :
+         {query::Kind::kHttp, query::Kind::kDns, query::Kind::kTls, query::Kind::kMail,
+          query::Kind::kFtp, query::Kind::kFiles, query::Kind::kFindings, query::Kind::kAlerts}) {
       nlohmann::json rows = nlohmann::json::array();
-      (void)query_fn(q, rows);
-      out[name] = std::move(rows);
-    };
-    collect("http", [&](auto& rq, auto& rows) {
-      return (*index)->query_http(rq, [&](const auto& r) {
-        rows.push_back(records::to_json(r));
-        return true;
-      });
-    });
-    collect("dns", [&](auto& rq, auto& rows) {
-      return (*index)->query_dns(rq, [&](const auto& r) {
-        rows.push_back(records::to_json(r));
-        return true;
-      });
-    });
-    collect("tls", [&](auto& rq, auto& rows) {
-      return (*index)->query_tls(rq, [&](const auto& r) {
-        rows.push_back(records::to_json(r));
-        return true;
-      });
-    });
-    collect("mail", [&](auto& rq, auto& rows) {
-      return (*index)->query_mail(rq, [&](const auto& r) {
-        rows.push_back(records::to_json(r));
-        return true;
-      });
-    });
-    collect("ftp", [&](auto& rq, auto& rows) {
-      return (*index)->query_ftp(rq, [&](const auto& r) {
-        rows.push_back(records::to_json(r));
-        return true;
-      });
-    });
-    collect("files", [&](auto& rq, auto& rows) {
-      return (*index)->query_files(rq, [&](const auto& f, const auto& e) {
-        rows.push_back(records::to_json(f, e));
-        return true;
-      });
-    });
-    collect("findings", [&](auto& rq, auto& rows) {
-      return (*index)->query_findings(rq, [&](const auto& r) {
-        rows.push_back(records::to_json(r));
-        return true;
-      });
-    });
-    collect("alerts", [&](auto& rq, auto& rows) {
-      return (*index)->query_alerts(rq, [&](const auto& r) {
-        rows.push_back(records::to_json(r));
-        return true;
-      });
-    });
+      const Status st =
+          query::for_each_record_json(**index, k, q, [&](std::uint64_t, nlohmann::json j) {
+            rows.push_back(std::move(j));
+            return true;
+          });
+      if (!st) {
+        send_error(res, 500, st.error().message);
+        return;
+      }
+      out[query::kind_name(k)] = std::move(rows);
+    }
     add_alert_states(**index, out["alerts"]);
     if (login().role == Role::kViewer) mask_findings(out["findings"]);
     send_json(res, out);

@@ -56,12 +56,6 @@ bool split_listen(const std::string& listen, std::string& host, int& port) {
 
 bool is_loopback(const std::string& host) { return host.rfind("127.", 0) == 0 || host == "::1"; }
 
-std::int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 Result<std::unique_ptr<IndexPool::Lease>> IndexPool::take() {
@@ -139,7 +133,7 @@ bool ApiServer::Impl::audit(const httplib::Request& req, httplib::Response& res,
   const std::string actor = t_login ? t_login->user : "";
   std::lock_guard lock(writer_mutex);
   auto id =
-      writer->append_audit(wall_ns(), actor, req.remote_addr, action, object.substr(0, 4000),
+      writer->append_audit(wall_clock_ns(), actor, req.remote_addr, action, object.substr(0, 4000),
                            detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (id) return true;
   spdlog::error("audit log: {}", id.error().message);
@@ -249,7 +243,7 @@ void ApiServer::Impl::routes() {
     }
     {
       std::lock_guard lock(writer_mutex);
-      (void)writer->append_audit(wall_ns(), user.substr(0, 64), req.remote_addr,
+      (void)writer->append_audit(wall_clock_ns(), user.substr(0, 64), req.remote_addr,
                                  ok ? "login" : "login_failed", "", "{}");
     }
     if (!ok) {

@@ -27,12 +27,6 @@ namespace {
 constexpr std::size_t kReadChunk = 64u << 10;
 constexpr std::size_t kMaxClassifyBytes = 256u << 10;  // a ClientHello in many small records
 
-TimeNs now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 packet::TcpEnd tcp_end(const sockaddr_storage& a, std::uint64_t mac) {
   packet::TcpEnd e;
   e.mac = mac;
@@ -244,7 +238,7 @@ void Connection::fail(std::string_view why, bool rst) {
   if (phase_ == Phase::kDone) return;
   spdlog::info("proxy: {}: {}", describe(), why);
   if (mirror_ && cx_.mirror != nullptr) {
-    if (rst) mirror_->rst(now_ns(), false, cx_.mirror->batch());
+    if (rst) mirror_->rst(wall_clock_ns(), false, cx_.mirror->batch());
     cx_.mirror->flush(false);
   }
   if (rst) {
@@ -261,7 +255,7 @@ void Connection::fail(std::string_view why, bool rst) {
 void Connection::finish() {
   if (phase_ == Phase::kDone) return;
   if (mirror_ && cx_.mirror != nullptr) {
-    const TimeNs ts = now_ns();
+    const TimeNs ts = wall_clock_ns();
     mirror_->fin(ts, true, cx_.mirror->batch());
     mirror_->fin(ts, false, cx_.mirror->batch());
     cx_.mirror->flush(false);
@@ -503,7 +497,7 @@ void Connection::refused_in_record(const std::string& why) {
   if (!mirror_) open_mirror();
   // The mirror shows a reset; the client's socket closes gracefully, so the alert queued for
   // it arrives first.
-  if (mirror_ && cx_.mirror != nullptr) mirror_->rst(now_ns(), false, cx_.mirror->batch());
+  if (mirror_ && cx_.mirror != nullptr) mirror_->rst(wall_clock_ns(), false, cx_.mirror->batch());
   fail(why, false);
 }
 
@@ -696,7 +690,7 @@ void Connection::open_mirror() {
   std::uniform_int_distribution<std::uint32_t> isn;
   mirror_.emplace(tcp_end(client_addr_, kClientMac), tcp_end(server_addr_, kServerMac),
                   isn(cx_.rng), isn(cx_.rng), cx_.options->segment_bytes);
-  mirror_->open(now_ns(), cx_.mirror->batch());
+  mirror_->open(wall_clock_ns(), cx_.mirror->batch());
 }
 
 void Connection::forward(bool from_upstream, ByteView plain) {
@@ -705,7 +699,7 @@ void Connection::forward(bool from_upstream, ByteView plain) {
   (from_upstream ? cx_.counters->bytes_s2c : cx_.counters->bytes_c2s)
       .fetch_add(plain.size(), std::memory_order_relaxed);
   if (mirror_ && cx_.mirror != nullptr) {
-    mirror_->data(now_ns(), !from_upstream, plain, cx_.mirror->batch());
+    mirror_->data(wall_clock_ns(), !from_upstream, plain, cx_.mirror->batch());
     cx_.mirror->flush(false);
   }
   Leg& to = from_upstream ? c_ : u_;
@@ -761,7 +755,7 @@ void Connection::end_direction(bool from_upstream) {
   }
   to.close_after = true;
   if (mirror_ && cx_.mirror != nullptr) {
-    mirror_->fin(now_ns(), !from_upstream, cx_.mirror->batch());
+    mirror_->fin(wall_clock_ns(), !from_upstream, cx_.mirror->batch());
     cx_.mirror->flush(false);
   }
 }

@@ -19,12 +19,6 @@ bool match_all(std::string_view q) {
   return q.empty() || q == "*";
 }
 
-TimeNs wall_now() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 Result<CompiledQuery> compile_request(store::SqliteIndex& index, const SearchRequest& request,
@@ -42,7 +36,7 @@ Result<CompiledQuery> compile_request(store::SqliteIndex& index, const SearchReq
   QueryError err;
   CompileOptions options;
   options.kind = request.kind;
-  options.now = request.now != 0 ? request.now : wall_now();
+  options.now = request.now != 0 ? request.now : wall_clock_ns();
   if (auto m = index.max_session_ns(); m) options.max_session_ns = *m;
   if (!parse_query(request.query, root, err) || !compile_query(root, options, cq, err)) {
     if (where != nullptr) *where = err;
@@ -98,6 +92,38 @@ Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& reques
   return page;
 }
 
+Status for_each_record_json(store::SqliteIndex& index, Kind kind, const store::RecordQuery& q,
+                            const RecordJsonFn& fn) {
+  switch (kind) {
+    case Kind::kSessions: {
+      store::SessionQuery sq;
+      sq.ids = q.ids;
+      sq.limit = q.limit;
+      sq.newest_first = q.newest_first;
+      return index.query_sessions(sq, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
+    }
+    case Kind::kHttp:
+      return index.query_http(q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
+    case Kind::kDns:
+      return index.query_dns(q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
+    case Kind::kTls:
+      return index.query_tls(q,
+                             [&](const auto& r) { return fn(r.session_id, records::to_json(r)); });
+    case Kind::kMail:
+      return index.query_mail(q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
+    case Kind::kFtp:
+      return index.query_ftp(q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
+    case Kind::kFiles:
+      return index.query_files(
+          q, [&](const auto& f, const auto& e) { return fn(e.id, records::to_json(f, e)); });
+    case Kind::kFindings:
+      return index.query_findings(q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
+    case Kind::kAlerts:
+      return index.query_alerts(q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
+  }
+  return {};
+}
+
 Result<nlohmann::json> page_records(store::SqliteIndex& index, Kind kind,
                                     const std::vector<std::uint64_t>& ids) {
   nlohmann::json out = nlohmann::json::array();
@@ -105,45 +131,10 @@ Result<nlohmann::json> page_records(store::SqliteIndex& index, Kind kind,
   std::unordered_map<std::uint64_t, nlohmann::json> by_id;
   store::RecordQuery q;
   q.ids = ids;
-  auto keep = [&](std::uint64_t id, nlohmann::json j) {
+  const Status s = for_each_record_json(index, kind, q, [&](std::uint64_t id, nlohmann::json j) {
     by_id.emplace(id, std::move(j));
     return true;
-  };
-  Status s;
-  switch (kind) {
-    case Kind::kSessions: {
-      store::SessionQuery sq;
-      sq.ids = ids;
-      s = index.query_sessions(sq, [&](const auto& r) { return keep(r.id, records::to_json(r)); });
-      break;
-    }
-    case Kind::kHttp:
-      s = index.query_http(q, [&](const auto& r) { return keep(r.id, records::to_json(r)); });
-      break;
-    case Kind::kDns:
-      s = index.query_dns(q, [&](const auto& r) { return keep(r.id, records::to_json(r)); });
-      break;
-    case Kind::kTls:
-      s = index.query_tls(q,
-                          [&](const auto& r) { return keep(r.session_id, records::to_json(r)); });
-      break;
-    case Kind::kMail:
-      s = index.query_mail(q, [&](const auto& r) { return keep(r.id, records::to_json(r)); });
-      break;
-    case Kind::kFtp:
-      s = index.query_ftp(q, [&](const auto& r) { return keep(r.id, records::to_json(r)); });
-      break;
-    case Kind::kFiles:
-      s = index.query_files(
-          q, [&](const auto& f, const auto& e) { return keep(e.id, records::to_json(f, e)); });
-      break;
-    case Kind::kFindings:
-      s = index.query_findings(q, [&](const auto& r) { return keep(r.id, records::to_json(r)); });
-      break;
-    case Kind::kAlerts:
-      s = index.query_alerts(q, [&](const auto& r) { return keep(r.id, records::to_json(r)); });
-      break;
-  }
+  });
   if (!s) return s.error();
   for (const std::uint64_t id : ids) {
     auto it = by_id.find(id);

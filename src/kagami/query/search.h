@@ -1,11 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "kagami/base/result.h"
 #include "kagami/base/time.h"
@@ -47,6 +48,12 @@ Result<CompiledQuery> compile_request(store::SqliteIndex& index, const SearchReq
 // the spot (and `where`, if given, gets the position for a console to underline).
 Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& request,
                           QueryError* where = nullptr);
+
+// Records of one kind a filter names (sessions: by `ids`), as JSON with their ids; false from
+// `fn` stops.
+using RecordJsonFn = std::function<bool(std::uint64_t id, nlohmann::json record)>;
+Status for_each_record_json(store::SqliteIndex& index, Kind kind, const store::RecordQuery& q,
+                            const RecordJsonFn& fn);
 
 // The page's records as JSON objects, in the page's order (records gone since are skipped).
 Result<nlohmann::json> page_records(store::SqliteIndex& index, Kind kind,

@@ -26,12 +26,6 @@
 namespace kagami::recorder {
 namespace {
 
-TimeNs wall_clock_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // "00000042.pcap" -> 42; 0 for names that are not archive files.
 std::uint32_t archive_file_id(const std::string& name) {
   if (name.size() != 13 || name.compare(8, 5, ".pcap") != 0) return 0;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kagami/base/sha256.h"
+#include "kagami/base/time.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/sqlite_util.h"
 
@@ -66,10 +67,7 @@ Result<std::uint64_t> SqliteIndex::append_audit(std::int64_t ts, const std::stri
 
 Status audit(SqliteIndex& index, const std::string& actor, const std::string& source,
              const std::string& action, const std::string& object, const std::string& detail) {
-  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  auto id = index.append_audit(now, actor, source, action, object, detail);
+  auto id = index.append_audit(wall_clock_ns(), actor, source, action, object, detail);
   if (!id) return make_error("audit log: {}", id.error().message);
   return {};
 }

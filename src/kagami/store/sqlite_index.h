@@ -81,6 +81,12 @@ class SqliteIndex {
 
   // The longest session recorded (ns): searches by time bound the start time with it.
   Result<std::int64_t> max_session_ns();
+  // A bulk load (a large import): secondary and full-text indexes are built once at the end
+  // instead of row by row. Searches during the load are slow; a crash during it leaves the
+  // indexes missing until the next end_bulk_load.
+  Status begin_bulk_load();
+  Status end_bulk_load();
+
   // Refreshes the query planner's statistics where they went stale (cheap when they did not).
   Status optimize();
 
@@ -154,6 +160,8 @@ class SqliteIndex {
   sqlite3* db_ = nullptr;
   std::unique_ptr<Statements> stmts_;
   std::int64_t max_session_ns_ = 0;
+  bool bulk_ = false;
+  std::vector<std::pair<std::string, std::string>> bulk_indexes_;  // name, CREATE statement
 };
 
 }  // namespace kagami::store

@@ -615,6 +615,8 @@ Status SqliteIndex::upsert_inspection(const records::InspectionRecord& r) {
 
 Status SqliteIndex::index_text(TextKind kind, std::uint64_t ref, std::uint64_t session_id,
                                const std::string& sha256, std::string_view body) {
+  // Records get their full-text rows at the end of a bulk load; document text only now.
+  if (bulk_ && kind != TextKind::kDocument) return {};
   static constexpr const char* kNames[] = {"", "http", "mail", "file", "doc"};
   const auto k = static_cast<std::uint64_t>(kind);
   sqlite3_stmt* s = stmts_->insert_text.get();

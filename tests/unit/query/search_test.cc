@@ -396,3 +396,56 @@ TEST(AuditLog, ChainsEntriesAndDetectsTampering) {
 
 }  // namespace
 }  // namespace kagami::query
+
+namespace kagami::query {
+namespace {
+
+TEST(BulkLoad, BuildsIndexesAndFullTextAtTheEnd) {
+  test::TempDir dir;
+  auto opened =
+      store::SqliteIndex::open(dir.path() + "/index.sqlite", store::SqliteIndex::Mode::kReadWrite);
+  ASSERT_TRUE(opened.ok());
+  store::SqliteIndex& ix = **opened;
+  auto index_count = [&] {
+    std::int64_t n = 0;
+    EXPECT_TRUE(ix.select("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS "
+                          "NOT NULL",
+                          {},
+                          [&](const store::SqlRow& r) {
+                            n = r.i64(0);
+                            return false;
+                          })
+                    .ok());
+    return n;
+  };
+  const std::int64_t before = index_count();
+  ASSERT_GT(before, 10);
+  ASSERT_TRUE(ix.begin_bulk_load().ok());
+  EXPECT_LT(index_count(), before);
+  ASSERT_TRUE(ix.begin().ok());
+  records::HttpRecord h;
+  h.id = 1;
+  h.session_id = 1;
+  h.ts = 1;
+  h.method = "GET";
+  h.host = "bulk.example.org";
+  h.uri = "/quarterly-results";
+  ASSERT_TRUE(ix.insert_http(h).ok());
+  ASSERT_TRUE(ix.commit().ok());
+  SearchRequest r;
+  r.query = "quarterly-results";
+  r.kind = Kind::kHttp;
+  auto during = search(ix, r);
+  ASSERT_TRUE(during.ok());
+  EXPECT_EQ(during->total, 0u);  // the full-text rows come at the end
+  ASSERT_TRUE(ix.end_bulk_load().ok());
+  EXPECT_EQ(index_count(), before);
+  auto after = search(ix, r);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->ids, (std::vector<std::uint64_t>{1}));
+  r.query = "host:*.example.org";
+  EXPECT_EQ(search(ix, r)->total, 1u);
+}
+
+}  // namespace
+}  // namespace kagami::query
