@@ -349,6 +349,14 @@ TEST_F(Console, TriageNeedsTheCsrfTokenAndIsRecorded) {
   EXPECT_EQ(r->status, 413);
   r = post(s, path + "/comment", json("not an object"));
   EXPECT_EQ(r->status, 400);
+  // An address longer than any query may be is refused before it is parsed.
+  r = get(s, "/api/search?q=" + std::string(20000, 'a'));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 414);
+  r = get(s, "/api/search?q=" + std::string(5000, 'a'));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("longer than 4096"), std::string::npos);
 }
 
 TEST_F(Console, AdminsManageUsersAndEverythingIsInTheAuditChain) {
