@@ -1030,5 +1030,60 @@ TEST_F(ProxyTest, PcapOverIpStreamsTheMirror) {
   EXPECT_EQ(r.out, "/streamed-request\n");
 }
 
+// SMTP, FTP, POP3 and IMAP servers greet before the client says anything: after CONNECT the
+// proxy must not wait for a ClientHello that never comes, but relay (and mirror) in plain.
+TEST_F(ProxyTest, ServerFirstProtocolsAreRelayedAfterConnect) {
+  if (!have_program("python3") || !have_program("tshark"))
+    GTEST_SKIP() << "python3 or tshark missing";
+  // Greets the connection and answers the first line it is sent; binds a port of its own and
+  // says which (no race for a port picked beforehand).
+  const std::string script =
+      "import socket, sys\n"
+      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(4)\n"
+      "print('port', s.getsockname()[1], file=sys.stderr, flush=True)\n"
+      "c, _ = s.accept(); c.sendall(b'220 mail.test ESMTP ready\\r\\n')\n"
+      "line = c.makefile('rb').readline()\n"
+      "c.sendall(b'250 got ' + line); c.close()\n";
+  Background server({"python3", "-c", script});
+  ASSERT_TRUE(server.wait_for_stderr("\n", 10000)) << server.err();
+  const int port = std::stoi(server.err().substr(server.err().find(' ') + 1));
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", d_ + "/mirror");
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(proxy.port()));
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const std::string connect = "CONNECT 127.0.0.1:" + std::to_string(port) + " HTTP/1.1\r\n\r\n";
+  ASSERT_EQ(::send(fd, connect.data(), connect.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(connect.size()));
+  auto read_until = [&](const std::string& end) {
+    std::string got;
+    char c;
+    while (got.find(end) == std::string::npos && ::recv(fd, &c, 1, 0) == 1) got += c;
+    return got;
+  };
+  EXPECT_NE(read_until("\r\n\r\n").find(" 200 "), std::string::npos);
+  // The greeting arrives although the client has sent nothing yet.
+  EXPECT_EQ(read_until("\r\n"), "220 mail.test ESMTP ready\r\n");
+  const std::string ehlo = "EHLO client.test\r\n";
+  ::send(fd, ehlo.data(), ehlo.size(), MSG_NOSIGNAL);
+  EXPECT_EQ(read_until("\r\n"), "250 got EHLO client.test\r\n");
+  ::close(fd);
+  EXPECT_EQ(server.wait(10000), 0);
+  ASSERT_EQ(proxy.stop(), 0);
+  // Both sides' words are in the mirror, in order.
+  auto r = run({"sh", "-c", "tshark -r " + d_ + "/mirror/*.pcap -q -z follow,tcp,ascii,0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto greeting = r.out.find("220 mail.test ESMTP ready");
+  const auto answer = r.out.find("EHLO client.test");
+  ASSERT_NE(greeting, std::string::npos) << r.out;
+  ASSERT_NE(answer, std::string::npos) << r.out;
+  EXPECT_LT(greeting, answer);
+}
+
 }  // namespace
 }  // namespace kagami::test

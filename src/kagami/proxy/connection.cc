@@ -189,8 +189,9 @@ void Connection::update_interest() {
     Leg& leg = upstream ? u_ : c_;
     if (leg.fd < 0) continue;
     std::uint32_t want = 0;
-    const bool reading_phase = phase_ != Phase::kResolving && phase_ != Phase::kConnecting &&
-                               !(upstream && phase_ == Phase::kClassify);
+    // The upstream is read while the client's first bytes are awaited too: a server that
+    // speaks first (SMTP, FTP, POP3, IMAP greetings) decides that the connection is not TLS.
+    const bool reading_phase = phase_ != Phase::kResolving && phase_ != Phase::kConnecting;
     if (!leg.eof && reading_phase && has_room(upstream)) want |= EPOLLIN;
     if (leg.pending() > 0 || (upstream && phase_ == Phase::kConnecting)) want |= EPOLLOUT;
     if (!leg.registered) {
@@ -421,6 +422,7 @@ void Connection::on_connected() {
 
 void Connection::on_classify() {
   if (c_.in.empty()) {
+    if (!u_.in.empty() || u_.eof) return start_plain_relay("not TLS (the server spoke first)");
     if (c_.eof) finish();
     return;
   }
@@ -436,17 +438,8 @@ void Connection::on_classify() {
     case R::kMalformed:
       cx_.counters->bad_request.fetch_add(1, std::memory_order_relaxed);
       return fail("malformed ClientHello: " + scan.error, true);
-    case R::kNotTls: {
-      cx_.counters->relayed_plain.fetch_add(1, std::memory_order_relaxed);
-      policy_ = "relay: not TLS";
-      spdlog::info("proxy: {}: not TLS, relayed unchanged", describe());
-      phase_ = Phase::kRelay;
-      open_mirror();
-      std::vector<std::uint8_t> first;
-      first.swap(c_.in);
-      forward(false, ByteView(first.data(), first.size()));
-      return;
-    }
+    case R::kNotTls:
+      return start_plain_relay("not TLS");
     case R::kHello: {
       sni_ = scan.hello.sni;
       const Decision d = judge(asked_name(), true);
@@ -474,6 +467,17 @@ void Connection::on_classify() {
       return;
     }
   }
+}
+
+// Bytes either side already sent (the client's first words, or the server's greeting) go out
+// first, then the relay carries on.
+void Connection::start_plain_relay(std::string_view why) {
+  cx_.counters->relayed_plain.fetch_add(1, std::memory_order_relaxed);
+  policy_ = "relay: " + std::string(why);
+  spdlog::info("proxy: {}: {}, relayed unchanged", describe(), why);
+  phase_ = Phase::kRelay;
+  open_mirror();
+  relay();
 }
 
 Decision Connection::judge(const std::string& host, bool server_known) {

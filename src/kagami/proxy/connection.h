@@ -95,6 +95,7 @@ class Connection {
   void connect_upstream(const ResolvedAddress& a);
   void on_connected();
   void on_classify();
+  void start_plain_relay(std::string_view why);
   void start_upstream_tls();
   void drive_upstream_handshake();
   void start_client_tls(const MintedCert& cert);
