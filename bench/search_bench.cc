@@ -215,8 +215,9 @@ int query_phase(const std::string& store, int runs) {
        }},
       {"IP and a day (sessions)", query::Kind::kSessions,
        [](std::mt19937_64& r) {
-         return "ip:" + client_ip(skewed(r, kClients)).to_string() + " AND time:[" + day(r, 0) +
-                " TO " + day(r, 0) + "]";
+         const std::string d = day(r, 0);
+         return "ip:" + client_ip(skewed(r, kClients)).to_string() + " AND time:[" + d + " TO " +
+                d + "]";
        }},
       {"subnet and an hour (sessions)", query::Kind::kSessions,
        [](std::mt19937_64& r) {

@@ -18,16 +18,18 @@ namespace kagami::query {
 
 inline constexpr std::uint64_t kMaxPageSize = 10'000;
 inline constexpr std::uint64_t kMaxOffset = 1'000'000;
+// How long a page may try walking the time index before the planner's way is taken.
+inline constexpr std::uint32_t kOrderedScanMs = 150;
 
 struct SearchRequest {
   std::string query;         // "" or "*": everything
   std::optional<Kind> kind;  // unset: what the query suggests
   std::uint64_t limit = 50;
   std::uint64_t offset = 0;
-  bool oldest_first = false;          // default: newest first
-  std::uint64_t count_cap = 100'000;  // counting stops here (0: no count)
-  std::uint32_t budget_ms = 10'000;   // each statement; longer ones are stopped with an error
-  TimeNs now = 0;                     // for "now-24h"; 0: the clock
+  bool oldest_first = false;         // default: newest first
+  std::uint64_t count_cap = 10'000;  // counting stops here (0: no count)
+  std::uint32_t budget_ms = 10'000;  // each statement; longer ones are stopped with an error
+  TimeNs now = 0;                    // for "now-24h"; 0: the clock
 };
 
 struct SearchPage {

@@ -20,6 +20,30 @@ const char* table_of(Kind k) {
   }
 }
 
+const char* time_index_of(Kind k) {
+  switch (k) {
+    case Kind::kSessions:
+      return "sessions_ts_first";
+    case Kind::kHttp:
+      return "http_ts";
+    case Kind::kDns:
+      return "dns_ts";
+    case Kind::kTls:
+      return "tls_ts";
+    case Kind::kMail:
+      return "mail_ts";
+    case Kind::kFtp:
+      return "ftp_ts";
+    case Kind::kFiles:
+      return "file_events_ts";
+    case Kind::kFindings:
+      return "findings_ts";
+    case Kind::kAlerts:
+      return "alerts_ts";
+  }
+  return "";
+}
+
 namespace {
 
 const char* session_column(Kind k) { return k == Kind::kSessions ? "id" : "session_id"; }
@@ -385,6 +409,11 @@ class Compiler {
       return fail(n, "an address is matched, not compared: ip:10.0.0.0/8");
     }
     sql = any_column(c.columns, [&](const std::string& col) {
+      // One address is an equality, so an index on (address, time) serves the time too.
+      if (!(lo < hi)) {
+        bind(lo);
+        return col + " = ?";
+      }
       bind(lo);
       bind(hi);
       return col + " BETWEEN ? AND ?";
@@ -625,8 +654,10 @@ class Compiler {
     return true;
   }
 
-  // Free text: trigram full-text rows of the kinds given, as `column`.
-  std::string text_rows(const char* column, const char* kinds, const std::string& value) {
+  // Free text: the ids of the records of one kind whose text holds `value`. The kind and the
+  // record's id are the full-text row's rowid (kind << 48 | id), so nothing but the index is
+  // read: no stored row per match.
+  std::string text_ids(int kind, const std::string& value) {
     std::size_t chars = 0;
     for (const char ch : value)
       if ((static_cast<unsigned char>(ch) & 0xC0) != 0x80) ++chars;
@@ -641,8 +672,25 @@ class Compiler {
       bind(lower(value));
       cond = "instr(lower(body), ?) > 0";
     }
-    return std::string("SELECT ") + column + " FROM text_fts WHERE " + cond + " AND kind IN (" +
-           kinds + ")";
+    const std::string lo = std::to_string(std::int64_t{kind} << 48);
+    const std::string hi = std::to_string((std::int64_t{kind + 1} << 48) - 1);
+    return "SELECT rowid - " + lo + " FROM text_fts WHERE " + cond + " AND rowid BETWEEN " + lo +
+           " AND " + hi;
+  }
+  // Objects whose extracted text, or a name they were given, holds `value`.
+  std::string text_objects(const std::string& value) {
+    return "SELECT sha256 FROM doc_texts WHERE id IN (" + text_ids(4, value) +
+           ") UNION SELECT sha256 FROM file_events WHERE id IN (" + text_ids(3, value) + ")";
+  }
+  // Sessions with a URL, a message or a file name that holds `value`, or that carried an
+  // object whose text does.
+  std::string text_sessions(const std::string& value) {
+    return "SELECT session_id FROM http WHERE id IN (" + text_ids(1, value) +
+           ") UNION SELECT session_id FROM mail WHERE id IN (" + text_ids(2, value) +
+           ") UNION SELECT session_id FROM file_events WHERE id IN (" + text_ids(3, value) +
+           ") UNION SELECT session_id FROM file_events WHERE sha256 IN (SELECT sha256 FROM "
+           "doc_texts WHERE id IN (" +
+           text_ids(4, value) + "))";
   }
 
   bool text(const Node& n, const std::string& raw, Kind t, std::string& sql) {
@@ -653,27 +701,23 @@ class Compiler {
     switch (t) {
       case Kind::kHttp:
       case Kind::kMail: {
-        const std::string kind = t == Kind::kHttp ? "'http'" : "'mail'";
-        sql = "(id IN (" + text_rows("ref", kind.c_str(), v) +
-              ") OR id IN (SELECT record_id FROM file_events WHERE record_kind = " + kind +
-              " AND sha256 IN (" + text_rows("sha256", "'doc'", v) + ")))";
+        const int kind = t == Kind::kHttp ? 1 : 2;
+        const char* name = t == Kind::kHttp ? "'http'" : "'mail'";
+        sql = "(id IN (" + text_ids(kind, v) +
+              ") OR id IN (SELECT record_id FROM file_events WHERE record_kind = " + name +
+              " AND sha256 IN (" + text_objects(v) + ")))";
         return true;
       }
       case Kind::kFiles:
-        sql = "sha256 IN (" + text_rows("sha256", "'doc','file'", v) + ")";
+        sql = "sha256 IN (" + text_objects(v) + ")";
         return true;
       case Kind::kFindings:
       case Kind::kAlerts:
-        sql = "(sha256 IN (" + text_rows("sha256", "'doc','file'", v) + ") OR session_id IN (" +
-              text_rows("session_id", "'http','mail'", v) + "))";
+        sql = "(sha256 IN (" + text_objects(v) + ") OR session_id IN (" + text_sessions(v) + "))";
         return true;
-      default: {
-        const std::string col = session_column(t);
-        sql = "(" + col + " IN (" + text_rows("session_id", "'http','mail','file'", v) + ") OR " +
-              col + " IN (SELECT session_id FROM file_events WHERE sha256 IN (" +
-              text_rows("sha256", "'doc'", v) + ")))";
+      default:
+        sql = std::string(session_column(t)) + " IN (" + text_sessions(v) + ")";
         return true;
-      }
     }
   }
 
@@ -708,6 +752,7 @@ bool compile_query(const Node& root, const CompileOptions& options, CompiledQuer
   out.table = table_of(out.kind);
   out.id_column = out.kind == Kind::kTls ? "session_id" : "id";
   out.ts_column = out.kind == Kind::kSessions ? "ts_first" : "ts";
+  out.ts_index = time_index_of(out.kind);
   Compiler c(options, out.binds, error);
   return c.node(root, out.kind, out.where);
 }

@@ -18,6 +18,7 @@ struct CompiledQuery {
   std::string table;      // "sessions", "http", ..., "file_events"
   std::string id_column;  // "id" ("session_id" for tls)
   std::string ts_column;  // what results are sorted by
+  std::string ts_index;   // the index on it ("" if none)
   std::string where;      // "1" for everything
   std::vector<store::SqlValue> binds;
 };
@@ -36,5 +37,6 @@ bool compile_query(const Node& root, const CompileOptions& options, CompiledQuer
                    QueryError& error);
 
 const char* table_of(Kind k);
+const char* time_index_of(Kind k);
 
 }  // namespace kagami::query
