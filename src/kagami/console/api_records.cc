@@ -264,6 +264,17 @@ void ApiServer::Impl::record_routes() {
       malware = malware || is_malware_detector(f.detector);
       return !malware;
     });
+    // Its size from the index first: nothing larger than the console serves is even read.
+    std::uint64_t indexed_size = 0;
+    q.limit = 1;
+    (void)(*index)->query_files(q, [&](const auto& f, const auto&) {
+      indexed_size = f.size;
+      return false;
+    });
+    if (indexed_size > options.max_download_bytes) {
+      send_error(res, 413, "the file is larger than this console serves");
+      return;
+    }
     char* data = nullptr;
     std::size_t size = 0;
     std::FILE* mem = open_memstream(&data, &size);
