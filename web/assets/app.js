@@ -6,7 +6,15 @@
   let lang = localStorage.getItem('kagami.lang') ||
     ((navigator.language || 'en').startsWith('ja') ? 'ja' : 'en');
   let me = null;  // {user, role, csrf}
-  const main = document.getElementById('main');
+  // Each page renders into a container of its own: a page still waiting for its data when the
+  // user moves on appends to its own (detached) container, never into the next page.
+  const root = document.getElementById('main');
+  let main = root;
+  function newView() {
+    main = document.createElement('div');
+    root.replaceChildren(main);
+    return main;
+  }
   const t = (k) => (I18N[lang] && I18N[lang][k]) || I18N.en[k] || k;
   const ROLES = { viewer: 0, investigator: 1, admin: 2 };
   const can = (role) => me && ROLES[me.role] >= ROLES[role];
@@ -100,8 +108,8 @@
   const qs = (o) => Object.entries(o).filter(([, v]) => v !== undefined && v !== '')
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
 
-  function showError(err) {
-    main.append(el('p', { class: 'error', role: 'alert', text: `${t('error')}: ${err.message}` }));
+  function showError(err, view) {
+    view.append(el('p', { class: 'error', role: 'alert', text: `${t('error')}: ${err.message}` }));
   }
 
   // ---- chrome ----------------------------------------------------------------------------
@@ -144,7 +152,7 @@
         msg.textContent = `${t('login_failed')}: ${e.message}`;
       }
     });
-    main.replaceChildren(form);
+    newView().append(form);
     user.focus();
   }
 
@@ -177,7 +185,8 @@
 
   // ---- pages -----------------------------------------------------------------------------
   async function pageDashboard() {
-    main.replaceChildren(el('h1', { text: t('dashboard') }));
+    const view = main;
+    view.replaceChildren(el('h1', { text: t('dashboard') }));
     try {
       const [tl, hosts, users, alerts] = await Promise.all([
         api('/api/timeline?' + qs({ kind: 'sessions', buckets: 60 })),
@@ -186,15 +195,15 @@
         api('/api/alerts?' + qs({ limit: 10 })),
       ]);
       const hasData = tl.counts.some((c) => c > 0);
-      main.append(section(t('traffic'), hasData
+      view.append(section(t('traffic'), hasData
         ? [barChart(tl, 'bytes', t('bytes_word')), barChart(tl, 'counts', t('sessions_word'))]
         : el('p', { class: 'empty', text: t('no_data') })));
       const grid = el('div', { class: 'grid' });
       grid.append(section(t('top_hosts'), topList(hosts.values, (v) => `#/search?${qs({ q: `host:"${v}"` })}`)));
       grid.append(section(t('top_users'), topList(users.values, (v) => `#/user/${encodeURIComponent(v)}`)));
-      main.append(grid);
-      main.append(section(t('recent_alerts'), alertTable(alerts.records)));
-    } catch (e) { if (e.status !== 401) showError(e); }
+      view.append(grid);
+      view.append(section(t('recent_alerts'), alertTable(alerts.records)));
+    } catch (e) { if (e.status !== 401) showError(e, view); }
   }
   function topList(values, href) {
     if (!values.length) return el('p', { class: 'empty', text: t('no_data') });
@@ -252,6 +261,7 @@
   }
 
   async function pageSearch(params) {
+    const view = main;
     const q = params.get('q') || '';
     const kind = params.get('kind') || '';
     const offset = Number(params.get('offset') || 0);
@@ -267,7 +277,7 @@
       ev.preventDefault();
       location.hash = `#/search?${qs({ q: input.value, kind: select.value })}`;
     });
-    main.replaceChildren(el('h1', { text: t('search') }), form);
+    view.replaceChildren(el('h1', { text: t('search') }), form);
     input.focus();
     if (!q && !kind) return;
     try {
@@ -275,19 +285,19 @@
       const shown = page.records.length;
       const summary = el('p', { class: 'summary', id: 'summary',
         text: `${page.total_capped ? t('at_least') + ' ' : ''}${page.total} ${t('results')} (${t(`kind_${page.kind}`)}, ${page.elapsed_ms.toFixed(1)} ms)` });
-      main.append(summary);
+      view.append(summary);
       if (can('investigator') && page.total > 0 && page.kind === 'sessions' && q) {
-        main.append(el('p', {}, el('a', { class: 'button', id: 'query-pcap',
+        view.append(el('p', {}, el('a', { class: 'button', id: 'query-pcap',
           href: '/api/export.pcap?' + qs({ q }), download: 'kagami-export.pcap',
           text: t('download_query_pcap') })));
       }
       const cols = page.kind === 'alerts' ? null : COLUMNS[page.kind];
-      main.append(cols ? table(cols, page.records, (r) => openRecord(page.kind, r))
+      view.append(cols ? table(cols, page.records, (r) => openRecord(page.kind, r))
         : alertTable(page.records));
       const nav = el('p', { class: 'pager' });
       if (offset > 0) nav.append(link(`#/search?${qs({ q, kind, offset: Math.max(0, offset - limit) })}`, t('prev')));
       if (offset + shown < page.total) nav.append(link(`#/search?${qs({ q, kind, offset: offset + limit })}`, t('next')));
-      main.append(nav);
+      view.append(nav);
     } catch (e) {
       if (e.status === 401) return;
       const box = el('div', { class: 'error', role: 'alert', id: 'query-error' }, el('p', { text: e.message }));
@@ -297,21 +307,23 @@
         const n = Math.max(1, e.body.length || 1);
         box.append(el('pre', {}, q.slice(0, p), el('mark', { text: q.slice(p, p + n) }), q.slice(p + n)));
       }
-      main.append(box);
+      view.append(box);
     }
   }
 
   async function pageFields() {
-    main.replaceChildren(el('h1', { text: t('help_fields') }));
+    const view = main;
+    view.replaceChildren(el('h1', { text: t('help_fields') }));
     try {
       const fields = await api('/api/fields');
-      main.append(table([['name', (f) => [f.name, ...f.aliases].join(', ')],
+      view.append(table([['name', (f) => [f.name, ...f.aliases].join(', ')],
         ['kind', (f) => f.kinds.join(', ')], ['title', (f) => f.help]], fields));
-    } catch (e) { if (e.status !== 401) showError(e); }
+    } catch (e) { if (e.status !== 401) showError(e, view); }
   }
 
   async function pageSession(id) {
-    main.replaceChildren(el('h1', { text: `${t('session')} ${id}` }));
+    const view = main;
+    view.replaceChildren(el('h1', { text: `${t('session')} ${id}` }));
     try {
       const d = await api(`/api/sessions/${encodeURIComponent(id)}`);
       const s = d.session;
@@ -323,79 +335,83 @@
         d.http.length ? `${d.http.length} HTTP` : '', d.mail.length ? `${d.mail.length} ${t('mail')}` : '',
         d.files.length ? `${d.files.length} ${t('files')}` : '',
         d.findings.length ? `${d.findings.length} ${t('findings')}` : ''].filter(Boolean).join(' · ');
-      main.append(el('div', { class: 'five', id: 'five' },
+      view.append(el('div', { class: 'five', id: 'five' },
         dl([['when', `${fmtTime(s.ts_first)} – ${fmtTime(s.ts_last)} (${(s.ts_last - s.ts_first).toFixed(3)} s)`],
           ['who', s.user ? el('span', {}, endpoint(s.client_ip, s.client_port), ' ', link(`#/user/${encodeURIComponent(s.user)}`, s.user))
             : endpoint(s.client_ip, s.client_port)],
           ['where', `${endpoint(s.server_ip, s.server_port)} ${s.host || ''}`],
           ['how', how], ['what', whatParts]])));
       if (can('investigator')) {
-        main.append(el('p', {}, el('a', { class: 'button', id: 'session-pcap',
+        view.append(el('p', {}, el('a', { class: 'button', id: 'session-pcap',
           href: `/api/sessions/${encodeURIComponent(id)}/pcap`, download: `session-${id}.pcap`,
           text: t('download_pcap') })));
       }
-      if (d.http.length) main.append(section(t('transactions'), table(COLUMNS.http, d.http)));
-      if (d.dns.length) main.append(section(t('dns'), table(COLUMNS.dns, d.dns)));
+      if (d.http.length) view.append(section(t('transactions'), table(COLUMNS.http, d.http)));
+      if (d.dns.length) view.append(section(t('dns'), table(COLUMNS.dns, d.dns)));
       if (d.tls.length) {
-        main.append(section(t('tls'), table([...COLUMNS.tls, ['subject_and_issuer',
+        view.append(section(t('tls'), table([...COLUMNS.tls, ['subject_and_issuer',
           (r) => `${r.cert_subject} / ${r.cert_issuer}`]], d.tls)));
       }
-      if (d.mail.length) main.append(section(t('mail'), table(COLUMNS.mail, d.mail, (r) => openRecord('mail', r))));
-      if (d.ftp.length) main.append(section('FTP', table(COLUMNS.ftp, d.ftp)));
-      if (d.files.length) main.append(section(t('files'), table(COLUMNS.files, d.files, (r) => openRecord('files', r))));
-      if (d.findings.length) main.append(section(t('findings'), table(COLUMNS.findings, d.findings, (r) => openRecord('findings', r))));
-      if (d.alerts.length) main.append(section(t('alerts'), alertTable(d.alerts)));
-    } catch (e) { if (e.status !== 401) showError(e); }
+      if (d.mail.length) view.append(section(t('mail'), table(COLUMNS.mail, d.mail, (r) => openRecord('mail', r))));
+      if (d.ftp.length) view.append(section('FTP', table(COLUMNS.ftp, d.ftp)));
+      if (d.files.length) view.append(section(t('files'), table(COLUMNS.files, d.files, (r) => openRecord('files', r))));
+      if (d.findings.length) view.append(section(t('findings'), table(COLUMNS.findings, d.findings, (r) => openRecord('findings', r))));
+      if (d.alerts.length) view.append(section(t('alerts'), alertTable(d.alerts)));
+    } catch (e) { if (e.status !== 401) showError(e, view); }
   }
 
   async function pageMail(id) {
-    main.replaceChildren(el('h1', { text: `${t('mail')} ${id}` }));
+    const view = main;
+    view.replaceChildren(el('h1', { text: `${t('mail')} ${id}` }));
     try {
       const d = await api(`/api/mail/${encodeURIComponent(id)}`);
       const m = d.mail;
-      main.append(dl([['time', fmtTime(m.ts)], ['protocol', `${m.protocol} (${m.direction})`],
+      view.append(dl([['time', fmtTime(m.ts)], ['protocol', `${m.protocol} (${m.direction})`],
         ['from', m.from || m.mail_from], ['to', list(m.to)], ['cc', list(m.cc)],
         ['subject', m.subject], ['date', m.date], ['message_id', m.message_id],
         ['session', link(`#/session/${m.session_id}`, String(m.session_id))]]));
-      main.append(section(t('body'), el('pre', { class: 'body', id: 'mail-body', text: m.body_text || '' })));
-      main.append(section(t('attachments'), table(COLUMNS.files, d.files, (r) => openRecord('files', r))));
-    } catch (e) { if (e.status !== 401) showError(e); }
+      view.append(section(t('body'), el('pre', { class: 'body', id: 'mail-body', text: m.body_text || '' })));
+      view.append(section(t('attachments'), table(COLUMNS.files, d.files, (r) => openRecord('files', r))));
+    } catch (e) { if (e.status !== 401) showError(e, view); }
   }
 
   async function pageFile(sha) {
-    main.replaceChildren(el('h1', { text: t('file') }));
+    const view = main;
+    view.replaceChildren(el('h1', { text: t('file') }));
     try {
       const d = await api(`/api/files/${encodeURIComponent(sha)}`);
       const f = d.file;
-      if (d.malware) main.append(el('p', { class: 'malware', role: 'alert', text: t('malware') }));
+      if (d.malware) view.append(el('p', { class: 'malware', role: 'alert', text: t('malware') }));
       const ins = f.inspection || {};
-      main.append(dl([['SHA-256', f.sha256], ['MD5', f.md5], ['size', fmtBytes(f.size)],
+      view.append(dl([['SHA-256', f.sha256], ['MD5', f.md5], ['size', fmtBytes(f.size)],
         ['type', f.mime], ['inspection', [ins.flags, ins.note].filter(Boolean).join(' — ')]]));
       if (can('investigator')) {
-        main.append(el('p', {}, el('a', { class: 'button', id: 'file-download',
+        view.append(el('p', {}, el('a', { class: 'button', id: 'file-download',
           href: `/api/files/${encodeURIComponent(sha)}/content`, text: t('download') })));
       }
-      main.append(section(t('sightings'), table([...COLUMNS.files.slice(0, 6),
+      view.append(section(t('sightings'), table([...COLUMNS.files.slice(0, 6),
         ['session', (r) => link(`#/session/${r.session_id}`, String(r.session_id))]], d.sightings)));
-      main.append(section(t('findings'), table(COLUMNS.findings, d.findings)));
-      if (me.role === 'viewer' && d.findings.length) main.append(el('p', { class: 'note', text: t('masked') }));
-    } catch (e) { if (e.status !== 401) showError(e); }
+      view.append(section(t('findings'), table(COLUMNS.findings, d.findings)));
+      if (me.role === 'viewer' && d.findings.length) view.append(el('p', { class: 'note', text: t('masked') }));
+    } catch (e) { if (e.status !== 401) showError(e, view); }
   }
 
   async function pageAlerts() {
-    main.replaceChildren(el('h1', { text: t('alerts') }));
+    const view = main;
+    view.replaceChildren(el('h1', { text: t('alerts') }));
     try {
       const page = await api('/api/alerts?' + qs({ limit: 200 }));
-      main.append(alertTable(page.records));
-    } catch (e) { if (e.status !== 401) showError(e); }
+      view.append(alertTable(page.records));
+    } catch (e) { if (e.status !== 401) showError(e, view); }
   }
 
   async function pageAlert(id) {
-    main.replaceChildren(el('h1', { text: `${t('alerts')} ${id}` }));
+    const view = main;
+    view.replaceChildren(el('h1', { text: `${t('alerts')} ${id}` }));
     try {
       const d = await api(`/api/alerts/${encodeURIComponent(id)}`);
       const a = d.alert;
-      main.append(dl([['time', fmtTime(a.ts)],
+      view.append(dl([['time', fmtTime(a.ts)],
         ['severity', el('span', { class: `sev sev-${a.severity}`, text: a.severity })],
         ['title', a.title], ['findings', a.findings],
         ['who', a.user ? link(`#/user/${encodeURIComponent(a.user)}`, a.user) : endpoint(a.client_ip, a.client_port)],
@@ -409,54 +425,57 @@
           try {
             await api(`/api/alerts/${encodeURIComponent(id)}/${action}`, { method: 'POST', body: { text: text.value } });
             route();
-          } catch (e) { if (e.status !== 401) showError(e); }
+          } catch (e) { if (e.status !== 401) showError(e, view); }
         };
-        main.append(el('div', { class: 'triage' }, el('label', {}, t('add_comment'), text),
+        view.append(el('div', { class: 'triage' }, el('label', {}, t('add_comment'), text),
           a.state === 'acknowledged'
             ? el('button', { type: 'button', id: 'alert-reopen', text: t('reopen'), onclick: () => act('reopen') })
             : el('button', { type: 'button', id: 'alert-ack', text: t('acknowledge'), onclick: () => act('ack') }),
           el('button', { type: 'button', id: 'alert-comment', text: t('comment'), onclick: () => act('comment') })));
       }
-      main.append(section(t('notes'), table([['time', (n) => fmtTime(n.ts)], ['user', (n) => n.user],
+      view.append(section(t('notes'), table([['time', (n) => fmtTime(n.ts)], ['user', (n) => n.user],
         ['action', (n) => n.action], ['comment', (n) => n.text]], d.notes)));
-    } catch (e) { if (e.status !== 401) showError(e); }
+    } catch (e) { if (e.status !== 401) showError(e, view); }
   }
 
   async function pageUser(name) {
-    main.replaceChildren(el('h1', { text: `${t('user_activity')} ${name}` }));
+    const view = main;
+    view.replaceChildren(el('h1', { text: `${t('user_activity')} ${name}` }));
     try {
       const d = await api(`/api/users/${encodeURIComponent(name)}/activity`);
-      main.append(el('ul', { class: 'counts' }, Object.entries(d.counts).map(([k, v]) =>
+      view.append(el('ul', { class: 'counts' }, Object.entries(d.counts).map(([k, v]) =>
         el('li', {}, link(`#/search?${qs({ q: `user:"${name}"`, kind: k })}`, `${t(`kind_${k}`)}: ${v}`)))));
-      if (d.timeline && d.timeline.counts) main.append(section(t('traffic'), barChart(d.timeline, 'counts', t('sessions_word'))));
-      main.append(section(t('sessions'), table(COLUMNS.sessions, d.sessions, (r) => openRecord('sessions', r))));
-      main.append(section('HTTP', table(COLUMNS.http, d.http, (r) => openRecord('http', r))));
-    } catch (e) { if (e.status !== 401) showError(e); }
+      if (d.timeline && d.timeline.counts) view.append(section(t('traffic'), barChart(d.timeline, 'counts', t('sessions_word'))));
+      view.append(section(t('sessions'), table(COLUMNS.sessions, d.sessions, (r) => openRecord('sessions', r))));
+      view.append(section('HTTP', table(COLUMNS.http, d.http, (r) => openRecord('http', r))));
+    } catch (e) { if (e.status !== 401) showError(e, view); }
   }
 
   async function pageAudit() {
-    main.replaceChildren(el('h1', { text: t('audit') }));
+    const view = main;
+    view.replaceChildren(el('h1', { text: t('audit') }));
     const result = el('p', { id: 'verify-result' });
-    main.append(el('p', {}, el('button', { type: 'button', id: 'verify', text: t('verify'), onclick: async () => {
+    view.append(el('p', {}, el('button', { type: 'button', id: 'verify', text: t('verify'), onclick: async () => {
       try {
         const v = await api('/api/audit/verify');
         result.textContent = `${v.ok ? t('chain_ok') : t('chain_broken')} (${v.entries}) ${v.problems.join('; ')}`;
-      } catch (e) { if (e.status !== 401) showError(e); }
+      } catch (e) { if (e.status !== 401) showError(e, view); }
     } }), result));
     try {
       const entries = await api('/api/audit?limit=200');
-      main.append(table([['time', (e) => fmtTime(e.ts)], ['actor', (e) => e.actor], ['source', (e) => e.source],
+      view.append(table([['time', (e) => fmtTime(e.ts)], ['actor', (e) => e.actor], ['source', (e) => e.source],
         ['action', (e) => e.action], ['object', (e) => e.object]], entries));
-    } catch (e) { if (e.status !== 401) showError(e); }
+    } catch (e) { if (e.status !== 401) showError(e, view); }
   }
 
   async function pageUsers() {
-    main.replaceChildren(el('h1', { text: t('users') }));
+    const view = main;
+    view.replaceChildren(el('h1', { text: t('users') }));
     try {
       const users = await api('/api/users');
-      main.append(table([['name', (u) => u.name], ['role', (u) => u.role], ['time', (u) => fmtTime(u.created)],
+      view.append(table([['name', (u) => u.name], ['role', (u) => u.role], ['time', (u) => fmtTime(u.created)],
         ['remove', (u) => (u.name === me.user ? '' : el('button', { type: 'button', text: t('remove'), onclick: async () => {
-          try { await api(`/api/users/${encodeURIComponent(u.name)}`, { method: 'DELETE' }); route(); } catch (e) { if (e.status !== 401) showError(e); }
+          try { await api(`/api/users/${encodeURIComponent(u.name)}`, { method: 'DELETE' }); route(); } catch (e) { if (e.status !== 401) showError(e, view); }
         } }))]], users));
       const name = el('input', { name: 'name', required: true });
       const pw = el('input', { name: 'password', type: 'password', required: true, minlength: 10 });
@@ -469,10 +488,10 @@
         try {
           await api('/api/users', { method: 'POST', body: { name: name.value, password: pw.value, role: role.value } });
           route();
-        } catch (e) { if (e.status !== 401) showError(e); }
+        } catch (e) { if (e.status !== 401) showError(e, view); }
       });
-      main.append(form);
-    } catch (e) { if (e.status !== 401) showError(e); }
+      view.append(form);
+    } catch (e) { if (e.status !== 401) showError(e, view); }
   }
 
   // ---- routing ---------------------------------------------------------------------------
@@ -481,6 +500,7 @@
       try { me = await api('/api/me'); } catch (e) { return; }
     }
     renderChrome();
+    newView();
     const hash = location.hash.replace(/^#/, '') || '/';
     const [path, query] = hash.split('?');
     const params = new URLSearchParams(query || '');
