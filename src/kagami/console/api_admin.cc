@@ -156,11 +156,8 @@ void ApiServer::Impl::admin_routes() {
     const std::uint64_t id = std::stoull(req.matches[1]);
     auto index = reader(res);
     if (!index) return;
-    auto alert = query::page_records(**index, query::Kind::kAlerts, {id});
-    if (!alert || alert->empty()) {
-      send_error(res, 404, "no alert " + std::to_string(id));
-      return;
-    }
+    nlohmann::json alert;
+    if (!find_record(**index, query::Kind::kAlerts, id, "alert", res, alert)) return;
     if (!audit(req, res, "view", "alert:" + std::to_string(id))) return;
     nlohmann::json notes = nlohmann::json::array();
     std::string state = "new";
@@ -177,9 +174,8 @@ void ApiServer::Impl::admin_routes() {
                            {"text", r.text(4)}});
           return true;
         });
-    nlohmann::json a = (*alert)[0];
-    a["state"] = state;
-    send_json(res, {{"alert", a}, {"notes", notes}});
+    alert["state"] = state;
+    send_json(res, {{"alert", alert}, {"notes", notes}});
   });
   s.Post(R"(/api/alerts/(\d{1,19})/(ack|reopen|comment))",
          [this](const Request& req, Response& res) {
@@ -200,11 +196,8 @@ void ApiServer::Impl::admin_routes() {
            {
              auto index = reader(res);
              if (!index) return;
-             auto alert = query::page_records(**index, query::Kind::kAlerts, {id});
-             if (!alert || alert->empty()) {
-               send_error(res, 404, "no alert " + std::to_string(id));
-               return;
-             }
+             nlohmann::json alert;
+             if (!find_record(**index, query::Kind::kAlerts, id, "alert", res, alert)) return;
            }
            if (!audit(req, res, "alert_" + action, "alert:" + std::to_string(id))) return;
            std::lock_guard lock(writer_mutex);

@@ -14,6 +14,7 @@
 #include "kagami/console/api_server.h"
 #include "kagami/console/login_sessions.h"
 #include "kagami/query/query_parser.h"
+#include "kagami/query/search_fields.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/store_layout.h"
 
@@ -84,6 +85,9 @@ void send_error(httplib::Response& res, int status, const std::string& message,
                 const query::QueryError* where = nullptr);
 // Parses a JSON object body; false and a 400 sent if it is not one.
 bool read_json(const httplib::Request& req, httplib::Response& res, nlohmann::json& out);
+// The one record of `kind` with this id; false and a 404 ("no NOUN ID") when there is none.
+bool find_record(store::SqliteIndex& index, query::Kind kind, std::uint64_t id, const char* noun,
+                 httplib::Response& res, nlohmann::json& out);
 // Viewers see what inspection found, not the values: samples masked.
 void mask_findings(nlohmann::json& records);
 

@@ -156,13 +156,10 @@ void ApiServer::Impl::record_routes() {
     parse_u64(req.matches[1], id);
     auto index = reader(res);
     if (!index) return;
-    auto session = query::page_records(**index, query::Kind::kSessions, {id});
-    if (!session || session->empty()) {
-      send_error(res, 404, "no session " + std::to_string(id));
-      return;
-    }
+    nlohmann::json session;
+    if (!find_record(**index, query::Kind::kSessions, id, "session", res, session)) return;
     if (!audit(req, res, "view", "session:" + std::to_string(id))) return;
-    nlohmann::json out = {{"session", (*session)[0]}};
+    nlohmann::json out = {{"session", std::move(session)}};
     // Everything recorded about the session, by the session's id: the five questions at once.
     store::RecordQuery q;
     q.session_ids = {id};
@@ -192,15 +189,12 @@ void ApiServer::Impl::record_routes() {
     parse_u64(req.matches[1], id);
     auto index = reader(res);
     if (!index) return;
-    auto mail = query::page_records(**index, query::Kind::kMail, {id});
-    if (!mail || mail->empty()) {
-      send_error(res, 404, "no message " + std::to_string(id));
-      return;
-    }
+    nlohmann::json mail;
+    if (!find_record(**index, query::Kind::kMail, id, "message", res, mail)) return;
     if (!audit(req, res, "view", "mail:" + std::to_string(id))) return;
-    nlohmann::json out = {{"mail", (*mail)[0]}, {"files", nlohmann::json::array()}};
+    nlohmann::json out = {{"mail", std::move(mail)}, {"files", nlohmann::json::array()}};
     store::RecordQuery q;
-    q.session_ids = {(*mail)[0].value("session_id", std::uint64_t{0})};
+    q.session_ids = {out["mail"].value("session_id", std::uint64_t{0})};
     q.limit = kDetailRows;
     (void)(*index)->query_files(q, [&](const auto& f, const auto& e) {
       if (e.record_kind == "mail" && e.record_id == id)

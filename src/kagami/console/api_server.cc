@@ -10,6 +10,7 @@
 #include "kagami/console/console_assets.h"
 #include "kagami/console/console_certificate.h"
 #include "kagami/console/password_hash.h"
+#include "kagami/query/search.h"
 #include "kagami/store/audit_log.h"
 
 namespace kagami::console {
@@ -106,6 +107,17 @@ bool read_json(const httplib::Request& req, httplib::Response& res, nlohmann::js
     send_error(res, 400, "the body must be a JSON object");
     return false;
   }
+  return true;
+}
+
+bool find_record(store::SqliteIndex& index, query::Kind kind, std::uint64_t id, const char* noun,
+                 httplib::Response& res, nlohmann::json& out) {
+  auto found = query::page_records(index, kind, {id});
+  if (!found || found->empty()) {
+    send_error(res, 404, std::string("no ") + noun + " " + std::to_string(id));
+    return false;
+  }
+  out = std::move((*found)[0]);
   return true;
 }
 
