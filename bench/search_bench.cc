@@ -194,7 +194,7 @@ std::string day(std::mt19937_64& rng, int offset_days) {
   return buf;
 }
 
-int query_phase(const std::string& store, int runs) {
+int query_phase(const std::string& store, int runs, const std::string& only) {
   auto opened =
       store::SqliteIndex::open(store + "/index.sqlite", store::SqliteIndex::Mode::kReadOnly);
   if (!opened) {
@@ -242,11 +242,20 @@ int query_phase(const std::string& store, int runs) {
        }},
       {"free text, rare (http)", query::Kind::kHttp,
        [](std::mt19937_64& r) { return "\"id=" + std::to_string(10000 + r() % 90000) + "\""; }},
+      // What a bare phrase in the console's search box lists: sessions.
+      {"free text, rare (sessions)", query::Kind::kSessions,
+       [](std::mt19937_64& r) { return "\"id=" + std::to_string(10000 + r() % 90000) + "\""; }},
+      {"free text, common phrase (sessions)", query::Kind::kSessions,
+       [](std::mt19937_64& r) {
+         return std::string("\"") + kWords[r() % std::size(kWords)] + "/" +
+                kWords[r() % std::size(kWords)] + "\"";
+       }},
   };
   std::printf("| query | example | runs | p50 ms | p95 ms | max ms | p95 / 200 ms |\n");
   std::printf("|---|---|---:|---:|---:|---:|---:|\n");
   std::mt19937_64 rng(7);
   for (const Case& c : cases) {
+    if (!only.empty() && std::string(c.name).find(only) == std::string::npos) continue;
     std::vector<double> ms;
     std::string example;
     for (int i = 0; i < runs; ++i) {
@@ -281,7 +290,7 @@ int main(int argc, char** argv) {
   if (argc >= 4 && std::string(argv[1]) == "populate")
     return populate(argv[2], std::strtoull(argv[3], nullptr, 10));
   if (argc >= 3 && std::string(argv[1]) == "query")
-    return query_phase(argv[2], argc >= 4 ? std::atoi(argv[3]) : 50);
+    return query_phase(argv[2], argc >= 4 ? std::atoi(argv[3]) : 50, argc >= 5 ? argv[4] : "");
   std::fprintf(stderr, "usage: search_bench populate STORE SESSIONS | query STORE [RUNS]\n");
   return 2;
 }

@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
 #include "kagami/query/search_compiler.h"
+#include "kagami/query/text_match.h"
 #include "kagami/records/record_json.h"
 
 namespace kagami::query {
@@ -19,6 +23,57 @@ bool match_all(std::string_view q) {
   return q.empty() || q == "*";
 }
 
+// Rows of one full-text kind holding a piece of text, estimated from how far back its newest
+// kSample matches reach (ids grow with time, so the span they cover gives the density); fewer
+// than kSample are counted exactly. A few dozen index entries per piece, however common.
+class TextRowEstimator {
+ public:
+  explicit TextRowEstimator(store::SqliteIndex& index) : index_(index) {}
+
+  std::uint64_t operator()(int kind, std::string_view piece) {
+    const auto key = std::make_pair(kind, std::string(piece));
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    const std::int64_t lo = std::int64_t{kind} << 48, hi = (std::int64_t{kind + 1} << 48) - 1;
+    std::uint64_t estimate = 0;
+    std::int64_t newest = newest_[kind];
+    if (newest == 0) {
+      (void)index_.select(
+          "SELECT rowid FROM text_fts WHERE rowid BETWEEN ? AND ? ORDER BY rowid DESC LIMIT 1",
+          {lo, hi},
+          [&](const store::SqlRow& r) {
+            newest = r.i64(0);
+            return false;
+          },
+          kProbeMs);
+      newest_[kind] = newest = std::max(newest, lo);
+    }
+    (void)index_.select(
+        "SELECT count(*), min(rowid) FROM (SELECT rowid FROM text_fts WHERE text_fts MATCH ? "
+        "AND rowid BETWEEN ? AND ? ORDER BY rowid DESC LIMIT ?)",
+        {fts_phrase(piece), lo, hi, std::int64_t{kSample}},
+        [&](const store::SqlRow& r) {
+          const auto n = static_cast<std::uint64_t>(r.i64(0));
+          estimate = n;
+          if (n == kSample) {
+            const auto span =
+                static_cast<std::uint64_t>(std::max<std::int64_t>(1, newest - r.i64(1) + 1));
+            estimate = kSample * static_cast<std::uint64_t>(newest - lo) / span;
+          }
+          return false;
+        },
+        kProbeMs);
+    cache_.emplace(key, estimate);
+    return estimate;
+  }
+
+ private:
+  static constexpr std::uint64_t kSample = 256;
+  static constexpr std::uint32_t kProbeMs = 50;
+  store::SqliteIndex& index_;
+  std::map<std::pair<int, std::string>, std::uint64_t> cache_;
+  std::map<int, std::int64_t> newest_;
+};
+
 }  // namespace
 
 Result<CompiledQuery> compile_request(store::SqliteIndex& index, const SearchRequest& request,
@@ -30,7 +85,7 @@ Result<CompiledQuery> compile_request(store::SqliteIndex& index, const SearchReq
     cq.id_column = cq.kind == Kind::kTls ? "session_id" : "id";
     cq.ts_column = cq.kind == Kind::kSessions ? "ts_first" : "ts";
     cq.ts_index = time_index_of(cq.kind);
-    cq.where = "1";
+    cq.where = cq.where_rows = "1";
     return cq;
   }
   Node root;
@@ -39,12 +94,76 @@ Result<CompiledQuery> compile_request(store::SqliteIndex& index, const SearchReq
   options.kind = request.kind;
   options.now = request.now != 0 ? request.now : wall_clock_ns();
   if (auto m = index.max_session_ns(); m) options.max_session_ns = *m;
+  auto rows = std::make_shared<TextRowEstimator>(index);
+  options.text_match = [rows](int kind, std::string_view text) {
+    return plan_text_match(text, [&](std::string_view piece) { return (*rows)(kind, piece); });
+  };
   if (!parse_query(request.query, root, err) || !compile_query(root, options, cq, err)) {
     if (where != nullptr) *where = err;
     return Error{err.render(request.query)};
   }
   return cq;
 }
+
+namespace {
+
+// Free text every match holds (CompiledQuery::driver_kind): the full-text index lists
+// candidates in its own order, each tested against the rest of the query as a row, up to
+// `cap`; then the records the text reaches only another way (an attached document, a
+// session's messages). Fewer than `cap` in all: `ids` is every match, once. A common phrase
+// reaches the cap without the index listing all its matches, which an `IN` list would.
+Status drive_text(store::SqliteIndex& index, const CompiledQuery& cq, const SearchRequest& request,
+                  std::vector<std::uint64_t>& ids) {
+  const auto cap = static_cast<std::int64_t>(request.count_cap);
+  const std::int64_t lo = std::int64_t{cq.driver_kind} << 48;
+  std::vector<store::SqlValue> binds = {lo, cq.driver_match, lo,
+                                        (std::int64_t{cq.driver_kind + 1} << 48) - 1};
+  std::string texts =
+      "(SELECT rowid - ? AS text_id FROM text_fts WHERE text_fts MATCH ? AND rowid BETWEEN ? "
+      "AND ?";
+  if (!cq.driver_verify.empty()) {
+    texts += " AND kagami_has_text(body, ?)";
+    binds.emplace_back(cq.driver_verify);
+  }
+  texts += ") AS t";
+  // Sessions through their requests, each session once (the subquery keeps http's columns
+  // out of the predicate's sight).
+  const bool sessions = cq.kind == Kind::kSessions;
+  const std::string candidates = sessions
+                                     ? "(SELECT DISTINCT http.session_id AS text_id FROM " + texts +
+                                           " CROSS JOIN http ON http.id = t.text_id) AS u"
+                                     : texts;
+  binds.insert(binds.end(), cq.driver_rest_binds.begin(), cq.driver_rest_binds.end());
+  binds.emplace_back(cap);
+  auto collect = [&](const store::SqlRow& r) {
+    ids.push_back(static_cast<std::uint64_t>(r.i64(0)));
+    return true;
+  };
+  // Joined even when nothing else is asked: a record listed must exist (a session's
+  // requests can be stored before the session ends).
+  Status s = index.select("SELECT " + cq.table + ".id FROM " + candidates + " CROSS JOIN " +
+                              cq.table + " ON " + cq.table + ".id = " + (sessions ? "u" : "t") +
+                              ".text_id WHERE " + cq.driver_rest + " LIMIT ?",
+                          binds, collect, request.budget_ms);
+  if (!s || static_cast<std::int64_t>(ids.size()) >= cap) return s;
+  binds = cq.driver_beyond_binds;
+  binds.insert(binds.end(), cq.driver_rest_binds.begin(), cq.driver_rest_binds.end());
+  binds.emplace_back(cap - static_cast<std::int64_t>(ids.size()));
+  return index.select("SELECT id FROM " + cq.table + " WHERE " + cq.driver_beyond + " AND (" +
+                          cq.driver_rest + ") LIMIT ?",
+                      binds, collect, request.budget_ms);
+}
+
+std::string ids_json(const std::vector<std::uint64_t>& ids) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  return out + "]";
+}
+
+}  // namespace
 
 Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& request,
                           QueryError* where) {
@@ -60,11 +179,20 @@ Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& reques
   page.kind = cq.kind;
   const std::string from = " FROM " + cq.table + " WHERE " + cq.where;
   Status s;
-  if (request.count_cap > 0) {
-    // A capped count: "at least 10,000" answers as well as the exact figure and does not read
-    // millions of rows to say it. It also tells how dense the matches are.
+  const auto cap = static_cast<std::int64_t>(request.count_cap);
+  // Every match, when free text drove the count and found fewer than the cap.
+  std::optional<std::vector<std::uint64_t>> all;
+  if (cap > 0 && cq.driver_kind != 0) {
+    std::vector<std::uint64_t> ids;
+    s = drive_text(index, cq, request, ids);
+    if (!s) return s.error();
+    page.total = ids.size();
+    if (static_cast<std::int64_t>(ids.size()) < cap) all = std::move(ids);
+  } else if (cap > 0) {
+    // A capped count: "at least 10,000" answers as well as the exact figure and does not
+    // read millions of rows to say it. It also tells how dense the matches are.
     std::vector<store::SqlValue> binds = cq.binds;
-    binds.emplace_back(static_cast<std::int64_t>(request.count_cap));
+    binds.emplace_back(cap);
     s = index.select(
         "SELECT count(*) FROM (SELECT 1" + from + " LIMIT ?)", binds,
         [&](const store::SqlRow& r) {
@@ -73,9 +201,9 @@ Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& reques
         },
         request.budget_ms);
     if (!s) return s.error();
-    page.total_capped = page.total >= request.count_cap;
   }
-  if (request.limit == 0) {
+  page.total_capped = cap > 0 && page.total >= request.count_cap;
+  if (request.limit == 0 || (all && all->empty())) {
     page.elapsed_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();
@@ -92,14 +220,26 @@ Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& reques
     return true;
   };
   bool done = false;
-  if (page.total_capped && !cq.ts_index.empty()) {
-    // Many matches: walking the time index newest first meets a page of them soon, where the
-    // planner would gather every match of a selective-looking index and sort them. Matches
-    // bunched far from the end defeat this: a short budget, then the planner's way.
+  if (all) {
+    // The matches are known: their page is a sort of at most the cap's worth of records.
+    std::vector<store::SqlValue> page_binds = {ids_json(*all)};
+    page_binds.insert(page_binds.end(), binds.end() - 2, binds.end());
+    s = index.select("SELECT " + cq.id_column + " FROM " + cq.table +
+                         " WHERE id IN (SELECT value FROM json_each(?))" + order,
+                     page_binds, collect, request.budget_ms);
+    if (!s) return s.error();
+    done = true;
+  } else if (page.total_capped && !cq.ts_index.empty()) {
+    // Many matches: walking the time index newest first meets a page of them soon, where
+    // the planner would gather every match of a selective-looking index and sort them.
+    // Matches bunched far from the end defeat this: a short budget, then the planner's way.
+    // Rows are tested one by one here, so free text is read from each row.
     const std::uint32_t budget = std::min<std::uint32_t>(request.budget_ms, kOrderedScanMs);
+    std::vector<store::SqlValue> row_binds = cq.binds_rows;
+    row_binds.insert(row_binds.end(), binds.end() - 2, binds.end());
     s = index.select("SELECT " + cq.id_column + " FROM " + cq.table + " INDEXED BY " + cq.ts_index +
-                         " WHERE " + cq.where + order,
-                     binds, collect, budget);
+                         " WHERE " + cq.where_rows + order,
+                     row_binds, collect, budget);
     done = s.ok();
     if (!done) page.ids.clear();
   }

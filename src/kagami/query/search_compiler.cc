@@ -59,6 +59,22 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// Characters, not bytes: the trigram index counts characters.
+std::size_t chars(std::string_view v) {
+  std::size_t n = 0;
+  for (const char ch : v)
+    if ((static_cast<unsigned char>(ch) & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+// Free text as searched: '*' means nothing in a substring search.
+std::string searched_text(std::string_view raw) {
+  std::string v;
+  for (const char ch : raw)
+    if (ch != '*') v += ch;
+  return v;
+}
+
 bool has_wildcard(std::string_view v) { return v.find_first_of("*?") != std::string_view::npos; }
 
 // A value taken literally inside a GLOB pattern.
@@ -215,10 +231,16 @@ constexpr FileTypeAlias kFileTypes[] = {
     {"js", "application/javascript,text/javascript"},
 };
 
+// How free text is written. kSets: the ids the full-text index lists. kRows: a test of each
+// row's own text. kBeyondOwn: only records the text reaches some other way than the one the
+// search's driver lists (an attached document, a session's messages), for counting those once.
+enum class TextForm { kSets, kRows, kBeyondOwn };
+
 class Compiler {
  public:
-  Compiler(const CompileOptions& o, std::vector<store::SqlValue>& binds, QueryError& error)
-      : o_(o), binds_(binds), error_(error) {}
+  Compiler(const CompileOptions& o, std::vector<store::SqlValue>& binds, QueryError& error,
+           TextForm form = TextForm::kSets)
+      : o_(o), binds_(binds), error_(error), form_(form), rows_(form != TextForm::kSets) {}
 
   bool node(const Node& n, Kind t, std::string& sql) {
     switch (n.type) {
@@ -658,15 +680,15 @@ class Compiler {
   // record's id are the full-text row's rowid (kind << 48 | id), so nothing but the index is
   // read: no stored row per match.
   std::string text_ids(int kind, const std::string& value) {
-    std::size_t chars = 0;
-    for (const char ch : value)
-      if ((static_cast<unsigned char>(ch) & 0xC0) != 0x80) ++chars;
     std::string cond;
-    if (chars >= 3) {
-      std::string phrase = "\"";
-      for (const char ch : value) phrase += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-      bind(phrase + "\"");
+    if (chars(value) >= 3) {
+      TextMatch m = o_.text_match ? o_.text_match(kind, value) : TextMatch{fts_phrase(value)};
+      bind(std::move(m.expression));
       cond = "text_fts MATCH ?";
+      if (m.verify) {
+        bind(value);
+        cond += " AND kagami_has_text(body, ?)";
+      }
     } else {
       // Shorter than a trigram: the index cannot help, the rows are read.
       bind(lower(value));
@@ -677,35 +699,53 @@ class Compiler {
     return "SELECT rowid - " + lo + " FROM text_fts WHERE " + cond + " AND rowid BETWEEN " + lo +
            " AND " + hi;
   }
-  // Objects whose extracted text, or a name they were given, holds `value`.
+  // The same test on one row of `table` (http or mail): its own text (an HTTP request's is
+  // its host and URL as indexed; a message's is read back from its full-text row).
+  std::string text_in_row(int kind, const char* table, const std::string& value) {
+    bind(value);
+    if (kind == 1)
+      return std::string("kagami_has_text(") + table + ".host || " + table + ".uri, ?)";
+    return std::string("kagami_has_text((SELECT body FROM text_fts WHERE rowid = ") +
+           std::to_string(std::int64_t{kind} << 48) + " + " + table + ".id), ?)";
+  }
+  // Objects whose extracted text, or a name they were given, holds `value`. Each part binds
+  // its values as it is written, so the parts are written in the order they appear: the
+  // operands of one '+' expression are evaluated in no set order.
   std::string text_objects(const std::string& value) {
-    return "SELECT sha256 FROM doc_texts WHERE id IN (" + text_ids(4, value) +
-           ") UNION SELECT sha256 FROM file_events WHERE id IN (" + text_ids(3, value) + ")";
+    std::string sql = "SELECT sha256 FROM doc_texts WHERE id IN (" + text_ids(4, value);
+    sql += ") UNION SELECT sha256 FROM file_events WHERE id IN (" + text_ids(3, value);
+    return sql + ")";
   }
   // Sessions with a URL, a message or a file name that holds `value`, or that carried an
   // object whose text does.
   std::string text_sessions(const std::string& value) {
-    return "SELECT session_id FROM http WHERE id IN (" + text_ids(1, value) +
-           ") UNION SELECT session_id FROM mail WHERE id IN (" + text_ids(2, value) +
-           ") UNION SELECT session_id FROM file_events WHERE id IN (" + text_ids(3, value) +
-           ") UNION SELECT session_id FROM file_events WHERE sha256 IN (SELECT sha256 FROM "
-           "doc_texts WHERE id IN (" +
-           text_ids(4, value) + "))";
+    std::string sql = "SELECT session_id FROM http WHERE id IN (" + text_ids(1, value);
+    sql += ") UNION SELECT session_id FROM mail WHERE id IN (" + text_ids(2, value);
+    sql += ") UNION SELECT session_id FROM file_events WHERE id IN (" + text_ids(3, value);
+    sql +=
+        ") UNION SELECT session_id FROM file_events WHERE sha256 IN (SELECT sha256 FROM "
+        "doc_texts WHERE id IN (" +
+        text_ids(4, value);
+    return sql + "))";
   }
 
   bool text(const Node& n, const std::string& raw, Kind t, std::string& sql) {
-    std::string v;
-    for (const char ch : raw)
-      if (ch != '*') v += ch;
+    const std::string v = searched_text(raw);
     if (v.empty()) return fail(n, "free text needs at least one character besides '*'");
     switch (t) {
       case Kind::kHttp:
       case Kind::kMail: {
         const int kind = t == Kind::kHttp ? 1 : 2;
         const char* name = t == Kind::kHttp ? "'http'" : "'mail'";
-        sql = "(id IN (" + text_ids(kind, v) +
-              ") OR id IN (SELECT record_id FROM file_events WHERE record_kind = " + name +
-              " AND sha256 IN (" + text_objects(v) + ")))";
+        sql = "(id IN (SELECT record_id FROM file_events WHERE record_kind = " + std::string(name) +
+              " AND sha256 IN (" + text_objects(v) + "))";
+        if (form_ == TextForm::kBeyondOwn) {
+          sql += " AND NOT " + text_in_row(kind, table_of(t), v) + ")";
+          return true;
+        }
+        sql += " OR " +
+               (rows_ ? text_in_row(kind, table_of(t), v) : "id IN (" + text_ids(kind, v) + ")");
+        sql += ")";
         return true;
       }
       case Kind::kFiles:
@@ -713,8 +753,41 @@ class Compiler {
         return true;
       case Kind::kFindings:
       case Kind::kAlerts:
-        sql = "(sha256 IN (" + text_objects(v) + ") OR session_id IN (" + text_sessions(v) + "))";
+        sql = "(sha256 IN (" + text_objects(v);
+        sql += ") OR session_id IN (" + text_sessions(v);
+        sql += "))";
         return true;
+      case Kind::kSessions:
+        if (form_ == TextForm::kBeyondOwn) {
+          // Sessions the index lists through messages and files, less those a request of
+          // theirs already gave the driver.
+          sql = "(id IN (SELECT session_id FROM mail WHERE id IN (" + text_ids(2, v);
+          sql += ") UNION SELECT session_id FROM file_events WHERE id IN (" + text_ids(3, v);
+          sql +=
+              ") UNION SELECT session_id FROM file_events WHERE sha256 IN (SELECT sha256 FROM "
+              "doc_texts WHERE id IN (" +
+              text_ids(4, v);
+          sql += "))) AND NOT EXISTS (SELECT 1 FROM http WHERE http.session_id = sessions.id AND " +
+                 text_in_row(1, "http", v);
+          sql += "))";
+          return true;
+        }
+        if (rows_) {
+          // One session at a time: its requests and messages looked up by its id, only what
+          // files say gathered first (few sessions carry a document that holds the text).
+          sql = "(EXISTS (SELECT 1 FROM http WHERE http.session_id = sessions.id AND " +
+                text_in_row(1, "http", v);
+          sql += ") OR EXISTS (SELECT 1 FROM mail WHERE mail.session_id = sessions.id AND " +
+                 text_in_row(2, "mail", v);
+          sql += ") OR id IN (SELECT session_id FROM file_events WHERE id IN (" + text_ids(3, v);
+          sql +=
+              ") UNION SELECT session_id FROM file_events WHERE sha256 IN (SELECT sha256 FROM "
+              "doc_texts WHERE id IN (" +
+              text_ids(4, v);
+          sql += "))))";
+          return true;
+        }
+        [[fallthrough]];
       default:
         sql = std::string(session_column(t)) + " IN (" + text_sessions(v) + ")";
         return true;
@@ -724,7 +797,28 @@ class Compiler {
   const CompileOptions& o_;
   std::vector<store::SqlValue>& binds_;
   QueryError& error_;
+  const TextForm form_;
+  const bool rows_;
 };
+
+// Free text that every match must hold: the query itself, or one of its top-level ANDs
+// (its index among them; the query itself: -1).
+const Node* required_text(const Node& root, int& at) {
+  auto is_text = [](const Node& n) {
+    if (n.type == Node::Type::kText) return true;
+    const Field* f = n.type == Node::Type::kTerm ? find_field(n.field) : nullptr;
+    return f != nullptr && std::strcmp(f->name, "text") == 0 && n.op == Node::Op::kEq;
+  };
+  at = -1;
+  if (is_text(root)) return &root;
+  if (root.type == Node::Type::kAnd)
+    for (std::size_t i = 0; i < root.children.size(); ++i)
+      if (is_text(root.children[i])) {
+        at = static_cast<int>(i);
+        return &root.children[i];
+      }
+  return nullptr;
+}
 
 void collect_kinds(const Node& n, std::vector<Kind>& out) {
   if (n.type == Node::Type::kTerm) {
@@ -754,7 +848,36 @@ bool compile_query(const Node& root, const CompileOptions& options, CompiledQuer
   out.ts_column = out.kind == Kind::kSessions ? "ts_first" : "ts";
   out.ts_index = time_index_of(out.kind);
   Compiler c(options, out.binds, error);
-  return c.node(root, out.kind, out.where);
+  if (!c.node(root, out.kind, out.where)) return false;
+  if (out.kind != Kind::kHttp && out.kind != Kind::kMail && out.kind != Kind::kSessions) {
+    out.where_rows = out.where;
+    out.binds_rows = out.binds;
+    return true;
+  }
+  Compiler rows(options, out.binds_rows, error, TextForm::kRows);
+  if (!rows.node(root, out.kind, out.where_rows)) return false;
+  int at = -1;
+  const Node* text = required_text(root, at);
+  if (text == nullptr) return true;
+  const std::string v = searched_text(text->value);
+  if (chars(v) < 3) return true;
+  // Sessions are reached from the URLs that hold the text.
+  out.driver_kind = out.kind == Kind::kMail ? 2 : 1;
+  const TextMatch m =
+      options.text_match ? options.text_match(out.driver_kind, v) : TextMatch{fts_phrase(v)};
+  out.driver_match = m.expression;
+  if (m.verify) out.driver_verify = v;
+  out.driver_rest = "1";
+  if (at >= 0) {
+    Node rest = root;
+    rest.children.erase(rest.children.begin() + at);
+    if (rest.children.size() == 1) rest = Node(rest.children.front());
+    Compiler others(options, out.driver_rest_binds, error, TextForm::kRows);
+    if (!others.node(rest, out.kind, out.driver_rest)) return false;
+  }
+  Compiler beyond(options, out.driver_beyond_binds, error, TextForm::kBeyondOwn);
+  if (!beyond.node(*text, out.kind, out.driver_beyond)) return false;
+  return true;
 }
 
 }  // namespace kagami::query

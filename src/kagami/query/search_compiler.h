@@ -1,12 +1,15 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kagami/base/time.h"
 #include "kagami/query/query_parser.h"
 #include "kagami/query/search_fields.h"
+#include "kagami/query/text_match.h"
 #include "kagami/store/sqlite_index.h"
 
 namespace kagami::query {
@@ -21,12 +24,33 @@ struct CompiledQuery {
   std::string ts_index;   // the index on it ("" if none)
   std::string where;      // "1" for everything
   std::vector<store::SqlValue> binds;
+  // The same predicate for testing rows one by one (walking the time index): free text in
+  // the listed record's own text is read from the row, not gathered from the full-text index
+  // first, which for a common phrase means every match.
+  std::string where_rows;
+  std::vector<store::SqlValue> binds_rows;
+  // Free text that every match must hold (listing http, mail, or sessions through their
+  // URLs): the full-text index can list candidates in its order and stop at a count's cap.
+  // Kind 0: none.
+  int driver_kind = 0;
+  std::string driver_match;   // the FTS5 expression
+  std::string driver_verify;  // if not empty: candidates must also hold this text
+  // The rest of the query, tested on each candidate's row ("1": nothing else).
+  std::string driver_rest;
+  std::vector<store::SqlValue> driver_rest_binds;
+  // Records the text reaches only some other way (an attached document; a session's
+  // messages): with the driver's, every match once.
+  std::string driver_beyond;
+  std::vector<store::SqlValue> driver_beyond_binds;
 };
 
 struct CompileOptions {
   std::optional<Kind> kind;    // unset: what the query's fields suggest
   TimeNs now = 0;              // for "now-24h"
   TimeNs max_session_ns = -1;  // the longest session; -1: unknown (no start-time lower bound)
+  // How free text is found in one kind of full-text row (1 http, 2 mail, 3 file names,
+  // 4 documents); unset: the text as one phrase. search.cc leads it with its rarest part.
+  std::function<TextMatch(int text_kind, std::string_view text)> text_match;
 };
 
 // The kind a query lists when none is asked for: the most specific record its fields name

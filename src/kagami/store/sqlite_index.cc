@@ -9,6 +9,7 @@
 #include "kagami/store/host_key.h"
 #include "kagami/store/sqlite_statements.h"
 #include "kagami/store/sqlite_util.h"
+#include "kagami/store/text_fold.h"
 
 namespace kagami::store {
 
@@ -16,7 +17,7 @@ using namespace sql;
 
 namespace {
 
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 // Version 1: sessions and the packet archive (the recorder core).
 constexpr const char* kSchemaV1 = R"sql(
@@ -246,6 +247,14 @@ CREATE TABLE IF NOT EXISTS alert_notes(
 CREATE INDEX IF NOT EXISTS alert_notes_alert ON alert_notes(alert_id);
 )sql";
 
+// Version 7: the method beside the host key, so "a domain's POSTs" is counted from the index
+// alone (a popular domain's every row was read to test its method) and an exact host with a
+// method is one range already in time order.
+constexpr const char* kSchemaV7 = R"sql(
+DROP INDEX IF EXISTS http_host_rev;
+CREATE INDEX IF NOT EXISTS http_host_rev ON http(host_rev, method, ts);
+)sql";
+
 constexpr const char* kSessionColumns =
     "id, sensor, ts_first, ts_last, transport, ip_version, client_ip, client_port, client_mac, "
     "server_ip, server_port, server_mac, vlan, vlan_inner, app, decrypted, pkts_c2s, pkts_s2c, "
@@ -355,14 +364,36 @@ Where build_where(const SessionQuery& q) {
   return w;
 }
 
+std::string_view value_text(sqlite3_value* v) {
+  const unsigned char* t = sqlite3_value_text(v);
+  return t ? std::string_view(reinterpret_cast<const char*>(t),
+                              static_cast<std::size_t>(sqlite3_value_bytes(v)))
+           : std::string_view();
+}
+
 // The reversed host key in SQL, for upgrading an index written before version 5.
 void host_key_function(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  const unsigned char* t = sqlite3_value_text(argv[0]);
-  const std::string key =
-      host_key(t ? std::string_view(reinterpret_cast<const char*>(t),
-                                    static_cast<std::size_t>(sqlite3_value_bytes(argv[0])))
-                 : std::string_view());
+  const std::string key = host_key(value_text(argv[0]));
   sqlite3_result_text(ctx, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+}
+
+// kagami_has_text(text, needle): whether a row's text holds `needle` as the trigram index
+// would match it, for walking rows in time order where the index lists matches in its own.
+// The folded needle is kept with the statement (SQLite's auxiliary data), not refolded per row.
+void has_text_function(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  auto* needle = static_cast<std::string*>(sqlite3_get_auxdata(ctx, 1));
+  if (needle == nullptr) {
+    needle = new std::string(fold_case(value_text(argv[1])));
+    sqlite3_set_auxdata(ctx, 1, needle, [](void* p) { delete static_cast<std::string*>(p); });
+    // SQLite may drop it at once; then it is refolded next row, and still right.
+    needle = static_cast<std::string*>(sqlite3_get_auxdata(ctx, 1));
+    if (needle == nullptr) {
+      sqlite3_result_int(ctx,
+                         holds_folded(value_text(argv[0]), fold_case(value_text(argv[1]))) ? 1 : 0);
+      return;
+    }
+  }
+  sqlite3_result_int(ctx, holds_folded(value_text(argv[0]), *needle) ? 1 : 0);
 }
 
 }  // namespace
@@ -395,7 +426,8 @@ Status SqliteIndex::migrate() {
                       kSchemaVersion);
   if (version == 0) version = 1;  // a new index starts at 1 and is brought up below
   // Each step in a transaction of its own: a failed upgrade leaves the last good version.
-  constexpr const char* kSteps[] = {kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
+  constexpr const char* kSteps[] = {kSchemaV2, kSchemaV3, kSchemaV4,
+                                    kSchemaV5, kSchemaV6, kSchemaV7};
   static_assert(std::size(kSteps) == kSchemaVersion - 1);
   for (int next = version + 1; next <= kSchemaVersion; ++next) {
     if (auto s = exec("BEGIN"); !s) return s;
@@ -434,6 +466,9 @@ Result<std::unique_ptr<SqliteIndex>> SqliteIndex::open(const std::string& path, 
   sqlite3_busy_timeout(db, 10000);
   sqlite3_create_function_v2(db, "kagami_host_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
                              host_key_function, nullptr, nullptr, nullptr);
+  sqlite3_create_function_v2(db, "kagami_has_text", 2,
+                             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                             has_text_function, nullptr, nullptr, nullptr);
   if (mode == Mode::kReadWrite) {
     // WAL: readers never block the writer; NORMAL sync: a power cut may lose the last
     // transactions but never corrupts the database. A larger page cache and rarer

@@ -1,15 +1,20 @@
 #include "kagami/query/search.h"
 
+#include <algorithm>
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include "kagami/query/search_compiler.h"
 #include "kagami/store/audit_log.h"
 #include "kagami/store/host_key.h"
 #include "kagami/store/sqlite_index.h"
+#include "kagami/store/text_fold.h"
 
 #include "support/packets.h"
 #include "support/temp_dir.h"
@@ -283,6 +288,23 @@ TEST_F(SearchTest, FindsFreeTextInUrlsSubjectsNamesAndDocuments) {
   EXPECT_EQ(found("nothing-like-this"), "sessions:");
 }
 
+TEST_F(SearchTest, DenseFreeTextTestsEachRowsOwnText) {
+  // A cap of one makes every match "dense": the page walks time and tests rows one by one,
+  // a message by its full-text row, a request by its host and URL.
+  for (const auto& [q, kind, id] :
+       {std::tuple{"見積書", Kind::kMail, 1u}, std::tuple{"PARTNER@example", Kind::kMail, 1u},
+        std::tuple{"Payload.EXE", Kind::kHttp, 2u}, std::tuple{"quarterly", Kind::kHttp, 1u}}) {
+    SearchRequest r;
+    r.query = q;
+    r.kind = kind;
+    r.count_cap = 1;
+    auto p = search(*index, r);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    EXPECT_EQ(p->ids, (std::vector<std::uint64_t>{id})) << q;
+    EXPECT_TRUE(p->total_capped) << q;
+  }
+}
+
 TEST_F(SearchTest, PagesAndCounts) {
   SearchRequest r;
   r.query = "*";
@@ -394,6 +416,69 @@ TEST(AuditLog, ChainsEntriesAndDetectsTampering) {
   EXPECT_NE(report->problems[0].find("entry 2"), std::string::npos);
 }
 
+// Free text answered two ways: sparse (the full-text index lists every match) and dense (the
+// index counts up to the cap in its own order, the page walks time testing each row). Both
+// must give the same records, whatever order ids and times are in.
+TEST(FreeText, DenseAndSparsePlansAgree) {
+  test::TempDir dir;
+  auto opened =
+      store::SqliteIndex::open(dir.path() + "/index.sqlite", store::SqliteIndex::Mode::kReadWrite);
+  ASSERT_TRUE(opened.ok());
+  store::SqliteIndex& ix = **opened;
+  ASSERT_TRUE(ix.begin().ok());
+  std::map<std::uint64_t, std::pair<TimeNs, std::string>> rows;  // id -> (ts, host + uri)
+  for (std::uint64_t id = 1; id <= 600; ++id) {
+    records::HttpRecord h;
+    h.id = id;
+    h.session_id = id;
+    // Times not in id order, as when yesterday's capture is imported after today's.
+    h.ts = static_cast<TimeNs>((id * 7919) % 600) * kNsPerSec;
+    h.method = "GET";
+    h.host = "shop.example.com";
+    h.uri =
+        "/item?id=" + std::to_string(10000 + (id * 37) % 500) + (id % 50 == 0 ? "/Déjà/Vu" : "");
+    rows[id] = {h.ts, h.host + h.uri};
+    ASSERT_TRUE(ix.insert_http(h).ok());
+  }
+  ASSERT_TRUE(ix.commit().ok());
+  auto expect = [&](const std::string& needle, std::size_t n) {
+    std::vector<std::pair<TimeNs, std::uint64_t>> m;
+    for (const auto& [id, row] : rows)
+      if (store::holds_folded(row.second, store::fold_case(needle))) m.emplace_back(row.first, id);
+    std::sort(m.rbegin(), m.rend());
+    std::vector<std::uint64_t> ids;
+    for (std::size_t i = 0; i < m.size() && i < n; ++i) ids.push_back(m[i].second);
+    return ids;
+  };
+  for (const char* q : {"id=10042", "item?id=1", "déjà/vu", "DÉJÀ", "id=100"}) {
+    SearchRequest r;
+    r.query = std::string("\"") + q + "\"";
+    r.kind = Kind::kHttp;
+    r.limit = 20;
+    auto sparse = search(ix, r);
+    ASSERT_TRUE(sparse.ok()) << sparse.error().message;
+    EXPECT_FALSE(sparse->total_capped) << q;
+    EXPECT_EQ(sparse->total, expect(q, 10000).size()) << q;
+    EXPECT_EQ(sparse->ids, expect(q, 20)) << q;
+    r.count_cap = 5;
+    auto dense = search(ix, r);
+    ASSERT_TRUE(dense.ok()) << dense.error().message;
+    EXPECT_EQ(dense->total, std::min<std::uint64_t>(5, sparse->total)) << q;
+    EXPECT_EQ(dense->ids, sparse->ids) << q;
+  }
+  // A rare number among pieces in every row: led by its rare part.
+  SearchRequest r;
+  r.query = "\"item?id=10042\"";
+  r.kind = Kind::kHttp;
+  auto compiled = compile_request(ix, r);
+  ASSERT_TRUE(compiled.ok());
+  EXPECT_EQ(compiled->driver_kind, 1);
+  EXPECT_EQ(compiled->driver_match.find("item"), std::string::npos) << compiled->driver_match;
+  EXPECT_NE(compiled->where.find("kagami_has_text(body, ?)"), std::string::npos);
+  // Text in an OR is not something every match holds.
+  r.query = "\"id=10042\" OR method:POST";
+  EXPECT_EQ(compile_request(ix, r)->driver_kind, 0);
+}
 }  // namespace
 }  // namespace kagami::query
 
