@@ -421,6 +421,9 @@ Status SqliteIndex::migrate() {
   if (!st) return st.error();
   int version = 0;
   if (sqlite3_step(st->get()) == SQLITE_ROW) version = sqlite3_column_int(st->get(), 0);
+  // Done with it before the steps: a statement still on its row keeps the schema locked, and
+  // an upgrade that drops an index fails ("database table is locked").
+  sqlite3_reset(st->get());
   if (version > kSchemaVersion)
     return make_error("the index has schema version {}; this kagami reads up to {}", version,
                       kSchemaVersion);

@@ -485,6 +485,60 @@ TEST(FreeText, DenseAndSparsePlansAgree) {
 namespace kagami::query {
 namespace {
 
+// An index written by the previous version is upgraded when the writer opens it: the host
+// index gains the method, records and searches are as they were.
+TEST(Schema, UpgradesAVersion6IndexInPlace) {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/index.sqlite";
+  {
+    auto opened = store::SqliteIndex::open(path, store::SqliteIndex::Mode::kReadWrite);
+    ASSERT_TRUE(opened.ok());
+    ASSERT_TRUE((*opened)->begin().ok());
+    records::HttpRecord h;
+    h.id = 1;
+    h.session_id = 1;
+    h.ts = 5;
+    h.method = "POST";
+    h.host = "upload.example.org";
+    h.uri = "/form";
+    ASSERT_TRUE((*opened)->insert_http(h).ok());
+    ASSERT_TRUE((*opened)->commit().ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX http_host_rev; CREATE INDEX http_host_rev ON "
+                         "http(host_rev, ts); UPDATE meta SET value = '6' WHERE key = "
+                         "'schema_version'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  // A reader does not upgrade; it says what to do.
+  auto reader = store::SqliteIndex::open(path, store::SqliteIndex::Mode::kReadOnly);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_NE(reader.error().message.find("schema version 6"), std::string::npos);
+  auto writer = store::SqliteIndex::open(path, store::SqliteIndex::Mode::kReadWrite);
+  ASSERT_TRUE(writer.ok()) << writer.error().message;
+  std::string definition, version;
+  ASSERT_TRUE((*writer)
+                  ->select("SELECT (SELECT sql FROM sqlite_master WHERE name = 'http_host_rev'), "
+                           "(SELECT value FROM meta WHERE key = 'schema_version')",
+                           {},
+                           [&](const store::SqlRow& r) {
+                             definition = r.text(0);
+                             version = r.text(1);
+                             return false;
+                           })
+                  .ok());
+  EXPECT_NE(definition.find("host_rev, method, ts"), std::string::npos) << definition;
+  EXPECT_EQ(version, "7");
+  SearchRequest r;
+  r.query = "host:*.example.org method:POST form";
+  auto page = search(**writer, r);
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  EXPECT_EQ(page->ids, (std::vector<std::uint64_t>{1}));
+}
+
 TEST(BulkLoad, BuildsIndexesAndFullTextAtTheEnd) {
   test::TempDir dir;
   auto opened =
