@@ -721,7 +721,11 @@ class Compiler {
   std::string text_sessions(const std::string& value) {
     std::string sql = "SELECT session_id FROM http WHERE id IN (" + text_ids(1, value);
     sql += ") UNION SELECT session_id FROM mail WHERE id IN (" + text_ids(2, value);
-    sql += ") UNION SELECT session_id FROM file_events WHERE id IN (" + text_ids(3, value);
+    return sql + ") UNION " + text_file_sessions(value);
+  }
+  // Sessions that carried a file named with `value`, or an object whose text holds it.
+  std::string text_file_sessions(const std::string& value) {
+    std::string sql = "SELECT session_id FROM file_events WHERE id IN (" + text_ids(3, value);
     sql +=
         ") UNION SELECT session_id FROM file_events WHERE sha256 IN (SELECT sha256 FROM "
         "doc_texts WHERE id IN (" +
@@ -762,12 +766,8 @@ class Compiler {
           // Sessions the index lists through messages and files, less those a request of
           // theirs already gave the driver.
           sql = "(id IN (SELECT session_id FROM mail WHERE id IN (" + text_ids(2, v);
-          sql += ") UNION SELECT session_id FROM file_events WHERE id IN (" + text_ids(3, v);
-          sql +=
-              ") UNION SELECT session_id FROM file_events WHERE sha256 IN (SELECT sha256 FROM "
-              "doc_texts WHERE id IN (" +
-              text_ids(4, v);
-          sql += "))) AND NOT EXISTS (SELECT 1 FROM http WHERE http.session_id = sessions.id AND " +
+          sql += ") UNION " + text_file_sessions(v);
+          sql += ") AND NOT EXISTS (SELECT 1 FROM http WHERE http.session_id = sessions.id AND " +
                  text_in_row(1, "http", v);
           sql += "))";
           return true;
@@ -779,12 +779,8 @@ class Compiler {
                 text_in_row(1, "http", v);
           sql += ") OR EXISTS (SELECT 1 FROM mail WHERE mail.session_id = sessions.id AND " +
                  text_in_row(2, "mail", v);
-          sql += ") OR id IN (SELECT session_id FROM file_events WHERE id IN (" + text_ids(3, v);
-          sql +=
-              ") UNION SELECT session_id FROM file_events WHERE sha256 IN (SELECT sha256 FROM "
-              "doc_texts WHERE id IN (" +
-              text_ids(4, v);
-          sql += "))))";
+          sql += ") OR id IN (" + text_file_sessions(v);
+          sql += "))";
           return true;
         }
         [[fallthrough]];

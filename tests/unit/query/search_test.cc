@@ -290,18 +290,31 @@ TEST_F(SearchTest, FindsFreeTextInUrlsSubjectsNamesAndDocuments) {
 
 TEST_F(SearchTest, DenseFreeTextTestsEachRowsOwnText) {
   // A cap of one makes every match "dense": the page walks time and tests rows one by one,
-  // a message by its full-text row, a request by its host and URL.
-  for (const auto& [q, kind, id] :
-       {std::tuple{"見積書", Kind::kMail, 1u}, std::tuple{"PARTNER@example", Kind::kMail, 1u},
-        std::tuple{"Payload.EXE", Kind::kHttp, 2u}, std::tuple{"quarterly", Kind::kHttp, 1u}}) {
+  // a message by its full-text row, a request by its host and URL, a session by its requests,
+  // messages and files.
+  using Ids = std::vector<std::uint64_t>;
+  for (const auto& [q, kind, ids] : {std::tuple{"見積書", Kind::kMail, Ids{1}},
+                                     std::tuple{"PARTNER@example", Kind::kMail, Ids{1}},
+                                     std::tuple{"Payload.EXE", Kind::kHttp, Ids{2}},
+                                     std::tuple{"quarterly", Kind::kHttp, Ids{1}},
+                                     std::tuple{"Payload.EXE", Kind::kSessions, Ids{2}},
+                                     std::tuple{"見積書", Kind::kSessions, Ids{3}},
+                                     std::tuple{"quarterly", Kind::kSessions, Ids{3, 1}},
+                                     std::tuple{"極秘", Kind::kSessions, Ids{3, 1}}}) {
     SearchRequest r;
     r.query = q;
     r.kind = kind;
     r.count_cap = 1;
     auto p = search(*index, r);
     ASSERT_TRUE(p.ok()) << p.error().message;
-    EXPECT_EQ(p->ids, (std::vector<std::uint64_t>{id})) << q;
+    EXPECT_EQ(p->ids, ids) << q;
     EXPECT_TRUE(p->total_capped) << q;
+    // The same without a cap: every match found and sorted.
+    r.count_cap = 10'000;
+    p = search(*index, r);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    EXPECT_EQ(p->ids, ids) << q;
+    EXPECT_EQ(p->total, ids.size()) << q;
   }
 }
 
