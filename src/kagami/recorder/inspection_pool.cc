@@ -9,6 +9,22 @@
 #include "kagami/base/backoff.h"
 
 namespace kagami::recorder {
+
+bool searchable_text(std::string_view mime, std::string_view direction) {
+  if (direction == "sent") return true;
+  const auto semicolon = mime.find(';');
+  if (semicolon != std::string_view::npos) mime = mime.substr(0, semicolon);
+  auto ends_with = [&](std::string_view s) {
+    return mime.size() >= s.size() && mime.substr(mime.size() - s.size()) == s;
+  };
+  for (const std::string_view web :
+       {"text/html", "application/xhtml+xml", "text/css", "text/javascript",
+        "application/javascript", "application/x-javascript", "application/ecmascript",
+        "application/json", "text/xml", "application/xml", "image/svg+xml"})
+    if (mime == web) return false;
+  return !ends_with("+json") && !ends_with("+xml");
+}
+
 namespace {
 
 // "jp_my_number x12 (high); keyword x1 (high)": what an alert's findings were, in one line.
@@ -144,7 +160,7 @@ const InspectionPool::Cached& InspectionPool::inspect_object(Thread& t, const In
       }
       rec.flags = in.flags();
       rec.note = !in.extract.note.empty() ? in.extract.note : in.errors;
-      rec.search_text = std::move(text);
+      if (searchable_text(job.file.mime, job.event.direction)) rec.search_text = std::move(text);
       if (rec.search_text.size() > options_.search_text_bytes) {
         // Cut on a character boundary: the index is text, half a character is not.
         std::size_t cut = options_.search_text_bytes;
