@@ -33,7 +33,7 @@ class TextRowEstimator {
   std::uint64_t operator()(int kind, std::string_view piece) {
     const auto key = std::make_pair(kind, std::string(piece));
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-    const std::int64_t lo = std::int64_t{kind} << 48, hi = (std::int64_t{kind + 1} << 48) - 1;
+    const std::int64_t lo = store::text_rowid(kind), hi = store::last_text_rowid(kind);
     std::uint64_t estimate = 0;
     std::int64_t newest = newest_[kind];
     if (newest == 0) {
@@ -115,9 +115,9 @@ namespace {
 Status drive_text(store::SqliteIndex& index, const CompiledQuery& cq, const SearchRequest& request,
                   std::vector<std::uint64_t>& ids) {
   const auto cap = static_cast<std::int64_t>(request.count_cap);
-  const std::int64_t lo = std::int64_t{cq.driver_kind} << 48;
+  const std::int64_t lo = store::text_rowid(cq.driver_kind);
   std::vector<store::SqlValue> binds = {lo, cq.driver_match, lo,
-                                        (std::int64_t{cq.driver_kind + 1} << 48) - 1};
+                                        store::last_text_rowid(cq.driver_kind)};
   std::string texts =
       "(SELECT rowid - ? AS text_id FROM text_fts WHERE text_fts MATCH ? AND rowid BETWEEN ? "
       "AND ?";

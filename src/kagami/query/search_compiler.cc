@@ -694,8 +694,8 @@ class Compiler {
       bind(lower(value));
       cond = "instr(lower(body), ?) > 0";
     }
-    const std::string lo = std::to_string(std::int64_t{kind} << 48);
-    const std::string hi = std::to_string((std::int64_t{kind + 1} << 48) - 1);
+    const std::string lo = std::to_string(store::text_rowid(kind));
+    const std::string hi = std::to_string(store::last_text_rowid(kind));
     return "SELECT rowid - " + lo + " FROM text_fts WHERE " + cond + " AND rowid BETWEEN " + lo +
            " AND " + hi;
   }
@@ -706,7 +706,7 @@ class Compiler {
     if (kind == 1)
       return std::string("kagami_has_text(") + table + ".host || " + table + ".uri, ?)";
     return std::string("kagami_has_text((SELECT body FROM text_fts WHERE rowid = ") +
-           std::to_string(std::int64_t{kind} << 48) + " + " + table + ".id), ?)";
+           std::to_string(store::text_rowid(kind)) + " + " + table + ".id), ?)";
   }
   // Objects whose extracted text, or a name they were given, holds `value`. Each part binds
   // its values as it is written, so the parts are written in the order they appear: the

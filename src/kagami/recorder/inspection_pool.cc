@@ -14,15 +14,12 @@ bool searchable_text(std::string_view mime, std::string_view direction) {
   if (direction == "sent") return true;
   const auto semicolon = mime.find(';');
   if (semicolon != std::string_view::npos) mime = mime.substr(0, semicolon);
-  auto ends_with = [&](std::string_view s) {
-    return mime.size() >= s.size() && mime.substr(mime.size() - s.size()) == s;
-  };
   for (const std::string_view web :
        {"text/html", "application/xhtml+xml", "text/css", "text/javascript",
         "application/javascript", "application/x-javascript", "application/ecmascript",
         "application/json", "text/xml", "application/xml", "image/svg+xml"})
     if (mime == web) return false;
-  return !ends_with("+json") && !ends_with("+xml");
+  return !mime.ends_with("+json") && !mime.ends_with("+xml");
 }
 
 namespace {

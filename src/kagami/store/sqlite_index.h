@@ -53,6 +53,15 @@ class SqlRow {
 // The embedded index: SQLite in WAL mode. One writer (the recorder's store thread) batches
 // rows into transactions; any number of readers query at the same time. A crash loses at
 // most the transaction in progress; WAL keeps the file consistent.
+// Full-text rows are numbered kind << 48 | the record's id (kinds: 1 HTTP requests, 2 mail,
+// 3 file names, 4 document texts), so one kind's rows are one rowid range and a row's
+// number says which record it is.
+inline constexpr int kTextKindShift = 48;
+constexpr std::int64_t text_rowid(int kind, std::int64_t id = 0) {
+  return (std::int64_t{kind} << kTextKindShift) | id;
+}
+constexpr std::int64_t last_text_rowid(int kind) { return text_rowid(kind + 1) - 1; }
+
 class SqliteIndex {
  public:
   enum class Mode { kReadWrite, kReadOnly };
@@ -147,7 +156,6 @@ class SqliteIndex {
  private:
   // What a full-text row holds; the number is the top bits of its rowid.
   enum class TextKind : std::uint64_t { kHttp = 1, kMail = 2, kFileName = 3, kDocument = 4 };
-  static constexpr int kTextKindShift = 48;
   Status index_text(TextKind kind, std::uint64_t ref, std::uint64_t session_id,
                     const std::string& sha256, std::string_view body);
 

@@ -620,7 +620,7 @@ Status SqliteIndex::index_text(TextKind kind, std::uint64_t ref, std::uint64_t s
   static constexpr const char* kNames[] = {"", "http", "mail", "file", "doc"};
   const auto k = static_cast<std::uint64_t>(kind);
   sqlite3_stmt* s = stmts_->insert_text.get();
-  bind_u64(s, 1, (k << kTextKindShift) | ref);
+  bind_u64(s, 1, static_cast<std::uint64_t>(text_rowid(static_cast<int>(k))) | ref);
   sqlite3_bind_text(s, 2, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
   sqlite3_bind_text(s, 3, kNames[k], -1, SQLITE_STATIC);
   bind_u64(s, 4, ref);

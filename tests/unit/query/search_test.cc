@@ -29,6 +29,19 @@ TimeNs at(const char* iso) { return parse_time(iso).value(); }
 const std::string kXlsx(64, 'a');  // the customer list, sent twice
 const std::string kExe(64, 'b');   // the malware
 
+// A request of its own session (the session's id is the request's).
+records::HttpRecord request(std::uint64_t id, TimeNs ts, const char* method, std::string host,
+                            std::string uri) {
+  records::HttpRecord h;
+  h.id = id;
+  h.session_id = id;
+  h.ts = ts;
+  h.method = method;
+  h.host = std::move(host);
+  h.uri = std::move(uri);
+  return h;
+}
+
 records::Endpoints ends(const char* c, std::uint16_t cp, const char* s, std::uint16_t sp) {
   records::Endpoints e;
   e.client_ip = ip(c);
@@ -441,15 +454,10 @@ TEST(FreeText, DenseAndSparsePlansAgree) {
   ASSERT_TRUE(ix.begin().ok());
   std::map<std::uint64_t, std::pair<TimeNs, std::string>> rows;  // id -> (ts, host + uri)
   for (std::uint64_t id = 1; id <= 600; ++id) {
-    records::HttpRecord h;
-    h.id = id;
-    h.session_id = id;
     // Times not in id order, as when yesterday's capture is imported after today's.
-    h.ts = static_cast<TimeNs>((id * 7919) % 600) * kNsPerSec;
-    h.method = "GET";
-    h.host = "shop.example.com";
-    h.uri =
-        "/item?id=" + std::to_string(10000 + (id * 37) % 500) + (id % 50 == 0 ? "/Déjà/Vu" : "");
+    const records::HttpRecord h = request(
+        id, static_cast<TimeNs>((id * 7919) % 600) * kNsPerSec, "GET", "shop.example.com",
+        "/item?id=" + std::to_string(10000 + (id * 37) % 500) + (id % 50 == 0 ? "/Déjà/Vu" : ""));
     rows[id] = {h.ts, h.host + h.uri};
     ASSERT_TRUE(ix.insert_http(h).ok());
   }
@@ -507,14 +515,7 @@ TEST(Schema, UpgradesAVersion6IndexInPlace) {
     auto opened = store::SqliteIndex::open(path, store::SqliteIndex::Mode::kReadWrite);
     ASSERT_TRUE(opened.ok());
     ASSERT_TRUE((*opened)->begin().ok());
-    records::HttpRecord h;
-    h.id = 1;
-    h.session_id = 1;
-    h.ts = 5;
-    h.method = "POST";
-    h.host = "upload.example.org";
-    h.uri = "/form";
-    ASSERT_TRUE((*opened)->insert_http(h).ok());
+    ASSERT_TRUE((*opened)->insert_http(request(1, 5, "POST", "upload.example.org", "/form")).ok());
     ASSERT_TRUE((*opened)->commit().ok());
   }
   sqlite3* db = nullptr;
@@ -575,14 +576,7 @@ TEST(BulkLoad, BuildsIndexesAndFullTextAtTheEnd) {
   ASSERT_TRUE(ix.begin_bulk_load().ok());
   EXPECT_LT(index_count(), before);
   ASSERT_TRUE(ix.begin().ok());
-  records::HttpRecord h;
-  h.id = 1;
-  h.session_id = 1;
-  h.ts = 1;
-  h.method = "GET";
-  h.host = "bulk.example.org";
-  h.uri = "/quarterly-results";
-  ASSERT_TRUE(ix.insert_http(h).ok());
+  ASSERT_TRUE(ix.insert_http(request(1, 1, "GET", "bulk.example.org", "/quarterly-results")).ok());
   ASSERT_TRUE(ix.commit().ok());
   SearchRequest r;
   r.query = "quarterly-results";
