@@ -149,7 +149,7 @@ results+=("$(measure direct "$w/root.pem" $(via))")
 
 # kagami: explicit proxy, mirror to rotating pcap files.
 kport=$(free_port)
-build/src/app/kagami proxy -q --listen "127.0.0.1:$kport" --ca "$w/ca" --upstream-ca "$w/root.pem" \
+build/src/app/kagami proxy -q --listen "127.0.0.1:$kport" --ca "$w/ca" --upstream-ca "$w/root.pem" --allow-destination 127.0.0.1 \
   --mirror "pcap:$w/mirror" 2>"$w/kagami.err" &
 proxy_pid=$!
 pids+=("$proxy_pid")

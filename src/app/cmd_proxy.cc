@@ -18,6 +18,7 @@
 #include "app/config.h"
 #include "app/proxy_config.h"
 #include "app/proxy_stack.h"
+#include "app/status_file.h"
 
 namespace kagami::app {
 namespace {
@@ -26,9 +27,13 @@ struct ProxyCliOptions {
   proxy::ProxyOptions proxy;
   std::string ca_dir, ca_cert, ca_key;
   std::vector<std::string> mirrors;
+  std::vector<std::string> mirror_receivers;  // who may connect to pcap-over-ip
+  std::string mirror_tls_cert, mirror_tls_key, mirror_client_ca;
   std::size_t cache_entries = 4096;
   std::string record_store, sensor = "proxy", record_config;
-  std::string config;  // proxy settings and policy (TOML)
+  std::string config;                               // proxy settings and policy (TOML)
+  std::vector<std::string> cli_allow_destinations;  // as given, for SIGHUP
+  std::string status_file;
   bool quiet = false;
 };
 
@@ -47,6 +52,9 @@ Status merge_options(const ProxyCliOptions& o, const Given& given, ProxyFileConf
   if (given("--keylog")) p.keylog_file = o.proxy.keylog_file;
   if (given("--threads")) p.threads = o.proxy.threads;
   if (given("--segment-bytes")) p.segment_bytes = o.proxy.segment_bytes;
+  // Ranges given on the command line add to the file's.
+  p.allow_destinations.insert(p.allow_destinations.end(), o.proxy.allow_destinations.begin(),
+                              o.proxy.allow_destinations.end());
   if (p.listen.empty() && p.transparent.empty())
     return make_error(
         "give --listen ADDR:PORT or --transparent ADDR:PORT (or set them in --config)");
@@ -64,6 +72,7 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
     std::cerr << "error: " << s.error().message << "\n";
     return 2;
   }
+  o.cli_allow_destinations = o.proxy.allow_destinations;
   o.proxy = file.options;
   auto policy = proxy::Policy::build(file.policy);
   if (!policy) {
@@ -85,11 +94,15 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
     return 1;
   }
   mirror::MirrorOptions mo;
+  mo.pcap_over_ip.receivers = o.mirror_receivers;
+  mo.pcap_over_ip.tls_cert = o.mirror_tls_cert;
+  mo.pcap_over_ip.tls_key = o.mirror_tls_key;
+  mo.pcap_over_ip.client_ca = o.mirror_client_ca;
   for (const std::string& m : o.mirrors) {
     if (m.rfind("pcap:", 0) == 0) {
       mo.pcap_dir = m.substr(5);
     } else if (m.rfind("pcap-over-ip:", 0) == 0) {
-      mo.pcap_over_ip = m.substr(13);
+      mo.pcap_over_ip.listen = m.substr(13);
     } else {
       std::cerr << "error: unknown mirror \"" << m << "\" (pcap:DIR or pcap-over-ip:ADDR:PORT)\n";
       return 2;
@@ -139,9 +152,23 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
             << " thread(s) (SIGINT/SIGTERM to stop, SIGUSR1 for counters, SIGHUP reloads the "
                "policy and users)\n";
   auto print_counters = [&] { (*stack)->print_counters(); };
+  // What the proxy says of itself for `kagami status`: the file given, else in the store.
+  const std::string status_file = !o.status_file.empty()    ? o.status_file
+                                  : !o.record_store.empty() ? status_path(o.record_store, "proxy")
+                                                            : std::string();
+  auto write_state = [&] {
+    if (status_file.empty()) return;
+    if (auto st = write_status(status_file, (*stack)->status()); !st)
+      spdlog::warn("{}", st.error().message);
+  };
+  write_state();
   while (true) {
-    int sig = 0;
-    sigwait(&signals, &sig);
+    const timespec every{1, 0};
+    const int sig = sigtimedwait(&signals, nullptr, &every);
+    if (sig < 0) {
+      write_state();
+      continue;
+    }
     if (sig == SIGUSR1) {
       print_counters();
       continue;
@@ -172,6 +199,13 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
         users = std::move(loaded.value());
       }
       const std::size_t user_count = users.size();
+      std::vector<std::string> allowed = again.options.allow_destinations;
+      allowed.insert(allowed.end(), o.cli_allow_destinations.begin(),
+                     o.cli_allow_destinations.end());
+      if (auto st = server->set_allowed_destinations(allowed); !st) {
+        spdlog::error("proxy: SIGHUP: the policy and users are unchanged: {}", st.error().message);
+        continue;
+      }
       server->set_policy(rebuilt.value());
       server->set_users(std::move(users));
       spdlog::warn("proxy: SIGHUP: policy reloaded from {} ({} rules, {} proxy users)", o.config,
@@ -180,6 +214,7 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
     }
     break;
   }
+  write_state();
   int exit_code = 0;
   if (auto st = (*stack)->stop(); !st) {
     std::cerr << "error: " << st.error().message << "\n";
@@ -211,6 +246,18 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--mirror", o->mirrors,
                   "where plaintext copies go: pcap:DIR (rotating files), pcap-over-ip:ADDR:PORT");
+  cmd->add_option("--allow-destination", o->proxy.allow_destinations,
+                  "a CIDR range the proxy may connect to although it is loopback, link-local, "
+                  "this host's or otherwise special (repeatable; the proxy's own listeners are "
+                  "never a destination)");
+  cmd->add_option("--mirror-receiver", o->mirror_receivers,
+                  "an address or CIDR range allowed to read the pcap-over-ip mirror (repeatable; "
+                  "nobody else is let in)");
+  cmd->add_option("--mirror-tls-cert", o->mirror_tls_cert,
+                  "serve the pcap-over-ip mirror over TLS with this certificate (PEM chain)");
+  cmd->add_option("--mirror-tls-key", o->mirror_tls_key, "its private key (PEM)");
+  cmd->add_option("--mirror-client-ca", o->mirror_client_ca,
+                  "receivers of the pcap-over-ip mirror must show a certificate this CA signed");
   cmd->add_option("--keylog", o->proxy.keylog_file, "write an NSS key log of both legs");
   cmd->add_option("--threads", o->proxy.threads, "event loops (default: one per core)");
   cmd->add_option("--segment-bytes", o->proxy.segment_bytes, "mirror TCP segment payload")
@@ -224,6 +271,9 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--record-config", o->record_config,
                   "recorder configuration (TOML) for --record");
+  cmd->add_option("--status", o->status_file,
+                  "keep the proxy's state (counters, automatic bypasses) in this JSON file for "
+                  "kagami status (default with --record: STORE/status/proxy.json)");
   cmd->add_flag("-q,--quiet", o->quiet, "log warnings and errors only");
   cmd->callback([o, cmd, &exit_code] {
     exit_code = run_proxy(*o, [cmd](const char* name) { return cmd->count(name) > 0; });

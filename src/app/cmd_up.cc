@@ -28,6 +28,7 @@
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/proxy_stack.h"
+#include "app/status_file.h"
 
 namespace kagami::app {
 namespace {
@@ -113,6 +114,10 @@ int run_up(const UpOptions& o) {
     demo_servers = std::move(d.value());
     config.proxy.upstream.ca_bundle = demo_servers->upstream_bundle();
     config.proxy.hosts = demo_servers->hosts();
+    // The demo's Internet is on this host's loopback: opened for it alone. The proxy's own
+    // listeners and the console stay refused.
+    for (const auto& [name, address] : config.proxy.hosts)
+      config.proxy.allow_destinations.push_back(address + "/32");
     for (const auto& u : demo::demo_users())
       config.proxy.users[u.name] = to_hex(Sha256::of(
           ByteView(reinterpret_cast<const std::uint8_t*>(u.password.data()), u.password.size())));
@@ -121,6 +126,9 @@ int run_up(const UpOptions& o) {
     rc.inspect_options.yara_rule_files.push_back(rules);
   }
   config.record = std::move(rc);
+  // The console is no destination for the proxy's clients (its port again once it is bound).
+  if (o.console_listen.substr(o.console_listen.rfind(':') + 1) != "0")
+    config.proxy.own_endpoints.push_back(o.console_listen);
 
   // Signals are taken by this thread alone (sigwait): every thread started below inherits the
   // blocked mask.
@@ -151,6 +159,11 @@ int run_up(const UpOptions& o) {
     (void)(*stack)->stop();
     return 1;
   }
+
+  if (auto st = (*stack)->server().add_own_endpoint(
+          (*console_server)->url().substr((*console_server)->url().find("://") + 3));
+      !st)
+    spdlog::warn("console address: {}", st.error().message);
 
   std::cerr << "\nkagami up: store " << layout.root << "\n"
             << "  proxy    " << o.proxy_listen.substr(0, o.proxy_listen.rfind(':')) << ":"
@@ -191,9 +204,19 @@ int run_up(const UpOptions& o) {
     });
   }
 
+  const std::string status_file = status_path(layout.root, "up");
+  auto write_state = [&] {
+    if (auto st = write_status(status_file, (*stack)->status()); !st)
+      spdlog::warn("{}", st.error().message);
+  };
+  write_state();
   while (true) {
-    int sig = 0;
-    sigwait(&signals, &sig);
+    const timespec every{1, 0};
+    const int sig = sigtimedwait(&signals, nullptr, &every);
+    if (sig < 0) {
+      write_state();
+      continue;
+    }
     if (sig == SIGUSR1) {
       (*stack)->print_counters();
       continue;

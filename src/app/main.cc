@@ -5,10 +5,15 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include "app/commands.h"
 
 int main(int argc, char** argv) {
+  // Everything Kagami writes (the index with its password hashes, packets, extracted files,
+  // mirror pcaps of decrypted traffic, alert queues, CA keys) is for its own user alone: files
+  // 0600 and folders 0700, whatever the caller's umask.
+  ::umask(077);
   auto logger = spdlog::stderr_color_mt("kagami");
   logger->set_pattern("%^%l%$: %v");
   spdlog::set_default_logger(logger);
@@ -30,6 +35,7 @@ int main(int argc, char** argv) {
   kagami::app::add_audit_command(app, exit_code);
   kagami::app::add_serve_command(app, exit_code);
   kagami::app::add_up_command(app, exit_code);
+  kagami::app::add_status_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

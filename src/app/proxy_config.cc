@@ -117,6 +117,10 @@ Status load_proxy_config(const std::string& path, ProxyFileConfig& c) {
           if (!action) return make_error("config: {}: {}", key, action.error().message);
           c.policy.default_action = *action;
         }
+      } else if (key == "policy.allow_destinations") {
+        auto list = strings_of(v, key);
+        if (!list) return list.error();
+        c.options.allow_destinations = *list;
       } else if (key == "policy.rules") {
         const toml::array* rules = v.as_array();
         if (rules == nullptr) return make_error("config: policy.rules must be [[policy.rules]]");

@@ -55,13 +55,18 @@ Result<std::unique_ptr<ProxyStack>> ProxyStack::start(ProxyStackConfig config) {
     s->recorder_->use_proxy_notes(s->notes_.get());
     s->source_ = std::make_unique<mirror::InProcessSource>();
   }
-  const bool outputs = !c.mirror.pcap_dir.empty() || !c.mirror.pcap_over_ip.empty();
+  const bool outputs = !c.mirror.pcap_dir.empty() || !c.mirror.pcap_over_ip.listen.empty();
   if (outputs || s->recorder_) {
     mirror::Mirror::Consumer consumer;
     if (s->source_) consumer = [src = s->source_.get()](mirror::FrameBatch& b) { src->offer(b); };
     auto m = mirror::Mirror::start(c.mirror, threads, consumer);
     if (!m) return m.error();
     s->mirror_ = std::move(m.value());
+    // The mirror's stream carries every client's plaintext: never a destination.
+    if (const std::uint16_t p = s->mirror_->pcap_over_ip_port(); p != 0)
+      c.proxy.own_endpoints.push_back(
+          c.mirror.pcap_over_ip.listen.substr(0, c.mirror.pcap_over_ip.listen.rfind(':')) + ":" +
+          std::to_string(p));
   }
   if (s->recorder_) {
     ProxyStack* raw = s.get();
@@ -98,6 +103,45 @@ Status ProxyStack::stop() {
   return first;
 }
 
+nlohmann::json ProxyStack::status() const {
+  nlohmann::json j;
+  if (!server_) return j;
+  const auto& c = server_->counters();
+  j["proxy"] = {{"listen", config_.proxy.listen},
+                {"transparent", config_.proxy.transparent},
+                {"accepted", c.accepted.load()},
+                {"active", c.active.load()},
+                {"decrypted", c.decrypted.load()},
+                {"relayed_plain", c.relayed_plain.load()},
+                {"bypassed", c.bypassed.load()},
+                {"auto_bypassed", c.auto_bypassed.load()},
+                {"blocked", c.blocked.load()},
+                {"destination_refused", c.destination_refused.load()},
+                {"auth_refused", c.auth_refused.load()},
+                {"bad_request", c.bad_request.load()},
+                {"upstream_invalid", c.upstream_invalid.load()},
+                {"client_handshake_failed", c.client_handshake_failed.load()},
+                {"bytes_c2s", c.bytes_c2s.load()},
+                {"bytes_s2c", c.bytes_s2c.load()}};
+  nlohmann::json bypass = nlohmann::json::array();
+  for (const auto& b : server_->auto_bypassed())
+    bypass.push_back({{"client", b.client.empty() ? "*" : b.client},
+                      {"destination", b.destination},
+                      {"why", b.why},
+                      {"remaining_s", b.remaining_ms / 1000}});
+  j["auto_bypass"] = std::move(bypass);
+  if (mirror_) {
+    const auto& m = mirror_->counters();
+    j["mirror"] = {{"packets", m.packets.load()},
+                   {"dropped_packets", m.dropped_packets.load()},
+                   {"files", m.files.load()},
+                   {"write_errors", m.write_errors.load()},
+                   {"stream_dropped_packets", m.stream_dropped_packets.load()},
+                   {"stream_refused", m.stream_refused.load()}};
+  }
+  return j;
+}
+
 void ProxyStack::print_counters() const {
   if (!server_) return;
   const auto& c = server_->counters();
@@ -106,15 +150,17 @@ void ProxyStack::print_counters() const {
             << c.bad_request << ", upstream connect failed " << c.upstream_connect_failed
             << ", upstream handshake failed " << c.upstream_handshake_failed
             << ", upstream invalid " << c.upstream_invalid << ", client handshake failed "
-            << c.client_handshake_failed << ", timed out " << c.timed_out << ", bytes c2s "
-            << c.bytes_c2s << ", s2c " << c.bytes_s2c << "; certificates minted "
+            << c.client_handshake_failed << ", timed out " << c.timed_out
+            << ", destinations refused " << c.destination_refused << ", bytes c2s " << c.bytes_c2s
+            << ", s2c " << c.bytes_s2c << "; certificates minted "
             << config_.minter->counters().minted << ", cache hits "
             << config_.minter->counters().hits << "\n";
   if (mirror_) {
     const auto& m = mirror_->counters();
     std::cerr << "mirror: packets " << m.packets << ", dropped " << m.dropped_packets << ", files "
               << m.files << ", write errors " << m.write_errors << ", pcap-over-IP dropped "
-              << m.stream_dropped_packets << ", disk waits " << m.disk_waits << "\n";
+              << m.stream_dropped_packets << ", pcap-over-IP receivers refused " << m.stream_refused
+              << ", disk waits " << m.disk_waits << "\n";
   }
 }
 

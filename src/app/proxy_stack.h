@@ -5,6 +5,8 @@
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "kagami/base/result.h"
 #include "kagami/mirror/connection_notes.h"
 #include "kagami/mirror/in_process_source.h"
@@ -50,6 +52,9 @@ class ProxyStack {
   // it. The first error, if any; the recorder's summary goes to stderr.
   Status stop();
   void print_counters() const;
+  // The proxy's counters, what it bypasses automatically and for whom, the mirror's counters:
+  // what `kagami status` shows.
+  nlohmann::json status() const;
 
  private:
   ProxyStack() = default;

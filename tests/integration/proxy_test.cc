@@ -23,6 +23,7 @@
 
 #include "integration/harness.h"
 #include "support/temp_dir.h"
+#include "unit/wire/tls_builder.h"
 
 namespace kagami::test {
 namespace {
@@ -113,12 +114,18 @@ std::string pem(EVP_PKEY* k) {
 // `kagami proxy` on a free port; stopped with SIGTERM at the end.
 class Proxy {
  public:
+  // The test's servers are on loopback, which the proxy refuses unless it is allowed:
+  // `allow_loopback` opens 127.0.0.0/8 for them.
   Proxy(const std::string& ca_dir, const std::string& upstream_ca, const std::string& mirror_dir,
-        const std::vector<std::string>& extra = {}) {
+        const std::vector<std::string>& extra = {}, bool allow_loopback = true) {
     port_ = free_port();
     std::vector<std::string> argv = {
         KAGAMI_BINARY, "proxy", "--listen",      "127.0.0.1:" + std::to_string(port_),
         "--ca",        ca_dir,  "--upstream-ca", upstream_ca};
+    if (allow_loopback) {
+      argv.push_back("--allow-destination");
+      argv.push_back("127.0.0.0/8");
+    }
     if (!mirror_dir.empty()) {
       argv.push_back("--mirror");
       argv.push_back("pcap:" + mirror_dir);
@@ -752,10 +759,29 @@ TEST_F(ProxyTest, TransparentModeInterceptsRedirectedTrafficOnAnyPort) {
   r = curl({"http://10.77.2.2:8080/hello.txt"});
   EXPECT_EQ(r.exit_code, 0) << r.err << proxy.err();
   EXPECT_EQ(r.out, "plain through the router\n");
+  // A redirected connection to the router itself (a service only it should reach) is refused:
+  // the original destination is one of the proxy host's own addresses.
+  Background router_service(Namespaces::in(
+      ns.router_,
+      {"/usr/bin/python3", "-m", "http.server", "--bind", "10.77.1.1", "--directory", d_, "8081"}));
+  ASSERT_EQ(
+      run(Namespaces::in(ns.router_, {"bash", "-c",
+                                      "for i in $(seq 200); do (exec 3<>/dev/tcp/10.77.1.1/8081) "
+                                      "2>/dev/null && exit 0; sleep 0.05; done; exit 1"}))
+          .exit_code,
+      0);
+  r = run(Namespaces::in(ns.client_,
+                         {"curl", "-sS", "--max-time", "10", "http://10.77.1.1:8081/hello.txt"}));
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.find("plain through the router"), std::string::npos);
+  router_service.signal(SIGTERM);
   proxy.signal(SIGTERM);
   ASSERT_EQ(proxy.wait(20000), 0) << proxy.err();
   tls_server.signal(SIGTERM);
   plain_server.signal(SIGTERM);
+  EXPECT_NE(proxy.err().find("destination refused: this host's address 10.77.1.1"),
+            std::string::npos)
+      << proxy.err();
   EXPECT_NE(proxy.err().find("decrypted 1"), std::string::npos) << proxy.err();
   EXPECT_NE(proxy.err().find("relayed plain 1"), std::string::npos) << proxy.err();
   // Recorded with the original addresses: the client's, and the server's it asked for.
@@ -997,7 +1023,8 @@ TEST_F(ProxyTest, PcapOverIpStreamsTheMirror) {
   ASSERT_TRUE(port_open(port, 10000)) << server->err();
   const int stream_port = free_port();
   Proxy proxy(d_ + "/ca", d_ + "/root.pem", "",
-              {"--mirror", "pcap-over-ip:127.0.0.1:" + std::to_string(stream_port)});
+              {"--mirror", "pcap-over-ip:127.0.0.1:" + std::to_string(stream_port),
+               "--mirror-receiver", "127.0.0.1"});
   ASSERT_TRUE(proxy.started()) << proxy.log();
   // The reader: everything the stream sends until the proxy closes it.
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1083,6 +1110,260 @@ TEST_F(ProxyTest, ServerFirstProtocolsAreRelayedAfterConnect) {
   ASSERT_NE(greeting, std::string::npos) << r.out;
   ASSERT_NE(answer, std::string::npos) << r.out;
   EXPECT_LT(greeting, answer);
+}
+
+// One client that refuses the minted certificate must not switch decryption off for anyone
+// else: the bypass is that client's alone, and none is made for a destination other clients
+// accept the minted certificate for. `kagami status` lists what is bypassed, for whom.
+TEST_F(ProxyTest, OneClientCannotSwitchOffDecryptionForOthers) {
+  CertSpec spec;
+  spec.cn = "site.test";
+  spec.sans = {"DNS:exfil.test", "DNS:popular.test"};
+  leaf("origin", spec);
+  const int port = free_port();
+  auto server = origin_server("origin", port);
+  ASSERT_TRUE(port_open(port, 10000)) << server->err();
+  const std::string store = d_ + "/store";
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", "", {"--record", store});
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  const std::string p = std::to_string(port), root = d_ + "/root.pem";
+  // From a source address of its own: each is a different client to the proxy.
+  auto get = [&](const std::string& from, const std::string& host, const std::string& ca) {
+    return curl_via(proxy, ca,
+                    {"--interface", from, "--connect-to", host + ":" + p + ":127.0.0.1:" + p, "-o",
+                     "/dev/null", "-w", "%{http_code}", "https://" + host + ":" + p + "/"});
+  };
+  // Mallory (127.0.0.66) refuses the minted certificate for exfil.test: from then on she, and
+  // only she, sees the real one.
+  EXPECT_EQ(get("127.0.0.66", "exfil.test", root).exit_code, 60);
+  EXPECT_EQ(get("127.0.0.66", "exfil.test", root).exit_code, 0);
+  // Anyone else still gets the minted certificate (trusting only the organisation's CA, the
+  // connection succeeds: it was decrypted).
+  EXPECT_EQ(get("127.0.0.7", "exfil.test", kagami_ca_).exit_code, 0);
+  // popular.test is accepted with the minted certificate by another client first: Mallory's
+  // refusal bypasses nothing.
+  EXPECT_EQ(get("127.0.0.8", "popular.test", kagami_ca_).exit_code, 0);
+  EXPECT_EQ(get("127.0.0.66", "popular.test", root).exit_code, 60);
+  EXPECT_EQ(get("127.0.0.66", "popular.test", root).exit_code, 60);
+  // What is bypassed, for whom (the proxy rewrites its status every second).
+  CommandResult status;
+  for (int i = 0; i < 50; ++i) {
+    status = kagami({"status", "--store", store});
+    if (status.out.find("exfil.test") != std::string::npos) break;
+    usleep(100000);
+  }
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("127.0.0.66 -> exfil.test:" + p), std::string::npos) << status.out;
+  EXPECT_EQ(status.out.find("popular.test"), std::string::npos) << status.out;
+  EXPECT_EQ(status.out.find("127.0.0.7 ->"), std::string::npos) << status.out;
+  status = kagami({"status", "--store", store, "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  const auto j = nlohmann::json::parse(status.out);
+  ASSERT_EQ(j["auto_bypass"].size(), 1u) << status.out;
+  EXPECT_EQ(j["auto_bypass"][0]["client"], "127.0.0.66");
+  EXPECT_FALSE(j["stale"].get<bool>());
+  ASSERT_EQ(proxy.stop(), 0);
+  const std::string log = proxy.log();
+  EXPECT_NE(log.find("auto-bypass for this client to exfil.test:" + p), std::string::npos) << log;
+  EXPECT_NE(log.find("no auto-bypass: other clients accept the minted certificate"),
+            std::string::npos)
+      << log;
+  server->signal(SIGTERM);
+}
+
+// Names from the wire are escaped in the log: a newline in an SNI cannot start a forged line,
+// a NUL is not written raw.
+TEST_F(ProxyTest, ClientNamesCannotForgeLogLines) {
+  CertSpec site;
+  site.cn = "site.test";
+  site.sans = {"DNS:site.test"};
+  leaf("site", site);
+  const int port = free_port();
+  auto server = origin_server("site", port);
+  ASSERT_TRUE(port_open(port, 10000)) << server->err();
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", "");
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  using namespace kagami::testing;
+  HelloSpec h;
+  h.ciphers = {0x1301, 0xc02f};
+  h.extensions = {{0x0000, sni_ext(std::string("evil.test\ninfo: proxy: forged\0line", 34))}};
+  const auto hello = record(22, handshake(1, client_hello_body(h))).bytes();
+  const std::string connect = "CONNECT 127.0.0.1:" + std::to_string(port) + " HTTP/1.1\r\n\r\n";
+  raw_exchange(proxy.port(), connect + std::string(hello.begin(), hello.end()), 0, 3000);
+  ASSERT_EQ(proxy.stop(), 0);
+  const std::string log = proxy.log();
+  EXPECT_NE(log.find("(sni evil.test\\x0ainfo: proxy: forged\\x00line)"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\ninfo: proxy: forged"), std::string::npos) << log;
+  EXPECT_EQ(log.find('\0'), std::string::npos);
+  server->signal(SIGTERM);
+}
+
+// ---- destinations: the proxy never relays to itself, nor by default to loopback ----
+
+// What the proxy answered a raw request (its status line's code, or 0) and its body.
+struct Answer {
+  int status = 0;
+  std::string text;
+};
+
+Answer ask(int proxy_port, const std::string& request) {
+  const RawExchange e = raw_exchange(proxy_port, request, 0, 5000);
+  Answer a;
+  a.text = e.reply;
+  if (e.reply.rfind("HTTP/1.1 ", 0) == 0) a.status = std::atoi(e.reply.c_str() + 9);
+  return a;
+}
+
+// The mirror's pcap-over-IP stream carries every client's plaintext. A proxy client that
+// asks for it — in any spelling of the address, by CONNECT or absolute-form, allowed
+// loopback or not, with a valid proxy login — gets 403, and the stream sees no new reader.
+TEST_F(ProxyTest, NoSpellingOfItsOwnListenersIsADestination) {
+  const int stream_port = free_port();
+  write_file(d_ + "/users", "mallory:" + sha256_of("m4llory") + "\n");
+  write_file(d_ + "/proxy.toml", "[auth]\nusers_file = \"" + d_ + "/users\"\n");
+  // Loopback deliberately allowed: the proxy's own listeners must stay closed all the same.
+  Proxy proxy(
+      d_ + "/ca", d_ + "/root.pem", "",
+      {"--config", d_ + "/proxy.toml", "--mirror",
+       "pcap-over-ip:127.0.0.1:" + std::to_string(stream_port), "--mirror-receiver", "127.0.0.1"});
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  const std::string auth = "Proxy-Authorization: Basic bWFsbG9yeTptNGxsb3J5\r\n";  // mallory
+  const std::string sp = std::to_string(stream_port), pp = std::to_string(proxy.port());
+  for (const std::string& host :
+       {std::string("127.0.0.1"), std::string("127.1"), std::string("2130706433"),
+        std::string("0x7f000001"), std::string("0177.0.0.1"), std::string("127.0.0.2"),
+        std::string("0.0.0.0"), std::string("[::ffff:127.0.0.1]"), std::string("[::1]"),
+        std::string("localhost")}) {
+    for (const std::string& port : {sp, pp}) {
+      const Answer c =
+          ask(proxy.port(), "CONNECT " + host + ":" + port + " HTTP/1.1\r\nHost: " + host + ":" +
+                                port + "\r\n" + auth + "\r\n");
+      EXPECT_EQ(c.status, 403) << host << ":" << port << " " << c.text;
+      const Answer g =
+          ask(proxy.port(), "GET http://" + host + ":" + port + "/ HTTP/1.1\r\nHost: " + host +
+                                ":" + port + "\r\n" + auth + "\r\n");
+      EXPECT_EQ(g.status, 403) << host << ":" << port << " " << g.text;
+    }
+  }
+  ASSERT_EQ(proxy.stop(), 0);
+  const std::string log = proxy.log();
+  EXPECT_NE(log.find("destination refused: this proxy's own listener (127.0.0.1:" + sp + ")"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("destination refused: this proxy's own listener (127.0.0.1:" + pp + ")"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("receiver 127.0.0.1 connected"), std::string::npos) << log;
+}
+
+// Loopback (and link-local, this host's addresses, ...) is refused unless --allow-destination
+// opens it; a name that resolves there is refused the same way; refusals are recorded.
+TEST_F(ProxyTest, LoopbackIsRefusedByDefaultAndAllowedByFlag) {
+  if (!have_program("python3")) GTEST_SKIP() << "python3 missing";
+  write_file(d_ + "/www-hello.txt", "a local service\n");
+  ASSERT_EQ(run({"chmod", "-R", "a+rX", d_}).exit_code, 0);
+  const int port = free_port();
+  Background local({"python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", d_,
+                    std::to_string(port)});
+  ASSERT_TRUE(port_open(port, 10000)) << local.err();
+  const std::string p = std::to_string(port);
+  const std::string store = d_ + "/store";
+  {
+    Proxy closed(d_ + "/ca", d_ + "/root.pem", "", {"--record", store}, false);
+    ASSERT_TRUE(closed.started()) << closed.log();
+    for (const std::string& host : {std::string("127.0.0.1"), std::string("localhost"),
+                                    std::string("2130706433"), std::string("[::1]")}) {
+      const Answer c =
+          ask(closed.port(), "CONNECT " + host + ":" + p + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      EXPECT_EQ(c.status, 403) << host << " " << c.text;
+      EXPECT_NE(c.text.find("loopback address"), std::string::npos) << c.text;
+    }
+    auto r = run({"curl", "-sS", "--max-time", "10", "--proxy", closed.url(),
+                  "http://127.0.0.1:" + p + "/www-hello.txt"});
+    EXPECT_EQ(r.out.find("a local service"), std::string::npos) << r.out;
+    ASSERT_EQ(closed.stop(), 0);
+    EXPECT_NE(closed.log().find("destination refused: loopback address 127.0.0.1"),
+              std::string::npos)
+        << closed.log();
+  }
+  // Each refusal is a session the proxy reset before connecting.
+  int refused = 0;
+  for (const auto& s : sessions(store))
+    if (s["end_reason"] == "proxy_refused" && s["server_port"] == port) ++refused;
+  EXPECT_EQ(refused, 5);
+  // Opened deliberately: the same request goes through.
+  Proxy open(d_ + "/ca", d_ + "/root.pem", "", {"--allow-destination", "127.0.0.1/32"}, false);
+  ASSERT_TRUE(open.started()) << open.log();
+  auto r = run({"curl", "-sS", "--max-time", "10", "--proxy", open.url(),
+                "http://127.0.0.1:" + p + "/www-hello.txt"});
+  EXPECT_EQ(r.out, "a local service\n") << r.err;
+  // ::1 is not in the range that was opened.
+  EXPECT_EQ(ask(open.port(), "CONNECT [::1]:" + p + " HTTP/1.1\r\n\r\n").status, 403);
+  ASSERT_EQ(open.stop(), 0);
+  local.signal(SIGTERM);
+}
+
+// Only named receivers read the pcap-over-IP stream; over TLS a receiver also needs a client
+// certificate from the CA given.
+TEST_F(ProxyTest, PcapOverIpLetsInOnlyNamedReceivers) {
+  if (!have_program("openssl")) GTEST_SKIP() << "openssl missing";
+  // Without receivers the stream does not start at all.
+  const int unnamed_port = free_port();
+  Proxy unnamed(d_ + "/ca", d_ + "/root.pem", "",
+                {"--mirror", "pcap-over-ip:127.0.0.1:" + std::to_string(unnamed_port)});
+  EXPECT_FALSE(unnamed.started());
+  EXPECT_NE(unnamed.log().find("name the receivers"), std::string::npos) << unnamed.log();
+
+  // A receiver's certificate, signed by a CA of the test's own.
+  CertSpec rcv;
+  rcv.cn = "mirror receiver";
+  rcv.eku = "clientAuth";
+  leaf("receiver", rcv);
+  CertSpec srv;
+  srv.cn = "mirror.test";
+  srv.sans = {"DNS:mirror.test", "IP:127.0.0.1"};
+  leaf("mirror", srv);
+  const int tls_port = free_port();
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", "",
+              {"--mirror", "pcap-over-ip:127.0.0.1:" + std::to_string(tls_port),
+               "--mirror-receiver", "127.0.0.1/32", "--mirror-tls-cert", d_ + "/mirror.pem",
+               "--mirror-tls-key", d_ + "/mirror.key", "--mirror-client-ca", d_ + "/root.pem"});
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  auto first_bytes = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {"openssl",
+                                     "s_client",
+                                     "-quiet",
+                                     "-connect",
+                                     "127.0.0.1:" + std::to_string(tls_port),
+                                     "-CAfile",
+                                     d_ + "/root.pem",
+                                     "-verify_return_error"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    std::string cmd;
+    for (const auto& a : argv) cmd += "'" + a + "' ";
+    // The pcap header is 24 bytes, then nothing while no traffic flows: s_client is stopped
+    // after a few seconds either way.
+    return run(
+        {"bash", "-c", "timeout 3 " + cmd + " </dev/null 2>/dev/null | head -c 24 | od -An -tx1"});
+  };
+  // With the certificate: the pcap header (nanosecond magic, little-endian here).
+  auto with = first_bytes({"-cert", d_ + "/receiver.crt", "-key", d_ + "/receiver.key",
+                           "-cert_chain", d_ + "/receiver.chain"});
+  EXPECT_NE(with.out.find("4d 3c b2 a1"), std::string::npos) << with.out << with.err;
+  // Without it: nothing.
+  auto without = first_bytes({});
+  EXPECT_EQ(without.out.find("4d 3c b2 a1"), std::string::npos) << without.out;
+  // From an address not named (127.0.0.2): refused before TLS.
+  auto elsewhere =
+      run({"bash", "-c",
+           "timeout 10 openssl s_client -quiet -connect 127.0.0.1:" + std::to_string(tls_port) +
+               " -bind 127.0.0.2:0 </dev/null 2>&1 | head -c 200"});
+  ASSERT_EQ(proxy.stop(), 0);
+  const std::string log = proxy.log();
+  EXPECT_NE(log.find("127.0.0.2 refused: not an allowed receiver"), std::string::npos)
+      << log << elsewhere.out;
+  EXPECT_NE(log.find("refused: TLS handshake"), std::string::npos) << log;
+  EXPECT_NE(log.find("receivers refused 2"), std::string::npos) << log;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kagami/base/ip_address.h"
+#include "kagami/base/tls_policy.h"
 #include "kagami/console/api_context.h"
 #include "kagami/console/console_assets.h"
 #include "kagami/console/console_certificate.h"
@@ -337,6 +338,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(const ServeOptions& options)
     if (!tls_server->is_valid())
       return make_error("cannot use the certificate {} and key {}", cert, key);
     SSL_CTX_set_min_proto_version(tls_server->ssl_context(), TLS1_2_VERSION);
+    SSL_CTX_set_cipher_list(tls_server->ssl_context(), kServerTls12Ciphers);
     impl->server = std::move(tls_server);
     impl->tls = true;
   }

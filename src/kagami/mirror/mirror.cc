@@ -54,8 +54,8 @@ Result<std::unique_ptr<Mirror>> Mirror::start(const MirrorOptions& options, int 
                         ec.message());
     if (auto s = m->open_file(now_seconds()); !s) return s.error();
   }
-  if (!options.pcap_over_ip.empty()) {
-    auto server = PcapOverIpServer::start(options.pcap_over_ip, options.pcap_over_ip_pending_bytes);
+  if (!options.pcap_over_ip.listen.empty()) {
+    auto server = PcapOverIpServer::start(options.pcap_over_ip);
     if (!server) return server.error();
     m->stream_ = std::move(server.value());
   }
@@ -151,6 +151,7 @@ void Mirror::run() {
       stream_->accept_clients();
       stream_->flush();
       counters_.stream_dropped_packets.store(stream_->dropped_packets(), std::memory_order_relaxed);
+      counters_.stream_refused.store(stream_->refused(), std::memory_order_relaxed);
     }
     if (!drain()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     // Readers of the live file (tshark -r, tail) see whole records within a second.

@@ -11,6 +11,7 @@
 #include "kagami/base/result.h"
 #include "kagami/base/spsc_queue.h"
 #include "kagami/mirror/frame_batch.h"
+#include "kagami/mirror/pcap_over_ip.h"
 
 namespace kagami::capture {
 class PcapWriter;
@@ -18,12 +19,9 @@ class PcapWriter;
 
 namespace kagami::mirror {
 
-class PcapOverIpServer;
-
 struct MirrorOptions {
-  std::string pcap_dir;      // rotating pcap files here; empty for none
-  std::string pcap_over_ip;  // a pcap-over-IP server on "ADDR:PORT"; empty for none
-  std::size_t pcap_over_ip_pending_bytes = 16u << 20;  // per client, before batches drop
+  std::string pcap_dir;            // rotating pcap files here; empty for none
+  PcapOverIpOptions pcap_over_ip;  // a pcap-over-IP server; listen empty for none
   std::uint64_t rotate_bytes = 1ull << 30;
   std::int64_t rotate_seconds = 3600;
   std::size_t batch_bytes = 256u << 10;  // a producer hands its batch on at this size
@@ -34,6 +32,7 @@ struct MirrorCounters {
   std::atomic<std::uint64_t> packets{0}, bytes{0}, files{0};
   std::atomic<std::uint64_t> dropped_packets{0}, dropped_batches{0}, write_errors{0};
   std::atomic<std::uint64_t> stream_dropped_packets{0};  // pcap-over-IP clients too slow
+  std::atomic<std::uint64_t> stream_refused{0};          // pcap-over-IP receivers not let in
   std::atomic<std::uint64_t> disk_waits{0};  // the pcap writer had no free block (disk behind)
 };
 

@@ -1,12 +1,19 @@
 #include "kagami/mirror/pcap_over_ip.h"
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "kagami/base/tcp_listener.h"
+#include "kagami/base/tls_policy.h"
 
 namespace kagami::mirror {
 namespace {
@@ -14,30 +21,122 @@ namespace {
 constexpr std::uint32_t kNanosecondMagic = 0xa1b23c4d;
 constexpr std::uint32_t kSnaplen = 262144;
 constexpr std::uint32_t kLinktypeEthernet = 1;
+constexpr std::uint64_t kLoggedRefusals = 100;  // then only counted
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string tls_errors() {
+  std::string out;
+  while (const unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out.empty() ? "unknown TLS error" : out;
+}
+
+IpAddress peer_address(const sockaddr_storage& a) {
+  if (a.ss_family == AF_INET)
+    return IpAddress::v4(
+        reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in&>(a).sin_addr));
+  return IpAddress::v6(
+      reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr));
+}
 
 }  // namespace
 
-Result<std::unique_ptr<PcapOverIpServer>> PcapOverIpServer::start(const std::string& listen,
-                                                                  std::size_t max_pending) {
+PcapOverIpServer::Client::~Client() {
+  if (ssl != nullptr) SSL_free(ssl);
+  if (fd >= 0) ::close(fd);
+}
+
+Result<std::unique_ptr<PcapOverIpServer>> PcapOverIpServer::start(const PcapOverIpOptions& o) {
+  std::unique_ptr<PcapOverIpServer> s(new PcapOverIpServer());
+  s->options_ = o;
+  if (o.receivers.empty())
+    return make_error(
+        "pcap-over-ip: name the receivers allowed to read the stream (--mirror-receiver CIDR): "
+        "it carries every client's decrypted traffic");
+  for (const std::string& r : o.receivers) {
+    auto p = IpPrefix::parse(r);
+    if (!p) return make_error("pcap-over-ip receiver '{}': {}", r, p.error().message);
+    s->receivers_.push_back(*p);
+  }
+  if (o.tls_cert.empty() != o.tls_key.empty())
+    return make_error("pcap-over-ip: give both a TLS certificate and its key");
+  if (!o.client_ca.empty() && o.tls_cert.empty())
+    return make_error("pcap-over-ip: client certificates need TLS (a certificate and key)");
+  if (!o.tls_cert.empty()) {
+    s->ctx_ = SSL_CTX_new(TLS_server_method());
+    if (s->ctx_ == nullptr) return make_error("pcap-over-ip: {}", tls_errors());
+    SSL_CTX_set_min_proto_version(s->ctx_, TLS1_2_VERSION);
+    SSL_CTX_set_cipher_list(s->ctx_, kServerTls12Ciphers);
+    SSL_CTX_set_mode(s->ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (SSL_CTX_use_certificate_chain_file(s->ctx_, o.tls_cert.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(s->ctx_, o.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(s->ctx_) != 1)
+      return make_error("pcap-over-ip: cannot use {} and {}: {}", o.tls_cert, o.tls_key,
+                        tls_errors());
+    if (!o.client_ca.empty()) {
+      if (SSL_CTX_load_verify_locations(s->ctx_, o.client_ca.c_str(), nullptr) != 1)
+        return make_error("pcap-over-ip: cannot read the client CA {}: {}", o.client_ca,
+                          tls_errors());
+      SSL_CTX_set_verify(s->ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    }
+  }
   ListenOptions lo;
   lo.backlog = 16;
-  auto fd = listen_tcp(listen, lo);
+  auto fd = listen_tcp(o.listen, lo);
   if (!fd) return make_error("pcap-over-ip: {}", fd.error().message);
-  const std::uint16_t p = bound_port(*fd);
-  return std::unique_ptr<PcapOverIpServer>(new PcapOverIpServer(*fd, p, max_pending));
+  s->fd_ = *fd;
+  s->port_ = bound_port(*fd);
+  return s;
 }
 
 PcapOverIpServer::~PcapOverIpServer() {
-  for (auto& c : clients_) ::close(c->fd);
-  ::close(fd_);
+  clients_.clear();
+  if (fd_ >= 0) ::close(fd_);
+  if (ctx_ != nullptr) SSL_CTX_free(ctx_);
 }
 
 void PcapOverIpServer::accept_clients() {
   while (true) {
-    const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    const int fd =
+        ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
     auto c = std::make_unique<Client>();
     c->fd = fd;
+    const IpAddress ip = peer_address(peer);
+    c->peer = ip.to_string();
+    bool allowed = false;
+    for (const IpPrefix& p : receivers_) allowed = allowed || p.contains(ip);
+    const char* why = !allowed                                    ? "not an allowed receiver"
+                      : clients_.size() >= options_.max_receivers ? "too many receivers"
+                                                                  : nullptr;
+    if (why != nullptr) {
+      if (refused_.fetch_add(1, std::memory_order_relaxed) < kLoggedRefusals)
+        spdlog::warn("mirror: pcap-over-ip: {} refused: {}", c->peer, why);
+      continue;  // closed by the Client's destructor
+    }
+    if (ctx_ != nullptr) {
+      c->ssl = SSL_new(ctx_);
+      if (c->ssl == nullptr || SSL_set_fd(c->ssl, fd) != 1) {
+        refused_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      SSL_set_accept_state(c->ssl);
+      c->handshaking = true;
+      c->deadline_ms = now_ms() + options_.handshake_timeout_ms;
+    }
+    spdlog::info("mirror: pcap-over-ip: receiver {} connected{}", c->peer,
+                 ctx_ != nullptr ? " (TLS handshake)" : "");
     // The pcap file header, as written on the host (readers take either byte order).
     const std::uint32_t h[6] = {kNanosecondMagic, 2u | (4u << 16),  0, 0,
                                 kSnaplen,         kLinktypeEthernet};
@@ -49,7 +148,7 @@ void PcapOverIpServer::accept_clients() {
 
 void PcapOverIpServer::send(const FrameBatch& batch) {
   for (auto& c : clients_) {
-    if (c->pending.size() - c->sent + batch.bytes.size() > max_pending_) {
+    if (c->pending.size() - c->sent + batch.bytes.size() > options_.max_pending_bytes) {
       dropped_.fetch_add(batch.packets, std::memory_order_relaxed);  // whole records only
       continue;
     }
@@ -58,20 +157,52 @@ void PcapOverIpServer::send(const FrameBatch& batch) {
   flush();
 }
 
-void PcapOverIpServer::flush() {
-  for (std::size_t i = 0; i < clients_.size();) {
-    Client& c = *clients_[i];
-    bool gone = false;
-    while (c.sent < c.pending.size()) {
-      const ssize_t n = ::send(c.fd, c.pending.data() + c.sent, c.pending.size() - c.sent,
-                               MSG_NOSIGNAL | MSG_DONTWAIT);
+bool PcapOverIpServer::handshake(Client& c) {
+  ERR_clear_error();
+  const int rc = SSL_do_handshake(c.ssl);
+  if (rc == 1) {
+    c.handshaking = false;
+    spdlog::info("mirror: pcap-over-ip: receiver {} on {}", c.peer, SSL_get_version(c.ssl));
+    return true;
+  }
+  const int e = SSL_get_error(c.ssl, rc);
+  if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) && now_ms() < c.deadline_ms)
+    return true;
+  if (refused_.fetch_add(1, std::memory_order_relaxed) < kLoggedRefusals)
+    spdlog::warn("mirror: pcap-over-ip: {} refused: TLS handshake: {}", c.peer,
+                 now_ms() >= c.deadline_ms ? std::string("timed out") : tls_errors());
+  return false;
+}
+
+bool PcapOverIpServer::write_pending(Client& c) {
+  while (c.sent < c.pending.size()) {
+    const std::size_t want = c.pending.size() - c.sent;
+    if (c.ssl != nullptr) {
+      ERR_clear_error();
+      const int n = SSL_write(c.ssl, c.pending.data() + c.sent,
+                              static_cast<int>(std::min<std::size_t>(want, 1u << 20)));
       if (n > 0) {
         c.sent += static_cast<std::size_t>(n);
         continue;
       }
-      gone = !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
-      break;
+      const int e = SSL_get_error(c.ssl, n);
+      return e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ;
     }
+    const ssize_t n = ::send(c.fd, c.pending.data() + c.sent, want, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      c.sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+  }
+  return true;
+}
+
+void PcapOverIpServer::flush() {
+  for (std::size_t i = 0; i < clients_.size();) {
+    Client& c = *clients_[i];
+    bool alive = c.handshaking ? handshake(c) : true;
+    if (alive && !c.handshaking) alive = write_pending(c);
     if (c.sent == c.pending.size()) {
       c.pending.clear();
       c.sent = 0;
@@ -79,8 +210,7 @@ void PcapOverIpServer::flush() {
       c.pending.erase(c.pending.begin(), c.pending.begin() + static_cast<std::ptrdiff_t>(c.sent));
       c.sent = 0;
     }
-    if (gone) {
-      ::close(c.fd);
+    if (!alive) {
       clients_.erase(clients_.begin() + static_cast<std::ptrdiff_t>(i));
       continue;
     }

@@ -40,6 +40,13 @@ void TcpSynthesizer::open(TimeNs ts, FrameBatch& out) {
   frame(ts, true, kTcpAck, {}, out);
 }
 
+void TcpSynthesizer::refuse(TimeNs ts, FrameBatch& out) {
+  if (opened_) return;
+  opened_ = reset_ = true;
+  frame(ts, true, kTcpSyn, {}, out);
+  frame(ts, false, kTcpRst | kTcpAck, {}, out);
+}
+
 void TcpSynthesizer::data(TimeNs ts, bool from_client, ByteView bytes, FrameBatch& out) {
   if (!opened_ || reset_ || bytes.empty()) return;
   while (!bytes.empty()) {

@@ -18,6 +18,9 @@ class TcpSynthesizer {
                  std::uint32_t client_isn, std::uint32_t server_isn, std::size_t segment_bytes);
 
   void open(TimeNs ts, FrameBatch& out);
+  // A connection that was never made (the proxy refused its destination): the client's SYN
+  // answered by a reset, as a closed port would answer it. Nothing may follow.
+  void refuse(TimeNs ts, FrameBatch& out);
   void data(TimeNs ts, bool from_client, ByteView bytes, FrameBatch& out);
   void skip(bool from_client, std::uint64_t bytes);  // dropped, never written
   // FIN from one side, acknowledged by the other; when both sides have closed, the session ends.

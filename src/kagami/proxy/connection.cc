@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "kagami/base/printable.h"
 #include "kagami/base/sha256.h"
 #include "kagami/proxy/tls_contexts.h"
 #include "kagami/wire/client_hello_scan.h"
@@ -83,11 +84,13 @@ Connection::~Connection() {
   cx_.counters->active.fetch_sub(1, std::memory_order_relaxed);
 }
 
+// Names come from the client: escaped, so no byte of theirs can end the log line or forge
+// another.
 std::string Connection::describe() const {
   std::string s = format_addr(client_addr_);
-  if (!host_.empty()) s += " -> " + host_ + ":" + std::to_string(port_);
-  if (!sni_.empty() && sni_ != host_) s += " (sni " + sni_ + ")";
-  if (!user_.empty()) s += " user " + user_;
+  if (!host_.empty()) s += " -> " + printable(host_, 256) + ":" + std::to_string(port_);
+  if (!sni_.empty() && sni_ != host_) s += " (sni " + printable(sni_, 256) + ")";
+  if (!user_.empty()) s += " user " + printable(user_, 128);
   return s;
 }
 
@@ -280,7 +283,7 @@ void Connection::on_request() {
   }
   if (parsed.result == R::kError) {
     cx_.counters->bad_request.fetch_add(1, std::memory_order_relaxed);
-    spdlog::info("proxy: {}: bad request: {}", describe(), parsed.error);
+    spdlog::info("proxy: {}: bad request: {}", describe(), printable(parsed.error));
     return reply_and_close(
         "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n"
         "Content-Length: " +
@@ -364,12 +367,28 @@ void Connection::on_resolved(ResolvedAddress a) {
 }
 
 void Connection::connect_upstream(const ResolvedAddress& a) {
-  server_addr_ = a.addr;
-  u_.fd = ::socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  // Every path (CONNECT, absolute-form, transparent) comes here with the address it is about
+  // to connect to: that address is judged, not the name or its spelling.
+  const sockaddr_storage* to = &a.addr;
+  socklen_t to_len = a.len;
+  const std::string why = cx_.guard->refusal(a.addr);
+  if (!why.empty()) {
+    to = nullptr;
+    for (const auto& [other, len] : a.others) {
+      if (cx_.guard->refusal(other).empty()) {
+        to = &other;
+        to_len = len;
+        break;
+      }
+    }
+    if (to == nullptr) return refuse_destination(a.addr, why);
+  }
+  server_addr_ = *to;
+  u_.fd = ::socket(to->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (u_.fd < 0) return fail(std::string("socket: ") + std::strerror(errno), false);
   const int one = 1;
   ::setsockopt(u_.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  const int rc = ::connect(u_.fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len);
+  const int rc = ::connect(u_.fd, reinterpret_cast<const sockaddr*>(to), to_len);
   phase_ = Phase::kConnecting;
   if (rc == 0) return on_connected();
   if (errno != EINPROGRESS) {
@@ -377,6 +396,23 @@ void Connection::connect_upstream(const ResolvedAddress& a) {
     spdlog::info("proxy: {}: cannot connect: {}", describe(), std::strerror(errno));
     bad_gateway();
   }
+}
+
+// A destination the guard refused: logged, recorded as a connection attempt the "server"
+// reset (the mirror never carries a byte to or from it), and refused to the client.
+void Connection::refuse_destination(const sockaddr_storage& addr, const std::string& why) {
+  cx_.counters->destination_refused.fetch_add(1, std::memory_order_relaxed);
+  server_addr_ = addr;
+  policy_ = "block: destination";
+  failure_ = "destination refused: " + why;
+  spdlog::warn("proxy: {}: {}", describe(), failure_);
+  open_mirror(true);
+  if (transparent_) return fail(failure_, true);
+  const std::string body = "kagami proxy: " + failure_ + "\n";
+  reply_and_close(
+      "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
 }
 
 void Connection::on_connected() {
@@ -449,7 +485,7 @@ void Connection::on_classify() {
         return refuse_client_tls(kAlertAccessDenied, policy_);
       }
       if (d.action == Action::kBypass) return start_bypass(d.reason);
-      if (auto why = cx_.auto_bypass->check(destination(), monotonic_ms())) {
+      if (auto why = cx_.auto_bypass->check(client_ip(), destination(), monotonic_ms())) {
         cx_.counters->auto_bypassed.fetch_add(1, std::memory_order_relaxed);
         return start_bypass("auto: " + *why);
       }
@@ -491,6 +527,8 @@ Decision Connection::judge(const std::string& host, bool server_known) {
   f.port = port_;
   return rules_->decide(f);
 }
+
+IpAddress Connection::client_ip() const { return tcp_end(client_addr_, 0).ip; }
 
 std::string Connection::destination() const { return asked_name() + ":" + std::to_string(port_); }
 
@@ -581,8 +619,8 @@ void Connection::drive_upstream_handshake() {
     std::string why = u_.eof ? "the server closed during the handshake" : openssl_errors();
     if (upstream_asked_client_cert(u_.ssl.get())) {
       why = "the server demands a client certificate (" + why + ")";
-      cx_.auto_bypass->add(destination(), "the server demands a client certificate",
-                           monotonic_ms());
+      cx_.auto_bypass->server_refused(destination(), "the server demands a client certificate",
+                                      monotonic_ms());
     }
     return refuse_client_tls(kAlertHandshakeFailure, "upstream TLS handshake failed: " + why);
   }
@@ -631,14 +669,23 @@ void Connection::drive_client_handshake() {
     const int e = SSL_get_error(c_.ssl.get(), rc);
     if (e == SSL_ERROR_WANT_READ && !c_.eof) return;
     cx_.counters->client_handshake_failed.fetch_add(1, std::memory_order_relaxed);
-    // Pinned apps refuse any certificate but the real one: relay them undecrypted for a while.
-    cx_.auto_bypass->add(destination(), "the client refused the minted certificate",
-                         monotonic_ms());
     failure_ = "the client refused the minted certificate or the handshake: " +
                (c_.eof ? std::string("it closed the connection") : openssl_errors());
+    // Pinned apps refuse any certificate but the real one: this client is relayed undecrypted
+    // to this destination for a while (never every client, nor when others accept it).
+    const AutoBypass::Outcome o = cx_.auto_bypass->client_refused(
+        client_ip(), destination(), "the client refused the minted certificate", monotonic_ms());
+    if (o.added)
+      spdlog::warn(
+          "proxy: {}: auto-bypass for this client to {}: it refused the minted "
+          "certificate",
+          describe(), printable(destination()));
+    else
+      spdlog::info("proxy: {}: no auto-bypass: {}", describe(), o.why_not);
     return refused_in_record(failure_);
   }
   cx_.counters->decrypted.fetch_add(1, std::memory_order_relaxed);
+  cx_.auto_bypass->client_accepted(client_ip(), destination(), monotonic_ms());
   spdlog::info("proxy: {}: {} ({}){}", describe(), policy_, SSL_get_version(c_.ssl.get()),
                verdict_.empty() ? "" : ", upstream not valid: " + verdict_);
   phase_ = Phase::kRelay;
@@ -647,7 +694,7 @@ void Connection::drive_client_handshake() {
   relay();
 }
 
-void Connection::open_mirror() {
+void Connection::open_mirror(bool refused) {
   deadline_ms_ = monotonic_ms() + cx_.options->idle_timeout_ms;
   if (cx_.mirror == nullptr) return;
   if (cx_.notes != nullptr) {
@@ -662,6 +709,7 @@ void Connection::open_mirror() {
     n.sni = sni_;
     n.user = user_;
     n.decrypted = c_.ssl != nullptr && phase_ == Phase::kRelay;
+    n.connected = !refused;
     n.policy = policy_;
     n.upstream_verdict = verdict_;
     n.failure = failure_;
@@ -694,6 +742,11 @@ void Connection::open_mirror() {
   std::uniform_int_distribution<std::uint32_t> isn;
   mirror_.emplace(tcp_end(client_addr_, kClientMac), tcp_end(server_addr_, kServerMac),
                   isn(cx_.rng), isn(cx_.rng), cx_.options->segment_bytes);
+  if (refused) {
+    mirror_->refuse(wall_clock_ns(), cx_.mirror->batch());
+    cx_.mirror->flush(false);
+    return;
+  }
   mirror_->open(wall_clock_ns(), cx_.mirror->batch());
 }
 
@@ -740,8 +793,8 @@ bool Connection::pump_tls(bool from_upstream) {
     // TLS 1.3 servers judge the client's certificate after their handshake is over.
     if (from_upstream && upstream_asked_client_cert(from.ssl.get())) {
       why = "the server demands a client certificate (" + why + ")";
-      cx_.auto_bypass->add(destination(), "the server demands a client certificate",
-                           monotonic_ms());
+      cx_.auto_bypass->server_refused(destination(), "the server demands a client certificate",
+                                      monotonic_ms());
     }
     fail(std::string(from_upstream ? "upstream" : "client") + " TLS error: " + why, true);
     return false;

@@ -12,6 +12,7 @@
 #include "kagami/mirror/mirror.h"
 #include "kagami/mirror/tcp_synthesizer.h"
 #include "kagami/proxy/cert_minter.h"
+#include "kagami/proxy/destination_guard.h"
 #include "kagami/proxy/event_loop.h"
 #include "kagami/proxy/proxy_server.h"
 #include "kagami/proxy/resolver.h"
@@ -32,6 +33,7 @@ struct LoopContext {
   const std::atomic<std::shared_ptr<const Policy>>* policy = nullptr;
   const std::atomic<std::shared_ptr<const ProxyUsers>>* users = nullptr;
   AutoBypass* auto_bypass = nullptr;
+  const DestinationGuard* guard = nullptr;
   std::uint16_t transparent_port = 0;  // our own transparent listener's port
   Resolver* resolver = nullptr;
   ProxyCounters* counters = nullptr;
@@ -106,7 +108,9 @@ class Connection {
   void forward(bool from_upstream, ByteView plain);
   void flush_bio(Leg& leg);
   void end_direction(bool from_upstream);
-  void open_mirror();
+  // `refused`: the destination was refused before any connection was made.
+  void open_mirror(bool refused = false);
+  void refuse_destination(const sockaddr_storage& addr, const std::string& why);
   void reply_and_close(std::string_view http_response);
   void bad_gateway();
   void start_transparent();
@@ -119,6 +123,7 @@ class Connection {
   const std::string& asked_name() const { return !sni_.empty() ? sni_ : host_; }
   void start_bypass(const std::string& why);
   std::string destination() const;
+  IpAddress client_ip() const;
   void fail(std::string_view why, bool rst);
   void finish();
   std::string describe() const;

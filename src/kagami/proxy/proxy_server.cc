@@ -165,6 +165,12 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
   s->policy_.store(std::move(policy));
   s->users_.store(std::make_shared<const ProxyUsers>(options.users));
   s->auto_bypass_ = std::make_unique<AutoBypass>(options.auto_bypass_ms, 65536);
+  auto guard = DestinationGuard::build(options.allow_destinations);
+  if (!guard) return guard.error();
+  s->guard_ = std::move(guard.value());
+  for (const std::string& own : options.own_endpoints)
+    if (auto st = s->guard_->add_own(own); !st)
+      return make_error("own endpoint: {}", st.error().message);
 
   int threads =
       options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
@@ -184,6 +190,7 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
         // Every loop's listener shares the first one's port (SO_REUSEPORT spreads clients).
         s->port_ = bound_port(*fd);
         listen = listen.substr(0, listen.rfind(':')) + ":" + std::to_string(s->port_);
+        if (auto st = s->guard_->add_own(listen); !st) return st.error();
       }
     }
     if (!transparent.empty()) {
@@ -200,6 +207,7 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
         s->transparent_port_ = bound_port(*fd);
         transparent = transparent.substr(0, transparent.rfind(':')) + ":" +
                       std::to_string(s->transparent_port_);
+        if (auto st = s->guard_->add_own(transparent); !st) return st.error();
       }
     }
     auto loop = std::make_unique<Loop>(s->options_, s->counters_, listen_fd, transparent_fd);
@@ -214,6 +222,7 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
     cx.policy = &s->policy_;
     cx.users = &s->users_;
     cx.auto_bypass = s->auto_bypass_.get();
+    cx.guard = s->guard_.get();
     cx.transparent_port = s->transparent_port_;
     cx.counters = &s->counters_;
     s->loops_.push_back(std::move(loop));
@@ -224,6 +233,10 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
 }
 
 ProxyServer::~ProxyServer() { stop(); }
+
+std::vector<AutoBypass::Listed> ProxyServer::auto_bypassed() const {
+  return auto_bypass_->list(monotonic_ms());
+}
 
 void ProxyServer::stop() {
   stopping_.store(true, std::memory_order_release);

@@ -10,6 +10,7 @@
 
 #include "kagami/base/result.h"
 #include "kagami/proxy/auto_bypass.h"
+#include "kagami/proxy/destination_guard.h"
 #include "kagami/proxy/policy.h"
 #include "kagami/proxy/tls_contexts.h"
 
@@ -51,6 +52,12 @@ struct ProxyOptions {
   // Names answered before DNS (lower-case name -> numeric address), as a hosts file would:
   // lab networks, split horizons, the demo's servers.
   std::unordered_map<std::string, std::string> hosts;
+  // Destinations opened deliberately (CIDR): loopback, link-local, this host's own addresses
+  // and the like are refused otherwise (destination_guard.h).
+  std::vector<std::string> allow_destinations;
+  // Listeners of this process besides the proxy's own ("ADDR:PORT": the mirror's
+  // pcap-over-IP port, a console): never a destination, whatever is allowed.
+  std::vector<std::string> own_endpoints;
 };
 
 struct ProxyCounters {
@@ -60,7 +67,8 @@ struct ProxyCounters {
   std::atomic<std::uint64_t> upstream_invalid{0}, client_handshake_failed{0}, timed_out{0};
   std::atomic<std::uint64_t> bytes_c2s{0}, bytes_s2c{0};
   std::atomic<std::uint64_t> bypassed{0}, blocked{0}, auto_bypassed{0}, auth_refused{0};
-  std::atomic<std::uint64_t> not_redirected{0};  // transparent: no original destination
+  std::atomic<std::uint64_t> not_redirected{0};       // transparent: no original destination
+  std::atomic<std::uint64_t> destination_refused{0};  // the destination guard said no
 };
 
 // The insight proxy: event loops (one per thread, each with its own SO_REUSEPORT listener)
@@ -88,8 +96,16 @@ class ProxyServer {
   // Stops accepting, closes every connection, joins the threads.
   void stop();
   const ProxyCounters& counters() const { return counters_; }
+  // The destinations relayed without decryption right now, and for whom (kagami status).
+  std::vector<AutoBypass::Listed> auto_bypassed() const;
   std::uint16_t port() const { return port_; }  // the bound port (useful with port 0)
   std::uint16_t transparent_port() const { return transparent_port_; }
+  // Another listener of this process, started after the proxy ("ADDR:PORT").
+  Status add_own_endpoint(const std::string& addr_port) { return guard_->add_own(addr_port); }
+  // Destinations opened from now on (SIGHUP); the proxy's own listeners stay closed.
+  Status set_allowed_destinations(const std::vector<std::string>& cidrs) {
+    return guard_->set_allowed(cidrs);
+  }
   int threads() const { return static_cast<int>(loops_.size()); }
 
   class Loop;
@@ -103,6 +119,7 @@ class ProxyServer {
   std::atomic<std::shared_ptr<const Policy>> policy_;
   std::atomic<std::shared_ptr<const ProxyUsers>> users_;
   std::unique_ptr<AutoBypass> auto_bypass_;
+  std::unique_ptr<DestinationGuard> guard_;
   std::vector<std::unique_ptr<Loop>> loops_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};

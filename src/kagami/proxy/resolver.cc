@@ -78,6 +78,13 @@ void Resolver::run() {
     } else {
       std::memcpy(&out.addr, res->ai_addr, res->ai_addrlen);
       out.len = res->ai_addrlen;
+      constexpr std::size_t kMaxAddresses = 16;
+      for (const addrinfo* a = res->ai_next; a != nullptr && out.others.size() < kMaxAddresses;
+           a = a->ai_next) {
+        sockaddr_storage s{};
+        std::memcpy(&s, a->ai_addr, a->ai_addrlen);
+        out.others.emplace_back(s, a->ai_addrlen);
+      }
     }
     if (res != nullptr) ::freeaddrinfo(res);
     job.done(std::move(out));

@@ -17,6 +17,9 @@ namespace kagami::proxy {
 struct ResolvedAddress {
   sockaddr_storage addr{};
   socklen_t len = 0;
+  // Further addresses of the name, in the resolver's order: the first the destination guard
+  // allows is the one connected to.
+  std::vector<std::pair<sockaddr_storage, socklen_t>> others;
   std::string error;  // set when the name did not resolve
 };
 

@@ -7,6 +7,8 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
+#include "kagami/base/tls_policy.h"
+
 namespace kagami::proxy {
 namespace {
 
@@ -129,6 +131,8 @@ Result<SslCtxPtr> make_client_leg_ctx(KeyLog* keylog) {
   SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
   if (!ctx) return make_error("cannot make a TLS context: {}", openssl_errors());
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  if (SSL_CTX_set_cipher_list(ctx.get(), kServerTls12Ciphers) != 1)
+    return make_error("no usable cipher in \"{}\"", kServerTls12Ciphers);
   SSL_CTX_set_alpn_select_cb(ctx.get(), select_alpn, nullptr);
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_options(ctx.get(), SSL_OP_CIPHER_SERVER_PREFERENCE);

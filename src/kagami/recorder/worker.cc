@@ -194,6 +194,11 @@ void Worker::apply_proxy_note(const flow::Flow& flow, records::SessionRecord& r)
   r.decrypted = note->decrypted;
   if (r.user.empty()) r.user = note->user;
   if (r.host.empty()) r.host = !note->sni.empty() ? note->sni : note->host;
+  if (!note->connected) {
+    // Refused by the proxy before it connected: the reset on the mirror was the proxy's.
+    r.end_reason = "proxy_refused";
+    return;
+  }
   // A decrypted session shows no handshake on the mirror: its TLS record comes from the note.
   // A bypassed one was analyzed from its bytes: the note adds the proxy's view to that record.
   records::TlsRecord* tls = nullptr;

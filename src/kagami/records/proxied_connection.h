@@ -14,7 +14,8 @@ struct ProxiedConnection {
   IpAddress client_ip, server_ip;
   std::uint16_t client_port = 0, server_port = 0;
   bool decrypted = false;
-  std::string host;  // as the client asked (CONNECT authority or the request's host)
+  bool connected = true;  // false: the proxy refused the destination and never connected
+  std::string host;       // as the client asked (CONNECT authority or the request's host)
   std::string sni, alpn, user;
   std::string client_version, client_cipher;      // the client leg, when decrypted
   std::string upstream_version, upstream_cipher;  // the server leg

@@ -88,21 +88,67 @@ TEST(Policy, HostListsAreReadAndBadInputIsRefused) {
   EXPECT_FALSE(parse_action("allow").ok());
 }
 
+IpAddress addr(const char* text) { return IpAddress::parse(text).value(); }
+
 TEST(AutoBypass, RemembersForItsDurationAndStaysBounded) {
+  const IpAddress c = addr("10.0.0.5");
   AutoBypass b(1000, 2);
-  b.add("pinned.example:443", "the client refused the minted certificate", 0);
-  EXPECT_EQ(b.check("pinned.example:443", 500).value_or(""),
-            "the client refused the minted certificate");
-  EXPECT_FALSE(b.check("pinned.example:443", 1000).has_value());  // expired
-  b.add("a:443", "x", 2000);
-  b.add("b:443", "x", 2000);
-  b.add("c:443", "x", 2000);  // full of live entries: not added
-  EXPECT_FALSE(b.check("c:443", 2100).has_value());
-  b.add("d:443", "x", 3500);  // the others expired: room again
-  EXPECT_TRUE(b.check("d:443", 3600).has_value());
+  EXPECT_TRUE(b.client_refused(c, "pinned.example:443", "refused", 0).added);
+  EXPECT_EQ(b.check(c, "pinned.example:443", 500).value_or(""), "refused");
+  EXPECT_FALSE(b.check(c, "pinned.example:443", 1000).has_value());  // expired
+  EXPECT_TRUE(b.client_refused(c, "a:443", "x", 2000).added);
+  EXPECT_TRUE(b.client_refused(c, "b:443", "x", 2000).added);
+  const auto full = b.client_refused(c, "c:443", "x", 2000);  // full of live entries
+  EXPECT_FALSE(full.added);
+  EXPECT_NE(full.why_not.find("full"), std::string::npos);
+  EXPECT_FALSE(b.check(c, "c:443", 2100).has_value());
+  EXPECT_TRUE(b.client_refused(c, "d:443", "x", 3500).added);  // the others expired: room
+  EXPECT_TRUE(b.check(c, "d:443", 3600).has_value());
   AutoBypass off(0, 10);
-  off.add("x:443", "x", 0);
-  EXPECT_FALSE(off.check("x:443", 1).has_value());
+  EXPECT_FALSE(off.client_refused(c, "x:443", "x", 0).added);
+  off.server_refused("x:443", "x", 0);
+  EXPECT_FALSE(off.check(c, "x:443", 1).has_value());
+}
+
+// One client refusing the minted certificate used to switch decryption off for everybody.
+TEST(AutoBypass, OneClientsRefusalBypassesThatClientAlone) {
+  const IpAddress attacker = addr("10.0.0.66"), victim = addr("10.0.0.7");
+  AutoBypass b(3600'000, 100);
+  EXPECT_TRUE(b.client_refused(attacker, "exfil.example:443", "refused", 0).added);
+  EXPECT_TRUE(b.check(attacker, "exfil.example:443", 10).has_value());
+  EXPECT_FALSE(b.check(victim, "exfil.example:443", 10).has_value());
+  const auto listed = b.list(10);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].client, "10.0.0.66");
+  EXPECT_EQ(listed[0].destination, "exfil.example:443");
+  EXPECT_EQ(listed[0].remaining_ms, 3600'000 - 10);
+}
+
+TEST(AutoBypass, NoBypassWhereOtherClientsAcceptTheMintedCertificate) {
+  const IpAddress a = addr("10.0.0.1"), b = addr("10.0.0.2"), mallory = addr("10.0.0.66");
+  AutoBypass bypass(3600'000, 100);
+  bypass.client_accepted(a, "www.example:443", 0);
+  const auto o = bypass.client_refused(mallory, "www.example:443", "refused", 5);
+  EXPECT_FALSE(o.added);
+  EXPECT_NE(o.why_not.find("other clients accept"), std::string::npos);
+  EXPECT_FALSE(bypass.check(mallory, "www.example:443", 6).has_value());
+  // The client that accepted may itself run a pinned app: only others' acceptance counts.
+  EXPECT_TRUE(bypass.client_refused(a, "solo.example:443", "refused", 5).added);
+  bypass.client_accepted(a, "mine.example:443", 0);
+  EXPECT_TRUE(bypass.client_refused(a, "mine.example:443", "refused", 5).added);
+  // Acceptance is remembered for the bypass duration, then forgotten.
+  bypass.client_accepted(b, "old.example:443", 0);
+  EXPECT_TRUE(bypass.client_refused(mallory, "old.example:443", "refused", 3600'001).added);
+}
+
+TEST(AutoBypass, AServerDemandingClientCertificatesIsBypassedForEveryone) {
+  AutoBypass b(1000, 10);
+  b.server_refused("mtls.example:443", "the server demands a client certificate", 0);
+  EXPECT_TRUE(b.check(addr("10.0.0.1"), "mtls.example:443", 1).has_value());
+  EXPECT_TRUE(b.check(addr("10.0.0.2"), "mtls.example:443", 1).has_value());
+  const auto listed = b.list(1);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].client, "");
 }
 
 }  // namespace
