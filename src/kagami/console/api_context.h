@@ -5,13 +5,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "kagami/console/api_server.h"
+#include "kagami/console/http_server.h"
 #include "kagami/console/login_sessions.h"
 #include "kagami/query/query_parser.h"
 #include "kagami/query/search_fields.h"
@@ -48,6 +48,20 @@ class IndexPool {
   std::vector<std::unique_ptr<store::SqliteIndex>> free_;
 };
 
+// The routes: cpp-httplib's router and handlers, answering requests that HttpServer has read
+// whole (never a socket of its own).
+class Routes : public httplib::Server {
+ public:
+  // httplib abandons streamed answers (pcap exports, downloads) when its listening socket is
+  // INVALID_SOCKET, its sign of shutting down: Routes never listens, so it must never look so.
+  Routes() { svr_sock_ = 0; }
+  void answer(httplib::Stream& stream, bool& close) {
+    bool asked_close = false;
+    const bool ok = process_request(stream, close, asked_close, {});
+    close = close || asked_close || !ok;
+  }
+};
+
 struct ApiServer::Impl {
   ServeOptions options;
   store::StoreLayout layout;
@@ -56,8 +70,8 @@ struct ApiServer::Impl {
   std::unique_ptr<store::SqliteIndex> writer;
   LoginSessions logins;
   LoginThrottle throttle;
-  std::unique_ptr<httplib::Server> server;
-  std::thread thread;
+  std::unique_ptr<Routes> server;
+  std::unique_ptr<HttpServer> front;  // connections, TLS, bounds
   bool tls = false;
   std::string host;
   std::uint16_t port = 0;

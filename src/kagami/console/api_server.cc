@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include "kagami/base/ip_address.h"
-#include "kagami/base/tls_policy.h"
 #include "kagami/console/api_context.h"
 #include "kagami/console/console_assets.h"
 #include "kagami/console/console_certificate.h"
@@ -318,47 +317,42 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(const ServeOptions& options)
   if (!writer) return writer.error();
   impl->writer = std::move(writer.value());
   (void)impl->writer->optimize();  // planner statistics for this store as it is now
-  if (options.plain_http) {
-    impl->server = std::make_unique<httplib::Server>();
-  } else {
-    std::string cert = options.tls_cert, key = options.tls_key;
-    if (cert.empty() != key.empty()) return make_error("give both --tls-cert and --tls-key");
-    if (cert.empty()) {
+  HttpServerOptions ho;
+  ho.listen = options.listen;
+  ho.workers = std::max<std::size_t>(2, options.threads);
+  ho.limits.max_body_bytes = options.max_body_bytes;
+  ho.max_connections = options.max_connections;
+  ho.max_connections_per_client = options.max_connections_per_client;
+  ho.head_timeout_ms = options.head_timeout_ms;
+  ho.body_timeout_ms = options.body_timeout_ms;
+  ho.idle_timeout_ms = options.idle_timeout_ms;
+  if (!options.plain_http) {
+    ho.tls_cert = options.tls_cert;
+    ho.tls_key = options.tls_key;
+    if (ho.tls_cert.empty() != ho.tls_key.empty())
+      return make_error("give both --tls-cert and --tls-key");
+    if (ho.tls_cert.empty()) {
       std::vector<std::string> names = {"localhost", "127.0.0.1", "::1"};
       if (impl->host != "0.0.0.0" && impl->host != "::" && impl->host != "127.0.0.1" &&
           impl->host != "::1")
         names.push_back(impl->host);
       auto made = ensure_console_certificate(impl->layout.root + "/console", names);
       if (!made) return made.error();
-      cert = made->cert;
-      key = made->key;
+      ho.tls_cert = made->cert;
+      ho.tls_key = made->key;
       impl->ca_path = made->ca;
     }
-    auto tls_server = std::make_unique<httplib::SSLServer>(cert.c_str(), key.c_str());
-    if (!tls_server->is_valid())
-      return make_error("cannot use the certificate {} and key {}", cert, key);
-    SSL_CTX_set_min_proto_version(tls_server->ssl_context(), TLS1_2_VERSION);
-    SSL_CTX_set_cipher_list(tls_server->ssl_context(), kServerTls12Ciphers);
-    impl->server = std::move(tls_server);
     impl->tls = true;
   }
-  httplib::Server& s = *impl->server;
-  const std::size_t threads = std::max<std::size_t>(2, options.threads);
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  s.set_payload_max_length(options.max_body_bytes);
-  s.set_read_timeout(10, 0);
-  s.set_write_timeout(60, 0);
-  s.set_keep_alive_max_count(1000);
+  impl->server = std::make_unique<Routes>();
+  impl->server->set_payload_max_length(options.max_body_bytes);
   impl->routes();
-  if (port == 0) {
-    port = s.bind_to_any_port(impl->host);
-    if (port < 0) return make_error("cannot listen on {}", options.listen);
-  } else if (!s.bind_to_port(impl->host, port)) {
-    return make_error("cannot listen on {}", options.listen);
-  }
-  impl->port = static_cast<std::uint16_t>(port);
-  Impl* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->server->listen_after_bind(); });
+  Routes* routes = impl->server.get();
+  auto http = HttpServer::start(
+      ho, [routes](httplib::Stream& stream, bool& close) { routes->answer(stream, close); });
+  if (!http) return make_error("console: {}", http.error().message);
+  impl->front = std::move(http.value());
+  impl->port = impl->front->port();
   return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl)));
 }
 
@@ -374,13 +368,11 @@ std::string ApiServer::url() const {
 const std::string& ApiServer::ca_path() const { return impl_->ca_path; }
 
 void ApiServer::stop() {
-  if (!impl_ || !impl_->server) return;
-  impl_->server->stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  if (impl_ && impl_->front) impl_->front->stop();
 }
 
 void ApiServer::wait() {
-  if (impl_->thread.joinable()) impl_->thread.join();
+  if (impl_ && impl_->front) impl_->front->wait();
 }
 
 }  // namespace kagami::console

@@ -17,6 +17,11 @@ struct ServeOptions {
   std::size_t threads = 8;
   std::uint32_t query_budget_ms = 10'000;         // each search statement
   std::size_t max_body_bytes = 64 * 1024;         // request bodies (JSON) beyond this: 413
+  std::size_t max_connections = 512;              // open at once, in all
+  std::size_t max_connections_per_client = 32;    // from one address
+  std::int64_t head_timeout_ms = 10'000;          // a request's head must arrive within this
+  std::int64_t body_timeout_ms = 30'000;          // and its body within this after it
+  std::int64_t idle_timeout_ms = 30'000;          // a kept connection without a request
   std::uint64_t max_download_bytes = 1ull << 30;  // a file or pcap larger than this: refused
 };
 
