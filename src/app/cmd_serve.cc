@@ -1,4 +1,5 @@
 // `kagami serve`: the REST API and the web console; `kagami user`: who may log in.
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -169,7 +170,25 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--plain-http", o->plain_http,
                 "no TLS, for a loopback address behind a TLS-terminating proxy");
   cmd->add_option("--threads", o->threads, "request threads (default 8)");
-  cmd->callback([o, &exit_code] { exit_code = run_serve(*o); });
+  cmd->add_option("--max-connections", o->max_connections,
+                  "connections open at once; beyond, the longest waiting is closed")
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-client", o->max_connections_per_client,
+                  "connections from one address")
+      ->capture_default_str();
+  auto seconds = std::make_shared<std::array<double, 3>>(std::array<double, 3>{10, 30, 30});
+  cmd->add_option("--head-timeout-s", (*seconds)[0], "a request's head must arrive within this")
+      ->capture_default_str();
+  cmd->add_option("--body-timeout-s", (*seconds)[1], "and its body within this after it")
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout-s", (*seconds)[2], "a kept connection without a request")
+      ->capture_default_str();
+  cmd->callback([o, seconds, &exit_code] {
+    o->head_timeout_ms = static_cast<std::int64_t>((*seconds)[0] * 1000);
+    o->body_timeout_ms = static_cast<std::int64_t>((*seconds)[1] * 1000);
+    o->idle_timeout_ms = static_cast<std::int64_t>((*seconds)[2] * 1000);
+    exit_code = run_serve(*o);
+  });
 
   CLI::App* user = app.add_subcommand("user", "console users: set (add or change), remove, list");
   user->require_subcommand(1);

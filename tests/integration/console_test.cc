@@ -2,13 +2,20 @@
 // role, and every promise of the console checked from the outside — no answer without a
 // login, CSRF on every change, throttled guessing, masked findings for viewers, evidence out
 // (pcap, files, malware zipped) and all of it in a hash chain that `kagami audit verify` checks.
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <set>
 #include <string>
+#include <thread>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <nlohmann/json.hpp>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include "integration/harness.h"
 #include "support/investigation_fixture.h"
@@ -45,13 +52,22 @@ class Console : public ::testing::Test {
     server_ = new Background({KAGAMI_BINARY, "serve", "--store", store_, "--listen",
                               "127.0.0.1:" + std::to_string(port_)});
     ASSERT_TRUE(server_->wait_for_stderr("console at", 15000)) << server_->err();
+    // The same store in plain HTTP (as behind a TLS-terminating proxy), with tight bounds, for
+    // the tests that speak raw HTTP from many source addresses.
+    plain_port_ = free_port();
+    plain_ = new Background({KAGAMI_BINARY, "serve", "--store", store_, "--plain-http", "--listen",
+                             "127.0.0.1:" + std::to_string(plain_port_), "--max-connections", "64",
+                             "--max-connections-per-client", "8", "--head-timeout-s", "3",
+                             "--body-timeout-s", "3", "--idle-timeout-s", "5"});
+    ASSERT_TRUE(plain_->wait_for_stderr("console at", 15000)) << plain_->err();
   }
   static void TearDownTestSuite() {
-    if (server_ != nullptr) {
-      server_->signal(SIGTERM);
-      server_->wait(10000);
+    for (Background* b : {server_, plain_}) {
+      if (b == nullptr) continue;
+      b->signal(SIGTERM);
+      b->wait(10000);
+      delete b;
     }
-    delete server_;
     delete dir_;
   }
 
@@ -103,14 +119,90 @@ class Console : public ::testing::Test {
 
   static TempDir* dir_;
   static std::string store_;
-  static int port_;
+  static int port_, plain_port_;
   static Background* server_;
+  static Background* plain_;
 };
 
 TempDir* Console::dir_ = nullptr;
 std::string Console::store_;
 int Console::port_ = 0;
+int Console::plain_port_ = 0;
 Background* Console::server_ = nullptr;
+Background* Console::plain_ = nullptr;
+
+// A raw TCP connection to the plain-HTTP console from a source address of the test's choice
+// (127.0.0.0/8 is all this host's: each address is another client to the console).
+class Raw {
+ public:
+  Raw(int port, const std::string& source = "127.0.0.1") {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<std::uint16_t>(port));
+    ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0;
+  }
+  ~Raw() { ::close(fd_); }
+  Raw(const Raw&) = delete;
+  Raw& operator=(const Raw&) = delete;
+  bool connected() const { return connected_; }
+  bool send(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
+  }
+  // Everything until the console closes or `timeout_ms` passes; `closed` says which.
+  std::string read_all(int timeout_ms, bool* closed = nullptr) {
+    std::string out;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    if (closed != nullptr) *closed = false;
+    while (std::chrono::steady_clock::now() < end) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      char buf[65536];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        if (closed != nullptr) *closed = true;
+        break;
+      }
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
+  // Whether the console closed the connection within `timeout_ms` (reading what came).
+  bool closed_within(int timeout_ms) {
+    bool closed = false;
+    read_all(timeout_ms, &closed);
+    return closed;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+int status_of(const std::string& response) {
+  return response.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(response.c_str() + 9) : 0;
+}
+
+// One request on a connection of its own; the status of the answer (0: none).
+int http_status(int port, const std::string& request, const std::string& source = "127.0.0.1") {
+  Raw r(port, source);
+  if (!r.connected() || !r.send(request)) return 0;
+  return status_of(r.read_all(5000));
+}
+
+std::string login_request(const std::string& user, const std::string& password,
+                          const std::string& extra = "") {
+  const std::string body = json{{"user", user}, {"password", password}}.dump();
+  return "POST /api/login HTTP/1.1\r\nHost: console\r\nConnection: close\r\n"
+         "Content-Type: application/json\r\n" +
+         extra + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
 
 TEST_F(Console, NothingButLoginAndTheConsoleAnswersWithoutALogin) {
   auto c = client();
@@ -415,6 +507,284 @@ TEST_F(Console, AdminsManageUsersAndEverythingIsInTheAuditChain) {
   auto cli = kagami({"audit", "verify", "--store", store_});
   EXPECT_EQ(cli.exit_code, 0) << cli.out << cli.err;
   EXPECT_NE(cli.out.find("the hash chain holds"), std::string::npos);
+}
+
+// ---- the console under abuse (issue 13): each of these was a way in ----
+
+// A user removed, demoted or given a new password with the command line loses the rights of
+// their console login at once (the console reads the user table on every request).
+TEST_F(Console, UsersChangedFromTheCommandLineLoseTheirRightsAtOnce) {
+  write_file(dir_->path() + "/pw", "root2-password-123\n");
+  ASSERT_EQ(kagami({"user", "set", "--store", store_, "root2", "--role", "admin", "--password-file",
+                    dir_->path() + "/pw"})
+                .exit_code,
+            0);
+  Session s = login("root2");
+  EXPECT_EQ(get(s, "/api/audit")->status, 200);
+  // Demoted: the same cookie is a viewer's now.
+  ASSERT_EQ(kagami({"user", "set", "--store", store_, "root2", "--role", "viewer",
+                    "--password-file", dir_->path() + "/pw"})
+                .exit_code,
+            0);
+  // (set rewrites the password hash with a new salt: a new login is needed either way)
+  EXPECT_EQ(get(s, "/api/audit")->status, 401);
+  s = login("root2");
+  EXPECT_EQ(get_json(s, "/api/me")["role"], "viewer");
+  EXPECT_EQ(get(s, "/api/audit")->status, 403);
+  // Removed: nothing more, not even creating an admin.
+  ASSERT_EQ(kagami({"user", "remove", "--store", store_, "root2"}).exit_code, 0);
+  EXPECT_EQ(get(s, "/api/me")->status, 401);
+  auto r = post(s, "/api/users",
+                {{"name", "backdoor"}, {"role", "admin"}, {"password", "backdoor-password-1"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  auto users = kagami({"user", "list", "--store", store_});
+  EXPECT_EQ(users.out.find("backdoor"), std::string::npos) << users.out;
+}
+
+// A viewer sees findings masked, and must not be able to rebuild them by asking yes/no
+// questions of free text (the count, the aggregates): document text is not searched for a
+// viewer at all. Near-identical queries are limited, and every read is audited.
+TEST_F(Console, ViewersCannotRebuildMaskedValuesByAskingQuestions) {
+  write_file(dir_->path() + "/pw", "vic-password-123\n");
+  ASSERT_EQ(kagami({"user", "set", "--store", store_, "vic", "--role", "viewer", "--password-file",
+                    dir_->path() + "/pw"})
+                .exit_code,
+            0);
+  const Session v = login("vic"), i = login("ivan");
+  const std::string number = valid_my_number_from(1);  // in customers.csv, masked for viewers
+  auto total = [&](const Session& who, const std::string& q) {
+    return get_json(who, "/api/search?q=" + httplib::detail::encode_query_param(q))["total"];
+  };
+  // Investigators find the document by its text; viewers do not, by any prefix of it either.
+  EXPECT_GE(total(i, "\"" + number + "\""), 1);
+  EXPECT_GE(total(i, "顧客3"), 1);
+  for (std::size_t n = 4; n <= number.size(); n += 4)
+    EXPECT_EQ(total(v, "\"" + number.substr(0, n) + "\""), 0) << n;
+  EXPECT_EQ(total(v, "顧客3"), 0);
+  EXPECT_EQ(total(v, "customers.csv"), 1);  // what viewers see is still searchable
+  // Nor through the aggregates.
+  const std::string q = httplib::detail::encode_query_param("\"" + number + "\"");
+  EXPECT_EQ(get_json(v, "/api/top?kind=sessions&field=user&q=" + q)["values"].size(), 0u);
+  EXPECT_GE(get_json(i, "/api/top?kind=sessions&field=user&q=" + q)["values"].size(), 1u);
+  std::uint64_t sum = 0;
+  for (const auto& c : get_json(v, "/api/timeline?kind=sessions&q=" + q)["counts"])
+    sum += c.get<std::uint64_t>();
+  EXPECT_EQ(sum, 0u);
+  // The digest of the document's text is not shown to viewers either.
+  json files =
+      get_json(v, "/api/files?q=" + httplib::detail::encode_query_param("file.name:customers.csv"));
+  ASSERT_GE(files["records"].size(), 1u);
+  EXPECT_EQ(files["records"][0].dump().find("text_sha256"), std::string::npos);
+  // Asking the same question with one digit more, over and over, runs out (the same query
+  // again, a second page, does not count).
+  int refused = 0;
+  for (int k = 0; k < 70; ++k) {
+    auto r = get(v, "/api/search?limit=1&q=" +
+                        httplib::detail::encode_query_param("\"1" + std::to_string(k) + "\""));
+    ASSERT_TRUE(r);
+    if (r->status == 429) {
+      ++refused;
+      EXPECT_FALSE(r->get_header_value("Retry-After").empty());
+    }
+  }
+  EXPECT_GT(refused, 0);
+  EXPECT_LE(refused, 15);
+  // Every read is audited: searches, aggregates, and the refusals.
+  const Session a = login("alice");
+  std::set<std::string> actions;
+  for (const auto& e : get_json(a, "/api/audit?limit=2000"))
+    if (e["actor"] == "vic") actions.insert(e["action"].get<std::string>());
+  for (const char* want : {"search", "top", "timeline", "rate_limited"})
+    EXPECT_TRUE(actions.count(want)) << want;
+}
+
+// Only the console's own page can log a browser in (login CSRF), and no other site can change
+// anything even with a stolen token.
+TEST_F(Console, LoginAndChangesNeedToComeFromTheConsoleItself) {
+  const int p = plain_port_;
+  EXPECT_EQ(http_status(p,
+                        "POST /api/login HTTP/1.1\r\nHost: c\r\nConnection: close\r\n"
+                        "Content-Type: text/plain\r\nContent-Length: 44\r\n\r\n"
+                        "{\"user\":\"ivan\",\"password\":\"ivan-password-123\"}"),
+            415);
+  EXPECT_EQ(http_status(
+                p, login_request("ivan", "ivan-password-123", "Origin: https://evil.example\r\n")),
+            403);
+  EXPECT_EQ(
+      http_status(p, login_request("ivan", "ivan-password-123", "Sec-Fetch-Site: cross-site\r\n")),
+      403);
+  EXPECT_EQ(
+      http_status(p, login_request("ivan", "ivan-password-123",
+                                   "Origin: http://console\r\nSec-Fetch-Site: same-origin\r\n")),
+      200);
+  // A change with the right cookie and token, from another site: refused.
+  const Session s = login("ivan");
+  auto r = client()->Post(
+      "/api/alerts/1/comment",
+      httplib::Headers{
+          {"Cookie", s.cookie}, {"X-CSRF-Token", s.csrf}, {"Origin", "https://evil.example"}},
+      json{{"text", "x"}}.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  // A note whose text is not a string is a bad request, not a crash.
+  r = post(s, "/api/alerts/1/comment", {{"text", {{"nested", true}}}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+}
+
+// Guessing in parallel, or from rotating addresses, is throttled like guessing in a row.
+TEST_F(Console, ParallelAndRotatingGuessesAreThrottled) {
+  const int p = plain_port_;
+  std::atomic<int> wrong{0}, throttled{0};
+  std::vector<std::thread> burst;
+  for (int k = 0; k < 24; ++k) {
+    burst.emplace_back([&, k] {
+      const int st = http_status(p, login_request("burst-target", "guess-" + std::to_string(k)),
+                                 "127.0.4." + std::to_string(10 + k));
+      if (st == 401) ++wrong;
+      if (st == 429) ++throttled;
+    });
+  }
+  for (auto& t : burst) t.join();
+  EXPECT_LE(wrong.load(), 5);  // the user's free tries, however many came at once
+  EXPECT_GE(throttled.load(), 19);
+  // A new address for every guess.
+  int checked = 0;
+  for (int k = 0; k < 12; ++k) {
+    const int st = http_status(p, login_request("rotate-target", "guess-" + std::to_string(k)),
+                               "127.0.1." + std::to_string(10 + k));
+    if (st == 401) ++checked;
+  }
+  EXPECT_LE(checked, 5);
+}
+
+// Slow, idle and too many connections cost the console descriptors, not its service.
+TEST_F(Console, SlowAndIdleClientsCannotTakeTheConsole) {
+  const int p = plain_port_;
+  std::atomic<bool> stop{false};
+  // 20 addresses x 8 connections: more than the console keeps (64). Half send one header
+  // line now and then (slowloris), half send nothing; all of them reconnect when dropped.
+  std::vector<std::thread> attackers;
+  for (int a = 0; a < 20; ++a) {
+    attackers.emplace_back([&, a] {
+      const std::string source = "127.0.2." + std::to_string(10 + a);
+      while (!stop) {
+        std::vector<std::unique_ptr<Raw>> conns;
+        for (int k = 0; k < 8; ++k) {
+          conns.push_back(std::make_unique<Raw>(p, source));
+          if (a % 2 == 0) conns.back()->send("GET / HTTP/1.1\r\nHost: c\r\n");
+        }
+        for (int round = 0; round < 10 && !stop; ++round) {
+          for (auto& c : conns)
+            if (a % 2 == 0) c->send("X-Slow-" + std::to_string(round) + ": y\r\n");
+          std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  // Meanwhile a user's requests are answered, promptly.
+  int answered = 0, slowest_ms = 0;
+  for (int k = 0; k < 20; ++k) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int st = http_status(p, "GET / HTTP/1.1\r\nHost: c\r\nConnection: close\r\n\r\n");
+    const int ms = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count());
+    if (st == 200) ++answered;
+    slowest_ms = std::max(slowest_ms, ms);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  stop = true;
+  for (auto& t : attackers) t.join();
+  EXPECT_EQ(answered, 20);
+  EXPECT_LT(slowest_ms, 2000);
+  // One address gets no more than its share: the ninth connection is closed at once.
+  std::vector<std::unique_ptr<Raw>> mine;
+  for (int k = 0; k < 8; ++k) mine.push_back(std::make_unique<Raw>(p, "127.0.3.1"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  Raw ninth(p, "127.0.3.1");
+  EXPECT_TRUE(ninth.closed_within(1000));
+  // A request begun and not finished in time (3 s here) is told so and closed.
+  Raw slow(p, "127.0.3.2");
+  slow.send("GET / HTTP/1.1\r\nHost: c\r\n");
+  bool closed = false;
+  const std::string said = slow.read_all(6000, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(status_of(said), 408) << said;
+}
+
+// Bodies over the limit are refused from their size, before they are read, chunked or not;
+// the console's memory does not follow what a client sends.
+TEST_F(Console, OversizedBodiesAreRefusedBeforeTheyAreRead) {
+  const int p = plain_port_;
+  auto rss_kib = [](int pid) {
+    const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+    const std::size_t at = status.find("VmRSS:");
+    return at == std::string::npos ? -1L : std::stol(status.substr(at + 6));
+  };
+  const long before = rss_kib(plain_->pid());
+  EXPECT_EQ(http_status(p,
+                        "POST /api/login HTTP/1.1\r\nHost: c\r\nContent-Type: application/json\r\n"
+                        "Content-Length: 268435456\r\n\r\n{"),
+            413);
+  EXPECT_EQ(http_status(p,
+                        "POST /api/login HTTP/1.1\r\nHost: c\r\nContent-Type: application/json\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n10000000\r\n"),
+            413);
+  // 256 MiB sent as 64 KiB chunks: refused after the first, the connection then closed.
+  Raw r(p);
+  r.send(
+      "POST /api/login HTTP/1.1\r\nHost: c\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n");
+  const std::string chunk = "10000\r\n" + std::string(65536, 'a') + "\r\n";
+  std::size_t sent = 0;
+  while (sent < (256u << 20) && r.send(chunk)) sent += 65536;
+  EXPECT_GE(sent, 65536u);     // the first chunk went in
+  EXPECT_LT(sent, 64u << 20);  // the console stopped taking them long before
+  const long after = rss_kib(plain_->pid());
+  EXPECT_LT(after - before, 32 * 1024) << before << " -> " << after << " KiB";
+}
+
+// An answer given before the body is read (401 for a request without a login) must not leave
+// the body on the connection to be taken for a request of its own (request smuggling behind a
+// reverse proxy). Requests that follow one another properly are all answered.
+TEST_F(Console, NoPartOfARequestIsEverTakenForTheNext) {
+  const int p = plain_port_;
+  const std::string inner = "GET /api/me HTTP/1.1\r\nHost: c\r\n\r\n";
+  Raw smuggle(p);
+  smuggle.send(
+      "POST /api/users HTTP/1.1\r\nHost: c\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(inner.size()) + "\r\n\r\n" + inner);
+  bool closed = false;
+  const std::string got = smuggle.read_all(3000, &closed);
+  EXPECT_EQ(status_of(got), 401);
+  std::size_t answers = 0;
+  for (std::size_t at = got.find("HTTP/1.1 "); at != std::string::npos;
+       at = got.find("HTTP/1.1 ", at + 1))
+    ++answers;
+  EXPECT_EQ(answers, 1u) << got;
+  EXPECT_TRUE(closed);
+  // Two requests in a row on one connection, both public: both answered, in order.
+  Raw pipelined(p);
+  pipelined.send(
+      "GET /assets/app.css HTTP/1.1\r\nHost: c\r\n\r\n"
+      "GET / HTTP/1.1\r\nHost: c\r\nConnection: close\r\n\r\n");
+  const std::string two = pipelined.read_all(3000);
+  const std::size_t second = two.find("HTTP/1.1 200", 1);
+  EXPECT_EQ(status_of(two), 200);
+  ASSERT_NE(second, std::string::npos) << two.substr(0, 300);
+  EXPECT_NE(two.find("text/html", second), std::string::npos);
+  // A request that lies about its framing is refused and the connection closed.
+  Raw liar(p);
+  liar.send(
+      "POST /api/login HTTP/1.1\r\nHost: c\r\nContent-Length: 4\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  const std::string refused = liar.read_all(3000, &closed);
+  EXPECT_EQ(status_of(refused), 400);
+  EXPECT_TRUE(closed);
 }
 
 }  // namespace

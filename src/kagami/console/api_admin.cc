@@ -49,7 +49,7 @@ void ApiServer::Impl::admin_routes() {
   s.Post("/api/users", [this](const Request& req, Response& res) {
     if (!require(res, Role::kAdmin)) return;
     nlohmann::json body;
-    if (!read_json(req, res, body)) return;
+    if (!read_json(req, res, body, {"name", "role", "password"})) return;
     const std::string name = body.value("name", "");
     const std::string role_text = body.value("role", "");
     const std::string password = body.value("password", "");
@@ -183,7 +183,7 @@ void ApiServer::Impl::admin_routes() {
            const std::uint64_t id = std::stoull(req.matches[1]);
            const std::string action = req.matches[2];
            nlohmann::json body = nlohmann::json::object();
-           if (!req.body.empty() && !read_json(req, res, body)) return;
+           if (!req.body.empty() && !read_json(req, res, body, {"text"})) return;
            const std::string text = body.value("text", "");
            if (text.size() > kMaxNoteChars) {
              send_error(res, 413, "a note has at most " + std::to_string(kMaxNoteChars) + " bytes");

@@ -13,7 +13,9 @@
 #include "kagami/console/api_server.h"
 #include "kagami/console/http_server.h"
 #include "kagami/console/login_sessions.h"
+#include "kagami/console/query_rate.h"
 #include "kagami/query/query_parser.h"
+#include "kagami/query/search.h"
 #include "kagami/query/search_fields.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/store_layout.h"
@@ -70,6 +72,7 @@ struct ApiServer::Impl {
   std::unique_ptr<store::SqliteIndex> writer;
   LoginSessions logins;
   LoginThrottle throttle;
+  QueryRate query_rate;
   std::unique_ptr<Routes> server;
   std::unique_ptr<HttpServer> front;  // connections, TLS, bounds
   bool tls = false;
@@ -90,6 +93,14 @@ struct ApiServer::Impl {
   // Writes the audit entry before the answer leaves; false (and a 500 sent) if it cannot.
   bool audit(const httplib::Request& req, httplib::Response& res, const std::string& action,
              const std::string& object, const nlohmann::json& detail = nlohmann::json::object());
+  // The user's row as it is now (a read-only connection sees other processes' changes).
+  Result<std::optional<store::UserRow>> current_user(const std::string& name);
+  // Why the request comes from another site ("" if nothing says so).
+  std::string cross_site(const httplib::Request& req) const;
+  // False (a 429 sent, the refusal audited) when the user has asked too many queries of this
+  // one's shape lately (query_rate.h).
+  bool within_rate(const httplib::Request& req, httplib::Response& res, const std::string& what,
+                   const query::SearchRequest& sr);
   // A reader connection, or false and a 503 sent.
   std::unique_ptr<IndexPool::Lease> reader(httplib::Response& res);
 };
@@ -97,12 +108,15 @@ struct ApiServer::Impl {
 void send_json(httplib::Response& res, const nlohmann::json& j, int status = 200);
 void send_error(httplib::Response& res, int status, const std::string& message,
                 const query::QueryError* where = nullptr);
-// Parses a JSON object body; false and a 400 sent if it is not one.
-bool read_json(const httplib::Request& req, httplib::Response& res, nlohmann::json& out);
+// Parses a JSON object body; false and a 400 sent if it is not one, or if one of `strings`
+// is there but not a string.
+bool read_json(const httplib::Request& req, httplib::Response& res, nlohmann::json& out,
+               std::initializer_list<const char*> strings = {});
 // The one record of `kind` with this id; false and a 404 ("no NOUN ID") when there is none.
 bool find_record(store::SqliteIndex& index, query::Kind kind, std::uint64_t id, const char* noun,
                  httplib::Response& res, nlohmann::json& out);
-// Viewers see what inspection found, not the values: samples masked.
-void mask_findings(nlohmann::json& records);
+// Viewers see what inspection found, not the values: samples and contexts masked, digests of
+// extracted text left out (a record, or an array of them).
+void mask_for_viewers(nlohmann::json& records);
 
 }  // namespace kagami::console

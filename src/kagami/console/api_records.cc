@@ -34,11 +34,13 @@ bool parse_u64(const std::string& text, std::uint64_t& out) {
   return true;
 }
 
-// The common parameters of a search: q, kind, limit, offset, order.
+// The common parameters of a search: q, kind, limit, offset, order. A role that sees findings
+// masked searches no document text (search.h).
 bool read_search(const Request& req, Response& res, query::SearchRequest& out,
-                 std::uint32_t budget_ms) {
+                 std::uint32_t budget_ms, Role role) {
   out.query = req.get_param_value("q");
   out.budget_ms = budget_ms;
+  out.document_text = role != Role::kViewer;
   if (req.has_param("kind") && !req.get_param_value("kind").empty()) {
     query::Kind k;
     if (!query::kind_from_name(req.get_param_value("kind"), k)) {
@@ -115,8 +117,9 @@ void ApiServer::Impl::record_routes() {
 
   auto run_search = [this](const Request& req, Response& res, std::optional<query::Kind> forced) {
     query::SearchRequest sr;
-    if (!read_search(req, res, sr, options.query_budget_ms)) return;
+    if (!read_search(req, res, sr, options.query_budget_ms, login().role)) return;
     if (forced) sr.kind = forced;
+    if (!within_rate(req, res, "search", sr)) return;
     auto index = reader(res);
     if (!index) return;
     query::QueryError where;
@@ -134,7 +137,7 @@ void ApiServer::Impl::record_routes() {
       return;
     }
     if (page->kind == query::Kind::kAlerts) add_alert_states(**index, *records);
-    if (login().role == Role::kViewer) mask_findings(*records);
+    if (login().role == Role::kViewer) mask_for_viewers(*records);
     send_json(res, {{"kind", query::kind_name(page->kind)},
                     {"query", sr.query},
                     {"total", page->total},
@@ -180,7 +183,10 @@ void ApiServer::Impl::record_routes() {
       out[query::kind_name(k)] = std::move(rows);
     }
     add_alert_states(**index, out["alerts"]);
-    if (login().role == Role::kViewer) mask_findings(out["findings"]);
+    if (login().role == Role::kViewer) {
+      mask_for_viewers(out["findings"]);
+      mask_for_viewers(out["files"]);
+    }
     send_json(res, out);
   });
 
@@ -201,6 +207,7 @@ void ApiServer::Impl::record_routes() {
         out["files"].push_back(records::to_json(f, e));
       return true;
     });
+    if (login().role == Role::kViewer) mask_for_viewers(out["files"]);
     send_json(res, out);
   });
 
@@ -234,7 +241,11 @@ void ApiServer::Impl::record_routes() {
       findings.push_back(records::to_json(f));
       return true;
     });
-    if (login().role == Role::kViewer) mask_findings(findings);
+    if (login().role == Role::kViewer) {
+      mask_for_viewers(findings);
+      mask_for_viewers(sightings);
+      mask_for_viewers(file);
+    }
     send_json(
         res,
         {{"file", file}, {"malware", malware}, {"sightings", sightings}, {"findings", findings}});
@@ -362,11 +373,12 @@ void ApiServer::Impl::record_routes() {
   s.Get("/api/export.pcap", [this, send_pcap](const Request& req, Response& res) {
     if (!require(res, Role::kInvestigator)) return;
     query::SearchRequest sr;
-    if (!read_search(req, res, sr, options.query_budget_ms)) return;
+    if (!read_search(req, res, sr, options.query_budget_ms, login().role)) return;
     if (sr.query.empty()) {
       send_error(res, 400, "give a query (q); the whole archive is not one download");
       return;
     }
+    if (!within_rate(req, res, "export", sr)) return;
     sr.kind = query::Kind::kSessions;
     sr.limit = query::kMaxPageSize;
     sr.offset = 0;
@@ -395,12 +407,13 @@ void ApiServer::Impl::record_routes() {
 
   s.Get("/api/timeline", [this](const Request& req, Response& res) {
     query::SearchRequest sr;
-    if (!read_search(req, res, sr, options.query_budget_ms)) return;
+    if (!read_search(req, res, sr, options.query_budget_ms, login().role)) return;
     std::uint64_t buckets = 60;
     if (req.has_param("buckets") && !parse_u64(req.get_param_value("buckets"), buckets)) {
       send_error(res, 400, "buckets must be a number");
       return;
     }
+    if (!within_rate(req, res, "timeline", sr)) return;
     auto index = reader(res);
     if (!index) return;
     query::QueryError where;
@@ -409,6 +422,9 @@ void ApiServer::Impl::record_routes() {
       send_error(res, 400, t.error().message, where.message.empty() ? nullptr : &where);
       return;
     }
+    if (!audit(req, res, "timeline", sr.query,
+               {{"kind", sr.kind ? query::kind_name(*sr.kind) : ""}, {"buckets", buckets}}))
+      return;
     send_json(res, {{"start", time_to_epoch_seconds(t->start)},
                     {"width", static_cast<double>(t->width) / 1e9},
                     {"counts", t->counts},
@@ -417,12 +433,13 @@ void ApiServer::Impl::record_routes() {
 
   s.Get("/api/top", [this](const Request& req, Response& res) {
     query::SearchRequest sr;
-    if (!read_search(req, res, sr, options.query_budget_ms)) return;
+    if (!read_search(req, res, sr, options.query_budget_ms, login().role)) return;
     std::uint64_t n = 10;
     if (req.has_param("n") && !parse_u64(req.get_param_value("n"), n)) {
       send_error(res, 400, "n must be a number");
       return;
     }
+    if (!within_rate(req, res, "top:" + req.get_param_value("field"), sr)) return;
     auto index = reader(res);
     if (!index) return;
     query::QueryError where;
@@ -431,6 +448,11 @@ void ApiServer::Impl::record_routes() {
       send_error(res, 400, top.error().message, where.message.empty() ? nullptr : &where);
       return;
     }
+    if (!audit(req, res, "top", sr.query,
+               {{"field", req.get_param_value("field")},
+                {"kind", sr.kind ? query::kind_name(*sr.kind) : ""},
+                {"n", n}}))
+      return;
     nlohmann::json out = nlohmann::json::array();
     for (const auto& v : *top) out.push_back({{"value", v.value}, {"count", v.count}});
     send_json(res, {{"field", req.get_param_value("field")}, {"values", out}});

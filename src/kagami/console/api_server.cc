@@ -101,11 +101,18 @@ void send_error(httplib::Response& res, int status, const std::string& message,
   send_json(res, j, status);
 }
 
-bool read_json(const httplib::Request& req, httplib::Response& res, nlohmann::json& out) {
+bool read_json(const httplib::Request& req, httplib::Response& res, nlohmann::json& out,
+               std::initializer_list<const char*> strings) {
   out = nlohmann::json::parse(req.body, nullptr, false);
   if (out.is_discarded() || !out.is_object()) {
     send_error(res, 400, "the body must be a JSON object");
     return false;
+  }
+  for (const char* name : strings) {
+    if (out.contains(name) && !out[name].is_string()) {
+      send_error(res, 400, std::string("'") + name + "' must be a string");
+      return false;
+    }
   }
   return true;
 }
@@ -121,11 +128,33 @@ bool find_record(store::SqliteIndex& index, query::Kind kind, std::uint64_t id, 
   return true;
 }
 
-void mask_findings(nlohmann::json& records) {
-  for (auto& r : records) {
-    if (r.is_object() && r.contains("sample")) r["sample"] = "***";
-    if (r.is_object() && r.contains("context")) r["context"] = "***";
+void mask_for_viewers(nlohmann::json& records) {
+  if (records.is_array()) {
+    for (auto& r : records) mask_for_viewers(r);
+    return;
   }
+  if (!records.is_object()) return;
+  if (records.contains("sample")) records["sample"] = "***";
+  if (records.contains("context")) records["context"] = "***";
+  // The digest of a document's text is an oracle too: a short text holding one value can be
+  // found by hashing every candidate value.
+  if (records.contains("inspection") && records["inspection"].is_object())
+    records["inspection"].erase("text_sha256");
+}
+
+bool ApiServer::Impl::within_rate(const httplib::Request& req, httplib::Response& res,
+                                  const std::string& what, const query::SearchRequest& sr) {
+  const std::size_t budget =
+      login().role == Role::kViewer ? options.viewer_query_budget : options.query_shape_budget;
+  std::chrono::seconds wait{0};
+  const std::string kind = sr.kind ? query::kind_name(*sr.kind) : "";
+  if (query_rate.allow(login().user, what + ":" + kind, sr.query, budget, &wait)) return true;
+  (void)audit(req, res, "rate_limited", sr.query, {{"what", what}, {"kind", kind}});
+  res.set_header("Retry-After", std::to_string(std::max<std::int64_t>(1, wait.count())));
+  send_error(
+      res, 429,
+      "too many queries of the same shape; try again in " + std::to_string(wait.count()) + " s");
+  return false;
 }
 
 ApiServer::Impl::Impl(const ServeOptions& o)
@@ -153,6 +182,29 @@ bool ApiServer::Impl::audit(const httplib::Request& req, httplib::Response& res,
   return false;
 }
 
+Result<std::optional<store::UserRow>> ApiServer::Impl::current_user(const std::string& name) {
+  auto lease = readers.take();
+  if (!lease) return lease.error();
+  return (**lease)->user(name);
+}
+
+// Why a request comes from another site, or "" when nothing says so: an Origin that is not
+// this console's (scheme and Host of the request), or a browser's Sec-Fetch-Site that is not
+// same-origin. Clients that are not browsers send neither.
+std::string ApiServer::Impl::cross_site(const httplib::Request& req) const {
+  const std::string origin = req.get_header_value("Origin");
+  if (!origin.empty()) {
+    // Plain HTTP serves behind a TLS-terminating proxy: the browser's origin is https there.
+    const std::string asked = req.get_header_value("Host");
+    if (origin != "https://" + asked && (tls || origin != "http://" + asked))
+      return "a request from another site (Origin " + origin + ") is refused";
+  }
+  const std::string site = req.get_header_value("Sec-Fetch-Site");
+  if (!site.empty() && site != "same-origin" && site != "none")
+    return "a request from another site (Sec-Fetch-Site " + site + ") is refused";
+  return {};
+}
+
 std::unique_ptr<IndexPool::Lease> ApiServer::Impl::reader(httplib::Response& res) {
   auto lease = readers.take();
   if (!lease) {
@@ -171,15 +223,37 @@ void ApiServer::Impl::routes() {
     t_login.reset();
     if (req.path.rfind("/api/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
     if (req.path == "/api/login") return httplib::Server::HandlerResponse::Unhandled;
-    auto found = logins.find(cookie_value(req, kCookie));
+    const std::string token = cookie_value(req, kCookie);
+    auto found = logins.find(token);
     if (!found) {
       send_error(res, 401, "log in first");
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (req.method != "GET" && req.method != "HEAD" &&
-        !same_secret(req.get_header_value("X-CSRF-Token"), found->csrf)) {
-      send_error(res, 403, "missing or wrong X-CSRF-Token");
+    // The user as the table says now, whoever changed it (this console, another one, the
+    // command line): removed, disabled or given a new password since this login, they are
+    // logged out; a new role counts from this request on.
+    auto row = current_user(found->user);
+    if (!row) {
+      send_error(res, 503, "the user list cannot be read");
       return httplib::Server::HandlerResponse::Handled;
+    }
+    Role role = Role::kViewer;
+    if (!*row || (*row)->disabled || !same_secret((*row)->password, found->credential) ||
+        !role_from_name((*row)->role, role)) {
+      logins.remove(token);
+      send_error(res, 401, "log in again: this user was changed or removed");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    found->role = role;
+    if (req.method != "GET" && req.method != "HEAD") {
+      if (!same_secret(req.get_header_value("X-CSRF-Token"), found->csrf)) {
+        send_error(res, 403, "missing or wrong X-CSRF-Token");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (const std::string why = cross_site(req); !why.empty()) {
+        send_error(res, 403, why);
+        return httplib::Server::HandlerResponse::Handled;
+      }
     }
     t_login = std::move(found);
     return httplib::Server::HandlerResponse::Unhandled;
@@ -220,15 +294,27 @@ void ApiServer::Impl::routes() {
   });
 
   s.Post("/api/login", [this](const httplib::Request& req, httplib::Response& res) {
+    // Proof that the console's own page sent it (login CSRF: a page elsewhere must not log the
+    // victim's browser in as the attacker): JSON, which a cross-site form cannot send, and no
+    // other site's Origin.
+    const std::string type = req.get_header_value("Content-Type");
+    if (type.substr(0, type.find(';')) != "application/json") {
+      send_error(res, 415, "the login is a JSON object (Content-Type: application/json)");
+      return;
+    }
+    if (const std::string why = cross_site(req); !why.empty()) {
+      send_error(res, 403, why);
+      return;
+    }
     nlohmann::json body;
-    if (!read_json(req, res, body)) return;
+    if (!read_json(req, res, body, {"user", "password"})) return;
     const std::string user = body.value("user", "");
     const std::string password = body.value("password", "");
     if (user.empty() || user.size() > 64 || password.size() > kMaxPasswordLength) {
       send_error(res, 400, "give a user name and a password");
       return;
     }
-    if (auto wait = throttle.wait(req.remote_addr, user); wait.count() > 0) {
+    if (auto wait = throttle.begin(req.remote_addr, user); wait.count() > 0) {
       res.set_header("Retry-After", std::to_string(wait.count()));
       send_error(res, 429,
                  "too many failed logins; try again in " + std::to_string(wait.count()) + " s");
@@ -259,13 +345,12 @@ void ApiServer::Impl::routes() {
                                  ok ? "login" : "login_failed", "", "{}");
     }
     if (!ok) {
-      throttle.failed(req.remote_addr, user);
       send_error(res, 401, "wrong user name or password");
       return;
     }
     throttle.succeeded(req.remote_addr, user);
     std::string csrf;
-    const std::string token = logins.create(user, role, &csrf);
+    const std::string token = logins.create(user, role, row->password, &csrf);
     res.set_header("Set-Cookie", std::string(kCookie) + "=" + token +
                                      "; Path=/; HttpOnly; SameSite=Strict" +
                                      (tls ? "; Secure" : ""));

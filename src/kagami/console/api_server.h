@@ -23,6 +23,10 @@ struct ServeOptions {
   std::int64_t body_timeout_ms = 30'000;          // and its body within this after it
   std::int64_t idle_timeout_ms = 30'000;          // a kept connection without a request
   std::uint64_t max_download_bytes = 1ull << 30;  // a file or pcap larger than this: refused
+  // Different queries of one shape (query_rate.h) a user may ask within ten minutes: viewers,
+  // whose findings are masked, and the other roles.
+  std::size_t viewer_query_budget = 60;
+  std::size_t query_shape_budget = 600;
 };
 
 // `kagami serve`: the REST API under /api/ and the web console, over HTTPS, for logged-in

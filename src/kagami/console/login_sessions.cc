@@ -40,10 +40,12 @@ LoginSessions::LoginSessions(std::chrono::seconds idle, std::chrono::seconds abs
                              std::size_t capacity)
     : idle_(idle), absolute_(absolute), capacity_(capacity) {}
 
-std::string LoginSessions::create(const std::string& user, Role role, std::string* csrf) {
+std::string LoginSessions::create(const std::string& user, Role role, const std::string& credential,
+                                  std::string* csrf) {
   Entry e;
   e.login.user = user;
   e.login.role = role;
+  e.login.credential = credential;
   e.login.csrf = random_token();
   e.created = e.seen = Clock::now();
   if (csrf != nullptr) *csrf = e.login.csrf;
@@ -87,19 +89,10 @@ std::size_t LoginSessions::size() const {
   return by_token_.size();
 }
 
-LoginThrottle::LoginThrottle(unsigned user_failures, unsigned address_failures,
-                             std::chrono::seconds max_wait, std::chrono::seconds forget,
-                             std::size_t capacity)
-    : user_free_(user_failures),
-      address_free_(address_failures),
-      max_wait_(max_wait),
-      forget_(forget),
-      capacity_(capacity) {}
-
 std::chrono::seconds LoginThrottle::wait_of(const std::string& key, Clock::time_point now) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return std::chrono::seconds(0);
-  if (now - it->second.last > forget_ && now >= it->second.until) {
+  if (now - it->second.last > limits_.forget && now >= it->second.until) {
     entries_.erase(it);
     return std::chrono::seconds(0);
   }
@@ -107,14 +100,9 @@ std::chrono::seconds LoginThrottle::wait_of(const std::string& key, Clock::time_
   return std::chrono::ceil<std::chrono::seconds>(it->second.until - now);
 }
 
-std::chrono::seconds LoginThrottle::wait(const std::string& source, const std::string& user) {
-  const auto now = Clock::now();
-  std::lock_guard lock(mutex_);
-  return std::max(wait_of("a:" + source, now), wait_of("u:" + user, now));
-}
-
-void LoginThrottle::fail(const std::string& key, unsigned free, Clock::time_point now) {
-  if (entries_.size() >= capacity_ && !entries_.count(key)) {
+void LoginThrottle::fail(const std::string& key, unsigned free, std::chrono::seconds max_wait,
+                         Clock::time_point now) {
+  if (entries_.size() >= limits_.capacity && !entries_.count(key)) {
     // Full (a spray from many addresses): forget the quietest, never stop counting this one.
     auto oldest = std::min_element(
         entries_.begin(), entries_.end(),
@@ -127,23 +115,36 @@ void LoginThrottle::fail(const std::string& key, unsigned free, Clock::time_poin
   if (e.failures >= free) {
     const unsigned doublings = std::min(e.failures - free, 20u);
     const auto wait =
-        std::min<std::chrono::seconds>(std::chrono::seconds(1u << doublings), max_wait_);
+        std::min<std::chrono::seconds>(std::chrono::seconds(1u << doublings), max_wait);
     e.until = now + wait;
   }
 }
 
-void LoginThrottle::failed(const std::string& source, const std::string& user) {
+void LoginThrottle::take_back(const std::string& key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
+  if (it->second.failures > 0) --it->second.failures;
+}
+
+std::chrono::seconds LoginThrottle::begin(const std::string& source, const std::string& user) {
   const auto now = Clock::now();
   std::lock_guard lock(mutex_);
-  fail("a:" + source, address_free_, now);
-  fail("u:" + user, user_free_, now);
+  const auto wait =
+      std::max({wait_of("a:" + source, now), wait_of("u:" + user, now), wait_of("g", now)});
+  if (wait.count() > 0) return wait;
+  fail("a:" + source, limits_.address_failures, limits_.max_wait, now);
+  fail("u:" + user, limits_.user_failures, limits_.max_wait, now);
+  fail("g", limits_.global_failures, limits_.max_global_wait, now);
+  return std::chrono::seconds(0);
 }
 
 void LoginThrottle::succeeded(const std::string& source, const std::string& user) {
   std::lock_guard lock(mutex_);
   entries_.erase("u:" + user);
+  take_back("a:" + source);
+  take_back("g");
   auto it = entries_.find("a:" + source);
-  if (it != entries_.end() && it->second.failures < address_free_) entries_.erase(it);
+  if (it != entries_.end() && it->second.failures < limits_.address_failures) entries_.erase(it);
 }
 
 }  // namespace kagami::console

@@ -23,12 +23,14 @@ struct Login {
   std::string user;
   Role role = Role::kViewer;
   std::string csrf;  // must come back in X-CSRF-Token on every request that changes something
+  // The user's stored password hash when they logged in: a login outlives no password change.
+  std::string credential;
 };
 
 // Logged-in browsers, by the random token in their HttpOnly cookie. A login ends after
 // `idle` without a request, after `absolute` in any case, at logout, or when its user is
-// removed. At most `capacity` at once (the oldest goes). Thread-safe: console requests run
-// on a pool.
+// removed (the console also checks the user table on every request: see api_server.cc). At most
+// `capacity` at once (the oldest goes). Thread-safe: console requests run on a pool.
 class LoginSessions {
  public:
   using Clock = std::chrono::steady_clock;
@@ -36,7 +38,8 @@ class LoginSessions {
                          std::chrono::seconds absolute = std::chrono::hours(12),
                          std::size_t capacity = 10000);
 
-  std::string create(const std::string& user, Role role, std::string* csrf);
+  std::string create(const std::string& user, Role role, const std::string& credential,
+                     std::string* csrf);
   std::optional<Login> find(const std::string& token);
   void remove(const std::string& token);
   void remove_user(const std::string& user);
@@ -53,21 +56,33 @@ class LoginSessions {
   std::unordered_map<std::string, Entry> by_token_;
 };
 
-// Slows password guessing: after `user_failures` failed logins for one user name, or
-// `address_failures` from one address (higher: an office behind one NAT shares it), each
-// further try must wait twice as long as the last (1 s, 2 s, ... up to `max_wait`). A success
-// clears the user's count; a quiet `forget` clears any.
+// Slows password guessing in three scopes: one user name (`user_failures` free tries), one
+// source address (`address_failures`: an office behind one NAT shares it) and the whole
+// console (`global_failures`: a spray over many names from many addresses). Past its free
+// tries, each further try in a scope waits twice as long as the last (1 s, 2 s, ... up to
+// `max_wait`; the global scope at most `max_global_wait`). A try counts the moment it begins,
+// before the password is checked, so tries sent in parallel cannot all slip in before the
+// first failure is known; a success takes its own try back and clears the user's count.
+// A quiet `forget` clears any.
 class LoginThrottle {
  public:
   using Clock = std::chrono::steady_clock;
-  explicit LoginThrottle(unsigned user_failures = 5, unsigned address_failures = 20,
-                         std::chrono::seconds max_wait = std::chrono::minutes(15),
-                         std::chrono::seconds forget = std::chrono::minutes(15),
-                         std::size_t capacity = 100000);
+  struct Limits {
+    unsigned user_failures = 5;
+    unsigned address_failures = 20;
+    unsigned global_failures = 200;
+    std::chrono::seconds max_wait = std::chrono::minutes(15);
+    std::chrono::seconds max_global_wait = std::chrono::seconds(30);
+    std::chrono::seconds forget = std::chrono::minutes(15);
+    std::size_t capacity = 100000;
+  };
+  LoginThrottle() : LoginThrottle(Limits{}) {}
+  explicit LoginThrottle(const Limits& limits) : limits_(limits) {}
 
-  // How long the caller must still wait before a password is even checked (0: go ahead).
-  std::chrono::seconds wait(const std::string& source, const std::string& user);
-  void failed(const std::string& source, const std::string& user);
+  // 0: go ahead (the try is counted); otherwise how long the caller must still wait, and the
+  // try is not counted.
+  std::chrono::seconds begin(const std::string& source, const std::string& user);
+  // The try that begin() let through succeeded.
   void succeeded(const std::string& source, const std::string& user);
 
  private:
@@ -76,11 +91,11 @@ class LoginThrottle {
     Clock::time_point last, until;
   };
   std::chrono::seconds wait_of(const std::string& key, Clock::time_point now);
-  void fail(const std::string& key, unsigned free, Clock::time_point now);
+  void fail(const std::string& key, unsigned free, std::chrono::seconds max_wait,
+            Clock::time_point now);
+  void take_back(const std::string& key);
 
-  unsigned user_free_, address_free_;
-  std::chrono::seconds max_wait_, forget_;
-  std::size_t capacity_;
+  Limits limits_;
   std::mutex mutex_;
   std::unordered_map<std::string, Entry> entries_;
 };

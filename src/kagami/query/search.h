@@ -30,6 +30,9 @@ struct SearchRequest {
   std::uint64_t count_cap = 10'000;  // counting stops here (0: no count)
   std::uint32_t budget_ms = 10'000;  // each statement; longer ones are stopped with an error
   TimeNs now = 0;                    // for "now-24h"; 0: the clock
+  // Free text also in the text extracted from documents. A role that sees findings masked
+  // must not search it: matching digits one at a time would rebuild every masked value.
+  bool document_text = true;
 };
 
 struct SearchPage {

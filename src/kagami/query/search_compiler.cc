@@ -712,8 +712,12 @@ class Compiler {
   // its values as it is written, so the parts are written in the order they appear: the
   // operands of one '+' expression are evaluated in no set order.
   std::string text_objects(const std::string& value) {
-    std::string sql = "SELECT sha256 FROM doc_texts WHERE id IN (" + text_ids(4, value);
-    sql += ") UNION SELECT sha256 FROM file_events WHERE id IN (" + text_ids(3, value);
+    std::string sql;
+    if (o_.document_text) {
+      sql = "SELECT sha256 FROM doc_texts WHERE id IN (" + text_ids(4, value);
+      sql += ") UNION ";
+    }
+    sql += "SELECT sha256 FROM file_events WHERE id IN (" + text_ids(3, value);
     return sql + ")";
   }
   // Sessions with a URL, a message or a file name that holds `value`, or that carried an
@@ -726,6 +730,7 @@ class Compiler {
   // Sessions that carried a file named with `value`, or an object whose text holds it.
   std::string text_file_sessions(const std::string& value) {
     std::string sql = "SELECT session_id FROM file_events WHERE id IN (" + text_ids(3, value);
+    if (!o_.document_text) return sql + ")";
     sql +=
         ") UNION SELECT session_id FROM file_events WHERE sha256 IN (SELECT sha256 FROM "
         "doc_texts WHERE id IN (" +

@@ -48,6 +48,7 @@ struct CompileOptions {
   std::optional<Kind> kind;    // unset: what the query's fields suggest
   TimeNs now = 0;              // for "now-24h"
   TimeNs max_session_ns = -1;  // the longest session; -1: unknown (no start-time lower bound)
+  bool document_text = true;   // free text in documents' extracted text too (4 below)
   // How free text is found in one kind of full-text row (1 http, 2 mail, 3 file names,
   // 4 documents); unset: the text as one phrase. search.cc leads it with its rarest part.
   std::function<TextMatch(int text_kind, std::string_view text)> text_match;
