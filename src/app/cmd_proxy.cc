@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "kagami/base/private_files.h"
 #include "kagami/mirror/connection_notes.h"
 #include "kagami/mirror/in_process_source.h"
 #include "kagami/mirror/mirror.h"
@@ -59,9 +60,10 @@ Status merge_options(const ProxyCliOptions& o, const Given& given, ProxyFileConf
     return make_error(
         "give --listen ADDR:PORT or --transparent ADDR:PORT (or set them in --config)");
   if (!file.users_file.empty()) {
-    auto users = load_proxy_users(file.users_file);
+    auto users = proxy::load_proxy_users(file.users_file);
     if (!users) return users.error();
     p.users = std::move(users.value());
+    p.users_file = file.users_file;
   }
   return {};
 }
@@ -88,6 +90,14 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
     return 2;
   }
   if (o.quiet) spdlog::set_level(spdlog::level::warn);
+  // The CA's key, the mirror's decrypted traffic, the store and the users' hashes.
+  for (const auto& [path, what] : {std::pair<std::string, const char*>{o.ca_dir, "CA"},
+                                   {o.ca_key, "CA key"},
+                                   {o.record_store, "store"},
+                                   {file.users_file, "users file"}})
+    if (!path.empty()) warn_if_not_private(path, what);
+  for (const std::string& m : o.mirrors)
+    if (m.rfind("pcap:", 0) == 0) warn_if_not_private(m.substr(5), "mirror");
   auto minter = make_minter(o.ca_dir, o.ca_cert, o.ca_key, o.cache_entries);
   if (!minter) {
     std::cerr << "error: " << minter.error().message << "\n";
@@ -190,7 +200,7 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
       // The users file is read before anything is swapped: a bad file changes nothing.
       proxy::ProxyUsers users;
       if (!again.users_file.empty()) {
-        auto loaded = load_proxy_users(again.users_file);
+        auto loaded = proxy::load_proxy_users(again.users_file);
         if (!loaded) {
           spdlog::error("proxy: SIGHUP: the policy and users are unchanged: {}",
                         loaded.error().message);

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "kagami/base/private_files.h"
 #include "kagami/capture/live_source.h"
 #include "kagami/capture/pcap_file_source.h"
 #include "kagami/recorder/recorder.h"
@@ -88,6 +89,7 @@ int run_record(const RecordOptions& o) {
   cfg.live = !o.interface.empty();
   if (o.no_analyzers) cfg.analyze = false;
 
+  warn_if_not_private(cfg.store_dir, "store");
   auto opened = recorder::Recorder::open(cfg);
   if (!opened) {
     std::cerr << "error: " << opened.error().message << "\n";

@@ -10,15 +10,17 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "kagami/base/password_hash.h"
+#include "kagami/base/private_files.h"
 #include "kagami/console/api_server.h"
 #include "kagami/console/login_sessions.h"
-#include "kagami/console/password_hash.h"
 #include "kagami/store/audit_log.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/store_layout.h"
 
 #include "app/cli_audit.h"
 #include "app/commands.h"
+#include "app/password_input.h"
 
 namespace kagami::app {
 namespace {
@@ -29,6 +31,7 @@ void on_signal(int) { g_stop = 1; }
 int run_serve(const console::ServeOptions& o) {
   // A browser that goes away mid-download is that request's end, not the server's.
   std::signal(SIGPIPE, SIG_IGN);
+  warn_if_not_private(o.store, "store");
   auto server = console::ApiServer::start(o);
   if (!server) {
     std::cerr << "error: " << server.error().message << "\n";
@@ -43,37 +46,6 @@ int run_serve(const console::ServeOptions& o) {
   while (!g_stop) ::usleep(100 * 1000);
   (*server)->stop();
   return 0;
-}
-
-// The password from a file, or standard input (one line; not echoed on a terminal).
-Result<std::string> read_password(const std::string& file) {
-  std::string pw;
-  if (!file.empty()) {
-    std::FILE* f = std::fopen(file.c_str(), "r");
-    if (f == nullptr) return make_error("cannot read {}", file);
-    char buf[1100];
-    if (std::fgets(buf, sizeof buf, f) != nullptr) pw = buf;
-    std::fclose(f);
-  } else {
-    const bool tty = ::isatty(STDIN_FILENO) != 0;
-    termios old{};
-    if (tty) {
-      std::fprintf(stderr, "password: ");
-      ::tcgetattr(STDIN_FILENO, &old);
-      termios quiet = old;
-      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-      ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    }
-    std::getline(std::cin, pw);
-    if (tty) {
-      ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
-      std::fprintf(stderr, "\n");
-    }
-  }
-  while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
-  if (pw.size() < console::kMinPasswordLength)
-    return make_error("a password has at least {} characters", console::kMinPasswordLength);
-  return pw;
 }
 
 struct UserOptions {
@@ -101,7 +73,7 @@ int run_user_set(const UserOptions& o) {
     std::cerr << "error: " << pw.error().message << "\n";
     return 2;
   }
-  auto hash = console::hash_password(*pw);
+  auto hash = hash_password(*pw);
   auto index = open_rw(o.store);
   if (!hash || !index) {
     std::cerr << "error: " << (hash ? index.error().message : hash.error().message) << "\n";

@@ -16,10 +16,11 @@
 #include <sys/stat.h>
 
 #include "kagami/base/base64.h"
+#include "kagami/base/password_hash.h"
+#include "kagami/base/private_files.h"
 #include "kagami/base/sha256.h"
 #include "kagami/console/api_server.h"
 #include "kagami/console/login_sessions.h"
-#include "kagami/console/password_hash.h"
 #include "kagami/demo/demo.h"
 #include "kagami/proxy/certificate_authority.h"
 #include "kagami/store/sqlite_index.h"
@@ -52,7 +53,7 @@ Result<std::string> ensure_admin(const store::StoreLayout& layout) {
   if (!users) return users.error();
   if (!users->empty()) return std::string();
   std::string password = console::random_token().substr(0, 20);
-  auto hash = console::hash_password(password);
+  auto hash = hash_password(password);
   if (!hash) return hash.error();
   if (auto s = (*index)->put_user({"admin", "admin", *hash, wall_clock_ns(), false}); !s)
     return s.error();
@@ -75,6 +76,7 @@ int run_up(const UpOptions& o) {
     return 1;
   }
   const store::StoreLayout layout{std::filesystem::absolute(o.store).string()};
+  warn_if_not_private(layout.root, "store");
   // The organisation's CA, made on first start and kept: clients import ca.crt once.
   const std::string ca_dir = layout.root + "/ca";
   if (!std::filesystem::exists(proxy::CaFiles::cert(ca_dir))) {
@@ -118,9 +120,14 @@ int run_up(const UpOptions& o) {
     // listeners and the console stay refused.
     for (const auto& [name, address] : config.proxy.hosts)
       config.proxy.allow_destinations.push_back(address + "/32");
-    for (const auto& u : demo::demo_users())
-      config.proxy.users[u.name] = to_hex(Sha256::of(
-          ByteView(reinterpret_cast<const std::uint8_t*>(u.password.data()), u.password.size())));
+    for (const auto& u : demo::demo_users()) {
+      auto hash = hash_password(u.password, ScryptCost{14, 8, 1});
+      if (!hash) {
+        std::cerr << "error: demo users: " << hash.error().message << "\n";
+        return 1;
+      }
+      config.proxy.users[u.name] = *hash;
+    }
     const std::string rules = layout.root + "/demo/rules.yar";
     std::ofstream(rules, std::ios::trunc) << demo::kDemoYaraRule;
     rc.inspect_options.yara_rule_files.push_back(rules);

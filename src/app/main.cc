@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   kagami::app::add_serve_command(app, exit_code);
   kagami::app::add_up_command(app, exit_code);
   kagami::app::add_status_command(app, exit_code);
+  kagami::app::add_proxy_user_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

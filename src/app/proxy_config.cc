@@ -1,7 +1,5 @@
 #include "app/proxy_config.h"
 
-#include <fstream>
-
 #include "kagami/base/ascii.h"
 
 #include "app/toml_file.h"
@@ -139,26 +137,6 @@ Status load_proxy_config(const std::string& path, ProxyFileConfig& c) {
     }
   }
   return {};
-}
-
-Result<std::unordered_map<std::string, std::string>> load_proxy_users(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return make_error("cannot read the users file {}", path);
-  std::unordered_map<std::string, std::string> users;
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    const std::string_view l = trim_field(line);
-    if (l.empty() || l.front() == '#') continue;
-    const std::size_t colon = l.find(':');
-    const std::string_view hash = colon == std::string_view::npos ? "" : l.substr(colon + 1);
-    if (colon == 0 || hash.size() != 64 ||
-        hash.find_first_not_of("0123456789abcdef") != std::string_view::npos)
-      return make_error("{} line {}: want name:sha256-hex-of-password", path, n);
-    users[std::string(l.substr(0, colon))] = std::string(hash);
-  }
-  return users;
 }
 
 }  // namespace kagami::app

@@ -14,13 +14,10 @@ namespace kagami::app {
 struct ProxyFileConfig {
   proxy::ProxyOptions options;
   proxy::PolicyConfig policy;
-  std::string users_file;  // lines "name:SHA-256 of the password in hex"
+  std::string users_file;  // lines "name:scrypt-hash" (kagami proxy-user set)
 };
 
 // Fills `into` from the file over what it already holds.
 Status load_proxy_config(const std::string& path, ProxyFileConfig& into);
-
-// The users of a users file (name -> password SHA-256 hex).
-Result<std::unordered_map<std::string, std::string>> load_proxy_users(const std::string& path);
 
 }  // namespace kagami::app

@@ -1,4 +1,5 @@
 // The command line as an investigator uses it: list, filter, export, verify, configure.
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -167,6 +168,37 @@ TEST_F(Cli, ASecondRecorderOnTheSameStoreIsRefused) {
 
   write_file(fifo, read_file(corpus_dir() + "/pcap/" + kTrace));  // let the first one finish
   EXPECT_EQ(first.wait(20000), 0) << first.err();
+}
+
+// Everything a store holds is its owner's alone, whatever the caller's umask; anything looser
+// found at start is reported.
+TEST_F(Cli, StoreFilesAreTheOwnersAlone) {
+  std::size_t files = 0, folders = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(store)) {
+    struct stat st {};
+    ASSERT_EQ(::lstat(e.path().c_str(), &st), 0);
+    if (S_ISDIR(st.st_mode)) {
+      EXPECT_EQ(st.st_mode & 0777, 0700u) << e.path();
+      ++folders;
+    } else if (S_ISREG(st.st_mode)) {
+      EXPECT_EQ(st.st_mode & 0777, 0600u) << e.path();
+      ++files;
+    }
+  }
+  EXPECT_GE(files, 3u);  // the index, a packet file, its manifest
+  EXPECT_GE(folders, 2u);
+  struct stat root {};
+  ASSERT_EQ(::stat(store.c_str(), &root), 0);
+  EXPECT_EQ(root.st_mode & 0777, 0700u);
+  // Made looser by hand (or by an older version): named at the next start.
+  ASSERT_EQ(::chmod((store + "/index.sqlite").c_str(), 0644), 0);
+  ASSERT_EQ(::chmod(store.c_str(), 0755), 0);
+  const auto again =
+      kagami({"record", "-q", "--read", corpus_dir() + "/pcap/" + kTrace, "--store", store});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find(store + "/index.sqlite (mode 0644)"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find(store + " (mode 0755)"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("chmod -R go= " + store), std::string::npos) << again.err;
 }
 
 }  // namespace

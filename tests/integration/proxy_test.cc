@@ -632,6 +632,12 @@ TEST_F(ProxyTest, PolicyAuthAndAutoBypassDecideEachConnection) {
   EXPECT_NE(log.find("block: forbidden site"), std::string::npos);
   EXPECT_NE(log.find("bypass: auto: the client refused the minted certificate"), std::string::npos);
   EXPECT_NE(log.find("authentication missing"), std::string::npos);
+  // The unsalted SHA-256 entries let their users in once and were rewritten as scrypt.
+  const std::string users = read_file(d_ + "/users");
+  EXPECT_NE(users.find("alice:scrypt$"), std::string::npos) << users;
+  EXPECT_NE(users.find("bob:scrypt$"), std::string::npos) << users;
+  EXPECT_EQ(users.find(sha256_of("s3cret")), std::string::npos) << users;
+  EXPECT_NE(log.find("user alice: its unsalted SHA-256"), std::string::npos) << log;
   server->signal(SIGTERM);
   server->wait(5000);
 
@@ -1195,6 +1201,54 @@ TEST_F(ProxyTest, ClientNamesCannotForgeLogLines) {
   EXPECT_NE(log.find("(sni evil.test\\x0ainfo: proxy: forged\\x00line)"), std::string::npos) << log;
   EXPECT_EQ(log.find("\ninfo: proxy: forged"), std::string::npos) << log;
   EXPECT_EQ(log.find('\0'), std::string::npos);
+  server->signal(SIGTERM);
+}
+
+// Users made with `kagami proxy-user`: salted scrypt in the file, checked off the event loop,
+// a wrong password refused (407), the right one let through.
+TEST_F(ProxyTest, ProxyUsersAreSaltedAndCheckedOffTheLoop) {
+  CertSpec spec;
+  spec.cn = "site.test";
+  spec.sans = {"DNS:site.test"};
+  leaf("origin", spec);
+  const int port = free_port();
+  auto server = origin_server("origin", port);
+  ASSERT_TRUE(port_open(port, 10000)) << server->err();
+  write_file(d_ + "/pw", "hanako-password-1\n");
+  auto set = kagami(
+      {"proxy-user", "set", "--file", d_ + "/users", "hanako", "--password-file", d_ + "/pw"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  write_file(d_ + "/pw", "hanako-password-1\n");
+  set =
+      kagami({"proxy-user", "set", "--file", d_ + "/users", "jiro", "--password-file", d_ + "/pw"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  const std::string file = read_file(d_ + "/users");
+  // Two users, one password: two different salted hashes.
+  const auto h1 = file.substr(file.find("hanako:") + 7, file.find('\n') - 7);
+  EXPECT_EQ(h1.rfind("scrypt$", 0), 0u) << file;
+  EXPECT_EQ(file.find(h1, file.find('\n')), std::string::npos) << file;
+  auto list = kagami({"proxy-user", "list", "--file", d_ + "/users"});
+  EXPECT_NE(list.out.find("hanako  scrypt"), std::string::npos) << list.out;
+  EXPECT_NE(kagami({"proxy-user", "set", "--file", d_ + "/users", "bad:name", "--password-file",
+                    d_ + "/pw"})
+                .exit_code,
+            0);
+  write_file(d_ + "/proxy.toml", "[auth]\nusers_file = \"" + d_ + "/users\"\n");
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", "", {"--config", d_ + "/proxy.toml"});
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  const std::string p = std::to_string(port);
+  auto get = [&](const std::string& user) {
+    return curl_via(proxy, kagami_ca_,
+                    {"--proxy-user", user, "--connect-to", "site.test:" + p + ":127.0.0.1:" + p,
+                     "-o", "/dev/null", "-w", "%{http_code}", "https://site.test:" + p + "/"});
+  };
+  EXPECT_EQ(get("hanako:hanako-password-1").exit_code, 0);
+  EXPECT_EQ(get("hanako:hanako-password-1").exit_code, 0);  // remembered: no second scrypt
+  EXPECT_NE(get("hanako:wrong").exit_code, 0);
+  EXPECT_NE(get("nobody:hanako-password-1").exit_code, 0);
+  ASSERT_EQ(kagami({"proxy-user", "remove", "--file", d_ + "/users", "jiro"}).exit_code, 0);
+  EXPECT_EQ(read_file(d_ + "/users").find("jiro"), std::string::npos);
+  ASSERT_EQ(proxy.stop(), 0);
   server->signal(SIGTERM);
 }
 

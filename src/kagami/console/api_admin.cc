@@ -1,8 +1,8 @@
 // The console's administration and triage endpoints: users, the audit log, alert notes.
 #include <chrono>
 
+#include "kagami/base/password_hash.h"
 #include "kagami/console/api_context.h"
-#include "kagami/console/password_hash.h"
 #include "kagami/query/search.h"
 #include "kagami/store/audit_log.h"
 

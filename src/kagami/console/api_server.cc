@@ -6,10 +6,10 @@
 #include <spdlog/spdlog.h>
 
 #include "kagami/base/ip_address.h"
+#include "kagami/base/password_hash.h"
 #include "kagami/console/api_context.h"
 #include "kagami/console/console_assets.h"
 #include "kagami/console/console_certificate.h"
-#include "kagami/console/password_hash.h"
 #include "kagami/query/search.h"
 #include "kagami/store/audit_log.h"
 

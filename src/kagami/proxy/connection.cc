@@ -55,6 +55,11 @@ void append_alert(std::vector<std::uint8_t>& out, std::uint8_t description) {
   out.insert(out.end(), alert, alert + sizeof alert);
 }
 
+constexpr std::string_view kProxyAuthRequired =
+    "HTTP/1.1 407 Proxy Authentication Required\r\n"
+    "Proxy-Authenticate: Basic realm=\"kagami\"\r\nContent-Length: 0\r\n"
+    "Connection: close\r\n\r\n";
+
 constexpr std::uint8_t kAlertHandshakeFailure = 40;
 constexpr std::uint8_t kAlertAccessDenied = 49;
 constexpr std::uint64_t kClientMac = 0x020000000001ull, kServerMac = 0x020000000002ull;
@@ -194,7 +199,8 @@ void Connection::update_interest() {
     std::uint32_t want = 0;
     // The upstream is read while the client's first bytes are awaited too: a server that
     // speaks first (SMTP, FTP, POP3, IMAP greetings) decides that the connection is not TLS.
-    const bool reading_phase = phase_ != Phase::kResolving && phase_ != Phase::kConnecting;
+    const bool reading_phase = phase_ != Phase::kResolving && phase_ != Phase::kConnecting &&
+                               phase_ != Phase::kAuthenticating;
     if (!leg.eof && reading_phase && has_room(upstream)) want |= EPOLLIN;
     if (leg.pending() > 0 || (upstream && phase_ == Phase::kConnecting)) want |= EPOLLOUT;
     if (!leg.registered) {
@@ -294,25 +300,48 @@ void Connection::on_request() {
   port_ = r.port;
   connect_method_ = r.connect;
   if (r.has_proxy_auth) user_ = r.proxy_user;
-  const std::shared_ptr<const ProxyUsers> users = cx_.users->load();
-  if (!users->empty()) {
-    auto it = r.has_proxy_auth ? users->find(r.proxy_user) : users->end();
-    const std::string given = to_hex(Sha256::of(as_bytes(r.proxy_password)));
-    // Compared in constant time: how long a refusal takes says nothing of the stored hash.
-    if (it == users->end() || it->second.size() != given.size() ||
-        CRYPTO_memcmp(it->second.data(), given.data(), given.size()) != 0) {
-      cx_.counters->auth_refused.fetch_add(1, std::memory_order_relaxed);
-      spdlog::info("proxy: {}: proxy authentication {}", describe(),
-                   r.has_proxy_auth ? "failed" : "missing");
-      return reply_and_close(
-          "HTTP/1.1 407 Proxy Authentication Required\r\n"
-          "Proxy-Authenticate: Basic realm=\"kagami\"\r\nContent-Length: 0\r\n"
-          "Connection: close\r\n\r\n");
-    }
-  }
-  if (const Decision d = judge(host_, false); d.action == Action::kBlock) return refuse(d);
   if (!r.connect) origin_head_ = wire::origin_request_head(r);
   c_.in.erase(c_.in.begin(), c_.in.begin() + static_cast<std::ptrdiff_t>(r.head.bytes));
+  if (!cx_.auth->required()) return after_login();
+  if (!r.has_proxy_auth) {
+    cx_.counters->auth_refused.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("proxy: {}: proxy authentication missing", describe());
+    return reply_and_close(kProxyAuthRequired);
+  }
+  // The password is checked off this loop (a slow hash); a login seen lately is known at once.
+  phase_ = Phase::kAuthenticating;
+  const std::uint64_t id = id_;
+  auto post = cx_.post_authenticated;
+  switch (cx_.auth->check(client_ip(), r.proxy_user, r.proxy_password,
+                          [id, post](bool ok) { post(id, ok); })) {
+    case ProxyAuth::Verdict::kOk:
+      return after_login();
+    case ProxyAuth::Verdict::kPending:
+      return;
+    case ProxyAuth::Verdict::kBusy:
+      spdlog::warn("proxy: {}: logins are queued beyond their bound: refused", describe());
+      return reply_and_close(
+          "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\n"
+          "Connection: close\r\n\r\n");
+    case ProxyAuth::Verdict::kThrottled:
+    case ProxyAuth::Verdict::kBad:
+      return on_authenticated(false);
+  }
+}
+
+void Connection::on_authenticated(bool ok) {
+  if (phase_ != Phase::kAuthenticating && phase_ != Phase::kRequest) return;
+  if (!ok) {
+    cx_.counters->auth_refused.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("proxy: {}: proxy authentication failed", describe());
+    return reply_and_close(kProxyAuthRequired);
+  }
+  after_login();
+  if (phase_ != Phase::kDone) update_interest();
+}
+
+void Connection::after_login() {
+  if (const Decision d = judge(host_, false); d.action == Action::kBlock) return refuse(d);
   phase_ = Phase::kResolving;
   ResolvedAddress a;
   if (Resolver::numeric(host_, port_, a)) return connect_upstream(a);

@@ -31,7 +31,7 @@ struct LoopContext {
   mirror::Mirror::Producer* mirror = nullptr;    // null: no mirror
   records::ProxiedConnections* notes = nullptr;  // for an in-process recorder; may be null
   const std::atomic<std::shared_ptr<const Policy>>* policy = nullptr;
-  const std::atomic<std::shared_ptr<const ProxyUsers>>* users = nullptr;
+  ProxyAuth* auth = nullptr;
   AutoBypass* auto_bypass = nullptr;
   const DestinationGuard* guard = nullptr;
   std::uint16_t transparent_port = 0;  // our own transparent listener's port
@@ -39,6 +39,8 @@ struct LoopContext {
   ProxyCounters* counters = nullptr;
   // Hands a resolver answer to this loop's thread (called on a resolver thread).
   std::function<void(std::uint64_t id, ResolvedAddress)> post_resolved;
+  // Hands a login's verdict to this loop's thread (called on the checking thread).
+  std::function<void(std::uint64_t id, bool ok)> post_authenticated;
   std::mt19937 rng{std::random_device{}()};
 };
 
@@ -54,6 +56,7 @@ class Connection {
   void start();
   void on_event(bool upstream, std::uint32_t events);
   void on_resolved(ResolvedAddress address);
+  void on_authenticated(bool ok);
   // Ends connections past their phase's deadline.
   void check_timeout(std::int64_t now_ms);
   bool done() const { return phase_ == Phase::kDone; }
@@ -65,6 +68,7 @@ class Connection {
  private:
   enum class Phase {
     kRequest,            // reading the proxy request
+    kAuthenticating,     // its login being checked (proxy_auth.h)
     kResolving,          // waiting for the resolver
     kConnecting,         // TCP connect to the upstream in progress
     kClassify,           // reading the client's first bytes: TLS or not?
@@ -94,6 +98,7 @@ class Connection {
   void advance();
   void update_interest();
   void on_request();
+  void after_login();  // the request's login is good (or none is needed): judge, resolve
   void connect_upstream(const ResolvedAddress& a);
   void on_connected();
   void on_classify();

@@ -56,6 +56,14 @@ class ProxyServer::Loop {
       const std::uint64_t one = 1;
       (void)!::write(wake_fd_, &one, sizeof one);
     };
+    cx_.post_authenticated = [this](std::uint64_t id, bool ok) {
+      {
+        std::lock_guard lock(resolved_mutex_);
+        authenticated_.emplace_back(id, ok);
+      }
+      const std::uint64_t one = 1;
+      (void)!::write(wake_fd_, &one, sizeof one);
+    };
     if (listen_fd_ >= 0) loop_.add(listen_fd_, EPOLLIN, kListenTag);
     if (transparent_fd_ >= 0) loop_.add(transparent_fd_, EPOLLIN, kTransparentTag);
     loop_.add(wake_fd_, EPOLLIN, kWakeTag);
@@ -110,9 +118,17 @@ class ProxyServer::Loop {
     std::uint64_t n;
     (void)!::read(wake_fd_, &n, sizeof n);
     std::vector<std::pair<std::uint64_t, ResolvedAddress>> answers;
+    std::vector<std::pair<std::uint64_t, bool>> logins;
     {
       std::lock_guard lock(resolved_mutex_);
       answers.swap(resolved_);
+      logins.swap(authenticated_);
+    }
+    for (auto [id, ok] : logins) {
+      auto it = connections_.find(id);
+      if (it == connections_.end()) continue;  // gone while its login was being checked
+      it->second->on_authenticated(ok);
+      if (it->second->done()) dead_.push_back(id);
     }
     for (auto& [id, a] : answers) {
       auto it = connections_.find(id);
@@ -141,6 +157,7 @@ class ProxyServer::Loop {
   std::vector<std::uint64_t> dead_;
   std::mutex resolved_mutex_;
   std::vector<std::pair<std::uint64_t, ResolvedAddress>> resolved_;
+  std::vector<std::pair<std::uint64_t, bool>> authenticated_;
 };
 
 Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& options,
@@ -163,7 +180,9 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
   s->client_ctx_ = std::move(down.value());
   s->resolver_ = std::make_unique<Resolver>(2, s->options_.hosts);
   s->policy_.store(std::move(policy));
-  s->users_.store(std::make_shared<const ProxyUsers>(options.users));
+  ProxyAuth::Options auth_options;
+  auth_options.users_file = options.users_file;
+  s->auth_ = std::make_unique<ProxyAuth>(options.users, auth_options);
   s->auto_bypass_ = std::make_unique<AutoBypass>(options.auto_bypass_ms, 65536);
   auto guard = DestinationGuard::build(options.allow_destinations);
   if (!guard) return guard.error();
@@ -220,7 +239,7 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptions& opti
     cx.resolver = s->resolver_.get();
     cx.notes = notes;
     cx.policy = &s->policy_;
-    cx.users = &s->users_;
+    cx.auth = s->auth_.get();
     cx.auto_bypass = s->auto_bypass_.get();
     cx.guard = s->guard_.get();
     cx.transparent_port = s->transparent_port_;
@@ -243,6 +262,8 @@ void ProxyServer::stop() {
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
+  // No login answer may arrive for a loop that is gone.
+  if (auth_) auth_->stop();
   loops_.clear();
 }
 

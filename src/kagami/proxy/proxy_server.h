@@ -12,6 +12,7 @@
 #include "kagami/proxy/auto_bypass.h"
 #include "kagami/proxy/destination_guard.h"
 #include "kagami/proxy/policy.h"
+#include "kagami/proxy/proxy_auth.h"
 #include "kagami/proxy/tls_contexts.h"
 
 namespace kagami::mirror {
@@ -25,9 +26,6 @@ namespace kagami::proxy {
 
 class CertMinter;
 class Resolver;
-
-// Proxy users: name -> SHA-256 (hex) of the password.
-using ProxyUsers = std::unordered_map<std::string, std::string>;
 
 struct ProxyOptions {
   std::string listen;       // explicit proxy, "ADDR:PORT"; may be empty
@@ -47,8 +45,10 @@ struct ProxyOptions {
   // Destinations that failed on the client side are relayed undecrypted for this long (0: never).
   std::int64_t auto_bypass_ms = 3600 * 1000;
   // Proxy authentication (Basic): when `users` is not empty, every request must carry one of
-  // them; the user name becomes the "who" of the records.
+  // them; the user name becomes the "who" of the records. `users_file` is where they came from
+  // (old unsalted entries are rewritten there).
   ProxyUsers users;
+  std::string users_file;
   // Names answered before DNS (lower-case name -> numeric address), as a hosts file would:
   // lab networks, split horizons, the demo's servers.
   std::unordered_map<std::string, std::string> hosts;
@@ -86,9 +86,8 @@ class ProxyServer {
   // A new policy for connections from now on (SIGHUP); connections already decided keep theirs.
   void set_policy(std::shared_ptr<const Policy> policy) { policy_.store(std::move(policy)); }
   // New proxy users for requests from now on (SIGHUP); empty turns authentication off.
-  void set_users(ProxyUsers users) {
-    users_.store(std::make_shared<const ProxyUsers>(std::move(users)));
-  }
+  void set_users(ProxyUsers users) { auth_->set_users(std::move(users)); }
+  const ProxyAuthCounters& auth_counters() const { return auth_->counters(); }
   ~ProxyServer();
   ProxyServer(const ProxyServer&) = delete;
   ProxyServer& operator=(const ProxyServer&) = delete;
@@ -117,7 +116,7 @@ class ProxyServer {
   SslCtxPtr upstream_ctx_, client_ctx_;
   std::unique_ptr<Resolver> resolver_;
   std::atomic<std::shared_ptr<const Policy>> policy_;
-  std::atomic<std::shared_ptr<const ProxyUsers>> users_;
+  std::unique_ptr<ProxyAuth> auth_;
   std::unique_ptr<AutoBypass> auto_bypass_;
   std::unique_ptr<DestinationGuard> guard_;
   std::vector<std::unique_ptr<Loop>> loops_;

@@ -1,4 +1,4 @@
-#include "kagami/console/password_hash.h"
+#include "kagami/base/password_hash.h"
 
 #include <charconv>
 #include <vector>
@@ -9,7 +9,7 @@
 
 #include "kagami/base/base64.h"
 
-namespace kagami::console {
+namespace kagami {
 
 namespace {
 
@@ -76,4 +76,4 @@ bool verify_password(std::string_view password, std::string_view stored) {
   return CRYPTO_memcmp(got, want->data(), kHashBytes) == 0;
 }
 
-}  // namespace kagami::console
+}  // namespace kagami

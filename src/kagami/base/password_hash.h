@@ -5,7 +5,7 @@
 
 #include "kagami/base/result.h"
 
-namespace kagami::console {
+namespace kagami {
 
 // Passwords are kept as scrypt hashes (memory-hard: 32 MiB and ~0.1 s per guess here), in
 // the self-describing form "scrypt$N$r$p$salt$hash" (base64), so the cost can be raised later
@@ -25,4 +25,4 @@ bool verify_password(std::string_view password, std::string_view stored);
 inline constexpr std::size_t kMinPasswordLength = 10;
 inline constexpr std::size_t kMaxPasswordLength = 1024;
 
-}  // namespace kagami::console
+}  // namespace kagami
