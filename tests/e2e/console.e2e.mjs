@@ -116,6 +116,16 @@ async function main() {
   assert.equal(await page.evaluate(() => window.__xss), undefined);
   assert.equal(await page.$$eval('main img', (imgs) => imgs.length), 0);
 
+  // A file name with a right-to-left override shows the override, not a reordered name.
+  await page.fill('#query', 'file.name:shadow*');
+  await page.selectOption('#kind', 'files');
+  await page.press('#query', 'Enter');
+  await page.waitForSelector('td .hidden-char');
+  const shown = await page.$eval('td:has(.hidden-char)', (td) => td.textContent);
+  assert.equal(shown, 'shadowU+202Efdp.exe');
+  assert.equal(await page.$eval('td .hidden-char', (m) => m.textContent), 'U+202E');
+  assert.ok(!(await page.textContent('main')).includes('\u202e'), 'no raw override in the page');
+
   // Open a session: the five questions at a glance, then its pcap.
   await page.fill('#query', 'host:www.example.com');
   await page.selectOption('#kind', 'sessions');

@@ -64,6 +64,9 @@ inline std::vector<Conversation> investigation_conversations(TimeNs start) {
                     "\r\nContent-Disposition: attachment; filename=\"payload.exe\"\r\n\r\n" +
                     kFixtureMalware}}});
   // 3. A page whose address carries markup: the console must show it as text, never run it.
+  // Its answer names a file with a right-to-left override (U+202E): "shadow<RLO>fdp.exe" would
+  // read "shadowexe.pdf" if the console let it reorder the text.
+  const std::string decoy = "%PDF-1.4 not really\n";
   out.push_back({"10.1.0.7",
                  "203.0.113.50",
                  50004,
@@ -72,7 +75,12 @@ inline std::vector<Conversation> investigation_conversations(TimeNs start) {
                  {{true,
                    "GET /search?q=%22%3E<img%20src=x%20onerror=window.__xss=1> HTTP/1.1\r\nHost: "
                    "shop.example.net\r\nUser-Agent: <script>window.__xss=2</script>\r\n\r\n"},
-                  {false, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"}}});
+                  {false,
+                   "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                   "Content-Disposition: attachment; filename=\"shadow\xe2\x80\xae"
+                   "fdp.exe\"\r\n"
+                   "Content-Length: " +
+                       std::to_string(decoy.size()) + "\r\n\r\n" + decoy}}});
   // 4. The mail: ISO-2022-JP subject, the list attached.
   const std::string attachment = base64_encode(csv);
   std::string message =

@@ -20,18 +20,43 @@
   const can = (role) => me && ROLES[me.role] >= ROLES[role];
 
   // ---- DOM helpers -----------------------------------------------------------------------
+  // Characters that reorder or hide text (bidi embeddings, overrides and isolates, zero-width
+  // marks, line separators) and control characters, recorded off the wire, are shown as what
+  // they are: "shadow<U+202E>fdp.exe" must not read as "shadowexe.pdf".
+  const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+  const codePoint = (c) => 'U+' + c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0');
+  // Text as nodes: plain text, and each hidden character as a marked code point.
+  function textNodes(s) {
+    const out = [];
+    let last = 0;
+    for (const m of s.matchAll(HIDDEN)) {
+      if (m.index > last) out.push(document.createTextNode(s.slice(last, m.index)));
+      const mark = document.createElement('span');
+      mark.className = 'hidden-char';
+      mark.title = codePoint(m[0]);
+      mark.textContent = codePoint(m[0]);
+      out.push(mark);
+      last = m.index + m[0].length;
+    }
+    if (last < s.length || out.length === 0) out.push(document.createTextNode(s.slice(last)));
+    return out;
+  }
+  // The same for attributes (tooltips), where markup cannot go.
+  const visibleText = (s) => s.replace(HIDDEN, (c) => `[${codePoint(c)}]`);
   function el(tag, attrs, ...children) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
       if (v === undefined || v === null || v === false) continue;
       if (k === 'class') e.className = v;
-      else if (k === 'text') e.textContent = String(v);
+      else if (k === 'text') e.replaceChildren(...textNodes(String(v)));
       else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-      else e.setAttribute(k, v === true ? '' : String(v));
+      else if (k === 'href' || k === 'download' || k === 'value') e.setAttribute(k, v === true ? '' : String(v));
+      else e.setAttribute(k, v === true ? '' : visibleText(String(v)));
     }
     for (const c of children.flat(Infinity)) {
       if (c === null || c === undefined || c === false) continue;
-      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+      if (c instanceof Node) e.append(c);
+      else e.append(...textNodes(String(c)));
     }
     return e;
   }
