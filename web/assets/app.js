@@ -354,6 +354,7 @@
       const s = d.session;
       const tls = d.tls[0];
       const how = [s.transport, s.app, s.decrypted ? t('decrypted') : t('not_decrypted'),
+        s.end_reason === 'proxy_refused' ? t('proxy_refused') : '',
         tls ? `${tls.version || ''} ${tls.cipher || ''} ${tls.ja4 || ''}`.trim() : ''].filter(Boolean).join(' · ');
       const whatParts = [`${t('packets')} ${s.pkts_c2s}/${s.pkts_s2c}`,
         `${fmtBytes(s.bytes_c2s)} / ${fmtBytes(s.bytes_s2c)}`,

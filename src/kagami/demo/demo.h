@@ -60,16 +60,19 @@ struct TrafficTarget {
   std::uint16_t proxy_port = 0;
   std::string org_ca;  // the organisation's CA, which the demo's clients trust
   std::uint16_t web_port = 0, mail_port = 0;
+  std::uint16_t console_port = 0;  // a curious user tries to reach it through the proxy
 };
 
 struct TrafficReport {
   std::uint64_t requests = 0, uploads = 0, downloads = 0, mails = 0, failures = 0;
+  std::uint64_t refused = 0;  // attempts the proxy refused, as it must
   std::string first_failure;
 };
 
 // One round of what an office does: two users browse, one uploads a customer list with My
 // Numbers, one downloads a tool a rule calls malware, one mails a quote with the list
-// attached — all through the proxy, which decrypts each of them.
+// attached — all through the proxy, which decrypts each of them — and one tries to reach the
+// console through the proxy, which refuses (and records the attempt).
 TrafficReport drive_round(const TrafficTarget& target, unsigned round);
 
 }  // namespace kagami::demo

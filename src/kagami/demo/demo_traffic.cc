@@ -61,9 +61,10 @@ void failed(TrafficReport& r, const std::string& what) {
   if (r.first_failure.empty()) r.first_failure = what;
 }
 
-// SMTP over TLS through the proxy's CONNECT, trusting only the organisation's CA.
-bool send_mail(const TrafficTarget& t, const DemoUser& user, const std::string& message,
-               std::string& why) {
+// A connection to the proxy with a CONNECT to `target` sent on it; the proxy's reply line, or
+// "" (and -1) when it cannot be reached. The descriptor stays open for what follows.
+int proxy_connect(const TrafficTarget& t, const DemoUser& user, const std::string& target,
+                  std::string& reply) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -73,24 +74,36 @@ bool send_mail(const TrafficTarget& t, const DemoUser& user, const std::string& 
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     ::close(fd);
-    why = "cannot reach the proxy";
-    return false;
+    return -1;
   }
-  const std::string target = std::string(kMailHost) + ":" + std::to_string(t.mail_port);
   const std::string connect = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target +
                               "\r\nProxy-Authorization: Basic " +
                               base64_encode(user.name + ":" + user.password) + "\r\n\r\n";
-  std::string reply;
   bool ok = ::send(fd, connect.data(), connect.size(), MSG_NOSIGNAL) ==
             static_cast<ssize_t>(connect.size());
+  reply.clear();
   while (ok && reply.find("\r\n\r\n") == std::string::npos && reply.size() < 4096) {
     char c;
     ok = ::recv(fd, &c, 1, 0) == 1;
     reply += c;
   }
-  if (!ok || reply.compare(0, 12, "HTTP/1.1 200") != 0) {
+  reply = reply.substr(0, reply.find('\r'));
+  return fd;
+}
+
+// SMTP over TLS through the proxy's CONNECT, trusting only the organisation's CA.
+bool send_mail(const TrafficTarget& t, const DemoUser& user, const std::string& message,
+               std::string& why) {
+  std::string reply;
+  const int fd =
+      proxy_connect(t, user, std::string(kMailHost) + ":" + std::to_string(t.mail_port), reply);
+  if (fd < 0) {
+    why = "cannot reach the proxy";
+    return false;
+  }
+  if (reply.compare(0, 12, "HTTP/1.1 200") != 0) {
     ::close(fd);
-    why = "CONNECT refused: " + reply.substr(0, reply.find('\r'));
+    why = "CONNECT refused: " + reply;
     return false;
   }
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
@@ -209,6 +222,17 @@ TrafficReport drive_round(const TrafficTarget& t, unsigned round) {
   std::string why;
   ++r.mails;
   if (!send_mail(t, tanaka, quote_mail(tanaka, round), why)) failed(r, "mail: " + why);
+  // A curious user asks the proxy for the console (and its stored traffic) on this host: the
+  // proxy never connects to its own listeners, and the attempt is a session in the store.
+  if (t.console_port != 0) {
+    std::string reply;
+    const int fd = proxy_connect(t, suzuki, "127.0.0.1:" + std::to_string(t.console_port), reply);
+    if (fd >= 0) ::close(fd);
+    if (reply.compare(0, 12, "HTTP/1.1 403") == 0)
+      ++r.refused;
+    else
+      failed(r, "the proxy did not refuse the console as a destination: " + reply);
+  }
   return r;
 }
 
