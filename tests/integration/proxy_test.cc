@@ -215,6 +215,18 @@ class ProxyTest : public ::testing::Test {
     write_file(d_ + "/" + name + ".key", pem(key));
   }
 
+  // A leaf "site" for `sans` and `openssl s_server -www` with it on a free port (`port`).
+  std::unique_ptr<Background> start_site(const std::vector<std::string>& sans, int& port) {
+    CertSpec spec;
+    spec.cn = "site.test";
+    spec.sans = sans;
+    leaf("site", spec);
+    port = free_port();
+    auto server = origin_server("site", port);
+    EXPECT_TRUE(port_open(port, 10000)) << server->err();
+    return server;
+  }
+
   // `openssl s_server -www` on 127.0.0.1:port with the leaf NAME made by leaf().
   std::unique_ptr<Background> origin_server(const std::string& name, int port) {
     return std::make_unique<Background>(std::vector<std::string>{
@@ -1122,13 +1134,8 @@ TEST_F(ProxyTest, ServerFirstProtocolsAreRelayedAfterConnect) {
 // else: the bypass is that client's alone, and none is made for a destination other clients
 // accept the minted certificate for. `kagami status` lists what is bypassed, for whom.
 TEST_F(ProxyTest, OneClientCannotSwitchOffDecryptionForOthers) {
-  CertSpec spec;
-  spec.cn = "site.test";
-  spec.sans = {"DNS:exfil.test", "DNS:popular.test"};
-  leaf("origin", spec);
-  const int port = free_port();
-  auto server = origin_server("origin", port);
-  ASSERT_TRUE(port_open(port, 10000)) << server->err();
+  int port = 0;
+  auto server = start_site({"DNS:exfil.test", "DNS:popular.test"}, port);
   const std::string store = d_ + "/store";
   Proxy proxy(d_ + "/ca", d_ + "/root.pem", "", {"--record", store});
   ASSERT_TRUE(proxy.started()) << proxy.log();
@@ -1180,13 +1187,8 @@ TEST_F(ProxyTest, OneClientCannotSwitchOffDecryptionForOthers) {
 // Names from the wire are escaped in the log: a newline in an SNI cannot start a forged line,
 // a NUL is not written raw.
 TEST_F(ProxyTest, ClientNamesCannotForgeLogLines) {
-  CertSpec site;
-  site.cn = "site.test";
-  site.sans = {"DNS:site.test"};
-  leaf("site", site);
-  const int port = free_port();
-  auto server = origin_server("site", port);
-  ASSERT_TRUE(port_open(port, 10000)) << server->err();
+  int port = 0;
+  auto server = start_site({"DNS:site.test"}, port);
   Proxy proxy(d_ + "/ca", d_ + "/root.pem", "");
   ASSERT_TRUE(proxy.started()) << proxy.log();
   using namespace kagami::testing;
@@ -1207,13 +1209,8 @@ TEST_F(ProxyTest, ClientNamesCannotForgeLogLines) {
 // Users made with `kagami proxy-user`: salted scrypt in the file, checked off the event loop,
 // a wrong password refused (407), the right one let through.
 TEST_F(ProxyTest, ProxyUsersAreSaltedAndCheckedOffTheLoop) {
-  CertSpec spec;
-  spec.cn = "site.test";
-  spec.sans = {"DNS:site.test"};
-  leaf("origin", spec);
-  const int port = free_port();
-  auto server = origin_server("origin", port);
-  ASSERT_TRUE(port_open(port, 10000)) << server->err();
+  int port = 0;
+  auto server = start_site({"DNS:site.test"}, port);
   write_file(d_ + "/pw", "hanako-password-1\n");
   auto set = kagami(
       {"proxy-user", "set", "--file", d_ + "/users", "hanako", "--password-file", d_ + "/pw"});

@@ -7,15 +7,6 @@
 #include "kagami/alert/alert_event.h"
 
 namespace kagami::alert {
-namespace {
-
-std::int64_t monotonic_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 struct AlertDispatcher::SinkState {
   SinkConfig config;

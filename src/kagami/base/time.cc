@@ -11,6 +11,12 @@ TimeNs wall_clock_ns() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+std::int64_t monotonic_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 namespace {
 
 // Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).

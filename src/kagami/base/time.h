@@ -18,6 +18,8 @@ constexpr TimeNs kNsPerSec = 1'000'000'000;
 
 // The wall clock, for what is not packet time: audit entries, logins, live capture stamps.
 TimeNs wall_clock_ns();
+// A clock that never jumps, in milliseconds from an arbitrary start: deadlines and timeouts.
+std::int64_t monotonic_ms();
 
 // "2026-11-27T02:09:27.123456789Z"; digits after the point as given (0, 3, 6 or 9).
 std::string format_time_iso(TimeNs t, int fraction_digits = 6);

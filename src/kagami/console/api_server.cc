@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kagami/base/ip_address.h"
+#include "kagami/base/printable.h"
 #include "kagami/base/password_hash.h"
 #include "kagami/console/api_context.h"
 #include "kagami/console/console_assets.h"
@@ -274,9 +275,9 @@ void ApiServer::Impl::routes() {
         try {
           std::rethrow_exception(ep);
         } catch (const std::exception& e) {
-          spdlog::error("console: {} {}: {}", req.method, req.path, e.what());
+          spdlog::error("console: {} {}: {}", req.method, printable(req.path), e.what());
         } catch (...) {
-          spdlog::error("console: {} {}: unknown exception", req.method, req.path);
+          spdlog::error("console: {} {}: unknown exception", req.method, printable(req.path));
         }
         send_error(res, 500, "internal error");
       });

@@ -24,8 +24,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "kagami/base/openssl_errors.h"
 #include "kagami/base/tcp_listener.h"
-#include "kagami/base/tls_policy.h"
+#include "kagami/base/time.h"
+#include "kagami/base/tls_server_context.h"
 
 namespace kagami::console {
 namespace {
@@ -34,24 +36,7 @@ constexpr std::uint64_t kListenTag = ~std::uint64_t{0};
 constexpr std::uint64_t kWakeTag = ~std::uint64_t{0} - 1;
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::int64_t kLingerMs = 2'000;
-constexpr std::size_t kLingerBytes = 1u << 20;  // per wake-up
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string tls_errors() {
-  std::string out;
-  while (const unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out.empty() ? "unknown TLS error" : out;
-}
+constexpr std::size_t kLingerBytes = 1u << 20;  // in all
 
 const char* reason_phrase(int status) {
   switch (status) {
@@ -97,6 +82,7 @@ struct Connection {
   bool registered = false;
   bool continue_sent = false;
   std::size_t served = 0;
+  std::size_t lingered = 0;  // bytes dropped after a refusal
   std::string pending;  // bytes read beyond the request being handled (pipelining)
   HttpRequestReader reader;
   std::string request;  // the request, normalized, for the worker
@@ -202,7 +188,7 @@ class ConnectionStream final : public httplib::Stream {
 struct HttpServer::Impl {
   HttpServerOptions options;
   Handler handler;
-  SSL_CTX* ctx = nullptr;
+  TlsContext ctx;  // null: plain HTTP
   int listen_fd = -1, epoll_fd = -1, wake_fd = -1;
   std::uint16_t port = 0;
   HttpServerCounters counters;
@@ -231,7 +217,6 @@ struct HttpServer::Impl {
     if (listen_fd >= 0) ::close(listen_fd);
     if (epoll_fd >= 0) ::close(epoll_fd);
     if (wake_fd >= 0) ::close(wake_fd);
-    if (ctx != nullptr) SSL_CTX_free(ctx);
   }
 
   void run_loop();
@@ -298,19 +283,20 @@ void HttpServer::Impl::refuse(Connection& c, int status, const std::string& why)
   ::shutdown(c.fd, SHUT_WR);
   c.phase = Connection::Phase::kLingering;
   c.pending.clear();
-  c.deadline_ms = now_ms() + kLingerMs;
+  c.deadline_ms = monotonic_ms() + kLingerMs;
   watch(c, EPOLLIN);
 }
 
-// Reads and drops what a refused client still sends, until it closes or the moment passes.
+// Reads and drops what a refused client still sends, until it closes, the moment passes or
+// it has sent a bounded amount more (a client that keeps sending is not served by reading).
 void HttpServer::Impl::linger(Connection& c) {
   char buf[kReadChunk];
-  for (std::size_t total = 0; total < kLingerBytes;) {
+  while (c.lingered < kLingerBytes) {
     const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    total += static_cast<std::size_t>(n);
+    c.lingered += static_cast<std::size_t>(n);
   }
   close(c);
 }
@@ -362,10 +348,10 @@ void HttpServer::Impl::accept_all() {
     ++per_client[c->ip];
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    const std::int64_t now = now_ms();
+    const std::int64_t now = monotonic_ms();
     c->since_ms = now;
-    if (ctx != nullptr) {
-      c->ssl = SSL_new(ctx);
+    if (ctx) {
+      c->ssl = SSL_new(ctx.get());
       if (c->ssl == nullptr || SSL_set_fd(c->ssl, fd) != 1) {
         if (--per_client[c->ip] == 0) per_client.erase(c->ip);
         continue;
@@ -393,10 +379,10 @@ void HttpServer::Impl::on_event(Connection& c) {
       if (e == SSL_ERROR_WANT_READ) return watch(c, EPOLLIN);
       if (e == SSL_ERROR_WANT_WRITE) return watch(c, EPOLLOUT);
       counters.handshakes_failed.fetch_add(1, std::memory_order_relaxed);
-      spdlog::debug("console: {}: TLS handshake: {}", c.ip, tls_errors());
+      spdlog::debug("console: {}: TLS handshake: {}", c.ip, openssl_errors());
       return close(c);
     }
-    const std::int64_t now = now_ms();
+    const std::int64_t now = monotonic_ms();
     c.phase = Connection::Phase::kIdle;
     c.since_ms = now;
     c.deadline_ms = now + options.idle_timeout_ms;
@@ -432,7 +418,7 @@ void HttpServer::Impl::read_requests(Connection& c) {
       if (r <= 0) return close(c);
       n = static_cast<std::size_t>(r);
     }
-    const std::int64_t now = now_ms();
+    const std::int64_t now = monotonic_ms();
     const bool was_started = c.reader.started(), had_head = c.reader.head_done();
     const std::size_t used = c.reader.feed(ByteView(reinterpret_cast<const std::uint8_t*>(buf), n));
     if (c.reader.started() && !was_started) {
@@ -513,7 +499,7 @@ void HttpServer::Impl::take_back() {
     std::lock_guard lock(back_mutex);
     got.swap(back);
   }
-  const std::int64_t now = now_ms();
+  const std::int64_t now = monotonic_ms();
   for (auto [c, close_it] : got) {
     if (close_it || stopping.load()) {
       close(*c);
@@ -532,7 +518,7 @@ void HttpServer::Impl::take_back() {
 }
 
 void HttpServer::Impl::sweep() {
-  const std::int64_t now = now_ms();
+  const std::int64_t now = monotonic_ms();
   std::vector<Connection*> late;
   for (auto& [p, c] : connections)
     if (c->phase != Connection::Phase::kWorking && now >= c->deadline_ms) late.push_back(c.get());
@@ -551,7 +537,7 @@ void HttpServer::Impl::sweep() {
 }
 
 void HttpServer::Impl::run_loop() {
-  std::int64_t last_sweep = now_ms();
+  std::int64_t last_sweep = monotonic_ms();
   epoll_event events[64];
   while (!stopping.load(std::memory_order_acquire)) {
     const int n = ::epoll_wait(epoll_fd, events, 64, 100);
@@ -566,7 +552,7 @@ void HttpServer::Impl::run_loop() {
         if (connections.count(c) != 0 && c->phase != Connection::Phase::kWorking) on_event(*c);
       }
     }
-    const std::int64_t now = now_ms();
+    const std::int64_t now = monotonic_ms();
     if (now - last_sweep >= 100) {
       last_sweep = now;
       sweep();
@@ -601,17 +587,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
   if (o.tls_cert.empty() != o.tls_key.empty())
     return make_error("give both a TLS certificate and its key");
   if (!o.tls_cert.empty()) {
-    impl->ctx = SSL_CTX_new(TLS_server_method());
-    if (impl->ctx == nullptr) return make_error("TLS: {}", tls_errors());
-    SSL_CTX_set_min_proto_version(impl->ctx, TLS1_2_VERSION);
-    SSL_CTX_set_cipher_list(impl->ctx, kServerTls12Ciphers);
-    SSL_CTX_set_options(impl->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    SSL_CTX_set_mode(impl->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_RELEASE_BUFFERS);
-    if (SSL_CTX_use_certificate_chain_file(impl->ctx, o.tls_cert.c_str()) != 1 ||
-        SSL_CTX_use_PrivateKey_file(impl->ctx, o.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(impl->ctx) != 1)
-      return make_error("cannot use the certificate {} and key {}: {}", o.tls_cert, o.tls_key,
-                        tls_errors());
+    auto ctx = make_tls_server_context(o.tls_cert, o.tls_key);
+    if (!ctx) return ctx.error();
+    impl->ctx = std::move(ctx.value());
   }
   ListenOptions lo;
   lo.backlog = 512;

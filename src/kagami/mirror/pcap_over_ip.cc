@@ -12,8 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "kagami/base/openssl_errors.h"
 #include "kagami/base/tcp_listener.h"
-#include "kagami/base/tls_policy.h"
+#include "kagami/base/time.h"
+#include "kagami/base/tls_server_context.h"
 
 namespace kagami::mirror {
 namespace {
@@ -22,23 +24,6 @@ constexpr std::uint32_t kNanosecondMagic = 0xa1b23c4d;
 constexpr std::uint32_t kSnaplen = 262144;
 constexpr std::uint32_t kLinktypeEthernet = 1;
 constexpr std::uint64_t kLoggedRefusals = 100;  // then only counted
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string tls_errors() {
-  std::string out;
-  while (const unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out.empty() ? "unknown TLS error" : out;
-}
 
 IpAddress peer_address(const sockaddr_storage& a) {
   if (a.ss_family == AF_INET)
@@ -72,22 +57,9 @@ Result<std::unique_ptr<PcapOverIpServer>> PcapOverIpServer::start(const PcapOver
   if (!o.client_ca.empty() && o.tls_cert.empty())
     return make_error("pcap-over-ip: client certificates need TLS (a certificate and key)");
   if (!o.tls_cert.empty()) {
-    s->ctx_ = SSL_CTX_new(TLS_server_method());
-    if (s->ctx_ == nullptr) return make_error("pcap-over-ip: {}", tls_errors());
-    SSL_CTX_set_min_proto_version(s->ctx_, TLS1_2_VERSION);
-    SSL_CTX_set_cipher_list(s->ctx_, kServerTls12Ciphers);
-    SSL_CTX_set_mode(s->ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    if (SSL_CTX_use_certificate_chain_file(s->ctx_, o.tls_cert.c_str()) != 1 ||
-        SSL_CTX_use_PrivateKey_file(s->ctx_, o.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(s->ctx_) != 1)
-      return make_error("pcap-over-ip: cannot use {} and {}: {}", o.tls_cert, o.tls_key,
-                        tls_errors());
-    if (!o.client_ca.empty()) {
-      if (SSL_CTX_load_verify_locations(s->ctx_, o.client_ca.c_str(), nullptr) != 1)
-        return make_error("pcap-over-ip: cannot read the client CA {}: {}", o.client_ca,
-                          tls_errors());
-      SSL_CTX_set_verify(s->ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-    }
+    auto ctx = make_tls_server_context(o.tls_cert, o.tls_key, o.client_ca);
+    if (!ctx) return make_error("pcap-over-ip: {}", ctx.error().message);
+    s->ctx_ = std::move(ctx.value());
   }
   ListenOptions lo;
   lo.backlog = 16;
@@ -101,7 +73,6 @@ Result<std::unique_ptr<PcapOverIpServer>> PcapOverIpServer::start(const PcapOver
 PcapOverIpServer::~PcapOverIpServer() {
   clients_.clear();
   if (fd_ >= 0) ::close(fd_);
-  if (ctx_ != nullptr) SSL_CTX_free(ctx_);
 }
 
 void PcapOverIpServer::accept_clients() {
@@ -125,18 +96,18 @@ void PcapOverIpServer::accept_clients() {
         spdlog::warn("mirror: pcap-over-ip: {} refused: {}", c->peer, why);
       continue;  // closed by the Client's destructor
     }
-    if (ctx_ != nullptr) {
-      c->ssl = SSL_new(ctx_);
+    if (ctx_) {
+      c->ssl = SSL_new(ctx_.get());
       if (c->ssl == nullptr || SSL_set_fd(c->ssl, fd) != 1) {
         refused_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       SSL_set_accept_state(c->ssl);
       c->handshaking = true;
-      c->deadline_ms = now_ms() + options_.handshake_timeout_ms;
+      c->deadline_ms = monotonic_ms() + options_.handshake_timeout_ms;
     }
     spdlog::info("mirror: pcap-over-ip: receiver {} connected{}", c->peer,
-                 ctx_ != nullptr ? " (TLS handshake)" : "");
+                 ctx_ ? " (TLS handshake)" : "");
     // The pcap file header, as written on the host (readers take either byte order).
     const std::uint32_t h[6] = {kNanosecondMagic, 2u | (4u << 16),  0, 0,
                                 kSnaplen,         kLinktypeEthernet};
@@ -166,11 +137,11 @@ bool PcapOverIpServer::handshake(Client& c) {
     return true;
   }
   const int e = SSL_get_error(c.ssl, rc);
-  if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) && now_ms() < c.deadline_ms)
+  if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) && monotonic_ms() < c.deadline_ms)
     return true;
   if (refused_.fetch_add(1, std::memory_order_relaxed) < kLoggedRefusals)
     spdlog::warn("mirror: pcap-over-ip: {} refused: TLS handshake: {}", c.peer,
-                 now_ms() >= c.deadline_ms ? std::string("timed out") : tls_errors());
+                 monotonic_ms() >= c.deadline_ms ? std::string("timed out") : openssl_errors());
   return false;
 }
 

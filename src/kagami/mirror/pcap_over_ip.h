@@ -8,10 +8,10 @@
 
 #include "kagami/base/ip_address.h"
 #include "kagami/base/result.h"
+#include "kagami/base/tls_server_context.h"
 #include "kagami/mirror/frame_batch.h"
 
 typedef struct ssl_st SSL;
-typedef struct ssl_ctx_st SSL_CTX;
 
 namespace kagami::mirror {
 
@@ -68,7 +68,7 @@ class PcapOverIpServer {
   int fd_ = -1;
   std::uint16_t port_ = 0;
   std::vector<IpPrefix> receivers_;
-  SSL_CTX* ctx_ = nullptr;  // owned
+  TlsContext ctx_;  // null: plain TCP
   std::vector<std::unique_ptr<Client>> clients_;
   std::atomic<std::uint64_t> dropped_{0}, refused_{0};
 };

@@ -60,17 +60,6 @@ std::string key_pem(EVP_PKEY* key) {
 
 }  // namespace
 
-std::string openssl_errors() {
-  std::string out;
-  char buf[256];
-  while (const unsigned long e = ERR_get_error()) {
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out.empty() ? "unknown OpenSSL error" : out;
-}
-
 std::string to_pem(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509(bio.get(), cert);

@@ -66,12 +66,6 @@ constexpr std::uint64_t kClientMac = 0x020000000001ull, kServerMac = 0x020000000
 
 }  // namespace
 
-std::int64_t monotonic_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 Connection::Connection(LoopContext& cx, std::uint64_t id, int client_fd, bool transparent)
     : cx_(cx), id_(id), transparent_(transparent) {
   c_.fd = client_fd;

@@ -155,6 +155,4 @@ class Connection {
   std::uint64_t bytes_c2s_ = 0, bytes_s2c_ = 0;
 };
 
-std::int64_t monotonic_ms();
-
 }  // namespace kagami::proxy

@@ -1,23 +1,18 @@
 #include "kagami/proxy/destination_guard.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+
+#include "kagami/base/time.h"
 
 namespace kagami::proxy {
 namespace {
 
 // Interface addresses change (DHCP, a VPN coming up): looked at again this often.
 constexpr std::int64_t kLocalRefreshMs = 30'000;
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 const char* v4_class(const std::uint8_t* a) {
   if (a[0] == 0) return "unspecified";  // 0.0.0.0/8: "this network"; connect() reaches us
@@ -83,7 +78,7 @@ Result<std::unique_ptr<DestinationGuard>> DestinationGuard::build(
   auto s = std::make_shared<Snapshot>();
   s->allow = std::move(prefixes.value());
   s->local = interface_addresses();
-  s->taken_ms = now_ms();
+  s->taken_ms = monotonic_ms();
   g->snapshot_.store(std::move(s));
   return g;
 }
@@ -127,18 +122,18 @@ std::shared_ptr<const DestinationGuard::Snapshot> DestinationGuard::refreshed(
     const Snapshot& from) const {
   auto next = std::make_shared<Snapshot>(from);
   next->local = interface_addresses();
-  next->taken_ms = now_ms();
+  next->taken_ms = monotonic_ms();
   return next;
 }
 
 std::shared_ptr<const DestinationGuard::Snapshot> DestinationGuard::current() const {
   auto s = snapshot_.load();
-  if (now_ms() - s->taken_ms < kLocalRefreshMs) return s;
+  if (monotonic_ms() - s->taken_ms < kLocalRefreshMs) return s;
   // One thread refreshes; the others go on with the snapshot they have.
   std::unique_lock lock(update_mutex_, std::try_to_lock);
   if (!lock.owns_lock()) return s;
   s = snapshot_.load();
-  if (now_ms() - s->taken_ms < kLocalRefreshMs) return s;
+  if (monotonic_ms() - s->taken_ms < kLocalRefreshMs) return s;
   auto next = refreshed(*s);
   snapshot_.store(next);
   return next;

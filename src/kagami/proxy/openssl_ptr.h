@@ -8,6 +8,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "kagami/base/openssl_errors.h"
+
 namespace kagami::proxy {
 
 // Owning handles for OpenSSL objects: one deleter each, no naked frees.
@@ -24,9 +26,6 @@ using PkeyPtr = std::unique_ptr<EVP_PKEY, OpensslFree>;
 using SslPtr = std::unique_ptr<SSL, OpensslFree>;
 using SslCtxPtr = std::unique_ptr<SSL_CTX, OpensslFree>;
 using BioPtr = std::unique_ptr<BIO, OpensslFree>;
-
-// The reasons OpenSSL queued on this thread, oldest first, joined by "; " (and cleared).
-std::string openssl_errors();
 
 // PEM text of a certificate.
 std::string to_pem(X509* cert);

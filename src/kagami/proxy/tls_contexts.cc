@@ -7,7 +7,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
-#include "kagami/base/tls_policy.h"
+#include "kagami/base/tls_server_context.h"
 
 namespace kagami::proxy {
 namespace {
