@@ -787,5 +787,23 @@ TEST_F(Console, NoPartOfARequestIsEverTakenForTheNext) {
   EXPECT_TRUE(closed);
 }
 
+// TLS 1.2 with CBC suites (the padding-oracle family) or RSA key exchange is not offered;
+// ECDHE with AES-GCM is.
+TEST_F(Console, OnlyAeadSuitesAreOffered) {
+  if (!have_program("openssl")) GTEST_SKIP() << "openssl missing";
+  auto hello = [&](const std::string& ciphers) {
+    return run({"bash", "-c",
+                "timeout 10 openssl s_client -connect 127.0.0.1:" + std::to_string(port_) +
+                    " -tls1_2 -cipher '" + ciphers + "' </dev/null 2>&1"});
+  };
+  const auto cbc = hello(
+      "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:"
+      "ECDHE-RSA-AES256-SHA384:AES128-SHA:AES256-SHA");
+  EXPECT_EQ(cbc.out.find("Cipher is ECDHE"), std::string::npos) << cbc.out;
+  EXPECT_NE(cbc.out.find("handshake failure"), std::string::npos) << cbc.out;
+  const auto gcm = hello("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256");
+  EXPECT_NE(gcm.out.find("GCM"), std::string::npos) << gcm.out;
+}
+
 }  // namespace
 }  // namespace kagami::test

@@ -1249,6 +1249,27 @@ TEST_F(ProxyTest, ProxyUsersAreSaltedAndCheckedOffTheLoop) {
   server->signal(SIGTERM);
 }
 
+// Toward its clients the proxy offers TLS 1.2 with ECDHE and AEAD suites only (and 1.3).
+TEST_F(ProxyTest, OnlyAeadSuitesAreOfferedToClients) {
+  int port = 0;
+  auto server = start_site({"DNS:site.test"}, port);
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", "");
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  auto hello = [&](const std::string& ciphers) {
+    return run({"bash", "-c",
+                "timeout 10 openssl s_client -proxy 127.0.0.1:" + std::to_string(proxy.port()) +
+                    " -connect 127.0.0.1:" + std::to_string(port) +
+                    " -servername site.test -tls1_2 -cipher '" + ciphers + "' -CAfile " +
+                    kagami_ca_ + " </dev/null 2>&1"});
+  };
+  const auto cbc = hello("ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:AES128-SHA");
+  EXPECT_EQ(cbc.out.find("Cipher is ECDHE"), std::string::npos) << cbc.out;
+  const auto gcm = hello("ECDHE-ECDSA-AES128-GCM-SHA256");
+  EXPECT_NE(gcm.out.find("Cipher is ECDHE-ECDSA-AES128-GCM-SHA256"), std::string::npos) << gcm.out;
+  ASSERT_EQ(proxy.stop(), 0);
+  server->signal(SIGTERM);
+}
+
 // ---- destinations: the proxy never relays to itself, nor by default to loopback ----
 
 // What the proxy answered a raw request (its status line's code, or 0) and its body.

@@ -30,8 +30,9 @@ bool valid_user_name(const std::string& name) {
 void ApiServer::Impl::admin_routes() {
   httplib::Server& s = *server;
 
-  s.Get("/api/users", [this](const Request&, Response& res) {
+  s.Get("/api/users", [this](const Request& req, Response& res) {
     if (!require(res, Role::kAdmin)) return;
+    if (!audit(req, res, "view", "users")) return;
     std::lock_guard lock(writer_mutex);
     auto users = writer->users();
     if (!users) {
@@ -120,6 +121,8 @@ void ApiServer::Impl::admin_routes() {
       return;
     }
     limit = std::min<std::uint64_t>(limit, 1000);
+    // Reading the log is in the log: who looked at whom.
+    if (!audit(req, res, "view", "audit", {{"limit", limit}, {"before", before}})) return;
     auto index = reader(res);
     if (!index) return;
     auto entries = store::audit_entries(**index, limit, before);
@@ -139,8 +142,9 @@ void ApiServer::Impl::admin_routes() {
                      {"hash", e.hash}});
     send_json(res, out);
   });
-  s.Get("/api/audit/verify", [this](const Request&, Response& res) {
+  s.Get("/api/audit/verify", [this](const Request& req, Response& res) {
     if (!require(res, Role::kAdmin)) return;
+    if (!audit(req, res, "view", "audit:verify")) return;
     auto index = reader(res);
     if (!index) return;
     auto r = store::verify_audit(**index);

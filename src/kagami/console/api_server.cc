@@ -6,8 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include "kagami/base/ip_address.h"
-#include "kagami/base/printable.h"
 #include "kagami/base/password_hash.h"
+#include "kagami/base/printable.h"
 #include "kagami/console/api_context.h"
 #include "kagami/console/console_assets.h"
 #include "kagami/console/console_certificate.h"

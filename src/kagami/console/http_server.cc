@@ -83,7 +83,7 @@ struct Connection {
   bool continue_sent = false;
   std::size_t served = 0;
   std::size_t lingered = 0;  // bytes dropped after a refusal
-  std::string pending;  // bytes read beyond the request being handled (pipelining)
+  std::string pending;       // bytes read beyond the request being handled (pipelining)
   HttpRequestReader reader;
   std::string request;  // the request, normalized, for the worker
   explicit Connection(const HttpRequestLimits& limits) : reader(limits) {}
