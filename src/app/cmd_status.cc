@@ -66,6 +66,10 @@ int run_status(const std::string& store, bool json) {
       std::cout << "  proxy\n";
       print_counters(j["proxy"], "    ");
     }
+    if (j.contains("proxy_auth")) {
+      std::cout << "  proxy logins\n";
+      print_counters(j["proxy_auth"], "    ");
+    }
     if (j.contains("mirror")) {
       std::cout << "  mirror\n";
       print_counters(j["mirror"], "    ");

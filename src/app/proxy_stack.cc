@@ -130,6 +130,10 @@ nlohmann::json ProxyStack::status() const {
                       {"why", b.why},
                       {"remaining_s", b.remaining_ms / 1000}});
   j["auto_bypass"] = std::move(bypass);
+  const auto& a = server_->auth_counters();
+  j["proxy_auth"] = {{"checked", a.verified.load()}, {"remembered", a.cache_hits.load()},
+                     {"refused", a.refused.load()},  {"throttled", a.throttled.load()},
+                     {"busy", a.busy.load()},        {"upgraded", a.upgraded.load()}};
   if (mirror_) {
     const auto& m = mirror_->counters();
     j["mirror"] = {{"packets", m.packets.load()},
