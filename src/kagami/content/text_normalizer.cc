@@ -1,6 +1,8 @@
 #include "kagami/content/text_normalizer.h"
 
 #include <algorithm>
+#include <cmath>
+#include <string>
 
 #include <unicode/bytestream.h>
 #include <unicode/normalizer2.h>
@@ -40,6 +42,120 @@ std::size_t utf8_valid_prefix(std::string_view s, bool& complete) {
   return s.size();
 }
 
+// How Japanese bytes read in one legacy charset, from the byte structure itself: what
+// characters they would be (kana weigh most, common kanji next, symbols and rare kanji less,
+// unassigned and user-defined areas count against), and whether they are valid there at all.
+struct JapaneseReading {
+  bool valid = true;
+  double score = 0;           // summed weights
+  std::size_t chars = 0;      // characters beyond ASCII
+  std::size_t full_kana = 0;  // hiragana and full-width katakana
+  std::size_t half_kana = 0;  // half-width katakana
+  double mean() const { return chars == 0 ? 0 : score / static_cast<double>(chars); }
+};
+
+// CP932: Shift_JIS with the NEC (row 13: ①, ㈱) and IBM (髙, 﨑) characters.
+JapaneseReading read_as_cp932(std::string_view s) {
+  JapaneseReading r;
+  const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const std::uint8_t b = p[i];
+    if (b < 0x80) continue;
+    ++r.chars;
+    if (b >= 0xA1 && b <= 0xDF) {
+      r.score += 0.5;
+      ++r.half_kana;
+      continue;
+    }
+    const bool lead = (b >= 0x81 && b <= 0x9F) || (b >= 0xE0 && b <= 0xFC);
+    if (!lead) return {false};
+    if (i + 1 >= s.size()) break;  // cut by the end of the sample
+    const std::uint8_t t = p[++i];
+    if (t < 0x40 || t == 0x7F || t > 0xFC) return {false};
+    if (b == 0x82 || b == 0x83) {
+      r.score += 2;  // hiragana, katakana (and full-width letters and digits in 0x82)
+      ++r.full_kana;
+    } else if (b == 0x81 || b == 0x87) {
+      r.score += 0.75;  // punctuation and symbols; NEC's circled numbers and ㈱
+    } else if (b >= 0x88 && b <= 0x98) {
+      r.score += 1;  // JIS level-1 kanji
+    } else if ((b >= 0x99 && b <= 0x9F) || (b >= 0xE0 && b <= 0xEE) || (b >= 0xFA && b <= 0xFC)) {
+      r.score += 0.3;  // level-2 kanji, the NEC-selected and IBM extensions
+    } else {
+      r.score -= 3;  // 0x84-0x86 (mostly unassigned) and the user-defined 0xF0-0xF9
+    }
+  }
+  return r;
+}
+
+JapaneseReading read_as_euc_jp(std::string_view s) {
+  JapaneseReading r;
+  const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+  auto in = [](std::uint8_t b) { return b >= 0xA1 && b <= 0xFE; };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const std::uint8_t b = p[i];
+    if (b < 0x80) continue;
+    ++r.chars;
+    if (b == 0x8E) {  // half-width katakana
+      if (i + 1 >= s.size()) break;
+      if (p[++i] < 0xA1 || p[i] > 0xDF) return {false};
+      r.score += 0.5;
+      ++r.half_kana;
+      continue;
+    }
+    if (b == 0x8F) {  // JIS X 0212
+      if (i + 2 >= s.size()) break;
+      if (!in(p[i + 1]) || !in(p[i + 2])) return {false};
+      i += 2;
+      r.score += 0.3;
+      continue;
+    }
+    if (!in(b)) return {false};
+    if (i + 1 >= s.size()) break;
+    if (!in(p[++i])) return {false};
+    if (b == 0xA4 || b == 0xA5) {
+      r.score += 2;
+      ++r.full_kana;
+    } else if (b <= 0xA3 || b == 0xAD) {
+      r.score += 0.75;  // symbols, full-width letters and digits, NEC row 13
+    } else if (b >= 0xB0 && b <= 0xCF) {
+      r.score += 1;
+    } else if (b >= 0xD0 && b <= 0xF4) {
+      r.score += 0.3;
+    } else {
+      r.score -= 3;
+    }
+  }
+  return r;
+}
+
+// Japanese offices' legacy encodings: CP932 (what Windows writes) and EUC-JP. ICU's detector
+// guesses poorly on short texts and on half-width katakana (a six-row CSV came out as UTF-16, a
+// longer one as a single-byte charset): bytes valid in one of them that read as Japanese are
+// that one. Where both read, kana decide: Japanese text without a single kana is rare, and the
+// bytes of one charset read in the other turn into half-width katakana or stray kanji.
+const char* japanese_legacy_charset(std::string_view head) {
+  // Many NUL bytes: UTF-16 or binary, not a legacy multibyte text.
+  if (static_cast<std::size_t>(std::count(head.begin(), head.end(), '\0')) * 10 > head.size())
+    return nullptr;
+  JapaneseReading sjis = read_as_cp932(head), euc = read_as_euc_jp(head);
+  auto plausible = [](const JapaneseReading& r) {
+    return r.valid && r.chars >= 2 && r.mean() >= 0.45;
+  };
+  // A reading without full-width kana is weaker (lists of names and places have none, but
+  // they read better in their own charset anyway).
+  auto weight = [](const JapaneseReading& r) {
+    return r.full_kana > 0 || r.half_kana * 2 >= r.chars ? r.mean() : r.mean() * 0.6;
+  };
+  const bool s_ok = plausible(sjis), e_ok = plausible(euc);
+  // EUC-JP's half-width katakana are 0x8E and a byte: read as CP932, every one of them would be
+  // a kanji of one and the same row — no text is that.
+  if (e_ok && euc.half_kana >= 2 && euc.half_kana * 2 >= euc.chars) return "EUC-JP";
+  if (s_ok && (!e_ok || weight(sjis) >= weight(euc))) return "windows-31j";
+  if (e_ok) return "EUC-JP";
+  return nullptr;
+}
+
 }  // namespace
 
 std::string detect_charset(ByteView sample) {
@@ -72,6 +188,7 @@ std::string detect_charset(ByteView sample) {
     }
   }
   if (good >= 4 && bad * 8 <= good) return "UTF-8";
+  if (const char* japanese = japanese_legacy_charset(head)) return japanese;
   UErrorCode status = U_ZERO_ERROR;
   UCharsetDetector* d = ucsdet_open(&status);
   std::string name = "UTF-8";

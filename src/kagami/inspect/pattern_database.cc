@@ -76,6 +76,19 @@ const ContextWords kContext[] = {
       "account no", "bank account"}},
 };
 
+// Words that say a number nearby is something else: a product, order, parcel or invoice
+// number. A value with one of these near it, and none of its own detector's words, is not
+// counted (business documents are full of 12- and 13-digit numbers that pass a check digit).
+const Detector kNumberDetectors[] = {Detector::kJpMyNumber, Detector::kJpCorporateNumber,
+                                     Detector::kCreditCard};
+const char* const kAgainstWords[] = {
+    "商品コード", "JANコード",      "JAN CODE",       "EAN-13",    "ISBN",          "GTIN",
+    "バーコード", "品番",           "型番",           "注文番号",  "受注番号",      "発注番号",
+    "伝票番号",   "問い合わせ番号", "問合せ番号",     "追跡番号",  "送り状番号",    "請求書番号",
+    "請求番号",   "管理番号",       "製造番号",       "シリアル",  "予約番号",      "受付番号",
+    "整理番号",   "item code",      "product code",   "order no",  "order number",  "order id",
+    "tracking",   "invoice no",     "invoice number", "serial no", "serial number", "sku"};
+
 const char* const kDefaultKeywords[] = {
     "社外秘", "極秘", "機密", "部外秘", "取扱注意", "confidential", "internal use only"};
 
@@ -130,6 +143,16 @@ Result<std::shared_ptr<const PatternDatabase>> PatternDatabase::build(
       PatternInfo info;
       info.detector = c.detector;
       info.role = Role::kContext;
+      info.text = w;
+      add(std::move(info), literal_expression(w), HS_FLAG_CASELESS);
+    }
+  }
+  for (const Detector d : kNumberDetectors) {
+    if (off(d)) continue;
+    for (const char* w : kAgainstWords) {
+      PatternInfo info;
+      info.detector = d;
+      info.role = Role::kAgainst;
       info.text = w;
       add(std::move(info), literal_expression(w), HS_FLAG_CASELESS);
     }

@@ -17,6 +17,7 @@ struct PatternInfo {
   enum class Role : std::uint8_t {
     kValue,    // a candidate value: validated, then counted
     kContext,  // a word that raises the confidence of the detector's values nearby
+    kAgainst,  // a word that says a nearby number is something else (商品コード, order no)
     kKeyword,  // a dictionary word or confidentiality marker: a finding by itself
   };
   // How a value's edges are checked and how it is validated and masked.

@@ -20,6 +20,8 @@ bool is_local_char(int c) {
 }
 
 constexpr std::uint64_t kLookahead = 2;
+// A word that must stand right by its value (a JAN-like corporate number's 法人番号).
+constexpr std::size_t kTightWindow = 16;
 constexpr std::uint64_t kNone = ~std::uint64_t{0};  // bytes after a value its edge check reads
 
 // Detectors whose values mean nothing more with a word nearby.
@@ -55,6 +57,7 @@ Result<std::unique_ptr<TextScanner>> TextScanner::create(std::shared_ptr<const P
   // least the characters the window allows.
   s->window_bytes_ = static_cast<std::uint64_t>(s->db_->options().context_window_chars) * 4;
   s->context_.resize(kDetectorCount);
+  s->against_.resize(kDetectorCount);
   return s;
 }
 
@@ -72,9 +75,11 @@ void TextScanner::begin() {
   unchecked_.clear();
   waiting_.clear();
   for (auto& c : context_) c.clear();
+  for (auto& c : against_) c.clear();
   findings_.clear();
   last_counted_to_.assign(kDetectorCount, kNone);
   last_confident_to_.assign(kDetectorCount, kNone);
+  last_against_to_.assign(kDetectorCount, kNone);
   counters_ = {};
 }
 
@@ -115,6 +120,9 @@ int TextScanner::on_match(unsigned id, unsigned long long from, unsigned long lo
     case Role::kContext:
       s->context_[static_cast<std::size_t>(info.detector)].push_back(h);
       break;
+    case Role::kAgainst:
+      s->against_[static_cast<std::size_t>(info.detector)].push_back(h);
+      break;
     case Role::kValue:
       ++s->counters_.candidates;
       // In order: values are resolved in the order they end, which the chain of context
@@ -131,7 +139,8 @@ int TextScanner::on_match(unsigned id, unsigned long long from, unsigned long lo
 
 void TextScanner::check(const Hit& h) {
   std::string sample;
-  if (!validate(h, sample)) return;
+  Traits traits;
+  if (!validate(h, sample, traits)) return;
   ++counters_.validated;
   const PatternInfo& info = db_->info(h.id);
   if (!takes_context(info.detector)) return count(info, Confidence::kHigh, sample);
@@ -139,7 +148,7 @@ void TextScanner::check(const Hit& h) {
     counters_.truncated = true;
     return;
   }
-  waiting_.push_back(Value{h.id, h.from, h.to, std::move(sample)});
+  waiting_.push_back(Value{h.id, h.from, h.to, std::move(sample), traits});
 }
 
 void TextScanner::check_ready(bool final) {
@@ -156,8 +165,19 @@ void TextScanner::settle(bool final) {
     Value v = std::move(waiting_.front());
     waiting_.pop_front();
     const PatternInfo& info = db_->info(v.id);
-    const bool context = has_context(info.detector, v.from, v.to);
-    if (info.needs_context && !context) continue;
+    const auto d = static_cast<std::size_t>(info.detector);
+    const bool context =
+        v.traits.evident ||
+        (v.traits.tight ? has_context(info.detector, v.from, v.to, kTightWindow, false)
+                        : has_context(info.detector, v.from, v.to));
+    // Without a word of its own, a value that a word nearby calls something else (商品コード,
+    // 注文番号, tracking) is that something else; so are the rows under it.
+    if (!context && has_against(info.detector, v.from, v.to)) {
+      ++counters_.explained;
+      last_against_to_[d] = v.to;
+      continue;
+    }
+    if ((info.needs_context || v.traits.needs_context) && !context) continue;
     // Two patterns of one detector may find the same value ("〒100-0001" and "100-0001").
     std::uint64_t& last = last_counted_to_[static_cast<std::size_t>(info.detector)];
     if (last == v.to) continue;
@@ -172,7 +192,7 @@ int TextScanner::at(std::uint64_t offset) const {
   return static_cast<unsigned char>(kept_[offset - kept_from_]);
 }
 
-bool TextScanner::validate(const Hit& h, std::string& sample) const {
+bool TextScanner::validate(const Hit& h, std::string& sample, Traits& traits) const {
   if (h.from < kept_from_ || h.to > end_ || h.from >= h.to) return false;
   const std::string_view v(kept_.data() + (h.from - kept_from_), h.to - h.from);
   const PatternInfo& info = db_->info(h.id);
@@ -197,10 +217,19 @@ bool TextScanner::validate(const Hit& h, std::string& sample) const {
           break;
         case Detector::kJpCorporateNumber:
           ok = valid_corporate_number(v);
+          if (ok && v.front() == 'T') {
+            traits.evident = true;  // a qualified invoice issuer's registration number
+          } else if (ok && looks_like_jan(v)) {
+            traits.needs_context = traits.tight = true;  // a product code, unless labelled
+          }
           break;
-        case Detector::kCreditCard:
-          ok = valid_credit_card(v);
+        case Detector::kCreditCard: {
+          const CardNumber k = credit_card_kind(v);
+          // 13-digit "Visa" numbers with a JAN prefix and check digit are JAN codes.
+          ok = k != CardNumber::kNo && !looks_like_jan(v);
+          traits.needs_context = k == CardNumber::kUnusual;
           break;
+        }
         case Detector::kJpPhone:
           ok = valid_jp_phone(v);
           break;
@@ -262,31 +291,46 @@ std::size_t TextScanner::chars_between(std::uint64_t a, std::uint64_t b) const {
   return n;
 }
 
-bool TextScanner::has_context(Detector d, std::uint64_t from, std::uint64_t to) const {
+// Within `window` characters: certainly so within `window` bytes, certainly not beyond four
+// times that; only in between are the characters counted.
+bool TextScanner::near(std::uint64_t a, std::uint64_t b, std::size_t window) const {
+  const std::uint64_t gap = b - a;
+  if (gap <= window) return true;
+  if (gap > static_cast<std::uint64_t>(window) * 4) return false;
+  return chars_between(a, b) <= window;
+}
+
+bool TextScanner::has_context(Detector d, std::uint64_t from, std::uint64_t to, std::size_t window,
+                              bool chain) const {
   // A postal code is an address only right next to one: the prefecture follows it.
-  const std::size_t window = d == Detector::kJpPostalAddress
-                                 ? 40
-                                 : static_cast<std::size_t>(db_->options().context_window_chars);
-  // Within `window` characters: certainly so within `window` bytes, certainly not beyond four
-  // times that; only in between are the characters counted.
-  auto near = [&](std::uint64_t a, std::uint64_t b) {
-    const std::uint64_t gap = b - a;
-    if (gap <= window) return true;
-    if (gap > static_cast<std::uint64_t>(window) * 4) return false;
-    return chars_between(a, b) <= window;
-  };
+  if (window == 0)
+    window = d == Detector::kJpPostalAddress
+                 ? 40
+                 : static_cast<std::size_t>(db_->options().context_window_chars);
   // A table of values under one heading: each row is near the confident row before it.
-  const std::uint64_t chain = last_confident_to_[static_cast<std::size_t>(d)];
-  if (d != Detector::kJpPostalAddress && chain != kNone && chain <= from && near(chain, from))
+  const std::uint64_t last = last_confident_to_[static_cast<std::size_t>(d)];
+  if (chain && d != Detector::kJpPostalAddress && last != kNone && last <= from &&
+      near(last, from, window))
     return true;
   for (const Hit& w : context_[static_cast<std::size_t>(d)]) {
     if (w.to <= from) {
-      if (d != Detector::kJpPostalAddress && near(w.to, from)) return true;
+      if (d != Detector::kJpPostalAddress && near(w.to, from, window)) return true;
     } else if (w.from >= to) {
-      if (near(to, w.from)) return true;
+      if (near(to, w.from, window)) return true;
     } else {
       return true;  // overlapping
     }
+  }
+  return false;
+}
+
+bool TextScanner::has_against(Detector d, std::uint64_t from, std::uint64_t to) const {
+  const auto window = static_cast<std::size_t>(db_->options().context_window_chars);
+  const std::uint64_t last = last_against_to_[static_cast<std::size_t>(d)];
+  if (last != kNone && last <= from && near(last, from, window)) return true;
+  for (const Hit& w : against_[static_cast<std::size_t>(d)]) {
+    if (w.to <= from ? near(w.to, from, window) : w.from >= to ? near(to, w.from, window) : true)
+      return true;
   }
   return false;
 }
@@ -316,8 +360,9 @@ void TextScanner::trim() {
     keep = std::min(keep, waiting_.front().from > window_bytes_ + 16
                               ? waiting_.front().from - window_bytes_ - 16
                               : 0);
-  for (auto& words : context_)
-    while (!words.empty() && words.front().to < keep) words.pop_front();
+  for (auto* table : {&context_, &against_})
+    for (auto& words : *table)
+      while (!words.empty() && words.front().to < keep) words.pop_front();
   if (keep > kept_from_ && (keep - kept_from_) >= std::max<std::size_t>(kept_.size() / 2, 65536)) {
     kept_.erase(0, keep - kept_from_);
     kept_from_ = keep;

@@ -32,6 +32,9 @@ struct ScanLimits {
 
 struct ScanCounters {
   std::uint64_t bytes = 0, candidates = 0, validated = 0;
+  // Valid-looking values that a word nearby says are something else (an order number, a JAN
+  // code): not counted.
+  std::uint64_t explained = 0;
   bool truncated = false;  // max_pending reached
 };
 
@@ -58,10 +61,17 @@ class TextScanner {
     unsigned id;
     std::uint64_t from, to;
   };
+  // What validation learned of a value beyond its being one.
+  struct Traits {
+    bool needs_context = false;  // counted only with its detector's words nearby
+    bool tight = false;          // and then only right next to it (no table chain)
+    bool evident = false;        // its form says what it is (a T-prefixed corporate number)
+  };
   struct Value {  // validated, waiting for the context after it
     unsigned id;
     std::uint64_t from, to;
     std::string sample;
+    Traits traits;
   };
 
   TextScanner() = default;
@@ -70,9 +80,15 @@ class TextScanner {
   void check(const Hit& h);              // validates a candidate whose surroundings have arrived
   void check_ready(bool final = false);  // checks the waiting candidates that now can be
   void settle(bool final);               // validates and resolves what the text so far allows
-  bool validate(const Hit& h, std::string& sample) const;
+  bool validate(const Hit& h, std::string& sample, Traits& traits) const;
   bool inside_encoded_run(const Hit& h) const;
-  bool has_context(Detector d, std::uint64_t from, std::uint64_t to) const;
+  // A word of the detector near the value (within `window` characters; 0: the configured
+  // window), or, with `chain`, the value is in a table under a row that had one.
+  bool has_context(Detector d, std::uint64_t from, std::uint64_t to, std::size_t window = 0,
+                   bool chain = true) const;
+  // A word that says the value is something else, near it or over the rows above it.
+  bool has_against(Detector d, std::uint64_t from, std::uint64_t to) const;
+  bool near(std::uint64_t a, std::uint64_t b, std::size_t window) const;
   std::size_t chars_between(std::uint64_t a, std::uint64_t b) const;  // UTF-8 characters
   int at(std::uint64_t offset) const;  // the byte there, or -1 outside what is kept
   void count(const PatternInfo& info, Confidence c, const std::string& sample);
@@ -90,8 +106,10 @@ class TextScanner {
   std::deque<Hit> unchecked_;                     // waiting for the bytes after them
   std::deque<Value> waiting_;                     // validated, waiting for the context after them
   std::vector<std::deque<Hit>> context_;          // per detector, recent context words
+  std::vector<std::deque<Hit>> against_;          // per detector, recent words against
   std::vector<std::uint64_t> last_counted_to_;    // per detector
   std::vector<std::uint64_t> last_confident_to_;  // per detector: its last value with context
+  std::vector<std::uint64_t> last_against_to_;    // per detector: its last value explained away
   std::vector<Finding> findings_;
   ScanCounters counters_;
 };

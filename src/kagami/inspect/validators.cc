@@ -43,21 +43,29 @@ int prefix_number(const std::string& d, std::size_t n) {
 }
 
 // Issuer identification ranges and lengths (ISO/IEC 7812 as the card schemes publish them).
-bool issuer_accepts(const std::string& d) {
+// Each issuer has the length its cards are issued in today, and lengths its range allows but
+// few cards carry (13-digit Visa stopped long ago; 19-digit numbers are debit and prepaid):
+// those are a card only where the text says so.
+CardNumber issuer_kind(const std::string& d) {
   const std::size_t n = d.size();
   const int p1 = prefix_number(d, 1), p2 = prefix_number(d, 2), p3 = prefix_number(d, 3),
             p4 = prefix_number(d, 4), p6 = prefix_number(d, 6);
-  if (p1 == 4) return n == 13 || n == 16 || n == 19;                         // Visa
-  if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720)) return n == 16;  // Mastercard
-  if (p2 == 34 || p2 == 37) return n == 15;                                  // Amex
-  if (p4 >= 3528 && p4 <= 3589) return n >= 16 && n <= 19;                   // JCB
-  if ((p3 >= 300 && p3 <= 305) || p2 == 36 || p2 == 38 || p2 == 39)          // Diners
-    return n >= 14 && n <= 19;
+  auto lengths = [n](std::initializer_list<std::size_t> usual, std::size_t lo, std::size_t hi) {
+    for (const std::size_t u : usual)
+      if (n == u) return CardNumber::kUsual;
+    return n >= lo && n <= hi ? CardNumber::kUnusual : CardNumber::kNo;
+  };
+  if (p1 == 4) return n == 13 || n == 19 ? CardNumber::kUnusual : lengths({16}, 16, 16);   // Visa
+  if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720)) return lengths({16}, 16, 16);  // MC
+  if (p2 == 34 || p2 == 37) return lengths({15}, 15, 15);                                  // Amex
+  if (p4 >= 3528 && p4 <= 3589) return lengths({16}, 16, 19);                              // JCB
+  if ((p3 >= 300 && p3 <= 305) || p2 == 36 || p2 == 38 || p2 == 39)                        // Diners
+    return lengths({14, 16}, 14, 19);
   if (p4 == 6011 || (p3 >= 644 && p3 <= 649) || p2 == 65 ||  // Discover
       (p6 >= 622126 && p6 <= 622925))
-    return n >= 16 && n <= 19;
-  if (p2 == 62) return n >= 16 && n <= 19;  // UnionPay
-  return false;
+    return lengths({16}, 16, 19);
+  if (p2 == 62) return lengths({16}, 16, 19);  // UnionPay
+  return CardNumber::kNo;
 }
 
 }  // namespace
@@ -70,11 +78,34 @@ std::string digits_of(std::string_view value) {
   return d;
 }
 
-bool valid_credit_card(std::string_view value) {
-  if (!consistent_separators(value)) return false;
+CardNumber credit_card_kind(std::string_view value) {
+  if (!consistent_separators(value)) return CardNumber::kNo;
   const std::string d = digits_of(value);
-  if (d.size() < 13 || d.size() > 19) return false;
-  return issuer_accepts(d) && luhn(d);
+  if (d.size() < 13 || d.size() > 19 || !luhn(d)) return CardNumber::kNo;
+  return issuer_kind(d);
+}
+
+bool valid_credit_card(std::string_view value) {
+  return credit_card_kind(value) != CardNumber::kNo;
+}
+
+bool valid_gtin(std::string_view value) {
+  const std::string d = digits_of(value);
+  if (d.size() != 8 && d.size() != 12 && d.size() != 13 && d.size() != 14) return false;
+  // GS1 General Specifications 7.9.1: from the right, the digits before the check digit weigh
+  // 3, 1, 3, 1, ...; the check digit makes the sum a multiple of ten.
+  int sum = 0;
+  for (std::size_t i = 0; i + 1 < d.size(); ++i) {
+    const std::size_t from_right = d.size() - 2 - i;  // 0 for the digit before the check
+    sum += (d[i] - '0') * (from_right % 2 == 0 ? 3 : 1);
+  }
+  return (10 - sum % 10) % 10 == d.back() - '0';
+}
+
+bool looks_like_jan(std::string_view value) {
+  const std::string d = digits_of(value);
+  return d.size() == 13 && (d.compare(0, 2, "45") == 0 || d.compare(0, 2, "49") == 0) &&
+         valid_gtin(d);
 }
 
 bool valid_my_number(std::string_view value) {

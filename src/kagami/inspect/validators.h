@@ -8,9 +8,21 @@ namespace kagami::inspect {
 // Pure checks of a candidate value as the pattern matched it (separators included). Each
 // says whether the value is what its detector claims; none looks at the surrounding text.
 
-// Luhn over the digits, an issuer's number range (IIN) and that issuer's lengths; the
-// separators, if any, all the same.
-bool valid_credit_card(std::string_view value);
+// A card number: Luhn over the digits, an issuer's number range (IIN) and one of that
+// issuer's lengths; the separators, if any, all the same. kUsual: the length cards are issued
+// in today (Visa, Mastercard, JCB 16, Amex 15, Diners 14 or 16); kUnusual: a length the range
+// allows but few cards carry (13- and 19-digit Visa, 17-19 digits), a card only where the text
+// around says so.
+enum class CardNumber { kNo, kUsual, kUnusual };
+CardNumber credit_card_kind(std::string_view value);
+bool valid_credit_card(std::string_view value);  // kUsual or kUnusual
+
+// A GS1 trade item number (GTIN-8, UPC-A 12, EAN/JAN-13, GTIN-14) by its check digit.
+bool valid_gtin(std::string_view value);
+// A JAN code: a GTIN-13 with a GS1 Japan prefix (45, 49). Product masters, price lists and
+// orders are full of them; about one in ten also passes Luhn and looks like a 13-digit Visa,
+// one in nine passes the corporate-number check.
+bool looks_like_jan(std::string_view value);
 
 // My Number (個人番号): 12 digits, the last a check digit over the other 11 (番号法施行令
 // 第8条: weights 2..7 then 2..6 from the right, 11 minus the remainder mod 11, 0 for 0 or 1).

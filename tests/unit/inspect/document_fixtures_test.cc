@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <unicode/ucnv.h>
 
+#include "kagami/inspect/alert_policy.h"
 #include "kagami/inspect/inspector.h"
 
+#include "business_documents.h"
 #include "labelled_cases.h"
 #include "support/archive_builder.h"
 #include "support/pdf_builder.h"
@@ -195,6 +197,59 @@ TEST(DocumentFixtures, PrecisionAndRecallPerDetectorOnEveryTypeAndCharset) {
       EXPECT_GE(recall, 0.99) << type << " " << name << " fn " << fn;
     }
   }
+}
+
+// A Japanese office's everyday documents, full of numbers that pass a check digit, raise no
+// alert above low in any format; the ledgers among them are found whole.
+TEST(DocumentFixtures, BusinessDocumentsRaiseNoFalseAlarmAndLedgersAreFound) {
+  auto inspector = Inspector::create({});
+  ASSERT_TRUE(inspector) << inspector.error().message;
+  auto worker = inspector.value()->worker();
+  ASSERT_TRUE(worker);
+  const AlertPolicy policy = AlertPolicy::defaults();
+  auto inspect = [&](const std::string& type, const std::string& text) {
+    auto [file, bytes] = document(type, text);
+    return inspector.value()->inspect(
+        *worker.value(),
+        ByteView(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()), "", file, "");
+  };
+  std::map<std::string, int> false_values;  // detector -> values wrongly found, all types
+  int documents = 0, ledgers = 0;
+  for (const std::string type : {"utf-8", "shift_jis", "euc-jp", "xlsx", "docx", "zip", "pdf"}) {
+    std::mt19937 rng(2026);
+    for (const auto& doc : fixtures::benign_business_documents(rng)) {
+      if (type == std::string("pdf") && !doc.ascii_only) continue;
+      ++documents;
+      const Inspection in = inspect(type, doc.text);
+      const AlertPolicy::Verdict v = policy.judge(in.findings, "sent", "", "");
+      EXPECT_LE(v.severity, Severity::kLow) << type << ": " << doc.name << ": " << v.title;
+      for (const auto& f : in.findings) {
+        // The invoice's own registration number is a corporate number: found, as it should be.
+        if (f.detector == "jp_corporate_number" && doc.name.rfind("invoice", 0) == 0 &&
+            f.count == 1)
+          continue;
+        if ((f.detector == "jp_my_number" || f.detector == "credit_card" ||
+             f.detector == "jp_corporate_number") &&
+            f.confidence >= Confidence::kMedium)
+          false_values[f.detector] += static_cast<int>(f.count);
+      }
+    }
+    for (const auto& l : fixtures::sensitive_business_documents(rng)) {
+      if (type == std::string("pdf")) continue;  // Japanese headings: not in the PDF builder's font
+      ++ledgers;
+      const Inspection in = inspect(type, l.text);
+      int found = 0;
+      for (const auto& f : in.findings)
+        if (f.detector == detector_name(l.detector) && f.confidence >= Confidence::kMedium)
+          found += static_cast<int>(f.count);
+      EXPECT_EQ(found, l.values) << type << ": " << l.name;
+    }
+  }
+  for (const auto& [d, n] : false_values) EXPECT_EQ(n, 0) << d << " found in benign documents";
+  std::printf(
+      "business documents: %d benign (no alert above low, %zu detectors with false values), "
+      "%d ledgers found whole\n",
+      documents, false_values.size(), ledgers);
 }
 
 }  // namespace

@@ -163,5 +163,31 @@ TEST_F(TextScannerTest, DigitRunsAndDecimalsAreNotValues) {
   EXPECT_EQ(fired(fs, Detector::kJpPhone), 0u);
 }
 
+// A word that calls a number something else (an order number, a product code) keeps it from
+// being counted, for the rows under it too; its own detector's words win over it.
+TEST_F(TextScannerTest, NumbersCalledSomethingElseAreNotCounted) {
+  std::mt19937 rng(7);
+  const std::string mn = my_number(rng, true);
+  EXPECT_EQ(scan("注文番号: " + mn + "\n").size(), 0u);
+  std::string orders = "注文番号,数量\n";
+  for (int i = 0; i < 20; ++i) orders += my_number(rng, true) + ",1\n";
+  EXPECT_EQ(scan(orders).size(), 0u);
+  EXPECT_EQ(scanner_->counters().explained, 20u);
+  // Both words: the value's own detector decides.
+  auto fs = scan("注文番号とマイナンバー: " + mn + "\n");
+  EXPECT_EQ(fired(fs, Detector::kJpMyNumber), 1u);
+  // A JAN code is no 13-digit Visa, whatever the text says around it; a 13-digit Visa with
+  // card words is one.
+  EXPECT_EQ(fired(scan("クレジットカード払い対応商品 4901234567894"), Detector::kCreditCard), 0u);
+  EXPECT_EQ(fired(scan("カード番号 4222222222222"), Detector::kCreditCard), 1u);
+  EXPECT_EQ(fired(scan("在庫 4222222222222 個"), Detector::kCreditCard), 0u);
+  // A registration number is a corporate number by its form; a JAN-like one needs its word
+  // right beside it.
+  const std::string corp = corporate_number(rng, true);
+  fs = scan("登録番号 T" + corp);
+  EXPECT_EQ(fired(fs, Detector::kJpCorporateNumber), 1u);
+  EXPECT_EQ(fired(scan("請求書 T" + corp + " 御中"), Detector::kJpCorporateNumber), 1u);
+}
+
 }  // namespace
 }  // namespace kagami::inspect

@@ -17,6 +17,28 @@ TEST(Validators, CreditCardsPassLuhnAndTheirIssuersRanges) {
   EXPECT_FALSE(valid_credit_card("37828224631000"));       // Amex needs 15
 }
 
+TEST(Validators, CardLengthsAreTheIssuersUsualOnesOrUnusual) {
+  EXPECT_EQ(credit_card_kind("4111111111111111"), CardNumber::kUsual);
+  EXPECT_EQ(credit_card_kind("4222222222222"), CardNumber::kUnusual);        // 13-digit Visa
+  EXPECT_EQ(credit_card_kind("4111111111111111110"), CardNumber::kUnusual);  // 19-digit Visa
+  EXPECT_EQ(credit_card_kind("378282246310005"), CardNumber::kUsual);        // Amex 15
+  EXPECT_EQ(credit_card_kind("30569309025904"), CardNumber::kUsual);         // Diners 14
+  EXPECT_EQ(credit_card_kind("3530111333300000"), CardNumber::kUsual);       // JCB 16
+  EXPECT_EQ(credit_card_kind("4111111111111112"), CardNumber::kNo);
+}
+
+TEST(Validators, JanCodesAreKnownForWhatTheyAre) {
+  EXPECT_TRUE(valid_gtin("4901234567894"));   // JAN-13
+  EXPECT_FALSE(valid_gtin("4901234567890"));  // check digit off
+  EXPECT_TRUE(valid_gtin("49123456"));        // JAN-8
+  EXPECT_TRUE(valid_gtin("9784873119038"));   // ISBN-13
+  EXPECT_TRUE(valid_gtin("14901234567891"));  // GTIN-14 of a case of 4901234567894
+  EXPECT_TRUE(looks_like_jan("4901234567894"));
+  EXPECT_TRUE(looks_like_jan("4512345678901") == valid_gtin("4512345678901"));
+  EXPECT_FALSE(looks_like_jan("9784873119038"));  // a book, not a Japanese product
+  EXPECT_FALSE(looks_like_jan("4111111111111111"));
+}
+
 TEST(Validators, MyNumberCheckDigit) {
   // Base 12345678901, weights from the right (P1 = 1 with Q1 = 2, ... Q6 = 7, Q7 = 2, ...):
   // sum 212, 212 mod 11 = 3, check digit 11 - 3 = 8.
