@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "kagami/records/json_text.h"
 #include "kagami/store/audit_log.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/store_layout.h"
@@ -69,7 +70,7 @@ int run_list(const AuditOptions& o) {
                           {"object", e.object},
                           {"detail", nlohmann::json::parse(e.detail, nullptr, false)},
                           {"hash", e.hash}};
-      std::cout << j.dump() << '\n';
+      std::cout << records::dump_json(j) << '\n';
     } else {
       std::printf("%-6llu %-27s %-20s %-15s %-10s %s\n", static_cast<unsigned long long>(e.id),
                   format_time_iso(e.ts, 6).c_str(), cell(e.actor, 20).c_str(),

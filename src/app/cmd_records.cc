@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kagami/inspect/alert_policy.h"
+#include "kagami/records/json_text.h"
 #include "kagami/records/record_json.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/store_layout.h"
@@ -84,7 +85,7 @@ int run_listing(const RecordOptions& o, const char* header, const char* noun, Qu
   const Status s = query(*index.value(), q.value(), [&](const auto&... r) {
     ++n;
     if (o.json) {
-      std::cout << records::to_json(r...).dump() << '\n';
+      std::cout << records::dump_json(records::to_json(r...)) << '\n';
     } else {
       std::cout << row(r...) << '\n';
     }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kagami/query/search.h"
+#include "kagami/records/json_text.h"
 #include "kagami/records/record_json.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/store_layout.h"
@@ -150,7 +151,7 @@ int run_search(const SearchOptions& o) {
                                  {"total", page->total},
                                  {"offset", req.offset},
                                  {"shown", page->ids.size()}};
-  if (auto a = cli_audit(layout, "search", req.query, detail.dump()); !a) {
+  if (auto a = cli_audit(layout, "search", req.query, records::dump_json(detail)); !a) {
     std::cerr << "error: " << a.error().message << "\n";
     return 1;
   }
@@ -161,7 +162,7 @@ int run_search(const SearchOptions& o) {
         std::cerr << "error: " << recs.error().message << "\n";
         return 1;
       }
-      for (const auto& r : *recs) std::cout << r.dump() << '\n';
+      for (const auto& r : *recs) std::cout << records::dump_json(r) << '\n';
       std::cout.flush();
     } else if (auto s = print_rows(*index.value(), page->kind, page->ids); !s) {
       std::cerr << "error: " << s.error().message << "\n";

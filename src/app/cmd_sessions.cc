@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "kagami/records/json_text.h"
 #include "kagami/records/record_json.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/store_layout.h"
@@ -44,7 +45,7 @@ int run_sessions(const SessionsOptions& o) {
   auto s = index.value()->query_sessions(q.value(), [&](const records::SessionRecord& r) {
     ++n;
     if (o.json) {
-      std::cout << records::to_json(r).dump() << '\n';
+      std::cout << records::dump_json(records::to_json(r)) << '\n';
       return true;
     }
     std::printf("%s\n", session_row(r).c_str());

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "kagami/records/json_text.h"
 #include "kagami/store/archive_verify.h"
 #include "kagami/store/store_layout.h"
 
@@ -47,7 +48,7 @@ int run_verify(const VerifyOptions& o) {
                        {"detail", f.detail},
                        {"bytes", f.bytes},
                        {"packets", f.packets}});
-    std::cout << j.dump() << "\n";
+    std::cout << records::dump_json(j) << "\n";
   } else {
     for (const auto& f : report->files) {
       if (f.status == store::FileCheck::Status::kOk && !o.list) continue;

@@ -7,7 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kagami/base/base64.h"
+#include "kagami/base/time.h"
+
 #include "integration/harness.h"
+#include "support/archive_builder.h"
+#include "support/conversation_pcap.h"
 #include "support/temp_dir.h"
 
 namespace kagami::test {
@@ -199,6 +204,89 @@ TEST_F(Cli, StoreFilesAreTheOwnersAlone) {
   EXPECT_NE(again.err.find(store + "/index.sqlite (mode 0644)"), std::string::npos) << again.err;
   EXPECT_NE(again.err.find(store + " (mode 0755)"), std::string::npos) << again.err;
   EXPECT_NE(again.err.find("chmod -R go= " + store), std::string::npos) << again.err;
+}
+
+// What traffic carried is listed whatever its bytes: a file name in CP932 as Japanese Windows
+// sends it, a zip whose members are named in CP932 without the UTF-8 flag. No listing fails
+// (nlohmann::json throws on text that is not UTF-8); what is not UTF-8 comes with its exact
+// bytes in "_raw"; zip member names are read as CP932.
+TEST(CliText, ListingsNeverFailOnTextThatIsNotUtf8) {
+  TempDir dir;
+  const std::string cp932_name =
+      "\x83\x7D\x83\x43\x83\x69\x83\x93\x83\x6F\x81\x5B.xlsx";  // マイナンバー
+  std::string csv = "マイナンバー\n";
+  for (int i = 0; i < 6; ++i) csv += "123456789018\n";
+  const std::string zip =
+      test::ZipBuilder().add("\x8C\xC2\x90\x6C\x94\xD4\x8D\x86.csv", csv).build();  // 個人番号
+  const std::string form_boundary = "b0undary";
+  const std::string form =
+      "--" + form_boundary +
+      "\r\nContent-Disposition: form-data; name=\"f\"; filename=\"list.zip\"\r\n"
+      "Content-Type: application/zip\r\n\r\n" +
+      zip + "\r\n--" + form_boundary + "--\r\n";
+  const TimeNs start = parse_time("2026-11-02T01:00:00Z").value();
+  std::vector<test::Conversation> cs;
+  cs.push_back({"10.1.0.5",
+                "203.0.113.10",
+                50001,
+                80,
+                start,
+                {{true, "GET /report HTTP/1.1\r\nHost: files.example\r\n\r\n"},
+                 {false,
+                  "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                  "Content-Disposition: attachment; filename=\"" +
+                      cp932_name + "\"\r\nContent-Length: 5\r\n\r\nhello"}}});
+  cs.push_back({"10.1.0.5",
+                "203.0.113.11",
+                50002,
+                80,
+                start + kNsPerSec,
+                {{true,
+                  "POST /upload HTTP/1.1\r\nHost: up.example\r\nContent-Type: "
+                  "multipart/form-data; boundary=" +
+                      form_boundary + "\r\nContent-Length: " + std::to_string(form.size()) +
+                      "\r\n\r\n" + form},
+                 {false, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}}});
+  // Bytes no charset makes sense of: listed with a replacement, their exact bytes beside.
+  const std::string garbage_name =
+      "\xFF\xFE\x80"
+      "data.bin";
+  cs.push_back({"10.1.0.5",
+                "203.0.113.12",
+                50003,
+                80,
+                start + 2 * kNsPerSec,
+                {{true, "GET /blob HTTP/1.1\r\nHost: files.example\r\n\r\n"},
+                 {false,
+                  "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                  "Content-Disposition: attachment; filename=\"" +
+                      garbage_name + "\"\r\nContent-Length: 4\r\n\r\nblob"}}});
+  ASSERT_TRUE(test::write_conversations_pcap(dir.path() + "/t.pcap", cs));
+  const std::string store = dir.path() + "/store";
+  auto r = kagami({"record", "-q", "--read", dir.path() + "/t.pcap", "--store", store});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* listing : {"files", "findings", "http", "sessions", "alerts"}) {
+    r = kagami({listing, "--store", store, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << listing << ": " << r.err;
+  }
+  // The download's name: read as CP932 where it says nothing (what Japanese Windows sends).
+  bool name_seen = false, member_seen = false;
+  std::string names;
+  for (const auto& f : listing("files", store)) {
+    names += f.dump() + "\n";
+    if (f.value("name", "") == "マイナンバー.xlsx") name_seen = true;
+  }
+  EXPECT_TRUE(name_seen) << names;
+  bool raw_seen = false;
+  for (const auto& f : listing("files", store))
+    if (f.contains("name_raw"))
+      raw_seen = base64_decode(f["name_raw"].get<std::string>()).value_or("") == garbage_name;
+  EXPECT_TRUE(raw_seen) << names;
+  for (const auto& f : listing("findings", store))
+    if (f.value("member", "").find("個人番号.csv") != std::string::npos) member_seen = true;
+  EXPECT_TRUE(member_seen);
+  r = kagami({"search", "--store", store, "--json", "--kind", "files", "*"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 }  // namespace

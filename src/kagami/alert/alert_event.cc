@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kagami/base/time.h"
+#include "kagami/records/json_text.h"
 
 namespace kagami::alert {
 
@@ -53,7 +54,7 @@ std::string eve_json(const records::AlertRecord& a, const std::vector<records::F
                  {"findings", std::move(findings)}};
   if (!a.user.empty()) j["kagami"]["user"] = a.user;
   if (!a.host.empty()) j["kagami"]["server_name"] = a.host;
-  return j.dump();
+  return records::dump_json(j);
 }
 
 }  // namespace kagami::alert

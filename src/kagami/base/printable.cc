@@ -1,5 +1,7 @@
 #include "kagami/base/printable.h"
 
+#include "kagami/base/utf8.h"
+
 namespace kagami {
 namespace {
 
@@ -9,39 +11,6 @@ void hex_byte(std::string& out, unsigned char c) {
   out += "\\x";
   out += kHex[c >> 4];
   out += kHex[c & 15];
-}
-
-// The length of the well-formed UTF-8 sequence at `s` (RFC 3629: no overlongs, no surrogates,
-// nothing above U+10FFFF) and its code point; 0 if there is none.
-std::size_t utf8_at(std::string_view s, char32_t& cp) {
-  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char c = b(0);
-  std::size_t n;
-  if (c < 0x80) {
-    cp = c;
-    return 1;
-  }
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-    cp = c & 0x1f;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    cp = c & 0x0f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (s.size() < n) return 0;
-  for (std::size_t i = 1; i < n; ++i) {
-    if ((b(i) & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i) & 0x3f);
-  }
-  if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-      (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-    return 0;
-  return n;
 }
 
 }  // namespace
@@ -62,7 +31,7 @@ std::string printable(std::string_view bytes, std::size_t max_bytes) {
   out.reserve(bytes.size());
   while (!bytes.empty()) {
     char32_t cp = 0;
-    const std::size_t n = utf8_at(bytes, cp);
+    const std::size_t n = utf8_sequence(bytes, cp);
     if (n == 0) {
       hex_byte(out, static_cast<unsigned char>(bytes[0]));
       bytes.remove_prefix(1);

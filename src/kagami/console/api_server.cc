@@ -12,6 +12,7 @@
 #include "kagami/console/console_assets.h"
 #include "kagami/console/console_certificate.h"
 #include "kagami/query/search.h"
+#include "kagami/records/json_text.h"
 #include "kagami/store/audit_log.h"
 
 namespace kagami::console {
@@ -84,9 +85,8 @@ void IndexPool::give_back(std::unique_ptr<store::SqliteIndex> index) {
 
 void send_json(httplib::Response& res, const nlohmann::json& j, int status) {
   res.status = status;
-  // Records hold bytes from the wire: anything that is not UTF-8 is replaced, never a throw.
-  res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                  "application/json; charset=utf-8");
+  // Records hold bytes from the wire: what is not UTF-8 comes with its exact bytes in "_raw".
+  res.set_content(records::dump_json(j), "application/json; charset=utf-8");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message,
@@ -174,9 +174,8 @@ bool ApiServer::Impl::audit(const httplib::Request& req, httplib::Response& res,
                             const nlohmann::json& detail) {
   const std::string actor = t_login ? t_login->user : "";
   std::lock_guard lock(writer_mutex);
-  auto id =
-      writer->append_audit(wall_clock_ns(), actor, req.remote_addr, action, object.substr(0, 4000),
-                           detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  auto id = writer->append_audit(wall_clock_ns(), actor, req.remote_addr, action,
+                                 object.substr(0, 4000), records::dump_json(detail));
   if (id) return true;
   spdlog::error("audit log: {}", id.error().message);
   send_error(res, 500, "the audit log cannot be written; nothing is served until it can");

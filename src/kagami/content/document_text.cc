@@ -7,6 +7,7 @@
 #include <archive_entry.h>
 
 #include "kagami/base/ascii.h"
+#include "kagami/content/header_params.h"
 #include "kagami/content/markup_text.h"
 #include "kagami/content/mime_message.h"
 #include "kagami/content/pdf_text.h"
@@ -364,7 +365,14 @@ void DocumentText::extract_archive(Walk& w, ByteView bytes, DocumentKind kind,
     }
     if (archive_entry_filetype(e) != AE_IFREG) continue;
     const char* raw_name = archive_entry_pathname(e);
-    const std::string entry = raw_name != nullptr ? raw_name : "data";
+    std::string entry = raw_name != nullptr ? raw_name : "data";
+    // Zips made on Japanese Windows name their members in CP932 without saying so (no UTF-8
+    // flag): read as such, unless the bytes are not CP932 either.
+    if (!is_valid_utf8(entry)) {
+      std::string decoded = to_utf8(entry, "cp932");
+      if (is_valid_utf8(decoded) && decoded.find("\xEF\xBF\xBD") == std::string::npos)
+        entry = std::move(decoded);
+    }
     const std::string path = member.empty() ? entry : member + "/" + entry;
     if (archive_entry_is_encrypted(e)) {
       w.report.flag(w.report.encrypted, "password-protected archive member " + path);

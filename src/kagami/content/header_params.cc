@@ -21,9 +21,13 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Raw 8-bit text in a header: UTF-8, else CP932 (what Japanese Windows sends), else the bytes
+// as they came (written out later with their exact bytes beside: records/json_text.h).
 std::string plain_text(std::string_view raw) {
   if (is_valid_utf8(raw)) return std::string(raw);
-  return to_utf8(raw, "CP932");
+  std::string decoded = to_utf8(raw, "CP932");
+  if (decoded.find("\xEF\xBF\xBD") != std::string::npos) return std::string(raw);
+  return decoded;
 }
 
 }  // namespace
@@ -40,19 +44,6 @@ std::string percent_decode(std::string_view s) {
     }
   }
   return out;
-}
-
-bool is_valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
-    i += n;
-  }
-  return true;
 }
 
 std::string to_utf8(std::string_view text, std::string_view charset) {

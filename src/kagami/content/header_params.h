@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "kagami/base/utf8.h"
+
 namespace kagami::content {
 
 // A MIME-style header value with parameters, as in Content-Type and Content-Disposition:
@@ -28,6 +30,5 @@ HeaderValue parse_header_value(std::string_view text);
 std::string to_utf8(std::string_view text, std::string_view charset);
 // "%41b%zz" -> "Ab%zz": %XX escapes undone (URIs, RFC 2231 values); a malformed one stays.
 std::string percent_decode(std::string_view s);
-bool is_valid_utf8(std::string_view text);
 
 }  // namespace kagami::content

@@ -6,6 +6,7 @@
 
 #include "kagami/base/sha256.h"
 #include "kagami/base/time.h"
+#include "kagami/records/json_text.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/sqlite_util.h"
 
@@ -15,7 +16,7 @@ using namespace sql;
 
 std::string audit_hash(const AuditEntry& e) {
   const nlohmann::json fields = {e.id, e.ts, e.actor, e.source, e.action, e.object, e.detail};
-  const std::string text = e.prev + "\n" + fields.dump();
+  const std::string text = e.prev + "\n" + records::dump_json(fields);
   return to_hex(
       Sha256::of(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size())));
 }

@@ -1,6 +1,7 @@
 // The protocol records in the index: inserts and the listings' queries.
 #include <nlohmann/json.hpp>
 
+#include "kagami/records/json_text.h"
 #include "kagami/store/host_key.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/sqlite_statements.h"
@@ -12,15 +13,10 @@ using namespace sql;
 
 namespace {
 
-std::string json_list(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
+std::string json_list(const std::vector<std::string>& v) { return records::encode_string_list(v); }
 
 std::vector<std::string> parse_list(const std::string& text) {
-  std::vector<std::string> out;
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_array()) return out;
-  for (const auto& x : j)
-    if (x.is_string()) out.push_back(x.get<std::string>());
-  return out;
+  return records::decode_string_list(text);
 }
 
 int bind_endpoints(sqlite3_stmt* s, int i, const records::Endpoints& e) {
@@ -228,7 +224,7 @@ Status SqliteIndex::insert_mail(const records::MailRecord& r) {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& x : r.attachments)
     a.push_back({{"sha256", x.sha256}, {"name", x.name}, {"type", x.type}, {"size", x.size}});
-  bind_text(s, i++, a.dump());
+  bind_text(s, i++, records::dump_json(a));
   bind_text(s, i++, r.eml_sha256);
   bind_u64(s, i++, r.size);
   bind_text(s, i++, r.user);
@@ -427,8 +423,8 @@ Status SqliteIndex::query_mail(const RecordQuery& q,
         if (a.is_array()) {
           for (const auto& x : a)
             r.attachments.push_back(
-                records::MailAttachment{x.value("sha256", ""), x.value("name", ""),
-                                        x.value("type", ""), x.value("size", 0ull)});
+                records::MailAttachment{x.value("sha256", ""), records::raw_string(x, "name"),
+                                        records::raw_string(x, "type"), x.value("size", 0ull)});
         }
         r.eml_sha256 = column_text(s, i++);
         r.size = column_u64(s, i++);
