@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kagami/content/encoded_words.h"
 #include "kagami/content/header_params.h"
 #include "kagami/content/mime_message.h"
 
@@ -31,5 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   (void)content::parse_header_value(text);
   (void)content::to_utf8(text, "ISO-2022-JP");
+  // Header text: encoded-words joined and decoded, vendor characters; always UTF-8 or raw.
+  (void)content::decode_header_text(text);
+  (void)content::japanese_to_utf8(text, "iso-2022-jp");
+  (void)content::japanese_to_utf8(text, "euc-jp");
   return 0;
 }

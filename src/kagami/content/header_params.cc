@@ -6,6 +6,8 @@
 
 #include <iconv.h>
 
+#include "kagami/content/encoded_words.h"
+
 namespace kagami::content {
 namespace {
 
@@ -52,7 +54,7 @@ std::string to_utf8(std::string_view text, std::string_view charset) {
     if (is_valid_utf8(text)) return std::string(text);
     if (cs.empty()) cs = "cp932";
   }
-  if (cs == "shift_jis" || cs == "sjis" || cs == "x-sjis" || cs == "windows-31j") cs = "cp932";
+  if (japanese_charset(cs)) return japanese_to_utf8(text, cs);
   iconv_t cd = iconv_open("UTF-8", cs.c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) return std::string(text);  // unknown charset: as is
   std::string out;

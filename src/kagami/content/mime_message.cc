@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "kagami/content/encoded_words.h"
 #include "kagami/content/header_params.h"
 
 // A GMimeStream that hands what is written to it to a ByteSink: GMime decodes a part's
@@ -84,13 +85,28 @@ std::string take_string(char* s) {
 }
 
 // Header text that reached us undecoded: raw ISO-2022-JP (7-bit escapes, common in Japanese
-// mail that skips RFC 2047) becomes UTF-8 here.
+// mail that skips RFC 2047) or CP932 becomes UTF-8 here.
 std::string fix_text(std::string s) {
   if (s.find("\x1b$B") != std::string::npos || s.find("\x1b$@") != std::string::npos ||
       s.find("\x1b(J") != std::string::npos)
-    return to_utf8(s, "ISO-2022-JP");
-  if (!is_valid_utf8(s)) return to_utf8(s, "CP932");
+    return japanese_to_utf8(s, "iso-2022-jp");
+  if (!is_valid_utf8(s)) return japanese_to_utf8(s, "cp932");
   return s;
+}
+
+// A header of `o` as the sender wrote it, decoded here rather than by GMime: encoded-words
+// are joined before decoding and Japanese charsets keep their vendor characters
+// (encoded_words.h). Empty when there is none.
+std::string header_text(GMimeObject* o, const char* name, bool* present = nullptr) {
+  GMimeHeaderList* list = g_mime_object_get_header_list(o);
+  GMimeHeader* h = list != nullptr ? g_mime_header_list_get_header(list, name) : nullptr;
+  const char* raw = h != nullptr ? g_mime_header_get_raw_value(h) : nullptr;
+  if (present != nullptr) *present = raw != nullptr;
+  if (raw == nullptr) return {};
+  std::string text = decode_header_text(raw);
+  const std::size_t first = text.find_first_not_of(" \t");
+  if (first == std::string::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
 }
 
 std::vector<std::string> addresses(InternetAddressList* list) {
@@ -101,6 +117,36 @@ std::vector<std::string> addresses(InternetAddressList* list) {
     out.push_back(fix_text(take_string(
         internet_address_to_string(internet_address_list_get_address(list, i), nullptr, FALSE))));
   return out;
+}
+
+// An address header decoded as text first (display names in split encoded-words or vendor
+// characters), then parsed; GMime's own list when the header is not there.
+std::vector<std::string> address_header(GMimeMessage* m, const char* name,
+                                        InternetAddressList* parsed) {
+  bool present = false;
+  const std::string text = header_text(GMIME_OBJECT(m), name, &present);
+  if (!present || text.find("=?") != std::string::npos) return addresses(parsed);
+  GRef<InternetAddressList> list(internet_address_list_parse(nullptr, text.c_str()));
+  return list.p != nullptr ? addresses(list.p) : addresses(parsed);
+}
+
+// An attachment's name from its own headers: Content-Disposition's filename, else
+// Content-Type's name, RFC 2231 and RFC 2047 (in quotes too, as mailers do) both read.
+std::string part_name(GMimeObject* o, const char* gmime_name) {
+  for (const auto& [header, param] :
+       {std::pair{"Content-Disposition", "filename"}, std::pair{"Content-Type", "name"}}) {
+    GMimeHeaderList* list = g_mime_object_get_header_list(o);
+    GMimeHeader* h = list != nullptr ? g_mime_header_list_get_header(list, header) : nullptr;
+    const char* raw = h != nullptr ? g_mime_header_get_raw_value(h) : nullptr;
+    if (raw == nullptr) continue;
+    std::string unfolded;
+    for (const char* c = raw; *c != '\0'; ++c)
+      if (*c != '\r' && *c != '\n') unfolded.push_back(*c);
+    const HeaderValue v = parse_header_value(unfolded);
+    if (const std::string* name = v.param(param); name != nullptr && !name->empty())
+      return decode_header_text(*name);
+  }
+  return gmime_name != nullptr ? fix_text(gmime_name) : std::string();
 }
 
 std::string lower(std::string s) {
@@ -204,8 +250,8 @@ class Walker {
       if (inner == nullptr) return;
       ++out_.parts;
       MimePartInfo info;
-      const char* subject = g_mime_message_get_subject(inner);
-      info.name = fix_text(subject && *subject ? subject : "message") + ".eml";
+      const std::string subject = header_text(GMIME_OBJECT(inner), "Subject");
+      info.name = (subject.empty() ? std::string("message") : subject) + ".eml";
       info.content_type = "message/rfc822";
       info.role = "message";
       info.depth = depth;
@@ -229,13 +275,14 @@ class Walker {
     const std::string disp = disposition ? lower(disposition) : std::string();
     const char* filename = g_mime_part_get_filename(part);
     const bool named = filename != nullptr && *filename != '\0';
+    const std::string name = named ? part_name(o, filename) : std::string();
     if (!named && disp != "attachment" && type.rfind("text/", 0) == 0) {
       // A body, not a file: the first plain (else HTML) text goes into the record.
       text_body(part, type);
       return;
     }
     MimePartInfo info;
-    info.name = named ? fix_text(filename) : std::string();
+    info.name = name;
     info.content_type = type;
     info.disposition = disp;
     info.role = disp == "inline" ? "inline" : "attachment";
@@ -317,12 +364,15 @@ Result<MimeSummary> parse_mime_message(const Spool& message, const MimeLimits& l
   g_mime_parser_options_free(options);
   if (msg.p == nullptr) return make_error("not an RFC 5322 message");
 
-  const auto from = addresses(g_mime_message_get_from(msg.p));
+  const auto from = address_header(msg.p, "From", g_mime_message_get_from(msg.p));
   for (const auto& f : from) out.from += (out.from.empty() ? "" : ", ") + f;
-  out.to = addresses(g_mime_message_get_to(msg.p));
-  out.cc = addresses(g_mime_message_get_cc(msg.p));
-  out.reply_to = addresses(g_mime_message_get_reply_to(msg.p));
-  if (const char* s = g_mime_message_get_subject(msg.p)) out.subject = fix_text(s);
+  out.to = address_header(msg.p, "To", g_mime_message_get_to(msg.p));
+  out.cc = address_header(msg.p, "Cc", g_mime_message_get_cc(msg.p));
+  out.reply_to = address_header(msg.p, "Reply-To", g_mime_message_get_reply_to(msg.p));
+  bool has_subject = false;
+  out.subject = header_text(GMIME_OBJECT(msg.p), "Subject", &has_subject);
+  if (!has_subject)
+    if (const char* s = g_mime_message_get_subject(msg.p)) out.subject = fix_text(s);
   if (const char* d = g_mime_object_get_header(GMIME_OBJECT(msg.p), "Date")) out.date = fix_text(d);
   if (const char* id = g_mime_message_get_message_id(msg.p))
     out.message_id = "<" + std::string(id) + ">";

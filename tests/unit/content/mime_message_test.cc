@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kagami/base/base64.h"
 #include "kagami/content/spool.h"
 
 namespace kagami::content {
@@ -82,6 +83,67 @@ TEST(MimeMessage, ReadsRawIso2022JpAndShiftJisHeadersThatMailersSendUnencoded) {
   EXPECT_EQ(m.subject, "テスト");
   m = parse("Subject: \x83\x65\x83\x58\x83\x67\r\n\r\nx\r\n", parts);  // Shift_JIS
   EXPECT_EQ(m.subject, "テスト");
+}
+
+// Mailers split a subject into several encoded-words anywhere: inside a two-byte ISO-2022-JP
+// character, after a base64 quantum padded with '='. The words are joined before decoding.
+TEST(MimeMessage, JoinsEncodedWordsSplitInsideACharacter) {
+  // 【社外秘】来期組織変更案について in ISO-2022-JP (38 bytes), split after byte 13: the
+  // first word's base64 ends in '=' padding, the cut falls inside a JIS pair.
+  const std::string jis = "\x1b$B!Z<R30Hk![Mh4|AH?%JQ990F$K$D$$$F\x1b(B";
+  const std::string subject = "Subject: =?ISO-2022-JP?B?" + base64_encode(jis.substr(0, 13)) +
+                              "?=\r\n =?iso-2022-jp?B?" + base64_encode(jis.substr(13)) + "?=\r\n";
+  ASSERT_NE(base64_encode(jis.substr(0, 13)).back(), 'A');  // padded
+  Parts parts;
+  MimeSummary m = parse(subject + "\r\nbody\r\n", parts);
+  EXPECT_EQ(m.subject, "【社外秘】来期組織変更案について");
+  // The same cut in Q encoding, and a Shift_JIS word split after the lead byte.
+  const std::string sjis = "\x8e\xd0\x8a\x4f\x94\xe9";  // 社外秘
+  m = parse("Subject: =?Shift_JIS?B?" + base64_encode(sjis.substr(0, 3)) + "?= =?Shift_JIS?B?" +
+                base64_encode(sjis.substr(3)) + "?= =?UTF-8?Q?=E8=B3=87=E6=96=99?=\r\n\r\nx\r\n",
+            parts);
+  EXPECT_EQ(m.subject, "社外秘資料");
+}
+
+// ISO-2022-JP as Outlook writes it (CP50220): NEC's ① and ㈱, the IBM kanji 髙 and 﨑 as
+// NEC-selected codes, all inside ESC $ B. Shift_JIS labels are CP932.
+TEST(MimeMessage, ReadsVendorCharactersInJapaneseHeaders) {
+  const std::string jis = "\x1b$B-!-j|byu\x1b(B";  // ①㈱髙﨑
+  Parts parts;
+  MimeSummary m = parse("Subject: =?ISO-2022-JP?B?" + base64_encode(jis) +
+                            "?=\r\n"
+                            "From: =?ISO-2022-JP?B?" +
+                            base64_encode(jis) +
+                            "?= <a@example.jp>\r\n"
+                            "\r\nx\r\n",
+                        parts);
+  EXPECT_EQ(m.subject, "①㈱髙﨑");
+  EXPECT_NE(m.from.find("①㈱髙﨑"), std::string::npos) << m.from;
+  m = parse("Subject: =?Shift_JIS?B?" + base64_encode("\x87\x40\x87\x8a\xfb\xfc\xfa\xb1") +
+                "?=\r\n\r\nx\r\n",
+            parts);
+  EXPECT_EQ(m.subject, "①㈱髙﨑");
+}
+
+// An attachment named in an encoded-word (quoted, as Outlook writes it) keeps its name and its
+// extension.
+TEST(MimeMessage, AttachmentNamesInEncodedWordsKeepTheirExtension) {
+  const std::string name_jis =
+      "\x1b$B8D?MHV9f0lMw!J9b66!K\x1b(B.xlsx";  // 個人番号一覧（高橋）.xlsx
+  const std::string word = "=?ISO-2022-JP?B?" + base64_encode(name_jis.substr(0, 10)) +
+                           "?=\r\n =?ISO-2022-JP?B?" + base64_encode(name_jis.substr(10)) + "?=";
+  const std::string msg =
+      "Subject: list\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+      "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+      "--b\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;"
+      "\r\n name=\"" +
+      word + "\"\r\nContent-Disposition: attachment;\r\n filename=\"" + word +
+      "\"\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--b--\r\n";
+  Parts parts;
+  const MimeSummary m = parse(msg, parts);
+  ASSERT_EQ(parts.parts.size(), 1u);
+  EXPECT_EQ(parts.parts[0].info.name, "個人番号一覧（高橋）.xlsx");
+  EXPECT_EQ(m.subject, "list");
 }
 
 TEST(MimeMessage, StreamsAttachmentsDecodedWithRfc2231Names) {
