@@ -14,6 +14,7 @@
 #include "kagami/content/rtf_text.h"
 #include "kagami/content/spool.h"
 #include "kagami/content/text_normalizer.h"
+#include "kagami/content/utf8_append.h"
 
 namespace kagami::content {
 namespace {
@@ -149,6 +150,116 @@ void sheet_text(std::string_view xml, const std::vector<std::string>& shared, st
   if (row_has_cells) out.push_back('\n');
 }
 
+// \uXXXX escapes (surrogate pairs too) and the one-letter escapes of JSON strings undone.
+std::string json_unescape(std::string_view s) {
+  auto hex4 = [&](std::size_t at, std::uint32_t& v) {
+    if (at + 4 > s.size()) return false;
+    v = 0;
+    for (std::size_t k = at; k < at + 4; ++k) {
+      const char c = s[k];
+      const int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+      if (d < 0) return false;
+      v = v * 16 + static_cast<std::uint32_t>(d);
+    }
+    return true;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 >= s.size()) {
+      out.push_back(s[i]);
+      continue;
+    }
+    const char c = s[i + 1];
+    std::uint32_t cp = 0;
+    if (c == 'u' && hex4(i + 2, cp)) {
+      i += 5;
+      std::uint32_t low = 0;
+      if (cp >= 0xD800 && cp <= 0xDBFF && i + 2 < s.size() && s[i + 1] == '\\' && s[i + 2] == 'u' &&
+          hex4(i + 3, low) && low >= 0xDC00 && low <= 0xDFFF) {
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        i += 6;
+      }
+      if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // a lone surrogate
+      append_utf8(cp, out);
+      continue;
+    }
+    const char* simple = std::strchr("\"\\/bfnrt", c);
+    if (c != '\0' && simple != nullptr) {
+      static const char kTo[] = "\"\\/\b\f\n\r\t";
+      out.push_back(kTo[simple - "\"\\/bfnrt"]);
+      ++i;
+      continue;
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+// An HTML form's fields (application/x-www-form-urlencoded) or a JSON document with their
+// escapes undone; "" when the text is neither or has no escapes.
+std::string unescape_upload(std::string_view raw, std::string_view mime) {
+  const std::string_view head = raw.substr(0, 4096);
+  const std::size_t first = head.find_first_not_of(" \t\r\n");
+  const bool json = contains(mime, "json") ||
+                    (first != std::string_view::npos && (head[first] == '{' || head[first] == '['));
+  if (json) return raw.find("\\u") == std::string_view::npos ? "" : json_unescape(raw);
+  const bool form =
+      contains(mime, "x-www-form-urlencoded") ||
+      (head.find(' ') == std::string_view::npos && head.find('=') != std::string_view::npos &&
+       head.find('%') != std::string_view::npos);
+  if (!form) return "";
+  std::string plus(raw);
+  for (char& c : plus)
+    if (c == '+')
+      c = ' ';
+    else if (c == '&')
+      c = '\n';  // one field a line
+  return percent_decode(plus);
+}
+
+// A worksheet's page headers and footers (<headerFooter>: where 社外秘 is stamped on every
+// printed page), without their formatting codes (&L &C &R sections, &P page, &"font,style",
+// &12 sizes, &K colours; "&&" is an ampersand).
+void header_footer_text(std::string_view xml, std::string& out) {
+  for (std::string_view tag :
+       {"oddHeader", "oddFooter", "evenHeader", "evenFooter", "firstHeader", "firstFooter"}) {
+    const std::string open = "<" + std::string(tag) + ">", close = "</" + std::string(tag) + ">";
+    const std::size_t a = xml.find(open);
+    if (a == std::string_view::npos) continue;
+    const std::size_t b = xml.find(close, a);
+    if (b == std::string_view::npos) continue;
+    std::string raw;
+    markup_text(xml.substr(a, b + close.size() - a), false, raw);
+    std::string text;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] != '&' || i + 1 >= raw.size()) {
+        text.push_back(raw[i]);
+        continue;
+      }
+      const char c = raw[++i];
+      if (c == '&') {
+        text.push_back('&');
+      } else if (c == '"') {  // &"font,style"
+        const std::size_t q = raw.find('"', i + 1);
+        i = q == std::string::npos ? raw.size() : q;
+      } else if (c >= '0' && c <= '9') {  // &12: a font size
+        while (i + 1 < raw.size() && raw[i + 1] >= '0' && raw[i + 1] <= '9') ++i;
+      } else if (c == 'K') {  // &Krrggbb or &KttSnnn: a colour
+        i = std::min(raw.size() - 1, i + 6);
+      } else if (c == 'L' || c == 'C' || c == 'R') {
+        text.push_back(' ');  // a section: left, centre, right
+      }  // &P &N &D &T &F &A &B &I &U &E &S &X &Y &G: fields and switches, no text
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    out += text;
+    out.push_back('\n');
+  }
+}
+
 }  // namespace
 
 std::string_view document_kind_name(DocumentKind k) {
@@ -240,9 +351,13 @@ void DocumentText::extract_part(Walk& w, ByteView bytes, std::string_view name,
   const DocumentKind kind = sniff_document(bytes, name, mime);
   std::string text;
   switch (kind) {
-    case DocumentKind::kText:
-      text = w.normalize(bytes, {});
+    case DocumentKind::kText: {
+      // Form and JSON uploads: their escapes undone first, so the words and numbers in them
+      // read as typed (%E7%A4%BE%E5%A4%96%E7%A7%98 is 社外秘, \u30de\u30a4 is マイ).
+      const std::string unescaped = unescape_upload(view_of(bytes), mime);
+      text = w.normalize(unescaped.empty() ? bytes : bytes_of(unescaped), {});
       break;
+    }
     case DocumentKind::kHtml:
     case DocumentKind::kXml:
       markup_text(w.normalize(bytes, {}), kind == DocumentKind::kHtml, text);
@@ -439,9 +554,10 @@ void DocumentText::emit_package(Walk& w,
   std::string text;
   for (const auto& [name, xml] : parts) {
     if (sheets && name == "xl/sharedStrings.xml") continue;  // shown in their cells
-    if (name.rfind("xl/worksheets/", 0) == 0)
+    if (name.rfind("xl/worksheets/", 0) == 0) {
+      header_footer_text(xml, text);
       sheet_text(xml, shared, text);
-    else
+    } else
       markup_text(xml, false, text);
     text.push_back('\n');
   }

@@ -312,6 +312,13 @@ class Walker {
     }
     // GMime converts from the part's charset to UTF-8 (iconv), ISO-2022-JP included.
     std::string text = fix_text(take_string(g_mime_text_part_get_text(GMIME_TEXT_PART(part))));
+    // format=flowed (RFC 3676): the soft line breaks a mailer put in go, so a number or a word
+    // wrapped across them reads whole again.
+    const char* format = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "format");
+    if (plain && format != nullptr && lower(format) == "flowed") {
+      const char* delsp = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "delsp");
+      text = unflow(text, delsp != nullptr && lower(delsp) == "yes");
+    }
     body_is_plain_ = plain;
     if (text.size() > limits_.max_body_text_bytes) {
       std::size_t cut = limits_.max_body_text_bytes;
@@ -330,6 +337,37 @@ class Walker {
 };
 
 }  // namespace
+
+std::string unflow(std::string_view text, bool delsp) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t open_depth = 0;  // quote depth of the paragraph still going on
+  bool open = false;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    std::size_t nl = text.find('\n', at);
+    const bool last = nl == std::string_view::npos;
+    if (last) nl = text.size();
+    std::string_view line = text.substr(at, nl - at);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::size_t depth = 0;
+    while (depth < line.size() && line[depth] == '>') ++depth;
+    std::string_view content = line.substr(depth);
+    if (!content.empty() && content.front() == ' ') content.remove_prefix(1);  // stuffing
+    const bool signature = content == "-- ";
+    const bool flowed = !signature && !content.empty() && content.back() == ' ';
+    if (open && depth != open_depth) out += '\n';  // a paragraph cannot change its depth
+    if (!open || depth != open_depth) out.append(depth, '>').append(depth ? " " : "");
+    if (flowed && delsp) content.remove_suffix(1);
+    out.append(content);
+    open = flowed;
+    open_depth = depth;
+    if (!flowed && !(last && line.empty())) out += '\n';
+    if (last) break;
+    at = nl + 1;
+  }
+  return out;
+}
 
 Result<MimeSummary> parse_mime_message(const Spool& message, const MimeLimits& limits,
                                        MimePartSink& sink) {

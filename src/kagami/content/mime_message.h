@@ -51,6 +51,11 @@ struct MimeSummary {
 // any charset (ISO-2022-JP, Shift_JIS, EUC-JP, UTF-8, ...), raw 8-bit or ISO-2022-JP header
 // text recognized, every file part streamed to `sink`. Large messages are read from the
 // spool's file, not copied into memory. Bounded in depth, parts and text.
+// RFC 3676 format=flowed text with its soft line breaks undone: a line that ends in a space
+// goes on in the next (with delsp=yes that space is the mailer's and goes too); quote depth,
+// space-stuffing and the signature separator as the RFC says.
+std::string unflow(std::string_view text, bool delsp);
+
 Result<MimeSummary> parse_mime_message(const Spool& message, const MimeLimits& limits,
                                        MimePartSink& sink);
 

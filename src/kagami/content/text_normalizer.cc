@@ -339,19 +339,33 @@ void TextNormalizer::normalize_utf8(bool flush, std::string& out) {
     if (cut == 0 && pending_.size() > (64u << 10)) cut = pending_.size();
   }
   if (cut == 0) return;
-  const std::string_view done(pending_.data(), cut);
+  std::string_view done(pending_.data(), cut);
+  // ㊙ (the circled "secret" stamped on documents) would become a bare 秘 under NFKC, a
+  // character far too common to look for: it is kept as the word people say for it, マル秘.
+  std::string marked;
+  if (done.find("\xE3\x8A\x99") != std::string_view::npos) {
+    for (std::size_t i = 0; i < done.size();) {
+      if (done.compare(i, 3, "\xE3\x8A\x99") == 0) {
+        marked += "マル秘";
+        i += 3;
+      } else {
+        marked.push_back(done[i++]);
+      }
+    }
+    done = marked;
+  }
   const std::size_t before = out.size();
   // Most text is ASCII or already normalised: copy those spans, normalise only the rest.
   UErrorCode status = U_ZERO_ERROR;
-  if (nfkc_->isNormalizedUTF8(icu::StringPiece(done.data(), static_cast<std::int32_t>(cut)),
+  if (nfkc_->isNormalizedUTF8(icu::StringPiece(done.data(), static_cast<std::int32_t>(done.size())),
                               status) &&
       U_SUCCESS(status)) {
     out.append(done);
   } else {
     status = U_ZERO_ERROR;
     icu::StringByteSink<std::string> sink(&out);
-    nfkc_->normalizeUTF8(0, icu::StringPiece(done.data(), static_cast<std::int32_t>(cut)), sink,
-                         nullptr, status);
+    nfkc_->normalizeUTF8(0, icu::StringPiece(done.data(), static_cast<std::int32_t>(done.size())),
+                         sink, nullptr, status);
     if (U_FAILURE(status)) {
       out.resize(before);
       out.append(done);

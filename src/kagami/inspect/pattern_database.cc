@@ -89,8 +89,28 @@ const char* const kAgainstWords[] = {
     "整理番号",   "item code",      "product code",   "order no",  "order number",  "order id",
     "tracking",   "invoice no",     "invoice number", "serial no", "serial number", "sku"};
 
-const char* const kDefaultKeywords[] = {
-    "社外秘", "極秘", "機密", "部外秘", "取扱注意", "confidential", "internal use only"};
+// The built-in confidentiality markers (detector `keyword`), the words Japanese and English
+// offices stamp on what must not leave: docs/inspection.md lists them. Matched without regard
+// to ASCII case, after NFKC (so ＣＯＮＦＩＤＥＮＴＩＡＬ and ｺﾝﾌｨﾃﾞﾝｼｬﾙ match too); ㊙ is read
+// as マル秘 (text_normalizer.cc).
+const char* const kDefaultKeywords[] = {"社外秘",
+                                        "部外秘",
+                                        "関係者外秘",
+                                        "社内限り",
+                                        "極秘",
+                                        "厳秘",
+                                        "機密",
+                                        "秘密情報",
+                                        "マル秘",
+                                        "丸秘",
+                                        "取扱注意",
+                                        "取り扱い注意",
+                                        "confidential",
+                                        "strictly confidential",
+                                        "internal use only",
+                                        "for internal use only",
+                                        "do not distribute",
+                                        "コンフィデンシャル"};
 
 // A literal as a Hyperscan expression: letters and digits as they are (so that the caseless
 // flag applies), every other byte escaped.

@@ -222,5 +222,47 @@ TEST(DocumentText, DamagedArchivesAndHugeTextAreBounded) {
   EXPECT_EQ(t.report.text_bytes, 1000u);
 }
 
+// 社外秘 stamped in a sheet's page header is text of the workbook, without the header's
+// formatting codes.
+TEST(DocumentText, SpreadsheetHeadersAndFootersAreRead) {
+  const std::string xlsx =
+      ZipBuilder()
+          .add("[Content_Types].xml", "<Types/>")
+          .add("xl/worksheets/sheet1.xml",
+               "<worksheet><sheetData><row><c t=\"inlineStr\"><is><t>一覧</t></is></c></row>"
+               "</sheetData><headerFooter><oddHeader>&amp;L&amp;\"ＭＳ ゴシック,太字\"&amp;14社外秘"
+               "&amp;R&amp;D</oddHeader><oddFooter>&amp;C&amp;P / &amp;N ページ &amp;&amp; 部外秘"
+               "</oddFooter></headerFooter></worksheet>")
+          .build();
+  const std::string text = extract(xlsx, "a.xlsx").all();
+  EXPECT_NE(text.find("社外秘"), std::string::npos) << text;
+  EXPECT_NE(text.find("& 部外秘"), std::string::npos) << text;
+  EXPECT_EQ(text.find("ＭＳ"), std::string::npos) << text;
+  EXPECT_EQ(text.find("&14"), std::string::npos) << text;
+}
+
+// Form and JSON uploads are read with their escapes undone.
+TEST(DocumentText, FormAndJsonUploadsAreUnescaped) {
+  // マイナンバー=123456789018&氏名=山田 as a browser posts it.
+  const std::string form =
+      "%E3%83%9E%E3%82%A4%E3%83%8A%E3%83%B3%E3%83%90%E3%83%BC=123456789018&"
+      "%E6%B0%8F%E5%90%8D=%E5%B1%B1%E7%94%B0+%E5%A4%AA%E9%83%8E";
+  std::string text = extract(form, "", "application/x-www-form-urlencoded").all();
+  EXPECT_NE(text.find("マイナンバー=123456789018"), std::string::npos) << text;
+  EXPECT_NE(text.find("山田 太郎"), std::string::npos) << text;
+  text = extract(form).all();  // no type given: its shape says what it is
+  EXPECT_NE(text.find("マイナンバー"), std::string::npos) << text;
+  const std::string json =
+      R"({"label":"\u30de\u30a4\u30ca\u30f3\u30d0\u30fc","value":"123456789018",)"
+      R"("emoji":"\ud83d\ude00","note":"a\"b\\c"})";
+  text = extract(json, "", "application/json").all();
+  EXPECT_NE(text.find("マイナンバー"), std::string::npos) << text;
+  EXPECT_NE(text.find("😀"), std::string::npos) << text;
+  EXPECT_NE(text.find("a\"b\\c"), std::string::npos) << text;
+  // Prose with a percent sign is left alone.
+  EXPECT_EQ(extract("売上は 10% 増 (a=b)").all().find("10% 増"),
+            0u + std::string("売上は ").size());
+}
+
 }  // namespace
 }  // namespace kagami::content

@@ -146,6 +146,24 @@ TEST(MimeMessage, AttachmentNamesInEncodedWordsKeepTheirExtension) {
   EXPECT_EQ(m.subject, "list");
 }
 
+// RFC 3676: a mailer wraps long lines at a space; the reader puts them back together.
+TEST(MimeMessage, FlowedTextIsUnwrapped) {
+  EXPECT_EQ(unflow("マイナンバーは 1234 \r\n5678 9018 です。\r\n次の行\r\n", false),
+            "マイナンバーは 1234 5678 9018 です。\n次の行\n");
+  // delsp=yes: the space before the break was the mailer's (Japanese text has none).
+  EXPECT_EQ(unflow("マイナンバー１２３４ \r\n５６７８９０１８です。\r\n", true),
+            "マイナンバー１２３４５６７８９０１８です。\n");
+  // Quotes keep their depth; a stuffed space goes; the signature separator is a hard break.
+  EXPECT_EQ(unflow("> quoted \r\n> text\r\n plain\r\n-- \r\nsig\r\n", false),
+            "> quoted text\nplain\n-- \nsig\n");
+  Parts parts;
+  const MimeSummary m = parse(
+      "Subject: x\r\nContent-Type: text/plain; charset=utf-8; format=flowed; delsp=yes\r\n\r\n"
+      "個人番号 1234 \r\n5678 \r\n9018\r\n",
+      parts);
+  EXPECT_EQ(m.body_text, "個人番号 123456789018\n");
+}
+
 TEST(MimeMessage, StreamsAttachmentsDecodedWithRfc2231Names) {
   const std::string msg =
       "From: a@example.com\r\nSubject: files\r\nMIME-Version: 1.0\r\n"

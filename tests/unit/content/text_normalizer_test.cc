@@ -120,5 +120,10 @@ TEST(TextNormalizer, InvalidBytesBecomeReplacementsAndAreCounted) {
   EXPECT_FALSE(TextNormalizer::create("no-such-charset"));
 }
 
+// ㊙ would be a bare 秘 under NFKC: it reads as マル秘, the word for it.
+TEST(TextNormalizer, TheCircledSecretStampReadsAsAWord) {
+  EXPECT_EQ(TextNormalizer::normalize(bytes_of("㊙ 来期計画")), "マル秘 来期計画");
+}
+
 }  // namespace
 }  // namespace kagami::content
