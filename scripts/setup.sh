@@ -12,6 +12,9 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgmime-3.0-dev libmagic-dev libbrotli-dev zlib1g-dev libicu-dev
   libhyperscan-dev libarchive-dev libpoppler-cpp-dev libyara-dev libclamav-dev libcpp-httplib-dev
+  # CID fonts PDFs name without embedding them (Japanese tools' HeiseiKakuGo-W5) map to text with
+  # poppler's CMaps; legacy Office files are compound files (libgsf reads the container)
+  poppler-data libgsf-1-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent tools the tests and benchmarks compare against
   tshark tcpdump python3 time

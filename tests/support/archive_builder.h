@@ -130,4 +130,73 @@ inline std::string tar_bytes(const std::vector<std::pair<std::string, std::strin
   return t;
 }
 
+// An LHA archive (.lzh) of stored members ("-lh0-", level-0 headers), as old Japanese
+// archivers wrote them.
+inline std::string lzh_bytes(const std::vector<std::pair<std::string, std::string>>& files) {
+  auto crc16 = [](const std::string& d) {  // CRC-16/ARC, as LHA uses it
+    unsigned crc = 0;
+    for (unsigned char c : d) {
+      crc ^= c;
+      for (int k = 0; k < 8; ++k) crc = (crc & 1) ? (crc >> 1) ^ 0xA001 : crc >> 1;
+    }
+    return crc & 0xFFFF;
+  };
+  std::string out;
+  for (const auto& [name, data] : files) {
+    std::string h;
+    h += "-lh0-";
+    put32(h, static_cast<std::uint32_t>(data.size()));  // packed
+    put32(h, static_cast<std::uint32_t>(data.size()));  // original
+    put32(h, 0x5A210000);                               // an MS-DOS date and time
+    h.push_back(0x20);                                  // attribute
+    h.push_back(0);                                     // header level 0
+    h.push_back(static_cast<char>(name.size()));
+    h += name;
+    put16(h, crc16(data));
+    unsigned sum = 0;
+    for (unsigned char c : h) sum += c;
+    out.push_back(static_cast<char>(h.size()));
+    out.push_back(static_cast<char>(sum & 0xFF));
+    out += h + data;
+  }
+  out.push_back('\0');
+  return out;
+}
+
+// A Microsoft cabinet (.cab) of one stored member (no compression, no checksum).
+inline std::string cab_bytes(const std::string& name, const std::string& data) {
+  const std::uint32_t header = 36, folder = 8,
+                      file = 16 + static_cast<std::uint32_t>(name.size()) + 1;
+  const std::uint32_t data_at = header + folder + file;
+  std::string c = "MSCF";
+  put32(c, 0);
+  put32(c, data_at + 8 + static_cast<std::uint32_t>(data.size()));  // the cabinet's size
+  put32(c, 0);
+  put32(c, header + folder);  // the first file entry
+  put32(c, 0);
+  c.push_back(3);  // version 1.3
+  c.push_back(1);
+  put16(c, 1);                                        // folders
+  put16(c, 1);                                        // files
+  put16(c, 0);                                        // flags
+  put16(c, 0);                                        // set id
+  put16(c, 0);                                        // cabinet number
+  put32(c, data_at);                                  // folder: its data blocks start here
+  put16(c, 1);                                        // one block
+  put16(c, 0);                                        // stored
+  put32(c, static_cast<std::uint32_t>(data.size()));  // file: size
+  put32(c, 0);                                        // offset in the folder
+  put16(c, 0);                                        // folder
+  put16(c, 0x5A21);                                   // date
+  put16(c, 0);                                        // time
+  put16(c, 0x20);                                     // attributes
+  c += name;
+  c.push_back('\0');
+  put32(c, 0);  // no checksum
+  put16(c, static_cast<unsigned>(data.size()));
+  put16(c, static_cast<unsigned>(data.size()));
+  c += data;
+  return c;
+}
+
 }  // namespace kagami::test

@@ -263,9 +263,9 @@ void header_footer_text(std::string_view xml, std::string& out) {
 }  // namespace
 
 std::string_view document_kind_name(DocumentKind k) {
-  static constexpr std::string_view kNames[] = {"text",  "html", "xml",   "pdf", "rtf",
-                                                "ooxml", "odf",  "zip",   "tar", "gzip",
-                                                "ole",   "mail", "binary"};
+  static constexpr std::string_view kNames[] = {"text",    "html", "xml",  "pdf",   "rtf",
+                                                "ooxml",   "odf",  "zip",  "tar",   "gzip",
+                                                "archive", "ole",  "mail", "binary"};
   return kNames[static_cast<std::size_t>(k)];
 }
 
@@ -284,6 +284,15 @@ DocumentKind sniff_document(ByteView head_bytes, std::string_view name, std::str
     return DocumentKind::kZip;
   }
   if (head.substr(0, 2) == "\x1F\x8B") return DocumentKind::kGzip;
+  // Archives Japanese offices still send (7-Zip, RAR, LHA's .lzh) and Windows' CAB; bzip2 and xz.
+  if (head.substr(0, 6) == "7z\xBC\xAF\x27\x1C" || head.substr(0, 6) == "Rar!\x1A\x07" ||
+      head.substr(0, 4) == "MSCF" || head.substr(0, 3) == "BZh" ||
+      head.substr(0, 6) == std::string_view("\xFD"
+                                            "7zXZ\0",
+                                            6) ||
+      (head.size() > 7 && head[2] == '-' && head[6] == '-' &&
+       (head.substr(3, 2) == "lh" || head.substr(3, 2) == "lz")))
+    return DocumentKind::kArchive;
   if (head.size() >= 262 && head.substr(257, 5) == "ustar") return DocumentKind::kTar;
   if (head.substr(0, 8) == "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") return DocumentKind::kOle;
   if (iequals(mime, "message/rfc822") || ext_is(name, {"eml"}) || looks_like_mail(head))
@@ -387,6 +396,11 @@ void DocumentText::extract_part(Walk& w, ByteView bytes, std::string_view name,
           break;
       }
       text = TextNormalizer::normalize(bytes_of(raw), "UTF-8");
+      // Pages without a character of text: scanned images, or fonts with no way to Unicode.
+      if (text.find_first_not_of(" \t\r\n\f") == std::string::npos)
+        w.report.flag(w.report.unsupported,
+                      "PDF with no text to read (scanned pages, or fonts without a Unicode map)" +
+                          (member.empty() ? "" : ": " + member));
       break;
     }
     case DocumentKind::kOoxml:
@@ -394,6 +408,7 @@ void DocumentText::extract_part(Walk& w, ByteView bytes, std::string_view name,
     case DocumentKind::kZip:
     case DocumentKind::kTar:
     case DocumentKind::kGzip:
+    case DocumentKind::kArchive:
       if (depth >= limits_.max_depth) {
         w.report.flag(w.report.too_deep, "archives nested deeper than " +
                                              std::to_string(limits_.max_depth) + " at " + member);
@@ -449,6 +464,15 @@ void DocumentText::extract_archive(Walk& w, ByteView bytes, DocumentKind kind,
     archive_read_support_filter_all(a);
     archive_read_support_format_tar(a);
     archive_read_support_format_raw(a);  // a gzip of one file
+  } else if (kind == DocumentKind::kArchive) {
+    archive_read_support_filter_all(a);
+    archive_read_support_format_7zip(a);
+    archive_read_support_format_rar(a);
+    archive_read_support_format_rar5(a);
+    archive_read_support_format_lha(a);
+    archive_read_support_format_cab(a);
+    archive_read_support_format_tar(a);  // a .tar.bz2, .tar.xz
+    archive_read_support_format_raw(a);  // a bzip2 or xz of one file
   } else {
     archive_read_support_format_zip(a);
   }
@@ -468,6 +492,13 @@ void DocumentText::extract_archive(Walk& w, ByteView bytes, DocumentKind kind,
     const int rc = archive_read_next_header(a, &e);
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN) {
+      const char* why = archive_error_string(a);
+      if (why != nullptr &&
+          (std::strstr(why, "ncrypt") != nullptr || std::strstr(why, "assword") != nullptr)) {
+        w.report.flag(w.report.encrypted, std::string("password-protected archive") +
+                                              (member.empty() ? "" : " " + member) + ": " + why);
+        break;
+      }
       w.report.flag(w.report.corrupt, std::string("damaged archive") +
                                           (member.empty() ? "" : " " + member) + ": " +
                                           (archive_error_string(a) ? archive_error_string(a) : ""));
@@ -531,7 +562,8 @@ void DocumentText::extract_archive(Walk& w, ByteView bytes, DocumentKind kind,
       parts.emplace_back(entry, w.normalize(bytes_of(data), "UTF-8"));
     } else {
       std::string_view inner = entry;
-      if (kind == DocumentKind::kGzip && inner == "data") inner = "";
+      if ((kind == DocumentKind::kGzip || kind == DocumentKind::kArchive) && inner == "data")
+        inner = "";
       extract_part(w, bytes_of(data), inner, "", path, depth + 1);
     }
     if (w.stop) break;

@@ -23,9 +23,10 @@ enum class DocumentKind : std::uint8_t {
   kZip,
   kTar,
   kGzip,
-  kOle,     // a compound file: legacy Office, or a password-protected OOXML
-  kMail,    // an RFC 5322 message: its headers and text (attachments are objects of their own)
-  kBinary,  // nothing to read text from
+  kArchive,  // 7z, RAR, LHA/LZH, CAB, and bzip2/xz-compressed files: what libarchive reads
+  kOle,      // a compound file: legacy Office, or a password-protected OOXML
+  kMail,     // an RFC 5322 message: its headers and text (attachments are objects of their own)
+  kBinary,   // nothing to read text from
 };
 std::string_view document_kind_name(DocumentKind k);
 

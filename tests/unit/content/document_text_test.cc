@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <gtest/gtest.h>
 
 #include "support/archive_builder.h"
@@ -262,6 +264,62 @@ TEST(DocumentText, FormAndJsonUploadsAreUnescaped) {
   // Prose with a percent sign is left alone.
   EXPECT_EQ(extract("売上は 10% 増 (a=b)").all().find("10% 増"),
             0u + std::string("売上は ").size());
+}
+
+// An archive written by libarchive itself: 7-Zip, or a tar compressed with bzip2 or xz.
+std::string written_archive(const char* format, const char* filter,
+                            const std::vector<std::pair<std::string, std::string>>& files) {
+  std::string out(1u << 20, '\0');
+  std::size_t used = 0;
+  archive* a = archive_write_new();
+  archive_write_set_format_by_name(a, format);
+  if (filter != nullptr) archive_write_add_filter_by_name(a, filter);
+  EXPECT_EQ(archive_write_open_memory(a, out.data(), out.size(), &used), ARCHIVE_OK)
+      << archive_error_string(a);
+  for (const auto& [name, data] : files) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_write_header(a, e);
+    archive_write_data(a, data.data(), data.size());
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  out.resize(used);
+  return out;
+}
+
+// The archives Japanese offices still send, and Windows' cabinets: read like zip.
+TEST(DocumentText, SevenZipLzhCabBzip2AndXzAreRead) {
+  const std::string text = "社外秘 顧客一覧\n";
+  const std::vector<std::pair<std::string, std::string>> files = {{"list.txt", text}};
+  const std::pair<const char*, std::string> cases[] = {
+      {"7z", written_archive("7zip", nullptr, files)},
+      {"tar.bz2", written_archive("pax", "bzip2", files)},
+      {"tar.xz", written_archive("pax", "xz", files)},
+      {"lzh", kagami::test::lzh_bytes(files)},
+      {"cab", kagami::test::cab_bytes("list.txt", text)},
+  };
+  for (const auto& [type, bytes] : cases) {
+    EXPECT_EQ(sniff_document(bytes_of(bytes), "", ""), DocumentKind::kArchive) << type;
+    const Extracted e = extract(bytes, std::string("a.") + type);
+    EXPECT_NE(e.all().find("社外秘"), std::string::npos) << type << ": " << e.report.note;
+    EXPECT_TRUE(e.text.count("list.txt")) << type;
+  }
+}
+
+// A PDF whose Japanese font is named and not embedded reads with poppler-data's CMaps; one
+// that holds no text at all (a scan) is flagged, never silently empty.
+TEST(DocumentText, PdfWithAnUnembeddedJapaneseFontIsReadAndAnEmptyOneFlagged) {
+  const Extracted e = extract(kagami::test::pdf_with_unembedded_cid_font(u"社外秘 個人番号一覧"));
+  EXPECT_NE(e.all().find("社外秘"), std::string::npos) << e.report.note;
+  EXPECT_FALSE(e.report.unsupported);
+  const Extracted blank = extract(kagami::test::pdf_with_pages({{}}));
+  EXPECT_TRUE(blank.report.unsupported);
+  EXPECT_NE(blank.report.note.find("no text"), std::string::npos) << blank.report.note;
 }
 
 }  // namespace

@@ -191,8 +191,8 @@ TEST_F(TextScannerTest, NumbersCalledSomethingElseAreNotCounted) {
 
 TEST_F(TextScannerTest, EveryBuiltInMarkerIsFound) {
   for (const char* marker : {"社外秘", "部外秘", "関係者外秘", "厳秘", "極秘", "マル秘", "丸秘",
-                             "取扱注意", "取り扱い注意", "機密", "Confidential", "INTERNAL USE ONLY",
-                             "Do not distribute", "コンフィデンシャル"}) {
+                             "取扱注意", "取り扱い注意", "機密", "Confidential",
+                             "INTERNAL USE ONLY", "Do not distribute", "コンフィデンシャル"}) {
     const auto fs = scan(std::string("資料 ") + marker + " 添付");
     ASSERT_EQ(fs.size(), 1u) << marker;
     EXPECT_EQ(fs[0].detector, Detector::kKeyword) << marker;
