@@ -8,6 +8,7 @@
 
 #include "kagami/base/ascii.h"
 #include "kagami/content/header_params.h"
+#include "kagami/content/legacy_office.h"
 #include "kagami/content/markup_text.h"
 #include "kagami/content/mime_message.h"
 #include "kagami/content/pdf_text.h"
@@ -417,15 +418,28 @@ void DocumentText::extract_part(Walk& w, ByteView bytes, std::string_view name,
       extract_archive(w, bytes, kind, member, depth);
       return;
     case DocumentKind::kOle: {
-      // A password-protected OOXML file is a compound file with these streams (MS-OFFCRYPTO).
-      static const std::string kEncrypted("E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e", 31);
-      if (view_of(bytes).find(kEncrypted) != std::string_view::npos)
-        w.report.flag(w.report.encrypted,
-                      "password-protected Office document" + (member.empty() ? "" : " " + member));
-      else
-        w.report.flag(w.report.unsupported,
-                      "legacy binary Office document" + (member.empty() ? "" : " " + member));
-      return;
+      // Excel, Word and PowerPoint 97-2003 (legacy_office.h), or an encrypted OOXML package.
+      const std::uint64_t room = limits_.max_text_bytes > w.report.text_bytes
+                                     ? limits_.max_text_bytes - w.report.text_bytes
+                                     : 0;
+      LegacyText legacy = legacy_office_text(bytes, static_cast<std::size_t>(room));
+      const std::string where = member.empty() ? "" : " " + member;
+      switch (legacy.status) {
+        case LegacyText::Status::kEncrypted:
+          w.report.flag(w.report.encrypted, legacy.note + where);
+          return;
+        case LegacyText::Status::kUnsupported:
+          w.report.flag(w.report.unsupported, legacy.note + where);
+          return;
+        case LegacyText::Status::kCorrupt:
+          w.report.flag(w.report.corrupt, legacy.note + where);
+          return;
+        case LegacyText::Status::kOk:
+          break;
+      }
+      if (legacy.truncated) w.report.flag(w.report.truncated, legacy.note + where);
+      text = TextNormalizer::normalize(bytes_of(legacy.text), "UTF-8");
+      break;
     }
     case DocumentKind::kMail: {
       Spool::Options so;

@@ -1,6 +1,8 @@
 #include "kagami/content/encoded_words.h"
 
 #include <unicode/ucnv.h>
+#include <unicode/ucnv_cb.h>
+#include <unicode/ustring.h>
 
 #include "kagami/base/ascii.h"
 #include "kagami/base/base64.h"
@@ -19,14 +21,35 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// What a byte that is not in the charset becomes: U+FFFD, whatever the converter's own
+// substitution (CP932's is U+001A, which would hide the damage).
+void to_replacement(const void*, UConverterToUnicodeArgs* args, const char*, int32_t,
+                    UConverterCallbackReason reason, UErrorCode* err) {
+  if (reason > UCNV_IRREGULAR) return;  // reset, close, clone: nothing to write
+  static const UChar kFffd = 0xFFFD;
+  *err = U_ZERO_ERROR;
+  ucnv_cbToUWriteUChars(args, &kFffd, 1, 0, err);
+}
+
 // ICU's converter (its CP932 and EUC-JP tables hold the NEC and IBM characters).
 std::string icu_to_utf8(std::string_view bytes, const char* charset) {
-  std::string out(bytes.size() * 3 + 16, '\0');
   UErrorCode status = U_ZERO_ERROR;
-  const int32_t n = ucnv_convert("UTF-8", charset, out.data(), static_cast<int32_t>(out.size()),
-                                 bytes.data(), static_cast<int32_t>(bytes.size()), &status);
+  UConverter* c = ucnv_open(charset, &status);
   if (U_FAILURE(status)) return std::string(bytes);
-  out.resize(static_cast<std::size_t>(n));
+  ucnv_setToUCallBack(c, to_replacement, nullptr, nullptr, nullptr, &status);
+  std::u16string wide(bytes.size() + 1, u'\0');
+  const int32_t n =
+      ucnv_toUChars(c, reinterpret_cast<UChar*>(wide.data()), static_cast<int32_t>(wide.size()),
+                    bytes.data(), static_cast<int32_t>(bytes.size()), &status);
+  ucnv_close(c);
+  if (U_FAILURE(status)) return std::string(bytes);
+  std::string out(static_cast<std::size_t>(n) * 3 + 1, '\0');
+  int32_t len = 0;
+  status = U_ZERO_ERROR;
+  u_strToUTF8(out.data(), static_cast<int32_t>(out.size()), &len,
+              reinterpret_cast<const UChar*>(wide.data()), n, &status);
+  if (U_FAILURE(status)) return std::string(bytes);
+  out.resize(static_cast<std::size_t>(len));
   return out;
 }
 
