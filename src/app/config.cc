@@ -128,6 +128,12 @@ Result<alert::SinkConfig> sink_config(const toml::table& t, std::size_t n) {
   return c;
 }
 
+std::string_view encrypted_severity(const recorder::RecorderConfig& c) {
+  for (const inspect::AlertRule& r : c.alert_policy.rules)
+    if (r.detector == "encrypted") return inspect::severity_name(r.severity);
+  return "info";
+}
+
 void add_inspect_setters(recorder::RecorderConfig& c, std::map<std::string, Setter>& s) {
   constexpr double kMiB = 1 << 20;
   inspect::InspectorOptions& o = c.inspect_options;
@@ -181,6 +187,20 @@ void add_inspect_setters(recorder::RecorderConfig& c, std::map<std::string, Sett
     return {};
   };
   s["inspect.default_rules"] = flag(c.default_alert_rules, "inspect.default_rules");
+  // The level of the built-in "Encrypted file sent" rule ("info": no alert).
+  s["inspect.encrypted_severity"] = [&c](const toml::node& n) -> Status {
+    inspect::Severity sev;
+    const auto v = n.value<std::string>();
+    if (!v || !inspect::severity_from_name(*v, sev))
+      return make_error(
+          "config: inspect.encrypted_severity must be info, low, medium, high or critical");
+    for (inspect::AlertRule& r : c.alert_policy.rules)
+      if (r.detector == "encrypted") r.severity = sev;
+    return {};
+  };
+  s["inspect.ppap"] = flag(c.ppap.enabled, "inspect.ppap");
+  s["inspect.ppap_window_s"] = seconds(c.ppap.window_ns, "inspect.ppap_window_s");
+  s["inspect.ppap_max_messages"] = count(c.ppap.max_messages, "inspect.ppap_max_messages");
   s["alert.sinks"] = [&c](const toml::node& n) -> Status {
     const toml::array* a = n.as_array();
     if (a == nullptr) return make_error("config: alert.sinks must be [[alert.sinks]] tables");
@@ -441,6 +461,13 @@ std::string default_config_toml() {
     << "        # expanded : compressed, past 1 MiB\n"
     << "max_text_mb = " << (c.inspect_options.extract.max_text_bytes >> 20) << "\n"
     << "default_rules = true   # false: only the [[inspect.rules]] below\n"
+    << "encrypted_severity = \"" << encrypted_severity(c)
+    << "\"   # a password-protected file sent (\"info\": no alert)\n"
+    << "ppap = " << (c.ppap.enabled ? "true" : "false")
+    << "           # try the passwords mails give on the archives they follow\n"
+    << "ppap_window_s = " << c.ppap.window_ns / kNsPerSec
+    << "  # a password mail this near an archive mail\n"
+    << "ppap_max_messages = " << c.ppap.max_messages << "\n"
     << "# keywords = [\"社外秘\", \"極秘\", \"機密\", \"Confidential\"]   # replaces the built-in "
        "markers\n"
     << "# disabled_detectors = [\"email_address\"]\n"

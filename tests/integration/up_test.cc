@@ -52,9 +52,9 @@ TEST(Up, DemoFillsTheConsoleThroughTheProxy) {
     return json::parse(r->body)["total"].get<std::int64_t>();
   };
   // Sessions reach the index when they close: wait for the last mail's.
-  for (int i = 0; i < 60 && count("app:smtp", "sessions") < 2; ++i)
+  for (int i = 0; i < 60 && count("app:smtp", "sessions") < 6; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  EXPECT_EQ(count("app:smtp", "sessions"), 2);
+  EXPECT_EQ(count("app:smtp", "sessions"), 6);
   // Everything went through the proxy and was decrypted but the two tries to reach the
   // console through it, which the proxy refused and the store keeps; the proxy's users are
   // the "who".
@@ -73,6 +73,38 @@ TEST(Up, DemoFillsTheConsoleThroughTheProxy) {
   EXPECT_EQ(count("subject:見積書の送付", "mail"), 2);
   EXPECT_GE(count("file.name:顧客リスト*", "files"), 2);
   EXPECT_EQ(count("method:POST uri:/upload", "http"), 2);
+  // PPAP: each encrypted zip is an alert; its password mail opens it, and the list inside is
+  // found like any attachment. The password itself shows nowhere.
+  for (int i = 0; i < 60 && count("finding:ppap_opened", "findings") < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(count("finding:ppap_opened", "findings"), 2);
+  EXPECT_EQ(count("finding:ppap_password", "findings"), 2);
+  EXPECT_EQ(count("finding:encrypted", "alerts"), 2);
+  EXPECT_EQ(count("file.name:\"顧客リスト.zip/顧客リスト.csv\" finding:jp_my_number", "alerts"), 2);
+  auto pw = c.Get(("/api/search?kind=mail&q=" +
+                   httplib::detail::encode_query_param("subject:パスワードのお知らせ"))
+                      .c_str(),
+                  auth);
+  ASSERT_TRUE(pw);
+  ASSERT_EQ(pw->status, 200) << pw->body;
+  const json mails = json::parse(pw->body)["records"];
+  ASSERT_EQ(mails.size(), 2u);
+  for (const auto& mail : mails) {
+    const std::string body = mail.value("body_text", "");
+    EXPECT_NE(body.find("パスワード：********"), std::string::npos) << body;
+    EXPECT_EQ(body.find("Kg#"), std::string::npos) << body;
+    // The link shows on the password mail: which zip, in which mail, its password opens.
+    auto detail =
+        c.Get(("/api/mail/" + std::to_string(mail["id"].get<std::uint64_t>())).c_str(), auth);
+    ASSERT_TRUE(detail);
+    bool linked = false;
+    const json d = json::parse(detail->body);
+    for (const auto& f : d["findings"])
+      linked =
+          linked || (f["detector"] == "ppap_password" &&
+                     f["sample"].get<std::string>().rfind("opens 顧客リスト.zip in mail ", 0) == 0);
+    EXPECT_TRUE(linked) << detail->body;
+  }
 
   up.signal(SIGINT);
   EXPECT_EQ(up.wait(60000), 0) << up.err();

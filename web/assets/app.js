@@ -392,12 +392,22 @@
     try {
       const d = await api(`/api/mail/${encodeURIComponent(id)}`);
       const m = d.mail;
+      // PPAP: the mails this one is paired with (its zip's password mail, or the zip its
+      // password opens), named in the link findings' samples.
+      const linked = [...new Set((d.findings || []).filter((f) => String(f.detector).startsWith('ppap'))
+        .flatMap((f) => [...String(f.sample).matchAll(/mail (\d+)/g)].map((x) => x[1])))];
+      const ppap = linked.length ? el('span', { id: 'mail-ppap' }, linked.flatMap((n) =>
+        [link(`#/mail/${n}`, `${t('mail')} ${n}`), ' '])) : '';
       view.append(dl([['time', fmtTime(m.ts)], ['protocol', `${m.protocol} (${m.direction})`],
         ['from', m.from || m.mail_from], ['to', list(m.to)], ['cc', list(m.cc)],
         ['subject', m.subject], ['date', m.date], ['message_id', m.message_id],
-        ['session', link(`#/session/${m.session_id}`, String(m.session_id))]]));
+        ['session', link(`#/session/${m.session_id}`, String(m.session_id))],
+        ['ppap_linked', ppap]]));
       view.append(section(t('body'), el('pre', { class: 'body', id: 'mail-body', text: m.body_text || '' })));
       view.append(section(t('attachments'), table(COLUMNS.files, d.files, (r) => openRecord('files', r))));
+      if ((d.findings || []).length) {
+        view.append(section(t('findings'), table(COLUMNS.findings, d.findings, (r) => openRecord('findings', r))));
+      }
     } catch (e) { if (e.status !== 401) showError(e, view); }
   }
 

@@ -60,6 +60,8 @@ void BodyExtractor::write(ByteView decoded) {
 
 void BodyExtractor::on_part_begin(const content::PartHeaders& headers) {
   part_ = Open{};
+  // A form's text fields stay in the body they came in, read there with their names.
+  if (!content::is_file_part(headers)) return;
   part_.writer = cx_.files->open();
   if (const std::string* cd = headers.find("Content-Disposition")) {
     const content::HeaderValue v = content::parse_header_value(*cd);

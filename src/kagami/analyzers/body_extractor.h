@@ -19,8 +19,8 @@ struct ExtractedFile {
 };
 
 // Turns one message body into files, streaming: undoes its content codings (bounded), keeps
-// the decoded body as one object and, for multipart bodies, each part as another object with
-// its field and file name. A body that cannot be decoded is kept as it came.
+// the decoded body as one object and, for multipart bodies, each file part as another object
+// with its field and file name. A body that cannot be decoded is kept as it came.
 class BodyExtractor final : public content::ByteSink, public content::MultipartEvents {
  public:
   struct Meta {

@@ -198,16 +198,36 @@ void ApiServer::Impl::record_routes() {
     nlohmann::json mail;
     if (!find_record(**index, query::Kind::kMail, id, "message", res, mail)) return;
     if (!audit(req, res, "view", "mail:" + std::to_string(id))) return;
-    nlohmann::json out = {{"mail", std::move(mail)}, {"files", nlohmann::json::array()}};
+    nlohmann::json out = {{"mail", std::move(mail)},
+                          {"files", nlohmann::json::array()},
+                          {"findings", nlohmann::json::array()}};
     store::RecordQuery q;
     q.session_ids = {out["mail"].value("session_id", std::uint64_t{0})};
     q.limit = kDetailRows;
+    std::unordered_set<std::uint64_t> events;  // the message's objects: itself, its attachments
     (void)(*index)->query_files(q, [&](const auto& f, const auto& e) {
-      if (e.record_kind == "mail" && e.record_id == id)
+      if (e.record_kind == "mail" && e.record_id == id) {
         out["files"].push_back(records::to_json(f, e));
+        events.insert(e.id);
+      }
       return true;
     });
-    if (login().role == Role::kViewer) mask_for_viewers(out["files"]);
+    // What was found in them, the links to other mails included (PPAP: the mail whose
+    // password opened this one's zip, or the zip this one's password opens).
+    const Status st = query::for_each_record_json(
+        **index, query::Kind::kFindings, q, [&](std::uint64_t, nlohmann::json j) {
+          if (events.count(j.value("file_event_id", std::uint64_t{0})) != 0)
+            out["findings"].push_back(std::move(j));
+          return true;
+        });
+    if (!st) {
+      send_error(res, 500, st.error().message);
+      return;
+    }
+    if (login().role == Role::kViewer) {
+      mask_for_viewers(out["files"]);
+      mask_for_viewers(out["findings"]);
+    }
     send_json(res, out);
   });
 

@@ -7,10 +7,12 @@
 #include <archive_entry.h>
 
 #include "kagami/base/ascii.h"
+#include "kagami/content/archive_unlock.h"
 #include "kagami/content/header_params.h"
 #include "kagami/content/legacy_office.h"
 #include "kagami/content/markup_text.h"
 #include "kagami/content/mime_message.h"
+#include "kagami/content/multipart_parser.h"
 #include "kagami/content/pdf_text.h"
 #include "kagami/content/rtf_text.h"
 #include "kagami/content/spool.h"
@@ -80,6 +82,48 @@ class SkipParts final : public MimePartSink {
  public:
   ByteSink* begin_part(const MimePartInfo&) override { return nullptr; }
   void end_part(bool) override {}
+};
+
+// A multipart body's text fields, "name: value" a line; its file parts are skipped (they are
+// extracted and inspected as objects of their own), only counted.
+class FormFields final : public MultipartEvents {
+ public:
+  explicit FormFields(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+  void on_part_begin(const PartHeaders& headers) override {
+    reading_ = !is_file_part(headers);
+    if (!reading_) {
+      ++files_;
+      return;
+    }
+    std::string field;
+    if (const std::string* cd = headers.find("Content-Disposition"))
+      if (const std::string* n = parse_header_value(*cd).param("name")) field = *n;
+    if (!text_.empty() && text_.back() != '\n') text_ += '\n';
+    if (!field.empty()) text_ += field + ": ";
+  }
+  void on_part_data(ByteView bytes) override {
+    if (!reading_) return;
+    const std::size_t room = max_bytes_ > text_.size() ? max_bytes_ - text_.size() : 0;
+    if (bytes.size() > room) truncated_ = true;
+    text_.append(as_chars(bytes).substr(0, room));
+  }
+  void on_part_end(bool complete) override {
+    reading_ = false;
+    cut_ = cut_ || !complete;
+  }
+
+  std::string& text() { return text_; }
+  std::size_t files() const { return files_; }
+  bool truncated() const { return truncated_; }
+  bool cut() const { return cut_; }
+
+ private:
+  std::size_t max_bytes_;
+  std::string text_;
+  std::size_t files_ = 0;
+  bool reading_ = false;
+  bool truncated_ = false;
+  bool cut_ = false;  // a part that did not end with a delimiter
 };
 
 // The text of each <si> of xl/sharedStrings.xml, in order (cells refer to them by index).
@@ -264,9 +308,9 @@ void header_footer_text(std::string_view xml, std::string& out) {
 }  // namespace
 
 std::string_view document_kind_name(DocumentKind k) {
-  static constexpr std::string_view kNames[] = {"text",    "html", "xml",  "pdf",   "rtf",
-                                                "ooxml",   "odf",  "zip",  "tar",   "gzip",
-                                                "archive", "ole",  "mail", "binary"};
+  static constexpr std::string_view kNames[] = {"text",    "html", "xml",  "pdf",       "rtf",
+                                                "ooxml",   "odf",  "zip",  "tar",       "gzip",
+                                                "archive", "ole",  "mail", "multipart", "binary"};
   return kNames[static_cast<std::size_t>(k)];
 }
 
@@ -298,6 +342,7 @@ DocumentKind sniff_document(ByteView head_bytes, std::string_view name, std::str
   if (head.substr(0, 8) == "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") return DocumentKind::kOle;
   if (iequals(mime, "message/rfc822") || ext_is(name, {"eml"}) || looks_like_mail(head))
     return DocumentKind::kMail;
+  if (!leading_boundary(head).empty()) return DocumentKind::kMultipart;
   std::string_view start = head;
   if (start.substr(0, 3) == "\xEF\xBB\xBF") start.remove_prefix(3);
   while (!start.empty() && (start.front() == ' ' || start.front() == '\n' ||
@@ -462,6 +507,24 @@ void DocumentText::extract_part(Walk& w, ByteView bytes, std::string_view name,
       text = TextNormalizer::normalize(bytes_of(raw), "UTF-8");
       break;
     }
+    case DocumentKind::kMultipart: {
+      FormFields fields(static_cast<std::size_t>(limits_.max_text_bytes));
+      MultipartParser parser(leading_boundary(view_of(bytes).substr(0, 128)), MultipartLimits{},
+                             fields);
+      parser.feed(bytes);
+      parser.finish();
+      if (parser.failed() || parser.parts() == 0 || fields.cut()) {
+        // Not the form it looked like, or cut short: read as it is, so nothing goes unread.
+        text = w.normalize(bytes, {});
+        break;
+      }
+      if (fields.truncated())
+        w.report.flag(w.report.truncated, "form fields beyond " +
+                                              std::to_string(limits_.max_text_bytes) +
+                                              " bytes not inspected");
+      text = w.normalize(bytes_of(fields.text()), {});
+      break;
+    }
     case DocumentKind::kBinary:
       return;  // no text; the malware scanners still see the bytes
   }
@@ -524,15 +587,7 @@ void DocumentText::extract_archive(Walk& w, ByteView bytes, DocumentKind kind,
       break;
     }
     if (archive_entry_filetype(e) != AE_IFREG) continue;
-    const char* raw_name = archive_entry_pathname(e);
-    std::string entry = raw_name != nullptr ? raw_name : "data";
-    // Zips made on Japanese Windows name their members in CP932 without saying so (no UTF-8
-    // flag): read as such, unless the bytes are not CP932 either.
-    if (!is_valid_utf8(entry)) {
-      std::string decoded = to_utf8(entry, "cp932");
-      if (is_valid_utf8(decoded) && decoded.find("\xEF\xBF\xBD") == std::string::npos)
-        entry = std::move(decoded);
-    }
+    const std::string entry = archive_member_name(archive_entry_pathname(e));
     const std::string path = member.empty() ? entry : member + "/" + entry;
     if (archive_entry_is_encrypted(e)) {
       w.report.flag(w.report.encrypted, "password-protected archive member " + path);

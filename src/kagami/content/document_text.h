@@ -23,10 +23,11 @@ enum class DocumentKind : std::uint8_t {
   kZip,
   kTar,
   kGzip,
-  kArchive,  // 7z, RAR, LHA/LZH, CAB, and bzip2/xz-compressed files: what libarchive reads
-  kOle,      // a compound file: legacy Office, or a password-protected OOXML
-  kMail,     // an RFC 5322 message: its headers and text (attachments are objects of their own)
-  kBinary,   // nothing to read text from
+  kArchive,    // 7z, RAR, LHA/LZH, CAB, and bzip2/xz-compressed files: what libarchive reads
+  kOle,        // a compound file: legacy Office, or a password-protected OOXML
+  kMail,       // an RFC 5322 message: its headers and text (attachments are objects of their own)
+  kMultipart,  // a form upload's body: its text fields (its files are objects of their own)
+  kBinary,     // nothing to read text from
 };
 std::string_view document_kind_name(DocumentKind k);
 
@@ -55,9 +56,11 @@ struct ExtractReport {
   bool unsupported = false;     // a legacy binary Office document, or an unknown binary
   bool invalid_text = false;    // bytes invalid in the text's charset (now U+FFFD)
   std::string note;             // the first reason, for the record
+  std::string encrypted_what;   // the first thing a password kept from being read
 
   void flag(bool& which, std::string why) {
     which = true;
+    if (&which == &encrypted && encrypted_what.empty()) encrypted_what = why;
     if (note.empty()) note = std::move(why);
   }
 };

@@ -1,6 +1,7 @@
 #include "kagami/content/multipart_parser.h"
 
 #include "kagami/base/ascii.h"
+#include "kagami/content/header_params.h"
 
 namespace kagami::content {
 
@@ -8,6 +9,29 @@ const std::string* PartHeaders::find(std::string_view name) const {
   for (const auto& [n, v] : fields)
     if (iequals(n, name)) return &v;
   return nullptr;
+}
+
+bool is_file_part(const PartHeaders& headers) {
+  if (const std::string* cd = headers.find("Content-Disposition")) {
+    const HeaderValue v = parse_header_value(*cd);
+    if (v.param("filename") != nullptr || v.param("filename*") != nullptr) return true;
+  }
+  const std::string* ct = headers.find("Content-Type");
+  return ct != nullptr && !iequals(parse_header_value(*ct).value, "text/plain");
+}
+
+std::string_view leading_boundary(std::string_view body) {
+  if (!body.starts_with("--")) return {};
+  const std::size_t eol = body.find("\r\n");
+  // RFC 2046: 1 to 70 characters, no trailing space.
+  if (eol == std::string_view::npos || eol < 3 || eol > 72) return {};
+  const std::string_view b = body.substr(2, eol - 2);
+  for (char c : b)
+    if (static_cast<unsigned char>(c) <= ' ' && c != ' ') return {};
+  if (b.back() == ' ') return {};
+  const std::string_view after = body.substr(eol + 2);
+  if (!istarts_with(after, "Content-")) return {};
+  return b;
 }
 
 MultipartParser::MultipartParser(std::string_view boundary, const MultipartLimits& limits,

@@ -15,6 +15,14 @@ struct PartHeaders {
   const std::string* find(std::string_view name) const;  // case-insensitive
 };
 
+// A part that is a file of its own: it names one, or says it is something other than plain
+// text. Other parts (a form's text fields) are read as the text of the body they are in, so
+// nothing is inspected twice and a field keeps its name beside its value.
+bool is_file_part(const PartHeaders& headers);
+
+// The boundary of a multipart body that opens with its first delimiter ("--b\r\n"), or "".
+std::string_view leading_boundary(std::string_view body);
+
 class MultipartEvents {
  public:
   virtual ~MultipartEvents() = default;

@@ -71,8 +71,9 @@ struct TrafficReport {
 
 // One round of what an office does: two users browse, one uploads a customer list with My
 // Numbers, one downloads a tool a rule calls malware, one mails a quote with the list
-// attached — all through the proxy, which decrypts each of them — and one tries to reach the
-// console through the proxy, which refuses (and records the attempt).
+// attached and mails it again the PPAP way (an encrypted zip, then its password) — all
+// through the proxy, which decrypts each of them — and one tries to reach the console
+// through the proxy, which refuses (and records the attempt).
 TrafficReport drive_round(const TrafficTarget& target, unsigned round);
 
 }  // namespace kagami::demo

@@ -1,6 +1,8 @@
 #include <string>
 #include <vector>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -176,6 +178,73 @@ std::string quote_mail(const DemoUser& user, unsigned round) {
          wrapped + "--demo-boundary--";
 }
 
+// What a PPAP sender's tool makes: a zip with traditional (PKWARE) encryption; "" if
+// libarchive cannot write one.
+std::string encrypted_zip(const std::string& name, const std::string& data,
+                          const std::string& password) {
+  archive* a = archive_write_new();
+  archive_write_set_format_zip(a);
+  std::string out;
+  bool ok = archive_write_set_options(a, "zip:encryption=zipcrypt") == ARCHIVE_OK &&
+            archive_write_set_passphrase(a, password.c_str()) == ARCHIVE_OK;
+  archive_write_set_bytes_in_last_block(a, 1);
+  ok = ok && archive_write_open(
+                 a, &out, nullptr,
+                 [](archive*, void* into, const void* buf, size_t n) -> la_ssize_t {
+                   static_cast<std::string*>(into)->append(static_cast<const char*>(buf), n);
+                   return static_cast<la_ssize_t>(n);
+                 },
+                 nullptr) == ARCHIVE_OK;
+  if (ok) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+    ok = archive_write_header(a, e) == ARCHIVE_OK &&
+         archive_write_data(a, data.data(), data.size()) == static_cast<la_ssize_t>(data.size());
+    archive_entry_free(e);
+  }
+  ok = archive_write_close(a) == ARCHIVE_OK && ok;
+  archive_write_free(a);
+  return ok ? out : std::string();
+}
+
+// PPAP (パスワード付きZIP + パスワード別送), as Japanese offices still practise it: the list in a
+// password-protected zip, then the password in a second mail to the same partner.
+std::string ppap_zip_mail(const DemoUser& user, unsigned round, const std::string& zip) {
+  const std::string b64 = base64_encode(zip);
+  std::string wrapped;
+  for (std::size_t i = 0; i < b64.size(); i += 76) wrapped += b64.substr(i, 76) + "\r\n";
+  return "From: " + user.name + " <" + user.name +
+         "@kagami-demo.test>\r\nTo: Partner <partner@example.com>\r\n"
+         "Subject: =?UTF-8?B?" +
+         base64_encode("顧客リストの送付（パスワード別送）") + "?=\r\nMessage-ID: <demo-ppap-" +
+         std::to_string(round) +
+         "@kagami-demo.test>\r\nMIME-Version: 1.0\r\n"
+         "Content-Type: multipart/mixed; boundary=\"ppap\"\r\n\r\n"
+         "--ppap\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+         "Content-Transfer-Encoding: base64\r\n\r\n" +
+         base64_encode("顧客リストを送付いたします。パスワードは別途お送りします。") +
+         "\r\n--ppap\r\nContent-Type: application/zip\r\n"
+         "Content-Disposition: attachment; filename*=UTF-8''" +
+         "%E9%A1%A7%E5%AE%A2%E3%83%AA%E3%82%B9%E3%83%88.zip\r\n"  // 顧客リスト.zip
+         "Content-Transfer-Encoding: base64\r\n\r\n" +
+         wrapped + "--ppap--";
+}
+
+std::string ppap_password_mail(const DemoUser& user, unsigned round, const std::string& password) {
+  return "From: " + user.name + " <" + user.name +
+         "@kagami-demo.test>\r\nTo: Partner <partner@example.com>\r\n"
+         "Subject: =?UTF-8?B?" +
+         base64_encode("パスワードのお知らせ") + "?=\r\nMessage-ID: <demo-ppap-pw-" +
+         std::to_string(round) +
+         "@kagami-demo.test>\r\nMIME-Version: 1.0\r\n"
+         "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+         base64_encode("先ほどお送りしたファイルのパスワードです。\n\nパスワード：" + password +
+                       "\n\nよろしくお願いいたします。\n");
+}
+
 }  // namespace
 
 TrafficReport drive_round(const TrafficTarget& t, unsigned round) {
@@ -222,6 +291,19 @@ TrafficReport drive_round(const TrafficTarget& t, unsigned round) {
   std::string why;
   ++r.mails;
   if (!send_mail(t, tanaka, quote_mail(tanaka, round), why)) failed(r, "mail: " + why);
+  // The same list the PPAP way: an encrypted zip, then its password. The recorder pairs the
+  // two, opens the zip and finds the My Numbers inside.
+  {
+    const std::string password = "Kg#" + std::to_string(4821 + round * 37) + "x";
+    const std::string zip = encrypted_zip("顧客リスト.csv", customer_list(round + 100), password);
+    r.mails += 2;
+    if (zip.empty()) {
+      failed(r, "PPAP: libarchive cannot write an encrypted zip");
+    } else if (!send_mail(t, tanaka, ppap_zip_mail(tanaka, round, zip), why) ||
+               !send_mail(t, tanaka, ppap_password_mail(tanaka, round, password), why)) {
+      failed(r, "PPAP mail: " + why);
+    }
+  }
   // A curious user asks the proxy for the console (and its stored traffic) on this host: the
   // proxy never connects to its own listeners, and the attempt is a session in the store.
   if (t.console_port != 0) {

@@ -72,6 +72,9 @@ AlertPolicy AlertPolicy::defaults() {
       rule("List of phone numbers sent", "jp_phone", C::kMedium, 20, "sent", S::kLow),
       rule("List of addresses sent", "jp_postal_address", C::kMedium, 20, "sent", S::kLow),
       rule("List of e-mail addresses sent", "email_address", C::kMedium, 100, "sent", S::kLow),
+      // A password-protected file going out could hold anything; PPAP sends one with every
+      // mail (inspect.encrypted_severity sets this level).
+      rule("Encrypted file sent", "encrypted", C::kHigh, 1, "sent", S::kMedium),
   };
   return p;
 }

@@ -99,6 +99,16 @@ Inspection Inspector::inspect(Worker& worker, ByteView bytes, std::string_view s
   });
   close_member();
   out.text_bytes = out.extract.text_bytes;
+  // What a password keeps from being read is a finding of its own: the detectors could not
+  // look inside, and a file sent that way (PPAP's zip) is what an administrator asks about.
+  if (out.extract.encrypted) {
+    ObjectFinding o;
+    o.detector = "encrypted";
+    o.confidence = Confidence::kHigh;
+    o.count = 1;
+    o.sample = out.extract.encrypted_what;
+    out.findings.push_back(std::move(o));
+  }
 
   auto malware = [&](std::string detector) {
     ObjectFinding o;

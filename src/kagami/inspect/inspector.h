@@ -73,6 +73,7 @@ class Inspector {
                      std::string_view mime, std::string* text = nullptr) const;
 
   const PatternDatabase& patterns() const { return *patterns_; }
+  const content::ExtractLimits& extract_limits() const { return options_.extract; }
   std::size_t yara_rules() const;
   unsigned clamav_signatures() const;
 

@@ -12,22 +12,27 @@
 #include "kagami/alert/alert_dispatcher.h"
 #include "kagami/base/counter.h"
 #include "kagami/base/spsc_queue.h"
+#include "kagami/content/file_typer.h"
 #include "kagami/inspect/alert_policy.h"
 #include "kagami/inspect/inspector.h"
+#include "kagami/recorder/ppap_correlator.h"
 #include "kagami/recorder/store_writer.h"
 #include "kagami/records/file_record.h"
 #include "kagami/store/file_store.h"
 
 namespace kagami::recorder {
 
-// One sighting of an extracted object, to be inspected.
+// One sighting of an extracted object, to be inspected; with `ppap`, an archive to open with
+// the passwords a mail gave.
 struct InspectionJob {
   records::FileRecord file;
   records::FileEvent event;
+  std::shared_ptr<const PpapTry> ppap;
 };
 
 struct InspectionCounters {
   Counter inspected, cache_hits, findings, alerts, too_large, unreadable, flagged;
+  Counter ppap_tried, ppap_opened, ppap_not_opened, ppap_members;
   template <typename F>
   void visit(F&& f) const {
     f("inspect.objects", inspected);
@@ -37,6 +42,10 @@ struct InspectionCounters {
     f("inspect.too_large", too_large);
     f("inspect.unreadable", unreadable);
     f("inspect.flagged", flagged);
+    f("inspect.ppap_tried", ppap_tried);
+    f("inspect.ppap_opened", ppap_opened);
+    f("inspect.ppap_not_opened", ppap_not_opened);
+    f("inspect.ppap_members", ppap_members);
   }
 };
 
@@ -62,13 +71,16 @@ struct InspectionPoolOptions {
 // pool thread through a queue of its own; the thread reads the object back from the file
 // store, runs the inspector (once per content, remembered for repeats), judges the findings
 // by the alert policy, and hands findings, alerts and the inspection's flags to the store
-// writer as a producer of its own.
+// writer as a producer of its own. An archive a password mail may open (PPAP) is opened
+// here too: each member, decrypted, becomes an object of its own, stored, listed with the
+// archive's mail and inspected like any attachment.
 class InspectionPool {
  public:
   InspectionPool(std::shared_ptr<const inspect::Inspector> inspector, inspect::AlertPolicy policy,
                  store::FileStore& files, StoreWriter& writer, std::size_t first_producer,
                  std::size_t workers, InspectionPoolOptions options, std::uint64_t next_finding_id,
-                 std::uint64_t next_alert_id, alert::AlertDispatcher* dispatcher);
+                 std::uint64_t next_alert_id, alert::AlertDispatcher* dispatcher,
+                 std::atomic<std::uint64_t>* next_event_id = nullptr);
   ~InspectionPool();
 
   // From worker `worker`'s thread only.
@@ -88,6 +100,7 @@ class InspectionPool {
     std::thread thread;
     std::vector<std::size_t> queues;  // the workers it serves
     std::unique_ptr<inspect::Inspector::Worker> worker;
+    std::unique_ptr<content::FileTyper> typer;  // for what a PPAP archive holds
     InspectionCounters counters;
     std::list<std::string> lru;  // most recent first
     std::unordered_map<std::string, std::pair<Cached, std::list<std::string>::iterator>> cache;
@@ -95,6 +108,11 @@ class InspectionPool {
   void run(Thread& t, std::size_t index);
   void process(Thread& t, std::size_t index, InspectionJob& job);
   const Cached& inspect_object(Thread& t, const InspectionJob& job, StoreBatch& batch);
+  // The object's findings judged: an alert if the policy says so, every finding recorded.
+  void record_findings(Thread& t, const records::FileEvent& event, const std::string& sha256,
+                       const std::vector<inspect::ObjectFinding>& findings, StoreBatch& batch);
+  void open_ppap(Thread& t, const InspectionJob& job, StoreBatch& batch);
+  Result<std::string> read_object(const std::string& sha256);
 
   std::shared_ptr<const inspect::Inspector> inspector_;
   inspect::AlertPolicy policy_;
@@ -107,7 +125,8 @@ class InspectionPool {
   std::vector<std::unique_ptr<Thread>> threads_;
   std::atomic<std::uint64_t> next_finding_id_, next_alert_id_;
   std::atomic<bool> stopping_{false};
-  alert::AlertDispatcher* dispatcher_;  // may be null: alerts go to the index only
+  alert::AlertDispatcher* dispatcher_;         // may be null: alerts go to the index only
+  std::atomic<std::uint64_t>* next_event_id_;  // the workers' file-event ids; null: no PPAP
 };
 
 }  // namespace kagami::recorder

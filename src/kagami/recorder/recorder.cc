@@ -203,10 +203,15 @@ Status Recorder::start(std::uint32_t next_file_id, std::uint64_t next_finding_id
       o.threads = static_cast<std::size_t>(std::max(config_.inspect_threads, 1));
       o.max_object_bytes = config_.inspect_max_object_bytes;
       o.live = config_.live;
-      inspection_ = std::make_unique<InspectionPool>(config_.inspector, config_.alert_policy,
-                                                     *file_store_, *writer_, n + 1, n, o,
-                                                     next_finding_id, next_alert_id, alerts_.get());
+      inspection_ = std::make_unique<InspectionPool>(
+          config_.inspector, config_.alert_policy, *file_store_, *writer_, n + 1, n, o,
+          next_finding_id, next_alert_id, alerts_.get(),
+          &shared_.next_id[static_cast<int>(analyzers::IdKind::kFileEvent)]);
       shared_.inspection = inspection_.get();
+      if (config_.ppap.enabled) {
+        ppap_ = std::make_unique<PpapCorrelator>(config_.ppap);
+        shared_.ppap = ppap_.get();
+      }
     }
   }
   writer_->start();
@@ -511,6 +516,7 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
   if (writer_) writer_->counters().visit(add);
   if (inspection_)
     for (auto& c : inspection_->counters()) out.push_back(std::move(c));
+  if (ppap_) ppap_->visit(add);
   if (alerts_)
     for (auto& c : alerts_->counters()) out.push_back(std::move(c));
   return out;

@@ -104,6 +104,7 @@ class Recorder final : public capture::ArchiveListener {
   std::unique_ptr<store::FileStore> file_store_;
   std::unique_ptr<alert::AlertDispatcher> alerts_;
   std::unique_ptr<class InspectionPool> inspection_;
+  std::unique_ptr<PpapCorrelator> ppap_;
   SharedNameCache names_;
   SharedFtpExpectations ftp_;
   std::atomic<bool> stop_{false};

@@ -12,6 +12,7 @@
 #include "kagami/inspect/alert_policy.h"
 #include "kagami/inspect/inspector.h"
 #include "kagami/packet/defragmenter.h"
+#include "kagami/recorder/ppap_correlator.h"
 
 namespace kagami::recorder {
 
@@ -46,6 +47,8 @@ struct RecorderConfig {
   inspect::AlertPolicy alert_policy = inspect::AlertPolicy::defaults();
   bool default_alert_rules = true;  // false: only the configured rules (the config loader)
   int inspect_threads = 1;
+  // Archive mails paired with the password mails that follow them, each archive tried.
+  PpapOptions ppap;
   // Where alerts go besides the index ([[alert.sinks]]); their queues live in the store.
   std::vector<alert::SinkConfig> alert_sinks;
   std::uint64_t inspect_max_object_bytes = 256u << 20;

@@ -6,6 +6,8 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "kagami/analyzers/context.h"
 #include "kagami/base/byte_ring.h"
@@ -49,6 +51,7 @@ struct WorkerShared {
   analyzers::FtpExpectations* ftp = nullptr;
   records::ProxiedConnections* proxied = nullptr;  // notes of an in-process insight proxy
   class InspectionPool* inspection = nullptr;      // content inspection; null: none
+  class PpapCorrelator* ppap = nullptr;            // archive and password mails; null: none
   WorkerShared() {
     for (auto& n : next_id) n.store(1);
   }
@@ -99,6 +102,7 @@ class Worker final : public flow::FlowObserver, public analyzers::RecordSink {
   void take_locations(flow::Flow& flow);
 
   void maybe_send();
+  void correlate_ppap(records::MailRecord& r);
 
   std::size_t index_;
   const RecorderConfig& config_;
@@ -114,6 +118,8 @@ class Worker final : public flow::FlowObserver, public analyzers::RecordSink {
   analyzers::AnalyzerCounters acounters_;
   std::unique_ptr<FileExtractor> files_;
   analyzers::AnalyzerContext cx_;
+  // The objects of the mail being emitted (a mail's objects come just before its record).
+  std::vector<std::pair<records::FileRecord, records::FileEvent>> mail_objects_;
 };
 
 }  // namespace kagami::recorder

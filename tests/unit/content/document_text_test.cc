@@ -66,6 +66,27 @@ TEST(DocumentText, SniffsKindsByContentThenName) {
             DocumentKind::kBinary);
 }
 
+// A form upload's whole body is kept as an object, and each file in it as another: the body is
+// read as its text fields only, so a file in it is inspected (and alerts) once, not twice.
+TEST(DocumentText, AFormUploadIsReadAsItsFieldsNotItsFiles) {
+  const std::string csv = "氏名,マイナンバー\n田中,123456789018\n";
+  const std::string form =
+      "--xYz\r\nContent-Disposition: form-data; name=\"comment\"\r\n\r\n社外秘の一覧です"
+      "\r\n--xYz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"list.csv\"\r\n"
+      "Content-Type: text/csv\r\n\r\n" +
+      csv +
+      "\r\n--xYz\r\nContent-Disposition: form-data; name=\"blob\"\r\n"
+      "Content-Type: application/octet-stream\r\n\r\n123456789018\r\n--xYz--\r\n";
+  EXPECT_EQ(sniff_document(bytes_of(form), "", ""), DocumentKind::kMultipart);
+  const Extracted e = extract(form);
+  EXPECT_NE(e.all().find("comment: 社外秘の一覧です"), std::string::npos) << e.all();
+  EXPECT_EQ(e.all().find("123456789018"), std::string::npos) << e.all();
+  EXPECT_EQ(e.all().find("マイナンバー"), std::string::npos) << e.all();
+  // What only starts like a form is read whole: nothing in it goes unread.
+  const std::string broken = "--xYz\r\nContent-Type: text/plain\r\n" + csv;
+  EXPECT_NE(extract(broken).all().find("123456789018"), std::string::npos);
+}
+
 TEST(DocumentText, WordRunsJoinAndStylesAreSkipped) {
   // Word splits one paragraph into runs anywhere, even inside a number.
   const auto e =

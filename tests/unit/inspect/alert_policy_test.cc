@@ -36,6 +36,16 @@ TEST(AlertPolicy, DefaultsWeighCountConfidenceAndDirection) {
   EXPECT_EQ(v.per_finding[1], Severity::kInfo);
 }
 
+TEST(AlertPolicy, AnEncryptedFileSentIsAnAlertOfItsOwn) {
+  const AlertPolicy p = AlertPolicy::defaults();
+  auto v = p.judge({finding("encrypted", Confidence::kHigh, 1)}, "sent", "", "");
+  EXPECT_EQ(v.severity, Severity::kMedium);
+  EXPECT_EQ(v.title, "Encrypted file sent");
+  // Received (PPAP from a customer): recorded as a finding, no alert by default.
+  EXPECT_EQ(p.judge({finding("encrypted", Confidence::kHigh, 1)}, "received", "", "").severity,
+            Severity::kInfo);
+}
+
 TEST(AlertPolicy, RulesExemptUsersAndHosts) {
   AlertPolicy p;
   AlertRule r;

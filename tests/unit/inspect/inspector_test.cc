@@ -96,12 +96,16 @@ TEST_F(InspectorTest, FindingsNameTheArchiveMemberTheyCameFrom) {
   const std::string zip =
       ZipBuilder().add("hr/staff.docx", docx).add("locked.xlsx", "secret", false, true).build();
   const Inspection i = inspect(zip, "bundle.zip");
-  ASSERT_EQ(i.findings.size(), 1u);
+  ASSERT_EQ(i.findings.size(), 2u);
   EXPECT_EQ(i.findings[0].detector, "jp_my_number");
   EXPECT_EQ(i.findings[0].confidence, Confidence::kHigh);
   EXPECT_EQ(i.findings[0].member, "hr/staff.docx");
   EXPECT_EQ(i.findings[0].sample, "****-****-9018");
   EXPECT_EQ(i.flags(), "encrypted");
+  // What the password kept unread is a finding of its own, naming the member.
+  EXPECT_EQ(i.findings[1].detector, "encrypted");
+  EXPECT_EQ(i.findings[1].confidence, Confidence::kHigh);
+  EXPECT_NE(i.findings[1].sample.find("locked.xlsx"), std::string::npos) << i.findings[1].sample;
 }
 
 }  // namespace
