@@ -16,6 +16,10 @@
     return main;
   }
   const t = (k) => (I18N[lang] && I18N[lang][k]) || I18N.en[k] || k;
+  // An alert's title: the rules that fired, "; "-joined; the built-in ones in the reader's
+  // language, an administrator's own as written.
+  const ruleTitle = (s) => String(s || '').split('; ')
+    .map((x) => (I18N[lang] && I18N[lang][`rule:${x}`]) || x).join('; ');
   const ROLES = { viewer: 0, investigator: 1, admin: 2 };
   const can = (role) => me && ROLES[me.role] >= ROLES[role];
 
@@ -242,7 +246,7 @@
     return table([
       ['time', (r) => fmtTime(r.ts)],
       ['severity', (r) => el('span', { class: `sev sev-${r.severity}`, text: r.severity })],
-      ['title', (r) => link(`#/alert/${r.id}`, r.title)],
+      ['title', (r) => link(`#/alert/${r.id}`, ruleTitle(r.title))],
       ['user', (r) => (r.user ? link(`#/user/${encodeURIComponent(r.user)}`, r.user) : '')],
       ['file', (r) => r.file_name || ''],
       ['state', (r) => t(r.state === 'acknowledged' ? 'acknowledged_state' : 'new_state')],
@@ -449,7 +453,7 @@
       const a = d.alert;
       view.append(dl([['time', fmtTime(a.ts)],
         ['severity', el('span', { class: `sev sev-${a.severity}`, text: a.severity })],
-        ['title', a.title], ['findings', a.findings],
+        ['title', ruleTitle(a.title)], ['findings', a.findings],
         ['who', a.user ? link(`#/user/${encodeURIComponent(a.user)}`, a.user) : endpoint(a.client_ip, a.client_port)],
         ['where', `${endpoint(a.server_ip, a.server_port)} ${a.host || ''}`],
         ['file', a.sha256 ? link(`#/file/${a.sha256}`, a.file_name || a.sha256) : ''],

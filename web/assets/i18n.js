@@ -75,5 +75,18 @@ window.KAGAMI_I18N = {
     kind_findings: '検出', kind_alerts: 'アラート', error: 'エラー',
     add_user: 'ユーザーの追加・変更', save: '保存', remove: '削除',
     masked: '(閲覧者にはマスク表示)', language: 'English',
+    // The built-in alert rules' titles (inspect::AlertPolicy::defaults), as alerts carry them.
+    'rule:Malware (ClamAV)': 'マルウェア（ClamAV）', 'rule:Malware (YARA)': 'マルウェア（YARA）',
+    'rule:File on a hash list': 'ハッシュリスト掲載ファイル',
+    'rule:My Numbers sent': 'マイナンバーの送信（複数）', 'rule:My Number sent': 'マイナンバーの送信',
+    'rule:Credit card numbers sent': 'クレジットカード番号の送信（複数）',
+    'rule:Credit card number sent': 'クレジットカード番号の送信',
+    'rule:Private key sent': '秘密鍵の送信', 'rule:API token sent': 'APIトークンの送信',
+    'rule:Confidential document sent': '機密文書の送信', 'rule:Passport number sent': '旅券番号の送信',
+    'rule:Bank account number sent': '口座番号の送信',
+    'rule:List of phone numbers sent': '電話番号一覧の送信',
+    'rule:List of addresses sent': '住所一覧の送信',
+    'rule:List of e-mail addresses sent': 'メールアドレス一覧の送信',
+    'rule:Encrypted file sent': '暗号化ファイルの送信',
   },
 };

@@ -96,8 +96,10 @@ class FormFields final : public MultipartEvents {
       return;
     }
     std::string field;
-    if (const std::string* cd = headers.find("Content-Disposition"))
-      if (const std::string* n = parse_header_value(*cd).param("name")) field = *n;
+    if (const std::string* cd = headers.find("Content-Disposition")) {
+      const HeaderValue v = parse_header_value(*cd);
+      if (const std::string* n = v.param("name")) field = *n;
+    }
     if (!text_.empty() && text_.back() != '\n') text_ += '\n';
     if (!field.empty()) text_ += field + ": ";
   }

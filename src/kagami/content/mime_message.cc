@@ -216,16 +216,80 @@ bool crlf_lines(const Spool& s) {
   return nl != std::string::npos && nl > 0 && head[nl - 1] == '\r';
 }
 
+// Bytes [at, at + n) of the spooled message.
+std::string spool_bytes(const Spool& s, std::uint64_t at, std::size_t n) {
+  if (at >= s.size()) return {};
+  n = static_cast<std::size_t>(std::min<std::uint64_t>(n, s.size() - at));
+  if (s.in_memory()) return std::string(s.memory().substr(at, n));
+  std::string out(n, '\0');
+  const ssize_t got = ::pread(s.fd(), out.data(), n, static_cast<off_t>(at));
+  out.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+  return out;
+}
+
+// Where the part that starts at `from` ends: at the line end before the next "--boundary"
+// (RFC 2046 5.1.1: that CRLF belongs to the delimiter), or at the end of the message.
+std::uint64_t part_end(const Spool& s, std::uint64_t from, const std::string& boundary) {
+  if (boundary.empty()) return s.size();
+  const std::string delimiter = "\n--" + boundary;
+  constexpr std::size_t kChunk = 256u << 10;
+  for (std::uint64_t at = from; at < s.size(); at += kChunk) {
+    // Overlap the next chunk by a delimiter's length, so none is missed across chunks.
+    const std::string bytes = spool_bytes(s, at, kChunk + delimiter.size());
+    std::size_t hit = bytes.find(delimiter);
+    // A delimiter right at the start of the part (an empty part) has its line end before it.
+    if (hit == std::string::npos) continue;
+    std::uint64_t end = at + hit;
+    if (end > from && spool_bytes(s, end - 1, 1) == "\r") --end;
+    return end;
+  }
+  return s.size();
+}
+
 class Walker {
  public:
-  Walker(const MimeLimits& limits, MimePartSink& sink, MimeSummary& out, bool crlf)
-      : limits_(limits), sink_(sink), out_(out), format_(g_mime_format_options_new()) {
+  Walker(const MimeLimits& limits, MimePartSink& sink, MimeSummary& out, const Spool& message,
+         bool crlf)
+      : limits_(limits),
+        sink_(sink),
+        out_(out),
+        message_(message),
+        format_(g_mime_format_options_new()) {
     g_mime_format_options_set_newline_format(
         format_, crlf ? GMIME_NEWLINE_FORMAT_DOS : GMIME_NEWLINE_FORMAT_UNIX);
   }
   ~Walker() { g_mime_format_options_free(format_); }
   Walker(const Walker&) = delete;
   Walker& operator=(const Walker&) = delete;
+
+  // An embedded message exactly as it travelled (a forwarded mail is evidence: GMime would
+  // write it back re-encoded, an epilogue's CRLF as LF), from its first header to the
+  // delimiter after it. False when its bytes are not there to take.
+  bool raw_message(GMimeObject* part, GMimeMessage* inner, ByteSink& s) {
+    if (const char* cte = g_mime_object_get_header(part, "Content-Transfer-Encoding")) {
+      const std::string e = lower(cte);
+      if (e.find("base64") != std::string::npos || e.find("quoted") != std::string::npos)
+        return false;
+    }
+    GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(inner));
+    if (headers == nullptr || g_mime_header_list_get_count(headers) == 0) return false;
+    GMimeHeader* first = g_mime_header_list_get_header_at(headers, 0);
+    const gint64 begin = first != nullptr ? g_mime_header_get_offset(first) : -1;
+    const char* name = first != nullptr ? g_mime_header_get_name(first) : nullptr;
+    if (begin < 0 || name == nullptr || static_cast<std::uint64_t>(begin) >= message_.size())
+      return false;
+    const std::uint64_t from = static_cast<std::uint64_t>(begin);
+    if (lower(spool_bytes(message_, from, std::strlen(name))) != lower(name)) return false;
+    const std::uint64_t end = part_end(message_, from, boundary_);
+    constexpr std::size_t kChunk = 256u << 10;
+    for (std::uint64_t at = from; at < end; at += kChunk) {
+      const std::string bytes = spool_bytes(
+          message_, at, static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, end - at)));
+      if (bytes.empty()) break;
+      s.write(as_bytes(bytes));
+    }
+    return true;
+  }
 
   void object(GMimeObject* o, int depth) {
     if (o == nullptr) return;
@@ -236,13 +300,17 @@ class Walker {
     if (GMIME_IS_MULTIPART(o)) {
       GMimeMultipart* m = GMIME_MULTIPART(o);
       const int n = g_mime_multipart_get_count(m);
+      const char* b = g_mime_multipart_get_boundary(m);
+      const std::string outer = boundary_;
+      boundary_ = b != nullptr ? b : "";
       for (int i = 0; i < n; ++i) {
         if (out_.parts >= limits_.max_parts) {
           out_.parts_limit = true;
-          return;
+          break;
         }
         object(g_mime_multipart_get_part(m, i), depth + 1);
       }
+      boundary_ = outer;
       return;
     }
     if (GMIME_IS_MESSAGE_PART(o)) {
@@ -257,11 +325,17 @@ class Walker {
       info.depth = depth;
       if (const char* d = g_mime_object_get_disposition(o)) info.disposition = lower(d);
       if (ByteSink* s = sink_.begin_part(info)) {
-        GRef<GMimeStream> stream(
-            GMIME_STREAM(g_object_new(kagami_sink_stream_get_type(), nullptr)));
-        reinterpret_cast<KagamiSinkStream*>(stream.p)->sink = s;
-        const ssize_t n = g_mime_object_write_to_stream(GMIME_OBJECT(inner), format_, stream.p);
-        sink_.end_part(n >= 0);
+        if (raw_message(o, inner, *s)) {
+          sink_.end_part(true);
+        } else {
+          // Not where its headers say (an encoded message part, against RFC 2046): written
+          // back by GMime instead, with the message's line ends.
+          GRef<GMimeStream> stream(
+              GMIME_STREAM(g_object_new(kagami_sink_stream_get_type(), nullptr)));
+          reinterpret_cast<KagamiSinkStream*>(stream.p)->sink = s;
+          const ssize_t n = g_mime_object_write_to_stream(GMIME_OBJECT(inner), format_, stream.p);
+          sink_.end_part(n >= 0);
+        }
       }
       object(g_mime_message_get_mime_part(inner), depth + 1);
       return;
@@ -332,6 +406,8 @@ class Walker {
   const MimeLimits& limits_;
   MimePartSink& sink_;
   MimeSummary& out_;
+  const Spool& message_;
+  std::string boundary_;  // of the multipart whose parts are being walked
   bool body_is_plain_ = false;
   GMimeFormatOptions* format_;
 };
@@ -414,7 +490,8 @@ Result<MimeSummary> parse_mime_message(const Spool& message, const MimeLimits& l
   if (const char* d = g_mime_object_get_header(GMIME_OBJECT(msg.p), "Date")) out.date = fix_text(d);
   if (const char* id = g_mime_message_get_message_id(msg.p))
     out.message_id = "<" + std::string(id) + ">";
-  Walker(limits, sink, out, crlf_lines(message)).object(g_mime_message_get_mime_part(msg.p), 0);
+  Walker(limits, sink, out, message, crlf_lines(message))
+      .object(g_mime_message_get_mime_part(msg.p), 0);
   return out;
 }
 

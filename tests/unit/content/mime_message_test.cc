@@ -206,6 +206,51 @@ TEST(MimeMessage, KeepsAnEmbeddedMessageWithItsOwnLineEnds) {
   EXPECT_EQ(parts.parts[0].bytes, inner.substr(0, inner.size() - 2));
 }
 
+// A forwarded mail is evidence: kept as it travelled, not as GMime would write it back (which
+// turned the CRLF of an inner multipart's epilogue into LF).
+TEST(MimeMessage, AForwardedMessageIsKeptByteForByte) {
+  const std::string inner =
+      "Received: from a.example by b.example;\r\n Mon, 2 Nov 2026 10:00:00 +0900\r\n"
+      "From: =?ISO-2022-JP?B?GyRCRURDZhsoQg==?= <tanaka@example.jp>\r\n"
+      "To: suzuki@example.jp\r\nSubject: =?ISO-2022-JP?B?GyRCOCtAUT1xGyhC?=\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed;\r\n boundary=\"inner\"\r\n\r\n"
+      "This is a multi-part message in MIME format.\r\n"
+      "--inner\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n"
+      "Content-Transfer-Encoding: 7bit\r\n\r\n\x1b$B$*@$OC$K$J$C$F$*$j$^$9\x1b(B\r\n\r\n"
+      "--inner\r\nContent-Type: text/csv; name=\"a.csv\"\r\nContent-Disposition: attachment; "
+      "filename=\"a.csv\"\r\nContent-Transfer-Encoding: base64\r\n\r\nYSxiLGMK\r\n\r\n"
+      "--inner--\r\n\r\n";
+  const std::string msg =
+      "From: outer@example.com\r\nSubject: Fw: outer\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+      "--b\r\nContent-Type: text/plain\r\n\r\nfwd\r\n"
+      "--b\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\n" +
+      inner + "\r\n--b--\r\n";
+  for (const std::size_t memory : {std::size_t{1} << 20, std::size_t{64}}) {  // and spilled
+    auto spool = spool_of(msg, memory, ::testing::TempDir());
+    ASSERT_EQ(spool->in_memory(), memory > msg.size());
+    Parts parts;
+    ASSERT_TRUE(parse_mime_message(*spool, {}, parts));
+    ASSERT_GE(parts.parts.size(), 1u);
+    EXPECT_EQ(parts.parts[0].info.role, "message");
+    EXPECT_TRUE(parts.parts[0].complete);
+    EXPECT_EQ(parts.parts[0].bytes, inner) << "memory " << memory;
+    // Its attachment is still an object of its own.
+    bool csv = false;
+    for (const auto& p : parts.parts) csv = csv || (p.info.name == "a.csv" && p.bytes == "a,b,c\n");
+    EXPECT_TRUE(csv);
+  }
+  // A message that is nothing but an embedded one: to the end.
+  const std::string bare =
+      "From: x@example.com\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: message/rfc822\r\n\r\n" +
+      inner;
+  Parts parts;
+  parse(bare, parts);
+  ASSERT_GE(parts.parts.size(), 1u);
+  EXPECT_EQ(parts.parts[0].bytes, inner);
+}
+
 TEST(MimeMessage, ANestingBombIsCutAndFlagged) {
   // 300 nested multiparts: GMime would recurse through all of them.
   std::string msg = "Subject: bomb\r\nMIME-Version: 1.0\r\n";
