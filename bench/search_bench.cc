@@ -25,6 +25,7 @@
 
 #include "kagami/base/sha256.h"
 #include "kagami/query/search.h"
+#include "kagami/records/record_types.h"
 #include "kagami/store/sqlite_index.h"
 
 namespace {
@@ -129,7 +130,7 @@ int populate(const std::string& store, std::uint64_t sessions) {
       h.resp_content_type = "text/html";
       h.resp_bytes = rng() % 100000;
       h.user = s.user;
-      if (!ix.insert_http(h)) return 1;
+      if (!ix.insert(h)) return 1;
     }
     if (id % 10 == 0) {
       records::FileEvent e;

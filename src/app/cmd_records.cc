@@ -104,7 +104,7 @@ int run_http(const RecordOptions& o) {
   return run_listing(
       o, kHttpHeader, "HTTP transaction(s)",
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
-        return ix.query_http(q, fn);
+        return ix.query<records::HttpRecord>(q, fn);
       },
       [](const records::HttpRecord& r) { return http_row(r); });
 }
@@ -113,7 +113,7 @@ int run_dns(const RecordOptions& o) {
   return run_listing(
       o, kDnsHeader, "DNS record(s)",
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
-        return ix.query_dns(q, fn);
+        return ix.query<records::DnsRecord>(q, fn);
       },
       [](const records::DnsRecord& r) { return dns_row(r); });
 }
@@ -122,7 +122,7 @@ int run_tls(const RecordOptions& o) {
   return run_listing(
       o, kTlsHeader, "TLS handshake(s)",
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
-        return ix.query_tls(q, fn);
+        return ix.query<records::TlsRecord>(q, fn);
       },
       [](const records::TlsRecord& r) { return tls_row(r); });
 }
@@ -131,7 +131,7 @@ int run_mail(const RecordOptions& o) {
   return run_listing(
       o, kMailHeader, "message(s)",
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
-        return ix.query_mail(q, fn);
+        return ix.query<records::MailRecord>(q, fn);
       },
       [](const records::MailRecord& r) { return mail_row(r); });
 }
@@ -140,7 +140,7 @@ int run_ftp(const RecordOptions& o) {
   return run_listing(
       o, kFtpHeader, "FTP command(s)",
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
-        return ix.query_ftp(q, fn);
+        return ix.query<records::FtpRecord>(q, fn);
       },
       [](const records::FtpRecord& r) { return ftp_row(r); });
 }

@@ -73,23 +73,26 @@ Status print_rows(store::SqliteIndex& index, query::Kind kind,
     }
     case query::Kind::kHttp:
       header = kHttpHeader;
-      s = index.query_http(q, [&](const auto& r) { return put(r.id, http_row(r)); });
+      s = index.query<records::HttpRecord>(q,
+                                           [&](const auto& r) { return put(r.id, http_row(r)); });
       break;
     case query::Kind::kDns:
       header = kDnsHeader;
-      s = index.query_dns(q, [&](const auto& r) { return put(r.id, dns_row(r)); });
+      s = index.query<records::DnsRecord>(q, [&](const auto& r) { return put(r.id, dns_row(r)); });
       break;
     case query::Kind::kTls:
       header = kTlsHeader;
-      s = index.query_tls(q, [&](const auto& r) { return put(r.session_id, tls_row(r)); });
+      s = index.query<records::TlsRecord>(
+          q, [&](const auto& r) { return put(r.session_id, tls_row(r)); });
       break;
     case query::Kind::kMail:
       header = kMailHeader;
-      s = index.query_mail(q, [&](const auto& r) { return put(r.id, mail_row(r)); });
+      s = index.query<records::MailRecord>(q,
+                                           [&](const auto& r) { return put(r.id, mail_row(r)); });
       break;
     case query::Kind::kFtp:
       header = kFtpHeader;
-      s = index.query_ftp(q, [&](const auto& r) { return put(r.id, ftp_row(r)); });
+      s = index.query<records::FtpRecord>(q, [&](const auto& r) { return put(r.id, ftp_row(r)); });
       break;
     case query::Kind::kFiles:
       header = kFilesHeader;

@@ -13,6 +13,7 @@
 #include "kagami/query/search.h"
 #include "kagami/query/search_compiler.h"
 #include "kagami/query/text_match.h"
+#include "kagami/records/record_types.h"
 #include "kagami/store/sqlite_index.h"
 #include "kagami/store/text_fold.h"
 
@@ -35,14 +36,14 @@ kagami::store::SqliteIndex& index() {
       h.method = id % 4 == 0 ? "POST" : "GET";
       h.host = id % 2 ? "www.example.com" : "ファイル.example.jp";
       h.uri = "/item?id=" + std::to_string(id * 7919 % 1000) + (id % 5 ? "/Déjà" : "/report.xlsx");
-      if (!ix.insert_http(h)) std::abort();
+      if (!ix.insert(h)) std::abort();
     }
     kagami::records::MailRecord m;
     m.id = 1;
     m.session_id = 1;
     m.subject = "見積書の送付 Quarterly REPORT";
     m.mail_from = "tanaka@example.jp";
-    if (!ix.insert_mail(m) || !ix.commit()) std::abort();
+    if (!ix.insert(m) || !ix.commit()) std::abort();
     return std::move(opened.value());
   }();
   return *ix;

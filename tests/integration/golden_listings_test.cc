@@ -65,8 +65,7 @@ std::string keep_actual(const std::string& trace, const std::string& listing,
   return dir + "/" + name;
 }
 
-void expect_listing(const std::string& trace, const std::string& listing,
-                    const CommandResult& r) {
+void expect_listing(const std::string& trace, const std::string& listing, const CommandResult& r) {
   ASSERT_EQ(r.exit_code, 0) << listing << ": " << r.err;
   const auto& want = golden().at(trace);
   const auto it = want.find(listing);
@@ -109,9 +108,9 @@ TEST_P(GoldenTrace, EveryListingIsByteForByteTheSame) {
     const std::string k = kind;
     expect_listing(trace, k + ".json", kagami({k, "--store", store, "--json"}));
     expect_listing(trace, k + ".text", kagami({k, "--store", store}));
-    expect_listing(trace, k + ".search",
-                   kagami({"search", "--store", store, "-k", k, "--json", "-n", "10000",
-                           "--oldest-first"}));
+    expect_listing(
+        trace, k + ".search",
+        kagami({"search", "--store", store, "-k", k, "--json", "-n", "10000", "--oldest-first"}));
   }
 }
 

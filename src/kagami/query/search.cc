@@ -30,7 +30,7 @@ class TextRowEstimator {
  public:
   explicit TextRowEstimator(store::SqliteIndex& index) : index_(index) {}
 
-  std::uint64_t operator()(int kind, std::string_view piece) {
+  std::uint64_t operator()(records::TextKind kind, std::string_view piece) {
     const auto key = std::make_pair(kind, std::string(piece));
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
     const std::int64_t lo = store::text_rowid(kind), hi = store::last_text_rowid(kind);
@@ -70,8 +70,8 @@ class TextRowEstimator {
   static constexpr std::uint64_t kSample = 256;
   static constexpr std::uint32_t kProbeMs = 50;
   store::SqliteIndex& index_;
-  std::map<std::pair<int, std::string>, std::uint64_t> cache_;
-  std::map<int, std::int64_t> newest_;
+  std::map<std::pair<records::TextKind, std::string>, std::uint64_t> cache_;
+  std::map<records::TextKind, std::int64_t> newest_;
 };
 
 }  // namespace
@@ -96,7 +96,7 @@ Result<CompiledQuery> compile_request(store::SqliteIndex& index, const SearchReq
   options.document_text = request.document_text;
   if (auto m = index.max_session_ns(); m) options.max_session_ns = *m;
   auto rows = std::make_shared<TextRowEstimator>(index);
-  options.text_match = [rows](int kind, std::string_view text) {
+  options.text_match = [rows](records::TextKind kind, std::string_view text) {
     return plan_text_match(text, [&](std::string_view piece) { return (*rows)(kind, piece); });
   };
   if (!parse_query(request.query, root, err) || !compile_query(root, options, cq, err)) {
@@ -183,7 +183,7 @@ Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& reques
   const auto cap = static_cast<std::int64_t>(request.count_cap);
   // Every match, when free text drove the count and found fewer than the cap.
   std::optional<std::vector<std::uint64_t>> all;
-  if (cap > 0 && cq.driver_kind != 0) {
+  if (cap > 0 && cq.driver_kind != records::TextKind::kNone) {
     std::vector<std::uint64_t> ids;
     s = drive_text(index, cq, request, ids);
     if (!s) return s.error();
@@ -253,6 +253,13 @@ Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& reques
   return page;
 }
 
+namespace {
+template <class R>
+Status each_json(store::SqliteIndex& index, const store::RecordQuery& q, const RecordJsonFn& fn) {
+  return index.query<R>(q, [&](const R& r) { return fn(records::id_of(r), records::to_json(r)); });
+}
+}  // namespace
+
 Status for_each_record_json(store::SqliteIndex& index, Kind kind, const store::RecordQuery& q,
                             const RecordJsonFn& fn) {
   switch (kind) {
@@ -264,16 +271,15 @@ Status for_each_record_json(store::SqliteIndex& index, Kind kind, const store::R
       return index.query_sessions(sq, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
     }
     case Kind::kHttp:
-      return index.query_http(q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
+      return each_json<records::HttpRecord>(index, q, fn);
     case Kind::kDns:
-      return index.query_dns(q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
+      return each_json<records::DnsRecord>(index, q, fn);
     case Kind::kTls:
-      return index.query_tls(q,
-                             [&](const auto& r) { return fn(r.session_id, records::to_json(r)); });
+      return each_json<records::TlsRecord>(index, q, fn);
     case Kind::kMail:
-      return index.query_mail(q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
+      return each_json<records::MailRecord>(index, q, fn);
     case Kind::kFtp:
-      return index.query_ftp(q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
+      return each_json<records::FtpRecord>(index, q, fn);
     case Kind::kFiles:
       return index.query_files(
           q, [&](const auto& f, const auto& e) { return fn(e.id, records::to_json(f, e)); });

@@ -679,7 +679,7 @@ class Compiler {
   // Free text: the ids of the records of one kind whose text holds `value`. The kind and the
   // record's id are the full-text row's rowid (kind << 48 | id), so nothing but the index is
   // read: no stored row per match.
-  std::string text_ids(int kind, const std::string& value) {
+  std::string text_ids(records::TextKind kind, const std::string& value) {
     std::string cond;
     if (chars(value) >= 3) {
       TextMatch m = o_.text_match ? o_.text_match(kind, value) : TextMatch{fts_phrase(value)};
@@ -701,9 +701,9 @@ class Compiler {
   }
   // The same test on one row of `table` (http or mail): its own text (an HTTP request's is
   // its host and URL as indexed; a message's is read back from its full-text row).
-  std::string text_in_row(int kind, const char* table, const std::string& value) {
+  std::string text_in_row(records::TextKind kind, const char* table, const std::string& value) {
     bind(value);
-    if (kind == 1)
+    if (kind == records::TextKind::kHttp)
       return std::string("kagami_has_text(") + table + ".host || " + table + ".uri, ?)";
     return std::string("kagami_has_text((SELECT body FROM text_fts WHERE rowid = ") +
            std::to_string(store::text_rowid(kind)) + " + " + table + ".id), ?)";
@@ -714,27 +714,32 @@ class Compiler {
   std::string text_objects(const std::string& value) {
     std::string sql;
     if (o_.document_text) {
-      sql = "SELECT sha256 FROM doc_texts WHERE id IN (" + text_ids(4, value);
+      sql = "SELECT sha256 FROM doc_texts WHERE id IN (" +
+            text_ids(records::TextKind::kDocument, value);
       sql += ") UNION ";
     }
-    sql += "SELECT sha256 FROM file_events WHERE id IN (" + text_ids(3, value);
+    sql += "SELECT sha256 FROM file_events WHERE id IN (" +
+           text_ids(records::TextKind::kFileName, value);
     return sql + ")";
   }
   // Sessions with a URL, a message or a file name that holds `value`, or that carried an
   // object whose text does.
   std::string text_sessions(const std::string& value) {
-    std::string sql = "SELECT session_id FROM http WHERE id IN (" + text_ids(1, value);
-    sql += ") UNION SELECT session_id FROM mail WHERE id IN (" + text_ids(2, value);
+    std::string sql =
+        "SELECT session_id FROM http WHERE id IN (" + text_ids(records::TextKind::kHttp, value);
+    sql += ") UNION SELECT session_id FROM mail WHERE id IN (" +
+           text_ids(records::TextKind::kMail, value);
     return sql + ") UNION " + text_file_sessions(value);
   }
   // Sessions that carried a file named with `value`, or an object whose text holds it.
   std::string text_file_sessions(const std::string& value) {
-    std::string sql = "SELECT session_id FROM file_events WHERE id IN (" + text_ids(3, value);
+    std::string sql = "SELECT session_id FROM file_events WHERE id IN (" +
+                      text_ids(records::TextKind::kFileName, value);
     if (!o_.document_text) return sql + ")";
     sql +=
         ") UNION SELECT session_id FROM file_events WHERE sha256 IN (SELECT sha256 FROM "
         "doc_texts WHERE id IN (" +
-        text_ids(4, value);
+        text_ids(records::TextKind::kDocument, value);
     return sql + "))";
   }
 
@@ -744,7 +749,8 @@ class Compiler {
     switch (t) {
       case Kind::kHttp:
       case Kind::kMail: {
-        const int kind = t == Kind::kHttp ? 1 : 2;
+        const records::TextKind kind =
+            t == Kind::kHttp ? records::TextKind::kHttp : records::TextKind::kMail;
         const char* name = t == Kind::kHttp ? "'http'" : "'mail'";
         sql = "(id IN (SELECT record_id FROM file_events WHERE record_kind = " + std::string(name) +
               " AND sha256 IN (" + text_objects(v) + "))";
@@ -770,10 +776,11 @@ class Compiler {
         if (form_ == TextForm::kBeyondOwn) {
           // Sessions the index lists through messages and files, less those a request of
           // theirs already gave the driver.
-          sql = "(id IN (SELECT session_id FROM mail WHERE id IN (" + text_ids(2, v);
+          sql = "(id IN (SELECT session_id FROM mail WHERE id IN (" +
+                text_ids(records::TextKind::kMail, v);
           sql += ") UNION " + text_file_sessions(v);
           sql += ") AND NOT EXISTS (SELECT 1 FROM http WHERE http.session_id = sessions.id AND " +
-                 text_in_row(1, "http", v);
+                 text_in_row(records::TextKind::kHttp, "http", v);
           sql += "))";
           return true;
         }
@@ -781,9 +788,9 @@ class Compiler {
           // One session at a time: its requests and messages looked up by its id, only what
           // files say gathered first (few sessions carry a document that holds the text).
           sql = "(EXISTS (SELECT 1 FROM http WHERE http.session_id = sessions.id AND " +
-                text_in_row(1, "http", v);
+                text_in_row(records::TextKind::kHttp, "http", v);
           sql += ") OR EXISTS (SELECT 1 FROM mail WHERE mail.session_id = sessions.id AND " +
-                 text_in_row(2, "mail", v);
+                 text_in_row(records::TextKind::kMail, "mail", v);
           sql += ") OR id IN (" + text_file_sessions(v);
           sql += "))";
           return true;
@@ -863,7 +870,7 @@ bool compile_query(const Node& root, const CompileOptions& options, CompiledQuer
   const std::string v = searched_text(text->value);
   if (chars(v) < 3) return true;
   // Sessions are reached from the URLs that hold the text.
-  out.driver_kind = out.kind == Kind::kMail ? 2 : 1;
+  out.driver_kind = out.kind == Kind::kMail ? records::TextKind::kMail : records::TextKind::kHttp;
   const TextMatch m =
       options.text_match ? options.text_match(out.driver_kind, v) : TextMatch{fts_phrase(v)};
   out.driver_match = m.expression;

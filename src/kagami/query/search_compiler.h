@@ -32,7 +32,7 @@ struct CompiledQuery {
   // Free text that every match must hold (listing http, mail, or sessions through their
   // URLs): the full-text index can list candidates in its order and stop at a count's cap.
   // Kind 0: none.
-  int driver_kind = 0;
+  records::TextKind driver_kind = records::TextKind::kNone;
   std::string driver_match;   // the FTS5 expression
   std::string driver_verify;  // if not empty: candidates must also hold this text
   // The rest of the query, tested on each candidate's row ("1": nothing else).
@@ -51,7 +51,7 @@ struct CompileOptions {
   bool document_text = true;   // free text in documents' extracted text too (4 below)
   // How free text is found in one kind of full-text row (1 http, 2 mail, 3 file names,
   // 4 documents); unset: the text as one phrase. search.cc leads it with its rarest part.
-  std::function<TextMatch(int text_kind, std::string_view text)> text_match;
+  std::function<TextMatch(records::TextKind text_kind, std::string_view text)> text_match;
 };
 
 // The kind a query lists when none is asked for: the most specific record its fields name

@@ -58,11 +58,11 @@ void StoreWriter::write(StoreBatch& b) {
     check(index_->insert_session(s));
     ++counters_.sessions;
   }
-  for (const auto& r : b.http) check(index_->insert_http(r));
-  for (const auto& r : b.dns) check(index_->insert_dns(r));
-  for (const auto& r : b.tls) check(index_->insert_tls(r));
-  for (const auto& r : b.mail) check(index_->insert_mail(r));
-  for (const auto& r : b.ftp) check(index_->insert_ftp(r));
+  for (const auto& r : b.http) check(index_->insert(r));
+  for (const auto& r : b.dns) check(index_->insert(r));
+  for (const auto& r : b.tls) check(index_->insert(r));
+  for (const auto& r : b.mail) check(index_->insert(r));
+  for (const auto& r : b.ftp) check(index_->insert(r));
   for (const auto& r : b.objects) check(index_->insert_file(r));
   for (const auto& r : b.object_events) check(index_->insert_file_event(r));
   for (const auto& r : b.inspections) check(index_->upsert_inspection(r));

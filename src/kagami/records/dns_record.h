@@ -6,6 +6,7 @@
 
 #include "kagami/base/time.h"
 #include "kagami/records/endpoints.h"
+#include "kagami/records/record_schema.h"
 
 namespace kagami::records {
 
@@ -24,6 +25,24 @@ struct DnsRecord {
       additional;  // authority and additional records: "ns1.example.net A 192.0.2.53"
   bool response_seen = false;
   bool truncated = false;  // TC bit
+
+  static constexpr RecordType kType{"dns", "dns",  "DNS record(s)", "list DNS queries and answers",
+                                    "id",  "query"};
+  template <class Self, class V>
+  static void describe(Self& r, V& v) {
+    v(r.id, as::id("id", "the query's number"));
+    v(r.session_id, as::ref("session_id", "the session that carried it"));
+    Endpoints::describe(r.endpoints, v);
+    v(r.ts, as::time("ts", "the query (or the response when no query was seen)"));
+    v(r.txid, as::count("txid", "the transaction id"));
+    v(r.query, as::host("query", "the first question's name"));
+    v(r.qtype, as::name_of_set("qtype", "the question's type (A, AAAA, TYPE65)"));
+    v(r.rcode, as::name_of_set("rcode", "the response code (empty: no response)"));
+    v(r.answers, as::list("answers", "the answers: \"A 192.0.2.1\", \"CNAME example.net\""));
+    v(r.additional, as::list("additional", "the authority and additional records"));
+    v(r.response_seen, as::boolean("response", "whether a response was seen"));
+    v(r.truncated, as::boolean("truncated", "the TC bit").omitted_when_empty());
+  }
 };
 
 }  // namespace kagami::records

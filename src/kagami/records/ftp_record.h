@@ -5,6 +5,7 @@
 
 #include "kagami/base/time.h"
 #include "kagami/records/endpoints.h"
+#include "kagami/records/record_schema.h"
 
 namespace kagami::records {
 
@@ -21,6 +22,22 @@ struct FtpRecord {
   int reply_code = 0;   // 0: no reply seen
   std::string reply;    // the reply's text (its last line)
   std::string data;     // PORT/EPRT/PASV/EPSV: the data address announced, "ip:port"
+
+  static constexpr RecordType kType{"ftp", "ftp", "FTP command(s)", "list FTP commands and replies",
+                                    "id"};
+  template <class Self, class V>
+  static void describe(Self& r, V& v) {
+    v(r.id, as::id("id", "the command's number"));
+    v(r.session_id, as::ref("session_id", "the control connection"));
+    Endpoints::describe(r.endpoints, v);
+    v(r.ts, as::time("ts", "when the command was sent"));
+    v(r.user, as::text("user", "who logged in"));
+    v(r.command, as::name_of_set("command", "the command (RETR, STOR, ...)"));
+    v(r.arg, as::text("arg", "its argument (never a password)"));
+    v(r.reply_code, as::count("reply_code", "the final reply's code (0: none seen)"));
+    v(r.reply, as::text("reply", "the final reply's text"));
+    v(r.data, as::text("data", "the data address announced (ip:port)").omitted_when_empty());
+  }
 };
 
 }  // namespace kagami::records

@@ -6,6 +6,7 @@
 
 #include "kagami/base/time.h"
 #include "kagami/records/endpoints.h"
+#include "kagami/records/record_schema.h"
 
 namespace kagami::records {
 
@@ -38,6 +39,32 @@ struct HttpRecord {
   std::string user;                             // from Authorization / Proxy-Authorization: Basic
   std::vector<std::string> files;               // sha256 of every object it carried
   std::uint32_t flags = 0;
+
+  static constexpr RecordType kType{"http", "http", "HTTP transaction(s)", "list HTTP transactions",
+                                    "id",   "host"};
+  template <class Self, class V>
+  static void describe(Self& r, V& v) {
+    v(r.id, as::id("id", "the transaction's number"));
+    v(r.session_id, as::ref("session_id", "the session that carried it"));
+    Endpoints::describe(r.endpoints, v);
+    v(r.ts, as::time("ts", "the request's first byte"));
+    v(r.resp_ts, as::time("resp_ts", "the response's first byte").omitted_when_empty());
+    v(r.method, as::name_of_set("method", "the request method"));
+    v(r.host, as::host("host", "the Host header"));
+    v(r.uri, as::text("uri", "the request target"));
+    v(r.version, as::name_of_set("version", "the protocol version (HTTP/1.1)"));
+    v(r.status, as::count("status", "the response's status code (0: no response)"));
+    v(r.user_agent, as::text("user_agent", "the User-Agent header"));
+    v(r.referer, as::text("referer", "the Referer header"));
+    v(r.req_content_type, as::text("req_content_type", "the request's Content-Type"));
+    v(r.resp_content_type, as::text("resp_content_type", "the response's Content-Type"));
+    v(r.req_bytes, as::size("req_bytes", "the request body as sent (chunking removed)"));
+    v(r.resp_bytes, as::size("resp_bytes", "the response body as sent (chunking removed)"));
+    v(r.user, as::text("user", "who logged in (Authorization: Basic)"));
+    v(r.files, as::list("files", "SHA-256 of every object it carried"));
+    v(r.flags, as::flags("flags", "what went wrong", http_flag_names));
+    v.full_text(TextKind::kHttp, [&r] { return r.host + r.uri; });
+  }
 };
 
 }  // namespace kagami::records

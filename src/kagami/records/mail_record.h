@@ -1,11 +1,15 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "kagami/base/time.h"
 #include "kagami/records/endpoints.h"
+#include "kagami/records/record_schema.h"
 
 namespace kagami::records {
 
@@ -15,6 +19,11 @@ struct MailAttachment {
   std::string type;  // Content-Type as declared
   std::uint64_t size = 0;
 };
+// Attachments in JSON, as listed and as kept in the index.
+nlohmann::json to_json_value(const std::vector<MailAttachment>& list);
+void from_json_value(const nlohmann::json& j, std::vector<MailAttachment>& list);
+
+std::vector<std::string> mail_flag_names(std::uint32_t flags);
 
 // One message carried by SMTP, POP3 or IMAP, parsed.
 struct MailRecord {
@@ -40,6 +49,41 @@ struct MailRecord {
   std::string folder;                 // IMAP: the mailbox selected (or appended to)
   std::vector<std::string> reply_to;  // headers, decoded
   std::uint32_t flags = 0;            // MailFlag
+
+  static constexpr RecordType kType{"mail", "mail", "message(s)",
+                                    "list mail messages (SMTP, POP3, IMAP)", "id"};
+  template <class Self, class V>
+  static void describe(Self& r, V& v) {
+    v(r.id, as::id("id", "the message's number"));
+    v(r.session_id, as::ref("session_id", "the session that carried it"));
+    Endpoints::describe(r.endpoints, v);
+    v(r.ts, as::time("ts", "when the transfer began"));
+    v(r.protocol, as::name_of_set("protocol", "smtp, pop3 or imap"));
+    v(r.direction, as::name_of_set("direction", "sent or received"));
+    v(r.mail_from, as::text("mail_from", "the envelope sender (MAIL FROM)"));
+    v(r.rcpt_to, as::list("rcpt_to", "the envelope recipients (RCPT TO; Bcc shows here)"));
+    v(r.from, as::text("from", "the From header, decoded").in_column("mfrom"));
+    v(r.to, as::list("to", "the To header, decoded").in_column("mto"));
+    v(r.cc, as::list("cc", "the Cc header, decoded").in_column("mcc"));
+    v(r.subject, as::text("subject", "the Subject header, decoded"));
+    v(r.message_id, as::text("message_id", "the Message-ID header"));
+    v(r.date, as::text("date", "the Date header as written").in_column("mdate"));
+    v(r.body_text, as::text("body_text", "the text body, UTF-8, bounded"));
+    v(r.attachments, as::object("attachments", "each attachment: sha256, name, type, size"));
+    v(r.eml_sha256, as::hash("eml_sha256", "SHA-256 of the whole message as a file"));
+    v(r.size, as::size("size", "the message's size"));
+    v(r.user, as::text("user", "who logged in"));
+    v(r.helo, as::text("helo", "SMTP: the client's EHLO/HELO name").omitted_when_empty());
+    v(r.folder, as::text("folder", "IMAP: the mailbox").omitted_when_empty());
+    v(r.reply_to, as::list("reply_to", "the Reply-To header, decoded").omitted_when_empty());
+    v(r.flags, as::flags("flags", "what went wrong", mail_flag_names));
+    v.full_text(TextKind::kMail, [&r] {
+      std::string text = r.subject + "\n" + (r.from.empty() ? r.mail_from : r.from);
+      for (const auto* addresses : {&r.to, &r.cc, &r.rcpt_to})
+        for (const auto& a : *addresses) text += "\n" + a;
+      return text;
+    });
+  }
 };
 
 enum MailFlag : std::uint32_t {
@@ -51,6 +95,5 @@ enum MailFlag : std::uint32_t {
   kMailBodyTruncated = 1u << 5,  // body_text holds only the beginning
   kMailEncodingError = 1u << 6,  // a part's transfer encoding was broken
 };
-std::vector<std::string> mail_flag_names(std::uint32_t flags);
 
 }  // namespace kagami::records

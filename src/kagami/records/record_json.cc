@@ -1,5 +1,7 @@
 #include "kagami/records/record_json.h"
 
+#include <type_traits>
+
 #include <nlohmann/json.hpp>
 
 namespace kagami::records {
@@ -49,129 +51,66 @@ void put_endpoints(nlohmann::json& j, const Endpoints& e) {
 }
 }  // namespace
 
-nlohmann::json to_json(const HttpRecord& h) {
-  nlohmann::json j;
-  j["id"] = h.id;
-  j["session_id"] = h.session_id;
-  put_endpoints(j, h.endpoints);
-  j["ts"] = time_to_epoch_seconds(h.ts);
-  j["method"] = h.method;
-  j["host"] = h.host;
-  j["uri"] = h.uri;
-  j["version"] = h.version;
-  j["status"] = h.status;
-  j["user_agent"] = h.user_agent;
-  j["referer"] = h.referer;
-  j["req_content_type"] = h.req_content_type;
-  j["resp_content_type"] = h.resp_content_type;
-  j["req_bytes"] = h.req_bytes;
-  j["resp_bytes"] = h.resp_bytes;
-  j["user"] = h.user;
-  j["files"] = h.files;
-  j["flags"] = http_flag_names(h.flags);
-  if (h.resp_ts) j["resp_ts"] = time_to_epoch_seconds(h.resp_ts);
+namespace {
+
+// Writes each declared field under its name, the way its type says (record_schema.h).
+class JsonWriter : public FieldVisitor {
+ public:
+  explicit JsonWriter(nlohmann::json& j) : j_(j) {}
+
+  template <class T>
+  void operator()(const T& v, const Field& f) {
+    if (!f.stored) return;
+    if (f.omit_empty && !f.keep && empty(v)) return;
+    j_[std::string(f.name)] = value(v, f);
+  }
+
+ private:
+  template <class T>
+  static bool empty(const T& v) {
+    if constexpr (std::is_arithmetic_v<T>)
+      return v == T{};
+    else if constexpr (requires { v.empty(); })
+      return v.empty();
+    else
+      return false;
+  }
+  template <class T>
+  static nlohmann::json value(const T& v, const Field& f) {
+    if constexpr (std::is_same_v<T, bool>) {
+      return v;
+    } else if constexpr (std::is_integral_v<T>) {
+      if (f.type == FieldType::kTime) return time_to_epoch_seconds(static_cast<TimeNs>(v));
+      if (f.type == FieldType::kFlags && f.flag_names)
+        return f.flag_names(static_cast<std::uint32_t>(v));
+      return v;
+    } else if constexpr (std::is_same_v<T, IpAddress>) {
+      return v.to_string();
+    } else if constexpr (std::is_same_v<T, std::string> ||
+                         std::is_same_v<T, std::vector<std::string>>) {
+      return v;
+    } else {
+      return to_json_value(v);  // a structured field, converted by its record's own code
+    }
+  }
+
+  nlohmann::json& j_;
+};
+
+}  // namespace
+
+template <class R>
+requires requires { R::kType; }
+nlohmann::json to_json(const R& r) {
+  nlohmann::json j = nlohmann::json::object();
+  JsonWriter w(j);
+  R::describe(r, w);
   return j;
 }
 
-nlohmann::json to_json(const DnsRecord& d) {
-  nlohmann::json j;
-  j["id"] = d.id;
-  j["session_id"] = d.session_id;
-  put_endpoints(j, d.endpoints);
-  j["ts"] = time_to_epoch_seconds(d.ts);
-  j["query"] = d.query;
-  j["qtype"] = d.qtype;
-  j["rcode"] = d.rcode;
-  j["answers"] = d.answers;
-  j["additional"] = d.additional;
-  j["txid"] = d.txid;
-  j["response"] = d.response_seen;
-  if (d.truncated) j["truncated"] = true;
-  return j;
-}
-
-nlohmann::json to_json(const FtpRecord& f) {
-  nlohmann::json j;
-  j["id"] = f.id;
-  j["session_id"] = f.session_id;
-  put_endpoints(j, f.endpoints);
-  j["ts"] = time_to_epoch_seconds(f.ts);
-  j["user"] = f.user;
-  j["command"] = f.command;
-  j["arg"] = f.arg;
-  j["reply_code"] = f.reply_code;
-  j["reply"] = f.reply;
-  if (!f.data.empty()) j["data"] = f.data;
-  return j;
-}
-
-nlohmann::json to_json(const TlsRecord& t) {
-  nlohmann::json j;
-  j["session_id"] = t.session_id;
-  put_endpoints(j, t.endpoints);
-  j["ts"] = time_to_epoch_seconds(t.ts);
-  j["sni"] = t.sni;
-  j["alpn"] = t.alpn;
-  j["alpn_selected"] = t.alpn_selected;
-  j["client_versions"] = t.client_versions;
-  j["version"] = t.version;
-  j["cipher"] = t.cipher;
-  j["ja3"] = t.ja3;
-  j["ja3s"] = t.ja3s;
-  j["ja4"] = t.ja4;
-  j["ja4s"] = t.ja4s;
-  j["ja3_string"] = t.ja3_string;
-  j["ja3s_string"] = t.ja3s_string;
-  j["cert_subject"] = t.cert_subject;
-  j["cert_issuer"] = t.cert_issuer;
-  j["cert_sha256"] = t.cert_sha256;
-  j["cert_serial"] = t.cert_serial;
-  j["cert_sans"] = t.cert_sans;
-  if (t.cert_not_before) j["cert_not_before"] = time_to_epoch_seconds(t.cert_not_before);
-  if (t.cert_not_after) j["cert_not_after"] = time_to_epoch_seconds(t.cert_not_after);
-  j["cert_count"] = t.cert_count;
-  j["encrypted_certificate"] = t.encrypted_certificate;
-  if (!t.client_cert_subject.empty()) j["client_cert_subject"] = t.client_cert_subject;
-  if (!t.alert.empty()) j["alert"] = t.alert;
-  if (t.hello_retry) j["hello_retry"] = true;
-  if (t.partial) j["partial"] = true;
-  j["decrypted"] = t.decrypted;
-  if (!t.upstream_version.empty()) j["upstream_version"] = t.upstream_version;
-  if (!t.upstream_cipher.empty()) j["upstream_cipher"] = t.upstream_cipher;
-  if (t.decrypted || !t.upstream_verdict.empty()) j["upstream_verdict"] = t.upstream_verdict;
-  if (!t.policy.empty()) j["policy"] = t.policy;
-  return j;
-}
-
-nlohmann::json to_json(const MailRecord& m) {
-  nlohmann::json j;
-  j["id"] = m.id;
-  j["session_id"] = m.session_id;
-  put_endpoints(j, m.endpoints);
-  j["ts"] = time_to_epoch_seconds(m.ts);
-  j["protocol"] = m.protocol;
-  j["direction"] = m.direction;
-  j["mail_from"] = m.mail_from;
-  j["rcpt_to"] = m.rcpt_to;
-  j["from"] = m.from;
-  j["to"] = m.to;
-  j["cc"] = m.cc;
-  j["subject"] = m.subject;
-  j["message_id"] = m.message_id;
-  j["date"] = m.date;
-  auto& a = j["attachments"] = nlohmann::json::array();
-  for (const auto& x : m.attachments)
-    a.push_back({{"sha256", x.sha256}, {"name", x.name}, {"type", x.type}, {"size", x.size}});
-  j["eml_sha256"] = m.eml_sha256;
-  j["size"] = m.size;
-  j["user"] = m.user;
-  j["body_text"] = m.body_text;
-  if (!m.helo.empty()) j["helo"] = m.helo;
-  if (!m.folder.empty()) j["folder"] = m.folder;
-  if (!m.reply_to.empty()) j["reply_to"] = m.reply_to;
-  j["flags"] = mail_flag_names(m.flags);
-  return j;
-}
+#define KAGAMI_INSTANTIATE(R) template nlohmann::json to_json<R>(const R&);
+KAGAMI_RECORD_TYPES(KAGAMI_INSTANTIATE)
+#undef KAGAMI_INSTANTIATE
 
 nlohmann::json to_json(const FileRecord& f, const FileEvent& e) {
   nlohmann::json j;

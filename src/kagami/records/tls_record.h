@@ -6,6 +6,7 @@
 
 #include "kagami/base/time.h"
 #include "kagami/records/endpoints.h"
+#include "kagami/records/record_schema.h"
 
 namespace kagami::records {
 
@@ -40,6 +41,61 @@ struct TlsRecord {
   // the server's certificate ("" when valid) and the policy decision with its reason.
   bool decrypted = false;
   std::string upstream_version, upstream_cipher, upstream_verdict, policy;
+
+  static constexpr RecordType kType{
+      "tls",        "tls", "TLS handshake(s)", "list TLS handshakes seen without decryption",
+      "session_id", "sni"};
+  template <class Self, class V>
+  static void describe(Self& r, V& v) {
+    v(r.session_id, as::ref("session_id", "the session (one handshake per session)"));
+    Endpoints::describe(r.endpoints, v);
+    v(r.ts, as::time("ts", "the ClientHello"));
+    v(r.sni, as::host("sni", "the server name the client asked for (SNI)"));
+    v(r.alpn, as::list("alpn", "the protocols the client offered (ALPN)"));
+    v(r.alpn_selected, as::name_of_set("alpn_selected", "the protocol the server chose"));
+    v(r.client_versions, as::list("client_versions", "the versions the client offered"));
+    v(r.version, as::name_of_set("version", "the version negotiated (TLS 1.3)"));
+    v(r.cipher, as::name_of_set("cipher", "the cipher suite negotiated (IANA name)"));
+    v(r.ja3, as::hash("ja3", "JA3 of the ClientHello"));
+    v(r.ja3s, as::hash("ja3s", "JA3S of the ServerHello"));
+    v(r.ja4, as::text("ja4", "JA4 of the ClientHello"));
+    v(r.ja4s, as::text("ja4s", "JA4S of the ServerHello"));
+    v(r.ja3_string, as::text("ja3_string", "the string JA3 hashes"));
+    v(r.ja3s_string, as::text("ja3s_string", "the string JA3S hashes"));
+    v(r.cert_subject, as::text("cert_subject", "the server certificate's subject"));
+    v(r.cert_issuer, as::text("cert_issuer", "the server certificate's issuer"));
+    v(r.cert_sha256, as::hash("cert_sha256", "the server certificate's SHA-256"));
+    v(r.cert_serial, as::text("cert_serial", "the server certificate's serial number"));
+    v(r.cert_sans, as::list("cert_sans", "the server certificate's subject alternative names"));
+    v(r.cert_not_before,
+      as::time("cert_not_before", "the certificate is valid from").omitted_when_empty());
+    v(r.cert_not_after,
+      as::time("cert_not_after", "the certificate is valid until").omitted_when_empty());
+    v(r.cert_count, as::count("cert_count", "certificates in the server's chain"));
+    v(r.encrypted_certificate,
+      as::boolean("encrypted_certificate", "TLS 1.3: the certificates were encrypted"));
+    v(r.client_cert_subject,
+      as::text("client_cert_subject", "a client certificate's subject, sent in the clear")
+          .omitted_when_empty());
+    v(r.alert, as::text("alert", "the first alert in the clear, or why the proxy refused")
+                   .omitted_when_empty());
+    v(r.hello_retry, as::boolean("hello_retry", "TLS 1.3 HelloRetryRequest").omitted_when_empty());
+    v(r.client_hello_seen, as::boolean("client_hello_seen", "").internal());
+    v(r.server_hello_seen, as::boolean("server_hello_seen", "").internal());
+    v(r.partial, as::boolean("partial", "a gap or a malformed message cut the handshake short")
+                     .omitted_when_empty());
+    v(r.decrypted, as::boolean("decrypted", "the proxy decrypted the session"));
+    v(r.upstream_version, as::name_of_set("upstream_version", "the proxy's upstream leg: version")
+                              .omitted_when_empty());
+    v(r.upstream_cipher,
+      as::name_of_set("upstream_cipher", "the proxy's upstream leg: cipher suite")
+          .omitted_when_empty());
+    v(r.upstream_verdict,
+      as::text("upstream_verdict", "the proxy's verdict on the server's certificate (empty: valid)")
+          .omitted_when_empty_unless(r.decrypted));
+    v(r.policy,
+      as::text("policy", "the proxy's policy decision and its reason").omitted_when_empty());
+  }
 };
 
 }  // namespace kagami::records

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "kagami/base/location_codec.h"
+#include "kagami/records/record_types.h"
 #include "kagami/store/host_key.h"
 #include "kagami/store/sqlite_statements.h"
 #include "kagami/store/sqlite_util.h"
@@ -481,6 +482,7 @@ Result<std::unique_ptr<SqliteIndex>> SqliteIndex::open(const std::string& path, 
         !s)
       return s.error();
     if (auto s = idx->migrate(); !s) return s.error();
+    if (auto s = idx->ensure_record_tables(); !s) return s.error();
     if (auto s = idx->prepare_writes(); !s) return s.error();
     if (auto m = idx->max_session_ns(); m) idx->max_session_ns_ = *m;
     return idx;
@@ -526,16 +528,7 @@ Status SqliteIndex::prepare_writes() {
                   "last_ts, packets, bytes, sha256, sealed) VALUES(?,?,?,?,?,?,?,?,?,?)");
       !s)
     return s;
-  if (auto s = mk(stmts_->insert_http, "INSERT OR REPLACE INTO http VALUES(" + marks(23) + ")"); !s)
-    return s;
-  if (auto s = mk(stmts_->insert_dns, "INSERT OR REPLACE INTO dns VALUES(" + marks(16) + ")"); !s)
-    return s;
-  if (auto s = mk(stmts_->insert_tls, "INSERT OR REPLACE INTO tls VALUES(" + marks(37) + ")"); !s)
-    return s;
-  if (auto s = mk(stmts_->insert_mail, "INSERT OR REPLACE INTO mail VALUES(" + marks(26) + ")"); !s)
-    return s;
-  if (auto s = mk(stmts_->insert_ftp, "INSERT OR REPLACE INTO ftp VALUES(" + marks(13) + ")"); !s)
-    return s;
+  if (auto s = prepare_record_inserts(); !s) return s;
   if (auto s = mk(stmts_->insert_file, "INSERT OR IGNORE INTO files VALUES(?,?,?,?,?)"); !s)
     return s;
   if (auto s = mk(stmts_->insert_file_event,
@@ -650,10 +643,13 @@ Status SqliteIndex::begin_bulk_load() {
   // Secondary indexes are dropped (their definitions kept) and the full-text index skipped:
   // building them once at the end sorts instead of inserting at random, several times faster.
   bulk_indexes_.clear();
+  std::string tables = "'sessions', 'file_events', 'findings', 'alerts'";
+  records::for_each_record_type(
+      [&]<class R>() { tables += ", '" + std::string(R::kType.table) + "'"; });
   auto st = prepare(db_,
                     "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                    "AND tbl_name IN ('sessions', 'http', 'dns', 'tls', 'mail', 'ftp', "
-                    "'file_events', 'findings', 'alerts')");
+                    "AND tbl_name IN (" +
+                        tables + ")");
   if (!st) return st.error();
   while (sqlite3_step(st->get()) == SQLITE_ROW)
     bulk_indexes_.emplace_back(column_text(st->get(), 0), column_text(st->get(), 1));

@@ -11,14 +11,10 @@
 
 #include "kagami/base/packet_location.h"
 #include "kagami/base/result.h"
-#include "kagami/records/dns_record.h"
 #include "kagami/records/file_record.h"
 #include "kagami/records/finding_record.h"
-#include "kagami/records/ftp_record.h"
-#include "kagami/records/http_record.h"
-#include "kagami/records/mail_record.h"
+#include "kagami/records/record_schema.h"
 #include "kagami/records/session_record.h"
-#include "kagami/records/tls_record.h"
 #include "kagami/store/session_query.h"
 
 struct sqlite3;
@@ -53,14 +49,15 @@ class SqlRow {
 // The embedded index: SQLite in WAL mode. One writer (the recorder's store thread) batches
 // rows into transactions; any number of readers query at the same time. A crash loses at
 // most the transaction in progress; WAL keeps the file consistent.
-// Full-text rows are numbered kind << 48 | the record's id (kinds: 1 HTTP requests, 2 mail,
-// 3 file names, 4 document texts), so one kind's rows are one rowid range and a row's
-// number says which record it is.
+// Full-text rows are numbered kind << 48 | the record's id (records::TextKind), so one kind's
+// rows are one rowid range and a row's number says which record it is.
 inline constexpr int kTextKindShift = 48;
-constexpr std::int64_t text_rowid(int kind, std::int64_t id = 0) {
-  return (std::int64_t{kind} << kTextKindShift) | id;
+constexpr std::int64_t text_rowid(records::TextKind kind, std::int64_t id = 0) {
+  return (static_cast<std::int64_t>(kind) << kTextKindShift) | id;
 }
-constexpr std::int64_t last_text_rowid(int kind) { return text_rowid(kind + 1) - 1; }
+constexpr std::int64_t last_text_rowid(records::TextKind kind) {
+  return ((static_cast<std::int64_t>(kind) + 1) << kTextKindShift) - 1;
+}
 
 class SqliteIndex {
  public:
@@ -77,11 +74,9 @@ class SqliteIndex {
   Status insert_session(const records::SessionRecord& s);
   Status insert_locations(const records::PacketLocationChunk& c);
   Status upsert_archive_file(const records::ArchiveFileRecord& f);
-  Status insert_http(const records::HttpRecord& r);
-  Status insert_dns(const records::DnsRecord& r);
-  Status insert_tls(const records::TlsRecord& r);
-  Status insert_mail(const records::MailRecord& r);
-  Status insert_ftp(const records::FtpRecord& r);
+  // A protocol record (records/record_types.h), into the table its declaration derives.
+  template <class R>
+  Status insert(const R& r);
   Status insert_file(const records::FileRecord& f);  // once per content; later ones ignored
   Status insert_file_event(const records::FileEvent& e);
   Status insert_finding(const records::FindingRecord& f);
@@ -109,13 +104,9 @@ class SqliteIndex {
   using SessionFn = std::function<bool(const records::SessionRecord&)>;  // false stops
   Status query_sessions(const SessionQuery& q, const SessionFn& fn);
   Result<std::uint64_t> count_sessions(const SessionQuery& q);
-  Status query_http(const RecordQuery& q,
-                    const std::function<bool(const records::HttpRecord&)>& fn);
-  Status query_dns(const RecordQuery& q, const std::function<bool(const records::DnsRecord&)>& fn);
-  Status query_tls(const RecordQuery& q, const std::function<bool(const records::TlsRecord&)>& fn);
-  Status query_mail(const RecordQuery& q,
-                    const std::function<bool(const records::MailRecord&)>& fn);
-  Status query_ftp(const RecordQuery& q, const std::function<bool(const records::FtpRecord&)>& fn);
+  // Protocol records matching q, read by column name, in time order (q.newest_first: reversed).
+  template <class R>
+  Status query(const RecordQuery& q, const std::function<bool(const R&)>& fn);
   Status query_findings(const RecordQuery& q,
                         const std::function<bool(const records::FindingRecord&)>& fn);
   Status query_alerts(const RecordQuery& q,
@@ -155,14 +146,15 @@ class SqliteIndex {
 
  private:
   // What a full-text row holds; the number is the top bits of its rowid.
-  enum class TextKind : std::uint64_t { kHttp = 1, kMail = 2, kFileName = 3, kDocument = 4 };
-  Status index_text(TextKind kind, std::uint64_t ref, std::uint64_t session_id,
+  Status index_text(records::TextKind kind, std::uint64_t ref, std::uint64_t session_id,
                     const std::string& sha256, std::string_view body);
 
   struct Statements;
   explicit SqliteIndex(sqlite3* db);
   Status exec(const char* sql);
   Status migrate();
+  Status ensure_record_tables();
+  Status prepare_record_inserts();
   Status prepare_writes();
 
   sqlite3* db_ = nullptr;

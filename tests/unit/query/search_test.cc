@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "kagami/query/search_compiler.h"
+#include "kagami/records/record_types.h"
 #include "kagami/store/audit_log.h"
 #include "kagami/store/host_key.h"
 #include "kagami/store/sqlite_index.h"
@@ -81,7 +82,7 @@ class SearchTest : public ::testing::Test {
     h.uri = "/upload";
     h.status = 200;
     h.user = "tanaka";
-    ASSERT_TRUE(index->insert_http(h).ok());
+    ASSERT_TRUE(index->insert(h).ok());
     h.id = 2;
     h.session_id = 2;
     h.endpoints = ends("10.0.0.6", 40001, "198.51.100.7", 80);
@@ -90,7 +91,7 @@ class SearchTest : public ::testing::Test {
     h.host = "files.evil.test";
     h.uri = "/payload.exe";
     h.user = "suzuki";
-    ASSERT_TRUE(index->insert_http(h).ok());
+    ASSERT_TRUE(index->insert(h).ok());
 
     records::MailRecord m;
     m.id = 1;
@@ -102,7 +103,7 @@ class SearchTest : public ::testing::Test {
     m.mail_from = "tanaka@example.jp";
     m.rcpt_to = {"partner@example.com"};
     m.subject = "見積書の送付";
-    ASSERT_TRUE(index->insert_mail(m).ok());
+    ASSERT_TRUE(index->insert(m).ok());
 
     records::DnsRecord d;
     d.id = 1;
@@ -112,7 +113,7 @@ class SearchTest : public ::testing::Test {
     d.query = "www.Example.com";
     d.qtype = "A";
     d.answers = {"A 203.0.113.10"};
-    ASSERT_TRUE(index->insert_dns(d).ok());
+    ASSERT_TRUE(index->insert(d).ok());
 
     records::TlsRecord t;
     t.session_id = 5;
@@ -120,7 +121,7 @@ class SearchTest : public ::testing::Test {
     t.ts = at("2026-11-04T00:00:00Z");
     t.sni = "login.example.com";
     t.ja3 = "e7d705a3286e19ea42f587b344ee6865";
-    ASSERT_TRUE(index->insert_tls(t).ok());
+    ASSERT_TRUE(index->insert(t).ok());
 
     add_object(kXlsx, "f00d", 20000,
                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -459,7 +460,7 @@ TEST(FreeText, DenseAndSparsePlansAgree) {
         id, static_cast<TimeNs>((id * 7919) % 600) * kNsPerSec, "GET", "shop.example.com",
         "/item?id=" + std::to_string(10000 + (id * 37) % 500) + (id % 50 == 0 ? "/Déjà/Vu" : ""));
     rows[id] = {h.ts, h.host + h.uri};
-    ASSERT_TRUE(ix.insert_http(h).ok());
+    ASSERT_TRUE(ix.insert(h).ok());
   }
   ASSERT_TRUE(ix.commit().ok());
   auto expect = [&](const std::string& needle, std::size_t n) {
@@ -515,7 +516,7 @@ TEST(Schema, UpgradesAVersion6IndexInPlace) {
     auto opened = store::SqliteIndex::open(path, store::SqliteIndex::Mode::kReadWrite);
     ASSERT_TRUE(opened.ok());
     ASSERT_TRUE((*opened)->begin().ok());
-    ASSERT_TRUE((*opened)->insert_http(request(1, 5, "POST", "upload.example.org", "/form")).ok());
+    ASSERT_TRUE((*opened)->insert(request(1, 5, "POST", "upload.example.org", "/form")).ok());
     ASSERT_TRUE((*opened)->commit().ok());
   }
   sqlite3* db = nullptr;
@@ -576,7 +577,7 @@ TEST(BulkLoad, BuildsIndexesAndFullTextAtTheEnd) {
   ASSERT_TRUE(ix.begin_bulk_load().ok());
   EXPECT_LT(index_count(), before);
   ASSERT_TRUE(ix.begin().ok());
-  ASSERT_TRUE(ix.insert_http(request(1, 1, "GET", "bulk.example.org", "/quarterly-results")).ok());
+  ASSERT_TRUE(ix.insert(request(1, 1, "GET", "bulk.example.org", "/quarterly-results")).ok());
   ASSERT_TRUE(ix.commit().ok());
   SearchRequest r;
   r.query = "quarterly-results";

@@ -1,0 +1,157 @@
+#pragma once
+// How a record type is declared once. Each record struct carries
+//
+//   static constexpr RecordType kType{...};           // its kind, table and nouns
+//   template <class Self, class V> static void describe(Self& r, V& v) {
+//     v(r.id, as::id("id", "the transaction's id"));
+//     v(r.method, as::text("method", "HTTP method"));
+//     ...
+//   }
+//
+// and everything else is derived by visiting that one list: the JSON of every listing and
+// answer (record_json), the index's columns, inserts and reads by column name (store), the
+// search language's fields, the command line's listing, the REST routes and the console's
+// columns. A visitor is called with each member (const or not, so the same list writes and
+// reads) and the Field saying what it is; the member's C++ type says how it is stored.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kagami::records {
+
+// What a field means, beyond its C++ type: how it is shown, searched and stored.
+enum class FieldType : std::uint8_t {
+  kId,     // this record's number
+  kRef,    // another record's number (session_id)
+  kTime,   // TimeNs; epoch seconds with fraction in JSON
+  kIp,     // IpAddress; a 16-byte key in the index, searchable by CIDR
+  kPort,   // 0-65535
+  kCount,  // a plain number
+  kSize,   // bytes
+  kText,   // free text off the wire
+  kHost,   // a DNS name: the index keeps a reversed key beside it for *.suffix searches
+  kEnum,   // one of a small set of names ("smtp", "NXDOMAIN")
+  kHash,   // hex digest
+  kBool,
+  kList,   // several texts, in order
+  kFlags,  // a bit set: a number in the index, names in JSON
+  kObject  // structured (a JSON value of its own)
+};
+
+using FlagNamesFn = std::vector<std::string> (*)(std::uint32_t);
+
+// One field of a record type. Built with the helpers below and chained modifiers, so a
+// declaration reads as a table: as::time("resp_ts", "...").omitted_when_empty().
+struct Field {
+  std::string_view name;  // the JSON key, the search field, the API's property
+  FieldType type = FieldType::kText;
+  std::string_view meaning;  // one line for --help, the API document and the console
+  std::string_view column;   // the index column when it differs from name
+  bool omit_empty = false;   // JSON leaves it out when zero, false or empty
+  bool keep = false;         // ... unless this is set (decided per record)
+  bool stored = true;        // false: the analyzer's working state, neither shown nor kept
+  FlagNamesFn flag_names = nullptr;
+
+  constexpr std::string_view column_name() const { return column.empty() ? name : column; }
+  constexpr Field in_column(std::string_view c) const {
+    Field f = *this;
+    f.column = c;
+    return f;
+  }
+  constexpr Field omitted_when_empty() const {
+    Field f = *this;
+    f.omit_empty = true;
+    return f;
+  }
+  // Left out when empty, unless `keep_it` (a condition on the record: upstream_verdict is
+  // written for every decrypted session, even when empty, meaning valid).
+  constexpr Field omitted_when_empty_unless(bool keep_it) const {
+    Field f = omitted_when_empty();
+    f.keep = keep_it;
+    return f;
+  }
+  constexpr Field internal() const {
+    Field f = *this;
+    f.stored = false;
+    return f;
+  }
+};
+
+// The helpers are in `as` so a declaration reads `as::text("uri", ...)` and never meets a
+// member of the same name (a record's `host` or `size`).
+namespace as {
+constexpr Field field(std::string_view name, FieldType type, std::string_view meaning) {
+  Field f;
+  f.name = name;
+  f.type = type;
+  f.meaning = meaning;
+  return f;
+}
+constexpr Field id(std::string_view n, std::string_view m) { return field(n, FieldType::kId, m); }
+constexpr Field ref(std::string_view n, std::string_view m) { return field(n, FieldType::kRef, m); }
+constexpr Field time(std::string_view n, std::string_view m) {
+  return field(n, FieldType::kTime, m);
+}
+constexpr Field count(std::string_view n, std::string_view m) {
+  return field(n, FieldType::kCount, m);
+}
+constexpr Field size(std::string_view n, std::string_view m) {
+  return field(n, FieldType::kSize, m);
+}
+constexpr Field text(std::string_view n, std::string_view m) {
+  return field(n, FieldType::kText, m);
+}
+constexpr Field host(std::string_view n, std::string_view m) {
+  return field(n, FieldType::kHost, m);
+}
+constexpr Field name_of_set(std::string_view n, std::string_view m) {
+  return field(n, FieldType::kEnum, m);
+}
+constexpr Field hash(std::string_view n, std::string_view m) {
+  return field(n, FieldType::kHash, m);
+}
+constexpr Field boolean(std::string_view n, std::string_view m) {
+  return field(n, FieldType::kBool, m);
+}
+constexpr Field list(std::string_view n, std::string_view m) {
+  return field(n, FieldType::kList, m);
+}
+constexpr Field object(std::string_view n, std::string_view m) {
+  return field(n, FieldType::kObject, m);
+}
+constexpr Field flags(std::string_view n, std::string_view m, FlagNamesFn names) {
+  Field f = field(n, FieldType::kFlags, m);
+  f.flag_names = names;
+  return f;
+}
+}  // namespace as
+
+// What the full-text index holds for a record; the number is the top bits of its rowid and
+// never changes for a kind once stored.
+enum class TextKind : std::uint8_t {
+  kNone = 0,
+  kHttp = 1,
+  kMail = 2,
+  kFileName = 3,
+  kDocument = 4
+};
+
+// A record type as a whole.
+struct RecordType {
+  std::string_view kind;              // "http": the command, the search kind, the API path
+  std::string_view table;             // its table in the index
+  std::string_view noun;              // "HTTP transaction(s)", for counts
+  std::string_view help;              // one line for the command's --help
+  std::string_view id_column;         // what numbers a record ("id"; TLS: its session's)
+  std::string_view host_column = {};  // what --host matches (empty: no --host)
+};
+
+// A visitor's defaults for what it does not handle: a record's full text (a lazily built
+// string: only the index asks for it).
+struct FieldVisitor {
+  template <class Make>
+  void full_text(TextKind, Make&&) {}
+};
+
+}  // namespace kagami::records

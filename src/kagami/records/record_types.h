@@ -1,0 +1,90 @@
+#pragma once
+// The one list of the protocol analyzers' record types. Each is declared once, in its own
+// header (its fields and RecordType, see record_schema.h); this list is how the JSON writer,
+// the index, the search language, the command line, the REST API and the console learn that
+// it exists. A new record type is its header and one line here.
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "kagami/records/dns_record.h"
+#include "kagami/records/ftp_record.h"
+#include "kagami/records/http_record.h"
+#include "kagami/records/mail_record.h"
+#include "kagami/records/tls_record.h"
+
+// X(struct name), in the order listings and the help show them.
+#define KAGAMI_RECORD_TYPES(X) \
+  X(HttpRecord)                \
+  X(DnsRecord)                 \
+  X(TlsRecord)                 \
+  X(MailRecord)                \
+  X(FtpRecord)
+
+namespace kagami::records {
+
+template <class... R>
+struct TypeList {
+  static constexpr std::size_t size = sizeof...(R);
+};
+
+#define KAGAMI_RECORD_TYPE_ITEM(R) , R
+template <class Ignored, class... R>
+using DropFirst = TypeList<R...>;
+using RecordTypes = DropFirst<void KAGAMI_RECORD_TYPES(KAGAMI_RECORD_TYPE_ITEM)>;
+#undef KAGAMI_RECORD_TYPE_ITEM
+
+namespace detail {
+template <class List>
+struct Each;
+template <class... R>
+struct Each<TypeList<R...>> {
+  template <class F>
+  static void run(F& f) {
+    (f.template operator()<R>(), ...);
+  }
+  template <class T>
+  static constexpr std::size_t index() {
+    std::size_t i = 0;
+    const bool found = ((std::is_same_v<T, R> ? true : (++i, false)) || ...);
+    return found ? i : sizeof...(R);
+  }
+};
+}  // namespace detail
+
+// Calls f.template operator()<R>() for each record type, in the list's order.
+template <class F>
+void for_each_record_type(F&& f) {
+  detail::Each<RecordTypes>::run(f);
+}
+
+// A record type's place in the list (a table of per-type state is indexed by it).
+template <class T>
+constexpr std::size_t record_type_index() {
+  constexpr std::size_t i = detail::Each<RecordTypes>::index<T>();
+  static_assert(i < RecordTypes::size, "not in KAGAMI_RECORD_TYPES");
+  return i;
+}
+
+namespace detail {
+struct IdFinder : FieldVisitor {
+  std::string_view column;
+  std::uint64_t id = 0;
+  template <class T>
+  void operator()(const T& v, const Field& f) {
+    if constexpr (std::is_integral_v<T>)
+      if (f.column_name() == column) id = static_cast<std::uint64_t>(v);
+  }
+};
+}  // namespace detail
+
+// The number that names a record (its RecordType::id_column).
+template <class R>
+std::uint64_t id_of(const R& r) {
+  detail::IdFinder finder;
+  finder.column = R::kType.id_column;
+  R::describe(r, finder);
+  return finder.id;
+}
+
+}  // namespace kagami::records
