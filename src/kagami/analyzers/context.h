@@ -13,13 +13,9 @@
 #include "kagami/content/body_decoder.h"
 #include "kagami/content/mime_message.h"
 #include "kagami/content/multipart_parser.h"
-#include "kagami/records/dns_record.h"
 #include "kagami/records/endpoints.h"
 #include "kagami/records/file_record.h"
-#include "kagami/records/ftp_record.h"
-#include "kagami/records/http_record.h"
-#include "kagami/records/mail_record.h"
-#include "kagami/records/tls_record.h"
+#include "kagami/records/record_types.h"
 #include "kagami/wire/http1_parser.h"
 
 namespace kagami::analyzers {
@@ -41,19 +37,26 @@ class FileSink {
   virtual std::unique_ptr<FileWriter> open() = 0;
 };
 
-enum class IdKind : std::uint8_t { kHttp, kMail, kDns, kFileEvent, kFtp, kCount };
+// Which sequence a new id comes from: one per record type of records/record_types.h (by its
+// place in the list) and one for file sightings.
+using IdSpace = std::size_t;
+inline constexpr IdSpace kFileEventIds = records::RecordTypes::size;
+inline constexpr std::size_t kIdSpaces = kFileEventIds + 1;
 
 // Where records go (the recorder batches them to the index).
 class RecordSink {
  public:
   virtual ~RecordSink() = default;
-  virtual std::uint64_t new_id(IdKind kind) = 0;
-  virtual void emit(records::HttpRecord&& r) = 0;
-  virtual void emit(records::DnsRecord&& r) = 0;
-  virtual void emit(records::TlsRecord&& r) = 0;
-  virtual void emit(records::MailRecord&& r) = 0;
-  virtual void emit(records::FtpRecord&& r) = 0;
+  virtual std::uint64_t new_id(IdSpace space) = 0;
+  virtual void emit(records::AnyRecord&& r) = 0;
   virtual void emit(records::FileRecord&& file, records::FileEvent&& event) = 0;
+
+  // The next number of record type R.
+  template <class R>
+  std::uint64_t new_id() {
+    return new_id(records::record_type_index<R>());
+  }
+  std::uint64_t new_file_event_id() { return new_id(kFileEventIds); }
 };
 
 // Host names learned from DNS answers, shared by all workers: a later session to an address

@@ -48,12 +48,8 @@ class SessionAnalysis final : public flow::StreamSink {
   class StampingSink final : public RecordSink {
    public:
     StampingSink(RecordSink* to, const SessionState& s) : to_(to), s_(s) {}
-    std::uint64_t new_id(IdKind kind) override { return to_->new_id(kind); }
-    void emit(records::HttpRecord&& r) override { to_->emit(std::move(r)); }
-    void emit(records::DnsRecord&& r) override { to_->emit(std::move(r)); }
-    void emit(records::TlsRecord&& r) override { to_->emit(std::move(r)); }
-    void emit(records::MailRecord&& r) override { to_->emit(std::move(r)); }
-    void emit(records::FtpRecord&& r) override { to_->emit(std::move(r)); }
+    std::uint64_t new_id(IdSpace space) override { return to_->new_id(space); }
+    void emit(records::AnyRecord&& r) override { to_->emit(std::move(r)); }
     void emit(records::FileRecord&& file, records::FileEvent&& event) override {
       if (event.user.empty()) event.user = s_.user;
       if (event.host.empty()) event.host = s_.host;

@@ -146,16 +146,17 @@ Result<std::unique_ptr<Recorder>> Recorder::open(const RecorderConfig& config) {
   auto next_session = index.value()->next_session_id();
   if (!next_session) return next_session.error();
   r->shared_.next_session_id.store(next_session.value());
-  const std::pair<analyzers::IdKind, const char*> sequences[] = {
-      {analyzers::IdKind::kHttp, "http"},
-      {analyzers::IdKind::kMail, "mail"},
-      {analyzers::IdKind::kDns, "dns"},
-      {analyzers::IdKind::kFileEvent, "file_events"},
-      {analyzers::IdKind::kFtp, "ftp"}};
-  for (const auto& [kind, table] : sequences) {
+  // A sequence per record type numbered by its own id (a TLS record takes its session's).
+  std::vector<std::pair<analyzers::IdSpace, std::string>> sequences = {
+      {analyzers::kFileEventIds, "file_events"}};
+  records::for_each_record_type([&]<class R>() {
+    if (R::kType.id_column == "id")
+      sequences.emplace_back(records::record_type_index<R>(), std::string(R::kType.table));
+  });
+  for (const auto& [space, table] : sequences) {
     auto next = index.value()->next_record_id(table);
     if (!next) return next.error();
-    r->shared_.next_id[static_cast<int>(kind)].store(next.value());
+    r->shared_.next_id[space].store(next.value());
   }
   const std::uint32_t first_file = std::max(next_file.value(), max_file_id + 1);
   auto next_finding = index.value()->next_record_id("findings");
@@ -203,10 +204,10 @@ Status Recorder::start(std::uint32_t next_file_id, std::uint64_t next_finding_id
       o.threads = static_cast<std::size_t>(std::max(config_.inspect_threads, 1));
       o.max_object_bytes = config_.inspect_max_object_bytes;
       o.live = config_.live;
-      inspection_ = std::make_unique<InspectionPool>(
-          config_.inspector, config_.alert_policy, *file_store_, *writer_, n + 1, n, o,
-          next_finding_id, next_alert_id, alerts_.get(),
-          &shared_.next_id[static_cast<int>(analyzers::IdKind::kFileEvent)]);
+      inspection_ = std::make_unique<InspectionPool>(config_.inspector, config_.alert_policy,
+                                                     *file_store_, *writer_, n + 1, n, o,
+                                                     next_finding_id, next_alert_id, alerts_.get(),
+                                                     &shared_.next_id[analyzers::kFileEventIds]);
       shared_.inspection = inspection_.get();
       if (config_.ppap.enabled) {
         ppap_ = std::make_unique<PpapCorrelator>(config_.ppap);

@@ -1,15 +1,12 @@
 #pragma once
 
+#include <tuple>
 #include <vector>
 
-#include "kagami/records/dns_record.h"
 #include "kagami/records/file_record.h"
 #include "kagami/records/finding_record.h"
-#include "kagami/records/ftp_record.h"
-#include "kagami/records/http_record.h"
-#include "kagami/records/mail_record.h"
+#include "kagami/records/record_types.h"
 #include "kagami/records/session_record.h"
-#include "kagami/records/tls_record.h"
 
 namespace kagami::recorder {
 
@@ -18,21 +15,27 @@ struct StoreBatch {
   std::vector<records::SessionRecord> sessions;
   std::vector<records::PacketLocationChunk> locations;
   std::vector<records::ArchiveFileRecord> files;
-  std::vector<records::HttpRecord> http;
-  std::vector<records::DnsRecord> dns;
-  std::vector<records::TlsRecord> tls;
-  std::vector<records::MailRecord> mail;
-  std::vector<records::FtpRecord> ftp;
+  records::PerRecordType<std::vector> records;  // the analyzers' records, a vector per type
   std::vector<records::FileRecord> objects;
   std::vector<records::FileEvent> object_events;
   std::vector<records::InspectionRecord> inspections;
   std::vector<records::FindingRecord> findings;
   std::vector<records::AlertRecord> alerts;
 
+  template <class R>
+  std::vector<R>& of() {
+    return std::get<std::vector<R>>(records);
+  }
+  template <class R>
+  const std::vector<R>& of() const {
+    return std::get<std::vector<R>>(records);
+  }
+  std::size_t record_rows() const {
+    return std::apply([](const auto&... v) { return (v.size() + ... + 0); }, records);
+  }
   std::size_t rows() const {
-    return sessions.size() + locations.size() + files.size() + http.size() + dns.size() +
-           tls.size() + mail.size() + ftp.size() + objects.size() + object_events.size() +
-           inspections.size() + findings.size() + alerts.size();
+    return sessions.size() + locations.size() + files.size() + record_rows() + objects.size() +
+           object_events.size() + inspections.size() + findings.size() + alerts.size();
   }
   bool empty() const { return rows() == 0; }
 };

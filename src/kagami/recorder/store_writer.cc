@@ -58,18 +58,22 @@ void StoreWriter::write(StoreBatch& b) {
     check(index_->insert_session(s));
     ++counters_.sessions;
   }
-  for (const auto& r : b.http) check(index_->insert(r));
-  for (const auto& r : b.dns) check(index_->insert(r));
-  for (const auto& r : b.tls) check(index_->insert(r));
-  for (const auto& r : b.mail) check(index_->insert(r));
-  for (const auto& r : b.ftp) check(index_->insert(r));
+  std::apply(
+      [&](const auto&... lists) {
+        (
+            [&] {
+              for (const auto& r : lists) check(index_->insert(r));
+            }(),
+            ...);
+      },
+      b.records);
   for (const auto& r : b.objects) check(index_->insert_file(r));
   for (const auto& r : b.object_events) check(index_->insert_file_event(r));
   for (const auto& r : b.inspections) check(index_->upsert_inspection(r));
   for (const auto& r : b.findings) check(index_->insert_finding(r));
   for (const auto& r : b.alerts) check(index_->insert_alert(r));
-  counters_.records += b.http.size() + b.dns.size() + b.tls.size() + b.mail.size() + b.ftp.size() +
-                       b.object_events.size() + b.findings.size() + b.alerts.size();
+  counters_.records +=
+      b.record_rows() + b.object_events.size() + b.findings.size() + b.alerts.size();
   txn_rows_ += b.rows();
 }
 

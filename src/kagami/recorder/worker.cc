@@ -116,33 +116,21 @@ void Worker::on_session_start(flow::Flow& flow) {
   flow.sink = flow.owned_sink.get();
 }
 
-std::uint64_t Worker::new_id(analyzers::IdKind kind) {
-  return shared_.next_id[static_cast<int>(kind)].fetch_add(1, std::memory_order_relaxed);
+std::uint64_t Worker::new_id(analyzers::IdSpace space) {
+  return shared_.next_id[space].fetch_add(1, std::memory_order_relaxed);
 }
 
 void Worker::maybe_send() {
   if (batch_->rows() >= config_.worker_batch_records) send_batch();
 }
 
-void Worker::emit(records::HttpRecord&& r) {
-  batch_->http.push_back(std::move(r));
-  maybe_send();
-}
-void Worker::emit(records::DnsRecord&& r) {
-  batch_->dns.push_back(std::move(r));
-  maybe_send();
-}
-void Worker::emit(records::TlsRecord&& r) {
-  batch_->tls.push_back(std::move(r));
-  maybe_send();
-}
-void Worker::emit(records::FtpRecord&& r) {
-  batch_->ftp.push_back(std::move(r));
-  maybe_send();
-}
-void Worker::emit(records::MailRecord&& r) {
-  correlate_ppap(r);
-  batch_->mail.push_back(std::move(r));
+void Worker::emit(records::AnyRecord&& any) {
+  std::visit(
+      [this]<class R>(R&& r) {
+        if constexpr (std::is_same_v<R, records::MailRecord>) correlate_ppap(r);
+        batch_->of<R>().push_back(std::move(r));
+      },
+      std::move(any));
   maybe_send();
 }
 void Worker::emit(records::FileRecord&& file, records::FileEvent&& event) {
@@ -237,7 +225,7 @@ void Worker::apply_proxy_note(const flow::Flow& flow, records::SessionRecord& r)
   // A decrypted session shows no handshake on the mirror: its TLS record comes from the note.
   // A bypassed one was analyzed from its bytes: the note adds the proxy's view to that record.
   records::TlsRecord* tls = nullptr;
-  for (auto& t : batch_->tls)
+  for (auto& t : batch_->of<records::TlsRecord>())
     if (t.session_id == flow.session_id) tls = &t;
   if (tls == nullptr) {
     if (!note->decrypted && note->sni.empty() && note->failure.empty()) return;  // not TLS
@@ -257,8 +245,8 @@ void Worker::apply_proxy_note(const flow::Flow& flow, records::SessionRecord& r)
       analyzers::describe_server_certificate(
           ByteView(note->upstream_cert_der.data(), note->upstream_cert_der.size()),
           note->upstream_cert_count, t);
-    batch_->tls.push_back(std::move(t));
-    tls = &batch_->tls.back();
+    batch_->of<records::TlsRecord>().push_back(std::move(t));
+    tls = &batch_->of<records::TlsRecord>().back();
   }
   tls->decrypted = note->decrypted;
   tls->upstream_version = note->upstream_version;

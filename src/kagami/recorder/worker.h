@@ -45,7 +45,7 @@ struct WorkerMessageHeader {
 // (DNS names, FTP data connections).
 struct WorkerShared {
   std::atomic<std::uint64_t> next_session_id{1};
-  std::atomic<std::uint64_t> next_id[static_cast<int>(analyzers::IdKind::kCount)];
+  std::atomic<std::uint64_t> next_id[analyzers::kIdSpaces];
   store::FileStore* files = nullptr;
   analyzers::NameCache* names = nullptr;
   analyzers::FtpExpectations* ftp = nullptr;
@@ -87,12 +87,8 @@ class Worker final : public flow::FlowObserver, public analyzers::RecordSink {
   void on_locations_full(flow::Flow& flow) override;
 
   // analyzers::RecordSink
-  std::uint64_t new_id(analyzers::IdKind kind) override;
-  void emit(records::HttpRecord&& r) override;
-  void emit(records::DnsRecord&& r) override;
-  void emit(records::TlsRecord&& r) override;
-  void emit(records::MailRecord&& r) override;
-  void emit(records::FtpRecord&& r) override;
+  std::uint64_t new_id(analyzers::IdSpace space) override;
+  void emit(records::AnyRecord&& r) override;
   void emit(records::FileRecord&& file, records::FileEvent&& event) override;
 
  private:

@@ -5,7 +5,9 @@
 // it exists. A new record type is its header and one line here.
 #include <cstddef>
 #include <cstdint>
+#include <tuple>
 #include <type_traits>
+#include <variant>
 
 #include "kagami/records/dns_record.h"
 #include "kagami/records/ftp_record.h"
@@ -35,6 +37,18 @@ using RecordTypes = DropFirst<void KAGAMI_RECORD_TYPES(KAGAMI_RECORD_TYPE_ITEM)>
 #undef KAGAMI_RECORD_TYPE_ITEM
 
 namespace detail {
+template <template <class...> class To, class List>
+struct Rebind;
+template <template <class...> class To, class... R>
+struct Rebind<To, TypeList<R...>> {
+  using type = To<R...>;
+};
+template <template <class> class F, class List>
+struct EachOf;
+template <template <class> class F, class... R>
+struct EachOf<F, TypeList<R...>> {
+  using type = std::tuple<F<R>...>;
+};
 template <class List>
 struct Each;
 template <class... R>
@@ -51,6 +65,12 @@ struct Each<TypeList<R...>> {
   }
 };
 }  // namespace detail
+
+// Any one protocol record, as analyzers hand them on.
+using AnyRecord = detail::Rebind<std::variant, RecordTypes>::type;
+// One F<R> per record type (a batch's std::vector of each), reached by std::get<F<R>>.
+template <template <class> class F>
+using PerRecordType = detail::EachOf<F, RecordTypes>::type;
 
 // Calls f.template operator()<R>() for each record type, in the list's order.
 template <class F>

@@ -695,9 +695,10 @@ Result<std::uint32_t> SqliteIndex::next_file_id() {
 }
 
 Result<std::uint64_t> SqliteIndex::next_record_id(std::string_view table) {
-  if (table != "http" && table != "mail" && table != "dns" && table != "ftp" &&
-      table != "file_events" && table != "findings" && table != "alerts")
-    return make_error("index: no id sequence for table '{}'", table);
+  bool known = table == "file_events" || table == "findings" || table == "alerts";
+  records::for_each_record_type(
+      [&]<class R>() { known = known || (R::kType.table == table && R::kType.id_column == "id"); });
+  if (!known) return make_error("index: no id sequence for table '{}'", table);
   auto st = prepare(db_, "SELECT coalesce(max(id), 0) FROM " + std::string(table));
   if (!st) return st.error();
   if (sqlite3_step(st->get()) != SQLITE_ROW) return error(db_, "next record id");

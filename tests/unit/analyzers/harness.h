@@ -45,21 +45,25 @@ class MemoryFiles final : public analyzers::FileSink {
 
 class CollectedRecords final : public analyzers::RecordSink {
  public:
-  std::uint64_t new_id(analyzers::IdKind kind) override {
-    return ++ids[static_cast<std::size_t>(kind)];
+  std::uint64_t new_id(analyzers::IdSpace space) override { return ++ids[space]; }
+  void emit(records::AnyRecord&& any) override {
+    std::visit(
+        [&]<class R>(R&& r) {
+          if constexpr (std::is_same_v<R, records::HttpRecord>) http.push_back(std::move(r));
+          if constexpr (std::is_same_v<R, records::DnsRecord>) dns.push_back(std::move(r));
+          if constexpr (std::is_same_v<R, records::TlsRecord>) tls.push_back(std::move(r));
+          if constexpr (std::is_same_v<R, records::MailRecord>) mail.push_back(std::move(r));
+          if constexpr (std::is_same_v<R, records::FtpRecord>) ftp.push_back(std::move(r));
+        },
+        std::move(any));
   }
-  void emit(records::HttpRecord&& r) override { http.push_back(std::move(r)); }
-  void emit(records::DnsRecord&& r) override { dns.push_back(std::move(r)); }
-  void emit(records::TlsRecord&& r) override { tls.push_back(std::move(r)); }
-  void emit(records::MailRecord&& r) override { mail.push_back(std::move(r)); }
-  void emit(records::FtpRecord&& r) override { ftp.push_back(std::move(r)); }
   void emit(records::FileRecord&& f, records::FileEvent&& e) override {
     e.sha256 = f.sha256;
     files.push_back(std::move(f));
     events.push_back(std::move(e));
   }
 
-  std::uint64_t ids[static_cast<std::size_t>(analyzers::IdKind::kCount)] = {};
+  std::uint64_t ids[analyzers::kIdSpaces] = {};
   std::vector<records::HttpRecord> http;
   std::vector<records::DnsRecord> dns;
   std::vector<records::TlsRecord> tls;

@@ -494,12 +494,12 @@ TEST(FreeText, DenseAndSparsePlansAgree) {
   r.kind = Kind::kHttp;
   auto compiled = compile_request(ix, r);
   ASSERT_TRUE(compiled.ok());
-  EXPECT_EQ(compiled->driver_kind, 1);
+  EXPECT_EQ(compiled->driver_kind, records::TextKind::kHttp);
   EXPECT_EQ(compiled->driver_match.find("item"), std::string::npos) << compiled->driver_match;
   EXPECT_NE(compiled->where.find("kagami_has_text(body, ?)"), std::string::npos);
   // Text in an OR is not something every match holds.
   r.query = "\"id=10042\" OR method:POST";
-  EXPECT_EQ(compile_request(ix, r)->driver_kind, 0);
+  EXPECT_EQ(compile_request(ix, r)->driver_kind, records::TextKind::kNone);
 }
 }  // namespace
 }  // namespace kagami::query

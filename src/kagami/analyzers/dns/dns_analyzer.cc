@@ -53,7 +53,7 @@ class DnsAnalyzer final : public Analyzer {
     const std::string qname = m.questions.empty() ? std::string() : m.questions[0].name;
     if (!m.response) {
       records::DnsRecord r;
-      r.id = cx_.records->new_id(IdKind::kDns);
+      r.id = cx_.records->new_id<records::DnsRecord>();
       r.session_id = s_.session_id;
       r.endpoints = s_.endpoints;
       r.ts = ts;
@@ -76,7 +76,7 @@ class DnsAnalyzer final : public Analyzer {
       r = std::move(it->second);
       pending_.erase(it);
     } else {
-      r.id = cx_.records->new_id(IdKind::kDns);
+      r.id = cx_.records->new_id<records::DnsRecord>();
       r.session_id = s_.session_id;
       r.endpoints = s_.endpoints;
       r.ts = ts;

@@ -93,7 +93,7 @@ class FtpAnalyzer final : public Analyzer {
     const std::string verb = upper(wire::first_word(line, &arg));
     if (verb.empty()) return;
     Pending p;
-    p.rec.id = cx_.records->new_id(IdKind::kFtp);
+    p.rec.id = cx_.records->new_id<records::FtpRecord>();
     p.rec.session_id = s_.session_id;
     p.rec.endpoints = s_.endpoints;
     p.rec.ts = now_;

@@ -62,7 +62,7 @@ class FtpDataAnalyzer final : public Analyzer {
     const bool known = known_;
     const FtpTransfer& t = transfer_;
     records::FileEvent e;
-    e.id = cx_.records->new_id(IdKind::kFileEvent);
+    e.id = cx_.records->new_file_event_id();
     e.session_id = s_.session_id;
     e.endpoints = s_.endpoints;
     e.ts = ts_;

@@ -114,7 +114,7 @@ class Http1Analyzer final : public Analyzer {
       return;
     }
     records::HttpRecord r;
-    r.id = cx_.records->new_id(IdKind::kHttp);
+    r.id = cx_.records->new_id<records::HttpRecord>();
     r.session_id = s_.session_id;
     r.endpoints = s_.endpoints;
     r.ts = ts;
@@ -150,7 +150,7 @@ class Http1Analyzer final : public Analyzer {
       finish_transaction(records::kHttpNoResponse);
     auto t = std::make_unique<Transaction>();
     records::HttpRecord& r = t->rec;
-    r.id = cx_.records->new_id(IdKind::kHttp);
+    r.id = cx_.records->new_id<records::HttpRecord>();
     r.session_id = s_.session_id;
     r.endpoints = s_.endpoints;
     r.ts = now_;
@@ -203,7 +203,7 @@ class Http1Analyzer final : public Analyzer {
       // A response to a request we did not see (the capture began mid-connection) or could
       // not read (then the record says so).
       auto orphan = std::make_unique<Transaction>();
-      orphan->rec.id = cx_.records->new_id(IdKind::kHttp);
+      orphan->rec.id = cx_.records->new_id<records::HttpRecord>();
       orphan->rec.session_id = s_.session_id;
       orphan->rec.endpoints = s_.endpoints;
       orphan->rec.ts = now_;
@@ -334,7 +334,7 @@ class Http1Analyzer final : public Analyzer {
     }
     t->rec.flags |= extra_flags;
     for (ExtractedFile& f : t->files) {
-      f.event.id = cx_.records->new_id(IdKind::kFileEvent);
+      f.event.id = cx_.records->new_file_event_id();
       f.event.record_kind = "http";
       f.event.record_id = t->rec.id;
       t->rec.files.push_back(f.file.sha256);

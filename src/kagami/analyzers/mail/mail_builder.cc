@@ -78,7 +78,7 @@ void MailBuilder::discard() {
 void MailBuilder::finish(bool complete) {
   if (finished_) return;
   finished_ = true;
-  rec_.id = cx_.records->new_id(IdKind::kMail);
+  rec_.id = cx_.records->new_id<records::MailRecord>();
   rec_.size = size_;
   if (rec_.user.empty()) rec_.user = session_.user;
   if (!complete) rec_.flags |= records::kMailPartial;
@@ -114,7 +114,7 @@ void MailBuilder::finish(bool complete) {
   auto event = [&](const std::string& name, const std::string& field, const std::string& type,
                    bool whole) {
     records::FileEvent e;
-    e.id = cx_.records->new_id(IdKind::kFileEvent);
+    e.id = cx_.records->new_file_event_id();
     e.session_id = rec_.session_id;
     e.endpoints = rec_.endpoints;
     e.ts = rec_.ts;

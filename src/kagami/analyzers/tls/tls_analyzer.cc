@@ -213,7 +213,7 @@ class TlsAnalyzer final : public Analyzer {
     w->write(der);
     records::FileRecord file = w->finish();
     records::FileEvent e;
-    e.id = cx_.records->new_id(IdKind::kFileEvent);
+    e.id = cx_.records->new_file_event_id();
     e.session_id = s_.session_id;
     e.endpoints = s_.endpoints;
     e.ts = ts;
