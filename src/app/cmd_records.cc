@@ -1,5 +1,5 @@
-// `kagami http|dns|tls|mail|ftp|files|findings|alerts`: the analyzers' and inspectors' records,
-// with the filters of `sessions`.
+// `kagami <record kind>|files|findings|alerts`: the analyzers' and inspectors' records, with the
+// filters of `sessions`. Each protocol record type (records/record_types.h) is a command.
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -100,49 +100,35 @@ int run_listing(const RecordOptions& o, const char* header, const char* noun, Qu
   return 0;
 }
 
-int run_http(const RecordOptions& o) {
+// A protocol record type's listing, all from its declaration.
+template <class R>
+int run_records(const RecordOptions& o) {
+  const std::string header = header_of<R>();
+  const std::string noun(R::kType.noun);
   return run_listing(
-      o, kHttpHeader, "HTTP transaction(s)",
+      o, header.c_str(), noun.c_str(),
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
-        return ix.query<records::HttpRecord>(q, fn);
+        return ix.query<R>(q, fn);
       },
-      [](const records::HttpRecord& r) { return http_row(r); });
+      [](const R& r) { return row_of(r); });
 }
 
-int run_dns(const RecordOptions& o) {
-  return run_listing(
-      o, kDnsHeader, "DNS record(s)",
-      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
-        return ix.query<records::DnsRecord>(q, fn);
-      },
-      [](const records::DnsRecord& r) { return dns_row(r); });
-}
-
-int run_tls(const RecordOptions& o) {
-  return run_listing(
-      o, kTlsHeader, "TLS handshake(s)",
-      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
-        return ix.query<records::TlsRecord>(q, fn);
-      },
-      [](const records::TlsRecord& r) { return tls_row(r); });
-}
-
-int run_mail(const RecordOptions& o) {
-  return run_listing(
-      o, kMailHeader, "message(s)",
-      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
-        return ix.query<records::MailRecord>(q, fn);
-      },
-      [](const records::MailRecord& r) { return mail_row(r); });
-}
-
-int run_ftp(const RecordOptions& o) {
-  return run_listing(
-      o, kFtpHeader, "FTP command(s)",
-      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
-        return ix.query<records::FtpRecord>(q, fn);
-      },
-      [](const records::FtpRecord& r) { return ftp_row(r); });
+// What --host matches, in the words of the field's declaration.
+struct MeaningOf : records::FieldVisitor {
+  std::string_view column;
+  std::string meaning;
+  template <class T>
+  void operator()(const T&, const records::Field& f) {
+    if (f.column_name() == column) meaning = std::string(f.meaning);
+  }
+};
+template <class R>
+std::string host_help() {
+  MeaningOf m;
+  m.column = R::kType.host_column;
+  R r;
+  R::describe(r, m);
+  return m.meaning + " ('*' wildcards)";
 }
 
 int run_files(const RecordOptions& o) {
@@ -191,34 +177,13 @@ CLI::App* add_listing(CLI::App& app, const char* name, const char* help,
 }  // namespace
 
 void add_record_listing_commands(CLI::App& app, int& exit_code) {
-  {
+  records::for_each_record_type([&]<class R>() {
     auto o = std::make_shared<RecordOptions>();
-    CLI::App* c = add_listing(app, "http", "list HTTP transactions", o);
-    c->add_option("--host", o->host, "Host header ('*' wildcards)");
-    c->callback([o, &exit_code] { exit_code = run_http(*o); });
-  }
-  {
-    auto o = std::make_shared<RecordOptions>();
-    CLI::App* c = add_listing(app, "dns", "list DNS queries and answers", o);
-    c->add_option("--host", o->host, "query name ('*' wildcards)");
-    c->callback([o, &exit_code] { exit_code = run_dns(*o); });
-  }
-  {
-    auto o = std::make_shared<RecordOptions>();
-    CLI::App* c = add_listing(app, "tls", "list TLS handshakes seen without decryption", o);
-    c->add_option("--host", o->host, "server name (SNI, '*' wildcards)");
-    c->callback([o, &exit_code] { exit_code = run_tls(*o); });
-  }
-  {
-    auto o = std::make_shared<RecordOptions>();
-    CLI::App* c = add_listing(app, "mail", "list mail messages (SMTP, POP3, IMAP)", o);
-    c->callback([o, &exit_code] { exit_code = run_mail(*o); });
-  }
-  {
-    auto o = std::make_shared<RecordOptions>();
-    CLI::App* c = add_listing(app, "ftp", "list FTP commands and replies", o);
-    c->callback([o, &exit_code] { exit_code = run_ftp(*o); });
-  }
+    const std::string name(R::kType.kind), help(R::kType.help);
+    CLI::App* c = add_listing(app, name.c_str(), help.c_str(), o);
+    if (!R::kType.host_column.empty()) c->add_option("--host", o->host, host_help<R>());
+    c->callback([o, &exit_code] { exit_code = run_records<R>(*o); });
+  });
   {
     auto o = std::make_shared<RecordOptions>();
     CLI::App* c = add_listing(app, "files", "list extracted files and where they were seen", o);

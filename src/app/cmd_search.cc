@@ -62,7 +62,7 @@ Status print_rows(store::SqliteIndex& index, query::Kind kind,
     return true;
   };
   Status s;
-  const char* header = "";
+  std::string header;
   switch (kind) {
     case query::Kind::kSessions: {
       header = kSessionsHeader;
@@ -71,29 +71,15 @@ Status print_rows(store::SqliteIndex& index, query::Kind kind,
       s = index.query_sessions(sq, [&](const auto& r) { return put(r.id, session_row(r)); });
       break;
     }
-    case query::Kind::kHttp:
-      header = kHttpHeader;
-      s = index.query<records::HttpRecord>(q,
-                                           [&](const auto& r) { return put(r.id, http_row(r)); });
+    default: {
+      // A protocol record type, rendered from its declaration.
+      records::for_each_record_type([&]<class R>() {
+        if (R::kType.kind != query::kind_name(kind)) return;
+        header = header_of<R>();
+        s = index.query<R>(q, [&](const R& r) { return put(records::id_of(r), row_of(r)); });
+      });
       break;
-    case query::Kind::kDns:
-      header = kDnsHeader;
-      s = index.query<records::DnsRecord>(q, [&](const auto& r) { return put(r.id, dns_row(r)); });
-      break;
-    case query::Kind::kTls:
-      header = kTlsHeader;
-      s = index.query<records::TlsRecord>(
-          q, [&](const auto& r) { return put(r.session_id, tls_row(r)); });
-      break;
-    case query::Kind::kMail:
-      header = kMailHeader;
-      s = index.query<records::MailRecord>(q,
-                                           [&](const auto& r) { return put(r.id, mail_row(r)); });
-      break;
-    case query::Kind::kFtp:
-      header = kFtpHeader;
-      s = index.query<records::FtpRecord>(q, [&](const auto& r) { return put(r.id, ftp_row(r)); });
-      break;
+    }
     case query::Kind::kFiles:
       header = kFilesHeader;
       s = index.query_files(

@@ -70,70 +70,85 @@ std::string session_row(const records::SessionRecord& r) {
                  bytes.c_str(), flags.empty() ? "-" : flags.c_str());
 }
 
-const char* const kHttpHeader =
-    "TIME (UTC)                  CLIENT                  SERVER                  METHOD  HOST  "
-    "                         STATUS RESP BYTES  URI";
+namespace {
 
-std::string http_row(const records::HttpRecord& r) {
-  return fmt_row("%-27s %-23s %-23s %-7s %-30s %6s %10llu  %s", format_time_iso(r.ts, 6).c_str(),
-                 endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
-                 endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
-                 cell(r.method, 7).c_str(), cell(r.host, 30).c_str(),
-                 r.status ? std::to_string(r.status).c_str() : "-",
-                 static_cast<unsigned long long>(r.resp_bytes), cell(r.uri, 200).c_str());
+const CellValue* find(const std::vector<CellValue>& cells, std::string_view name) {
+  for (const CellValue& c : cells)
+    if (c.name == name) return &c;
+  return nullptr;
 }
 
-const char* const kDnsHeader =
-    "TIME (UTC)                  CLIENT                  SERVER                  QUERY         "
-    "                           TYPE   RCODE     ANSWERS";
-
-std::string dns_row(const records::DnsRecord& r) {
-  return fmt_row("%-27s %-23s %-23s %-40s %-6s %-9s %s", format_time_iso(r.ts, 6).c_str(),
-                 endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
-                 endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
-                 cell(r.query, 40).c_str(), cell(r.qtype).c_str(), cell(r.rcode).c_str(),
-                 cell(join(r.answers, "; "), 200).c_str());
+std::string text_of(const std::vector<CellValue>& cells, std::string_view name) {
+  const CellValue* c = name.empty() ? nullptr : find(cells, name);
+  return c != nullptr && c->text != nullptr ? *c->text : std::string();
 }
 
-const char* const kTlsHeader =
-    "TIME (UTC)                  CLIENT                  SERVER                  SNI         "
-    "                  VERSION  CIPHER                                   JA4                   "
-    "               CERTIFICATE";
-
-std::string tls_row(const records::TlsRecord& r) {
-  return fmt_row("%-27s %-23s %-23s %-30s %-8s %-40s %-36s %s", format_time_iso(r.ts, 6).c_str(),
-                 endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
-                 endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
-                 cell(r.sni, 30).c_str(), cell(r.version).c_str(), cell(r.cipher, 40).c_str(),
-                 cell(r.ja4).c_str(),
-                 cell(r.encrypted_certificate ? "(encrypted)" : r.cert_subject, 120).c_str());
+std::vector<std::string> list_of(const std::vector<CellValue>& cells, std::string_view name) {
+  const CellValue* c = name.empty() ? nullptr : find(cells, name);
+  return c != nullptr && c->list != nullptr ? *c->list : std::vector<std::string>();
 }
 
-const char* const kMailHeader =
-    "TIME (UTC)                  PROTO DIRECTION CLIENT                  SERVER                  "
-    "FROM                           TO                             SUBJECT";
-
-std::string mail_row(const records::MailRecord& r) {
-  const std::string to = join(r.rcpt_to.empty() ? r.to : r.rcpt_to);
-  return fmt_row("%-27s %-5s %-9s %-23s %-23s %-30s %-30s %s", format_time_iso(r.ts, 6).c_str(),
-                 cell(r.protocol).c_str(), cell(r.direction).c_str(),
-                 endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
-                 endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
-                 cell(r.from.empty() ? r.mail_from : r.from, 30).c_str(), cell(to, 30).c_str(),
-                 cell(r.subject, 120).c_str());
+std::string value_of(const records::Column& col, const std::vector<CellValue>& cells) {
+  using records::Shown;
+  const CellValue* c = find(cells, col.field);
+  switch (col.shown) {
+    case Shown::kTime:
+      return format_time_iso(c != nullptr ? c->integer : 0, 6);
+    case Shown::kEndpoint: {
+      const std::string side(col.field);
+      const CellValue* ip = find(cells, side + "_ip");
+      const CellValue* port = find(cells, side + "_port");
+      return endpoint(ip != nullptr && ip->ip != nullptr ? *ip->ip : IpAddress(),
+                      static_cast<std::uint16_t>(port != nullptr ? port->integer : 0));
+    }
+    case Shown::kText: {
+      std::string t = text_of(cells, col.field);
+      if (t.empty()) t = text_of(cells, col.other);
+      return cell(t, col.max);
+    }
+    case Shown::kList: {
+      std::vector<std::string> l = list_of(cells, col.field);
+      if (l.empty()) l = list_of(cells, col.other);
+      return cell(join(l, std::string(col.separator).c_str()), col.max);
+    }
+    case Shown::kNumber:
+      return c != nullptr ? c->number : "0";
+    case Shown::kNumberOrDash:
+      return c != nullptr && c->set ? c->number : "-";
+    case Shown::kTextUnless: {
+      const CellValue* flag = find(cells, col.other);
+      if (flag != nullptr && flag->set) return cell(col.note, col.max);
+      return cell(text_of(cells, col.field), col.max);
+    }
+  }
+  return {};
 }
 
-const char* const kFtpHeader =
-    "TIME (UTC)                  CLIENT                  SERVER                  USER         "
-    "   COMMAND ARG                                      REPLY";
+std::string padded(std::string v, const records::Column& col) {
+  if (v.size() >= col.width) return v;
+  const std::string fill(col.width - v.size(), ' ');
+  return col.right ? fill + v : v + fill;
+}
 
-std::string ftp_row(const records::FtpRecord& r) {
-  return fmt_row("%-27s %-23s %-23s %-15s %-7s %-40s %s %s", format_time_iso(r.ts, 6).c_str(),
-                 endpoint(r.endpoints.client_ip, r.endpoints.client_port).c_str(),
-                 endpoint(r.endpoints.server_ip, r.endpoints.server_port).c_str(),
-                 cell(r.user, 15).c_str(), cell(r.command, 7).c_str(), cell(r.arg, 40).c_str(),
-                 r.reply_code ? std::to_string(r.reply_code).c_str() : "-",
-                 cell(r.reply, 80).c_str());
+}  // namespace
+
+std::string header_of(std::span<const records::Column> columns) {
+  std::string out;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) out.append(columns[i].gap, ' ');
+    out += padded(std::string(columns[i].label), columns[i]);
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+std::string row_of(std::span<const records::Column> columns, const std::vector<CellValue>& cells) {
+  std::string out;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) out.append(columns[i].gap, ' ');
+    out += padded(value_of(columns[i], cells), columns[i]);
+  }
+  return out;
 }
 
 const char* const kFilesHeader =

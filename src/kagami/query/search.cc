@@ -270,16 +270,13 @@ Status for_each_record_json(store::SqliteIndex& index, Kind kind, const store::R
       sq.newest_first = q.newest_first;
       return index.query_sessions(sq, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
     }
-    case Kind::kHttp:
-      return each_json<records::HttpRecord>(index, q, fn);
-    case Kind::kDns:
-      return each_json<records::DnsRecord>(index, q, fn);
-    case Kind::kTls:
-      return each_json<records::TlsRecord>(index, q, fn);
-    case Kind::kMail:
-      return each_json<records::MailRecord>(index, q, fn);
-    case Kind::kFtp:
-      return each_json<records::FtpRecord>(index, q, fn);
+    default: {
+      Status out;
+      records::for_each_record_type([&]<class R>() {
+        if (R::kType.kind == kind_name(kind)) out = each_json<R>(index, q, fn);
+      });
+      return out;
+    }
     case Kind::kFiles:
       return index.query_files(
           q, [&](const auto& f, const auto& e) { return fn(e.id, records::to_json(f, e)); });

@@ -1,5 +1,10 @@
 #include "kagami/query/search_fields.h"
 
+#include <deque>
+#include <string>
+
+#include "kagami/records/record_types.h"
+
 namespace kagami::query {
 
 const char* kind_name(Kind k) {
@@ -48,13 +53,14 @@ std::vector<FieldColumn> everywhere(const char* columns) {
   return v;
 }
 
-std::vector<Field> build() {
+// The shared vocabulary (every kind, or the kinds that are not a protocol's records), before
+// the fields each record type declares; a declared field joins a shared one through
+// Field::shared ("host", "user").
+std::vector<Field> shared_first() {
   std::vector<FieldColumn> time = everywhere("ts");
   time[0] = {K::kSessions, "ts_first", nullptr, nullptr, "ts_last"};
   std::vector<FieldColumn> session = everywhere("session_id");
   session[0] = {K::kSessions, "id"};
-  const char* kViaFiles = "sha256 IN (SELECT sha256 FROM files WHERE %)";
-  const char* kViaFindings = "sha256 IN (SELECT sha256 FROM findings WHERE %)";
   return {
       {"time",
        {"ts", "date"},
@@ -87,21 +93,13 @@ std::vector<Field> build() {
       {"host",
        {"hostname", "domain"},
        T::kHost,
-       {{K::kSessions, "host", nullptr, "host_rev"},
-        {K::kHttp, "host", nullptr, "host_rev"},
-        {K::kTls, "sni", nullptr, "sni_rev"},
-        {K::kDns, "query", nullptr, "query_rev"},
-        {K::kAlerts, "host"}},
+       {{K::kSessions, "host", nullptr, "host_rev"}, {K::kAlerts, "host"}},
        false,
        "server name (HTTP Host, TLS SNI, DNS): www.example.com, *.example.com"},
       {"user",
        {"username"},
        T::kText,
-       {{K::kSessions, "user"},
-        {K::kHttp, "user"},
-        {K::kMail, "user"},
-        {K::kFtp, "user"},
-        {K::kAlerts, "user"}},
+       {{K::kSessions, "user"}, {K::kAlerts, "user"}},
        false,
        "who: proxy or protocol login"},
       {"app",
@@ -114,90 +112,24 @@ std::vector<Field> build() {
       {"decrypted",
        {},
        T::kBool,
-       {{K::kSessions, "decrypted"}, {K::kTls, "decrypted"}},
+       {{K::kSessions, "decrypted"}},
        false,
        "seen in plaintext through the proxy: true or false"},
       {"sensor", {}, T::kText, {{K::kSessions, "sensor"}}, false, "the recording sensor"},
-      {"method", {"http.method"}, T::kText, {{K::kHttp, "method"}}, true, "HTTP method"},
-      {"status", {"http.status"}, T::kInt, {{K::kHttp, "status"}}, true, "HTTP status code"},
-      {"uri",
-       {"url", "path", "http.uri"},
-       T::kText,
-       {{K::kHttp, "uri"}},
-       true,
-       "HTTP request target: /login*"},
-      {"ua",
-       {"user_agent", "http.user_agent"},
-       T::kText,
-       {{K::kHttp, "user_agent"}},
-       true,
-       "HTTP User-Agent"},
-      {"referer", {"http.referer"}, T::kText, {{K::kHttp, "referer"}}, true, "HTTP Referer"},
-      {"content_type",
-       {"http.content_type"},
-       T::kText,
-       {{K::kHttp, "req_content_type,resp_content_type"}},
-       true,
-       "HTTP Content-Type of request or response"},
-      {"mail.from",
-       {"from", "sender"},
-       T::kText,
-       {{K::kMail, "mail_from,mfrom"}},
-       true,
-       "envelope or header sender"},
-      {"mail.to",
-       {"to", "rcpt", "recipient"},
-       T::kTextList,
-       {{K::kMail, "rcpt_to,mto,mcc"}},
-       true,
-       "envelope or header recipient (To, Cc)"},
-      {"subject", {"mail.subject"}, T::kText, {{K::kMail, "subject"}}, true, "mail subject"},
-      {"message_id",
-       {"mail.message_id"},
-       T::kText,
-       {{K::kMail, "message_id"}},
-       true,
-       "mail Message-ID"},
+  };
+}
+
+// The shared vocabulary's second half: what files, findings and alerts answer.
+std::vector<Field> shared_last() {
+  const char* kViaFiles = "sha256 IN (SELECT sha256 FROM files WHERE %)";
+  const char* kViaFindings = "sha256 IN (SELECT sha256 FROM findings WHERE %)";
+  return {
       {"direction",
        {},
        T::kText,
-       {{K::kFiles, "direction"},
-        {K::kMail, "direction"},
-        {K::kFindings, "direction"},
-        {K::kAlerts, "direction"}},
+       {{K::kFiles, "direction"}, {K::kFindings, "direction"}, {K::kAlerts, "direction"}},
        false,
        "sent (uploads, outgoing mail) or received"},
-      {"dns.query",
-       {"query"},
-       T::kHost,
-       {{K::kDns, "query", nullptr, "query_rev"}},
-       true,
-       "DNS query name"},
-      {"dns.type", {"qtype"}, T::kText, {{K::kDns, "qtype"}}, true, "DNS query type: A, AAAA"},
-      {"dns.rcode", {"rcode"}, T::kText, {{K::kDns, "rcode"}}, true, "DNS response code"},
-      {"dns.answer", {"answer"}, T::kTextList, {{K::kDns, "answers"}}, true, "DNS answer"},
-      {"sni",
-       {"tls.sni"},
-       T::kHost,
-       {{K::kTls, "sni", nullptr, "sni_rev"}},
-       true,
-       "TLS server name"},
-      {"ja3", {"tls.ja3"}, T::kText, {{K::kTls, "ja3"}}, true, "JA3 client fingerprint"},
-      {"ja3s", {"tls.ja3s"}, T::kText, {{K::kTls, "ja3s"}}, true, "JA3S server fingerprint"},
-      {"ja4", {"tls.ja4"}, T::kText, {{K::kTls, "ja4"}}, true, "JA4 client fingerprint"},
-      {"tls.version", {}, T::kText, {{K::kTls, "version"}}, true, "TLSv1.3, TLSv1.2, ..."},
-      {"tls.cipher", {"cipher"}, T::kText, {{K::kTls, "cipher"}}, true, "negotiated suite"},
-      {"cert.subject", {}, T::kText, {{K::kTls, "cert_subject"}}, true, "server certificate"},
-      {"cert.issuer", {}, T::kText, {{K::kTls, "cert_issuer"}}, true, "its issuer"},
-      {"cert.sha256", {}, T::kHash, {{K::kTls, "cert_sha256"}}, true, "its fingerprint"},
-      {"tls.verdict",
-       {},
-       T::kText,
-       {{K::kTls, "upstream_verdict"}},
-       true,
-       "the proxy's verification of the real server"},
-      {"ftp.command", {}, T::kText, {{K::kFtp, "command"}}, true, "FTP command: STOR, RETR"},
-      {"ftp.arg", {}, T::kText, {{K::kFtp, "arg"}}, true, "its argument"},
       {"sha256",
        {"hash", "file.sha256"},
        T::kHash,
@@ -253,6 +185,102 @@ std::vector<Field> build() {
        false,
        "free text in URLs, subjects, addresses, file names and document text"},
   };
+}
+
+// Strings made while deriving the fields, alive as long as the fields (built once).
+const char* keep(std::string text) {
+  static std::deque<std::string> pool;
+  return pool.emplace_back(std::move(text)).c_str();
+}
+
+ValueType value_type(records::FieldType t) {
+  using F = records::FieldType;
+  switch (t) {
+    case F::kId:
+    case F::kRef:
+    case F::kCount:
+    case F::kPort:
+      return T::kInt;
+    case F::kTime:
+      return T::kTime;
+    case F::kIp:
+      return T::kIp;
+    case F::kSize:
+      return T::kSize;
+    case F::kHost:
+      return T::kHost;
+    case F::kHash:
+      return T::kHash;
+    case F::kBool:
+      return T::kBool;
+    case F::kList:
+      return T::kTextList;
+    case F::kText:
+    case F::kEnum:
+    case F::kFlags:
+    case F::kObject:
+      return T::kText;
+  }
+  return T::kText;
+}
+
+// A record type's declared search fields, added to `out`; those of one name are one field
+// over several columns.
+struct DeclaredFields : records::FieldVisitor {
+  Kind kind;
+  std::vector<Field>& out;
+  std::vector<Field> own;
+
+  DeclaredFields(Kind k, std::vector<Field>& o) : kind(k), out(o) {}
+
+  template <class V>
+  void operator()(const V&, const records::Field& f) {
+    if (!f.stored) return;
+    const std::string column(f.column_name());
+    const char* reversed = f.type == records::FieldType::kHost ? keep(column + "_rev") : nullptr;
+    if (!f.shared.empty()) {
+      for (Field& s : out)
+        if (f.shared == s.name) s.columns.push_back({kind, keep(column), nullptr, reversed});
+    }
+    if (f.search.empty()) return;
+    for (Field& o : own) {
+      if (f.search != o.name) continue;
+      o.columns.front().columns = keep(std::string(o.columns.front().columns) + "," + column);
+      return;
+    }
+    Field n{keep(std::string(f.search)),
+            {},
+            value_type(f.type),
+            {},
+            true,
+            keep(std::string(f.search_help.empty() ? f.meaning : f.search_help))};
+    for (std::size_t at = 0; at < f.search_aliases.size();) {
+      std::size_t comma = f.search_aliases.find(',', at);
+      if (comma == std::string_view::npos) comma = f.search_aliases.size();
+      n.aliases.push_back(keep(std::string(f.search_aliases.substr(at, comma - at))));
+      at = comma + 1;
+    }
+    n.columns.push_back({kind, keep(column), nullptr, reversed});
+    own.push_back(std::move(n));
+  }
+};
+
+std::vector<Field> build() {
+  std::vector<Field> all = shared_first();
+  std::vector<Field> last = shared_last();
+  records::for_each_record_type([&]<class R>() {
+    Kind k;
+    if (!kind_from_name(R::kType.kind, k)) return;
+    DeclaredFields d(k, all);
+    R r;
+    R::describe(r, d);
+    // A shared field of the second half (direction) is answered the same way.
+    DeclaredFields later(k, last);
+    R::describe(r, later);
+    for (Field& f : d.own) all.push_back(std::move(f));
+  });
+  for (Field& f : last) all.push_back(std::move(f));
+  return all;
 }
 
 }  // namespace

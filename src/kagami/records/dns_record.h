@@ -28,6 +28,14 @@ struct DnsRecord {
 
   static constexpr RecordType kType{"dns", "dns",  "DNS record(s)", "list DNS queries and answers",
                                     "id",  "query"};
+  static constexpr Column kColumns[] = {
+      {"TIME (UTC)", Shown::kTime, "ts", {}, 27},
+      {"CLIENT", Shown::kEndpoint, "client", {}, 23},
+      {"SERVER", Shown::kEndpoint, "server", {}, 23},
+      {"QUERY", Shown::kText, "query", {}, 40, 40},
+      {"TYPE", Shown::kText, "qtype", {}, 6},
+      {"RCODE", Shown::kText, "rcode", {}, 9},
+      {"ANSWERS", Shown::kList, "answers", {}, 0, 200, false, 1, "; "}};
   template <class Self, class V>
   static void describe(Self& r, V& v) {
     v(r.id, as::id("id", "the query's number"));
@@ -35,10 +43,15 @@ struct DnsRecord {
     Endpoints::describe(r.endpoints, v);
     v(r.ts, as::time("ts", "the query (or the response when no query was seen)"));
     v(r.txid, as::count("txid", "the transaction id"));
-    v(r.query, as::host("query", "the first question's name"));
-    v(r.qtype, as::name_of_set("qtype", "the question's type (A, AAAA, TYPE65)"));
-    v(r.rcode, as::name_of_set("rcode", "the response code (empty: no response)"));
-    v(r.answers, as::list("answers", "the answers: \"A 192.0.2.1\", \"CNAME example.net\""));
+    v(r.query, as::host("query", "the first question's name")
+                   .searched("dns.query", "query", "DNS query name")
+                   .also_searched_as("host"));
+    v(r.qtype, as::name_of_set("qtype", "the question's type (A, AAAA, TYPE65)")
+                   .searched("dns.type", "qtype", "DNS query type: A, AAAA"));
+    v(r.rcode, as::name_of_set("rcode", "the response code (empty: no response)")
+                   .searched("dns.rcode", "rcode", "DNS response code"));
+    v(r.answers, as::list("answers", "the answers: \"A 192.0.2.1\", \"CNAME example.net\"")
+                     .searched("dns.answer", "answer", "DNS answer"));
     v(r.additional, as::list("additional", "the authority and additional records"));
     v(r.response_seen, as::boolean("response", "whether a response was seen"));
     v(r.truncated, as::boolean("truncated", "the TC bit").omitted_when_empty());

@@ -25,15 +25,25 @@ struct FtpRecord {
 
   static constexpr RecordType kType{"ftp", "ftp", "FTP command(s)", "list FTP commands and replies",
                                     "id"};
+  static constexpr Column kColumns[] = {{"TIME (UTC)", Shown::kTime, "ts", {}, 27},
+                                        {"CLIENT", Shown::kEndpoint, "client", {}, 23},
+                                        {"SERVER", Shown::kEndpoint, "server", {}, 23},
+                                        {"USER", Shown::kText, "user", {}, 15, 15},
+                                        {"COMMAND", Shown::kText, "command", {}, 7, 7},
+                                        {"ARG", Shown::kText, "arg", {}, 40, 40},
+                                        {"REPLY", Shown::kNumberOrDash, "reply_code", {}, 0},
+                                        {"", Shown::kText, "reply", {}, 0, 80}};
   template <class Self, class V>
   static void describe(Self& r, V& v) {
     v(r.id, as::id("id", "the command's number"));
     v(r.session_id, as::ref("session_id", "the control connection"));
     Endpoints::describe(r.endpoints, v);
     v(r.ts, as::time("ts", "when the command was sent"));
-    v(r.user, as::text("user", "who logged in"));
-    v(r.command, as::name_of_set("command", "the command (RETR, STOR, ...)"));
-    v(r.arg, as::text("arg", "its argument (never a password)"));
+    v(r.user, as::text("user", "who logged in").also_searched_as("user"));
+    v(r.command, as::name_of_set("command", "the command (RETR, STOR, ...)")
+                     .searched("ftp.command", "", "FTP command: STOR, RETR"));
+    v(r.arg,
+      as::text("arg", "its argument (never a password)").searched("ftp.arg", "", "its argument"));
     v(r.reply_code, as::count("reply_code", "the final reply's code (0: none seen)"));
     v(r.reply, as::text("reply", "the final reply's text"));
     v(r.data, as::text("data", "the data address announced (ip:port)").omitted_when_empty());

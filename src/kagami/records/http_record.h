@@ -42,6 +42,15 @@ struct HttpRecord {
 
   static constexpr RecordType kType{"http", "http", "HTTP transaction(s)", "list HTTP transactions",
                                     "id",   "host"};
+  static constexpr Column kColumns[] = {
+      {"TIME (UTC)", Shown::kTime, "ts", {}, 27},
+      {"CLIENT", Shown::kEndpoint, "client", {}, 23},
+      {"SERVER", Shown::kEndpoint, "server", {}, 23},
+      {"METHOD", Shown::kText, "method", {}, 7, 7},
+      {"HOST", Shown::kText, "host", {}, 30, 30},
+      {"STATUS", Shown::kNumberOrDash, "status", {}, 6, 0, true},
+      {"RESP BYTES", Shown::kNumber, "resp_bytes", {}, 10, 0, true},
+      {"URI", Shown::kText, "uri", {}, 0, 200, false, 2}};
   template <class Self, class V>
   static void describe(Self& r, V& v) {
     v(r.id, as::id("id", "the transaction's number"));
@@ -49,18 +58,27 @@ struct HttpRecord {
     Endpoints::describe(r.endpoints, v);
     v(r.ts, as::time("ts", "the request's first byte"));
     v(r.resp_ts, as::time("resp_ts", "the response's first byte").omitted_when_empty());
-    v(r.method, as::name_of_set("method", "the request method"));
-    v(r.host, as::host("host", "the Host header"));
-    v(r.uri, as::text("uri", "the request target"));
+    v(r.method, as::name_of_set("method", "the request method")
+                    .searched("method", "http.method", "HTTP method"));
+    v(r.host, as::host("host", "the Host header").also_searched_as("host"));
+    v(r.uri, as::text("uri", "the request target")
+                 .searched("uri", "url,path,http.uri", "HTTP request target: /login*"));
     v(r.version, as::name_of_set("version", "the protocol version (HTTP/1.1)"));
-    v(r.status, as::count("status", "the response's status code (0: no response)"));
-    v(r.user_agent, as::text("user_agent", "the User-Agent header"));
-    v(r.referer, as::text("referer", "the Referer header"));
-    v(r.req_content_type, as::text("req_content_type", "the request's Content-Type"));
-    v(r.resp_content_type, as::text("resp_content_type", "the response's Content-Type"));
+    v(r.status, as::count("status", "the response's status code (0: no response)")
+                    .searched("status", "http.status", "HTTP status code"));
+    v(r.user_agent, as::text("user_agent", "the User-Agent header")
+                        .searched("ua", "user_agent,http.user_agent", "HTTP User-Agent"));
+    v(r.referer, as::text("referer", "the Referer header")
+                     .searched("referer", "http.referer", "HTTP Referer"));
+    v(r.req_content_type, as::text("req_content_type", "the request's Content-Type")
+                              .searched("content_type", "http.content_type",
+                                        "HTTP Content-Type of request or response"));
+    v(r.resp_content_type, as::text("resp_content_type", "the response's Content-Type")
+                               .searched("content_type", "http.content_type",
+                                         "HTTP Content-Type of request or response"));
     v(r.req_bytes, as::size("req_bytes", "the request body as sent (chunking removed)"));
     v(r.resp_bytes, as::size("resp_bytes", "the response body as sent (chunking removed)"));
-    v(r.user, as::text("user", "who logged in (Authorization: Basic)"));
+    v(r.user, as::text("user", "who logged in (Authorization: Basic)").also_searched_as("user"));
     v(r.files, as::list("files", "SHA-256 of every object it carried"));
     v(r.flags, as::flags("flags", "what went wrong", http_flag_names));
     v.full_text(TextKind::kHttp, [&r] { return r.host + r.uri; });

@@ -52,6 +52,14 @@ struct MailRecord {
 
   static constexpr RecordType kType{"mail", "mail", "message(s)",
                                     "list mail messages (SMTP, POP3, IMAP)", "id"};
+  static constexpr Column kColumns[] = {{"TIME (UTC)", Shown::kTime, "ts", {}, 27},
+                                        {"PROTO", Shown::kText, "protocol", {}, 5},
+                                        {"DIRECTION", Shown::kText, "direction", {}, 9},
+                                        {"CLIENT", Shown::kEndpoint, "client", {}, 23},
+                                        {"SERVER", Shown::kEndpoint, "server", {}, 23},
+                                        {"FROM", Shown::kText, "from", "mail_from", 30, 30},
+                                        {"TO", Shown::kList, "rcpt_to", "to", 30, 30},
+                                        {"SUBJECT", Shown::kText, "subject", {}, 0, 120}};
   template <class Self, class V>
   static void describe(Self& r, V& v) {
     v(r.id, as::id("id", "the message's number"));
@@ -59,20 +67,31 @@ struct MailRecord {
     Endpoints::describe(r.endpoints, v);
     v(r.ts, as::time("ts", "when the transfer began"));
     v(r.protocol, as::name_of_set("protocol", "smtp, pop3 or imap"));
-    v(r.direction, as::name_of_set("direction", "sent or received"));
-    v(r.mail_from, as::text("mail_from", "the envelope sender (MAIL FROM)"));
-    v(r.rcpt_to, as::list("rcpt_to", "the envelope recipients (RCPT TO; Bcc shows here)"));
-    v(r.from, as::text("from", "the From header, decoded").in_column("mfrom"));
-    v(r.to, as::list("to", "the To header, decoded").in_column("mto"));
-    v(r.cc, as::list("cc", "the Cc header, decoded").in_column("mcc"));
-    v(r.subject, as::text("subject", "the Subject header, decoded"));
-    v(r.message_id, as::text("message_id", "the Message-ID header"));
+    v(r.direction, as::name_of_set("direction", "sent or received").also_searched_as("direction"));
+    v(r.mail_from, as::text("mail_from", "the envelope sender (MAIL FROM)")
+                       .searched("mail.from", "from,sender", "envelope or header sender"));
+    v(r.rcpt_to,
+      as::list("rcpt_to", "the envelope recipients (RCPT TO; Bcc shows here)")
+          .searched("mail.to", "to,rcpt,recipient", "envelope or header recipient (To, Cc)"));
+    v(r.from, as::text("from", "the From header, decoded")
+                  .in_column("mfrom")
+                  .searched("mail.from", "from,sender", "envelope or header sender"));
+    v(r.to, as::list("to", "the To header, decoded")
+                .in_column("mto")
+                .searched("mail.to", "to,rcpt,recipient", "envelope or header recipient (To, Cc)"));
+    v(r.cc, as::list("cc", "the Cc header, decoded")
+                .in_column("mcc")
+                .searched("mail.to", "to,rcpt,recipient", "envelope or header recipient (To, Cc)"));
+    v(r.subject, as::text("subject", "the Subject header, decoded")
+                     .searched("subject", "mail.subject", "mail subject"));
+    v(r.message_id, as::text("message_id", "the Message-ID header")
+                        .searched("message_id", "mail.message_id", "mail Message-ID"));
     v(r.date, as::text("date", "the Date header as written").in_column("mdate"));
     v(r.body_text, as::text("body_text", "the text body, UTF-8, bounded"));
     v(r.attachments, as::object("attachments", "each attachment: sha256, name, type, size"));
     v(r.eml_sha256, as::hash("eml_sha256", "SHA-256 of the whole message as a file"));
     v(r.size, as::size("size", "the message's size"));
-    v(r.user, as::text("user", "who logged in"));
+    v(r.user, as::text("user", "who logged in").also_searched_as("user"));
     v(r.helo, as::text("helo", "SMTP: the client's EHLO/HELO name").omitted_when_empty());
     v(r.folder, as::text("folder", "IMAP: the mailbox").omitted_when_empty());
     v(r.reply_to, as::list("reply_to", "the Reply-To header, decoded").omitted_when_empty());

@@ -52,6 +52,12 @@ struct Field {
   bool keep = false;         // ... unless this is set (decided per record)
   bool stored = true;        // false: the analyzer's working state, neither shown nor kept
   FlagNamesFn flag_names = nullptr;
+  // The search language (query/search_fields): the field's own name there, other names for
+  // it (comma-separated) and its line in `kagami search --fields`; fields of one record type
+  // sharing a search name are searched together ("mail.to": rcpt_to, to and cc). `shared`
+  // names a field every kind answers ("host", "user") that this one also answers for its kind.
+  std::string_view search, search_aliases, search_help;
+  std::string_view shared;
 
   constexpr std::string_view column_name() const { return column.empty() ? name : column; }
   constexpr Field in_column(std::string_view c) const {
@@ -69,6 +75,19 @@ struct Field {
   constexpr Field omitted_when_empty_unless(bool keep_it) const {
     Field f = omitted_when_empty();
     f.keep = keep_it;
+    return f;
+  }
+  constexpr Field searched(std::string_view as_name, std::string_view aliases,
+                           std::string_view help) const {
+    Field f = *this;
+    f.search = as_name;
+    f.search_aliases = aliases;
+    f.search_help = help;
+    return f;
+  }
+  constexpr Field also_searched_as(std::string_view shared_name) const {
+    Field f = *this;
+    f.shared = shared_name;
     return f;
   }
   constexpr Field internal() const {
@@ -135,6 +154,31 @@ enum class TextKind : std::uint8_t {
   kMail = 2,
   kFileName = 3,
   kDocument = 4
+};
+
+// A column of a record type's listing: the command line's table and the console's list. Its
+// value is one of a few renderings of declared fields, named so that the command line (from
+// the record) and the console (from its JSON) render alike.
+enum class Shown : std::uint8_t {
+  kTime,          // `field` as ISO 8601 UTC with microseconds
+  kEndpoint,      // `field` is "client" or "server": its ip and port, "ip:port" / "[v6]:port"
+  kText,          // `field`, or `other` when empty; "-" when both are
+  kList,          // the list `field` (or `other` when empty) joined with `separator`
+  kNumber,        // `field` as a number
+  kNumberOrDash,  // `field`, "-" when zero
+  kTextUnless,    // `note` when the boolean `other` is set, else `field`
+};
+
+struct Column {
+  std::string_view label;  // the header (the console translates it by kind and field)
+  Shown shown = Shown::kText;
+  std::string_view field, other;
+  std::uint16_t width = 0;  // padded to it in the command line's table (0: not padded)
+  std::uint16_t max = 0;    // cut to it, ending "~" (0: whole)
+  bool right = false;       // right-aligned
+  std::uint8_t gap = 1;     // spaces before it
+  std::string_view separator = ",";
+  std::string_view note = {};
 };
 
 // A record type as a whole.

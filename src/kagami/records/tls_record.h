@@ -45,26 +45,46 @@ struct TlsRecord {
   static constexpr RecordType kType{
       "tls",        "tls", "TLS handshake(s)", "list TLS handshakes seen without decryption",
       "session_id", "sni"};
+  static constexpr Column kColumns[] = {
+      {"TIME (UTC)", Shown::kTime, "ts", {}, 27},
+      {"CLIENT", Shown::kEndpoint, "client", {}, 23},
+      {"SERVER", Shown::kEndpoint, "server", {}, 23},
+      {"SNI", Shown::kText, "sni", {}, 30, 30},
+      {"VERSION", Shown::kText, "version", {}, 8},
+      {"CIPHER", Shown::kText, "cipher", {}, 40, 40},
+      {"JA4", Shown::kText, "ja4", {}, 36},
+      {"CERTIFICATE", Shown::kTextUnless, "cert_subject", "encrypted_certificate", 0, 120, false, 1,
+       ",", "(encrypted)"}};
   template <class Self, class V>
   static void describe(Self& r, V& v) {
     v(r.session_id, as::ref("session_id", "the session (one handshake per session)"));
     Endpoints::describe(r.endpoints, v);
     v(r.ts, as::time("ts", "the ClientHello"));
-    v(r.sni, as::host("sni", "the server name the client asked for (SNI)"));
+    v(r.sni, as::host("sni", "the server name the client asked for (SNI)")
+                 .searched("sni", "tls.sni", "TLS server name")
+                 .also_searched_as("host"));
     v(r.alpn, as::list("alpn", "the protocols the client offered (ALPN)"));
     v(r.alpn_selected, as::name_of_set("alpn_selected", "the protocol the server chose"));
     v(r.client_versions, as::list("client_versions", "the versions the client offered"));
-    v(r.version, as::name_of_set("version", "the version negotiated (TLS 1.3)"));
-    v(r.cipher, as::name_of_set("cipher", "the cipher suite negotiated (IANA name)"));
-    v(r.ja3, as::hash("ja3", "JA3 of the ClientHello"));
-    v(r.ja3s, as::hash("ja3s", "JA3S of the ServerHello"));
-    v(r.ja4, as::text("ja4", "JA4 of the ClientHello"));
+    v(r.version, as::name_of_set("version", "the version negotiated (TLS 1.3)")
+                     .searched("tls.version", "", "TLSv1.3, TLSv1.2, ..."));
+    v(r.cipher, as::name_of_set("cipher", "the cipher suite negotiated (IANA name)")
+                    .searched("tls.cipher", "cipher", "negotiated suite"));
+    v(r.ja3, as::text("ja3", "JA3 of the ClientHello (MD5 hex)")
+                 .searched("ja3", "tls.ja3", "JA3 client fingerprint"));
+    v(r.ja3s, as::text("ja3s", "JA3S of the ServerHello (MD5 hex)")
+                  .searched("ja3s", "tls.ja3s", "JA3S server fingerprint"));
+    v(r.ja4, as::text("ja4", "JA4 of the ClientHello")
+                 .searched("ja4", "tls.ja4", "JA4 client fingerprint"));
     v(r.ja4s, as::text("ja4s", "JA4S of the ServerHello"));
     v(r.ja3_string, as::text("ja3_string", "the string JA3 hashes"));
     v(r.ja3s_string, as::text("ja3s_string", "the string JA3S hashes"));
-    v(r.cert_subject, as::text("cert_subject", "the server certificate's subject"));
-    v(r.cert_issuer, as::text("cert_issuer", "the server certificate's issuer"));
-    v(r.cert_sha256, as::hash("cert_sha256", "the server certificate's SHA-256"));
+    v(r.cert_subject, as::text("cert_subject", "the server certificate's subject")
+                          .searched("cert.subject", "", "server certificate"));
+    v(r.cert_issuer, as::text("cert_issuer", "the server certificate's issuer")
+                         .searched("cert.issuer", "", "its issuer"));
+    v(r.cert_sha256, as::hash("cert_sha256", "the server certificate's SHA-256")
+                         .searched("cert.sha256", "", "its fingerprint"));
     v(r.cert_serial, as::text("cert_serial", "the server certificate's serial number"));
     v(r.cert_sans, as::list("cert_sans", "the server certificate's subject alternative names"));
     v(r.cert_not_before,
@@ -84,7 +104,8 @@ struct TlsRecord {
     v(r.server_hello_seen, as::boolean("server_hello_seen", "").internal());
     v(r.partial, as::boolean("partial", "a gap or a malformed message cut the handshake short")
                      .omitted_when_empty());
-    v(r.decrypted, as::boolean("decrypted", "the proxy decrypted the session"));
+    v(r.decrypted,
+      as::boolean("decrypted", "the proxy decrypted the session").also_searched_as("decrypted"));
     v(r.upstream_version, as::name_of_set("upstream_version", "the proxy's upstream leg: version")
                               .omitted_when_empty());
     v(r.upstream_cipher,
@@ -92,6 +113,7 @@ struct TlsRecord {
           .omitted_when_empty());
     v(r.upstream_verdict,
       as::text("upstream_verdict", "the proxy's verdict on the server's certificate (empty: valid)")
+          .searched("tls.verdict", "", "the proxy's verification of the real server")
           .omitted_when_empty_unless(r.decrypted));
     v(r.policy,
       as::text("policy", "the proxy's policy decision and its reason").omitted_when_empty());

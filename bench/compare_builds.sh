@@ -1,0 +1,93 @@
+#!/bin/bash
+# Two builds of Kagami side by side in one run, for a change that must not slow anything down
+# (issue 15: no more than 5 %): the recorder with every analyzer on the mixed capture of
+# record_bench.sh, the analyzers on one flow worker on the application capture of
+# analyzers_bench.sh, and search_bench's queries on one store. Runs alternate between the two
+# builds (before, after, before, ...) so drift in the machine hits both; each figure is the
+# best of RUNS (wall seconds), each query's the median of its p50s. Prints a Markdown table
+# with after/before ratios.
+#
+#   bench/compare_builds.sh BEFORE_BUILD_DIR AFTER_BUILD_DIR [runs] [apps-bytes] [sessions]
+#                           [mixed-bytes]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+before=$(realpath "${1:?usage: $0 BEFORE_BUILD_DIR AFTER_BUILD_DIR [runs]}")
+after=$(realpath "${2:?usage: $0 BEFORE_BUILD_DIR AFTER_BUILD_DIR [runs]}")
+runs=${3:-5}
+bytes=${4:-300000000}
+sessions=${5:-1000000}
+mixed_bytes=${6:-1100000000}
+out=bench/out
+mkdir -p "$out"
+mixed="$out/mixed-$mixed_bytes.pcap"
+apps="$out/apps-$bytes.pcap"
+[ -f "$mixed" ] || "$after/bench/gen_traffic" --bytes "$mixed_bytes" --out "$mixed"
+[ -f "$apps" ] || "$after/bench/gen_traffic" --apps --bytes "$bytes" --out "$apps" --concurrency 1000
+cat "$mixed" "$apps" >/dev/null
+
+# wall BUILD ARGS...: wall seconds of `kagami ARGS` into a fresh store
+wall() {
+  local build=$1
+  shift
+  rm -rf "$out/cmp-store"
+  /usr/bin/time -f "%e" -o "$out/cmp-time.txt" "$build/src/app/kagami" "$@" --store "$out/cmp-store" \
+    >/dev/null 2>"$out/cmp-stderr.txt" || {
+    cat "$out/cmp-stderr.txt" >&2
+    exit 1
+  }
+  cat "$out/cmp-time.txt"
+}
+best() { sort -g | head -1; }
+trim() { sed 's/^ *//; s/ *$//' <<<"$1"; }
+median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+
+declare -A times
+for _ in $(seq "$runs"); do
+  for side in before after; do
+    build=${!side}
+    times[record-$side]+="$(wall "$build" record -q --read "$mixed")"$'\n'
+    times[analyzers-$side]+="$(wall "$build" record -q --workers 1 --read "$apps")"$'\n'
+  done
+done
+rm -rf "$out/cmp-store"
+
+store="$out/cmp-search-$sessions"
+if [ ! -f "$store/populated" ]; then
+  rm -rf "$store" && mkdir -p "$store"
+  "$after/bench/search_bench" populate "$store" "$sessions" >/dev/null 2>&1
+  touch "$store/populated"
+fi
+declare -A p50
+for _ in $(seq "$runs"); do
+  for side in before after; do
+    build=${!side}
+    while IFS='|' read -r _ name _ _ p _; do
+      name=$(trim "$name")
+      p50["$name|$side"]+="$(trim "$p")"$'\n'
+    done < <("$build/bench/search_bench" query "$store" 20 | grep '^| ' | tail -n +2)
+  done
+done
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "before: $(git -C "$before/.." rev-parse --short HEAD 2>/dev/null || echo "$before"); after: $(git -C "$after/.." rev-parse --short HEAD 2>/dev/null || echo "$after"); best of $runs alternating runs"
+echo
+echo "| measure | before | after | after / before |"
+echo "|---|---:|---:|---:|"
+row() {
+  awk -v n="$1" -v b="$2" -v a="$3" -v u="$4" \
+    'BEGIN {printf "| %s | %s %s | %s %s | %s |\n", n, b, u, a, u, (b > 0 ? sprintf("%.3f", a / b) : "-")}'
+}
+for m in record analyzers; do
+  b=$(printf '%s' "${times[$m-before]}" | best)
+  a=$(printf '%s' "${times[$m-after]}" | best)
+  label=$([ $m = record ] && echo "kagami record, all analyzers, mixed $((mixed_bytes / 1000000)) MB" ||
+    echo "kagami record --workers 1, apps $((bytes / 1000000)) MB")
+  row "$label" "$b" "$a" s
+done
+for key in "${!p50[@]}"; do
+  [[ $key == *"|before" ]] || continue
+  name=${key%|before}
+  b=$(printf '%s' "${p50[$name|before]}" | median)
+  a=$(printf '%s' "${p50[$name|after]}" | median)
+  row "search p50: $name ($sessions sessions)" "$b" "$a" ms
+done | sort
