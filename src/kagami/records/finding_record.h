@@ -6,6 +6,7 @@
 
 #include "kagami/base/time.h"
 #include "kagami/records/endpoints.h"
+#include "kagami/records/record_schema.h"
 
 namespace kagami::records {
 
@@ -35,6 +36,28 @@ struct FindingRecord {
   std::string sample;          // masked: never a whole value
   std::string member;          // inside an archive or document package; "" for the object itself
   std::uint64_t alert_id = 0;  // 0: no alert
+
+  static constexpr RecordType kType{"findings", "findings", "finding(s)",
+                                    "list what content inspection found in extracted files", "id"};
+  template <class Self, class V>
+  static void describe(Self& r, V& v) {
+    v(r.id, as::id("id", "the finding's number"));
+    v(r.sha256, as::hash("sha256", "SHA-256 of the object inspected"));
+    v(r.session_id, as::ref("session_id", "the session that carried it"));
+    v(r.file_event_id, as::ref("file_event_id", "the sighting of the object"));
+    v(r.ts, as::time("ts", "when the object was seen"));
+    Endpoints::describe(r.endpoints, v);
+    v(r.protocol, as::name_of_set("protocol", "how it travelled (http, smtp, ...)"));
+    v(r.direction, as::name_of_set("direction", "sent or received"));
+    v(r.file_name, as::text("file_name", "the name it was given"));
+    v(r.detector, as::name_of_set("detector", "what found it (jp_my_number, yara:<rule>, ...)"));
+    v(r.confidence, as::name_of_set("confidence", "low, medium or high"));
+    v(r.count, as::count("count", "how many times it was found"));
+    v(r.severity, as::name_of_set("severity", "info, low, medium, high or critical"));
+    v(r.sample, as::text("sample", "what was found, masked"));
+    v(r.member, as::text("member", "inside an archive or package").omitted_when_empty());
+    v(r.alert_id, as::ref("alert_id", "the alert it raised").omitted_when_empty());
+  }
 };
 
 // An alert to the administrator: the findings of one sighting that a rule made worth telling.
@@ -49,6 +72,26 @@ struct AlertRecord {
   Endpoints endpoints;
   std::string protocol, direction, file_name, user, host;
   std::string findings;  // a summary: "jp_my_number x12 (high); keyword x1 (high)"
+
+  static constexpr RecordType kType{
+      "alerts", "alerts", "alert(s)", "list alerts raised by content inspection", "id", "host"};
+  template <class Self, class V>
+  static void describe(Self& r, V& v) {
+    v(r.id, as::id("id", "the alert's number"));
+    v(r.ts, as::time("ts", "when the object was seen"));
+    v(r.severity, as::name_of_set("severity", "low, medium, high or critical"));
+    v(r.title, as::text("title", "the rules that fired"));
+    v(r.session_id, as::ref("session_id", "the session that carried it"));
+    v(r.file_event_id, as::ref("file_event_id", "the sighting of the object"));
+    v(r.sha256, as::hash("sha256", "SHA-256 of the object"));
+    Endpoints::describe(r.endpoints, v);
+    v(r.protocol, as::name_of_set("protocol", "how it travelled (http, smtp, ...)"));
+    v(r.direction, as::name_of_set("direction", "sent or received"));
+    v(r.file_name, as::text("file_name", "the name it was given"));
+    v(r.user, as::text("user", "who sent or received it").omitted_when_empty());
+    v(r.host, as::text("host", "the server's name").omitted_when_empty());
+    v(r.findings, as::text("findings", "what was found: detector x count (severity); ..."));
+  }
 };
 
 // How one object's inspection went (once per content).

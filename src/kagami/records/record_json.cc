@@ -109,7 +109,7 @@ nlohmann::json to_json(const R& r) {
 }
 
 #define KAGAMI_INSTANTIATE(R) template nlohmann::json to_json<R>(const R&);
-KAGAMI_RECORD_TYPES(KAGAMI_INSTANTIATE)
+KAGAMI_DECLARED_RECORD_TYPES(KAGAMI_INSTANTIATE)
 #undef KAGAMI_INSTANTIATE
 
 nlohmann::json to_json(const FileRecord& f, const FileEvent& e) {
@@ -136,46 +136,6 @@ nlohmann::json to_json(const FileRecord& f, const FileEvent& e) {
     if (!f.text_sha256.empty()) in["text_sha256"] = f.text_sha256;
     j["inspection"] = std::move(in);
   }
-  return j;
-}
-
-nlohmann::json to_json(const FindingRecord& f) {
-  nlohmann::json j;
-  j["id"] = f.id;
-  j["sha256"] = f.sha256;
-  j["session_id"] = f.session_id;
-  j["file_event_id"] = f.file_event_id;
-  j["ts"] = time_to_epoch_seconds(f.ts);
-  put_endpoints(j, f.endpoints);
-  j["protocol"] = f.protocol;
-  j["direction"] = f.direction;
-  j["file_name"] = f.file_name;
-  j["detector"] = f.detector;
-  j["confidence"] = f.confidence;
-  j["count"] = f.count;
-  j["severity"] = f.severity;
-  j["sample"] = f.sample;
-  if (!f.member.empty()) j["member"] = f.member;
-  if (f.alert_id != 0) j["alert_id"] = f.alert_id;
-  return j;
-}
-
-nlohmann::json to_json(const AlertRecord& a) {
-  nlohmann::json j;
-  j["id"] = a.id;
-  j["ts"] = time_to_epoch_seconds(a.ts);
-  j["severity"] = a.severity;
-  j["title"] = a.title;
-  j["session_id"] = a.session_id;
-  j["file_event_id"] = a.file_event_id;
-  j["sha256"] = a.sha256;
-  put_endpoints(j, a.endpoints);
-  j["protocol"] = a.protocol;
-  j["direction"] = a.direction;
-  j["file_name"] = a.file_name;
-  if (!a.user.empty()) j["user"] = a.user;
-  if (!a.host.empty()) j["host"] = a.host;
-  j["findings"] = a.findings;
   return j;
 }
 

@@ -11,13 +11,11 @@ namespace kagami::records {
 
 // The JSON contract of ../shared/DESIGN.md: core fields never change name; more may be added.
 nlohmann::json to_json(const SessionRecord& s);
-// A protocol record: every field its declaration shows (record_schema.h).
+// A declared record: every field its declaration shows (record_schema.h).
 template <class R>
 requires requires { R::kType; }
 nlohmann::json to_json(const R& r);
 // A file as the investigator sees it: the object joined with one sighting.
 nlohmann::json to_json(const FileRecord& f, const FileEvent& e);
-nlohmann::json to_json(const FindingRecord& f);
-nlohmann::json to_json(const AlertRecord& a);
 
 }  // namespace kagami::records

@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "kagami/records/dns_record.h"
+#include "kagami/records/finding_record.h"
 #include "kagami/records/ftp_record.h"
 #include "kagami/records/http_record.h"
 #include "kagami/records/mail_record.h"
@@ -23,6 +24,15 @@
   X(MailRecord)                \
   X(FtpRecord)
 
+// X(struct name): record types declared the same way that no analyzer emits (content
+// inspection's): their JSON and their table come from their declarations too.
+#define KAGAMI_INSPECTION_RECORD_TYPES(X) \
+  X(FindingRecord)                        \
+  X(AlertRecord)
+
+// Every declared record type.
+#define KAGAMI_DECLARED_RECORD_TYPES(X) KAGAMI_RECORD_TYPES(X) KAGAMI_INSPECTION_RECORD_TYPES(X)
+
 namespace kagami::records {
 
 template <class... R>
@@ -34,6 +44,7 @@ struct TypeList {
 template <class Ignored, class... R>
 using DropFirst = TypeList<R...>;
 using RecordTypes = DropFirst<void KAGAMI_RECORD_TYPES(KAGAMI_RECORD_TYPE_ITEM)>;
+using DeclaredRecordTypes = DropFirst<void KAGAMI_DECLARED_RECORD_TYPES(KAGAMI_RECORD_TYPE_ITEM)>;
 #undef KAGAMI_RECORD_TYPE_ITEM
 
 namespace detail {
@@ -78,11 +89,23 @@ void for_each_record_type(F&& f) {
   detail::Each<RecordTypes>::run(f);
 }
 
+// The same over every declared type, the inspection's included (what the store keeps).
+template <class F>
+void for_each_declared_record_type(F&& f) {
+  detail::Each<DeclaredRecordTypes>::run(f);
+}
+
 // A record type's place in the list (a table of per-type state is indexed by it).
 template <class T>
 constexpr std::size_t record_type_index() {
   constexpr std::size_t i = detail::Each<RecordTypes>::index<T>();
   static_assert(i < RecordTypes::size, "not in KAGAMI_RECORD_TYPES");
+  return i;
+}
+template <class T>
+constexpr std::size_t declared_type_index() {
+  constexpr std::size_t i = detail::Each<DeclaredRecordTypes>::index<T>();
+  static_assert(i < DeclaredRecordTypes::size, "not a declared record type");
   return i;
 }
 

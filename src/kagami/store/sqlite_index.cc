@@ -535,13 +535,6 @@ Status SqliteIndex::prepare_writes() {
                   "INSERT OR REPLACE INTO file_events VALUES(" + marks(17) + ")");
       !s)
     return s;
-  if (auto s =
-          mk(stmts_->insert_finding, "INSERT OR REPLACE INTO findings VALUES(" + marks(19) + ")");
-      !s)
-    return s;
-  if (auto s = mk(stmts_->insert_alert, "INSERT OR REPLACE INTO alerts VALUES(" + marks(17) + ")");
-      !s)
-    return s;
   if (auto s = mk(stmts_->insert_text,
                   "INSERT OR REPLACE INTO text_fts(rowid, body, kind, ref, session_id, sha256) "
                   "VALUES(?,?,?,?,?,?)");

@@ -22,6 +22,10 @@ struct sqlite3_stmt;
 
 namespace kagami::store {
 
+namespace sql {
+struct Where;
+}
+
 // A value bound to a statement of the query layer: values are bound, never pasted into SQL.
 using SqlValue = std::variant<std::int64_t, std::string, IpAddress>;
 
@@ -74,13 +78,11 @@ class SqliteIndex {
   Status insert_session(const records::SessionRecord& s);
   Status insert_locations(const records::PacketLocationChunk& c);
   Status upsert_archive_file(const records::ArchiveFileRecord& f);
-  // A protocol record (records/record_types.h), into the table its declaration derives.
+  // A declared record (records/record_types.h), into the table its declaration derives.
   template <class R>
   Status insert(const R& r);
   Status insert_file(const records::FileRecord& f);  // once per content; later ones ignored
   Status insert_file_event(const records::FileEvent& e);
-  Status insert_finding(const records::FindingRecord& f);
-  Status insert_alert(const records::AlertRecord& a);
   Status upsert_inspection(const records::InspectionRecord& r);
 
   // The longest session recorded (ns): searches by time bound the start time with it.
@@ -154,6 +156,9 @@ class SqliteIndex {
   Status exec(const char* sql);
   Status migrate();
   Status ensure_record_tables();
+  template <class R>
+  Status query_where(const RecordQuery& q, const sql::Where& w,
+                     const std::function<bool(const R&)>& fn);
   Status prepare_record_inserts();
   Status prepare_writes();
 

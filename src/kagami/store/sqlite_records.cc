@@ -285,7 +285,7 @@ class Reader : public records::FieldVisitor {
 
 template <class R>
 Status SqliteIndex::insert(const R& r) {
-  sqlite3_stmt* s = stmts_->insert_record[records::record_type_index<R>()].get();
+  sqlite3_stmt* s = stmts_->insert_record[records::declared_type_index<R>()].get();
   Binder b(s);
   R::describe(r, b);
   if (auto st = step_done(db_, s, "insert"); !st)
@@ -294,11 +294,25 @@ Status SqliteIndex::insert(const R& r) {
   return index_text(*b.text_kind, b.id, b.session_id, {}, b.text);
 }
 
+namespace {
+// The common filters of a record type's listing (time, addresses, ports, --host, sessions, ids).
+template <class R>
+Where where_of(const RecordQuery& q) {
+  const std::string host(R::kType.host_column), id(R::kType.id_column);
+  return record_where(q, "ts", host.empty() ? nullptr : host.c_str(), "", id.c_str());
+}
+}  // namespace
+
 template <class R>
 Status SqliteIndex::query(const RecordQuery& q, const std::function<bool(const R&)>& fn) {
+  return query_where<R>(q, where_of<R>(q), fn);
+}
+
+template <class R>
+Status SqliteIndex::query_where(const RecordQuery& q, const Where& w,
+                                const std::function<bool(const R&)>& fn) {
   constexpr const records::RecordType& t = R::kType;
-  const std::string host(t.host_column), id(t.id_column);
-  const Where w = record_where(q, "ts", host.empty() ? nullptr : host.c_str(), "", id.c_str());
+  const std::string id(t.id_column);
   const std::string text = "SELECT " + joined(columns_of<R>().read) + " FROM " +
                            std::string(t.table) + w.text + order_limit(q, "ts", id);
   const std::string what = "query " + std::string(t.kind);
@@ -316,7 +330,7 @@ Status SqliteIndex::query(const RecordQuery& q, const std::function<bool(const R
 // The insert of each record type, naming its columns.
 Status SqliteIndex::prepare_record_inserts() {
   Status out;
-  records::for_each_record_type([&]<class R>() {
+  records::for_each_declared_record_type([&]<class R>() {
     if (!out) return;
     const Columns& c = columns_of<R>();
     std::string marks;
@@ -328,7 +342,7 @@ Status SqliteIndex::prepare_record_inserts() {
       out = make_error("{} ({})", st.error().message, R::kType.kind);
       return;
     }
-    stmts_->insert_record[records::record_type_index<R>()] = std::move(*st);
+    stmts_->insert_record[records::declared_type_index<R>()] = std::move(*st);
   });
   return out;
 }
@@ -338,7 +352,7 @@ Status SqliteIndex::prepare_record_inserts() {
 // changes are not derived: they are steps of migrate(), written and tested by hand.
 Status SqliteIndex::ensure_record_tables() {
   Status out;
-  records::for_each_record_type([&]<class R>() {
+  records::for_each_declared_record_type([&]<class R>() {
     if (!out) return;
     const records::RecordType& t = R::kType;
     const std::string table(t.table), id(t.id_column);
@@ -392,7 +406,7 @@ Status SqliteIndex::ensure_record_tables() {
   template Status SqliteIndex::insert<records::R>(const records::R&); \
   template Status SqliteIndex::query<records::R>(const RecordQuery&,  \
                                                  const std::function<bool(const records::R&)>&);
-KAGAMI_RECORD_TYPES(KAGAMI_INSTANTIATE)
+KAGAMI_DECLARED_RECORD_TYPES(KAGAMI_INSTANTIATE)
 #undef KAGAMI_INSTANTIATE
 
 Status SqliteIndex::query_files(
@@ -478,48 +492,6 @@ void add_inspection_filters(const RecordQuery& q, Where& w, bool detector) {
 
 }  // namespace
 
-Status SqliteIndex::insert_finding(const records::FindingRecord& f) {
-  sqlite3_stmt* s = stmts_->insert_finding.get();
-  int i = 1;
-  bind_u64(s, i++, f.id);
-  bind_text(s, i++, f.sha256);
-  bind_u64(s, i++, f.session_id);
-  bind_u64(s, i++, f.file_event_id);
-  bind_i64(s, i++, f.ts);
-  i = bind_endpoints(s, i, f.endpoints);
-  bind_text(s, i++, f.protocol);
-  bind_text(s, i++, f.direction);
-  bind_text(s, i++, f.file_name);
-  bind_text(s, i++, f.detector);
-  bind_text(s, i++, f.confidence);
-  bind_u64(s, i++, f.count);
-  bind_text(s, i++, f.severity);
-  bind_text(s, i++, f.sample);
-  bind_text(s, i++, f.member);
-  bind_u64(s, i++, f.alert_id);
-  return step_done(db_, s, "insert finding");
-}
-
-Status SqliteIndex::insert_alert(const records::AlertRecord& a) {
-  sqlite3_stmt* s = stmts_->insert_alert.get();
-  int i = 1;
-  bind_u64(s, i++, a.id);
-  bind_i64(s, i++, a.ts);
-  bind_text(s, i++, a.severity);
-  bind_text(s, i++, a.title);
-  bind_u64(s, i++, a.session_id);
-  bind_u64(s, i++, a.file_event_id);
-  bind_text(s, i++, a.sha256);
-  i = bind_endpoints(s, i, a.endpoints);
-  bind_text(s, i++, a.protocol);
-  bind_text(s, i++, a.direction);
-  bind_text(s, i++, a.file_name);
-  bind_text(s, i++, a.user);
-  bind_text(s, i++, a.host);
-  bind_text(s, i++, a.findings);
-  return step_done(db_, s, "insert alert");
-}
-
 Status SqliteIndex::upsert_inspection(const records::InspectionRecord& r) {
   sqlite3_stmt* s = stmts_->upsert_inspection.get();
   bind_text(s, 1, r.sha256);
@@ -560,62 +532,16 @@ Status SqliteIndex::index_text(records::TextKind kind, std::uint64_t ref, std::u
 
 Status SqliteIndex::query_findings(const RecordQuery& q,
                                    const std::function<bool(const records::FindingRecord&)>& fn) {
-  Where w = record_where(q, "ts", nullptr);
+  Where w = where_of<records::FindingRecord>(q);
   add_inspection_filters(q, w, true);
-  const std::string text = "SELECT * FROM findings" + w.text + order_limit(q, "ts", "id");
-  return run_query<records::FindingRecord>(
-      db_, text, w,
-      [](sqlite3_stmt* s) {
-        records::FindingRecord f;
-        int i = 0;
-        f.id = column_u64(s, i++);
-        f.sha256 = column_text(s, i++);
-        f.session_id = column_u64(s, i++);
-        f.file_event_id = column_u64(s, i++);
-        f.ts = sqlite3_column_int64(s, i++);
-        i = read_endpoints(s, i, f.endpoints);
-        f.protocol = column_text(s, i++);
-        f.direction = column_text(s, i++);
-        f.file_name = column_text(s, i++);
-        f.detector = column_text(s, i++);
-        f.confidence = column_text(s, i++);
-        f.count = column_u64(s, i++);
-        f.severity = column_text(s, i++);
-        f.sample = column_text(s, i++);
-        f.member = column_text(s, i++);
-        f.alert_id = column_u64(s, i++);
-        return f;
-      },
-      fn, "query findings");
+  return query_where<records::FindingRecord>(q, w, fn);
 }
 
 Status SqliteIndex::query_alerts(const RecordQuery& q,
                                  const std::function<bool(const records::AlertRecord&)>& fn) {
-  Where w = record_where(q, "ts", "host");
+  Where w = where_of<records::AlertRecord>(q);
   add_inspection_filters(q, w, false);
-  const std::string text = "SELECT * FROM alerts" + w.text + order_limit(q, "ts", "id");
-  return run_query<records::AlertRecord>(
-      db_, text, w,
-      [](sqlite3_stmt* s) {
-        records::AlertRecord a;
-        int i = 0;
-        a.id = column_u64(s, i++);
-        a.ts = sqlite3_column_int64(s, i++);
-        a.severity = column_text(s, i++);
-        a.title = column_text(s, i++);
-        a.session_id = column_u64(s, i++);
-        a.file_event_id = column_u64(s, i++);
-        a.sha256 = column_text(s, i++);
-        i = read_endpoints(s, i, a.endpoints);
-        a.protocol = column_text(s, i++);
-        a.direction = column_text(s, i++);
-        a.file_name = column_text(s, i++);
-        a.user = column_text(s, i++);
-        a.host = column_text(s, i++);
-        a.findings = column_text(s, i++);
-        return a;
-      },
-      fn, "query alerts");
+  return query_where<records::AlertRecord>(q, w, fn);
 }
 
 Result<std::optional<records::InspectionRecord>> SqliteIndex::inspection(

@@ -11,8 +11,9 @@ namespace kagami::store {
 
 struct SqliteIndex::Statements {
   sql::Stmt begin, commit, insert_session, insert_locations, upsert_file, insert_file,
-      insert_file_event, insert_finding, insert_alert, upsert_inspection, insert_text, doc_text_id;
-  std::array<sql::Stmt, records::RecordTypes::size> insert_record;  // by record_type_index
+      insert_file_event, upsert_inspection, insert_text, doc_text_id;
+  std::array<sql::Stmt, records::DeclaredRecordTypes::size>
+      insert_record;  // by declared_type_index
 };
 
 }  // namespace kagami::store

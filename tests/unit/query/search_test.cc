@@ -141,7 +141,7 @@ class SearchTest : public ::testing::Test {
     a.sha256 = kXlsx;
     a.user = "tanaka";
     a.file_name = "顧客リスト.xlsx";
-    ASSERT_TRUE(index->insert_alert(a).ok());
+    ASSERT_TRUE(index->insert(a).ok());
     ASSERT_TRUE(index->commit().ok());
   }
 
@@ -205,7 +205,7 @@ class SearchTest : public ::testing::Test {
     f.severity = severity;
     f.confidence = "high";
     f.count = 1;
-    ASSERT_TRUE(index->insert_finding(f).ok());
+    ASSERT_TRUE(index->insert(f).ok());
   }
 
   // The ids a query lists (newest first), with its kind as "kind:1,2,3" for short expectations.

@@ -103,7 +103,7 @@ TEST(RecordTables, TheMigratedTablesHaveExactlyTheDeclaredColumns) {
   test::TempDir dir;
   const std::string path = dir.path() + "/index.sqlite";
   ASSERT_TRUE(SqliteIndex::open(path, SqliteIndex::Mode::kReadWrite).ok());
-  records::for_each_record_type([&]<class R>() {
+  records::for_each_declared_record_type([&]<class R>() {
     EXPECT_EQ(table_columns(path, std::string(R::kType.table)), expected_columns<R>())
         << R::kType.kind;
   });
@@ -113,7 +113,7 @@ TEST(RecordTables, EveryDeclaredFieldComesBackAsWritten) {
   test::TempDir dir;
   auto ix = SqliteIndex::open(dir.path() + "/index.sqlite", SqliteIndex::Mode::kReadWrite);
   ASSERT_TRUE(ix.ok());
-  records::for_each_record_type([&]<class R>() {
+  records::for_each_declared_record_type([&]<class R>() {
     R r;
     Filler fill;
     R::describe(r, fill);
