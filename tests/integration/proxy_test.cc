@@ -1058,7 +1058,8 @@ TEST_F(ProxyTest, PcapOverIpStreamsTheMirror) {
     while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0)
       stream.append(buf, static_cast<std::size_t>(n));
   });
-  usleep(200000);  // the mirror thread accepts the reader
+  // The mirror thread has taken the reader before anything is sent (under load it may lag).
+  ASSERT_TRUE(proxy.wait_for("pcap-over-ip: receiver", 10000)) << proxy.log();
   const std::string p = std::to_string(port);
   auto r = curl_via(proxy, kagami_ca_,
                     {"--connect-to", "site.test:" + p + ":127.0.0.1:" + p, "-o", "/dev/null",

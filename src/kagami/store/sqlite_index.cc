@@ -299,69 +299,20 @@ records::SessionRecord read_session(sqlite3_stmt* s) {
   return r;
 }
 
-void add_ip_filter(Where& w, const std::vector<IpPrefix>& ips, const char* prefix = "") {
-  if (ips.empty()) return;
-  std::string c;
-  for (const IpPrefix& p : ips) {
-    if (!c.empty()) c += " OR ";
-    c += "(" + std::string(prefix) + "client_ip BETWEEN ? AND ?) OR (" + prefix +
-         "server_ip BETWEEN ? AND ?)";
-    for (int k = 0; k < 2; ++k) {
-      w.binds.push_back([v = p.first](sqlite3_stmt* s, int i) { bind_ip(s, i, v); });
-      w.binds.push_back([v = p.last](sqlite3_stmt* s, int i) { bind_ip(s, i, v); });
-    }
-  }
-  w.add("(" + c + ")");
-}
-
-void add_port_filter(Where& w, const std::vector<std::uint16_t>& ports, const char* prefix = "") {
-  if (ports.empty()) return;
-  std::string c;
-  for (std::uint16_t p : ports) {
-    if (!c.empty()) c += " OR ";
-    c += std::string(prefix) + "client_port = ? OR " + prefix + "server_port = ?";
-    for (int k = 0; k < 2; ++k)
-      w.binds.push_back([p](sqlite3_stmt* s, int i) { bind_i64(s, i, p); });
-  }
-  w.add("(" + c + ")");
-}
-
-// Users type "*.example.com"; GLOB is case-sensitive, so both sides are lower-cased.
-void add_glob(Where& w, const std::string& column, const std::string& pattern) {
-  w.add("lower(" + column + ") GLOB lower(?)");
-  w.binds.push_back([pattern](sqlite3_stmt* s, int i) { bind_text(s, i, pattern); });
-}
-
 Where build_where(const SessionQuery& q) {
   Where w;
-  if (q.since) {
-    w.add("ts_last >= ?");
-    w.binds.push_back([v = *q.since](sqlite3_stmt* s, int i) { bind_i64(s, i, v); });
-  }
-  if (q.until) {
-    w.add("ts_first <= ?");
-    w.binds.push_back([v = *q.until](sqlite3_stmt* s, int i) { bind_i64(s, i, v); });
-  }
-  add_ip_filter(w, q.ips);
-  add_port_filter(w, q.ports);
-  if (q.transport) {
-    w.add("transport = ?");
-    w.binds.push_back([v = *q.transport](sqlite3_stmt* s, int i) { bind_i64(s, i, v); });
-  }
+  if (q.since) w.compare("ts_last", ">=", std::int64_t{*q.since});
+  if (q.until) w.compare("ts_first", "<=", std::int64_t{*q.until});
+  w.any_address(q.ips);
+  w.any_port(q.ports);
+  if (q.transport) w.compare("transport", "=", std::int64_t{*q.transport});
   if (q.app) {
     // app lists every protocol recognized, "http,tls": match any of them.
     w.add("(',' || app || ',') LIKE ('%,' || ? || ',%')");
-    w.binds.push_back([v = *q.app](sqlite3_stmt* s, int i) { bind_text(s, i, v); });
+    w.bind(std::string(*q.app));
   }
-  if (q.host) add_glob(w, "host", *q.host);
-  if (!q.ids.empty()) {
-    std::string c = "id IN (";
-    for (std::size_t k = 0; k < q.ids.size(); ++k) {
-      c += k ? ",?" : "?";
-      w.binds.push_back([v = q.ids[k]](sqlite3_stmt* s, int i) { bind_u64(s, i, v); });
-    }
-    w.add(c + ")");
-  }
+  if (q.host) w.glob("host", *q.host);
+  w.in("id", q.ids);
   return w;
 }
 

@@ -44,58 +44,14 @@ int read_endpoints(sqlite3_stmt* s, int i, records::Endpoints& e) {
 Where record_where(const RecordQuery& q, const char* ts_column, const char* host_column,
                    const char* prefix = "", const char* id_column = "id") {
   Where w;
-  const std::string ts = std::string(prefix) + ts_column;
-  if (q.since) {
-    w.add(ts + " >= ?");
-    w.binds.push_back([v = *q.since](sqlite3_stmt* s, int i) { bind_i64(s, i, v); });
-  }
-  if (q.until) {
-    w.add(ts + " <= ?");
-    w.binds.push_back([v = *q.until](sqlite3_stmt* s, int i) { bind_i64(s, i, v); });
-  }
-  if (!q.ips.empty()) {
-    std::string c;
-    for (const IpPrefix& p : q.ips) {
-      if (!c.empty()) c += " OR ";
-      c += "(" + std::string(prefix) + "client_ip BETWEEN ? AND ?) OR (" + prefix +
-           "server_ip BETWEEN ? AND ?)";
-      for (int k = 0; k < 2; ++k) {
-        w.binds.push_back([v = p.first](sqlite3_stmt* s, int i) { bind_ip(s, i, v); });
-        w.binds.push_back([v = p.last](sqlite3_stmt* s, int i) { bind_ip(s, i, v); });
-      }
-    }
-    w.add("(" + c + ")");
-  }
-  if (!q.ports.empty()) {
-    std::string c;
-    for (std::uint16_t p : q.ports) {
-      if (!c.empty()) c += " OR ";
-      c += std::string(prefix) + "client_port = ? OR " + prefix + "server_port = ?";
-      for (int k = 0; k < 2; ++k)
-        w.binds.push_back([p](sqlite3_stmt* s, int i) { bind_i64(s, i, p); });
-    }
-    w.add("(" + c + ")");
-  }
-  if (q.host && host_column != nullptr) {
-    w.add("lower(" + std::string(prefix) + host_column + ") GLOB lower(?)");
-    w.binds.push_back([v = *q.host](sqlite3_stmt* s, int i) { bind_text(s, i, v); });
-  }
-  if (!q.session_ids.empty()) {
-    std::string c = std::string(prefix) + "session_id IN (";
-    for (std::size_t k = 0; k < q.session_ids.size(); ++k) {
-      c += k ? ",?" : "?";
-      w.binds.push_back([v = q.session_ids[k]](sqlite3_stmt* s, int i) { bind_u64(s, i, v); });
-    }
-    w.add(c + ")");
-  }
-  if (!q.ids.empty()) {
-    std::string c = std::string(prefix) + id_column + " IN (";
-    for (std::size_t k = 0; k < q.ids.size(); ++k) {
-      c += k ? ",?" : "?";
-      w.binds.push_back([v = q.ids[k]](sqlite3_stmt* s, int i) { bind_u64(s, i, v); });
-    }
-    w.add(c + ")");
-  }
+  const std::string p(prefix);
+  if (q.since) w.compare(p + ts_column, ">=", std::int64_t{*q.since});
+  if (q.until) w.compare(p + ts_column, "<=", std::int64_t{*q.until});
+  w.any_address(q.ips, p);
+  w.any_port(q.ports, p);
+  if (q.host && host_column != nullptr) w.glob(p + host_column, *q.host);
+  w.in(p + "session_id", q.session_ids);
+  w.in(p + id_column, q.ids);
   return w;
 }
 
@@ -413,14 +369,8 @@ Status SqliteIndex::query_files(
     const RecordQuery& q,
     const std::function<bool(const records::FileRecord&, const records::FileEvent&)>& fn) {
   Where w = record_where(q, "ts", nullptr, "e.");
-  if (q.sha256) {
-    w.add("e.sha256 = ?");
-    w.binds.push_back([v = *q.sha256](sqlite3_stmt* s, int i) { bind_text(s, i, v); });
-  }
-  if (q.name) {
-    w.add("lower(e.name) GLOB lower(?)");
-    w.binds.push_back([v = *q.name](sqlite3_stmt* s, int i) { bind_text(s, i, v); });
-  }
+  if (q.sha256) w.compare("e.sha256", "=", std::string(*q.sha256));
+  if (q.name) w.glob("e.name", *q.name);
   const std::string text =
       "SELECT f.sha256, f.md5, f.size, f.mime, f.first_seen, e.id, e.session_id, e.ts, "
       "e.client_ip, e.client_port, e.server_ip, e.server_port, e.protocol, e.direction, e.name, "
@@ -476,18 +426,9 @@ constexpr const char* kSeverityRank =
     "WHEN 'low' THEN 1 ELSE 0 END)";
 
 void add_inspection_filters(const RecordQuery& q, Where& w, bool detector) {
-  if (q.sha256) {
-    w.add("sha256 = ?");
-    w.binds.push_back([v = *q.sha256](sqlite3_stmt* s, int i) { bind_text(s, i, v); });
-  }
-  if (q.min_severity) {
-    w.add(std::string(kSeverityRank) + " >= ?");
-    w.binds.push_back([v = *q.min_severity](sqlite3_stmt* s, int i) { bind_i64(s, i, v); });
-  }
-  if (detector && q.detector) {
-    w.add("detector GLOB ?");
-    w.binds.push_back([v = *q.detector](sqlite3_stmt* s, int i) { bind_text(s, i, v); });
-  }
+  if (q.sha256) w.compare("sha256", "=", std::string(*q.sha256));
+  if (q.min_severity) w.compare(kSeverityRank, ">=", std::int64_t{*q.min_severity});
+  if (detector && q.detector) w.compare("detector", "GLOB", std::string(*q.detector));
 }
 
 }  // namespace

@@ -80,7 +80,9 @@ inline Status step_done(sqlite3* db, sqlite3_stmt* s, const char* what) {
   return {};
 }
 
-// A WHERE clause built from optional filters; values are always bound, never pasted.
+// A WHERE clause built from optional filters. Each filter adds its text and the binds of its
+// values together, so the binds' order is the text's by construction; values are always
+// bound, never pasted. The filters every listing shares are spelled here once.
 struct Where {
   std::string text;
   std::vector<std::function<void(sqlite3_stmt*, int)>> binds;
@@ -88,6 +90,67 @@ struct Where {
   void add(const std::string& clause) { text += (text.empty() ? " WHERE " : " AND ") + clause; }
   void bind_all(sqlite3_stmt* s) const {
     for (std::size_t i = 0; i < binds.size(); ++i) binds[i](s, static_cast<int>(i + 1));
+  }
+
+  void bind(std::int64_t v) {
+    binds.push_back([v](sqlite3_stmt* s, int i) { bind_i64(s, i, v); });
+  }
+  void bind(std::uint64_t v) {
+    binds.push_back([v](sqlite3_stmt* s, int i) { bind_u64(s, i, v); });
+  }
+  void bind(std::string v) {
+    binds.push_back([v = std::move(v)](sqlite3_stmt* s, int i) { bind_text(s, i, v); });
+  }
+  void bind(const IpAddress& v) {
+    binds.push_back([v](sqlite3_stmt* s, int i) { bind_ip(s, i, v); });
+  }
+
+  // `column op ?` ("ts >= ?").
+  template <class V>
+  void compare(const std::string& column, const char* op, V value) {
+    add(column + " " + op + " ?");
+    bind(value);
+  }
+  // Either end's address in one of the prefixes.
+  void any_address(const std::vector<IpPrefix>& prefixes, const std::string& prefix = "") {
+    if (prefixes.empty()) return;
+    std::string c;
+    for (const IpPrefix& p : prefixes) {
+      if (!c.empty()) c += " OR ";
+      c += "(" + prefix + "client_ip BETWEEN ? AND ?) OR (" + prefix + "server_ip BETWEEN ? AND ?)";
+      for (int k = 0; k < 2; ++k) {
+        bind(p.first);
+        bind(p.last);
+      }
+    }
+    add("(" + c + ")");
+  }
+  // Either end's port one of these.
+  void any_port(const std::vector<std::uint16_t>& ports, const std::string& prefix = "") {
+    if (ports.empty()) return;
+    std::string c;
+    for (std::uint16_t p : ports) {
+      if (!c.empty()) c += " OR ";
+      c += prefix + "client_port = ? OR " + prefix + "server_port = ?";
+      bind(std::int64_t{p});
+      bind(std::int64_t{p});
+    }
+    add("(" + c + ")");
+  }
+  // Users type "*.example.com"; GLOB is case-sensitive, so both sides are lower-cased.
+  void glob(const std::string& column, std::string pattern) {
+    add("lower(" + column + ") GLOB lower(?)");
+    bind(std::move(pattern));
+  }
+  // `column IN (...)`; nothing when the list is empty.
+  void in(const std::string& column, const std::vector<std::uint64_t>& values) {
+    if (values.empty()) return;
+    std::string c = column + " IN (";
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      c += k ? ",?" : "?";
+      bind(values[k]);
+    }
+    add(c + ")");
   }
 };
 
