@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "kagami/analyzers/session_analysis.h"
-#include "kagami/analyzers/tls/server_certificate.h"
+#include "kagami/analyzers/tls/proxied_tls.h"
 #include "kagami/base/backoff.h"
 #include "kagami/inspect/password_notice.h"
 #include "kagami/packet/decoder.h"
@@ -222,40 +222,7 @@ void Worker::apply_proxy_note(const flow::Flow& flow, records::SessionRecord& r)
     r.end_reason = "proxy_refused";
     return;
   }
-  // A decrypted session shows no handshake on the mirror: its TLS record comes from the note.
-  // A bypassed one was analyzed from its bytes: the note adds the proxy's view to that record.
-  records::TlsRecord* tls = nullptr;
-  for (auto& t : batch_->of<records::TlsRecord>())
-    if (t.session_id == flow.session_id) tls = &t;
-  if (tls == nullptr) {
-    if (!note->decrypted && note->sni.empty() && note->failure.empty()) return;  // not TLS
-    records::TlsRecord t;
-    t.session_id = flow.session_id;
-    t.endpoints.client_ip = r.client_ip;
-    t.endpoints.client_port = r.client_port;
-    t.endpoints.server_ip = r.server_ip;
-    t.endpoints.server_port = r.server_port;
-    t.ts = r.ts_first;
-    t.sni = note->sni;
-    if (!note->alpn.empty()) t.alpn_selected = note->alpn;
-    t.version = note->client_version;
-    t.cipher = note->client_cipher;
-    t.client_hello_seen = t.server_hello_seen = true;
-    if (!note->upstream_cert_der.empty())
-      analyzers::describe_server_certificate(
-          ByteView(note->upstream_cert_der.data(), note->upstream_cert_der.size()),
-          note->upstream_cert_count, t);
-    batch_->of<records::TlsRecord>().push_back(std::move(t));
-    tls = &batch_->of<records::TlsRecord>().back();
-  }
-  tls->decrypted = note->decrypted;
-  tls->upstream_version = note->upstream_version;
-  tls->upstream_cipher = note->upstream_cipher;
-  tls->upstream_verdict = note->upstream_verdict;
-  tls->policy = note->policy;
-  if (!note->failure.empty()) tls->alert = note->failure;
-  if (note->decrypted && (r.app.empty() || r.app.find("tls") == std::string::npos))
-    r.app = r.app.empty() ? "tls" : r.app + ",tls";
+  analyzers::add_proxy_view(*note, flow.session_id, r, batch_->records);
 }
 
 void Worker::send_batch() {
