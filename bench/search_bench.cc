@@ -210,7 +210,7 @@ int query_phase(const std::string& store, int runs, const std::string& only) {
        }},
       {"host, a domain's names (sessions)", query::Kind::kSessions,
        [](std::mt19937_64& r) { return "host:*." + domain(skewed(r, kDomains)); }},
-      {"host and method (http)", query::Kind::kHttp,
+      {"host and method (http)", query::Kind::kHttpRecord,
        [](std::mt19937_64& r) {
          return "host:*." + domain(skewed(r, kDomains)) + " AND method:POST";
        }},
@@ -228,7 +228,7 @@ int query_phase(const std::string& store, int runs, const std::string& only) {
        }},
       {"user (sessions)", query::Kind::kSessions,
        [](std::mt19937_64& r) { return "user:" + user(skewed(r, kUsers)); }},
-      {"user (http)", query::Kind::kHttp,
+      {"user (http)", query::Kind::kHttpRecord,
        [](std::mt19937_64& r) { return "user:" + user(skewed(r, kUsers)); }},
       {"user and a week (sessions)", query::Kind::kSessions,
        [](std::mt19937_64& r) {
@@ -236,12 +236,12 @@ int query_phase(const std::string& store, int runs, const std::string& only) {
        }},
       {"SHA-256 (files)", query::Kind::kFiles,
        [](std::mt19937_64& r) { return "sha256:" + file_sha(r() % 200000); }},
-      {"free text in URLs (http)", query::Kind::kHttp,
+      {"free text in URLs (http)", query::Kind::kHttpRecord,
        [](std::mt19937_64& r) {
          return std::string("\"") + kWords[r() % std::size(kWords)] + "/" +
                 kWords[r() % std::size(kWords)] + "\"";
        }},
-      {"free text, rare (http)", query::Kind::kHttp,
+      {"free text, rare (http)", query::Kind::kHttpRecord,
        [](std::mt19937_64& r) { return "\"id=" + std::to_string(10000 + r() % 90000) + "\""; }},
       // What a bare phrase in the console's search box lists: sessions.
       {"free text, rare (sessions)", query::Kind::kSessions,

@@ -117,8 +117,7 @@ int run_search(const SearchOptions& o) {
   if (!o.kind.empty()) {
     query::Kind k;
     if (!query::kind_from_name(o.kind, k)) {
-      std::cerr << "error: --kind is sessions, http, dns, tls, mail, ftp, files, findings or "
-                   "alerts\n";
+      std::cerr << "error: --kind is one of " << query::kind_names() << "\n";
       return 2;
     }
     req.kind = k;
@@ -173,9 +172,9 @@ void add_search_command(CLI::App& app, int& exit_code) {
       "search", "search the store: host:*.example.com AND method:POST, user:tanaka finding:*");
   cmd->add_option("--store,-s", o->store, "store directory");
   cmd->add_option("query", o->words, "the query (see --fields); quote it for the shell");
-  cmd->add_option("--kind,-k", o->kind,
-                  "what to list: sessions, http, dns, tls, mail, ftp, files, findings, alerts "
-                  "(default: what the query's fields suggest)");
+  cmd->add_option(
+      "--kind,-k", o->kind,
+      "what to list: " + query::kind_names() + " (default: what the query's fields suggest)");
   cmd->add_option("--limit,-n", o->limit, "records per page (default 50)");
   cmd->add_option("--offset", o->offset, "skip this many first");
   cmd->add_flag("--oldest-first", o->oldest_first, "oldest first (default: newest first)");

@@ -54,8 +54,9 @@ kagami::store::SqliteIndex& index() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   using namespace kagami::query;
-  const Kind kinds[] = {Kind::kSessions, Kind::kHttp,  Kind::kDns,      Kind::kTls,   Kind::kMail,
-                        Kind::kFtp,      Kind::kFiles, Kind::kFindings, Kind::kAlerts};
+  const Kind kinds[] = {Kind::kSessions,  Kind::kHttpRecord, Kind::kDnsRecord,
+                        Kind::kTlsRecord, Kind::kMailRecord, Kind::kFtpRecord,
+                        Kind::kFiles,     Kind::kFindings,   Kind::kAlerts};
   SearchRequest r;
   r.query.assign(reinterpret_cast<const char*>(data) + 1, size - 1);
   if (data[0] % 10 < 9) r.kind = kinds[data[0] % 10];

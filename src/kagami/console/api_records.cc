@@ -167,9 +167,8 @@ void ApiServer::Impl::record_routes() {
     store::RecordQuery q;
     q.session_ids = {id};
     q.limit = kDetailRows;
-    for (const query::Kind k :
-         {query::Kind::kHttp, query::Kind::kDns, query::Kind::kTls, query::Kind::kMail,
-          query::Kind::kFtp, query::Kind::kFiles, query::Kind::kFindings, query::Kind::kAlerts}) {
+    for (const query::Kind k : query::kAllKinds) {
+      if (k == query::Kind::kSessions) continue;
       nlohmann::json rows = nlohmann::json::array();
       const Status st =
           query::for_each_record_json(**index, k, q, [&](std::uint64_t, nlohmann::json j) {
@@ -196,7 +195,7 @@ void ApiServer::Impl::record_routes() {
     auto index = reader(res);
     if (!index) return;
     nlohmann::json mail;
-    if (!find_record(**index, query::Kind::kMail, id, "message", res, mail)) return;
+    if (!find_record(**index, query::Kind::kMailRecord, id, "message", res, mail)) return;
     if (!audit(req, res, "view", "mail:" + std::to_string(id))) return;
     nlohmann::json out = {{"mail", std::move(mail)},
                           {"files", nlohmann::json::array()},
@@ -492,8 +491,8 @@ void ApiServer::Impl::record_routes() {
     if (!audit(req, res, "view", "user:" + user)) return;
     nlohmann::json counts;
     for (const query::Kind k :
-         {query::Kind::kSessions, query::Kind::kHttp, query::Kind::kMail, query::Kind::kFiles,
-          query::Kind::kFindings, query::Kind::kAlerts}) {
+         {query::Kind::kSessions, query::Kind::kHttpRecord, query::Kind::kMailRecord,
+          query::Kind::kFiles, query::Kind::kFindings, query::Kind::kAlerts}) {
       query::SearchRequest sr;
       sr.query = quoted;
       sr.kind = k;
@@ -514,10 +513,10 @@ void ApiServer::Impl::record_routes() {
       auto recs = query::page_records(**index, query::Kind::kSessions, page->ids);
       if (recs) recent = std::move(*recs);
     }
-    sr.kind = query::Kind::kHttp;
+    sr.kind = query::Kind::kHttpRecord;
     nlohmann::json http = nlohmann::json::array();
     if (auto hp = query::search(**index, sr); hp) {
-      auto recs = query::page_records(**index, query::Kind::kHttp, hp->ids);
+      auto recs = query::page_records(**index, query::Kind::kHttpRecord, hp->ids);
       if (recs) http = std::move(*recs);
     }
     nlohmann::json timeline = nlohmann::json::object();

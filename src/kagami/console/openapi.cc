@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kagami/query/search_fields.h"
+
 namespace kagami::console {
 
 namespace {
@@ -23,8 +25,7 @@ json search_params() {
              "query: host:*.example.com AND method:POST, user:tanaka finding:jp_my_number, "
              "time:[2026-11-01 TO 2026-11-02], ip:10.0.0.0/8, free text"),
        param("kind", "query", "string",
-             "sessions, http, dns, tls, mail, ftp, files, findings, alerts (default: what the "
-             "query's fields suggest)"),
+             (query::kind_names() + " (default: what the query's fields suggest)").c_str()),
        param("limit", "query", "integer", "records per page (default 50, at most 10000)"),
        param("offset", "query", "integer", "records to skip"),
        param("order", "query", "string", "'oldest' for oldest first (default newest)")});
@@ -50,10 +51,10 @@ json build() {
   paths["/api/me"]["get"] = op("the logged-in user, role and CSRF token");
   paths["/api/search"]["get"] = op(
       "search: {kind, total, total_capped, offset, limit, elapsed_ms, records}", search_params());
-  for (const char* k :
-       {"sessions", "http", "dns", "tls", "mail", "ftp", "files", "findings", "alerts"})
-    paths[std::string("/api/") + k]["get"] =
-        op((std::string("search ") + k + " (kind fixed)").c_str(), search_params());
+  for (const query::Kind kind : query::kAllKinds) {
+    const std::string k = query::kind_name(kind);
+    paths["/api/" + k]["get"] = op(("search " + k + " (kind fixed)").c_str(), search_params());
+  }
   json id = json::array({param("id", "path", "integer", "id", true)});
   json sha = json::array({param("sha256", "path", "string", "SHA-256, hex", true)});
   paths["/api/sessions/{id}"]["get"] =

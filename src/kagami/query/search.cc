@@ -82,7 +82,7 @@ Result<CompiledQuery> compile_request(store::SqliteIndex& index, const SearchReq
   if (match_all(request.query)) {
     cq.kind = request.kind.value_or(Kind::kSessions);
     cq.table = table_of(cq.kind);
-    cq.id_column = cq.kind == Kind::kTls ? "session_id" : "id";
+    cq.id_column = id_column_of(cq.kind);
     cq.ts_column = cq.kind == Kind::kSessions ? "ts_first" : "ts";
     cq.ts_index = time_index_of(cq.kind);
     cq.where = cq.where_rows = "1";

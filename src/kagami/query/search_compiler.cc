@@ -16,31 +16,34 @@ const char* table_of(Kind k) {
     case Kind::kFiles:
       return "file_events";
     default:
-      return kind_name(k);
+      break;
   }
+  const records::RecordType* t = record_type_of(k);
+  return t != nullptr ? t->table.data() : kind_name(k);  // declared from literals: terminated
 }
 
 const char* time_index_of(Kind k) {
   switch (k) {
     case Kind::kSessions:
       return "sessions_ts_first";
-    case Kind::kHttp:
-      return "http_ts";
-    case Kind::kDns:
-      return "dns_ts";
-    case Kind::kTls:
-      return "tls_ts";
-    case Kind::kMail:
-      return "mail_ts";
-    case Kind::kFtp:
-      return "ftp_ts";
     case Kind::kFiles:
       return "file_events_ts";
     case Kind::kFindings:
       return "findings_ts";
     case Kind::kAlerts:
       return "alerts_ts";
+    default:
+      break;
   }
+  // A record type's table has its time index "<table>_ts" (store/sqlite_records.cc).
+  static const std::vector<std::pair<Kind, std::string>> names = [] {
+    std::vector<std::pair<Kind, std::string>> m;
+    records::for_each_record_type(
+        [&]<class R>() { m.emplace_back(kind_of<R>(), std::string(R::kType.table) + "_ts"); });
+    return m;
+  }();
+  for (const auto& [kind, name] : names)
+    if (kind == k) return name.c_str();
   return "";
 }
 
@@ -747,11 +750,11 @@ class Compiler {
     const std::string v = searched_text(raw);
     if (v.empty()) return fail(n, "free text needs at least one character besides '*'");
     switch (t) {
-      case Kind::kHttp:
-      case Kind::kMail: {
+      case Kind::kHttpRecord:
+      case Kind::kMailRecord: {
         const records::TextKind kind =
-            t == Kind::kHttp ? records::TextKind::kHttp : records::TextKind::kMail;
-        const char* name = t == Kind::kHttp ? "'http'" : "'mail'";
+            t == Kind::kHttpRecord ? records::TextKind::kHttp : records::TextKind::kMail;
+        const char* name = t == Kind::kHttpRecord ? "'http'" : "'mail'";
         sql = "(id IN (SELECT record_id FROM file_events WHERE record_kind = " + std::string(name) +
               " AND sha256 IN (" + text_objects(v) + "))";
         if (form_ == TextForm::kBeyondOwn) {
@@ -841,8 +844,8 @@ void collect_kinds(const Node& n, std::vector<Kind>& out) {
 Kind suggest_kind(const Node& root) {
   std::vector<Kind> named;
   collect_kinds(root, named);
-  for (const Kind k : {Kind::kFiles, Kind::kMail, Kind::kHttp, Kind::kFindings, Kind::kAlerts,
-                       Kind::kDns, Kind::kTls, Kind::kFtp})
+  for (const Kind k : {Kind::kFiles, Kind::kMailRecord, Kind::kHttpRecord, Kind::kFindings,
+                       Kind::kAlerts, Kind::kDnsRecord, Kind::kTlsRecord, Kind::kFtpRecord})
     if (std::find(named.begin(), named.end(), k) != named.end()) return k;
   return Kind::kSessions;
 }
@@ -852,12 +855,13 @@ bool compile_query(const Node& root, const CompileOptions& options, CompiledQuer
   out = CompiledQuery{};
   out.kind = options.kind ? *options.kind : suggest_kind(root);
   out.table = table_of(out.kind);
-  out.id_column = out.kind == Kind::kTls ? "session_id" : "id";
+  out.id_column = id_column_of(out.kind);
   out.ts_column = out.kind == Kind::kSessions ? "ts_first" : "ts";
   out.ts_index = time_index_of(out.kind);
   Compiler c(options, out.binds, error);
   if (!c.node(root, out.kind, out.where)) return false;
-  if (out.kind != Kind::kHttp && out.kind != Kind::kMail && out.kind != Kind::kSessions) {
+  if (out.kind != Kind::kHttpRecord && out.kind != Kind::kMailRecord &&
+      out.kind != Kind::kSessions) {
     out.where_rows = out.where;
     out.binds_rows = out.binds;
     return true;
@@ -870,7 +874,8 @@ bool compile_query(const Node& root, const CompileOptions& options, CompiledQuer
   const std::string v = searched_text(text->value);
   if (chars(v) < 3) return true;
   // Sessions are reached from the URLs that hold the text.
-  out.driver_kind = out.kind == Kind::kMail ? records::TextKind::kMail : records::TextKind::kHttp;
+  out.driver_kind =
+      out.kind == Kind::kMailRecord ? records::TextKind::kMail : records::TextKind::kHttp;
   const TextMatch m =
       options.text_match ? options.text_match(out.driver_kind, v) : TextMatch{fts_phrase(v)};
   out.driver_match = m.expression;

@@ -7,28 +7,40 @@
 
 namespace kagami::query {
 
+const records::RecordType* record_type_of(Kind k) {
+  const records::RecordType* out = nullptr;
+  records::for_each_record_type([&]<class R>() {
+    if (kind_of<R>() == k) out = &R::kType;
+  });
+  return out;
+}
+
 const char* kind_name(Kind k) {
   switch (k) {
     case Kind::kSessions:
       return "sessions";
-    case Kind::kHttp:
-      return "http";
-    case Kind::kDns:
-      return "dns";
-    case Kind::kTls:
-      return "tls";
-    case Kind::kMail:
-      return "mail";
-    case Kind::kFtp:
-      return "ftp";
     case Kind::kFiles:
       return "files";
     case Kind::kFindings:
       return "findings";
     case Kind::kAlerts:
       return "alerts";
+    default:
+      break;
   }
-  return "";
+  const records::RecordType* t = record_type_of(k);
+  return t != nullptr ? t->kind.data() : "";  // declared from literals: terminated
+}
+
+std::string kind_names() {
+  std::string out;
+  for (const Kind k : kAllKinds) out += (out.empty() ? "" : ", ") + std::string(kind_name(k));
+  return out;
+}
+
+const char* id_column_of(Kind k) {
+  const records::RecordType* t = record_type_of(k);
+  return t != nullptr ? t->id_column.data() : "id";
 }
 
 bool kind_from_name(std::string_view name, Kind& out) {
@@ -269,8 +281,7 @@ std::vector<Field> build() {
   std::vector<Field> all = shared_first();
   std::vector<Field> last = shared_last();
   records::for_each_record_type([&]<class R>() {
-    Kind k;
-    if (!kind_from_name(R::kType.kind, k)) return;
+    const Kind k = kind_of<R>();
     DeclaredFields d(k, all);
     R r;
     R::describe(r, d);

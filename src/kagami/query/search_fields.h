@@ -1,18 +1,43 @@
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "kagami/records/record_types.h"
+
 namespace kagami::query {
 
-// What a search lists: one kind of record per search.
-enum class Kind { kSessions, kHttp, kDns, kTls, kMail, kFtp, kFiles, kFindings, kAlerts };
-inline constexpr Kind kAllKinds[] = {Kind::kSessions, Kind::kHttp,     Kind::kDns,
-                                     Kind::kTls,      Kind::kMail,     Kind::kFtp,
-                                     Kind::kFiles,    Kind::kFindings, Kind::kAlerts};
+// What a search lists: one kind of record per search. Sessions, then one kind per protocol
+// record type of records/record_types.h (Kind::kHttpRecord, ...; in the list's order), then
+// files, findings and alerts.
+#define KAGAMI_KIND_ENUMERATOR(R) k##R,
+enum class Kind : std::uint8_t {
+  kSessions,
+  KAGAMI_RECORD_TYPES(KAGAMI_KIND_ENUMERATOR) kFiles,
+  kFindings,
+  kAlerts
+};
+#undef KAGAMI_KIND_ENUMERATOR
+#define KAGAMI_KIND_ITEM(R) Kind::k##R,
+inline constexpr Kind kAllKinds[] = {Kind::kSessions,
+                                     KAGAMI_RECORD_TYPES(KAGAMI_KIND_ITEM) Kind::kFiles,
+                                     Kind::kFindings, Kind::kAlerts};
+#undef KAGAMI_KIND_ITEM
+
+// The kind that lists record type R.
+template <class R>
+constexpr Kind kind_of() {
+  return static_cast<Kind>(1 + records::record_type_index<R>());
+}
+// The record type a kind lists, when it is a protocol's (nullptr for sessions, files, ...).
+const records::RecordType* record_type_of(Kind k);
 
 const char* kind_name(Kind k);  // "sessions", "http", ..., "files", "findings", "alerts"
 bool kind_from_name(std::string_view name, Kind& out);
+std::string kind_names();          // "sessions, http, dns, ...": every kind, for help and errors
+const char* id_column_of(Kind k);  // what numbers a kind's records ("id"; TLS: "session_id")
 
 enum class ValueType {
   kText,       // case-insensitive; '*' and '?' wildcards

@@ -281,7 +281,7 @@ TEST_F(SearchTest, CombinesTimeAddressesAndSessionFields) {
   EXPECT_EQ(found("-decrypted:true -transport:udp"), "sessions:5,3,2");
   EXPECT_EQ(found("user:tanaka OR user:suzuki"), "sessions:2,1");
   EXPECT_EQ(found("finding:jp_my_number", Kind::kSessions), "sessions:1");
-  EXPECT_EQ(found("finding:clamav:*", Kind::kHttp), "http:2");
+  EXPECT_EQ(found("finding:clamav:*", Kind::kHttpRecord), "http:2");
   EXPECT_EQ(found("file.size:>1M"), "files:2");
   EXPECT_EQ(found("md5:f00d"), "files:3,1");
   EXPECT_EQ(found("file.type:exe"), "files:2");
@@ -293,11 +293,11 @@ TEST_F(SearchTest, FindsFreeTextInUrlsSubjectsNamesAndDocuments) {
   // Document text, two characters (shorter than a trigram) and longer.
   EXPECT_EQ(found("極秘"), "sessions:3,1");
   EXPECT_EQ(found("\"quarterly report\"", Kind::kFiles), "files:3,1");
-  EXPECT_EQ(found("マイナンバー", Kind::kMail), "mail:1");  // its attachment
-  EXPECT_EQ(found("見積書"), "sessions:3");                 // a subject
-  EXPECT_EQ(found("見積書", Kind::kMail), "mail:1");
-  EXPECT_EQ(found("payload", Kind::kHttp), "http:2");  // a URL
-  EXPECT_EQ(found("顧客リスト"), "sessions:1");        // a file name
+  EXPECT_EQ(found("マイナンバー", Kind::kMailRecord), "mail:1");  // its attachment
+  EXPECT_EQ(found("見積書"), "sessions:3");                       // a subject
+  EXPECT_EQ(found("見積書", Kind::kMailRecord), "mail:1");
+  EXPECT_EQ(found("payload", Kind::kHttpRecord), "http:2");  // a URL
+  EXPECT_EQ(found("顧客リスト"), "sessions:1");              // a file name
   EXPECT_EQ(found("text:quarterly method:POST"), "http:1");
   EXPECT_EQ(found("nothing-like-this"), "sessions:");
 }
@@ -307,10 +307,10 @@ TEST_F(SearchTest, DenseFreeTextTestsEachRowsOwnText) {
   // a message by its full-text row, a request by its host and URL, a session by its requests,
   // messages and files.
   using Ids = std::vector<std::uint64_t>;
-  for (const auto& [q, kind, ids] : {std::tuple{"見積書", Kind::kMail, Ids{1}},
-                                     std::tuple{"PARTNER@example", Kind::kMail, Ids{1}},
-                                     std::tuple{"Payload.EXE", Kind::kHttp, Ids{2}},
-                                     std::tuple{"quarterly", Kind::kHttp, Ids{1}},
+  for (const auto& [q, kind, ids] : {std::tuple{"見積書", Kind::kMailRecord, Ids{1}},
+                                     std::tuple{"PARTNER@example", Kind::kMailRecord, Ids{1}},
+                                     std::tuple{"Payload.EXE", Kind::kHttpRecord, Ids{2}},
+                                     std::tuple{"quarterly", Kind::kHttpRecord, Ids{1}},
                                      std::tuple{"Payload.EXE", Kind::kSessions, Ids{2}},
                                      std::tuple{"見積書", Kind::kSessions, Ids{3}},
                                      std::tuple{"quarterly", Kind::kSessions, Ids{3, 1}},
@@ -355,7 +355,7 @@ TEST_F(SearchTest, PagesAndCounts) {
   r.limit = kMaxPageSize + 1;
   EXPECT_FALSE(search(*index, r).ok());
   // The page's records, in its order.
-  auto recs = page_records(*index, Kind::kHttp, {2, 1});
+  auto recs = page_records(*index, Kind::kHttpRecord, {2, 1});
   ASSERT_TRUE(recs.ok());
   ASSERT_EQ(recs->size(), 2u);
   EXPECT_EQ((*recs)[0]["uri"], "/payload.exe");
@@ -475,7 +475,7 @@ TEST(FreeText, DenseAndSparsePlansAgree) {
   for (const char* q : {"id=10042", "item?id=1", "déjà/vu", "DÉJÀ", "id=100"}) {
     SearchRequest r;
     r.query = std::string("\"") + q + "\"";
-    r.kind = Kind::kHttp;
+    r.kind = Kind::kHttpRecord;
     r.limit = 20;
     auto sparse = search(ix, r);
     ASSERT_TRUE(sparse.ok()) << sparse.error().message;
@@ -491,7 +491,7 @@ TEST(FreeText, DenseAndSparsePlansAgree) {
   // A rare number among pieces in every row: led by its rare part.
   SearchRequest r;
   r.query = "\"item?id=10042\"";
-  r.kind = Kind::kHttp;
+  r.kind = Kind::kHttpRecord;
   auto compiled = compile_request(ix, r);
   ASSERT_TRUE(compiled.ok());
   EXPECT_EQ(compiled->driver_kind, records::TextKind::kHttp);
@@ -581,7 +581,7 @@ TEST(BulkLoad, BuildsIndexesAndFullTextAtTheEnd) {
   ASSERT_TRUE(ix.commit().ok());
   SearchRequest r;
   r.query = "quarterly-results";
-  r.kind = Kind::kHttp;
+  r.kind = Kind::kHttpRecord;
   auto during = search(ix, r);
   ASSERT_TRUE(during.ok());
   EXPECT_EQ(during->total, 0u);  // the full-text rows come at the end
