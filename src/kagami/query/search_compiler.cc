@@ -844,8 +844,14 @@ void collect_kinds(const Node& n, std::vector<Kind>& out) {
 Kind suggest_kind(const Node& root) {
   std::vector<Kind> named;
   collect_kinds(root, named);
-  for (const Kind k : {Kind::kFiles, Kind::kMailRecord, Kind::kHttpRecord, Kind::kFindings,
-                       Kind::kAlerts, Kind::kDnsRecord, Kind::kTlsRecord, Kind::kFtpRecord})
+  // The kinds whose fields may appear together, most specific first; a record type not
+  // listed here (a new one) comes after them.
+  std::vector<Kind> order = {Kind::kFiles,  Kind::kMailRecord, Kind::kHttpRecord, Kind::kFindings,
+                             Kind::kAlerts, Kind::kDnsRecord,  Kind::kTlsRecord,  Kind::kFtpRecord};
+  for (const Kind k : kAllKinds)
+    if (k != Kind::kSessions && std::find(order.begin(), order.end(), k) == order.end())
+      order.push_back(k);
+  for (const Kind k : order)
     if (std::find(named.begin(), named.end(), k) != named.end()) return k;
   return Kind::kSessions;
 }
