@@ -3,9 +3,12 @@
 # (issue 15: no more than 5 %): the recorder with every analyzer on the mixed capture of
 # record_bench.sh, the analyzers on one flow worker on the application capture of
 # analyzers_bench.sh, and search_bench's queries on one store. Runs alternate between the two
-# builds (before, after, before, ...) so drift in the machine hits both; each figure is the
-# best of RUNS (wall seconds), each query's the median of its p50s. Prints a Markdown table
-# with after/before ratios.
+# builds (before, after, before, ...) so drift in the machine hits both; each recording is
+# given as the best of RUNS wall times and the median of RUNS CPU times (user + system: on a
+# small shared machine the steadier of the two), each query as the median of its p50s.
+# Stores are fresh directories removed only at the end (deleting thousands of files just
+# before a run slows ext4's inode allocation, see analyzers_bench.sh). Prints a Markdown
+# table with after/before ratios.
 #
 #   bench/compare_builds.sh BEFORE_BUILD_DIR AFTER_BUILD_DIR [runs] [apps-bytes] [sessions]
 #                           [mixed-bytes]
@@ -25,31 +28,37 @@ apps="$out/apps-$bytes.pcap"
 [ -f "$apps" ] || "$after/bench/gen_traffic" --apps --bytes "$bytes" --out "$apps" --concurrency 1000
 cat "$mixed" "$apps" >/dev/null
 
-# wall BUILD ARGS...: wall seconds of `kagami ARGS` into a fresh store
-wall() {
+stores=$(mktemp -d "$out/cmp-stores-XXXXXX")
+trap 'rm -rf "$stores"' EXIT
+# timed BUILD ARGS...: "wall cpu" seconds of `kagami ARGS` into a fresh store
+timed() {
   local build=$1
   shift
-  rm -rf "$out/cmp-store"
-  /usr/bin/time -f "%e" -o "$out/cmp-time.txt" "$build/src/app/kagami" "$@" --store "$out/cmp-store" \
+  local store
+  store=$(mktemp -d "$stores/s-XXXXXX")
+  /usr/bin/time -f "%e %U %S" -o "$out/cmp-time.txt" "$build/src/app/kagami" "$@" --store "$store" \
     >/dev/null 2>"$out/cmp-stderr.txt" || {
     cat "$out/cmp-stderr.txt" >&2
     exit 1
   }
-  cat "$out/cmp-time.txt"
+  awk '{printf "%s %.2f", $1, $2 + $3}' "$out/cmp-time.txt"
 }
 best() { sort -g | head -1; }
 trim() { sed 's/^ *//; s/ *$//' <<<"$1"; }
 median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
-declare -A times
+declare -A wall cpu
 for _ in $(seq "$runs"); do
   for side in before after; do
     build=${!side}
-    times[record-$side]+="$(wall "$build" record -q --read "$mixed")"$'\n'
-    times[analyzers-$side]+="$(wall "$build" record -q --workers 1 --read "$apps")"$'\n'
+    read -r w c <<<"$(timed "$build" record -q --read "$mixed")"
+    wall[record-$side]+="$w"$'\n'
+    cpu[record-$side]+="$c"$'\n'
+    read -r w c <<<"$(timed "$build" record -q --workers 1 --read "$apps")"
+    wall[analyzers-$side]+="$w"$'\n'
+    cpu[analyzers-$side]+="$c"$'\n'
   done
 done
-rm -rf "$out/cmp-store"
 
 store="$out/cmp-search-$sessions"
 if [ ! -f "$store/populated" ]; then
@@ -78,11 +87,12 @@ row() {
     'BEGIN {printf "| %s | %s %s | %s %s | %s |\n", n, b, u, a, u, (b > 0 ? sprintf("%.3f", a / b) : "-")}'
 }
 for m in record analyzers; do
-  b=$(printf '%s' "${times[$m-before]}" | best)
-  a=$(printf '%s' "${times[$m-after]}" | best)
   label=$([ $m = record ] && echo "kagami record, all analyzers, mixed $((mixed_bytes / 1000000)) MB" ||
     echo "kagami record --workers 1, apps $((bytes / 1000000)) MB")
-  row "$label" "$b" "$a" s
+  row "$label: best wall" "$(printf '%s' "${wall[$m-before]}" | best)" \
+    "$(printf '%s' "${wall[$m-after]}" | best)" s
+  row "$label: median CPU" "$(printf '%s' "${cpu[$m-before]}" | median)" \
+    "$(printf '%s' "${cpu[$m-after]}" | median)" s
 done
 for key in "${!p50[@]}"; do
   [[ $key == *"|before" ]] || continue
