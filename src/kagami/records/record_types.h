@@ -1,8 +1,9 @@
 #pragma once
 // The one list of the protocol analyzers' record types. Each is declared once, in its own
 // header (its fields and RecordType, see record_schema.h); this list is how the JSON writer,
-// the index, the search language, the command line, the REST API and the console learn that
-// it exists. A new record type is its header and one line here.
+// the index, the store batch, the search language, the command line and the REST API learn
+// that it exists (the console's columns are next). A new record type is its analyzer's
+// folder, its header and one line here (docs/analyzers.md).
 #include <cstddef>
 #include <cstdint>
 #include <tuple>
