@@ -15,7 +15,7 @@ struct StoreBatch {
   std::vector<records::SessionRecord> sessions;
   std::vector<records::PacketLocationChunk> locations;
   std::vector<records::ArchiveFileRecord> files;
-  records::PerRecordType<std::vector> records;  // the analyzers' records, a vector per type
+  records::RecordVectors records;  // the analyzers' records, a vector per type
   std::vector<records::FileRecord> objects;
   std::vector<records::FileEvent> object_events;
   std::vector<records::InspectionRecord> inspections;

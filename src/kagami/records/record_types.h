@@ -9,6 +9,7 @@
 #include <tuple>
 #include <type_traits>
 #include <variant>
+#include <vector>
 
 #include "kagami/records/dns_record.h"
 #include "kagami/records/finding_record.h"
@@ -55,11 +56,11 @@ template <template <class...> class To, class... R>
 struct Rebind<To, TypeList<R...>> {
   using type = To<R...>;
 };
-template <template <class> class F, class List>
-struct EachOf;
-template <template <class> class F, class... R>
-struct EachOf<F, TypeList<R...>> {
-  using type = std::tuple<F<R>...>;
+template <class List>
+struct Vectors;
+template <class... R>
+struct Vectors<TypeList<R...>> {
+  using type = std::tuple<std::vector<R>...>;
 };
 template <class List>
 struct Each;
@@ -80,9 +81,8 @@ struct Each<TypeList<R...>> {
 
 // Any one protocol record, as analyzers hand them on.
 using AnyRecord = detail::Rebind<std::variant, RecordTypes>::type;
-// One F<R> per record type (a batch's std::vector of each), reached by std::get<F<R>>.
-template <template <class> class F>
-using PerRecordType = detail::EachOf<F, RecordTypes>::type;
+// A std::vector of each record type (a batch's), reached by std::get<std::vector<R>>.
+using RecordVectors = detail::Vectors<RecordTypes>::type;
 
 // Calls f.template operator()<R>() for each record type, in the list's order.
 template <class F>

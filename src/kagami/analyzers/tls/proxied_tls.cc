@@ -5,7 +5,7 @@
 namespace kagami::analyzers {
 
 void add_proxy_view(const records::ProxiedConnection& note, std::uint64_t session_id,
-                    records::SessionRecord& session, records::PerRecordType<std::vector>& records) {
+                    records::SessionRecord& session, records::RecordVectors& records) {
   auto& tls_records = std::get<std::vector<records::TlsRecord>>(records);
   records::TlsRecord* tls = nullptr;
   for (auto& t : tls_records)

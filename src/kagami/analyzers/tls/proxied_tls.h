@@ -13,6 +13,6 @@ namespace kagami::analyzers {
 // record is made from the note; a bypassed one was analyzed from its bytes and gains the
 // proxy's verdict and policy. Marks the session `tls` when the proxy decrypted it.
 void add_proxy_view(const records::ProxiedConnection& note, std::uint64_t session_id,
-                    records::SessionRecord& session, records::PerRecordType<std::vector>& records);
+                    records::SessionRecord& session, records::RecordVectors& records);
 
 }  // namespace kagami::analyzers
