@@ -2,6 +2,7 @@
 // How a record type is declared once. Each record struct carries
 //
 //   static constexpr RecordType kType{...};           // its kind, table and nouns
+//   static constexpr Column kColumns[] = {...};       // its listing
 //   template <class Self, class V> static void describe(Self& r, V& v) {
 //     v(r.id, as::id("id", "the transaction's id"));
 //     v(r.method, as::text("method", "HTTP method"));
@@ -10,8 +11,8 @@
 //
 // and everything else is derived by visiting that one list: the JSON of every listing and
 // answer (record_json), the index's columns, inserts and reads by column name (store), the
-// search language's fields, the command line's listing, the REST routes and the console's
-// columns. A visitor is called with each member (const or not, so the same list writes and
+// search language's fields and kinds, the command line's listing and the REST routes (the
+// console's columns are next: docs/analyzers.md says what is not derived yet). A visitor is called with each member (const or not, so the same list writes and
 // reads) and the Field saying what it is; the member's C++ type says how it is stored.
 #include <cstdint>
 #include <string>
