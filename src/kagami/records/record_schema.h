@@ -12,8 +12,9 @@
 // and everything else is derived by visiting that one list: the JSON of every listing and
 // answer (record_json), the index's columns, inserts and reads by column name (store), the
 // search language's fields and kinds, the command line's listing and the REST routes (the
-// console's columns are next: docs/analyzers.md says what is not derived yet). A visitor is called with each member (const or not, so the same list writes and
-// reads) and the Field saying what it is; the member's C++ type says how it is stored.
+// console's columns are next: docs/analyzers.md says what is not derived yet). A visitor is called
+// with each member (const or not, so the same list writes and reads) and the Field saying what it
+// is; the member's C++ type says how it is stored.
 #include <cstdint>
 #include <string>
 #include <string_view>
