@@ -74,7 +74,7 @@ Status print_rows(store::SqliteIndex& index, query::Kind kind,
     default: {
       // A protocol record type, rendered from its declaration.
       records::for_each_record_type([&]<class R>() {
-        if (R::kType.kind != query::kind_name(kind)) return;
+        if (query::kind_of<R>() != kind) return;
         header = header_of<R>();
         s = index.query<R>(q, [&](const R& r) { return put(records::id_of(r), row_of(r)); });
       });

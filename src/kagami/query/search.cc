@@ -273,7 +273,7 @@ Status for_each_record_json(store::SqliteIndex& index, Kind kind, const store::R
     default: {
       Status out;
       records::for_each_record_type([&]<class R>() {
-        if (R::kType.kind == kind_name(kind)) out = each_json<R>(index, q, fn);
+        if (kind_of<R>() == kind) out = each_json<R>(index, q, fn);
       });
       return out;
     }

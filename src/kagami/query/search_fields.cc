@@ -236,14 +236,16 @@ ValueType value_type(records::FieldType t) {
   return T::kText;
 }
 
-// A record type's declared search fields, added to `out`; those of one name are one field
-// over several columns.
+// A record type's declared search fields (those of one name are one field over several
+// columns), and its columns added to the shared fields it also answers, in either half.
 struct DeclaredFields : records::FieldVisitor {
   Kind kind;
-  std::vector<Field>& out;
+  std::vector<Field>& first;
+  std::vector<Field>& last;
   std::vector<Field> own;
 
-  DeclaredFields(Kind k, std::vector<Field>& o) : kind(k), out(o) {}
+  DeclaredFields(Kind k, std::vector<Field>& f, std::vector<Field>& l)
+      : kind(k), first(f), last(l) {}
 
   template <class V>
   void operator()(const V&, const records::Field& f) {
@@ -251,8 +253,9 @@ struct DeclaredFields : records::FieldVisitor {
     const std::string column(f.column_name());
     const char* reversed = f.type == records::FieldType::kHost ? keep(column + "_rev") : nullptr;
     if (!f.shared.empty()) {
-      for (Field& s : out)
-        if (f.shared == s.name) s.columns.push_back({kind, keep(column), nullptr, reversed});
+      for (std::vector<Field>* half : {&first, &last})
+        for (Field& s : *half)
+          if (f.shared == s.name) s.columns.push_back({kind, keep(column), nullptr, reversed});
     }
     if (f.search.empty()) return;
     for (Field& o : own) {
@@ -281,13 +284,9 @@ std::vector<Field> build() {
   std::vector<Field> all = shared_first();
   std::vector<Field> last = shared_last();
   records::for_each_record_type([&]<class R>() {
-    const Kind k = kind_of<R>();
-    DeclaredFields d(k, all);
+    DeclaredFields d(kind_of<R>(), all, last);
     R r;
     R::describe(r, d);
-    // A shared field of the second half (direction) is answered the same way.
-    DeclaredFields later(k, last);
-    R::describe(r, later);
     for (Field& f : d.own) all.push_back(std::move(f));
   });
   for (Field& f : last) all.push_back(std::move(f));

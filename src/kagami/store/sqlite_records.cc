@@ -122,6 +122,7 @@ using records::FieldType;
 struct Columns : records::FieldVisitor {
   std::vector<std::string> written, read;
   std::vector<std::pair<std::string, std::string>> ddl;  // column, type and default
+  std::vector<std::string> reversed;                     // the host keys, each indexed
 
   template <class T>
   void operator()(const T&, const Field& f) {
@@ -133,6 +134,7 @@ struct Columns : records::FieldVisitor {
     if (f.type == FieldType::kHost) {
       written.push_back(c + "_rev");
       ddl.emplace_back(c + "_rev", "TEXT NOT NULL DEFAULT ''");
+      reversed.push_back(c + "_rev");
     }
   }
 
@@ -329,7 +331,7 @@ Status SqliteIndex::ensure_record_tables() {
     }
     bind_text(st->get(), 1, table);
     while (sqlite3_step(st->get()) == SQLITE_ROW) have.insert(column_text(st->get(), 0));
-    st->get() ? (void)sqlite3_reset(st->get()) : (void)0;
+    sqlite3_reset(st->get());  // done with it before the schema changes below
     for (const auto& [name, type] : c.ddl) {
       if (have.count(name)) continue;
       const std::string alter = "ALTER TABLE " + table + " ADD COLUMN " + name + " " + type;
@@ -343,12 +345,10 @@ Status SqliteIndex::ensure_record_tables() {
     if (id != "session_id")
       indexes.push_back("CREATE INDEX IF NOT EXISTS " + table + "_session ON " + table +
                         "(session_id)");
-    for (const auto& [name, type] : c.ddl)
-      if (name.size() > 4 && name.ends_with("_rev"))
-        indexes.push_back("CREATE INDEX IF NOT EXISTS " + table + "_" + name + " ON " + table +
-                          "(" + name + ", ts)");
+    for (const std::string& rev : c.reversed)
+      indexes.push_back("CREATE INDEX IF NOT EXISTS " + table + "_" + rev + " ON " + table + "(" +
+                        rev + ", ts)");
     for (const auto& ddl : indexes) {
-      if (bulk_) continue;
       if (auto s = exec(ddl.c_str()); !s) {
         out = s;
         return;
