@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -409,6 +410,67 @@ TEST_F(Console, ViewersSeeFindingsMaskedAndTakeNoEvidence) {
   EXPECT_EQ(get(v, "/api/users")->status, 403);
   EXPECT_EQ(get(v, "/api/audit")->status, 403);
   EXPECT_EQ(post(v, "/api/alerts/1/ack", json::object())->status, 403);
+}
+
+// The route table is the one place a route's role is said: every operation the OpenAPI
+// document (generated from the table) marks for investigators or admins refuses each role
+// below it, and every one marked for viewers answers a viewer — nothing is reachable that the
+// table does not list with its role.
+TEST_F(Console, EveryRouteOfTheTableRefusesTheRolesBelowIt) {
+  const Session a = login("alice");
+  const json doc = get_json(a, "/api/openapi.json");
+  ASSERT_TRUE(doc["paths"].is_object());
+  const std::map<std::string, int> rank = {{"viewer", 0}, {"investigator", 1}, {"admin", 2}};
+  const std::vector<std::pair<std::string, Session>> below = {{"viewer", login("vera")},
+                                                              {"investigator", login("ivan")}};
+  // The policy itself, pinned: what needs more than a viewer.
+  const std::map<std::string, std::string> above_viewer = {
+      {"get /api/sessions/{id}/pcap", "investigator"},
+      {"get /api/export.pcap", "investigator"},
+      {"get /api/files/{sha256}/content", "investigator"},
+      {"post /api/alerts/{id}/ack", "investigator"},
+      {"post /api/alerts/{id}/reopen", "investigator"},
+      {"post /api/alerts/{id}/comment", "investigator"},
+      {"get /api/users", "admin"},
+      {"post /api/users", "admin"},
+      {"delete /api/users/{name}", "admin"},
+      {"get /api/audit", "admin"},
+      {"get /api/audit/verify", "admin"}};
+  std::map<std::string, std::string> marked;
+  for (const auto& [path, ops] : doc["paths"].items())
+    for (const auto& [method, op] : ops.items())
+      if (op.value("x-kagami-role", "") != "viewer" && op.value("x-kagami-role", "") != "none")
+        marked[method + " " + path] = op.value("x-kagami-role", "");
+  EXPECT_EQ(marked, above_viewer);
+  std::size_t checked = 0;
+  for (const auto& [path, ops] : doc["paths"].items()) {
+    std::string url = path;
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"{id}", "1"},
+                                   {"{sha256}", std::string(64, '0')},
+                                   {"{name}", "nobody"}})
+      if (const auto at = url.find(from); at != std::string::npos) url.replace(at, from.size(), to);
+    url += url.find("export.pcap") != std::string::npos ? "?q=*" : "";
+    for (const auto& [method, op] : ops.items()) {
+      ASSERT_TRUE(op.contains("x-kagami-role")) << method << " " << path;
+      const std::string role = op["x-kagami-role"];
+      if (role == "none" || path == "/api/logout") continue;  // logout would end the logins
+      ASSERT_EQ(rank.count(role), 1u) << role;
+      for (const auto& [who, session] : below) {
+        httplib::Headers h{{"Cookie", session.cookie}, {"X-CSRF-Token", session.csrf}};
+        auto c = client();
+        auto r = method == "get"    ? c->Get(url.c_str(), h)
+                 : method == "post" ? c->Post(url.c_str(), h, "{}", "application/json")
+                                    : c->Delete(url.c_str(), h);
+        ASSERT_TRUE(r) << method << " " << url;
+        if (rank.at(who) < rank.at(role))
+          EXPECT_EQ(r->status, 403) << who << " " << method << " " << url << ": " << r->body;
+        else
+          EXPECT_NE(r->status, 403) << who << " " << method << " " << url << ": " << r->body;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GE(checked, 2u * 30);  // the whole table, not a few rows of it
 }
 
 TEST_F(Console, TriageNeedsTheCsrfTokenAndIsRecorded) {

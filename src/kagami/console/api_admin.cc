@@ -3,6 +3,7 @@
 
 #include "kagami/base/password_hash.h"
 #include "kagami/console/api_context.h"
+#include "kagami/console/api_routes.h"
 #include "kagami/query/search.h"
 #include "kagami/store/audit_log.h"
 
@@ -27,191 +28,226 @@ bool valid_user_name(const std::string& name) {
   return true;
 }
 
-void ApiServer::Impl::admin_routes() {
-  httplib::Server& s = *server;
+namespace {
 
-  s.Get("/api/users", [this](const Request& req, Response& res) {
-    if (!require(res, Role::kAdmin)) return;
-    if (!audit(req, res, "view", "users")) return;
-    std::lock_guard lock(writer_mutex);
-    auto users = writer->users();
-    if (!users) {
-      send_error(res, 500, users.error().message);
-      return;
-    }
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& u : *users)
-      out.push_back({{"name", u.name},
-                     {"role", u.role},
-                     {"created", time_to_epoch_seconds(u.created)},
-                     {"disabled", u.disabled}});
-    send_json(res, out);
-  });
-  s.Post("/api/users", [this](const Request& req, Response& res) {
-    if (!require(res, Role::kAdmin)) return;
-    nlohmann::json body;
-    if (!read_json(req, res, body, {"name", "role", "password"})) return;
-    const std::string name = body.value("name", "");
-    const std::string role_text = body.value("role", "");
-    const std::string password = body.value("password", "");
-    Role role;
-    if (!valid_user_name(name)) {
-      send_error(res, 400, "a user name is 1 to 64 letters, digits and . _ - @");
-      return;
-    }
-    if (!role_from_name(role_text, role)) {
-      send_error(res, 400, "role is viewer, investigator or admin");
-      return;
-    }
-    if (password.size() < kMinPasswordLength || password.size() > kMaxPasswordLength) {
-      send_error(res, 400,
-                 "a password has at least " + std::to_string(kMinPasswordLength) + " characters");
-      return;
-    }
-    auto hash = hash_password(password);
-    if (!hash) {
-      send_error(res, 500, hash.error().message);
-      return;
-    }
-    if (!audit(req, res, "user_set", "user:" + name, {{"role", role_text}})) return;
-    {
-      std::lock_guard lock(writer_mutex);
-      if (auto st = writer->put_user({name, role_text, *hash, wall_clock_ns(), false}); !st) {
-        send_error(res, 500, st.error().message);
-        return;
-      }
-    }
-    logins.remove_user(name);  // a new password or role takes effect now
-    send_json(res, {{"name", name}, {"role", role_text}}, 201);
-  });
-  s.Delete(R"(/api/users/([^/]{1,64}))", [this](const Request& req, Response& res) {
-    if (!require(res, Role::kAdmin)) return;
-    const std::string name = req.matches[1];
-    if (name == login().user) {
-      send_error(res, 400, "you cannot remove yourself");
-      return;
-    }
-    if (!audit(req, res, "user_remove", "user:" + name)) return;
-    bool removed = false;
-    {
-      std::lock_guard lock(writer_mutex);
-      auto r = writer->remove_user(name);
-      if (!r) {
-        send_error(res, 500, r.error().message);
-        return;
-      }
-      removed = *r;
-    }
-    logins.remove_user(name);
-    if (!removed) {
-      send_error(res, 404, "no user " + name);
-      return;
-    }
-    send_json(res, {{"removed", name}});
-  });
+void list_users(ApiServer::Impl& api, const Request& req, Response& res) {
+  if (!api.audit(req, res, "view", "users")) return;
+  std::lock_guard lock(api.writer_mutex);
+  auto users = api.writer->users();
+  if (!users) {
+    send_error(res, 500, users.error().message);
+    return;
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& u : *users)
+    out.push_back({{"name", u.name},
+                   {"role", u.role},
+                   {"created", time_to_epoch_seconds(u.created)},
+                   {"disabled", u.disabled}});
+  send_json(res, out);
+}
 
-  s.Get("/api/audit", [this](const Request& req, Response& res) {
-    if (!require(res, Role::kAdmin)) return;
-    std::uint64_t limit = 100, before = 0;
-    try {
-      if (req.has_param("limit")) limit = std::stoull(req.get_param_value("limit"));
-      if (req.has_param("before")) before = std::stoull(req.get_param_value("before"));
-    } catch (...) {
-      send_error(res, 400, "limit and before are numbers");
+void set_user(ApiServer::Impl& api, const Request& req, Response& res) {
+  nlohmann::json body;
+  if (!read_json(req, res, body, {"name", "role", "password"})) return;
+  const std::string name = body.value("name", "");
+  const std::string role_text = body.value("role", "");
+  const std::string password = body.value("password", "");
+  Role role;
+  if (!valid_user_name(name)) {
+    send_error(res, 400, "a user name is 1 to 64 letters, digits and . _ - @");
+    return;
+  }
+  if (!role_from_name(role_text, role)) {
+    send_error(res, 400, "role is viewer, investigator or admin");
+    return;
+  }
+  if (password.size() < kMinPasswordLength || password.size() > kMaxPasswordLength) {
+    send_error(res, 400,
+               "a password has at least " + std::to_string(kMinPasswordLength) + " characters");
+    return;
+  }
+  auto hash = hash_password(password);
+  if (!hash) {
+    send_error(res, 500, hash.error().message);
+    return;
+  }
+  if (!api.audit(req, res, "user_set", "user:" + name, {{"role", role_text}})) return;
+  {
+    std::lock_guard lock(api.writer_mutex);
+    if (auto st = api.writer->put_user({name, role_text, *hash, wall_clock_ns(), false}); !st) {
+      send_error(res, 500, st.error().message);
       return;
     }
-    limit = std::min<std::uint64_t>(limit, 1000);
-    // Reading the log is in the log: who looked at whom.
-    if (!audit(req, res, "view", "audit", {{"limit", limit}, {"before", before}})) return;
-    auto index = reader(res);
-    if (!index) return;
-    auto entries = store::audit_entries(**index, limit, before);
-    if (!entries) {
-      send_error(res, 500, entries.error().message);
-      return;
-    }
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& e : *entries)
-      out.push_back({{"id", e.id},
-                     {"ts", time_to_epoch_seconds(e.ts)},
-                     {"actor", e.actor},
-                     {"source", e.source},
-                     {"action", e.action},
-                     {"object", e.object},
-                     {"detail", nlohmann::json::parse(e.detail, nullptr, false)},
-                     {"hash", e.hash}});
-    send_json(res, out);
-  });
-  s.Get("/api/audit/verify", [this](const Request& req, Response& res) {
-    if (!require(res, Role::kAdmin)) return;
-    if (!audit(req, res, "view", "audit:verify")) return;
-    auto index = reader(res);
-    if (!index) return;
-    auto r = store::verify_audit(**index);
+  }
+  api.logins.remove_user(name);  // a new password or role takes effect now
+  send_json(res, {{"name", name}, {"role", role_text}}, 201);
+}
+
+void remove_user(ApiServer::Impl& api, const Request& req, Response& res) {
+  const std::string name = req.matches[1];
+  if (name == api.login().user) {
+    send_error(res, 400, "you cannot remove yourself");
+    return;
+  }
+  if (!api.audit(req, res, "user_remove", "user:" + name)) return;
+  bool removed = false;
+  {
+    std::lock_guard lock(api.writer_mutex);
+    auto r = api.writer->remove_user(name);
     if (!r) {
       send_error(res, 500, r.error().message);
       return;
     }
-    send_json(res, {{"ok", r->ok()}, {"entries", r->entries}, {"problems", r->problems}});
-  });
+    removed = *r;
+  }
+  api.logins.remove_user(name);
+  if (!removed) {
+    send_error(res, 404, "no user " + name);
+    return;
+  }
+  send_json(res, {{"removed", name}});
+}
 
-  // Triage: one alert with its notes; acknowledge, reopen, comment.
-  s.Get(R"(/api/alerts/(\d{1,19}))", [this](const Request& req, Response& res) {
-    const std::uint64_t id = std::stoull(req.matches[1]);
-    auto index = reader(res);
+void audit_log(ApiServer::Impl& api, const Request& req, Response& res) {
+  std::uint64_t limit = 100, before = 0;
+  try {
+    if (req.has_param("limit")) limit = std::stoull(req.get_param_value("limit"));
+    if (req.has_param("before")) before = std::stoull(req.get_param_value("before"));
+  } catch (...) {
+    send_error(res, 400, "limit and before are numbers");
+    return;
+  }
+  limit = std::min<std::uint64_t>(limit, 1000);
+  // Reading the log is in the log: who looked at whom.
+  if (!api.audit(req, res, "view", "audit", {{"limit", limit}, {"before", before}})) return;
+  auto index = api.reader(res);
+  if (!index) return;
+  auto entries = store::audit_entries(**index, limit, before);
+  if (!entries) {
+    send_error(res, 500, entries.error().message);
+    return;
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : *entries)
+    out.push_back({{"id", e.id},
+                   {"ts", time_to_epoch_seconds(e.ts)},
+                   {"actor", e.actor},
+                   {"source", e.source},
+                   {"action", e.action},
+                   {"object", e.object},
+                   {"detail", nlohmann::json::parse(e.detail, nullptr, false)},
+                   {"hash", e.hash}});
+  send_json(res, out);
+}
+
+void verify_audit_log(ApiServer::Impl& api, const Request& req, Response& res) {
+  if (!api.audit(req, res, "view", "audit:verify")) return;
+  auto index = api.reader(res);
+  if (!index) return;
+  auto r = store::verify_audit(**index);
+  if (!r) {
+    send_error(res, 500, r.error().message);
+    return;
+  }
+  send_json(res, {{"ok", r->ok()}, {"entries", r->entries}, {"problems", r->problems}});
+}
+
+// Triage: one alert with its notes; acknowledge, reopen, comment.
+void alert_page(ApiServer::Impl& api, const Request& req, Response& res) {
+  const std::uint64_t id = std::stoull(req.matches[1]);
+  auto index = api.reader(res);
+  if (!index) return;
+  nlohmann::json alert;
+  if (!find_record(**index, query::Kind::kAlerts, id, "alert", res, alert)) return;
+  if (!api.audit(req, res, "view", "alert:" + std::to_string(id))) return;
+  nlohmann::json notes = nlohmann::json::array();
+  std::string state = "new";
+  (void)(*index)->select(
+      "SELECT id, ts, user, action, text FROM alert_notes WHERE alert_id = ? ORDER BY id",
+      {static_cast<std::int64_t>(id)}, [&](const store::SqlRow& r) {
+        const std::string action = r.text(3);
+        if (action == "ack") state = "acknowledged";
+        if (action == "reopen") state = "new";
+        notes.push_back({{"id", r.i64(0)},
+                         {"ts", time_to_epoch_seconds(r.i64(1))},
+                         {"user", r.text(2)},
+                         {"action", action},
+                         {"text", r.text(4)}});
+        return true;
+      });
+  alert["state"] = state;
+  send_json(res, {{"alert", alert}, {"notes", notes}});
+}
+
+// POST /api/alerts/{id}/ack|reopen|comment: the action is the path's last part.
+void note_alert(ApiServer::Impl& api, const Request& req, Response& res) {
+  const std::uint64_t id = std::stoull(req.matches[1]);
+  const std::string action = req.path.substr(req.path.rfind('/') + 1);
+  nlohmann::json body = nlohmann::json::object();
+  if (!req.body.empty() && !read_json(req, res, body, {"text"})) return;
+  const std::string text = body.value("text", "");
+  if (text.size() > kMaxNoteChars) {
+    send_error(res, 413, "a note has at most " + std::to_string(kMaxNoteChars) + " bytes");
+    return;
+  }
+  if (action == "comment" && text.empty()) {
+    send_error(res, 400, "a comment needs text");
+    return;
+  }
+  {
+    auto index = api.reader(res);
     if (!index) return;
     nlohmann::json alert;
     if (!find_record(**index, query::Kind::kAlerts, id, "alert", res, alert)) return;
-    if (!audit(req, res, "view", "alert:" + std::to_string(id))) return;
-    nlohmann::json notes = nlohmann::json::array();
-    std::string state = "new";
-    (void)(*index)->select(
-        "SELECT id, ts, user, action, text FROM alert_notes WHERE alert_id = ? ORDER BY id",
-        {static_cast<std::int64_t>(id)}, [&](const store::SqlRow& r) {
-          const std::string action = r.text(3);
-          if (action == "ack") state = "acknowledged";
-          if (action == "reopen") state = "new";
-          notes.push_back({{"id", r.i64(0)},
-                           {"ts", time_to_epoch_seconds(r.i64(1))},
-                           {"user", r.text(2)},
-                           {"action", action},
-                           {"text", r.text(4)}});
-          return true;
-        });
-    alert["state"] = state;
-    send_json(res, {{"alert", alert}, {"notes", notes}});
-  });
-  s.Post(R"(/api/alerts/(\d{1,19})/(ack|reopen|comment))",
-         [this](const Request& req, Response& res) {
-           if (!require(res, Role::kInvestigator)) return;
-           const std::uint64_t id = std::stoull(req.matches[1]);
-           const std::string action = req.matches[2];
-           nlohmann::json body = nlohmann::json::object();
-           if (!req.body.empty() && !read_json(req, res, body, {"text"})) return;
-           const std::string text = body.value("text", "");
-           if (text.size() > kMaxNoteChars) {
-             send_error(res, 413, "a note has at most " + std::to_string(kMaxNoteChars) + " bytes");
-             return;
-           }
-           if (action == "comment" && text.empty()) {
-             send_error(res, 400, "a comment needs text");
-             return;
-           }
-           {
-             auto index = reader(res);
-             if (!index) return;
-             nlohmann::json alert;
-             if (!find_record(**index, query::Kind::kAlerts, id, "alert", res, alert)) return;
-           }
-           if (!audit(req, res, "alert_" + action, "alert:" + std::to_string(id))) return;
-           std::lock_guard lock(writer_mutex);
-           auto note = writer->add_alert_note(id, wall_clock_ns(), login().user, action, text);
-           if (!note) {
-             send_error(res, 500, note.error().message);
-             return;
-           }
-           send_json(res, {{"id", *note}, {"alert", id}, {"action", action}}, 201);
-         });
+  }
+  if (!api.audit(req, res, "alert_" + action, "alert:" + std::to_string(id))) return;
+  std::lock_guard lock(api.writer_mutex);
+  auto note = api.writer->add_alert_note(id, wall_clock_ns(), api.login().user, action, text);
+  if (!note) {
+    send_error(res, 500, note.error().message);
+    return;
+  }
+  send_json(res, {{"id", *note}, {"alert", id}, {"action", action}}, 201);
+}
+
+}  // namespace
+
+std::vector<Route> admin_routes() {
+  std::vector<Route> routes = {{.path = "/api/users",
+                                .min_role = Role::kAdmin,
+                                .summary = "console users",
+                                .handler = list_users},
+                               {.method = "POST",
+                                .path = "/api/users",
+                                .min_role = Role::kAdmin,
+                                .summary = "create or update a user {name, role, password}",
+                                .handler = set_user},
+                               {.method = "DELETE",
+                                .path = "/api/users/{name}",
+                                .min_role = Role::kAdmin,
+                                .summary = "remove a user",
+                                .handler = remove_user},
+                               {.path = "/api/audit",
+                                .min_role = Role::kAdmin,
+                                .summary = "the audit log, newest first",
+                                .handler = audit_log,
+                                .query = {{"limit", "integer", "at most 1000"},
+                                          {"before", "integer", "entries before this id"}}},
+                               {.path = "/api/audit/verify",
+                                .min_role = Role::kAdmin,
+                                .summary = "re-hash the audit log's chain",
+                                .handler = verify_audit_log},
+                               {.path = "/api/alerts/{id}",
+                                .summary = "an alert with its triage notes and state",
+                                .handler = alert_page}};
+  for (const char* action : {"ack", "reopen", "comment"})
+    routes.push_back({.method = "POST",
+                      .path = std::string("/api/alerts/{id}/") + action,
+                      .min_role = Role::kInvestigator,
+                      .summary = std::string(action) + " an alert with {text}",
+                      .handler = note_alert});
+  return routes;
 }
 
 }  // namespace kagami::console

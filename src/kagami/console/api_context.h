@@ -83,8 +83,6 @@ struct ApiServer::Impl {
   explicit Impl(const ServeOptions& o);
 
   void routes();
-  void record_routes();
-  void admin_routes();
 
   // The logged-in user of the request being handled (set by the pre-routing check).
   const Login& login() const;

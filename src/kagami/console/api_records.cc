@@ -9,6 +9,7 @@
 
 #include "kagami/base/sha256.h"
 #include "kagami/console/api_context.h"
+#include "kagami/console/api_routes.h"
 #include "kagami/console/evidence_zip.h"
 #include "kagami/console/openapi.h"
 #include "kagami/query/search.h"
@@ -110,17 +111,304 @@ void send_file_descriptor(Response& res, int fd, std::uint64_t size, const std::
       [fd](bool) { ::close(fd); });
 }
 
-}  // namespace
+void run_search(ApiServer::Impl& api, const Request& req, Response& res,
+                std::optional<query::Kind> forced) {
+  query::SearchRequest sr;
+  if (!read_search(req, res, sr, api.options.query_budget_ms, api.login().role)) return;
+  if (forced) sr.kind = forced;
+  if (!api.within_rate(req, res, "search", sr)) return;
+  auto index = api.reader(res);
+  if (!index) return;
+  query::QueryError where;
+  auto page = query::search(**index, sr, &where);
+  if (!page) {
+    send_error(res, 400, page.error().message, where.message.empty() ? nullptr : &where);
+    return;
+  }
+  if (!api.audit(req, res, "search", sr.query,
+                 {{"kind", query::kind_name(page->kind)}, {"total", page->total}}))
+    return;
+  auto records = query::page_records(**index, page->kind, page->ids);
+  if (!records) {
+    send_error(res, 500, records.error().message);
+    return;
+  }
+  if (page->kind == query::Kind::kAlerts) add_alert_states(**index, *records);
+  if (api.login().role == Role::kViewer) mask_for_viewers(*records);
+  send_json(res, {{"kind", query::kind_name(page->kind)},
+                  {"query", sr.query},
+                  {"total", page->total},
+                  {"total_capped", page->total_capped},
+                  {"offset", sr.offset},
+                  {"limit", sr.limit},
+                  {"elapsed_ms", page->elapsed_ms},
+                  {"records", std::move(*records)}});
+}
 
-void ApiServer::Impl::record_routes() {
-  httplib::Server& s = *server;
+void search(ApiServer::Impl& api, const Request& req, Response& res) {
+  run_search(api, req, res, std::nullopt);
+}
 
-  auto run_search = [this](const Request& req, Response& res, std::optional<query::Kind> forced) {
-    query::SearchRequest sr;
-    if (!read_search(req, res, sr, options.query_budget_ms, login().role)) return;
-    if (forced) sr.kind = forced;
-    if (!within_rate(req, res, "search", sr)) return;
-    auto index = reader(res);
+// GET /api/<kind>: the kind is the path's last part.
+void search_kind(ApiServer::Impl& api, const Request& req, Response& res) {
+  query::Kind k;
+  if (!query::kind_from_name(req.path.substr(req.path.rfind('/') + 1), k)) {
+    send_error(res, 404, "no such resource");
+    return;
+  }
+  run_search(api, req, res, k);
+}
+
+void session_page(ApiServer::Impl& api, const Request& req, Response& res) {
+  std::uint64_t id = 0;
+  parse_u64(req.matches[1], id);
+  auto index = api.reader(res);
+  if (!index) return;
+  nlohmann::json session;
+  if (!find_record(**index, query::Kind::kSessions, id, "session", res, session)) return;
+  if (!api.audit(req, res, "view", "session:" + std::to_string(id))) return;
+  nlohmann::json out = {{"session", std::move(session)}};
+  // Everything recorded about the session, by the session's id: the five questions at once.
+  store::RecordQuery q;
+  q.session_ids = {id};
+  q.limit = kDetailRows;
+  for (const query::Kind k : query::kAllKinds) {
+    if (k == query::Kind::kSessions) continue;
+    nlohmann::json rows = nlohmann::json::array();
+    const Status st =
+        query::for_each_record_json(**index, k, q, [&](std::uint64_t, nlohmann::json j) {
+          rows.push_back(std::move(j));
+          return true;
+        });
+    if (!st) {
+      send_error(res, 500, st.error().message);
+      return;
+    }
+    out[query::kind_name(k)] = std::move(rows);
+  }
+  add_alert_states(**index, out["alerts"]);
+  if (api.login().role == Role::kViewer) {
+    mask_for_viewers(out["findings"]);
+    mask_for_viewers(out["files"]);
+  }
+  send_json(res, out);
+}
+
+void mail_page(ApiServer::Impl& api, const Request& req, Response& res) {
+  std::uint64_t id = 0;
+  parse_u64(req.matches[1], id);
+  auto index = api.reader(res);
+  if (!index) return;
+  nlohmann::json mail;
+  if (!find_record(**index, query::Kind::kMailRecord, id, "message", res, mail)) return;
+  if (!api.audit(req, res, "view", "mail:" + std::to_string(id))) return;
+  nlohmann::json out = {{"mail", std::move(mail)},
+                        {"files", nlohmann::json::array()},
+                        {"findings", nlohmann::json::array()}};
+  store::RecordQuery q;
+  q.session_ids = {out["mail"].value("session_id", std::uint64_t{0})};
+  q.limit = kDetailRows;
+  std::unordered_set<std::uint64_t> events;  // the message's objects: itself, its attachments
+  (void)(*index)->query_files(q, [&](const auto& f, const auto& e) {
+    if (e.record_kind == "mail" && e.record_id == id) {
+      out["files"].push_back(records::to_json(f, e));
+      events.insert(e.id);
+    }
+    return true;
+  });
+  // What was found in them, the links to other mails included (PPAP: the mail whose
+  // password opened this one's zip, or the zip this one's password opens).
+  const Status st = query::for_each_record_json(
+      **index, query::Kind::kFindings, q, [&](std::uint64_t, nlohmann::json j) {
+        if (events.count(j.value("file_event_id", std::uint64_t{0})) != 0)
+          out["findings"].push_back(std::move(j));
+        return true;
+      });
+  if (!st) {
+    send_error(res, 500, st.error().message);
+    return;
+  }
+  if (api.login().role == Role::kViewer) {
+    mask_for_viewers(out["files"]);
+    mask_for_viewers(out["findings"]);
+  }
+  send_json(res, out);
+}
+
+void file_page(ApiServer::Impl& api, const Request& req, Response& res) {
+  const std::string sha = req.matches[1];
+  auto index = api.reader(res);
+  if (!index) return;
+  store::RecordQuery q;
+  q.sha256 = sha;
+  q.limit = kDetailRows;
+  q.newest_first = true;
+  nlohmann::json sightings = nlohmann::json::array(), findings = nlohmann::json::array();
+  nlohmann::json file;
+  (void)(*index)->query_files(q, [&](const auto& f, const auto& e) {
+    if (file.is_null()) {
+      file = records::to_json(f, e);
+      for (const char* k : {"session_id", "ts", "name", "direction", "protocol", "id"})
+        file.erase(k);
+    }
+    sightings.push_back(records::to_json(f, e));
+    return true;
+  });
+  if (file.is_null()) {
+    send_error(res, 404, "no file " + sha);
+    return;
+  }
+  if (!api.audit(req, res, "view", "file:" + sha)) return;
+  bool malware = false;
+  (void)(*index)->query_findings(q, [&](const auto& f) {
+    malware = malware || is_malware_detector(f.detector);
+    findings.push_back(records::to_json(f));
+    return true;
+  });
+  if (api.login().role == Role::kViewer) {
+    mask_for_viewers(findings);
+    mask_for_viewers(sightings);
+    mask_for_viewers(file);
+  }
+  send_json(
+      res,
+      {{"file", file}, {"malware", malware}, {"sightings", sightings}, {"findings", findings}});
+}
+
+// The bytes, as evidence: hashed again before they leave; malware only zipped.
+void file_content(ApiServer::Impl& api, const Request& req, Response& res) {
+  const std::string sha = req.matches[1];
+  store::FileStore files(api.layout, {});
+  if (!files.contains(sha)) {
+    send_error(res, 404, "no file " + sha);
+    return;
+  }
+  auto index = api.reader(res);
+  if (!index) return;
+  bool malware = false;
+  store::RecordQuery q;
+  q.sha256 = sha;
+  (void)(*index)->query_findings(q, [&](const auto& f) {
+    malware = malware || is_malware_detector(f.detector);
+    return !malware;
+  });
+  // Its size from the index first: nothing larger than the console serves is even read.
+  std::uint64_t indexed_size = 0;
+  q.limit = 1;
+  (void)(*index)->query_files(q, [&](const auto& f, const auto&) {
+    indexed_size = f.size;
+    return false;
+  });
+  if (indexed_size > api.options.max_download_bytes) {
+    send_error(res, 413, "the file is larger than this console serves");
+    return;
+  }
+  char* data = nullptr;
+  std::size_t size = 0;
+  std::FILE* mem = open_memstream(&data, &size);
+  const Status read = mem != nullptr ? files.read(sha, mem) : make_error("out of memory");
+  if (mem != nullptr) std::fclose(mem);
+  std::unique_ptr<char, decltype(&std::free)> hold(data, &std::free);
+  if (!read) {
+    send_error(res, 500, "the stored file cannot be read");
+    return;
+  }
+  const std::string_view bytes(data, size);
+  const Sha256Digest got = Sha256::of(ByteView(reinterpret_cast<const std::uint8_t*>(data), size));
+  if (to_hex(got) != sha) {
+    send_error(res, 500, "the stored file is damaged: its bytes no longer match its SHA-256");
+    return;
+  }
+  if (size > api.options.max_download_bytes) {
+    send_error(res, 413, "the file is larger than this console serves");
+    return;
+  }
+  if (!api.audit(req, res, "download", "file:" + sha, {{"malware", malware}, {"bytes", size}}))
+    return;
+  res.set_header("X-Kagami-SHA256", sha);
+  if (malware) {
+    auto zip = zip_with_password(sha + ".bin", bytes);
+    if (!zip) {
+      send_error(res, 500, zip.error().message);
+      return;
+    }
+    res.set_header("Content-Disposition", "attachment; filename=\"" + sha + ".zip\"");
+    res.set_header("X-Kagami-Zip-Password", kEvidenceZipPassword);
+    res.set_content(*zip, "application/zip");
+    return;
+  }
+  res.set_header("Content-Disposition", "attachment; filename=\"" + sha + ".bin\"");
+  res.set_content(std::string(bytes), "application/octet-stream");
+}
+
+// Packets of one session, or of every session a query names.
+void send_pcap(ApiServer::Impl& api, const Request& req, Response& res,
+               std::vector<std::uint64_t> ids, const std::string& object) {
+  if (ids.empty()) {
+    send_error(res, 404, "no session matches");
+    return;
+  }
+  auto index = api.reader(res);
+  if (!index) return;
+  std::vector<PacketLocation> locations;
+  for (const std::uint64_t id : ids) {
+    auto l = (*index)->session_locations(id);
+    if (!l) {
+      send_error(res, 500, l.error().message);
+      return;
+    }
+    locations.insert(locations.end(), l->begin(), l->end());
+  }
+  char path[] = "/tmp/kagami-export-XXXXXX";
+  const int fd = ::mkstemp(path);
+  if (fd < 0) {
+    send_error(res, 500, "no room for the export");
+    return;
+  }
+  auto done = store::export_packets(api.layout, **index, std::move(locations), path);
+  ::unlink(path);  // the descriptor keeps the bytes until they are sent
+  if (!done) {
+    ::close(fd);
+    send_error(res, 500, done.error().message);
+    return;
+  }
+  const off_t size = ::lseek(fd, 0, SEEK_END);
+  if (size < 0 || static_cast<std::uint64_t>(size) > api.options.max_download_bytes) {
+    ::close(fd);
+    send_error(res, 413, "the export is larger than this console serves; narrow the query");
+    return;
+  }
+  if (!api.audit(req, res, "export", object,
+                 {{"sessions", ids.size()}, {"packets", done->packets}})) {
+    ::close(fd);
+    return;
+  }
+  send_file_descriptor(res, fd, static_cast<std::uint64_t>(size), "application/vnd.tcpdump.pcap",
+                       "kagami-export.pcap");
+}
+
+void session_pcap(ApiServer::Impl& api, const Request& req, Response& res) {
+  std::uint64_t id = 0;
+  parse_u64(req.matches[1], id);
+  send_pcap(api, req, res, {id}, "session:" + std::to_string(id));
+}
+
+void export_pcap(ApiServer::Impl& api, const Request& req, Response& res) {
+  query::SearchRequest sr;
+  if (!read_search(req, res, sr, api.options.query_budget_ms, api.login().role)) return;
+  if (sr.query.empty()) {
+    send_error(res, 400, "give a query (q); the whole archive is not one download");
+    return;
+  }
+  if (!api.within_rate(req, res, "export", sr)) return;
+  sr.kind = query::Kind::kSessions;
+  sr.limit = query::kMaxPageSize;
+  sr.offset = 0;
+  sr.count_cap = query::kMaxPageSize + 1;
+  sr.oldest_first = true;
+  std::vector<std::uint64_t> ids;
+  {
+    auto index = api.reader(res);
     if (!index) return;
     query::QueryError where;
     auto page = query::search(**index, sr, &where);
@@ -128,414 +416,191 @@ void ApiServer::Impl::record_routes() {
       send_error(res, 400, page.error().message, where.message.empty() ? nullptr : &where);
       return;
     }
-    if (!audit(req, res, "search", sr.query,
-               {{"kind", query::kind_name(page->kind)}, {"total", page->total}}))
-      return;
-    auto records = query::page_records(**index, page->kind, page->ids);
-    if (!records) {
-      send_error(res, 500, records.error().message);
+    if (page->total > query::kMaxPageSize) {
+      send_error(
+          res, 400,
+          "more than " + std::to_string(query::kMaxPageSize) + " sessions match; narrow the query");
       return;
     }
-    if (page->kind == query::Kind::kAlerts) add_alert_states(**index, *records);
-    if (login().role == Role::kViewer) mask_for_viewers(*records);
-    send_json(res, {{"kind", query::kind_name(page->kind)},
-                    {"query", sr.query},
-                    {"total", page->total},
-                    {"total_capped", page->total_capped},
-                    {"offset", sr.offset},
-                    {"limit", sr.limit},
-                    {"elapsed_ms", page->elapsed_ms},
-                    {"records", std::move(*records)}});
-  };
-  s.Get("/api/search",
-        [run_search](const Request& req, Response& res) { run_search(req, res, std::nullopt); });
-  for (const query::Kind k : query::kAllKinds) {
-    s.Get(std::string("/api/") + query::kind_name(k),
-          [run_search, k](const Request& req, Response& res) { run_search(req, res, k); });
+    ids = page->ids;
   }
+  send_pcap(api, req, res, std::move(ids), sr.query);
+}
 
-  s.Get(R"(/api/sessions/(\d{1,19}))", [this](const Request& req, Response& res) {
-    std::uint64_t id = 0;
-    parse_u64(req.matches[1], id);
-    auto index = reader(res);
-    if (!index) return;
-    nlohmann::json session;
-    if (!find_record(**index, query::Kind::kSessions, id, "session", res, session)) return;
-    if (!audit(req, res, "view", "session:" + std::to_string(id))) return;
-    nlohmann::json out = {{"session", std::move(session)}};
-    // Everything recorded about the session, by the session's id: the five questions at once.
-    store::RecordQuery q;
-    q.session_ids = {id};
-    q.limit = kDetailRows;
-    for (const query::Kind k : query::kAllKinds) {
-      if (k == query::Kind::kSessions) continue;
-      nlohmann::json rows = nlohmann::json::array();
-      const Status st =
-          query::for_each_record_json(**index, k, q, [&](std::uint64_t, nlohmann::json j) {
-            rows.push_back(std::move(j));
-            return true;
-          });
-      if (!st) {
-        send_error(res, 500, st.error().message);
-        return;
-      }
-      out[query::kind_name(k)] = std::move(rows);
-    }
-    add_alert_states(**index, out["alerts"]);
-    if (login().role == Role::kViewer) {
-      mask_for_viewers(out["findings"]);
-      mask_for_viewers(out["files"]);
-    }
-    send_json(res, out);
-  });
-
-  s.Get(R"(/api/mail/(\d{1,19}))", [this](const Request& req, Response& res) {
-    std::uint64_t id = 0;
-    parse_u64(req.matches[1], id);
-    auto index = reader(res);
-    if (!index) return;
-    nlohmann::json mail;
-    if (!find_record(**index, query::Kind::kMailRecord, id, "message", res, mail)) return;
-    if (!audit(req, res, "view", "mail:" + std::to_string(id))) return;
-    nlohmann::json out = {{"mail", std::move(mail)},
-                          {"files", nlohmann::json::array()},
-                          {"findings", nlohmann::json::array()}};
-    store::RecordQuery q;
-    q.session_ids = {out["mail"].value("session_id", std::uint64_t{0})};
-    q.limit = kDetailRows;
-    std::unordered_set<std::uint64_t> events;  // the message's objects: itself, its attachments
-    (void)(*index)->query_files(q, [&](const auto& f, const auto& e) {
-      if (e.record_kind == "mail" && e.record_id == id) {
-        out["files"].push_back(records::to_json(f, e));
-        events.insert(e.id);
-      }
-      return true;
-    });
-    // What was found in them, the links to other mails included (PPAP: the mail whose
-    // password opened this one's zip, or the zip this one's password opens).
-    const Status st = query::for_each_record_json(
-        **index, query::Kind::kFindings, q, [&](std::uint64_t, nlohmann::json j) {
-          if (events.count(j.value("file_event_id", std::uint64_t{0})) != 0)
-            out["findings"].push_back(std::move(j));
-          return true;
-        });
-    if (!st) {
-      send_error(res, 500, st.error().message);
-      return;
-    }
-    if (login().role == Role::kViewer) {
-      mask_for_viewers(out["files"]);
-      mask_for_viewers(out["findings"]);
-    }
-    send_json(res, out);
-  });
-
-  s.Get(R"(/api/files/([0-9a-f]{64}))", [this](const Request& req, Response& res) {
-    const std::string sha = req.matches[1];
-    auto index = reader(res);
-    if (!index) return;
-    store::RecordQuery q;
-    q.sha256 = sha;
-    q.limit = kDetailRows;
-    q.newest_first = true;
-    nlohmann::json sightings = nlohmann::json::array(), findings = nlohmann::json::array();
-    nlohmann::json file;
-    (void)(*index)->query_files(q, [&](const auto& f, const auto& e) {
-      if (file.is_null()) {
-        file = records::to_json(f, e);
-        for (const char* k : {"session_id", "ts", "name", "direction", "protocol", "id"})
-          file.erase(k);
-      }
-      sightings.push_back(records::to_json(f, e));
-      return true;
-    });
-    if (file.is_null()) {
-      send_error(res, 404, "no file " + sha);
-      return;
-    }
-    if (!audit(req, res, "view", "file:" + sha)) return;
-    bool malware = false;
-    (void)(*index)->query_findings(q, [&](const auto& f) {
-      malware = malware || is_malware_detector(f.detector);
-      findings.push_back(records::to_json(f));
-      return true;
-    });
-    if (login().role == Role::kViewer) {
-      mask_for_viewers(findings);
-      mask_for_viewers(sightings);
-      mask_for_viewers(file);
-    }
-    send_json(
-        res,
-        {{"file", file}, {"malware", malware}, {"sightings", sightings}, {"findings", findings}});
-  });
-
-  // The bytes, as evidence: hashed again before they leave; malware only zipped.
-  s.Get(R"(/api/files/([0-9a-f]{64})/content)", [this](const Request& req, Response& res) {
-    if (!require(res, Role::kInvestigator)) return;
-    const std::string sha = req.matches[1];
-    store::FileStore files(layout, {});
-    if (!files.contains(sha)) {
-      send_error(res, 404, "no file " + sha);
-      return;
-    }
-    auto index = reader(res);
-    if (!index) return;
-    bool malware = false;
-    store::RecordQuery q;
-    q.sha256 = sha;
-    (void)(*index)->query_findings(q, [&](const auto& f) {
-      malware = malware || is_malware_detector(f.detector);
-      return !malware;
-    });
-    // Its size from the index first: nothing larger than the console serves is even read.
-    std::uint64_t indexed_size = 0;
-    q.limit = 1;
-    (void)(*index)->query_files(q, [&](const auto& f, const auto&) {
-      indexed_size = f.size;
-      return false;
-    });
-    if (indexed_size > options.max_download_bytes) {
-      send_error(res, 413, "the file is larger than this console serves");
-      return;
-    }
-    char* data = nullptr;
-    std::size_t size = 0;
-    std::FILE* mem = open_memstream(&data, &size);
-    const Status read = mem != nullptr ? files.read(sha, mem) : make_error("out of memory");
-    if (mem != nullptr) std::fclose(mem);
-    std::unique_ptr<char, decltype(&std::free)> hold(data, &std::free);
-    if (!read) {
-      send_error(res, 500, "the stored file cannot be read");
-      return;
-    }
-    const std::string_view bytes(data, size);
-    const Sha256Digest got =
-        Sha256::of(ByteView(reinterpret_cast<const std::uint8_t*>(data), size));
-    if (to_hex(got) != sha) {
-      send_error(res, 500, "the stored file is damaged: its bytes no longer match its SHA-256");
-      return;
-    }
-    if (size > options.max_download_bytes) {
-      send_error(res, 413, "the file is larger than this console serves");
-      return;
-    }
-    if (!audit(req, res, "download", "file:" + sha, {{"malware", malware}, {"bytes", size}}))
-      return;
-    res.set_header("X-Kagami-SHA256", sha);
-    if (malware) {
-      auto zip = zip_with_password(sha + ".bin", bytes);
-      if (!zip) {
-        send_error(res, 500, zip.error().message);
-        return;
-      }
-      res.set_header("Content-Disposition", "attachment; filename=\"" + sha + ".zip\"");
-      res.set_header("X-Kagami-Zip-Password", kEvidenceZipPassword);
-      res.set_content(*zip, "application/zip");
-      return;
-    }
-    res.set_header("Content-Disposition", "attachment; filename=\"" + sha + ".bin\"");
-    res.set_content(std::string(bytes), "application/octet-stream");
-  });
-
-  // Packets of one session, or of every session a query names.
-  auto send_pcap = [this](const Request& req, Response& res, std::vector<std::uint64_t> ids,
-                          const std::string& object) {
-    if (ids.empty()) {
-      send_error(res, 404, "no session matches");
-      return;
-    }
-    auto index = reader(res);
-    if (!index) return;
-    std::vector<PacketLocation> locations;
-    for (const std::uint64_t id : ids) {
-      auto l = (*index)->session_locations(id);
-      if (!l) {
-        send_error(res, 500, l.error().message);
-        return;
-      }
-      locations.insert(locations.end(), l->begin(), l->end());
-    }
-    char path[] = "/tmp/kagami-export-XXXXXX";
-    const int fd = ::mkstemp(path);
-    if (fd < 0) {
-      send_error(res, 500, "no room for the export");
-      return;
-    }
-    auto done = store::export_packets(layout, **index, std::move(locations), path);
-    ::unlink(path);  // the descriptor keeps the bytes until they are sent
-    if (!done) {
-      ::close(fd);
-      send_error(res, 500, done.error().message);
-      return;
-    }
-    const off_t size = ::lseek(fd, 0, SEEK_END);
-    if (size < 0 || static_cast<std::uint64_t>(size) > options.max_download_bytes) {
-      ::close(fd);
-      send_error(res, 413, "the export is larger than this console serves; narrow the query");
-      return;
-    }
-    if (!audit(req, res, "export", object,
-               {{"sessions", ids.size()}, {"packets", done->packets}})) {
-      ::close(fd);
-      return;
-    }
-    send_file_descriptor(res, fd, static_cast<std::uint64_t>(size), "application/vnd.tcpdump.pcap",
-                         "kagami-export.pcap");
-  };
-  s.Get(R"(/api/sessions/(\d{1,19})/pcap)", [this, send_pcap](const Request& req, Response& res) {
-    if (!require(res, Role::kInvestigator)) return;
-    std::uint64_t id = 0;
-    parse_u64(req.matches[1], id);
-    send_pcap(req, res, {id}, "session:" + std::to_string(id));
-  });
-  s.Get("/api/export.pcap", [this, send_pcap](const Request& req, Response& res) {
-    if (!require(res, Role::kInvestigator)) return;
-    query::SearchRequest sr;
-    if (!read_search(req, res, sr, options.query_budget_ms, login().role)) return;
-    if (sr.query.empty()) {
-      send_error(res, 400, "give a query (q); the whole archive is not one download");
-      return;
-    }
-    if (!within_rate(req, res, "export", sr)) return;
-    sr.kind = query::Kind::kSessions;
-    sr.limit = query::kMaxPageSize;
-    sr.offset = 0;
-    sr.count_cap = query::kMaxPageSize + 1;
-    sr.oldest_first = true;
-    std::vector<std::uint64_t> ids;
-    {
-      auto index = reader(res);
-      if (!index) return;
-      query::QueryError where;
-      auto page = query::search(**index, sr, &where);
-      if (!page) {
-        send_error(res, 400, page.error().message, where.message.empty() ? nullptr : &where);
-        return;
-      }
-      if (page->total > query::kMaxPageSize) {
-        send_error(res, 400,
-                   "more than " + std::to_string(query::kMaxPageSize) +
-                       " sessions match; narrow the query");
-        return;
-      }
-      ids = page->ids;
-    }
-    send_pcap(req, res, std::move(ids), sr.query);
-  });
-
-  s.Get("/api/timeline", [this](const Request& req, Response& res) {
-    query::SearchRequest sr;
-    if (!read_search(req, res, sr, options.query_budget_ms, login().role)) return;
-    std::uint64_t buckets = 60;
-    if (req.has_param("buckets") && !parse_u64(req.get_param_value("buckets"), buckets)) {
-      send_error(res, 400, "buckets must be a number");
-      return;
-    }
-    if (!within_rate(req, res, "timeline", sr)) return;
-    auto index = reader(res);
-    if (!index) return;
-    query::QueryError where;
-    auto t = query::timeline(**index, sr, buckets, &where);
-    if (!t) {
-      send_error(res, 400, t.error().message, where.message.empty() ? nullptr : &where);
-      return;
-    }
-    if (!audit(req, res, "timeline", sr.query,
-               {{"kind", sr.kind ? query::kind_name(*sr.kind) : ""}, {"buckets", buckets}}))
-      return;
-    send_json(res, {{"start", time_to_epoch_seconds(t->start)},
-                    {"width", static_cast<double>(t->width) / 1e9},
-                    {"counts", t->counts},
-                    {"bytes", t->bytes}});
-  });
-
-  s.Get("/api/top", [this](const Request& req, Response& res) {
-    query::SearchRequest sr;
-    if (!read_search(req, res, sr, options.query_budget_ms, login().role)) return;
-    std::uint64_t n = 10;
-    if (req.has_param("n") && !parse_u64(req.get_param_value("n"), n)) {
-      send_error(res, 400, "n must be a number");
-      return;
-    }
-    if (!within_rate(req, res, "top:" + req.get_param_value("field"), sr)) return;
-    auto index = reader(res);
-    if (!index) return;
-    query::QueryError where;
-    auto top = query::top_values(**index, sr, req.get_param_value("field"), n, &where);
-    if (!top) {
-      send_error(res, 400, top.error().message, where.message.empty() ? nullptr : &where);
-      return;
-    }
-    if (!audit(req, res, "top", sr.query,
-               {{"field", req.get_param_value("field")},
-                {"kind", sr.kind ? query::kind_name(*sr.kind) : ""},
-                {"n", n}}))
-      return;
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& v : *top) out.push_back({{"value", v.value}, {"count", v.count}});
-    send_json(res, {{"field", req.get_param_value("field")}, {"values", out}});
-  });
-
-  // One user's activity: how much of each kind, over time, and the latest sessions.
-  s.Get(R"(/api/users/([^/]{1,64})/activity)", [this](const Request& req, Response& res) {
-    const std::string user = req.matches[1];
-    std::string quoted = "user:\"";
-    for (const char c : user) {
-      if (c == '"' || c == '\\') quoted += '\\';
-      quoted += c;
-    }
-    quoted += "\"";
-    auto index = reader(res);
-    if (!index) return;
-    if (!audit(req, res, "view", "user:" + user)) return;
-    nlohmann::json counts;
-    for (const query::Kind k :
-         {query::Kind::kSessions, query::Kind::kHttpRecord, query::Kind::kMailRecord,
-          query::Kind::kFiles, query::Kind::kFindings, query::Kind::kAlerts}) {
-      query::SearchRequest sr;
-      sr.query = quoted;
-      sr.kind = k;
-      sr.limit = 0;
-      sr.budget_ms = options.query_budget_ms;
-      auto page = query::search(**index, sr);
-      counts[query::kind_name(k)] = page ? page->total : 0;
-    }
-    query::SearchRequest sr;
-    sr.query = quoted;
-    sr.kind = query::Kind::kSessions;
-    sr.limit = 50;
-    sr.budget_ms = options.query_budget_ms;
-    auto t = query::timeline(**index, sr, 48);
-    auto page = query::search(**index, sr);
-    nlohmann::json recent = nlohmann::json::array();
-    if (page) {
-      auto recs = query::page_records(**index, query::Kind::kSessions, page->ids);
-      if (recs) recent = std::move(*recs);
-    }
-    sr.kind = query::Kind::kHttpRecord;
-    nlohmann::json http = nlohmann::json::array();
-    if (auto hp = query::search(**index, sr); hp) {
-      auto recs = query::page_records(**index, query::Kind::kHttpRecord, hp->ids);
-      if (recs) http = std::move(*recs);
-    }
-    nlohmann::json timeline = nlohmann::json::object();
-    if (t)
-      timeline = {{"start", time_to_epoch_seconds(t->start)},
+void timeline(ApiServer::Impl& api, const Request& req, Response& res) {
+  query::SearchRequest sr;
+  if (!read_search(req, res, sr, api.options.query_budget_ms, api.login().role)) return;
+  std::uint64_t buckets = 60;
+  if (req.has_param("buckets") && !parse_u64(req.get_param_value("buckets"), buckets)) {
+    send_error(res, 400, "buckets must be a number");
+    return;
+  }
+  if (!api.within_rate(req, res, "timeline", sr)) return;
+  auto index = api.reader(res);
+  if (!index) return;
+  query::QueryError where;
+  auto t = query::timeline(**index, sr, buckets, &where);
+  if (!t) {
+    send_error(res, 400, t.error().message, where.message.empty() ? nullptr : &where);
+    return;
+  }
+  if (!api.audit(req, res, "timeline", sr.query,
+                 {{"kind", sr.kind ? query::kind_name(*sr.kind) : ""}, {"buckets", buckets}}))
+    return;
+  send_json(res, {{"start", time_to_epoch_seconds(t->start)},
                   {"width", static_cast<double>(t->width) / 1e9},
                   {"counts", t->counts},
-                  {"bytes", t->bytes}};
-    send_json(res, {{"user", user},
-                    {"counts", counts},
-                    {"timeline", timeline},
-                    {"sessions", recent},
-                    {"http", http}});
-  });
+                  {"bytes", t->bytes}});
+}
 
-  s.Get("/api/fields", [](const Request&, Response& res) { send_json(res, query::field_help()); });
-  s.Get("/api/openapi.json", [](const Request&, Response& res) {
-    res.set_content(openapi_json(), "application/json; charset=utf-8");
-  });
+void top(ApiServer::Impl& api, const Request& req, Response& res) {
+  query::SearchRequest sr;
+  if (!read_search(req, res, sr, api.options.query_budget_ms, api.login().role)) return;
+  std::uint64_t n = 10;
+  if (req.has_param("n") && !parse_u64(req.get_param_value("n"), n)) {
+    send_error(res, 400, "n must be a number");
+    return;
+  }
+  if (!api.within_rate(req, res, "top:" + req.get_param_value("field"), sr)) return;
+  auto index = api.reader(res);
+  if (!index) return;
+  query::QueryError where;
+  auto top = query::top_values(**index, sr, req.get_param_value("field"), n, &where);
+  if (!top) {
+    send_error(res, 400, top.error().message, where.message.empty() ? nullptr : &where);
+    return;
+  }
+  if (!api.audit(req, res, "top", sr.query,
+                 {{"field", req.get_param_value("field")},
+                  {"kind", sr.kind ? query::kind_name(*sr.kind) : ""},
+                  {"n", n}}))
+    return;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& v : *top) out.push_back({{"value", v.value}, {"count", v.count}});
+  send_json(res, {{"field", req.get_param_value("field")}, {"values", out}});
+}
+
+// One user's activity: how much of each kind, over time, and the latest sessions.
+void user_activity(ApiServer::Impl& api, const Request& req, Response& res) {
+  const std::string user = req.matches[1];
+  std::string quoted = "user:\"";
+  for (const char c : user) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  quoted += "\"";
+  auto index = api.reader(res);
+  if (!index) return;
+  if (!api.audit(req, res, "view", "user:" + user)) return;
+  nlohmann::json counts;
+  for (const query::Kind k :
+       {query::Kind::kSessions, query::Kind::kHttpRecord, query::Kind::kMailRecord,
+        query::Kind::kFiles, query::Kind::kFindings, query::Kind::kAlerts}) {
+    query::SearchRequest sr;
+    sr.query = quoted;
+    sr.kind = k;
+    sr.limit = 0;
+    sr.budget_ms = api.options.query_budget_ms;
+    auto page = query::search(**index, sr);
+    counts[query::kind_name(k)] = page ? page->total : 0;
+  }
+  query::SearchRequest sr;
+  sr.query = quoted;
+  sr.kind = query::Kind::kSessions;
+  sr.limit = 50;
+  sr.budget_ms = api.options.query_budget_ms;
+  auto t = query::timeline(**index, sr, 48);
+  auto page = query::search(**index, sr);
+  nlohmann::json recent = nlohmann::json::array();
+  if (page) {
+    auto recs = query::page_records(**index, query::Kind::kSessions, page->ids);
+    if (recs) recent = std::move(*recs);
+  }
+  sr.kind = query::Kind::kHttpRecord;
+  nlohmann::json http = nlohmann::json::array();
+  if (auto hp = query::search(**index, sr); hp) {
+    auto recs = query::page_records(**index, query::Kind::kHttpRecord, hp->ids);
+    if (recs) http = std::move(*recs);
+  }
+  nlohmann::json timeline = nlohmann::json::object();
+  if (t)
+    timeline = {{"start", time_to_epoch_seconds(t->start)},
+                {"width", static_cast<double>(t->width) / 1e9},
+                {"counts", t->counts},
+                {"bytes", t->bytes}};
+  send_json(res, {{"user", user},
+                  {"counts", counts},
+                  {"timeline", timeline},
+                  {"sessions", recent},
+                  {"http", http}});
+}
+
+void fields(ApiServer::Impl&, const Request&, Response& res) {
+  send_json(res, query::field_help());
+}
+
+void openapi(ApiServer::Impl&, const Request&, Response& res) {
+  res.set_content(openapi_json(), "application/json; charset=utf-8");
+}
+
+}  // namespace
+
+std::vector<Route> record_routes() {
+  std::vector<Route> routes = {
+      {.path = "/api/search",
+       .summary = "search: {kind, total, total_capped, offset, limit, elapsed_ms, records}",
+       .handler = search,
+       .query = search_params()}};
+  for (const query::Kind kind : query::kAllKinds) {
+    const std::string k = query::kind_name(kind);
+    routes.push_back({.path = "/api/" + k,
+                      .summary = "search " + k + " (kind fixed)",
+                      .handler = search_kind,
+                      .query = search_params()});
+  }
+  std::vector<RouteParam> buckets = search_params(), top_params = search_params();
+  buckets.push_back({"buckets", "integer", "number of buckets (default 60)"});
+  top_params.push_back({"field", "string", "host, user, client.ip, method, ...", true});
+  top_params.push_back({"n", "integer", "how many (default 10)"});
+  const std::vector<Route> rest = {
+      {.path = "/api/sessions/{id}",
+       .summary = "a session with every record of each kind it holds",
+       .handler = session_page},
+      {.path = "/api/sessions/{id}/pcap",
+       .min_role = Role::kInvestigator,
+       .summary = "the session's packets",
+       .handler = session_pcap,
+       .produces = "application/vnd.tcpdump.pcap"},
+      {.path = "/api/export.pcap",
+       .min_role = Role::kInvestigator,
+       .summary = "the packets of every session a query names (at most 10000 sessions)",
+       .handler = export_pcap,
+       .query = search_params(),
+       .produces = "application/vnd.tcpdump.pcap"},
+      {.path = "/api/mail/{id}", .summary = "a message with its attachments", .handler = mail_page},
+      {.path = "/api/files/{sha256}",
+       .summary = "a file: hashes, type, inspection, every sighting, findings",
+       .handler = file_page},
+      {.path = "/api/files/{sha256}/content",
+       .min_role = Role::kInvestigator,
+       .summary = "the file's bytes; malware only in a zip with the password 'infected'",
+       .handler = file_content,
+       .produces = "application/octet-stream"},
+      {.path = "/api/timeline",
+       .summary = "matches over time: {start, width, counts, bytes}",
+       .handler = timeline,
+       .query = buckets},
+      {.path = "/api/top",
+       .summary = "the most frequent values of a field among the matches",
+       .handler = top,
+       .query = top_params},
+      {.path = "/api/users/{name}/activity",
+       .summary = "one user's activity: counts by kind, timeline, latest sessions and HTTP",
+       .handler = user_activity},
+      {.path = "/api/fields", .summary = "the fields of the query language", .handler = fields},
+      {.path = "/api/openapi.json", .summary = "this document", .handler = openapi}};
+  routes.insert(routes.end(), rest.begin(), rest.end());
+  return routes;
 }
 
 }  // namespace kagami::console

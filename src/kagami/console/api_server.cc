@@ -1,6 +1,7 @@
 #include "kagami/console/api_server.h"
 
 #include <chrono>
+#include <set>
 
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
@@ -9,6 +10,7 @@
 #include "kagami/base/password_hash.h"
 #include "kagami/base/printable.h"
 #include "kagami/console/api_context.h"
+#include "kagami/console/api_routes.h"
 #include "kagami/console/console_assets.h"
 #include "kagami/console/console_certificate.h"
 #include "kagami/query/search.h"
@@ -219,45 +221,49 @@ void ApiServer::Impl::routes() {
   httplib::Server& s = *server;
   // Every /api/ path but login needs a logged-in user; every request that changes something
   // also needs the login's CSRF token in a header (a cross-site form cannot set one).
-  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    t_login.reset();
-    if (req.path.rfind("/api/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
-    if (req.path == "/api/login") return httplib::Server::HandlerResponse::Unhandled;
-    const std::string token = cookie_value(req, kCookie);
-    auto found = logins.find(token);
-    if (!found) {
-      send_error(res, 401, "log in first");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    // The user as the table says now, whoever changed it (this console, another one, the
-    // command line): removed, disabled or given a new password since this login, they are
-    // logged out; a new role counts from this request on.
-    auto row = current_user(found->user);
-    if (!row) {
-      send_error(res, 503, "the user list cannot be read");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    Role role = Role::kViewer;
-    if (!*row || (*row)->disabled || !same_secret((*row)->password, found->credential) ||
-        !role_from_name((*row)->role, role)) {
-      logins.remove(token);
-      send_error(res, 401, "log in again: this user was changed or removed");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    found->role = role;
-    if (req.method != "GET" && req.method != "HEAD") {
-      if (!same_secret(req.get_header_value("X-CSRF-Token"), found->csrf)) {
-        send_error(res, 403, "missing or wrong X-CSRF-Token");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      if (const std::string why = cross_site(req); !why.empty()) {
-        send_error(res, 403, why);
-        return httplib::Server::HandlerResponse::Handled;
-      }
-    }
-    t_login = std::move(found);
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
+  std::set<std::string> open_paths;  // answered without a login: the table says which
+  for (const Route& r : api_routes())
+    if (!r.min_role) open_paths.insert(r.path);
+  s.set_pre_routing_handler(
+      [this, open_paths](const httplib::Request& req, httplib::Response& res) {
+        t_login.reset();
+        if (req.path.rfind("/api/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+        if (open_paths.count(req.path) != 0) return httplib::Server::HandlerResponse::Unhandled;
+        const std::string token = cookie_value(req, kCookie);
+        auto found = logins.find(token);
+        if (!found) {
+          send_error(res, 401, "log in first");
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        // The user as the table says now, whoever changed it (this console, another one, the
+        // command line): removed, disabled or given a new password since this login, they are
+        // logged out; a new role counts from this request on.
+        auto row = current_user(found->user);
+        if (!row) {
+          send_error(res, 503, "the user list cannot be read");
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        Role role = Role::kViewer;
+        if (!*row || (*row)->disabled || !same_secret((*row)->password, found->credential) ||
+            !role_from_name((*row)->role, role)) {
+          logins.remove(token);
+          send_error(res, 401, "log in again: this user was changed or removed");
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        found->role = role;
+        if (req.method != "GET" && req.method != "HEAD") {
+          if (!same_secret(req.get_header_value("X-CSRF-Token"), found->csrf)) {
+            send_error(res, 403, "missing or wrong X-CSRF-Token");
+            return httplib::Server::HandlerResponse::Handled;
+          }
+          if (const std::string why = cross_site(req); !why.empty()) {
+            send_error(res, 403, why);
+            return httplib::Server::HandlerResponse::Handled;
+          }
+        }
+        t_login = std::move(found);
+        return httplib::Server::HandlerResponse::Unhandled;
+      });
   s.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     res.set_header("Content-Security-Policy",
                    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' "
@@ -293,82 +299,6 @@ void ApiServer::Impl::routes() {
     }
   });
 
-  s.Post("/api/login", [this](const httplib::Request& req, httplib::Response& res) {
-    // Proof that the console's own page sent it (login CSRF: a page elsewhere must not log the
-    // victim's browser in as the attacker): JSON, which a cross-site form cannot send, and no
-    // other site's Origin.
-    const std::string type = req.get_header_value("Content-Type");
-    if (type.substr(0, type.find(';')) != "application/json") {
-      send_error(res, 415, "the login is a JSON object (Content-Type: application/json)");
-      return;
-    }
-    if (const std::string why = cross_site(req); !why.empty()) {
-      send_error(res, 403, why);
-      return;
-    }
-    nlohmann::json body;
-    if (!read_json(req, res, body, {"user", "password"})) return;
-    const std::string user = body.value("user", "");
-    const std::string password = body.value("password", "");
-    if (user.empty() || user.size() > 64 || password.size() > kMaxPasswordLength) {
-      send_error(res, 400, "give a user name and a password");
-      return;
-    }
-    if (auto wait = throttle.begin(req.remote_addr, user); wait.count() > 0) {
-      res.set_header("Retry-After", std::to_string(wait.count()));
-      send_error(res, 429,
-                 "too many failed logins; try again in " + std::to_string(wait.count()) + " s");
-      return;
-    }
-    std::optional<store::UserRow> row;
-    {
-      std::lock_guard lock(writer_mutex);
-      auto got = writer->user(user);
-      if (!got) {
-        send_error(res, 503, "the user list cannot be read");
-        return;
-      }
-      row = *got;
-    }
-    // An unknown user costs the same scrypt as a known one: timing tells nothing.
-    static const std::string kDummy = hash_password("not a password of anyone").value();
-    const bool known = row.has_value() && !row->disabled;
-    const bool ok = verify_password(password, known ? row->password : kDummy) && known;
-    Role role = Role::kViewer;
-    if (ok && !role_from_name(row->role, role)) {
-      send_error(res, 403, "this user has no valid role");
-      return;
-    }
-    {
-      std::lock_guard lock(writer_mutex);
-      (void)writer->append_audit(wall_clock_ns(), user.substr(0, 64), req.remote_addr,
-                                 ok ? "login" : "login_failed", "", "{}");
-    }
-    if (!ok) {
-      send_error(res, 401, "wrong user name or password");
-      return;
-    }
-    throttle.succeeded(req.remote_addr, user);
-    std::string csrf;
-    const std::string token = logins.create(user, role, row->password, &csrf);
-    res.set_header("Set-Cookie", std::string(kCookie) + "=" + token +
-                                     "; Path=/; HttpOnly; SameSite=Strict" +
-                                     (tls ? "; Secure" : ""));
-    send_json(res, {{"user", user}, {"role", role_name(role)}, {"csrf", csrf}});
-  });
-  s.Post("/api/logout", [this](const httplib::Request& req, httplib::Response& res) {
-    logins.remove(cookie_value(req, kCookie));
-    res.set_header("Set-Cookie", std::string(kCookie) +
-                                     "=; Path=/; HttpOnly; SameSite=Strict; "
-                                     "Max-Age=0" +
-                                     (tls ? "; Secure" : ""));
-    send_json(res, {{"ok", true}});
-  });
-  s.Get("/api/me", [this](const httplib::Request&, httplib::Response& res) {
-    send_json(res,
-              {{"user", login().user}, {"role", role_name(login().role)}, {"csrf", login().csrf}});
-  });
-
   // The console's own files: the only answers without a login.
   s.Get(R"(/|/assets/[A-Za-z0-9._-]+)", [](const httplib::Request& req, httplib::Response& res) {
     const Asset* a = find_asset(req.path == "/" ? "/index.html" : req.path);
@@ -380,8 +310,21 @@ void ApiServer::Impl::routes() {
     res.set_header("Cache-Control", "no-cache");
   });
 
-  record_routes();
-  admin_routes();
+  // The table's rows, each behind its role.
+  for (const Route& r : api_routes()) {
+    const std::string pattern = route_pattern(r.path);
+    auto handle = [this, &r](const httplib::Request& req, httplib::Response& res) {
+      if (r.min_role && !require(res, *r.min_role)) return;
+      r.handler(*this, req, res);
+    };
+    const std::string_view method = r.method;
+    if (method == "GET")
+      s.Get(pattern, handle);
+    else if (method == "POST")
+      s.Post(pattern, handle);
+    else if (method == "DELETE")
+      s.Delete(pattern, handle);
+  }
 }
 
 ApiServer::ApiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -458,6 +401,101 @@ void ApiServer::stop() {
 
 void ApiServer::wait() {
   if (impl_ && impl_->front) impl_->front->wait();
+}
+
+namespace {
+
+// POST /api/login: the only request answered without a login.
+void log_in(ApiServer::Impl& api, const httplib::Request& req, httplib::Response& res) {
+  // Proof that the console's own page sent it (login CSRF: a page elsewhere must not log the
+  // victim's browser in as the attacker): JSON, which a cross-site form cannot send, and no
+  // other site's Origin.
+  const std::string type = req.get_header_value("Content-Type");
+  if (type.substr(0, type.find(';')) != "application/json") {
+    send_error(res, 415, "the login is a JSON object (Content-Type: application/json)");
+    return;
+  }
+  if (const std::string why = api.cross_site(req); !why.empty()) {
+    send_error(res, 403, why);
+    return;
+  }
+  nlohmann::json body;
+  if (!read_json(req, res, body, {"user", "password"})) return;
+  const std::string user = body.value("user", "");
+  const std::string password = body.value("password", "");
+  if (user.empty() || user.size() > 64 || password.size() > kMaxPasswordLength) {
+    send_error(res, 400, "give a user name and a password");
+    return;
+  }
+  if (auto wait = api.throttle.begin(req.remote_addr, user); wait.count() > 0) {
+    res.set_header("Retry-After", std::to_string(wait.count()));
+    send_error(res, 429,
+               "too many failed api.logins; try again in " + std::to_string(wait.count()) + " s");
+    return;
+  }
+  std::optional<store::UserRow> row;
+  {
+    std::lock_guard lock(api.writer_mutex);
+    auto got = api.writer->user(user);
+    if (!got) {
+      send_error(res, 503, "the user list cannot be read");
+      return;
+    }
+    row = *got;
+  }
+  // An unknown user costs the same scrypt as a known one: timing tells nothing.
+  static const std::string kDummy = hash_password("not a password of anyone").value();
+  const bool known = row.has_value() && !row->disabled;
+  const bool ok = verify_password(password, known ? row->password : kDummy) && known;
+  Role role = Role::kViewer;
+  if (ok && !role_from_name(row->role, role)) {
+    send_error(res, 403, "this user has no valid role");
+    return;
+  }
+  {
+    std::lock_guard lock(api.writer_mutex);
+    (void)api.writer->append_audit(wall_clock_ns(), user.substr(0, 64), req.remote_addr,
+                                   ok ? "login" : "login_failed", "", "{}");
+  }
+  if (!ok) {
+    send_error(res, 401, "wrong user name or password");
+    return;
+  }
+  api.throttle.succeeded(req.remote_addr, user);
+  std::string csrf;
+  const std::string token = api.logins.create(user, role, row->password, &csrf);
+  res.set_header("Set-Cookie", std::string(kCookie) + "=" + token +
+                                   "; Path=/; HttpOnly; SameSite=Strict" +
+                                   (api.tls ? "; Secure" : ""));
+  send_json(res, {{"user", user}, {"role", role_name(role)}, {"csrf", csrf}});
+}
+
+void log_out(ApiServer::Impl& api, const httplib::Request& req, httplib::Response& res) {
+  api.logins.remove(cookie_value(req, kCookie));
+  res.set_header("Set-Cookie", std::string(kCookie) +
+                                   "=; Path=/; HttpOnly; SameSite=Strict; "
+                                   "Max-Age=0" +
+                                   (api.tls ? "; Secure" : ""));
+  send_json(res, {{"ok", true}});
+}
+
+void me(ApiServer::Impl& api, const httplib::Request&, httplib::Response& res) {
+  send_json(res, {{"user", api.login().user},
+                  {"role", role_name(api.login().role)},
+                  {"csrf", api.login().csrf}});
+}
+
+}  // namespace
+
+std::vector<Route> login_routes() {
+  return {{.method = "POST",
+           .path = "/api/login",
+           .min_role = std::nullopt,
+           .summary = "log in with {user, password}; sets the HttpOnly session cookie, returns "
+                      "{user, role, csrf}; 429 with Retry-After after repeated failures",
+           .handler = log_in},
+          {.method = "POST", .path = "/api/logout", .summary = "log out", .handler = log_out},
+          {.path = "/api/me", .summary = "the logged-in user, role and CSRF token", .handler = me}};
 }
 
 }  // namespace kagami::console
