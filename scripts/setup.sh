@@ -36,22 +36,26 @@ done
 # has one, else Debian's.
 command -v node >/dev/null || missing+=(nodejs npm)
 
-# playwright-core, pinned by tests/e2e/package-lock.json; installed again only when the
-# pinned version is not the one in node_modules.
-install_e2e_driver() {
+# Tools from npm, each directory pinned by its package-lock.json: playwright-core for the
+# browser test (tests/e2e), eslint and prettier for the console's JavaScript (scripts/js).
+# Installed again only when a pinned version is not the one in node_modules.
+install_npm_pins() {
   local dir
-  dir="$(cd "$(dirname "$0")/../tests/e2e" && pwd)"
-  if ! (cd "$dir" && node -e '
-      const want = require("./package.json").devDependencies["playwright-core"];
-      process.exit(require("./node_modules/playwright-core/package.json").version === want ? 0 : 1);
-    ' 2>/dev/null); then
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
+  for rel in tests/e2e scripts/js; do
+    dir="$(cd "$(dirname "$0")/.." && pwd)/$rel"
+    if ! (cd "$dir" && node -e '
+        const want = require("./package.json").devDependencies;
+        for (const [name, version] of Object.entries(want))
+          if (require(`./node_modules/${name}/package.json`).version !== version) process.exit(1);
+      ' 2>/dev/null); then
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+  done
 }
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#PACKAGES[@]} packages present"
-  install_e2e_driver
+  install_npm_pins
   exit 0
 fi
 
@@ -73,4 +77,4 @@ for svc in nginx postfix dovecot rsyslog; do
   proc=${svc/postfix/master}
   $SUDO pkill -x "${proc/rsyslog/rsyslogd}" 2>/dev/null || true
 done
-install_e2e_driver
+install_npm_pins

@@ -134,9 +134,12 @@ std::string padded(std::string v, const records::Column& col) {
 
 std::string header_of(std::span<const records::Column> columns) {
   std::string out;
-  for (std::size_t i = 0; i < columns.size(); ++i) {
-    if (i > 0) out.append(columns[i].gap, ' ');
-    out += padded(std::string(columns[i].label), columns[i]);
+  bool first = true;
+  for (const records::Column& col : columns) {
+    if (col.console_only) continue;
+    if (!first) out.append(col.gap, ' ');
+    first = false;
+    out += padded(std::string(col.label), col);
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
@@ -144,9 +147,12 @@ std::string header_of(std::span<const records::Column> columns) {
 
 std::string row_of(std::span<const records::Column> columns, const std::vector<CellValue>& cells) {
   std::string out;
-  for (std::size_t i = 0; i < columns.size(); ++i) {
-    if (i > 0) out.append(columns[i].gap, ' ');
-    out += padded(value_of(columns[i], cells), columns[i]);
+  bool first = true;
+  for (const records::Column& col : columns) {
+    if (col.console_only) continue;
+    if (!first) out.append(col.gap, ' ');
+    first = false;
+    out += padded(value_of(col, cells), col);
   }
   return out;
 }

@@ -115,6 +115,17 @@ async function main() {
   await page.waitForSelector('td >> text=/onerror=window.__xss=1/');
   assert.equal(await page.evaluate(() => window.__xss), undefined);
   assert.equal(await page.$$eval('main img', (imgs) => imgs.length), 0);
+  // A protocol's record opens in the detail view its declaration describes (/api/kinds):
+  // every field with its meaning, the markup still only text.
+  await page.click('tbody tr.clickable');
+  await page.waitForSelector('td >> text=the request target');
+  assert.match(page.url(), /#\/record\/http\/\d+$/);
+  await page.waitForSelector('td >> text=/onerror=window.__xss=1/');
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  await page.click('#lang');
+  await page.waitForSelector('td >> text=リクエスト対象 (URI)');
+  await page.click('#lang');
+  await page.click('#nav a[href="#/search"]');
 
   // A file name with a right-to-left override shows the override, not a reordered name.
   await page.fill('#query', 'file.name:shadow*');
@@ -160,6 +171,10 @@ async function main() {
   await page.waitForSelector('#nav >> text=検索');
   await page.click('#nav a[href="#/search"]');
   await page.waitForSelector('button:has-text("検索")');
+  await page.fill('#query', 'host:shop.example.net');
+  await page.selectOption('#kind', 'http');
+  await page.press('#query', 'Enter');
+  await page.waitForSelector('th >> text=メソッド');
   await page.click('#lang');
 
   // A viewer sees findings masked and cannot take evidence.

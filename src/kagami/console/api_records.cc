@@ -11,10 +11,12 @@
 #include "kagami/console/api_context.h"
 #include "kagami/console/api_routes.h"
 #include "kagami/console/evidence_zip.h"
+#include "kagami/console/kind_metadata.h"
 #include "kagami/console/openapi.h"
 #include "kagami/query/search.h"
 #include "kagami/query/search_compiler.h"
 #include "kagami/records/record_json.h"
+#include "kagami/records/record_types.h"
 #include "kagami/store/file_store.h"
 #include "kagami/store/packet_export.h"
 
@@ -190,47 +192,6 @@ void session_page(ApiServer::Impl& api, const Request& req, Response& res) {
   if (api.login().role == Role::kViewer) {
     mask_for_viewers(out["findings"]);
     mask_for_viewers(out["files"]);
-  }
-  send_json(res, out);
-}
-
-void mail_page(ApiServer::Impl& api, const Request& req, Response& res) {
-  std::uint64_t id = 0;
-  parse_u64(req.matches[1], id);
-  auto index = api.reader(res);
-  if (!index) return;
-  nlohmann::json mail;
-  if (!find_record(**index, query::Kind::kMailRecord, id, "message", res, mail)) return;
-  if (!api.audit(req, res, "view", "mail:" + std::to_string(id))) return;
-  nlohmann::json out = {{"mail", std::move(mail)},
-                        {"files", nlohmann::json::array()},
-                        {"findings", nlohmann::json::array()}};
-  store::RecordQuery q;
-  q.session_ids = {out["mail"].value("session_id", std::uint64_t{0})};
-  q.limit = kDetailRows;
-  std::unordered_set<std::uint64_t> events;  // the message's objects: itself, its attachments
-  (void)(*index)->query_files(q, [&](const auto& f, const auto& e) {
-    if (e.record_kind == "mail" && e.record_id == id) {
-      out["files"].push_back(records::to_json(f, e));
-      events.insert(e.id);
-    }
-    return true;
-  });
-  // What was found in them, the links to other mails included (PPAP: the mail whose
-  // password opened this one's zip, or the zip this one's password opens).
-  const Status st = query::for_each_record_json(
-      **index, query::Kind::kFindings, q, [&](std::uint64_t, nlohmann::json j) {
-        if (events.count(j.value("file_event_id", std::uint64_t{0})) != 0)
-          out["findings"].push_back(std::move(j));
-        return true;
-      });
-  if (!st) {
-    send_error(res, 500, st.error().message);
-    return;
-  }
-  if (api.login().role == Role::kViewer) {
-    mask_for_viewers(out["files"]);
-    mask_for_viewers(out["findings"]);
   }
   send_json(res, out);
 }
@@ -535,6 +496,59 @@ void user_activity(ApiServer::Impl& api, const Request& req, Response& res) {
                   {"http", http}});
 }
 
+// GET /api/<kind>/{id}: one protocol record for its detail view, with the files it carried
+// and what was found in them, the links to other records included (PPAP: the mail whose
+// password opened this one's zip, or the zip this one's password opens). The record is under
+// its kind's name ({"kind": "mail", "mail": {...}, "files": [...], "findings": [...]}).
+void record_page(ApiServer::Impl& api, const Request& req, Response& res) {
+  const std::size_t slash = req.path.find('/', 5);
+  query::Kind kind;
+  std::uint64_t id = 0;
+  if (!query::kind_from_name(req.path.substr(5, slash - 5), kind) ||
+      !parse_u64(req.matches[1], id)) {
+    send_error(res, 404, "no such resource");
+    return;
+  }
+  const std::string name = query::kind_name(kind);
+  auto index = api.reader(res);
+  if (!index) return;
+  nlohmann::json record;
+  if (!find_record(**index, kind, id, name.c_str(), res, record)) return;
+  if (!api.audit(req, res, "view", name + ":" + std::to_string(id))) return;
+  store::RecordQuery q;
+  q.session_ids = {record.value("session_id", std::uint64_t{0})};
+  q.limit = kDetailRows;
+  nlohmann::json files = nlohmann::json::array(), findings = nlohmann::json::array();
+  std::unordered_set<std::uint64_t> events;  // the record's objects
+  (void)(*index)->query_files(q, [&](const auto& f, const auto& e) {
+    if (e.record_kind == name && e.record_id == id) {
+      files.push_back(records::to_json(f, e));
+      events.insert(e.id);
+    }
+    return true;
+  });
+  const Status st = query::for_each_record_json(
+      **index, query::Kind::kFindings, q, [&](std::uint64_t, nlohmann::json j) {
+        if (events.count(j.value("file_event_id", std::uint64_t{0})) != 0)
+          findings.push_back(std::move(j));
+        return true;
+      });
+  if (!st) {
+    send_error(res, 500, st.error().message);
+    return;
+  }
+  if (api.login().role == Role::kViewer) {
+    mask_for_viewers(files);
+    mask_for_viewers(findings);
+  }
+  send_json(res, {{"kind", name},
+                  {name, std::move(record)},
+                  {"files", std::move(files)},
+                  {"findings", std::move(findings)}});
+}
+
+void kinds(ApiServer::Impl&, const Request&, Response& res) { send_json(res, kinds_metadata()); }
+
 void fields(ApiServer::Impl&, const Request&, Response& res) {
   send_json(res, query::field_help());
 }
@@ -558,6 +572,14 @@ std::vector<Route> record_routes() {
                       .handler = search_kind,
                       .query = search_params()});
   }
+  records::for_each_record_type([&]<class R>() {
+    const std::string k = query::kind_name(query::kind_of<R>());
+    routes.push_back({.path = "/api/" + k + "/{id}",
+                      .summary = "one " + k +
+                                 " record (TLS: by its session's id) with the files it carried "
+                                 "and what was found in them",
+                      .handler = record_page});
+  });
   std::vector<RouteParam> buckets = search_params(), top_params = search_params();
   buckets.push_back({"buckets", "integer", "number of buckets (default 60)"});
   top_params.push_back({"field", "string", "host, user, client.ip, method, ...", true});
@@ -577,7 +599,6 @@ std::vector<Route> record_routes() {
        .handler = export_pcap,
        .query = search_params(),
        .produces = "application/vnd.tcpdump.pcap"},
-      {.path = "/api/mail/{id}", .summary = "a message with its attachments", .handler = mail_page},
       {.path = "/api/files/{sha256}",
        .summary = "a file: hashes, type, inspection, every sighting, findings",
        .handler = file_page},
@@ -597,6 +618,10 @@ std::vector<Route> record_routes() {
       {.path = "/api/users/{name}/activity",
        .summary = "one user's activity: counts by kind, timeline, latest sessions and HTTP",
        .handler = user_activity},
+      {.path = "/api/kinds",
+       .summary = "each kind's title, list columns and fields, in English and Japanese, as the "
+                  "record types declare them",
+       .handler = kinds},
       {.path = "/api/fields", .summary = "the fields of the query language", .handler = fields},
       {.path = "/api/openapi.json", .summary = "this document", .handler = openapi}};
   routes.insert(routes.end(), rest.begin(), rest.end());

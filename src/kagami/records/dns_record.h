@@ -26,35 +26,47 @@ struct DnsRecord {
   bool response_seen = false;
   bool truncated = false;  // TC bit
 
-  static constexpr RecordType kType{"dns", "dns",  "DNS record(s)", "list DNS queries and answers",
-                                    "id",  "query"};
+  static constexpr RecordType kType{.kind = "dns",
+                                    .table = "dns",
+                                    .noun = "DNS record(s)",
+                                    .help = "list DNS queries and answers",
+                                    .id_column = "id",
+                                    .host_column = "query",
+                                    .title = "DNS queries",
+                                    .title_ja = "DNS クエリ"};
   static constexpr Column kColumns[] = {
-      {"TIME (UTC)", Shown::kTime, "ts", {}, 27},
-      {"CLIENT", Shown::kEndpoint, "client", {}, 23},
-      {"SERVER", Shown::kEndpoint, "server", {}, 23},
-      {"QUERY", Shown::kText, "query", {}, 40, 40},
-      {"TYPE", Shown::kText, "qtype", {}, 6},
-      {"RCODE", Shown::kText, "rcode", {}, 9},
-      {"ANSWERS", Shown::kList, "answers", {}, 0, 200, false, 1, "; "}};
+      {"TIME (UTC)", "時刻", Shown::kTime, "ts", {}, 27},
+      {"CLIENT", "クライアント", Shown::kEndpoint, "client", {}, 23},
+      {"SERVER", "サーバー", Shown::kEndpoint, "server", {}, 23},
+      {"QUERY", "クエリ", Shown::kText, "query", {}, 40, 40},
+      {"TYPE", "タイプ", Shown::kText, "qtype", {}, 6},
+      {"RCODE", "応答コード", Shown::kText, "rcode", {}, 9},
+      {"ANSWERS", "回答", Shown::kList, "answers", {}, 0, 200, false, 1, "; "}};
   template <class Self, class V>
   static void describe(Self& r, V& v) {
-    v(r.id, as::id("id", "the query's number"));
-    v(r.session_id, as::ref("session_id", "the session that carried it"));
+    v(r.id, as::id("id", "the query's number").ja("クエリの番号"));
+    v(r.session_id, as::ref("session_id", "the session that carried it").ja("運んだセッション"));
     Endpoints::describe(r.endpoints, v);
-    v(r.ts, as::time("ts", "the query (or the response when no query was seen)"));
-    v(r.txid, as::count("txid", "the transaction id"));
+    v(r.ts, as::time("ts", "the query (or the response when no query was seen)")
+                .ja("クエリ (見えなければレスポンス) の時刻"));
+    v(r.txid, as::count("txid", "the transaction id").ja("トランザクション ID"));
     v(r.query, as::host("query", "the first question's name")
+                   .ja("最初の質問の名前")
                    .searched("dns.query", "query", "DNS query name")
                    .also_searched_as("host"));
     v(r.qtype, as::name_of_set("qtype", "the question's type (A, AAAA, TYPE65)")
+                   .ja("質問のタイプ (A, AAAA, TYPE65)")
                    .searched("dns.type", "qtype", "DNS query type: A, AAAA"));
     v(r.rcode, as::name_of_set("rcode", "the response code (empty: no response)")
+                   .ja("応答コード (空: 応答なし)")
                    .searched("dns.rcode", "rcode", "DNS response code"));
     v(r.answers, as::list("answers", "the answers: \"A 192.0.2.1\", \"CNAME example.net\"")
+                     .ja("回答: \"A 192.0.2.1\"、\"CNAME example.net\"")
                      .searched("dns.answer", "answer", "DNS answer"));
-    v(r.additional, as::list("additional", "the authority and additional records"));
-    v(r.response_seen, as::boolean("response", "whether a response was seen"));
-    v(r.truncated, as::boolean("truncated", "the TC bit").omitted_when_empty());
+    v(r.additional, as::list("additional", "the authority and additional records")
+                        .ja("権威セクションと追加セクションのレコード"));
+    v(r.response_seen, as::boolean("response", "whether a response was seen").ja("応答が見えたか"));
+    v(r.truncated, as::boolean("truncated", "the TC bit").ja("TC ビット").omitted_when_empty());
   }
 };
 

@@ -15,10 +15,14 @@ struct Endpoints {
 
   template <class Self, class V>
   static void describe(Self& e, V& v) {
-    v(e.client_ip, as::field("client_ip", FieldType::kIp, "the client's address"));
-    v(e.client_port, as::field("client_port", FieldType::kPort, "the client's port"));
-    v(e.server_ip, as::field("server_ip", FieldType::kIp, "the server's address"));
-    v(e.server_port, as::field("server_port", FieldType::kPort, "the server's port"));
+    v(e.client_ip,
+      as::field("client_ip", FieldType::kIp, "the client's address").ja("クライアントのアドレス"));
+    v(e.client_port,
+      as::field("client_port", FieldType::kPort, "the client's port").ja("クライアントのポート"));
+    v(e.server_ip,
+      as::field("server_ip", FieldType::kIp, "the server's address").ja("サーバーのアドレス"));
+    v(e.server_port,
+      as::field("server_port", FieldType::kPort, "the server's port").ja("サーバーのポート"));
   }
 };
 

@@ -37,26 +37,40 @@ struct FindingRecord {
   std::string member;          // inside an archive or document package; "" for the object itself
   std::uint64_t alert_id = 0;  // 0: no alert
 
-  static constexpr RecordType kType{"findings", "findings", "finding(s)",
-                                    "list what content inspection found in extracted files", "id"};
+  static constexpr RecordType kType{.kind = "findings",
+                                    .table = "findings",
+                                    .noun = "finding(s)",
+                                    .help = "list what content inspection found in extracted files",
+                                    .id_column = "id",
+                                    .title = "Findings",
+                                    .title_ja = "検出"};
   template <class Self, class V>
   static void describe(Self& r, V& v) {
-    v(r.id, as::id("id", "the finding's number"));
-    v(r.sha256, as::hash("sha256", "SHA-256 of the object inspected"));
-    v(r.session_id, as::ref("session_id", "the session that carried it"));
-    v(r.file_event_id, as::ref("file_event_id", "the sighting of the object"));
-    v(r.ts, as::time("ts", "when the object was seen"));
+    v(r.id, as::id("id", "the finding's number").ja("検出の番号"));
+    v(r.sha256,
+      as::hash("sha256", "SHA-256 of the object inspected").ja("検査したオブジェクトの SHA-256"));
+    v(r.session_id, as::ref("session_id", "the session that carried it").ja("運んだセッション"));
+    v(r.file_event_id,
+      as::ref("file_event_id", "the sighting of the object").ja("オブジェクトの目撃記録"));
+    v(r.ts, as::time("ts", "when the object was seen").ja("オブジェクトが見えた時刻"));
     Endpoints::describe(r.endpoints, v);
-    v(r.protocol, as::name_of_set("protocol", "how it travelled (http, smtp, ...)"));
-    v(r.direction, as::name_of_set("direction", "sent or received"));
-    v(r.file_name, as::text("file_name", "the name it was given"));
-    v(r.detector, as::name_of_set("detector", "what found it (jp_my_number, yara:<rule>, ...)"));
-    v(r.confidence, as::name_of_set("confidence", "low, medium or high"));
-    v(r.count, as::count("count", "how many times it was found"));
-    v(r.severity, as::name_of_set("severity", "info, low, medium, high or critical"));
-    v(r.sample, as::text("sample", "what was found, masked"));
-    v(r.member, as::text("member", "inside an archive or package").omitted_when_empty());
-    v(r.alert_id, as::ref("alert_id", "the alert it raised").omitted_when_empty());
+    v(r.protocol, as::name_of_set("protocol", "how it travelled (http, smtp, ...)")
+                      .ja("運んだプロトコル (http、smtp など)"));
+    v(r.direction, as::name_of_set("direction", "sent or received").ja("送信か受信か"));
+    v(r.file_name, as::text("file_name", "the name it was given").ja("付けられていた名前"));
+    v(r.detector, as::name_of_set("detector", "what found it (jp_my_number, yara:<rule>, ...)")
+                      .ja("検出したもの (jp_my_number、yara:<ルール> など)"));
+    v(r.confidence,
+      as::name_of_set("confidence", "low, medium or high").ja("low、medium、high のいずれか"));
+    v(r.count, as::count("count", "how many times it was found").ja("見つかった回数"));
+    v(r.severity, as::name_of_set("severity", "info, low, medium, high or critical")
+                      .ja("info、low、medium、high、critical のいずれか"));
+    v(r.sample, as::text("sample", "what was found, masked").ja("見つかったもの (マスク済み)"));
+    v(r.member, as::text("member", "inside an archive or package")
+                    .ja("アーカイブやパッケージの中のメンバー")
+                    .omitted_when_empty());
+    v(r.alert_id,
+      as::ref("alert_id", "the alert it raised").ja("上げたアラート").omitted_when_empty());
   }
 };
 
@@ -73,24 +87,36 @@ struct AlertRecord {
   std::string protocol, direction, file_name, user, host;
   std::string findings;  // a summary: "jp_my_number x12 (high); keyword x1 (high)"
 
-  static constexpr RecordType kType{
-      "alerts", "alerts", "alert(s)", "list alerts raised by content inspection", "id", "host"};
+  static constexpr RecordType kType{.kind = "alerts",
+                                    .table = "alerts",
+                                    .noun = "alert(s)",
+                                    .help = "list alerts raised by content inspection",
+                                    .id_column = "id",
+                                    .host_column = "host",
+                                    .title = "Alerts",
+                                    .title_ja = "アラート"};
   template <class Self, class V>
   static void describe(Self& r, V& v) {
-    v(r.id, as::id("id", "the alert's number"));
-    v(r.ts, as::time("ts", "when the object was seen"));
-    v(r.severity, as::name_of_set("severity", "low, medium, high or critical"));
-    v(r.title, as::text("title", "the rules that fired"));
-    v(r.session_id, as::ref("session_id", "the session that carried it"));
-    v(r.file_event_id, as::ref("file_event_id", "the sighting of the object"));
-    v(r.sha256, as::hash("sha256", "SHA-256 of the object"));
+    v(r.id, as::id("id", "the alert's number").ja("アラートの番号"));
+    v(r.ts, as::time("ts", "when the object was seen").ja("オブジェクトが見えた時刻"));
+    v(r.severity, as::name_of_set("severity", "low, medium, high or critical")
+                      .ja("low、medium、high、critical のいずれか"));
+    v(r.title, as::text("title", "the rules that fired").ja("発火したルール"));
+    v(r.session_id, as::ref("session_id", "the session that carried it").ja("運んだセッション"));
+    v(r.file_event_id,
+      as::ref("file_event_id", "the sighting of the object").ja("オブジェクトの目撃記録"));
+    v(r.sha256, as::hash("sha256", "SHA-256 of the object").ja("オブジェクトの SHA-256"));
     Endpoints::describe(r.endpoints, v);
-    v(r.protocol, as::name_of_set("protocol", "how it travelled (http, smtp, ...)"));
-    v(r.direction, as::name_of_set("direction", "sent or received"));
-    v(r.file_name, as::text("file_name", "the name it was given"));
-    v(r.user, as::text("user", "who sent or received it").omitted_when_empty());
-    v(r.host, as::text("host", "the server's name").omitted_when_empty());
-    v(r.findings, as::text("findings", "what was found: detector x count (severity); ..."));
+    v(r.protocol, as::name_of_set("protocol", "how it travelled (http, smtp, ...)")
+                      .ja("運んだプロトコル (http、smtp など)"));
+    v(r.direction, as::name_of_set("direction", "sent or received").ja("送信か受信か"));
+    v(r.file_name, as::text("file_name", "the name it was given").ja("付けられていた名前"));
+    v(r.user, as::text("user", "who sent or received it")
+                  .ja("送信または受信したユーザー")
+                  .omitted_when_empty());
+    v(r.host, as::text("host", "the server's name").ja("サーバーの名前").omitted_when_empty());
+    v(r.findings, as::text("findings", "what was found: detector x count (severity); ...")
+                      .ja("見つかったもの: 検出器 x 回数 (重大度); ..."));
   }
 };
 

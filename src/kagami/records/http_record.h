@@ -40,47 +40,69 @@ struct HttpRecord {
   std::vector<std::string> files;               // sha256 of every object it carried
   std::uint32_t flags = 0;
 
-  static constexpr RecordType kType{"http", "http", "HTTP transaction(s)", "list HTTP transactions",
-                                    "id",   "host"};
+  static constexpr RecordType kType{.kind = "http",
+                                    .table = "http",
+                                    .noun = "HTTP transaction(s)",
+                                    .help = "list HTTP transactions",
+                                    .id_column = "id",
+                                    .host_column = "host",
+                                    .title = "HTTP transactions",
+                                    .title_ja = "HTTP トランザクション"};
   static constexpr Column kColumns[] = {
-      {"TIME (UTC)", Shown::kTime, "ts", {}, 27},
-      {"CLIENT", Shown::kEndpoint, "client", {}, 23},
-      {"SERVER", Shown::kEndpoint, "server", {}, 23},
-      {"METHOD", Shown::kText, "method", {}, 7, 7},
-      {"HOST", Shown::kText, "host", {}, 30, 30},
-      {"STATUS", Shown::kNumberOrDash, "status", {}, 6, 0, true},
-      {"RESP BYTES", Shown::kNumber, "resp_bytes", {}, 10, 0, true},
-      {"URI", Shown::kText, "uri", {}, 0, 200, false, 2}};
+      {"TIME (UTC)", "時刻", Shown::kTime, "ts", {}, 27},
+      {"CLIENT", "クライアント", Shown::kEndpoint, "client", {}, 23},
+      {"SERVER", "サーバー", Shown::kEndpoint, "server", {}, 23},
+      {"METHOD", "メソッド", Shown::kText, "method", {}, 7, 7},
+      {"HOST", "ホスト", Shown::kText, "host", {}, 30, 30},
+      {"STATUS", "ステータス", Shown::kNumberOrDash, "status", {}, 6, 0, true},
+      {"RESP BYTES", "応答バイト", Shown::kNumber, "resp_bytes", {}, 10, 0, true},
+      {"URI", "URI", Shown::kText, "uri", {}, 0, 200, false, 2},
+      Column{"USER", "ユーザー", Shown::kText, "user", {}}.in_console_only()};
   template <class Self, class V>
   static void describe(Self& r, V& v) {
-    v(r.id, as::id("id", "the transaction's number"));
-    v(r.session_id, as::ref("session_id", "the session that carried it"));
+    v(r.id, as::id("id", "the transaction's number").ja("トランザクションの番号"));
+    v(r.session_id, as::ref("session_id", "the session that carried it").ja("運んだセッション"));
     Endpoints::describe(r.endpoints, v);
-    v(r.ts, as::time("ts", "the request's first byte"));
-    v(r.resp_ts, as::time("resp_ts", "the response's first byte").omitted_when_empty());
+    v(r.ts, as::time("ts", "the request's first byte").ja("リクエストの最初のバイト"));
+    v(r.resp_ts, as::time("resp_ts", "the response's first byte")
+                     .ja("レスポンスの最初のバイト")
+                     .omitted_when_empty());
     v(r.method, as::name_of_set("method", "the request method")
+                    .ja("リクエストメソッド")
                     .searched("method", "http.method", "HTTP method"));
-    v(r.host, as::host("host", "the Host header").also_searched_as("host"));
+    v(r.host, as::host("host", "the Host header").ja("Host ヘッダー").also_searched_as("host"));
     v(r.uri, as::text("uri", "the request target")
+                 .ja("リクエスト対象 (URI)")
                  .searched("uri", "url,path,http.uri", "HTTP request target: /login*"));
-    v(r.version, as::name_of_set("version", "the protocol version (HTTP/1.1)"));
+    v(r.version, as::name_of_set("version", "the protocol version (HTTP/1.1)")
+                     .ja("プロトコルのバージョン (HTTP/1.1)"));
     v(r.status, as::count("status", "the response's status code (0: no response)")
+                    .ja("レスポンスのステータスコード (0: レスポンスなし)")
                     .searched("status", "http.status", "HTTP status code"));
     v(r.user_agent, as::text("user_agent", "the User-Agent header")
+                        .ja("User-Agent ヘッダー")
                         .searched("ua", "user_agent,http.user_agent", "HTTP User-Agent"));
     v(r.referer, as::text("referer", "the Referer header")
+                     .ja("Referer ヘッダー")
                      .searched("referer", "http.referer", "HTTP Referer"));
     v(r.req_content_type, as::text("req_content_type", "the request's Content-Type")
+                              .ja("リクエストの Content-Type")
                               .searched("content_type", "http.content_type",
                                         "HTTP Content-Type of request or response"));
     v(r.resp_content_type, as::text("resp_content_type", "the response's Content-Type")
+                               .ja("レスポンスの Content-Type")
                                .searched("content_type", "http.content_type",
                                          "HTTP Content-Type of request or response"));
-    v(r.req_bytes, as::size("req_bytes", "the request body as sent (chunking removed)"));
-    v(r.resp_bytes, as::size("resp_bytes", "the response body as sent (chunking removed)"));
-    v(r.user, as::text("user", "who logged in (Authorization: Basic)").also_searched_as("user"));
-    v(r.files, as::list("files", "SHA-256 of every object it carried"));
-    v(r.flags, as::flags("flags", "what went wrong", http_flag_names));
+    v(r.req_bytes, as::size("req_bytes", "the request body as sent (chunking removed)")
+                       .ja("送られたリクエスト本文 (チャンク除去後)"));
+    v(r.resp_bytes, as::size("resp_bytes", "the response body as sent (chunking removed)")
+                        .ja("送られたレスポンス本文 (チャンク除去後)"));
+    v(r.user, as::text("user", "who logged in (Authorization: Basic)")
+                  .ja("ログインしたユーザー (Authorization: Basic)")
+                  .also_searched_as("user"));
+    v(r.files,
+      as::list("files", "SHA-256 of every object it carried").ja("運んだ各オブジェクトの SHA-256"));
+    v(r.flags, as::flags("flags", "what went wrong", http_flag_names).ja("問題のあった点"));
     v.full_text(TextKind::kHttp, [&r] { return r.host + r.uri; });
   }
 };

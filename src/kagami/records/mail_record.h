@@ -50,52 +50,79 @@ struct MailRecord {
   std::vector<std::string> reply_to;  // headers, decoded
   std::uint32_t flags = 0;            // MailFlag
 
-  static constexpr RecordType kType{"mail", "mail", "message(s)",
-                                    "list mail messages (SMTP, POP3, IMAP)", "id"};
-  static constexpr Column kColumns[] = {{"TIME (UTC)", Shown::kTime, "ts", {}, 27},
-                                        {"PROTO", Shown::kText, "protocol", {}, 5},
-                                        {"DIRECTION", Shown::kText, "direction", {}, 9},
-                                        {"CLIENT", Shown::kEndpoint, "client", {}, 23},
-                                        {"SERVER", Shown::kEndpoint, "server", {}, 23},
-                                        {"FROM", Shown::kText, "from", "mail_from", 30, 30},
-                                        {"TO", Shown::kList, "rcpt_to", "to", 30, 30},
-                                        {"SUBJECT", Shown::kText, "subject", {}, 0, 120}};
+  static constexpr RecordType kType{.kind = "mail",
+                                    .table = "mail",
+                                    .noun = "message(s)",
+                                    .help = "list mail messages (SMTP, POP3, IMAP)",
+                                    .id_column = "id",
+                                    .title = "Mail",
+                                    .title_ja = "メール"};
+  static constexpr Column kColumns[] = {
+      {"TIME (UTC)", "時刻", Shown::kTime, "ts", {}, 27},
+      {"PROTO", "プロトコル", Shown::kText, "protocol", {}, 5},
+      {"DIRECTION", "方向", Shown::kText, "direction", {}, 9},
+      {"CLIENT", "クライアント", Shown::kEndpoint, "client", {}, 23},
+      {"SERVER", "サーバー", Shown::kEndpoint, "server", {}, 23},
+      {"FROM", "差出人", Shown::kText, "from", "mail_from", 30, 30},
+      {"TO", "宛先", Shown::kList, "rcpt_to", "to", 30, 30},
+      {"SUBJECT", "件名", Shown::kText, "subject", {}, 0, 120}};
   template <class Self, class V>
   static void describe(Self& r, V& v) {
-    v(r.id, as::id("id", "the message's number"));
-    v(r.session_id, as::ref("session_id", "the session that carried it"));
+    v(r.id, as::id("id", "the message's number").ja("メッセージの番号"));
+    v(r.session_id, as::ref("session_id", "the session that carried it").ja("運んだセッション"));
     Endpoints::describe(r.endpoints, v);
-    v(r.ts, as::time("ts", "when the transfer began"));
-    v(r.protocol, as::name_of_set("protocol", "smtp, pop3 or imap"));
-    v(r.direction, as::name_of_set("direction", "sent or received").also_searched_as("direction"));
+    v(r.ts, as::time("ts", "when the transfer began").ja("転送の開始時刻"));
+    v(r.protocol,
+      as::name_of_set("protocol", "smtp, pop3 or imap").ja("smtp、pop3、imap のいずれか"));
+    v(r.direction, as::name_of_set("direction", "sent or received")
+                       .ja("送信か受信か")
+                       .also_searched_as("direction"));
     v(r.mail_from, as::text("mail_from", "the envelope sender (MAIL FROM)")
+                       .ja("エンベロープの送信者 (MAIL FROM)")
                        .searched("mail.from", "from,sender", "envelope or header sender"));
     v(r.rcpt_to,
       as::list("rcpt_to", "the envelope recipients (RCPT TO; Bcc shows here)")
+          .ja("エンベロープの宛先 (RCPT TO。Bcc はここに出る)")
           .searched("mail.to", "to,rcpt,recipient", "envelope or header recipient (To, Cc)"));
     v(r.from, as::text("from", "the From header, decoded")
+                  .ja("From ヘッダー (デコード済み)")
                   .in_column("mfrom")
                   .searched("mail.from", "from,sender", "envelope or header sender"));
     v(r.to, as::list("to", "the To header, decoded")
+                .ja("To ヘッダー (デコード済み)")
                 .in_column("mto")
                 .searched("mail.to", "to,rcpt,recipient", "envelope or header recipient (To, Cc)"));
     v(r.cc, as::list("cc", "the Cc header, decoded")
+                .ja("Cc ヘッダー (デコード済み)")
                 .in_column("mcc")
                 .searched("mail.to", "to,rcpt,recipient", "envelope or header recipient (To, Cc)"));
     v(r.subject, as::text("subject", "the Subject header, decoded")
+                     .ja("Subject ヘッダー (デコード済み)")
                      .searched("subject", "mail.subject", "mail subject"));
     v(r.message_id, as::text("message_id", "the Message-ID header")
+                        .ja("Message-ID ヘッダー")
                         .searched("message_id", "mail.message_id", "mail Message-ID"));
-    v(r.date, as::text("date", "the Date header as written").in_column("mdate"));
-    v(r.body_text, as::text("body_text", "the text body, UTF-8, bounded"));
-    v(r.attachments, as::object("attachments", "each attachment: sha256, name, type, size"));
-    v(r.eml_sha256, as::hash("eml_sha256", "SHA-256 of the whole message as a file"));
-    v(r.size, as::size("size", "the message's size"));
-    v(r.user, as::text("user", "who logged in").also_searched_as("user"));
-    v(r.helo, as::text("helo", "SMTP: the client's EHLO/HELO name").omitted_when_empty());
-    v(r.folder, as::text("folder", "IMAP: the mailbox").omitted_when_empty());
-    v(r.reply_to, as::list("reply_to", "the Reply-To header, decoded").omitted_when_empty());
-    v(r.flags, as::flags("flags", "what went wrong", mail_flag_names));
+    v(r.date, as::text("date", "the Date header as written")
+                  .ja("書かれたままの Date ヘッダー")
+                  .in_column("mdate"));
+    v(r.body_text,
+      as::text("body_text", "the text body, UTF-8, bounded").ja("本文テキスト (UTF-8、上限あり)"));
+    v(r.attachments, as::object("attachments", "each attachment: sha256, name, type, size")
+                         .ja("各添付ファイル: sha256、名前、タイプ、サイズ"));
+    v(r.eml_sha256, as::hash("eml_sha256", "SHA-256 of the whole message as a file")
+                        .ja("メッセージ全体をファイルとした SHA-256"));
+    v(r.size, as::size("size", "the message's size").ja("メッセージのサイズ"));
+    v(r.user,
+      as::text("user", "who logged in").ja("ログインしたユーザー").also_searched_as("user"));
+    v(r.helo, as::text("helo", "SMTP: the client's EHLO/HELO name")
+                  .ja("SMTP: クライアントの EHLO/HELO 名")
+                  .omitted_when_empty());
+    v(r.folder,
+      as::text("folder", "IMAP: the mailbox").ja("IMAP: メールボックス").omitted_when_empty());
+    v(r.reply_to, as::list("reply_to", "the Reply-To header, decoded")
+                      .ja("Reply-To ヘッダー (デコード済み)")
+                      .omitted_when_empty());
+    v(r.flags, as::flags("flags", "what went wrong", mail_flag_names).ja("問題のあった点"));
     v.full_text(TextKind::kMail, [&r] {
       std::string text = r.subject + "\n" + (r.from.empty() ? r.mail_from : r.from);
       for (const auto* addresses : {&r.to, &r.cc, &r.rcpt_to})

@@ -11,10 +11,10 @@
 //
 // and everything else is derived by visiting that one list: the JSON of every listing and
 // answer (record_json), the index's columns, inserts and reads by column name (store), the
-// search language's fields and kinds, the command line's listing and the REST routes (the
-// console's columns are next: docs/analyzers.md says what is not derived yet). A visitor is called
-// with each member (const or not, so the same list writes and reads) and the Field saying what it
-// is; the member's C++ type says how it is stored.
+// search language's fields and kinds, the command line's listing, the REST routes and the
+// console's lists and detail view (served as /api/kinds, in English and Japanese). A visitor is
+// called with each member (const or not, so the same list writes and reads) and the Field saying
+// what it is; the member's C++ type says how it is stored.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -48,11 +48,12 @@ using FlagNamesFn = std::vector<std::string> (*)(std::uint32_t);
 struct Field {
   std::string_view name;  // the JSON key, the search field, the API's property
   FieldType type = FieldType::kText;
-  std::string_view meaning;  // one line for --help, the API document and the console
-  std::string_view column;   // the index column when it differs from name
-  bool omit_empty = false;   // JSON leaves it out when zero, false or empty
-  bool keep = false;         // ... unless this is set (decided per record)
-  bool stored = true;        // false: the analyzer's working state, neither shown nor kept
+  std::string_view meaning;     // one line for --help, the API document and the console
+  std::string_view meaning_ja;  // the same in Japanese, for the console
+  std::string_view column;      // the index column when it differs from name
+  bool omit_empty = false;      // JSON leaves it out when zero, false or empty
+  bool keep = false;            // ... unless this is set (decided per record)
+  bool stored = true;           // false: the analyzer's working state, neither shown nor kept
   FlagNamesFn flag_names = nullptr;
   // The search language (query/search_fields): the field's own name there, other names for
   // it (comma-separated) and its line in `kagami search --fields`; fields of one record type
@@ -90,6 +91,11 @@ struct Field {
   constexpr Field also_searched_as(std::string_view shared_name) const {
     Field f = *this;
     f.shared = shared_name;
+    return f;
+  }
+  constexpr Field ja(std::string_view japanese) const {
+    Field f = *this;
+    f.meaning_ja = japanese;
     return f;
   }
   constexpr Field internal() const {
@@ -172,7 +178,8 @@ enum class Shown : std::uint8_t {
 };
 
 struct Column {
-  std::string_view label;  // the header (the console translates it by kind and field)
+  std::string_view label;     // the header
+  std::string_view label_ja;  // the console's header in Japanese
   Shown shown = Shown::kText;
   std::string_view field, other;
   std::uint16_t width = 0;  // padded to it in the command line's table (0: not padded)
@@ -181,6 +188,14 @@ struct Column {
   std::uint8_t gap = 1;     // spaces before it
   std::string_view separator = ",";
   std::string_view note = {};
+  std::string_view note_ja = {};
+  bool console_only = false;  // shown in the console's list, not in the command line's table
+
+  constexpr Column in_console_only() const {
+    Column c = *this;
+    c.console_only = true;
+    return c;
+  }
 };
 
 // A record type as a whole.
@@ -191,6 +206,7 @@ struct RecordType {
   std::string_view help;              // one line for the command's --help
   std::string_view id_column;         // what numbers a record ("id"; TLS: its session's)
   std::string_view host_column = {};  // what --host matches (empty: no --host)
+  std::string_view title, title_ja;   // the console's name for a list of them
 };
 
 // A visitor's defaults for what it does not handle: a record's full text (a lazily built

@@ -96,6 +96,12 @@ void for_each_declared_record_type(F&& f) {
   detail::Each<DeclaredRecordTypes>::run(f);
 }
 
+// Whether T is a protocol's record (KAGAMI_RECORD_TYPES), not the inspection's.
+template <class T>
+constexpr bool is_protocol_record_type() {
+  return detail::Each<RecordTypes>::template index<T>() < RecordTypes::size;
+}
+
 // A record type's place in the list (a table of per-type state is indexed by it).
 template <class T>
 constexpr std::size_t record_type_index() {

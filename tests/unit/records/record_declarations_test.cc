@@ -83,12 +83,43 @@ TEST(RecordDeclarations, EveryListingColumnShowsDeclaredFieldsAndItsHeaderLinesU
       if (c.width > 0) {
         EXPECT_LE(c.label.size(), c.width) << where;
       }
-      if (i + 1 < count && c.width == 0) {
+      // The console shows every column, in Japanese too.
+      EXPECT_FALSE(c.label_ja.empty()) << where;
+      if (c.shown == Shown::kTextUnless) {
+        EXPECT_FALSE(c.note_ja.empty()) << where;
+      }
+      if (c.console_only) continue;
+      std::size_t next = i + 1;  // the command line's next column
+      while (next < count && R::kColumns[next].console_only) ++next;
+      if (next < count && c.width == 0) {
         EXPECT_TRUE(c.shown == Shown::kNumber || c.shown == Shown::kNumberOrDash ||
-                    R::kColumns[i + 1].label.empty())
+                    R::kColumns[next].label.empty())
             << where << ": only a short value may go unpadded before another column";
       }
     }
+  });
+}
+
+// Everything of a declaration the console shows exists in English and Japanese: the type's
+// title, and the meaning of each field it keeps.
+struct MeaningCheck : FieldVisitor {
+  std::string kind;
+  template <class T>
+  void operator()(const T&, const Field& f) {
+    if (!f.stored) return;
+    EXPECT_FALSE(f.meaning.empty()) << kind << "." << f.name;
+    EXPECT_FALSE(f.meaning_ja.empty()) << kind << "." << f.name;
+  }
+};
+
+TEST(RecordDeclarations, EveryTypeAndFieldTheConsoleShowsHasEnglishAndJapanese) {
+  for_each_declared_record_type([&]<class R>() {
+    EXPECT_FALSE(R::kType.title.empty()) << R::kType.kind;
+    EXPECT_FALSE(R::kType.title_ja.empty()) << R::kType.kind;
+    MeaningCheck check;
+    check.kind = R::kType.kind;
+    R r;
+    R::describe(r, check);
   });
 }
 

@@ -1,0 +1,126 @@
+// Building the page: every value from the store goes in as text (textContent), never as
+// markup, so nothing recorded off the wire can run here.
+import { t } from './context.js';
+
+// Characters that reorder or hide text (bidi embeddings, overrides and isolates, zero-width
+// marks, line separators) and control characters, recorded off the wire, are shown as what
+// they are: "shadow<U+202E>fdp.exe" must not read as "shadowexe.pdf".
+// eslint-disable-next-line no-control-regex
+const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const codePoint = (c) => 'U+' + c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0');
+
+// Text as nodes: plain text, and each hidden character as a marked code point.
+function textNodes(s) {
+  const out = [];
+  let last = 0;
+  for (const m of s.matchAll(HIDDEN)) {
+    if (m.index > last) out.push(document.createTextNode(s.slice(last, m.index)));
+    const mark = document.createElement('span');
+    mark.className = 'hidden-char';
+    mark.title = codePoint(m[0]);
+    mark.textContent = codePoint(m[0]);
+    out.push(mark);
+    last = m.index + m[0].length;
+  }
+  if (last < s.length || out.length === 0) out.push(document.createTextNode(s.slice(last)));
+  return out;
+}
+
+// The same for attributes (tooltips), where markup cannot go.
+const visibleText = (s) => s.replace(HIDDEN, (c) => `[${codePoint(c)}]`);
+
+export function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.replaceChildren(...textNodes(String(v)));
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'href' || k === 'download' || k === 'value') e.setAttribute(k, v === true ? '' : String(v));
+    else e.setAttribute(k, v === true ? '' : visibleText(String(v)));
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    if (c instanceof Node) e.append(c);
+    else e.append(...textNodes(String(c)));
+  }
+  return e;
+}
+
+export const link = (href, text) => el('a', { href, text });
+
+export function svgEl(tag, attrs) {
+  const e = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+  return e;
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+export function fmtTime(epoch) {
+  if (epoch === undefined || epoch === null) return '';
+  const d = new Date(epoch * 1000);
+  return (
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+  );
+}
+
+export function fmtBytes(n) {
+  if (n === undefined || n === null) return '';
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = Number(n);
+  while (v >= 1024 && i < u.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return (i ? v.toFixed(1) : String(v)) + ' ' + u[i];
+}
+
+export const endpoint = (ip, port) => (String(ip).includes(':') ? `[${ip}]` : ip) + (port ? `:${port}` : '');
+export const list = (v, separator = ', ') => (Array.isArray(v) ? v.join(separator) : v || '');
+
+// A table of rows; each column is [header, (row) => value or node]. Rows open `onRow` when
+// clicked (a click on a link inside goes to the link).
+export function table(columns, rows, onRow) {
+  if (!rows || rows.length === 0) return el('p', { class: 'empty', text: t('no_results') });
+  const head = el(
+    'tr',
+    {},
+    columns.map((c) => el('th', { text: c[0] })),
+  );
+  const body = rows.map((r) => {
+    const tr = el(
+      'tr',
+      {},
+      columns.map((c) => {
+        const v = c[1](r);
+        return el('td', {}, v instanceof Node ? v : String(v === undefined || v === null ? '' : v));
+      }),
+    );
+    if (onRow) {
+      tr.classList.add('clickable');
+      tr.addEventListener('click', (ev) => {
+        if (ev.target.tagName !== 'A') onRow(r);
+      });
+    }
+    return tr;
+  });
+  return el('table', {}, el('thead', {}, head), el('tbody', {}, body));
+}
+
+export const section = (title, ...children) => el('section', {}, el('h2', { text: title }), children);
+
+// A definition list of [label, value] pairs; empty values are left out.
+export const dl = (pairs) =>
+  el(
+    'dl',
+    {},
+    pairs
+      .filter((p) => p[1] !== undefined && p[1] !== '')
+      .map(([k, v, tip]) => [el('dt', { text: k, title: tip }), el('dd', {}, v instanceof Node ? v : String(v))]),
+  );
+
+export function showError(err, view) {
+  view.append(el('p', { class: 'error', role: 'alert', text: `${t('error')}: ${err.message}` }));
+}
