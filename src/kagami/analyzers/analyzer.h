@@ -43,7 +43,9 @@ struct DetectInput {
 };
 
 // A protocol: its name (the session's `app`), how to recognize it by content, and how to
-// make its analyzer. Ports are only hints inside detect().
+// make its analyzer. Ports are only hints inside detect(). A protocol without detect() is
+// never recognized by content: only a connection another session announced starts it
+// (SessionState::expected names it).
 struct AnalyzerSpec {
   const char* name;
   Verdict (*detect)(const DetectInput& in);

@@ -2,8 +2,8 @@
 
 #include "kagami/analyzers/analyzer.h"
 
-// The built-in protocols, in detection order (FTP data first: it is known by its
-// announcement on the control connection, and its content may look like anything). A new protocol
+// The built-in protocols, in detection order (those without detect(), like FTP data, are
+// started only by an announcement on another connection). A new protocol
 // is a folder under analyzers/ that defines `const AnalyzerSpec k<Name>Analyzer`, plus one line
 // here.
 #define KAGAMI_BUILTIN_ANALYZERS(X) \

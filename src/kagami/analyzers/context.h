@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,35 +70,35 @@ class NameCache {
   virtual std::string lookup(const IpAddress& address, TimeNs ts) const = 0;
 };
 
-// FTP data connections announced on control connections (PORT, PASV, EPRT, EPSV), shared by
-// all workers because the two connections may land on different ones.
-struct FtpTransfer {
-  std::uint64_t control_session = 0;
-  std::uint64_t control_record = 0;
-  std::uint16_t data_port = 0;  // the port announced for it (PORT, EPRT, PASV, EPSV)
-  std::string command;          // RETR, STOR, STOU, APPE, LIST, NLST
-  std::string file_name;        // its argument
-  std::string direction;        // "received" (RETR, LIST, NLST) or "sent" (STOR, STOU, APPE)
-  std::string user;
-  TimeNs ts = 0;
-};
-class FtpExpectations {
+// Connections one session announces for another to open (Zeek's ExpectConnection): FTP's
+// data connections today; SMB/DCE-RPC endpoint-mapped ports, SIP-like media or FTP-TLS data
+// tomorrow. Shared by all workers, because the two connections may land on different ones.
+//
+// What the announcing analyzer wants the taking one to know is state of its own kind, with
+// its own lock (FTP: the control session's queue of transfer commands), shared through the
+// expectation.
+class ExpectationState {
  public:
-  virtual ~FtpExpectations() = default;
-  // A data connection to `listener`:`port` is announced by a control session.
-  virtual void expect(const IpAddress& listener, std::uint16_t port, std::uint64_t control_session,
-                      TimeNs ts) = 0;
-  // A transfer command on the control session; data connections take them in order.
-  virtual void queue_transfer(const FtpTransfer& transfer) = 0;
-  // A new connection to (either end may be the listener): the control session that announced
-  // it, or 0.
-  virtual std::uint64_t claim(const IpAddress& a, std::uint16_t a_port, const IpAddress& b,
-                              std::uint16_t b_port, TimeNs ts) = 0;
-  // The oldest transfer of a control session announced for one of a data connection's ports,
-  // if its command was seen. Transfers whose data connection carried nothing (an empty
-  // listing) are never taken; the port keeps the others in step.
-  virtual bool take_transfer(std::uint64_t control_session, std::uint16_t port_a,
-                             std::uint16_t port_b, FtpTransfer& out) = 0;
+  virtual ~ExpectationState() = default;
+};
+struct Expectation {
+  std::string analyzer;              // the AnalyzerSpec name that takes the connection
+  std::uint64_t parent_session = 0;  // the session that announced it
+  std::uint8_t transport = 6;        // IP protocol of the connection (TCP)
+  TimeNs ts = 0;                     // when it was announced
+  std::shared_ptr<ExpectationState> state;
+};
+class ExpectedConnections {
+ public:
+  virtual ~ExpectedConnections() = default;
+  // A connection to `listener`:`port`, from anywhere, is announced; a later announcement of
+  // the same listener and port replaces it.
+  virtual void expect(const IpAddress& listener, std::uint16_t port, Expectation e) = 0;
+  // A new connection over `transport` between a:a_port and b:b_port (either end may be the
+  // listener): the expectation it fulfils, taken (each is fulfilled once), or none.
+  virtual std::optional<Expectation> claim(std::uint8_t transport, const IpAddress& a,
+                                           std::uint16_t a_port, const IpAddress& b,
+                                           std::uint16_t b_port, TimeNs ts) = 0;
 };
 
 struct AnalyzerLimits {
@@ -147,7 +148,7 @@ struct AnalyzerContext {
   RecordSink* records = nullptr;
   FileSink* files = nullptr;
   NameCache* names = nullptr;
-  FtpExpectations* ftp = nullptr;
+  ExpectedConnections* expected = nullptr;
   const AnalyzerLimits* limits = nullptr;
   AnalyzerCounters* counters = nullptr;
   LogOnce* log_once = nullptr;
@@ -170,7 +171,9 @@ struct SessionState {
   bool analyzer_violation = false;
   bool analyzer_limit = false;
   bool redetect = false;  // the analyzer asks to hand the rest of the stream to detection
-  std::uint64_t ftp_control_session = 0;  // set when the session is an FTP data connection
+  // Set when another session announced this one (an FTP data connection): the analyzer named
+  // there takes it, whatever its bytes look like.
+  std::optional<Expectation> expected;
 };
 
 }  // namespace kagami::analyzers

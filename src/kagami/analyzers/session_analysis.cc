@@ -99,8 +99,16 @@ void SessionAnalysis::detect(TimeNs ts) {
   in.c2s_ended = ended_[0];
   in.s2c_ended = ended_[1];
   in.session = &state_;
+  // A connection another session announced goes to the analyzer the announcement names.
+  if (state_.expected) {
+    if (const AnalyzerSpec* spec = find_analyzer(state_.expected->analyzer)) {
+      start(*spec, ts);
+      return;
+    }
+  }
   bool maybe = false;
   for (const AnalyzerSpec* spec : builtin_analyzers()) {
+    if (spec->detect == nullptr) continue;
     const Verdict v = spec->detect(in);
     if (v == Verdict::kYes) {
       start(*spec, ts);

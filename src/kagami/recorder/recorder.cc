@@ -190,7 +190,7 @@ Status Recorder::start(std::uint32_t next_file_id, std::uint64_t next_finding_id
     file_store_ = std::make_unique<store::FileStore>(layout_, fo);
     shared_.files = file_store_.get();
     shared_.names = &names_;
-    shared_.ftp = &ftp_;
+    shared_.expected = &expected_;
     if (config_.inspector) {
       if (!config_.alert_sinks.empty()) {
         alert::DispatcherOptions d;
@@ -518,6 +518,11 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
   if (inspection_)
     for (auto& c : inspection_->counters()) out.push_back(std::move(c));
   if (ppap_) ppap_->visit(add);
+  if (shared_.expected != nullptr) {
+    out.emplace_back("expected.claimed", expected_.claimed());
+    out.emplace_back("expected.expired", expected_.expired());
+    out.emplace_back("expected.evicted", expected_.evicted());
+  }
   if (alerts_)
     for (auto& c : alerts_->counters()) out.push_back(std::move(c));
   return out;

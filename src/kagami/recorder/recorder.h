@@ -106,7 +106,7 @@ class Recorder final : public capture::ArchiveListener {
   std::unique_ptr<class InspectionPool> inspection_;
   std::unique_ptr<PpapCorrelator> ppap_;
   SharedNameCache names_;
-  SharedFtpExpectations ftp_;
+  SharedExpectedConnections expected_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> stats_requested_{false};
   CaptureCounters counters_;

@@ -37,58 +37,49 @@ std::string SharedNameCache::lookup(const IpAddress& address, TimeNs ts) const {
   return std::prev(n)->second;
 }
 
-void SharedFtpExpectations::expect(const IpAddress& listener, std::uint16_t port,
-                                   std::uint64_t control_session, TimeNs ts) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (expected_.size() >= kMaxExpected) expected_.erase(expected_.begin());
-  expected_[Key{listener, port}] = Expected{control_session, ts};
-  // A port announced again: transfers still queued for it had a data connection that
-  // carried nothing (an empty listing), and must not be taken by the next one.
-  auto it = transfers_.find(control_session);
-  if (it != transfers_.end()) {
-    auto& q = it->second;
-    q.erase(std::remove_if(q.begin(), q.end(),
-                           [&](const analyzers::FtpTransfer& t) { return t.data_port == port; }),
-            q.end());
-    if (q.empty()) transfers_.erase(it);
+void SharedExpectedConnections::drop_older_than(TimeNs ts) {
+  while (!by_age_.empty() && by_age_.begin()->first < ts) {
+    const auto [announced, key] = *by_age_.begin();
+    by_age_.erase(by_age_.begin());
+    const auto it = expected_.find(key);
+    if (it == expected_.end() || it->second.ts != announced) continue;  // claimed or replaced
+    expected_.erase(it);
+    expired_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
-void SharedFtpExpectations::queue_transfer(const analyzers::FtpTransfer& transfer) {
+void SharedExpectedConnections::expect(const IpAddress& listener, std::uint16_t port,
+                                       analyzers::Expectation e) {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto& q = transfers_[transfer.control_session];
-  if (q.size() >= kMaxQueued) q.pop_front();
-  q.push_back(transfer);
+  drop_older_than(e.ts - max_age_);
+  const Key key{listener, port};
+  while (expected_.size() >= max_entries_ && !expected_.count(key) && !by_age_.empty()) {
+    const auto [announced, oldest] = *by_age_.begin();
+    by_age_.erase(by_age_.begin());
+    const auto it = expected_.find(oldest);
+    if (it == expected_.end() || it->second.ts != announced) continue;
+    expected_.erase(it);
+    evicted_.fetch_add(1, std::memory_order_relaxed);
+  }
+  by_age_.emplace(e.ts, key);
+  expected_[key] = std::move(e);
 }
 
-std::uint64_t SharedFtpExpectations::claim(const IpAddress& a, std::uint16_t a_port,
-                                           const IpAddress& b, std::uint16_t b_port, TimeNs ts) {
-  (void)ts;
+std::optional<analyzers::Expectation> SharedExpectedConnections::claim(
+    std::uint8_t transport, const IpAddress& a, std::uint16_t a_port, const IpAddress& b,
+    std::uint16_t b_port, TimeNs ts) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (expected_.empty()) return std::nullopt;
+  drop_older_than(ts - max_age_);
   for (const Key& k : {Key{b, b_port}, Key{a, a_port}}) {
     auto it = expected_.find(k);
-    if (it == expected_.end()) continue;
-    const std::uint64_t control = it->second.control_session;
+    if (it == expected_.end() || it->second.transport != transport) continue;
+    analyzers::Expectation e = std::move(it->second);
     expected_.erase(it);
-    return control;
+    claimed_.fetch_add(1, std::memory_order_relaxed);
+    return e;
   }
-  return 0;
-}
-
-bool SharedFtpExpectations::take_transfer(std::uint64_t control_session, std::uint16_t port_a,
-                                          std::uint16_t port_b, analyzers::FtpTransfer& out) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = transfers_.find(control_session);
-  if (it == transfers_.end()) return false;
-  auto& q = it->second;
-  for (auto t = q.begin(); t != q.end(); ++t) {
-    if (t->data_port != port_a && t->data_port != port_b) continue;
-    out = *t;
-    q.erase(t);
-    if (q.empty()) transfers_.erase(it);
-    return true;
-  }
-  return false;
+  return std::nullopt;
 }
 
 }  // namespace kagami::recorder

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <list>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include "kagami/analyzers/context.h"
@@ -34,16 +36,23 @@ class SharedNameCache final : public analyzers::NameCache {
   std::list<IpAddress> by_age_;
 };
 
-// FTP data connections expected from control connections, shared by the workers.
-class SharedFtpExpectations final : public analyzers::FtpExpectations {
+// Connections announced by other sessions (analyzers::ExpectedConnections), shared by the
+// workers. Touched once per announcement and once per new connection, never per packet.
+// Bounded twice: an announcement nothing claimed within `max_age` of packet time is dropped,
+// and beyond `max_entries` the oldest goes; both are counted.
+class SharedExpectedConnections final : public analyzers::ExpectedConnections {
  public:
-  void expect(const IpAddress& listener, std::uint16_t port, std::uint64_t control_session,
-              TimeNs ts) override;
-  void queue_transfer(const analyzers::FtpTransfer& transfer) override;
-  std::uint64_t claim(const IpAddress& a, std::uint16_t a_port, const IpAddress& b,
-                      std::uint16_t b_port, TimeNs ts) override;
-  bool take_transfer(std::uint64_t control_session, std::uint16_t port_a, std::uint16_t port_b,
-                     analyzers::FtpTransfer& out) override;
+  explicit SharedExpectedConnections(std::size_t max_entries = 65536,
+                                     TimeNs max_age = 15 * 60 * kNsPerSec)
+      : max_entries_(max_entries), max_age_(max_age) {}
+  void expect(const IpAddress& listener, std::uint16_t port, analyzers::Expectation e) override;
+  std::optional<analyzers::Expectation> claim(std::uint8_t transport, const IpAddress& a,
+                                              std::uint16_t a_port, const IpAddress& b,
+                                              std::uint16_t b_port, TimeNs ts) override;
+
+  std::uint64_t claimed() const { return claimed_.load(std::memory_order_relaxed); }
+  std::uint64_t expired() const { return expired_.load(std::memory_order_relaxed); }
+  std::uint64_t evicted() const { return evicted_.load(std::memory_order_relaxed); }
 
  private:
   struct Key {
@@ -51,15 +60,14 @@ class SharedFtpExpectations final : public analyzers::FtpExpectations {
     std::uint16_t port;
     bool operator<(const Key& o) const { return ip != o.ip ? ip < o.ip : port < o.port; }
   };
-  struct Expected {
-    std::uint64_t control_session;
-    TimeNs ts;
-  };
+  void drop_older_than(TimeNs ts);  // with the lock held
+
   std::mutex mutex_;
-  std::map<Key, Expected> expected_;
-  std::map<std::uint64_t, std::deque<analyzers::FtpTransfer>> transfers_;
-  static constexpr std::size_t kMaxExpected = 65536;
-  static constexpr std::size_t kMaxQueued = 256;  // per control session
+  std::size_t max_entries_;
+  TimeNs max_age_;
+  std::map<Key, analyzers::Expectation> expected_;
+  std::multimap<TimeNs, Key> by_age_;  // announcement time → key (stale pairs skipped)
+  std::atomic<std::uint64_t> claimed_{0}, expired_{0}, evicted_{0};
 };
 
 }  // namespace kagami::recorder

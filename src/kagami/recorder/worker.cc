@@ -79,7 +79,7 @@ Worker::Worker(std::size_t index, const RecorderConfig& config, WorkerShared& sh
     cx_.records = this;
     cx_.files = files_.get();
     cx_.names = shared.names;
-    cx_.ftp = shared.ftp;
+    cx_.expected = shared.expected;
     cx_.limits = &config.analyzers;
     cx_.counters = &acounters_;
     cx_.log_once = &log_once_;
@@ -109,9 +109,9 @@ void Worker::on_session_start(flow::Flow& flow) {
   st.endpoints = records::Endpoints{st.client_ip, st.server_ip, st.client_port, st.server_port};
   st.transport = flow.key.proto;
   st.ts_first = flow.ts_first;
-  if (flow.key.proto == packet::kProtoTcp && shared_.ftp != nullptr)
-    st.ftp_control_session = shared_.ftp->claim(st.client_ip, st.client_port, st.server_ip,
-                                                st.server_port, flow.ts_first);
+  if (shared_.expected != nullptr)
+    st.expected = shared_.expected->claim(st.transport, st.client_ip, st.client_port, st.server_ip,
+                                          st.server_port, flow.ts_first);
   flow.owned_sink = std::make_unique<analyzers::SessionAnalysis>(std::move(st), cx_);
   flow.sink = flow.owned_sink.get();
 }

@@ -42,13 +42,13 @@ struct WorkerMessageHeader {
 };
 
 // What every worker shares: id sequences, the stores, and what sessions tell each other
-// (DNS names, FTP data connections).
+// (DNS names, announced connections).
 struct WorkerShared {
   std::atomic<std::uint64_t> next_session_id{1};
   std::atomic<std::uint64_t> next_id[analyzers::kIdSpaces];
   store::FileStore* files = nullptr;
   analyzers::NameCache* names = nullptr;
-  analyzers::FtpExpectations* ftp = nullptr;
+  analyzers::ExpectedConnections* expected = nullptr;
   records::ProxiedConnections* proxied = nullptr;  // notes of an in-process insight proxy
   class InspectionPool* inspection = nullptr;      // content inspection; null: none
   class PpapCorrelator* ppap = nullptr;            // archive and password mails; null: none

@@ -80,7 +80,7 @@ class AnalyzerHarness {
     cx.records = &records;
     cx.files = &files;
     cx.names = &names;
-    cx.ftp = &ftp;
+    cx.expected = &expected;
     cx.limits = &limits;
     cx.counters = &counters;
     cx.log_once = &log_once;
@@ -115,7 +115,7 @@ class AnalyzerHarness {
   CollectedRecords records;
   MemoryFiles files;
   recorder::SharedNameCache names;
-  recorder::SharedFtpExpectations ftp;
+  recorder::SharedExpectedConnections expected;
   analyzers::AnalyzerLimits limits;
   analyzers::AnalyzerCounters counters;
   LogOnce log_once;

@@ -293,9 +293,10 @@ TEST(FtpAnalyzer, PassiveRetrBecomesANamedFileLinkedToItsCommand) {
   st.server_port = 20000;
   st.transport = 6;
   st.endpoints = records::Endpoints{st.client_ip, st.server_ip, st.client_port, st.server_port};
-  st.ftp_control_session =
-      h.ftp.claim(st.client_ip, st.client_port, st.server_ip, st.server_port, 0);
-  ASSERT_EQ(st.ftp_control_session, 1u);
+  st.expected =
+      h.expected.claim(6, st.client_ip, st.client_port, st.server_ip, st.server_port, 0);
+  ASSERT_TRUE(st.expected);
+  ASSERT_EQ(st.expected->parent_session, 1u);
   analyzers::SessionAnalysis data(std::move(st), h.cx);
   h.send(data, kS2C, "GET / HTTP/1.1\r\n%PDF-1.7 looks like anything");
   data.on_end(kS2C, 3);

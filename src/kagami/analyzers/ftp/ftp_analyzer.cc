@@ -7,6 +7,8 @@
 #include <string>
 
 #include "kagami/analyzers/analyzer.h"
+#include "kagami/analyzers/ftp/ftp_data_channel.h"
+#include "kagami/analyzers/line_analyzer.h"
 #include "kagami/wire/ftp_address.h"
 #include "kagami/wire/text_line.h"
 
@@ -27,50 +29,17 @@ bool is_transfer(std::string_view cmd) {
          cmd == "NLST" || cmd == "MLSD";
 }
 
-class FtpAnalyzer final : public Analyzer {
+class FtpAnalyzer final : public LineAnalyzer {
  public:
-  FtpAnalyzer(SessionState& s, AnalyzerContext& cx)
-      : s_(s),
-        cx_(cx),
-        client_lines_(cx.limits->max_line_bytes),
-        server_lines_(cx.limits->max_line_bytes) {}
+  FtpAnalyzer(SessionState& s, AnalyzerContext& cx) : LineAnalyzer(s, cx, "ftp") {}
 
   ~FtpAnalyzer() override { flush(); }
-
-  wire::Progress on_data(Direction dir, TimeNs ts, ByteView bytes) override {
-    now_ = ts;
-    const std::string_view in = as_chars(bytes);
-    const bool client = dir == Direction::kClientToServer;
-    wire::LineSplitter& lines = client ? client_lines_ : server_lines_;
-    std::size_t off = 0;
-    while (off < in.size()) {
-      std::string_view line;
-      std::size_t used = 0;
-      const auto r = lines.next(in.substr(off), line, used);
-      if (r == wire::LineSplitter::Result::kNeedMore) return {off, in.size() - off + 1};
-      off += used;
-      if (r == wire::LineSplitter::Result::kTooLong) {
-        violation(client ? "command line too long" : "reply line too long");
-        continue;
-      }
-      if (client)
-        command(line);
-      else
-        reply_line(line);
-      if (s_.redetect) return {off, 0};
-    }
-    return {off, 0};
-  }
 
   void on_gap(Direction dir, TimeNs ts, std::uint64_t bytes) override {
     (void)bytes;
     now_ = ts;
-    if (dir == Direction::kClientToServer) {
-      client_lines_.resync();
-    } else {
-      server_lines_.resync();
-      in_multiline_ = false;
-    }
+    resync(dir);
+    if (dir == Direction::kServerToClient) in_multiline_ = false;
   }
 
   void on_end(Direction dir, TimeNs ts) override {
@@ -87,6 +56,13 @@ class FtpAnalyzer final : public Analyzer {
   struct Pending {
     records::FtpRecord rec;
   };
+
+  void line(Direction dir, std::string_view text) override {
+    if (dir == Direction::kClientToServer)
+      command(text);
+    else
+      reply_line(text);
+  }
 
   void command(std::string_view line) {
     std::string_view arg;
@@ -112,7 +88,6 @@ class FtpAnalyzer final : public Analyzer {
       }
     } else if (is_transfer(verb)) {
       FtpTransfer t;
-      t.control_session = s_.session_id;
       t.control_record = p.rec.id;
       t.data_port = data_port_;
       t.command = verb;
@@ -122,7 +97,7 @@ class FtpAnalyzer final : public Analyzer {
                         : "sent";
       t.user = s_.user;
       t.ts = now_;
-      cx_.ftp->queue_transfer(t);
+      if (!channel()->queue(std::move(t))) violation("more transfers waiting than kept");
       ++cx_.counters->ftp_transfers;
     }
     if (p.rec.user.empty()) p.rec.user = s_.user;
@@ -131,6 +106,11 @@ class FtpAnalyzer final : public Analyzer {
       pending_.pop_front();
     }
     pending_.push_back(std::move(p));
+  }
+
+  FtpDataChannel* channel() {
+    if (!channel_) channel_ = std::make_shared<FtpDataChannel>();
+    return channel_.get();
   }
 
   void announce(const std::string& ip, std::uint16_t port, records::FtpRecord& rec) {
@@ -146,12 +126,14 @@ class FtpAnalyzer final : public Analyzer {
     }
     rec.data = (addr.is_v4() ? addr.to_string() : "[" + addr.to_string() + "]") + ":" +
                std::to_string(port);
-    cx_.ftp->expect(addr, port, s_.session_id, now_);
+    channel()->announced(port);
+    const Expectation e{"ftp-data", s_.session_id, 6, now_, channel_};
+    cx_.expected->expect(addr, port, e);
     // Behind NAT the server announces an address the client never uses; the data
     // connection still goes to the control connection's server (PASV) or client (PORT).
     const bool passive = rec.command == "PASV" || rec.command == "EPSV";
     const IpAddress& listener = passive ? s_.server_ip : s_.client_ip;
-    if (!(addr == listener)) cx_.ftp->expect(listener, port, s_.session_id, now_);
+    if (!(addr == listener)) cx_.expected->expect(listener, port, e);
   }
 
   void reply_line(std::string_view line) {
@@ -196,14 +178,9 @@ class FtpAnalyzer final : public Analyzer {
     pending_.clear();
   }
 
-  void violation(std::string_view what) { note_violation(cx_, s_, "ftp", what); }
-
-  SessionState& s_;
-  AnalyzerContext& cx_;
-  wire::LineSplitter client_lines_, server_lines_;
-  TimeNs now_ = 0;
   std::deque<Pending> pending_;
   std::uint16_t data_port_ = 0;
+  std::shared_ptr<FtpDataChannel> channel_;  // made at the first announcement or transfer
   bool in_multiline_ = false;
   std::string multiline_code_;
 };

@@ -1,10 +1,12 @@
-// FTP data connections: a connection announced on a control connection (see ftp_analyzer.cc)
-// carries one file or listing; its bytes become a file named by the transfer command, linked
-// to that command's record. Recognized by the announcement, never by content.
+// FTP data connections: a connection announced on a control connection (see ftp_analyzer.cc,
+// and ExpectedConnections in context.h) carries one file or listing; its bytes become a file named
+// by the transfer command, linked to that command's record. Recognized by the announcement, never
+// by content.
 #include <memory>
 #include <string>
 
 #include "kagami/analyzers/analyzer.h"
+#include "kagami/analyzers/ftp/ftp_data_channel.h"
 
 namespace kagami::analyzers {
 namespace {
@@ -89,8 +91,8 @@ class FtpDataAnalyzer final : public Analyzer {
   }
 
   bool take() {
-    return cx_.ftp->take_transfer(s_.ftp_control_session, s_.client_port, s_.server_port,
-                                  transfer_);
+    auto* channel = dynamic_cast<FtpDataChannel*>(s_.expected ? s_.expected->state.get() : nullptr);
+    return channel != nullptr && channel->take(s_.client_port, s_.server_port, transfer_);
   }
 
   SessionState& s_;
@@ -103,18 +105,13 @@ class FtpDataAnalyzer final : public Analyzer {
   bool gap_ = false, other_way_ = false;
 };
 
-Verdict detect(const DetectInput& in) {
-  return in.transport == 6 && in.session != nullptr && in.session->ftp_control_session != 0
-             ? Verdict::kYes
-             : Verdict::kNo;
-}
-
 std::unique_ptr<Analyzer> create(SessionState& s, AnalyzerContext& cx) {
   return std::make_unique<FtpDataAnalyzer>(s, cx);
 }
 
 }  // namespace
 
-extern const AnalyzerSpec kFtpDataAnalyzer{"ftp-data", detect, create};
+// Never recognized by its bytes: only an announcement on a control connection starts it.
+extern const AnalyzerSpec kFtpDataAnalyzer{"ftp-data", nullptr, create};
 
 }  // namespace kagami::analyzers

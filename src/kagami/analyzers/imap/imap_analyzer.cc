@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "kagami/analyzers/analyzer.h"
+#include "kagami/analyzers/line_analyzer.h"
 #include "kagami/analyzers/mail/mail_builder.h"
 #include "kagami/wire/sasl.h"
 #include "kagami/wire/text_line.h"
@@ -136,21 +136,11 @@ FetchItem fetch_item(std::string_view before, bool& chunk, std::uint64_t& origin
   return FetchItem::kOther;
 }
 
-class ImapAnalyzer final : public Analyzer {
+class ImapAnalyzer final : public LineAnalyzer {
  public:
-  ImapAnalyzer(SessionState& s, AnalyzerContext& cx)
-      : s_(s),
-        cx_(cx),
-        client_lines_(cx.limits->max_line_bytes),
-        server_lines_(cx.limits->max_line_bytes) {}
+  ImapAnalyzer(SessionState& s, AnalyzerContext& cx) : LineAnalyzer(s, cx, "imap") {}
 
   ~ImapAnalyzer() override { end_messages(false); }
-
-  wire::Progress on_data(Direction dir, TimeNs ts, ByteView bytes) override {
-    now_ = ts;
-    if (compressed_) return {bytes.size(), 0};
-    return dir == Direction::kClientToServer ? client(bytes) : server(bytes);
-  }
 
   void on_gap(Direction dir, TimeNs ts, std::uint64_t bytes) override {
     now_ = ts;
@@ -164,7 +154,7 @@ class ImapAnalyzer final : public Analyzer {
       finish_literal(side, false);
     }
     side.tokens.clear();
-    (dir == Direction::kClientToServer ? client_lines_ : server_lines_).resync();
+    resync(dir);
   }
 
   void on_end(Direction dir, TimeNs ts) override {
@@ -205,52 +195,56 @@ class ImapAnalyzer final : public Analyzer {
 
   // --- client -------------------------------------------------------------------------------
 
-  wire::Progress client(ByteView bytes) {
-    const std::string_view in = as_chars(bytes);
-    std::size_t off = 0;
-    while (off < in.size()) {
-      if (client_.literal_left > 0) {
-        off += literal_bytes(client_, bytes.subspan(off));
-        continue;
-      }
-      std::string_view line;
-      std::size_t used = 0;
-      const auto r = client_lines_.next(in.substr(off), line, used);
-      if (r == wire::LineSplitter::Result::kNeedMore) return {off, in.size() - off + 1};
-      off += used;
-      if (r == wire::LineSplitter::Result::kTooLong) {
-        violation("command line too long");
-        client_.tokens.clear();
-        continue;
-      }
-      if (!auth_tag_.empty() && client_.tokens.empty()) {
-        auth_response(line);
-        continue;
-      }
-      Literal lit;
-      if (literal_at_end(line, lit)) {
-        tokenize(lit.before, client_.tokens);
-        const bool append = client_.tokens.size() >= 3 && iequals(client_.tokens[1], "APPEND");
-        if (append) {
-          records::MailRecord rec;
-          rec.ts = now_;
-          rec.protocol = "imap";
-          rec.direction = "sent";
-          rec.folder = client_.tokens[2];
-          rec.user = s_.user;
-          start_literal(client_, lit, Use::kMessage, std::move(rec));
-          append_tag_ = client_.tokens[0];
-        } else {
-          start_literal(client_, lit,
-                        lit.size <= kMaxCapturedLiteral ? Use::kCapture : Use::kDiscard, {});
-        }
-        continue;
-      }
-      tokenize(line, client_.tokens);
-      command(client_.tokens);
+  void line(Direction dir, std::string_view text) override {
+    if (dir == Direction::kServerToClient)
+      response_line(text);
+    else
+      client_line(text);
+  }
+
+  // Literals ({n} after a line) are read as bytes; after COMPRESS nothing is readable.
+  std::size_t raw(Direction dir, ByteView bytes) override {
+    if (compressed_) return bytes.size();
+    Side& side = dir == Direction::kClientToServer ? client_ : server_;
+    return side.literal_left > 0 ? literal_bytes(side, bytes) : kLines;
+  }
+
+  void line_too_long(Direction dir) override {
+    if (dir == Direction::kClientToServer)
       client_.tokens.clear();
+    else
+      server_.in_response = false;
+  }
+
+  bool stop_reading() const override { return compressed_; }
+
+  void client_line(std::string_view line) {
+    if (!auth_tag_.empty() && client_.tokens.empty()) {
+      auth_response(line);
+      return;
     }
-    return {off, 0};
+    Literal lit;
+    if (literal_at_end(line, lit)) {
+      tokenize(lit.before, client_.tokens);
+      const bool append = client_.tokens.size() >= 3 && iequals(client_.tokens[1], "APPEND");
+      if (append) {
+        records::MailRecord rec;
+        rec.ts = now_;
+        rec.protocol = "imap";
+        rec.direction = "sent";
+        rec.folder = client_.tokens[2];
+        rec.user = s_.user;
+        start_literal(client_, lit, Use::kMessage, std::move(rec));
+        append_tag_ = client_.tokens[0];
+      } else {
+        start_literal(client_, lit, lit.size <= kMaxCapturedLiteral ? Use::kCapture : Use::kDiscard,
+                      {});
+      }
+      return;
+    }
+    tokenize(line, client_.tokens);
+    command(client_.tokens);
+    client_.tokens.clear();
   }
 
   void command(const std::vector<std::string>& t) {
@@ -289,30 +283,6 @@ class ImapAnalyzer final : public Analyzer {
   }
 
   // --- server -------------------------------------------------------------------------------
-
-  wire::Progress server(ByteView bytes) {
-    const std::string_view in = as_chars(bytes);
-    std::size_t off = 0;
-    while (off < in.size()) {
-      if (server_.literal_left > 0) {
-        off += literal_bytes(server_, bytes.subspan(off));
-        continue;
-      }
-      std::string_view line;
-      std::size_t used = 0;
-      const auto r = server_lines_.next(in.substr(off), line, used);
-      if (r == wire::LineSplitter::Result::kNeedMore) return {off, in.size() - off + 1};
-      off += used;
-      if (r == wire::LineSplitter::Result::kTooLong) {
-        violation("response line too long");
-        server_.in_response = false;
-        continue;
-      }
-      response_line(line);
-      if (s_.redetect || compressed_) return {off, 0};
-    }
-    return {off, 0};
-  }
 
   // "* 12 FETCH (...": the message the response is about; its RFC822.SIZE when given.
   void note_fetch(std::string_view line) {
@@ -497,12 +467,6 @@ class ImapAnalyzer final : public Analyzer {
     }
   }
 
-  void violation(std::string_view what) { note_violation(cx_, s_, "imap", what); }
-
-  SessionState& s_;
-  AnalyzerContext& cx_;
-  wire::LineSplitter client_lines_, server_lines_;
-  TimeNs now_ = 0;
   Side client_, server_;
   std::deque<Pending> pending_;
   std::string folder_, auth_tag_, append_tag_;

@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "kagami/analyzers/analyzer.h"
+#include "kagami/analyzers/line_analyzer.h"
 #include "kagami/analyzers/mail/mail_builder.h"
 #include "kagami/wire/dot_stuffing.h"
 #include "kagami/wire/sasl.h"
@@ -18,26 +18,17 @@ struct NullSink final : content::ByteSink {
   void write(ByteView) override {}
 };
 
-class Pop3Analyzer final : public Analyzer {
+class Pop3Analyzer final : public LineAnalyzer {
  public:
-  Pop3Analyzer(SessionState& s, AnalyzerContext& cx)
-      : s_(s),
-        cx_(cx),
-        client_lines_(cx.limits->max_line_bytes),
-        server_lines_(cx.limits->max_line_bytes) {}
+  Pop3Analyzer(SessionState& s, AnalyzerContext& cx) : LineAnalyzer(s, cx, "pop3") {}
 
   ~Pop3Analyzer() override { end_message(false); }
-
-  wire::Progress on_data(Direction dir, TimeNs ts, ByteView bytes) override {
-    now_ = ts;
-    return dir == Direction::kClientToServer ? client(bytes) : server(bytes);
-  }
 
   void on_gap(Direction dir, TimeNs ts, std::uint64_t bytes) override {
     (void)bytes;
     now_ = ts;
     if (dir == Direction::kClientToServer) {
-      client_lines_.resync();
+      resync(dir);
       return;
     }
     if (multiline_) {
@@ -46,7 +37,7 @@ class Pop3Analyzer final : public Analyzer {
       return;
     }
     commands_.clear();
-    server_lines_.resync();
+    resync(dir);
   }
 
   void on_end(Direction dir, TimeNs ts) override {
@@ -67,25 +58,25 @@ class Pop3Analyzer final : public Analyzer {
     bool cut = false;           // TOP n m with m > 0: the body is cut after m lines
   };
 
-  wire::Progress client(ByteView bytes) {
-    const std::string_view in = as_chars(bytes);
-    std::size_t off = 0;
-    while (off < in.size()) {
-      std::string_view line;
-      std::size_t used = 0;
-      const auto r = client_lines_.next(in.substr(off), line, used);
-      if (r == wire::LineSplitter::Result::kNeedMore) return {off, in.size() - off + 1};
-      off += used;
-      if (r == wire::LineSplitter::Result::kTooLong) {
-        violation("command line too long");
-        continue;
-      }
-      if (in_auth_)
-        auth_response(line);
-      else
-        command(line);
+  void line(Direction dir, std::string_view text) override {
+    if (dir == Direction::kServerToClient)
+      status(text);
+    else if (in_auth_)
+      auth_response(text);
+    else
+      command(text);
+  }
+
+  // A multi-line response (a message, a listing) is read as bytes until its final dot.
+  std::size_t raw(Direction dir, ByteView bytes) override {
+    if (dir != Direction::kServerToClient || !multiline_) return kLines;
+    content::ByteSink& sink = message_ ? static_cast<content::ByteSink&>(*message_) : null_;
+    const std::size_t took = unstuffer_.feed(bytes, sink);
+    if (unstuffer_.done()) {
+      multiline_ = false;
+      end_message(!message_gap_);
     }
-    return {off, 0};
+    return took;
   }
 
   void command(std::string_view line) {
@@ -127,34 +118,6 @@ class Pop3Analyzer final : public Analyzer {
 
   void auth_response(std::string_view line) {
     if (!sasl_.response(line, s_.user)) in_auth_ = false;  // cancelled
-  }
-
-  wire::Progress server(ByteView bytes) {
-    const std::string_view in = as_chars(bytes);
-    std::size_t off = 0;
-    while (off < in.size()) {
-      if (multiline_) {
-        content::ByteSink& sink = message_ ? static_cast<content::ByteSink&>(*message_) : null_;
-        off += unstuffer_.feed(bytes.subspan(off), sink);
-        if (unstuffer_.done()) {
-          multiline_ = false;
-          end_message(!message_gap_);
-        }
-        continue;
-      }
-      std::string_view line;
-      std::size_t used = 0;
-      const auto r = server_lines_.next(in.substr(off), line, used);
-      if (r == wire::LineSplitter::Result::kNeedMore) return {off, in.size() - off + 1};
-      off += used;
-      if (r == wire::LineSplitter::Result::kTooLong) {
-        violation("response line too long");
-        continue;
-      }
-      status(line);
-      if (s_.redetect) return {off, 0};
-    }
-    return {off, 0};
   }
 
   void status(std::string_view line) {
@@ -207,12 +170,6 @@ class Pop3Analyzer final : public Analyzer {
     message_.reset();
   }
 
-  void violation(std::string_view what) { note_violation(cx_, s_, "pop3", what); }
-
-  SessionState& s_;
-  AnalyzerContext& cx_;
-  wire::LineSplitter client_lines_, server_lines_;
-  TimeNs now_ = 0;
   std::deque<Pending> commands_;
   wire::SaslExchange sasl_;
   bool in_auth_ = false;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kagami/analyzers/analyzer.h"
+#include "kagami/analyzers/line_analyzer.h"
 #include "kagami/analyzers/mail/mail_builder.h"
 #include "kagami/wire/dot_stuffing.h"
 #include "kagami/wire/sasl.h"
@@ -25,27 +25,18 @@ std::string path_address(std::string_view arg) {
   return std::string(arg.substr(0, arg.find(' ')));
 }
 
-class SmtpAnalyzer final : public Analyzer {
+class SmtpAnalyzer final : public LineAnalyzer {
  public:
-  SmtpAnalyzer(SessionState& s, AnalyzerContext& cx)
-      : s_(s),
-        cx_(cx),
-        client_lines_(cx.limits->max_line_bytes),
-        server_lines_(cx.limits->max_line_bytes) {}
+  SmtpAnalyzer(SessionState& s, AnalyzerContext& cx) : LineAnalyzer(s, cx, "smtp") {}
 
   ~SmtpAnalyzer() override { end_message(false); }
-
-  wire::Progress on_data(Direction dir, TimeNs ts, ByteView bytes) override {
-    now_ = ts;
-    return dir == Direction::kClientToServer ? client(bytes) : server(bytes);
-  }
 
   void on_gap(Direction dir, TimeNs ts, std::uint64_t bytes) override {
     now_ = ts;
     if (dir == Direction::kServerToClient) {
       // Replies were lost: which command they answered is unknown from here on.
       commands_.clear();
-      server_lines_.resync();
+      resync(dir);
       return;
     }
     if (mode_ == Mode::kData) {
@@ -63,7 +54,7 @@ class SmtpAnalyzer final : public Analyzer {
       end_message(false);
     }
     mode_ = Mode::kCommand;
-    client_lines_.resync();
+    resync(dir);
   }
 
   void on_end(Direction dir, TimeNs ts) override {
@@ -88,49 +79,37 @@ class SmtpAnalyzer final : public Analyzer {
     bool refused = false;
   };
 
-  wire::Progress client(ByteView bytes) {
-    const std::string_view in = as_chars(bytes);
-    std::size_t off = 0;
-    while (off < in.size()) {
-      if (mode_ == Mode::kData) {
-        off += unstuffer_.feed(bytes.subspan(off), message());
-        if (unstuffer_.done()) {
-          end_message(!message_gap_);
-          mode_ = Mode::kCommand;
-        }
-        continue;
+  void line(Direction dir, std::string_view text) override {
+    if (dir == Direction::kServerToClient)
+      reply_line(text);
+    else if (mode_ == Mode::kAuth)
+      auth_response(text);
+    else
+      command(text);
+  }
+
+  // A message's body is read as bytes: DATA to its final dot, BDAT by its announced size.
+  std::size_t raw(Direction dir, ByteView bytes) override {
+    if (dir != Direction::kClientToServer) return kLines;
+    if (mode_ == Mode::kData) {
+      const std::size_t took = unstuffer_.feed(bytes, message());
+      if (unstuffer_.done()) {
+        end_message(!message_gap_);
+        mode_ = Mode::kCommand;
       }
-      if (mode_ == Mode::kBdat) {
-        const std::size_t n =
-            static_cast<std::size_t>(std::min<std::uint64_t>(bdat_left_, in.size() - off));
-        message().write(bytes.subspan(off, n));
-        off += n;
-        bdat_left_ -= n;
-        if (bdat_left_ == 0) {
-          if (bdat_last_) end_message(!message_gap_);
-          mode_ = Mode::kCommand;
-        }
-        continue;
-      }
-      std::string_view line;
-      std::size_t used = 0;
-      switch (client_lines_.next(in.substr(off), line, used)) {
-        case wire::LineSplitter::Result::kNeedMore:
-          return {off, in.size() - off + 1};
-        case wire::LineSplitter::Result::kTooLong:
-          off += used;
-          violation("command line too long");
-          continue;
-        case wire::LineSplitter::Result::kLine:
-          off += used;
-          if (mode_ == Mode::kAuth)
-            auth_response(line);
-          else
-            command(line);
-          break;
-      }
+      return took;
     }
-    return {off, 0};
+    if (mode_ == Mode::kBdat) {
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(bdat_left_, bytes.size()));
+      message().write(bytes.first(n));
+      bdat_left_ -= n;
+      if (bdat_left_ == 0) {
+        if (bdat_last_) end_message(!message_gap_);
+        mode_ = Mode::kCommand;
+      }
+      return n;
+    }
+    return kLines;
   }
 
   void command(std::string_view line) {
@@ -198,29 +177,14 @@ class SmtpAnalyzer final : public Analyzer {
     if (!sasl_.response(line, s_.user)) mode_ = Mode::kCommand;  // cancelled
   }
 
-  wire::Progress server(ByteView bytes) {
-    const std::string_view in = as_chars(bytes);
-    std::size_t off = 0;
-    while (off < in.size()) {
-      std::string_view line;
-      std::size_t used = 0;
-      const auto r = server_lines_.next(in.substr(off), line, used);
-      if (r == wire::LineSplitter::Result::kNeedMore) return {off, in.size() - off + 1};
-      off += used;
-      if (r == wire::LineSplitter::Result::kTooLong) {
-        violation("reply line too long");
-        continue;
-      }
-      // "250-..." continues a reply, "250 ..." (or a bare "250") ends it.
-      if (line.size() < 3 || line[0] < '1' || line[0] > '5') {
-        violation("not a reply");
-        continue;
-      }
-      if (line.size() > 3 && line[3] == '-') continue;
-      reply((line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0'));
-      if (s_.redetect) return {off, 0};
+  void reply_line(std::string_view line) {
+    // "250-..." continues a reply, "250 ..." (or a bare "250") ends it.
+    if (line.size() < 3 || line[0] < '1' || line[0] > '5') {
+      violation("not a reply");
+      return;
     }
-    return {off, 0};
+    if (line.size() > 3 && line[3] == '-') return;
+    reply((line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0'));
   }
 
   void reply(int code) {
@@ -289,14 +253,8 @@ class SmtpAnalyzer final : public Analyzer {
       if (p.cmd == Cmd::kRcpt) p.cmd = Cmd::kOther;
   }
 
-  void violation(std::string_view what) { note_violation(cx_, s_, "smtp", what); }
-
   static constexpr std::size_t kMaxRecipients = 10000;
 
-  SessionState& s_;
-  AnalyzerContext& cx_;
-  wire::LineSplitter client_lines_, server_lines_;
-  TimeNs now_ = 0;
   Mode mode_ = Mode::kCommand;
   std::deque<Pending> commands_;
   std::string helo_, mail_from_;
