@@ -293,8 +293,7 @@ TEST(FtpAnalyzer, PassiveRetrBecomesANamedFileLinkedToItsCommand) {
   st.server_port = 20000;
   st.transport = 6;
   st.endpoints = records::Endpoints{st.client_ip, st.server_ip, st.client_port, st.server_port};
-  st.expected =
-      h.expected.claim(6, st.client_ip, st.client_port, st.server_ip, st.server_port, 0);
+  st.expected = h.expected.claim(6, st.client_ip, st.client_port, st.server_ip, st.server_port, 0);
   ASSERT_TRUE(st.expected);
   ASSERT_EQ(st.expected->parent_session, 1u);
   analyzers::SessionAnalysis data(std::move(st), h.cx);
