@@ -11,6 +11,7 @@
 #include "app/cli_audit.h"
 #include "app/commands.h"
 #include "app/session_filters.h"
+#include "app/store_access.h"
 
 namespace kagami::app {
 namespace {
@@ -25,10 +26,7 @@ struct ExportOptions {
 
 int run_export(const ExportOptions& o) {
   store::StoreLayout layout{o.store};
-  if (auto s = layout.check_exists(); !s) {
-    std::cerr << "error: " << s.error().message << "\n";
-    return 1;
-  }
+  if (!check_store(layout)) return 1;
   SessionFilterOptions f = o.filters;
   if (o.session != 0) f.ids.push_back(o.session);
   std::string text;
@@ -43,11 +41,8 @@ int run_export(const ExportOptions& o) {
     std::cerr << "error: " << q.error().message << "\n";
     return 2;
   }
-  auto index = store::SqliteIndex::open(layout.index_path(), store::SqliteIndex::Mode::kReadOnly);
-  if (!index) {
-    std::cerr << "error: " << index.error().message << "\n";
-    return 1;
-  }
+  auto index = read_index(layout);
+  if (!index) return 1;
   std::vector<std::uint64_t> ids;
   if (!text.empty()) {
     // A query names sessions like a console search does; one file holds at most a page's worth.
@@ -57,7 +52,7 @@ int run_export(const ExportOptions& o) {
     req.limit = query::kMaxPageSize;
     req.count_cap = query::kMaxPageSize + 1;
     req.oldest_first = true;
-    auto page = query::search(*index.value(), req);
+    auto page = query::search(*index, req);
     if (!page) {
       std::cerr << "error: " << page.error().message << "\n";
       return 2;
@@ -72,7 +67,7 @@ int run_export(const ExportOptions& o) {
   if (has_filters(f)) {
     // Filters and a query together: the sessions both name.
     std::vector<std::uint64_t> filtered;
-    auto s = index.value()->query_sessions(q.value(), [&](const records::SessionRecord& r) {
+    auto s = index->query_sessions(q.value(), [&](const records::SessionRecord& r) {
       filtered.push_back(r.id);
       return true;
     });
@@ -104,14 +99,14 @@ int run_export(const ExportOptions& o) {
   }
   std::vector<PacketLocation> locations;
   for (std::uint64_t id : ids) {
-    auto l = index.value()->session_locations(id);
+    auto l = index->session_locations(id);
     if (!l) {
       std::cerr << "error: " << l.error().message << "\n";
       return 1;
     }
     locations.insert(locations.end(), l->begin(), l->end());
   }
-  auto r = store::export_packets(layout, *index.value(), std::move(locations), o.out);
+  auto r = store::export_packets(layout, *index, std::move(locations), o.out);
   if (!r) {
     std::cerr << "error: " << r.error().message << "\n";
     return 1;

@@ -14,6 +14,7 @@
 #include "kagami/store/store_layout.h"
 
 #include "app/commands.h"
+#include "app/store_access.h"
 
 namespace kagami::app {
 namespace {
@@ -89,19 +90,13 @@ class FollowSink final : public flow::StreamSink, public flow::FlowObserver {
 
 int run_follow(const FollowOptions& o) {
   store::StoreLayout layout{o.store};
-  if (auto s = layout.check_exists(); !s) {
-    std::cerr << "error: " << s.error().message << "\n";
-    return 1;
-  }
-  auto index = store::SqliteIndex::open(layout.index_path(), store::SqliteIndex::Mode::kReadOnly);
-  if (!index) {
-    std::cerr << "error: " << index.error().message << "\n";
-    return 1;
-  }
+  if (!check_store(layout)) return 1;
+  auto index = read_index(layout);
+  if (!index) return 1;
   store::SessionQuery q;
   q.ids.push_back(o.session);
   std::optional<records::SessionRecord> rec;
-  (void)index.value()->query_sessions(q, [&](const records::SessionRecord& r) {
+  (void)index->query_sessions(q, [&](const records::SessionRecord& r) {
     rec = r;
     return false;
   });
@@ -113,12 +108,12 @@ int run_follow(const FollowOptions& o) {
     std::cerr << "error: session " << o.session << " is not TCP\n";
     return 1;
   }
-  auto locations = index.value()->session_locations(o.session);
+  auto locations = index->session_locations(o.session);
   if (!locations) {
     std::cerr << "error: " << locations.error().message << "\n";
     return 1;
   }
-  auto files = index.value()->archive_files();
+  auto files = index->archive_files();
   if (!files) {
     std::cerr << "error: " << files.error().message << "\n";
     return 1;

@@ -16,6 +16,7 @@
 #include "app/commands.h"
 #include "app/record_rows.h"
 #include "app/session_filters.h"
+#include "app/store_access.h"
 
 namespace kagami::app {
 namespace {
@@ -66,23 +67,17 @@ template <typename Query, typename Row>
 int run_listing(const RecordOptions& o, const char* header, const char* noun, Query query,
                 Row row) {
   store::StoreLayout layout{o.store};
-  if (auto s = layout.check_exists(); !s) {
-    std::cerr << "error: " << s.error().message << "\n";
-    return 1;
-  }
+  if (!check_store(layout)) return 1;
   auto q = to_record_query(o);
   if (!q) {
     std::cerr << "error: " << q.error().message << "\n";
     return 2;
   }
-  auto index = store::SqliteIndex::open(layout.index_path(), store::SqliteIndex::Mode::kReadOnly);
-  if (!index) {
-    std::cerr << "error: " << index.error().message << "\n";
-    return 1;
-  }
+  auto index = read_index(layout);
+  if (!index) return 1;
   if (!o.json) std::printf("%s\n", header);
   std::uint64_t n = 0;
-  const Status s = query(*index.value(), q.value(), [&](const auto&... r) {
+  const Status s = query(*index, q.value(), [&](const auto&... r) {
     ++n;
     if (o.json) {
       std::cout << records::dump_json(records::to_json(r...)) << '\n';

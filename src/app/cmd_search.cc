@@ -15,6 +15,7 @@
 #include "app/cli_audit.h"
 #include "app/commands.h"
 #include "app/record_rows.h"
+#include "app/store_access.h"
 
 namespace kagami::app {
 namespace {
@@ -108,10 +109,7 @@ int run_search(const SearchOptions& o) {
     return 2;
   }
   store::StoreLayout layout{o.store};
-  if (auto s = layout.check_exists(); !s) {
-    std::cerr << "error: " << s.error().message << "\n";
-    return 1;
-  }
+  if (!check_store(layout)) return 1;
   query::SearchRequest req;
   for (const auto& w : o.words) req.query += (req.query.empty() ? "" : " ") + w;
   if (!o.kind.empty()) {
@@ -125,12 +123,9 @@ int run_search(const SearchOptions& o) {
   req.limit = o.count_only ? 0 : o.limit;
   req.offset = o.offset;
   req.oldest_first = o.oldest_first;
-  auto index = store::SqliteIndex::open(layout.index_path(), store::SqliteIndex::Mode::kReadOnly);
-  if (!index) {
-    std::cerr << "error: " << index.error().message << "\n";
-    return 1;
-  }
-  auto page = query::search(*index.value(), req);
+  auto index = read_index(layout);
+  if (!index) return 1;
+  auto page = query::search(*index, req);
   if (!page) {
     std::cerr << "error: " << page.error().message << "\n";
     return 2;
@@ -145,14 +140,14 @@ int run_search(const SearchOptions& o) {
   }
   if (!o.count_only) {
     if (o.json) {
-      auto recs = query::page_records(*index.value(), page->kind, page->ids);
+      auto recs = query::page_records(*index, page->kind, page->ids);
       if (!recs) {
         std::cerr << "error: " << recs.error().message << "\n";
         return 1;
       }
       for (const auto& r : *recs) std::cout << records::dump_json(r) << '\n';
       std::cout.flush();
-    } else if (auto s = print_rows(*index.value(), page->kind, page->ids); !s) {
+    } else if (auto s = print_rows(*index, page->kind, page->ids); !s) {
       std::cerr << "error: " << s.error().message << "\n";
       return 1;
     }

@@ -12,6 +12,7 @@
 #include "app/commands.h"
 #include "app/record_rows.h"
 #include "app/session_filters.h"
+#include "app/store_access.h"
 
 namespace kagami::app {
 namespace {
@@ -25,24 +26,18 @@ struct SessionsOptions {
 
 int run_sessions(const SessionsOptions& o) {
   store::StoreLayout layout{o.store};
-  if (auto s = layout.check_exists(); !s) {
-    std::cerr << "error: " << s.error().message << "\n";
-    return 1;
-  }
+  if (!check_store(layout)) return 1;
   auto q = to_query(o.filters);
   if (!q) {
     std::cerr << "error: " << q.error().message << "\n";
     return 2;
   }
   q->newest_first = o.newest_first;
-  auto index = store::SqliteIndex::open(layout.index_path(), store::SqliteIndex::Mode::kReadOnly);
-  if (!index) {
-    std::cerr << "error: " << index.error().message << "\n";
-    return 1;
-  }
+  auto index = read_index(layout);
+  if (!index) return 1;
   std::uint64_t n = 0;
   if (!o.json) std::printf("%s\n", kSessionsHeader);
-  auto s = index.value()->query_sessions(q.value(), [&](const records::SessionRecord& r) {
+  auto s = index->query_sessions(q.value(), [&](const records::SessionRecord& r) {
     ++n;
     if (o.json) {
       std::cout << records::dump_json(records::to_json(r)) << '\n';

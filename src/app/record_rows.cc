@@ -132,29 +132,33 @@ std::string padded(std::string v, const records::Column& col) {
 
 }  // namespace
 
-std::string header_of(std::span<const records::Column> columns) {
+namespace {
+
+// The command line's columns in order, each padded to its width after its gap.
+template <class Cell>
+std::string join_columns(std::span<const records::Column> columns, Cell cell) {
   std::string out;
   bool first = true;
   for (const records::Column& col : columns) {
     if (col.console_only) continue;
     if (!first) out.append(col.gap, ' ');
     first = false;
-    out += padded(std::string(col.label), col);
+    out += padded(cell(col), col);
   }
+  return out;
+}
+
+}  // namespace
+
+std::string header_of(std::span<const records::Column> columns) {
+  std::string out =
+      join_columns(columns, [](const records::Column& col) { return std::string(col.label); });
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
 
 std::string row_of(std::span<const records::Column> columns, const std::vector<CellValue>& cells) {
-  std::string out;
-  bool first = true;
-  for (const records::Column& col : columns) {
-    if (col.console_only) continue;
-    if (!first) out.append(col.gap, ' ');
-    first = false;
-    out += padded(value_of(col, cells), col);
-  }
-  return out;
+  return join_columns(columns, [&](const records::Column& col) { return value_of(col, cells); });
 }
 
 const char* const kFilesHeader =

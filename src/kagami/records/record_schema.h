@@ -115,38 +115,25 @@ constexpr Field field(std::string_view name, FieldType type, std::string_view me
   f.meaning = meaning;
   return f;
 }
-constexpr Field id(std::string_view n, std::string_view m) { return field(n, FieldType::kId, m); }
-constexpr Field ref(std::string_view n, std::string_view m) { return field(n, FieldType::kRef, m); }
-constexpr Field time(std::string_view n, std::string_view m) {
-  return field(n, FieldType::kTime, m);
-}
-constexpr Field count(std::string_view n, std::string_view m) {
-  return field(n, FieldType::kCount, m);
-}
-constexpr Field size(std::string_view n, std::string_view m) {
-  return field(n, FieldType::kSize, m);
-}
-constexpr Field text(std::string_view n, std::string_view m) {
-  return field(n, FieldType::kText, m);
-}
-constexpr Field host(std::string_view n, std::string_view m) {
-  return field(n, FieldType::kHost, m);
-}
-constexpr Field name_of_set(std::string_view n, std::string_view m) {
-  return field(n, FieldType::kEnum, m);
-}
-constexpr Field hash(std::string_view n, std::string_view m) {
-  return field(n, FieldType::kHash, m);
-}
-constexpr Field boolean(std::string_view n, std::string_view m) {
-  return field(n, FieldType::kBool, m);
-}
-constexpr Field list(std::string_view n, std::string_view m) {
-  return field(n, FieldType::kList, m);
-}
-constexpr Field object(std::string_view n, std::string_view m) {
-  return field(n, FieldType::kObject, m);
-}
+// as::id("id", "..."), as::time(...), ...: a field of one type.
+template <FieldType T>
+struct Typed {
+  constexpr Field operator()(std::string_view name, std::string_view meaning) const {
+    return field(name, T, meaning);
+  }
+};
+inline constexpr Typed<FieldType::kId> id;
+inline constexpr Typed<FieldType::kRef> ref;
+inline constexpr Typed<FieldType::kTime> time;
+inline constexpr Typed<FieldType::kCount> count;
+inline constexpr Typed<FieldType::kSize> size;
+inline constexpr Typed<FieldType::kText> text;
+inline constexpr Typed<FieldType::kHost> host;
+inline constexpr Typed<FieldType::kEnum> name_of_set;
+inline constexpr Typed<FieldType::kHash> hash;
+inline constexpr Typed<FieldType::kBool> boolean;
+inline constexpr Typed<FieldType::kList> list;
+inline constexpr Typed<FieldType::kObject> object;
 constexpr Field flags(std::string_view n, std::string_view m, FlagNamesFn names) {
   Field f = field(n, FieldType::kFlags, m);
   f.flag_names = names;
