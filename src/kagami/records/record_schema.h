@@ -63,44 +63,30 @@ struct Field {
   std::string_view shared;
 
   constexpr std::string_view column_name() const { return column.empty() ? name : column; }
-  constexpr Field in_column(std::string_view c) const {
-    Field f = *this;
-    f.column = c;
-    return f;
-  }
-  constexpr Field omitted_when_empty() const {
-    Field f = *this;
-    f.omit_empty = true;
-    return f;
-  }
+  constexpr Field in_column(std::string_view c) const { return with(&Field::column, c); }
+  constexpr Field omitted_when_empty() const { return with(&Field::omit_empty, true); }
   // Left out when empty, unless `keep_it` (a condition on the record: upstream_verdict is
   // written for every decrypted session, even when empty, meaning valid).
   constexpr Field omitted_when_empty_unless(bool keep_it) const {
-    Field f = omitted_when_empty();
-    f.keep = keep_it;
-    return f;
+    return omitted_when_empty().with(&Field::keep, keep_it);
   }
   constexpr Field searched(std::string_view as_name, std::string_view aliases,
                            std::string_view help) const {
-    Field f = *this;
-    f.search = as_name;
-    f.search_aliases = aliases;
-    f.search_help = help;
-    return f;
+    return with(&Field::search, as_name)
+        .with(&Field::search_aliases, aliases)
+        .with(&Field::search_help, help);
   }
   constexpr Field also_searched_as(std::string_view shared_name) const {
-    Field f = *this;
-    f.shared = shared_name;
-    return f;
+    return with(&Field::shared, shared_name);
   }
-  constexpr Field ja(std::string_view japanese) const {
+  constexpr Field ja(std::string_view japanese) const { return with(&Field::meaning_ja, japanese); }
+  constexpr Field internal() const { return with(&Field::stored, false); }
+
+  // A copy with one member set: what each modifier above is.
+  template <class M>
+  constexpr Field with(M Field::*member, M value) const {
     Field f = *this;
-    f.meaning_ja = japanese;
-    return f;
-  }
-  constexpr Field internal() const {
-    Field f = *this;
-    f.stored = false;
+    f.*member = value;
     return f;
   }
 };
