@@ -7,23 +7,23 @@
 #include <string_view>
 #include <vector>
 
+#include "kagami/analyzers/mail/password_notice.h"
 #include "kagami/content/archive_unlock.h"
-#include "kagami/inspect/password_notice.h"
 
 using namespace kagami;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view s(reinterpret_cast<const char*>(data), size);
-  inspect::PasswordNoticeLimits limits;
-  const auto spans = inspect::find_passwords(s, limits);
+  analyzers::PasswordNoticeLimits limits;
+  const auto spans = analyzers::find_passwords(s, limits);
   if (spans.size() > limits.max_candidates) __builtin_trap();
   for (const auto& p : spans)
     if (p.offset + p.length > s.size() || p.value.size() < limits.min_length ||
         p.value.size() > limits.max_length)
       __builtin_trap();
   // Each span is replaced by eight asterisks, the rest kept as it was.
-  const std::string masked = inspect::mask_passwords(s, spans);
-  std::vector<inspect::PasswordSpan> sorted(spans);
+  const std::string masked = analyzers::mask_passwords(s, spans);
+  std::vector<analyzers::PasswordSpan> sorted(spans);
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
     return a.offset != b.offset ? a.offset < b.offset : a.length > b.length;
   });

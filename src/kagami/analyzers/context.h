@@ -4,6 +4,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <typeindex>
+#include <utility>
 #include <vector>
 
 #include "kagami/base/byte_view.h"
@@ -101,6 +103,26 @@ class ExpectedConnections {
                                            std::uint16_t b_port, TimeNs ts) = 0;
 };
 
+// What the recorder offers a protocol's analyzers beyond this context: an object of a type the
+// protocol's folder declares (mail: a MailObserver), found by that type; none when the
+// recorder offers none. Asked for once per message or transfer, never per packet.
+class Services {
+ public:
+  template <class T>
+  void provide(T* service) {
+    entries_.emplace_back(std::type_index(typeid(T)), service);
+  }
+  template <class T>
+  T* find() const {
+    for (const auto& [type, service] : entries_)
+      if (type == std::type_index(typeid(T))) return static_cast<T*>(service);
+    return nullptr;
+  }
+
+ private:
+  std::vector<std::pair<std::type_index, void*>> entries_;
+};
+
 struct AnalyzerLimits {
   std::size_t max_buffer_bytes = 1u << 20;  // unconsumed bytes held per direction
   std::size_t detect_bytes = 4096;          // bytes looked at to recognize a protocol
@@ -149,6 +171,7 @@ struct AnalyzerContext {
   FileSink* files = nullptr;
   NameCache* names = nullptr;
   ExpectedConnections* expected = nullptr;
+  const Services* services = nullptr;
   const AnalyzerLimits* limits = nullptr;
   AnalyzerCounters* counters = nullptr;
   LogOnce* log_once = nullptr;

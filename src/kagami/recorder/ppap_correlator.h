@@ -9,10 +9,10 @@
 #include <utility>
 #include <vector>
 
+#include "kagami/analyzers/mail/mail_sighting.h"
 #include "kagami/base/counter.h"
 #include "kagami/base/time.h"
 #include "kagami/records/file_record.h"
-#include "kagami/records/mail_record.h"
 
 namespace kagami::recorder {
 
@@ -38,23 +38,7 @@ struct PpapJob {
   std::shared_ptr<const PpapTry> ppap;
 };
 
-// What the correlator needs of one message.
-struct MailSighting {
-  std::uint64_t mail_id = 0;
-  TimeNs ts = 0;
-  std::string sender;                   // lower-cased address
-  std::vector<std::string> recipients;  // lower-cased addresses, sorted, unique
-  std::vector<std::pair<records::FileRecord, records::FileEvent>> archives;
-  records::FileEvent message;  // the message itself as an object (id 0: none)
-  std::vector<std::string> passwords;
-};
-
-// The sender's address (the envelope's, else the From header's) and every recipient's, as
-// the correlator compares them.
-void mail_addresses(const records::MailRecord& m, std::string& sender,
-                    std::vector<std::string>& recipients);
-// Whether an attachment may be a password-protected archive worth a password.
-bool may_be_archive(const records::FileRecord& f, const records::FileEvent& e);
+using analyzers::MailSighting;
 
 // PPAP (パスワード付きZIP + パスワード別送): pairs a mail that carried an archive with the
 // password mail that follows it — from the same sender to a recipient in common, within a
@@ -88,6 +72,21 @@ class PpapCorrelator {
   std::deque<std::pair<std::string, std::uint64_t>> tried_order_;
   TimeNs latest_ = 0;
   Counter password_mails_, archive_mails_, pairs_, forgotten_;
+};
+
+// The mail analyzers' observer on one worker (analyzers::Services): each mail's sighting goes
+// to the correlator, and the archives it can now try go to content inspection as this
+// worker's jobs.
+class PpapObserver final : public analyzers::MailObserver {
+ public:
+  PpapObserver(PpapCorrelator& ppap, class InspectionPool& inspection, std::size_t worker)
+      : ppap_(ppap), inspection_(inspection), worker_(worker) {}
+  void observe(MailSighting&& mail) override;
+
+ private:
+  PpapCorrelator& ppap_;
+  class InspectionPool& inspection_;
+  std::size_t worker_;
 };
 
 }  // namespace kagami::recorder

@@ -5,7 +5,6 @@
 #include "kagami/analyzers/session_analysis.h"
 #include "kagami/analyzers/tls/proxied_tls.h"
 #include "kagami/base/backoff.h"
-#include "kagami/inspect/password_notice.h"
 #include "kagami/packet/decoder.h"
 #include "kagami/packet/link_type.h"
 #include "kagami/recorder/inspection_pool.h"
@@ -84,6 +83,11 @@ Worker::Worker(std::size_t index, const RecorderConfig& config, WorkerShared& sh
     cx_.counters = &acounters_;
     cx_.log_once = &log_once_;
     cx_.spool_dir = shared.files->spool_dir();
+    if (shared.ppap != nullptr && shared.inspection != nullptr) {
+      ppap_ = std::make_unique<PpapObserver>(*shared.ppap, *shared.inspection, index);
+      services_.provide<analyzers::MailObserver>(ppap_.get());
+    }
+    cx_.services = &services_;
   }
 }
 
@@ -125,12 +129,7 @@ void Worker::maybe_send() {
 }
 
 void Worker::emit(records::AnyRecord&& any) {
-  std::visit(
-      [this]<class R>(R&& r) {
-        if constexpr (std::is_same_v<R, records::MailRecord>) correlate_ppap(r);
-        batch_->of<R>().push_back(std::move(r));
-      },
-      std::move(any));
+  std::visit([this]<class R>(R&& r) { batch_->of<R>().push_back(std::move(r)); }, std::move(any));
   maybe_send();
 }
 void Worker::emit(records::FileRecord&& file, records::FileEvent&& event) {
@@ -138,41 +137,9 @@ void Worker::emit(records::FileRecord&& file, records::FileEvent&& event) {
   event.sha256 = file.sha256;
   if (shared_.inspection != nullptr && !file.sha256.empty())
     shared_.inspection->submit(index_, InspectionJob{file, event, nullptr});
-  if (shared_.ppap != nullptr && event.record_kind == "mail" && !file.sha256.empty())
-    mail_objects_.emplace_back(file, event);
   batch_->objects.push_back(std::move(file));
   batch_->object_events.push_back(std::move(event));
   maybe_send();
-}
-
-// A password given in a mail is a credential: masked in the record as FTP's PASS is (the
-// message as sent stays in the file store). With a correlator, the mail is paired with the
-// archive mails (or password mails) it belongs with, and each archive is tried.
-void Worker::correlate_ppap(records::MailRecord& r) {
-  MailSighting m;
-  if (shared_.ppap != nullptr) {
-    for (auto& [file, event] : mail_objects_) {
-      if (event.record_id != r.id) continue;
-      if (event.field == "message")
-        m.message = event;
-      else if (may_be_archive(file, event))
-        m.archives.emplace_back(std::move(file), std::move(event));
-    }
-  }
-  mail_objects_.clear();
-  for (std::string* text : {&r.subject, &r.body_text}) {
-    const auto found = inspect::find_passwords(*text);
-    if (found.empty()) continue;
-    for (const auto& p : found) m.passwords.push_back(p.value);
-    *text = inspect::mask_passwords(*text, found);
-  }
-  if (shared_.ppap == nullptr || shared_.inspection == nullptr) return;
-  m.mail_id = r.id;
-  m.ts = r.ts;
-  mail_addresses(r, m.sender, m.recipients);
-  for (PpapJob& j : shared_.ppap->observe(std::move(m)))
-    shared_.inspection->submit(
-        index_, InspectionJob{std::move(j.file), std::move(j.event), std::move(j.ppap)});
 }
 
 void Worker::take_locations(flow::Flow& flow) {

@@ -98,7 +98,6 @@ class Worker final : public flow::FlowObserver, public analyzers::RecordSink {
   void take_locations(flow::Flow& flow);
 
   void maybe_send();
-  void correlate_ppap(records::MailRecord& r);
 
   std::size_t index_;
   const RecorderConfig& config_;
@@ -114,8 +113,8 @@ class Worker final : public flow::FlowObserver, public analyzers::RecordSink {
   analyzers::AnalyzerCounters acounters_;
   std::unique_ptr<FileExtractor> files_;
   analyzers::AnalyzerContext cx_;
-  // The objects of the mail being emitted (a mail's objects come just before its record).
-  std::vector<std::pair<records::FileRecord, records::FileEvent>> mail_objects_;
+  analyzers::Services services_;  // what the analyzers may find (PPAP's observer)
+  std::unique_ptr<class PpapObserver> ppap_;
 };
 
 }  // namespace kagami::recorder

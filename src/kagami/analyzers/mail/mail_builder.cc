@@ -1,5 +1,7 @@
 #include "kagami/analyzers/mail/mail_builder.h"
 
+#include "kagami/analyzers/mail/mail_sighting.h"
+#include "kagami/analyzers/mail/password_notice.h"
 #include "kagami/content/mime_message.h"
 
 namespace kagami::analyzers {
@@ -130,14 +132,32 @@ void MailBuilder::finish(bool complete) {
     return e;
   };
 
+  // What PPAP needs of the message: the archives it carried, itself as an object, the
+  // passwords it gives (asked for only when the recorder pairs mails).
+  MailObserver* observer = cx_.services != nullptr ? cx_.services->find<MailObserver>() : nullptr;
+  MailSighting sighting;
+  // The file and its sighting as the recorder will have them (the session's user and host,
+  // the object's hash), for what the observer hands to inspection.
+  auto seen = [&](records::FileRecord& f, records::FileEvent& e) {
+    if (e.user.empty()) e.user = session_.user;
+    if (e.host.empty()) e.host = session_.host;
+    e.sha256 = f.sha256;
+    if (f.first_seen == 0) f.first_seen = e.ts;
+    if (observer == nullptr || f.sha256.empty()) return;
+    if (e.field == "message")
+      sighting.message = e;
+    else if (may_be_archive(f, e))
+      sighting.archives.emplace_back(f, e);
+  };
   for (PartFiles::Part& p : parts.parts) {
     const bool whole = complete && p.complete;
     rec_.attachments.push_back(
         records::MailAttachment{p.file.sha256, p.info.name, p.info.content_type, p.file.size});
     ++cx_.counters->files;
     cx_.counters->file_bytes += p.file.size;
-    cx_.records->emit(std::move(p.file),
-                      event(p.info.name, p.info.role, p.info.content_type, whole));
+    records::FileEvent e = event(p.info.name, p.info.role, p.info.content_type, whole);
+    seen(p.file, e);
+    cx_.records->emit(std::move(p.file), std::move(e));
   }
   if (eml_) {
     records::FileRecord f = eml_->finish();
@@ -146,7 +166,23 @@ void MailBuilder::finish(bool complete) {
         (rec_.subject.empty() ? std::string("message") : rec_.subject) + ".eml";
     ++cx_.counters->files;
     cx_.counters->file_bytes += f.size;
-    cx_.records->emit(std::move(f), event(name, "message", "message/rfc822", complete));
+    records::FileEvent e = event(name, "message", "message/rfc822", complete);
+    seen(f, e);
+    cx_.records->emit(std::move(f), std::move(e));
+  }
+  // A password given in a mail is a credential: masked in the record as FTP's PASS is (the
+  // message as sent stays in the file store).
+  for (std::string* text : {&rec_.subject, &rec_.body_text}) {
+    const auto found = find_passwords(*text);
+    if (found.empty()) continue;
+    for (const auto& p : found) sighting.passwords.push_back(p.value);
+    *text = mask_passwords(*text, found);
+  }
+  if (observer != nullptr) {
+    sighting.mail_id = rec_.id;
+    sighting.ts = rec_.ts;
+    mail_addresses(rec_, sighting.sender, sighting.recipients);
+    observer->observe(std::move(sighting));
   }
   ++cx_.counters->mail_messages;
   cx_.records->emit(std::move(rec_));

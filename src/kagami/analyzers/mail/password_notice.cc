@@ -1,11 +1,11 @@
-#include "kagami/inspect/password_notice.h"
+#include "kagami/analyzers/mail/password_notice.h"
 
 #include <algorithm>
 #include <array>
 
 #include "kagami/base/utf8.h"
 
-namespace kagami::inspect {
+namespace kagami::analyzers {
 namespace {
 
 // One character of the text, folded the way a reader sees it: full-width ASCII (Ｐａｓｓ１２) as
@@ -295,4 +295,4 @@ std::string mask_passwords(std::string_view text, const std::vector<PasswordSpan
   return out;
 }
 
-}  // namespace kagami::inspect
+}  // namespace kagami::analyzers

@@ -1,11 +1,11 @@
-#include "kagami/inspect/password_notice.h"
+#include "kagami/analyzers/mail/password_notice.h"
 
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-namespace kagami::inspect {
+namespace kagami::analyzers {
 namespace {
 
 std::vector<std::string> values(const std::string& text) {
@@ -102,4 +102,4 @@ TEST(PasswordNotice, CandidatesAreBounded) {
 }
 
 }  // namespace
-}  // namespace kagami::inspect
+}  // namespace kagami::analyzers

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace kagami::inspect {
+namespace kagami::analyzers {
 
 // A password a message gives, where it stands in the text, and the value to try (full-width
 // letters and digits read as the ASCII a recipient would type).
@@ -34,4 +34,4 @@ std::vector<PasswordSpan> find_passwords(std::string_view text,
 // one (as FTP's PASS is). Spans must come from find_passwords on the same text.
 std::string mask_passwords(std::string_view text, const std::vector<PasswordSpan>& spans);
 
-}  // namespace kagami::inspect
+}  // namespace kagami::analyzers
