@@ -225,14 +225,21 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql";
 
-// The full-text rows of the records already in the index (an upgrade to version 5, or the end
-// of a bulk load); document text lives in the file store and is indexed as it is inspected.
+// The full-text rows of the records already in the index, as version 5 made them when it
+// upgraded an index (history: a bulk load makes them from the declarations,
+// index_record_texts); document text lives in the file store and is indexed as inspected.
 constexpr const char* kTextFromRecords = R"sql(
 INSERT OR REPLACE INTO text_fts(rowid, body, kind, ref, session_id, sha256)
   SELECT (1 << 48) | id, host || uri, 'http', id, session_id, '' FROM http;
 INSERT OR REPLACE INTO text_fts(rowid, body, kind, ref, session_id, sha256)
   SELECT (2 << 48) | id, subject || char(10) || mfrom || char(10) || mto || char(10) || mcc,
          'mail', id, session_id, '' FROM mail;
+INSERT OR REPLACE INTO text_fts(rowid, body, kind, ref, session_id, sha256)
+  SELECT (3 << 48) | id, name, 'file', id, session_id, sha256 FROM file_events WHERE name != '';
+)sql";
+
+// The full-text rows of the file names seen (file sightings are not a declared record type).
+constexpr const char* kFileNameTexts = R"sql(
 INSERT OR REPLACE INTO text_fts(rowid, body, kind, ref, session_id, sha256)
   SELECT (3 << 48) | id, name, 'file', id, session_id, sha256 FROM file_events WHERE name != '';
 )sql";
@@ -611,9 +618,11 @@ Status SqliteIndex::end_bulk_load() {
     if (auto s = exec(sql.c_str()); !s) return s;
   bulk_indexes_.clear();
   if (auto s = exec("BEGIN"); !s) return s;
-  if (auto s = exec(kTextFromRecords); !s) {
+  Status texts = exec(kFileNameTexts);
+  if (texts) texts = index_record_texts();
+  if (!texts) {
     (void)exec("ROLLBACK");
-    return s;
+    return texts;
   }
   if (auto s = exec("COMMIT"); !s) return s;
   if (auto s = exec("PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"); !s) return s;

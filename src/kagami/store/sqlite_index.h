@@ -147,6 +147,8 @@ class SqliteIndex {
                                      const std::string& object, const std::string& detail);
 
  private:
+  // The full-text rows of every declared record with a full text (the end of a bulk load).
+  Status index_record_texts();
   // What a full-text row holds; the number is the top bits of its rowid.
   Status index_text(records::TextKind kind, std::uint64_t ref, std::uint64_t session_id,
                     const std::string& sha256, std::string_view body);

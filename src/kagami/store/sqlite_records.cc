@@ -166,33 +166,15 @@ std::string joined(const std::vector<std::string>& v) {
   return out;
 }
 
-// Binds a record's fields to its insert, in the order of Columns::written.
-class Binder : public records::FieldVisitor {
+// A record's full-text row: the text its declaration's full_text makes, under its id.
+class RecordText : public records::FieldVisitor {
  public:
-  explicit Binder(sqlite3_stmt* s) : s_(s) {}
-
   template <class T>
   void operator()(const T& v, const Field& f) {
-    if (!f.stored) return;
-    if constexpr (std::is_same_v<T, bool>) {
-      bind_i64(s_, i_++, v ? 1 : 0);
-    } else if constexpr (std::is_integral_v<T>) {
-      if constexpr (std::is_unsigned_v<T>)
-        bind_u64(s_, i_++, v);
-      else
-        bind_i64(s_, i_++, v);
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
       if (f.type == FieldType::kId) id = static_cast<std::uint64_t>(v);
       if (f.type == FieldType::kRef && f.name == "session_id")
         session_id = static_cast<std::uint64_t>(v);
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      bind_text(s_, i_++, v);
-      if (f.type == FieldType::kHost) bind_text(s_, i_++, host_key(v));
-    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-      bind_text(s_, i_++, json_list(v));
-    } else if constexpr (std::is_same_v<T, IpAddress>) {
-      bind_ip(s_, i_++, v);
-    } else {
-      bind_text(s_, i_++, records::dump_json(to_json_value(v)));
     }
   }
   template <class Make>
@@ -204,6 +186,35 @@ class Binder : public records::FieldVisitor {
   std::uint64_t id = 0, session_id = 0;
   std::optional<records::TextKind> text_kind;
   std::string text;
+};
+
+// Binds a record's fields to its insert, in the order of Columns::written.
+class Binder : public RecordText {
+ public:
+  explicit Binder(sqlite3_stmt* s) : s_(s) {}
+
+  template <class T>
+  void operator()(const T& v, const Field& f) {
+    if (!f.stored) return;
+    RecordText::operator()(v, f);
+    if constexpr (std::is_same_v<T, bool>) {
+      bind_i64(s_, i_++, v ? 1 : 0);
+    } else if constexpr (std::is_integral_v<T>) {
+      if constexpr (std::is_unsigned_v<T>)
+        bind_u64(s_, i_++, v);
+      else
+        bind_i64(s_, i_++, v);
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      bind_text(s_, i_++, v);
+      if (f.type == FieldType::kHost) bind_text(s_, i_++, host_key(v));
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      bind_text(s_, i_++, json_list(v));
+    } else if constexpr (std::is_same_v<T, IpAddress>) {
+      bind_ip(s_, i_++, v);
+    } else {
+      bind_text(s_, i_++, records::dump_json(to_json_value(v)));
+    }
+  }
 
  private:
   sqlite3_stmt* s_;
@@ -250,6 +261,28 @@ Status SqliteIndex::insert(const R& r) {
     return make_error("{} ({})", st.error().message, R::kType.kind);
   if (!b.text_kind) return {};
   return index_text(*b.text_kind, b.id, b.session_id, {}, b.text);
+}
+
+// The full-text rows of the records already in the index, made as each record's insert makes
+// them: what a bulk load leaves to its end.
+Status SqliteIndex::index_record_texts() {
+  Status out;
+  records::for_each_declared_record_type([&]<class R>() {
+    if (!out) return;
+    RecordText probe;
+    R sample;
+    R::describe(sample, probe);
+    if (!probe.text_kind) return;  // a type without full text
+    RecordQuery all;
+    const Status st = query<R>(all, [&](const R& r) {
+      RecordText t;
+      R::describe(r, t);
+      out = index_text(*t.text_kind, t.id, t.session_id, {}, t.text);
+      return static_cast<bool>(out);
+    });
+    if (out && !st) out = st;
+  });
+  return out;
 }
 
 namespace {

@@ -594,5 +594,45 @@ TEST(BulkLoad, BuildsIndexesAndFullTextAtTheEnd) {
   EXPECT_EQ(search(ix, r)->total, 1u);
 }
 
+// The full text a bulk load makes at its end is the text each record's insert makes (its
+// declaration's full_text), not a copy of it in SQL that drifts: a mail whose only recipient
+// is in the envelope (a Bcc) and whose only sender is MAIL FROM is found by either, loaded
+// either way.
+TEST(BulkLoad, FullTextIsTheSameAsWhenRecordedLive) {
+  test::TempDir dir;
+  records::MailRecord m;
+  m.id = 7;
+  m.session_id = 9;
+  m.ts = 1'000'000'000;
+  m.protocol = "smtp";
+  m.direction = "sent";
+  m.mail_from = "envelope-sender@example.jp";
+  m.rcpt_to = {"hidden-bcc@partner.example"};
+  m.subject = "quarterly figures";
+  for (const bool bulk : {false, true}) {
+    auto opened = store::SqliteIndex::open(dir.path() + (bulk ? "/bulk.sqlite" : "/live.sqlite"),
+                                           store::SqliteIndex::Mode::kReadWrite);
+    ASSERT_TRUE(opened.ok());
+    store::SqliteIndex& ix = **opened;
+    if (bulk) {
+      ASSERT_TRUE(ix.begin_bulk_load().ok());
+    }
+    ASSERT_TRUE(ix.begin().ok());
+    ASSERT_TRUE(ix.insert(m).ok());
+    ASSERT_TRUE(ix.commit().ok());
+    if (bulk) {
+      ASSERT_TRUE(ix.end_bulk_load().ok());
+    }
+    for (const char* words : {"hidden-bcc@partner", "envelope-sender@example", "quarterly"}) {
+      SearchRequest r;
+      r.query = std::string("\"") + words + "\"";
+      r.kind = Kind::kMailRecord;
+      auto page = search(ix, r);
+      ASSERT_TRUE(page.ok()) << page.error().message;
+      EXPECT_EQ(page->ids, (std::vector<std::uint64_t>{7})) << words << (bulk ? " bulk" : " live");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kagami::query
