@@ -127,13 +127,14 @@ Status drive_text(store::SqliteIndex& index, const CompiledQuery& cq, const Sear
     binds.emplace_back(cq.driver_verify);
   }
   texts += ") AS t";
-  // Sessions through their requests, each session once (the subquery keeps http's columns
-  // out of the predicate's sight).
+  // Sessions through their records (requests), each session once (the subquery keeps the
+  // records' columns out of the predicate's sight).
   const bool sessions = cq.kind == Kind::kSessions;
-  const std::string candidates = sessions
-                                     ? "(SELECT DISTINCT http.session_id AS text_id FROM " + texts +
-                                           " CROSS JOIN http ON http.id = t.text_id) AS u"
-                                     : texts;
+  const std::string& d = cq.driver_table;
+  const std::string candidates =
+      sessions ? "(SELECT DISTINCT " + d + ".session_id AS text_id FROM " + texts + " CROSS JOIN " +
+                     d + " ON " + d + ".id = t.text_id) AS u"
+               : texts;
   binds.insert(binds.end(), cq.driver_rest_binds.begin(), cq.driver_rest_binds.end());
   binds.emplace_back(cap);
   auto collect = [&](const store::SqlRow& r) {

@@ -702,14 +702,29 @@ class Compiler {
     return "SELECT rowid - " + lo + " FROM text_fts WHERE " + cond + " AND rowid BETWEEN " + lo +
            " AND " + hi;
   }
-  // The same test on one row of `table` (http or mail): its own text (an HTTP request's is
-  // its host and URL as indexed; a message's is read back from its full-text row).
-  std::string text_in_row(records::TextKind kind, const char* table, const std::string& value) {
+  // The same test on one row of `table` (a record of kind `k`): its own text, from its row
+  // when its declaration says how (an HTTP request's host and URL), else read back from its
+  // full-text row (a message's).
+  std::string text_in_row(Kind k, const char* table, const std::string& value) {
     bind(value);
-    if (kind == records::TextKind::kHttp)
-      return std::string("kagami_has_text(") + table + ".host || " + table + ".uri, ?)";
+    const std::string_view own = row_text_of(k);
+    if (!own.empty()) {
+      // Columns joined by "||", each named on `table`.
+      std::string expr;
+      std::size_t at = 0;
+      while (at <= own.size()) {
+        std::size_t bar = own.find("||", at);
+        if (bar == std::string_view::npos) bar = own.size();
+        std::string_view column = own.substr(at, bar - at);
+        while (!column.empty() && column.front() == ' ') column.remove_prefix(1);
+        while (!column.empty() && column.back() == ' ') column.remove_suffix(1);
+        expr += (expr.empty() ? "" : " || ") + std::string(table) + "." + std::string(column);
+        at = bar + 2;
+      }
+      return "kagami_has_text(" + expr + ", ?)";
+    }
     return std::string("kagami_has_text((SELECT body FROM text_fts WHERE rowid = ") +
-           std::to_string(store::text_rowid(kind)) + " + " + table + ".id), ?)";
+           std::to_string(store::text_rowid(*text_kind_of(k))) + " + " + table + ".id), ?)";
   }
   // Objects whose extracted text, or a name they were given, holds `value`. Each part binds
   // its values as it is written, so the parts are written in the order they appear: the
@@ -725,13 +740,14 @@ class Compiler {
            text_ids(records::TextKind::kFileName, value);
     return sql + ")";
   }
-  // Sessions with a URL, a message or a file name that holds `value`, or that carried an
-  // object whose text does.
+  // Sessions with a record whose full text (a URL, a message) or a file name holds `value`,
+  // or that carried an object whose text does.
   std::string text_sessions(const std::string& value) {
-    std::string sql =
-        "SELECT session_id FROM http WHERE id IN (" + text_ids(records::TextKind::kHttp, value);
-    sql += ") UNION SELECT session_id FROM mail WHERE id IN (" +
-           text_ids(records::TextKind::kMail, value);
+    std::string sql;
+    for (const Kind k : text_kinds()) {
+      sql += (sql.empty() ? "SELECT session_id FROM " : ") UNION SELECT session_id FROM ") +
+             std::string(table_of(k)) + " WHERE id IN (" + text_ids(*text_kind_of(k), value);
+    }
     return sql + ") UNION " + text_file_sessions(value);
   }
   // Sessions that carried a file named with `value`, or an object whose text holds it.
@@ -749,23 +765,20 @@ class Compiler {
   bool text(const Node& n, const std::string& raw, Kind t, std::string& sql) {
     const std::string v = searched_text(raw);
     if (v.empty()) return fail(n, "free text needs at least one character besides '*'");
-    switch (t) {
-      case Kind::kHttpRecord:
-      case Kind::kMailRecord: {
-        const records::TextKind kind =
-            t == Kind::kHttpRecord ? records::TextKind::kHttp : records::TextKind::kMail;
-        const char* name = t == Kind::kHttpRecord ? "'http'" : "'mail'";
-        sql = "(id IN (SELECT record_id FROM file_events WHERE record_kind = " + std::string(name) +
-              " AND sha256 IN (" + text_objects(v) + "))";
-        if (form_ == TextForm::kBeyondOwn) {
-          sql += " AND NOT " + text_in_row(kind, table_of(t), v) + ")";
-          return true;
-        }
-        sql += " OR " +
-               (rows_ ? text_in_row(kind, table_of(t), v) : "id IN (" + text_ids(kind, v) + ")");
-        sql += ")";
+    if (const auto kind = text_kind_of(t)) {
+      // A record with a full text of its own: it, or an object it carried, holds the text.
+      sql = "(id IN (SELECT record_id FROM file_events WHERE record_kind = '" +
+            std::string(kind_name(t)) + "' AND sha256 IN (" + text_objects(v) + "))";
+      if (form_ == TextForm::kBeyondOwn) {
+        sql += " AND NOT " + text_in_row(t, table_of(t), v) + ")";
         return true;
       }
+      sql +=
+          " OR " + (rows_ ? text_in_row(t, table_of(t), v) : "id IN (" + text_ids(*kind, v) + ")");
+      sql += ")";
+      return true;
+    }
+    switch (t) {
       case Kind::kFiles:
         sql = "sha256 IN (" + text_objects(v) + ")";
         return true;
@@ -775,30 +788,40 @@ class Compiler {
         sql += ") OR session_id IN (" + text_sessions(v);
         sql += "))";
         return true;
-      case Kind::kSessions:
+      case Kind::kSessions: {
+        // Sessions are driven by the first kind with a full text (HTTP's requests).
+        const Kind driver = text_kinds().front();
         if (form_ == TextForm::kBeyondOwn) {
-          // Sessions the index lists through messages and files, less those a request of
-          // theirs already gave the driver.
-          sql = "(id IN (SELECT session_id FROM mail WHERE id IN (" +
-                text_ids(records::TextKind::kMail, v);
-          sql += ") UNION " + text_file_sessions(v);
-          sql += ") AND NOT EXISTS (SELECT 1 FROM http WHERE http.session_id = sessions.id AND " +
-                 text_in_row(records::TextKind::kHttp, "http", v);
+          // Sessions the index lists through the other kinds' records and files, less those
+          // a record of the driver's already gave.
+          sql = "(id IN (";
+          for (const Kind k : text_kinds()) {
+            if (k == driver) continue;
+            sql += "SELECT session_id FROM " + std::string(table_of(k)) + " WHERE id IN (" +
+                   text_ids(*text_kind_of(k), v) + ") UNION ";
+          }
+          sql += text_file_sessions(v);
+          const std::string d = table_of(driver);
+          sql += ") AND NOT EXISTS (SELECT 1 FROM " + d + " WHERE " + d +
+                 ".session_id = sessions.id AND " + text_in_row(driver, d.c_str(), v);
           sql += "))";
           return true;
         }
         if (rows_) {
-          // One session at a time: its requests and messages looked up by its id, only what
-          // files say gathered first (few sessions carry a document that holds the text).
-          sql = "(EXISTS (SELECT 1 FROM http WHERE http.session_id = sessions.id AND " +
-                text_in_row(records::TextKind::kHttp, "http", v);
-          sql += ") OR EXISTS (SELECT 1 FROM mail WHERE mail.session_id = sessions.id AND " +
-                 text_in_row(records::TextKind::kMail, "mail", v);
-          sql += ") OR id IN (" + text_file_sessions(v);
+          // One session at a time: its records looked up by its id, only what files say
+          // gathered first (few sessions carry a document that holds the text).
+          sql = "(";
+          for (const Kind k : text_kinds()) {
+            const std::string table = table_of(k);
+            sql += "EXISTS (SELECT 1 FROM " + table + " WHERE " + table +
+                   ".session_id = sessions.id AND " + text_in_row(k, table.c_str(), v) + ") OR ";
+          }
+          sql += "id IN (" + text_file_sessions(v);
           sql += "))";
           return true;
         }
         [[fallthrough]];
+      }
       default:
         sql = std::string(session_column(t)) + " IN (" + text_sessions(v) + ")";
         return true;
@@ -866,8 +889,8 @@ bool compile_query(const Node& root, const CompileOptions& options, CompiledQuer
   out.ts_index = time_index_of(out.kind);
   Compiler c(options, out.binds, error);
   if (!c.node(root, out.kind, out.where)) return false;
-  if (out.kind != Kind::kHttpRecord && out.kind != Kind::kMailRecord &&
-      out.kind != Kind::kSessions) {
+  const std::optional<records::TextKind> own_text = text_kind_of(out.kind);
+  if (!own_text && out.kind != Kind::kSessions) {
     out.where_rows = out.where;
     out.binds_rows = out.binds;
     return true;
@@ -879,9 +902,10 @@ bool compile_query(const Node& root, const CompileOptions& options, CompiledQuer
   if (text == nullptr) return true;
   const std::string v = searched_text(text->value);
   if (chars(v) < 3) return true;
-  // Sessions are reached from the URLs that hold the text.
-  out.driver_kind =
-      out.kind == Kind::kMailRecord ? records::TextKind::kMail : records::TextKind::kHttp;
+  // Sessions are reached from the first text kind's records that hold the text (URLs).
+  const Kind driver = own_text ? out.kind : text_kinds().front();
+  out.driver_kind = *text_kind_of(driver);
+  out.driver_table = table_of(driver);
   const TextMatch m =
       options.text_match ? options.text_match(out.driver_kind, v) : TextMatch{fts_phrase(v)};
   out.driver_match = m.expression;

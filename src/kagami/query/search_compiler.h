@@ -33,6 +33,7 @@ struct CompiledQuery {
   // URLs): the full-text index can list candidates in its order and stop at a count's cap.
   // Kind 0: none.
   records::TextKind driver_kind = records::TextKind::kNone;
+  std::string driver_table;   // the table of the records the text lists (sessions: through it)
   std::string driver_match;   // the FTS5 expression
   std::string driver_verify;  // if not empty: candidates must also hold this text
   // The rest of the query, tested on each candidate's row ("1": nothing else).

@@ -2,6 +2,8 @@
 
 #include <deque>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "kagami/records/record_types.h"
 
@@ -41,6 +43,53 @@ std::string kind_names() {
 const char* id_column_of(Kind k) {
   const records::RecordType* t = record_type_of(k);
   return t != nullptr ? t->id_column.data() : "id";
+}
+
+namespace {
+
+struct TextProbe : records::FieldVisitor {
+  template <class T>
+  void operator()(const T&, const records::Field&) {}
+  template <class Make>
+  void full_text(records::TextKind k, Make&&, std::string_view row_sql = {}) {
+    kind = k;
+    sql = row_sql;
+  }
+  std::optional<records::TextKind> kind;
+  std::string_view sql;
+};
+
+// Each kind's full text, probed once from the declarations.
+const TextProbe& text_of(Kind k) {
+  static const std::vector<std::pair<Kind, TextProbe>> probes = [] {
+    std::vector<std::pair<Kind, TextProbe>> out;
+    records::for_each_record_type([&]<class R>() {
+      TextProbe p;
+      R r;
+      R::describe(r, p);
+      out.emplace_back(kind_of<R>(), p);
+    });
+    return out;
+  }();
+  static const TextProbe none;
+  for (const auto& [kind, probe] : probes)
+    if (kind == k) return probe;
+  return none;
+}
+
+}  // namespace
+
+std::optional<records::TextKind> text_kind_of(Kind k) { return text_of(k).kind; }
+std::string_view row_text_of(Kind k) { return text_of(k).sql; }
+
+const std::vector<Kind>& text_kinds() {
+  static const std::vector<Kind> kinds = [] {
+    std::vector<Kind> out;
+    for (const Kind k : kAllKinds)
+      if (text_kind_of(k)) out.push_back(k);
+    return out;
+  }();
+  return kinds;
 }
 
 bool kind_from_name(std::string_view name, Kind& out) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,12 @@ const char* kind_name(Kind k);  // "sessions", "http", ..., "files", "findings",
 bool kind_from_name(std::string_view name, Kind& out);
 std::string kind_names();          // "sessions, http, dns, ...": every kind, for help and errors
 const char* id_column_of(Kind k);  // what numbers a kind's records ("id"; TLS: "session_id")
+// The full text a kind's records have in the index (their declaration's full_text), if any,
+// and the SQL expression of that text over a record's own row ("": read the full-text row).
+std::optional<records::TextKind> text_kind_of(Kind k);
+std::string_view row_text_of(Kind k);
+// The kinds whose records have a full text, in the list's order.
+const std::vector<Kind>& text_kinds();
 
 enum class ValueType {
   kText,       // case-insensitive; '*' and '?' wildcards

@@ -103,7 +103,8 @@ struct HttpRecord {
     v(r.files,
       as::list("files", "SHA-256 of every object it carried").ja("運んだ各オブジェクトの SHA-256"));
     v(r.flags, as::flags("flags", "what went wrong", http_flag_names).ja("問題のあった点"));
-    v.full_text(TextKind::kHttp, [&r] { return r.host + r.uri; });
+    v.full_text(
+        TextKind::kHttp, [&r] { return r.host + r.uri; }, "host || uri");
   }
 };
 

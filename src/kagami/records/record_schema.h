@@ -183,10 +183,14 @@ struct RecordType {
 };
 
 // A visitor's defaults for what it does not handle: a record's full text (a lazily built
-// string: only the index asks for it).
+// string: only the index asks for it), and the same text as an SQL expression over the
+// record's own row when it can be one ("host || uri"; a test holds the two equal), which lets
+// a search test a row without reading its full-text row back.
 struct FieldVisitor {
   template <class Make>
-  void full_text(TextKind, Make&&) {}
+  void full_text(TextKind, Make&&, std::string_view row_sql = {}) {
+    (void)row_sql;
+  }
 };
 
 }  // namespace kagami::records

@@ -178,7 +178,8 @@ class RecordText : public records::FieldVisitor {
     }
   }
   template <class Make>
-  void full_text(records::TextKind k, Make&& make) {
+  void full_text(records::TextKind k, Make&& make, std::string_view row_sql = {}) {
+    (void)row_sql;
     text_kind = k;
     text = make();
   }
