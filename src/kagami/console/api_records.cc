@@ -453,17 +453,16 @@ void user_activity(ApiServer::Impl& api, const Request& req, Response& res) {
   auto index = api.reader(res);
   if (!index) return;
   if (!api.audit(req, res, "view", "user:" + user)) return;
-  nlohmann::json counts;
-  for (const query::Kind k :
-       {query::Kind::kSessions, query::Kind::kHttpRecord, query::Kind::kMailRecord,
-        query::Kind::kFiles, query::Kind::kFindings, query::Kind::kAlerts}) {
+  // How much of every kind the user is found in (a kind the user field cannot answer for is
+  // left out).
+  nlohmann::json counts = nlohmann::json::object();
+  for (const query::Kind k : query::kAllKinds) {
     query::SearchRequest sr;
     sr.query = quoted;
     sr.kind = k;
     sr.limit = 0;
     sr.budget_ms = api.options.query_budget_ms;
-    auto page = query::search(**index, sr);
-    counts[query::kind_name(k)] = page ? page->total : 0;
+    if (auto page = query::search(**index, sr); page) counts[query::kind_name(k)] = page->total;
   }
   query::SearchRequest sr;
   sr.query = quoted;
