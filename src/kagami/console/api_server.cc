@@ -221,7 +221,8 @@ void ApiServer::Impl::routes() {
   httplib::Server& s = *server;
   // Every /api/ path but login needs a logged-in user; every request that changes something
   // also needs the login's CSRF token in a header (a cross-site form cannot set one).
-  std::set<std::string> open_paths;  // answered without a login: the table says which
+  // Answered without a login: the table says which (their paths have no placeholders).
+  std::set<std::string> open_paths;
   for (const Route& r : api_routes())
     if (!r.min_role) open_paths.insert(r.path);
   s.set_pre_routing_handler(
@@ -324,6 +325,9 @@ void ApiServer::Impl::routes() {
       s.Post(pattern, handle);
     else if (method == "DELETE")
       s.Delete(pattern, handle);
+    else
+      spdlog::error("console: route {} {} has a method this server does not serve", r.method,
+                    r.path);
   }
 }
 
