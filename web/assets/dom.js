@@ -109,6 +109,9 @@ export function table(columns, rows, onRow) {
   return el('table', {}, el('thead', {}, head), el('tbody', {}, body));
 }
 
+// A link styled as a button, on a line of its own (downloads of evidence).
+export const buttonLink = (attrs) => el('p', {}, el('a', { class: 'button', ...attrs }));
+
 export const section = (title, ...children) => el('section', {}, el('h2', { text: title }), children);
 
 // A definition list of [label, value] pairs; empty values are left out.

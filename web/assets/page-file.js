@@ -2,7 +2,7 @@
 import { api, kinds } from './api.js';
 import { columnsOf, recordTable } from './columns.js';
 import { can, main, me, t } from './context.js';
-import { dl, el, fmtBytes, link, section, showError, table } from './dom.js';
+import { buttonLink, dl, el, fmtBytes, link, section, showError, table } from './dom.js';
 
 export async function pageFile(sha) {
   const view = main;
@@ -23,16 +23,7 @@ export async function pageFile(sha) {
     );
     if (can('investigator')) {
       view.append(
-        el(
-          'p',
-          {},
-          el('a', {
-            class: 'button',
-            id: 'file-download',
-            href: `/api/files/${encodeURIComponent(sha)}/content`,
-            text: t('download'),
-          }),
-        ),
+        buttonLink({ id: 'file-download', href: `/api/files/${encodeURIComponent(sha)}/content`, text: t('download') }),
       );
     }
     const seen = [

@@ -2,7 +2,7 @@
 import { api, kinds, qs } from './api.js';
 import { kindTitle, recordTable } from './columns.js';
 import { can, main, t } from './context.js';
-import { el, link, showError, table } from './dom.js';
+import { buttonLink, el, link, showError, table } from './dom.js';
 
 export async function pageSearch(params) {
   const view = main;
@@ -58,17 +58,12 @@ export async function pageSearch(params) {
     view.append(summary);
     if (can('investigator') && page.total > 0 && page.kind === 'sessions' && q) {
       view.append(
-        el(
-          'p',
-          {},
-          el('a', {
-            class: 'button',
-            id: 'query-pcap',
-            href: '/api/export.pcap?' + qs({ q }),
-            download: 'kagami-export.pcap',
-            text: t('download_query_pcap'),
-          }),
-        ),
+        buttonLink({
+          id: 'query-pcap',
+          href: '/api/export.pcap?' + qs({ q }),
+          download: 'kagami-export.pcap',
+          text: t('download_query_pcap'),
+        }),
       );
     }
     view.append(recordTable(known, page.kind, page.records));

@@ -2,7 +2,7 @@
 import { api, kinds } from './api.js';
 import { kindTitle, recordTable } from './columns.js';
 import { can, main, t } from './context.js';
-import { dl, el, endpoint, fmtBytes, fmtTime, link, section, showError } from './dom.js';
+import { buttonLink, dl, el, endpoint, fmtBytes, fmtTime, link, section, showError } from './dom.js';
 
 export async function pageSession(id) {
   const view = main;
@@ -46,17 +46,12 @@ export async function pageSession(id) {
     );
     if (can('investigator')) {
       view.append(
-        el(
-          'p',
-          {},
-          el('a', {
-            class: 'button',
-            id: 'session-pcap',
-            href: `/api/sessions/${encodeURIComponent(id)}/pcap`,
-            download: `session-${id}.pcap`,
-            text: t('download_pcap'),
-          }),
-        ),
+        buttonLink({
+          id: 'session-pcap',
+          href: `/api/sessions/${encodeURIComponent(id)}/pcap`,
+          download: `session-${id}.pcap`,
+          text: t('download_pcap'),
+        }),
       );
     }
     for (const k of protocols) view.append(section(kindTitle(known, k.kind), recordTable(known, k.kind, d[k.kind])));
