@@ -135,22 +135,26 @@ int run_files(const RecordOptions& o) {
       [](const records::FileRecord& f, const records::FileEvent& e) { return files_row(f, e); });
 }
 
+// Findings and alerts: their declared rows, with the inspection's filters.
+template <class R, class Query>
+int run_inspection_records(const RecordOptions& o, Query query) {
+  const std::string header = header_of<R>();
+  const std::string noun(R::kType.noun);
+  return run_listing(o, header.c_str(), noun.c_str(), query, [](const R& r) { return row_of(r); });
+}
+
 int run_findings(const RecordOptions& o) {
-  return run_listing(
-      o, kFindingsHeader, "finding(s)",
-      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
+  return run_inspection_records<records::FindingRecord>(
+      o, [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
         return ix.query_findings(q, fn);
-      },
-      [](const records::FindingRecord& f) { return findings_row(f); });
+      });
 }
 
 int run_alerts(const RecordOptions& o) {
-  return run_listing(
-      o, kAlertsHeader, "alert(s)",
-      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
+  return run_inspection_records<records::AlertRecord>(
+      o, [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
         return ix.query_alerts(q, fn);
-      },
-      [](const records::AlertRecord& a) { return alerts_row(a); });
+      });
 }
 
 CLI::App* add_listing(CLI::App& app, const char* name, const char* help,

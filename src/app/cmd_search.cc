@@ -87,12 +87,12 @@ Status print_rows(store::SqliteIndex& index, query::Kind kind,
           q, [&](const auto& f, const auto& e) { return put(e.id, files_row(f, e)); });
       break;
     case query::Kind::kFindings:
-      header = kFindingsHeader;
-      s = index.query_findings(q, [&](const auto& r) { return put(r.id, findings_row(r)); });
+      header = header_of<records::FindingRecord>();
+      s = index.query_findings(q, [&](const auto& r) { return put(r.id, row_of(r)); });
       break;
     case query::Kind::kAlerts:
-      header = kAlertsHeader;
-      s = index.query_alerts(q, [&](const auto& r) { return put(r.id, alerts_row(r)); });
+      header = header_of<records::AlertRecord>();
+      s = index.query_alerts(q, [&](const auto& r) { return put(r.id, row_of(r)); });
       break;
   }
   if (!s) return s;

@@ -115,6 +115,12 @@ std::string value_of(const records::Column& col, const std::vector<CellValue>& c
       return c != nullptr ? c->number : "0";
     case Shown::kNumberOrDash:
       return c != nullptr && c->set ? c->number : "-";
+    case Shown::kTextAndOther: {
+      std::string t = text_of(cells, col.field);
+      const std::string other = text_of(cells, col.other);
+      if (!other.empty()) t += std::string(col.separator) + other;
+      return cell(t, col.max);
+    }
     case Shown::kTextUnless: {
       const CellValue* flag = find(cells, col.other);
       if (flag != nullptr && flag->set) return cell(col.note, col.max);
@@ -134,16 +140,19 @@ std::string padded(std::string v, const records::Column& col) {
 
 namespace {
 
-// The command line's columns in order, each padded to its width after its gap.
+// The command line's columns in order, each padded to its width after its gap; a row's values
+// with what the column writes around them (a header's labels without).
 template <class Cell>
-std::string join_columns(std::span<const records::Column> columns, Cell cell) {
+std::string join_columns(std::span<const records::Column> columns, bool around, Cell cell) {
   std::string out;
   bool first = true;
   for (const records::Column& col : columns) {
     if (col.console_only) continue;
     if (!first) out.append(col.gap, ' ');
     first = false;
+    if (around) out += col.before;
     out += padded(cell(col), col);
+    if (around) out += col.after;
   }
   return out;
 }
@@ -151,14 +160,15 @@ std::string join_columns(std::span<const records::Column> columns, Cell cell) {
 }  // namespace
 
 std::string header_of(std::span<const records::Column> columns) {
-  std::string out =
-      join_columns(columns, [](const records::Column& col) { return std::string(col.label); });
+  std::string out = join_columns(columns, false,
+                                 [](const records::Column& col) { return std::string(col.label); });
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
 
 std::string row_of(std::span<const records::Column> columns, const std::vector<CellValue>& cells) {
-  return join_columns(columns, [&](const records::Column& col) { return value_of(col, cells); });
+  return join_columns(columns, true,
+                      [&](const records::Column& col) { return value_of(col, cells); });
 }
 
 const char* const kFilesHeader =
@@ -172,32 +182,6 @@ std::string files_row(const records::FileRecord& f, const records::FileEvent& e)
                  cell(f.mime, 30).c_str(), cell(e.protocol).c_str(), cell(e.direction).c_str(),
                  static_cast<unsigned long long>(e.session_id), cell(e.name, 120).c_str(),
                  e.partial ? " (partial)" : "");
-}
-
-const char* const kFindingsHeader =
-    "TIME (UTC)                  SEVERITY DETECTOR                 CONF    COUNT SAMPLE        "
-    "           DIRECTION SESSION  FILE";
-
-std::string findings_row(const records::FindingRecord& f) {
-  const std::string file = f.member.empty() ? f.file_name : f.file_name + " > " + f.member;
-  return fmt_row("%-27s %-8s %-24s %-7s %5llu %-24s %-9s %-8llu %s",
-                 format_time_iso(f.ts, 6).c_str(), f.severity.c_str(), cell(f.detector, 24).c_str(),
-                 f.confidence.c_str(), static_cast<unsigned long long>(f.count),
-                 cell(f.sample, 24).c_str(), cell(f.direction).c_str(),
-                 static_cast<unsigned long long>(f.session_id), cell(file, 120).c_str());
-}
-
-const char* const kAlertsHeader =
-    "TIME (UTC)                  SEVERITY CLIENT                  SERVER                  PROTO "
-    "DIRECTION SESSION  TITLE / FINDINGS";
-
-std::string alerts_row(const records::AlertRecord& a) {
-  return fmt_row(
-      "%-27s %-8s %-23s %-23s %-5s %-9s %-8llu %s: %s (%s)", format_time_iso(a.ts, 6).c_str(),
-      a.severity.c_str(), endpoint(a.endpoints.client_ip, a.endpoints.client_port).c_str(),
-      endpoint(a.endpoints.server_ip, a.endpoints.server_port).c_str(), cell(a.protocol).c_str(),
-      cell(a.direction).c_str(), static_cast<unsigned long long>(a.session_id),
-      cell(a.title, 80).c_str(), cell(a.findings, 120).c_str(), cell(a.file_name, 60).c_str());
 }
 
 }  // namespace kagami::app

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "kagami/records/file_record.h"
-#include "kagami/records/finding_record.h"
 #include "kagami/records/record_types.h"
 #include "kagami/records/session_record.h"
 
@@ -71,9 +70,5 @@ extern const char* const kSessionsHeader;
 std::string session_row(const records::SessionRecord& r);
 extern const char* const kFilesHeader;
 std::string files_row(const records::FileRecord& f, const records::FileEvent& e);
-extern const char* const kFindingsHeader;
-std::string findings_row(const records::FindingRecord& f);
-extern const char* const kAlertsHeader;
-std::string alerts_row(const records::AlertRecord& a);
 
 }  // namespace kagami::app

@@ -23,6 +23,8 @@ function declaredCell(col, r) {
       return value(col.field) || 0;
     case 'number_or_dash':
       return value(col.field) || '';
+    case 'text_and_other':
+      return (value(col.field) || '') + (value(col.other) ? col.separator + value(col.other) : '');
     case 'text_unless':
       return value(col.other) ? words(col.note) : value(col.field) || '';
     default:

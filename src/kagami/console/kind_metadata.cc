@@ -67,6 +67,8 @@ const char* shown_name(Shown s) {
       return "number_or_dash";
     case Shown::kTextUnless:
       return "text_unless";
+    case Shown::kTextAndOther:
+      return "text_and_other";
   }
   return "text";
 }
@@ -94,6 +96,11 @@ json columns_of() {
       if (!c.other.empty()) col["other"] = c.other;
       if (c.shown == Shown::kList) col["separator"] = c.separator;
       if (!c.note.empty()) col["note"] = {{"en", c.note}, {"ja", c.note_ja}};
+      if (c.shown == Shown::kTextAndOther) col["separator"] = c.separator;
+      if (!c.before.empty() || !c.after.empty()) {
+        col["before"] = c.before;
+        col["after"] = c.after;
+      }
       out.push_back(std::move(col));
     }
   }

@@ -44,6 +44,16 @@ struct FindingRecord {
                                     .id_column = "id",
                                     .title = "Findings",
                                     .title_ja = "検出"};
+  static constexpr Column kColumns[] = {
+      {"TIME (UTC)", "時刻", Shown::kTime, "ts", {}, 27},
+      {"SEVERITY", "重要度", Shown::kText, "severity", {}, 8},
+      {"DETECTOR", "検出器", Shown::kText, "detector", {}, 24, 24},
+      {"CONF", "確度", Shown::kText, "confidence", {}, 7},
+      {"COUNT", "件数", Shown::kNumber, "count", {}, 5, 0, true},
+      {"SAMPLE", "サンプル", Shown::kText, "sample", {}, 24, 24},
+      {"DIRECTION", "方向", Shown::kText, "direction", {}, 9},
+      {"SESSION", "セッション", Shown::kNumber, "session_id", {}, 8},
+      {"FILE", "ファイル", Shown::kTextAndOther, "file_name", "member", 0, 120, false, 1, " > "}};
   template <class Self, class V>
   static void describe(Self& r, V& v) {
     v(r.id, as::id("id", "the finding's number").ja("検出の番号"));
@@ -95,6 +105,17 @@ struct AlertRecord {
                                     .host_column = "host",
                                     .title = "Alerts",
                                     .title_ja = "アラート"};
+  static constexpr Column kColumns[] = {
+      {"TIME (UTC)", "時刻", Shown::kTime, "ts", {}, 27},
+      {"SEVERITY", "重要度", Shown::kText, "severity", {}, 8},
+      {"CLIENT", "クライアント", Shown::kEndpoint, "client", {}, 23},
+      {"SERVER", "サーバー", Shown::kEndpoint, "server", {}, 23},
+      {"PROTO", "プロトコル", Shown::kText, "protocol", {}, 5},
+      {"DIRECTION", "方向", Shown::kText, "direction", {}, 9},
+      {"SESSION", "セッション", Shown::kNumber, "session_id", {}, 8},
+      {"TITLE / FINDINGS", "件名 / 検出", Shown::kText, "title", {}, 0, 80},
+      Column{"", "検出", Shown::kText, "findings", {}, 0, 120, false, 0}.around(": ", ""),
+      Column{"", "ファイル", Shown::kText, "file_name", {}, 0, 60, false, 0}.around(" (", ")")};
   template <class Self, class V>
   static void describe(Self& r, V& v) {
     v(r.id, as::id("id", "the alert's number").ja("アラートの番号"));

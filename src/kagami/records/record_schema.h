@@ -148,6 +148,7 @@ enum class Shown : std::uint8_t {
   kNumber,        // `field` as a number
   kNumberOrDash,  // `field`, "-" when zero
   kTextUnless,    // `note` when the boolean `other` is set, else `field`
+  kTextAndOther,  // `field`, then `separator` and `other` when that is not empty
 };
 
 struct Column {
@@ -163,10 +164,17 @@ struct Column {
   std::string_view note = {};
   std::string_view note_ja = {};
   bool console_only = false;  // shown in the console's list, not in the command line's table
+  std::string_view before = {}, after = {};  // written around the value, whatever it is
 
   constexpr Column in_console_only() const {
     Column c = *this;
     c.console_only = true;
+    return c;
+  }
+  constexpr Column around(std::string_view open, std::string_view close) const {
+    Column c = *this;
+    c.before = open;
+    c.after = close;
     return c;
   }
 };

@@ -59,7 +59,7 @@ TEST(RecordDeclarations, NamesAreUniqueAndTheTypeNamesDeclaredColumns) {
 }
 
 TEST(RecordDeclarations, EveryListingColumnShowsDeclaredFieldsAndItsHeaderLinesUp) {
-  for_each_record_type([&]<class R>() {
+  for_each_declared_record_type([&]<class R>() {
     const Names n = names_of<R>();
     const std::string kind(R::kType.kind);
     const std::size_t count = std::size(R::kColumns);
