@@ -95,17 +95,19 @@ int run_listing(const RecordOptions& o, const char* header, const char* noun, Qu
   return 0;
 }
 
-// A protocol record type's listing, all from its declaration.
-template <class R>
-int run_records(const RecordOptions& o) {
+// A record type's listing, its header and rows from its declaration: the protocols' records
+// through the generic query, findings and alerts through their inspection filters.
+template <class R, class Query>
+int run_records(const RecordOptions& o, Query query) {
   const std::string header = header_of<R>();
   const std::string noun(R::kType.noun);
-  return run_listing(
-      o, header.c_str(), noun.c_str(),
-      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
-        return ix.query<R>(q, fn);
-      },
-      [](const R& r) { return row_of(r); });
+  return run_listing(o, header.c_str(), noun.c_str(), query, [](const R& r) { return row_of(r); });
+}
+template <class R>
+int run_records(const RecordOptions& o) {
+  return run_records<R>(o, [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
+    return ix.query<R>(q, fn);
+  });
 }
 
 // What --host matches, in the words of the field's declaration.
@@ -135,23 +137,15 @@ int run_files(const RecordOptions& o) {
       [](const records::FileRecord& f, const records::FileEvent& e) { return files_row(f, e); });
 }
 
-// Findings and alerts: their declared rows, with the inspection's filters.
-template <class R, class Query>
-int run_inspection_records(const RecordOptions& o, Query query) {
-  const std::string header = header_of<R>();
-  const std::string noun(R::kType.noun);
-  return run_listing(o, header.c_str(), noun.c_str(), query, [](const R& r) { return row_of(r); });
-}
-
 int run_findings(const RecordOptions& o) {
-  return run_inspection_records<records::FindingRecord>(
+  return run_records<records::FindingRecord>(
       o, [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
         return ix.query_findings(q, fn);
       });
 }
 
 int run_alerts(const RecordOptions& o) {
-  return run_inspection_records<records::AlertRecord>(
+  return run_records<records::AlertRecord>(
       o, [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
         return ix.query_alerts(q, fn);
       });

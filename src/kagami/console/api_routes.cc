@@ -14,6 +14,16 @@ const std::vector<Route>& api_routes() {
   return routes;
 }
 
+const PathPlaceholder& placeholder(std::string_view name) {
+  static constexpr PathPlaceholder kPlaceholders[] = {
+      {"id", R"((\d{1,19}))", "integer", "id"},
+      {"sha256", "([0-9a-f]{64})", "string", "SHA-256, hex"},
+      {"name", "([^/]{1,64})", "string", "user name"}};
+  for (const PathPlaceholder& p : kPlaceholders)
+    if (name == p.name) return p;
+  return kPlaceholders[std::size(kPlaceholders) - 1];
+}
+
 std::string route_pattern(const std::string& path) {
   std::string out;
   for (std::size_t i = 0; i < path.size(); ++i) {
@@ -21,7 +31,7 @@ std::string route_pattern(const std::string& path) {
     if (c == '{') {
       const std::size_t end = path.find('}', i);
       const std::string name = path.substr(i + 1, end - i - 1);
-      out += name == "id" ? R"((\d{1,19}))" : name == "sha256" ? "([0-9a-f]{64})" : "([^/]{1,64})";
+      out += placeholder(name).pattern;
       i = end;
       continue;
     }

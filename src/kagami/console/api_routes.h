@@ -46,6 +46,16 @@ std::vector<Route> admin_routes();   // api_admin.cc: users, audit log, alert tr
 // All of them, in the order OpenAPI lists them.
 const std::vector<Route>& api_routes();
 
+// A path's placeholder: what it matches and how the OpenAPI document describes it.
+struct PathPlaceholder {
+  const char* name;
+  const char* pattern;  // a capture group
+  const char* type;     // OpenAPI: "integer", "string"
+  const char* description;
+};
+// {id}, {sha256} or {name} (a user name; also what any other name is taken as).
+const PathPlaceholder& placeholder(std::string_view name);
+
 // The regular expression a route's path is matched with (placeholders captured in order).
 std::string route_pattern(const std::string& path);
 // The query parameters every search-like route takes: q, kind, limit, offset, order.

@@ -24,9 +24,8 @@ json path_params(const std::string& path) {
   json out = json::array();
   for (std::size_t at = path.find('{'); at != std::string::npos; at = path.find('{', at + 1)) {
     const std::string name = path.substr(at + 1, path.find('}', at) - at - 1);
-    out.push_back(name == "id"       ? param(name, "path", "integer", "id", true)
-                  : name == "sha256" ? param(name, "path", "string", "SHA-256, hex", true)
-                                     : param(name, "path", "string", "user name", true));
+    const PathPlaceholder& p = placeholder(name);
+    out.push_back(param(name, "path", p.type, p.description, true));
   }
   return out;
 }

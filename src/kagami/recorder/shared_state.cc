@@ -37,15 +37,17 @@ std::string SharedNameCache::lookup(const IpAddress& address, TimeNs ts) const {
   return std::prev(n)->second;
 }
 
+void SharedExpectedConnections::drop_oldest(std::atomic<std::uint64_t>& counted) {
+  const auto [announced, key] = *by_age_.begin();
+  by_age_.erase(by_age_.begin());
+  const auto it = expected_.find(key);
+  if (it == expected_.end() || it->second.ts != announced) return;  // claimed or replaced
+  expected_.erase(it);
+  counted.fetch_add(1, std::memory_order_relaxed);
+}
+
 void SharedExpectedConnections::drop_older_than(TimeNs ts) {
-  while (!by_age_.empty() && by_age_.begin()->first < ts) {
-    const auto [announced, key] = *by_age_.begin();
-    by_age_.erase(by_age_.begin());
-    const auto it = expected_.find(key);
-    if (it == expected_.end() || it->second.ts != announced) continue;  // claimed or replaced
-    expected_.erase(it);
-    expired_.fetch_add(1, std::memory_order_relaxed);
-  }
+  while (!by_age_.empty() && by_age_.begin()->first < ts) drop_oldest(expired_);
 }
 
 void SharedExpectedConnections::expect(const IpAddress& listener, std::uint16_t port,
@@ -53,14 +55,8 @@ void SharedExpectedConnections::expect(const IpAddress& listener, std::uint16_t 
   std::lock_guard<std::mutex> lock(mutex_);
   drop_older_than(e.ts - max_age_);
   const Key key{listener, port};
-  while (expected_.size() >= max_entries_ && !expected_.count(key) && !by_age_.empty()) {
-    const auto [announced, oldest] = *by_age_.begin();
-    by_age_.erase(by_age_.begin());
-    const auto it = expected_.find(oldest);
-    if (it == expected_.end() || it->second.ts != announced) continue;
-    expected_.erase(it);
-    evicted_.fetch_add(1, std::memory_order_relaxed);
-  }
+  while (expected_.size() >= max_entries_ && !expected_.count(key) && !by_age_.empty())
+    drop_oldest(evicted_);
   by_age_.emplace(e.ts, key);
   expected_[key] = std::move(e);
 }

@@ -60,7 +60,10 @@ class SharedExpectedConnections final : public analyzers::ExpectedConnections {
     std::uint16_t port;
     bool operator<(const Key& o) const { return ip != o.ip ? ip < o.ip : port < o.port; }
   };
-  void drop_older_than(TimeNs ts);  // with the lock held
+  // With the lock held: the oldest announcement, unless it was claimed or replaced since
+  // (then only its place in by_age_), counted in `counted`; all older than `ts`, as expired.
+  void drop_oldest(std::atomic<std::uint64_t>& counted);
+  void drop_older_than(TimeNs ts);
 
   std::mutex mutex_;
   std::size_t max_entries_;
