@@ -150,7 +150,7 @@ int populate(const std::string& store, std::uint64_t sessions) {
       f.size = rng() % 1000000;
       f.mime = "application/pdf";
       f.first_seen = e.ts;
-      if (!ix.insert_file(f) || !ix.insert_file_event(e)) return 1;
+      if (!ix.insert(f) || !ix.insert(e)) return 1;
       ++file_id;
     }
     if (id % batch == 0 || id == sessions) {

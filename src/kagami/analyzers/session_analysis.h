@@ -44,15 +44,14 @@ class SessionAnalysis final : public flow::StreamSink {
   void deliver(Direction dir, TimeNs ts, ByteView bytes);
   void restart_detection(TimeNs ts);
 
-  // Stamps the session's user and host on the file sightings its analyzer emits.
+  // Completes the file sightings its analyzer emits with the session's user and host.
   class StampingSink final : public RecordSink {
    public:
     StampingSink(RecordSink* to, const SessionState& s) : to_(to), s_(s) {}
     std::uint64_t new_id(IdSpace space) override { return to_->new_id(space); }
     void emit(records::AnyRecord&& r) override { to_->emit(std::move(r)); }
     void emit(records::FileRecord&& file, records::FileEvent&& event) override {
-      if (event.user.empty()) event.user = s_.user;
-      if (event.host.empty()) event.host = s_.host;
+      records::complete_sighting(file, event, s_.user, s_.host);
       to_->emit(std::move(file), std::move(event));
     }
 

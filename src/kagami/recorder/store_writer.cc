@@ -67,8 +67,8 @@ void StoreWriter::write(StoreBatch& b) {
             ...);
       },
       b.records);
-  for (const auto& r : b.objects) check(index_->insert_file(r));
-  for (const auto& r : b.object_events) check(index_->insert_file_event(r));
+  for (const auto& r : b.objects) check(index_->insert(r));
+  for (const auto& r : b.object_events) check(index_->insert(r));
   for (const auto& r : b.inspections) check(index_->upsert_inspection(r));
   for (const auto& r : b.findings) check(index_->insert(r));
   for (const auto& r : b.alerts) check(index_->insert(r));

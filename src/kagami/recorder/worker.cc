@@ -133,8 +133,7 @@ void Worker::emit(records::AnyRecord&& any) {
   maybe_send();
 }
 void Worker::emit(records::FileRecord&& file, records::FileEvent&& event) {
-  if (file.first_seen == 0) file.first_seen = event.ts;
-  event.sha256 = file.sha256;
+  records::complete_sighting(file, event, {}, {});  // from outside a session's analysis too
   if (shared_.inspection != nullptr && !file.sha256.empty())
     shared_.inspection->submit(index_, InspectionJob{file, event, nullptr});
   batch_->objects.push_back(std::move(file));

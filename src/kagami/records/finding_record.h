@@ -152,6 +152,24 @@ struct InspectionRecord {
   std::uint32_t findings = 0;
   // The extracted text for the full-text index, cut at a bound (not kept in the record's row).
   std::string search_text;
+
+  static constexpr RecordType kType{.kind = "inspections",
+                                    .table = "inspections",
+                                    .noun = "inspection(s)",
+                                    .id_column = "sha256"};
+  template <class Self, class V>
+  static void describe(Self& r, V& v) {
+    v(r.sha256, as::hash("sha256", "the object inspected").ja("検査したオブジェクト"));
+    v(r.ts, as::time("ts", "when it was inspected").ja("検査した時刻"));
+    v(r.text_bytes,
+      as::size("text_bytes", "the size of the text extracted").ja("抽出したテキストのサイズ"));
+    v(r.text_sha256, as::hash("text_sha256", "the text extracted, stored as an object")
+                         .ja("抽出したテキスト (オブジェクトとして保存)"));
+    v(r.flags, as::text("flags", "what inspecting it met").ja("検査で見つかった問題"));
+    v(r.note, as::text("note", "the first reason").ja("最初の理由"));
+    v(r.findings, as::count("findings", "how many findings it made").ja("検出の数"));
+    v(r.search_text, as::text("search_text", "the text for the full-text index").internal());
+  }
 };
 
 }  // namespace kagami::records

@@ -54,6 +54,7 @@ struct Field {
   bool omit_empty = false;      // JSON leaves it out when zero, false or empty
   bool keep = false;            // ... unless this is set (decided per record)
   bool stored = true;           // false: the analyzer's working state, neither shown nor kept
+  bool indexed = false;         // the index keeps an index on it alone (looked up by value)
   FlagNamesFn flag_names = nullptr;
   // The search language (query/search_fields): the field's own name there, other names for
   // it (comma-separated) and its line in `kagami search --fields`; fields of one record type
@@ -81,6 +82,7 @@ struct Field {
   }
   constexpr Field ja(std::string_view japanese) const { return with(&Field::meaning_ja, japanese); }
   constexpr Field internal() const { return with(&Field::stored, false); }
+  constexpr Field looked_up() const { return with(&Field::indexed, true); }
 
   // A copy with one member set: what each modifier above is.
   template <class M>
@@ -181,13 +183,15 @@ struct Column {
 
 // A record type as a whole.
 struct RecordType {
-  std::string_view kind;              // "http": the command, the search kind, the API path
-  std::string_view table;             // its table in the index
-  std::string_view noun;              // "HTTP transaction(s)", for counts
-  std::string_view help;              // one line for the command's --help
-  std::string_view id_column;         // what numbers a record ("id"; TLS: its session's)
-  std::string_view host_column = {};  // what --host matches (empty: no --host)
-  std::string_view title, title_ja;   // the console's name for a list of them
+  std::string_view kind;                       // "http": the command, the search kind, the API path
+  std::string_view table;                      // its table in the index
+  std::string_view noun = {};                  // "HTTP transaction(s)", for counts
+  std::string_view help = {};                  // one line for the command's --help
+  std::string_view id_column;                  // what numbers a record ("id"; TLS: its session's)
+  std::string_view host_column = {};           // what --host matches (empty: no --host)
+  std::string_view title = {}, title_ja = {};  // the console's name for a list of them
+  std::string_view time_column = "ts";         // what orders them and --since/--until compare
+  bool keep_first = false;  // a second insert under the same id is ignored, not a replacement
 };
 
 // A visitor's defaults for what it does not handle: a record's full text (a lazily built

@@ -12,10 +12,12 @@
 #include <vector>
 
 #include "kagami/records/dns_record.h"
+#include "kagami/records/file_record.h"
 #include "kagami/records/finding_record.h"
 #include "kagami/records/ftp_record.h"
 #include "kagami/records/http_record.h"
 #include "kagami/records/mail_record.h"
+#include "kagami/records/session_record.h"
 #include "kagami/records/tls_record.h"
 
 // X(struct name), in the order listings and the help show them.
@@ -35,6 +37,20 @@
 // Every declared record type.
 #define KAGAMI_DECLARED_RECORD_TYPES(X) KAGAMI_RECORD_TYPES(X) KAGAMI_INSPECTION_RECORD_TYPES(X)
 
+// X(struct name): the recorder's sessions, its packet files and the extracted objects' tables (each
+// object once, each sighting of it, what inspecting it made): declared the same way, so the index
+// derives their columns, inserts and reads, but listed by their own commands (`kagami
+// sessions`, `kagami files`), not as record kinds.
+#define KAGAMI_CORE_TABLES(X) \
+  X(SessionRecord)            \
+  X(ArchiveFileRecord)        \
+  X(FileRecord)               \
+  X(FileEvent)                \
+  X(InspectionRecord)
+
+// Everything the index keeps from a declaration.
+#define KAGAMI_STORED_TYPES(X) KAGAMI_DECLARED_RECORD_TYPES(X) KAGAMI_CORE_TABLES(X)
+
 namespace kagami::records {
 
 template <class... R>
@@ -47,6 +63,7 @@ template <class Ignored, class... R>
 using DropFirst = TypeList<R...>;
 using RecordTypes = DropFirst<void KAGAMI_RECORD_TYPES(KAGAMI_RECORD_TYPE_ITEM)>;
 using DeclaredRecordTypes = DropFirst<void KAGAMI_DECLARED_RECORD_TYPES(KAGAMI_RECORD_TYPE_ITEM)>;
+using StoredTypes = DropFirst<void KAGAMI_STORED_TYPES(KAGAMI_RECORD_TYPE_ITEM)>;
 #undef KAGAMI_RECORD_TYPE_ITEM
 
 namespace detail {
@@ -96,6 +113,12 @@ void for_each_declared_record_type(F&& f) {
   detail::Each<DeclaredRecordTypes>::run(f);
 }
 
+// The same over everything the index keeps from a declaration (the content tables included).
+template <class F>
+void for_each_stored_type(F&& f) {
+  detail::Each<StoredTypes>::run(f);
+}
+
 // Whether T is a protocol's record (KAGAMI_RECORD_TYPES), not the inspection's.
 template <class T>
 constexpr bool is_protocol_record_type() {
@@ -110,9 +133,9 @@ constexpr std::size_t record_type_index() {
   return i;
 }
 template <class T>
-constexpr std::size_t declared_type_index() {
-  constexpr std::size_t i = detail::Each<DeclaredRecordTypes>::index<T>();
-  static_assert(i < DeclaredRecordTypes::size, "not a declared record type");
+constexpr std::size_t stored_type_index() {
+  constexpr std::size_t i = detail::Each<StoredTypes>::index<T>();
+  static_assert(i < StoredTypes::size, "not a type the index keeps");
   return i;
 }
 

@@ -20,41 +20,13 @@ namespace {
 
 constexpr int kSchemaVersion = 7;
 
-// Version 1: sessions and the packet archive (the recorder core).
+// Where the version is kept: read before anything else is touched.
+constexpr const char* kMeta =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)";
+
+// Version 1: sessions and the packet archive (the recorder core; the sessions and packet_files
+// tables are their declarations', records/session_record.h).
 constexpr const char* kSchemaV1 = R"sql(
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions(
-  id INTEGER PRIMARY KEY,
-  sensor TEXT NOT NULL,
-  ts_first INTEGER NOT NULL,           -- ns since the epoch, UTC
-  ts_last INTEGER NOT NULL,
-  transport INTEGER NOT NULL,          -- IP protocol number
-  ip_version INTEGER NOT NULL,
-  client_ip BLOB NOT NULL,             -- 16 bytes, IPv4 mapped
-  client_port INTEGER NOT NULL,
-  client_mac INTEGER NOT NULL,
-  server_ip BLOB NOT NULL,
-  server_port INTEGER NOT NULL,
-  server_mac INTEGER NOT NULL,
-  vlan INTEGER NOT NULL,
-  vlan_inner INTEGER NOT NULL,
-  app TEXT NOT NULL,
-  decrypted INTEGER NOT NULL,
-  pkts_c2s INTEGER NOT NULL,
-  pkts_s2c INTEGER NOT NULL,
-  bytes_c2s INTEGER NOT NULL,
-  bytes_s2c INTEGER NOT NULL,
-  stream_bytes_c2s INTEGER NOT NULL,
-  stream_bytes_s2c INTEGER NOT NULL,
-  gaps INTEGER NOT NULL,
-  gap_bytes INTEGER NOT NULL,
-  flags INTEGER NOT NULL,
-  end_reason TEXT NOT NULL,
-  user TEXT NOT NULL,
-  location_parts INTEGER NOT NULL,
-  packets_archived INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sessions_ts_first ON sessions(ts_first);
 CREATE INDEX IF NOT EXISTS sessions_client_ip ON sessions(client_ip, ts_first);
 CREATE INDEX IF NOT EXISTS sessions_server_ip ON sessions(server_ip, ts_first);
 CREATE TABLE IF NOT EXISTS session_packets(
@@ -64,134 +36,34 @@ CREATE TABLE IF NOT EXISTS session_packets(
   locations BLOB NOT NULL,             -- LocationEncoder bytes
   PRIMARY KEY(session_id, part)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS packet_files(
-  file_id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL,
-  linktype INTEGER NOT NULL,
-  snaplen INTEGER NOT NULL,
-  first_ts INTEGER NOT NULL,
-  last_ts INTEGER NOT NULL,
-  packets INTEGER NOT NULL,
-  bytes INTEGER NOT NULL,
-  sha256 TEXT NOT NULL,
-  sealed INTEGER NOT NULL
-);
 )sql";
 
-// Version 2: what the protocol analyzers record. Every record copies its session's
-// endpoints so it can be found by address while the session is still open.
+// The tables of declared types (the protocols' records, findings, alerts, the objects, their
+// sightings and inspections: records/record_types.h) are not spelled in the steps below: each
+// is made, and given the columns and indexes its declaration gained, by
+// ensure_record_tables(), which migrate() runs before the steps, so a step that fills a
+// declared column finds it there. What each version brought is said beside its step.
+
+// Version 2: what the protocol analyzers record (http, dns, tls, mail, ftp) and the objects
+// they carried (files, file_events); the session's host name.
 constexpr const char* kSchemaV2 = R"sql(
-ALTER TABLE sessions ADD COLUMN host TEXT NOT NULL DEFAULT '';
-CREATE TABLE IF NOT EXISTS http(
-  id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, ts INTEGER NOT NULL,
-  resp_ts INTEGER NOT NULL, client_ip BLOB NOT NULL, client_port INTEGER NOT NULL,
-  server_ip BLOB NOT NULL, server_port INTEGER NOT NULL, method TEXT NOT NULL,
-  host TEXT NOT NULL, uri TEXT NOT NULL, version TEXT NOT NULL, status INTEGER NOT NULL,
-  user_agent TEXT NOT NULL, referer TEXT NOT NULL, req_content_type TEXT NOT NULL,
-  resp_content_type TEXT NOT NULL, req_bytes INTEGER NOT NULL, resp_bytes INTEGER NOT NULL,
-  user TEXT NOT NULL, files TEXT NOT NULL, flags INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS http_ts ON http(ts);
-CREATE INDEX IF NOT EXISTS http_session ON http(session_id);
-CREATE INDEX IF NOT EXISTS http_host ON http(host);
-CREATE TABLE IF NOT EXISTS dns(
-  id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, ts INTEGER NOT NULL,
-  client_ip BLOB NOT NULL, client_port INTEGER NOT NULL, server_ip BLOB NOT NULL,
-  server_port INTEGER NOT NULL, txid INTEGER NOT NULL, query TEXT NOT NULL,
-  qtype TEXT NOT NULL, rcode TEXT NOT NULL, answers TEXT NOT NULL, additional TEXT NOT NULL,
-  response INTEGER NOT NULL, truncated INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS dns_ts ON dns(ts);
-CREATE INDEX IF NOT EXISTS dns_query ON dns(query);
-CREATE TABLE IF NOT EXISTS tls(
-  session_id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, client_ip BLOB NOT NULL,
-  client_port INTEGER NOT NULL, server_ip BLOB NOT NULL, server_port INTEGER NOT NULL,
-  sni TEXT NOT NULL, alpn TEXT NOT NULL, alpn_selected TEXT NOT NULL,
-  client_versions TEXT NOT NULL, version TEXT NOT NULL, cipher TEXT NOT NULL,
-  ja3 TEXT NOT NULL, ja3s TEXT NOT NULL, ja4 TEXT NOT NULL, ja3_string TEXT NOT NULL,
-  ja3s_string TEXT NOT NULL, cert_subject TEXT NOT NULL, cert_issuer TEXT NOT NULL,
-  cert_sha256 TEXT NOT NULL, cert_sans TEXT NOT NULL, cert_not_before INTEGER NOT NULL,
-  cert_not_after INTEGER NOT NULL, cert_count INTEGER NOT NULL, encrypted_certificate INTEGER NOT NULL,
-  ja4s TEXT NOT NULL, cert_serial TEXT NOT NULL, client_cert_subject TEXT NOT NULL,
-  alert TEXT NOT NULL, hello_retry INTEGER NOT NULL, partial INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS tls_ts ON tls(ts);
-CREATE INDEX IF NOT EXISTS tls_sni ON tls(sni);
-CREATE INDEX IF NOT EXISTS tls_ja3 ON tls(ja3);
-CREATE TABLE IF NOT EXISTS mail(
-  id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, ts INTEGER NOT NULL,
-  client_ip BLOB NOT NULL, client_port INTEGER NOT NULL, server_ip BLOB NOT NULL,
-  server_port INTEGER NOT NULL, protocol TEXT NOT NULL, direction TEXT NOT NULL,
-  mail_from TEXT NOT NULL, rcpt_to TEXT NOT NULL, mfrom TEXT NOT NULL, mto TEXT NOT NULL,
-  mcc TEXT NOT NULL, subject TEXT NOT NULL, message_id TEXT NOT NULL, mdate TEXT NOT NULL,
-  body_text TEXT NOT NULL, attachments TEXT NOT NULL, eml_sha256 TEXT NOT NULL,
-  size INTEGER NOT NULL, user TEXT NOT NULL, flags INTEGER NOT NULL, helo TEXT NOT NULL,
-  folder TEXT NOT NULL, reply_to TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS mail_ts ON mail(ts);
-CREATE TABLE IF NOT EXISTS ftp(
-  id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, ts INTEGER NOT NULL,
-  client_ip BLOB NOT NULL, client_port INTEGER NOT NULL, server_ip BLOB NOT NULL,
-  server_port INTEGER NOT NULL, user TEXT NOT NULL, command TEXT NOT NULL, arg TEXT NOT NULL,
-  reply_code INTEGER NOT NULL, reply TEXT NOT NULL, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS ftp_ts ON ftp(ts);
-CREATE TABLE IF NOT EXISTS files(
-  sha256 TEXT PRIMARY KEY, md5 TEXT NOT NULL, size INTEGER NOT NULL, mime TEXT NOT NULL,
-  first_seen INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS file_events(
-  id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, session_id INTEGER NOT NULL, ts INTEGER NOT NULL,
-  client_ip BLOB NOT NULL, client_port INTEGER NOT NULL, server_ip BLOB NOT NULL,
-  server_port INTEGER NOT NULL, protocol TEXT NOT NULL, direction TEXT NOT NULL,
-  name TEXT NOT NULL, field TEXT NOT NULL, claimed_type TEXT NOT NULL,
-  record_kind TEXT NOT NULL, record_id INTEGER NOT NULL, partial INTEGER NOT NULL,
-  note TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS file_events_sha256 ON file_events(sha256);
-CREATE INDEX IF NOT EXISTS file_events_ts ON file_events(ts);
-CREATE INDEX IF NOT EXISTS file_events_session ON file_events(session_id);
 )sql";
 
-// Version 3: what the insight proxy knows about the TLS it decrypted.
-constexpr const char* kSchemaV3 = R"sql(
-ALTER TABLE tls ADD COLUMN decrypted INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE tls ADD COLUMN upstream_version TEXT NOT NULL DEFAULT '';
-ALTER TABLE tls ADD COLUMN upstream_cipher TEXT NOT NULL DEFAULT '';
-ALTER TABLE tls ADD COLUMN upstream_verdict TEXT NOT NULL DEFAULT '';
-ALTER TABLE tls ADD COLUMN policy TEXT NOT NULL DEFAULT '';
-)sql";
+// Version 3: what the insight proxy knows about the TLS it decrypted (tls: decrypted,
+// upstream_version, upstream_cipher, upstream_verdict, policy).
+constexpr const char* kSchemaV3 = "";
 
-// Version 4: what inspecting the extracted objects found, and the alerts it raised.
-constexpr const char* kSchemaV4 = R"sql(
-CREATE TABLE IF NOT EXISTS findings(
-  id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, session_id INTEGER NOT NULL,
-  file_event_id INTEGER NOT NULL, ts INTEGER NOT NULL, client_ip BLOB NOT NULL,
-  client_port INTEGER NOT NULL, server_ip BLOB NOT NULL, server_port INTEGER NOT NULL,
-  protocol TEXT NOT NULL, direction TEXT NOT NULL, file_name TEXT NOT NULL,
-  detector TEXT NOT NULL, confidence TEXT NOT NULL, count INTEGER NOT NULL,
-  severity TEXT NOT NULL, sample TEXT NOT NULL, member TEXT NOT NULL, alert_id INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS findings_ts ON findings(ts);
-CREATE INDEX IF NOT EXISTS findings_sha256 ON findings(sha256);
-CREATE INDEX IF NOT EXISTS findings_session ON findings(session_id);
-CREATE INDEX IF NOT EXISTS findings_detector ON findings(detector);
-CREATE TABLE IF NOT EXISTS alerts(
-  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL,
-  session_id INTEGER NOT NULL, file_event_id INTEGER NOT NULL, sha256 TEXT NOT NULL,
-  client_ip BLOB NOT NULL, client_port INTEGER NOT NULL, server_ip BLOB NOT NULL,
-  server_port INTEGER NOT NULL, protocol TEXT NOT NULL, direction TEXT NOT NULL,
-  file_name TEXT NOT NULL, user TEXT NOT NULL, host TEXT NOT NULL, findings TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS alerts_ts ON alerts(ts);
-CREATE INDEX IF NOT EXISTS alerts_session ON alerts(session_id);
-CREATE TABLE IF NOT EXISTS inspections(
-  sha256 TEXT PRIMARY KEY, ts INTEGER NOT NULL, text_bytes INTEGER NOT NULL,
-  text_sha256 TEXT NOT NULL, flags TEXT NOT NULL, note TEXT NOT NULL,
-  findings INTEGER NOT NULL) WITHOUT ROWID;
-)sql";
+// Version 4: what inspecting the extracted objects found (findings, inspections) and the
+// alerts it raised (alerts).
+constexpr const char* kSchemaV4 = "";
 
 // Version 5: what investigators search by. Host names are also kept reversed and lower-cased
 // ("moc.elpmaxe.www") so "*.example.com" is an index range, not a scan; a trigram full-text
 // index holds URLs, subjects, addresses, file names and the text extracted from documents
 // (its rowid: the kind in the top bits, then the record's id); the audit log is append-only
-// and hash-chained.
+// and hash-chained. (The records' reversed keys, http.host_rev, tls.sni_rev and dns.query_rev,
+// are their declarations' columns; this step fills them for the rows already there.)
 constexpr const char* kSchemaV5 = R"sql(
-ALTER TABLE sessions ADD COLUMN host_rev TEXT NOT NULL DEFAULT '';
-ALTER TABLE http ADD COLUMN host_rev TEXT NOT NULL DEFAULT '';
-ALTER TABLE tls ADD COLUMN sni_rev TEXT NOT NULL DEFAULT '';
-ALTER TABLE dns ADD COLUMN query_rev TEXT NOT NULL DEFAULT '';
 UPDATE sessions SET host_rev = kagami_host_key(host) WHERE host != '';
 UPDATE http SET host_rev = kagami_host_key(host) WHERE host != '';
 UPDATE tls SET sni_rev = kagami_host_key(sni) WHERE sni != '';
@@ -199,18 +71,10 @@ UPDATE dns SET query_rev = kagami_host_key(query) WHERE query != '';
 DROP INDEX IF EXISTS http_host;
 DROP INDEX IF EXISTS tls_sni;
 DROP INDEX IF EXISTS dns_query;
-CREATE INDEX IF NOT EXISTS sessions_host_rev ON sessions(host_rev, ts_first);
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user COLLATE NOCASE, ts_first);
-CREATE INDEX IF NOT EXISTS http_host_rev ON http(host_rev, ts);
 CREATE INDEX IF NOT EXISTS http_user ON http(user COLLATE NOCASE, ts);
 INSERT OR REPLACE INTO meta(key, value)
   SELECT 'max_session_ns', coalesce(max(ts_last - ts_first), 0) FROM sessions;
-CREATE INDEX IF NOT EXISTS tls_sni_rev ON tls(sni_rev, ts);
-CREATE INDEX IF NOT EXISTS dns_query_rev ON dns(query_rev, ts);
-CREATE INDEX IF NOT EXISTS dns_session ON dns(session_id);
-CREATE INDEX IF NOT EXISTS mail_session ON mail(session_id);
-CREATE INDEX IF NOT EXISTS ftp_session ON ftp(session_id);
-CREATE INDEX IF NOT EXISTS alerts_sha256 ON alerts(sha256);
 CREATE VIRTUAL TABLE IF NOT EXISTS text_fts USING fts5(
   body, kind UNINDEXED, ref UNINDEXED, session_id UNINDEXED, sha256 UNINDEXED,
   tokenize='trigram');
@@ -238,12 +102,6 @@ INSERT OR REPLACE INTO text_fts(rowid, body, kind, ref, session_id, sha256)
   SELECT (3 << 48) | id, name, 'file', id, session_id, sha256 FROM file_events WHERE name != '';
 )sql";
 
-// The full-text rows of the file names seen (file sightings are not a declared record type).
-constexpr const char* kFileNameTexts = R"sql(
-INSERT OR REPLACE INTO text_fts(rowid, body, kind, ref, session_id, sha256)
-  SELECT (3 << 48) | id, name, 'file', id, session_id, sha256 FROM file_events WHERE name != '';
-)sql";
-
 // Version 6: the console's users and the triage of alerts.
 constexpr const char* kSchemaV6 = R"sql(
 CREATE TABLE IF NOT EXISTS users(
@@ -262,49 +120,6 @@ constexpr const char* kSchemaV7 = R"sql(
 DROP INDEX IF EXISTS http_host_rev;
 CREATE INDEX IF NOT EXISTS http_host_rev ON http(host_rev, method, ts);
 )sql";
-
-constexpr const char* kSessionColumns =
-    "id, sensor, ts_first, ts_last, transport, ip_version, client_ip, client_port, client_mac, "
-    "server_ip, server_port, server_mac, vlan, vlan_inner, app, decrypted, pkts_c2s, pkts_s2c, "
-    "bytes_c2s, bytes_s2c, stream_bytes_c2s, stream_bytes_s2c, gaps, gap_bytes, flags, "
-    "end_reason, user, location_parts, packets_archived, host";
-constexpr int kSessionColumnCount = 30;
-
-records::SessionRecord read_session(sqlite3_stmt* s) {
-  records::SessionRecord r;
-  int i = 0;
-  r.id = column_u64(s, i++);
-  r.sensor = column_text(s, i++);
-  r.ts_first = sqlite3_column_int64(s, i++);
-  r.ts_last = sqlite3_column_int64(s, i++);
-  r.transport = static_cast<std::uint8_t>(sqlite3_column_int(s, i++));
-  r.ip_version = static_cast<std::uint8_t>(sqlite3_column_int(s, i++));
-  r.client_ip = column_ip(s, i++);
-  r.client_port = static_cast<std::uint16_t>(sqlite3_column_int(s, i++));
-  r.client_mac = column_u64(s, i++);
-  r.server_ip = column_ip(s, i++);
-  r.server_port = static_cast<std::uint16_t>(sqlite3_column_int(s, i++));
-  r.server_mac = column_u64(s, i++);
-  r.vlan = static_cast<std::uint16_t>(sqlite3_column_int(s, i++));
-  r.vlan_inner = static_cast<std::uint16_t>(sqlite3_column_int(s, i++));
-  r.app = column_text(s, i++);
-  r.decrypted = sqlite3_column_int(s, i++) != 0;
-  r.pkts_c2s = column_u64(s, i++);
-  r.pkts_s2c = column_u64(s, i++);
-  r.bytes_c2s = column_u64(s, i++);
-  r.bytes_s2c = column_u64(s, i++);
-  r.stream_bytes_c2s = column_u64(s, i++);
-  r.stream_bytes_s2c = column_u64(s, i++);
-  r.gaps = static_cast<std::uint32_t>(sqlite3_column_int64(s, i++));
-  r.gap_bytes = column_u64(s, i++);
-  r.flags = static_cast<std::uint32_t>(sqlite3_column_int64(s, i++));
-  r.end_reason = column_text(s, i++);
-  r.user = column_text(s, i++);
-  r.location_parts = static_cast<std::uint32_t>(sqlite3_column_int64(s, i++));
-  r.packets_archived = column_u64(s, i++);
-  r.host = column_text(s, i++);
-  return r;
-}
 
 Where build_where(const SessionQuery& q) {
   Where w;
@@ -375,7 +190,7 @@ Status SqliteIndex::exec(const char* text) {
 }
 
 Status SqliteIndex::migrate() {
-  if (auto s = exec(kSchemaV1); !s) return s;
+  if (auto s = exec(kMeta); !s) return s;
   auto st = prepare(db_, "SELECT value FROM meta WHERE key='schema_version'");
   if (!st) return st.error();
   int version = 0;
@@ -387,6 +202,10 @@ Status SqliteIndex::migrate() {
     return make_error("the index has schema version {}; this kagami reads up to {}", version,
                       kSchemaVersion);
   if (version == 0) version = 1;  // a new index starts at 1 and is brought up below
+  // The declared tables first: the steps below fill and index their columns, and an index
+  // already at the last version gets what its declarations gained since.
+  if (auto s = ensure_record_tables(); !s) return s;
+  if (auto s = exec(kSchemaV1); !s) return s;
   // Each step in a transaction of its own: a failed upgrade leaves the last good version.
   constexpr const char* kSteps[] = {kSchemaV2, kSchemaV3, kSchemaV4,
                                     kSchemaV5, kSchemaV6, kSchemaV7};
@@ -440,7 +259,6 @@ Result<std::unique_ptr<SqliteIndex>> SqliteIndex::open(const std::string& path, 
         !s)
       return s.error();
     if (auto s = idx->migrate(); !s) return s.error();
-    if (auto s = idx->ensure_record_tables(); !s) return s.error();
     if (auto s = idx->prepare_writes(); !s) return s.error();
     if (auto m = idx->max_session_ns(); m) idx->max_session_ns_ = *m;
     return idx;
@@ -464,87 +282,29 @@ Status SqliteIndex::prepare_writes() {
     into = std::move(s.value());
     return {};
   };
-  auto marks = [](int n) {
-    std::string m = "?";
-    for (int i = 1; i < n; ++i) m += ",?";
-    return m;
-  };
   if (auto s = mk(stmts_->begin, "BEGIN"); !s) return s;
   if (auto s = mk(stmts_->commit, "COMMIT"); !s) return s;
-  if (auto s = mk(stmts_->insert_session, std::string("INSERT OR REPLACE INTO sessions(") +
-                                              kSessionColumns + ", host_rev) VALUES(" +
-                                              marks(kSessionColumnCount + 1) + ")");
-      !s)
-    return s;
   if (auto s = mk(stmts_->insert_locations,
                   "INSERT OR REPLACE INTO session_packets(session_id, part, count, locations) "
                   "VALUES(?,?,?,?)");
       !s)
     return s;
-  if (auto s = mk(stmts_->upsert_file,
-                  "INSERT OR REPLACE INTO packet_files(file_id, name, linktype, snaplen, first_ts, "
-                  "last_ts, packets, bytes, sha256, sealed) VALUES(?,?,?,?,?,?,?,?,?,?)");
-      !s)
-    return s;
   if (auto s = prepare_record_inserts(); !s) return s;
-  if (auto s = mk(stmts_->insert_file, "INSERT OR IGNORE INTO files VALUES(?,?,?,?,?)"); !s)
-    return s;
-  if (auto s = mk(stmts_->insert_file_event,
-                  "INSERT OR REPLACE INTO file_events VALUES(" + marks(17) + ")");
-      !s)
-    return s;
   if (auto s = mk(stmts_->insert_text,
                   "INSERT OR REPLACE INTO text_fts(rowid, body, kind, ref, session_id, sha256) "
                   "VALUES(?,?,?,?,?,?)");
       !s)
     return s;
-  if (auto s = mk(stmts_->doc_text_id,
-                  "INSERT INTO doc_texts(sha256) VALUES(?) ON CONFLICT(sha256) DO UPDATE SET "
-                  "sha256 = excluded.sha256 RETURNING id");
-      !s)
-    return s;
-  return mk(stmts_->upsert_inspection,
-            "INSERT OR REPLACE INTO inspections VALUES(" + marks(7) + ")");
+  return mk(stmts_->doc_text_id,
+            "INSERT INTO doc_texts(sha256) VALUES(?) ON CONFLICT(sha256) DO UPDATE SET "
+            "sha256 = excluded.sha256 RETURNING id");
 }
 
 Status SqliteIndex::begin() { return step_done(db_, stmts_->begin.get(), "begin"); }
 Status SqliteIndex::commit() { return step_done(db_, stmts_->commit.get(), "commit"); }
 
 Status SqliteIndex::insert_session(const records::SessionRecord& r) {
-  sqlite3_stmt* s = stmts_->insert_session.get();
-  int i = 1;
-  bind_u64(s, i++, r.id);
-  bind_text(s, i++, r.sensor);
-  bind_i64(s, i++, r.ts_first);
-  bind_i64(s, i++, r.ts_last);
-  bind_i64(s, i++, r.transport);
-  bind_i64(s, i++, r.ip_version);
-  bind_ip(s, i++, r.client_ip);
-  bind_i64(s, i++, r.client_port);
-  bind_u64(s, i++, r.client_mac);
-  bind_ip(s, i++, r.server_ip);
-  bind_i64(s, i++, r.server_port);
-  bind_u64(s, i++, r.server_mac);
-  bind_i64(s, i++, r.vlan);
-  bind_i64(s, i++, r.vlan_inner);
-  bind_text(s, i++, r.app);
-  bind_i64(s, i++, r.decrypted ? 1 : 0);
-  bind_u64(s, i++, r.pkts_c2s);
-  bind_u64(s, i++, r.pkts_s2c);
-  bind_u64(s, i++, r.bytes_c2s);
-  bind_u64(s, i++, r.bytes_s2c);
-  bind_u64(s, i++, r.stream_bytes_c2s);
-  bind_u64(s, i++, r.stream_bytes_s2c);
-  bind_u64(s, i++, r.gaps);
-  bind_u64(s, i++, r.gap_bytes);
-  bind_u64(s, i++, r.flags);
-  bind_text(s, i++, r.end_reason);
-  bind_text(s, i++, r.user);
-  bind_u64(s, i++, r.location_parts);
-  bind_u64(s, i++, r.packets_archived);
-  bind_text(s, i++, r.host);
-  bind_text(s, i++, host_key(r.host));
-  if (auto st = step_done(db_, s, "insert session"); !st) return st;
+  if (auto st = insert(r); !st) return st;
   // The longest session bounds time searches from below: a session active at T started no
   // earlier than T minus this, so the start-time index can be used for both ends.
   if (r.ts_last - r.ts_first > max_session_ns_) {
@@ -565,20 +325,7 @@ Status SqliteIndex::insert_locations(const records::PacketLocationChunk& c) {
   return step_done(db_, s, "insert packet locations");
 }
 
-Status SqliteIndex::upsert_archive_file(const records::ArchiveFileRecord& f) {
-  sqlite3_stmt* s = stmts_->upsert_file.get();
-  bind_u64(s, 1, f.file_id);
-  bind_text(s, 2, f.name);
-  bind_i64(s, 3, f.linktype);
-  bind_u64(s, 4, f.snaplen);
-  bind_i64(s, 5, f.first_ts);
-  bind_i64(s, 6, f.last_ts);
-  bind_u64(s, 7, f.packets);
-  bind_u64(s, 8, f.bytes);
-  bind_text(s, 9, f.sha256);
-  bind_i64(s, 10, f.sealed ? 1 : 0);
-  return step_done(db_, s, "record packet file");
-}
+Status SqliteIndex::upsert_archive_file(const records::ArchiveFileRecord& f) { return insert(f); }
 
 Result<std::int64_t> SqliteIndex::max_session_ns() {
   auto st = prepare(db_, "SELECT value FROM meta WHERE key='max_session_ns'");
@@ -594,9 +341,10 @@ Status SqliteIndex::begin_bulk_load() {
   // Secondary indexes are dropped (their definitions kept) and the full-text index skipped:
   // building them once at the end sorts instead of inserting at random, several times faster.
   bulk_indexes_.clear();
-  std::string tables = "'sessions', 'file_events', 'findings', 'alerts'";
-  records::for_each_record_type(
-      [&]<class R>() { tables += ", '" + std::string(R::kType.table) + "'"; });
+  std::string tables;
+  records::for_each_stored_type([&]<class R>() {
+    tables += (tables.empty() ? "'" : ", '") + std::string(R::kType.table) + "'";
+  });
   auto st = prepare(db_,
                     "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
                     "AND tbl_name IN (" +
@@ -618,8 +366,7 @@ Status SqliteIndex::end_bulk_load() {
     if (auto s = exec(sql.c_str()); !s) return s;
   bulk_indexes_.clear();
   if (auto s = exec("BEGIN"); !s) return s;
-  Status texts = exec(kFileNameTexts);
-  if (texts) texts = index_record_texts();
+  Status texts = index_record_texts();
   if (!texts) {
     (void)exec("ROLLBACK");
     return texts;
@@ -659,20 +406,10 @@ Result<std::uint64_t> SqliteIndex::next_record_id(std::string_view table) {
 }
 
 Status SqliteIndex::query_sessions(const SessionQuery& q, const SessionFn& fn) {
-  Where w = build_where(q);
-  std::string text =
-      std::string("SELECT ") + kSessionColumns + " FROM sessions" + w.text +
-      (q.newest_first ? " ORDER BY ts_first DESC, id DESC" : " ORDER BY ts_first, id");
-  if (q.limit > 0) text += " LIMIT " + std::to_string(q.limit);
-  auto st = prepare(db_, text);
-  if (!st) return st.error();
-  w.bind_all(st->get());
-  int rc;
-  while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
-    if (!fn(read_session(st->get()))) return {};
-  }
-  if (rc != SQLITE_DONE) return error(db_, "query sessions");
-  return {};
+  RecordQuery order;
+  order.newest_first = q.newest_first;
+  order.limit = q.limit;
+  return query_where<records::SessionRecord>(order, build_where(q), fn);
 }
 
 Result<std::uint64_t> SqliteIndex::count_sessions(const SessionQuery& q) {
@@ -703,28 +440,13 @@ Result<std::vector<PacketLocation>> SqliteIndex::session_locations(std::uint64_t
 }
 
 Result<std::vector<records::ArchiveFileRecord>> SqliteIndex::archive_files() {
-  auto st = prepare(db_,
-                    "SELECT file_id, name, linktype, snaplen, first_ts, last_ts, packets, bytes, "
-                    "sha256, sealed FROM packet_files ORDER BY file_id");
-  if (!st) return st.error();
   std::vector<records::ArchiveFileRecord> out;
-  int rc;
-  while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
-    records::ArchiveFileRecord f;
-    sqlite3_stmt* s = st->get();
-    f.file_id = static_cast<std::uint32_t>(column_u64(s, 0));
-    f.name = column_text(s, 1);
-    f.linktype = sqlite3_column_int(s, 2);
-    f.snaplen = static_cast<std::uint32_t>(column_u64(s, 3));
-    f.first_ts = sqlite3_column_int64(s, 4);
-    f.last_ts = sqlite3_column_int64(s, 5);
-    f.packets = column_u64(s, 6);
-    f.bytes = column_u64(s, 7);
-    f.sha256 = column_text(s, 8);
-    f.sealed = sqlite3_column_int(s, 9) != 0;
-    out.push_back(std::move(f));
-  }
-  if (rc != SQLITE_DONE) return error(db_, "archive files");
+  auto st = query_where<records::ArchiveFileRecord>(RecordQuery{}, Where{},
+                                                    [&](const records::ArchiveFileRecord& f) {
+                                                      out.push_back(f);
+                                                      return true;
+                                                    });
+  if (!st) return st.error();
   return out;
 }
 

@@ -78,11 +78,11 @@ class SqliteIndex {
   Status insert_session(const records::SessionRecord& s);
   Status insert_locations(const records::PacketLocationChunk& c);
   Status upsert_archive_file(const records::ArchiveFileRecord& f);
-  // A declared record (records/record_types.h), into the table its declaration derives.
+  // A declared record or a content table's row (records/record_types.h), into the table its
+  // declaration derives (an object already there is kept: RecordType::keep_first).
   template <class R>
   Status insert(const R& r);
-  Status insert_file(const records::FileRecord& f);  // once per content; later ones ignored
-  Status insert_file_event(const records::FileEvent& e);
+  // An inspection's row and the document text it extracted, for full-text search.
   Status upsert_inspection(const records::InspectionRecord& r);
 
   // The longest session recorded (ns): searches by time bound the start time with it.

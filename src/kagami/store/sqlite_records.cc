@@ -1,4 +1,6 @@
-// The protocol records in the index: inserts and the listings' queries.
+// Everything the index keeps from a declaration (records/record_types.h): the tables, inserts
+// and reads of the protocols' records, findings, alerts, sessions, packet files and objects.
+#include <algorithm>
 #include <optional>
 #include <set>
 #include <type_traits>
@@ -22,22 +24,6 @@ std::string json_list(const std::vector<std::string>& v) { return records::encod
 
 std::vector<std::string> parse_list(const std::string& text) {
   return records::decode_string_list(text);
-}
-
-int bind_endpoints(sqlite3_stmt* s, int i, const records::Endpoints& e) {
-  bind_ip(s, i++, e.client_ip);
-  bind_i64(s, i++, e.client_port);
-  bind_ip(s, i++, e.server_ip);
-  bind_i64(s, i++, e.server_port);
-  return i;
-}
-
-int read_endpoints(sqlite3_stmt* s, int i, records::Endpoints& e) {
-  e.client_ip = column_ip(s, i++);
-  e.client_port = static_cast<std::uint16_t>(sqlite3_column_int(s, i++));
-  e.server_ip = column_ip(s, i++);
-  e.server_port = static_cast<std::uint16_t>(sqlite3_column_int(s, i++));
-  return i;
 }
 
 // The record listings' common filters; `host_column` is what --host matches.
@@ -78,39 +64,7 @@ Status run_query(sqlite3* db, const std::string& text, const Where& w, Read read
 
 }  // namespace
 
-Status SqliteIndex::insert_file(const records::FileRecord& f) {
-  sqlite3_stmt* s = stmts_->insert_file.get();
-  bind_text(s, 1, f.sha256);
-  bind_text(s, 2, f.md5);
-  bind_u64(s, 3, f.size);
-  bind_text(s, 4, f.mime);
-  bind_i64(s, 5, f.first_seen);
-  return step_done(db_, s, "insert file");
-}
-
-Status SqliteIndex::insert_file_event(const records::FileEvent& e) {
-  sqlite3_stmt* s = stmts_->insert_file_event.get();
-  int i = 1;
-  bind_u64(s, i++, e.id);
-  bind_text(s, i++, e.sha256);
-  bind_u64(s, i++, e.session_id);
-  bind_i64(s, i++, e.ts);
-  i = bind_endpoints(s, i, e.endpoints);
-  bind_text(s, i++, e.protocol);
-  bind_text(s, i++, e.direction);
-  bind_text(s, i++, e.name);
-  bind_text(s, i++, e.field);
-  bind_text(s, i++, e.claimed_type);
-  bind_text(s, i++, e.record_kind);
-  bind_u64(s, i++, e.record_id);
-  bind_i64(s, i++, e.partial ? 1 : 0);
-  bind_text(s, i++, e.note);
-  if (auto st = step_done(db_, s, "insert file event"); !st) return st;
-  if (e.name.empty()) return {};
-  return index_text(records::TextKind::kFileName, e.id, e.session_id, e.sha256, e.name);
-}
-
-// --- The protocol records: everything from their declarations (records/record_schema.h) ---
+// --- Everything the index keeps from a declaration (records/record_schema.h, record_types.h) ---
 
 namespace {
 
@@ -123,6 +77,7 @@ struct Columns : records::FieldVisitor {
   std::vector<std::string> written, read;
   std::vector<std::pair<std::string, std::string>> ddl;  // column, type and default
   std::vector<std::string> reversed;                     // the host keys, each indexed
+  std::vector<std::string> looked_up;                    // indexed alone (Field::indexed)
 
   template <class T>
   void operator()(const T&, const Field& f) {
@@ -131,6 +86,7 @@ struct Columns : records::FieldVisitor {
     written.push_back(c);
     read.push_back(c);
     ddl.emplace_back(c, sql_type<T>());
+    if (f.indexed) looked_up.push_back(c);
     if (f.type == FieldType::kHost) {
       written.push_back(c + "_rev");
       ddl.emplace_back(c + "_rev", "TEXT NOT NULL DEFAULT ''");
@@ -160,9 +116,10 @@ const Columns& columns_of() {
   return c;
 }
 
-std::string joined(const std::vector<std::string>& v) {
+// "a, b, c", each name after `prefix` ("e." for a table in a join).
+std::string joined(const std::vector<std::string>& v, const std::string& prefix = {}) {
   std::string out;
-  for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+  for (const auto& x : v) out += (out.empty() ? "" : ", ") + prefix + x;
   return out;
 }
 
@@ -175,6 +132,8 @@ class RecordText : public records::FieldVisitor {
       if (f.type == FieldType::kId) id = static_cast<std::uint64_t>(v);
       if (f.type == FieldType::kRef && f.name == "session_id")
         session_id = static_cast<std::uint64_t>(v);
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (f.type == FieldType::kHash && f.name == "sha256") sha256 = v;  // an object's sighting
     }
   }
   template <class Make>
@@ -185,6 +144,7 @@ class RecordText : public records::FieldVisitor {
   }
 
   std::uint64_t id = 0, session_id = 0;
+  std::string sha256;
   std::optional<records::TextKind> text_kind;
   std::string text;
 };
@@ -225,7 +185,8 @@ class Binder : public RecordText {
 // Reads a row selected with Columns::read into a record.
 class Reader : public records::FieldVisitor {
  public:
-  explicit Reader(sqlite3_stmt* s) : s_(s) {}
+  // `first`: where the record's columns start in the row (a join selects several records').
+  explicit Reader(sqlite3_stmt* s, int first = 0) : s_(s), i_(first) {}
 
   template <class T>
   void operator()(T& v, const Field& f) {
@@ -248,27 +209,36 @@ class Reader : public records::FieldVisitor {
 
  private:
   sqlite3_stmt* s_;
-  int i_ = 0;
+  int i_;
 };
+
+// Reads one record of type R from a row, its columns from `first` on.
+template <class R>
+R read_record(sqlite3_stmt* s, int first = 0) {
+  R r;
+  Reader reader(s, first);
+  R::describe(r, reader);
+  return r;
+}
 
 }  // namespace
 
 template <class R>
 Status SqliteIndex::insert(const R& r) {
-  sqlite3_stmt* s = stmts_->insert_record[records::declared_type_index<R>()].get();
+  sqlite3_stmt* s = stmts_->insert_record[records::stored_type_index<R>()].get();
   Binder b(s);
   R::describe(r, b);
   if (auto st = step_done(db_, s, "insert"); !st)
     return make_error("{} ({})", st.error().message, R::kType.kind);
-  if (!b.text_kind) return {};
-  return index_text(*b.text_kind, b.id, b.session_id, {}, b.text);
+  if (!b.text_kind || b.text.empty()) return {};
+  return index_text(*b.text_kind, b.id, b.session_id, b.sha256, b.text);
 }
 
 // The full-text rows of the records already in the index, made as each record's insert makes
 // them: what a bulk load leaves to its end.
 Status SqliteIndex::index_record_texts() {
   Status out;
-  records::for_each_declared_record_type([&]<class R>() {
+  records::for_each_stored_type([&]<class R>() {
     if (!out) return;
     RecordText probe;
     R sample;
@@ -278,7 +248,8 @@ Status SqliteIndex::index_record_texts() {
     const Status st = query<R>(all, [&](const R& r) {
       RecordText t;
       R::describe(r, t);
-      out = index_text(*t.text_kind, t.id, t.session_id, {}, t.text);
+      if (t.text.empty()) return true;
+      out = index_text(*t.text_kind, t.id, t.session_id, t.sha256, t.text);
       return static_cast<bool>(out);
     });
     if (out && !st) out = st;
@@ -290,8 +261,8 @@ namespace {
 // The common filters of a record type's listing (time, addresses, ports, --host, sessions, ids).
 template <class R>
 Where where_of(const RecordQuery& q) {
-  const std::string host(R::kType.host_column), id(R::kType.id_column);
-  return record_where(q, "ts", host.empty() ? nullptr : host.c_str(), "", id.c_str());
+  const std::string host(R::kType.host_column), id(R::kType.id_column), ts(R::kType.time_column);
+  return record_where(q, ts.c_str(), host.empty() ? nullptr : host.c_str(), "", id.c_str());
 }
 }  // namespace
 
@@ -306,35 +277,30 @@ Status SqliteIndex::query_where(const RecordQuery& q, const Where& w,
   constexpr const records::RecordType& t = R::kType;
   const std::string id(t.id_column);
   const std::string text = "SELECT " + joined(columns_of<R>().read) + " FROM " +
-                           std::string(t.table) + w.text + order_limit(q, "ts", id);
+                           std::string(t.table) + w.text +
+                           order_limit(q, std::string(t.time_column), id);
   const std::string what = "query " + std::string(t.kind);
   return run_query<R>(
-      db_, text, w,
-      [](sqlite3_stmt* s) {
-        R r;
-        Reader reader(s);
-        R::describe(r, reader);
-        return r;
-      },
-      fn, what.c_str());
+      db_, text, w, [](sqlite3_stmt* s) { return read_record<R>(s); }, fn, what.c_str());
 }
 
 // The insert of each record type, naming its columns.
 Status SqliteIndex::prepare_record_inserts() {
   Status out;
-  records::for_each_declared_record_type([&]<class R>() {
+  records::for_each_stored_type([&]<class R>() {
     if (!out) return;
     const Columns& c = columns_of<R>();
     std::string marks;
     for (std::size_t i = 0; i < c.written.size(); ++i) marks += i ? ",?" : "?";
-    const std::string text = "INSERT OR REPLACE INTO " + std::string(R::kType.table) + "(" +
-                             joined(c.written) + ") VALUES(" + marks + ")";
+    const std::string text =
+        std::string(R::kType.keep_first ? "INSERT OR IGNORE" : "INSERT OR REPLACE") + " INTO " +
+        std::string(R::kType.table) + "(" + joined(c.written) + ") VALUES(" + marks + ")";
     auto st = prepare(db_, text, true);
     if (!st) {
       out = make_error("{} ({})", st.error().message, R::kType.kind);
       return;
     }
-    stmts_->insert_record[records::declared_type_index<R>()] = std::move(*st);
+    stmts_->insert_record[records::stored_type_index<R>()] = std::move(*st);
   });
   return out;
 }
@@ -344,16 +310,26 @@ Status SqliteIndex::prepare_record_inserts() {
 // changes are not derived: they are steps of migrate(), written and tested by hand.
 Status SqliteIndex::ensure_record_tables() {
   Status out;
-  records::for_each_declared_record_type([&]<class R>() {
+  records::for_each_stored_type([&]<class R>() {
     if (!out) return;
     const records::RecordType& t = R::kType;
     const std::string table(t.table), id(t.id_column);
     const Columns& c = columns_of<R>();
+    // A table keyed by a number has it as its rowid; one keyed by an object's hash is that
+    // hash's b-tree (no rowid), looked up by it rather than listed by time.
+    bool keyed_by_hash = false;
     std::string cols;
-    for (const auto& [name, type] : c.ddl)
-      cols += (cols.empty() ? "" : ", ") + name + " " +
-              (name == id ? std::string("INTEGER PRIMARY KEY") : type);
-    if (auto s = exec(("CREATE TABLE IF NOT EXISTS " + table + "(" + cols + ")").c_str()); !s) {
+    for (const auto& [name, type] : c.ddl) {
+      std::string column_type = type;
+      if (name == id) {
+        keyed_by_hash = type.starts_with("TEXT");
+        column_type = keyed_by_hash ? "TEXT PRIMARY KEY" : "INTEGER PRIMARY KEY";
+      }
+      cols += (cols.empty() ? "" : ", ") + name + " " + column_type;
+    }
+    const std::string create = "CREATE TABLE IF NOT EXISTS " + table + "(" + cols + ")" +
+                               (keyed_by_hash ? " WITHOUT ROWID" : "");
+    if (auto s = exec(create.c_str()); !s) {
       out = s;
       return;
     }
@@ -374,14 +350,17 @@ Status SqliteIndex::ensure_record_tables() {
         return;
       }
     }
-    std::vector<std::string> indexes = {"CREATE INDEX IF NOT EXISTS " + table + "_ts ON " + table +
-                                        "(ts)"};
-    if (id != "session_id")
-      indexes.push_back("CREATE INDEX IF NOT EXISTS " + table + "_session ON " + table +
-                        "(session_id)");
-    for (const std::string& rev : c.reversed)
-      indexes.push_back("CREATE INDEX IF NOT EXISTS " + table + "_" + rev + " ON " + table + "(" +
-                        rev + ", ts)");
+    auto index = [&](const std::string& name, const std::string& columns) {
+      return "CREATE INDEX IF NOT EXISTS " + table + "_" + name + " ON " + table + "(" + columns +
+             ")";
+    };
+    const std::string ts(t.time_column);
+    const bool has_session = std::find(c.read.begin(), c.read.end(), "session_id") != c.read.end();
+    std::vector<std::string> indexes;
+    if (!keyed_by_hash && ts != id) indexes.push_back(index(ts, ts));
+    if (has_session && id != "session_id") indexes.push_back(index("session", "session_id"));
+    for (const std::string& rev : c.reversed) indexes.push_back(index(rev, rev + ", " + ts));
+    for (const std::string& col : c.looked_up) indexes.push_back(index(col, col));
     for (const auto& ddl : indexes) {
       if (auto s = exec(ddl.c_str()); !s) {
         out = s;
@@ -392,11 +371,13 @@ Status SqliteIndex::ensure_record_tables() {
   return out;
 }
 
-#define KAGAMI_INSTANTIATE(R)                                         \
-  template Status SqliteIndex::insert<records::R>(const records::R&); \
-  template Status SqliteIndex::query<records::R>(const RecordQuery&,  \
-                                                 const std::function<bool(const records::R&)>&);
-KAGAMI_DECLARED_RECORD_TYPES(KAGAMI_INSTANTIATE)
+#define KAGAMI_INSTANTIATE(R)                                                                    \
+  template Status SqliteIndex::insert<records::R>(const records::R&);                            \
+  template Status SqliteIndex::query<records::R>(const RecordQuery&,                             \
+                                                 const std::function<bool(const records::R&)>&); \
+  template Status SqliteIndex::query_where<records::R>(                                          \
+      const RecordQuery&, const Where&, const std::function<bool(const records::R&)>&);
+KAGAMI_STORED_TYPES(KAGAMI_INSTANTIATE)
 #undef KAGAMI_INSTANTIATE
 
 Status SqliteIndex::query_files(
@@ -405,47 +386,33 @@ Status SqliteIndex::query_files(
   Where w = record_where(q, "ts", nullptr, "e.");
   if (q.sha256) w.compare("e.sha256", "=", std::string(*q.sha256));
   if (q.name) w.glob("e.name", *q.name);
-  const std::string text =
-      "SELECT f.sha256, f.md5, f.size, f.mime, f.first_seen, e.id, e.session_id, e.ts, "
-      "e.client_ip, e.client_port, e.server_ip, e.server_port, e.protocol, e.direction, e.name, "
-      "e.field, e.claimed_type, e.record_kind, e.record_id, e.partial, e.note, "
-      "i.sha256, i.flags, i.note, i.text_sha256, i.text_bytes "
-      "FROM file_events e JOIN files f ON f.sha256 = e.sha256 "
-      "LEFT JOIN inspections i ON i.sha256 = e.sha256" +
-      w.text + order_limit(q, "e.ts", "e.id");
+  // Each sighting with its object and, when inspected, the inspection's row.
+  const Columns &object = columns_of<records::FileRecord>(),
+                &sighting = columns_of<records::FileEvent>(),
+                &inspection = columns_of<records::InspectionRecord>();
+  const std::string text = "SELECT " + joined(object.read, "f.") + ", " +
+                           joined(sighting.read, "e.") + ", " + joined(inspection.read, "i.") +
+                           " FROM file_events e JOIN files f ON f.sha256 = e.sha256 "
+                           "LEFT JOIN inspections i ON i.sha256 = e.sha256" +
+                           w.text + order_limit(q, "e.ts", "e.id");
+  const int at_sighting = static_cast<int>(object.read.size());
+  const int at_inspection = at_sighting + static_cast<int>(sighting.read.size());
   auto st = prepare(db_, text);
   if (!st) return st.error();
   w.bind_all(st->get());
   int rc;
   while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
     sqlite3_stmt* s = st->get();
-    records::FileRecord f;
-    records::FileEvent e;
-    int i = 0;
-    f.sha256 = column_text(s, i++);
-    f.md5 = column_text(s, i++);
-    f.size = column_u64(s, i++);
-    f.mime = column_text(s, i++);
-    f.first_seen = sqlite3_column_int64(s, i++);
-    e.id = column_u64(s, i++);
-    e.sha256 = f.sha256;
-    e.session_id = column_u64(s, i++);
-    e.ts = sqlite3_column_int64(s, i++);
-    i = read_endpoints(s, i, e.endpoints);
-    e.protocol = column_text(s, i++);
-    e.direction = column_text(s, i++);
-    e.name = column_text(s, i++);
-    e.field = column_text(s, i++);
-    e.claimed_type = column_text(s, i++);
-    e.record_kind = column_text(s, i++);
-    e.record_id = column_u64(s, i++);
-    e.partial = sqlite3_column_int(s, i++) != 0;
-    e.note = column_text(s, i++);
-    f.inspected = sqlite3_column_type(s, i++) != SQLITE_NULL;
-    f.inspect_flags = column_text(s, i++);
-    f.inspect_note = column_text(s, i++);
-    f.text_sha256 = column_text(s, i++);
-    f.text_bytes = column_u64(s, i++);
+    auto f = read_record<records::FileRecord>(s);
+    const auto e = read_record<records::FileEvent>(s, at_sighting);
+    f.inspected = sqlite3_column_type(s, at_inspection) != SQLITE_NULL;
+    if (f.inspected) {
+      const auto in = read_record<records::InspectionRecord>(s, at_inspection);
+      f.inspect_flags = in.flags;
+      f.inspect_note = in.note;
+      f.text_sha256 = in.text_sha256;
+      f.text_bytes = in.text_bytes;
+    }
     if (!fn(f, e)) return {};
   }
   if (rc != SQLITE_DONE) return error(db_, "query files");
@@ -468,15 +435,7 @@ void add_inspection_filters(const RecordQuery& q, Where& w, bool detector) {
 }  // namespace
 
 Status SqliteIndex::upsert_inspection(const records::InspectionRecord& r) {
-  sqlite3_stmt* s = stmts_->upsert_inspection.get();
-  bind_text(s, 1, r.sha256);
-  bind_i64(s, 2, r.ts);
-  bind_u64(s, 3, r.text_bytes);
-  bind_text(s, 4, r.text_sha256);
-  bind_text(s, 5, r.flags);
-  bind_text(s, 6, r.note);
-  bind_i64(s, 7, r.findings);
-  if (auto st = step_done(db_, s, "upsert inspection"); !st) return st;
+  if (auto st = insert(r); !st) return st;
   if (r.search_text.empty()) return {};
   sqlite3_stmt* d = stmts_->doc_text_id.get();
   bind_text(d, 1, r.sha256);
@@ -521,22 +480,16 @@ Status SqliteIndex::query_alerts(const RecordQuery& q,
 
 Result<std::optional<records::InspectionRecord>> SqliteIndex::inspection(
     const std::string& sha256) {
-  auto st = prepare(db_, "SELECT * FROM inspections WHERE sha256 = ?");
+  Where w;
+  w.compare("sha256", "=", sha256);
+  std::optional<records::InspectionRecord> out;
+  auto st = query_where<records::InspectionRecord>(RecordQuery{}, w,
+                                                   [&](const records::InspectionRecord& r) {
+                                                     out = r;
+                                                     return false;
+                                                   });
   if (!st) return st.error();
-  bind_text(st->get(), 1, sha256);
-  const int rc = sqlite3_step(st->get());
-  if (rc == SQLITE_DONE) return std::optional<records::InspectionRecord>();
-  if (rc != SQLITE_ROW) return error(db_, "query inspection");
-  records::InspectionRecord r;
-  sqlite3_stmt* s = st->get();
-  r.sha256 = column_text(s, 0);
-  r.ts = sqlite3_column_int64(s, 1);
-  r.text_bytes = column_u64(s, 2);
-  r.text_sha256 = column_text(s, 3);
-  r.flags = column_text(s, 4);
-  r.note = column_text(s, 5);
-  r.findings = static_cast<std::uint32_t>(sqlite3_column_int64(s, 6));
-  return std::optional<records::InspectionRecord>(std::move(r));
+  return out;
 }
 
 }  // namespace kagami::store

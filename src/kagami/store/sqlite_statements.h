@@ -10,10 +10,8 @@
 namespace kagami::store {
 
 struct SqliteIndex::Statements {
-  sql::Stmt begin, commit, insert_session, insert_locations, upsert_file, insert_file,
-      insert_file_event, upsert_inspection, insert_text, doc_text_id;
-  std::array<sql::Stmt, records::DeclaredRecordTypes::size>
-      insert_record;  // by declared_type_index
+  sql::Stmt begin, commit, insert_locations, insert_text, doc_text_id;
+  std::array<sql::Stmt, records::StoredTypes::size> insert_record;  // by stored_type_index
 };
 
 }  // namespace kagami::store

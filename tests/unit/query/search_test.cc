@@ -172,7 +172,7 @@ class SearchTest : public ::testing::Test {
     f.md5 = md5;
     f.size = size;
     f.mime = mime;
-    ASSERT_TRUE(index->insert_file(f).ok());
+    ASSERT_TRUE(index->insert(f).ok());
     records::InspectionRecord in;
     in.sha256 = sha;
     in.search_text = text;
@@ -191,7 +191,7 @@ class SearchTest : public ::testing::Test {
     e.protocol = std::string(kind) == "mail" ? "smtp" : kind;
     e.record_kind = kind;
     e.record_id = record;
-    ASSERT_TRUE(index->insert_file_event(e).ok());
+    ASSERT_TRUE(index->insert(e).ok());
   }
 
   void add_finding(std::uint64_t id, const std::string& sha, std::uint64_t session,

@@ -10,6 +10,7 @@
 
 #include "kagami/records/record_json.h"
 #include "kagami/records/record_types.h"
+#include "kagami/store/session_query.h"
 #include "kagami/store/sqlite_index.h"
 
 #include "support/temp_dir.h"
@@ -103,7 +104,7 @@ TEST(RecordTables, TheMigratedTablesHaveExactlyTheDeclaredColumns) {
   test::TempDir dir;
   const std::string path = dir.path() + "/index.sqlite";
   ASSERT_TRUE(SqliteIndex::open(path, SqliteIndex::Mode::kReadWrite).ok());
-  records::for_each_declared_record_type([&]<class R>() {
+  records::for_each_stored_type([&]<class R>() {
     EXPECT_EQ(table_columns(path, std::string(R::kType.table)), expected_columns<R>())
         << R::kType.kind;
   });
@@ -185,6 +186,125 @@ TEST(RecordTables, AColumnTheDeclarationGainedIsAddedAndOlderRowsReadEmpty) {
   EXPECT_EQ(back[0].command, "PASV");
   EXPECT_EQ(back[0].data, "");
   EXPECT_EQ(back[1].data, "192.0.2.1:2122");
+}
+
+// Every table name in an index of the given type ("table", "index", "trigger").
+std::set<std::string> schema_names(const std::string& path, const std::string& type) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  std::set<std::string> out;
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db,
+                     ("SELECT name FROM sqlite_master WHERE type = '" + type +
+                      "' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'text_fts_%'")
+                         .c_str(),
+                     -1, &s, nullptr);
+  while (sqlite3_step(s) == SQLITE_ROW)
+    out.insert(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
+std::string meta_value(SqliteIndex& ix, const std::string& key) {
+  std::string v;
+  EXPECT_TRUE(ix.select("SELECT value FROM meta WHERE key = ?", {key}, [&](const SqlRow& r) {
+                  v = r.text(0);
+                  return false;
+                }).ok());
+  return v;
+}
+
+// An index as version 1 left it (sessions and the packet archive, nothing else) is brought up
+// to the last version by the explicit steps and the declarations together: the same tables,
+// columns and indexes as a new index, and its session as it was.
+TEST(RecordTables, AVersion1IndexIsBroughtUpToWhatANewIndexHas) {
+  test::TempDir dir;
+  const std::string fresh = dir.path() + "/fresh.sqlite", old = dir.path() + "/old.sqlite";
+  ASSERT_TRUE(SqliteIndex::open(fresh, SqliteIndex::Mode::kReadWrite).ok());
+  records::SessionRecord session;
+  session.id = 42;
+  session.sensor = "s1";
+  session.ts_first = 1'700'000'000'000'000'000LL;
+  session.ts_last = session.ts_first + 5;
+  session.transport = 6;
+  session.client_ip = IpAddress::parse("192.0.2.7").value();
+  session.server_ip = IpAddress::parse("198.51.100.9").value();
+  session.client_port = 50000;
+  session.server_port = 80;
+  session.app = "http";
+  session.user = "tanaka";
+  {
+    auto ix = SqliteIndex::open(old, SqliteIndex::Mode::kReadWrite);
+    ASSERT_TRUE(ix.ok());
+    ASSERT_TRUE((*ix)->begin().ok());
+    ASSERT_TRUE((*ix)->insert_session(session).ok());
+    ASSERT_TRUE((*ix)->commit().ok());
+  }
+  // Version 1: meta, sessions without the host columns, session_packets, packet_files.
+  std::string downgrade = "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;";
+  for (const std::string& t : schema_names(old, "table"))
+    if (t != "meta" && t != "sessions" && t != "session_packets" && t != "packet_files")
+      downgrade += "DROP TABLE " + t + ";";
+  downgrade +=
+      "DROP INDEX sessions_host_rev; DROP INDEX sessions_user; ALTER TABLE sessions DROP COLUMN "
+      "host_rev; ALTER TABLE sessions DROP COLUMN host; DELETE FROM meta WHERE key != "
+      "'schema_version'; UPDATE meta SET value = '1' WHERE key = 'schema_version'";
+  exec(old, downgrade);
+  ASSERT_EQ(schema_names(old, "table"),
+            (std::set<std::string>{"meta", "sessions", "session_packets", "packet_files"}));
+
+  auto ix = SqliteIndex::open(old, SqliteIndex::Mode::kReadWrite);
+  ASSERT_TRUE(ix.ok()) << ix.error().message;
+  auto reference = SqliteIndex::open(fresh, SqliteIndex::Mode::kReadOnly);
+  ASSERT_TRUE(reference.ok());
+  EXPECT_EQ(meta_value(**ix, "schema_version"), meta_value(**reference, "schema_version"));
+  for (const char* type : {"table", "index", "trigger"})
+    EXPECT_EQ(schema_names(old, type), schema_names(fresh, type)) << type;
+  for (const std::string& t : schema_names(fresh, "table"))
+    EXPECT_EQ(table_columns(old, t), table_columns(fresh, t)) << t;
+  std::vector<records::SessionRecord> back;
+  ASSERT_TRUE((*ix)
+                  ->query_sessions(SessionQuery{},
+                                   [&](const records::SessionRecord& s) {
+                                     back.push_back(s);
+                                     return true;
+                                   })
+                  .ok());
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(records::to_json(back[0]), records::to_json(session));
+}
+
+// An index written before version 5 had no reversed host keys: upgrading adds the column from
+// the declaration and the step fills it, so "*.suffix" finds the records written before.
+TEST(RecordTables, AnIndexBeforeVersion5GetsTheHostKeysOfItsRecords) {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/index.sqlite";
+  {
+    auto ix = SqliteIndex::open(path, SqliteIndex::Mode::kReadWrite);
+    ASSERT_TRUE(ix.ok());
+    records::TlsRecord t;
+    t.session_id = 3;
+    t.sni = "Mail.Example.JP";
+    ASSERT_TRUE((*ix)->insert(t).ok());
+  }
+  exec(path,
+       "DROP INDEX tls_sni_rev; ALTER TABLE tls DROP COLUMN sni_rev; DROP INDEX sessions_host_rev; "
+       "ALTER TABLE sessions DROP COLUMN host_rev; UPDATE meta SET value = '4' WHERE key = "
+       "'schema_version'");
+  ASSERT_EQ(table_columns(path, "tls").count("sni_rev"), 0u);
+  auto ix = SqliteIndex::open(path, SqliteIndex::Mode::kReadWrite);
+  ASSERT_TRUE(ix.ok()) << ix.error().message;
+  std::string key;
+  ASSERT_TRUE((*ix)
+                  ->select("SELECT sni_rev FROM tls WHERE session_id = 3", {},
+                           [&](const SqlRow& r) {
+                             key = r.text(0);
+                             return false;
+                           })
+                  .ok());
+  EXPECT_EQ(key, "pj.elpmaxe.liam");
+  EXPECT_EQ(schema_names(path, "index").count("tls_sni_rev"), 1u);
 }
 
 }  // namespace

@@ -139,10 +139,7 @@ void MailBuilder::finish(bool complete) {
   // The file and its sighting as the recorder will have them (the session's user and host,
   // the object's hash), for what the observer hands to inspection.
   auto seen = [&](records::FileRecord& f, records::FileEvent& e) {
-    if (e.user.empty()) e.user = session_.user;
-    if (e.host.empty()) e.host = session_.host;
-    e.sha256 = f.sha256;
-    if (f.first_seen == 0) f.first_seen = e.ts;
+    records::complete_sighting(f, e, session_.user, session_.host);
     if (observer == nullptr || f.sha256.empty()) return;
     if (e.field == "message")
       sighting.message = e;
