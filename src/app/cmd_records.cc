@@ -1,5 +1,6 @@
 // `kagami <record kind>|files|findings|alerts`: the analyzers' and inspectors' records, with the
-// filters of `sessions`. Each protocol record type (records/record_types.h) is a command.
+// filters of `sessions`. Each declared record type (records/record_types.h) is a command, with
+// the options its fields answer.
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -95,38 +96,39 @@ int run_listing(const RecordOptions& o, const char* header, const char* noun, Qu
   return 0;
 }
 
-// A record type's listing, its header and rows from its declaration: the protocols' records
-// through the generic query, findings and alerts through their inspection filters.
-template <class R, class Query>
-int run_records(const RecordOptions& o, Query query) {
-  const std::string header = header_of<R>();
-  const std::string noun(R::kType.noun);
-  return run_listing(o, header.c_str(), noun.c_str(), query, [](const R& r) { return row_of(r); });
-}
+// A record type's listing, its header and rows from its declaration.
 template <class R>
 int run_records(const RecordOptions& o) {
-  return run_records<R>(o, [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
-    return ix.query<R>(q, fn);
-  });
+  const std::string header = header_of<R>();
+  const std::string noun(R::kType.noun);
+  return run_listing(
+      o, header.c_str(), noun.c_str(),
+      [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
+        return ix.query<R>(q, fn);
+      },
+      [](const R& r) { return row_of(r); });
 }
 
-// What --host matches, in the words of the field's declaration.
-struct MeaningOf : records::FieldVisitor {
-  std::string_view column;
-  std::string meaning;
+// The options a record type's fields answer (the index filters by the same fields): --host
+// for its host column, --sha256, --detector and --severity for fields of those names, each
+// explained in the words of the field's declaration.
+struct FieldOptions : records::FieldVisitor {
+  CLI::App* cmd;
+  RecordOptions* o;
+  std::string_view host_column;
   template <class T>
   void operator()(const T&, const records::Field& f) {
-    if (f.column_name() == column) meaning = std::string(f.meaning);
+    const std::string meaning(f.meaning);
+    if (!host_column.empty() && f.column_name() == host_column)
+      cmd->add_option("--host", o->host, meaning + " ('*' wildcards)");
+    else if (f.name == "sha256")
+      cmd->add_option("--sha256", o->sha256, meaning + " (hex)");
+    else if (f.name == "detector")
+      cmd->add_option("--detector", o->detector, meaning + ", '*' wildcards");
+    else if (f.name == "severity")
+      cmd->add_option("--severity", o->severity, "at least this severity: " + meaning);
   }
 };
-template <class R>
-std::string host_help() {
-  MeaningOf m;
-  m.column = R::kType.host_column;
-  R r;
-  R::describe(r, m);
-  return m.meaning + " ('*' wildcards)";
-}
 
 int run_files(const RecordOptions& o) {
   return run_listing(
@@ -135,20 +137,6 @@ int run_files(const RecordOptions& o) {
         return ix.query_files(q, fn);
       },
       [](const records::FileRecord& f, const records::FileEvent& e) { return files_row(f, e); });
-}
-
-int run_findings(const RecordOptions& o) {
-  return run_records<records::FindingRecord>(
-      o, [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
-        return ix.query_findings(q, fn);
-      });
-}
-
-int run_alerts(const RecordOptions& o) {
-  return run_records<records::AlertRecord>(
-      o, [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
-        return ix.query_alerts(q, fn);
-      });
 }
 
 CLI::App* add_listing(CLI::App& app, const char* name, const char* help,
@@ -170,11 +158,16 @@ CLI::App* add_listing(CLI::App& app, const char* name, const char* help,
 }  // namespace
 
 void add_record_listing_commands(CLI::App& app, int& exit_code) {
-  records::for_each_record_type([&]<class R>() {
+  records::for_each_declared_record_type([&]<class R>() {
     auto o = std::make_shared<RecordOptions>();
     const std::string name(R::kType.kind), help(R::kType.help);
     CLI::App* c = add_listing(app, name.c_str(), help.c_str(), o);
-    if (!R::kType.host_column.empty()) c->add_option("--host", o->host, host_help<R>());
+    FieldOptions options;
+    options.cmd = c;
+    options.o = o.get();
+    options.host_column = R::kType.host_column;
+    R r;
+    R::describe(r, options);
     c->callback([o, &exit_code] { exit_code = run_records<R>(*o); });
   });
   {
@@ -183,23 +176,6 @@ void add_record_listing_commands(CLI::App& app, int& exit_code) {
     c->add_option("--sha256", o->sha256, "the file's SHA-256 (hex)");
     c->add_option("--name", o->name, "the name it was given ('*' wildcards)");
     c->callback([o, &exit_code] { exit_code = run_files(*o); });
-  }
-  {
-    auto o = std::make_shared<RecordOptions>();
-    CLI::App* c =
-        add_listing(app, "findings", "list what content inspection found in extracted files", o);
-    c->add_option("--sha256", o->sha256, "the file's SHA-256 (hex)");
-    c->add_option("--detector", o->detector,
-                  "detector ('*' wildcards): jp_my_number, credit_card, keyword, yara:*, ...");
-    c->add_option("--severity", o->severity, "at least this severity (info, low, medium, high)");
-    c->callback([o, &exit_code] { exit_code = run_findings(*o); });
-  }
-  {
-    auto o = std::make_shared<RecordOptions>();
-    CLI::App* c = add_listing(app, "alerts", "list alerts raised by content inspection", o);
-    c->add_option("--sha256", o->sha256, "the file's SHA-256 (hex)");
-    c->add_option("--severity", o->severity, "at least this severity (low, medium, high)");
-    c->callback([o, &exit_code] { exit_code = run_alerts(*o); });
   }
 }
 

@@ -88,11 +88,12 @@ Status print_rows(store::SqliteIndex& index, query::Kind kind,
       break;
     case query::Kind::kFindings:
       header = header_of<records::FindingRecord>();
-      s = index.query_findings(q, [&](const auto& r) { return put(r.id, row_of(r)); });
+      s = index.query<records::FindingRecord>(q,
+                                              [&](const auto& r) { return put(r.id, row_of(r)); });
       break;
     case query::Kind::kAlerts:
       header = header_of<records::AlertRecord>();
-      s = index.query_alerts(q, [&](const auto& r) { return put(r.id, row_of(r)); });
+      s = index.query<records::AlertRecord>(q, [&](const auto& r) { return put(r.id, row_of(r)); });
       break;
   }
   if (!s) return s;

@@ -142,6 +142,18 @@ TEST(InspectLive, MyNumbersMailedOutRaiseAHighSeverityAlert) {
     }
   }
   EXPECT_TRUE(staff_high);
+  // The listings' options come from the record's fields; each filters as the index does.
+  const auto high = listing("findings", store, {"--severity", "high", "--detector", "jp_*"});
+  ASSERT_FALSE(high.empty());
+  for (const auto& f : high) {
+    EXPECT_EQ(f["sha256"], staff) << f.dump();
+    EXPECT_EQ(f["detector"], "jp_my_number") << f.dump();
+  }
+  for (const auto& f : listing("findings", store, {"--sha256", orders}))
+    EXPECT_EQ(f["sha256"], orders) << f.dump();
+  EXPECT_TRUE(listing("alerts", store, {"--severity", "critical"}).empty());
+  EXPECT_EQ(listing("alerts", store, {"--sha256", staff}).size(), 1u);
+  EXPECT_TRUE(listing("alerts", store, {"--sha256", orders}).empty());
 
   // The spreadsheet's text is kept for later search, as an object of its own.
   bool text_kept = false;

@@ -221,7 +221,7 @@ void file_page(ApiServer::Impl& api, const Request& req, Response& res) {
   }
   if (!api.audit(req, res, "view", "file:" + sha)) return;
   bool malware = false;
-  (void)(*index)->query_findings(q, [&](const auto& f) {
+  (void)(*index)->query<records::FindingRecord>(q, [&](const auto& f) {
     malware = malware || is_malware_detector(f.detector);
     findings.push_back(records::to_json(f));
     return true;
@@ -249,7 +249,7 @@ void file_content(ApiServer::Impl& api, const Request& req, Response& res) {
   bool malware = false;
   store::RecordQuery q;
   q.sha256 = sha;
-  (void)(*index)->query_findings(q, [&](const auto& f) {
+  (void)(*index)->query<records::FindingRecord>(q, [&](const auto& f) {
     malware = malware || is_malware_detector(f.detector);
     return !malware;
   });

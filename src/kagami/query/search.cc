@@ -282,9 +282,11 @@ Status for_each_record_json(store::SqliteIndex& index, Kind kind, const store::R
       return index.query_files(
           q, [&](const auto& f, const auto& e) { return fn(e.id, records::to_json(f, e)); });
     case Kind::kFindings:
-      return index.query_findings(q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
+      return index.query<records::FindingRecord>(
+          q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
     case Kind::kAlerts:
-      return index.query_alerts(q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
+      return index.query<records::AlertRecord>(
+          q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
   }
   return {};
 }

@@ -204,7 +204,9 @@ void InspectionPool::record_findings(Thread& t, const records::FileEvent& e,
   const inspect::AlertPolicy::Verdict v = policy_.judge(findings, e.direction, e.user, e.host);
   std::uint64_t alert_id = 0;
   const bool alerted = v.severity >= inspect::Severity::kLow;
-  const std::size_t first_finding = batch.findings.size();
+  auto& found = batch.of<records::FindingRecord>();
+  auto& raised = batch.of<records::AlertRecord>();
+  const std::size_t first_finding = found.size();
   if (alerted) {
     records::AlertRecord a;
     a.id = alert_id = next_alert_id_.fetch_add(1, std::memory_order_relaxed);
@@ -221,7 +223,7 @@ void InspectionPool::record_findings(Thread& t, const records::FileEvent& e,
     a.user = e.user;
     a.host = e.host;
     a.findings = summary(findings, v.per_finding);
-    batch.alerts.push_back(std::move(a));
+    raised.push_back(std::move(a));
     ++t.counters.alerts;
   }
   for (std::size_t i = 0; i < findings.size(); ++i) {
@@ -243,13 +245,13 @@ void InspectionPool::record_findings(Thread& t, const records::FileEvent& e,
     r.sample = f.sample;
     r.member = f.member;
     r.alert_id = v.per_finding[i] >= inspect::Severity::kLow ? alert_id : 0;
-    batch.findings.push_back(std::move(r));
+    found.push_back(std::move(r));
     ++t.counters.findings;
   }
   if (dispatcher_ != nullptr && alerted) {
     const std::vector<records::FindingRecord> these(
-        batch.findings.begin() + static_cast<std::ptrdiff_t>(first_finding), batch.findings.end());
-    dispatcher_->post(batch.alerts.back(), these);
+        found.begin() + static_cast<std::ptrdiff_t>(first_finding), found.end());
+    dispatcher_->post(raised.back(), these);
   }
 }
 

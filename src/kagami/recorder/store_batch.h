@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "kagami/records/file_record.h"
-#include "kagami/records/finding_record.h"
 #include "kagami/records/record_types.h"
 #include "kagami/records/session_record.h"
 
@@ -15,12 +14,10 @@ struct StoreBatch {
   std::vector<records::SessionRecord> sessions;
   std::vector<records::PacketLocationChunk> locations;
   std::vector<records::ArchiveFileRecord> files;
-  records::RecordVectors records;  // the analyzers' records, a vector per type
+  records::RecordVectors records;  // the analyzers' and inspection's records, a vector per type
   std::vector<records::FileRecord> objects;
   std::vector<records::FileEvent> object_events;
   std::vector<records::InspectionRecord> inspections;
-  std::vector<records::FindingRecord> findings;
-  std::vector<records::AlertRecord> alerts;
 
   template <class R>
   std::vector<R>& of() {
@@ -35,7 +32,7 @@ struct StoreBatch {
   }
   std::size_t rows() const {
     return sessions.size() + locations.size() + files.size() + record_rows() + objects.size() +
-           object_events.size() + inspections.size() + findings.size() + alerts.size();
+           object_events.size() + inspections.size();
   }
   bool empty() const { return rows() == 0; }
 };

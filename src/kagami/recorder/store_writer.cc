@@ -70,10 +70,7 @@ void StoreWriter::write(StoreBatch& b) {
   for (const auto& r : b.objects) check(index_->insert(r));
   for (const auto& r : b.object_events) check(index_->insert(r));
   for (const auto& r : b.inspections) check(index_->upsert_inspection(r));
-  for (const auto& r : b.findings) check(index_->insert(r));
-  for (const auto& r : b.alerts) check(index_->insert(r));
-  counters_.records +=
-      b.record_rows() + b.object_events.size() + b.findings.size() + b.alerts.size();
+  counters_.records += b.record_rows() + b.object_events.size();
   txn_rows_ += b.rows();
 }
 

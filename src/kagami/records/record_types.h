@@ -98,8 +98,9 @@ struct Each<TypeList<R...>> {
 
 // Any one protocol record, as analyzers hand them on.
 using AnyRecord = detail::Rebind<std::variant, RecordTypes>::type;
-// A std::vector of each record type (a batch's), reached by std::get<std::vector<R>>.
-using RecordVectors = detail::Vectors<RecordTypes>::type;
+// A std::vector of each declared record type, the inspection's included (a batch's), reached
+// by std::get<std::vector<R>>.
+using RecordVectors = detail::Vectors<DeclaredRecordTypes>::type;
 
 // Calls f.template operator()<R>() for each record type, in the list's order.
 template <class F>

@@ -106,13 +106,10 @@ class SqliteIndex {
   using SessionFn = std::function<bool(const records::SessionRecord&)>;  // false stops
   Status query_sessions(const SessionQuery& q, const SessionFn& fn);
   Result<std::uint64_t> count_sessions(const SessionQuery& q);
-  // Protocol records matching q, read by column name, in time order (q.newest_first: reversed).
+  // Declared records matching q (records/record_types.h), read by column name, in time order
+  // (q.newest_first: reversed); --sha256, --severity and --detector for a type with such fields.
   template <class R>
   Status query(const RecordQuery& q, const std::function<bool(const R&)>& fn);
-  Status query_findings(const RecordQuery& q,
-                        const std::function<bool(const records::FindingRecord&)>& fn);
-  Status query_alerts(const RecordQuery& q,
-                      const std::function<bool(const records::AlertRecord&)>& fn);
   // How each object's inspection went, by digest (absent: never inspected).
   Result<std::optional<records::InspectionRecord>> inspection(const std::string& sha256);
   Status query_files(

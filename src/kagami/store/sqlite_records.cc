@@ -258,12 +258,30 @@ Status SqliteIndex::index_record_texts() {
 }
 
 namespace {
-// The common filters of a record type's listing (time, addresses, ports, --host, sessions, ids).
+
+// Severity names in order; what --severity compares.
+constexpr const char* kSeverityRank =
+    "(CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 "
+    "WHEN 'low' THEN 1 ELSE 0 END)";
+
+// The filters of a record type's listing: time, addresses, ports, --host, sessions and ids for
+// every type, and those its fields answer (--sha256, --severity, --detector) for a type that
+// has them (the same fields give the command its options).
 template <class R>
 Where where_of(const RecordQuery& q) {
   const std::string host(R::kType.host_column), id(R::kType.id_column), ts(R::kType.time_column);
-  return record_where(q, ts.c_str(), host.empty() ? nullptr : host.c_str(), "", id.c_str());
+  Where w = record_where(q, ts.c_str(), host.empty() ? nullptr : host.c_str(), "", id.c_str());
+  const std::vector<std::string>& has = columns_of<R>().read;
+  auto answers = [&](const char* column) {
+    return std::find(has.begin(), has.end(), column) != has.end();
+  };
+  if (q.sha256 && answers("sha256")) w.compare("sha256", "=", std::string(*q.sha256));
+  if (q.min_severity && answers("severity"))
+    w.compare(kSeverityRank, ">=", std::int64_t{*q.min_severity});
+  if (q.detector && answers("detector")) w.compare("detector", "GLOB", std::string(*q.detector));
+  return w;
 }
+
 }  // namespace
 
 template <class R>
@@ -419,21 +437,6 @@ Status SqliteIndex::query_files(
   return {};
 }
 
-namespace {
-
-// Severity names in order; what --severity compares.
-constexpr const char* kSeverityRank =
-    "(CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 "
-    "WHEN 'low' THEN 1 ELSE 0 END)";
-
-void add_inspection_filters(const RecordQuery& q, Where& w, bool detector) {
-  if (q.sha256) w.compare("sha256", "=", std::string(*q.sha256));
-  if (q.min_severity) w.compare(kSeverityRank, ">=", std::int64_t{*q.min_severity});
-  if (detector && q.detector) w.compare("detector", "GLOB", std::string(*q.detector));
-}
-
-}  // namespace
-
 Status SqliteIndex::upsert_inspection(const records::InspectionRecord& r) {
   if (auto st = insert(r); !st) return st;
   if (r.search_text.empty()) return {};
@@ -462,20 +465,6 @@ Status SqliteIndex::index_text(records::TextKind kind, std::uint64_t ref, std::u
   bind_u64(s, 5, session_id);
   bind_text(s, 6, sha256);
   return step_done(db_, s, "index text");
-}
-
-Status SqliteIndex::query_findings(const RecordQuery& q,
-                                   const std::function<bool(const records::FindingRecord&)>& fn) {
-  Where w = where_of<records::FindingRecord>(q);
-  add_inspection_filters(q, w, true);
-  return query_where<records::FindingRecord>(q, w, fn);
-}
-
-Status SqliteIndex::query_alerts(const RecordQuery& q,
-                                 const std::function<bool(const records::AlertRecord&)>& fn) {
-  Where w = where_of<records::AlertRecord>(q);
-  add_inspection_filters(q, w, false);
-  return query_where<records::AlertRecord>(q, w, fn);
 }
 
 Result<std::optional<records::InspectionRecord>> SqliteIndex::inspection(
