@@ -73,8 +73,8 @@ Status print_rows(store::SqliteIndex& index, query::Kind kind,
       break;
     }
     default: {
-      // A protocol record type, rendered from its declaration.
-      records::for_each_record_type([&]<class R>() {
+      // A declared record type, rendered from its declaration.
+      records::for_each_declared_record_type([&]<class R>() {
         if (query::kind_of<R>() != kind) return;
         header = header_of<R>();
         s = index.query<R>(q, [&](const R& r) { return put(records::id_of(r), row_of(r)); });
@@ -85,15 +85,6 @@ Status print_rows(store::SqliteIndex& index, query::Kind kind,
       header = kFilesHeader;
       s = index.query_files(
           q, [&](const auto& f, const auto& e) { return put(e.id, files_row(f, e)); });
-      break;
-    case query::Kind::kFindings:
-      header = header_of<records::FindingRecord>();
-      s = index.query<records::FindingRecord>(q,
-                                              [&](const auto& r) { return put(r.id, row_of(r)); });
-      break;
-    case query::Kind::kAlerts:
-      header = header_of<records::AlertRecord>();
-      s = index.query<records::AlertRecord>(q, [&](const auto& r) { return put(r.id, row_of(r)); });
       break;
   }
   if (!s) return s;

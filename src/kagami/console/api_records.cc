@@ -221,11 +221,12 @@ void file_page(ApiServer::Impl& api, const Request& req, Response& res) {
   }
   if (!api.audit(req, res, "view", "file:" + sha)) return;
   bool malware = false;
-  (void)(*index)->query<records::FindingRecord>(q, [&](const auto& f) {
-    malware = malware || is_malware_detector(f.detector);
-    findings.push_back(records::to_json(f));
-    return true;
-  });
+  (void)query::for_each_record_json(
+      **index, query::Kind::kFindings, q, [&](std::uint64_t, nlohmann::json f) {
+        malware = malware || is_malware_detector(f.value("detector", ""));
+        findings.push_back(std::move(f));
+        return true;
+      });
   if (api.login().role == Role::kViewer) {
     mask_for_viewers(findings);
     mask_for_viewers(sightings);
@@ -249,10 +250,11 @@ void file_content(ApiServer::Impl& api, const Request& req, Response& res) {
   bool malware = false;
   store::RecordQuery q;
   q.sha256 = sha;
-  (void)(*index)->query<records::FindingRecord>(q, [&](const auto& f) {
-    malware = malware || is_malware_detector(f.detector);
-    return !malware;
-  });
+  (void)query::for_each_record_json(**index, query::Kind::kFindings, q,
+                                    [&](std::uint64_t, const nlohmann::json& f) {
+                                      malware = is_malware_detector(f.value("detector", ""));
+                                      return !malware;
+                                    });
   // Its size from the index first: nothing larger than the console serves is even read.
   std::uint64_t indexed_size = 0;
   q.limit = 1;

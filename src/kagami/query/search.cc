@@ -273,7 +273,7 @@ Status for_each_record_json(store::SqliteIndex& index, Kind kind, const store::R
     }
     default: {
       Status out;
-      records::for_each_record_type([&]<class R>() {
+      records::for_each_declared_record_type([&]<class R>() {
         if (kind_of<R>() == kind) out = each_json<R>(index, q, fn);
       });
       return out;
@@ -281,12 +281,6 @@ Status for_each_record_json(store::SqliteIndex& index, Kind kind, const store::R
     case Kind::kFiles:
       return index.query_files(
           q, [&](const auto& f, const auto& e) { return fn(e.id, records::to_json(f, e)); });
-    case Kind::kFindings:
-      return index.query<records::FindingRecord>(
-          q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
-    case Kind::kAlerts:
-      return index.query<records::AlertRecord>(
-          q, [&](const auto& r) { return fn(r.id, records::to_json(r)); });
   }
   return {};
 }

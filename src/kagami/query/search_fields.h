@@ -10,15 +10,16 @@
 
 namespace kagami::query {
 
-// What a search lists: one kind of record per search. Sessions, then one kind per protocol
-// record type of records/record_types.h (Kind::kHttpRecord, ...; in the list's order), then
-// files, findings and alerts.
+// What a search lists: one kind of record per search. Sessions, then one kind per declared
+// record type of records/record_types.h (Kind::kHttpRecord, ..., Kind::kFindingRecord,
+// Kind::kAlertRecord; in the list's order), then files. Findings and alerts are also called
+// by their kinds' names.
 #define KAGAMI_KIND_ENUMERATOR(R) k##R,
 enum class Kind : std::uint8_t {
   kSessions,
-  KAGAMI_RECORD_TYPES(KAGAMI_KIND_ENUMERATOR) kFiles,
-  kFindings,
-  kAlerts
+  KAGAMI_DECLARED_RECORD_TYPES(KAGAMI_KIND_ENUMERATOR) kFiles,
+  kFindings = kFindingRecord,
+  kAlerts = kAlertRecord
 };
 #undef KAGAMI_KIND_ENUMERATOR
 #define KAGAMI_KIND_ITEM(R) Kind::k##R,
@@ -30,7 +31,7 @@ inline constexpr Kind kAllKinds[] = {Kind::kSessions,
 // The kind that lists record type R.
 template <class R>
 constexpr Kind kind_of() {
-  return static_cast<Kind>(1 + records::record_type_index<R>());
+  return static_cast<Kind>(1 + records::declared_type_index<R>());
 }
 // The record type a kind lists, when it is a protocol's (nullptr for sessions, files, ...).
 const records::RecordType* record_type_of(Kind k);

@@ -134,6 +134,12 @@ constexpr std::size_t record_type_index() {
   return i;
 }
 template <class T>
+constexpr std::size_t declared_type_index() {
+  constexpr std::size_t i = detail::Each<DeclaredRecordTypes>::index<T>();
+  static_assert(i < DeclaredRecordTypes::size, "not a declared record type");
+  return i;
+}
+template <class T>
 constexpr std::size_t stored_type_index() {
   constexpr std::size_t i = detail::Each<StoredTypes>::index<T>();
   static_assert(i < StoredTypes::size, "not a type the index keeps");
