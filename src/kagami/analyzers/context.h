@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -141,13 +142,11 @@ struct AnalyzerCounters {
   Counter sessions_unknown;
   Counter violations;
   Counter buffer_limit;
-  Counter http_transactions;
-  Counter dns_messages;
-  Counter tls_handshakes;
-  Counter mail_messages;
-  Counter ftp_transfers;
   Counter files;
   Counter file_bytes;
+  // The records emitted, one counter per record type (record_type_index), counted where they
+  // are handed on, so a new type is counted without a line here: "analyzer.records.<kind>".
+  std::array<Counter, records::RecordTypes::size> records;
 
   template <typename F>
   void visit(F&& f) const {
@@ -155,11 +154,14 @@ struct AnalyzerCounters {
     f("analyzer.sessions_unknown", sessions_unknown);
     f("analyzer.violations", violations);
     f("analyzer.buffer_limit", buffer_limit);
-    f("analyzer.http_transactions", http_transactions);
-    f("analyzer.dns_messages", dns_messages);
-    f("analyzer.tls_handshakes", tls_handshakes);
-    f("analyzer.mail_messages", mail_messages);
-    f("analyzer.ftp_transfers", ftp_transfers);
+    static const std::array<std::string, records::RecordTypes::size> names = [] {
+      std::array<std::string, records::RecordTypes::size> out;
+      records::for_each_record_type([&]<class R>() {
+        out[records::record_type_index<R>()] = "analyzer.records." + std::string(R::kType.kind);
+      });
+      return out;
+    }();
+    for (std::size_t i = 0; i < records.size(); ++i) f(names[i].c_str(), records[i]);
     f("analyzer.files", files);
     f("analyzer.file_bytes", file_bytes);
   }

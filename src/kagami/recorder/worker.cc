@@ -129,7 +129,12 @@ void Worker::maybe_send() {
 }
 
 void Worker::emit(records::AnyRecord&& any) {
-  std::visit([this]<class R>(R&& r) { batch_->of<R>().push_back(std::move(r)); }, std::move(any));
+  std::visit(
+      [this]<class R>(R&& r) {
+        ++acounters_.records[records::record_type_index<R>()];
+        batch_->of<R>().push_back(std::move(r));
+      },
+      std::move(any));
   maybe_send();
 }
 void Worker::emit(records::FileRecord&& file, records::FileEvent&& event) {

@@ -87,6 +87,12 @@ TEST_P(RecorderTest, RecordsArchivesIndexesAndExports) {
     EXPECT_EQ(c.packets.get(), capture_frames().size());
     EXPECT_EQ(c.not_ip.get(), 1u);
     EXPECT_EQ(c.undecodable.get(), 1u);
+    // Records are counted per declared type where they are handed on, whatever the workers.
+    const auto all = rec.value()->counters();
+    std::map<std::string, std::uint64_t> counted(all.begin(), all.end());
+    EXPECT_EQ(counted["analyzer.records.http"], 2u);
+    EXPECT_EQ(counted["analyzer.records.ftp"], 0u);
+    EXPECT_EQ(counted.count("analyzer.records.mail"), 1u);
   }
 
   store::StoreLayout layout{cfg.store_dir};

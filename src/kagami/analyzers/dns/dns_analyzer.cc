@@ -48,7 +48,6 @@ class DnsAnalyzer final : public Analyzer {
       (void)cx_.log_once->first(parsed.error().message);
       return;
     }
-    ++cx_.counters->dns_messages;
     const wire::DnsMessage& m = parsed.value();
     const std::string qname = m.questions.empty() ? std::string() : m.questions[0].name;
     if (!m.response) {

@@ -98,7 +98,6 @@ class FtpAnalyzer final : public LineAnalyzer {
       t.user = s_.user;
       t.ts = now_;
       if (!channel()->queue(std::move(t))) violation("more transfers waiting than kept");
-      ++cx_.counters->ftp_transfers;
     }
     if (p.rec.user.empty()) p.rec.user = s_.user;
     if (pending_.size() >= cx_.limits->max_pipelined_requests) {

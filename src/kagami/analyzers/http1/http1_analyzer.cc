@@ -130,7 +130,6 @@ class Http1Analyzer final : public Analyzer {
       r.resp_ts = ts;
       r.flags |= records::kHttpNoResponse;  // an answer without its question, by design of HTTPU
     }
-    ++cx_.counters->http_transactions;
     cx_.records->emit(std::move(r));
   }
 
@@ -171,7 +170,6 @@ class Http1Analyzer final : public Analyzer {
     resp_.expect_response_to(h.method, h.version.empty() || h.version == "HTTP/0.9");
     request_ = t.get();
     open_.push_back(std::move(t));
-    ++cx_.counters->http_transactions;
   }
   void request_body(ByteView b) {
     if (request_ && request_->request_body) request_->request_body->body(b);
@@ -211,7 +209,6 @@ class Http1Analyzer final : public Analyzer {
       unreadable_request_ = false;
       t = orphan.get();
       open_.push_back(std::move(orphan));
-      ++cx_.counters->http_transactions;
     }
     t->response_seen = true;
     records::HttpRecord& r = t->rec;

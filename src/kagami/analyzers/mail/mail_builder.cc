@@ -181,7 +181,6 @@ void MailBuilder::finish(bool complete) {
     mail_addresses(rec_, sighting.sender, sighting.recipients);
     observer->observe(std::move(sighting));
   }
-  ++cx_.counters->mail_messages;
   cx_.records->emit(std::move(rec_));
 }
 

@@ -238,7 +238,6 @@ class TlsAnalyzer final : public Analyzer {
   void emit() {
     if (emitted_ || (!rec_.client_hello_seen && !rec_.server_hello_seen)) return;
     emitted_ = true;
-    ++cx_.counters->tls_handshakes;
     cx_.records->emit(std::move(rec_));
   }
 
