@@ -57,8 +57,9 @@ struct FindingRecord {
   template <class Self, class V>
   static void describe(Self& r, V& v) {
     v(r.id, as::id("id", "the finding's number").ja("検出の番号"));
-    v(r.sha256,
-      as::hash("sha256", "SHA-256 of the object inspected").ja("検査したオブジェクトの SHA-256"));
+    v(r.sha256, as::hash("sha256", "SHA-256 of the object inspected")
+                    .ja("検査したオブジェクトの SHA-256")
+                    .looked_up());
     v(r.session_id, as::ref("session_id", "the session that carried it").ja("運んだセッション"));
     v(r.file_event_id,
       as::ref("file_event_id", "the sighting of the object").ja("オブジェクトの目撃記録"));
@@ -69,7 +70,8 @@ struct FindingRecord {
     v(r.direction, as::name_of_set("direction", "sent or received").ja("送信か受信か"));
     v(r.file_name, as::text("file_name", "the name it was given").ja("付けられていた名前"));
     v(r.detector, as::name_of_set("detector", "what found it (jp_my_number, yara:<rule>, ...)")
-                      .ja("検出したもの (jp_my_number、yara:<ルール> など)"));
+                      .ja("検出したもの (jp_my_number、yara:<ルール> など)")
+                      .looked_up());
     v(r.confidence,
       as::name_of_set("confidence", "low, medium or high").ja("low、medium、high のいずれか"));
     v(r.count, as::count("count", "how many times it was found").ja("見つかった回数"));
@@ -126,7 +128,8 @@ struct AlertRecord {
     v(r.session_id, as::ref("session_id", "the session that carried it").ja("運んだセッション"));
     v(r.file_event_id,
       as::ref("file_event_id", "the sighting of the object").ja("オブジェクトの目撃記録"));
-    v(r.sha256, as::hash("sha256", "SHA-256 of the object").ja("オブジェクトの SHA-256"));
+    v(r.sha256,
+      as::hash("sha256", "SHA-256 of the object").ja("オブジェクトの SHA-256").looked_up());
     Endpoints::describe(r.endpoints, v);
     v(r.protocol, as::name_of_set("protocol", "how it travelled (http, smtp, ...)")
                       .ja("運んだプロトコル (http、smtp など)"));

@@ -84,7 +84,8 @@ struct TlsRecord {
                     .searched("tls.cipher", "cipher", "negotiated suite"));
     v(r.ja3, as::text("ja3", "JA3 of the ClientHello (MD5 hex)")
                  .ja("ClientHello の JA3 (MD5 16進)")
-                 .searched("ja3", "tls.ja3", "JA3 client fingerprint"));
+                 .searched("ja3", "tls.ja3", "JA3 client fingerprint")
+                 .looked_up());
     v(r.ja3s, as::text("ja3s", "JA3S of the ServerHello (MD5 hex)")
                   .ja("ServerHello の JA3S (MD5 16進)")
                   .searched("ja3s", "tls.ja3s", "JA3S server fingerprint"));

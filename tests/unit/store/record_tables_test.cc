@@ -275,6 +275,45 @@ TEST(RecordTables, AVersion1IndexIsBroughtUpToWhatANewIndexHas) {
   EXPECT_EQ(records::to_json(back[0]), records::to_json(session));
 }
 
+// The indexes searches and listings rely on, pinned: one lost from a declaration or a step
+// (a field no longer .looked_up(), a step's index dropped) would still read right, only slowly.
+TEST(RecordTables, ANewIndexHasEveryIndexTheSearchesUse) {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/index.sqlite";
+  ASSERT_TRUE(SqliteIndex::open(path, SqliteIndex::Mode::kReadWrite).ok());
+  const std::set<std::string> expected = {"alert_notes_alert",
+                                          "alerts_session",
+                                          "alerts_sha256",
+                                          "alerts_ts",
+                                          "dns_query_rev",
+                                          "dns_session",
+                                          "dns_ts",
+                                          "file_events_session",
+                                          "file_events_sha256",
+                                          "file_events_ts",
+                                          "findings_detector",
+                                          "findings_session",
+                                          "findings_sha256",
+                                          "findings_ts",
+                                          "ftp_session",
+                                          "ftp_ts",
+                                          "http_host_rev",
+                                          "http_session",
+                                          "http_ts",
+                                          "http_user",
+                                          "mail_session",
+                                          "mail_ts",
+                                          "sessions_client_ip",
+                                          "sessions_host_rev",
+                                          "sessions_server_ip",
+                                          "sessions_ts_first",
+                                          "sessions_user",
+                                          "tls_ja3",
+                                          "tls_sni_rev",
+                                          "tls_ts"};
+  EXPECT_EQ(schema_names(path, "index"), expected);
+}
+
 // An index written before version 5 had no reversed host keys: upgrading adds the column from
 // the declaration and the step fills it, so "*.suffix" finds the records written before.
 TEST(RecordTables, AnIndexBeforeVersion5GetsTheHostKeysOfItsRecords) {
