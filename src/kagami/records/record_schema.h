@@ -139,6 +139,23 @@ enum class TextKind : std::uint8_t {
   kDocument = 4
 };
 
+// Its name in the full-text index's `kind` column (kept beside the enumerator it names).
+constexpr std::string_view text_kind_name(TextKind k) {
+  switch (k) {
+    case TextKind::kHttp:
+      return "http";
+    case TextKind::kMail:
+      return "mail";
+    case TextKind::kFileName:
+      return "file";
+    case TextKind::kDocument:
+      return "doc";
+    case TextKind::kNone:
+      break;
+  }
+  return "";
+}
+
 // A column of a record type's listing: the command line's table and the console's list. Its
 // value is one of a few renderings of declared fields, named so that the command line (from
 // the record) and the console (from its JSON) render alike.

@@ -455,12 +455,11 @@ Status SqliteIndex::index_text(records::TextKind kind, std::uint64_t ref, std::u
                                const std::string& sha256, std::string_view body) {
   // Records get their full-text rows at the end of a bulk load; document text only now.
   if (bulk_ && kind != records::TextKind::kDocument) return {};
-  static constexpr const char* kNames[] = {"", "http", "mail", "file", "doc"};
-  const auto k = static_cast<std::uint64_t>(kind);
   sqlite3_stmt* s = stmts_->insert_text.get();
   bind_u64(s, 1, static_cast<std::uint64_t>(text_rowid(kind)) | ref);
   sqlite3_bind_text(s, 2, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_text(s, 3, kNames[k], -1, SQLITE_STATIC);
+  const std::string_view name = records::text_kind_name(kind);
+  sqlite3_bind_text(s, 3, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
   bind_u64(s, 4, ref);
   bind_u64(s, 5, session_id);
   bind_text(s, 6, sha256);

@@ -67,18 +67,22 @@ struct Filler : records::FieldVisitor {
   }
 };
 
-std::set<std::string> table_columns(const std::string& path, const std::string& table) {
+// The first column of every row `sql` selects from the index at `path`.
+std::set<std::string> names(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
   std::set<std::string> out;
   sqlite3_stmt* s = nullptr;
-  sqlite3_prepare_v2(db, ("SELECT name FROM pragma_table_info('" + table + "')").c_str(), -1, &s,
-                     nullptr);
+  sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
   while (sqlite3_step(s) == SQLITE_ROW)
     out.insert(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
   sqlite3_finalize(s);
   sqlite3_close(db);
   return out;
+}
+
+std::set<std::string> table_columns(const std::string& path, const std::string& table) {
+  return names(path, "SELECT name FROM pragma_table_info('" + table + "')");
 }
 
 void exec(const std::string& path, const std::string& sql) {
@@ -188,22 +192,11 @@ TEST(RecordTables, AColumnTheDeclarationGainedIsAddedAndOlderRowsReadEmpty) {
   EXPECT_EQ(back[1].data, "192.0.2.1:2122");
 }
 
-// Every table name in an index of the given type ("table", "index", "trigger").
+// The names in an index's schema of one type ("table", "index", "trigger"), SQLite's own and the
+// full-text index's shadow tables left out.
 std::set<std::string> schema_names(const std::string& path, const std::string& type) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  std::set<std::string> out;
-  sqlite3_stmt* s = nullptr;
-  sqlite3_prepare_v2(db,
-                     ("SELECT name FROM sqlite_master WHERE type = '" + type +
-                      "' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'text_fts_%'")
-                         .c_str(),
-                     -1, &s, nullptr);
-  while (sqlite3_step(s) == SQLITE_ROW)
-    out.insert(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return out;
+  return names(path, "SELECT name FROM sqlite_master WHERE type = '" + type +
+                         "' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'text_fts_%'");
 }
 
 std::string meta_value(SqliteIndex& ix, const std::string& key) {
