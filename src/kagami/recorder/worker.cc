@@ -138,7 +138,8 @@ void Worker::emit(records::AnyRecord&& any) {
   maybe_send();
 }
 void Worker::emit(records::FileRecord&& file, records::FileEvent&& event) {
-  records::complete_sighting(file, event, {}, {});  // from outside a session's analysis too
+  // Complete already: every analyzer emits through its SessionAnalysis, whose sink stamps the
+  // sighting (records::complete_sighting) before it reaches here.
   if (shared_.inspection != nullptr && !file.sha256.empty())
     shared_.inspection->submit(index_, InspectionJob{file, event, nullptr});
   batch_->objects.push_back(std::move(file));

@@ -45,9 +45,8 @@ CREATE TABLE IF NOT EXISTS session_packets(
 // declared column finds it there. What each version brought is said beside its step.
 
 // Version 2: what the protocol analyzers record (http, dns, tls, mail, ftp) and the objects
-// they carried (files, file_events); the session's host name.
-constexpr const char* kSchemaV2 = R"sql(
-)sql";
+// they carried (files, file_events); the session's host name (sessions.host).
+constexpr const char* kSchemaV2 = "";
 
 // Version 3: what the insight proxy knows about the TLS it decrypted (tls: decrypted,
 // upstream_version, upstream_cipher, upstream_verdict, policy).
