@@ -63,10 +63,48 @@ def conversation(fr):
     return struct.pack(">H", first[3]) + b"\x00" + steps
 
 
+def tcp_directions(linktype, fr):
+    """The first TCP connection's two byte streams (in packet order), any IP version, for
+    Ethernet, NULL/loopback and raw IP captures."""
+    skip = {1: 14, 0: 4, 108: 4, 101: 0}.get(linktype)
+    if skip is None:
+        return b"", b""
+    first, out = None, [bytearray(), bytearray()]
+    for f in fr:
+        ip = f[skip:]
+        if len(ip) < 20:
+            continue
+        if ip[0] >> 4 == 4:
+            if ip[9] != 6:
+                continue
+            tcp, end = (ip[0] & 15) * 4, struct.unpack(">H", ip[2:4])[0]
+            src, dst = ip[12:16], ip[16:20]
+        elif ip[0] >> 4 == 6 and len(ip) >= 40 and ip[6] == 6:
+            tcp, end = 40, 40 + struct.unpack(">H", ip[4:6])[0]
+            src, dst = ip[8:24], ip[24:40]
+        else:
+            continue
+        if len(ip) < tcp + 20:
+            continue
+        sport, dport = struct.unpack(">HH", ip[tcp : tcp + 4])
+        payload = ip[tcp + (ip[tcp + 12] >> 4) * 4 : end]
+        ends = (src, sport, dst, dport)
+        if first is None and payload:
+            first = ends
+        if first is None:
+            continue
+        if ends == first:
+            out[0] += payload
+        elif ends == (first[2], first[3], first[0], first[1]):
+            out[1] += payload
+    return bytes(out[0][:60000]), bytes(out[1][:60000])
+
+
 def main(corpus, out_dir):
     os.makedirs(os.path.join(out_dir, "fuzz_analyzers"), exist_ok=True)
     os.makedirs(os.path.join(out_dir, "fuzz_packet_pipeline"), exist_ok=True)
     os.makedirs(os.path.join(out_dir, "fuzz_pcap_file"), exist_ok=True)
+    os.makedirs(os.path.join(out_dir, "fuzz_http2"), exist_ok=True)
     n = 0
     for root, _, files in os.walk(corpus):
         for name in sorted(files):
@@ -81,6 +119,13 @@ def main(corpus, out_dir):
                 f = f[:2047]
                 seed += struct.pack(">H", len(f)) + f
             open(os.path.join(out_dir, "fuzz_packet_pipeline", name), "wb").write(seed)
+            if os.path.basename(root) == "http2":
+                # fuzz_http2 reads [flags][bytes]: bit 0 the server's side, bit 1 a preface.
+                c2s, s2c = tcp_directions(linktype, fr)
+                for flags, side in ((0x02 | 0x40, c2s), (0x01 | 0x40, s2c)):
+                    if side:
+                        seed_name = name + (".c2s" if flags & 2 else ".s2c")
+                        open(os.path.join(out_dir, "fuzz_http2", seed_name), "wb").write(bytes([flags]) + side)
             if linktype == 1:
                 conv = conversation(fr)
                 if conv:

@@ -47,6 +47,16 @@ std::string field(const Row& r, const std::string& name) {
   return it == r.end() ? std::string() : it->second;
 }
 
+// A truth cell's values (tshark joins a field's occurrences in a frame with '|').
+std::vector<std::string> split_bar(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t bar; (bar = s.find('|', start)) != std::string::npos; start = bar + 1)
+    out.push_back(s.substr(start, bar - start));
+  out.push_back(s.substr(start));
+  return out;
+}
+
 // The client of a truth row, as "ip:port" over TCP and "ip/udp" over UDP.
 std::string truth_end(const Row& r, bool src) {
   const std::string ip = field(r, src ? "ip.src" : "ip.dst").empty()
@@ -89,6 +99,7 @@ TEST_P(HttpTrace, RequestsAndStatusCodesEqualTsharks) {
     if (field(r, "http.response.code") != "100")  // interim answers are not transactions
       want_status.insert(truth_end(r, false) + " " + field(r, "http.response.code"));
   for (const auto& h : ours) {
+    if (h["version"] == "HTTP/2") continue;  // compared with tshark's HTTP/2 below
     const std::string client = our_client(h, udp);
     if (!h["method"].get<std::string>().empty())
       got_req.insert(client + " " + h["method"].get<std::string>() + " " +
@@ -168,6 +179,64 @@ TEST_P(HttpTrace, RequestsAndStatusCodesEqualTsharks) {
 INSTANTIATE_TEST_SUITE_P(Corpus, HttpTrace, ::testing::ValuesIn(traces_with("http_requests")),
                          name_of);
 
+// --- HTTP/2 -------------------------------------------------------------------------------
+
+class Http2Trace : public ::testing::TestWithParam<std::string> {};
+
+// Every request header block tshark decoded (HEADERS and PUSH_PROMISE alike) is a stream's
+// record with the same method, :authority and :path, and every final :status is one's status.
+TEST_P(Http2Trace, StreamsEqualTsharksHeaderBlocks) {
+  const std::string trace = GetParam();
+  TempDir dir;
+  const std::string store = record(dir, trace);
+  Bag want_req, got_req, want_status, got_status;
+  for (const Row& r : truth(trace, "http2_headers")) {
+    const auto methods = split_bar(field(r, "http2.headers.method"));
+    const auto hosts = split_bar(field(r, "http2.headers.authority"));
+    const auto paths = split_bar(field(r, "http2.headers.path"));
+    for (std::size_t i = 0; i < methods.size(); ++i)
+      if (!methods[i].empty())
+        want_req.insert(truth_end(r, true) +  // who sent it: the server for a PUSH_PROMISE
+                        " " + methods[i] + " " + (i < hosts.size() ? hosts[i] : "") + " " +
+                        (i < paths.size() ? paths[i] : ""));
+    for (const std::string& st : split_bar(field(r, "http2.headers.status")))
+      if (!st.empty() && st[0] != '1') want_status.insert(st);
+  }
+  // A stream an HTTP/1.1 "Upgrade: h2c" opened carries the HTTP/1.1 request (tshark lists it
+  // among HTTP/1 requests, checked by the HTTP test): it has no HTTP/2 request block.
+  std::set<std::uint64_t> upgraded;
+  const auto ours = listing("http", store);
+  for (const auto& h : ours)
+    if (h["status"] == 101) upgraded.insert(h["session_id"].get<std::uint64_t>());
+  for (const auto& h : ours) {
+    if (h["version"] != "HTTP/2") continue;
+    got_status.insert(std::to_string(h["status"].get<int>()));
+    if (h["stream"] == 1 && upgraded.count(h["session_id"].get<std::uint64_t>())) continue;
+    const auto flags = h["flags"].get<std::vector<std::string>>();
+    const bool pushed = std::find(flags.begin(), flags.end(), "pushed") != flags.end();
+    got_req.insert((pushed ? endpoint(h["server_ip"], h["server_port"])
+                           : endpoint(h["client_ip"], h["client_port"])) +
+                   " " + h["method"].get<std::string>() + " " + h["host"].get<std::string>() + " " +
+                   h["uri"].get<std::string>());
+  }
+  EXPECT_EQ(got_status, want_status);
+  if (trace == "http2/ak-http2-nghttp2.pcap") {
+    // Explained difference: the client's first HEADERS (stream 13, "GET /") spans two TCP
+    // segments and tshark leaves it unreassembled ("HEADERS[13][BoundErrorUnreassembled
+    // Packet]"), so its truth has the response but not the request. Kagami reads it.
+    Bag extra;
+    std::set_difference(got_req.begin(), got_req.end(), want_req.begin(), want_req.end(),
+                        std::inserter(extra, extra.begin()));
+    EXPECT_EQ(extra, Bag{"10.89.85.15:49570 GET nghttp2.org /"});
+    EXPECT_TRUE(std::includes(got_req.begin(), got_req.end(), want_req.begin(), want_req.end()));
+    return;
+  }
+  EXPECT_EQ(got_req, want_req);
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, Http2Trace, ::testing::ValuesIn(traces_with("http2_headers")),
+                         name_of);
+
 class HttpObjectsTrace : public ::testing::TestWithParam<std::string> {};
 
 std::vector<Row> http_objects(const std::string& trace) {
@@ -186,8 +255,6 @@ std::vector<std::string> traces_with_http_objects() {
 
 TEST_P(HttpObjectsTrace, ExtractedFilesHashLikeTsharksExportObjects) {
   const std::string trace = GetParam();
-  if (trace.rfind("http2/", 0) == 0)
-    GTEST_SKIP() << "HTTP/2 is not analyzed yet: these objects come from HTTP/2 DATA frames";
   TempDir dir;
   const std::string store = record(dir, trace);
   std::set<std::string> ours;
@@ -227,6 +294,23 @@ TEST_P(HttpObjectsTrace, ExtractedFilesHashLikeTsharksExportObjects) {
       EXPECT_TRUE(flagged_requests->count(sha)) << "not a flagged request: " << sha;
       continue;
     }
+    if (trace.rfind("http2/", 0) == 0 && std::regex_match(name, raw_object)) {
+      // Explained difference: tshark's HTTP/1 dissector takes the HTTP/2 connection preface
+      // ("PRI * HTTP/2.0") for a request and exports the TCP segment that carried it as an
+      // object. It is not a file; Kagami reads those bytes as HTTP/2 frames. Checked: the
+      // object is the first bytes of the client's stream, which begin with the preface.
+      const auto s = sessions(store);
+      ASSERT_EQ(s.size(), 1u);
+      const std::string c = dir.path() + "/c2s", sc = dir.path() + "/s2c";
+      const auto f =
+          kagami({"follow", "--store", store, "--session",
+                  std::to_string(s[0]["id"].get<std::uint64_t>()), "--c2s", c, "--s2c", sc});
+      ASSERT_EQ(f.exit_code, 0) << f.err;
+      const std::string client = read_file(c);
+      EXPECT_EQ(client.rfind("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0), 0u);
+      EXPECT_EQ(sha256_of(client.substr(0, std::stoull(field(o, "size")))), sha);
+      continue;
+    }
     if (trace == "vlan/zeek-mixed-vlan-mpls.pcap" && name.rfind("%2f(", 0) == 0) {
       // Explained difference: an HTTP/0.9-style response without headers runs to the close;
       // tshark exports each of its three TCP segments as a separate object, Kagami keeps the
@@ -254,8 +338,6 @@ class DnsTrace : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(DnsTrace, QueriesAnswersAndRcodesEqualTsharks) {
   const std::string trace = GetParam();
-  if (trace == "http2/sv-dns-over-http2-post.pcap")
-    GTEST_SKIP() << "DNS over HTTP/2 (DoH): HTTP/2 is not analyzed yet";
   TempDir dir;
   const std::string store = record(dir, trace);
   static const std::map<std::string, int> kRcode = {{"NOERROR", 0},  {"FORMERR", 1},
@@ -342,15 +424,6 @@ void add_addresses(const std::string& s, std::set<std::string>& out) {
   for (auto it = std::sregex_iterator(s.begin(), s.end(), address); it != std::sregex_iterator();
        ++it)
     out.insert(it->str());
-}
-
-std::vector<std::string> split_bar(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (std::size_t bar; (bar = s.find('|', start)) != std::string::npos; start = bar + 1)
-    out.push_back(s.substr(start, bar - start));
-  out.push_back(s.substr(start));
-  return out;
 }
 
 class MailTrace : public ::testing::TestWithParam<std::string> {};

@@ -21,6 +21,7 @@
 #include "kagami/records/file_record.h"
 #include "kagami/records/record_types.h"
 #include "kagami/wire/http1_parser.h"
+#include "kagami/wire/http2_parser.h"
 
 namespace kagami::analyzers {
 
@@ -128,6 +129,12 @@ struct AnalyzerLimits {
   std::size_t max_buffer_bytes = 1u << 20;  // unconsumed bytes held per direction
   std::size_t detect_bytes = 4096;          // bytes looked at to recognize a protocol
   wire::HttpLimits http;
+  wire::Http2Limits http2;
+  std::size_t max_http2_streams = 1024;  // HTTP/2 streams open at once in one connection
+  // Streams a client cancels before any answer, recorded one by one; beyond, a flood (rapid
+  // reset, CVE-2023-44487) is counted and flagged on the session instead.
+  std::size_t max_http2_reset_records = 1000;
+  std::size_t max_dns_message_bytes = 65535;  // a DNS-over-HTTPS body read as DNS
   content::DecodeLimits decode;
   content::MultipartLimits multipart;
   std::size_t max_pipelined_requests = 1024;
@@ -180,6 +187,15 @@ struct AnalyzerContext {
   std::string spool_dir;  // where messages too large for memory wait for parsing; empty: none
 };
 
+// What an HTTP/1.1 Upgrade (101 Switching Protocols, RFC 9110 7.8) hands to the protocol that
+// follows it on the connection: the token the server switched to, the request that asked (h2c
+// answers it on stream 1, RFC 7540 3.2) and the response (a WebSocket's extensions are there).
+struct Upgrade {
+  std::string protocol;  // "h2c", "websocket": the response's Upgrade, in lower case
+  records::HttpRecord request;
+  wire::HttpHead response;
+};
+
 // The session an analyzer works for: fixed facts, and what it may tell the session record.
 struct SessionState {
   std::uint64_t session_id = 0;
@@ -199,6 +215,8 @@ struct SessionState {
   // Set when another session announced this one (an FTP data connection): the analyzer named
   // there takes it, whatever its bytes look like.
   std::optional<Expectation> expected;
+  // Set when HTTP/1.1 switched protocols: what the next analyzer takes over.
+  std::optional<Upgrade> upgrade;
 };
 
 }  // namespace kagami::analyzers

@@ -25,6 +25,7 @@ struct DnsRecord {
       additional;  // authority and additional records: "ns1.example.net A 192.0.2.53"
   bool response_seen = false;
   bool truncated = false;  // TC bit
+  std::string via;         // "https": DNS over HTTPS (RFC 8484); empty: DNS itself
 
   static constexpr RecordType kType{.kind = "dns",
                                     .table = "dns",
@@ -67,6 +68,10 @@ struct DnsRecord {
                         .ja("権威セクションと追加セクションのレコード"));
     v(r.response_seen, as::boolean("response", "whether a response was seen").ja("応答が見えたか"));
     v(r.truncated, as::boolean("truncated", "the TC bit").ja("TC ビット").omitted_when_empty());
+    v(r.via, as::name_of_set("via", "what carried it: https (DNS over HTTPS), empty for DNS")
+                 .ja("運んだもの: https (DNS over HTTPS)、DNS そのものなら空")
+                 .searched("dns.via", "", "what carried DNS: https")
+                 .omitted_when_empty());
   }
 };
 

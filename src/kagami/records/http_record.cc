@@ -7,9 +7,10 @@
 namespace kagami::records {
 
 std::vector<std::string> http_flag_names(std::uint32_t flags) {
-  static constexpr const char* kNames[] = {"no_response", "partial",   "decode_error",
-                                           "body_limit",  "connect",   "upgrade",
-                                           "websocket",   "malformed", "header_limit"};
+  static constexpr const char* kNames[] = {"no_response",  "partial", "decode_error", "body_limit",
+                                           "connect",      "upgrade", "websocket",    "malformed",
+                                           "header_limit", "reset",   "goaway",       "pushed",
+                                           "trailers"};
   std::vector<std::string> out;
   for (std::size_t i = 0; i < std::size(kNames); ++i)
     if (flags & (1u << i)) out.emplace_back(kNames[i]);

@@ -20,11 +20,15 @@ enum HttpFlag : std::uint32_t {
   kHttpWebSocket = 1u << 6,
   kHttpMalformed = 1u << 7,    // the parser met something it could not read and stopped
   kHttpHeaderLimit = 1u << 8,  // a header block exceeded its bound
+  kHttpReset = 1u << 9,        // HTTP/2: a side cancelled the stream (RST_STREAM)
+  kHttpGoaway = 1u << 10,      // HTTP/2: the connection was closed (GOAWAY) before it ended
+  kHttpPushed = 1u << 11,      // HTTP/2: the server pushed it (PUSH_PROMISE), nobody asked
+  kHttpTrailers = 1u << 12,    // header fields followed the body (gRPC's status, for one)
 };
 
 std::vector<std::string> http_flag_names(std::uint32_t flags);
 
-// One HTTP/1.x transaction: a request and its response.
+// One HTTP transaction, HTTP/0.9 to HTTP/2: a request and its response (an HTTP/2 stream).
 struct HttpRecord {
   std::uint64_t id = 0;
   std::uint64_t session_id = 0;
@@ -39,6 +43,7 @@ struct HttpRecord {
   std::string user;                             // from Authorization / Proxy-Authorization: Basic
   std::vector<std::string> files;               // sha256 of every object it carried
   std::uint32_t flags = 0;
+  std::uint32_t stream = 0;  // HTTP/2's stream number (0: HTTP/1)
 
   static constexpr RecordType kType{.kind = "http",
                                     .table = "http",
@@ -103,6 +108,10 @@ struct HttpRecord {
     v(r.files,
       as::list("files", "SHA-256 of every object it carried").ja("運んだ各オブジェクトの SHA-256"));
     v(r.flags, as::flags("flags", "what went wrong", http_flag_names).ja("問題のあった点"));
+    v(r.stream, as::count("stream", "the HTTP/2 stream that carried it (0: HTTP/1)")
+                    .ja("運んだ HTTP/2 ストリーム (0: HTTP/1)")
+                    .searched("http.stream", "", "HTTP/2 stream number (0: HTTP/1)")
+                    .omitted_when_empty());
     v.full_text(
         TextKind::kHttp, [&r] { return r.host + r.uri; }, "host || uri");
   }

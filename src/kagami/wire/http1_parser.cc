@@ -155,6 +155,7 @@ Progress Http1Parser::feed(ByteView data) {
         break;
       }
       case State::kTunnel:
+        return {used, 0};  // not HTTP: left for whoever takes the connection over
       case State::kFailed:
         used = data.size();
         break;

@@ -87,7 +87,8 @@ class Http1Parser {
     if (in_message()) finish_message(true);
     state_ = State::kTunnel;
   }
-  // After a CONNECT's 2xx or a 101: the rest of the direction is not HTTP.
+  // After a CONNECT's 2xx or a 101: the rest of the direction is not HTTP, and feed() leaves
+  // it unconsumed.
   bool tunnel() const { return state_ == State::kTunnel; }
   bool failed() const { return state_ == State::kFailed; }
   bool in_message() const { return state_ != State::kHead && state_ != State::kResync; }

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "kagami/analyzers/analyzer.h"
+#include "kagami/analyzers/dns/dns_records.h"
 #include "kagami/wire/dns_message.h"
 
 namespace kagami::analyzers {
@@ -49,16 +50,13 @@ class DnsAnalyzer final : public Analyzer {
       return;
     }
     const wire::DnsMessage& m = parsed.value();
-    const std::string qname = m.questions.empty() ? std::string() : m.questions[0].name;
     if (!m.response) {
       records::DnsRecord r;
       r.id = cx_.records->new_id<records::DnsRecord>();
       r.session_id = s_.session_id;
       r.endpoints = s_.endpoints;
       r.ts = ts;
-      r.txid = m.id;
-      r.query = qname;
-      r.qtype = m.questions.empty() ? std::string() : wire::dns_type_name(m.questions[0].type);
+      record_query(r, m);
       auto it = pending_.find(m.id);
       if (it != pending_.end())
         cx_.records->emit(std::move(it->second));  // retransmitted or reused id
@@ -79,24 +77,9 @@ class DnsAnalyzer final : public Analyzer {
       r.session_id = s_.session_id;
       r.endpoints = s_.endpoints;
       r.ts = ts;
-      r.txid = m.id;
-      r.query = qname;
-      r.qtype = m.questions.empty() ? std::string() : wire::dns_type_name(m.questions[0].type);
+      record_query(r, m);
     }
-    r.response_seen = true;
-    r.truncated = m.truncated;
-    r.rcode = wire::dns_rcode_name(m.rcode);
-    for (const wire::DnsResource& a : m.answers) {
-      r.answers.push_back(wire::dns_type_name(a.type) + " " + a.data);
-      if (a.has_address && !qname.empty()) cx_.names->learn(a.address, qname, ts);
-    }
-    for (const auto* section : {&m.authority, &m.additional}) {
-      for (const wire::DnsResource& a : *section) {
-        if (a.type == 41) continue;  // OPT: EDNS parameters, not data
-        r.additional.push_back(a.name + " " + wire::dns_type_name(a.type) + " " + a.data);
-        if (a.has_address) cx_.names->learn(a.address, a.name, ts);  // glue names its own owner
-      }
-    }
+    record_response(r, m, cx_.names, ts);
     cx_.records->emit(std::move(r));
   }
 

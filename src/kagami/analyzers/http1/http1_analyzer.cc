@@ -7,8 +7,8 @@
 
 #include "kagami/analyzers/analyzer.h"
 #include "kagami/analyzers/body_extractor.h"
+#include "kagami/analyzers/http_fields.h"
 #include "kagami/base/ascii.h"
-#include "kagami/base/base64.h"
 #include "kagami/content/header_params.h"
 #include "kagami/wire/http1_parser.h"
 
@@ -18,31 +18,6 @@ namespace {
 std::string field(const wire::HttpHead& h, std::string_view name) {
   const std::string* v = h.find(name);
   return v ? *v : std::string();
-}
-
-// The user of "Basic dXNlcjpwYXNz" (RFC 7617): what comes before the colon.
-std::string basic_user(const std::string* authorization) {
-  if (authorization == nullptr) return {};
-  std::string_view v = *authorization;
-  if (v.size() < 6 || !iequals(v.substr(0, 6), "basic ")) return {};
-  auto decoded = base64_decode(v.substr(6));
-  if (!decoded) return {};
-  const auto colon = decoded->find(':');
-  return decoded->substr(0, colon);
-}
-
-// The object's name from the URI: its last path segment, decoded ("/a/b%20c.pdf?x" -> "b c.pdf").
-std::string name_from_uri(std::string_view uri) {
-  const auto q = uri.find_first_of("?#");
-  std::string_view path = uri.substr(0, q);
-  const auto scheme = path.find("://");
-  if (scheme != std::string_view::npos) {
-    const auto slash = path.find('/', scheme + 3);
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
-  }
-  const auto slash = path.rfind('/');
-  return content::to_utf8(
-      content::percent_decode(path.substr(slash == std::string_view::npos ? 0 : slash + 1)), "");
 }
 
 class Http1Analyzer;
@@ -78,7 +53,8 @@ class Http1Analyzer final : public Analyzer {
     const wire::Progress p =
         dir == Direction::kClientToServer ? req_.feed(bytes) : resp_.feed(bytes);
     if (tunnel_pending_) {
-      // CONNECT succeeded: the rest of both directions is something else (TLS, usually).
+      // CONNECT succeeded or a 101 switched protocols: the rest of both directions is
+      // something else (TLS, h2c, WebSocket).
       tunnel_pending_ = false;
       s_.redetect = true;
     }
@@ -217,17 +193,17 @@ class Http1Analyzer final : public Analyzer {
     r.resp_content_type = field(h, "Content-Type");
     if (r.version.empty()) r.version = h.version;
     if (h.fields_truncated) r.flags |= records::kHttpHeaderLimit;
-    std::string name;
-    if (const std::string* cd = h.find("Content-Disposition")) {
-      const content::HeaderValue v = content::parse_header_value(*cd);
-      if (const std::string* f = v.param("filename")) name = *f;
-    }
+    std::string name = disposition_name(h.find("Content-Disposition"));
     if (name.empty()) name = name_from_uri(r.uri);
     if (h.status == 101) {
+      // What follows is another protocol (h2c, WebSocket): it is handed the request and the
+      // response, and the rest of both directions.
       r.flags |= records::kHttpUpgrade;
       const std::string* up = h.find("Upgrade");
       if (up && iequals(*up, "websocket")) r.flags |= records::kHttpWebSocket;
       req_.set_tunnel();
+      s_.upgrade = Upgrade{up ? ascii_lowered(trim_field(*up)) : std::string(), r, h};
+      tunnel_pending_ = true;
     } else if (r.method == "CONNECT" && h.status >= 200 && h.status < 300) {
       r.flags |= records::kHttpConnect;
       req_.set_tunnel();
