@@ -11,7 +11,8 @@ PACKAGES=(
   libpcap-dev libssl-dev libsqlite3-dev libzstd-dev libxxhash-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgmime-3.0-dev libmagic-dev libbrotli-dev zlib1g-dev libicu-dev
-  libhyperscan-dev libarchive-dev libpoppler-cpp-dev libyara-dev libclamav-dev libcpp-httplib-dev libnghttp2-dev
+  libhyperscan-dev libarchive-dev libpoppler-cpp-dev libyara-dev libclamav-dev libcpp-httplib-dev
+  libnghttp2-dev
   # CID fonts PDFs name without embedding them (Japanese tools' HeiseiKakuGo-W5) map to text with
   # poppler's CMaps; legacy Office files are compound files (libgsf reads the container)
   poppler-data libgsf-1-dev
@@ -26,6 +27,8 @@ PACKAGES=(
   iproute2 iptables openssl
   # the console's browser test drives Debian's chromium; its test unzips evidence
   chromium unzip
+  # HTTP/2, gRPC and WebSocket peers for the proxy's and the recorder's tests (nghttpd, h2load)
+  nghttp2-server nghttp2-client python3-grpcio python3-websockets
 )
 
 missing=()

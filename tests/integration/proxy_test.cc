@@ -1076,6 +1076,127 @@ TEST_F(ProxyTest, PcapOverIpStreamsTheMirror) {
   EXPECT_EQ(r.out, "/streamed-request\n");
 }
 
+// gRPC's unary and bidirectional streaming calls, server and client in one Python process
+// (python3-grpcio, no generated code: the methods take and give raw bytes). The client goes
+// through the proxy and trusts only the Kagami CA.
+constexpr const char* kGrpcScript = R"(
+import sys, grpc
+from concurrent import futures
+d, port, proxy_port, ca = sys.argv[1:5]
+def echo(req, ctx): return b"echo:" + req
+def chat(requests, ctx):
+    for m in requests: yield b"re:" + m
+server = grpc.server(futures.ThreadPoolExecutor(4))
+server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("kagami.Test", {
+    "Echo": grpc.unary_unary_rpc_method_handler(echo),
+    "Chat": grpc.stream_stream_rpc_method_handler(chat)}),))
+server.add_secure_port("127.0.0.1:" + port, grpc.ssl_server_credentials(
+    [(open(d + "/site.key", "rb").read(), open(d + "/site.pem", "rb").read())]))
+server.start()
+channel = grpc.secure_channel("127.0.0.1:" + port,
+    grpc.ssl_channel_credentials(open(ca, "rb").read()),
+    options=[("grpc.http_proxy", "http://127.0.0.1:" + proxy_port),
+             ("grpc.ssl_target_name_override", "site.test")])
+print(channel.unary_unary("/kagami.Test/Echo")(b"hello", timeout=20).decode())
+chat = channel.stream_stream("/kagami.Test/Chat")(iter([b"a", b"b", b"c"]), timeout=20)
+print(",".join(r.decode() for r in chat))
+channel.close()
+server.stop(0)
+)";
+
+// An h2-only server (nghttpd) and gRPC through the proxy: the server is offered what the
+// client offered, the client gets the server's choice, and both legs speak h2. The mirror and
+// the in-process recorder get the decrypted h2 as it was sent.
+TEST_F(ProxyTest, Http2AndGrpcWorkThroughTheProxy) {
+  if (!have_program("nghttpd") || !have_program("tshark") ||
+      run({"/usr/bin/python3", "-c", "import grpc"}).exit_code != 0)
+    GTEST_SKIP() << "nghttpd, tshark or python3-grpcio missing";
+  CertSpec site{"site.test", {"DNS:site.test"}};
+  leaf("site", site);
+  std::filesystem::create_directories(d_ + "/h2");
+  const std::string bulk = pattern(8u << 20, 5);
+  write_file(d_ + "/h2/bulk.bin", bulk);
+  write_file(d_ + "/h2/hello.txt", "spoken over h2 only\n");
+  const int port = free_port();
+  const std::string p = std::to_string(port);
+  Background nghttpd(
+      {"nghttpd", "-a", "127.0.0.1", "-d", d_ + "/h2", p, d_ + "/site.key", d_ + "/site.pem"});
+  ASSERT_TRUE(port_open(port, 10000)) << nghttpd.err();
+  const std::string store = d_ + "/store";
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", d_ + "/mirror", {"--record", store});
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  const std::string to = "site.test:" + p + ":127.0.0.1:" + p;
+  auto r = curl_via(proxy, kagami_ca_,
+                    {"--http2", "-w", "%{http_version}", "--connect-to", to,
+                     "https://site.test:" + p + "/hello.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << proxy.log();
+  EXPECT_EQ(r.out, "spoken over h2 only\n2");
+  r = curl_via(proxy, kagami_ca_,
+               {"--http2", "--connect-to", to, "-o", d_ + "/got.bin",
+                "https://site.test:" + p + "/bulk.bin"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << proxy.log();
+  EXPECT_EQ(sha256_of_file(d_ + "/got.bin"), sha256_of(bulk));
+  // A client that offers only HTTP/1.1 to an h2-only server: the server refuses the
+  // handshake (nghttpd has nothing else to speak), and the client is told so, not hung up on.
+  r = curl_via(proxy, kagami_ca_,
+               {"--http1.1", "--connect-to", to, "https://site.test:" + p + "/hello.txt"});
+  EXPECT_NE(r.exit_code, 0) << r.out;
+
+  // gRPC: a unary call and a bidirectional stream, with trailers, through the proxy.
+  const int grpc_port = free_port();
+  write_file(d_ + "/grpc_echo.py", kGrpcScript);
+  r = run({"timeout", "60", "/usr/bin/python3", d_ + "/grpc_echo.py", d_, std::to_string(grpc_port),
+           std::to_string(proxy.port()), kagami_ca_});
+  ASSERT_EQ(r.exit_code, 0) << r.err << proxy.log();
+  EXPECT_EQ(r.out, "echo:hello\nre:a,re:b,re:c\n");
+  ASSERT_EQ(proxy.stop(), 0);
+  nghttpd.signal(SIGTERM);
+  nghttpd.wait(10000);
+
+  // The in-process recorder: every stream an HTTP/2 record; the client's ClientHello details
+  // (what it offered, its JA3/JA4) beside the server leg's.
+  std::set<std::string> got;
+  for (const auto& h : listing("http", store)) {
+    if (h["version"] != "HTTP/2") continue;
+    got.insert(h["host"].get<std::string>() + h["uri"].get<std::string>() + " " +
+               std::to_string(h["status"].get<int>()));
+    if (h["uri"] == "/kagami.Test/Chat") {
+      const auto flags = h["flags"].get<std::vector<std::string>>();
+      EXPECT_NE(std::find(flags.begin(), flags.end(), "trailers"), flags.end());
+    }
+  }
+  EXPECT_TRUE(got.count("site.test:" + p + "/hello.txt 200")) << ::testing::PrintToString(got);
+  EXPECT_TRUE(got.count("site.test:" + p + "/bulk.bin 200"));
+  EXPECT_TRUE(got.count("site.test/kagami.Test/Echo 200") ||
+              got.count("site.test:" + std::to_string(grpc_port) + "/kagami.Test/Echo 200"))
+      << ::testing::PrintToString(got);
+  auto files = kagami({"files", "--store", store, "--sha256", sha256_of(bulk), "--json"});
+  EXPECT_NE(files.out.find("bulk.bin"), std::string::npos) << files.out;
+  int h2_sessions = 0;
+  for (const auto& t : listing("tls", store)) {
+    // gRPC's own ALPN token ("grpc-exp") is h2 as well.
+    if (t["decrypted"] != true || (t["alpn_selected"] != "h2" && t["alpn_selected"] != "grpc-exp"))
+      continue;
+    ++h2_sessions;
+    const auto offered = t["alpn"].get<std::vector<std::string>>();
+    EXPECT_NE(std::find(offered.begin(), offered.end(), "h2"), offered.end()) << t;
+    EXPECT_EQ(t["ja3"].get<std::string>().size(), 32u);
+    EXPECT_EQ(t["ja4"].get<std::string>().substr(0, 1), "t");
+  }
+  EXPECT_EQ(h2_sessions, 3);
+
+  // tshark reads the mirror's h2 as HTTP/2, given the port.
+  std::vector<std::string> pcaps;
+  for (const auto& e : std::filesystem::directory_iterator(d_ + "/mirror"))
+    pcaps.push_back(e.path().string());
+  ASSERT_EQ(pcaps.size(), 1u);
+  r = run({"tshark", "-r", pcaps[0], "-d", "tcp.port==" + p + ",http2", "-Y", "http2.headers.path",
+           "-T", "fields", "-e", "http2.headers.path"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("/hello.txt"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/bulk.bin"), std::string::npos) << r.out;
+}
+
 // SMTP, FTP, POP3 and IMAP servers greet before the client says anything: after CONNECT the
 // proxy must not wait for a ClientHello that never comes, but relay (and mirror) in plain.
 TEST_F(ProxyTest, ServerFirstProtocolsAreRelayedAfterConnect) {

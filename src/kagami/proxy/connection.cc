@@ -501,6 +501,7 @@ void Connection::on_classify() {
       return start_plain_relay("not TLS");
     case R::kHello: {
       sni_ = scan.hello.sni;
+      client_hello_ = scan.body;  // for the record: what the client offered
       const Decision d = judge(asked_name(), true);
       if (d.action == Action::kBlock) {
         cx_.counters->blocked.fetch_add(1, std::memory_order_relaxed);
@@ -514,14 +515,8 @@ void Connection::on_classify() {
       }
       policy_ = "decrypt: " + d.reason;
       start_upstream_tls();
-      // ALPN toward the server: HTTP/1.1 when the client offered it (clients are only offered
-      // HTTP/1.1 for now), otherwise none.
-      for (const std::string& p : scan.hello.alpn) {
-        if (p == "http/1.1" && u_.ssl) {
-          static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-          SSL_set_alpn_protos(u_.ssl.get(), kHttp11, sizeof kHttp11);
-        }
-      }
+      // The server is offered what the client offered; the client gets the server's choice.
+      if (u_.ssl) (void)offer_alpn(u_.ssl.get(), scan.hello.alpn);
       if (phase_ == Phase::kUpstreamHandshake) drive_upstream_handshake();
       return;
     }
@@ -657,6 +652,10 @@ void Connection::drive_upstream_handshake() {
     spdlog::info("proxy: {}: upstream not valid ({}): the client gets an untrusted certificate",
                  describe(), verdict_);
   }
+  const unsigned char* alpn = nullptr;
+  unsigned alpn_len = 0;
+  SSL_get0_alpn_selected(u_.ssl.get(), &alpn, &alpn_len);
+  upstream_alpn_.assign(reinterpret_cast<const char*>(alpn), alpn_len);
   auto minted = cx_.minter->mint(SSL_get0_peer_certificate(u_.ssl.get()), asked_name(), trusted);
   if (!minted) return fail(minted.error().message, true);
   start_client_tls(**minted);
@@ -675,6 +674,7 @@ void Connection::start_client_tls(const MintedCert& cert) {
   BIO_set_mem_eof_return(c_.rbio, -1);
   SSL_set_bio(s, c_.rbio, c_.wbio);
   SSL_set_accept_state(s);
+  answer_alpn_with(s, &upstream_alpn_);
   // The ClientHello and anything after it, read while the upstream was being checked.
   if (!c_.in.empty()) BIO_write(c_.rbio, c_.in.data(), static_cast<int>(c_.in.size()));
   c_.in.clear();
@@ -736,6 +736,7 @@ void Connection::open_mirror(bool refused) {
     n.policy = policy_;
     n.upstream_verdict = verdict_;
     n.failure = failure_;
+    n.client_hello = std::move(client_hello_);
     if (n.decrypted) {
       n.client_version =
           wire::tls_version_name(static_cast<std::uint16_t>(SSL_version(c_.ssl.get())));

@@ -145,6 +145,8 @@ class Connection {
   bool transparent_ = false;
   std::string origin_head_;  // absolute-form request rewritten for the origin
   std::string sni_;
+  std::vector<std::uint8_t> client_hello_;  // its body, until the recorder is told
+  std::string upstream_alpn_;               // what the server chose; the client gets the same
   std::string user_;
   std::string verdict_;                  // why the upstream is not trusted, or empty
   std::string failure_;                  // why the connection ended before its relay began

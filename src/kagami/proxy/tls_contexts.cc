@@ -17,6 +17,10 @@ int asked_index() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
 }
+int alpn_choice_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
 int keylog_index() {
   static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
@@ -38,12 +42,22 @@ int client_cert_requested(SSL* ssl, X509**, EVP_PKEY**) {
   return 0;  // no certificate to give
 }
 
-int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+int select_alpn(SSL* ssl, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                 unsigned int inlen, void*) {
-  // Only HTTP/1.1 is offered to clients for now; anything else goes on without ALPN.
-  static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  // The server's choice, learned before this handshake began (answer_alpn_with). A leg
+  // without one is answered with HTTP/1.1 when the client offers it.
+  const auto* choice = static_cast<const std::string*>(SSL_get_ex_data(ssl, alpn_choice_index()));
+  if (choice != nullptr && choice->empty()) return SSL_TLSEXT_ERR_NOACK;  // as the server did
+  unsigned char wanted[256] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned wanted_len = 9;
+  if (choice != nullptr) {
+    if (choice->size() > 255) return SSL_TLSEXT_ERR_NOACK;
+    wanted[0] = static_cast<unsigned char>(choice->size());
+    std::memcpy(wanted + 1, choice->data(), choice->size());
+    wanted_len = static_cast<unsigned>(choice->size() + 1);
+  }
   unsigned char* selected = nullptr;
-  if (SSL_select_next_proto(&selected, outlen, kHttp11, sizeof kHttp11, in, inlen) ==
+  if (SSL_select_next_proto(&selected, outlen, wanted, wanted_len, in, inlen) ==
       OPENSSL_NPN_NEGOTIATED) {
     *out = selected;
     return SSL_TLSEXT_ERR_OK;
@@ -147,6 +161,22 @@ bool expect_upstream_name(SSL* ssl, const std::string& host) {
                   host.find_first_not_of("0123456789.") == std::string::npos;
   if (ip) return X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
   return SSL_set1_host(ssl, host.c_str()) == 1;
+}
+
+void answer_alpn_with(SSL* client_leg, const std::string* choice) {
+  SSL_set_ex_data(client_leg, alpn_choice_index(), const_cast<std::string*>(choice));
+}
+
+bool offer_alpn(SSL* upstream_leg, const std::vector<std::string>& protocols) {
+  std::vector<unsigned char> wire;
+  for (const std::string& p : protocols) {
+    if (p.empty() || p.size() > 255 || wire.size() + 1 + p.size() > 65535) continue;
+    wire.push_back(static_cast<unsigned char>(p.size()));
+    wire.insert(wire.end(), p.begin(), p.end());
+  }
+  if (wire.empty()) return false;
+  // 0 is success here, unlike OpenSSL's other calls.
+  return SSL_set_alpn_protos(upstream_leg, wire.data(), static_cast<unsigned>(wire.size())) == 0;
 }
 
 bool upstream_asked_client_cert(SSL* ssl) { return SSL_get_ex_data(ssl, asked_index()) != nullptr; }

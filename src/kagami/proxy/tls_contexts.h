@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "kagami/base/result.h"
 #include "kagami/proxy/openssl_ptr.h"
@@ -36,8 +37,8 @@ class KeyLog {
 // proxy can judge the result (upstream_verdict) and still mint an untrusted look-alike.
 Result<SslCtxPtr> make_upstream_ctx(const UpstreamTlsOptions& options, KeyLog* keylog);
 
-// The context for the client leg: TLS 1.2 and 1.3, ALPN answered with http/1.1 when offered.
-// Certificates are set per connection.
+// The context for the client leg: TLS 1.2 and 1.3, ALPN answered with what the server chose
+// (answer_alpn_with), or http/1.1 when offered. Certificates are set per connection.
 Result<SslCtxPtr> make_client_leg_ctx(KeyLog* keylog);
 
 // Why a finished upstream handshake must not be shown to the client as valid, or "" when it
@@ -48,6 +49,14 @@ std::string upstream_verdict(SSL* ssl, X509* own_ca);
 
 // Sets the name the server certificate must match (a DNS name or an IP address).
 bool expect_upstream_name(SSL* ssl, const std::string& host);
+
+// ALPN as mitmproxy and Envoy do it: the server leg offers exactly what the client offered
+// (offer_alpn; false when nothing could be offered) and the client leg answers with the
+// server's choice, or with none when the server chose none (answer_alpn_with; `choice` must
+// outlive the client's handshake). Both legs then speak the same protocol, h2 or HTTP/1.1,
+// and the bytes are relayed as they are.
+bool offer_alpn(SSL* upstream_leg, const std::vector<std::string>& protocols);
+void answer_alpn_with(SSL* client_leg, const std::string* choice);
 
 // Whether the server asked for a client certificate during the handshake.
 bool upstream_asked_client_cert(SSL* ssl);

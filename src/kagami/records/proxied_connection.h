@@ -24,6 +24,7 @@ struct ProxiedConnection {
   std::string failure;  // why it ended before the relay (a refused certificate, a block)
   std::vector<std::uint8_t> upstream_cert_der;  // the server's leaf, when decrypted
   std::uint32_t upstream_cert_count = 0;        // certificates the server sent
+  std::vector<std::uint8_t> client_hello;       // the client's ClientHello body, when TLS
 };
 
 // Notes the proxy leaves for the recorder in the same process, found again by the mirrored

@@ -67,6 +67,7 @@ ClientHelloScan scan_client_hello(ByteView bytes, std::size_t max_hello_bytes) {
   }
   out.result = R::kHello;
   out.hello = std::move(parsed.value());
+  out.body.assign(message.begin() + 4, message.begin() + static_cast<std::ptrdiff_t>(want));
   out.need = 0;
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "kagami/base/byte_view.h"
 #include "kagami/wire/tls_handshake.h"
@@ -19,6 +20,7 @@ struct ClientHelloScan {
   Result result = Result::kNeedMore;
   std::size_t need = kTlsRecordHeaderBytes;
   TlsClientHello hello;
+  std::vector<std::uint8_t> body;  // the ClientHello's body, as parse_client_hello reads it
   std::string error;
 };
 

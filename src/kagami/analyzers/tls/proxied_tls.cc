@@ -1,5 +1,6 @@
 #include "kagami/analyzers/tls/proxied_tls.h"
 
+#include "kagami/analyzers/tls/client_hello.h"
 #include "kagami/analyzers/tls/server_certificate.h"
 
 namespace kagami::analyzers {
@@ -30,6 +31,13 @@ void add_proxy_view(const records::ProxiedConnection& note, std::uint64_t sessio
           note.upstream_cert_count, t);
     tls_records.push_back(std::move(t));
     tls = &tls_records.back();
+  }
+  // What the client offered, which the proxy's own ClientHello to the server does not show:
+  // the mirror of a decrypted session carries no handshake.
+  if (!note.client_hello.empty() && tls->ja3.empty()) {
+    auto hello =
+        wire::parse_client_hello(ByteView(note.client_hello.data(), note.client_hello.size()));
+    if (hello) describe_client_hello(hello.value(), 't', *tls);
   }
   tls->decrypted = note.decrypted;
   tls->upstream_version = note.upstream_version;

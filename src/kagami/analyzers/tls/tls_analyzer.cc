@@ -6,6 +6,7 @@
 
 #include "kagami/analyzers/analyzer.h"
 #include "kagami/analyzers/tls/cipher_names.h"
+#include "kagami/analyzers/tls/client_hello.h"
 #include "kagami/analyzers/tls/server_certificate.h"
 #include "kagami/wire/tls_fingerprint.h"
 #include "kagami/wire/tls_handshake.h"
@@ -153,17 +154,8 @@ class TlsAnalyzer final : public Analyzer {
     auto parsed = wire::parse_client_hello(body);
     if (!parsed) return violation(side, parsed.error().message);
     const wire::TlsClientHello& h = parsed.value();
-    rec_.client_hello_seen = true;
     rec_.ts = ts;
-    rec_.sni = h.sni;
-    rec_.alpn = h.alpn;
-    for (const std::uint16_t v : h.supported_versions)
-      if (!wire::tls_grease(v)) rec_.client_versions.push_back(wire::tls_version_name(v));
-    if (rec_.client_versions.empty())
-      rec_.client_versions.push_back(wire::tls_version_name(h.version));
-    rec_.ja3_string = wire::ja3_string(h);
-    rec_.ja3 = wire::ja3_hash(rec_.ja3_string);
-    rec_.ja4 = wire::ja4(h, 't');
+    describe_client_hello(h, 't', rec_);
     if (!h.sni.empty() && s_.host.empty()) s_.host = h.sni;
   }
 
