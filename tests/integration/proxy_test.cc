@@ -622,6 +622,10 @@ TEST_F(ProxyTest, PolicyAuthAndAutoBypassDecideEachConnection) {
   EXPECT_EQ(r.exit_code, 0) << r.err << proxy.log();  // bypassed: the origin's certificate
   EXPECT_EQ(get("www.bank.test", kagami_ca_).exit_code, 60);
   EXPECT_NE(get("blocked.test", d_ + "/both.pem").exit_code, 0);
+  r = curl_via(proxy, kagami_ca_,
+               {"--proxy-user", "alice:s3cret", "https://blocked.test:" + p + "/"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("403"), std::string::npos) << r.err;
   // A pinned client (it trusts only the origin's root) refuses the minted certificate once;
   // then its destination is bypassed and it gets through.
   EXPECT_EQ(get("pinned.test", root).exit_code, 60);
@@ -671,6 +675,31 @@ TEST_F(ProxyTest, PolicyAuthAndAutoBypassDecideEachConnection) {
   for (const auto& t : listing("tls", store)) alerts += t.value("alert", "") + "\n";
   EXPECT_NE(alerts.find("the client refused the minted certificate"), std::string::npos) << alerts;
   EXPECT_NE(alerts.find("block: forbidden site"), std::string::npos) << alerts;
+  // A bypassed connection is not decrypted, but what its handshake shows is kept: version,
+  // suite, what the client offered and its fingerprints, the server's. (TLS 1.3 encrypts the
+  // certificate; the relay cannot read it.)
+  int bypassed = 0;
+  for (const auto& t : listing("tls", store)) {
+    if (t["sni"] != "www.bank.test") continue;
+    ++bypassed;
+    EXPECT_EQ(t["decrypted"], false);
+    EXPECT_FALSE(t["version"].get<std::string>().empty()) << t;
+    EXPECT_FALSE(t["cipher"].get<std::string>().empty()) << t;
+    EXPECT_EQ(t["ja3"].get<std::string>().size(), 32u) << t;
+    EXPECT_EQ(t["ja4"].get<std::string>().substr(0, 1), "t") << t;
+    EXPECT_EQ(t["ja3s"].get<std::string>().size(), 32u) << t;
+    EXPECT_EQ(t["alpn"], (std::vector<std::string>{"h2", "http/1.1"})) << t;
+    EXPECT_EQ(t["encrypted_certificate"], true) << t;
+  }
+  EXPECT_EQ(bypassed, 2);  // with the origin's root, and with only Kagami's (refused: 60)
+  // The CONNECT refused by policy by its name (403, before any lookup) is a session: the host
+  // asked for and the user, refused by the proxy; its server is 0.0.0.0, never resolved.
+  int refused = 0;
+  for (const auto& s : sessions(store))
+    if (s["host"] == "blocked.test" && s["user"] == "alice" && s["server_ip"] == "0.0.0.0" &&
+        s["end_reason"] == "proxy_refused")
+      ++refused;
+  EXPECT_EQ(refused, 1);
 }
 
 // Three network namespaces made by the test: a client, a router running the proxy in

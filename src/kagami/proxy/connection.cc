@@ -369,6 +369,9 @@ void Connection::start_transparent() {
   if (const Decision d = judge(host_, false); d.action == Action::kBlock) {
     cx_.counters->blocked.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("proxy: {}: block: {}", describe(), d.reason);
+    server_addr_ = orig.addr;
+    policy_ = failure_ = "block: " + d.reason;
+    open_mirror(true);  // a session of its own in the record, refused by the proxy
     phase_ = Phase::kDone;
     return;
   }
@@ -572,6 +575,26 @@ void Connection::refuse_client_tls(std::uint8_t alert, const std::string& why) {
 void Connection::refuse(const Decision& d) {
   cx_.counters->blocked.fetch_add(1, std::memory_order_relaxed);
   spdlog::info("proxy: {}: block: {}", describe(), d.reason);
+  // The refusal is a session of its own in the record: who asked for what, and the rule that
+  // said no. Refused before the name was resolved (nothing is looked up for a blocked name),
+  // its server is the unspecified address and the port asked for.
+  policy_ = "block: " + d.reason;
+  failure_ = policy_;
+  if (server_addr_.ss_family == AF_UNSPEC) {
+    // In the client's family: a mirrored session's two ends are one IP version.
+    if (client_addr_.ss_family == AF_INET6) {
+      auto* v6 = reinterpret_cast<sockaddr_in6*>(&server_addr_);
+      v6->sin6_family = AF_INET6;
+      v6->sin6_port = htons(port_);
+      v6->sin6_addr = in6addr_any;
+    } else {
+      auto* v4 = reinterpret_cast<sockaddr_in*>(&server_addr_);
+      v4->sin_family = AF_INET;
+      v4->sin_port = htons(port_);
+      v4->sin_addr.s_addr = htonl(INADDR_ANY);
+    }
+  }
+  open_mirror(true);
   const std::string body = "blocked by policy: " + d.reason + "\n";
   reply_and_close(
       "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n"
