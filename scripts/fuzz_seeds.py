@@ -100,11 +100,28 @@ def tcp_directions(linktype, fr):
     return bytes(out[0][:60000]), bytes(out[1][:60000])
 
 
+def udp_payloads(linktype, fr):
+    """Every UDP payload, any IP version, for Ethernet, NULL/loopback and raw IP captures."""
+    skip = {1: 14, 0: 4, 108: 4, 101: 0}.get(linktype)
+    out = []
+    for f in fr if skip is not None else []:
+        ip = f[skip:]
+        if len(ip) >= 28 and ip[0] >> 4 == 4 and ip[9] == 17:
+            udp = (ip[0] & 15) * 4
+        elif len(ip) >= 48 and ip[0] >> 4 == 6 and ip[6] == 17:
+            udp = 40
+        else:
+            continue
+        out.append(bytes(ip[udp + 8 :]))
+    return out
+
+
 def main(corpus, out_dir):
     os.makedirs(os.path.join(out_dir, "fuzz_analyzers"), exist_ok=True)
     os.makedirs(os.path.join(out_dir, "fuzz_packet_pipeline"), exist_ok=True)
     os.makedirs(os.path.join(out_dir, "fuzz_pcap_file"), exist_ok=True)
     os.makedirs(os.path.join(out_dir, "fuzz_http2"), exist_ok=True)
+    os.makedirs(os.path.join(out_dir, "fuzz_quic"), exist_ok=True)
     n = 0
     for root, _, files in os.walk(corpus):
         for name in sorted(files):
@@ -126,6 +143,10 @@ def main(corpus, out_dir):
                     if side:
                         seed_name = name + (".c2s" if flags & 2 else ".s2c")
                         open(os.path.join(out_dir, "fuzz_http2", seed_name), "wb").write(bytes([flags]) + side)
+            if os.path.basename(root) == "quic":
+                # fuzz_quic reads [mode][datagram]: mode 1 is a datagram.
+                for i, payload in enumerate(udp_payloads(linktype, fr)[:8]):
+                    open(os.path.join(out_dir, "fuzz_quic", f"{name}.{i}"), "wb").write(b"\x01" + payload)
             if linktype == 1:
                 conv = conversation(fr)
                 if conv:

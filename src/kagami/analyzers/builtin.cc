@@ -15,7 +15,8 @@
   X(kSmtpAnalyzer)                  \
   X(kPop3Analyzer)                  \
   X(kImapAnalyzer)                  \
-  X(kFtpAnalyzer)
+  X(kFtpAnalyzer)                   \
+  X(kQuicAnalyzer)
 
 namespace kagami::analyzers {
 

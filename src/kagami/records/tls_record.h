@@ -41,6 +41,7 @@ struct TlsRecord {
   // the server's certificate ("" when valid) and the policy decision with its reason.
   bool decrypted = false;
   std::string upstream_version, upstream_cipher, upstream_verdict, policy;
+  std::string via;  // "quic": the handshake rode in QUIC Initial packets over UDP; empty: TCP
 
   static constexpr RecordType kType{.kind = "tls",
                                     .table = "tls",
@@ -153,6 +154,10 @@ struct TlsRecord {
     v(r.policy, as::text("policy", "the proxy's policy decision and its reason")
                     .ja("プロキシのポリシー判断とその理由")
                     .omitted_when_empty());
+    v(r.via, as::name_of_set("via", "what carried the handshake: quic, empty for TCP")
+                 .ja("ハンドシェイクを運んだもの: quic、TCP なら空")
+                 .searched("tls.via", "", "what carried TLS: quic")
+                 .omitted_when_empty());
   }
 };
 

@@ -1,6 +1,6 @@
 #include "kagami/analyzers/tls/proxied_tls.h"
 
-#include "kagami/analyzers/tls/client_hello.h"
+#include "kagami/analyzers/tls/hellos.h"
 #include "kagami/analyzers/tls/server_certificate.h"
 
 namespace kagami::analyzers {

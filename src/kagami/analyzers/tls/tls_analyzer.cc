@@ -6,7 +6,7 @@
 
 #include "kagami/analyzers/analyzer.h"
 #include "kagami/analyzers/tls/cipher_names.h"
-#include "kagami/analyzers/tls/client_hello.h"
+#include "kagami/analyzers/tls/hellos.h"
 #include "kagami/analyzers/tls/server_certificate.h"
 #include "kagami/wire/tls_fingerprint.h"
 #include "kagami/wire/tls_handshake.h"
@@ -163,15 +163,7 @@ class TlsAnalyzer final : public Analyzer {
     auto parsed = wire::parse_server_hello(body);
     if (!parsed) return violation(side, parsed.error().message);
     const wire::TlsServerHello& h = parsed.value();
-    rec_.server_hello_seen = true;
-    if (h.hello_retry_request) rec_.hello_retry = true;
-    selected_version_ = h.selected_version != 0 ? h.selected_version : h.version;
-    rec_.version = wire::tls_version_name(selected_version_);
-    rec_.cipher = tls_cipher_name(h.cipher);
-    rec_.alpn_selected = h.alpn;
-    rec_.ja3s_string = wire::ja3s_string(h);
-    rec_.ja3s = wire::ja3_hash(rec_.ja3s_string);
-    rec_.ja4s = wire::ja4s(h, 't');
+    selected_version_ = describe_server_hello(h, 't', rec_);
     if (tls13() && !h.hello_retry_request) {
       // Everything the server sends next is encrypted, its certificates included.
       rec_.encrypted_certificate = true;

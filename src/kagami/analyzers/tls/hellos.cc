@@ -1,5 +1,6 @@
-#include "kagami/analyzers/tls/client_hello.h"
+#include "kagami/analyzers/tls/hellos.h"
 
+#include "kagami/analyzers/tls/cipher_names.h"
 #include "kagami/wire/tls_fingerprint.h"
 
 namespace kagami::analyzers {
@@ -15,6 +16,20 @@ void describe_client_hello(const wire::TlsClientHello& h, char transport, record
   out.ja3_string = wire::ja3_string(h);
   out.ja3 = wire::ja3_hash(out.ja3_string);
   out.ja4 = wire::ja4(h, transport);
+}
+
+std::uint16_t describe_server_hello(const wire::TlsServerHello& h, char transport,
+                                    records::TlsRecord& out) {
+  out.server_hello_seen = true;
+  if (h.hello_retry_request) out.hello_retry = true;
+  const std::uint16_t version = h.selected_version != 0 ? h.selected_version : h.version;
+  out.version = wire::tls_version_name(version);
+  out.cipher = tls_cipher_name(h.cipher);
+  out.alpn_selected = h.alpn;
+  out.ja3s_string = wire::ja3s_string(h);
+  out.ja3s = wire::ja3_hash(out.ja3s_string);
+  out.ja4s = wire::ja4s(h, transport);
+  return version;
 }
 
 }  // namespace kagami::analyzers

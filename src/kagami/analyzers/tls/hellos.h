@@ -11,4 +11,9 @@ namespace kagami::analyzers {
 void describe_client_hello(const wire::TlsClientHello& hello, char transport,
                            records::TlsRecord& out);
 
+// Fills what a ServerHello tells: the version and suite chosen, the protocol, JA3S and JA4S.
+// Returns the version chosen (supported_versions, else the hello's own).
+std::uint16_t describe_server_hello(const wire::TlsServerHello& hello, char transport,
+                                    records::TlsRecord& out);
+
 }  // namespace kagami::analyzers
