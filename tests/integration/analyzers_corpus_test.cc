@@ -237,6 +237,60 @@ TEST_P(Http2Trace, StreamsEqualTsharksHeaderBlocks) {
 INSTANTIATE_TEST_SUITE_P(Corpus, Http2Trace, ::testing::ValuesIn(traces_with("http2_headers")),
                          name_of);
 
+// --- WebSocket ------------------------------------------------------------------------------
+
+class WebSocketTrace : public ::testing::TestWithParam<std::string> {};
+
+// tshark lists frames; a message is a data frame and its continuations up to FIN, or one
+// control frame. tshark's payload_sha256 on a message's last frame is of the whole message,
+// unmasked and decompressed: each text message's must be the hash of the text Kagami kept.
+TEST_P(WebSocketTrace, MessagesEqualTsharksFrames) {
+  const std::string trace = GetParam();
+  TempDir dir;
+  const std::string store = record(dir, trace);
+  const auto ours = listing("websocket", store);
+  ASSERT_FALSE(ours.empty());
+  const int server_port = ours[0]["server_port"];
+  static const std::map<std::string, std::string> kOpcode = {
+      {"1", "text"}, {"2", "binary"}, {"8", "close"}, {"9", "ping"}, {"10", "pong"}};
+  Bag want, got;
+  std::map<std::string, std::string> open;  // sender -> opcode of the unfinished message
+  for (const Row& r : truth(trace, "websocket")) {
+    const std::string sender =
+        std::stoi(field(r, "tcp.srcport")) == server_port ? "server" : "client";
+    const std::string op = field(r, "websocket.opcode");
+    const bool fin = field(r, "websocket.fin") == "1" || field(r, "websocket.fin") == "True";
+    if (op != "0" && std::stoi(op) < 8) open[sender] = kOpcode.at(op);
+    if (std::stoi(op) >= 8) {
+      want.insert(sender + " " + kOpcode.at(op) + " " + field(r, "websocket.payload_length"));
+    } else if (fin) {
+      want.insert(sender + " " + open[sender] + " " + field(r, "payload_sha256"));
+      open.erase(sender);
+    }
+  }
+  for (const auto& m : ours) {
+    const std::string op = m["opcode"];
+    std::string key = m["sender"].get<std::string>() + " " + op + " ";
+    if (op == "text")
+      key += sha256_of(m["text"].get<std::string>());
+    else
+      key += std::to_string(m["size"].get<std::uint64_t>());
+    got.insert(key);
+    EXPECT_TRUE(m["flags"].empty()) << m;
+  }
+  EXPECT_EQ(got, want);
+  std::set<std::uint64_t> carried;
+  for (const auto& m : ours) carried.insert(m["session_id"].get<std::uint64_t>());
+  for (const auto& x : sessions(store)) {
+    if (carried.count(x["id"].get<std::uint64_t>())) {
+      EXPECT_EQ(x["app"], "http,websocket");
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, WebSocketTrace, ::testing::ValuesIn(traces_with("websocket")),
+                         name_of);
+
 class HttpObjectsTrace : public ::testing::TestWithParam<std::string> {};
 
 std::vector<Row> http_objects(const std::string& trace) {

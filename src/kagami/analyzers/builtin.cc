@@ -8,6 +8,7 @@
 // here.
 #define KAGAMI_BUILTIN_ANALYZERS(X) \
   X(kFtpDataAnalyzer)               \
+  X(kWebSocketAnalyzer)             \
   X(kHttp2Analyzer)                 \
   X(kHttp1Analyzer)                 \
   X(kDnsAnalyzer)                   \

@@ -134,7 +134,9 @@ struct AnalyzerLimits {
   // Streams a client cancels before any answer, recorded one by one; beyond, a flood (rapid
   // reset, CVE-2023-44487) is counted and flagged on the session instead.
   std::size_t max_http2_reset_records = 1000;
-  std::size_t max_dns_message_bytes = 65535;  // a DNS-over-HTTPS body read as DNS
+  std::size_t max_dns_message_bytes = 65535;           // a DNS-over-HTTPS body read as DNS
+  std::size_t max_websocket_message_bytes = 4u << 20;  // kept (and inflated) per message
+  std::size_t websocket_file_bytes = 1024;  // a binary message this large is kept as a file
   content::DecodeLimits decode;
   content::MultipartLimits multipart;
   std::size_t max_pipelined_requests = 1024;

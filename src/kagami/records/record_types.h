@@ -19,6 +19,7 @@
 #include "kagami/records/mail_record.h"
 #include "kagami/records/session_record.h"
 #include "kagami/records/tls_record.h"
+#include "kagami/records/websocket_record.h"
 
 // X(struct name), in the order listings and the help show them.
 #define KAGAMI_RECORD_TYPES(X) \
@@ -26,7 +27,8 @@
   X(DnsRecord)                 \
   X(TlsRecord)                 \
   X(MailRecord)                \
-  X(FtpRecord)
+  X(FtpRecord)                 \
+  X(WebSocketRecord)
 
 // X(struct name): record types declared the same way that no analyzer emits (content
 // inspection's): their JSON and their table come from their declarations too.

@@ -54,6 +54,8 @@ class CollectedRecords final : public analyzers::RecordSink {
           if constexpr (std::is_same_v<R, records::TlsRecord>) tls.push_back(std::move(r));
           if constexpr (std::is_same_v<R, records::MailRecord>) mail.push_back(std::move(r));
           if constexpr (std::is_same_v<R, records::FtpRecord>) ftp.push_back(std::move(r));
+          if constexpr (std::is_same_v<R, records::WebSocketRecord>)
+            websocket.push_back(std::move(r));
         },
         std::move(any));
   }
@@ -69,6 +71,7 @@ class CollectedRecords final : public analyzers::RecordSink {
   std::vector<records::TlsRecord> tls;
   std::vector<records::MailRecord> mail;
   std::vector<records::FtpRecord> ftp;
+  std::vector<records::WebSocketRecord> websocket;
   std::vector<records::FileRecord> files;
   std::vector<records::FileEvent> events;
 };
