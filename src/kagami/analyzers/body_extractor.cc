@@ -125,4 +125,12 @@ std::vector<ExtractedFile> BodyExtractor::finish(bool complete) {
   return std::move(done_);
 }
 
+std::string multipart_boundary(const std::string& content_type) {
+  if (content_type.empty()) return {};
+  const content::HeaderValue ct = content::parse_header_value(content_type);
+  if (ct.value != "multipart/form-data" && ct.value != "multipart/mixed") return {};
+  const std::string* b = ct.param("boundary");
+  return b ? *b : std::string();
+}
+
 }  // namespace kagami::analyzers

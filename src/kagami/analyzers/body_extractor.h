@@ -18,6 +18,10 @@ struct ExtractedFile {
   records::FileEvent event;
 };
 
+// The boundary of a multipart/form-data or multipart/mixed Content-Type (the parts a body
+// extractor splits out), or empty.
+std::string multipart_boundary(const std::string& content_type);
+
 // Turns one message body into files, streaming: undoes its content codings (bounded), keeps
 // the decoded body as one object and, for multipart bodies, each file part as another object
 // with its field and file name. A body that cannot be decoded is kept as it came.

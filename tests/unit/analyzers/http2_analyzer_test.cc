@@ -4,8 +4,8 @@
 #include <string>
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
+#include "support/archive_builder.h"
 #include "support/http2_frames.h"
 #include "unit/analyzers/harness.h"
 
@@ -13,20 +13,6 @@ namespace kagami::testing {
 namespace {
 
 using H2 = Http2Writer;
-
-std::string gzip(const std::string& in) {
-  z_stream z{};
-  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, in.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 
 bool has(const records::HttpRecord& r, records::HttpFlag f) { return (r.flags & f) != 0; }
 
@@ -58,7 +44,7 @@ TEST(Http2Analyzer, PriorKnowledgeStreamsAreRecordsAndTheirBodiesFiles) {
                          {"content-type", "text/plain"}},
                         false);
   c2s += H2::data(3, "confidential ", false) + H2::data(3, "notes");
-  const std::string body = gzip("%PDF-1.4 hello pdf");
+  const std::string body = test::gzip_bytes("%PDF-1.4 hello pdf");
   std::string s2c = H2::settings();
   s2c += server.headers(
       1, {{":status", "200"}, {"content-type", "application/pdf"}, {"content-encoding", "gzip"}},

@@ -9,7 +9,6 @@
 #include "kagami/analyzers/body_extractor.h"
 #include "kagami/analyzers/http_fields.h"
 #include "kagami/base/ascii.h"
-#include "kagami/content/header_params.h"
 #include "kagami/wire/http1_parser.h"
 
 namespace kagami::analyzers {
@@ -274,12 +273,7 @@ class Http1Analyzer final : public Analyzer {
     m.name = std::move(name);
     m.claimed_type = field(h, "Content-Type");
     m.content_encoding = field(h, "Content-Encoding");
-    if (request && !m.claimed_type.empty()) {
-      const content::HeaderValue ct = content::parse_header_value(m.claimed_type);
-      if (ct.value == "multipart/form-data" || ct.value == "multipart/mixed") {
-        if (const std::string* b = ct.param("boundary")) m.multipart_boundary = *b;
-      }
-    }
+    if (request) m.multipart_boundary = multipart_boundary(m.claimed_type);
     return std::make_unique<BodyExtractor>(cx_, std::move(m));
   }
 

@@ -319,12 +319,7 @@ class Http2Analyzer final : public Analyzer {
     m.name = std::move(name);
     m.claimed_type = request ? st.rec.req_content_type : st.rec.resp_content_type;
     m.content_encoding = value_of(h, "content-encoding");
-    if (request && !m.claimed_type.empty()) {
-      const content::HeaderValue ct = content::parse_header_value(m.claimed_type);
-      if (ct.value == "multipart/form-data" || ct.value == "multipart/mixed") {
-        if (const std::string* b = ct.param("boundary")) m.multipart_boundary = *b;
-      }
-    }
+    if (request) m.multipart_boundary = multipart_boundary(m.claimed_type);
     return std::make_unique<BodyExtractor>(cx_, std::move(m));
   }
 
