@@ -138,7 +138,6 @@ Progress Http2Parser::frame(ByteView data) {
         return {data.size(), 0};
       }
     }
-    ++frames_;
     events_.on_frame(h);
     current_ = h;
     remaining_ = h.length - (head - kHttp2FrameHeaderBytes) - pad;
@@ -152,7 +151,6 @@ Progress Http2Parser::frame(ByteView data) {
     return {head, 0};
   }
   if (h.length > limits_.max_frame_bytes) {
-    ++frames_;
     events_.on_frame(h);
     if (type == Http2Frame::kHeaders || type == Http2Frame::kContinuation ||
         type == Http2Frame::kPushPromise) {
@@ -168,7 +166,6 @@ Progress Http2Parser::frame(ByteView data) {
   }
   const std::size_t total = kHttp2FrameHeaderBytes + h.length;
   if (data.size() < total) return {0, total};
-  ++frames_;
   events_.on_frame(h);
   control_frame(h, data.subspan(kHttp2FrameHeaderBytes, h.length));
   return {state_ == State::kFailed ? data.size() : total, 0};

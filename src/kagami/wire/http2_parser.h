@@ -106,7 +106,6 @@ class Http2Parser {
   void allow_header_table(std::uint32_t bytes);
 
   bool failed() const { return state_ == State::kFailed; }
-  std::uint64_t frames() const { return frames_; }
 
  private:
   enum class State { kPreface, kFrameHeader, kData, kSkip, kFailed };
@@ -136,7 +135,6 @@ class Http2Parser {
   Http2Headers block_;
   std::size_t block_bytes_ = 0;  // compressed
   std::size_t list_bytes_ = 0;   // decoded, as RFC 9113 counts them
-  std::uint64_t frames_ = 0;
 };
 
 }  // namespace kagami::wire
