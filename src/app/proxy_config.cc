@@ -105,7 +105,13 @@ Status load_proxy_config(const std::string& path, ProxyFileConfig& c) {
         st = num(c.options.max_connections, 1);
       else if (key == "proxy.auto_bypass_s")
         st = num(c.options.auto_bypass_ms, 1000);
-      else if (key == "auth.users_file")
+      else if (key == "quic.alt_svc") {
+        std::string mode;
+        st = str(mode);
+        if (st && mode != "strip" && mode != "keep")
+          return make_error("config: {} must be \"strip\" or \"keep\"", key);
+        c.options.strip_alt_svc = mode == "strip";
+      } else if (key == "auth.users_file")
         st = str(c.users_file);
       else if (key == "policy.default") {
         std::string a;

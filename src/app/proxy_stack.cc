@@ -117,6 +117,8 @@ nlohmann::json ProxyStack::status() const {
                 {"auto_bypassed", c.auto_bypassed.load()},
                 {"blocked", c.blocked.load()},
                 {"destination_refused", c.destination_refused.load()},
+                {"alt_svc_stripped", c.alt_svc_stripped.load()},
+                {"response_refused", c.response_refused.load()},
                 {"auth_refused", c.auth_refused.load()},
                 {"bad_request", c.bad_request.load()},
                 {"upstream_invalid", c.upstream_invalid.load()},
@@ -155,8 +157,9 @@ void ProxyStack::print_counters() const {
             << ", upstream handshake failed " << c.upstream_handshake_failed
             << ", upstream invalid " << c.upstream_invalid << ", client handshake failed "
             << c.client_handshake_failed << ", timed out " << c.timed_out
-            << ", destinations refused " << c.destination_refused << ", bytes c2s " << c.bytes_c2s
-            << ", s2c " << c.bytes_s2c << "; certificates minted "
+            << ", destinations refused " << c.destination_refused << ", Alt-Svc h3 stripped "
+            << c.alt_svc_stripped << ", responses refused " << c.response_refused << ", bytes c2s "
+            << c.bytes_c2s << ", s2c " << c.bytes_s2c << "; certificates minted "
             << config_.minter->counters().minted << ", cache hits "
             << config_.minter->counters().hits << "\n";
   if (mirror_) {

@@ -21,6 +21,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "kagami/base/ascii.h"
+
 #include "integration/harness.h"
 #include "support/temp_dir.h"
 #include "unit/wire/tls_builder.h"
@@ -1224,6 +1226,94 @@ TEST_F(ProxyTest, Http2AndGrpcWorkThroughTheProxy) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("/hello.txt"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("/bulk.bin"), std::string::npos) << r.out;
+}
+
+// nginx over h2 and HTTP/1.1 advertising HTTP/3: the proxy removes the advertisement by
+// default, so browsers stay on TCP where they are inspected, and keeps it when told to.
+TEST_F(ProxyTest, AltSvcH3IsStrippedFromDecryptedResponsesUnlessKept) {
+  if (!have_program("nginx") || !have_program("tshark")) GTEST_SKIP() << "nginx or tshark missing";
+  CertSpec site{"site.test", {"DNS:site.test"}};
+  leaf("site", site);
+  std::filesystem::create_directories(d_ + "/www");
+  const std::string bulk = pattern(4u << 20, 9);
+  write_file(d_ + "/www/bulk.bin", bulk);
+  write_file(d_ + "/www/page.txt", "a page\n");
+  const int port = free_port();
+  const std::string p = std::to_string(port);
+  const std::string conf =
+      "daemon off;\npid " + d_ + "/nginx.pid;\nerror_log " + d_ + "/error.log;\n" +
+      "worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path " + d_ +
+      "/body;\n  proxy_temp_path " + d_ + "/proxy;\n  fastcgi_temp_path " + d_ +
+      "/fcgi;\n  uwsgi_temp_path " + d_ + "/uwsgi;\n  scgi_temp_path " + d_ + "/scgi;\n" +
+      "  types { text/plain txt; application/octet-stream bin; }\n" +
+      "  server {\n    listen 127.0.0.1:" + p + " ssl http2;\n    server_name site.test;\n" +
+      "    ssl_certificate " + d_ + "/site.pem;\n    ssl_certificate_key " + d_ + "/site.key;\n" +
+      "    add_header Alt-Svc 'h3=\":" + p + "\"; ma=86400, h2=\":" + p + "\"' always;\n" +
+      "    add_header X-Kept 'yes' always;\n    root " + d_ + "/www;\n  }\n}\n";
+  write_file(d_ + "/nginx.conf", conf);
+  ASSERT_EQ(run({"chmod", "-R", "a+rX", d_}).exit_code, 0);  // nginx's workers read as nobody
+  Background nginx({"nginx", "-p", d_, "-c", d_ + "/nginx.conf"});
+  ASSERT_TRUE(port_open(port, 10000)) << nginx.err();
+  const std::string to = "site.test:" + p + ":127.0.0.1:" + p;
+  const std::string url = "https://site.test:" + p;
+
+  auto headers_via = [&](Proxy& proxy, const std::string& version) {
+    return curl_via(proxy, kagami_ca_,
+                    {version, "-D", "-", "-o", "/dev/null", "--connect-to", to, url + "/page.txt"});
+  };
+  const std::string store = d_ + "/store";
+  {
+    Proxy proxy(d_ + "/ca", d_ + "/root.pem", d_ + "/mirror", {"--record", store});
+    ASSERT_TRUE(proxy.started()) << proxy.log();
+    for (const std::string version : {"--http2", "--http1.1"}) {
+      auto r = headers_via(proxy, version);
+      ASSERT_EQ(r.exit_code, 0) << r.err << proxy.log();
+      const std::string lower = ascii_lowered(r.out);
+      EXPECT_NE(lower.find(" 200"), std::string::npos) << version << r.out;
+      EXPECT_NE(lower.find("x-kept: yes"), std::string::npos) << version << r.out;
+      // The h2 alternative stays; the h3 one is gone.
+      EXPECT_NE(lower.find("alt-svc: h2=\":" + p + "\""), std::string::npos) << version << r.out;
+      EXPECT_EQ(lower.find("h3="), std::string::npos) << version << r.out;
+    }
+    // Many responses on one h2 connection: the client's HPACK table stays right throughout,
+    // and bodies pass byte for byte.
+    std::vector<std::string> args = {"--http2", "--connect-to",  to,
+                                     "-o",      d_ + "/got.bin", url + "/bulk.bin"};
+    for (int i = 0; i < 20; ++i) {
+      args.push_back("-o");
+      args.push_back("/dev/null");
+      args.push_back(url + "/page.txt");
+    }
+    auto r = curl_via(proxy, kagami_ca_, args);
+    ASSERT_EQ(r.exit_code, 0) << r.err << proxy.log();
+    EXPECT_EQ(sha256_of_file(d_ + "/got.bin"), sha256_of(bulk));
+    ASSERT_EQ(proxy.stop(), 0);
+    EXPECT_NE(proxy.log().find("Alt-Svc h3 stripped 23"), std::string::npos) << proxy.log();
+  }
+  // The recorder reads the client leg, re-encoded header blocks and all: every response.
+  int pages = 0;
+  for (const auto& h : listing("http", store)) {
+    if (h["uri"] != "/page.txt") continue;
+    ++pages;
+  }
+  EXPECT_EQ(pages, 22);
+  {
+    write_file(d_ + "/proxy.toml", "[quic]\nalt_svc = \"keep\"\n");
+    Proxy proxy(d_ + "/ca", d_ + "/root.pem", "", {"--config", d_ + "/proxy.toml"});
+    ASSERT_TRUE(proxy.started()) << proxy.log();
+    auto r = headers_via(proxy, "--http2");
+    ASSERT_EQ(r.exit_code, 0) << r.err << proxy.log();
+    EXPECT_NE(ascii_lowered(r.out).find("alt-svc: h3=\":" + p + "\"; ma=86400"), std::string::npos)
+        << r.out;
+    ASSERT_EQ(proxy.stop(), 0);
+  }
+  write_file(d_ + "/bad.toml", "[quic]\nalt_svc = \"sometimes\"\n");
+  auto bad = kagami({"proxy", "--listen", "127.0.0.1:" + std::to_string(free_port()), "--ca",
+                     d_ + "/ca", "--config", d_ + "/bad.toml"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("quic.alt_svc"), std::string::npos) << bad.err;
+  nginx.signal(SIGTERM);
+  nginx.wait(10000);
 }
 
 // SMTP, FTP, POP3 and IMAP servers greet before the client says anything: after CONNECT the

@@ -736,6 +736,8 @@ void Connection::drive_client_handshake() {
                verdict_.empty() ? "" : ", upstream not valid: " + verdict_);
   phase_ = Phase::kRelay;
   deadline_ms_ = monotonic_ms() + cx_.options->idle_timeout_ms;
+  if (cx_.options->strip_alt_svc)
+    filter_ = upstream_alpn_ == "h2" ? make_http2_alt_svc_filter() : make_http1_alt_svc_filter();
   open_mirror();
   relay();
 }
@@ -797,7 +799,34 @@ void Connection::open_mirror(bool refused) {
   mirror_->open(wall_clock_ns(), cx_.mirror->batch());
 }
 
+// The mirror and the recorder see what the client sent and what the client got: the client
+// leg, after the response filter.
 void Connection::forward(bool from_upstream, ByteView plain) {
+  if (filter_ && !from_upstream) {
+    if (auto s = filter_->from_client(plain); !s) {
+      // Not the protocol its ALPN promised: nothing to edit, so nothing is held either.
+      spdlog::info("proxy: {}: response filter off: {}", describe(), s.error().message);
+      filtered_.clear();
+      filter_->server_ended(filtered_);
+      filter_.reset();
+      deliver(true, ByteView(filtered_.data(), filtered_.size()));
+    }
+  } else if (filter_) {
+    filtered_.clear();
+    const std::uint64_t before = filter_->stripped();
+    if (auto s = filter_->from_server(plain, filtered_); !s) {
+      cx_.counters->response_refused.fetch_add(1, std::memory_order_relaxed);
+      return fail("upstream: " + s.error().message, true);
+    }
+    if (filter_->stripped() != before)
+      cx_.counters->alt_svc_stripped.fetch_add(filter_->stripped() - before,
+                                               std::memory_order_relaxed);
+    plain = ByteView(filtered_.data(), filtered_.size());
+  }
+  deliver(from_upstream, plain);
+}
+
+void Connection::deliver(bool from_upstream, ByteView plain) {
   if (plain.empty()) return;
   (from_upstream ? bytes_s2c_ : bytes_c2s_) += plain.size();
   (from_upstream ? cx_.counters->bytes_s2c : cx_.counters->bytes_c2s)
@@ -824,6 +853,7 @@ bool Connection::pump_tls(bool from_upstream) {
     const int n = SSL_read(from.ssl.get(), buf, sizeof buf);
     if (n > 0) {
       forward(from_upstream, ByteView(buf, static_cast<std::size_t>(n)));
+      if (phase_ == Phase::kDone) return false;  // the response filter refused the server
       continue;
     }
     const int e = SSL_get_error(from.ssl.get(), n);
@@ -853,6 +883,11 @@ void Connection::end_direction(bool from_upstream) {
   Leg& to = from_upstream ? c_ : u_;
   if (to.close_after) return;
   from.eof = true;
+  if (filter_ && from_upstream) {
+    filtered_.clear();
+    filter_->server_ended(filtered_);
+    deliver(true, ByteView(filtered_.data(), filtered_.size()));
+  }
   if (to.ssl) {
     SSL_shutdown(to.ssl.get());
     flush_bio(to);

@@ -16,6 +16,7 @@
 #include "kagami/proxy/event_loop.h"
 #include "kagami/proxy/proxy_server.h"
 #include "kagami/proxy/resolver.h"
+#include "kagami/proxy/response_filter.h"
 #include "kagami/records/proxied_connection.h"
 
 namespace kagami::proxy {
@@ -111,6 +112,7 @@ class Connection {
   bool pump_tls(bool from_upstream);  // true: stopped because the other side is full
   void relay_plain(bool from_upstream);
   void forward(bool from_upstream, ByteView plain);
+  void deliver(bool from_upstream, ByteView plain);
   void flush_bio(Leg& leg);
   void end_direction(bool from_upstream);
   // `refused`: the destination was refused before any connection was made.
@@ -154,6 +156,8 @@ class Connection {
   std::shared_ptr<const Policy> rules_;  // the policy in force when the connection came
   sockaddr_storage client_addr_{}, server_addr_{};
   std::optional<mirror::TcpSynthesizer> mirror_;
+  std::unique_ptr<ResponseFilter> filter_;  // decrypted only; null: bytes pass unchanged
+  std::vector<std::uint8_t> filtered_;      // what the filter gives the client, reused
   std::uint64_t bytes_c2s_ = 0, bytes_s2c_ = 0;
 };
 

@@ -37,6 +37,9 @@ struct ProxyOptions {
   std::string on_invalid_upstream = "reject";
   std::string keylog_file;           // NSS key log of both legs; empty: none
   std::size_t segment_bytes = 1460;  // mirror TCP segment payload
+  // Remove HTTP/3 advertisements (Alt-Svc) from decrypted responses so browsers stay on TCP
+  // ([quic] alt_svc = "strip" | "keep").
+  bool strip_alt_svc = true;
   std::size_t max_head_bytes = 64u << 10;
   std::size_t high_water_bytes = 1u << 20;  // per direction, before reading pauses
   std::int64_t handshake_timeout_ms = 15000;
@@ -69,6 +72,8 @@ struct ProxyCounters {
   std::atomic<std::uint64_t> bypassed{0}, blocked{0}, auto_bypassed{0}, auth_refused{0};
   std::atomic<std::uint64_t> not_redirected{0};       // transparent: no original destination
   std::atomic<std::uint64_t> destination_refused{0};  // the destination guard said no
+  std::atomic<std::uint64_t> alt_svc_stripped{0};     // HTTP/3 advertisements removed
+  std::atomic<std::uint64_t> response_refused{0};     // a server broke HTTP/2 or its bounds
 };
 
 // The insight proxy: event loops (one per thread, each with its own SO_REUSEPORT listener)

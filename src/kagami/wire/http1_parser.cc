@@ -91,11 +91,13 @@ Progress Http1Parser::feed(ByteView data) {
   }
   while (used < data.size()) {
     const ByteView rest = data.subspan(used);
+    const State before = state_;
     switch (state_) {
       case State::kHead: {
         const Progress p = parse_head(rest);
         if (p.consumed == 0 && state_ == State::kHead) return {used, p.need};
         used += p.consumed;
+        if (pause_ && p.consumed > 0) return {used, 0};
         break;
       }
       case State::kLengthBody:
@@ -160,6 +162,7 @@ Progress Http1Parser::feed(ByteView data) {
         used = data.size();
         break;
     }
+    if (pause_ && before != State::kHead && state_ == State::kHead) return {used, 0};
   }
   return {used, 0};
 }

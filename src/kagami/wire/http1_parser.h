@@ -91,6 +91,9 @@ class Http1Parser {
   // it unconsumed.
   bool tunnel() const { return state_ == State::kTunnel; }
   bool failed() const { return state_ == State::kFailed; }
+  // feed() returns after each head and at the end of each message, so a caller that edits
+  // heads (the proxy's response filter) knows which bytes were a head.
+  void pause_at_boundaries() { pause_ = true; }
   bool in_message() const { return state_ != State::kHead && state_ != State::kResync; }
 
  private:
@@ -119,6 +122,7 @@ class Http1Parser {
   HttpLimits limits_;
   HttpEvents& events_;
   State state_ = State::kHead;
+  bool pause_ = false;
   std::uint64_t remaining_ = 0;  // of a Content-Length body or the current chunk
   std::size_t scanned_ = 0;      // resync: bytes searched so far
   struct Pending {

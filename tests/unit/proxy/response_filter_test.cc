@@ -1,0 +1,294 @@
+#include "kagami/proxy/response_filter.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nghttp2/nghttp2.h>
+
+#include "kagami/proxy/alt_svc.h"
+
+#include "support/http2_frames.h"
+
+namespace kagami::proxy {
+namespace {
+
+using testing::Http2Writer;
+
+TEST(AltSvc, RemovesQuicAlternativesAndKeepsTheRest) {
+  EXPECT_EQ(alt_svc_without_quic(R"(h3=":443"; ma=86400)"), "");
+  EXPECT_EQ(alt_svc_without_quic(R"(h3-29=":443"; ma=86400, h2="alt.example:443"; ma=60)"),
+            R"(h2="alt.example:443"; ma=60)");
+  EXPECT_EQ(alt_svc_without_quic(R"(h3%2D29=":443", quic=":443"; v="46,43")"), "");
+  // A comma inside a quoted authority does not split the list.
+  EXPECT_EQ(alt_svc_without_quic(R"(h2="a,b:443", h3=":443")"), R"(h2="a,b:443")");
+  EXPECT_EQ(alt_svc_without_quic("clear"), std::nullopt);
+  EXPECT_EQ(alt_svc_without_quic(R"(h2=":8443")"), std::nullopt);
+  EXPECT_EQ(alt_svc_without_quic("H3=\":443\""), "");  // tolerated although ALPN ids are exact
+  EXPECT_EQ(alt_svc_without_quic("%"), std::nullopt);
+}
+
+std::string as_string(const std::vector<std::uint8_t>& v) { return {v.begin(), v.end()}; }
+ByteView view(const std::string& s) {
+  return ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+}
+
+// Feeds the server's bytes in pieces of `step` (0: all at once) and returns what the client got.
+std::string through(ResponseFilter& f, const std::string& server, std::size_t step = 0) {
+  std::vector<std::uint8_t> out;
+  if (step == 0) step = server.size() + 1;
+  for (std::size_t i = 0; i < server.size(); i += step)
+    EXPECT_TRUE(f.from_server(view(server.substr(i, step)), out));
+  f.server_ended(out);
+  return as_string(out);
+}
+
+TEST(Http1ResponseFilter, RemovesH3AdvertisementsAndNothingElse) {
+  const std::string request =
+      "GET / HTTP/1.1\r\nHost: a\r\n\r\nHEAD /h HTTP/1.1\r\nHost: a\r\n\r\n"
+      "GET /c HTTP/1.1\r\nHost: a\r\n\r\n";
+  // A HEAD response announces a length but has no body; a chunked body mentions Alt-Svc.
+  const std::string body = "Alt-Svc: h3=\":443\"\r\n\r\n";  // 22 bytes: chunk size 16
+  const std::string chunked = "16\r\n" + body + "\r\n0\r\n\r\n";
+  const std::string server =
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nalt-svc: h3=\":443\"; ma=86400\r\n"
+      "X-Other: kept\r\n\r\nhello"
+      "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nAlt-Svc: h2=\":8443\", h3=\":443\"\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nAlt-Svc: h3=\":443\",\r\n "
+      "h3-29=\":443\"\r\n"
+      "\r\n" +
+      chunked;
+  const std::string expected =
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Other: kept\r\n\r\nhello"
+      "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nAlt-Svc: h2=\":8443\"\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      chunked;
+  for (std::size_t step : {0, 1, 7}) {
+    auto f = make_http1_alt_svc_filter();
+    ASSERT_TRUE(f->from_client(view(request)));
+    EXPECT_EQ(through(*f, server, step), expected) << "in pieces of " << step;
+    EXPECT_EQ(f->stripped(), 3u);
+  }
+}
+
+TEST(Http1ResponseFilter, StepsAsideForWhatIsNotHttp) {
+  // A server that speaks first (IMAP over TLS has no ALPN either).
+  auto imap = make_http1_alt_svc_filter();
+  EXPECT_EQ(through(*imap, "* OK ready\r\n"), "* OK ready\r\n");
+  // After an Upgrade the bytes belong to another protocol.
+  auto ws = make_http1_alt_svc_filter();
+  ASSERT_TRUE(ws->from_client(view("GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n")));
+  const std::string after = "\x81\x05HTTP/Alt-Svc: h3=\"\"\r\n\r\n";
+  EXPECT_EQ(through(*ws, "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n\r\n" + after),
+            "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n\r\n" + after);
+  // A head cut by the end of the connection goes out as it came.
+  auto cut = make_http1_alt_svc_filter();
+  ASSERT_TRUE(cut->from_client(view("GET / HTTP/1.1\r\n\r\n")));
+  EXPECT_EQ(through(*cut, "HTTP/1.1 200 OK\r\nAlt-Svc: h3"), "HTTP/1.1 200 OK\r\nAlt-Svc: h3");
+}
+
+// What an HTTP/2 client makes of the filtered bytes: every header block decoded with one
+// inflater (so the proxy's encoder must have kept the client's table right), DATA collected.
+struct ClientView {
+  std::vector<Http2Writer::Fields> blocks;
+  std::vector<std::uint8_t> types;  // of the frames, in order
+  std::string data;
+  std::size_t largest_frame = 0;
+};
+
+ClientView read_as_client(const std::string& bytes) {
+  ClientView v;
+  nghttp2_hd_inflater* inflater = nullptr;
+  nghttp2_hd_inflate_new(&inflater);
+  std::string block;
+  std::size_t off = 0;
+  while (off + 9 <= bytes.size()) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data() + off);
+    const std::size_t len = (p[0] << 16) | (p[1] << 8) | p[2];
+    const std::uint8_t type = p[3], flags = p[4];
+    EXPECT_LE(off + 9 + len, bytes.size());
+    const std::string payload = bytes.substr(off + 9, len);
+    off += 9 + len;
+    v.types.push_back(type);
+    v.largest_frame = std::max(v.largest_frame, len);
+    if (type == 0) v.data += payload;
+    if (type == 1) block = payload.substr((flags & 0x20) ? 5 : 0);
+    if (type == 5) block = payload.substr(4);
+    if (type == 9) block += payload;
+    if ((type == 1 || type == 5 || type == 9) && (flags & 0x4)) {
+      Http2Writer::Fields fields;
+      const auto* in = reinterpret_cast<const std::uint8_t*>(block.data());
+      std::size_t left = block.size();
+      while (true) {
+        nghttp2_nv nv;
+        int f = 0;
+        const auto rv = nghttp2_hd_inflate_hd2(inflater, &nv, &f, in, left, 1);
+        EXPECT_GE(rv, 0);
+        if (rv < 0) break;
+        in += rv;
+        left -= static_cast<std::size_t>(rv);
+        if (f & NGHTTP2_HD_INFLATE_EMIT)
+          fields.emplace_back(std::string(reinterpret_cast<char*>(nv.name), nv.namelen),
+                              std::string(reinterpret_cast<char*>(nv.value), nv.valuelen));
+        if (f & NGHTTP2_HD_INFLATE_FINAL) break;
+      }
+      nghttp2_hd_inflate_end_headers(inflater);
+      v.blocks.push_back(fields);
+    }
+  }
+  EXPECT_EQ(off, bytes.size());
+  nghttp2_hd_inflate_del(inflater);
+  return v;
+}
+
+std::string client_start(const std::vector<std::pair<std::uint16_t, std::uint32_t>>& s = {}) {
+  return Http2Writer::preface() + Http2Writer::settings(s);
+}
+
+TEST(Http2ResponseFilter, RemovesAltSvcFromEveryBlockAndKeepsTheClientsTableRight) {
+  Http2Writer server;
+  const Http2Writer::Fields first = {{":status", "200"},
+                                     {"content-type", "text/html"},
+                                     {"alt-svc", "h3=\":443\"; ma=86400"},
+                                     {"x-request", "one"}};
+  const Http2Writer::Fields second = {{":status", "200"},
+                                      {"content-type", "text/html"},  // from the dynamic table
+                                      {"alt-svc", "h2=\"b:443\", h3=\":443\""},
+                                      {"x-request", "two"}};
+  std::string wire = Http2Writer::settings();
+  wire += server.headers(1, first, false);
+  wire += Http2Writer::data(1, "<html>one</html>");
+  wire += server.headers(3, second, false);
+  wire += Http2Writer::data(3, "<html>two</html>");
+  // An ALTSVC frame (RFC 7838) for the connection's origin.
+  const std::string origin = "https://a.example";
+  wire += Http2Writer::frame(
+      0xa, 0, 0, std::string{0, static_cast<char>(origin.size())} + origin + "h3=\":443\"");
+  for (std::size_t step : {0, 1, 13}) {
+    auto f = make_http2_alt_svc_filter();
+    ASSERT_TRUE(f->from_client(view(client_start())));
+    const ClientView v = read_as_client(through(*f, wire, step));
+    ASSERT_EQ(v.blocks.size(), 2u);
+    EXPECT_EQ(v.blocks[0],
+              (Http2Writer::Fields{
+                  {":status", "200"}, {"content-type", "text/html"}, {"x-request", "one"}}));
+    EXPECT_EQ(v.blocks[1], (Http2Writer::Fields{{":status", "200"},
+                                                {"content-type", "text/html"},
+                                                {"alt-svc", "h2=\"b:443\""},
+                                                {"x-request", "two"}}));
+    EXPECT_EQ(v.data, "<html>one</html><html>two</html>");
+    EXPECT_EQ(std::count(v.types.begin(), v.types.end(), 0xa), 0);
+    EXPECT_EQ(f->stripped(), 3u);
+  }
+}
+
+TEST(Http2ResponseFilter, SplitsBlocksAtTheClientsFrameSizeAndKeepsPushPromises) {
+  Http2Writer server;
+  // Random-looking values do not compress: the block is larger than one 16 KiB frame.
+  std::string big;
+  for (int i = 0; i < 40000; ++i) big += static_cast<char>('!' + (i * 7919) % 90);
+  std::string wire = Http2Writer::settings();
+  const std::string block = server.block({{":status", "200"}, {"x-big", big}});
+  // The server's own frames are larger (the client allowed 64 KiB) and padded.
+  wire += Http2Writer::frame(1, 0x8, 1, std::string(1, '\3') + block.substr(0, 30000) + "pad");
+  wire += Http2Writer::frame(9, 0x4, 1, block.substr(30000));
+  wire += server.push_promise(
+      1, 2, {{":method", "GET"}, {":path", "/p"}, {":authority", "a"}, {":scheme", "https"}});
+  auto f = make_http2_alt_svc_filter();
+  ASSERT_TRUE(f->from_client(view(client_start({{0x5, 16384}}))));
+  const ClientView v = read_as_client(through(*f, wire));
+  ASSERT_EQ(v.blocks.size(), 2u);
+  EXPECT_EQ(v.blocks[0][1].second, big);
+  EXPECT_EQ(v.blocks[1][1].second, "/p");
+  EXPECT_LE(v.largest_frame, 16384u);
+  EXPECT_EQ(v.types.front(), 4);  // the server's SETTINGS, untouched
+  EXPECT_GE(std::count(v.types.begin(), v.types.end(), 9), 2);
+}
+
+TEST(Http2ResponseFilter, FollowsTheClientsTableSize) {
+  // The client allows no dynamic table: the proxy's encoder must not use one.
+  Http2Writer server;
+  std::string wire = Http2Writer::settings();
+  for (std::uint32_t s = 1; s <= 5; s += 2)
+    wire += server.headers(s, {{":status", "200"}, {"x-same", "value that repeats"}}, true);
+  auto f = make_http2_alt_svc_filter();
+  ASSERT_TRUE(f->from_client(view(client_start({{0x1, 0}}))));
+  const std::string out = through(*f, wire);
+  nghttp2_hd_inflater* strict = nullptr;
+  nghttp2_hd_inflate_new(&strict);
+  ASSERT_EQ(nghttp2_hd_inflate_change_table_size(strict, 0), 0);
+  const ClientView v = read_as_client(out);
+  ASSERT_EQ(v.blocks.size(), 3u);
+  // Each block decodes on a decoder whose table holds nothing.
+  std::size_t off = 0;
+  int blocks = 0;
+  while (off + 9 <= out.size()) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(out.data() + off);
+    const std::size_t len = (p[0] << 16) | (p[1] << 8) | p[2];
+    if (p[3] == 1) {
+      const auto* in = p + 9;
+      std::size_t left = len;
+      while (true) {
+        nghttp2_nv nv;
+        int fl = 0;
+        const auto rv = nghttp2_hd_inflate_hd2(strict, &nv, &fl, in, left, 1);
+        ASSERT_GE(rv, 0) << "block " << blocks;
+        in += rv;
+        left -= static_cast<std::size_t>(rv);
+        if (fl & NGHTTP2_HD_INFLATE_FINAL) break;
+      }
+      nghttp2_hd_inflate_end_headers(strict);
+      EXPECT_EQ(nghttp2_hd_inflate_get_dynamic_table_size(strict), 0u);
+      ++blocks;
+    }
+    off += 9 + len;
+  }
+  EXPECT_EQ(blocks, 3);
+  nghttp2_hd_inflate_del(strict);
+}
+
+TEST(Http2ResponseFilter, RefusesFloodsAndBrokenBlocks) {
+  // CONTINUATION flood (CVE-2024-27316): a header block that never ends.
+  {
+    auto f = make_http2_alt_svc_filter();
+    ASSERT_TRUE(f->from_client(view(client_start())));
+    std::vector<std::uint8_t> out;
+    std::string wire = Http2Writer::frame(1, 0, 1, std::string(16384, '\x40'));
+    Status s;
+    for (int i = 0; i < 200 && s; ++i) {
+      s = f->from_server(view(wire), out);
+      wire = Http2Writer::frame(9, 0, 1, std::string(16384, '\x40'));
+    }
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find("exceeds"), std::string::npos);
+    EXPECT_LT(out.size(), 100u);  // nothing of the block reached the client
+  }
+  // An HPACK bomb: one large field indexed again and again.
+  {
+    Http2Writer server;
+    auto f = make_http2_alt_svc_filter();
+    ASSERT_TRUE(f->from_client(view(client_start())));
+    std::vector<std::uint8_t> out;
+    Http2Writer::Fields fields = {{"x-bomb", std::string(3000, 'b')}};
+    for (int i = 0; i < 1000; ++i) fields.push_back({"x-bomb", std::string(3000, 'b')});
+    const Status s = f->from_server(view(server.headers(1, fields, true)), out);
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find("header list exceeds"), std::string::npos);
+  }
+  // Garbage for a header block, and a DATA frame inside one.
+  {
+    auto f = make_http2_alt_svc_filter();
+    ASSERT_TRUE(f->from_client(view(client_start())));
+    std::vector<std::uint8_t> out;
+    EXPECT_FALSE(f->from_server(view(Http2Writer::frame(1, 0x4, 1, "\xff\xff\xff\xff")), out));
+    auto g = make_http2_alt_svc_filter();
+    ASSERT_TRUE(g->from_client(view(client_start())));
+    EXPECT_FALSE(
+        g->from_server(view(Http2Writer::frame(1, 0, 1, "\x88") + Http2Writer::data(1, "x")), out));
+  }
+  // A client that is not HTTP/2 after all.
+  auto f = make_http2_alt_svc_filter();
+  EXPECT_FALSE(f->from_client(view("GET / HTTP/1.1\r\n\r\n")));
+}
+
+}  // namespace
+}  // namespace kagami::proxy
