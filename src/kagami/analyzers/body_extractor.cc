@@ -1,6 +1,8 @@
 #include "kagami/analyzers/body_extractor.h"
 
+#include "kagami/base/ascii.h"
 #include "kagami/content/header_params.h"
+#include "kagami/wire/http1_parser.h"
 
 namespace kagami::analyzers {
 namespace {
@@ -106,7 +108,9 @@ std::vector<ExtractedFile> BodyExtractor::finish(bool complete) {
   if (multipart_) multipart_->finish();
   if (part_.writer) close(part_, true, "part cut short");
   std::string note;
-  if (decoder_ && !decode_error_) note = "decoded " + meta_.content_encoding;
+  if (decoder_ && !decode_error_)
+    note = "decoded " + meta_.content_encoding +
+           (decoder_->oddities() & content::kOddUnended ? " (the stream did not end)" : "");
   if (unknown_coding_) note = "unknown content coding " + meta_.content_encoding + ": kept as sent";
   if (limit_hit_) note = "decoded output exceeded its bound (possible compression bomb)";
   if (whole_.writer) close(whole_, partial_ || decode_error_ || limit_hit_, note);
@@ -123,6 +127,25 @@ std::vector<ExtractedFile> BodyExtractor::finish(bool complete) {
                         : "kept as sent because decoding hit its bound");
   }
   return std::move(done_);
+}
+
+std::uint32_t BodyExtractor::evasions() const {
+  std::uint32_t e = 0;
+  std::vector<std::string_view> codings;
+  for (std::string_view v = meta_.content_encoding; !v.empty();) {
+    const auto comma = v.find(',');
+    if (auto c = trim_field(v.substr(0, comma)); !c.empty()) codings.push_back(c);
+    v.remove_prefix(comma == std::string_view::npos ? v.size() : comma + 1);
+  }
+  for (std::string_view c : codings)
+    if (codings.size() > 1 ||
+        (c != "gzip" && c != "deflate" && c != "br" && c != "zstd" && c != "identity"))
+      e |= wire::kEvasionContentEncoding;
+  const std::uint32_t odd = decoder_ ? decoder_->oddities() : 0;
+  if (odd & (content::kOddRawDeflate | content::kOddUnended | content::kOddAfterEnd))
+    e |= wire::kEvasionContentEncoding;
+  if (odd & content::kOddGzipHeaderFields) e |= wire::kEvasionGzipHeader;
+  return e;
 }
 
 std::string multipart_boundary(const std::string& content_type) {

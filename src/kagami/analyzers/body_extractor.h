@@ -50,6 +50,10 @@ class BodyExtractor final : public content::ByteSink, public content::MultipartE
   std::uint64_t raw_bytes() const { return raw_bytes_; }
   bool decode_error() const { return decode_error_; }
   bool limit_hit() const { return limit_hit_; }
+  // wire::HttpEvasion bits of its content codings: spelled as only an evasion would (odd case,
+  // x- aliases, stacks, unknown names), or streams a plain encoder never writes (raw deflate,
+  // no end, a second gzip member, gzip header fields). After finish().
+  std::uint32_t evasions() const;
 
   // content::ByteSink: decoded bytes.
   void write(ByteView decoded) override;

@@ -5,6 +5,9 @@
 
 #include <brotli/decode.h>
 #include <zlib.h>
+#include <zstd.h>
+
+#include "kagami/base/ascii.h"
 
 namespace kagami::content {
 namespace {
@@ -18,6 +21,7 @@ class Stage {
   virtual bool feed(ByteView in, ByteSink& out) = 0;  // false: format error
   virtual bool finish(ByteSink& out) = 0;             // false: truncated stream
   std::string error;
+  std::uint32_t oddities = 0;  // CodingOddity bits
 };
 
 class ZlibStage final : public Stage {
@@ -32,14 +36,20 @@ class ZlibStage final : public Stage {
     while (z_.avail_in > 0) {
       if (done_) {
         // Bytes after the end of the stream: another gzip member, or trailing garbage.
-        if (!gzip_) return true;
-        inflateReset(&z_);
-        done_ = false;
+        // Browsers show the first member alone and drop the rest, and so does this (noted:
+        // a scanner that reads every member sees other content than the user did).
+        oddities |= kOddAfterEnd;
+        return true;
       }
       z_.next_out = buf_;
       z_.avail_out = sizeof buf_;
       const int rc = inflate(&z_, Z_NO_FLUSH);
       const std::size_t produced = sizeof buf_ - z_.avail_out;
+      if (header_.done == 1) {
+        if (header_.extra != Z_NULL || header_.comment != Z_NULL || header_.hcrc)
+          oddities |= kOddGzipHeaderFields;
+        header_.done = 0;
+      }
       if (produced) {
         out.write(ByteView(buf_, produced));
         any_output_ = true;
@@ -54,6 +64,7 @@ class ZlibStage final : public Stage {
         const uInt n = static_cast<uInt>(in.size());
         inflateEnd(&z_);
         raw_ = true;
+        oddities |= kOddRawDeflate;
         init(-15);
         z_.next_in = const_cast<Bytef*>(start);
         z_.avail_in = n;
@@ -71,6 +82,11 @@ class ZlibStage final : public Stage {
   bool finish(ByteSink& out) override {
     (void)out;
     if (failed_) return false;
+    if (!done_ && any_output_) {
+      // No final block or no gzip trailer: browsers show what came, and so does this.
+      oddities |= kOddUnended;
+      return true;
+    }
     if (!done_) error = "compressed stream ends early";
     return done_;
   }
@@ -79,7 +95,22 @@ class ZlibStage final : public Stage {
   void init(int window_bits) {
     z_ = z_stream{};
     inflateInit2(&z_, window_bits);
+    if (gzip_) watch_header();
   }
+  // zlib reports a gzip header's optional parts only into buffers it is given; their
+  // contents do not matter here, only whether they were there.
+  void watch_header() {
+    header_ = gz_header{};
+    header_.extra = header_bytes_;
+    header_.extra_max = sizeof header_bytes_;
+    header_.name = header_bytes_;
+    header_.name_max = sizeof header_bytes_;
+    header_.comment = header_bytes_;
+    header_.comm_max = sizeof header_bytes_;
+    inflateGetHeader(&z_, &header_);
+  }
+  gz_header header_{};
+  Bytef header_bytes_[256];
   z_stream z_{};
   Bytef buf_[kOutChunk];
   bool gzip_;
@@ -128,6 +159,53 @@ class BrotliStage final : public Stage {
   BrotliDecoderState* s_;
   std::uint8_t buf_[kOutChunk];
   bool done_ = false;
+  bool failed_ = false;
+};
+
+class ZstdStage final : public Stage {
+ public:
+  ZstdStage() : d_(ZSTD_createDStream()) {
+    // Browsers decode zstd frames with windows up to 8 MiB (RFC 8878's recommendation for
+    // HTTP); larger ones are refused there and here, which also bounds the memory.
+    ZSTD_DCtx_setParameter(d_, ZSTD_d_windowLogMax, 23);
+  }
+  ~ZstdStage() override { ZSTD_freeDStream(d_); }
+
+  bool feed(ByteView in, ByteSink& out) override {
+    if (failed_) return false;
+    ZSTD_inBuffer input{in.data(), in.size(), 0};
+    while (input.pos < input.size) {
+      ZSTD_outBuffer output{buf_, sizeof buf_, 0};
+      const std::size_t rc = ZSTD_decompressStream(d_, &output, &input);
+      if (ZSTD_isError(rc)) {
+        error = ZSTD_getErrorName(rc);
+        failed_ = true;
+        return false;
+      }
+      if (output.pos) out.write(ByteView(buf_, output.pos));
+      ended_ = rc == 0;
+    }
+    // Output may still be held inside after the input is used up.
+    for (bool more = true; more;) {
+      ZSTD_outBuffer output{buf_, sizeof buf_, 0};
+      const std::size_t rc = ZSTD_decompressStream(d_, &output, &input);
+      if (ZSTD_isError(rc)) break;
+      if (output.pos) out.write(ByteView(buf_, output.pos));
+      more = output.pos == sizeof buf_;
+    }
+    return true;
+  }
+  bool finish(ByteSink& out) override {
+    (void)out;
+    if (failed_) return false;
+    if (!ended_) error = "zstd stream ends early";
+    return ended_;
+  }
+
+ private:
+  ZSTD_DStream* d_;
+  std::uint8_t buf_[kOutChunk];
+  bool ended_ = false;
   bool failed_ = false;
 };
 
@@ -201,6 +279,11 @@ class ChainDecoder final : public BodyDecoder {
   }
 
   std::uint64_t output_bytes() const override { return produced_; }
+  std::uint32_t oddities() const override {
+    std::uint32_t o = 0;
+    for (const auto& st : stages_) o |= st->oddities;
+    return o;
+  }
   std::string error() const override { return error_; }
 
  private:
@@ -263,13 +346,19 @@ std::vector<std::string> parse_content_codings(std::string_view header) {
 std::unique_ptr<BodyDecoder> BodyDecoder::create(std::string_view content_encoding,
                                                  const DecodeLimits& limits) {
   std::vector<std::unique_ptr<Stage>> stages;
-  for (const std::string& c : parse_content_codings(content_encoding)) {
+  const auto codings = parse_content_codings(content_encoding);
+  // "identity" in a list of codings is not one browsers know: they decode nothing then.
+  if (!codings.empty() && ascii_lowered(content_encoding).find("identity") != std::string::npos)
+    return nullptr;
+  for (const std::string& c : codings) {
     if (c == "gzip" || c == "x-gzip") {
       stages.push_back(std::make_unique<ZlibStage>(true));
     } else if (c == "deflate") {
       stages.push_back(std::make_unique<ZlibStage>(false));
     } else if (c == "br") {
       stages.push_back(std::make_unique<BrotliStage>());
+    } else if (c == "zstd") {
+      stages.push_back(std::make_unique<ZstdStage>());
     } else {
       return nullptr;
     }

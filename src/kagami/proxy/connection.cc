@@ -736,8 +736,14 @@ void Connection::drive_client_handshake() {
                verdict_.empty() ? "" : ", upstream not valid: " + verdict_);
   phase_ = Phase::kRelay;
   deadline_ms_ = monotonic_ms() + cx_.options->idle_timeout_ms;
-  if (cx_.options->strip_alt_svc)
-    filter_ = upstream_alpn_ == "h2" ? make_http2_alt_svc_filter() : make_http1_alt_svc_filter();
+  // By what the two legs agreed to speak: HTTP/2 (gRPC's own token is h2 too), HTTP/1 or
+  // nothing named (the HTTP/1 filter steps aside for anything else), or another protocol.
+  if (cx_.options->strip_alt_svc) {
+    if (upstream_alpn_ == "h2" || upstream_alpn_ == "grpc-exp")
+      filter_ = make_http2_alt_svc_filter();
+    else if (upstream_alpn_.empty() || upstream_alpn_.rfind("http/1", 0) == 0)
+      filter_ = make_http1_alt_svc_filter();
+  }
   open_mirror();
   relay();
 }

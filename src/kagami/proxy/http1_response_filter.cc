@@ -47,6 +47,13 @@ class Http1AltSvcFilter final : public ResponseFilter {
       client_rest_.insert(client_rest_.end(), bytes.begin(), bytes.end());
       data = ByteView(client_rest_.data(), client_rest_.size());
     }
+    // HTTP/2 with prior knowledge is not ours to read.
+    const std::string_view preface = "PRI * HTTP/2.0";
+    if (request_events_.requests == 0 && as_chars(data).substr(0, preface.size()) == preface) {
+      aside_ = true;
+      client_rest_.clear();
+      return {};
+    }
     const wire::Progress p = requests_.feed(data);
     if (requests_.failed()) {
       aside_ = true;  // not HTTP/1 (or not any more): nothing to edit
@@ -75,6 +82,11 @@ class Http1AltSvcFilter final : public ResponseFilter {
     std::size_t off = 0;
     while (off < data.size() && !aside_) {
       const bool at_head = !responses_.in_message();
+      // Held only while it can still become a status line: anything else passes at once.
+      if (at_head && !may_start_status_line(as_chars(data.subspan(off)))) {
+        aside_ = true;
+        break;
+      }
       const wire::Progress p = responses_.feed(data.subspan(off));
       if (responses_.failed() || responses_.tunnel()) aside_ = true;  // the rest is not ours
       if (p.consumed == 0) break;
@@ -103,6 +115,14 @@ class Http1AltSvcFilter final : public ResponseFilter {
 
  private:
   static constexpr std::size_t kMaxHeld = 128u << 10;
+
+  // "HTTP/" or the beginning of it, after the empty lines a message may follow.
+  static bool may_start_status_line(std::string_view s) {
+    while (!s.empty() && (s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
+    const std::string_view http = "HTTP/";
+    const std::size_t n = std::min(s.size(), http.size());
+    return s.substr(0, n) == http.substr(0, n);
+  }
 
   void pass_held(std::vector<std::uint8_t>& out) {
     out.insert(out.end(), held_.begin(), held_.end());

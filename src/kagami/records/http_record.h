@@ -43,7 +43,8 @@ struct HttpRecord {
   std::string user;                             // from Authorization / Proxy-Authorization: Basic
   std::vector<std::string> files;               // sha256 of every object it carried
   std::uint32_t flags = 0;
-  std::uint32_t stream = 0;  // HTTP/2's stream number (0: HTTP/1)
+  std::uint32_t stream = 0;          // HTTP/2's stream number (0: HTTP/1)
+  std::vector<std::string> evasion;  // tricks to hide the content (wire::HttpEvasion names)
 
   static constexpr RecordType kType{.kind = "http",
                                     .table = "http",
@@ -112,6 +113,14 @@ struct HttpRecord {
                     .ja("運んだ HTTP/2 ストリーム (0: HTTP/1)")
                     .searched("http.stream", "", "HTTP/2 stream number (0: HTTP/1)")
                     .omitted_when_empty());
+    v(r.evasion,
+      as::list("evasion", "tricks its messages used that may hide content from inspection")
+          .ja("検査から内容を隠しうる細工")
+          .searched("evasion", "http.evasion",
+                    "HTTP evasion trick: transfer_encoding, chunked_http10, header_syntax, "
+                    "folding, line_ends, content_length, status_line, chunk_size, "
+                    "content_encoding, gzip_header")
+          .omitted_when_empty());
     v.full_text(
         TextKind::kHttp, [&r] { return r.host + r.uri; }, "host || uri");
   }

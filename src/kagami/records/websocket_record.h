@@ -42,8 +42,9 @@ struct WebSocketRecord {
   bool compressed = false;  // permessage-deflate
   std::string text;         // a text message, a close reason: the first bytes, as UTF-8
   int close_code = 0;
-  std::string host, uri;  // the upgrade request's
-  std::string sha256;     // a binary message kept as a file
+  std::string host, uri;     // the upgrade request's
+  std::uint32_t stream = 0;  // HTTP/2's stream (RFC 8441), 0 after an HTTP/1.1 Upgrade
+  std::string sha256;        // a binary message kept as a file
   std::uint32_t flags = 0;
 
   static constexpr RecordType kType{.kind = "websocket",
@@ -93,6 +94,10 @@ struct WebSocketRecord {
                   .ja("アップグレード要求の Host")
                   .also_searched_as("host"));
     v(r.uri, as::text("uri", "the upgrade request's target").ja("アップグレード要求の対象"));
+    v(r.stream,
+      as::count("stream", "the HTTP/2 stream that carried it (0: after HTTP/1.1's Upgrade)")
+          .ja("運んだ HTTP/2 ストリーム (0: HTTP/1.1 のアップグレード後)")
+          .omitted_when_empty());
     v(r.sha256, as::hash("sha256", "SHA-256 of a binary message kept as a file")
                     .ja("ファイルとして保存したバイナリメッセージの SHA-256")
                     .omitted_when_empty());

@@ -21,6 +21,68 @@ bool is_version(std::string_view v) {
          std::isdigit(static_cast<unsigned char>(v[7]));
 }
 
+// A status line as browsers read it: "HTTP/", a version of any digits ("HTTP/1.10"), a blank,
+// three digits. Returns the version's length, or 0.
+std::size_t status_version_length(std::string_view line) {
+  if (line.substr(0, 5) != "HTTP/") return 0;
+  std::size_t i = 5;
+  auto digits = [&] {
+    const std::size_t from = i;
+    while (i < line.size() && i < from + 4 && std::isdigit(static_cast<unsigned char>(line[i])))
+      ++i;
+    return i > from;
+  };
+  if (!digits() || i >= line.size() || line[i] != '.') return 0;
+  ++i;
+  if (!digits()) return 0;
+  const std::size_t version = i;
+  if (i + 4 > line.size() || line[i] != ' ') return 0;
+  for (std::size_t d = i + 1; d < i + 4; ++d)
+    if (!std::isdigit(static_cast<unsigned char>(line[d]))) return 0;
+  return version;
+}
+
+// Does a Transfer-Encoding list name chunked? Any member of any such field will do, in any
+// case, as browsers read it ("identity, chunked", "CHUNKED"); "chunked;" or "xchunked" will not.
+bool names_chunked(const HttpHead& head) {
+  for (const HttpField& f : head.fields) {
+    if (!iequals(f.name, "Transfer-Encoding")) continue;
+    std::string_view v = f.value;
+    while (!v.empty()) {
+      const auto comma = v.find(',');
+      if (iequals(trim_field(v.substr(0, comma)), "chunked")) return true;
+      v.remove_prefix(comma == std::string_view::npos ? v.size() : comma + 1);
+    }
+  }
+  return false;
+}
+
+// Browsers take a response as chunked when a Transfer-Encoding names chunked, but never on
+// HTTP/1.0 (the body then runs to the close, chunk lines and all).
+bool response_is_chunked(const HttpHead& head) {
+  return head.version != "HTTP/1.0" && names_chunked(head);
+}
+
+// The framing tricks of a head: its Transfer-Encoding and Content-Length fields.
+std::uint32_t framing_evasions(const HttpHead& head) {
+  std::uint32_t e = 0;
+  int te = 0, cl = 0;
+  for (const HttpField& f : head.fields) {
+    if (iequals(f.name, "Transfer-Encoding")) {
+      ++te;
+      if (f.value != "chunked") e |= kEvasionTransferEncoding;
+    } else if (iequals(f.name, "Content-Length")) {
+      ++cl;
+      if (f.value.find(',') != std::string::npos) e |= kEvasionContentLength;
+    }
+  }
+  if (te > 1 || (te > 0 && cl > 0)) e |= kEvasionTransferEncoding;
+  if (cl > 1) e |= kEvasionContentLength;
+  if (!head.request && head.version == "HTTP/1.0" && names_chunked(head))
+    e |= kEvasionChunkedHttp10;
+  return e;
+}
+
 // Where the head ends (index just past its blank line), or npos.
 std::size_t head_end(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -61,10 +123,39 @@ bool looks_like_start(std::string_view line, bool request) {
 
 }  // namespace
 
+std::vector<std::string> http_evasion_names(std::uint32_t e) {
+  static constexpr std::pair<HttpEvasion, const char*> kNames[] = {
+      {kEvasionTransferEncoding, "transfer_encoding"},
+      {kEvasionChunkedHttp10, "chunked_http10"},
+      {kEvasionHeaderSyntax, "header_syntax"},
+      {kEvasionFolding, "folding"},
+      {kEvasionLineEnds, "line_ends"},
+      {kEvasionContentLength, "content_length"},
+      {kEvasionStatusLine, "status_line"},
+      {kEvasionChunkSize, "chunk_size"},
+      {kEvasionContentEncoding, "content_encoding"},
+      {kEvasionGzipHeader, "gzip_header"},
+  };
+  std::vector<std::string> out;
+  for (const auto& [bit, name] : kNames)
+    if (e & bit) out.emplace_back(name);
+  return out;
+}
+
 const std::string* HttpHead::find(std::string_view name) const {
   for (const HttpField& f : fields)
     if (iequals(f.name, name)) return &f.value;
   return nullptr;
+}
+
+std::string HttpHead::joined(std::string_view name) const {
+  std::string out;
+  for (const HttpField& f : fields) {
+    if (!iequals(f.name, name)) continue;
+    if (!out.empty()) out += ", ";
+    out += f.value;
+  }
+  return out;
 }
 
 void Http1Parser::fail(std::string_view why) {
@@ -119,6 +210,7 @@ Progress Http1Parser::feed(ByteView data) {
       case State::kChunkEnd: {
         // The CRLF after a chunk's data (a bare LF is tolerated).
         if (rest[0] == '\n') {
+          events_.on_evasion(kEvasionLineEnds);
           used += 1;
         } else if (rest[0] == '\r') {
           if (rest.size() < 2) return {used, 2};
@@ -203,7 +295,7 @@ Progress Http1Parser::parse_head(ByteView data) {
     const bool request = side_ == Side::kRequests;
     const std::string_view first = trim_field(s.substr(0, eol));
     if (eol != std::string_view::npos &&
-        !(request ? lenient_request_line(first) : looks_like_start(first, false))) {
+        !(request ? lenient_request_line(first) : status_version_length(first) > 0)) {
       fail(side_ == Side::kRequests ? "http.bad_request_line" : "http.bad_status_line");
       return {data.size(), 0};
     }
@@ -235,11 +327,16 @@ Progress Http1Parser::parse_head(ByteView data) {
   head_.request = side_ == Side::kRequests;
   head_.bytes = skip + end;
   std::string_view text = s.substr(0, end);
-  auto next_line = [&text]() {
+  bool bare_lf = false;
+  auto next_line = [&text, &bare_lf]() {
     const auto eol = text.find('\n');
     std::string_view line = text.substr(0, eol);
     text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    } else if (eol != std::string_view::npos) {
+      bare_lf = true;
+    }
     return line;
   };
   const std::string_view start = next_line();
@@ -262,25 +359,37 @@ Progress Http1Parser::parse_head(ByteView data) {
       head_.target = std::string(rest);
     }
   } else {
-    if (!looks_like_start(start, false)) {
+    const std::size_t v = status_version_length(start);
+    if (v == 0) {
       fail("http.bad_status_line");
       return {data.size(), 0};
     }
-    head_.version = std::string(start.substr(0, 8));
-    head_.status = (start[9] - '0') * 100 + (start[10] - '0') * 10 + (start[11] - '0');
-    if (start.size() > 13) head_.reason = std::string(start.substr(13));
+    head_.version = std::string(start.substr(0, v));
+    head_.status = (start[v + 1] - '0') * 100 + (start[v + 2] - '0') * 10 + (start[v + 3] - '0');
+    if (start.size() > v + 5) head_.reason = std::string(start.substr(v + 5));
+    if (head_.version != "HTTP/1.1" && head_.version != "HTTP/1.0")
+      head_.evasions |= kEvasionStatusLine;
   }
   while (!text.empty()) {
     const std::string_view line = next_line();
     if (line.empty()) break;
-    if ((line[0] == ' ' || line[0] == '\t') && !head_.fields.empty()) {
+    if (line[0] == ' ' || line[0] == '\t') {
+      if (head_.fields.empty()) {
+        head_.evasions |= kEvasionHeaderSyntax;
+        continue;
+      }
       // obs-fold (RFC 9112 5.2): a continuation of the previous field's value.
+      head_.evasions |= kEvasionFolding;
       head_.fields.back().value += ' ';
       head_.fields.back().value += std::string(trim_field(line));
       continue;
     }
     const auto colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) continue;  // not a field: ignored
+    if (colon == std::string_view::npos || colon == 0) {  // not a field: ignored, as browsers do
+      head_.evasions |= kEvasionHeaderSyntax;
+      continue;
+    }
+    if (line[colon - 1] == ' ' || line[colon - 1] == '\t') head_.evasions |= kEvasionHeaderSyntax;
     if (head_.fields.size() >= limits_.max_fields) {
       head_.fields_truncated = true;
       continue;
@@ -288,6 +397,8 @@ Progress Http1Parser::parse_head(ByteView data) {
     head_.fields.push_back(HttpField{std::string(trim_field(line.substr(0, colon))),
                                      std::string(trim_field(line.substr(colon + 1)))});
   }
+  if (bare_lf) head_.evasions |= kEvasionLineEnds;
+  head_.evasions |= framing_evasions(head_);
   events_.on_head(head_);
   begin_body(head_);
   return {skip + end, 0};
@@ -296,7 +407,9 @@ Progress Http1Parser::parse_head(ByteView data) {
 void Http1Parser::begin_body(const HttpHead& head) {
   auto chunked = [&]() {
     const std::string* te = head.find("Transfer-Encoding");
-    if (te == nullptr) return 0;  // none
+    if (te == nullptr) return 0;    // none
+    if (side_ == Side::kResponses)  // as browsers decide it
+      return response_is_chunked(head) ? 1 : -1;
     std::string_view v = trim_field(*te);
     const auto comma = v.rfind(',');
     if (comma != std::string_view::npos) v = trim_field(v.substr(comma + 1));
@@ -374,15 +487,28 @@ Progress Http1Parser::parse_chunk_size(ByteView data) {
     }
     return {0, data.size() + 1};
   }
-  std::string_view line = trim_field(s.substr(0, eol));
-  const auto semi = line.find(';');  // chunk extensions are ignored
-  if (semi != std::string_view::npos) line = trim_field(line.substr(0, semi));
+  std::string_view raw = s.substr(0, eol);
+  std::uint32_t evasions = 0;
+  if (!raw.empty() && raw.back() == '\r') {
+    raw.remove_suffix(1);
+  } else {
+    evasions |= kEvasionLineEnds;
+  }
+  std::string_view line = trim_field(raw);
+  if (line.size() != raw.size()) evasions |= kEvasionChunkSize;  // blanks around it
+  const auto semi = line.find(';');                              // chunk extensions are ignored
+  if (semi != std::string_view::npos) {
+    line = trim_field(line.substr(0, semi));
+    evasions |= kEvasionChunkSize;
+  }
+  if (line.size() > 1 && line[0] == '0') evasions |= kEvasionChunkSize;  // leading zeros
   std::uint64_t size = 0;
   auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
   if (line.empty() || line.size() > 15 || ec != std::errc() || p != line.data() + line.size()) {
     fail("http.bad_chunk_size");
     return {data.size(), 0};
   }
+  if (evasions != 0) events_.on_evasion(evasions);
   if (size == 0) {
     state_ = State::kTrailers;
   } else {

@@ -11,6 +11,24 @@
 
 namespace kagami::wire {
 
+// Ways a message departs from what RFC 9112 asks, which browsers accept and inspection
+// devices have been known to read differently (the HTTP-Evader kinds): a file delivered so may
+// pass a scanner unseen. The parser decodes what a browser decodes and reports each trick.
+enum HttpEvasion : std::uint32_t {
+  kEvasionTransferEncoding = 1u << 0,  // Transfer-Encoding other than one exact "chunked"
+  kEvasionChunkedHttp10 = 1u << 1,     // chunked on an HTTP/1.0 response (browsers ignore it)
+  kEvasionHeaderSyntax = 1u << 2,      // blanks before a colon, lines that are not fields
+  kEvasionFolding = 1u << 3,           // obs-fold continuation lines
+  kEvasionLineEnds = 1u << 4,          // bare LF line ends in a head or a chunk line
+  kEvasionContentLength = 1u << 5,     // several Content-Length values, agreeing or not
+  kEvasionStatusLine = 1u << 6,        // a version other than HTTP/1.0 or HTTP/1.1
+  kEvasionChunkSize = 1u << 7,         // chunk extensions, leading zeros, blanks
+  kEvasionContentEncoding = 1u << 8,   // odd or stacked codings, raw deflate, unended streams
+  kEvasionGzipHeader = 1u << 9,        // gzip members with FEXTRA, FCOMMENT or FHCRC
+};
+// "transfer_encoding", ...: the names search and JSON use (evasion:chunk_size).
+std::vector<std::string> http_evasion_names(std::uint32_t evasions);
+
 struct HttpField {
   std::string name;
   std::string value;
@@ -26,9 +44,12 @@ struct HttpHead {
   std::vector<HttpField> fields;
   std::size_t bytes = 0;          // of the whole head, CRLFs included
   bool fields_truncated = false;  // more fields than the bound: the rest were dropped
+  std::uint32_t evasions = 0;     // HttpEvasion bits its head showed
 
   // The first field of that name (case-insensitive), or nullptr.
   const std::string* find(std::string_view name) const;
+  // Every field of that name, joined with ", " as one list (RFC 9110 5.3).
+  std::string joined(std::string_view name) const;
 };
 
 struct HttpLimits {
@@ -53,6 +74,8 @@ class HttpEvents {
   // allow that. May the parser take it as an HTTP/0.9 simple response? (The analyzer checks
   // whether the other direction holds a simple request.)
   virtual bool simple_request_pending() { return false; }
+  // A trick met after the head (in chunk lines): HttpEvasion bits.
+  virtual void on_evasion(std::uint32_t evasions) { (void)evasions; }
 };
 
 // One direction of an HTTP/1.0 or 1.1 connection (RFC 9112): request heads and bodies, or

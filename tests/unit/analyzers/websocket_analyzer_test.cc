@@ -2,11 +2,13 @@
 // control frame between the pieces, permessage-deflate with and without context takeover,
 // binary messages kept as files; and as attackers send it: giant and endless messages,
 // compression bombs, reserved opcodes. Bounded work and a flagged record, never a crash.
+#include <algorithm>
 #include <string>
 
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include "support/http2_frames.h"
 #include "unit/analyzers/harness.h"
 
 namespace kagami::testing {
@@ -184,6 +186,71 @@ TEST(WebSocketAnalyzer, AReservedOpcodeStopsTheDirectionAndIsFlagged) {
   EXPECT_EQ(h.records.websocket[0].text, "before");
   EXPECT_EQ(h.log_once.count("websocket.reserved_opcode"), 1u);
   EXPECT_TRUE(s->state().analyzer_violation);
+}
+
+// RFC 8441: a WebSocket over an HTTP/2 stream opened by extended CONNECT. The frames ride in
+// DATA, cut anywhere (a frame head across two DATA frames), beside an ordinary stream.
+TEST(WebSocketAnalyzer, OverHttp2ExtendedConnectStreamsCarryMessages) {
+  Http2Writer client, server;
+  std::string c2s = Http2Writer::preface() + Http2Writer::settings();
+  c2s += client.headers(1,
+                        {{":method", "CONNECT"},
+                         {":protocol", "websocket"},
+                         {":scheme", "https"},
+                         {":authority", "chat.example.jp"},
+                         {":path", "/room/7"},
+                         {"sec-websocket-version", "13"},
+                         {"sec-websocket-extensions", "permessage-deflate"}},
+                        false);
+  c2s += client.headers(3,
+                        {{":method", "GET"},
+                         {":scheme", "https"},
+                         {":authority", "chat.example.jp"},
+                         {":path", "/logo.png"}},
+                        true);
+  const std::string ws_c2s =
+      frame(1, "my number is 1234 5678 9012", true, true) + frame(8, "\x03\xe8", true, true);
+  c2s += Http2Writer::data(1, ws_c2s.substr(0, 1), false);  // the frame head, cut
+  c2s += Http2Writer::data(1, ws_c2s.substr(1), false);
+  Deflater d;
+  std::string s2c = Http2Writer::settings({{8, 1}});  // SETTINGS_ENABLE_CONNECT_PROTOCOL
+  s2c += server.headers(1, {{":status", "200"}, {"sec-websocket-extensions", "permessage-deflate"}},
+                        false);
+  s2c += server.headers(3, {{":status", "404"}}, true);
+  s2c += Http2Writer::data(1, frame(1, d.message("welcome to room 7", true), true, false, true),
+                           false);
+  s2c += Http2Writer::data(1, frame(8, "\x03\xe8"), true);
+  for (std::size_t piece : {100000u, 5u}) {
+    SCOPED_TRACE(piece);
+    AnalyzerHarness h;
+    auto s = h.tcp(443);
+    h.send_split(*s, kC2S, c2s, piece);
+    h.send_split(*s, kS2C, s2c, piece);
+    s->close(2);
+    ASSERT_EQ(h.records.websocket.size(), 4u);
+    std::vector<std::string> seen;
+    for (const auto& r : h.records.websocket) {
+      EXPECT_EQ(r.stream, 1u);
+      EXPECT_EQ(r.host, "chat.example.jp");
+      EXPECT_EQ(r.uri, "/room/7");
+      EXPECT_EQ(r.flags, 0u) << r.opcode;
+      seen.push_back(r.sender + " " + r.opcode + " " + r.text);
+    }
+    std::sort(seen.begin(), seen.end());
+    EXPECT_EQ(seen,
+              (std::vector<std::string>{"client close ", "client text my number is 1234 5678 9012",
+                                        "server close ", "server text welcome to room 7"}));
+    ASSERT_EQ(h.records.http.size(), 2u);
+    for (const auto& r : h.records.http) {
+      if (r.stream == 1) {
+        EXPECT_TRUE(r.flags & records::kHttpWebSocket);
+        EXPECT_EQ(r.status, 200);
+        EXPECT_TRUE(r.files.empty());  // the frames are messages, not a body
+      } else {
+        EXPECT_EQ(r.status, 404);
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -80,6 +80,16 @@ TEST(Http1ResponseFilter, StepsAsideForWhatIsNotHttp) {
   const std::string after = "\x81\x05HTTP/Alt-Svc: h3=\"\"\r\n\r\n";
   EXPECT_EQ(through(*ws, "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n\r\n" + after),
             "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n\r\n" + after);
+  // Binary from the server, no line end in sight: nothing is held waiting for a status line
+  // (an h2 server's SETTINGS on a connection whose ALPN was not h2 would wait forever).
+  auto binary = make_http1_alt_svc_filter();
+  ASSERT_TRUE(binary->from_client(view("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")));
+  EXPECT_EQ(through(*binary, std::string("\0\0\x06\x04\0\0\0\0\0", 9)).size(), 9u);
+  auto early = make_http1_alt_svc_filter();
+  ASSERT_TRUE(early->from_client(view("GET / HTTP/1.1\r\n")));
+  std::vector<std::uint8_t> out;
+  ASSERT_TRUE(early->from_server(view(std::string("\0\0\x06\x04", 4)), out));
+  EXPECT_EQ(out.size(), 4u);
   // A head cut by the end of the connection goes out as it came.
   auto cut = make_http1_alt_svc_filter();
   ASSERT_TRUE(cut->from_client(view("GET / HTTP/1.1\r\n\r\n")));

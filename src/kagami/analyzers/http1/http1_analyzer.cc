@@ -30,6 +30,7 @@ class Side final : public wire::HttpEvents {
   void on_body_gap(std::uint64_t bytes) override;
   void on_message_end(bool complete) override;
   void on_violation(std::string_view what) override;
+  void on_evasion(std::uint32_t bits) override;
   bool simple_request_pending() override;
 
  private:
@@ -138,6 +139,7 @@ class Http1Analyzer final : public Analyzer {
     r.user = basic_user(h.find("Authorization"));
     if (r.user.empty()) r.user = basic_user(h.find("Proxy-Authorization"));
     if (h.fields_truncated) r.flags |= records::kHttpHeaderLimit;
+    t->evasions |= h.evasions;
     if (!r.user.empty() && s_.user.empty()) s_.user = r.user;
     if (!r.host.empty() && s_.host.empty()) s_.host = r.host;
     t->request_body =
@@ -192,6 +194,7 @@ class Http1Analyzer final : public Analyzer {
     r.resp_content_type = field(h, "Content-Type");
     if (r.version.empty()) r.version = h.version;
     if (h.fields_truncated) r.flags |= records::kHttpHeaderLimit;
+    t->evasions |= h.evasions;
     std::string name = disposition_name(h.find("Content-Disposition"));
     if (name.empty()) name = name_from_uri(r.uri);
     if (h.status == 101) {
@@ -244,6 +247,10 @@ class Http1Analyzer final : public Analyzer {
 
   bool simple_request_pending() { return req_.take_simple_request(); }
 
+  void evasion(std::uint32_t bits, bool requests) {
+    if (Transaction* t = requests ? request_ : response_) t->evasions |= bits;
+  }
+
   void violation(std::string_view what, bool requests) {
     ++cx_.counters->violations;
     s_.analyzer_violation = true;
@@ -260,6 +267,7 @@ class Http1Analyzer final : public Analyzer {
     std::vector<ExtractedFile> files;
     bool response_seen = false;
     bool response_done = false;
+    std::uint32_t evasions = 0;  // wire::HttpEvasion bits of either message
   };
 
   std::unique_ptr<BodyExtractor> make_body(const wire::HttpHead& h, const char* direction,
@@ -272,7 +280,7 @@ class Http1Analyzer final : public Analyzer {
     m.direction = direction;
     m.name = std::move(name);
     m.claimed_type = field(h, "Content-Type");
-    m.content_encoding = field(h, "Content-Encoding");
+    m.content_encoding = h.joined("Content-Encoding");
     if (request) m.multipart_boundary = multipart_boundary(m.claimed_type);
     return std::make_unique<BodyExtractor>(cx_, std::move(m));
   }
@@ -281,6 +289,7 @@ class Http1Analyzer final : public Analyzer {
     auto files = body.finish(complete);
     if (body.decode_error()) t.rec.flags |= records::kHttpDecodeError;
     if (body.limit_hit()) t.rec.flags |= records::kHttpBodyLimit;
+    t.evasions |= body.evasions();
     for (auto& f : files) t.files.push_back(std::move(f));
   }
 
@@ -300,6 +309,7 @@ class Http1Analyzer final : public Analyzer {
       t->request_body.reset();
     }
     t->rec.flags |= extra_flags;
+    t->rec.evasion = wire::http_evasion_names(t->evasions);
     for (ExtractedFile& f : t->files) {
       f.event.id = cx_.records->new_file_event_id();
       f.event.record_kind = "http";
@@ -333,6 +343,7 @@ void Side::on_message_end(bool complete) {
   requests_ ? a_.request_end(complete) : a_.response_end(complete);
 }
 void Side::on_violation(std::string_view what) { a_.violation(what, requests_); }
+void Side::on_evasion(std::uint32_t bits) { a_.evasion(bits, requests_); }
 bool Side::simple_request_pending() { return !requests_ && a_.simple_request_pending(); }
 
 // A request line ("GET /x HTTP/1.1") or a status line ("HTTP/1.1 200") starts the stream.

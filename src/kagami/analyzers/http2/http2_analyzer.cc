@@ -14,9 +14,11 @@
 #include "kagami/analyzers/body_extractor.h"
 #include "kagami/analyzers/dns/dns_records.h"
 #include "kagami/analyzers/http_fields.h"
+#include "kagami/analyzers/websocket/websocket_messages.h"
 #include "kagami/base/base64.h"
 #include "kagami/content/header_params.h"
 #include "kagami/wire/dns_message.h"
+#include "kagami/wire/http1_parser.h"
 #include "kagami/wire/http2_parser.h"
 
 namespace kagami::analyzers {
@@ -122,7 +124,7 @@ class Http2Analyzer final : public Analyzer {
     fill_request(st, h, false);
     if (h.end_stream)
       request_done(st);
-    else if (!st.doh_request)
+    else if (!st.doh_request && !(st.rec.flags & records::kHttpWebSocket))
       st.request_body =
           make_body(st, h, "sent", st.rec.method == "PUT" ? name_from_uri(st.rec.uri) : "", true);
     after_change(h.stream);
@@ -176,6 +178,18 @@ class Http2Analyzer final : public Analyzer {
     st.doh_response = is_dns_message(r.resp_content_type);
     if (h.end_stream) {
       response_done(st);
+    } else if ((r.flags & records::kHttpWebSocket) && code >= 200 && code < 300) {
+      // RFC 8441: the stream's DATA is now a WebSocket connection's frames, both ways.
+      WebSocketMessages::Origin o;
+      o.host = r.host;
+      o.uri = r.uri;
+      o.stream = h.stream;
+      o.extensions = value_of(h, "sec-websocket-extensions");
+      st.websocket = std::make_unique<WebSocketMessages>(s_, cx_, std::move(o));
+      if (!st.websocket_early.empty())
+        st.websocket->feed_all(true, now_, as_bytes(st.websocket_early));
+      if (st.websocket_early_lost) st.websocket->gap(true, now_, 1);
+      st.websocket_early.clear();
     } else if (!st.doh_response) {
       std::string name = disposition_name(h.find("content-disposition"));
       if (name.empty()) name = name_from_uri(r.uri);
@@ -188,6 +202,19 @@ class Http2Analyzer final : public Analyzer {
     auto it = streams_.find(id);
     if (it == streams_.end()) return;  // its headers were never read (or it was evicted)
     Stream& st = *it->second;
+    if (st.websocket) {
+      st.websocket->feed_all(client, now_, bytes);
+      (client ? st.rec.req_bytes : st.rec.resp_bytes) += bytes.size();
+      return;
+    }
+    if (client && (st.rec.flags & records::kHttpWebSocket) && !st.response_seen) {
+      // Frames before the server's answer (or read before it): kept until it says yes.
+      st.rec.req_bytes += bytes.size();
+      const std::size_t room = kEarlyWebSocketBytes - st.websocket_early.size();
+      st.websocket_early.append(as_chars(bytes.first(std::min(room, bytes.size()))));
+      if (bytes.size() > room) st.websocket_early_lost = true;
+      return;
+    }
     if (client) {
       st.rec.req_bytes += bytes.size();
       if (st.request_body) st.request_body->body(bytes);
@@ -205,6 +232,7 @@ class Http2Analyzer final : public Analyzer {
     st.rec.flags |= records::kHttpPartial;
     auto& body = client ? st.request_body : st.response_body;
     if (body) body->gap(bytes);
+    if (st.websocket) st.websocket->gap(client, now_, bytes);
     (client ? st.doh_query_lost : st.doh_answer_lost) = true;
   }
   void end_stream(bool client, std::uint32_t id) {
@@ -250,9 +278,14 @@ class Http2Analyzer final : public Analyzer {
     bool response_seen = false, response_done = false;
     bool doh_request = false, doh_response = false;
     bool doh_query_lost = false, doh_answer_lost = false;
-    std::string doh_query, doh_answer;  // DNS messages, bounded
-    bool dropped = false;               // counted in a flood, not recorded
+    std::string doh_query, doh_answer;             // DNS messages, bounded
+    bool dropped = false;                          // counted in a flood, not recorded
+    std::uint32_t evasions = 0;                    // wire::HttpEvasion bits of its content codings
+    std::unique_ptr<WebSocketMessages> websocket;  // an extended CONNECT's, once accepted
+    std::string websocket_early;                   // its client's frames before that
+    bool websocket_early_lost = false;
   };
+  static constexpr std::size_t kEarlyWebSocketBytes = 64u << 10;
   using Streams = std::map<std::uint32_t, std::unique_ptr<Stream>>;
 
   Stream& stream(std::uint32_t id) {
@@ -341,6 +374,7 @@ class Http2Analyzer final : public Analyzer {
     auto files = body->finish(complete);
     if (body->decode_error()) st.rec.flags |= records::kHttpDecodeError;
     if (body->limit_hit()) st.rec.flags |= records::kHttpBodyLimit;
+    st.evasions |= body->evasions();
     for (auto& f : files) st.files.push_back(std::move(f));
     body.reset();
   }
@@ -348,12 +382,14 @@ class Http2Analyzer final : public Analyzer {
   void finish(Streams::iterator it) {
     std::unique_ptr<Stream> st = std::move(it->second);
     streams_.erase(it);
+    if (st->websocket) st->websocket->close(now_);
     if (st->dropped) return;
     records::HttpRecord& r = st->rec;
     if (r.stream > goaway_last_) r.flags |= records::kHttpGoaway;
     collect(*st, st->request_body, st->request_done);
     collect(*st, st->response_body, st->response_done);
     if (st->doh_request || st->doh_response) dns_over_https(*st);
+    r.evasion = wire::http_evasion_names(st->evasions);
     for (ExtractedFile& f : st->files) {
       f.event.id = cx_.records->new_file_event_id();
       f.event.record_kind = "http";

@@ -1,296 +1,39 @@
-// WebSocket (RFC 6455) after an HTTP/1.1 Upgrade: one record per message, however many
-// frames carried it, and per control frame; masking undone; permessage-deflate (RFC 7692)
-// undone with and without context takeover; text kept (bounded) and searchable; binary
-// messages over a size bound kept as files and inspected like any other.
-#include <algorithm>
+// WebSocket (RFC 6455) after an HTTP/1.1 Upgrade: the session's messages, read by
+// WebSocketMessages (which HTTP/2's extended CONNECT streams use too).
 #include <memory>
-#include <string>
-
-#include <zlib.h>
 
 #include "kagami/analyzers/analyzer.h"
-#include "kagami/base/ascii.h"
-#include "kagami/wire/websocket_parser.h"
+#include "kagami/analyzers/websocket/websocket_messages.h"
 
 namespace kagami::analyzers {
 namespace {
 
-constexpr std::size_t kTextBytes = 4096;  // of a text message kept in its record
-
-std::string opcode_name(std::uint8_t op) {
-  switch (op) {
-    case 0:
-      return "continuation";
-    case 1:
-      return "text";
-    case 2:
-      return "binary";
-    case 8:
-      return "close";
-    case 9:
-      return "ping";
-    case 10:
-      return "pong";
-    default:
-      return std::to_string(op);
-  }
+WebSocketMessages::Origin origin_of(const SessionState& s) {
+  WebSocketMessages::Origin o;
+  if (!s.upgrade) return o;
+  o.host = s.upgrade->request.host;
+  o.uri = s.upgrade->request.uri;
+  if (const std::string* ext = s.upgrade->response.find("Sec-WebSocket-Extensions"))
+    o.extensions = *ext;
+  return o;
 }
-
-// The first `max` bytes of `s`, cut back to a whole UTF-8 character.
-std::string utf8_prefix(const std::string& s, std::size_t max) {
-  if (s.size() <= max) return s;
-  std::size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80) --n;
-  return s.substr(0, n);
-}
-
-// What the server's Sec-WebSocket-Extensions agreed to.
-struct Deflate {
-  bool on = false;
-  bool no_takeover[2] = {false, false};  // client's messages, server's messages
-};
-
-Deflate negotiated(const wire::HttpHead& response) {
-  Deflate d;
-  const std::string* ext = response.find("Sec-WebSocket-Extensions");
-  if (ext == nullptr) return d;
-  std::string_view v = *ext;
-  // "permessage-deflate; client_max_window_bits=15; server_no_context_takeover"
-  while (!v.empty()) {
-    const auto semi = v.find(';');
-    const std::string_view param = trim_field(v.substr(0, semi));
-    if (iequals(param, "permessage-deflate")) d.on = true;
-    if (iequals(param, "client_no_context_takeover")) d.no_takeover[0] = true;
-    if (iequals(param, "server_no_context_takeover")) d.no_takeover[1] = true;
-    if (semi == std::string_view::npos) break;
-    v.remove_prefix(semi + 1);
-    if (!v.empty() && v.front() == ',') break;  // a second, unused extension offer
-  }
-  return d;
-}
-
-class WebSocketAnalyzer;
-
-class Side final : public wire::WebSocketEvents {
- public:
-  Side(WebSocketAnalyzer& a, bool client) : a_(a), client_(client), parser_(*this) {}
-  ~Side() override {
-    if (z_ready_) inflateEnd(&z_);
-  }
-  void on_frame(const wire::WebSocketFrameHeader& h) override;
-  void on_payload(ByteView bytes) override;
-  void on_payload_gap(std::uint64_t bytes) override;
-  void on_frame_end() override;
-  void on_violation(std::string_view what) override;
-
-  wire::WebSocketParser& parser() { return parser_; }
-  void close();
-
- private:
-  struct Message {
-    bool open = false;
-    records::WebSocketRecord rec;
-    std::string bytes;  // as framed (compressed), up to the bound
-    bool over = false;  // bytes beyond the bound were not kept
-  };
-  void start(Message& m, const std::string& opcode, bool compressed);
-  void finish(Message& m);
-  bool inflate_message(Message& m, std::string& out);
-
-  WebSocketAnalyzer& a_;
-  bool client_;
-  wire::WebSocketParser parser_;
-  wire::WebSocketFrameHeader frame_;
-  Message data_, control_;
-  z_stream z_{};
-  bool z_ready_ = false;
-};
 
 class WebSocketAnalyzer final : public Analyzer {
  public:
-  WebSocketAnalyzer(SessionState& s, AnalyzerContext& cx)
-      : s_(s), cx_(cx), client_(*this, true), server_(*this, false) {
-    if (s_.upgrade) deflate_ = negotiated(s_.upgrade->response);
-  }
+  WebSocketAnalyzer(SessionState& s, AnalyzerContext& cx) : messages_(s, cx, origin_of(s)) {}
 
   wire::Progress on_data(Direction dir, TimeNs ts, ByteView bytes) override {
-    now_ = ts;
-    return side(dir).parser().feed(bytes);
+    return messages_.feed(dir == Direction::kClientToServer, ts, bytes);
   }
   void on_gap(Direction dir, TimeNs ts, std::uint64_t bytes) override {
-    now_ = ts;
-    side(dir).parser().gap(bytes);
+    messages_.gap(dir == Direction::kClientToServer, ts, bytes);
   }
-  void on_end(Direction, TimeNs ts) override { now_ = ts; }
-  void on_close(TimeNs ts) override {
-    now_ = ts;
-    client_.close();
-    server_.close();
-  }
-
-  SessionState& s_;
-  AnalyzerContext& cx_;
-  Deflate deflate_;
-  TimeNs now_ = 0;
+  void on_end(Direction, TimeNs) override {}
+  void on_close(TimeNs ts) override { messages_.close(ts); }
 
  private:
-  Side& side(Direction dir) { return dir == Direction::kClientToServer ? client_ : server_; }
-  Side client_, server_;
+  WebSocketMessages messages_;
 };
-
-void Side::start(Message& m, const std::string& opcode, bool compressed) {
-  m = Message{};
-  m.open = true;
-  records::WebSocketRecord& r = m.rec;
-  r.session_id = a_.s_.session_id;
-  r.endpoints = a_.s_.endpoints;
-  r.ts = a_.now_;
-  r.sender = client_ ? "client" : "server";
-  r.opcode = opcode;
-  r.compressed = compressed;
-  if (a_.s_.upgrade) {
-    r.host = a_.s_.upgrade->request.host;
-    r.uri = a_.s_.upgrade->request.uri;
-  }
-}
-
-void Side::on_frame(const wire::WebSocketFrameHeader& h) {
-  frame_ = h;
-  if (h.control()) {
-    start(control_, opcode_name(h.opcode), false);
-  } else if (h.opcode != 0) {
-    if (data_.open) {
-      // A new message while one is unfinished (RFC 6455 5.4 forbids it): the old one ends.
-      data_.rec.flags |= records::kWsPartial;
-      finish(data_);
-    }
-    start(data_, opcode_name(h.opcode), h.rsv1 && a_.deflate_.on);
-  } else if (!data_.open) {
-    // A continuation of a message whose start was not seen (the capture began late).
-    start(data_, "continuation", false);
-    data_.rec.flags |= records::kWsPartial;
-  }
-  Message& m = h.control() ? control_ : data_;
-  ++m.rec.frames;
-  m.rec.wire += h.length;
-}
-
-void Side::on_payload(ByteView bytes) {
-  Message& m = frame_.control() ? control_ : data_;
-  const std::size_t bound = a_.cx_.limits->max_websocket_message_bytes;
-  const std::size_t room = bound - std::min(m.bytes.size(), bound);
-  if (bytes.size() > room) m.over = true;
-  m.bytes.append(as_chars(bytes.first(std::min(room, bytes.size()))));
-}
-
-void Side::on_payload_gap(std::uint64_t) {
-  Message& m = frame_.control() ? control_ : data_;
-  m.rec.flags |= records::kWsPartial;
-  m.over = true;  // what is kept is no longer the message
-}
-
-void Side::on_frame_end() {
-  if (frame_.control())
-    finish(control_);
-  else if (frame_.fin)
-    finish(data_);
-}
-
-void Side::on_violation(std::string_view what) {
-  ++a_.cx_.counters->violations;
-  a_.s_.analyzer_violation = true;
-  (void)a_.cx_.log_once->first(what);
-  for (Message* m : {&control_, &data_})
-    if (m->open) m->rec.flags |= records::kWsMalformed;
-}
-
-void Side::close() {
-  for (Message* m : {&control_, &data_}) {
-    if (!m->open) continue;
-    m->rec.flags |= records::kWsPartial;
-    finish(*m);
-  }
-}
-
-// The message's compressed bytes and the empty block RFC 7692 7.2.2 strips, through one
-// direction's inflater; bounded.
-bool Side::inflate_message(Message& m, std::string& out) {
-  if (!z_ready_) {
-    if (inflateInit2(&z_, -15) != Z_OK) return false;
-    z_ready_ = true;
-  }
-  m.bytes.append("\x00\x00\xff\xff", 4);
-  z_.next_in = reinterpret_cast<Bytef*>(m.bytes.data());
-  z_.avail_in = static_cast<uInt>(m.bytes.size());
-  const std::size_t bound = a_.cx_.limits->max_websocket_message_bytes;
-  char buf[16384];
-  bool ok = true;
-  while (z_.avail_in > 0) {
-    z_.next_out = reinterpret_cast<Bytef*>(buf);
-    z_.avail_out = sizeof buf;
-    const int rc = inflate(&z_, Z_SYNC_FLUSH);
-    const std::size_t n = sizeof buf - z_.avail_out;
-    m.rec.size += n;
-    if (out.size() < bound) out.append(buf, std::min(n, bound - out.size()));
-    if (m.rec.size > bound) {
-      m.rec.flags |= records::kWsSizeLimit;  // a decompression bomb stops here
-      break;
-    }
-    if (rc == Z_STREAM_END) break;
-    if (rc != Z_OK) {
-      ok = rc == Z_BUF_ERROR && n > 0;
-      if (!ok) break;
-    }
-  }
-  const bool no_takeover = a_.deflate_.no_takeover[client_ ? 0 : 1];
-  if (no_takeover || !ok) inflateReset(&z_);
-  return ok;
-}
-
-void Side::finish(Message& m) {
-  m.open = false;
-  records::WebSocketRecord& r = m.rec;
-  auto& cx = a_.cx_;
-  std::string payload;
-  if (r.compressed && !m.over) {
-    if (!inflate_message(m, payload)) r.flags |= records::kWsDecodeError;
-  } else {
-    if (r.compressed) r.flags |= records::kWsDecodeError;  // a hole or a cut: cannot inflate
-    r.size = r.wire;
-    payload.swap(m.bytes);
-  }
-  if (m.over) r.flags |= records::kWsSizeLimit;
-  if (r.opcode == "close" && payload.size() >= 2) {
-    r.close_code =
-        (static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]);
-    r.text = utf8_prefix(payload.substr(2), kTextBytes);
-  } else if (r.opcode == "text") {
-    r.text = utf8_prefix(payload, kTextBytes);
-  }
-  r.id = cx.records->new_id<records::WebSocketRecord>();
-  if (r.opcode == "binary" && payload.size() >= cx.limits->websocket_file_bytes &&
-      cx.files != nullptr) {
-    auto writer = cx.files->open();
-    writer->write(as_bytes(payload));
-    records::FileRecord file = writer->finish();
-    records::FileEvent e;
-    e.id = cx.records->new_file_event_id();
-    e.session_id = r.session_id;
-    e.endpoints = r.endpoints;
-    e.ts = r.ts;
-    e.protocol = "websocket";
-    e.direction = client_ ? "sent" : "received";
-    e.record_kind = "websocket";
-    e.record_id = r.id;
-    e.partial = (r.flags & (records::kWsPartial | records::kWsSizeLimit)) != 0;
-    r.sha256 = file.sha256;
-    ++cx.counters->files;
-    cx.counters->file_bytes += file.size;
-    cx.records->emit(std::move(file), std::move(e));
-  }
-  cx.records->emit(std::move(r));
-  m.bytes.clear();
-}
 
 // Only after an HTTP/1.1 Upgrade to "websocket": frames alone do not say WebSocket.
 Verdict detect(const DetectInput& in) {
