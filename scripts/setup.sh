@@ -27,6 +27,8 @@ PACKAGES=(
   iproute2 iptables openssl
   # the console's browser test drives Debian's chromium; its test unzips evidence
   chromium unzip
+  # the browser through the proxy trusts the organisation's CA from an NSS database (certutil)
+  libnss3-tools
   # HTTP/2, gRPC and WebSocket peers for the proxy's and the recorder's tests (nghttpd, h2load)
   nghttp2-server nghttp2-client python3-grpcio python3-websockets
 )

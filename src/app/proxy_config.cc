@@ -1,6 +1,7 @@
 #include "app/proxy_config.h"
 
 #include "kagami/base/ascii.h"
+#include "kagami/base/ip_address.h"
 
 #include "app/toml_file.h"
 
@@ -67,6 +68,17 @@ Status load_proxy_config(const std::string& path, ProxyFileConfig& c) {
     const std::string sec(section.str());
     const toml::table* t = node.as_table();
     if (t == nullptr) return make_error("config: {} must be a table", sec);
+    if (sec == "hosts") {
+      // Names answered before DNS, as a hosts file would: "lab.example" = "10.0.0.5".
+      for (const auto& [name, address] : *t) {
+        auto a = string_of(address, "hosts." + std::string(name.str()));
+        if (!a) return a.error();
+        if (!IpAddress::parse(*a))
+          return make_error("config: hosts.{}: \"{}\" is not an IP address", name.str(), *a);
+        c.options.hosts[ascii_lowered(name.str())] = *a;
+      }
+      continue;
+    }
     for (const auto& [k, value] : *t) {
       const std::string key = sec + "." + std::string(k.str());
       const toml::node& v = value;  // lambdas cannot capture a structured binding (clang 14)
