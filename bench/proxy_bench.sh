@@ -24,34 +24,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-w=$(mktemp -d /tmp/kagami-proxy-bench-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 0.5
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  [ -n "${KEEP:-}" ] || rm -rf "$w"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on $1" >&2
-  return 1
-}
-
-# Origin PKI: a root the proxies trust, a server certificate for bench.test.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=Bench Root" \
-  -keyout "$w/root.key" -out "$w/root.pem" -addext "basicConstraints=critical,CA:TRUE" \
-  -addext "keyUsage=critical,keyCertSign" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=bench.test" \
-  -keyout "$w/site.key" -out "$w/site.csr" 2>/dev/null
-printf "subjectAltName=DNS:bench.test\nextendedKeyUsage=serverAuth\n" >"$w/ext.cnf"
-openssl x509 -req -in "$w/site.csr" -CA "$w/root.pem" -CAkey "$w/root.key" -CAcreateserial \
-  -days 20 -extfile "$w/ext.cnf" -out "$w/site.pem" 2>/dev/null
+BENCH_NAME=proxy-bench
+# shellcheck source=bench/common.sh
+source bench/common.sh
+make_origin_pki
 build/src/app/kagami ca init --dir "$w/ca" 2>/dev/null
 cat "$w/ca/ca.key" "$w/ca/ca.crt" >"$w/ca-both.pem"  # one CA for every proxy
 mkdir -p "$w/www" "$w/mitm" "$w/mirror" "$w/sslsplit"

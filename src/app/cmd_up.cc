@@ -197,13 +197,16 @@ int run_up(const UpOptions& o) {
     target.org_ca = proxy::CaFiles::cert(ca_dir);
     target.web_port = demo_servers->web_port();
     target.mail_port = demo_servers->mail_port();
+    target.apps_port = demo_servers->apps_port();
     target.console_port = (*console_server)->port();
     driver = std::thread([&, target] {
       for (unsigned round = 0; round < o.demo_rounds && !stopping; ++round) {
         const demo::TrafficReport r = demo::drive_round(target, round);
         std::cerr << "demo: round " << round + 1 << ": " << r.requests << " requests, " << r.uploads
                   << " upload(s), " << r.downloads << " download(s), " << r.mails << " mail(s), "
-                  << r.refused << " attempt(s) to reach the console through the proxy refused";
+                  << r.h2_requests << " HTTP/2 request(s), " << r.chat_messages
+                  << " WebSocket message(s), " << r.refused
+                  << " attempt(s) to reach the console through the proxy refused";
         if (r.failures > 0) std::cerr << ", " << r.failures << " failed: " << r.first_failure;
         std::cerr << "\n";
         std::unique_lock lock(m);

@@ -5,25 +5,14 @@
 //
 //   node console.e2e.mjs KAGAMI_BINARY INVESTIGATION_FIXTURE_BINARY
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { chromiumOrSkip } from './harness.mjs';
 
-const SKIP = 77;  // ctest's SKIP_RETURN_CODE
 const [kagami, fixture] = process.argv.slice(2);
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (e) {
-  console.error('playwright-core is not installed (scripts/setup.sh installs it): ' + e.message);
-  process.exit(SKIP);
-}
-if (!existsSync(chromiumPath)) {
-  console.error(`no chromium at ${chromiumPath} (scripts/setup.sh installs it)`);
-  process.exit(SKIP);
-}
+const { chromium, path: chromiumPath } = await chromiumOrSkip();
 
 const dir = mkdtempSync(join(tmpdir(), 'kagami-e2e-'));
 const store = join(dir, 'store');

@@ -6,73 +6,21 @@
 // flagged (`evasion:<kind>`); where Chromium refused the response, Kagami must still flag it.
 //
 //   node http_evasion.e2e.mjs KAGAMI_BINARY [--report]
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SKIP, chromiumOrSkip, freePort, start, stop, stopAll } from './harness.mjs';
 
-const SKIP = 77;  // ctest's SKIP_RETURN_CODE
 const [kagami, ...rest] = process.argv.slice(2);
 const report = rest.includes('--report');
 const here = dirname(fileURLToPath(import.meta.url));
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (e) {
-  console.error('playwright-core is not installed (scripts/setup.sh installs it): ' + e.message);
-  process.exit(SKIP);
-}
-if (!existsSync(chromiumPath)) {
-  console.error(`no chromium at ${chromiumPath} (scripts/setup.sh installs it)`);
-  process.exit(SKIP);
-}
+const { chromium, path: chromiumPath } = await chromiumOrSkip();
 
 const dir = mkdtempSync(join(tmpdir(), 'kagami-evasion-'));
 const store = join(dir, 'store');
-const children = [];
 let browser = null;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-// Starts a process and waits for `ready` on its stdout or stderr.
-function start(cmd, args, ready) {
-  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(p);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${cmd} did not start: ${out}`)), 15000);
-    const seen = (d) => {
-      out += d;
-      if (out.includes(ready)) {
-        clearTimeout(timer);
-        resolve({ proc: p, output: () => out });
-      }
-    };
-    p.stdout.on('data', seen);
-    p.stderr.on('data', seen);
-    p.on('exit', (code) => reject(new Error(`${cmd} exited ${code}: ${out}`)));
-  });
-}
-
-function stop(p, signal = 'SIGTERM') {
-  return new Promise((resolve) => {
-    if (p.exitCode !== null || p.signalCode !== null) return resolve();
-    p.removeAllListeners('exit');
-    p.on('exit', () => resolve());
-    p.kill(signal);
-  });
-}
 
 function kagamiJson(args) {
   const r = spawnSync(kagami, [...args, '--store', store, '--json', '--limit', '100000'],
@@ -153,7 +101,7 @@ try {
   }
 } finally {
   if (browser) await browser.close();
-  for (const c of children) await stop(c);
+  await stopAll();
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(process.exitCode === SKIP ? SKIP : failures ? 1 : 0);

@@ -7,24 +7,15 @@
 //
 //   node proxy_browser.e2e.mjs KAGAMI_BINARY
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { SKIP, children, chromiumOrSkip, freePort, start, stop, stopAll, waitPort } from './harness.mjs';
 
-const SKIP = 77;  // ctest's SKIP_RETURN_CODE
 const [kagami] = process.argv.slice(2);
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (e) {
-  console.error('playwright-core is not installed (scripts/setup.sh installs it): ' + e.message);
-  process.exit(SKIP);
-}
-for (const [path, what] of [[chromiumPath, 'chromium'], ['/usr/bin/certutil', 'certutil (libnss3-tools)'],
-                            ['/usr/sbin/nginx', 'nginx']]) {
+const { chromium, path: chromiumPath } = await chromiumOrSkip();
+for (const [path, what] of [['/usr/bin/certutil', 'certutil (libnss3-tools)'], ['/usr/sbin/nginx', 'nginx']]) {
   if (!existsSync(path)) {
     console.error(`no ${what} at ${path} (scripts/setup.sh installs it)`);
     process.exit(SKIP);
@@ -36,64 +27,12 @@ if (spawnSync('/usr/bin/python3', ['-c', 'import websockets.server']).status !==
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'kagami-browser-'));
-const children = [];
 let browser = null;
 
 function run(cmd, args, options = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, ...options });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function start(cmd, args, ready, options = {}) {
-  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
-  children.push(p);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${cmd} did not start: ${out}`)), 15000);
-    const seen = (d) => {
-      out += d;
-      if (out.includes(ready)) {
-        clearTimeout(timer);
-        resolve({ proc: p, output: () => out });
-      }
-    };
-    p.stdout.on('data', seen);
-    p.stderr.on('data', seen);
-    p.on('exit', (code) => reject(new Error(`${cmd} exited ${code}: ${out}`)));
-  });
-}
-
-function stop(p) {
-  return new Promise((resolve) => {
-    if (p.exitCode !== null || p.signalCode !== null) return resolve();
-    p.removeAllListeners('exit');
-    p.on('exit', () => resolve());
-    p.kill('SIGTERM');
-  });
-}
-
-async function waitPort(port) {
-  const { connect } = await import('node:net');
-  for (let i = 0; i < 100; ++i) {
-    const ok = await new Promise((resolve) => {
-      const s = connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listens on ${port}`);
 }
 
 const wsServer = `
@@ -215,7 +154,7 @@ http { access_log off; client_body_temp_path ${dir}/b; proxy_temp_path ${dir}/p;
   failed = true;
 } finally {
   if (browser) await browser.close();
-  for (const c of children) await stop(c);
+  await stopAll();
   if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);

@@ -81,6 +81,14 @@ TEST(Up, DemoFillsTheConsoleThroughTheProxy) {
   EXPECT_EQ(count("subject:見積書の送付", "mail"), 2);
   EXPECT_GE(count("file.name:顧客リスト*", "files"), 2);
   EXPECT_EQ(count("method:POST uri:/upload", "http"), 2);
+  // The apps of today: an HTTP/2 API (the report with the list in it is the connection's second
+  // stream) and a WebSocket chat where a My Number was pasted, both read through the proxy.
+  EXPECT_NE(err.find("2 HTTP/2 request(s), 6 WebSocket message(s)"), std::string::npos) << err;
+  EXPECT_EQ(count("method:POST uri:/api/report http.stream:3", "http"), 2);
+  EXPECT_EQ(count("uri:/api/notices status:200", "http"), 2);
+  EXPECT_EQ(settled("finding:jp_my_number uri:/api/report", "alerts", 2), 2);
+  EXPECT_EQ(count("ws.text:*マイナンバー*", "websocket"), 4);
+  EXPECT_EQ(count("ws.sender:client ws.opcode:text", "websocket"), 6);
   // PPAP: each encrypted zip is an alert; its password mail opens it, and the list inside is
   // found like any attachment. The password itself shows nowhere.
   EXPECT_EQ(settled("finding:ppap_opened", "findings", 2), 2);

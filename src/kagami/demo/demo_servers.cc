@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "kagami/demo/demo.h"
+#include "kagami/demo/demo_apps.h"
 #include "kagami/proxy/certificate_authority.h"
 
 namespace kagami::demo {
@@ -127,12 +128,43 @@ struct DemoServers::Impl {
   SSL_CTX* mail_ctx = nullptr;
   int mail_fd = -1;
   std::thread mail_thread;
+  SSL_CTX* apps_ctx = nullptr;
+  int apps_fd = -1;
+  std::thread apps_thread;
   std::mutex sessions_mutex;
   std::vector<std::thread> sessions;
   std::atomic<bool> stopping{false};
 
   ~Impl() {
     if (mail_ctx != nullptr) SSL_CTX_free(mail_ctx);
+    if (apps_ctx != nullptr) SSL_CTX_free(apps_ctx);
+  }
+
+  // Accepts TLS connections on `fd` until stopped; each is served on a thread of its own.
+  template <class Serve>
+  void accept_loop(int fd, SSL_CTX* ctx, Serve serve) {
+    while (!stopping.load()) {
+      const int c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) {
+        if (stopping.load()) return;
+        continue;
+      }
+      timeval tv{30, 0};
+      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      std::lock_guard lock(sessions_mutex);
+      if (sessions.size() >= 64) {  // a demo, not a server farm: old sessions are done
+        for (auto& t : sessions) t.join();
+        sessions.clear();
+      }
+      sessions.emplace_back([ctx, c, serve] {
+        SSL* ssl = SSL_new(ctx);
+        SSL_set_fd(ssl, c);
+        if (SSL_accept(ssl) == 1) serve(ssl);
+        SSL_shutdown(ssl);
+        SSL_free(ssl);
+        ::close(c);
+      });
+    }
   }
 
   // One SMTP conversation over TLS: enough of RFC 5321 for a client to deliver a message.
@@ -193,8 +225,8 @@ Result<std::unique_ptr<DemoServers>> DemoServers::start(const std::string& dir) 
   if (!root) return root.error();
   auto key = proxy::generate_key(false, 0);
   if (!key) return key.error();
-  auto cert = proxy::issue_server_certificate(**root, key->get(),
-                                              {kWebHost, kUploadHost, kFilesHost, kMailHost}, 30);
+  auto cert = proxy::issue_server_certificate(
+      **root, key->get(), {kWebHost, kUploadHost, kFilesHost, kMailHost, kAppsHost}, 30);
   if (!cert) return cert.error();
   const std::string cert_path = dir + "/servers.crt", key_path = dir + "/servers.key";
   std::filesystem::remove(cert_path, ec);
@@ -231,29 +263,19 @@ Result<std::unique_ptr<DemoServers>> DemoServers::start(const std::string& dir) 
   if (impl.mail_fd < 0) return make_error("demo mail server: cannot listen on 127.0.0.1");
   DemoServers* raw = d.get();
   impl.mail_thread = std::thread([raw, &impl] {
-    while (!impl.stopping.load()) {
-      const int fd = ::accept4(impl.mail_fd, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) {
-        if (impl.stopping.load()) return;
-        continue;
-      }
-      timeval tv{30, 0};
-      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      std::lock_guard lock(impl.sessions_mutex);
-      if (impl.sessions.size() >= 64) {  // a demo, not a mail server: old sessions are done
-        for (auto& t : impl.sessions) t.join();
-        impl.sessions.clear();
-      }
-      impl.sessions.emplace_back([raw, &impl, fd] {
-        SSL* ssl = SSL_new(impl.mail_ctx);
-        SSL_set_fd(ssl, fd);
-        if (SSL_accept(ssl) == 1) Impl::smtp_session(ssl, raw->messages_);
-        SSL_shutdown(ssl);
-        SSL_free(ssl);
-        ::close(fd);
-      });
-    }
+    impl.accept_loop(impl.mail_fd, impl.mail_ctx,
+                     [raw](SSL* ssl) { Impl::smtp_session(ssl, raw->messages_); });
   });
+  impl.apps_ctx = SSL_CTX_new(TLS_server_method());
+  if (impl.apps_ctx == nullptr ||
+      SSL_CTX_use_certificate_file(impl.apps_ctx, cert_path.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_use_PrivateKey_file(impl.apps_ctx, key_path.c_str(), SSL_FILETYPE_PEM) != 1)
+    return make_error("demo apps server: bad certificate");
+  configure_apps_server(impl.apps_ctx);
+  impl.apps_fd = listen_loopback(d->apps_port_);
+  if (impl.apps_fd < 0) return make_error("demo apps server: cannot listen on 127.0.0.1");
+  impl.apps_thread =
+      std::thread([&impl] { impl.accept_loop(impl.apps_fd, impl.apps_ctx, serve_app); });
   return d;
 }
 
@@ -261,7 +283,8 @@ std::unordered_map<std::string, std::string> DemoServers::hosts() const {
   return {{kWebHost, "127.0.0.1"},
           {kUploadHost, "127.0.0.1"},
           {kFilesHost, "127.0.0.1"},
-          {kMailHost, "127.0.0.1"}};
+          {kMailHost, "127.0.0.1"},
+          {kAppsHost, "127.0.0.1"}};
 }
 
 void DemoServers::stop() {
@@ -275,6 +298,12 @@ void DemoServers::stop() {
     impl_->mail_fd = -1;
   }
   if (impl_->mail_thread.joinable()) impl_->mail_thread.join();
+  if (impl_->apps_fd >= 0) {
+    ::shutdown(impl_->apps_fd, SHUT_RDWR);
+    ::close(impl_->apps_fd);
+    impl_->apps_fd = -1;
+  }
+  if (impl_->apps_thread.joinable()) impl_->apps_thread.join();
   std::lock_guard lock(impl_->sessions_mutex);
   for (auto& t : impl_->sessions) t.join();
   impl_->sessions.clear();

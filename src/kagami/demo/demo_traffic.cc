@@ -14,6 +14,7 @@
 
 #include "kagami/base/base64.h"
 #include "kagami/demo/demo.h"
+#include "kagami/demo/demo_apps.h"
 
 namespace kagami::demo {
 
@@ -93,28 +94,63 @@ int proxy_connect(const TrafficTarget& t, const DemoUser& user, const std::strin
   return fd;
 }
 
-// SMTP over TLS through the proxy's CONNECT, trusting only the organisation's CA.
+// A TLS connection to `host`:`port` through the proxy's CONNECT, trusting only the
+// organisation's CA (as a managed PC does), offering `alpn` (wire format) when not empty.
+class TlsThroughProxy {
+ public:
+  TlsThroughProxy(const TrafficTarget& t, const DemoUser& user, const std::string& host,
+                  std::uint16_t port, std::string_view alpn) {
+    std::string reply;
+    fd_ = proxy_connect(t, user, host + ":" + std::to_string(port), reply);
+    if (fd_ < 0) {
+      why = "cannot reach the proxy";
+      return;
+    }
+    if (reply.compare(0, 12, "HTTP/1.1 200") != 0) {
+      why = "CONNECT refused: " + reply;
+      return;
+    }
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_load_verify_locations(ctx_, t.org_ca.c_str(), nullptr);
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    ssl = SSL_new(ctx_);
+    SSL_set_fd(ssl, fd_);
+    SSL_set_tlsext_host_name(ssl, host.c_str());
+    SSL_set1_host(ssl, host.c_str());
+    if (!alpn.empty())
+      SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(alpn.data()),
+                          static_cast<unsigned>(alpn.size()));
+    if (SSL_connect(ssl) != 1) {
+      why = "TLS to " + host + " failed";
+      return;
+    }
+    ok = true;
+  }
+  ~TlsThroughProxy() {
+    if (ssl != nullptr) {
+      SSL_shutdown(ssl);
+      SSL_free(ssl);
+    }
+    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  TlsThroughProxy(const TlsThroughProxy&) = delete;
+  TlsThroughProxy& operator=(const TlsThroughProxy&) = delete;
+
+  bool ok = false;
+  std::string why;
+  SSL* ssl = nullptr;
+
+ private:
+  int fd_ = -1;
+  SSL_CTX* ctx_ = nullptr;
+};
+
+// SMTP over TLS through the proxy's CONNECT.
 bool send_mail(const TrafficTarget& t, const DemoUser& user, const std::string& message,
                std::string& why) {
-  std::string reply;
-  const int fd =
-      proxy_connect(t, user, std::string(kMailHost) + ":" + std::to_string(t.mail_port), reply);
-  if (fd < 0) {
-    why = "cannot reach the proxy";
-    return false;
-  }
-  if (reply.compare(0, 12, "HTTP/1.1 200") != 0) {
-    ::close(fd);
-    why = "CONNECT refused: " + reply;
-    return false;
-  }
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  SSL_CTX_load_verify_locations(ctx, t.org_ca.c_str(), nullptr);
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  SSL* ssl = SSL_new(ctx);
-  SSL_set_fd(ssl, fd);
-  SSL_set_tlsext_host_name(ssl, kMailHost);
-  SSL_set1_host(ssl, kMailHost);
+  TlsThroughProxy tls(t, user, kMailHost, t.mail_port, "");
+  SSL* ssl = tls.ssl;
   std::string in;
   auto expect = [&](const char* code) {
     // A reply is done at a line "NNN text" (not "NNN-text").
@@ -140,21 +176,15 @@ bool send_mail(const TrafficTarget& t, const DemoUser& user, const std::string& 
   auto say = [&](const std::string& s) {
     return SSL_write(ssl, s.data(), static_cast<int>(s.size())) == static_cast<int>(s.size());
   };
-  bool sent = false;
-  if (SSL_connect(ssl) != 1) {
-    why = "TLS to the mail server failed";
-  } else {
-    sent = expect("220") && say("EHLO pc-" + user.name + ".office.example\r\n") && expect("250") &&
-           say("MAIL FROM:<" + user.name + "@kagami-demo.test>\r\n") && expect("250") &&
-           say("RCPT TO:<partner@example.com>\r\n") && expect("250") && say("DATA\r\n") &&
-           expect("354") && say(message + "\r\n.\r\n") && expect("250") && say("QUIT\r\n") &&
-           expect("221");
+  if (!tls.ok) {
+    why = tls.why;
+    return false;
   }
-  SSL_shutdown(ssl);
-  SSL_free(ssl);
-  SSL_CTX_free(ctx);
-  ::close(fd);
-  return sent;
+  return expect("220") && say("EHLO pc-" + user.name + ".office.example\r\n") && expect("250") &&
+         say("MAIL FROM:<" + user.name + "@kagami-demo.test>\r\n") && expect("250") &&
+         say("RCPT TO:<partner@example.com>\r\n") && expect("250") && say("DATA\r\n") &&
+         expect("354") && say(message + "\r\n.\r\n") && expect("250") && say("QUIT\r\n") &&
+         expect("221");
 }
 
 std::string quote_mail(const DemoUser& user, unsigned round) {
@@ -302,6 +332,26 @@ TrafficReport drive_round(const TrafficTarget& t, unsigned round) {
     } else if (!send_mail(t, tanaka, ppap_zip_mail(tanaka, round, zip), why) ||
                !send_mail(t, tanaka, ppap_password_mail(tanaka, round, password), why)) {
       failed(r, "PPAP mail: " + why);
+    }
+  }
+  // The apps of today: an HTTP/2 API that takes tanaka's report (the list in it), and
+  // suzuki's WebSocket chat, where a My Number is pasted too.
+  if (t.apps_port != 0) {
+    {
+      TlsThroughProxy tls(t, tanaka, kAppsHost, t.apps_port, std::string_view("\x02h2", 3));
+      const std::string authority = std::string(kAppsHost) + ":" + std::to_string(t.apps_port);
+      if (!tls.ok ||
+          !h2_requests(tls.ssl, authority, customer_list(round + 200), r.h2_requests, why))
+        failed(r, "HTTP/2 API: " + (tls.ok ? why : tls.why));
+    }
+    {
+      TlsThroughProxy tls(t, suzuki, kAppsHost, t.apps_port, std::string_view("\x08http/1.1", 9));
+      const std::vector<std::string> lines = {
+          "お疲れさまです。見積もりの件、確認しました。",
+          "念のため顧客のマイナンバーを貼ります: " + my_number(round * 10 + 300),
+          "See you at the meeting."};
+      if (!tls.ok || !chat(tls.ssl, kAppsHost, lines, r.chat_messages, why))
+        failed(r, "chat: " + (tls.ok ? why : tls.why));
     }
   }
   // A curious user asks the proxy for the console (and its stored traffic) on this host: the

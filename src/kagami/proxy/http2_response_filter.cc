@@ -53,6 +53,32 @@ struct FrameCursor {
   bool hold = false;     // the payload is collected whole
   std::vector<std::uint8_t> payload;
 
+  // Takes what is missing of the 9-byte head from bytes[off...]; true once it is whole (the
+  // payload then begins: `left` set, nothing held yet).
+  bool take_head(ByteView bytes, std::size_t& off) {
+    const std::size_t take = std::min<std::size_t>(9 - head_len, bytes.size() - off);
+    std::memcpy(head + head_len, bytes.data() + off, take);
+    head_len += take;
+    off += take;
+    if (head_len < 9) return false;
+    left = length();
+    payload.clear();
+    return true;
+  }
+  // Takes payload bytes from bytes[off...], into `payload` when held; true once it is whole.
+  bool take_payload(ByteView bytes, std::size_t& off, std::vector<std::uint8_t>* pass_to) {
+    const std::size_t take = std::min<std::size_t>(left, bytes.size() - off);
+    const std::uint8_t* p = bytes.data() + off;
+    if (hold)
+      payload.insert(payload.end(), p, p + take);
+    else if (pass_to != nullptr)
+      pass_to->insert(pass_to->end(), p, p + take);
+    left -= take;
+    off += take;
+    if (left > 0) return false;
+    head_len = 0;
+    return true;
+  }
   std::uint32_t length() const { return be24(head); }
   std::uint8_t type() const { return head[3]; }
   std::uint8_t flags() const { return head[4]; }
@@ -86,23 +112,11 @@ class Http2AltSvcFilter final : public ResponseFilter {
     while (off < bytes.size()) {
       FrameCursor& f = client_;
       if (f.head_len < 9) {
-        const std::size_t take = std::min<std::size_t>(9 - f.head_len, bytes.size() - off);
-        std::memcpy(f.head + f.head_len, bytes.data() + off, take);
-        f.head_len += take;
-        off += take;
-        if (f.head_len < 9) break;
-        f.left = f.length();
+        if (!f.take_head(bytes, off)) break;
         f.hold = f.type() == kSettings && !(f.flags() & kAck) && f.left <= 6 * 64;
-        f.payload.clear();
       }
-      const std::size_t take = std::min<std::size_t>(f.left, bytes.size() - off);
-      if (f.hold)
-        f.payload.insert(f.payload.end(), bytes.begin() + off, bytes.begin() + off + take);
-      f.left -= take;
-      off += take;
-      if (f.left > 0) break;
+      if (!f.take_payload(bytes, off, nullptr)) break;
       if (f.hold) apply_client_settings(f.payload);
-      f.head_len = 0;
     }
     return {};
   }
@@ -112,12 +126,7 @@ class Http2AltSvcFilter final : public ResponseFilter {
     FrameCursor& f = server_;
     while (off < bytes.size()) {
       if (f.head_len < 9) {
-        const std::size_t take = std::min<std::size_t>(9 - f.head_len, bytes.size() - off);
-        std::memcpy(f.head + f.head_len, bytes.data() + off, take);
-        f.head_len += take;
-        off += take;
-        if (f.head_len < 9) break;
-        f.left = f.length();
+        if (!f.take_head(bytes, off)) break;
         const std::uint8_t type = f.type();
         if (in_block_ && type != kContinuation)
           return make_error("the server interrupted a header block with a frame of type {}", type);
@@ -128,19 +137,9 @@ class Http2AltSvcFilter final : public ResponseFilter {
         } else {
           f.hold = type == kAltSvc && f.left <= kMaxAltSvcFrame;
         }
-        f.payload.clear();
         if (!f.hold) out.insert(out.end(), f.head, f.head + 9);
       }
-      const std::size_t take = std::min<std::size_t>(f.left, bytes.size() - off);
-      const auto* p = bytes.data() + off;
-      if (f.hold)
-        f.payload.insert(f.payload.end(), p, p + take);
-      else
-        out.insert(out.end(), p, p + take);
-      f.left -= take;
-      off += take;
-      if (f.left > 0) break;
-      f.head_len = 0;
+      if (!f.take_payload(bytes, off, &out)) break;
       if (!f.hold) continue;
       if (auto s = f.type() == kAltSvc ? altsvc_frame(f, out) : header_frame(f, out); !s) return s;
     }
