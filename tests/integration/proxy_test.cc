@@ -1316,6 +1316,60 @@ TEST_F(ProxyTest, AltSvcH3IsStrippedFromDecryptedResponsesUnlessKept) {
   nginx.wait(10000);
 }
 
+// A hostile HTTP/2 server: a header block that never ends (CONTINUATION flood,
+// CVE-2024-27316). The proxy holds at most its bound of it, ends the connection, counts it,
+// and goes on serving others.
+constexpr const char* kContinuationFlood = R"(
+import socket, ssl, struct, sys
+port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def frame(kind, flags, stream, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+ctx.set_alpn_protocols(["h2"])
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", port))
+listener.listen()
+print("ready", file=sys.stderr, flush=True)
+while True:
+    conn, _ = listener.accept()
+    try:
+        tls = ctx.wrap_socket(conn, server_side=True)
+        tls.recv(65536)
+        tls.sendall(frame(4, 0, 0, b"") + frame(1, 0, 1, b"\x88"))
+        for _ in range(1000):  # 16 MiB of header block, if nobody stops it
+            tls.sendall(frame(9, 0, 1, b"\x40\x01a\x01b" * 3276))
+    except OSError:
+        pass
+    conn.close()
+)";
+
+TEST_F(ProxyTest, AnHttp2ServerCannotMakeTheProxyHoldAnEndlessHeaderBlock) {
+  CertSpec site{"site.test", {"DNS:site.test"}};
+  leaf("site", site);
+  const int port = free_port();
+  write_file(d_ + "/flood.py", kContinuationFlood);
+  Background server({"/usr/bin/python3", d_ + "/flood.py", std::to_string(port), d_ + "/site.pem",
+                     d_ + "/site.key"});
+  ASSERT_TRUE(server.wait_for_stderr("ready", 10000)) << server.err();
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", "");
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  const std::string to = "site.test:" + std::to_string(port) + ":127.0.0.1:" + std::to_string(port);
+  auto r = curl_via(proxy, kagami_ca_,
+                    {"--http2", "--max-time", "20", "--connect-to", to,
+                     "https://site.test:" + std::to_string(port) + "/"});
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  ASSERT_EQ(proxy.stop(), 0);
+  const std::string log = proxy.log();
+  EXPECT_NE(log.find("upstream: the server's header block exceeds 1048576 bytes"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("responses refused 1"), std::string::npos) << log;
+  server.signal(SIGTERM);
+  server.wait(5000);
+}
+
 // SMTP, FTP, POP3 and IMAP servers greet before the client says anything: after CONNECT the
 // proxy must not wait for a ClientHello that never comes, but relay (and mirror) in plain.
 TEST_F(ProxyTest, ServerFirstProtocolsAreRelayedAfterConnect) {
