@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -679,18 +680,25 @@ TEST_F(ProxyTest, PolicyAuthAndAutoBypassDecideEachConnection) {
   EXPECT_NE(alerts.find("block: forbidden site"), std::string::npos) << alerts;
   // A bypassed connection is not decrypted, but what its handshake shows is kept: version,
   // suite, what the client offered and its fingerprints, the server's. (TLS 1.3 encrypts the
-  // certificate; the relay cannot read it.)
+  // certificate; the relay cannot read it.) The in-process recorder never stalls the proxy:
+  // on a machine too loaded for it to keep up it drops packets (and says so), and then the
+  // server's half may be what was dropped.
+  std::smatch behind;
+  ASSERT_TRUE(std::regex_search(log, behind, std::regex(R"((\d+) dropped \(recorder behind\))")))
+      << log;
+  const bool recorder_kept_up = behind[1] == "0";
   int bypassed = 0;
   for (const auto& t : listing("tls", store)) {
     if (t["sni"] != "www.bank.test") continue;
     ++bypassed;
     EXPECT_EQ(t["decrypted"], false);
+    EXPECT_EQ(t["ja3"].get<std::string>().size(), 32u) << t;
+    EXPECT_EQ(t["alpn"], (std::vector<std::string>{"h2", "http/1.1"})) << t;
+    if (!recorder_kept_up) continue;
     EXPECT_FALSE(t["version"].get<std::string>().empty()) << t;
     EXPECT_FALSE(t["cipher"].get<std::string>().empty()) << t;
-    EXPECT_EQ(t["ja3"].get<std::string>().size(), 32u) << t;
     EXPECT_EQ(t["ja4"].get<std::string>().substr(0, 1), "t") << t;
     EXPECT_EQ(t["ja3s"].get<std::string>().size(), 32u) << t;
-    EXPECT_EQ(t["alpn"], (std::vector<std::string>{"h2", "http/1.1"})) << t;
     EXPECT_EQ(t["encrypted_certificate"], true) << t;
   }
   EXPECT_EQ(bypassed, 2);  // with the origin's root, and with only Kagami's (refused: 60)
