@@ -89,6 +89,9 @@ TEST(Up, DemoFillsTheConsoleThroughTheProxy) {
   EXPECT_EQ(settled("finding:jp_my_number uri:/api/report", "alerts", 2), 2);
   EXPECT_EQ(count("ws.text:*マイナンバー*", "websocket"), 4);
   EXPECT_EQ(count("ws.sender:client ws.opcode:text", "websocket"), 6);
+  // Every demo web answer (12 a round) advertised HTTP/3; the proxy took each one out.
+  const auto status = json::parse(read_file(store + "/status/up.json"));
+  EXPECT_GE(status["proxy"]["alt_svc_stripped"].get<std::int64_t>(), 2 * 12) << status.dump();
   // PPAP: each encrypted zip is an alert; its password mail opens it, and the list inside is
   // found like any attachment. The password itself shows nowhere.
   EXPECT_EQ(settled("finding:ppap_opened", "findings", 2), 2);

@@ -92,6 +92,11 @@ void add_sites(httplib::Server& s) {
       names += (names.empty() ? "" : ",") + ("\"" + file.filename + "\"");
     res.set_content("{\"received\":[" + names + "]}\n", "application/json");
   });
+  // Like the big sites, each answer advertises HTTP/3: the proxy removes that so the browsers
+  // stay on TCP, where it sees them (kagami status: alt_svc_stripped).
+  s.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Alt-Svc", "h3=\":443\"; ma=86400");
+  });
   s.Get("/tools/setup.exe", [](const httplib::Request&, httplib::Response& res) {
     // Inert bytes the demo's YARA rule flags: the console shows a malware alert and hands the
     // file out only zipped.
