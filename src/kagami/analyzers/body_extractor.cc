@@ -131,12 +131,7 @@ std::vector<ExtractedFile> BodyExtractor::finish(bool complete) {
 
 std::uint32_t BodyExtractor::evasions() const {
   std::uint32_t e = 0;
-  std::vector<std::string_view> codings;
-  for (std::string_view v = meta_.content_encoding; !v.empty();) {
-    const auto comma = v.find(',');
-    if (auto c = trim_field(v.substr(0, comma)); !c.empty()) codings.push_back(c);
-    v.remove_prefix(comma == std::string_view::npos ? v.size() : comma + 1);
-  }
+  const std::vector<std::string_view> codings = list_members(meta_.content_encoding);
   for (std::string_view c : codings)
     if (codings.size() > 1 ||
         (c != "gzip" && c != "deflate" && c != "br" && c != "zstd" && c != "identity"))

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kagami {
 
@@ -33,6 +34,18 @@ inline std::string_view trim_field(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
+}
+
+// The members of a comma-separated field value ("identity, chunked"), blanks around each
+// removed, empty ones left out (RFC 9110 5.6.1).
+inline std::vector<std::string_view> list_members(std::string_view value) {
+  std::vector<std::string_view> out;
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    if (const std::string_view m = trim_field(value.substr(0, comma)); !m.empty()) out.push_back(m);
+    value.remove_prefix(comma == std::string_view::npos ? value.size() : comma + 1);
+  }
+  return out;
 }
 
 }  // namespace kagami

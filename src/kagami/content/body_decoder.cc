@@ -348,7 +348,9 @@ std::unique_ptr<BodyDecoder> BodyDecoder::create(std::string_view content_encodi
   std::vector<std::unique_ptr<Stage>> stages;
   const auto codings = parse_content_codings(content_encoding);
   // "identity" in a list of codings is not one browsers know: they decode nothing then.
-  if (!codings.empty() && ascii_lowered(content_encoding).find("identity") != std::string::npos)
+  const auto members = list_members(content_encoding);
+  if (!codings.empty() && std::any_of(members.begin(), members.end(),
+                                      [](std::string_view m) { return iequals(m, "identity"); }))
     return nullptr;
   for (const std::string& c : codings) {
     if (c == "gzip" || c == "x-gzip") {

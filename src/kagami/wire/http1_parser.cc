@@ -47,12 +47,8 @@ std::size_t status_version_length(std::string_view line) {
 bool names_chunked(const HttpHead& head) {
   for (const HttpField& f : head.fields) {
     if (!iequals(f.name, "Transfer-Encoding")) continue;
-    std::string_view v = f.value;
-    while (!v.empty()) {
-      const auto comma = v.find(',');
-      if (iequals(trim_field(v.substr(0, comma)), "chunked")) return true;
-      v.remove_prefix(comma == std::string_view::npos ? v.size() : comma + 1);
-    }
+    for (std::string_view m : list_members(f.value))
+      if (iequals(m, "chunked")) return true;
   }
   return false;
 }

@@ -158,13 +158,7 @@ std::string origin_request_head(const ProxyRequest& r) {
       "te",         "trailer",          "upgrade"};
   for (const HttpField& f : r.head.fields) {
     if (!iequals(f.name, "Connection")) continue;
-    std::string_view v = f.value;
-    while (!v.empty()) {
-      const std::size_t comma = v.find(',');
-      std::string_view token = trim_field(v.substr(0, comma));
-      if (!token.empty()) hop.emplace_back(token);
-      v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
-    }
+    for (std::string_view token : list_members(f.value)) hop.emplace_back(token);
   }
   std::string out = r.head.method + " " + r.origin_target + " " + r.head.version + "\r\n";
   bool host = false;
