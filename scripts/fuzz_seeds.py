@@ -153,6 +153,17 @@ def main(corpus, out_dir):
                         piece = side[i:i + 255]
                         seed += bytes([len(piece)]) + piece
                 open(os.path.join(out_dir, "fuzz_response_filter", name), "wb").write(seed)
+                # Mode 2, the proxy's h2-to-HTTP/1.1 bridge: the client's frames, answered by
+                # HTTP/1.1 responses (chunked and of known length).
+                if mode == b"\x01":
+                    answers = (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nAlt-Svc: h3=\":443\"\r\n\r\nhello"
+                               b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+                    seed = bytearray(b"\x02")
+                    for i in range(0, min(max(len(c2s), len(answers)), 16384), 255):
+                        for side in (c2s, answers):
+                            piece = side[i:i + 255]
+                            seed += bytes([len(piece)]) + piece
+                    open(os.path.join(out_dir, "fuzz_response_filter", name + ".bridge"), "wb").write(seed)
             if os.path.basename(root) == "quic":
                 # fuzz_quic reads [mode][datagram]: mode 1 is a datagram.
                 for i, payload in enumerate(udp_payloads(linktype, fr)[:8]):

@@ -30,7 +30,7 @@ PACKAGES=(
   # the browser through the proxy trusts the organisation's CA from an NSS database (certutil)
   libnss3-tools
   # HTTP/2, gRPC and WebSocket peers for the proxy's and the recorder's tests (nghttpd, h2load)
-  nghttp2-server nghttp2-client python3-grpcio python3-websockets
+  nghttp2-server nghttp2-client python3-grpcio python3-websockets python3-h2
 )
 
 missing=()

@@ -1248,16 +1248,22 @@ TEST_F(ProxyTest, AltSvcH3IsStrippedFromDecryptedResponsesUnlessKept) {
   write_file(d_ + "/www/page.txt", "a page\n");
   const int port = free_port();
   const std::string p = std::to_string(port);
+  // A head of 24 KB: the proxy edits it and sends it on in more than one TLS record.
+  std::string big_fields;
+  for (int i = 0; i < 6; ++i)
+    big_fields += "    add_header X-Big-" + std::to_string(i) + " '" + std::string(4000, 'a' + i) +
+                  "' always;\n";
   const std::string conf =
       "daemon off;\npid " + d_ + "/nginx.pid;\nerror_log " + d_ + "/error.log;\n" +
       "worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path " + d_ +
       "/body;\n  proxy_temp_path " + d_ + "/proxy;\n  fastcgi_temp_path " + d_ +
       "/fcgi;\n  uwsgi_temp_path " + d_ + "/uwsgi;\n  scgi_temp_path " + d_ + "/scgi;\n" +
       "  types { text/plain txt; application/octet-stream bin; }\n" +
-      "  server {\n    listen 127.0.0.1:" + p + " ssl http2;\n    server_name site.test;\n" +
-      "    ssl_certificate " + d_ + "/site.pem;\n    ssl_certificate_key " + d_ + "/site.key;\n" +
+      "  large_client_header_buffers 4 32k;\n" + "  server {\n    listen 127.0.0.1:" + p +
+      " ssl http2;\n    server_name site.test;\n" + "    ssl_certificate " + d_ +
+      "/site.pem;\n    ssl_certificate_key " + d_ + "/site.key;\n" +
       "    add_header Alt-Svc 'h3=\":" + p + "\"; ma=86400, h2=\":" + p + "\"' always;\n" +
-      "    add_header X-Kept 'yes' always;\n    root " + d_ + "/www;\n  }\n}\n";
+      "    add_header X-Kept 'yes' always;\n" + big_fields + "    root " + d_ + "/www;\n  }\n}\n";
   write_file(d_ + "/nginx.conf", conf);
   ASSERT_EQ(run({"chmod", "-R", "a+rX", d_}).exit_code, 0);  // nginx's workers read as nobody
   Background nginx({"nginx", "-p", d_, "-c", d_ + "/nginx.conf"});
@@ -1279,6 +1285,7 @@ TEST_F(ProxyTest, AltSvcH3IsStrippedFromDecryptedResponsesUnlessKept) {
       const std::string lower = ascii_lowered(r.out);
       EXPECT_NE(lower.find(" 200"), std::string::npos) << version << r.out;
       EXPECT_NE(lower.find("x-kept: yes"), std::string::npos) << version << r.out;
+      EXPECT_NE(lower.find("x-big-5: " + std::string(4000, 'f')), std::string::npos) << version;
       // The h2 alternative stays; the h3 one is gone.
       EXPECT_NE(lower.find("alt-svc: h2=\":" + p + "\""), std::string::npos) << version << r.out;
       EXPECT_EQ(lower.find("h3="), std::string::npos) << version << r.out;
@@ -1320,6 +1327,198 @@ TEST_F(ProxyTest, AltSvcH3IsStrippedFromDecryptedResponsesUnlessKept) {
                      d_ + "/ca", "--config", d_ + "/bad.toml"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("quic.alt_svc"), std::string::npos) << bad.err;
+  nginx.signal(SIGTERM);
+  nginx.wait(10000);
+}
+
+// An HTTP/2 client that offers nothing else (hyper-h2, as gRPC stacks and h2-only libraries
+// do), through the proxy's CONNECT: many requests at once, uploads with and without a length,
+// and retries of the streams a server refused, on new connections, as RFC 9113 8.7 allows.
+// Prints one JSON object: what each request got, and how many connections it took.
+constexpr const char* kH2OnlyClient = R"(
+import hashlib, json, socket, ssl, sys
+import h2.config, h2.connection, h2.events, h2.errors
+proxy_port, target, name, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+reqs = json.loads(sys.argv[5])
+for r in reqs:
+    r["body"] = bytes((i * 7 + len(r["path"])) % 251 for i in range(r.get("upload", 0)))
+def connect():
+    s = socket.create_connection(("127.0.0.1", proxy_port), timeout=20)
+    s.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    assert b" 200 " in head.split(b"\r\n")[0], head
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.set_alpn_protocols(["h2"])
+    t = ctx.wrap_socket(s, server_hostname=name)
+    assert t.selected_alpn_protocol() == "h2", t.selected_alpn_protocol()
+    c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    c.initiate_connection()
+    c.increment_flow_control_window(16 << 20)
+    t.sendall(c.data_to_send())
+    return t, c
+results, todo, connections = {}, list(range(len(reqs))), 0
+while todo:
+    t, c = connect()
+    connections += 1
+    streams, sending = {}, {}
+    for i in todo:
+        r = reqs[i]
+        sid = c.get_next_available_stream_id()
+        hdrs = [(":method", r["method"]), (":scheme", "https"), (":authority", name),
+                (":path", r["path"]), ("user-agent", "h2-only-test")]
+        if r["body"] and r.get("length"):
+            hdrs.append(("content-length", str(len(r["body"]))))
+        c.send_headers(sid, hdrs, end_stream=not r["body"])
+        streams[sid] = {"i": i, "status": 0, "headers": {}, "body": b"", "done": False}
+        if r["body"]:
+            sending[sid] = memoryview(r["body"])
+    retry = []
+    alive = True
+    while alive and not all(v["done"] for v in streams.values()):
+        for sid in list(sending):
+            if streams[sid]["done"]:
+                del sending[sid]
+                continue
+            room = min(c.local_flow_control_window(sid), c.max_outbound_frame_size)
+            while room > 0 and sending[sid]:
+                chunk, sending[sid] = sending[sid][:room], sending[sid][room:]
+                c.send_data(sid, bytes(chunk), end_stream=not sending[sid])
+                room = min(c.local_flow_control_window(sid), c.max_outbound_frame_size)
+            if not sending[sid]:
+                del sending[sid]
+        t.sendall(c.data_to_send())
+        data = t.recv(65536)
+        if not data:
+            break
+        for e in c.receive_data(data):
+            if isinstance(e, h2.events.ResponseReceived):
+                h = {k.decode(): v.decode() for k, v in e.headers}
+                streams[e.stream_id]["status"] = int(h[":status"])
+                streams[e.stream_id]["headers"] = h
+            elif isinstance(e, h2.events.DataReceived):
+                streams[e.stream_id]["body"] += e.data
+                c.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
+            elif isinstance(e, h2.events.StreamEnded):
+                streams[e.stream_id]["done"] = True
+            elif isinstance(e, h2.events.StreamReset):
+                streams[e.stream_id]["done"] = True
+                if e.error_code == h2.errors.ErrorCodes.REFUSED_STREAM:
+                    retry.append(streams[e.stream_id]["i"])
+                else:
+                    streams[e.stream_id]["reset"] = int(e.error_code)
+            elif isinstance(e, h2.events.ConnectionTerminated):
+                for sid, v in streams.items():
+                    if sid > e.last_stream_id and not v["done"]:
+                        v["done"] = True
+                        retry.append(v["i"])
+        t.sendall(c.data_to_send())
+    for sid, v in streams.items():
+        if v["i"] in retry:
+            continue
+        results[v["i"]] = {"status": v["status"], "length": len(v["body"]),
+                           "sha256": hashlib.sha256(v["body"]).hexdigest(),
+                           "alt_svc": v["headers"].get("alt-svc", ""),
+                           "kept": v["headers"].get("x-kept", ""), "reset": v.get("reset", 0)}
+    todo = sorted(set(retry) | {v["i"] for v in streams.values() if not v["done"]})
+    t.close()
+print(json.dumps({"connections": connections, "results": [results[i] for i in range(len(reqs))]}))
+)";
+
+// A client that speaks only HTTP/2 and a server that speaks only HTTP/1.1 (nginx without
+// http2): the proxy bridges them. Requests are served one after another on the server's
+// connection, uploads arrive whole, the server's "Connection: close" sends the client to a new
+// connection for the rest, and the recorder holds the client's HTTP/2 leg.
+TEST_F(ProxyTest, AnHttp2OnlyClientIsBridgedToAnHttp1Server) {
+  if (!have_program("nginx")) GTEST_SKIP() << "nginx missing";
+  if (run({"/usr/bin/python3", "-c", "import h2"}).exit_code != 0)
+    GTEST_SKIP() << "python3-h2 missing";
+  CertSpec site{"site.test", {"DNS:site.test"}};
+  leaf("site", site);
+  std::filesystem::create_directories(d_ + "/www/up");
+  const std::string bulk = pattern(4u << 20, 5);
+  write_file(d_ + "/www/bulk.bin", bulk);
+  write_file(d_ + "/www/page.txt", "a page\n");
+  const int port = free_port();
+  const std::string p = std::to_string(port);
+  // keepalive_requests: nginx says "Connection: close" on every fifth response.
+  const std::string conf =
+      "daemon off;\npid " + d_ + "/nginx.pid;\nerror_log " + d_ + "/error.log;\n" +
+      "worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path " + d_ +
+      "/body;\n  proxy_temp_path " + d_ + "/proxy;\n  fastcgi_temp_path " + d_ +
+      "/fcgi;\n  uwsgi_temp_path " + d_ + "/uwsgi;\n  scgi_temp_path " + d_ + "/scgi;\n" +
+      "  types { text/plain txt; application/octet-stream bin; }\n" +
+      "  keepalive_requests 5;\n  client_max_body_size 16m;\n" +
+      "  server {\n    listen 127.0.0.1:" + p + " ssl;\n    server_name site.test;\n" +
+      "    ssl_certificate " + d_ + "/site.pem;\n    ssl_certificate_key " + d_ + "/site.key;\n" +
+      "    add_header Alt-Svc 'h3=\":" + p + "\"; ma=86400' always;\n" +
+      "    add_header X-Kept 'yes' always;\n    root " + d_ + "/www;\n" +
+      "    location /up/ { dav_methods PUT; }\n  }\n}\n";
+  write_file(d_ + "/nginx.conf", conf);
+  // nginx's workers run as nobody: they read the site and write the uploads.
+  ASSERT_EQ(run({"chmod", "-R", "a+rX", d_}).exit_code, 0);
+  ASSERT_EQ(run({"chmod", "a+rwx", d_ + "/www/up"}).exit_code, 0);
+  Background nginx({"nginx", "-p", d_, "-c", d_ + "/nginx.conf"});
+  ASSERT_TRUE(port_open(port, 10000)) << nginx.err();
+  nlohmann::json reqs = nlohmann::json::array();
+  for (int i = 0; i < 8; ++i) reqs.push_back({{"method", "GET"}, {"path", "/page.txt"}});
+  reqs.push_back({{"method", "GET"}, {"path", "/bulk.bin"}});
+  reqs.push_back({{"method", "HEAD"}, {"path", "/page.txt"}});
+  reqs.push_back({{"method", "GET"}, {"path", "/missing"}});
+  reqs.push_back({{"method", "PUT"}, {"path", "/up/chunked.bin"}, {"upload", 300000}});
+  reqs.push_back(
+      {{"method", "PUT"}, {"path", "/up/known.bin"}, {"upload", 100000}, {"length", true}});
+  write_file(d_ + "/client.py", kH2OnlyClient);
+  const std::string store = d_ + "/store";
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", d_ + "/mirror", {"--record", store});
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  const auto r = run({"/usr/bin/python3", d_ + "/client.py", std::to_string(proxy.port()),
+                      "127.0.0.1:" + p, "site.test", kagami_ca_, reqs.dump()});
+  ASSERT_EQ(r.exit_code, 0) << r.err << proxy.log();
+  const auto got = nlohmann::json::parse(r.out);
+  const auto& res = got["results"];
+  ASSERT_EQ(res.size(), reqs.size()) << got;
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(res[i]["status"], 200) << res[i];
+    EXPECT_EQ(res[i]["sha256"], sha256_of("a page\n")) << res[i];
+  }
+  EXPECT_EQ(res[8]["status"], 200);
+  EXPECT_EQ(res[8]["sha256"], sha256_of(bulk));
+  EXPECT_EQ(res[9]["status"], 200);
+  EXPECT_EQ(res[9]["length"], 0);
+  EXPECT_EQ(res[10]["status"], 404);
+  EXPECT_EQ(res[11]["status"], 201);
+  EXPECT_EQ(res[12]["status"], 201);
+  for (const auto& one : res) {
+    EXPECT_EQ(one["alt_svc"], "") << one;  // the h3 advertisement is gone
+    EXPECT_EQ(one["kept"], "yes") << one;
+    EXPECT_EQ(one["reset"], 0) << one;
+  }
+  // What the server stored is what the client uploaded (the same bytes as the script makes).
+  auto upload = [](const std::string& path, std::size_t n) {
+    std::string b(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<char>((i * 7 + path.size()) % 251);
+    return b;
+  };
+  EXPECT_EQ(read_file(d_ + "/www/up/chunked.bin"), upload("/up/chunked.bin", 300000));
+  EXPECT_EQ(read_file(d_ + "/www/up/known.bin"), upload("/up/known.bin", 100000));
+  // 13 requests, 5 per server connection: the client went to at least three connections.
+  const int connections = got["connections"];
+  EXPECT_GE(connections, 3) << got;
+  ASSERT_EQ(proxy.stop(), 0);
+  EXPECT_NE(proxy.log().find("h2 bridged to HTTP/1.1 " + std::to_string(connections)),
+            std::string::npos)
+      << proxy.log();
+  // The recorder read the client's leg: HTTP/2 transactions, the answered ones only once.
+  int pages = 0, puts = 0;
+  for (const auto& h : listing("http", store)) {
+    EXPECT_EQ(h["version"], "HTTP/2") << h;
+    if (h["uri"] == "/page.txt" && h["method"] == "GET" && h["status"] == 200) ++pages;
+    if (h["method"] == "PUT" && h["status"] == 201) ++puts;
+  }
+  EXPECT_EQ(pages, 8);
+  EXPECT_EQ(puts, 2);
   nginx.signal(SIGTERM);
   nginx.wait(10000);
 }

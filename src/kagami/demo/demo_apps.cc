@@ -3,6 +3,7 @@
 // the clients that use them through the proxy.
 #include "kagami/demo/demo_apps.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <random>
@@ -286,8 +287,16 @@ void serve_app(SSL* ssl) {
     serve_chat(ssl);
 }
 
-bool h2_requests(SSL* ssl, const std::string& authority, const std::string& report,
-                 std::uint64_t& requests, std::string& why) {
+namespace {
+
+struct H2Request {
+  std::string method, path, content_type, body;
+};
+
+// The requests on one HTTP/2 connection, all at once as a browser or an SDK sends them; their
+// statuses and bodies in the same order.
+bool h2_exchange(SSL* ssl, const std::string& authority, const std::vector<H2Request>& requests,
+                 std::vector<int>& statuses, std::vector<std::string>& bodies) {
   ClientState state;
   nghttp2_session_callbacks* cb = nullptr;
   nghttp2_session_callbacks_new(&cb);
@@ -299,32 +308,77 @@ bool h2_requests(SSL* ssl, const std::string& authority, const std::string& repo
   nghttp2_session_callbacks_del(cb);
   nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, nullptr, 0);
   const std::string method = ":method", scheme = ":scheme", auth = ":authority", path = ":path",
-                    https = "https", get = "GET", post = "POST", notices = "/api/notices",
-                    upload = "/api/report", ua = "user-agent",
-                    agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) KagamiDemo/1",
-                    ct = "content-type", csv = "text/csv; charset=utf-8";
-  const nghttp2_nv get_headers[] = {nv(method, get), nv(scheme, https), nv(auth, authority),
-                                    nv(path, notices), nv(ua, agent)};
-  const nghttp2_nv post_headers[] = {nv(method, post), nv(scheme, https), nv(auth, authority),
-                                     nv(path, upload), nv(ua, agent),     nv(ct, csv)};
-  Body body{report, 0};
-  nghttp2_data_provider provider{};
-  provider.source.ptr = &body;
-  provider.read_callback = read_body;
-  const std::int32_t first = nghttp2_submit_request(s, nullptr, get_headers, 5, nullptr, nullptr);
-  const std::int32_t second =
-      nghttp2_submit_request(s, nullptr, post_headers, 6, &provider, nullptr);
-  state.open = 2;
-  const bool ok = first > 0 && second > 0 && pump(s, ssl, [&] { return state.open == 0; });
+                    https = "https", ua = "user-agent", ct = "content-type",
+                    agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) KagamiDemo/1";
+  std::vector<Body> sources(requests.size());
+  std::vector<std::int32_t> ids;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const H2Request& r = requests[i];
+    std::vector<nghttp2_nv> headers = {nv(method, r.method), nv(scheme, https),
+                                       nv(auth, authority), nv(path, r.path), nv(ua, agent)};
+    if (!r.content_type.empty()) headers.push_back(nv(ct, r.content_type));
+    nghttp2_data_provider provider{};
+    sources[i].bytes = r.body;
+    provider.source.ptr = &sources[i];
+    provider.read_callback = read_body;
+    ids.push_back(nghttp2_submit_request(s, nullptr, headers.data(), headers.size(),
+                                         r.body.empty() ? nullptr : &provider, nullptr));
+  }
+  state.open = static_cast<int>(requests.size());
+  const bool submitted = std::all_of(ids.begin(), ids.end(), [](std::int32_t id) { return id > 0; });
+  const bool ok = submitted && pump(s, ssl, [&] { return state.open == 0; });
   nghttp2_session_terminate_session(s, NGHTTP2_NO_ERROR);
   pump(s, ssl, [] { return true; });  // the GOAWAY
   nghttp2_session_del(s);
-  if (!ok || state.status[first] != 200 || state.status[second] != 200) {
-    why = "HTTP/2 API: " + std::to_string(state.status[first]) + " " +
-          std::to_string(state.status[second]);
+  for (const std::int32_t id : ids) {
+    statuses.push_back(state.status[id]);
+    bodies.push_back(state.bodies[id]);
+  }
+  return ok;
+}
+
+std::string statuses_text(const std::vector<int>& statuses) {
+  std::string t;
+  for (const int s : statuses) t += (t.empty() ? "" : " ") + std::to_string(s);
+  return t;
+}
+
+}  // namespace
+
+bool h2_requests(SSL* ssl, const std::string& authority, const std::string& report,
+                 std::uint64_t& requests, std::string& why) {
+  std::vector<int> statuses;
+  std::vector<std::string> bodies;
+  const bool ok = h2_exchange(ssl, authority,
+                              {{"GET", "/api/notices", "", ""},
+                               {"POST", "/api/report", "text/csv; charset=utf-8", report}},
+                              statuses, bodies);
+  if (!ok || statuses[0] != 200 || statuses[1] != 200) {
+    why = "HTTP/2 API: " + statuses_text(statuses);
     return false;
   }
   requests += 2;
+  return true;
+}
+
+bool h2_news(SSL* ssl, const std::string& authority, std::uint64_t& requests, std::string& why) {
+  std::vector<int> statuses;
+  std::vector<std::string> bodies;
+  const bool ok = h2_exchange(
+      ssl, authority,
+      {{"GET", "/", "", ""}, {"GET", "/news/1", "", ""}, {"GET", "/news/2", "", ""}},
+      statuses, bodies);
+  for (std::size_t i = 0; ok && i < statuses.size(); ++i) {
+    if (statuses[i] != 200 || bodies[i].find("ニュース") == std::string::npos) {
+      why = "news reader (HTTP/2 to an HTTP/1.1 site): " + statuses_text(statuses);
+      return false;
+    }
+  }
+  if (!ok) {
+    why = "news reader (HTTP/2 to an HTTP/1.1 site): " + statuses_text(statuses);
+    return false;
+  }
+  requests += statuses.size();
   return true;
 }
 

@@ -334,8 +334,9 @@ TrafficReport drive_round(const TrafficTarget& t, unsigned round) {
       failed(r, "PPAP mail: " + why);
     }
   }
-  // The apps of today: an HTTP/2 API that takes tanaka's report (the list in it), and
-  // suzuki's WebSocket chat, where a My Number is pasted too.
+  // The apps of today: an HTTP/2 API that takes tanaka's report (the list in it), suzuki's
+  // HTTP/2-only news reader on the HTTP/1.1 intranet site, and his WebSocket chat, where a My
+  // Number is pasted too.
   if (t.apps_port != 0) {
     {
       TlsThroughProxy tls(t, tanaka, kAppsHost, t.apps_port, std::string_view("\x02h2", 3));
@@ -343,6 +344,13 @@ TrafficReport drive_round(const TrafficTarget& t, unsigned round) {
       if (!tls.ok ||
           !h2_requests(tls.ssl, authority, customer_list(round + 200), r.h2_requests, why))
         failed(r, "HTTP/2 API: " + (tls.ok ? why : tls.why));
+    }
+    {
+      // suzuki's news reader speaks only HTTP/2; the intranet site only HTTP/1.1.
+      TlsThroughProxy tls(t, suzuki, kWebHost, t.web_port, std::string_view("\x02h2", 3));
+      const std::string authority = std::string(kWebHost) + ":" + std::to_string(t.web_port);
+      if (!tls.ok || !h2_news(tls.ssl, authority, r.h2_requests, why))
+        failed(r, tls.ok ? why : "news reader: " + tls.why);
     }
     {
       TlsThroughProxy tls(t, suzuki, kAppsHost, t.apps_port, std::string_view("\x08http/1.1", 9));

@@ -1,5 +1,6 @@
 #include "kagami/proxy/connection.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -180,9 +181,8 @@ void Connection::write_leg(bool upstream) {
 // bound on held bytes is not reached.
 bool Connection::has_room(bool upstream) const {
   const Leg& leg = upstream ? u_ : c_;
-  const Leg& other = upstream ? c_ : u_;
   const std::size_t hw = cx_.options->high_water_bytes;
-  return other.pending() < hw && (leg.rbio == nullptr || BIO_ctrl_pending(leg.rbio) < hw) &&
+  return backlog(!upstream) < hw && (leg.rbio == nullptr || BIO_ctrl_pending(leg.rbio) < hw) &&
          leg.in.size() <= kMaxClassifyBytes + cx_.options->max_head_bytes;
 }
 
@@ -519,7 +519,15 @@ void Connection::on_classify() {
       policy_ = "decrypt: " + d.reason;
       start_upstream_tls();
       // The server is offered what the client offered; the client gets the server's choice.
-      if (u_.ssl) (void)offer_alpn(u_.ssl.get(), scan.hello.alpn);
+      // A client that speaks only HTTP/2 lets the server choose HTTP/1.1 too: the proxy then
+      // bridges the two (http2_to_http1.h) rather than leave the client without a protocol.
+      std::vector<std::string> offer = scan.hello.alpn;
+      const auto offered = [&](std::string_view p) {
+        return std::find(offer.begin(), offer.end(), p) != offer.end();
+      };
+      client_h2_only_ = offered("h2") && !offered("http/1.1");
+      if (client_h2_only_) offer.emplace_back("http/1.1");
+      if (u_.ssl) (void)offer_alpn(u_.ssl.get(), offer);
       if (phase_ == Phase::kUpstreamHandshake) drive_upstream_handshake();
       return;
     }
@@ -679,6 +687,9 @@ void Connection::drive_upstream_handshake() {
   unsigned alpn_len = 0;
   SSL_get0_alpn_selected(u_.ssl.get(), &alpn, &alpn_len);
   upstream_alpn_.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+  client_alpn_ = upstream_alpn_;
+  if (client_h2_only_ && (upstream_alpn_.empty() || upstream_alpn_ == "http/1.1"))
+    client_alpn_ = "h2";
   auto minted = cx_.minter->mint(SSL_get0_peer_certificate(u_.ssl.get()), asked_name(), trusted);
   if (!minted) return fail(minted.error().message, true);
   start_client_tls(**minted);
@@ -697,7 +708,7 @@ void Connection::start_client_tls(const MintedCert& cert) {
   BIO_set_mem_eof_return(c_.rbio, -1);
   SSL_set_bio(s, c_.rbio, c_.wbio);
   SSL_set_accept_state(s);
-  answer_alpn_with(s, &upstream_alpn_);
+  answer_alpn_with(s, &client_alpn_);
   // The ClientHello and anything after it, read while the upstream was being checked.
   if (!c_.in.empty()) BIO_write(c_.rbio, c_.in.data(), static_cast<int>(c_.in.size()));
   c_.in.clear();
@@ -738,7 +749,16 @@ void Connection::drive_client_handshake() {
   deadline_ms_ = monotonic_ms() + cx_.options->idle_timeout_ms;
   // By what the two legs agreed to speak: HTTP/2 (gRPC's own token is h2 too), HTTP/1 or
   // nothing named (the HTTP/1 filter steps aside for anything else), or another protocol.
-  if (cx_.options->strip_alt_svc) {
+  if (client_alpn_ == "h2" && upstream_alpn_ != "h2") {
+    Http2ToHttp1::Options o;
+    o.strip_alt_svc = cx_.options->strip_alt_svc;
+    o.max_head_bytes = cx_.options->max_head_bytes;
+    o.default_authority = port_ == 443 ? asked_name() : asked_name() + ":" + std::to_string(port_);
+    bridge_ = Http2ToHttp1::make(o);
+    cx_.counters->bridged_h2_h1.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("proxy: {}: HTTP/2 with the client, HTTP/1.1 with the server ({})", describe(),
+                 upstream_alpn_.empty() ? "it named no protocol" : upstream_alpn_);
+  } else if (cx_.options->strip_alt_svc) {
     if (upstream_alpn_ == "h2" || upstream_alpn_ == "grpc-exp")
       filter_ = make_http2_alt_svc_filter();
     else if (upstream_alpn_.empty() || upstream_alpn_.rfind("http/1", 0) == 0)
@@ -808,6 +828,7 @@ void Connection::open_mirror(bool refused) {
 // The mirror and the recorder see what the client sent and what the client got: the client
 // leg, after the response filter.
 void Connection::forward(bool from_upstream, ByteView plain) {
+  if (bridge_) return bridge_step(from_upstream, plain);
   if (filter_ && !from_upstream) {
     if (auto s = filter_->from_client(plain); !s) {
       // Not the protocol its ALPN promised: nothing to edit, so nothing is held either.
@@ -834,28 +855,103 @@ void Connection::forward(bool from_upstream, ByteView plain) {
 
 void Connection::deliver(bool from_upstream, ByteView plain) {
   if (plain.empty()) return;
-  (from_upstream ? bytes_s2c_ : bytes_c2s_) += plain.size();
-  (from_upstream ? cx_.counters->bytes_s2c : cx_.counters->bytes_c2s)
+  mirror_copy(from_upstream, plain);
+  send_to(from_upstream ? c_ : u_, plain);
+}
+
+void Connection::mirror_copy(bool to_client, ByteView plain) {
+  if (plain.empty()) return;
+  (to_client ? bytes_s2c_ : bytes_c2s_) += plain.size();
+  (to_client ? cx_.counters->bytes_s2c : cx_.counters->bytes_c2s)
       .fetch_add(plain.size(), std::memory_order_relaxed);
   if (mirror_ && cx_.mirror != nullptr) {
-    mirror_->data(wall_clock_ns(), !from_upstream, plain, cx_.mirror->batch());
+    mirror_->data(wall_clock_ns(), !to_client, plain, cx_.mirror->batch());
     cx_.mirror->flush(false);
   }
-  Leg& to = from_upstream ? c_ : u_;
+}
+
+void Connection::send_to(Leg& to, ByteView plain) {
+  if (plain.empty() || to.close_after) return;
   if (to.ssl) {
-    SSL_write(to.ssl.get(), plain.data(), static_cast<int>(plain.size()));  // memory BIO: whole
+    // The contexts allow partial writes, and a write stops at one record (16 KiB): edited and
+    // bridged output can be longer (a held head, a re-encoded header block).
+    for (std::size_t off = 0; off < plain.size();) {
+      const int n =
+          SSL_write(to.ssl.get(), plain.data() + off,
+                    static_cast<int>(std::min<std::size_t>(plain.size() - off, 1u << 30)));
+      if (n <= 0) return fail("TLS write: " + openssl_errors(), true);  // a memory BIO takes all
+      off += static_cast<std::size_t>(n);
+    }
     flush_bio(to);
   } else {
     to.out.insert(to.out.end(), plain.begin(), plain.end());
   }
 }
 
+// A bridged connection: the client's leg is HTTP/2 and is what the mirror carries; the
+// server's leg is the bridge's HTTP/1.1, which the mirror does not repeat.
+void Connection::bridge_step(bool from_upstream, ByteView plain) {
+  bridged_.clear();
+  const std::uint64_t before = bridge_->stripped();
+  Status s;
+  if (from_upstream) {
+    bridge_->from_server(plain, bridged_);
+  } else {
+    mirror_copy(false, plain);
+    s = bridge_->from_client(plain, bridged_);
+  }
+  if (bridge_->stripped() != before)
+    cx_.counters->alt_svc_stripped.fetch_add(bridge_->stripped() - before,
+                                             std::memory_order_relaxed);
+  if (std::string why = bridge_->take_server_error(); !why.empty()) {
+    cx_.counters->response_refused.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("proxy: {}: upstream: {}", describe(), printable(why));
+  }
+  mirror_copy(true, ByteView(bridged_.to_client.data(), bridged_.to_client.size()));
+  send_to(c_, ByteView(bridged_.to_client.data(), bridged_.to_client.size()));
+  send_to(u_, ByteView(bridged_.to_server.data(), bridged_.to_server.size()));
+  if (!s) return fail("client: " + s.error().message, false);
+}
+
+std::size_t Connection::backlog(bool toward_upstream) const {
+  const Leg& to = toward_upstream ? u_ : c_;
+  return to.pending() + (bridge_ && !toward_upstream ? bridge_->held_for_client() : 0);
+}
+
+// A leg the bridge no longer needs: TLS closed, then the socket's writing side.
+void Connection::close_leg(Leg& leg) {
+  if (leg.close_after) return;
+  if (leg.ssl) {
+    SSL_shutdown(leg.ssl.get());
+    flush_bio(leg);
+  }
+  leg.close_after = true;
+  if (leg.pending() == 0 && !leg.write_shut && leg.fd >= 0) {
+    ::shutdown(leg.fd, SHUT_WR);
+    leg.write_shut = true;
+  }
+}
+
+// A bridged connection ends by the bridge's state, not by either side's close alone: the
+// server's leg when no request will go to it again, the client's when the bridge has said
+// everything (or the client is gone too).
+void Connection::settle_bridge() {
+  if (bridge_->server_done()) close_leg(u_);
+  if (!c_.close_after && (bridge_->finished() || (u_.eof && c_.eof))) {
+    close_leg(c_);
+    if (mirror_ && cx_.mirror != nullptr) {
+      mirror_->fin(wall_clock_ns(), false, cx_.mirror->batch());
+      cx_.mirror->flush(false);
+    }
+  }
+  if (bridge_->finished()) close_leg(u_);
+}
+
 bool Connection::pump_tls(bool from_upstream) {
   Leg& from = from_upstream ? u_ : c_;
-  Leg& to = from_upstream ? c_ : u_;
   std::uint8_t buf[16384];
   while (true) {
-    if (to.pending() >= cx_.options->high_water_bytes) return true;
+    if (backlog(!from_upstream) >= cx_.options->high_water_bytes) return true;
     const int n = SSL_read(from.ssl.get(), buf, sizeof buf);
     if (n > 0) {
       forward(from_upstream, ByteView(buf, static_cast<std::size_t>(n)));
@@ -887,6 +983,28 @@ bool Connection::pump_tls(bool from_upstream) {
 void Connection::end_direction(bool from_upstream) {
   Leg& from = from_upstream ? u_ : c_;
   Leg& to = from_upstream ? c_ : u_;
+  if (bridge_) {
+    from.eof = true;
+    bool& seen = bridge_ended_[from_upstream];
+    if (seen) return settle_bridge();
+    seen = true;
+    if (from_upstream) {
+      // The server closed: what it sent is over; the client hears it in HTTP/2.
+      bridged_.clear();
+      bridge_->server_ended(bridged_);
+      mirror_copy(true, ByteView(bridged_.to_client.data(), bridged_.to_client.size()));
+      send_to(c_, ByteView(bridged_.to_client.data(), bridged_.to_client.size()));
+      close_leg(u_);
+    } else {
+      // The client closed: no request will come, and the server's leg goes too.
+      close_leg(u_);
+      if (mirror_ && cx_.mirror != nullptr) {
+        mirror_->fin(wall_clock_ns(), true, cx_.mirror->batch());
+        cx_.mirror->flush(false);
+      }
+    }
+    return settle_bridge();
+  }
   if (to.close_after) return;
   from.eof = true;
   if (filter_ && from_upstream) {
@@ -936,9 +1054,10 @@ void Connection::relay() {
     if (phase_ == Phase::kDone) return;
     write_leg(true);
     if (phase_ == Phase::kDone) return;
-    const bool more = (blocked[1] && c_.pending() < hw) || (blocked[0] && u_.pending() < hw);
+    const bool more = (blocked[1] && backlog(false) < hw) || (blocked[0] && backlog(true) < hw);
     if (!more) break;
   }
+  if (bridge_) settle_bridge();
   // Over when both directions ended and everything was delivered.
   if (c_.close_after && u_.close_after && c_.pending() == 0 && u_.pending() == 0) finish();
 }

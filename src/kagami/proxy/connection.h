@@ -14,6 +14,7 @@
 #include "kagami/proxy/cert_minter.h"
 #include "kagami/proxy/destination_guard.h"
 #include "kagami/proxy/event_loop.h"
+#include "kagami/proxy/http2_to_http1.h"
 #include "kagami/proxy/proxy_server.h"
 #include "kagami/proxy/resolver.h"
 #include "kagami/proxy/response_filter.h"
@@ -113,6 +114,14 @@ class Connection {
   void relay_plain(bool from_upstream);
   void forward(bool from_upstream, ByteView plain);
   void deliver(bool from_upstream, ByteView plain);
+  // Bytes that are on the client's leg go to the mirror (to_client: from the server's side).
+  void mirror_copy(bool to_client, ByteView plain);
+  void send_to(Leg& to, ByteView plain);
+  void bridge_step(bool from_upstream, ByteView plain);
+  void settle_bridge();
+  void close_leg(Leg& leg);
+  // Bytes waiting to go toward that side: on its leg, and (toward the client) in the bridge.
+  std::size_t backlog(bool toward_upstream) const;
   void flush_bio(Leg& leg);
   void end_direction(bool from_upstream);
   // `refused`: the destination was refused before any connection was made.
@@ -148,7 +157,9 @@ class Connection {
   std::string origin_head_;  // absolute-form request rewritten for the origin
   std::string sni_;
   std::vector<std::uint8_t> client_hello_;  // its body, until the recorder is told
-  std::string upstream_alpn_;               // what the server chose; the client gets the same
+  std::string upstream_alpn_;               // what the server chose
+  std::string client_alpn_;                 // what the client gets: the same, or h2 (bridged)
+  bool client_h2_only_ = false;             // offered h2 and not HTTP/1.1
   std::string user_;
   std::string verdict_;                  // why the upstream is not trusted, or empty
   std::string failure_;                  // why the connection ended before its relay began
@@ -158,6 +169,9 @@ class Connection {
   std::optional<mirror::TcpSynthesizer> mirror_;
   std::unique_ptr<ResponseFilter> filter_;  // decrypted only; null: bytes pass unchanged
   std::vector<std::uint8_t> filtered_;      // what the filter gives the client, reused
+  std::unique_ptr<Http2ToHttp1> bridge_;    // h2 client, HTTP/1.1 server; null: not bridged
+  BridgeOutput bridged_;                    // what a bridge step gives the legs, reused
+  bool bridge_ended_[2] = {false, false};   // [from_upstream]: that side's end was handled
   std::uint64_t bytes_c2s_ = 0, bytes_s2c_ = 0;
 };
 

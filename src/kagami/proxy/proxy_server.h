@@ -74,6 +74,7 @@ struct ProxyCounters {
   std::atomic<std::uint64_t> destination_refused{0};  // the destination guard said no
   std::atomic<std::uint64_t> alt_svc_stripped{0};     // HTTP/3 advertisements removed
   std::atomic<std::uint64_t> response_refused{0};     // a server broke HTTP/2 or its bounds
+  std::atomic<std::uint64_t> bridged_h2_h1{0};        // h2 with the client, HTTP/1.1 upstream
 };
 
 // The insight proxy: event loops (one per thread, each with its own SO_REUSEPORT listener)
