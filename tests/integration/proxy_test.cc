@@ -160,13 +160,17 @@ class Proxy {
   bool started_ = false;
 };
 
-std::string nginx_conf(const std::string& d, int port, int plain_port) {
+// An nginx configuration in the test's directory, up to the http block's servers (left open).
+std::string nginx_preamble(const std::string& d) {
   return "daemon off;\npid " + d + "/nginx.pid;\nerror_log " + d + "/error.log;\n" +
          "worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path " + d +
          "/body;\n  proxy_temp_path " + d + "/proxy;\n  fastcgi_temp_path " + d +
          "/fcgi;\n  uwsgi_temp_path " + d + "/uwsgi;\n  scgi_temp_path " + d +
-         "/scgi;\n  types { text/plain txt; application/octet-stream bin; }\n" +
-         "  gzip on;\n  gzip_types text/plain;\n  gzip_min_length 0;\n" +
+         "/scgi;\n  types { text/plain txt; application/octet-stream bin; }\n";
+}
+
+std::string nginx_conf(const std::string& d, int port, int plain_port) {
+  return nginx_preamble(d) + "  gzip on;\n  gzip_types text/plain;\n  gzip_min_length 0;\n" +
          "  server {\n    listen 127.0.0.1:" + std::to_string(port) + " ssl;\n" +
          "    server_name site.test;\n    ssl_certificate " + d + "/site.pem;\n" +
          "    ssl_certificate_key " + d + "/site.key;\n    root " + d + "/www;\n  }\n" +
@@ -1254,12 +1258,7 @@ TEST_F(ProxyTest, AltSvcH3IsStrippedFromDecryptedResponsesUnlessKept) {
     big_fields += "    add_header X-Big-" + std::to_string(i) + " '" + std::string(4000, 'a' + i) +
                   "' always;\n";
   const std::string conf =
-      "daemon off;\npid " + d_ + "/nginx.pid;\nerror_log " + d_ + "/error.log;\n" +
-      "worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path " + d_ +
-      "/body;\n  proxy_temp_path " + d_ + "/proxy;\n  fastcgi_temp_path " + d_ +
-      "/fcgi;\n  uwsgi_temp_path " + d_ + "/uwsgi;\n  scgi_temp_path " + d_ + "/scgi;\n" +
-      "  types { text/plain txt; application/octet-stream bin; }\n" +
-      "  large_client_header_buffers 4 32k;\n" + "  server {\n    listen 127.0.0.1:" + p +
+      nginx_preamble(d_) + "  large_client_header_buffers 4 32k;\n" + "  server {\n    listen 127.0.0.1:" + p +
       " ssl http2;\n    server_name site.test;\n" + "    ssl_certificate " + d_ +
       "/site.pem;\n    ssl_certificate_key " + d_ + "/site.key;\n" +
       "    add_header Alt-Svc 'h3=\":" + p + "\"; ma=86400, h2=\":" + p + "\"' always;\n" +
@@ -1444,12 +1443,7 @@ TEST_F(ProxyTest, AnHttp2OnlyClientIsBridgedToAnHttp1Server) {
   const std::string p = std::to_string(port);
   // keepalive_requests: nginx says "Connection: close" on every fifth response.
   const std::string conf =
-      "daemon off;\npid " + d_ + "/nginx.pid;\nerror_log " + d_ + "/error.log;\n" +
-      "worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path " + d_ +
-      "/body;\n  proxy_temp_path " + d_ + "/proxy;\n  fastcgi_temp_path " + d_ +
-      "/fcgi;\n  uwsgi_temp_path " + d_ + "/uwsgi;\n  scgi_temp_path " + d_ + "/scgi;\n" +
-      "  types { text/plain txt; application/octet-stream bin; }\n" +
-      "  keepalive_requests 5;\n  client_max_body_size 16m;\n" +
+      nginx_preamble(d_) + "  keepalive_requests 5;\n  client_max_body_size 16m;\n" +
       "  server {\n    listen 127.0.0.1:" + p + " ssl;\n    server_name site.test;\n" +
       "    ssl_certificate " + d_ + "/site.pem;\n    ssl_certificate_key " + d_ + "/site.key;\n" +
       "    add_header Alt-Svc 'h3=\":" + p + "\"; ma=86400' always;\n" +
