@@ -1258,9 +1258,9 @@ TEST_F(ProxyTest, AltSvcH3IsStrippedFromDecryptedResponsesUnlessKept) {
     big_fields += "    add_header X-Big-" + std::to_string(i) + " '" + std::string(4000, 'a' + i) +
                   "' always;\n";
   const std::string conf =
-      nginx_preamble(d_) + "  large_client_header_buffers 4 32k;\n" + "  server {\n    listen 127.0.0.1:" + p +
-      " ssl http2;\n    server_name site.test;\n" + "    ssl_certificate " + d_ +
-      "/site.pem;\n    ssl_certificate_key " + d_ + "/site.key;\n" +
+      nginx_preamble(d_) + "  large_client_header_buffers 4 32k;\n" +
+      "  server {\n    listen 127.0.0.1:" + p + " ssl http2;\n    server_name site.test;\n" +
+      "    ssl_certificate " + d_ + "/site.pem;\n    ssl_certificate_key " + d_ + "/site.key;\n" +
       "    add_header Alt-Svc 'h3=\":" + p + "\"; ma=86400, h2=\":" + p + "\"' always;\n" +
       "    add_header X-Kept 'yes' always;\n" + big_fields + "    root " + d_ + "/www;\n  }\n}\n";
   write_file(d_ + "/nginx.conf", conf);

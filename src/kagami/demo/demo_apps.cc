@@ -314,8 +314,8 @@ bool h2_exchange(SSL* ssl, const std::string& authority, const std::vector<H2Req
   std::vector<std::int32_t> ids;
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const H2Request& r = requests[i];
-    std::vector<nghttp2_nv> headers = {nv(method, r.method), nv(scheme, https),
-                                       nv(auth, authority), nv(path, r.path), nv(ua, agent)};
+    std::vector<nghttp2_nv> headers = {nv(method, r.method), nv(scheme, https), nv(auth, authority),
+                                       nv(path, r.path), nv(ua, agent)};
     if (!r.content_type.empty()) headers.push_back(nv(ct, r.content_type));
     nghttp2_data_provider provider{};
     sources[i].bytes = r.body;
@@ -325,7 +325,8 @@ bool h2_exchange(SSL* ssl, const std::string& authority, const std::vector<H2Req
                                          r.body.empty() ? nullptr : &provider, nullptr));
   }
   state.open = static_cast<int>(requests.size());
-  const bool submitted = std::all_of(ids.begin(), ids.end(), [](std::int32_t id) { return id > 0; });
+  const bool submitted =
+      std::all_of(ids.begin(), ids.end(), [](std::int32_t id) { return id > 0; });
   const bool ok = submitted && pump(s, ssl, [&] { return state.open == 0; });
   nghttp2_session_terminate_session(s, NGHTTP2_NO_ERROR);
   pump(s, ssl, [] { return true; });  // the GOAWAY
@@ -349,10 +350,10 @@ bool h2_requests(SSL* ssl, const std::string& authority, const std::string& repo
                  std::uint64_t& requests, std::string& why) {
   std::vector<int> statuses;
   std::vector<std::string> bodies;
-  const bool ok = h2_exchange(ssl, authority,
-                              {{"GET", "/api/notices", "", ""},
-                               {"POST", "/api/report", "text/csv; charset=utf-8", report}},
-                              statuses, bodies);
+  const bool ok = h2_exchange(
+      ssl, authority,
+      {{"GET", "/api/notices", "", ""}, {"POST", "/api/report", "text/csv; charset=utf-8", report}},
+      statuses, bodies);
   if (!ok || statuses[0] != 200 || statuses[1] != 200) {
     why = "HTTP/2 API: " + statuses_text(statuses);
     return false;
@@ -364,10 +365,10 @@ bool h2_requests(SSL* ssl, const std::string& authority, const std::string& repo
 bool h2_news(SSL* ssl, const std::string& authority, std::uint64_t& requests, std::string& why) {
   std::vector<int> statuses;
   std::vector<std::string> bodies;
-  const bool ok = h2_exchange(
-      ssl, authority,
-      {{"GET", "/", "", ""}, {"GET", "/news/1", "", ""}, {"GET", "/news/2", "", ""}},
-      statuses, bodies);
+  const bool ok =
+      h2_exchange(ssl, authority,
+                  {{"GET", "/", "", ""}, {"GET", "/news/1", "", ""}, {"GET", "/news/2", "", ""}},
+                  statuses, bodies);
   for (std::size_t i = 0; ok && i < statuses.size(); ++i) {
     if (statuses[i] != 200 || bodies[i].find("ニュース") == std::string::npos) {
       why = "news reader (HTTP/2 to an HTTP/1.1 site): " + statuses_text(statuses);
