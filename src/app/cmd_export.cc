@@ -22,6 +22,7 @@ struct ExportOptions {
   SessionFilterOptions filters;
   std::vector<std::string> query;
   std::string out;
+  bool raw = false;
 };
 
 int run_export(const ExportOptions& o) {
@@ -92,7 +93,8 @@ int run_export(const ExportOptions& o) {
     for (const std::uint64_t id : ids)
       object += (object.empty() ? "session:" : ",") + std::to_string(id);
   }
-  const std::string detail = "{\"sessions\":" + std::to_string(ids.size()) + "}";
+  const std::string detail = "{\"sessions\":" + std::to_string(ids.size()) +
+                             ",\"raw\":" + (o.raw ? "true" : "false") + "}";
   if (auto a = cli_audit(layout, "export", object.substr(0, 2000), detail); !a) {
     std::cerr << "error: " << a.error().message << "\n";
     return 1;
@@ -106,14 +108,22 @@ int run_export(const ExportOptions& o) {
     }
     locations.insert(locations.end(), l->begin(), l->end());
   }
-  auto r = store::export_packets(layout, *index, std::move(locations), o.out);
+  store::ExportOptions options;
+  options.raw = o.raw;
+  auto r = store::export_packets(layout, *index, std::move(locations), o.out, options);
   if (!r) {
     std::cerr << "error: " << r.error().message << "\n";
     return 1;
   }
   for (const auto& p : r->problems) std::cerr << "warning: " << p << "\n";
   std::cerr << "kagami: wrote " << r->packets << " packets of " << ids.size() << " session(s) to "
-            << o.out << "\n";
+            << o.out;
+  if (o.raw)
+    std::cerr << ", as captured (credentials included)";
+  else
+    std::cerr << ", " << r->masked_bytes << " credential byte(s) masked in " << r->masked_packets
+              << " packet(s)";
+  std::cerr << "\n";
   return r->unreadable == 0 ? 0 : 1;
 }
 
@@ -127,6 +137,8 @@ void add_export_command(CLI::App& app, int& exit_code) {
   add_session_filters(*cmd, o->filters);
   cmd->add_option("query", o->query, "sessions a search query names (kagami search --fields)");
   cmd->add_option("-o,--output", o->out, "output pcap file")->required();
+  cmd->add_flag("--raw", o->raw,
+                "the packets as captured, credentials included (masked otherwise; audited)");
   cmd->callback([o, &exit_code] { exit_code = run_export(*o); });
 }
 

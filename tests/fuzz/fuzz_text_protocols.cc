@@ -1,10 +1,13 @@
 // The mail and FTP line parsers: line splitting, dot-unstuffing, SASL user names of every
-// mechanism, FTP data addresses.
+// mechanism, FTP data addresses, and the credential masker of exports (both directions, in
+// pieces).
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "kagami/content/byte_sink.h"
+#include "kagami/wire/credential_masker.h"
 #include "kagami/wire/dot_stuffing.h"
 #include "kagami/wire/ftp_address.h"
 #include "kagami/wire/sasl.h"
@@ -46,5 +49,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (n == 0) __builtin_trap();  // always progress
     off += n;
   }
+
+  // The masker only overwrites (same length, only '*'), whatever it reads: each byte of the
+  // input goes to direction (byte % 2) in pieces cut where the input has a NUL.
+  std::vector<std::uint8_t> copy(data, data + size);
+  wire::CredentialMasker masker;
+  std::size_t start = 0;
+  int dir = 0;
+  for (std::size_t i = 0; i <= copy.size(); ++i) {
+    if (i < copy.size() && copy[i] != 0) continue;
+    const std::size_t n = i - start;
+    if (masker.feed(dir, std::span<std::uint8_t>(copy.data() + start, n)) > n) __builtin_trap();
+    if (i + 1 < copy.size() && (copy[i + 1] & 0x80)) masker.gap(dir);
+    dir ^= 1;
+    start = i + 1;
+  }
+  for (std::size_t i = 0; i < size; ++i)
+    if (copy[i] != data[i] && copy[i] != '*') __builtin_trap();
   return 0;
 }

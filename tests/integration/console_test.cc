@@ -359,6 +359,26 @@ TEST_F(Console, SessionPageAndEvidenceDownloads) {
   r = get(s, "/api/export.pcap?q=" + httplib::detail::encode_query_param("ip:10.1.0.0/16"));
   ASSERT_EQ(r->status, 200);
   EXPECT_GT(r->body.size(), 1000u);
+  // Security: the upload's Basic credentials (tanaka's password) never leave in evidence. The
+  // packets as captured are an admin's to ask for, and the audit log says who did.
+  const std::string basic = base64_encode("tanaka:secret-password");
+  EXPECT_EQ(r->body.find(basic), std::string::npos);
+  EXPECT_NE(r->body.find("Authorization: Basic " + std::string(basic.size(), '*')),
+            std::string::npos);
+  const std::string session_pcap = "/api/sessions/" + std::to_string(id) + "/pcap";
+  r = get(s, session_pcap);
+  EXPECT_EQ(r->body.find(basic), std::string::npos);
+  EXPECT_EQ(get(s, session_pcap + "?raw=1")->status, 403);
+  const Session admin = login("alice");
+  r = get(admin, session_pcap + "?raw=1");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find(basic), std::string::npos);
+  bool audited_raw = false;
+  for (const auto& e : get_json(admin, "/api/audit?limit=1000"))
+    if (e["action"] == "export" && e["actor"] == "alice" &&
+        e.dump().find("\"raw\":true") != std::string::npos)
+      audited_raw = true;
+  EXPECT_TRUE(audited_raw);
 
   // An ordinary file comes back as it was, hashed again on the way.
   json files =

@@ -313,6 +313,11 @@ void send_pcap(ApiServer::Impl& api, const Request& req, Response& res,
   }
   auto index = api.reader(res);
   if (!index) return;
+  // Credentials are masked in what the console hands out; the packets as captured are an
+  // admin's to ask for (raw=1), and the audit entry says so.
+  store::ExportOptions export_options;
+  export_options.raw = req.has_param("raw") && req.get_param_value("raw") == "1";
+  if (export_options.raw && !api.require(res, Role::kAdmin)) return;
   std::vector<PacketLocation> locations;
   for (const std::uint64_t id : ids) {
     auto l = (*index)->session_locations(id);
@@ -328,7 +333,8 @@ void send_pcap(ApiServer::Impl& api, const Request& req, Response& res,
     send_error(res, 500, "no room for the export");
     return;
   }
-  auto done = store::export_packets(api.layout, **index, std::move(locations), path);
+  auto done =
+      store::export_packets(api.layout, **index, std::move(locations), path, export_options);
   ::unlink(path);  // the descriptor keeps the bytes until they are sent
   if (!done) {
     ::close(fd);
@@ -342,7 +348,10 @@ void send_pcap(ApiServer::Impl& api, const Request& req, Response& res,
     return;
   }
   if (!api.audit(req, res, "export", object,
-                 {{"sessions", ids.size()}, {"packets", done->packets}})) {
+                 {{"sessions", ids.size()},
+                  {"packets", done->packets},
+                  {"raw", export_options.raw},
+                  {"masked_bytes", done->masked_bytes}})) {
     ::close(fd);
     return;
   }

@@ -6,12 +6,13 @@
 
 #include "kagami/capture/pcap_reader.h"
 #include "kagami/capture/pcap_writer.h"
+#include "kagami/store/credential_scrub.h"
 
 namespace kagami::store {
 
 Result<ExportResult> export_packets(const StoreLayout& layout, SqliteIndex& index,
                                     std::vector<PacketLocation> locations,
-                                    const std::string& out_path) {
+                                    const std::string& out_path, const ExportOptions& options) {
   std::sort(locations.begin(), locations.end(),
             [](const PacketLocation& a, const PacketLocation& b) {
               return a.file_id != b.file_id ? a.file_id < b.file_id : a.offset < b.offset;
@@ -49,6 +50,8 @@ Result<ExportResult> export_packets(const StoreLayout& layout, SqliteIndex& inde
   auto writer = capture::PcapWriter::create(out_path, linktype, snaplen, 1u << 20, true);
   if (!writer) return writer.error();
   ExportResult result;
+  CredentialScrub scrub(linktype);
+  std::vector<std::uint8_t> copy;
   std::unique_ptr<capture::PcapRecordReader> reader;
   std::uint32_t reader_file = 0;
   for (const PacketLocation& loc : locations) {
@@ -69,7 +72,16 @@ Result<ExportResult> export_packets(const StoreLayout& layout, SqliteIndex& inde
       if (result.problems.size() < 10) result.problems.push_back(rec.error().message);
       continue;
     }
-    (void)writer.value()->write(rec->ts, rec->data, rec->wire_len);
+    ByteView bytes = rec->data;
+    if (!options.raw) {
+      copy.assign(bytes.begin(), bytes.end());
+      if (const std::size_t n = scrub.scrub(copy, rec->wire_len); n > 0) {
+        ++result.masked_packets;
+        result.masked_bytes += n;
+      }
+      bytes = ByteView(copy.data(), copy.size());
+    }
+    (void)writer.value()->write(rec->ts, bytes, rec->wire_len);
     ++result.packets;
   }
   auto closed = writer.value()->close();
