@@ -11,6 +11,7 @@
 #include "kagami/store/store_layout.h"
 
 #include "app/commands.h"
+#include "app/display_zone.h"
 #include "app/record_rows.h"
 
 namespace kagami::app {
@@ -58,8 +59,8 @@ int run_list(const AuditOptions& o) {
     return 1;
   }
   if (!o.json)
-    std::printf("%-6s %-27s %-20s %-15s %-10s %s\n", "ID", "TIME (UTC)", "ACTOR", "SOURCE",
-                "ACTION", "OBJECT");
+    std::printf("%-6s %-27s %-20s %-15s %-10s %s\n", "ID", zone_label("TIME (UTC)").c_str(),
+                "ACTOR", "SOURCE", "ACTION", "OBJECT");
   for (const auto& e : *entries) {
     if (o.json) {
       nlohmann::json j = {{"id", e.id},
@@ -73,9 +74,8 @@ int run_list(const AuditOptions& o) {
       std::cout << records::dump_json(j) << '\n';
     } else {
       std::printf("%-6llu %-27s %-20s %-15s %-10s %s\n", static_cast<unsigned long long>(e.id),
-                  format_time_iso(e.ts, 6).c_str(), cell(e.actor, 20).c_str(),
-                  cell(e.source, 15).c_str(), cell(e.action, 10).c_str(),
-                  cell(e.object, 120).c_str());
+                  shown_time(e.ts).c_str(), cell(e.actor, 20).c_str(), cell(e.source, 15).c_str(),
+                  cell(e.action, 10).c_str(), cell(e.object, 120).c_str());
     }
   }
   return 0;

@@ -10,6 +10,7 @@
 
 #include "app/cli_audit.h"
 #include "app/commands.h"
+#include "app/display_zone.h"
 #include "app/session_filters.h"
 #include "app/store_access.h"
 
@@ -48,6 +49,7 @@ int run_export(const ExportOptions& o) {
   if (!text.empty()) {
     // A query names sessions like a console search does; one file holds at most a page's worth.
     query::SearchRequest req;
+    req.zone = display_zone();
     req.query = text;
     req.kind = query::Kind::kSessions;
     req.limit = query::kMaxPageSize;

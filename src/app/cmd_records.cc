@@ -131,8 +131,9 @@ struct FieldOptions : records::FieldVisitor {
 };
 
 int run_files(const RecordOptions& o) {
+  const std::string header = files_header();
   return run_listing(
-      o, kFilesHeader, "file sighting(s)",
+      o, header.c_str(), "file sighting(s)",
       [](store::SqliteIndex& ix, const store::RecordQuery& q, auto fn) {
         return ix.query_files(q, fn);
       },

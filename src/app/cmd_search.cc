@@ -14,6 +14,7 @@
 
 #include "app/cli_audit.h"
 #include "app/commands.h"
+#include "app/display_zone.h"
 #include "app/record_rows.h"
 #include "app/store_access.h"
 
@@ -66,7 +67,7 @@ Status print_rows(store::SqliteIndex& index, query::Kind kind,
   std::string header;
   switch (kind) {
     case query::Kind::kSessions: {
-      header = kSessionsHeader;
+      header = sessions_header();
       store::SessionQuery sq;
       sq.ids = ids;
       s = index.query_sessions(sq, [&](const auto& r) { return put(r.id, session_row(r)); });
@@ -82,7 +83,7 @@ Status print_rows(store::SqliteIndex& index, query::Kind kind,
       break;
     }
     case query::Kind::kFiles:
-      header = kFilesHeader;
+      header = files_header();
       s = index.query_files(
           q, [&](const auto& f, const auto& e) { return put(e.id, files_row(f, e)); });
       break;
@@ -103,6 +104,7 @@ int run_search(const SearchOptions& o) {
   store::StoreLayout layout{o.store};
   if (!check_store(layout)) return 1;
   query::SearchRequest req;
+  req.zone = display_zone();
   for (const auto& w : o.words) req.query += (req.query.empty() ? "" : " ") + w;
   if (!o.kind.empty()) {
     query::Kind k;

@@ -36,7 +36,7 @@ int run_sessions(const SessionsOptions& o) {
   auto index = read_index(layout);
   if (!index) return 1;
   std::uint64_t n = 0;
-  if (!o.json) std::printf("%s\n", kSessionsHeader);
+  if (!o.json) std::printf("%s\n", sessions_header().c_str());
   auto s = index->query_sessions(q.value(), [&](const records::SessionRecord& r) {
     ++n;
     if (o.json) {

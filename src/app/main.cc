@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "app/commands.h"
+#include "app/display_zone.h"
 
 int main(int argc, char** argv) {
   // Everything Kagami writes (the index with its password hashes, packets, extracted files,
@@ -21,6 +22,17 @@ int main(int argc, char** argv) {
   CLI::App app{"Kagami: network forensics that sees inside TLS"};
   app.set_version_flag("--version", std::string("kagami ") + KAGAMI_VERSION);
   app.require_subcommand(1);
+  // One zone for every listing, search and export, given before or after the subcommand.
+  app.fallthrough();
+  app.add_option("--tz",
+                 "the time zone times are shown in and zone-less times in queries are "
+                 "read in: Asia/Tokyo, America/New_York, UTC, +09:00 (default: "
+                 "KAGAMI_TZ, else UTC)")
+      ->envname("KAGAMI_TZ")
+      ->each([](const std::string& name) {
+        if (auto s = kagami::app::set_display_zone(name); !s)
+          throw CLI::ValidationError("--tz", s.error().message);
+      });
   int exit_code = 0;
   kagami::app::add_record_command(app, exit_code);
   kagami::app::add_sessions_command(app, exit_code);

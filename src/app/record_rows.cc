@@ -4,6 +4,8 @@
 
 #include "kagami/base/time.h"
 
+#include "app/display_zone.h"
+
 namespace kagami::app {
 
 std::string endpoint(const IpAddress& ip, std::uint16_t port) {
@@ -53,16 +55,19 @@ std::string session_endpoint(const IpAddress& ip, std::uint16_t port, std::uint8
 
 }  // namespace
 
-const char* const kSessionsHeader =
-    "ID       START (UTC)                    SECONDS PROTO  CLIENT                             "
-    "       SERVER                                       PKTS C>S/S>C         BYTES C>S/S>C FLAGS";
+std::string sessions_header() {
+  return zone_label(
+      "ID       START (UTC)                    SECONDS PROTO  CLIENT                             "
+      "       SERVER                                       PKTS C>S/S>C         BYTES C>S/S>C "
+      "FLAGS");
+}
 
 std::string session_row(const records::SessionRecord& r) {
   const std::string pkts = std::to_string(r.pkts_c2s) + "/" + std::to_string(r.pkts_s2c);
   const std::string bytes = std::to_string(r.bytes_c2s) + "/" + std::to_string(r.bytes_s2c);
   const std::string flags = join(records::session_flag_names(r.flags));
   return fmt_row("%-8llu %-27s %10.3f %-6s %-41s %-41s %15s %21s %s",
-                 static_cast<unsigned long long>(r.id), format_time_iso(r.ts_first, 6).c_str(),
+                 static_cast<unsigned long long>(r.id), shown_time(r.ts_first).c_str(),
                  static_cast<double>(r.ts_last - r.ts_first) / 1e9,
                  records::transport_name(r.transport).c_str(),
                  session_endpoint(r.client_ip, r.client_port, r.transport).c_str(),
@@ -93,7 +98,7 @@ std::string value_of(const records::Column& col, const std::vector<CellValue>& c
   const CellValue* c = find(cells, col.field);
   switch (col.shown) {
     case Shown::kTime:
-      return format_time_iso(c != nullptr ? c->integer : 0, 6);
+      return shown_time(c != nullptr ? c->integer : 0);
     case Shown::kEndpoint: {
       const std::string side(col.field);
       const CellValue* ip = find(cells, side + "_ip");
@@ -161,7 +166,7 @@ std::string join_columns(std::span<const records::Column> columns, bool around, 
 
 std::string header_of(std::span<const records::Column> columns) {
   std::string out = join_columns(columns, false,
-                                 [](const records::Column& col) { return std::string(col.label); });
+                                 [](const records::Column& col) { return zone_label(col.label); });
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
@@ -171,13 +176,15 @@ std::string row_of(std::span<const records::Column> columns, const std::vector<C
                       [&](const records::Column& col) { return value_of(col, cells); });
 }
 
-const char* const kFilesHeader =
-    "TIME (UTC)                  SHA256                                                          "
-    " "
-    "      SIZE MIME                           PROTO DIRECTION SESSION  NAME";
+std::string files_header() {
+  return zone_label(
+      "TIME (UTC)                  SHA256                                                          "
+      " "
+      "      SIZE MIME                           PROTO DIRECTION SESSION  NAME");
+}
 
 std::string files_row(const records::FileRecord& f, const records::FileEvent& e) {
-  return fmt_row("%-27s %-64s %10llu %-30s %-5s %-9s %-8llu %s%s", format_time_iso(e.ts, 6).c_str(),
+  return fmt_row("%-27s %-64s %10llu %-30s %-5s %-9s %-8llu %s%s", shown_time(e.ts).c_str(),
                  f.sha256.c_str(), static_cast<unsigned long long>(f.size),
                  cell(f.mime, 30).c_str(), cell(e.protocol).c_str(), cell(e.direction).c_str(),
                  static_cast<unsigned long long>(e.session_id), cell(e.name, 120).c_str(),

@@ -66,9 +66,9 @@ std::string row_of(const R& r) {
   return row_of(R::kColumns, c.cells);
 }
 
-extern const char* const kSessionsHeader;
+std::string sessions_header();
 std::string session_row(const records::SessionRecord& r);
-extern const char* const kFilesHeader;
+std::string files_header();
 std::string files_row(const records::FileRecord& f, const records::FileEvent& e);
 
 }  // namespace kagami::app

@@ -4,6 +4,8 @@
 
 #include "kagami/records/session_record.h"
 
+#include "app/display_zone.h"
+
 namespace kagami::app {
 
 void add_session_filters(CLI::App& cmd, SessionFilterOptions& o) {
@@ -26,12 +28,12 @@ bool has_filters(const SessionFilterOptions& o) {
 Result<store::SessionQuery> to_query(const SessionFilterOptions& o) {
   store::SessionQuery q;
   if (!o.since.empty()) {
-    auto t = parse_time(o.since);
+    auto t = display_zone().parse(o.since);
     if (!t) return make_error("--since: {}", t.error().message);
     q.since = t.value();
   }
   if (!o.until.empty()) {
-    auto t = parse_time(o.until);
+    auto t = display_zone().parse(o.until);
     if (!t) return make_error("--until: {}", t.error().message);
     q.until = t.value();
   }

@@ -180,6 +180,35 @@ async function main() {
   assert.equal(await page.$('#file-download'), null);
 
   assert.deepEqual(pageErrors, []);
+
+  // One zone for what is shown and what is typed: with the browser in Tokyo (then New York),
+  // the POST's time as the console shows it, typed back into a query, finds the POST; the
+  // same hour read as UTC would not.
+  for (const timezoneId of ['Asia/Tokyo', 'America/New_York']) {
+    const zctx = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'ja-JP', timezoneId });
+    const zpage = await zctx.newPage();
+    lastPage = zpage;
+    zpage.on('pageerror', (e) => pageErrors.push(e.message));
+    await login(zpage, url, 'alice', 'alice-password-123');
+    assert.equal(await zpage.$eval('#tz', (s) => s.value), timezoneId);
+    await zpage.goto(url + '/#/search?q=' + encodeURIComponent('method:POST host:www.example.com') + '&kind=http');
+    await zpage.waitForSelector('tbody tr.clickable');
+    const shownTime = await zpage.$eval('tbody tr.clickable td', (td) => td.textContent);
+    const m = /^(\d{4}-\d\d-\d\d) (\d\d):\d\d:\d\d ([+-]\d\d:\d\d)$/.exec(shownTime);
+    assert.ok(m, `a time with its offset: ${shownTime}`);
+    assert.equal(m[3], timezoneId === 'Asia/Tokyo' ? '+09:00' : '-05:00');
+    const hour = `${m[1]}T${m[2]}:00`;
+    const next = `${m[1]}T${m[2]}:59:59`;
+    const typed = `method:POST time:[${hour} TO ${next}]`;
+    await zpage.goto(url + '/#/search?q=' + encodeURIComponent(typed) + '&kind=http');
+    await zpage.waitForSelector('#summary');
+    assert.match(await zpage.textContent('#summary'), /^1 /, `${typed} in ${timezoneId}`);
+    // The reader may choose another zone: UTC shows the same instant at another hour.
+    await zpage.selectOption('#tz', 'UTC');
+    await zpage.waitForFunction(() => /^0 /.test(document.querySelector('#summary')?.textContent || ''));
+    await zctx.close();
+  }
+  assert.deepEqual(pageErrors, []);
   // Everything the browser did is in the audit chain.
   const verify = run(kagami, ['audit', 'verify', '--store', store]);
   assert.match(verify, /the hash chain holds/);

@@ -52,6 +52,37 @@ TEST_F(Cli, SessionsTableAndJsonAgree) {
   }
 }
 
+// One zone for what is printed and what is typed: a listing in Tokyo time, whose first time
+// typed back as a query (or --since) finds that record; read as UTC the same wall time does not.
+TEST_F(Cli, TimesAreShownAndReadInTheChosenZone) {
+  const auto http = kagami({"http", "--store", store, "--tz", "Asia/Tokyo"});
+  ASSERT_EQ(http.exit_code, 0) << http.err;
+  EXPECT_NE(http.out.find("TIME (Asia/Tokyo)"), std::string::npos) << http.out;
+  const std::string first = http.out.substr(http.out.find('\n') + 1, 32);
+  ASSERT_EQ(first.substr(26), "+09:00") << first;
+  const std::string hour = first.substr(0, 13);  // "2011-06-17T05"
+  const std::string q = "time:[" + hour + ":00 TO " + hour + ":59:59]";
+  auto tokyo =
+      kagami({"search", "--store", store, "--kind", "http", "--count", q, "--tz", "Asia/Tokyo"});
+  ASSERT_EQ(tokyo.exit_code, 0) << tokyo.err;
+  EXPECT_NE(tokyo.err.find(" of "), std::string::npos) << tokyo.err;
+  EXPECT_EQ(tokyo.err.find(" of 0 http"), std::string::npos) << tokyo.err;
+  // The environment names the zone too; the flag may come before the subcommand.
+  setenv("KAGAMI_TZ", "Asia/Tokyo", 1);
+  auto env = kagami({"search", "--store", store, "--kind", "http", "--count", q});
+  unsetenv("KAGAMI_TZ");
+  EXPECT_EQ(env.err.substr(0, env.err.find(" (")), tokyo.err.substr(0, tokyo.err.find(" (")));
+  auto utc = kagami({"--tz", "UTC", "search", "--store", store, "--kind", "http", "--count", q});
+  EXPECT_NE(utc.err.find(" of 0 http"), std::string::npos) << utc.err;
+  const auto since = kagami({"sessions", "--store", store, "--tz", "Asia/Tokyo", "--since",
+                             hour + ":00", "--until", hour + ":59:59"});
+  EXPECT_EQ(since.exit_code, 0);
+  EXPECT_EQ(since.err.find(" 0 session(s)"), std::string::npos) << since.err;
+  const auto bad = kagami({"sessions", "--store", store, "--tz", "Asia/Atlantis"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("unknown time zone"), std::string::npos) << bad.err;
+}
+
 TEST_F(Cli, FiltersNarrowTheList) {
   const auto all = sessions(store);
   const double mid = all[6]["ts_first"].get<double>();

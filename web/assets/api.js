@@ -1,6 +1,6 @@
 // The REST API as the console calls it: JSON, the session cookie, and the CSRF token on every
 // request that changes something.
-import { me, setMe } from './context.js';
+import { me, setMe, zone } from './context.js';
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -17,6 +17,8 @@ export function whenLoggedOut(f) {
 }
 
 export async function api(path, opts = {}) {
+  // Every read with parameters says which zone the reader sees (queries' times mean it).
+  if ((!opts.method || opts.method === 'GET') && path.includes('?')) path += `&tz=${encodeURIComponent(zone)}`;
   const headers = { Accept: 'application/json' };
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
   if (opts.method && opts.method !== 'GET' && me) headers['X-CSRF-Token'] = me.csrf;

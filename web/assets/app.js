@@ -2,7 +2,7 @@
 // is put into the page as text (dom.js), never as markup, so nothing recorded off the wire can
 // run here.
 import { api, whenLoggedOut } from './api.js';
-import { can, lang, main, me, newView, setMe, t, toggleLanguage } from './context.js';
+import { can, lang, main, me, newView, setMe, setZone, t, toggleLanguage, zone, zoneChoices } from './context.js';
 import { el, link } from './dom.js';
 import { pageAudit, pageUsers } from './page-admin.js';
 import { pageAlert, pageAlerts } from './page-alerts.js';
@@ -17,6 +17,11 @@ import { pageUser } from './page-user.js';
 function renderChrome() {
   document.documentElement.lang = lang;
   document.getElementById('lang').textContent = t('language');
+  const tz = document.getElementById('tz');
+  tz.title = t('time_zone');
+  tz.setAttribute('aria-label', t('time_zone'));
+  if (tz.options.length === 0) tz.replaceChildren(...zoneChoices().map((z) => el('option', { value: z, text: z })));
+  tz.value = zone;
   const nav = document.getElementById('nav');
   nav.replaceChildren();
   const who = document.getElementById('who');
@@ -71,6 +76,10 @@ async function route() {
 }
 
 whenLoggedOut(() => showLogin());
+document.getElementById('tz').addEventListener('change', (e) => {
+  setZone(e.target.value);
+  route();
+});
 document.getElementById('lang').addEventListener('click', () => {
   toggleLanguage();
   route();

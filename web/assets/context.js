@@ -8,6 +8,30 @@ export function toggleLanguage() {
   localStorage.setItem('kagami.lang', lang);
 }
 
+// The zone every time is shown in and a query's zone-less times are read in (sent as tz with
+// each request): the reader's choice, else the browser's.
+const browserZone = () => {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
+};
+export let zone = localStorage.getItem('kagami.tz') || browserZone();
+export function setZone(z) {
+  zone = z;
+  localStorage.setItem('kagami.tz', z);
+}
+export function zoneChoices() {
+  let all = [];
+  try {
+    all = Intl.supportedValuesOf('timeZone');
+  } catch {
+    all = ['Asia/Tokyo', 'America/New_York', 'Europe/London'];
+  }
+  return [...new Set([zone, browserZone(), 'UTC', ...all])];
+}
+
 export let me = null; // {user, role, csrf}
 export function setMe(login) {
   me = login;

@@ -1,6 +1,6 @@
 // Building the page: every value from the store goes in as text (textContent), never as
 // markup, so nothing recorded off the wire can run here.
-import { t } from './context.js';
+import { t, zone } from './context.js';
 
 // Characters that reorder or hide text (bidi embeddings, overrides and isolates, zero-width
 // marks, line separators) and control characters, recorded off the wire, are shown as what
@@ -55,14 +55,29 @@ export function svgEl(tag, attrs) {
   return e;
 }
 
-const pad = (n) => String(n).padStart(2, '0');
+// A time in the chosen zone, with that zone's offset at that instant: what the reader types
+// back into a query (without the offset) means the same instant.
+let formatter = null;
+let formatterZone = '';
 export function fmtTime(epoch) {
   if (epoch === undefined || epoch === null) return '';
-  const d = new Date(epoch * 1000);
-  return (
-    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
-    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
-  );
+  if (formatterZone !== zone) {
+    formatter = new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'longOffset',
+    });
+    formatterZone = zone;
+  }
+  const p = Object.fromEntries(formatter.formatToParts(new Date(epoch * 1000)).map((x) => [x.type, x.value]));
+  const offset = p.timeZoneName === 'GMT' ? '+00:00' : p.timeZoneName.replace('GMT', '');
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${offset}`;
 }
 
 export function fmtBytes(n) {

@@ -123,6 +123,7 @@ export const I18N = {
     remove: 'Remove',
     masked: '(masked for viewers)',
     language: '日本語',
+    time_zone: 'Time zone (times are shown and read in it)',
     value: 'Value',
     meaning: 'Meaning',
   },
@@ -247,6 +248,7 @@ export const I18N = {
     remove: '削除',
     masked: '(閲覧者にはマスク表示)',
     language: 'English',
+    time_zone: 'タイムゾーン(時刻の表示と検索に使用)',
     value: '値',
     meaning: '意味',
     // The built-in alert rules' titles (inspect::AlertPolicy::defaults), as alerts carry them.

@@ -1,7 +1,7 @@
 // Search with the query language, and the language's fields.
 import { api, kinds, qs } from './api.js';
 import { kindTitle, recordTable } from './columns.js';
-import { can, main, t } from './context.js';
+import { can, main, t, zone } from './context.js';
 import { buttonLink, el, link, showError, table } from './dom.js';
 
 export async function pageSearch(params) {
@@ -60,7 +60,7 @@ export async function pageSearch(params) {
       view.append(
         buttonLink({
           id: 'query-pcap',
-          href: '/api/export.pcap?' + qs({ q }),
+          href: '/api/export.pcap?' + qs({ q, tz: zone }),
           download: 'kagami-export.pcap',
           text: t('download_query_pcap'),
         }),

@@ -101,6 +101,11 @@ Result<TimeNs> parse_epoch(std::string_view text) {
 }  // namespace
 
 std::string format_time_iso(TimeNs t, int fraction_digits) {
+  return format_time_offset(t, fraction_digits, 0, true);
+}
+
+std::string format_time_offset(TimeNs t, int fraction_digits, std::int32_t offset_s, bool utc_z) {
+  t += static_cast<TimeNs>(offset_s) * kNsPerSec;
   std::int64_t secs = t / kNsPerSec;
   TimeNs frac = t % kNsPerSec;
   if (frac < 0) {
@@ -127,7 +132,13 @@ std::string format_time_iso(TimeNs t, int fraction_digits) {
     n += std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), ".%0*lld", fraction_digits,
                        static_cast<long long>(frac / div));
   }
-  std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), "Z");
+  if (utc_z && offset_s == 0) {
+    std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), "Z");
+  } else {
+    const std::int32_t a = offset_s < 0 ? -offset_s : offset_s;
+    std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), "%c%02d:%02d",
+                  offset_s < 0 ? '-' : '+', a / 3600, a / 60 % 60);
+  }
   return buf;
 }
 
@@ -136,6 +147,12 @@ double time_to_epoch_seconds(TimeNs t) {
 }
 
 Result<TimeNs> parse_time(std::string_view text) {
+  bool zoned = false;
+  return parse_time_zoned(text, zoned);
+}
+
+Result<TimeNs> parse_time_zoned(std::string_view text, bool& zoned) {
+  zoned = true;
   if (text.empty()) return make_error("empty time");
   // Epoch seconds have no '-' after the first character.
   if (text.find('-', 1) == std::string_view::npos && text.find(':') == std::string_view::npos)
@@ -158,8 +175,11 @@ Result<TimeNs> parse_time(std::string_view text) {
     }
   }
   std::int64_t offset_s = 0;
+  zoned = false;
   if (sc.eat('Z') || sc.eat('z')) {
+    zoned = true;
   } else if (sc.peek() == '+' || sc.peek() == '-') {
+    zoned = true;
     const int sign = sc.peek() == '-' ? -1 : 1;
     sc.eat(sc.peek());
     int oh, om = 0;

@@ -37,7 +37,7 @@ bool parse_u64(const std::string& text, std::uint64_t& out) {
   return true;
 }
 
-// The common parameters of a search: q, kind, limit, offset, order. A role that sees findings
+// The common parameters of a search: q, kind, limit, offset, order, tz. A role that sees findings
 // masked searches no document text (search.h).
 bool read_search(const Request& req, Response& res, query::SearchRequest& out,
                  std::uint32_t budget_ms, Role role) {
@@ -62,6 +62,15 @@ bool read_search(const Request& req, Response& res, query::SearchRequest& out,
     }
   }
   out.oldest_first = req.get_param_value("order") == "oldest";
+  // The zone the console shows times in: times typed without a zone mean the same there.
+  if (req.has_param("tz")) {
+    auto zone = TimeZone::named(req.get_param_value("tz"));
+    if (!zone) {
+      send_error(res, 400, zone.error().message);
+      return false;
+    }
+    out.zone = std::move(*zone);
+  }
   return true;
 }
 

@@ -93,6 +93,7 @@ Result<CompiledQuery> compile_request(store::SqliteIndex& index, const SearchReq
   CompileOptions options;
   options.kind = request.kind;
   options.now = request.now != 0 ? request.now : wall_clock_ns();
+  options.zone = request.zone;
   options.document_text = request.document_text;
   if (auto m = index.max_session_ns(); m) options.max_session_ns = *m;
   auto rows = std::make_shared<TextRowEstimator>(index);

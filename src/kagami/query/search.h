@@ -10,6 +10,7 @@
 
 #include "kagami/base/result.h"
 #include "kagami/base/time.h"
+#include "kagami/base/time_zone.h"
 #include "kagami/query/query_parser.h"
 #include "kagami/query/search_fields.h"
 #include "kagami/store/sqlite_index.h"
@@ -30,6 +31,7 @@ struct SearchRequest {
   std::uint64_t count_cap = 10'000;  // counting stops here (0: no count)
   std::uint32_t budget_ms = 10'000;  // each statement; longer ones are stopped with an error
   TimeNs now = 0;                    // for "now-24h"; 0: the clock
+  TimeZone zone;                     // a time typed without a zone is wall time here
   // Free text also in the text extracted from documents. A role that sees findings masked
   // must not search it: matching digits one at a time would rebuild every masked value.
   bool document_text = true;

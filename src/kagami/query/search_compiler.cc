@@ -150,7 +150,8 @@ bool parse_size(std::string_view v, std::int64_t& out) {
 
 // A time as a span [start, end): a date is its day, "now-2h" an instant, anything else the
 // second (or finer, as typed) it names.
-bool parse_time_span(std::string_view v, TimeNs now, TimeNs& start, TimeNs& end) {
+bool parse_time_span(std::string_view v, TimeNs now, const TimeZone& zone, TimeNs& start,
+                     TimeNs& end) {
   if (v.rfind("now", 0) == 0) {
     TimeNs t = now;
     std::string_view rest = v.substr(3);
@@ -187,12 +188,21 @@ bool parse_time_span(std::string_view v, TimeNs now, TimeNs& start, TimeNs& end)
     end = t + 1;
     return true;
   }
-  auto t = parse_time(v);
+  // A time without a zone is wall time in the zone the user reads times in; a date is that
+  // zone's day (23 or 25 hours when daylight saving changes).
+  bool zoned = false;
+  auto t = parse_time_zoned(v, zoned);
   if (!t) return false;
-  start = *t;
   const bool date_only = v.size() == 10 && v[4] == '-' && v[7] == '-';
   const bool has_fraction = v.find('.') != std::string_view::npos;
-  end = start + (date_only ? 86400 * kNsPerSec : has_fraction ? 1 : kNsPerSec);
+  if (zoned) {
+    start = *t;
+    end = start + (has_fraction ? 1 : kNsPerSec);
+    return true;
+  }
+  start = zone.from_local(*t);
+  end =
+      date_only ? zone.from_local(*t + 86400 * kNsPerSec) : start + (has_fraction ? 1 : kNsPerSec);
   return true;
 }
 
@@ -492,7 +502,7 @@ class Compiler {
     std::optional<TimeNs> lo, hi;
     TimeNs s = 0, e = 0;
     auto span = [&](const std::string& v) {
-      if (parse_time_span(v, o_.now, s, e)) return true;
+      if (parse_time_span(v, o_.now, o_.zone, s, e)) return true;
       return fail(n, "'" + v +
                          "' is not a time (2026-11-01, 2026-11-01T10:00:00+09:00, epoch seconds, "
                          "now-24h)");

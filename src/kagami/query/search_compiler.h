@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kagami/base/time.h"
+#include "kagami/base/time_zone.h"
 #include "kagami/query/query_parser.h"
 #include "kagami/query/search_fields.h"
 #include "kagami/query/text_match.h"
@@ -48,6 +49,7 @@ struct CompiledQuery {
 struct CompileOptions {
   std::optional<Kind> kind;    // unset: what the query's fields suggest
   TimeNs now = 0;              // for "now-24h"
+  TimeZone zone;               // times typed without a zone are wall times here
   TimeNs max_session_ns = -1;  // the longest session; -1: unknown (no start-time lower bound)
   bool document_text = true;   // free text in documents' extracted text too (4 below)
   // How free text is found in one kind of full-text row (1 http, 2 mail, 3 file names,

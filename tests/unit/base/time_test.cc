@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kagami/base/time_zone.h"
+
 namespace kagami {
 namespace {
 
@@ -44,6 +46,48 @@ TEST(Time, RejectsGarbageWithAClearMessage) {
 TEST(Time, RoundTripsThroughFormat) {
   const TimeNs t = 1'234'567'890'987'654'321;
   EXPECT_EQ(parse_time(format_time_iso(t, 9)).value(), t);
+}
+
+}  // namespace
+}  // namespace kagami
+
+namespace kagami {
+namespace {
+
+TEST(TimeZone, TokyoReadsAndShowsWallTime) {
+  auto tokyo = TimeZone::named("Asia/Tokyo");
+  ASSERT_TRUE(tokyo) << tokyo.error().message;
+  const TimeNs t = parse_time("2026-12-06T07:21:00Z").value();
+  EXPECT_EQ(tokyo->offset_s(t), 9 * 3600);
+  EXPECT_EQ(tokyo->format(t, 0), "2026-12-06T16:21:00+09:00");
+  // What the console shows is what the investigator types back.
+  EXPECT_EQ(tokyo->parse("2026-12-06T16:21").value(), t);
+  EXPECT_EQ(tokyo->parse("2026-12-06 16:21:00").value(), t);
+  // A zone in the text wins; epoch seconds are instants.
+  EXPECT_EQ(tokyo->parse("2026-12-06T07:21:00Z").value(), t);
+  EXPECT_EQ(tokyo->parse("2026-12-06T16:21:00+09:00").value(), t);
+  EXPECT_EQ(tokyo->parse("1796541660").value(), 1796541660 * kNsPerSec);
+  EXPECT_EQ(TimeZone::utc().format(t, 0), "2026-12-06T07:21:00Z");
+  EXPECT_EQ(TimeZone::utc().parse("2026-12-06T07:21").value(), t);
+}
+
+TEST(TimeZone, DaylightSavingAndFixedOffsets) {
+  auto ny = TimeZone::named("America/New_York");
+  ASSERT_TRUE(ny);
+  // EST in December, EDT in July.
+  EXPECT_EQ(ny->offset_s(parse_time("2026-12-06T12:00:00Z").value()), -5 * 3600);
+  EXPECT_EQ(ny->offset_s(parse_time("2026-07-06T12:00:00Z").value()), -4 * 3600);
+  EXPECT_EQ(ny->format(parse_time("2026-07-06T12:00:00Z").value(), 0), "2026-07-06T08:00:00-04:00");
+  EXPECT_EQ(ny->parse("2026-07-06T08:00").value(), parse_time("2026-07-06T12:00:00Z").value());
+  // 2026-11-01 01:30 happens twice in New York: the first (EDT) is taken.
+  EXPECT_EQ(ny->parse("2026-11-01T01:30").value(), parse_time("2026-11-01T05:30:00Z").value());
+  auto fixed = TimeZone::named("+05:30");
+  ASSERT_TRUE(fixed);
+  EXPECT_EQ(fixed->format(parse_time("2026-12-06T00:00:00Z").value(), 0),
+            "2026-12-06T05:30:00+05:30");
+  auto bad = TimeZone::named("Asia/Atlantis");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("Asia/Tokyo"), std::string::npos);
 }
 
 }  // namespace
