@@ -87,6 +87,11 @@ TEST(Up, DemoFillsTheConsoleThroughTheProxy) {
   // suzuki's news reader speaks only HTTP/2 and the intranet site only HTTP/1.1: the proxy
   // bridged them, and the record holds the reader's HTTP/2 exchanges.
   EXPECT_EQ(count("uri:/news/2 http.stream:5 status:200", "http"), 2);
+  // Records carry who from the first one: the proxy's login, HTTP/2 and mail included.
+  EXPECT_EQ(count("uri:/news/2 http.stream:5 user:suzuki", "http"), 2);
+  EXPECT_EQ(count("uri:/api/report user:tanaka", "http"), 2);
+  EXPECT_EQ(count("user:tanaka", "mail"), count("*", "mail"));
+  EXPECT_GE(count("user:tanaka", "mail"), 6);
   EXPECT_EQ(count("method:POST uri:/api/report http.stream:3", "http"), 2);
   EXPECT_EQ(count("uri:/api/notices status:200", "http"), 2);
   EXPECT_EQ(settled("finding:jp_my_number uri:/api/report", "alerts", 2), 2);

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "kagami/analyzers/analyzer.h"
@@ -44,12 +45,22 @@ class SessionAnalysis final : public flow::StreamSink {
   void deliver(Direction dir, TimeNs ts, ByteView bytes);
   void restart_detection(TimeNs ts);
 
-  // Completes the file sightings its analyzer emits with the session's user and host.
+  // Completes what its analyzer emits with the session's user (a proxy login, a mail AUTH, an
+  // FTP USER: whatever the session learned) where the record names none of its own, and file
+  // sightings with the host too.
   class StampingSink final : public RecordSink {
    public:
     StampingSink(RecordSink* to, const SessionState& s) : to_(to), s_(s) {}
     std::uint64_t new_id(IdSpace space) override { return to_->new_id(space); }
-    void emit(records::AnyRecord&& r) override { to_->emit(std::move(r)); }
+    void emit(records::AnyRecord&& r) override {
+      std::visit(
+          [this](auto& record) {
+            if constexpr (requires { record.user = std::string(); })
+              if (record.user.empty()) record.user = s_.user;
+          },
+          r);
+      to_->emit(std::move(r));
+    }
     void emit(records::FileRecord&& file, records::FileEvent&& event) override {
       records::complete_sighting(file, event, s_.user, s_.host);
       to_->emit(std::move(file), std::move(event));

@@ -25,4 +25,11 @@ std::optional<records::ProxiedConnection> ConnectionNotes::take(const IpAddress&
   return c;
 }
 
+std::string ConnectionNotes::user_of(const IpAddress& client_ip, std::uint16_t client_port,
+                                     const IpAddress& server_ip, std::uint16_t server_port) {
+  std::lock_guard lock(mutex_);
+  auto it = notes_.find(Key{client_ip, client_port, server_ip, server_port});
+  return it == notes_.end() ? std::string() : it->second.user;
+}
+
 }  // namespace kagami::mirror

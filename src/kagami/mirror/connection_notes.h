@@ -12,7 +12,8 @@
 namespace kagami::mirror {
 
 // The proxy's notes for the in-process recorder: noted when a connection's mirror opens,
-// taken when the recorder ends its session. Touched twice per connection, never per packet.
+// read when the recorder begins its session and taken when it ends it. Touched three times per
+// connection, never per packet.
 // Bounded: past `max_notes` the oldest are forgotten (counted), so a recorder that never
 // takes them cannot make the proxy grow.
 class ConnectionNotes final : public records::ProxiedConnections {
@@ -23,6 +24,8 @@ class ConnectionNotes final : public records::ProxiedConnections {
                                                  std::uint16_t client_port,
                                                  const IpAddress& server_ip,
                                                  std::uint16_t server_port) override;
+  std::string user_of(const IpAddress& client_ip, std::uint16_t client_port,
+                      const IpAddress& server_ip, std::uint16_t server_port) override;
   std::uint64_t forgotten() const { return forgotten_.load(std::memory_order_relaxed); }
 
  private:

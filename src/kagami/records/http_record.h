@@ -40,8 +40,8 @@ struct HttpRecord {
   std::string user_agent, referer;
   std::string req_content_type, resp_content_type;
   std::uint64_t req_bytes = 0, resp_bytes = 0;  // message bodies as sent (chunking removed)
-  std::string user;                             // from Authorization / Proxy-Authorization: Basic
-  std::vector<std::string> files;               // sha256 of every object it carried
+  std::string user;  // Basic Authorization / Proxy-Authorization, else the session's (proxy login)
+  std::vector<std::string> files;  // sha256 of every object it carried
   std::uint32_t flags = 0;
   std::uint32_t stream = 0;          // HTTP/2's stream number (0: HTTP/1)
   std::vector<std::string> evasion;  // tricks to hide the content (wire::HttpEvasion names)
@@ -103,9 +103,12 @@ struct HttpRecord {
                        .ja("送られたリクエスト本文 (チャンク除去後)"));
     v(r.resp_bytes, as::size("resp_bytes", "the response body as sent (chunking removed)")
                         .ja("送られたレスポンス本文 (チャンク除去後)"));
-    v(r.user, as::text("user", "who logged in (Authorization: Basic)")
-                  .ja("ログインしたユーザー (Authorization: Basic)")
-                  .also_searched_as("user"));
+    v(r.user,
+      as::text("user",
+               "who: the Authorization: Basic login, else the session's (the "
+               "proxy login)")
+          .ja("誰: Authorization: Basic のログイン、なければセッションのユーザー (プロキシ認証)")
+          .also_searched_as("user"));
     v(r.files,
       as::list("files", "SHA-256 of every object it carried").ja("運んだ各オブジェクトの SHA-256"));
     v(r.flags, as::flags("flags", "what went wrong", http_flag_names).ja("問題のあった点"));

@@ -37,6 +37,10 @@ class ProxiedConnections {
                                                 std::uint16_t client_port,
                                                 const IpAddress& server_ip,
                                                 std::uint16_t server_port) = 0;
+  // The proxy user of a noted connection, left in place (the recorder asks when a session
+  // begins, so its records carry who from the first one); empty if none.
+  virtual std::string user_of(const IpAddress& client_ip, std::uint16_t client_port,
+                              const IpAddress& server_ip, std::uint16_t server_port) = 0;
 };
 
 }  // namespace kagami::records
