@@ -359,6 +359,9 @@ TEST_F(Console, SessionPageAndEvidenceDownloads) {
   r = get(s, "/api/export.pcap?q=" + httplib::detail::encode_query_param("ip:10.1.0.0/16"));
   ASSERT_EQ(r->status, 200);
   EXPECT_GT(r->body.size(), 1000u);
+  // Named for what they hold.
+  EXPECT_EQ(r->get_header_value("Content-Disposition"),
+            "attachment; filename=\"kagami-ip_10_1_0_0_16.pcap\"");
   // Security: the upload's Basic credentials (tanaka's password) never leave in evidence. The
   // packets as captured are an admin's to ask for, and the audit log says who did.
   const std::string basic = base64_encode("tanaka:secret-password");
@@ -368,6 +371,8 @@ TEST_F(Console, SessionPageAndEvidenceDownloads) {
   const std::string session_pcap = "/api/sessions/" + std::to_string(id) + "/pcap";
   r = get(s, session_pcap);
   EXPECT_EQ(r->body.find(basic), std::string::npos);
+  EXPECT_EQ(r->get_header_value("Content-Disposition"),
+            "attachment; filename=\"kagami-session_" + std::to_string(id) + ".pcap\"");
   EXPECT_EQ(get(s, session_pcap + "?raw=1")->status, 403);
   const Session admin = login("alice");
   r = get(admin, session_pcap + "?raw=1");

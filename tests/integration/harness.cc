@@ -85,8 +85,15 @@ Background::Background(const std::vector<std::string>& argv) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // A process group of its own, so that what it starts (nginx's workers, a shell's children)
+  // goes with it when a failed test leaves early.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
   pid_t pid;
-  if (posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ) == 0) pid_ = pid;
+  if (posix_spawnp(&pid, args[0], &fa, &attr, args.data(), environ) == 0) pid_ = pid;
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
   close(err[1]);
   err_fd_ = err[0];
@@ -94,6 +101,7 @@ Background::Background(const std::vector<std::string>& argv) {
 
 Background::~Background() {
   if (pid_ > 0 && exit_code_ < 0) {
+    kill(-pid_, SIGKILL);  // the whole group: nginx's workers too
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }

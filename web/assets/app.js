@@ -70,7 +70,7 @@ async function route() {
   };
   const page = pages[parts[0] || ''];
   if (page) await page();
-  else main.replaceChildren(el('p', { text: '404' }));
+  else main.replaceChildren(el('h1', { text: t('not_found') }), el('p', {}, link('#/', t('back_to_dashboard'))));
   // Widths of the top-list bars, set here because inline styles are not allowed by the CSP.
   for (const b of main.querySelectorAll('.bar[data-w]')) b.style.width = `${b.dataset.w}px`;
 }

@@ -17,7 +17,7 @@ export async function pageAlerts() {
 
 export async function pageAlert(id, reload) {
   const view = main;
-  view.replaceChildren(el('h1', { text: `${t('alerts')} ${id}` }));
+  view.replaceChildren(el('h1', { text: `${t('alert_heading')} #${id}` }));
   try {
     const d = await api(`/api/alerts/${encodeURIComponent(id)}`);
     const a = d.alert;

@@ -4,6 +4,16 @@ import { kindTitle, recordTable } from './columns.js';
 import { can, main, t, zone } from './context.js';
 import { buttonLink, el, link, showError, table } from './dom.js';
 
+// A download's name that says what it holds: the query (its letters and digits) and the day.
+function pcapName(q) {
+  const slug =
+    q
+      .replace(/[^\p{L}\p{N}]+/gu, '_')
+      .replace(/^_+|_+$/g, '')
+      .slice(0, 60) || 'all';
+  return `kagami-${slug}-${new Date().toISOString().slice(0, 10)}.pcap`;
+}
+
 export async function pageSearch(params) {
   const view = main;
   const q = params.get('q') || '';
@@ -41,7 +51,8 @@ export async function pageSearch(params) {
   );
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    location.hash = `#/search?${qs({ q: input.value, kind: select.value })}`;
+    // An empty query lists the newest records (of the kind chosen, else sessions).
+    location.hash = `#/search?${qs({ q: input.value.trim() || '*', kind: select.value })}`;
   });
   view.replaceChildren(el('h1', { text: t('search') }), form);
   input.focus();
@@ -61,7 +72,7 @@ export async function pageSearch(params) {
         buttonLink({
           id: 'query-pcap',
           href: '/api/export.pcap?' + qs({ q, tz: zone }),
-          download: 'kagami-export.pcap',
+          download: pcapName(q),
           text: t('download_query_pcap'),
         }),
       );

@@ -364,8 +364,20 @@ void send_pcap(ApiServer::Impl& api, const Request& req, Response& res,
     ::close(fd);
     return;
   }
+  // Named for what it holds ("kagami-session_42.pcap", "kagami-user_tanaka.pcap"), not one
+  // name for every export: ASCII letters and digits of the session or query, the rest '_'.
+  std::string name;
+  for (const char c : object.substr(0, 60)) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (keep)
+      name += c;
+    else if (!name.empty() && name.back() != '_')
+      name += '_';
+  }
+  while (!name.empty() && name.back() == '_') name.pop_back();
   send_file_descriptor(res, fd, static_cast<std::uint64_t>(size), "application/vnd.tcpdump.pcap",
-                       "kagami-export.pcap");
+                       "kagami-" + (name.empty() ? std::string("export") : name) +
+                           (export_options.raw ? "-raw" : "") + ".pcap");
 }
 
 void session_pcap(ApiServer::Impl& api, const Request& req, Response& res) {
