@@ -147,6 +147,8 @@ int run_search(const SearchOptions& o) {
     }
   }
   std::fflush(stdout);
+  for (const query::QueryHint& h : page->hints)
+    std::fprintf(stderr, "hint: %s\n", h.message.c_str());
   std::fprintf(stderr, "%zu of %s%llu %s (%.1f ms)\n", page->ids.size(),
                page->total_capped ? "at least " : "", static_cast<unsigned long long>(page->total),
                query::kind_name(page->kind), page->elapsed_ms);

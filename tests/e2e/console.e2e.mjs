@@ -164,6 +164,11 @@ async function main() {
   await page.selectOption('#kind', 'http');
   await page.press('#query', 'Enter');
   await page.waitForSelector('th >> text=メソッド');
+  // A lower-case operator is searched as a word; the hint says so in the reader's language.
+  await page.fill('#query', 'host:shop.example.net and method:GET');
+  await page.press('#query', 'Enter');
+  await page.waitForSelector('p.hint');
+  assert.match(await page.textContent('p.hint'), /「and」.*大文字の AND/);
   await page.click('#lang');
 
   // A viewer sees findings masked and cannot take evidence.

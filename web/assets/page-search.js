@@ -67,6 +67,13 @@ export async function pageSearch(params) {
       text: `${capped}${page.total} ${t('results')} (${kindTitle(known, page.kind)}, ${page.elapsed_ms.toFixed(1)} ms)`,
     });
     view.append(summary);
+    for (const h of page.hints || [])
+      view.append(
+        el('p', {
+          class: 'hint',
+          text: t(`hint_${h.code}`).replace('{word}', h.word).replace('{WORD}', h.word.toUpperCase()),
+        }),
+      );
     if (can('investigator') && page.total > 0 && page.kind === 'sessions' && q) {
       view.append(
         buttonLink({

@@ -146,8 +146,12 @@ void run_search(ApiServer::Impl& api, const Request& req, Response& res,
   }
   if (page->kind == query::Kind::kAlerts) add_alert_states(**index, *records);
   if (api.login().role == Role::kViewer) mask_for_viewers(*records);
+  nlohmann::json hints = nlohmann::json::array();
+  for (const query::QueryHint& h : page->hints)
+    hints.push_back({{"code", h.code}, {"word", h.word}, {"message", h.message}});
   send_json(res, {{"kind", query::kind_name(page->kind)},
                   {"query", sr.query},
+                  {"hints", std::move(hints)},
                   {"total", page->total},
                   {"total_capped", page->total_capped},
                   {"offset", sr.offset},

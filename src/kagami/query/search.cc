@@ -76,6 +76,25 @@ class TextRowEstimator {
 
 }  // namespace
 
+namespace {
+
+// "and", "or", "not" written in lower case are searched as words (the operators are upper
+// case): valid, and almost never what was meant.
+void add_hints(const Node& n, std::vector<QueryHint>& hints) {
+  if (n.type == Node::Type::kText && !n.quoted &&
+      (n.value == "and" || n.value == "or" || n.value == "not")) {
+    std::string upper;
+    for (const char c : n.value) upper += static_cast<char>(c - 'a' + 'A');
+    for (const QueryHint& h : hints)
+      if (h.word == n.value) return;
+    hints.push_back({"lowercase_operator", n.value,
+                     "'" + n.value + "' is searched as a word; the operator is written " + upper});
+  }
+  for (const Node& c : n.children) add_hints(c, hints);
+}
+
+}  // namespace
+
 Result<CompiledQuery> compile_request(store::SqliteIndex& index, const SearchRequest& request,
                                       QueryError* where) {
   CompiledQuery cq;
@@ -104,6 +123,7 @@ Result<CompiledQuery> compile_request(store::SqliteIndex& index, const SearchReq
     if (where != nullptr) *where = err;
     return Error{err.render(request.query)};
   }
+  add_hints(root, cq.hints);
   return cq;
 }
 
@@ -180,6 +200,7 @@ Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& reques
   const CompiledQuery& cq = *compiled;
   SearchPage page;
   page.kind = cq.kind;
+  page.hints = cq.hints;
   const std::string from = " FROM " + cq.table + " WHERE " + cq.where;
   Status s;
   const auto cap = static_cast<std::int64_t>(request.count_cap);

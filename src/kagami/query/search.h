@@ -12,6 +12,7 @@
 #include "kagami/base/time.h"
 #include "kagami/base/time_zone.h"
 #include "kagami/query/query_parser.h"
+#include "kagami/query/search_compiler.h"
 #include "kagami/query/search_fields.h"
 #include "kagami/store/sqlite_index.h"
 
@@ -39,6 +40,7 @@ struct SearchRequest {
 
 struct SearchPage {
   Kind kind = Kind::kSessions;
+  std::vector<QueryHint> hints;    // a valid query that may not say what was meant
   std::vector<std::uint64_t> ids;  // the page, in order (TLS: session ids)
   std::uint64_t total = 0;         // matches, up to count_cap
   bool total_capped = false;       // there are at least `total`

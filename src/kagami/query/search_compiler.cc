@@ -284,6 +284,12 @@ class Compiler {
   }
 
  private:
+  // A range written high end first matches nothing; say so rather than answer 0.
+  bool reversed(const Node& n) {
+    return fail(n, "this range's low end (" + n.value + ") is above its high end (" + n.value2 +
+                       "): write " + n.field + ":[" + n.value2 + " TO " + n.value + "]");
+  }
+
   bool fail(const Node& n, std::string message) {
     error_.pos = n.pos;
     error_.len = n.len;
@@ -435,6 +441,7 @@ class Compiler {
       if (!a || !b) return fail(n, "an address range is [10.0.0.1 TO 10.0.0.99]");
       lo = *a;
       hi = *b;
+      if (hi < lo) return reversed(n);
     } else if (n.op == Node::Op::kEq) {
       auto p = IpPrefix::parse(n.value);
       if (!p) return fail(n, "'" + n.value + "' is not an address or CIDR prefix");
@@ -467,6 +474,7 @@ class Compiler {
       const bool open_lo = n.value == "*", open_hi = n.value2 == "*";
       if ((!open_lo && !parse(n.value, a)) || (!open_hi && !parse(n.value2, b)))
         return fail(n, std::string("a range of ") + f.name + " needs " + expect + " at each end");
+      if (!open_lo && !open_hi && a > b) return reversed(n);
       sql = any_column(c.columns, [&](const std::string& col) {
         std::string s = "(";
         if (!open_lo) {
@@ -517,6 +525,7 @@ class Compiler {
           if (!span(n.value2)) return false;
           hi = e;
         }
+        if (lo && hi && *lo >= *hi) return reversed(n);
         break;
       case Node::Op::kEq:
         if (!span(n.value)) return false;

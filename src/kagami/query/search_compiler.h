@@ -17,8 +17,17 @@ namespace kagami::query {
 
 // A query turned into a WHERE predicate over one table of the index. Field names come from
 // the fixed field table and values are bound, so nothing typed reaches the SQL text.
+// Something a query says that is probably not what its writer meant, though it is valid:
+// `code` for a console to say it in the reader's language, `word` what it is about.
+struct QueryHint {
+  std::string code;  // "lowercase_operator"
+  std::string word;
+  std::string message;  // in English
+};
+
 struct CompiledQuery {
   Kind kind = Kind::kSessions;
+  std::vector<QueryHint> hints;
   std::string table;      // "sessions", "http", ..., "file_events"
   std::string id_column;  // "id" ("session_id" for tls)
   std::string ts_column;  // what results are sorted by

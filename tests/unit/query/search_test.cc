@@ -371,12 +371,35 @@ TEST_F(SearchTest, BadQueriesGetErrorsThatPointAtThem) {
   EXPECT_NE(error("status:abc").find("not a number"), std::string::npos);
   EXPECT_NE(error("sha256:xyz").find("hex digest"), std::string::npos);
   EXPECT_NE(error("app:'x'").find("protocol name"), std::string::npos);
+  // A range written high end first would match nothing: the error says how to write it.
+  EXPECT_NE(error("file.size:[10M TO 1k]").find("write file.size:[1k TO 10M]"), std::string::npos);
+  EXPECT_NE(error("time:[2026-11-03 TO 2026-11-01]").find("low end (2026-11-03) is above"),
+            std::string::npos);
+  EXPECT_NE(error("ip:[10.0.0.9 TO 10.0.0.1]").find("above its high end"), std::string::npos);
+  EXPECT_EQ(found("file.size:[1k TO *]"), "files:3,2,1");  // open ends are not reversed
   SearchRequest r;
   r.query = "method:GET AND ip:nope";
   QueryError where;
   ASSERT_FALSE(search(*index, r, &where).ok());
   EXPECT_EQ(where.pos, 15u);
   EXPECT_EQ(where.len, 7u);
+}
+
+// Lower-case operators are valid words, rarely what was meant: a hint says so (once a word),
+// with a code the console translates.
+TEST_F(SearchTest, LowercaseOperatorsGetAHint) {
+  SearchRequest r;
+  r.query = "user:tanaka and app:smtp or and";
+  auto page = search(*index, r);
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  ASSERT_EQ(page->hints.size(), 2u);
+  EXPECT_EQ(page->hints[0].code, "lowercase_operator");
+  EXPECT_EQ(page->hints[0].word, "and");
+  EXPECT_EQ(page->hints[1].word, "or");
+  r.query = "user:tanaka AND \"and\" app:smtp";
+  page = search(*index, r);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->hints.empty());  // quoted: meant as a word
 }
 
 TEST_F(SearchTest, ValuesNeverBecomeSql) {
