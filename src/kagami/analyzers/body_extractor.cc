@@ -7,9 +7,7 @@
 namespace kagami::analyzers {
 namespace {
 constexpr std::size_t kRawCopyBytes = 1u << 20;
-constexpr std::uint64_t kMaxFormBytes = 1u << 20;  // of a multipart body's text fields
-constexpr std::size_t kMaxFormNames = 200;         // bytes of field names in the object's name
-}  // namespace
+}
 
 BodyExtractor::BodyExtractor(AnalyzerContext& cx, Meta meta) : cx_(cx), meta_(std::move(meta)) {
   if (!meta_.content_encoding.empty() &&
@@ -64,16 +62,8 @@ void BodyExtractor::write(ByteView decoded) {
 
 void BodyExtractor::on_part_begin(const content::PartHeaders& headers) {
   part_ = Open{};
-  ++parts_;
-  // A form's text fields go together into one object, each with its name.
-  if (!content::is_file_part(headers)) {
-    in_text_part_ = true;
-    text_written_ = false;
-    form_field_.clear();
-    if (const std::string* cd = headers.find("Content-Disposition"))
-      if (const std::string* n = content::parse_header_value(*cd).param("name")) form_field_ = *n;
-    return;
-  }
+  // A form's text fields stay in the body they came in, read there with their names.
+  if (!content::is_file_part(headers)) return;
   part_.writer = cx_.files->open();
   if (const std::string* cd = headers.find("Content-Disposition")) {
     const content::HeaderValue v = content::parse_header_value(*cd);
@@ -85,24 +75,10 @@ void BodyExtractor::on_part_begin(const content::PartHeaders& headers) {
 
 void BodyExtractor::on_part_data(ByteView bytes) {
   if (part_.writer) part_.writer->write(bytes);
-  if (!in_text_part_ || bytes.empty()) return;
-  if (!form_.writer) form_.writer = cx_.files->open();
-  if (form_.writer->size() >= kMaxFormBytes) return;
-  if (!text_written_) {
-    text_written_ = true;
-    const std::string label = (form_field_.empty() ? std::string("(unnamed)") : form_field_) + ": ";
-    form_.writer->write(as_bytes(label));
-    form_names_.push_back(form_field_.empty() ? "(unnamed)" : form_field_);
-  }
-  form_.writer->write(bytes.first(static_cast<std::size_t>(
-      std::min<std::uint64_t>(bytes.size(), kMaxFormBytes - form_.writer->size()))));
 }
 
 void BodyExtractor::on_part_end(bool complete) {
   if (part_.writer) close(part_, !complete, complete ? "" : "part cut short");
-  if (in_text_part_ && text_written_ && form_.writer)
-    form_.writer->write(as_bytes(std::string_view("\n")));
-  in_text_part_ = false;
 }
 
 void BodyExtractor::close(Open& o, bool partial, const std::string& note) {
@@ -137,29 +113,7 @@ std::vector<ExtractedFile> BodyExtractor::finish(bool complete) {
            (decoder_->oddities() & content::kOddUnended ? " (the stream did not end)" : "");
   if (unknown_coding_) note = "unknown content coding " + meta_.content_encoding + ": kept as sent";
   if (limit_hit_) note = "decoded output exceeded its bound (possible compression bomb)";
-  // A multipart body that parsed is its parts: the whole body would hold each file part's
-  // bytes a second time (and every value found in it twice). The text fields are the object
-  // that stands for it.
-  const bool split = multipart_ && !multipart_->failed() && parts_ > 0;
-  if (split) {
-    whole_.writer.reset();  // never stored
-    if (form_.writer) {
-      std::string names;
-      for (const std::string& n : form_names_) {
-        if (names.size() + n.size() + 2 > kMaxFormNames) {
-          names += ", ...";
-          break;
-        }
-        names += (names.empty() ? "" : ", ") + n;
-      }
-      form_.event.name = "form fields: " + names;
-      form_.event.field = "form";
-      close(form_, partial_ || decode_error_ || limit_hit_, note);
-    }
-  } else {
-    form_.writer.reset();
-    if (whole_.writer) close(whole_, partial_ || decode_error_ || limit_hit_, note);
-  }
+  if (whole_.writer) close(whole_, partial_ || decode_error_ || limit_hit_, note);
   if (decoder_ && (decode_error_ || limit_hit_) && !raw_copy_.empty()) {
     // What could not be decoded is evidence too: keep the body as it was sent.
     Open raw;

@@ -23,11 +23,8 @@ struct ExtractedFile {
 std::string multipart_boundary(const std::string& content_type);
 
 // Turns one message body into files, streaming: undoes its content codings (bounded), keeps
-// the decoded body as one object and, for multipart bodies, each file part as an object with
-// its field and file name and the text fields together as one more ("form fields: name, ...",
-// each field a "name: value" line), instead of the whole body, which would hold every file
-// part's bytes a second time. A multipart body that does not parse is kept whole. A body that
-// cannot be decoded is kept as it came.
+// the decoded body as one object and, for multipart bodies, each file part as another object
+// with its field and file name. A body that cannot be decoded is kept as it came.
 class BodyExtractor final : public content::ByteSink, public content::MultipartEvents {
  public:
   struct Meta {
@@ -78,12 +75,6 @@ class BodyExtractor final : public content::ByteSink, public content::MultipartE
   std::unique_ptr<content::MultipartParser> multipart_;
   Open whole_;
   Open part_;
-  Open form_;  // a multipart body's text fields
-  std::vector<std::string> form_names_;
-  std::string form_field_;  // the text part being read, until its first byte
-  bool in_text_part_ = false;
-  bool text_written_ = false;  // the text part in progress wrote its "name: "
-  std::uint64_t parts_ = 0;
   std::vector<ExtractedFile> done_;
   std::string raw_copy_;  // the encoded body, kept (bounded) in case decoding fails
   bool raw_copy_complete_ = true;
