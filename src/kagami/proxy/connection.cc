@@ -907,10 +907,16 @@ void Connection::bridge_step(bool from_upstream, ByteView plain) {
     cx_.counters->response_refused.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("proxy: {}: upstream: {}", describe(), printable(why));
   }
+  send_bridged();
+  if (!s) return fail("client: " + s.error().message, false);
+}
+
+// What a bridge step gave the legs: the client's share is mirrored (it is the client's leg),
+// the server's is not.
+void Connection::send_bridged() {
   mirror_copy(true, ByteView(bridged_.to_client.data(), bridged_.to_client.size()));
   send_to(c_, ByteView(bridged_.to_client.data(), bridged_.to_client.size()));
   send_to(u_, ByteView(bridged_.to_server.data(), bridged_.to_server.size()));
-  if (!s) return fail("client: " + s.error().message, false);
 }
 
 std::size_t Connection::backlog(bool toward_upstream) const {
@@ -992,8 +998,7 @@ void Connection::end_direction(bool from_upstream) {
       // The server closed: what it sent is over; the client hears it in HTTP/2.
       bridged_.clear();
       bridge_->server_ended(bridged_);
-      mirror_copy(true, ByteView(bridged_.to_client.data(), bridged_.to_client.size()));
-      send_to(c_, ByteView(bridged_.to_client.data(), bridged_.to_client.size()));
+      send_bridged();
       close_leg(u_);
     } else {
       // The client closed: no request will come, and the server's leg goes too.

@@ -118,6 +118,7 @@ class Connection {
   void mirror_copy(bool to_client, ByteView plain);
   void send_to(Leg& to, ByteView plain);
   void bridge_step(bool from_upstream, ByteView plain);
+  void send_bridged();
   void settle_bridge();
   void close_leg(Leg& leg);
   // Bytes waiting to go toward that side: on its leg, and (toward the client) in the bridge.

@@ -69,7 +69,8 @@ std::size_t CredentialScrub::scrub(std::vector<std::uint8_t>& frame, std::uint32
   }
   const std::size_t at = static_cast<std::size_t>(p.payload.data() - frame.data());
   std::span<std::uint8_t> payload(frame.data() + at, p.payload.size());
-  const std::vector<std::uint8_t> before_mask(payload.begin(), payload.end());
+  std::vector<std::uint8_t>& before_mask = original_;
+  before_mask.assign(payload.begin(), payload.end());
   std::size_t masked = 0;
   if (!side.known || seq == side.next) {
     masked = c.masker.feed(dir, payload);
@@ -77,12 +78,14 @@ std::size_t CredentialScrub::scrub(std::vector<std::uint8_t>& frame, std::uint32
     // Out of order or sent again: the bytes masked before are masked again, and the segment
     // is read on its own as well (it may hold a line the stream has not seen yet).
     for (const Range& r : side.masked) {
-      for (std::size_t i = 0; i < payload.size(); ++i) {
-        const std::uint32_t s = seq + static_cast<std::uint32_t>(i);
-        if (!before(s, r.begin) && before(s, r.end) && payload[i] != '*') {
-          payload[i] = '*';
-          ++masked;
-        }
+      // The range's overlap with this segment, as offsets into it.
+      const std::int64_t from = std::max<std::int64_t>(0, static_cast<std::int32_t>(r.begin - seq));
+      const std::int64_t to = std::min<std::int64_t>(static_cast<std::int64_t>(payload.size()),
+                                                     static_cast<std::int32_t>(r.end - seq));
+      for (std::int64_t i = from; i < to; ++i) {
+        if (payload[static_cast<std::size_t>(i)] == '*') continue;
+        payload[static_cast<std::size_t>(i)] = '*';
+        ++masked;
       }
     }
     wire::CredentialMasker alone;

@@ -39,6 +39,7 @@ class CredentialScrub {
 
   int linktype_;
   std::map<Key, std::unique_ptr<Connection>> connections_;
+  std::vector<std::uint8_t> original_;  // a payload before masking, reused
 };
 
 }  // namespace kagami::store
