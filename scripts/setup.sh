@@ -25,8 +25,9 @@ PACKAGES=(
   rsyslog
   # the transparent proxy test redirects inside network namespaces it makes
   iproute2 iptables openssl
-  # the console's browser test drives Debian's chromium; its test unzips evidence
-  chromium unzip
+  # the console's browser test drives Debian's chromium; its test unzips evidence; the
+  # console's screenshots (docs/console) show Japanese in a Japanese font
+  chromium unzip fonts-ipafont-gothic
   # the browser through the proxy trusts the organisation's CA from an NSS database (certutil)
   libnss3-tools
   # HTTP/2, gRPC and WebSocket peers for the proxy's and the recorder's tests (nghttpd, h2load)

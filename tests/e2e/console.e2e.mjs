@@ -56,7 +56,7 @@ async function login(page, url, user, password) {
 async function main() {
   run(fixture, [dir]);
   run(kagami, ['record', '--read', join(dir, 'incident.pcap'), '--store', store, '-c', join(dir, 'kagami.toml')]);
-  for (const [name, role] of [['alice', 'investigator'], ['vera', 'viewer']]) {
+  for (const [name, role] of [['alice', 'investigator'], ['vera', 'viewer'], ['adam', 'admin']]) {
     writeFileSync(join(dir, 'pw'), `${name}-password-123\n`);
     run(kagami, ['user', 'set', '--store', store, name, '--role', role, '--password-file', join(dir, 'pw')]);
   }
@@ -106,7 +106,7 @@ async function main() {
   assert.equal(await page.$$eval('main img', (imgs) => imgs.length), 0);
   // A protocol's record opens in the detail view its declaration describes (/api/kinds):
   // every field with its meaning, the markup still only text.
-  await page.click('tbody tr.clickable');
+  await page.click('tbody tr a.rowlink');
   await page.waitForSelector('td >> text=the request target');
   assert.match(page.url(), /#\/record\/http\/\d+$/);
   await page.waitForSelector('td >> text=/onerror=window.__xss=1/');
@@ -130,7 +130,7 @@ async function main() {
   await page.fill('#query', 'host:www.example.com');
   await page.selectOption('#kind', 'sessions');
   await page.press('#query', 'Enter');
-  await page.click('tbody tr.clickable');
+  await page.click('tbody tr a.rowlink');
   await page.waitForSelector('#five');
   const five = await page.textContent('#five');
   assert.match(five, /www\.example\.com/);
@@ -143,6 +143,10 @@ async function main() {
   const pcap = readFileSync(pcapPath);
   assert.ok(pcap.length > 100, 'the pcap has packets');
   assert.ok([0xa1b2c3d4, 0xa1b23c4d, 0xd4c3b2a1, 0x4d3cb2a1].includes(pcap.readUInt32LE(0)), 'pcap magic');
+  // Evidence handed out carries no credential: tanaka's Basic password is masked.
+  const secret = Buffer.from('tanaka:secret-password').toString('base64');
+  assert.ok(!pcap.includes(secret) && !pcap.includes('secret-password'), 'no credential in the pcap');
+  assert.ok(pcap.includes('Authorization: Basic '), 'the header is still there, its value masked');
 
   // Triage: acknowledge the malware alert, with a comment that is markup.
   await page.click('#nav a[href="#/alerts"]');
@@ -154,6 +158,117 @@ async function main() {
   await page.waitForSelector('#alert-state:has-text("acknowledged")');
   await page.waitForSelector('td >> text=/reimaged/');
   assert.equal(await page.evaluate(() => window.__xss), undefined);
+
+  // The alerts page: filters, state shown, one alert for the one upload, bulk triage.
+  await page.goto(url + '/#/alerts?state=acknowledged');
+  await page.waitForSelector('#summary');
+  assert.match(await page.textContent('#summary'), /^1 /);
+  assert.ok(await page.$('tbody tr.state-acknowledged:has-text("Malware (YARA)")'));
+  await page.goto(url + '/#/alerts?user=tanaka');
+  await page.waitForSelector('#summary');
+  assert.match(await page.textContent('#summary'), /^1 /, 'one upload, one alert');
+  assert.match(await page.textContent('tbody'), /My Numbers sent/);
+  await page.goto(url + '/#/alerts');
+  await page.waitForSelector('#filter-state');
+  await page.selectOption('#filter-state', 'new');
+  await page.selectOption('#filter-severity', 'high');
+  await page.click('#alert-filters button[type=submit]');
+  await page.waitForFunction(() => /state=new/.test(location.hash));
+  await page.waitForSelector('#summary');
+  assert.match(await page.textContent('#summary'), /^2 /);
+  assert.equal(await page.textContent('#pager .range'), '1–2 of 2');
+  assert.equal(await page.$('#bulk:not([hidden])'), null, 'no bulk actions before a choice');
+  await page.check('#pick-all');
+  await page.waitForSelector('#bulk:not([hidden])');
+  assert.equal(await page.textContent('#selected-count'), '2 selected');
+  await page.fill('#bulk-text', 'both reviewed with the data owner');
+  await page.click('#bulk-ack');
+  await page.waitForFunction(() => /^0 /.test(document.querySelector('#summary')?.textContent || ''));
+  await page.goto(url + '/#/alerts?state=acknowledged');
+  await page.waitForFunction(() => /^3 /.test(document.querySelector('#summary')?.textContent || ''));
+  assert.equal(await page.$$eval('tbody tr.state-acknowledged', (rows) => rows.length), 3);
+
+  // Lists: who and where on findings, sorting by a column, the pager, a CSV export.
+  await page.goto(url + '/#/search?q=' + encodeURIComponent('finding:jp_my_number') + '&kind=findings');
+  await page.waitForSelector('th a.sort');
+  const header = await page.$$eval('thead th', (ths) => ths.map((th) => th.textContent));
+  for (const h of ['User', 'Host', 'Session']) assert.ok(header.includes(h), `findings list has ${h}: ${header}`);
+  await page.waitForSelector('td >> text=tanaka');
+  await page.click('th a.sort:has-text("File")');
+  await page.waitForFunction(() => /sort=-file_name/.test(location.hash));
+  await page.waitForSelector('th[aria-sort=descending]');
+  const files = await page.$$eval('tbody tr', (rows) => rows.map((r) => r.textContent));
+  assert.ok(files[0].includes('list.csv') && files[1].includes('customers.csv'), `sorted: ${files}`);
+  const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+  const csvPath = join(dir, 'findings.csv');
+  await csvDownload.saveAs(csvPath);
+  const csv = readFileSync(csvPath, 'utf8');
+  const lines = csv.replace(/^\ufeff/, '').trim().split('\r\n');
+  assert.ok(csv.startsWith('\ufeff'), 'a byte-order mark for spreadsheets');
+  assert.equal(lines.length, 3, csv);
+  const cols = lines[0].split(',');
+  const rows = lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
+  assert.deepEqual(rows.map((r) => r.file_name).sort(), ['customers.csv', 'list.csv']);
+  assert.ok(rows.every((r) => r.detector === 'jp_my_number' && r.sample.endsWith('9191')), csv);
+  assert.ok(rows.some((r) => r.user === 'tanaka'), csv);
+  // The time range picker: dragging across the histogram narrows the query to that span.
+  await page.goto(url + '/#/search?q=*&kind=sessions');
+  await page.waitForSelector('#histogram rect');
+  const box = await (await page.$('#histogram')).boundingBox();
+  await page.mouse.move(box.x + 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2, { steps: 4 });
+  await page.mouse.up();
+  await page.waitForFunction(() => /time%3A%5B/.test(location.hash));
+  await page.waitForSelector('#summary');
+  assert.match(await page.inputValue('#query'), /^time:\[\d{4}-\d\d-\d\dT[\d:]+[+-]\d\d:\d\d TO /);
+  assert.match(await page.textContent('#summary'), /^1 /, 'the first minute holds the upload only');
+  // The field values of the matches (SPI): a value is a click that narrows the query.
+  await page.goto(url + '/#/search?q=' + encodeURIComponent('ip:10.1.0.0/16') + '&kind=sessions');
+  await page.waitForSelector('#spi');
+  await page.click('#spi summary');
+  await page.click('.spi-field[data-field=host] summary');
+  await page.waitForSelector('.spi-field[data-field=host] li');
+  const hosts = await page.$$eval('.spi-field[data-field=host] li', (lis) => lis.map((li) => li.textContent));
+  assert.ok(hosts.includes('www.example.com1'), `host values with counts: ${hosts}`);
+  await page.click('.spi-field[data-field=host] a:has-text("files.evil.test")');
+  await page.waitForFunction(() => /files\.evil\.test/.test(decodeURIComponent(location.hash)));
+  await page.waitForSelector('#summary');
+  assert.equal(await page.inputValue('#query'), 'ip:10.1.0.0/16 AND host:files.evil.test');
+  assert.match(await page.textContent('#summary'), /^1 /);
+  // Who talks to whom: a pair is a link to its sessions.
+  await page.goto(url + '/#/search?q=*&kind=sessions');
+  await page.click('#talkers summary');
+  await page.waitForSelector('#talkers svg line', { state: 'attached' });
+  assert.equal(await page.$$eval('#talkers svg a', (as) => as.length), 4);
+  assert.match(await page.textContent('#talkers svg'), /10\.1\.0\.5.*192\.0\.2\.25|192\.0\.2\.25.*10\.1\.0\.5/s);
+  // Field names complete as they are typed (underscores stay visible in the box).
+  await page.fill('#query', '');
+  await page.type('#query', 'user:tanaka AND findi');
+  await page.waitForSelector('#suggest li.active >> text=finding');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.inputValue('#query'), 'user:tanaka AND finding:');
+  await page.type('#query', 'jp_my_number');
+  await page.press('#query', 'Enter');
+  await page.waitForFunction(() => /^1 /.test(document.querySelector('#summary')?.textContent || ''));
+  // The request body of the form upload is named for what it is.
+  await page.goto(url + '/#/search?q=' + encodeURIComponent('host:www.example.com') + '&kind=sessions');
+  await page.click('tbody tr a.rowlink');
+  await page.waitForSelector('#five');
+  assert.match(await page.textContent('main'), /\(the request body\)/);
+  // A bar of the dashboard's chart opens the sessions of its span.
+  await page.goto(url + '/#/');
+  await page.waitForSelector('svg.chart a rect');
+  await page.click('svg.chart a >> nth=0');
+  await page.waitForSelector('#summary');
+  assert.match(await page.inputValue('#query'), /^time:\[/);
+  assert.match(await page.textContent('#summary'), /^[1-9]/);
+  // An empty query lists the newest records.
+  await page.goto(url + '/#/search');
+  await page.waitForSelector('#query');
+  await page.fill('#query', '');
+  await page.press('#query', 'Enter');
+  await page.waitForFunction(() => /^4 /.test(document.querySelector('#summary')?.textContent || ''));
 
   // Japanese.
   await page.click('#lang');
@@ -169,18 +284,46 @@ async function main() {
   await page.press('#query', 'Enter');
   await page.waitForSelector('p.hint');
   assert.match(await page.textContent('p.hint'), /「and」.*大文字の AND/);
+  // Errors in Japanese, from their codes; no command line suggested to a web user.
+  await page.fill('#query', 'nosuch:1');
+  await page.press('#query', 'Enter');
+  await page.waitForSelector('#query-error');
+  assert.match(await page.textContent('#query-error p'), /「nosuch」というフィールドはありません/);
+  await page.fill('#query', 'file.size:[10M TO 1k]');
+  await page.press('#query', 'Enter');
+  await page.waitForSelector('#query-error');
+  assert.match(await page.textContent('#query-error p'), /file\.size:\[1k TO 10M\] と書いてください/);
+  // The alerts page in Japanese: filters, enum values, state, the pager.
+  await page.goto(url + '/#/alerts?severity=high');
+  await page.waitForSelector('#summary');
+  assert.match(await page.textContent('#alert-filters'), /状態.*重要度.*検出器/s);
+  assert.match(await page.textContent('tbody'), /高/);
+  assert.match(await page.textContent('tbody'), /確認済み/);
+  assert.match(await page.textContent('tbody'), /マイナンバーの送信/);
+  assert.equal(await page.textContent('#pager .range'), '3 件中 1–3 件');
+  await page.check('#pick-all');
+  assert.equal(await page.textContent('#selected-count'), '3 件選択中');
+  await page.click('#bulk-reopen');
+  await page.waitForFunction(() => document.querySelectorAll('tbody tr.state-new').length === 3);
+  assert.match(await page.textContent('tbody'), /未対応/);
+  await page.goto(url + '/#/alert/1');
+  await page.waitForSelector('#alert-state');
+  assert.match(await page.textContent('main'), /確認済みにした/);  // the note's action
+  assert.match(await page.textContent('main'), /送信/);  // the direction
+  assert.match(await page.textContent('#who'), /調査担当者/);  // the role
   await page.click('#lang');
 
   // A viewer sees findings masked and cannot take evidence.
   await page.click('#logout');
   await page.waitForSelector('#login-form');
+  assert.equal(await page.isVisible('#logout'), false, 'no "Log out" on the login page');
   await login(page, url, 'vera', 'vera-password-123');
   await page.goto(url + '/#/search?q=' + encodeURIComponent('finding:jp_my_number') + '&kind=findings');
   await page.waitForSelector('#summary');
   const samples = await page.$$eval('tbody tr td:nth-child(5)', (tds) => tds.map((td) => td.textContent));
   assert.ok(samples.length > 0 && samples.every((s) => s === '***'), `masked: ${samples}`);
   await page.goto(url + '/#/search?q=' + encodeURIComponent('file.name:customers.csv') + '&kind=files');
-  await page.click('tbody tr.clickable');
+  await page.click('tbody tr a.rowlink');
   await page.waitForSelector('text=SHA-256');
   assert.equal(await page.$('#file-download'), null);
 
@@ -214,11 +357,52 @@ async function main() {
     await zctx.close();
   }
   assert.deepEqual(pageErrors, []);
+
+  // A phone: nothing is wider than its 390 px; tables scroll inside the page.
+  const phone = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'ja-JP', viewport: { width: 390, height: 844 } });
+  const ppage = await phone.newPage();
+  lastPage = ppage;
+  await login(ppage, url, 'alice', 'alice-password-123');
+  for (const at of ['#/', '#/alerts', '#/search?q=*&kind=http']) {
+    await ppage.goto(url + '/' + at);
+    await ppage.waitForSelector('main h1');
+    await ppage.waitForTimeout(300);
+    const width = await ppage.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `${at} is ${width} px wide on a 390 px phone`);
+  }
+  await phone.close();
+
+  // An administrator removes a user only after saying yes.
+  const actx = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US' });
+  const apage = await actx.newPage();
+  lastPage = apage;
+  await login(apage, url, 'adam', 'adam-password-123');
+  await apage.goto(url + '/#/users');
+  await apage.waitForSelector('td >> text=vera');
+  let asked = '';
+  apage.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
+  await apage.click('tr:has-text("vera") button.remove-user');
+  await apage.waitForTimeout(300);
+  assert.match(asked, /Remove the user vera\?/);
+  assert.ok(await apage.$('td >> text=vera'), 'dismissed: vera stays');
+  apage.once('dialog', (d) => d.accept());
+  await apage.click('tr:has-text("vera") button.remove-user');
+  await apage.waitForFunction(() => !document.querySelector('main').textContent.includes('vera'));
+  // The audit log names every dashboard refresh for what it was, never a blank search.
+  await apage.goto(url + '/#/');
+  await apage.waitForSelector('svg.chart rect');
+  await apage.goto(url + '/#/audit');
+  await apage.waitForSelector('td >> text=* (dashboard)');
+  const blank = await apage.$$eval('tbody tr', (rows) =>
+    rows.filter((r) => r.children[4] && r.children[4].textContent === '').map((r) => r.textContent));
+  assert.deepEqual(blank, [], 'audit entries with no object');
+  await actx.close();
+  assert.deepEqual(pageErrors, []);
   // Everything the browser did is in the audit chain.
   const verify = run(kagami, ['audit', 'verify', '--store', store]);
   assert.match(verify, /the hash chain holds/);
   const log = run(kagami, ['audit', 'list', '--store', store, '--json', '--limit', '1000']);
-  for (const want of ['"action":"export"', '"action":"alert_ack"', '"action":"login_failed"', '"actor":"vera"']) {
+  for (const want of ['"action":"export"', '"action":"alert_ack"', '"action":"alert_reopen"', '"action":"login_failed"', '"actor":"vera"', '"action":"user_remove"']) {
     assert.ok(log.includes(want), want);
   }
   console.log('console e2e: ok');

@@ -456,6 +456,8 @@ TEST_F(Console, EveryRouteOfTheTableRefusesTheRolesBelowIt) {
       {"post /api/alerts/{id}/ack", "investigator"},
       {"post /api/alerts/{id}/reopen", "investigator"},
       {"post /api/alerts/{id}/comment", "investigator"},
+      {"post /api/alerts/ack", "investigator"},
+      {"post /api/alerts/reopen", "investigator"},
       {"get /api/users", "admin"},
       {"post /api/users", "admin"},
       {"delete /api/users/{name}", "admin"},
@@ -536,6 +538,120 @@ TEST_F(Console, TriageNeedsTheCsrfTokenAndIsRecorded) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
   EXPECT_NE(r->body.find("longer than 4096"), std::string::npos);
+}
+
+// The alerts page's triage: many alerts acknowledged at once (each noted and audited as if
+// alone), found again by their state; a list naming an alert that does not exist changes none.
+TEST_F(Console, AlertsAreTriagedManyAtOnceAndFoundByTheirState) {
+  const Session s = login("ivan");
+  auto q = [](const std::string& text) { return httplib::detail::encode_query_param(text); };
+  json mine = get_json(s, "/api/alerts?q=" + q("alert:\"My Numbers sent\""));
+  ASSERT_EQ(mine["total"], 2);
+  json ids = json::array();
+  for (const auto& a : mine["records"]) ids.push_back(a["id"]);
+  const auto count = [&](const std::string& query) {
+    return get_json(s, "/api/alerts?q=" + q(query))["total"].get<int>();
+  };
+  const int acknowledged = count("state:acknowledged");
+  // Refused: no token, a viewer, a bad list, an alert that does not exist.
+  EXPECT_EQ(post(s, "/api/alerts/ack", {{"ids", ids}}, false)->status, 403);
+  EXPECT_EQ(post(login("vera"), "/api/alerts/ack", {{"ids", ids}})->status, 403);
+  EXPECT_EQ(post(s, "/api/alerts/ack", {{"ids", "1,2"}})->status, 400);
+  EXPECT_EQ(post(s, "/api/alerts/ack", {{"ids", json::array()}})->status, 400);
+  EXPECT_EQ(post(s, "/api/alerts/ack", {{"ids", json::array({-1})}})->status, 400);
+  json with_ghost = ids;
+  with_ghost.push_back(999999);
+  EXPECT_EQ(post(s, "/api/alerts/ack", {{"ids", with_ghost}})->status, 404);
+  EXPECT_EQ(count("state:acknowledged"), acknowledged);
+  // Acknowledged together, found by state, in the triage notes and the audit log.
+  auto r = post(s, "/api/alerts/ack", {{"ids", ids}, {"text", "sent to the partner on purpose"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201) << r->body;
+  EXPECT_EQ(count("state:acknowledged"), acknowledged + 2);
+  EXPECT_EQ(count("state:acknowledged alert:\"My Numbers sent\""), 2);
+  EXPECT_EQ(count("state:new alert:\"My Numbers sent\""), 0);
+  for (const auto& id : ids) {
+    json one = get_json(s, "/api/alerts/" + std::to_string(id.get<int>()));
+    EXPECT_EQ(one["alert"]["state"], "acknowledged");
+    ASSERT_FALSE(one["notes"].empty());
+    EXPECT_EQ(one["notes"].back()["text"], "sent to the partner on purpose");
+  }
+  json audit = get_json(login("alice"), "/api/audit?limit=50");
+  int audited = 0;
+  for (const auto& e : audit)
+    if (e["action"] == "alert_ack" && e["actor"] == "ivan" &&
+        (e["object"] == "alert:" + std::to_string(ids[0].get<int>()) ||
+         e["object"] == "alert:" + std::to_string(ids[1].get<int>())))
+      ++audited;
+  EXPECT_EQ(audited, 2);
+  // Reopened together.
+  EXPECT_EQ(post(s, "/api/alerts/reopen", {{"ids", ids}})->status, 201);
+  EXPECT_EQ(count("state:new alert:\"My Numbers sent\""), 2);
+}
+
+// Every list says who and where (the session's user and host on files and findings), sorts by
+// its columns, exports as CSV and JSON, and gives the packets behind any of its kinds.
+TEST_F(Console, ListsSayWhoAndWhereSortAndExport) {
+  const Session s = login("ivan");
+  auto q = [](const std::string& text) { return httplib::detail::encode_query_param(text); };
+  json findings = get_json(s, "/api/findings?q=" + q("user:tanaka finding:jp_my_number"));
+  ASSERT_EQ(findings["total"], 1);
+  EXPECT_EQ(findings["records"][0]["user"], "tanaka");
+  EXPECT_EQ(findings["records"][0]["host"], "www.example.com");
+  json files = get_json(s, "/api/files?q=" + q("host:*.evil.test"));
+  ASSERT_EQ(files["total"], 1);
+  EXPECT_EQ(files["records"][0]["name"], "payload.exe");
+  EXPECT_EQ(files["records"][0]["host"], "files.evil.test");
+  // Sorted by a column, both ways; a column that is not one is an error, not SQL.
+  json up = get_json(s, "/api/sessions?q=*&sort=client_port");
+  json down = get_json(s, "/api/sessions?q=*&sort=-client_port");
+  ASSERT_EQ(up["records"].size(), 4u);
+  for (std::size_t i = 1; i < 4; ++i) {
+    EXPECT_LE(up["records"][i - 1]["client_port"], up["records"][i]["client_port"]);
+    EXPECT_GE(down["records"][i - 1]["client_port"], down["records"][i]["client_port"]);
+  }
+  json err = get_json(s, "/api/sessions?q=*&sort=" + q("id;DROP TABLE sessions"), 400);
+  EXPECT_NE(err["error"].get<std::string>().find("cannot be sorted"), std::string::npos);
+  // A query error has a code and its values, for the console to say in Japanese.
+  err = get_json(s, "/api/search?q=" + q("nosuch:1"), 400);
+  EXPECT_EQ(err["code"], "unknown_field");
+  EXPECT_EQ(err["args"]["field"], "nosuch");
+  // CSV: a byte-order mark, a header, one row per record, times in the zone asked for.
+  auto r = get(
+      s, "/api/export.csv?kind=findings&tz=Asia/Tokyo&q=" + q("user:tanaka finding:jp_my_number"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/csv; charset=utf-8");
+  EXPECT_NE(r->get_header_value("Content-Disposition").find("kagami-findings.csv"),
+            std::string::npos);
+  const std::string& csv = r->body;
+  ASSERT_EQ(csv.rfind("\xEF\xBB\xBFid,ts,session_id,", 0), 0u) << csv.substr(0, 80);
+  std::size_t lines = 0;
+  for (std::size_t at = csv.find("\r\n"); at != std::string::npos; at = csv.find("\r\n", at + 2))
+    ++lines;
+  EXPECT_EQ(lines, 2u) << csv;
+  EXPECT_NE(csv.find("customers.csv"), std::string::npos);
+  EXPECT_NE(csv.find(",tanaka"), std::string::npos);
+  EXPECT_NE(csv.find("2026-11-02T10:00:00.002+09:00"), std::string::npos) << csv;
+  json as_json = get_json(s, "/api/export.json?kind=files&q=" + q("user:tanaka"));
+  ASSERT_TRUE(as_json.is_array());
+  EXPECT_EQ(as_json.size(),
+            get_json(s, "/api/files?q=" + q("user:tanaka"))["total"].get<std::size_t>());
+  // A viewer's export is masked as the viewer's list is.
+  r = get(login("vera"), "/api/export.csv?kind=findings&q=" + q("finding:jp_my_number"));
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->body.find("9191"), std::string::npos) << r->body;
+  // The packets behind a list of alerts are their sessions' packets.
+  json malware = get_json(s, "/api/alerts?q=" + q("alert:\"Malware (YARA)\""));
+  ASSERT_EQ(malware["total"], 1);
+  const std::string session = std::to_string(malware["records"][0]["session_id"].get<int>());
+  auto from_alerts = get(s, "/api/export.pcap?kind=alerts&q=" + q("alert:\"Malware (YARA)\""));
+  auto from_session = get(s, "/api/sessions/" + session + "/pcap");
+  ASSERT_TRUE(from_alerts && from_session);
+  ASSERT_EQ(from_alerts->status, 200) << from_alerts->body;
+  EXPECT_GT(from_alerts->body.size(), 24u);
+  EXPECT_EQ(from_alerts->body, from_session->body);
+  EXPECT_EQ(get(s, "/api/export.pcap?kind=alerts&q=" + q("alert:nothing_like_it"))->status, 404);
 }
 
 TEST_F(Console, AdminsManageUsersAndEverythingIsInTheAuditChain) {

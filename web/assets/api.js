@@ -60,3 +60,16 @@ export function kinds() {
   }
   return kindsAsked;
 }
+
+// The query language's fields (names, aliases, help, the kinds each answers and is counted
+// among); asked once.
+let fieldsAsked = null;
+export function fields() {
+  if (!fieldsAsked) {
+    fieldsAsked = api('/api/fields').catch((e) => {
+      fieldsAsked = null;
+      throw e;
+    });
+  }
+  return fieldsAsked;
+}

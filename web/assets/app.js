@@ -5,7 +5,7 @@ import { api, whenLoggedOut } from './api.js';
 import { can, lang, main, me, newView, setMe, setZone, t, toggleLanguage, zone, zoneChoices } from './context.js';
 import { el, link } from './dom.js';
 import { pageAudit, pageUsers } from './page-admin.js';
-import { pageAlert, pageAlerts } from './page-alerts.js';
+import { alertsReload, pageAlert, pageAlerts } from './page-alerts.js';
 import { pageDashboard } from './page-dashboard.js';
 import { pageFile } from './page-file.js';
 import { renderLogin } from './page-login.js';
@@ -33,7 +33,7 @@ function renderChrome() {
   }
   nav.append(link('#/', t('dashboard')), link('#/search', t('search')), link('#/alerts', t('alerts')));
   if (can('admin')) nav.append(link('#/audit', t('audit')), link('#/users', t('users')));
-  who.textContent = `${me.user} (${me.role})`;
+  who.textContent = `${me.user} (${t(`role_${me.role}`)})`;
   out.hidden = false;
   out.textContent = t('logout');
 }
@@ -62,7 +62,7 @@ async function route() {
     record: () => pageRecord(parts[1], parts[2]),
     mail: () => pageRecord('mail', parts[1]), // the address mail pages had before
     file: () => pageFile(parts[1]),
-    alerts: () => pageAlerts(),
+    alerts: () => pageAlerts(params),
     alert: () => pageAlert(parts[1], route),
     user: () => pageUser(parts[1]),
     audit: () => pageAudit(),
@@ -76,6 +76,7 @@ async function route() {
 }
 
 whenLoggedOut(() => showLogin());
+alertsReload(route);
 document.getElementById('tz').addEventListener('change', (e) => {
   setZone(e.target.value);
   route();

@@ -95,33 +95,59 @@ export function fmtBytes(n) {
 export const endpoint = (ip, port) => (String(ip).includes(':') ? `[${ip}]` : ip) + (port ? `:${port}` : '');
 export const list = (v, separator = ', ') => (Array.isArray(v) ? v.join(separator) : v || '');
 
-// A table of rows; each column is [header, (row) => value or node]. Rows open `onRow` when
-// clicked (a click on a link inside goes to the link).
-export function table(columns, rows, onRow) {
+// A table of rows; each column is [header, (row) => value or node, sort key]. With
+// `opts.href`, each row is a real link (its first cell an <a>: open in a new tab, copy) and a
+// keyboard stop (Enter opens it); a click elsewhere in the row opens it too. With `opts.sort`
+// (the current sort, "-key" descending) and `opts.sortHref(key)`, headers with a sort key
+// are links that sort by it. `opts.rowClass(row)` adds a class (an alert's state).
+// (A function as `opts` is the old form: what a click on the row does.)
+export function table(columns, rows, opts = {}) {
   if (!rows || rows.length === 0) return el('p', { class: 'empty', text: t('no_results') });
-  const head = el(
-    'tr',
-    {},
-    columns.map((c) => el('th', { text: c[0] })),
-  );
+  if (typeof opts === 'function') opts = { onRow: opts };
+  const header = (c) => {
+    const key = c[2];
+    if (!key || !opts.sortHref) return el('th', { scope: 'col' }, c[0]);
+    const now = opts.sort === key ? 'ascending' : opts.sort === `-${key}` ? 'descending' : 'none';
+    const next = now === 'descending' ? key : `-${key}`;
+    return el(
+      'th',
+      { scope: 'col', 'aria-sort': now },
+      el('a', { href: opts.sortHref(next), class: `sort sort-${now}`, title: t('sort_by') }, c[0]),
+    );
+  };
   const body = rows.map((r) => {
+    const href = opts.href ? opts.href(r) : null;
     const tr = el(
       'tr',
       {},
-      columns.map((c) => {
-        const v = c[1](r);
-        return el('td', {}, v instanceof Node ? v : String(v === undefined || v === null ? '' : v));
+      columns.map((c, i) => {
+        let v = c[1](r);
+        if (!(v instanceof Node)) v = String(v === undefined || v === null ? '' : v);
+        if (href && i === 0 && !(v instanceof Node && (v.tagName === 'A' || v.querySelector?.('a'))))
+          v = el('a', { href, class: 'rowlink' }, v);
+        return el('td', {}, v);
       }),
     );
-    if (onRow) {
+    if (opts.rowClass) {
+      const cls = opts.rowClass(r);
+      if (cls) tr.classList.add(cls);
+    }
+    const open = href ? () => (location.hash = href) : opts.onRow ? () => opts.onRow(r) : null;
+    if (open) {
       tr.classList.add('clickable');
       tr.addEventListener('click', (ev) => {
-        if (ev.target.tagName !== 'A') onRow(r);
+        if (!ev.target.closest('a, input, button, label')) open();
       });
+      if (!href) {
+        tr.tabIndex = 0;
+        tr.addEventListener('keydown', (ev) => {
+          if (ev.key === 'Enter' && ev.target === tr) open();
+        });
+      }
     }
     return tr;
   });
-  return el('table', {}, el('thead', {}, head), el('tbody', {}, body));
+  return el('table', {}, el('thead', {}, el('tr', {}, columns.map(header))), el('tbody', {}, body));
 }
 
 // A link styled as a button, on a line of its own (downloads of evidence).

@@ -1,5 +1,5 @@
 // Administration: the audit log with its chain check, and the console's users.
-import { api } from './api.js';
+import { api, qs } from './api.js';
 import { main, me, t } from './context.js';
 import { el, fmtTime, showError, table } from './dom.js';
 
@@ -16,19 +16,31 @@ export async function pageAudit() {
     }
   };
   view.append(el('p', {}, el('button', { type: 'button', id: 'verify', text: t('verify'), onclick: verify }), result));
-  try {
-    const entries = await api('/api/audit?limit=200');
-    const columns = [
-      [t('time'), (e) => fmtTime(e.ts)],
-      [t('actor'), (e) => e.actor],
-      [t('source'), (e) => e.source],
-      [t('action'), (e) => e.action],
-      [t('object'), (e) => e.object],
-    ];
-    view.append(table(columns, entries));
-  } catch (e) {
-    if (e.status !== 401) showError(e, view);
-  }
+  const columns = [
+    [t('time'), (e) => fmtTime(e.ts)],
+    [t('actor'), (e) => e.actor],
+    [t('source'), (e) => e.source],
+    [t('action'), (e) => (t(`audit_${e.action}`) !== `audit_${e.action}` ? t(`audit_${e.action}`) : e.action)],
+    [t('object'), (e) => e.object],
+    [t('detail'), (e) => (e.detail && Object.keys(e.detail).length ? JSON.stringify(e.detail) : '')],
+  ];
+  // The log a page at a time, newest first; "older" asks for the entries before the last.
+  const more = async (before) => {
+    try {
+      const entries = await api('/api/audit?' + qs({ limit: 200, before }));
+      view.querySelector('#audit-older')?.remove();
+      view.append(table(columns, entries));
+      if (entries.length === 200) {
+        const last = entries[entries.length - 1].id;
+        view.append(
+          el('p', { id: 'audit-older' }, el('button', { type: 'button', text: t('older'), onclick: () => more(last) })),
+        );
+      }
+    } catch (e) {
+      if (e.status !== 401) showError(e, view);
+    }
+  };
+  await more(undefined);
 }
 
 export async function pageUsers(reload) {
@@ -37,6 +49,7 @@ export async function pageUsers(reload) {
   try {
     const users = await api('/api/users');
     const remove = (u) => async () => {
+      if (!window.confirm(t('confirm_remove').replace('{name}', u.name))) return;
       try {
         await api(`/api/users/${encodeURIComponent(u.name)}`, { method: 'DELETE' });
         reload();
@@ -46,11 +59,14 @@ export async function pageUsers(reload) {
     };
     const columns = [
       [t('name'), (u) => u.name],
-      [t('role'), (u) => u.role],
+      [t('role'), (u) => t(`role_${u.role}`)],
       [t('time'), (u) => fmtTime(u.created)],
       [
         t('remove'),
-        (u) => (u.name === me.user ? '' : el('button', { type: 'button', text: t('remove'), onclick: remove(u) })),
+        (u) =>
+          u.name === me.user
+            ? ''
+            : el('button', { type: 'button', class: 'remove-user', text: t('remove'), onclick: remove(u) }),
       ],
     ];
     view.append(table(columns, users));
@@ -59,7 +75,7 @@ export async function pageUsers(reload) {
     const role = el(
       'select',
       { name: 'role' },
-      ['viewer', 'investigator', 'admin'].map((r) => el('option', { value: r, text: r })),
+      ['viewer', 'investigator', 'admin'].map((r) => el('option', { value: r, text: t(`role_${r}`) })),
     );
     const form = el(
       'form',

@@ -4,6 +4,7 @@ import { barChart } from './charts.js';
 import { recordTable } from './columns.js';
 import { main, t } from './context.js';
 import { el, link, section, showError } from './dom.js';
+import { queryTime } from './list-view.js';
 
 function topList(values, href) {
   if (!values.length) return el('p', { class: 'empty', text: t('no_data') });
@@ -29,17 +30,19 @@ export async function pageDashboard() {
   try {
     const [k, tl, hosts, users, alerts] = await Promise.all([
       kinds(),
-      api('/api/timeline?' + qs({ kind: 'sessions', buckets: 60 })),
-      api('/api/top?' + qs({ kind: 'sessions', field: 'host', n: 10 })),
-      api('/api/top?' + qs({ kind: 'sessions', field: 'user', n: 10 })),
-      api('/api/alerts?' + qs({ limit: 10 })),
+      api('/api/timeline?' + qs({ kind: 'sessions', buckets: 60, view: 'dashboard' })),
+      api('/api/top?' + qs({ kind: 'sessions', field: 'host', n: 10, view: 'dashboard' })),
+      api('/api/top?' + qs({ kind: 'sessions', field: 'user', n: 10, view: 'dashboard' })),
+      api('/api/alerts?' + qs({ limit: 10, view: 'dashboard' })),
     ]);
     const hasData = tl.counts.some((c) => c > 0);
+    // A bar opens the sessions of its span.
+    const span = (a, b) => `#/search?${qs({ q: `time:[${queryTime(a)} TO ${queryTime(b)}]`, kind: 'sessions' })}`;
     view.append(
       section(
         t('traffic'),
         hasData
-          ? [barChart(tl, 'bytes', t('bytes_word')), barChart(tl, 'counts', t('sessions_word'))]
+          ? [barChart(tl, 'bytes', t('bytes_word'), span), barChart(tl, 'counts', t('sessions_word'), span)]
           : el('p', { class: 'empty', text: t('no_data') }),
       ),
     );

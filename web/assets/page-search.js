@@ -1,25 +1,84 @@
 // Search with the query language, and the language's fields.
-import { api, kinds, qs } from './api.js';
-import { kindTitle, recordTable } from './columns.js';
-import { can, main, t, zone } from './context.js';
-import { buttonLink, el, link, showError, table } from './dom.js';
+import { api, fields, kinds, qs } from './api.js';
+import { kindTitle } from './columns.js';
+import { main, t } from './context.js';
+import { el, link, showError, table } from './dom.js';
+import { listView, queryError } from './list-view.js';
 
-// A download's name that says what it holds: the query (its letters and digits) and the day.
-function pcapName(q) {
-  const slug =
-    q
-      .replace(/[^\p{L}\p{N}]+/gu, '_')
-      .replace(/^_+|_+$/g, '')
-      .slice(0, 60) || 'all';
-  return `kagami-${slug}-${new Date().toISOString().slice(0, 10)}.pcap`;
+// Field names offered while typing: the word at the caret, before its colon, completed from
+// the language's fields and their aliases. Arrows choose, Enter or Tab takes, Escape closes.
+function autocomplete(input, known) {
+  const box = el('ul', { class: 'suggest', id: 'suggest', role: 'listbox', hidden: true });
+  let items = [];
+  let at = -1;
+  const word = () => {
+    const upto = input.value.slice(0, input.selectionStart);
+    const m = /(^|[\s(])([A-Za-z][\w.]*)$/.exec(upto);
+    return m ? { text: m[2], start: upto.length - m[2].length } : null;
+  };
+  const close = () => {
+    box.hidden = true;
+    items = [];
+    at = -1;
+  };
+  const take = (name) => {
+    const w = word();
+    if (!w) return close();
+    const end = input.selectionStart;
+    input.value = input.value.slice(0, w.start) + name + ':' + input.value.slice(end);
+    const caret = w.start + name.length + 1;
+    input.setSelectionRange(caret, caret);
+    close();
+    input.focus();
+  };
+  const show = () => {
+    box.replaceChildren(
+      ...items.map((f, i) =>
+        el(
+          'li',
+          {
+            role: 'option',
+            class: i === at ? 'active' : '',
+            'aria-selected': i === at,
+            onmousedown: (ev) => (ev.preventDefault(), take(f.name)),
+          },
+          el('code', { text: f.name }),
+          ' ',
+          el('span', { class: 'note', text: f.help }),
+        ),
+      ),
+    );
+    box.hidden = items.length === 0;
+  };
+  input.addEventListener('input', () => {
+    const w = word();
+    if (!w) return close();
+    const prefix = w.text.toLowerCase();
+    items = known.filter((f) => [f.name, ...f.aliases].some((n) => n.startsWith(prefix) && n !== prefix)).slice(0, 8);
+    at = items.length ? 0 : -1;
+    show();
+  });
+  input.addEventListener('keydown', (ev) => {
+    if (box.hidden) return;
+    if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+      at = (at + (ev.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length;
+      show();
+      ev.preventDefault();
+    } else if ((ev.key === 'Enter' || ev.key === 'Tab') && at >= 0) {
+      take(items[at].name);
+      ev.preventDefault();
+    } else if (ev.key === 'Escape') {
+      close();
+    }
+  });
+  input.addEventListener('blur', close);
+  return box;
 }
 
 export async function pageSearch(params) {
   const view = main;
   const q = params.get('q') || '';
   const kind = params.get('kind') || '';
-  const offset = Number(params.get('offset') || 0);
-  const limit = 50;
   let known = [];
   try {
     known = await kinds();
@@ -41,10 +100,16 @@ export async function pageSearch(params) {
     el('option', { value: '', text: t('auto') }),
     known.map((k) => el('option', { value: k.kind, text: kindTitle(known, k.kind), selected: k.kind === kind })),
   );
+  let fieldList = [];
+  try {
+    fieldList = await fields();
+  } catch {
+    /* no completion */
+  }
   const form = el(
     'form',
     { class: 'search', id: 'search-form' },
-    input,
+    el('span', { class: 'query-box' }, input, autocomplete(input, fieldList)),
     select,
     el('button', { type: 'submit', text: t('run') }),
     link('#/fields', t('help_fields')),
@@ -58,47 +123,10 @@ export async function pageSearch(params) {
   input.focus();
   if (!q && !kind) return;
   try {
-    const page = await api('/api/search?' + qs({ q, kind, limit, offset }));
-    const shown = page.records.length;
-    const capped = page.total_capped ? t('at_least') + ' ' : '';
-    const summary = el('p', {
-      class: 'summary',
-      id: 'summary',
-      text: `${capped}${page.total} ${t('results')} (${kindTitle(known, page.kind)}, ${page.elapsed_ms.toFixed(1)} ms)`,
-    });
-    view.append(summary);
-    for (const h of page.hints || [])
-      view.append(
-        el('p', {
-          class: 'hint',
-          text: t(`hint_${h.code}`).replace('{word}', h.word).replace('{WORD}', h.word.toUpperCase()),
-        }),
-      );
-    if (can('investigator') && page.total > 0 && page.kind === 'sessions' && q) {
-      view.append(
-        buttonLink({
-          id: 'query-pcap',
-          href: '/api/export.pcap?' + qs({ q, tz: zone }),
-          download: pcapName(q),
-          text: t('download_query_pcap'),
-        }),
-      );
-    }
-    view.append(recordTable(known, page.kind, page.records));
-    const nav = el('p', { class: 'pager' });
-    if (offset > 0) nav.append(link(`#/search?${qs({ q, kind, offset: Math.max(0, offset - limit) })}`, t('prev')));
-    if (offset + shown < page.total) nav.append(link(`#/search?${qs({ q, kind, offset: offset + limit })}`, t('next')));
-    view.append(nav);
+    await listView(view, { known, q, kind, params, base: '#/search' });
   } catch (e) {
     if (e.status === 401) return;
-    const box = el('div', { class: 'error', role: 'alert', id: 'query-error' }, el('p', { text: e.message }));
-    if (e.body && e.body.position !== undefined) {
-      // Underline the part of the query that is wrong.
-      const p = e.body.position;
-      const n = Math.max(1, e.body.length || 1);
-      box.append(el('pre', {}, q.slice(0, p), el('mark', { text: q.slice(p, p + n) }), q.slice(p + n)));
-    }
-    view.append(box);
+    view.append(queryError(e, q));
   }
 }
 

@@ -1,4 +1,5 @@
 // The console's administration and triage endpoints: users, the audit log, alert notes.
+#include <algorithm>
 #include <chrono>
 
 #include "kagami/base/password_hash.h"
@@ -15,6 +16,7 @@ using httplib::Request;
 using httplib::Response;
 
 constexpr std::size_t kMaxNoteChars = 4000;
+constexpr std::size_t kMaxBulkAlerts = 1000;  // alerts one bulk triage may name
 
 }  // namespace
 
@@ -211,6 +213,60 @@ void note_alert(ApiServer::Impl& api, const Request& req, Response& res) {
   send_json(res, {{"id", *note}, {"alert", id}, {"action", action}}, 201);
 }
 
+// POST /api/alerts/ack|reopen {ids, text}: triage of many alerts at once, each noted and
+// audited as if acknowledged alone (the audit answers "who acknowledged #3" the same way).
+void note_alerts(ApiServer::Impl& api, const Request& req, Response& res) {
+  const std::string action = req.path.substr(req.path.rfind('/') + 1);
+  nlohmann::json body;
+  if (!read_json(req, res, body, {"text"})) return;
+  const std::string text = body.value("text", "");
+  if (text.size() > kMaxNoteChars) {
+    send_error(res, 413, "a note has at most " + std::to_string(kMaxNoteChars) + " bytes");
+    return;
+  }
+  if (!body.contains("ids") || !body["ids"].is_array() || body["ids"].empty() ||
+      body["ids"].size() > kMaxBulkAlerts) {
+    send_error(res, 400,
+               "'ids' must list 1 to " + std::to_string(kMaxBulkAlerts) + " alert numbers");
+    return;
+  }
+  std::vector<std::uint64_t> ids;
+  for (const auto& v : body["ids"]) {
+    if (!v.is_number_unsigned()) {
+      send_error(res, 400, "'ids' must list alert numbers");
+      return;
+    }
+    ids.push_back(v.get<std::uint64_t>());
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  {
+    auto index = api.reader(res);
+    if (!index) return;
+    auto found = query::page_records(**index, query::Kind::kAlerts, ids);
+    if (!found) {
+      send_error(res, 500, found.error().message);
+      return;
+    }
+    if (found->size() != ids.size()) {
+      send_error(res, 404, "some of these alerts do not exist; none was changed");
+      return;
+    }
+  }
+  for (const std::uint64_t id : ids)
+    if (!api.audit(req, res, "alert_" + action, "alert:" + std::to_string(id))) return;
+  std::lock_guard lock(api.writer_mutex);
+  const TimeNs now = wall_clock_ns();
+  for (const std::uint64_t id : ids) {
+    auto note = api.writer->add_alert_note(id, now, api.login().user, action, text);
+    if (!note) {
+      send_error(res, 500, note.error().message);
+      return;
+    }
+  }
+  send_json(res, {{"alerts", ids}, {"action", action}}, 201);
+}
+
 }  // namespace
 
 std::vector<Route> admin_routes() {
@@ -241,6 +297,12 @@ std::vector<Route> admin_routes() {
                                {.path = "/api/alerts/{id}",
                                 .summary = "an alert with its triage notes and state",
                                 .handler = alert_page}};
+  for (const char* action : {"ack", "reopen"})
+    routes.push_back({.method = "POST",
+                      .path = std::string("/api/alerts/") + action,
+                      .min_role = Role::kInvestigator,
+                      .summary = std::string(action) + " many alerts at once with {ids, text}",
+                      .handler = note_alerts});
   for (const char* action : {"ack", "reopen", "comment"})
     routes.push_back({.method = "POST",
                       .path = std::string("/api/alerts/{id}/") + action,

@@ -1,5 +1,6 @@
 // The console's investigation endpoints: search, the pages of a session, a mail and a file,
 // aggregates for the dashboard, and the evidence downloads.
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <unordered_set>
@@ -10,6 +11,7 @@
 #include "kagami/base/sha256.h"
 #include "kagami/console/api_context.h"
 #include "kagami/console/api_routes.h"
+#include "kagami/console/csv_table.h"
 #include "kagami/console/evidence_zip.h"
 #include "kagami/console/kind_metadata.h"
 #include "kagami/console/openapi.h"
@@ -62,6 +64,7 @@ bool read_search(const Request& req, Response& res, query::SearchRequest& out,
     }
   }
   out.oldest_first = req.get_param_value("order") == "oldest";
+  out.sort = req.get_param_value("sort");
   // The zone the console shows times in: times typed without a zone mean the same there.
   if (req.has_param("tz")) {
     auto zone = TimeZone::named(req.get_param_value("tz"));
@@ -72,6 +75,15 @@ bool read_search(const Request& req, Response& res, query::SearchRequest& out,
     out.zone = std::move(*zone);
   }
   return true;
+}
+
+// A search as the audit log names it: its query, "*" for everything (never blank), and the
+// console page that asked when it was not typed (the dashboard's refreshes).
+std::string audited_query(const Request& req, const query::SearchRequest& sr) {
+  std::string q = sr.query.empty() ? "*" : sr.query;
+  const std::string view = req.get_param_value("view");
+  if (view == "dashboard") q += " (dashboard)";
+  return q;
 }
 
 // Alert rows gain their triage state: the last acknowledgement wins until a reopen.
@@ -102,6 +114,32 @@ void add_alert_states(store::SqliteIndex& index, nlohmann::json& alerts) {
   }
 }
 
+// Rows that name a session (files, findings, alerts) gain its user and host where they have
+// none of their own, so "who?" and "where?" are answered on the list, not a click per row.
+void add_session_context(store::SqliteIndex& index, nlohmann::json& rows) {
+  std::vector<store::SqlValue> binds;
+  std::string sql = "SELECT id, user, host FROM sessions WHERE id IN (";
+  for (const auto& r : rows) {
+    const auto id = r.value("session_id", std::int64_t{0});
+    if (id == 0 || (!r.value("user", "").empty() && !r.value("host", "").empty())) continue;
+    sql += binds.empty() ? "?" : ",?";
+    binds.emplace_back(id);
+  }
+  if (binds.empty()) return;
+  sql += ")";
+  std::unordered_map<std::int64_t, std::pair<std::string, std::string>> who;
+  (void)index.select(sql, binds, [&](const store::SqlRow& r) {
+    who[r.i64(0)] = {r.text(1), r.text(2)};
+    return true;
+  });
+  for (auto& r : rows) {
+    const auto it = who.find(r.value("session_id", std::int64_t{0}));
+    if (it == who.end()) continue;
+    if (r.value("user", "").empty() && !it->second.first.empty()) r["user"] = it->second.first;
+    if (r.value("host", "").empty() && !it->second.second.empty()) r["host"] = it->second.second;
+  }
+}
+
 bool is_malware_detector(const std::string& d) {
   return d.rfind("clamav:", 0) == 0 || d.rfind("yara:", 0) == 0 || d.rfind("hash_list:", 0) == 0;
 }
@@ -122,42 +160,89 @@ void send_file_descriptor(Response& res, int fd, std::uint64_t size, const std::
       [fd](bool) { ::close(fd); });
 }
 
+// A search's page with the records as the console lists them (alerts' state, who and where
+// from the session, masked for viewers); false when an error was sent.
+struct ListedPage {
+  query::SearchPage page;
+  nlohmann::json records;
+};
+bool list_page(ApiServer::Impl& api, const Request& req, Response& res,
+               const query::SearchRequest& sr, const char* action, ListedPage& out) {
+  auto index = api.reader(res);
+  if (!index) return false;
+  query::QueryError where;
+  auto page = query::search(**index, sr, &where);
+  if (!page) {
+    send_error(res, 400, page.error().message, where.message.empty() ? nullptr : &where);
+    return false;
+  }
+  if (!api.audit(req, res, action, audited_query(req, sr),
+                 {{"kind", query::kind_name(page->kind)}, {"total", page->total}}))
+    return false;
+  auto records = query::page_records(**index, page->kind, page->ids);
+  if (!records) {
+    send_error(res, 500, records.error().message);
+    return false;
+  }
+  if (page->kind == query::Kind::kAlerts) add_alert_states(**index, *records);
+  if (page->kind == query::Kind::kFiles || page->kind == query::Kind::kFindings ||
+      page->kind == query::Kind::kAlerts)
+    add_session_context(**index, *records);
+  if (api.login().role == Role::kViewer) mask_for_viewers(*records);
+  out.page = std::move(*page);
+  out.records = std::move(*records);
+  return true;
+}
+
 void run_search(ApiServer::Impl& api, const Request& req, Response& res,
                 std::optional<query::Kind> forced) {
   query::SearchRequest sr;
   if (!read_search(req, res, sr, api.options.query_budget_ms, api.login().role)) return;
   if (forced) sr.kind = forced;
   if (!api.within_rate(req, res, "search", sr)) return;
-  auto index = api.reader(res);
-  if (!index) return;
-  query::QueryError where;
-  auto page = query::search(**index, sr, &where);
-  if (!page) {
-    send_error(res, 400, page.error().message, where.message.empty() ? nullptr : &where);
-    return;
-  }
-  if (!api.audit(req, res, "search", sr.query,
-                 {{"kind", query::kind_name(page->kind)}, {"total", page->total}}))
-    return;
-  auto records = query::page_records(**index, page->kind, page->ids);
-  if (!records) {
-    send_error(res, 500, records.error().message);
-    return;
-  }
-  if (page->kind == query::Kind::kAlerts) add_alert_states(**index, *records);
-  if (api.login().role == Role::kViewer) mask_for_viewers(*records);
+  ListedPage listed;
+  if (!list_page(api, req, res, sr, "search", listed)) return;
+  const query::SearchPage& page = listed.page;
   nlohmann::json hints = nlohmann::json::array();
-  for (const query::QueryHint& h : page->hints)
+  for (const query::QueryHint& h : page.hints)
     hints.push_back({{"code", h.code}, {"word", h.word}, {"message", h.message}});
-  send_json(res, {{"kind", query::kind_name(page->kind)},
+  send_json(res, {{"kind", query::kind_name(page.kind)},
                   {"query", sr.query},
                   {"hints", std::move(hints)},
-                  {"total", page->total},
-                  {"total_capped", page->total_capped},
+                  {"total", page.total},
+                  {"total_capped", page.total_capped},
                   {"offset", sr.offset},
                   {"limit", sr.limit},
-                  {"elapsed_ms", page->elapsed_ms},
-                  {"records", std::move(*records)}});
+                  {"elapsed_ms", page.elapsed_ms},
+                  {"records", std::move(listed.records)}});
+}
+
+// GET /api/export.csv|json: every match of a list (at most a page's bound), as the console
+// lists them, for a spreadsheet or a report.
+void export_list(ApiServer::Impl& api, const Request& req, Response& res) {
+  query::SearchRequest sr;
+  if (!read_search(req, res, sr, api.options.query_budget_ms, api.login().role)) return;
+  if (!api.within_rate(req, res, "export", sr)) return;
+  if (!req.has_param("limit")) sr.limit = query::kMaxPageSize;
+  const bool csv = req.path.ends_with(".csv");
+  ListedPage listed;
+  if (!list_page(api, req, res, sr, "export", listed)) return;
+  const std::string kind = query::kind_name(listed.page.kind);
+  const std::string name = "kagami-" + kind + (csv ? ".csv" : ".json");
+  res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+  if (!csv) {
+    res.set_content(listed.records.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    "application/json; charset=utf-8");
+    return;
+  }
+  // Times as a reader reads them, in the zone the console shows (a spreadsheet would show
+  // epoch seconds as a bare number).
+  for (auto& r : listed.records)
+    for (const char* k : {"ts", "ts_first", "ts_last"})
+      if (auto it = r.find(k); it != r.end() && it->is_number())
+        *it = sr.zone.format(static_cast<TimeNs>(std::llround(it->get<double>() * 1e3)) * 1'000'000,
+                             3);
+  res.set_content(csv_table(listed.records), "text/csv; charset=utf-8");
 }
 
 void search(ApiServer::Impl& api, const Request& req, Response& res) {
@@ -240,6 +325,8 @@ void file_page(ApiServer::Impl& api, const Request& req, Response& res) {
         findings.push_back(std::move(f));
         return true;
       });
+  add_session_context(**index, sightings);
+  add_session_context(**index, findings);
   if (api.login().role == Role::kViewer) {
     mask_for_viewers(findings);
     mask_for_viewers(sightings);
@@ -398,6 +485,44 @@ void export_pcap(ApiServer::Impl& api, const Request& req, Response& res) {
     return;
   }
   if (!api.within_rate(req, res, "export", sr)) return;
+  // A list of another kind (files, alerts, HTTP requests...): the sessions that carried its
+  // records. Each such record names its session.
+  if (sr.kind && *sr.kind != query::Kind::kSessions) {
+    std::vector<std::uint64_t> ids;
+    {
+      auto index = api.reader(res);
+      if (!index) return;
+      query::QueryError where;
+      auto cq = query::compile_request(**index, sr, &where);
+      if (!cq) {
+        send_error(res, 400, cq.error().message, where.message.empty() ? nullptr : &where);
+        return;
+      }
+      std::vector<store::SqlValue> binds = cq->binds;
+      binds.emplace_back(static_cast<std::int64_t>(query::kMaxPageSize + 1));
+      const Status s = (*index)->select(
+          "SELECT DISTINCT session_id FROM " + cq->table + " WHERE " + cq->where +
+              " AND session_id != 0 ORDER BY session_id LIMIT ?",
+          binds,
+          [&](const store::SqlRow& r) {
+            ids.push_back(static_cast<std::uint64_t>(r.i64(0)));
+            return true;
+          },
+          sr.budget_ms);
+      if (!s) {
+        send_error(res, 400, s.error().message);
+        return;
+      }
+    }
+    if (ids.size() > query::kMaxPageSize) {
+      send_error(res, 400,
+                 "more than " + std::to_string(query::kMaxPageSize) +
+                     " sessions carried these records; narrow the query");
+      return;
+    }
+    send_pcap(api, req, res, std::move(ids), sr.query);
+    return;
+  }
   sr.kind = query::Kind::kSessions;
   sr.limit = query::kMaxPageSize;
   sr.offset = 0;
@@ -441,7 +566,7 @@ void timeline(ApiServer::Impl& api, const Request& req, Response& res) {
     send_error(res, 400, t.error().message, where.message.empty() ? nullptr : &where);
     return;
   }
-  if (!api.audit(req, res, "timeline", sr.query,
+  if (!api.audit(req, res, "timeline", audited_query(req, sr),
                  {{"kind", sr.kind ? query::kind_name(*sr.kind) : ""}, {"buckets", buckets}}))
     return;
   send_json(res, {{"start", time_to_epoch_seconds(t->start)},
@@ -467,7 +592,7 @@ void top(ApiServer::Impl& api, const Request& req, Response& res) {
     send_error(res, 400, top.error().message, where.message.empty() ? nullptr : &where);
     return;
   }
-  if (!api.audit(req, res, "top", sr.query,
+  if (!api.audit(req, res, "top", audited_query(req, sr),
                  {{"field", req.get_param_value("field")},
                   {"kind", sr.kind ? query::kind_name(*sr.kind) : ""},
                   {"n", n}}))
@@ -475,6 +600,33 @@ void top(ApiServer::Impl& api, const Request& req, Response& res) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& v : *top) out.push_back({{"value", v.value}, {"count", v.count}});
   send_json(res, {{"field", req.get_param_value("field")}, {"values", out}});
+}
+
+// Who talks to whom among a query's matches: client and server address pairs with counts.
+void talkers(ApiServer::Impl& api, const Request& req, Response& res) {
+  query::SearchRequest sr;
+  if (!read_search(req, res, sr, api.options.query_budget_ms, api.login().role)) return;
+  std::uint64_t n = 30;
+  if (req.has_param("n") && !parse_u64(req.get_param_value("n"), n)) {
+    send_error(res, 400, "n must be a number");
+    return;
+  }
+  if (!api.within_rate(req, res, "talkers", sr)) return;
+  auto index = api.reader(res);
+  if (!index) return;
+  query::QueryError where;
+  auto pairs = query::talkers(**index, sr, n, &where);
+  if (!pairs) {
+    send_error(res, 400, pairs.error().message, where.message.empty() ? nullptr : &where);
+    return;
+  }
+  if (!api.audit(req, res, "talkers", audited_query(req, sr),
+                 {{"kind", sr.kind ? query::kind_name(*sr.kind) : ""}, {"n", n}}))
+    return;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : *pairs)
+    out.push_back({{"client", p.client}, {"server", p.server}, {"count", p.count}});
+  send_json(res, {{"pairs", out}});
 }
 
 // One user's activity: how much of each kind, over time, and the latest sessions.
@@ -619,6 +771,8 @@ std::vector<Route> record_routes() {
   buckets.push_back({"buckets", "integer", "number of buckets (default 60)"});
   top_params.push_back({"field", "string", "host, user, client.ip, method, ...", true});
   top_params.push_back({"n", "integer", "how many (default 10)"});
+  std::vector<RouteParam> talker_params = search_params();
+  talker_params.push_back({"n", "integer", "how many pairs (default 30, at most 1000)"});
   const std::vector<Route> rest = {
       {.path = "/api/sessions/{id}",
        .summary = "a session with every record of each kind it holds",
@@ -634,6 +788,15 @@ std::vector<Route> record_routes() {
        .handler = export_pcap,
        .query = search_params(),
        .produces = "application/vnd.tcpdump.pcap"},
+      {.path = "/api/export.csv",
+       .summary = "every match of a list (at most 10000) as CSV, one column per field",
+       .handler = export_list,
+       .query = search_params(),
+       .produces = "text/csv"},
+      {.path = "/api/export.json",
+       .summary = "every match of a list (at most 10000) as a JSON array",
+       .handler = export_list,
+       .query = search_params()},
       {.path = "/api/files/{sha256}",
        .summary = "a file: hashes, type, inspection, every sighting, findings",
        .handler = file_page},
@@ -650,6 +813,10 @@ std::vector<Route> record_routes() {
        .summary = "the most frequent values of a field among the matches",
        .handler = top,
        .query = top_params},
+      {.path = "/api/talkers",
+       .summary = "who talks to whom among the matches: {pairs: [{client, server, count}]}",
+       .handler = talkers,
+       .query = talker_params},
       {.path = "/api/users/{name}/activity",
        .summary = "one user's activity: counts by kind, timeline, latest sessions and HTTP",
        .handler = user_activity},

@@ -48,7 +48,9 @@ std::vector<RouteParam> search_params() {
           {"kind", "string", query::kind_names() + " (default: what the query's fields suggest)"},
           {"limit", "integer", "records per page (default 50, at most 10000)"},
           {"offset", "integer", "records to skip"},
-          {"order", "string", "'oldest' for oldest first (default newest)"}};
+          {"order", "string", "'oldest' for oldest first (default newest)"},
+          {"sort", "string", "a column to sort by ('-size' descending); ties by time"},
+          {"tz", "string", "the zone of times typed without one (default UTC): Asia/Tokyo"}};
 }
 
 }  // namespace kagami::console

@@ -100,6 +100,12 @@ void send_error(httplib::Response& res, int status, const std::string& message,
   if (where != nullptr) {
     j["position"] = where->pos;
     j["length"] = where->len;
+    if (!where->code.empty()) {
+      j["code"] = where->code;
+      nlohmann::json args = nlohmann::json::object();
+      for (const auto& [k, v] : where->args) args[k] = v;
+      j["args"] = std::move(args);
+    }
   }
   send_json(res, j, status);
 }
@@ -434,7 +440,7 @@ void log_in(ApiServer::Impl& api, const httplib::Request& req, httplib::Response
   if (auto wait = api.throttle.begin(req.remote_addr, user); wait.count() > 0) {
     res.set_header("Retry-After", std::to_string(wait.count()));
     send_error(res, 429,
-               "too many failed api.logins; try again in " + std::to_string(wait.count()) + " s");
+               "too many failed logins; try again in " + std::to_string(wait.count()) + " s");
     return;
   }
   std::optional<store::UserRow> row;
@@ -459,7 +465,7 @@ void log_in(ApiServer::Impl& api, const httplib::Request& req, httplib::Response
   {
     std::lock_guard lock(api.writer_mutex);
     (void)api.writer->append_audit(wall_clock_ns(), user.substr(0, 64), req.remote_addr,
-                                   ok ? "login" : "login_failed", "", "{}");
+                                   ok ? "login" : "login_failed", "console", "{}");
   }
   if (!ok) {
     send_error(res, 401, "wrong user name or password");

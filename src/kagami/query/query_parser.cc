@@ -32,24 +32,28 @@ class Parser {
 
   bool run(Node& out) {
     if (s_.size() > kMaxQueryBytes)
-      return fail(kMaxQueryBytes, 1,
+      return fail(kMaxQueryBytes, 1, "too_long",
                   "the query is longer than " + std::to_string(kMaxQueryBytes) + " bytes");
     if (!readable()) return false;
     if (!next()) return false;
-    if (tok_.kind == Token::Kind::kEnd) return fail(0, 0, "the query is empty");
+    if (tok_.kind == Token::Kind::kEnd) return fail(0, 0, "empty", "the query is empty");
     if (!parse_or(out, 0)) return false;
     if (tok_.kind != Token::Kind::kEnd) {
       if (tok_.kind == Token::Kind::kRParen)
-        return fail(tok_.pos, tok_.len, "')' without a matching '('");
-      return fail(tok_.pos, tok_.len, "unexpected '" + tok_.text + "'");
+        return fail(tok_.pos, tok_.len, "unmatched_close", "')' without a matching '('");
+      return fail(tok_.pos, tok_.len, "unexpected", "unexpected '" + tok_.text + "'",
+                  {{"text", tok_.text}});
     }
     return true;
   }
 
  private:
-  bool fail(std::size_t pos, std::size_t len, std::string message) {
+  bool fail(std::size_t pos, std::size_t len, const char* code, std::string message,
+            std::vector<std::pair<std::string, std::string>> args = {}) {
     error_.pos = pos;
     error_.len = len;
+    error_.code = code;
+    error_.args = std::move(args);
     error_.message = std::move(message);
     return false;
   }
@@ -61,16 +65,17 @@ class Parser {
     while (i < s_.size()) {
       const auto c = static_cast<unsigned char>(s_[i]);
       if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
-        return fail(i, 1, "the query contains a control character");
+        return fail(i, 1, "control_character", "the query contains a control character");
       std::size_t n = c < 0x80           ? 1
                       : (c >> 5) == 0x6  ? 2
                       : (c >> 4) == 0xe  ? 3
                       : (c >> 3) == 0x1e ? 4
                                          : 0;
-      if (n == 0 || i + n > s_.size()) return fail(i, 1, "the query is not valid UTF-8");
+      if (n == 0 || i + n > s_.size())
+        return fail(i, 1, "not_utf8", "the query is not valid UTF-8");
       for (std::size_t k = 1; k < n; ++k)
         if ((static_cast<unsigned char>(s_[i + k]) & 0xC0) != 0x80)
-          return fail(i, 1, "the query is not valid UTF-8");
+          return fail(i, 1, "not_utf8", "the query is not valid UTF-8");
       i += n;
     }
     return true;
@@ -120,7 +125,7 @@ class Parser {
       if (s_[i_] == '\\' && i_ + 1 < s_.size()) ++i_;
       text += s_[i_++];
     }
-    if (i_ >= s_.size()) return fail(start, 1, "this quote is never closed");
+    if (i_ >= s_.size()) return fail(start, 1, "unclosed_quote", "this quote is never closed");
     ++i_;
     tok_.kind = Token::Kind::kQuoted;
     tok_.text = std::move(text);
@@ -132,7 +137,9 @@ class Parser {
 
   bool count_term(const Token& t) {
     if (++terms_ > kMaxTerms)
-      return fail(t.pos, t.len, "more than " + std::to_string(kMaxTerms) + " terms");
+      return fail(t.pos, t.len, "too_many_terms",
+                  "more than " + std::to_string(kMaxTerms) + " terms",
+                  {{"max", std::to_string(kMaxTerms)}});
     return true;
   }
 
@@ -150,12 +157,15 @@ class Parser {
   }
 
   bool parse_or(Node& out, std::size_t depth) {
-    if (depth > kMaxDepth) return fail(tok_.pos, tok_.len, "parentheses nested too deeply");
+    if (depth > kMaxDepth)
+      return fail(tok_.pos, tok_.len, "too_deep", "parentheses nested too deeply");
     if (!parse_and(out, depth)) return false;
     while (is_keyword("OR") || is_keyword("||")) {
       const Token op = tok_;
       if (!next()) return false;
-      if (starts_nothing()) return fail(op.pos, op.len, "OR needs something after it");
+      if (starts_nothing())
+        return fail(op.pos, op.len, "operator_alone", "OR needs something after it",
+                    {{"op", "OR"}});
       Node rhs;
       if (!parse_and(rhs, depth)) return false;
       join(out, Node::Type::kOr, std::move(rhs));
@@ -174,7 +184,9 @@ class Parser {
       if (is_keyword("AND") || is_keyword("&&")) {
         const Token op = tok_;
         if (!next()) return false;
-        if (starts_nothing()) return fail(op.pos, op.len, "AND needs something after it");
+        if (starts_nothing())
+          return fail(op.pos, op.len, "operator_alone", "AND needs something after it",
+                      {{"op", "AND"}});
       } else if (tok_.kind == Token::Kind::kEnd || tok_.kind == Token::Kind::kRParen ||
                  is_keyword("OR") || is_keyword("||")) {
         return true;
@@ -186,7 +198,7 @@ class Parser {
   }
 
   bool parse_unary(Node& out, std::size_t depth) {
-    if (depth > kMaxDepth) return fail(tok_.pos, tok_.len, "NOT nested too deeply");
+    if (depth > kMaxDepth) return fail(tok_.pos, tok_.len, "too_deep", "NOT nested too deeply");
     const bool word_not = is_keyword("NOT") || is_keyword("!");
     const bool dash_not =
         tok_.kind == Token::Kind::kWord && tok_.text.size() > 1 && tok_.text[0] == '-';
@@ -194,7 +206,9 @@ class Parser {
       const Token op = tok_;
       if (word_not) {
         if (!next()) return false;
-        if (starts_nothing()) return fail(op.pos, op.len, "NOT needs something after it");
+        if (starts_nothing())
+          return fail(op.pos, op.len, "operator_alone", "NOT needs something after it",
+                      {{"op", "NOT"}});
       } else {
         // "-word": strip the dash and read the rest as a term.
         tok_.text.erase(0, 1);
@@ -216,9 +230,11 @@ class Parser {
     if (tok_.kind == Token::Kind::kLParen) {
       const Token open = tok_;
       if (!next()) return false;
-      if (tok_.kind == Token::Kind::kRParen) return fail(open.pos, 2, "empty parentheses");
+      if (tok_.kind == Token::Kind::kRParen)
+        return fail(open.pos, 2, "empty_parentheses", "empty parentheses");
       if (!parse_or(out, depth + 1)) return false;
-      if (tok_.kind != Token::Kind::kRParen) return fail(open.pos, 1, "this '(' is never closed");
+      if (tok_.kind != Token::Kind::kRParen)
+        return fail(open.pos, 1, "unclosed_paren", "this '(' is never closed");
       return next();
     }
     if (tok_.kind == Token::Kind::kQuoted) {
@@ -232,7 +248,8 @@ class Parser {
       return next();
     }
     if (tok_.kind != Token::Kind::kWord)
-      return fail(tok_.pos, tok_.len, "unexpected '" + tok_.text + "'");
+      return fail(tok_.pos, tok_.len, "unexpected", "unexpected '" + tok_.text + "'",
+                  {{"text", tok_.text}});
     if (!count_term(tok_)) return false;
     const Token word = tok_;
     const std::size_t colon = word.text.find(':');
@@ -253,7 +270,9 @@ class Parser {
     const std::size_t value_pos = word.pos + colon + 1;
     if (rest.empty()) {
       // The value is the next token: "quoted" or [A TO B].
-      if (i_ != value_pos) return fail(word.pos, word.len, "'" + out.field + ":' has no value");
+      if (i_ != value_pos)
+        return fail(word.pos, word.len, "no_value", "'" + out.field + ":' has no value",
+                    {{"field", out.field}});
       if (!next()) return false;
       if (tok_.kind == Token::Kind::kQuoted) {
         out.value = tok_.text;
@@ -262,7 +281,8 @@ class Parser {
         return next();
       }
       if (tok_.kind == Token::Kind::kLBracket) return parse_range(out);
-      return fail(word.pos, word.len, "'" + out.field + ":' has no value");
+      return fail(word.pos, word.len, "no_value", "'" + out.field + ":' has no value",
+                  {{"field", out.field}});
     }
     out.len = word.len;
     std::size_t skip = 0;
@@ -289,7 +309,8 @@ class Parser {
         out.len = tok_.pos + tok_.len - out.pos;
         return next();
       }
-      return fail(value_pos, skip, "a comparison needs a value after it");
+      return fail(value_pos, skip, "comparison_without_value",
+                  "a comparison needs a value after it");
     }
     return next();
   }
@@ -300,15 +321,17 @@ class Parser {
     if (!next()) return false;
     auto value = [&](std::string& into) {
       if (tok_.kind != Token::Kind::kWord && tok_.kind != Token::Kind::kQuoted)
-        return fail(tok_.pos, tok_.len, "a range is written [A TO B]");
+        return fail(tok_.pos, tok_.len, "range_syntax", "a range is written [A TO B]");
       into = tok_.text;
       return next();
     };
     if (!value(out.value)) return false;
-    if (!is_keyword("TO")) return fail(tok_.pos, tok_.len, "a range is written [A TO B]");
+    if (!is_keyword("TO"))
+      return fail(tok_.pos, tok_.len, "range_syntax", "a range is written [A TO B]");
     if (!next()) return false;
     if (!value(out.value2)) return false;
-    if (tok_.kind != Token::Kind::kRBracket) return fail(open.pos, 1, "this '[' is never closed");
+    if (tok_.kind != Token::Kind::kRBracket)
+      return fail(open.pos, 1, "unclosed_bracket", "this '[' is never closed");
     out.op = Node::Op::kRange;
     out.len = tok_.pos + 1 - out.pos;
     return next();

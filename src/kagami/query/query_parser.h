@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace kagami::query {
@@ -11,7 +12,11 @@ namespace kagami::query {
 struct QueryError {
   std::size_t pos = 0;
   std::size_t len = 0;
-  std::string message;
+  std::string message;  // in English
+  // What went wrong as a code and the values its message names, for a reader in another
+  // language ("unknown_field", {{"field", "foo"}}): the console says it in Japanese.
+  std::string code;
+  std::vector<std::pair<std::string, std::string>> args;
   // "column 14: unknown field 'foo'" followed by the query and a caret under the spot.
   std::string render(std::string_view query) const;
 };

@@ -186,6 +186,32 @@ std::string ids_json(const std::vector<std::uint64_t>& ids) {
   return out + "]";
 }
 
+// The ORDER BY of a sort asked for by name: a column of the kind's table (checked against
+// the table itself, since the name reaches the SQL text), then time and id.
+Result<std::string> order_by(store::SqliteIndex& index, const CompiledQuery& cq,
+                             const SearchRequest& request) {
+  const char* dir = request.oldest_first ? "" : " DESC";
+  std::string tail = cq.ts_column + dir + ", " + cq.id_column + dir + " LIMIT ? OFFSET ?";
+  if (request.sort.empty()) return " ORDER BY " + tail;
+  std::string_view name = request.sort;
+  const bool descending = name.front() == '-';
+  if (descending) name.remove_prefix(1);
+  std::string expr;
+  if (name == "bytes" && cq.kind == Kind::kSessions) expr = "bytes_c2s + bytes_s2c";
+  (void)index.select("SELECT name FROM pragma_table_info(?) WHERE name = ?",
+                     {cq.table, std::string(name)}, [&](const store::SqlRow& r) {
+                       expr = r.text(0);
+                       return false;
+                     });
+  if (expr.empty()) return make_error("{} cannot be sorted by '{}'", kind_name(cq.kind), name);
+  // Severities by rank, not by their names' letters.
+  if (expr == "severity")
+    expr =
+        "CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 "
+        "WHEN 'low' THEN 1 ELSE 0 END";
+  return " ORDER BY " + expr + (descending ? " DESC, " : ", ") + tail;
+}
+
 }  // namespace
 
 Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& request,
@@ -233,12 +259,12 @@ Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& reques
             .count();
     return page;
   }
-  const char* dir = request.oldest_first ? "" : " DESC";
+  auto ordered = order_by(index, cq, request);
+  if (!ordered) return ordered.error();
+  const std::string& order = *ordered;
   std::vector<store::SqlValue> binds = cq.binds;
   binds.emplace_back(static_cast<std::int64_t>(request.limit));
   binds.emplace_back(static_cast<std::int64_t>(request.offset));
-  const std::string order =
-      " ORDER BY " + cq.ts_column + dir + ", " + cq.id_column + dir + " LIMIT ? OFFSET ?";
   auto collect = [&](const store::SqlRow& r) {
     page.ids.push_back(static_cast<std::uint64_t>(r.i64(0)));
     return true;
@@ -253,7 +279,7 @@ Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& reques
                      page_binds, collect, request.budget_ms);
     if (!s) return s.error();
     done = true;
-  } else if (page.total_capped && !cq.ts_index.empty()) {
+  } else if (page.total_capped && !cq.ts_index.empty() && request.sort.empty()) {
     // Many matches: walking the time index newest first meets a page of them soon, where
     // the planner would gather every match of a selective-looking index and sort them.
     // Matches bunched far from the end defeat this: a short budget, then the planner's way.
@@ -384,9 +410,8 @@ Result<std::vector<TopValue>> top_values(store::SqliteIndex& index, const Search
   const FieldColumn* col = nullptr;
   if (f != nullptr)
     for (const FieldColumn& c : f->columns)
-      if (c.table == cq.kind && c.via == nullptr) col = &c;
-  if (col == nullptr || f->type == ValueType::kTextList || f->type == ValueType::kFileType ||
-      std::string_view(col->columns).find(',') != std::string_view::npos)
+      if (c.table == cq.kind && countable(*f, c)) col = &c;
+  if (col == nullptr)
     return make_error("cannot count values of '{}' among {}", field, kind_name(cq.kind));
   const bool ip = f->type == ValueType::kIp;
   std::vector<TopValue> out;
@@ -405,12 +430,54 @@ Result<std::vector<TopValue>> top_values(store::SqliteIndex& index, const Search
   return out;
 }
 
+Result<std::vector<Talk>> talkers(store::SqliteIndex& index, const SearchRequest& request,
+                                  std::size_t n, QueryError* where) {
+  if (n == 0 || n > 1000) return make_error("talker lists have 1 to 1000 pairs");
+  auto compiled = compile_request(index, request, where);
+  if (!compiled) return compiled.error();
+  const CompiledQuery& cq = *compiled;
+  std::vector<Talk> out;
+  const Status s = index.select(
+      "SELECT client_ip, server_ip, count(*) AS c FROM " + cq.table + " WHERE (" + cq.where +
+          ") GROUP BY 1, 2 ORDER BY c DESC, 1, 2 LIMIT " + std::to_string(n),
+      cq.binds,
+      [&](const store::SqlRow& r) {
+        out.push_back(
+            {r.ip(0).to_string(), r.ip(1).to_string(), static_cast<std::uint64_t>(r.i64(2))});
+        return true;
+      },
+      request.budget_ms);
+  if (!s) return s.error();
+  return out;
+}
+
+bool countable(const Field& f, const FieldColumn& c) {
+  switch (f.type) {
+    case ValueType::kTextList:
+    case ValueType::kFileType:
+    case ValueType::kTime:
+    case ValueType::kSize:
+      return false;
+    default:
+      break;
+  }
+  return c.via == nullptr && std::string_view(c.columns).find(',') == std::string_view::npos &&
+         std::string_view(f.name) != "session" && std::string_view(f.name) != "text";
+}
+
 nlohmann::json field_help() {
   nlohmann::json out = nlohmann::json::array();
   for (const Field& f : fields()) {
-    nlohmann::json tables = nlohmann::json::array();
-    for (const FieldColumn& c : f.columns) tables.push_back(kind_name(c.table));
-    out.push_back({{"name", f.name}, {"aliases", f.aliases}, {"help", f.help}, {"kinds", tables}});
+    nlohmann::json tables = nlohmann::json::array(), counted = nlohmann::json::array();
+    for (const FieldColumn& c : f.columns) {
+      tables.push_back(kind_name(c.table));
+      if (countable(f, c)) counted.push_back(kind_name(c.table));
+    }
+    out.push_back({{"name", f.name},
+                   {"aliases", f.aliases},
+                   {"help", f.help},
+                   {"kinds", tables},
+                   {"counted", counted}});
   }
   return out;
 }

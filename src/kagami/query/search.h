@@ -28,7 +28,10 @@ struct SearchRequest {
   std::optional<Kind> kind;  // unset: what the query suggests
   std::uint64_t limit = 50;
   std::uint64_t offset = 0;
-  bool oldest_first = false;         // default: newest first
+  bool oldest_first = false;  // default: newest first
+  // A column of the kind's table to sort by instead of time ("host", "size"; "-size" for
+  // descending; sessions also "bytes", both directions' payload). Ties go by time.
+  std::string sort;
   std::uint64_t count_cap = 10'000;  // counting stops here (0: no count)
   std::uint32_t budget_ms = 10'000;  // each statement; longer ones are stopped with an error
   TimeNs now = 0;                    // for "now-24h"; 0: the clock
@@ -87,7 +90,20 @@ Result<std::vector<TopValue>> top_values(store::SqliteIndex& index, const Search
                                          const std::string& field, std::size_t n,
                                          QueryError* where = nullptr);
 
-// The fields the language knows, for --fields and the console's help.
+// Who talks to whom among the matches: the most frequent client and server address pairs.
+struct Talk {
+  std::string client, server;
+  std::uint64_t count = 0;
+};
+Result<std::vector<Talk>> talkers(store::SqliteIndex& index, const SearchRequest& request,
+                                  std::size_t n, QueryError* where = nullptr);
+
+// Whether top_values can count a field's values in one table (one column of its own, values
+// worth counting: not times, sizes or lists).
+bool countable(const Field& f, const FieldColumn& c);
+
+// The fields the language knows, for --fields and the console's help ("counted": the kinds
+// whose records top_values counts it among).
 nlohmann::json field_help();
 
 }  // namespace kagami::query

@@ -286,13 +286,18 @@ class Compiler {
  private:
   // A range written high end first matches nothing; say so rather than answer 0.
   bool reversed(const Node& n) {
-    return fail(n, "this range's low end (" + n.value + ") is above its high end (" + n.value2 +
-                       "): write " + n.field + ":[" + n.value2 + " TO " + n.value + "]");
+    return fail(n, "reversed_range",
+                "this range's low end (" + n.value + ") is above its high end (" + n.value2 +
+                    "): write " + n.field + ":[" + n.value2 + " TO " + n.value + "]",
+                {{"field", n.field}, {"low", n.value}, {"high", n.value2}});
   }
 
-  bool fail(const Node& n, std::string message) {
+  bool fail(const Node& n, const char* code, std::string message,
+            std::vector<std::pair<std::string, std::string>> args = {}) {
     error_.pos = n.pos;
     error_.len = n.len;
+    error_.code = code;
+    error_.args = std::move(args);
     error_.message = std::move(message);
     return false;
   }
@@ -304,10 +309,13 @@ class Compiler {
   bool term(const Node& n, Kind t, std::string& sql) {
     const Field* f = find_field(n.field);
     if (f == nullptr)
-      return fail(n, "unknown field '" + n.field +
-                         "' (kagami search --fields lists them; quote text to search it as is)");
+      return fail(n, "unknown_field",
+                  "unknown field '" + n.field +
+                      "' (the fields are listed by kagami search --fields and on the console's "
+                      "Fields page; quote text to search it as is)",
+                  {{"field", n.field}});
     if (std::strcmp(f->name, "text") == 0) {
-      if (n.op != Node::Op::kEq) return fail(n, "free text cannot be compared");
+      if (n.op != Node::Op::kEq) return fail(n, "text_compared", "free text cannot be compared");
       return text(n, n.value, t, sql);
     }
     const FieldColumn* direct = nullptr;
@@ -379,8 +387,10 @@ class Compiler {
 
   bool equality_only(const Field& f, const Node& n) {
     if (n.op == Node::Op::kEq) return true;
-    return fail(n, std::string("'") + f.name + "' is matched, not compared: " + f.name +
-                       ":value or " + f.name + ":*part*");
+    return fail(n, "not_comparable",
+                std::string("'") + f.name + "' is matched, not compared: " + f.name + ":value or " +
+                    f.name + ":*part*",
+                {{"field", f.name}});
   }
 
   bool text_value(const Field& f, const FieldColumn& c, const Node& n, std::string& sql) {
@@ -407,7 +417,8 @@ class Compiler {
   }
 
   bool host_value(const FieldColumn& c, const Node& n, std::string& sql) {
-    if (n.op != Node::Op::kEq) return fail(n, "a host is matched, not compared");
+    if (n.op != Node::Op::kEq)
+      return fail(n, "not_comparable", "a host is matched, not compared", {{"field", "host"}});
     const std::string& v = n.value;
     const bool wild = !n.quoted && has_wildcard(v);
     if (c.reversed != nullptr && !wild) {
@@ -438,17 +449,20 @@ class Compiler {
     if (n.op == Node::Op::kRange) {
       auto a = IpAddress::parse(n.value);
       auto b = IpAddress::parse(n.value2);
-      if (!a || !b) return fail(n, "an address range is [10.0.0.1 TO 10.0.0.99]");
+      if (!a || !b) return fail(n, "address_range", "an address range is [10.0.0.1 TO 10.0.0.99]");
       lo = *a;
       hi = *b;
       if (hi < lo) return reversed(n);
     } else if (n.op == Node::Op::kEq) {
       auto p = IpPrefix::parse(n.value);
-      if (!p) return fail(n, "'" + n.value + "' is not an address or CIDR prefix");
+      if (!p)
+        return fail(n, "not_address", "'" + n.value + "' is not an address or CIDR prefix",
+                    {{"value", n.value}});
       lo = p->first;
       hi = p->last;
     } else {
-      return fail(n, "an address is matched, not compared: ip:10.0.0.0/8");
+      return fail(n, "not_comparable", "an address is matched, not compared: ip:10.0.0.0/8",
+                  {{"field", "ip"}});
     }
     sql = any_column(c.columns, [&](const std::string& col) {
       // One address is an equality, so an index on (address, time) serves the time too.
@@ -473,7 +487,9 @@ class Compiler {
       std::int64_t a = 0, b = 0;
       const bool open_lo = n.value == "*", open_hi = n.value2 == "*";
       if ((!open_lo && !parse(n.value, a)) || (!open_hi && !parse(n.value2, b)))
-        return fail(n, std::string("a range of ") + f.name + " needs " + expect + " at each end");
+        return fail(n, size ? "size_range" : "number_range",
+                    std::string("a range of ") + f.name + " needs " + expect + " at each end",
+                    {{"field", f.name}});
       if (!open_lo && !open_hi && a > b) return reversed(n);
       sql = any_column(c.columns, [&](const std::string& col) {
         std::string s = "(";
@@ -491,7 +507,9 @@ class Compiler {
     }
     std::int64_t v = 0;
     if (!parse(n.value, v))
-      return fail(n, "'" + n.value + "' is not " + expect + " (" + f.name + ")");
+      return fail(n, size ? "not_size" : "not_number",
+                  "'" + n.value + "' is not " + expect + " (" + f.name + ")",
+                  {{"value", n.value}, {"field", f.name}});
     const char* op = n.op == Node::Op::kLt   ? " < ?"
                      : n.op == Node::Op::kLe ? " <= ?"
                      : n.op == Node::Op::kGt ? " > ?"
@@ -511,9 +529,11 @@ class Compiler {
     TimeNs s = 0, e = 0;
     auto span = [&](const std::string& v) {
       if (parse_time_span(v, o_.now, o_.zone, s, e)) return true;
-      return fail(n, "'" + v +
-                         "' is not a time (2026-11-01, 2026-11-01T10:00:00+09:00, epoch seconds, "
-                         "now-24h)");
+      return fail(n, "not_time",
+                  "'" + v +
+                      "' is not a time (2026-11-01, 2026-11-01T10:00:00+09:00, epoch seconds, "
+                      "now-24h)",
+                  {{"value", v}});
     };
     switch (n.op) {
       case Node::Op::kRange:
@@ -583,9 +603,11 @@ class Compiler {
     } else if (v == "false" || v == "no" || v == "0") {
       b = 0;
     } else {
-      return fail(n, "'" + n.value + "' is not true or false");
+      return fail(n, "not_bool", "'" + n.value + "' is not true or false", {{"value", n.value}});
     }
-    if (n.op != Node::Op::kEq) return fail(n, "true or false is matched, not compared");
+    if (n.op != Node::Op::kEq)
+      return fail(n, "not_comparable", "true or false is matched, not compared",
+                  {{"field", n.field}});
     bind(b);
     sql = std::string(c.columns) + " = ?";
     return true;
@@ -595,7 +617,9 @@ class Compiler {
     auto rank = [&](const std::string& v, std::int64_t& out) {
       const std::string l = lower(v);
       if (l != "info" && l != "low" && l != "medium" && l != "high" && l != "critical")
-        return fail(n, "'" + v + "' is not a severity (info, low, medium, high, critical)");
+        return fail(n, "not_severity",
+                    "'" + v + "' is not a severity (info, low, medium, high, critical)",
+                    {{"value", v}});
       out = records::severity_rank(l);
       return true;
     };
@@ -623,10 +647,12 @@ class Compiler {
   }
 
   bool file_type_value(const FieldColumn& c, const Node& n, std::string& sql) {
-    if (n.op != Node::Op::kEq) return fail(n, "a file type is matched, not compared");
+    if (n.op != Node::Op::kEq)
+      return fail(n, "not_comparable", "a file type is matched, not compared",
+                  {{"field", "file.type"}});
     const auto cols = split_columns(c.columns);  // name column, digest column
     const std::string v = lower(n.value);
-    if (v.empty()) return fail(n, "file.type needs a value");
+    if (v.empty()) return fail(n, "no_value", "file.type needs a value", {{"field", "file.type"}});
     if (v.find('/') != std::string::npos) {
       const bool wild = !n.quoted && has_wildcard(v);
       bind(wild ? v : glob_literal(v));
@@ -659,8 +685,12 @@ class Compiler {
     if (v == "icmpv6" || v == "icmp6") proto = 58;
     if (v == "sctp") proto = 132;
     if (proto < 0 && (!parse_i64(v, proto) || proto < 0 || proto > 255))
-      return fail(n, "'" + n.value + "' is not tcp, udp, icmp or a protocol number");
-    if (n.op != Node::Op::kEq) return fail(n, "a transport is matched, not compared");
+      return fail(n, "not_transport",
+                  "'" + n.value + "' is not tcp, udp, icmp or a protocol number",
+                  {{"value", n.value}});
+    if (n.op != Node::Op::kEq)
+      return fail(n, "not_comparable", "a transport is matched, not compared",
+                  {{"field", "transport"}});
     bind(proto);
     sql = std::string(c.columns) + " = ?";
     return true;
@@ -672,7 +702,9 @@ class Compiler {
       return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
     });
     if (!ok || n.op != Node::Op::kEq)
-      return fail(n, "'" + n.value + "' is not a protocol name (http, tls, smtp, dns, ...)");
+      return fail(n, "not_protocol",
+                  "'" + n.value + "' is not a protocol name (http, tls, smtp, dns, ...)",
+                  {{"value", n.value}});
     bind("%," + v + ",%");
     sql = "(',' || " + std::string(c.columns) + " || ',') LIKE ?";
     return true;
@@ -686,7 +718,9 @@ class Compiler {
       return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
     });
     if (!hex || n.op != Node::Op::kEq)
-      return fail(n, "'" + n.value + "' is not a hex digest (or its first digits and '*')");
+      return fail(n, "not_digest",
+                  "'" + n.value + "' is not a hex digest (or its first digits and '*')",
+                  {{"value", n.value}});
     if (prefix) {
       bind(v);
       bind(v + "g");
@@ -783,7 +817,8 @@ class Compiler {
 
   bool text(const Node& n, const std::string& raw, Kind t, std::string& sql) {
     const std::string v = searched_text(raw);
-    if (v.empty()) return fail(n, "free text needs at least one character besides '*'");
+    if (v.empty())
+      return fail(n, "text_empty", "free text needs at least one character besides '*'");
     if (const auto kind = text_kind_of(t)) {
       // A record with a full text of its own: it, or an object it carried, holds the text.
       sql = "(id IN (SELECT record_id FROM file_events WHERE record_kind = '" +
@@ -873,19 +908,25 @@ const Node* required_text(const Node& root, int& at) {
   return nullptr;
 }
 
-void collect_kinds(const Node& n, std::vector<Kind>& out) {
+void collect_fields(const Node& n, std::vector<const Field*>& out) {
   if (n.type == Node::Type::kTerm) {
     if (const Field* f = find_field(n.field); f && f->suggests_kind && !f->columns.empty())
-      out.push_back(f->columns.front().table);
+      out.push_back(f);
   }
-  for (const Node& c : n.children) collect_kinds(c, out);
+  for (const Node& c : n.children) collect_fields(c, out);
+}
+
+bool answers(const Field& f, Kind k) {
+  for (const FieldColumn& c : f.columns)
+    if (c.table == k) return true;
+  return false;
 }
 
 }  // namespace
 
 Kind suggest_kind(const Node& root) {
-  std::vector<Kind> named;
-  collect_kinds(root, named);
+  std::vector<const Field*> named;
+  collect_fields(root, named);
   // The kinds whose fields may appear together, most specific first; a record type not
   // listed here (a new one) comes after them.
   std::vector<Kind> order = {Kind::kFiles,  Kind::kMailRecord, Kind::kHttpRecord, Kind::kFindings,
@@ -893,8 +934,19 @@ Kind suggest_kind(const Node& root) {
   for (const Kind k : kAllKinds)
     if (k != Kind::kSessions && std::find(order.begin(), order.end(), k) == order.end())
       order.push_back(k);
+  auto is_home = [&](Kind k) {
+    for (const Field* f : named)
+      if (f->columns.front().table == k) return true;
+    return false;
+  };
+  // A kind some field is at home in and every field answers ("state:new severity:high":
+  // alerts, though severity is at home in findings); else the most specific home.
   for (const Kind k : order)
-    if (std::find(named.begin(), named.end(), k) != named.end()) return k;
+    if (is_home(k) &&
+        std::all_of(named.begin(), named.end(), [&](const Field* f) { return answers(*f, k); }))
+      return k;
+  for (const Kind k : order)
+    if (is_home(k)) return k;
   return Kind::kSessions;
 }
 

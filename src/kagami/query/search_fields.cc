@@ -122,6 +122,8 @@ std::vector<Field> shared_first() {
   time[0] = {K::kSessions, "ts_first", nullptr, nullptr, "ts_last"};
   std::vector<FieldColumn> session = everywhere("session_id");
   session[0] = {K::kSessions, "id"};
+  // Files and findings are who and where their session was.
+  const char* kViaSessions = "session_id IN (SELECT id FROM sessions WHERE %)";
   return {
       {"time",
        {"ts", "date"},
@@ -154,13 +156,19 @@ std::vector<Field> shared_first() {
       {"host",
        {"hostname", "domain"},
        T::kHost,
-       {{K::kSessions, "host", nullptr, "host_rev"}, {K::kAlerts, "host"}},
+       {{K::kSessions, "host", nullptr, "host_rev"},
+        {K::kAlerts, "host"},
+        {K::kFiles, "host", kViaSessions, "host_rev"},
+        {K::kFindings, "host", kViaSessions, "host_rev"}},
        false,
        "server name (HTTP Host, TLS SNI, DNS): www.example.com, *.example.com"},
       {"user",
        {"username"},
        T::kText,
-       {{K::kSessions, "user"}, {K::kAlerts, "user"}},
+       {{K::kSessions, "user"},
+        {K::kAlerts, "user"},
+        {K::kFiles, "user", kViaSessions},
+        {K::kFindings, "user", kViaSessions}},
        false,
        "who: proxy or protocol login"},
       {"app",
@@ -239,6 +247,12 @@ std::vector<Field> shared_last() {
        "info, low, medium, high, critical: severity:>=high"},
       {"confidence", {}, T::kText, {{K::kFindings, "confidence"}}, true, "low, medium, high"},
       {"alert", {"alert.title"}, T::kText, {{K::kAlerts, "title"}}, true, "alert title"},
+      {"state",
+       {"alert.state"},
+       T::kText,
+       {{K::kAlerts, "state", "id IN (SELECT alert_id FROM alert_states WHERE %)"}},
+       true,
+       "an alert's triage: new or acknowledged"},
       {"text",
        {"content", "body"},
        T::kText,

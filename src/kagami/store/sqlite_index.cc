@@ -18,7 +18,7 @@ using namespace sql;
 
 namespace {
 
-constexpr int kSchemaVersion = 7;
+constexpr int kSchemaVersion = 8;
 
 // Where the version is kept: read before anything else is touched.
 constexpr const char* kMeta =
@@ -120,6 +120,19 @@ DROP INDEX IF EXISTS http_host_rev;
 CREATE INDEX IF NOT EXISTS http_host_rev ON http(host_rev, method, ts);
 )sql";
 
+// Version 8: each alert's triage state, as the console shows it (the last acknowledgement or
+// reopening decides; none is new), for the query language's `state:` and the alerts' filters.
+constexpr const char* kSchemaV8 = R"sql(
+DROP INDEX IF EXISTS alert_notes_alert;
+CREATE INDEX IF NOT EXISTS alert_notes_alert ON alert_notes(alert_id, id);
+CREATE VIEW IF NOT EXISTS alert_states(alert_id, state) AS
+  SELECT a.id, CASE (SELECT n.action FROM alert_notes n
+                     WHERE n.alert_id = a.id AND n.action IN ('ack', 'reopen')
+                     ORDER BY n.id DESC LIMIT 1)
+                 WHEN 'ack' THEN 'acknowledged' ELSE 'new' END
+  FROM alerts a;
+)sql";
+
 Where build_where(const SessionQuery& q) {
   Where w;
   if (q.since) w.compare("ts_last", ">=", std::int64_t{*q.since});
@@ -206,8 +219,8 @@ Status SqliteIndex::migrate() {
   if (auto s = ensure_record_tables(); !s) return s;
   if (auto s = exec(kSchemaV1); !s) return s;
   // Each step in a transaction of its own: a failed upgrade leaves the last good version.
-  constexpr const char* kSteps[] = {kSchemaV2, kSchemaV3, kSchemaV4,
-                                    kSchemaV5, kSchemaV6, kSchemaV7};
+  constexpr const char* kSteps[] = {kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
+                                    kSchemaV6, kSchemaV7, kSchemaV8};
   static_assert(std::size(kSteps) == kSchemaVersion - 1);
   for (int next = version + 1; next <= kSchemaVersion; ++next) {
     if (auto s = exec("BEGIN"); !s) return s;

@@ -74,7 +74,8 @@ TEST(QueryParser, PointsAtWhatIsWrong) {
   e = error_of("()");
   EXPECT_NE(e.message.find("empty parentheses"), std::string::npos);
   const std::string rendered =
-      QueryError{16, 1, "this '(' is never closed"}.render("method:POST AND (host:x");
+      QueryError{16, 1, "this '(' is never closed", "unclosed_paren", {}}.render(
+          "method:POST AND (host:x");
   EXPECT_EQ(rendered,
             "column 17: this '(' is never closed\n  method:POST AND (host:x\n"
             "                  ^");

@@ -70,7 +70,7 @@ TEST(SearchFields, FieldsOfOneNameAreSearchedTogether) {
   const Field* host = find_field("host");
   ASSERT_NE(host, nullptr);
   EXPECT_EQ(host->columns.front().table, Kind::kSessions);  // the home stays first
-  EXPECT_EQ(host->columns.size(), 6u);  // sessions, alerts, http, dns, tls, websocket
+  EXPECT_EQ(host->columns.size(), 8u);  // sessions, alerts, files, findings, http, dns, tls, ws
   EXPECT_FALSE(host->suggests_kind);
   EXPECT_EQ(find_field("ja3")->type, ValueType::kText);  // wildcards, as before
 }

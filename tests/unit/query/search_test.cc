@@ -402,6 +402,78 @@ TEST_F(SearchTest, LowercaseOperatorsGetAHint) {
   EXPECT_TRUE(page->hints.empty());  // quoted: meant as a word
 }
 
+// Errors carry a code and the values their message names, for a console to say them in the
+// reader's language.
+TEST_F(SearchTest, ErrorsCarryACodeAndTheirValues) {
+  auto code = [&](const std::string& q) {
+    SearchRequest r;
+    r.query = q;
+    QueryError where;
+    EXPECT_FALSE(search(*index, r, &where).ok()) << q;
+    std::string out = where.code;
+    for (const auto& [k, v] : where.args) out += " " + k + "=" + v;
+    return out;
+  };
+  EXPECT_EQ(code("foo:bar"), "unknown_field field=foo");
+  EXPECT_EQ(code("file.size:[10M TO 1k]"), "reversed_range field=file.size low=10M high=1k");
+  EXPECT_EQ(code("method:POST AND (host:x"), "unclosed_paren");
+  EXPECT_EQ(code("method:POST AND"), "operator_alone op=AND");
+  EXPECT_EQ(code("severity:urgent"), "not_severity value=urgent");
+  EXPECT_EQ(code("status:abc"), "not_number value=abc field=status");
+  EXPECT_EQ(code("ip:10.0.0.300"), "not_address value=10.0.0.300");
+  // A console page tells its reader where the fields are listed, not a command to run.
+  EXPECT_NE(error("foo:bar").find("Fields page"), std::string::npos);
+}
+
+// Files and findings are who and where their session was: user: and host: reach them.
+TEST_F(SearchTest, FilesAndFindingsAnswerWhoAndWhereThroughTheirSession) {
+  EXPECT_EQ(found("user:tanaka", Kind::kFindings), "findings:1");
+  EXPECT_EQ(found("user:suzuki", Kind::kFiles), "files:2");
+  EXPECT_EQ(found("host:*.evil.test", Kind::kFiles), "files:2");
+  EXPECT_EQ(found("host:www.example.com finding:jp_my_number", Kind::kFindings), "findings:1");
+  EXPECT_EQ(found("user:nobody", Kind::kFindings), "findings:");
+}
+
+// An alert's triage state is searchable: the last acknowledgement or reopening decides.
+TEST_F(SearchTest, AlertsAreFoundByTheirTriageState) {
+  EXPECT_EQ(found("state:new"), "alerts:1");
+  EXPECT_EQ(found("state:acknowledged"), "alerts:");
+  ASSERT_TRUE(index->add_alert_note(1, at("2026-11-05T00:00:00Z"), "ivan", "comment", "x").ok());
+  EXPECT_EQ(found("state:new"), "alerts:1");
+  ASSERT_TRUE(index->add_alert_note(1, at("2026-11-05T00:01:00Z"), "ivan", "ack", "").ok());
+  EXPECT_EQ(found("state:acknowledged"), "alerts:1");
+  EXPECT_EQ(found("state:new"), "alerts:");
+  ASSERT_TRUE(index->add_alert_note(1, at("2026-11-05T00:02:00Z"), "ivan", "reopen", "").ok());
+  EXPECT_EQ(found("state:new severity:>=high"), "alerts:1");
+}
+
+// A list sorts by any column of its table (severities by rank), and by nothing else: the name
+// reaches the SQL text, so it is checked against the table.
+TEST_F(SearchTest, SortsByAColumnOfTheListAndNothingElse) {
+  auto sorted = [&](const std::string& q, Kind kind, const std::string& by) {
+    SearchRequest r;
+    r.query = q;
+    r.kind = kind;
+    r.sort = by;
+    auto page = search(*index, r);
+    if (!page) return "ERROR " + page.error().message;
+    std::string s;
+    for (std::size_t i = 0; i < page->ids.size(); ++i)
+      s += (i ? "," : "") + std::to_string(page->ids[i]);
+    return s;
+  };
+  EXPECT_EQ(sorted("*", Kind::kFiles, "name"), "3,2,1");  // list, payload, 顧客リスト
+  EXPECT_EQ(sorted("*", Kind::kFiles, "-name"), "1,2,3");
+  EXPECT_EQ(sorted("*", Kind::kSessions, "host"), "3,2,5,4,1");
+  EXPECT_EQ(sorted("*", Kind::kFindings, "severity"), "1,2");  // high < critical
+  EXPECT_EQ(sorted("*", Kind::kFindings, "-severity"), "2,1");
+  EXPECT_EQ(sorted("file.type:xlsx", Kind::kFiles, "-session_id"), "3,1");
+  EXPECT_EQ(sorted("*", Kind::kSessions, "bogus"), "ERROR sessions cannot be sorted by 'bogus'");
+  EXPECT_NE(sorted("*", Kind::kSessions, "host; DROP TABLE sessions").find("cannot be sorted"),
+            std::string::npos);
+  EXPECT_EQ(sorted("*", Kind::kSessions, "host"), "3,2,5,4,1");  // still there
+}
+
 TEST_F(SearchTest, ValuesNeverBecomeSql) {
   for (const char* q :
        {"host:\"x' OR '1'='1\"", "subject:\"'; DROP TABLE sessions; --\"",
@@ -569,7 +641,7 @@ TEST(Schema, UpgradesAVersion6IndexInPlace) {
                            })
                   .ok());
   EXPECT_NE(definition.find("host_rev, method, ts"), std::string::npos) << definition;
-  EXPECT_EQ(version, "7");
+  EXPECT_EQ(version, "8");
   SearchRequest r;
   r.query = "host:*.example.org method:POST form";
   auto page = search(**writer, r);
