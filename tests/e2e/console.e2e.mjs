@@ -251,6 +251,17 @@ async function main() {
   await page.type('#query', 'jp_my_number');
   await page.press('#query', 'Enter');
   await page.waitForFunction(() => /^1 /.test(document.querySelector('#summary')?.textContent || ''));
+  // A file's text, previewed with its My Numbers masked; the Seen table says who and where.
+  await page.goto(url + '/#/search?q=' + encodeURIComponent('file.name:customers.csv') + '&kind=files');
+  await page.click('tbody tr a.rowlink');
+  await page.waitForSelector('#file-preview');
+  await page.click('#file-preview summary');
+  await page.waitForSelector('#file-preview pre');
+  const preview = await page.textContent('#file-preview pre');
+  assert.match(preview, /顧客0,マイナンバー \*{8}\d{4},東京都千代田区/);
+  assert.ok(!/\d{12}/.test(preview), 'no whole My Number in the preview');
+  const seenHeader = await page.$$eval('section:has(h2:has-text("Seen")) th', (ths) => ths.map((th) => th.textContent));
+  for (const h of ['User', 'Host', 'Session']) assert.ok(seenHeader.includes(h), `Seen has ${h}: ${seenHeader}`);
   // The request body of the form upload is named for what it is.
   await page.goto(url + '/#/search?q=' + encodeURIComponent('host:www.example.com') + '&kind=sessions');
   await page.click('tbody tr a.rowlink');

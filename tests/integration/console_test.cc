@@ -453,6 +453,7 @@ TEST_F(Console, EveryRouteOfTheTableRefusesTheRolesBelowIt) {
       {"get /api/sessions/{id}/pcap", "investigator"},
       {"get /api/export.pcap", "investigator"},
       {"get /api/files/{sha256}/content", "investigator"},
+      {"get /api/files/{sha256}/preview", "investigator"},
       {"post /api/alerts/{id}/ack", "investigator"},
       {"post /api/alerts/{id}/reopen", "investigator"},
       {"post /api/alerts/{id}/comment", "investigator"},
@@ -538,6 +539,30 @@ TEST_F(Console, TriageNeedsTheCsrfTokenAndIsRecorded) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
   EXPECT_NE(r->body.find("longer than 4096"), std::string::npos);
+}
+
+// A file's text, previewed with every value the detectors find masked; viewers see none.
+TEST_F(Console, AFilesTextIsPreviewedMasked) {
+  const Session s = login("ivan");
+  json files =
+      get_json(s, "/api/files?q=" + httplib::detail::encode_query_param("file.name:customers.csv"));
+  ASSERT_GE(files["total"], 1);
+  const std::string sha = files["records"][0]["sha256"];
+  json p = get_json(s, "/api/files/" + sha + "/preview");
+  const std::string text = p["text"];
+  EXPECT_NE(text.find("氏名,マイナンバー,住所"), std::string::npos) << text;
+  EXPECT_NE(text.find("東京都千代田区"), std::string::npos) << text;
+  // Eight My Numbers, each hidden but its last four digits.
+  std::size_t hidden = 0;
+  for (std::size_t at = text.find("********"); at != std::string::npos;
+       at = text.find("********", at + 8))
+    ++hidden;
+  EXPECT_EQ(hidden, 8u) << text;
+  for (unsigned i = 1; i <= 8; ++i)
+    EXPECT_EQ(text.find(valid_my_number_from(i)), std::string::npos) << text;
+  EXPECT_EQ(p["truncated"], false);
+  EXPECT_EQ(get(login("vera"), "/api/files/" + sha + "/preview")->status, 403);
+  EXPECT_EQ(get(s, "/api/files/" + std::string(64, 'f') + "/preview")->status, 404);
 }
 
 // The alerts page's triage: many alerts acknowledged at once (each noted and audited as if

@@ -14,6 +14,7 @@ export function barChart(timeline, field, label, hrefOf) {
   const shown = (v) => (field === 'bytes' ? fmtBytes(v) : String(Math.round(v)));
   // The value axis: zero, half and the top, with faint lines across.
   for (const f of [0, 0.5, 1]) {
+    if (f === 0.5 && field !== 'bytes' && max < 4) continue; // no "1" halfway to 1
     const y = h - f * h;
     svg.append(svgEl('line', { class: 'grid', x1: left, y1: y, x2: w, y2: y }));
     const tx = svgEl('text', { x: left - 4, y: Math.max(10, y + 3), 'text-anchor': 'end' });

@@ -2,7 +2,7 @@
 import { api, kinds } from './api.js';
 import { columnsOf, recordTable } from './columns.js';
 import { can, main, me, t } from './context.js';
-import { buttonLink, dl, el, fmtBytes, link, section, showError, table } from './dom.js';
+import { buttonLink, dl, el, fmtBytes, section, showError, table } from './dom.js';
 
 export async function pageFile(sha) {
   const view = main;
@@ -26,10 +26,26 @@ export async function pageFile(sha) {
         buttonLink({ id: 'file-download', href: `/api/files/${encodeURIComponent(sha)}/content`, text: t('download') }),
       );
     }
-    const seen = [
-      ...columnsOf(known, 'files').slice(0, 6),
-      [t('session'), (r) => link(`#/session/${r.session_id}`, String(r.session_id))],
-    ];
+    // The start of its text, sensitive values masked, read when opened (investigators).
+    if (can('investigator') && ins.text_bytes > 0) {
+      const box = el('details', { class: 'preview', id: 'file-preview' }, el('summary', { text: t('preview') }));
+      let loaded = false;
+      box.addEventListener('toggle', async () => {
+        if (!box.open || loaded) return;
+        loaded = true;
+        try {
+          const p = await api(`/api/files/${encodeURIComponent(sha)}/preview`);
+          box.append(el('pre', { class: 'body', text: p.text }));
+          if (p.truncated)
+            box.append(el('p', { class: 'note', text: t('preview_cut').replace('{n}', fmtBytes(p.bytes)) }));
+        } catch (e) {
+          if (e.status !== 401) box.append(el('p', { class: 'error', text: e.message }));
+        }
+      });
+      view.append(box);
+    }
+    // Every place it was seen: when, under which name, who, where, the session.
+    const seen = columnsOf(known, 'files').slice(0, -1);
     view.append(section(t('sightings'), table(seen, d.sightings)));
     view.append(section(t('findings'), recordTable(known, 'findings', d.findings)));
     if (me.role === 'viewer' && d.findings.length) view.append(el('p', { class: 'note', text: t('masked') }));

@@ -14,6 +14,7 @@
 #include "kagami/console/http_server.h"
 #include "kagami/console/login_sessions.h"
 #include "kagami/console/query_rate.h"
+#include "kagami/inspect/pattern_database.h"
 #include "kagami/query/query_parser.h"
 #include "kagami/query/search.h"
 #include "kagami/query/search_fields.h"
@@ -81,6 +82,11 @@ struct ApiServer::Impl {
   std::string ca_path;
 
   explicit Impl(const ServeOptions& o);
+
+  // The detectors' patterns (built-in), compiled at the first masked preview and kept.
+  Result<std::shared_ptr<const inspect::PatternDatabase>> patterns();
+  std::mutex patterns_mutex;
+  std::shared_ptr<const inspect::PatternDatabase> patterns_;
 
   void routes();
 

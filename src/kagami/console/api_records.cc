@@ -15,6 +15,7 @@
 #include "kagami/console/evidence_zip.h"
 #include "kagami/console/kind_metadata.h"
 #include "kagami/console/openapi.h"
+#include "kagami/inspect/text_scanner.h"
 #include "kagami/query/search.h"
 #include "kagami/query/search_compiler.h"
 #include "kagami/records/record_json.h"
@@ -29,7 +30,8 @@ namespace {
 using httplib::Request;
 using httplib::Response;
 
-constexpr std::size_t kDetailRows = 1000;  // of each kind on a session's page
+constexpr std::size_t kDetailRows = 1000;     // of each kind on a session's page
+constexpr std::size_t kPreviewBytes = 16384;  // of a file's text shown, masked
 
 bool parse_u64(const std::string& text, std::uint64_t& out) {
   if (text.empty() || text.size() > 19) return false;
@@ -402,6 +404,66 @@ void file_content(ApiServer::Impl& api, const Request& req, Response& res) {
   }
   res.set_header("Content-Disposition", "attachment; filename=\"" + sha + ".bin\"");
   res.set_content(std::string(bytes), "application/octet-stream");
+}
+
+// GET /api/files/{sha256}/preview: the start of the text extracted from a file (the file itself
+// when it is text), every value the detectors find masked. Investigators only: a viewer sees
+// no document text at all (a viewer's search does not reach it either).
+void file_preview(ApiServer::Impl& api, const Request& req, Response& res) {
+  const std::string sha = req.matches[1];
+  std::string text_sha;
+  std::uint64_t text_bytes = 0;
+  {
+    auto index = api.reader(res);
+    if (!index) return;
+    bool found = false;
+    (void)(*index)->select("SELECT text_sha256, text_bytes FROM inspections WHERE sha256 = ?",
+                           {sha}, [&](const store::SqlRow& r) {
+                             found = true;
+                             text_sha = r.text(0);
+                             text_bytes = static_cast<std::uint64_t>(r.i64(1));
+                             return false;
+                           });
+    if (!found) {
+      send_error(res, 404, "no inspected file " + sha);
+      return;
+    }
+  }
+  if (text_bytes == 0) {
+    send_error(res, 404, "no text was extracted from this file");
+    return;
+  }
+  store::FileStore files(api.layout, {});
+  const std::string object = text_sha.empty() ? sha : text_sha;
+  char* data = nullptr;
+  std::size_t size = 0;
+  std::FILE* mem = open_memstream(&data, &size);
+  const Status read = mem != nullptr ? files.read(object, mem) : make_error("out of memory");
+  if (mem != nullptr) std::fclose(mem);
+  std::unique_ptr<char, decltype(&std::free)> hold(data, &std::free);
+  if (!read) {
+    send_error(res, 500, "the extracted text cannot be read");
+    return;
+  }
+  // The start, cut on a character's first byte.
+  std::size_t cut = std::min(size, kPreviewBytes);
+  while (cut < size && cut > 0 && (static_cast<unsigned char>(data[cut]) & 0xC0) == 0x80) --cut;
+  auto patterns = api.patterns();
+  if (!patterns) {
+    send_error(res, 500, patterns.error().message);
+    return;
+  }
+  auto masked = inspect::masked_text(*patterns, std::string_view(data, cut));
+  if (!masked) {
+    send_error(res, 500, masked.error().message);
+    return;
+  }
+  if (!api.audit(req, res, "preview", "file:" + sha, {{"bytes", cut}})) return;
+  send_json(res, {{"sha256", sha},
+                  {"text", *masked},
+                  {"bytes", cut},
+                  {"text_bytes", size},
+                  {"truncated", cut < size}});
 }
 
 // Packets of one session, or of every session a query names.
@@ -800,6 +862,10 @@ std::vector<Route> record_routes() {
       {.path = "/api/files/{sha256}",
        .summary = "a file: hashes, type, inspection, every sighting, findings",
        .handler = file_page},
+      {.path = "/api/files/{sha256}/preview",
+       .min_role = Role::kInvestigator,
+       .summary = "the start of the file's text (16 KiB), every value the detectors find masked",
+       .handler = file_preview},
       {.path = "/api/files/{sha256}/content",
        .min_role = Role::kInvestigator,
        .summary = "the file's bytes; malware only in a zip with the password 'infected'",

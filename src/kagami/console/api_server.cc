@@ -166,6 +166,16 @@ bool ApiServer::Impl::within_rate(const httplib::Request& req, httplib::Response
   return false;
 }
 
+Result<std::shared_ptr<const inspect::PatternDatabase>> ApiServer::Impl::patterns() {
+  std::lock_guard lock(patterns_mutex);
+  if (!patterns_) {
+    auto built = inspect::PatternDatabase::build({});
+    if (!built) return built.error();
+    patterns_ = std::move(*built);
+  }
+  return patterns_;
+}
+
 ApiServer::Impl::Impl(const ServeOptions& o)
     : options(o), layout{o.store}, readers(layout.index_path()) {}
 

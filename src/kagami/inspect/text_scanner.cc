@@ -77,6 +77,7 @@ void TextScanner::begin() {
   for (auto& c : context_) c.clear();
   for (auto& c : against_) c.clear();
   findings_.clear();
+  spans_.clear();
   last_counted_to_.assign(kDetectorCount, kNone);
   last_confident_to_.assign(kDetectorCount, kNone);
   last_against_to_.assign(kDetectorCount, kNone);
@@ -143,6 +144,7 @@ void TextScanner::check(const Hit& h) {
   if (!validate(h, sample, traits)) return;
   ++counters_.validated;
   const PatternInfo& info = db_->info(h.id);
+  if (keep_spans_ && info.role != Role::kKeyword) spans_.push_back({h.from, h.to});
   if (!takes_context(info.detector)) return count(info, Confidence::kHigh, sample);
   if (waiting_.size() + unchecked_.size() >= limits_.max_pending) {
     counters_.truncated = true;
@@ -367,6 +369,41 @@ void TextScanner::trim() {
     kept_.erase(0, keep - kept_from_);
     kept_from_ = keep;
   }
+}
+
+Result<std::string> masked_text(std::shared_ptr<const PatternDatabase> db, std::string_view text) {
+  auto scanner = TextScanner::create(std::move(db));
+  if (!scanner) return scanner.error();
+  TextScanner& s = **scanner;
+  s.keep_spans(true);
+  s.begin();
+  s.feed(text);
+  (void)s.finish();
+  std::vector<bool> hide(text.size(), false);
+  for (const TextScanner::Span& span : s.spans()) {
+    const std::uint64_t to = std::min<std::uint64_t>(span.to, text.size());
+    // The last four ASCII letters or digits stay, as in a finding's sample.
+    std::uint64_t keep_from = to;
+    for (int left = 4; keep_from > span.from && left > 0; --keep_from)
+      if (is_alnum(static_cast<unsigned char>(text[keep_from - 1]))) --left;
+    for (std::uint64_t i = span.from; i < keep_from; ++i) hide[i] = true;
+  }
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    const std::size_t len = std::min(n, text.size() - i);
+    // A character is hidden whole: one '*' for each, separators ('-', ' ') kept.
+    bool hidden = false;
+    for (std::size_t k = 0; k < len; ++k) hidden = hidden || hide[i + k];
+    if (hidden && !(len == 1 && (c == '-' || c == ' ' || c == '@' || c == '.')))
+      out += '*';
+    else
+      out.append(text.substr(i, len));
+    i += len;
+  }
+  return out;
 }
 
 }  // namespace kagami::inspect

@@ -51,6 +51,13 @@ class TextScanner {
   TextScanner& operator=(const TextScanner&) = delete;
 
   void begin();
+  // Also keep where each value that passed its check lies (byte offsets in the object's
+  // text), context or not: what a masked preview hides. Off by default; begin() clears them.
+  void keep_spans(bool on) { keep_spans_ = on; }
+  struct Span {
+    std::uint64_t from = 0, to = 0;
+  };
+  const std::vector<Span>& spans() const { return spans_; }
   void feed(std::string_view text);
   // Ends the object: its findings, most sure first within each detector.
   std::vector<Finding> finish();
@@ -112,6 +119,13 @@ class TextScanner {
   std::vector<std::uint64_t> last_against_to_;    // per detector: its last value explained away
   std::vector<Finding> findings_;
   ScanCounters counters_;
+  bool keep_spans_ = false;
+  std::vector<Span> spans_;
 };
+
+// `text` with every value the detectors find replaced, character by character, by '*' (the
+// last four ASCII letters or digits of each left, as samples show them): a preview an
+// investigator can read over a shoulder. Words the detectors look for (keywords) stay.
+Result<std::string> masked_text(std::shared_ptr<const PatternDatabase> db, std::string_view text);
 
 }  // namespace kagami::inspect

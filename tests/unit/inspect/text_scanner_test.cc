@@ -201,3 +201,31 @@ TEST_F(TextScannerTest, EveryBuiltInMarkerIsFound) {
 
 }  // namespace
 }  // namespace kagami::inspect
+
+namespace kagami::inspect {
+namespace {
+
+// The preview an investigator reads: every value the detectors find hidden but its last four
+// letters or digits, whatever surrounds it kept; keywords are not values.
+TEST(MaskedText, HidesEveryValueButItsLastFourAndKeepsTheRest) {
+  auto db = PatternDatabase::build({});
+  ASSERT_TRUE(db) << db.error().message;
+  const std::string text =
+      "氏名,マイナンバー,住所\n顧客0,マイナンバー 123456789018,東京都千代田区1-0\n"
+      "カード 4111 1111 1111 1111 有効期限 12/30\n連絡先 tanaka@example.jp 極秘\n";
+  auto masked = masked_text(*db, text);
+  ASSERT_TRUE(masked) << masked.error().message;
+  EXPECT_EQ(masked->find("123456789018"), std::string::npos) << *masked;
+  EXPECT_NE(masked->find("マイナンバー ********9018"), std::string::npos) << *masked;
+  EXPECT_EQ(masked->find("4111 1111"), std::string::npos) << *masked;
+  EXPECT_NE(masked->find("**** **** **** 1111"), std::string::npos) << *masked;
+  EXPECT_EQ(masked->find("tanaka@"), std::string::npos) << *masked;
+  for (const char* kept : {"氏名,マイナンバー,住所\n顧客0,", "有効期限 12/30", "極秘"})
+    EXPECT_NE(masked->find(kept), std::string::npos) << kept << " in " << *masked;
+  // Nothing found, nothing changed.
+  const std::string plain = "本日の会議資料を送付します。";
+  EXPECT_EQ(masked_text(*db, plain).value(), plain);
+}
+
+}  // namespace
+}  // namespace kagami::inspect
