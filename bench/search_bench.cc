@@ -3,6 +3,7 @@
 //   search_bench populate STORE SESSIONS   fills STORE/index.sqlite: SESSIONS sessions over 30
 //                                          days, two HTTP transactions each (URLs in the
 //                                          full-text index), a file sighting every 10th
+//   search_bench pages STORE [RUNS]        what one console page asks for besides the search
 //   search_bench query STORE [RUNS]        runs typical queries RUNS times each (different
 //                                          values every run) through the console's code
 //                                          path (search + the page's records) and prints
@@ -17,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -285,13 +287,111 @@ int query_phase(const std::string& store, int runs, const std::string& only) {
   return 0;
 }
 
+// What one console page asks for, beyond the search itself (issue 17): the list with its
+// histogram, sorted by a column, a field's top values (the sidebar), who talks to whom, the
+// CSV export's 10,000 records, and the dashboard's aggregates over everything.
+int pages_phase(const std::string& store, int runs) {
+  auto opened =
+      store::SqliteIndex::open(store + "/index.sqlite", store::SqliteIndex::Mode::kReadOnly);
+  if (!opened) {
+    std::fprintf(stderr, "%s\n", opened.error().message.c_str());
+    return 1;
+  }
+  store::SqliteIndex& ix = **opened;
+  using Step = std::function<Status(query::SearchRequest&)>;
+  auto list = [&ix](query::SearchRequest& r) -> Status {
+    auto page = query::search(ix, r);
+    if (!page) return page.error();
+    auto records = query::page_records(ix, page->kind, page->ids);
+    if (!records) return records.error();
+    return {};
+  };
+  auto histogram = [&ix](query::SearchRequest& r) -> Status {
+    auto t = query::timeline(ix, r, 60);
+    return t ? Status{} : Status{t.error()};
+  };
+  auto top = [&ix](const char* field) {
+    return [&ix, field](query::SearchRequest& r) -> Status {
+      auto t = query::top_values(ix, r, field, 10);
+      return t ? Status{} : Status{t.error()};
+    };
+  };
+  auto talk = [&ix](query::SearchRequest& r) -> Status {
+    auto t = query::talkers(ix, r, 30);
+    return t ? Status{} : Status{t.error()};
+  };
+  struct PageCase {
+    const char* name;
+    std::string (*make)(std::mt19937_64&);
+    std::vector<Step> steps;
+    const char* sort = "";
+    std::uint64_t limit = 50;
+  };
+  auto a_user = [](std::mt19937_64& r) { return "user:" + user(skewed(r, kUsers)); };
+  auto a_domain = [](std::mt19937_64& r) { return "host:*." + domain(skewed(r, kDomains)); };
+  auto everything = [](std::mt19937_64&) { return std::string("*"); };
+  const std::vector<PageCase> cases = {
+      {"a user's sessions with the histogram", a_user, {list, histogram}},
+      {"a user's sessions sorted by host", a_user, {list}, "host"},
+      {"a user's sessions sorted by size, largest first", a_user, {list}, "-bytes"},
+      {"a user's hosts (field values)", a_user, {top("host")}},
+      {"a user's talkers", a_user, {talk}},
+      {"a domain's sessions with the histogram", a_domain, {list, histogram}},
+      {"a domain's clients (field values)", a_domain, {top("client.ip")}},
+      {"a user's sessions as CSV (10,000 records)", a_user, {list}, "", 10000},
+      {"everything, newest first", everything, {list}},
+      {"everything sorted by host", everything, {list}, "host"},
+      {"dashboard: histogram, top hosts, top users",
+       everything,
+       {histogram, top("host"), top("user")}},
+  };
+  std::printf("| page | example | runs | p50 ms | p95 ms | max ms | p95 / 200 ms |\n");
+  std::printf("|---|---|---:|---:|---:|---:|---:|\n");
+  std::mt19937_64 rng(17);
+  for (const PageCase& c : cases) {
+    std::vector<double> ms;
+    std::string example;
+    const int n = std::string(c.name).rfind("everything", 0) == 0 ||
+                          std::string(c.name).rfind("dashboard", 0) == 0
+                      ? std::min(runs, 5)
+                      : runs;
+    for (int i = 0; i < n; ++i) {
+      query::SearchRequest req;
+      req.query = c.make(rng);
+      req.kind = query::Kind::kSessions;
+      req.limit = c.limit;
+      req.sort = c.sort;
+      req.budget_ms = 60000;
+      if (i == 0) example = req.query + (*c.sort ? " sort=" + std::string(c.sort) : "");
+      const auto t0 = std::chrono::steady_clock::now();
+      for (const Step& step : c.steps) {
+        if (Status s = step(req); !s) {
+          std::fprintf(stderr, "%s: %s\n", c.name, s.error().message.c_str());
+          return 1;
+        }
+      }
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    const double p95 = percentile(ms, 0.95);
+    std::printf("| %s | `%s` | %d | %.1f | %.1f | %.1f | %.2f |\n", c.name, example.c_str(), n,
+                percentile(ms, 0.5), p95, *std::max_element(ms.begin(), ms.end()), p95 / 200.0);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc >= 4 && std::string(argv[1]) == "populate")
     return populate(argv[2], std::strtoull(argv[3], nullptr, 10));
+  if (argc >= 3 && std::string(argv[1]) == "pages")
+    return pages_phase(argv[2], argc >= 4 ? std::atoi(argv[3]) : 30);
   if (argc >= 3 && std::string(argv[1]) == "query")
     return query_phase(argv[2], argc >= 4 ? std::atoi(argv[3]) : 50, argc >= 5 ? argv[4] : "");
-  std::fprintf(stderr, "usage: search_bench populate STORE SESSIONS | query STORE [RUNS]\n");
+  std::fprintf(stderr,
+               "usage: search_bench populate STORE SESSIONS | query STORE [RUNS] | pages STORE "
+               "[RUNS]\n");
   return 2;
 }

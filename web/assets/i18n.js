@@ -9,6 +9,8 @@ export const I18N = {
     alert_heading: 'Alert',
     not_found: 'There is no such page.',
     hint_lowercase_operator: "Hint: '{word}' was searched as a word; the operator is written {WORD}.",
+    hint_sort_too_many:
+      'Sorting by {word} is done for up to 10,000 matches; these are more, so they are shown newest first. Narrow the query (a time range) to sort them.',
     back_to_dashboard: 'Back to the dashboard',
     audit: 'Audit log',
     users: 'Users',
@@ -229,6 +231,8 @@ export const I18N = {
     alert_heading: 'アラート',
     not_found: 'このページはありません。',
     hint_lowercase_operator: 'ヒント: 「{word}」は単語として検索されました。演算子は大文字の {WORD} です。',
+    hint_sort_too_many:
+      '{word} による並べ替えは該当 10,000 件までです。これを超えるため新しい順に表示しています。並べ替えるにはクエリを (期間などで) 絞り込んでください。',
     back_to_dashboard: 'ダッシュボードへ戻る',
     audit: '監査ログ',
     users: 'ユーザー',

@@ -1,7 +1,7 @@
 // Search with the query language, and the language's fields.
 import { api, fields, kinds, qs } from './api.js';
 import { kindTitle } from './columns.js';
-import { main, t } from './context.js';
+import { main, t, words } from './context.js';
 import { el, link, showError, table } from './dom.js';
 import { listView, queryError } from './list-view.js';
 
@@ -44,7 +44,7 @@ function autocomplete(input, known) {
           },
           el('code', { text: f.name }),
           ' ',
-          el('span', { class: 'note', text: f.help }),
+          el('span', { class: 'note', text: words({ en: f.help, ja: f.help_ja }) }),
         ),
       ),
     );
@@ -140,7 +140,7 @@ export async function pageFields() {
         [
           [t('name'), (f) => [f.name, ...f.aliases].join(', ')],
           [t('kind'), (f) => f.kinds.join(', ')],
-          [t('title'), (f) => f.help],
+          [t('meaning'), (f) => words({ en: f.help, ja: f.help_ja })],
         ],
         fields,
       ),

@@ -189,7 +189,7 @@ std::string ids_json(const std::vector<std::uint64_t>& ids) {
 // The ORDER BY of a sort asked for by name: a column of the kind's table (checked against
 // the table itself, since the name reaches the SQL text), then time and id.
 Result<std::string> order_by(store::SqliteIndex& index, const CompiledQuery& cq,
-                             const SearchRequest& request) {
+                             const SearchRequest& request, bool by_time) {
   const char* dir = request.oldest_first ? "" : " DESC";
   std::string tail = cq.ts_column + dir + ", " + cq.id_column + dir + " LIMIT ? OFFSET ?";
   if (request.sort.empty()) return " ORDER BY " + tail;
@@ -209,6 +209,7 @@ Result<std::string> order_by(store::SqliteIndex& index, const CompiledQuery& cq,
     expr =
         "CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 "
         "WHEN 'low' THEN 1 ELSE 0 END";
+  if (by_time) return " ORDER BY " + tail;  // checked, not used
   return " ORDER BY " + expr + (descending ? " DESC, " : ", ") + tail;
 }
 
@@ -259,7 +260,17 @@ Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& reques
             .count();
     return page;
   }
-  auto ordered = order_by(index, cq, request);
+  // Sorting by a column means reading every match: beyond the count's cap that is millions of
+  // rows for one page, so the page stays in time order and a hint says why.
+  const bool sort_by_time = request.sort.empty() || page.total_capped;
+  if (!request.sort.empty() && page.total_capped) {
+    const std::string column = request.sort.front() == '-' ? request.sort.substr(1) : request.sort;
+    page.hints.push_back({"sort_too_many", column,
+                          "sorting by " + column + " is for at most " +
+                              std::to_string(request.count_cap) +
+                              " matches; these are in time order (narrow the query to sort)"});
+  }
+  auto ordered = order_by(index, cq, request, sort_by_time);
   if (!ordered) return ordered.error();
   const std::string& order = *ordered;
   std::vector<store::SqlValue> binds = cq.binds;
@@ -279,7 +290,7 @@ Result<SearchPage> search(store::SqliteIndex& index, const SearchRequest& reques
                      page_binds, collect, request.budget_ms);
     if (!s) return s.error();
     done = true;
-  } else if (page.total_capped && !cq.ts_index.empty() && request.sort.empty()) {
+  } else if (page.total_capped && !cq.ts_index.empty() && sort_by_time) {
     // Many matches: walking the time index newest first meets a page of them soon, where
     // the planner would gather every match of a selective-looking index and sort them.
     // Matches bunched far from the end defeat this: a short budget, then the planner's way.
@@ -476,6 +487,7 @@ nlohmann::json field_help() {
     out.push_back({{"name", f.name},
                    {"aliases", f.aliases},
                    {"help", f.help},
+                   {"help_ja", f.help_ja},
                    {"kinds", tables},
                    {"counted", counted}});
   }

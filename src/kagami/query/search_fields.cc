@@ -262,6 +262,41 @@ std::vector<Field> shared_last() {
   };
 }
 
+// The shared fields' help in Japanese (a declared field's comes from its declaration).
+const char* shared_help_ja(std::string_view name) {
+  static const std::pair<std::string_view, const char*> kHelp[] = {
+      {"time", "いつ: 2026-11-01、>=2026-11-01T10:00+09:00、[2026-11-01 TO 2026-11-02]、>now-24h"},
+      {"ip", "クライアントまたはサーバーのアドレス、CIDR プレフィックス"},
+      {"client.ip", "クライアントのアドレス、プレフィックス"},
+      {"server.ip", "サーバーのアドレス、プレフィックス"},
+      {"port", "クライアントまたはサーバーのポート"},
+      {"client.port", "クライアントのポート"},
+      {"server.port", "サーバーのポート"},
+      {"session", "セッション番号"},
+      {"host", "サーバー名 (HTTP Host、TLS SNI、DNS): www.example.com、*.example.com"},
+      {"user", "誰が: プロキシまたはプロトコルのログイン名"},
+      {"app", "アプリケーションプロトコル: http、tls、smtp、dns など"},
+      {"transport", "tcp、udp、icmp"},
+      {"decrypted", "プロキシで平文として見えたか: true または false"},
+      {"sensor", "記録したセンサー"},
+      {"direction", "sent (アップロード、送信メール) または received"},
+      {"sha256", "抽出したファイルの SHA-256"},
+      {"md5", "抽出したファイルの MD5"},
+      {"file.name", "ファイルに付けられていた名前: *.xlsx"},
+      {"file.type", "xlsx、pdf、exe、または MIME タイプ: image/*"},
+      {"file.size", "バイト数: >10M、[1k TO 1M]"},
+      {"finding", "検査で見つかったもの: jp_my_number、credit_card、yara:*、clamav:*"},
+      {"severity", "info、low、medium、high、critical: severity:>=high"},
+      {"confidence", "low、medium、high"},
+      {"alert", "アラートの件名"},
+      {"state", "アラートの対応状況: new (未対応) または acknowledged (確認済み)"},
+      {"text", "URL、件名、アドレス、ファイル名、文書のテキスト中の文字列"},
+  };
+  for (const auto& [n, ja] : kHelp)
+    if (n == name) return ja;
+  return "";
+}
+
 // Strings made while deriving the fields, alive as long as the fields (built once).
 const char* keep(std::string text) {
   static std::deque<std::string> pool;
@@ -331,7 +366,8 @@ struct DeclaredFields : records::FieldVisitor {
             value_type(f.type),
             {},
             true,
-            keep(std::string(f.search_help.empty() ? f.meaning : f.search_help))};
+            keep(std::string(f.search_help.empty() ? f.meaning : f.search_help)),
+            keep(std::string(f.meaning_ja))};
     for (std::size_t at = 0; at < f.search_aliases.size();) {
       std::size_t comma = f.search_aliases.find(',', at);
       if (comma == std::string_view::npos) comma = f.search_aliases.size();
@@ -346,6 +382,8 @@ struct DeclaredFields : records::FieldVisitor {
 std::vector<Field> build() {
   std::vector<Field> all = shared_first();
   std::vector<Field> last = shared_last();
+  for (std::vector<Field>* half : {&all, &last})
+    for (Field& f : *half) f.help_ja = shared_help_ja(f.name);
   records::for_each_record_type([&]<class R>() {
     DeclaredFields d(kind_of<R>(), all, last);
     R r;

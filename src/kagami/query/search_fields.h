@@ -81,6 +81,7 @@ struct Field {
   std::vector<FieldColumn> columns;  // the first is the field's home
   bool suggests_kind;                // a query naming it lists the home table's records
   const char* help;
+  const char* help_ja = "";  // the same in Japanese, for the console
 };
 
 const std::vector<Field>& fields();

@@ -75,6 +75,14 @@ TEST(SearchFields, FieldsOfOneNameAreSearchedTogether) {
   EXPECT_EQ(find_field("ja3")->type, ValueType::kText);  // wildcards, as before
 }
 
+// The console shows each field's help in the reader's language: none may lack Japanese.
+TEST(SearchFields, EveryFieldIsExplainedInJapaneseToo) {
+  for (const Field& f : fields()) {
+    EXPECT_STRNE(f.help, "") << f.name;
+    EXPECT_STRNE(f.help_ja, "") << f.name;
+  }
+}
+
 }  // namespace
 }  // namespace kagami::query
 

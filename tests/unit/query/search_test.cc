@@ -472,6 +472,19 @@ TEST_F(SearchTest, SortsByAColumnOfTheListAndNothingElse) {
   EXPECT_NE(sorted("*", Kind::kSessions, "host; DROP TABLE sessions").find("cannot be sorted"),
             std::string::npos);
   EXPECT_EQ(sorted("*", Kind::kSessions, "host"), "3,2,5,4,1");  // still there
+  // More matches than the count's cap: sorting would read them all; time order and a hint.
+  SearchRequest r;
+  r.query = "*";
+  r.sort = "-host";
+  r.count_cap = 3;
+  auto page = search(*index, r);
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  EXPECT_EQ(page->ids, (std::vector<std::uint64_t>{5, 3, 2, 1, 4}));
+  ASSERT_EQ(page->hints.size(), 1u);
+  EXPECT_EQ(page->hints[0].code, "sort_too_many");
+  EXPECT_EQ(page->hints[0].word, "host");
+  r.sort = "bogus";  // still checked
+  EXPECT_FALSE(search(*index, r).ok());
 }
 
 TEST_F(SearchTest, ValuesNeverBecomeSql) {
