@@ -83,6 +83,11 @@ async function main() {
   await page.waitForSelector('svg.chart rect');
   await page.waitForSelector('text=My Numbers sent');
   await page.waitForSelector('ol.top >> text=www.example.com');
+  // The dashboard covers the last day recorded by default; another span is a click away.
+  assert.match(await page.textContent('#dashboard-span strong'), /day/);
+  await page.click('#dashboard-span a:has-text("everything")');
+  await page.waitForFunction(() => /span=all/.test(location.hash));
+  await page.waitForSelector('ol.top >> text=www.example.com');
 
   // Search with the language.
   await page.click('#nav a[href="#/search"]');

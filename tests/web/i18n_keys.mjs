@@ -23,7 +23,7 @@ for (const file of readdirSync(assets).filter((f) => f.endsWith('.js') && f !== 
   for (const m of text.matchAll(/\bt\('([a-z0-9_]+)'\)/g)) need(m[1], file);
   // A page that builds keys from a prefix must use one of the families checked below.
   for (const m of text.matchAll(/\bt\(`([a-z_]+)\$\{/g))
-    if (!['sev_', 'dir_', 'role_', 'action_', 'audit_', 'qerr_', 'hint_', 'kind_'].includes(m[1]))
+    if (!['sev_', 'dir_', 'role_', 'action_', 'audit_', 'qerr_', 'hint_', 'kind_', 'span_'].includes(m[1]))
       problems.push(`${file}: keys built from '${m[1]}' are not checked here`);
 }
 
@@ -34,6 +34,8 @@ family('sev_', ['info', 'low', 'medium', 'high', 'critical'], 'severities');
 family('dir_', ['sent', 'received'], 'directions');
 family('role_', ['viewer', 'investigator', 'admin'], 'roles');
 family('action_', ['ack', 'reopen', 'comment'], 'alert note actions');
+const dashboard = readFileSync(join(assets, 'page-dashboard.js'), 'utf8');
+family('span_', [...dashboard.matchAll(/\['([0-9a-z]+)', \d/g)].map((m) => m[1]), 'dashboard spans');
 family('kind_', ['sessions', 'http', 'dns', 'tls', 'mail', 'ftp', 'files', 'findings', 'alerts'], 'kinds');
 const consoleSources = readdirSync(join(root, 'src/kagami/console'))
   .filter((f) => f.endsWith('.cc'))

@@ -55,7 +55,7 @@ async function route() {
   const params = new URLSearchParams(query || '');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const pages = {
-    '': () => pageDashboard(),
+    '': () => pageDashboard(params),
     search: () => pageSearch(params),
     fields: () => pageFields(),
     session: () => pageSession(parts[1]),

@@ -24,17 +24,45 @@ function topList(values, href) {
   );
 }
 
-export async function pageDashboard() {
+// The spans the dashboard covers, ending at the newest session recorded (an imported capture's
+// last day is its own, not the wall clock's): a day by default, as a console that has run for
+// years would otherwise count every session it ever kept on each visit.
+const SPANS = [
+  ['1d', 86400],
+  ['7d', 7 * 86400],
+  ['30d', 30 * 86400],
+  ['all', 0],
+];
+
+export async function pageDashboard(params) {
   const view = main;
   view.replaceChildren(el('h1', { text: t('dashboard') }));
+  const chosen = SPANS.find(([k]) => k === params.get('span')) || SPANS[0];
+  view.append(
+    el(
+      'p',
+      { class: 'presets', id: 'dashboard-span' },
+      t('dashboard_span'),
+      ' ',
+      SPANS.map(([k]) =>
+        k === chosen[0]
+          ? el('strong', { text: t(`span_${k}`) })
+          : el('a', { href: `#/?${qs({ span: k })}`, text: t(`span_${k}`) }),
+      ),
+    ),
+  );
   try {
+    const newest = await api('/api/search?' + qs({ q: '*', kind: 'sessions', limit: 1, view: 'dashboard' }));
+    const last = newest.records.length ? newest.records[0].ts_first : null;
+    const q = chosen[1] && last !== null ? `time:[${queryTime(last - chosen[1])} TO ${queryTime(last + 1)}]` : '*';
     const [k, tl, hosts, users, alerts] = await Promise.all([
       kinds(),
-      api('/api/timeline?' + qs({ kind: 'sessions', buckets: 60, view: 'dashboard' })),
-      api('/api/top?' + qs({ kind: 'sessions', field: 'host', n: 10, view: 'dashboard' })),
-      api('/api/top?' + qs({ kind: 'sessions', field: 'user', n: 10, view: 'dashboard' })),
+      api('/api/timeline?' + qs({ q, kind: 'sessions', buckets: 60, view: 'dashboard' })),
+      api('/api/top?' + qs({ q, kind: 'sessions', field: 'host', n: 10, view: 'dashboard' })),
+      api('/api/top?' + qs({ q, kind: 'sessions', field: 'user', n: 10, view: 'dashboard' })),
       api('/api/alerts?' + qs({ limit: 10, view: 'dashboard' })),
     ]);
+    const within = (term) => (q === '*' ? term : `${term} AND ${q}`);
     const hasData = tl.counts.some((c) => c > 0);
     // A bar opens the sessions of its span.
     const span = (a, b) => `#/search?${qs({ q: `time:[${queryTime(a)} TO ${queryTime(b)}]`, kind: 'sessions' })}`;
@@ -50,7 +78,7 @@ export async function pageDashboard() {
     grid.append(
       section(
         t('top_hosts'),
-        topList(hosts.values, (v) => `#/search?${qs({ q: `host:"${v}"` })}`),
+        topList(hosts.values, (v) => `#/search?${qs({ q: within(`host:"${v}"`), kind: 'sessions' })}`),
       ),
     );
     grid.append(
