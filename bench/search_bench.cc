@@ -341,7 +341,10 @@ int pages_phase(const std::string& store, int runs) {
       {"a user's sessions as CSV (10,000 records)", a_user, {list}, "", 10000},
       {"everything, newest first", everything, {list}},
       {"everything sorted by host", everything, {list}, "host"},
-      {"dashboard: histogram, top hosts, top users",
+      {"dashboard, last day: histogram, top hosts, top users",
+       [](std::mt19937_64&) { return std::string("time:[2026-11-30 TO 2026-11-30]"); },
+       {histogram, top("host"), top("user")}},
+      {"dashboard, everything: histogram, top hosts, top users",
        everything,
        {histogram, top("host"), top("user")}},
   };

@@ -322,6 +322,15 @@ async function main() {
   await page.click('#bulk-reopen');
   await page.waitForFunction(() => document.querySelectorAll('tbody tr.state-new').length === 3);
   assert.match(await page.textContent('tbody'), /未対応/);
+  // A mail's detail: the envelope, its direction in Japanese, attachments as a table whose
+  // digests open the files.
+  await page.goto(url + '/#/search?q=*&kind=mail');
+  await page.click('tbody tr a.rowlink');
+  await page.waitForSelector('td >> text=エンベロープの送信者 (MAIL FROM)');
+  assert.match(await page.textContent('main'), /pc-tanaka/);
+  assert.ok(await page.$('td:text-is("送信")'), 'the direction in Japanese');
+  await page.click('tr:has(code:text-is("attachments")) a[href^="#/file/"]');
+  await page.waitForSelector('text=SHA-256');
   await page.goto(url + '/#/alert/1');
   await page.waitForSelector('#alert-state');
   assert.match(await page.textContent('main'), /確認済みにした/);  // the note's action

@@ -1,7 +1,7 @@
 // One record of a protocol's kind: every field its record type declares, with the field's
 // meaning in the reader's language, then the files it carried and what was found in them.
 import { api, kinds } from './api.js';
-import { kindTitle, recordTable } from './columns.js';
+import { directionWord, kindTitle, recordTable, severityWord } from './columns.js';
 import { main, t, words } from './context.js';
 import { el, fmtBytes, fmtTime, link, list, section, showError, table } from './dom.js';
 
@@ -18,12 +18,33 @@ function shown(field, value) {
     case 'bool':
       return value ? '✓' : '';
     case 'object':
+      // A list of objects (a message's attachments) is a table; a file's digest opens it.
+      if (Array.isArray(value) && value.length && value.every((v) => v && typeof v === 'object' && !Array.isArray(v))) {
+        const keys = [...new Set(value.flatMap((v) => Object.keys(v)))];
+        return table(
+          keys.map((k) => [
+            k,
+            (v) =>
+              k === 'sha256' && v[k]
+                ? link(`#/file/${v[k]}`, `${v[k].slice(0, 16)}…`)
+                : k === 'size'
+                  ? fmtBytes(v[k])
+                  : typeof v[k] === 'object'
+                    ? JSON.stringify(v[k])
+                    : v[k],
+          ]),
+          value,
+        );
+      }
       return el('pre', { class: 'json', text: JSON.stringify(value, null, 2) });
     case 'ref':
       return field.name === 'session_id' ? link(`#/session/${value}`, String(value)) : String(value);
     case 'ip':
       return String(value);
     default:
+      // Values from fixed sets in the reader's language.
+      if (field.name === 'direction') return directionWord(value);
+      if (field.name === 'severity') return severityWord(value);
       // A long text (a mail's body) keeps its lines.
       return typeof value === 'string' && value.includes('\n') ? el('pre', { class: 'body', text: value }) : value;
   }
