@@ -190,6 +190,14 @@ double percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
+// One row of the table: the runs' p50, p95 and max, and p95 against the 200 ms limit.
+void print_row(const char* name, const std::string& example, const std::vector<double>& ms) {
+  const double p95 = percentile(ms, 0.95);
+  std::printf("| %s | `%s` | %zu | %.1f | %.1f | %.1f | %.2f |\n", name, example.c_str(), ms.size(),
+              percentile(ms, 0.5), p95, *std::max_element(ms.begin(), ms.end()), p95 / 200.0);
+  std::fflush(stdout);
+}
+
 std::string day(std::mt19937_64& rng, int offset_days) {
   const int d = 1 + static_cast<int>(rng() % 28) + offset_days;
   char buf[16];
@@ -279,10 +287,7 @@ int query_phase(const std::string& store, int runs, const std::string& only) {
       ms.push_back(
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
-    const double p95 = percentile(ms, 0.95);
-    std::printf("| %s | `%s` | %d | %.1f | %.1f | %.1f | %.2f |\n", c.name, example.c_str(), runs,
-                percentile(ms, 0.5), p95, *std::max_element(ms.begin(), ms.end()), p95 / 200.0);
-    std::fflush(stdout);
+    print_row(c.name, example, ms);
   }
   return 0;
 }
@@ -376,10 +381,7 @@ int pages_phase(const std::string& store, int runs) {
       ms.push_back(
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
-    const double p95 = percentile(ms, 0.95);
-    std::printf("| %s | `%s` | %d | %.1f | %.1f | %.1f | %.2f |\n", c.name, example.c_str(), n,
-                percentile(ms, 0.5), p95, *std::max_element(ms.begin(), ms.end()), p95 / 200.0);
-    std::fflush(stdout);
+    print_row(c.name, example, ms);
   }
   return 0;
 }

@@ -49,27 +49,22 @@ export const qs = (o) =>
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
     .join('&');
 
-// The kinds of record and how each is shown, from the record types' declarations; asked once.
-let kindsAsked = null;
-export function kinds() {
-  if (!kindsAsked) {
-    kindsAsked = api('/api/kinds').catch((e) => {
-      kindsAsked = null;
-      throw e;
-    });
-  }
-  return kindsAsked;
+// A GET asked once and kept (asked again after a failure).
+function once(path) {
+  let asked = null;
+  return () => {
+    if (!asked) {
+      asked = api(path).catch((e) => {
+        asked = null;
+        throw e;
+      });
+    }
+    return asked;
+  };
 }
 
-// The query language's fields (names, aliases, help, the kinds each answers and is counted
-// among); asked once.
-let fieldsAsked = null;
-export function fields() {
-  if (!fieldsAsked) {
-    fieldsAsked = api('/api/fields').catch((e) => {
-      fieldsAsked = null;
-      throw e;
-    });
-  }
-  return fieldsAsked;
-}
+// The kinds of record and how each is shown, from the record types' declarations.
+export const kinds = once('/api/kinds');
+// The query language's fields (names, aliases, help in both languages, the kinds each answers
+// and is counted among).
+export const fields = once('/api/fields');

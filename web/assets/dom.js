@@ -150,6 +150,23 @@ export function table(columns, rows, opts = {}) {
   return el('table', {}, el('thead', {}, el('tr', {}, columns.map(header))), el('tbody', {}, body));
 }
 
+// A section opened on demand: `load(box)` fills it the first time it is opened (what it shows
+// costs a query), and an error goes into it.
+export function lazyDetails(attrs, summary, load) {
+  const box = el('details', attrs, el('summary', { text: summary }));
+  let loaded = false;
+  box.addEventListener('toggle', async () => {
+    if (!box.open || loaded) return;
+    loaded = true;
+    try {
+      await load(box);
+    } catch (e) {
+      if (e.status !== 401) box.append(el('p', { class: 'error', text: e.message }));
+    }
+  });
+  return box;
+}
+
 // A link styled as a button, on a line of its own (downloads of evidence).
 export const buttonLink = (attrs) => el('p', {}, el('a', { class: 'button', ...attrs }));
 

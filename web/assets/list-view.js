@@ -5,7 +5,7 @@
 import { api, fields, qs } from './api.js';
 import { columnsOf, kindTitle, recordHref } from './columns.js';
 import { can, t, zone } from './context.js';
-import { el, fmtTime, svgEl, table } from './dom.js';
+import { el, fmtTime, lazyDetails, svgEl, table } from './dom.js';
 
 export const PAGE = 50;
 
@@ -128,110 +128,80 @@ export const narrowed = (q, t2) => (!q || q === '*' ? t2 : `${q} AND ${t2}`);
 
 // Arkime's SPI view: the fields this kind's records are counted by; each opens to its most
 // frequent values among the matches, each value a link that adds it to the query.
-function valueSidebar(known, q, kind, go) {
-  const box = el('details', { class: 'spi', id: 'spi' }, el('summary', { text: t('field_values') }));
-  let filled = false;
-  box.addEventListener('toggle', async () => {
-    if (!box.open || filled) return;
-    filled = true;
-    try {
-      const all = await fields();
-      const mine = all.filter((f) => (f.counted || []).includes(kind));
-      const list = el('div', { class: 'spi-fields' });
-      for (const f of mine) {
-        const one = el(
-          'details',
-          { class: 'spi-field', 'data-field': f.name },
-          el('summary', { text: f.name, title: f.help }),
-        );
-        let loaded = false;
-        one.addEventListener('toggle', async () => {
-          if (!one.open || loaded) return;
-          loaded = true;
-          try {
-            const top = await api('/api/top?' + qs({ q, kind, field: f.name, n: 10 }));
-            one.append(
-              top.values.length
-                ? el(
-                    'ol',
-                    { class: 'top' },
-                    top.values.map((v) =>
-                      el(
-                        'li',
-                        {},
-                        el('a', { href: go(narrowed(q, term(f.name, v.value))), text: v.value }),
-                        el('span', { class: 'num', text: v.count }),
-                      ),
+function valueSidebar(q, kind, go) {
+  return lazyDetails({ class: 'spi', id: 'spi' }, t('field_values'), async (box) => {
+    const mine = (await fields()).filter((f) => (f.counted || []).includes(kind));
+    const list = el('div', { class: 'spi-fields' });
+    for (const f of mine) {
+      list.append(
+        lazyDetails({ class: 'spi-field', 'data-field': f.name }, f.name, async (one) => {
+          const top = await api('/api/top?' + qs({ q, kind, field: f.name, n: 10 }));
+          one.append(
+            top.values.length
+              ? el(
+                  'ol',
+                  { class: 'top' },
+                  top.values.map((v) =>
+                    el(
+                      'li',
+                      {},
+                      el('a', { href: go(narrowed(q, term(f.name, v.value))), text: v.value }),
+                      el('span', { class: 'num', text: v.count }),
                     ),
-                  )
-                : el('p', { class: 'empty', text: t('no_results') }),
-            );
-          } catch (e) {
-            if (e.status !== 401) one.append(el('p', { class: 'error', text: e.message }));
-          }
-        });
-        list.append(one);
-      }
-      box.append(list);
-    } catch (e) {
-      if (e.status !== 401) box.append(el('p', { class: 'error', text: e.message }));
+                  ),
+                )
+              : el('p', { class: 'empty', text: t('no_results') }),
+          );
+        }),
+      );
     }
+    box.append(list);
   });
-  return box;
 }
 
 // Who talks to whom among the matches: clients on the left, servers on the right, a line per
 // pair as thick as its count; a pair is a link that narrows the query to it.
 function talkerGraph(q, kind, go) {
-  const box = el('details', { class: 'talkers', id: 'talkers' }, el('summary', { text: t('talkers') }));
-  let filled = false;
-  box.addEventListener('toggle', async () => {
-    if (!box.open || filled) return;
-    filled = true;
-    try {
-      const { pairs } = await api('/api/talkers?' + qs({ q, kind, n: 30 }));
-      if (!pairs.length) {
-        box.append(el('p', { class: 'empty', text: t('no_results') }));
-        return;
-      }
-      const clients = [...new Set(pairs.map((p) => p.client))];
-      const servers = [...new Set(pairs.map((p) => p.server))];
-      const rowH = 22;
-      const h = Math.max(clients.length, servers.length) * rowH + 10;
-      const w = 720;
-      const svg = svgEl('svg', { viewBox: `0 0 ${w} ${h}`, class: 'graph', role: 'img', 'aria-label': t('talkers') });
-      const yOf = (list, v) => 15 + list.indexOf(v) * rowH;
-      const max = Math.max(...pairs.map((p) => p.count));
-      for (const p of pairs) {
-        const a = svgEl('a', {
-          href: go(narrowed(q, `${term('client.ip', p.client)} AND ${term('server.ip', p.server)}`)),
-        });
-        const line = svgEl('line', {
-          x1: 200,
-          y1: yOf(clients, p.client) - 4,
-          x2: w - 200,
-          y2: yOf(servers, p.server) - 4,
-          'stroke-width': 1 + Math.round((5 * p.count) / max),
-        });
-        const tip = svgEl('title', {});
-        tip.textContent = `${p.client} → ${p.server}: ${p.count}`;
-        line.append(tip);
-        a.append(line);
-        svg.append(a);
-      }
-      const label = (x, y, text, anchor) => {
-        const e = svgEl('text', { x, y, 'text-anchor': anchor });
-        e.textContent = text;
-        svg.append(e);
-      };
-      clients.forEach((c) => label(192, yOf(clients, c), c, 'end'));
-      servers.forEach((s2) => label(w - 192, yOf(servers, s2), s2, 'start'));
-      box.append(el('figure', {}, svg));
-    } catch (e) {
-      if (e.status !== 401) box.append(el('p', { class: 'error', text: e.message }));
+  return lazyDetails({ class: 'talkers', id: 'talkers' }, t('talkers'), async (box) => {
+    const { pairs } = await api('/api/talkers?' + qs({ q, kind, n: 30 }));
+    if (!pairs.length) {
+      box.append(el('p', { class: 'empty', text: t('no_results') }));
+      return;
     }
+    const clients = [...new Set(pairs.map((p) => p.client))];
+    const servers = [...new Set(pairs.map((p) => p.server))];
+    const rowH = 22;
+    const h = Math.max(clients.length, servers.length) * rowH + 10;
+    const w = 720;
+    const svg = svgEl('svg', { viewBox: `0 0 ${w} ${h}`, class: 'graph', role: 'img', 'aria-label': t('talkers') });
+    const yOf = (list, v) => 15 + list.indexOf(v) * rowH;
+    const max = Math.max(...pairs.map((p) => p.count));
+    for (const p of pairs) {
+      const a = svgEl('a', {
+        href: go(narrowed(q, `${term('client.ip', p.client)} AND ${term('server.ip', p.server)}`)),
+      });
+      const line = svgEl('line', {
+        x1: 200,
+        y1: yOf(clients, p.client) - 4,
+        x2: w - 200,
+        y2: yOf(servers, p.server) - 4,
+        'stroke-width': 1 + Math.round((5 * p.count) / max),
+      });
+      const tip = svgEl('title', {});
+      tip.textContent = `${p.client} → ${p.server}: ${p.count}`;
+      line.append(tip);
+      a.append(line);
+      svg.append(a);
+    }
+    const label = (x, y, text, anchor) => {
+      const e = svgEl('text', { x, y, 'text-anchor': anchor });
+      e.textContent = text;
+      svg.append(e);
+    };
+    clients.forEach((c) => label(192, yOf(clients, c), c, 'end'));
+    servers.forEach((s2) => label(w - 192, yOf(servers, s2), s2, 'start'));
+    box.append(el('figure', {}, svg));
   });
-  return box;
 }
 
 // Renders the list into `view`. `params` are the page's (q, kind, sort, offset), `base` its
@@ -267,7 +237,7 @@ export async function listView(view, { known, q, kind, params, base, columns, op
   if (timeline && page.total > 0) view.append(timePicker(timeline, q, (nq) => (location.hash = here({ q: nq }))));
   if (page.total > 0) {
     const go = (nq) => here({ q: nq, kind: page.kind });
-    view.append(el('div', { class: 'explore' }, valueSidebar(known, q, page.kind, go), talkerGraph(q, page.kind, go)));
+    view.append(el('div', { class: 'explore' }, valueSidebar(q, page.kind, go), talkerGraph(q, page.kind, go)));
   }
   if (page.total > 0) {
     const exportQs = (o) => qs({ q, kind: page.kind, sort, tz: zone, ...o });

@@ -2,7 +2,7 @@
 import { api, kinds } from './api.js';
 import { columnsOf, recordTable } from './columns.js';
 import { can, main, me, t } from './context.js';
-import { buttonLink, dl, el, fmtBytes, section, showError, table } from './dom.js';
+import { buttonLink, dl, el, fmtBytes, lazyDetails, section, showError, table } from './dom.js';
 
 export async function pageFile(sha) {
   const view = main;
@@ -28,19 +28,11 @@ export async function pageFile(sha) {
     }
     // The start of its text, sensitive values masked, read when opened (investigators).
     if (can('investigator') && ins.text_bytes > 0) {
-      const box = el('details', { class: 'preview', id: 'file-preview' }, el('summary', { text: t('preview') }));
-      let loaded = false;
-      box.addEventListener('toggle', async () => {
-        if (!box.open || loaded) return;
-        loaded = true;
-        try {
-          const p = await api(`/api/files/${encodeURIComponent(sha)}/preview`);
-          box.append(el('pre', { class: 'body', text: p.text }));
-          if (p.truncated)
-            box.append(el('p', { class: 'note', text: t('preview_cut').replace('{n}', fmtBytes(p.bytes)) }));
-        } catch (e) {
-          if (e.status !== 401) box.append(el('p', { class: 'error', text: e.message }));
-        }
+      const box = lazyDetails({ class: 'preview', id: 'file-preview' }, t('preview'), async (into) => {
+        const p = await api(`/api/files/${encodeURIComponent(sha)}/preview`);
+        into.append(el('pre', { class: 'body', text: p.text }));
+        if (p.truncated)
+          into.append(el('p', { class: 'note', text: t('preview_cut').replace('{n}', fmtBytes(p.bytes)) }));
       });
       view.append(box);
     }

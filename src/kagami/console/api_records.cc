@@ -146,6 +146,19 @@ bool is_malware_detector(const std::string& d) {
   return d.rfind("clamav:", 0) == 0 || d.rfind("yara:", 0) == 0 || d.rfind("hash_list:", 0) == 0;
 }
 
+// A stored object's bytes (decompressed as the store keeps them).
+Result<std::string> read_object(const store::FileStore& files, const std::string& sha) {
+  char* data = nullptr;
+  std::size_t size = 0;
+  std::FILE* mem = open_memstream(&data, &size);
+  if (mem == nullptr) return make_error("out of memory");
+  const Status read = files.read(sha, mem);
+  std::fclose(mem);
+  std::unique_ptr<char, decltype(&std::free)> hold(data, &std::free);
+  if (!read) return read.error();
+  return std::string(data, size);
+}
+
 // Streams a file already unlinked from its directory; the descriptor is closed when done.
 void send_file_descriptor(Response& res, int fd, std::uint64_t size, const std::string& type,
                           const std::string& filename) {
@@ -368,16 +381,13 @@ void file_content(ApiServer::Impl& api, const Request& req, Response& res) {
     send_error(res, 413, "the file is larger than this console serves");
     return;
   }
-  char* data = nullptr;
-  std::size_t size = 0;
-  std::FILE* mem = open_memstream(&data, &size);
-  const Status read = mem != nullptr ? files.read(sha, mem) : make_error("out of memory");
-  if (mem != nullptr) std::fclose(mem);
-  std::unique_ptr<char, decltype(&std::free)> hold(data, &std::free);
+  auto read = read_object(files, sha);
   if (!read) {
     send_error(res, 500, "the stored file cannot be read");
     return;
   }
+  const char* data = read->data();
+  const std::size_t size = read->size();
   const std::string_view bytes(data, size);
   const Sha256Digest got = Sha256::of(ByteView(reinterpret_cast<const std::uint8_t*>(data), size));
   if (to_hex(got) != sha) {
@@ -403,7 +413,7 @@ void file_content(ApiServer::Impl& api, const Request& req, Response& res) {
     return;
   }
   res.set_header("Content-Disposition", "attachment; filename=\"" + sha + ".bin\"");
-  res.set_content(std::string(bytes), "application/octet-stream");
+  res.set_content(std::move(*read), "application/octet-stream");
 }
 
 // GET /api/files/{sha256}/preview: the start of the text extracted from a file (the file itself
@@ -435,16 +445,13 @@ void file_preview(ApiServer::Impl& api, const Request& req, Response& res) {
   }
   store::FileStore files(api.layout, {});
   const std::string object = text_sha.empty() ? sha : text_sha;
-  char* data = nullptr;
-  std::size_t size = 0;
-  std::FILE* mem = open_memstream(&data, &size);
-  const Status read = mem != nullptr ? files.read(object, mem) : make_error("out of memory");
-  if (mem != nullptr) std::fclose(mem);
-  std::unique_ptr<char, decltype(&std::free)> hold(data, &std::free);
+  auto read = read_object(files, object);
   if (!read) {
     send_error(res, 500, "the extracted text cannot be read");
     return;
   }
+  const char* data = read->data();
+  const std::size_t size = read->size();
   // The start, cut on a character's first byte.
   std::size_t cut = std::min(size, kPreviewBytes);
   while (cut < size && cut > 0 && (static_cast<unsigned char>(data[cut]) & 0xC0) == 0x80) --cut;
@@ -611,26 +618,45 @@ void export_pcap(ApiServer::Impl& api, const Request& req, Response& res) {
   send_pcap(api, req, res, std::move(ids), sr.query);
 }
 
-void timeline(ApiServer::Impl& api, const Request& req, Response& res) {
+// An aggregate over a query's matches (the timeline, top values, talkers): the search's
+// parameters and one count of its own (`number`, else `fallback`), within the rate limit, with
+// an index to run on; false when an answer was already sent.
+struct Aggregate {
   query::SearchRequest sr;
-  if (!read_search(req, res, sr, api.options.query_budget_ms, api.login().role)) return;
-  std::uint64_t buckets = 60;
-  if (req.has_param("buckets") && !parse_u64(req.get_param_value("buckets"), buckets)) {
-    send_error(res, 400, "buckets must be a number");
-    return;
-  }
-  if (!api.within_rate(req, res, "timeline", sr)) return;
-  auto index = api.reader(res);
-  if (!index) return;
+  std::uint64_t number = 0;
+  std::unique_ptr<IndexPool::Lease> index;
   query::QueryError where;
-  auto t = query::timeline(**index, sr, buckets, &where);
-  if (!t) {
-    send_error(res, 400, t.error().message, where.message.empty() ? nullptr : &where);
-    return;
+};
+bool begin_aggregate(ApiServer::Impl& api, const Request& req, Response& res, const char* number,
+                     std::uint64_t fallback, const std::string& rate_key, Aggregate& out) {
+  if (!read_search(req, res, out.sr, api.options.query_budget_ms, api.login().role)) return false;
+  out.number = fallback;
+  if (req.has_param(number) && !parse_u64(req.get_param_value(number), out.number)) {
+    send_error(res, 400, std::string(number) + " must be a number");
+    return false;
   }
-  if (!api.audit(req, res, "timeline", audited_query(req, sr),
-                 {{"kind", sr.kind ? query::kind_name(*sr.kind) : ""}, {"buckets", buckets}}))
-    return;
+  if (!api.within_rate(req, res, rate_key, out.sr)) return false;
+  out.index = api.reader(res);
+  return out.index != nullptr;
+}
+
+// Its failure (a query error points at the spot), or its audit entry; false when answered.
+template <class T>
+bool end_aggregate(ApiServer::Impl& api, const Request& req, Response& res, Aggregate& a,
+                   const Result<T>& got, const char* action, nlohmann::json detail) {
+  if (!got) {
+    send_error(res, 400, got.error().message, a.where.message.empty() ? nullptr : &a.where);
+    return false;
+  }
+  detail["kind"] = a.sr.kind ? query::kind_name(*a.sr.kind) : "";
+  return api.audit(req, res, action, audited_query(req, a.sr), detail);
+}
+
+void timeline(ApiServer::Impl& api, const Request& req, Response& res) {
+  Aggregate a;
+  if (!begin_aggregate(api, req, res, "buckets", 60, "timeline", a)) return;
+  auto t = query::timeline(**a.index, a.sr, a.number, &a.where);
+  if (!end_aggregate(api, req, res, a, t, "timeline", {{"buckets", a.number}})) return;
   send_json(res, {{"start", time_to_epoch_seconds(t->start)},
                   {"width", static_cast<double>(t->width) / 1e9},
                   {"counts", t->counts},
@@ -638,53 +664,22 @@ void timeline(ApiServer::Impl& api, const Request& req, Response& res) {
 }
 
 void top(ApiServer::Impl& api, const Request& req, Response& res) {
-  query::SearchRequest sr;
-  if (!read_search(req, res, sr, api.options.query_budget_ms, api.login().role)) return;
-  std::uint64_t n = 10;
-  if (req.has_param("n") && !parse_u64(req.get_param_value("n"), n)) {
-    send_error(res, 400, "n must be a number");
-    return;
-  }
-  if (!api.within_rate(req, res, "top:" + req.get_param_value("field"), sr)) return;
-  auto index = api.reader(res);
-  if (!index) return;
-  query::QueryError where;
-  auto top = query::top_values(**index, sr, req.get_param_value("field"), n, &where);
-  if (!top) {
-    send_error(res, 400, top.error().message, where.message.empty() ? nullptr : &where);
-    return;
-  }
-  if (!api.audit(req, res, "top", audited_query(req, sr),
-                 {{"field", req.get_param_value("field")},
-                  {"kind", sr.kind ? query::kind_name(*sr.kind) : ""},
-                  {"n", n}}))
-    return;
+  const std::string field = req.get_param_value("field");
+  Aggregate a;
+  if (!begin_aggregate(api, req, res, "n", 10, "top:" + field, a)) return;
+  auto top = query::top_values(**a.index, a.sr, field, a.number, &a.where);
+  if (!end_aggregate(api, req, res, a, top, "top", {{"field", field}, {"n", a.number}})) return;
   nlohmann::json out = nlohmann::json::array();
   for (const auto& v : *top) out.push_back({{"value", v.value}, {"count", v.count}});
-  send_json(res, {{"field", req.get_param_value("field")}, {"values", out}});
+  send_json(res, {{"field", field}, {"values", out}});
 }
 
 // Who talks to whom among a query's matches: client and server address pairs with counts.
 void talkers(ApiServer::Impl& api, const Request& req, Response& res) {
-  query::SearchRequest sr;
-  if (!read_search(req, res, sr, api.options.query_budget_ms, api.login().role)) return;
-  std::uint64_t n = 30;
-  if (req.has_param("n") && !parse_u64(req.get_param_value("n"), n)) {
-    send_error(res, 400, "n must be a number");
-    return;
-  }
-  if (!api.within_rate(req, res, "talkers", sr)) return;
-  auto index = api.reader(res);
-  if (!index) return;
-  query::QueryError where;
-  auto pairs = query::talkers(**index, sr, n, &where);
-  if (!pairs) {
-    send_error(res, 400, pairs.error().message, where.message.empty() ? nullptr : &where);
-    return;
-  }
-  if (!api.audit(req, res, "talkers", audited_query(req, sr),
-                 {{"kind", sr.kind ? query::kind_name(*sr.kind) : ""}, {"n", n}}))
-    return;
+  Aggregate a;
+  if (!begin_aggregate(api, req, res, "n", 30, "talkers", a)) return;
+  auto pairs = query::talkers(**a.index, a.sr, a.number, &a.where);
+  if (!end_aggregate(api, req, res, a, pairs, "talkers", {{"n", a.number}})) return;
   nlohmann::json out = nlohmann::json::array();
   for (const auto& p : *pairs)
     out.push_back({{"client", p.client}, {"server", p.server}, {"count", p.count}});
