@@ -322,6 +322,10 @@ async function main() {
   await page.click('#bulk-reopen');
   await page.waitForFunction(() => document.querySelectorAll('tbody tr.state-new').length === 3);
   assert.match(await page.textContent('tbody'), /未対応/);
+  // Any other error in Japanese too, with the server's own words after it.
+  await page.goto(url + '/#/session/99999');
+  await page.waitForSelector('p.error');
+  assert.match(await page.textContent('p.error'), /該当するレコードはありません。 \(no session 99999\)/);
   // A mail's detail: the envelope, its direction in Japanese, attachments as a table whose
   // digests open the files.
   await page.goto(url + '/#/search?q=*&kind=mail');

@@ -23,7 +23,7 @@ for (const file of readdirSync(assets).filter((f) => f.endsWith('.js') && f !== 
   for (const m of text.matchAll(/\bt\('([a-z0-9_]+)'\)/g)) need(m[1], file);
   // A page that builds keys from a prefix must use one of the families checked below.
   for (const m of text.matchAll(/\bt\(`([a-z_]+)\$\{/g))
-    if (!['sev_', 'dir_', 'role_', 'action_', 'audit_', 'qerr_', 'hint_', 'kind_', 'span_'].includes(m[1]))
+    if (!['sev_', 'dir_', 'role_', 'action_', 'audit_', 'qerr_', 'hint_', 'kind_', 'span_', 'http_'].includes(m[1]))
       problems.push(`${file}: keys built from '${m[1]}' are not checked here`);
 }
 
@@ -45,6 +45,11 @@ const audited = new Set(['login', 'login_failed', 'logout', 'alert_ack', 'alert_
 for (const m of consoleSources.matchAll(/audit\(req, res, "([a-z_]*[a-z])"/g)) audited.add(m[1]);
 for (const m of consoleSources.matchAll(/list_page\(api, req, res, sr, "([a-z_]+)"/g)) audited.add(m[1]);
 family('audit_', [...audited], 'audit actions');
+// Errors the console answers with, by status (a login's 401 leads to the login page).
+const statuses = new Set([...consoleSources.matchAll(/send_error\(res, (\d{3})/g)].map((m) => m[1]));
+statuses.add('414');
+statuses.delete('401');
+family('http_', [...statuses], 'error statuses');
 const query = ['query_parser.cc', 'search_compiler.cc'].map((f) => source(join('src/kagami/query', f))).join('\n');
 const codes = new Set([...query.matchAll(/fail\([^;]*?,\s*"([a-z_]+)",/gs)].map((m) => m[1]));
 if (codes.size < 20) problems.push(`only ${codes.size} query error codes found: has fail() changed?`);

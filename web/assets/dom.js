@@ -1,6 +1,6 @@
 // Building the page: every value from the store goes in as text (textContent), never as
 // markup, so nothing recorded off the wire can run here.
-import { t, zone } from './context.js';
+import { lang, t, zone } from './context.js';
 
 // Characters that reorder or hide text (bidi embeddings, overrides and isolates, zero-width
 // marks, line separators) and control characters, recorded off the wire, are shown as what
@@ -182,6 +182,20 @@ export const dl = (pairs) =>
       .map(([k, v, tip]) => [el('dt', { text: k, title: tip }), el('dd', {}, v instanceof Node ? v : String(v))]),
   );
 
+// An error from the API in the reader's language: a query error by its code and values; any
+// other by its status, with the server's own words (English) after it in Japanese.
+export function errorMessage(e) {
+  const b = (e && e.body) || {};
+  if (b.code && t(`qerr_${b.code}`) !== `qerr_${b.code}`) {
+    let s = t(`qerr_${b.code}`);
+    for (const [k, v] of Object.entries(b.args || {})) s = s.replaceAll(`{${k}}`, v);
+    return s;
+  }
+  const general = t(`http_${e.status}`);
+  if (lang === 'en' || general === `http_${e.status}`) return e.message;
+  return `${general} (${e.message})`;
+}
+
 export function showError(err, view) {
-  view.append(el('p', { class: 'error', role: 'alert', text: `${t('error')}: ${err.message}` }));
+  view.append(el('p', { class: 'error', role: 'alert', text: `${t('error')}: ${errorMessage(err)}` }));
 }

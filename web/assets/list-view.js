@@ -5,7 +5,7 @@
 import { api, fields, qs } from './api.js';
 import { columnsOf, kindTitle, recordHref } from './columns.js';
 import { can, t, zone } from './context.js';
-import { el, fmtTime, lazyDetails, svgEl, table } from './dom.js';
+import { el, errorMessage, fmtTime, lazyDetails, svgEl, table } from './dom.js';
 
 export const PAGE = 50;
 
@@ -300,22 +300,13 @@ export async function listView(view, { known, q, kind, params, base, columns, op
   return page;
 }
 
-// A query error, with the part that is wrong underlined, in the reader's language when the
-// server gave its code.
+// A query error, with the part that is wrong underlined, in the reader's language.
 export function queryError(e, q) {
-  const text =
-    e.body && e.body.code && t(`qerr_${e.body.code}`) !== `qerr_${e.body.code}` ? errorText(e.body) : e.message;
-  const box = el('div', { class: 'error', role: 'alert', id: 'query-error' }, el('p', { text }));
+  const box = el('div', { class: 'error', role: 'alert', id: 'query-error' }, el('p', { text: errorMessage(e) }));
   if (e.body && e.body.position !== undefined) {
     const p = e.body.position;
     const n = Math.max(1, e.body.length || 1);
     box.append(el('pre', {}, q.slice(0, p), el('mark', { text: q.slice(p, p + n) }), q.slice(p + n)));
   }
   return box;
-}
-
-function errorText(body) {
-  let s = t(`qerr_${body.code}`);
-  for (const [k, v] of Object.entries(body.args || {})) s = s.replaceAll(`{${k}}`, v);
-  return s;
 }

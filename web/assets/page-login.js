@@ -1,7 +1,7 @@
 // The login form.
 import { api } from './api.js';
 import { newView, setMe, t } from './context.js';
-import { el } from './dom.js';
+import { el, errorMessage } from './dom.js';
 
 export function renderLogin(message, { chrome, onLogin }) {
   chrome();
@@ -29,7 +29,7 @@ export function renderLogin(message, { chrome, onLogin }) {
       setMe(await api('/api/login', { method: 'POST', body: { user: user.value, password: pw.value } }));
       onLogin();
     } catch (e) {
-      msg.textContent = `${t('login_failed')}: ${e.message}`;
+      msg.textContent = `${t('login_failed')}: ${errorMessage(e)}`;
     }
   });
   newView().append(form);
