@@ -63,7 +63,14 @@ async function main() {
   const url = await startServer();
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
   // The certificate is the console's own; the C++ test checks it against its CA.
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, acceptDownloads: true, locale: 'en-US' });
+  // The walk through every page runs as a Japanese office's browser would: in Asia/Tokyo (the
+  // zone check below runs again in America/New_York).
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    acceptDownloads: true,
+    locale: 'en-US',
+    timezoneId: 'Asia/Tokyo',
+  });
   const page = await context.newPage();
   lastPage = page;
   const pageErrors = [];
@@ -216,6 +223,7 @@ async function main() {
   assert.deepEqual(rows.map((r) => r.file_name).sort(), ['customers.csv', 'list.csv']);
   assert.ok(rows.every((r) => r.detector === 'jp_my_number' && r.sample.endsWith('9191')), csv);
   assert.ok(rows.some((r) => r.user === 'tanaka'), csv);
+  assert.ok(rows.every((r) => /^2026-11-02T10:0\d:\d\d\.\d{3}\+09:00$/.test(r.ts)), `times as shown, in Tokyo: ${csv}`);
   // The time range picker: dragging across the histogram narrows the query to that span.
   await page.goto(url + '/#/search?q=*&kind=sessions');
   await page.waitForSelector('#histogram rect');
@@ -388,7 +396,12 @@ async function main() {
   assert.deepEqual(pageErrors, []);
 
   // A phone: nothing is wider than its 390 px; tables scroll inside the page.
-  const phone = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'ja-JP', viewport: { width: 390, height: 844 } });
+  const phone = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    locale: 'ja-JP',
+    timezoneId: 'Asia/Tokyo',
+    viewport: { width: 390, height: 844 },
+  });
   const ppage = await phone.newPage();
   lastPage = ppage;
   await login(ppage, url, 'alice', 'alice-password-123');
@@ -402,7 +415,7 @@ async function main() {
   await phone.close();
 
   // An administrator removes a user only after saying yes.
-  const actx = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US' });
+  const actx = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US', timezoneId: 'America/New_York' });
   const apage = await actx.newPage();
   lastPage = apage;
   await login(apage, url, 'adam', 'adam-password-123');
