@@ -28,6 +28,7 @@ struct SearchOptions {
   std::uint64_t limit = 50;
   std::uint64_t offset = 0;
   bool oldest_first = false;
+  std::string sort;
   bool json = false;
   bool count_only = false;
   bool list_fields = false;
@@ -117,6 +118,7 @@ int run_search(const SearchOptions& o) {
   req.limit = o.count_only ? 0 : o.limit;
   req.offset = o.offset;
   req.oldest_first = o.oldest_first;
+  req.sort = o.sort;
   auto index = read_index(layout);
   if (!index) return 1;
   auto page = query::search(*index, req);
@@ -169,6 +171,9 @@ void add_search_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--limit,-n", o->limit, "records per page (default 50)");
   cmd->add_option("--offset", o->offset, "skip this many first");
   cmd->add_flag("--oldest-first", o->oldest_first, "oldest first (default: newest first)");
+  cmd->add_option("--sort", o->sort,
+                  "a column of the list to sort by, '-' first for descending (-size, host); "
+                  "ties by time");
   cmd->add_flag("--count", o->count_only, "only count");
   cmd->add_flag("--json", o->json, "one JSON object per line");
   cmd->add_flag("--fields", o->list_fields, "list the fields the language knows");

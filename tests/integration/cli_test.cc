@@ -1,4 +1,5 @@
 // The command line as an investigator uses it: list, filter, export, verify, configure.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -81,6 +82,27 @@ TEST_F(Cli, TimesAreShownAndReadInTheChosenZone) {
   const auto bad = kagami({"sessions", "--store", store, "--tz", "Asia/Atlantis"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("unknown time zone"), std::string::npos) << bad.err;
+}
+
+// The command line sorts a list by a column as the console does.
+TEST_F(Cli, SearchSortsByAColumn) {
+  auto sorted = [&](const std::string& by) {
+    const auto r =
+        kagami({"search", "--store", store, "--kind", "sessions", "--json", "--sort", by, "*"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<int> ports;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);)
+      ports.push_back(nlohmann::json::parse(line)["client_port"].get<int>());
+    return ports;
+  };
+  std::vector<int> up = sorted("client_port"), down = sorted("-client_port");
+  ASSERT_EQ(up.size(), 13u);
+  EXPECT_TRUE(std::is_sorted(up.begin(), up.end()));
+  EXPECT_TRUE(std::is_sorted(down.rbegin(), down.rend()));
+  const auto bad = kagami({"search", "--store", store, "--sort", "nosuch", "*"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("cannot be sorted by 'nosuch'"), std::string::npos) << bad.err;
 }
 
 TEST_F(Cli, FiltersNarrowTheList) {
