@@ -3,7 +3,8 @@
 # 200 ms): fills bench/out/search-store once (10 million sessions, 20 million HTTP
 # transactions with their URLs in the full-text index, a million file sightings), then runs
 # each typical query RUNS times with different values through the console's code path (the
-# search, its capped count and the page's 50 records). Prints the machine and a Markdown table.
+# search, its capped count and the page's 50 records), then what one console page asks for
+# besides it. Prints the machine and two Markdown tables.
 #
 #   bench/search_bench.sh [sessions] [runs]
 set -euo pipefail
@@ -24,3 +25,7 @@ echo "store: $sessions sessions, $(cat "$store/populated")"
 # Cold for the first query of each kind only in the sense of SQLite's own cache: the file
 # system cache holds what fits, as on a console that has been up a while.
 build/bench/search_bench query "$store" "$runs"
+# What one console page asks for besides the search (the histogram, a sort, the field values,
+# the talkers, a CSV export, the dashboard).
+echo
+build/bench/search_bench pages "$store" "$runs"
