@@ -8,6 +8,9 @@ import { can, t, zone } from './context.js';
 import { el, errorMessage, fmtTime, lazyDetails, svgEl, table } from './dom.js';
 
 export const PAGE = 50;
+// The field values and talkers count the newest this many matches (a busy user's every
+// session is not read for a sidebar); the summary says so when there are more.
+const SAMPLE = 10000;
 
 // A time as the query language reads it, in the zone shown, with its offset: unambiguous.
 export function queryTime(epoch) {
@@ -135,7 +138,7 @@ function valueSidebar(q, kind, go) {
     for (const f of mine) {
       list.append(
         lazyDetails({ class: 'spi-field', 'data-field': f.name }, f.name, async (one) => {
-          const top = await api('/api/top?' + qs({ q, kind, field: f.name, n: 10 }));
+          const top = await api('/api/top?' + qs({ q, kind, field: f.name, n: 10, sample: SAMPLE }));
           one.append(
             top.values.length
               ? el(
@@ -163,7 +166,7 @@ function valueSidebar(q, kind, go) {
 // pair as thick as its count; a pair is a link that narrows the query to it.
 function talkerGraph(q, kind, go) {
   return lazyDetails({ class: 'talkers', id: 'talkers' }, t('talkers'), async (box) => {
-    const { pairs } = await api('/api/talkers?' + qs({ q, kind, n: 30 }));
+    const { pairs } = await api('/api/talkers?' + qs({ q, kind, n: 30, sample: SAMPLE }));
     if (!pairs.length) {
       box.append(el('p', { class: 'empty', text: t('no_results') }));
       return;
@@ -216,7 +219,7 @@ export async function listView(view, { known, q, kind, params, base, columns, op
   };
   const [page, timeline] = await Promise.all([
     api('/api/search?' + qs({ q, kind, limit: PAGE, offset, sort })),
-    api('/api/timeline?' + qs({ q, kind, buckets: 60 })).catch(() => null),
+    api('/api/timeline?' + qs({ q, kind, buckets: 60, bytes: 0 })).catch(() => null),
   ]);
   const shown = page.records.length;
   const capped = page.total_capped ? t('at_least') + ' ' : '';
@@ -238,6 +241,7 @@ export async function listView(view, { known, q, kind, params, base, columns, op
   if (page.total > 0) {
     const go = (nq) => here({ q: nq, kind: page.kind });
     view.append(el('div', { class: 'explore' }, valueSidebar(q, page.kind, go), talkerGraph(q, page.kind, go)));
+    if (page.total > SAMPLE) view.append(el('p', { class: 'note', id: 'sampled', text: t('sampled') }));
   }
   if (page.total > 0) {
     const exportQs = (o) => qs({ q, kind: page.kind, sort, tz: zone, ...o });

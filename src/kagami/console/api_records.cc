@@ -624,6 +624,7 @@ void export_pcap(ApiServer::Impl& api, const Request& req, Response& res) {
 struct Aggregate {
   query::SearchRequest sr;
   std::uint64_t number = 0;
+  std::uint64_t sample = 0;  // top values, talkers: among the newest this many (0: all)
   std::unique_ptr<IndexPool::Lease> index;
   query::QueryError where;
 };
@@ -631,9 +632,12 @@ bool begin_aggregate(ApiServer::Impl& api, const Request& req, Response& res, co
                      std::uint64_t fallback, const std::string& rate_key, Aggregate& out) {
   if (!read_search(req, res, out.sr, api.options.query_budget_ms, api.login().role)) return false;
   out.number = fallback;
-  if (req.has_param(number) && !parse_u64(req.get_param_value(number), out.number)) {
-    send_error(res, 400, std::string(number) + " must be a number");
-    return false;
+  for (const auto& [name, into] :
+       {std::pair<const char*, std::uint64_t*>{number, &out.number}, {"sample", &out.sample}}) {
+    if (req.has_param(name) && !parse_u64(req.get_param_value(name), *into)) {
+      send_error(res, 400, std::string(name) + " must be a number");
+      return false;
+    }
   }
   if (!api.within_rate(req, res, rate_key, out.sr)) return false;
   out.index = api.reader(res);
@@ -655,7 +659,9 @@ bool end_aggregate(ApiServer::Impl& api, const Request& req, Response& res, Aggr
 void timeline(ApiServer::Impl& api, const Request& req, Response& res) {
   Aggregate a;
   if (!begin_aggregate(api, req, res, "buckets", 60, "timeline", a)) return;
-  auto t = query::timeline(**a.index, a.sr, a.number, &a.where);
+  // Bytes only when asked (the dashboard): summing them reads every matching row.
+  const bool bytes = req.get_param_value("bytes") != "0";
+  auto t = query::timeline(**a.index, a.sr, a.number, &a.where, bytes);
   if (!end_aggregate(api, req, res, a, t, "timeline", {{"buckets", a.number}})) return;
   send_json(res, {{"start", time_to_epoch_seconds(t->start)},
                   {"width", static_cast<double>(t->width) / 1e9},
@@ -667,7 +673,7 @@ void top(ApiServer::Impl& api, const Request& req, Response& res) {
   const std::string field = req.get_param_value("field");
   Aggregate a;
   if (!begin_aggregate(api, req, res, "n", 10, "top:" + field, a)) return;
-  auto top = query::top_values(**a.index, a.sr, field, a.number, &a.where);
+  auto top = query::top_values(**a.index, a.sr, field, a.number, &a.where, a.sample);
   if (!end_aggregate(api, req, res, a, top, "top", {{"field", field}, {"n", a.number}})) return;
   nlohmann::json out = nlohmann::json::array();
   for (const auto& v : *top) out.push_back({{"value", v.value}, {"count", v.count}});
@@ -678,7 +684,7 @@ void top(ApiServer::Impl& api, const Request& req, Response& res) {
 void talkers(ApiServer::Impl& api, const Request& req, Response& res) {
   Aggregate a;
   if (!begin_aggregate(api, req, res, "n", 30, "talkers", a)) return;
-  auto pairs = query::talkers(**a.index, a.sr, a.number, &a.where);
+  auto pairs = query::talkers(**a.index, a.sr, a.number, &a.where, a.sample);
   if (!end_aggregate(api, req, res, a, pairs, "talkers", {{"n", a.number}})) return;
   nlohmann::json out = nlohmann::json::array();
   for (const auto& p : *pairs)
@@ -826,10 +832,14 @@ std::vector<Route> record_routes() {
   });
   std::vector<RouteParam> buckets = search_params(), top_params = search_params();
   buckets.push_back({"buckets", "integer", "number of buckets (default 60)"});
+  buckets.push_back({"bytes", "integer", "0: counts only (sessions: bytes read every row)"});
   top_params.push_back({"field", "string", "host, user, client.ip, method, ...", true});
   top_params.push_back({"n", "integer", "how many (default 10)"});
+  top_params.push_back({"sample", "integer", "among the newest this many matches (default all)"});
   std::vector<RouteParam> talker_params = search_params();
   talker_params.push_back({"n", "integer", "how many pairs (default 30, at most 1000)"});
+  talker_params.push_back(
+      {"sample", "integer", "among the newest this many matches (default all)"});
   const std::vector<Route> rest = {
       {.path = "/api/sessions/{id}",
        .summary = "a session with every record of each kind it holds",

@@ -364,7 +364,7 @@ Result<nlohmann::json> page_records(store::SqliteIndex& index, Kind kind,
 }
 
 Result<Timeline> timeline(store::SqliteIndex& index, const SearchRequest& request,
-                          std::size_t buckets, QueryError* where) {
+                          std::size_t buckets, QueryError* where, bool bytes) {
   if (buckets == 0 || buckets > 1000) return make_error("a timeline has 1 to 1000 buckets");
   auto compiled = compile_request(index, request, where);
   if (!compiled) return compiled.error();
@@ -388,7 +388,7 @@ Result<Timeline> timeline(store::SqliteIndex& index, const SearchRequest& reques
   if (!any) return t;
   t.start = first;
   t.width = std::max<TimeNs>(1, (last - first) / static_cast<TimeNs>(buckets) + 1);
-  const bool sessions = cq.kind == Kind::kSessions;
+  const bool sessions = cq.kind == Kind::kSessions && bytes;
   std::vector<store::SqlValue> binds;
   binds.emplace_back(t.start);
   binds.emplace_back(t.width);
@@ -410,9 +410,20 @@ Result<Timeline> timeline(store::SqliteIndex& index, const SearchRequest& reques
   return t;
 }
 
+namespace {
+// The rows an aggregate reads: every match, or the newest `sample` of them (an index on the
+// query's own terms, a user's or a host's, gives those without reading the rest).
+std::string aggregate_rows(const CompiledQuery& cq, std::uint64_t sample,
+                           const std::string& columns) {
+  std::string rows = "(SELECT " + columns + " FROM " + cq.table + " WHERE " + cq.where;
+  if (sample > 0) rows += " ORDER BY " + cq.ts_column + " DESC LIMIT " + std::to_string(sample);
+  return rows + ")";
+}
+}  // namespace
+
 Result<std::vector<TopValue>> top_values(store::SqliteIndex& index, const SearchRequest& request,
-                                         const std::string& field, std::size_t n,
-                                         QueryError* where) {
+                                         const std::string& field, std::size_t n, QueryError* where,
+                                         std::uint64_t sample) {
   if (n == 0 || n > 1000) return make_error("top lists have 1 to 1000 values");
   auto compiled = compile_request(index, request, where);
   if (!compiled) return compiled.error();
@@ -428,9 +439,9 @@ Result<std::vector<TopValue>> top_values(store::SqliteIndex& index, const Search
   std::vector<TopValue> out;
   const Status s = index.select(
       // Empty values (no host, no user) are not a value anyone asks for the top of.
-      std::string("SELECT ") + col->columns + ", count(*) AS c FROM " + cq.table + " WHERE (" +
-          cq.where + ") AND " + col->columns + " != '' GROUP BY 1 ORDER BY c DESC, 1 LIMIT " +
-          std::to_string(n),
+      std::string("SELECT ") + col->columns + ", count(*) AS c FROM " +
+          aggregate_rows(cq, sample, col->columns) + " WHERE " + col->columns +
+          " != '' GROUP BY 1 ORDER BY c DESC, 1 LIMIT " + std::to_string(n),
       cq.binds,
       [&](const store::SqlRow& r) {
         out.push_back({ip ? r.ip(0).to_string() : r.text(0), static_cast<std::uint64_t>(r.i64(1))});
@@ -442,15 +453,16 @@ Result<std::vector<TopValue>> top_values(store::SqliteIndex& index, const Search
 }
 
 Result<std::vector<Talk>> talkers(store::SqliteIndex& index, const SearchRequest& request,
-                                  std::size_t n, QueryError* where) {
+                                  std::size_t n, QueryError* where, std::uint64_t sample) {
   if (n == 0 || n > 1000) return make_error("talker lists have 1 to 1000 pairs");
   auto compiled = compile_request(index, request, where);
   if (!compiled) return compiled.error();
   const CompiledQuery& cq = *compiled;
   std::vector<Talk> out;
   const Status s = index.select(
-      "SELECT client_ip, server_ip, count(*) AS c FROM " + cq.table + " WHERE (" + cq.where +
-          ") GROUP BY 1, 2 ORDER BY c DESC, 1, 2 LIMIT " + std::to_string(n),
+      "SELECT client_ip, server_ip, count(*) AS c FROM " +
+          aggregate_rows(cq, sample, "client_ip, server_ip") +
+          " GROUP BY 1, 2 ORDER BY c DESC, 1, 2 LIMIT " + std::to_string(n),
       cq.binds,
       [&](const store::SqlRow& r) {
         out.push_back(

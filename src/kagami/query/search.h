@@ -78,17 +78,21 @@ struct Timeline {
   std::vector<std::uint64_t> counts;  // records per bucket
   std::vector<std::uint64_t> bytes;   // sessions: payload bytes that started in the bucket
 };
+// Without `bytes` only the counts are made: from an index alone when the query's is one (a
+// user's or a host's sessions), where summing bytes reads every matching row.
 Result<Timeline> timeline(store::SqliteIndex& index, const SearchRequest& request,
-                          std::size_t buckets, QueryError* where = nullptr);
+                          std::size_t buckets, QueryError* where = nullptr, bool bytes = true);
 
 // The most frequent values of a field among the matches ("host", "user", "client.ip", ...).
 struct TopValue {
   std::string value;
   std::uint64_t count = 0;
 };
+// With `sample`, among the newest `sample` matches only: a busy user's hundreds of thousands
+// of sessions are not all read for a sidebar (0: every match).
 Result<std::vector<TopValue>> top_values(store::SqliteIndex& index, const SearchRequest& request,
                                          const std::string& field, std::size_t n,
-                                         QueryError* where = nullptr);
+                                         QueryError* where = nullptr, std::uint64_t sample = 0);
 
 // Who talks to whom among the matches: the most frequent client and server address pairs.
 struct Talk {
@@ -96,7 +100,8 @@ struct Talk {
   std::uint64_t count = 0;
 };
 Result<std::vector<Talk>> talkers(store::SqliteIndex& index, const SearchRequest& request,
-                                  std::size_t n, QueryError* where = nullptr);
+                                  std::size_t n, QueryError* where = nullptr,
+                                  std::uint64_t sample = 0);
 
 // Whether top_values can count a field's values in one table (one column of its own, values
 // worth counting: not times, sizes or lists).
