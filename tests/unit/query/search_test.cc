@@ -487,6 +487,42 @@ TEST_F(SearchTest, SortsByAColumnOfTheListAndNothingElse) {
   EXPECT_FALSE(search(*index, r).ok());
 }
 
+// The aggregates a list's page shows: counts over time (bytes only when asked), a field's top
+// values and who talks to whom, over every match or the newest `sample`.
+TEST_F(SearchTest, AggregatesCountEveryMatchOrTheNewest) {
+  SearchRequest r;
+  r.query = "ip:10.0.0.0/8";
+  auto t = timeline(*index, r, 4);
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  std::uint64_t n = 0;
+  for (const auto c : t->counts) n += c;
+  EXPECT_EQ(n, 5u);
+  auto counts_only = timeline(*index, r, 4, nullptr, false);
+  ASSERT_TRUE(counts_only.ok());
+  EXPECT_EQ(counts_only->counts, t->counts);
+  for (const auto b : counts_only->bytes) EXPECT_EQ(b, 0u);
+
+  auto top = top_values(*index, r, "client.ip", 10);
+  ASSERT_TRUE(top.ok()) << top.error().message;
+  ASSERT_EQ(top->size(), 4u);
+  EXPECT_EQ((*top)[0].value, "10.0.0.5");  // sessions 1 and 3
+  EXPECT_EQ((*top)[0].count, 2u);
+  auto newest = top_values(*index, r, "client.ip", 10, nullptr, 2);  // sessions 5 and 3
+  ASSERT_TRUE(newest.ok());
+  ASSERT_EQ(newest->size(), 2u);
+  EXPECT_EQ((*newest)[0].count + (*newest)[1].count, 2u);
+  EXPECT_FALSE(top_values(*index, r, "file.size", 10).ok());  // sizes are not counted
+
+  auto talks = talkers(*index, r, 10);
+  ASSERT_TRUE(talks.ok()) << talks.error().message;
+  ASSERT_EQ(talks->size(), 5u);
+  auto newest_talk = talkers(*index, r, 10, nullptr, 1);
+  ASSERT_TRUE(newest_talk.ok());
+  ASSERT_EQ(newest_talk->size(), 1u);
+  EXPECT_EQ((*newest_talk)[0].client, "10.0.0.8");  // session 5, the newest
+  EXPECT_EQ((*newest_talk)[0].server, "203.0.113.99");
+}
+
 TEST_F(SearchTest, ValuesNeverBecomeSql) {
   for (const char* q :
        {"host:\"x' OR '1'='1\"", "subject:\"'; DROP TABLE sessions; --\"",
