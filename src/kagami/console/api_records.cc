@@ -18,6 +18,7 @@
 #include "kagami/inspect/text_scanner.h"
 #include "kagami/query/search.h"
 #include "kagami/query/search_compiler.h"
+#include "kagami/records/json_text.h"
 #include "kagami/records/record_json.h"
 #include "kagami/records/record_types.h"
 #include "kagami/store/file_store.h"
