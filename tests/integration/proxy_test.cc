@@ -1357,6 +1357,12 @@ def connect():
     c.increment_flow_control_window(16 << 20)
     t.sendall(c.data_to_send())
     return t, c
+def send(t, c):
+    try:
+        t.sendall(c.data_to_send())
+        return True
+    except (ssl.SSLError, OSError):
+        return False
 results, todo, connections = {}, list(range(len(reqs))), 0
 while todo:
     t, c = connect()
@@ -1387,8 +1393,14 @@ while todo:
                 room = min(c.local_flow_control_window(sid), c.max_outbound_frame_size)
             if not sending[sid]:
                 del sending[sid]
-        t.sendall(c.data_to_send())
-        data = t.recv(65536)
+        # A server that has said GOAWAY may close before the last acknowledgements get out:
+        # the connection has ended, and what did not finish is asked again on a new one.
+        if not send(t, c):
+            break
+        try:
+            data = t.recv(65536)
+        except (ssl.SSLError, OSError):
+            data = b""
         if not data:
             break
         for e in c.receive_data(data):
@@ -1412,7 +1424,8 @@ while todo:
                     if sid > e.last_stream_id and not v["done"]:
                         v["done"] = True
                         retry.append(v["i"])
-        t.sendall(c.data_to_send())
+        if not send(t, c):
+            break
     for sid, v in streams.items():
         if v["i"] in retry:
             continue
