@@ -28,6 +28,7 @@ namespace {
 
 constexpr std::size_t kReadChunk = 64u << 10;
 constexpr std::size_t kMaxClassifyBytes = 256u << 10;  // a ClientHello in many small records
+constexpr std::int64_t kLingerMs = 2000;  // a bridged client's time to close after all is said
 
 packet::TcpEnd tcp_end(const sockaddr_storage& a, std::uint64_t mac) {
   packet::TcpEnd e;
@@ -1039,7 +1040,8 @@ void Connection::relay_plain(bool from_upstream) {
 }
 
 void Connection::relay() {
-  deadline_ms_ = monotonic_ms() + cx_.options->idle_timeout_ms;
+  deadline_ms_ =
+      linger_until_ms_ != 0 ? linger_until_ms_ : monotonic_ms() + cx_.options->idle_timeout_ms;
   // Decrypted bytes wait inside the TLS objects while a side is full, where no socket event
   // would announce them: go on as long as sending made room again. Nothing is read here, so
   // every further round moves bytes already held, and the loop ends.
@@ -1064,11 +1066,22 @@ void Connection::relay() {
   }
   if (bridge_) settle_bridge();
   // Over when both directions ended and everything was delivered.
-  if (c_.close_after && u_.close_after && c_.pending() == 0 && u_.pending() == 0) finish();
+  if (c_.close_after && u_.close_after && c_.pending() == 0 && u_.pending() == 0) {
+    // An HTTP/2 client still acknowledges the last data it got after the bridge has said all:
+    // closing with those bytes unread would reset the connection, and the client would lose
+    // what it had not read yet. So wait for its end, briefly, as web servers linger.
+    if (bridge_ && !c_.eof) {
+      if (linger_until_ms_ == 0) linger_until_ms_ = monotonic_ms() + kLingerMs;
+      deadline_ms_ = linger_until_ms_;
+      return;
+    }
+    finish();
+  }
 }
 
 void Connection::check_timeout(std::int64_t now_ms) {
   if (phase_ == Phase::kDone || now_ms < deadline_ms_) return;
+  if (linger_until_ms_ != 0) return finish();  // the client did not close: enough
   cx_.counters->timed_out.fetch_add(1, std::memory_order_relaxed);
   fail(phase_ == Phase::kRelay ? "idle timeout" : "timed out before the relay began", true);
 }

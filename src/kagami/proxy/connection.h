@@ -150,6 +150,9 @@ class Connection {
   Phase phase_ = Phase::kRequest;
   Leg c_, u_;
   std::int64_t deadline_ms_ = 0;
+  // A bridged client's connection, everything said, waits this long for the client's end
+  // before it is closed (0: not waiting yet).
+  std::int64_t linger_until_ms_ = 0;
   // Where the client wants to go.
   std::string host_;
   std::uint16_t port_ = 0;
