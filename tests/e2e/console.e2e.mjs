@@ -4,12 +4,12 @@
 // never runs. Then a viewer: findings masked, no downloads.
 //
 //   node console.e2e.mjs KAGAMI_BINARY INVESTIGATION_FIXTURE_BINARY
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { chromiumOrSkip } from './harness.mjs';
+import { chromiumOrSkip, loginConsole, startConsole } from './harness.mjs';
 
 const [kagami, fixture] = process.argv.slice(2);
 const { chromium, path: chromiumPath } = await chromiumOrSkip();
@@ -26,32 +26,12 @@ function run(cmd, args, input) {
 }
 
 async function startServer() {
-  server = spawn(kagami, ['serve', '--store', store, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('serve did not start: ' + err)), 15000);
-    server.stderr.on('data', (d) => {
-      err += d;
-      const m = err.match(/console at (https:\/\/[^\s/]+)\//);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    server.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
+  const started = startConsole(kagami, store);
+  server = started.proc;
+  return started.url;
 }
 
-async function login(page, url, user, password) {
-  await page.goto(url + '/');
-  await page.waitForSelector('#login-form');
-  await page.fill('#login-user', user);
-  await page.fill('#login-password', password);
-  await page.click('#login-submit');
-  await page.waitForSelector('#nav a[href="#/search"]');
-}
+const login = loginConsole;
 
 async function main() {
   run(fixture, [dir]);

@@ -80,3 +80,34 @@ export function stop(p, signal = 'SIGTERM') {
 export async function stopAll() {
   for (const c of children) await stop(c);
 }
+
+// `kagami serve` on a store at a free port: the process and the console's address.
+export function startConsole(kagami, store) {
+  const proc = spawn(kagami, ['serve', '--store', store, '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  const url = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('serve did not start: ' + err)), 15000);
+    proc.stderr.on('data', (d) => {
+      err += d;
+      const m = err.match(/console at (https:\/\/[^\s/]+)\//);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+  return { proc, url };
+}
+
+// Logs in through the console's form and waits for its navigation.
+export async function loginConsole(page, url, user, password) {
+  await page.goto(url + '/');
+  await page.waitForSelector('#login-form');
+  await page.fill('#login-user', user);
+  await page.fill('#login-password', password);
+  await page.click('#login-submit');
+  await page.waitForSelector('#nav a[href="#/search"]');
+}

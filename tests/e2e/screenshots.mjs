@@ -2,11 +2,11 @@
 // Not a test: scripts/console_screenshots.sh runs it on the investigation fixture.
 //
 //   node screenshots.mjs KAGAMI_BINARY INVESTIGATION_FIXTURE_BINARY OUT_DIR
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromiumOrSkip } from './harness.mjs';
+import { chromiumOrSkip, loginConsole, startConsole } from './harness.mjs';
 
 const [kagami, fixture, out] = process.argv.slice(2);
 const { chromium, path: chromiumPath } = await chromiumOrSkip();
@@ -20,16 +20,8 @@ run(fixture, [dir]);
 run(kagami, ['record', '--read', join(dir, 'incident.pcap'), '--store', store, '-c', join(dir, 'kagami.toml')]);
 writeFileSync(join(dir, 'pw'), 'alice-password-123\n');
 run(kagami, ['user', 'set', '--store', store, 'alice', '--role', 'investigator', '--password-file', join(dir, 'pw')]);
-const server = spawn(kagami, ['serve', '--store', store, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-const url = await new Promise((resolve, reject) => {
-  let err = '';
-  server.stderr.on('data', (d) => {
-    err += d;
-    const m = err.match(/console at (https:\/\/[^\s/]+)\//);
-    if (m) resolve(m[1]);
-  });
-  server.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-});
+const { proc: server, url: started } = startConsole(kagami, store);
+const url = await started;
 mkdirSync(out, { recursive: true });
 const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
 const pages = [
@@ -49,12 +41,7 @@ try {
       viewport: { width: 1280, height: 860 },
     });
     const page = await ctx.newPage();
-    await page.goto(url + '/');
-    await page.waitForSelector('#login-form');
-    await page.fill('#login-user', 'alice');
-    await page.fill('#login-password', 'alice-password-123');
-    await page.click('#login-submit');
-    await page.waitForSelector('#nav a');
+    await loginConsole(page, url, 'alice', 'alice-password-123');
     for (const [name, hash] of pages) {
       await page.goto(url + '/' + hash);
       await page.waitForSelector('main h1');
