@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -73,14 +74,21 @@ std::string file_sha(std::uint64_t n) {
       Sha256::of(ByteView(reinterpret_cast<const std::uint8_t*>(seed.data()), seed.size())));
 }
 
-int populate(const std::string& store, std::uint64_t sessions) {
-  auto opened =
-      store::SqliteIndex::open(store + "/index.sqlite", store::SqliteIndex::Mode::kReadWrite);
+// The store's index, or null with the reason printed.
+std::unique_ptr<store::SqliteIndex> open_index(const std::string& store,
+                                               store::SqliteIndex::Mode mode) {
+  auto opened = store::SqliteIndex::open(store + "/index.sqlite", mode);
   if (!opened) {
     std::fprintf(stderr, "%s\n", opened.error().message.c_str());
-    return 1;
+    return nullptr;
   }
-  store::SqliteIndex& ix = **opened;
+  return std::move(*opened);
+}
+
+int populate(const std::string& store, std::uint64_t sessions) {
+  auto opened = open_index(store, store::SqliteIndex::Mode::kReadWrite);
+  if (!opened) return 1;
+  store::SqliteIndex& ix = *opened;
   if (!ix.begin_bulk_load()) return 1;
   std::mt19937_64 rng(20261127);
   std::uint64_t http_id = 1, file_id = 1;
@@ -206,13 +214,9 @@ std::string day(std::mt19937_64& rng, int offset_days) {
 }
 
 int query_phase(const std::string& store, int runs, const std::string& only) {
-  auto opened =
-      store::SqliteIndex::open(store + "/index.sqlite", store::SqliteIndex::Mode::kReadOnly);
-  if (!opened) {
-    std::fprintf(stderr, "%s\n", opened.error().message.c_str());
-    return 1;
-  }
-  store::SqliteIndex& ix = **opened;
+  auto opened = open_index(store, store::SqliteIndex::Mode::kReadOnly);
+  if (!opened) return 1;
+  store::SqliteIndex& ix = *opened;
   const std::vector<Case> cases = {
       {"host, exact (sessions)", query::Kind::kSessions,
        [](std::mt19937_64& r) {
@@ -296,13 +300,9 @@ int query_phase(const std::string& store, int runs, const std::string& only) {
 // histogram, sorted by a column, a field's top values (the sidebar), who talks to whom, the
 // CSV export's 10,000 records, and the dashboard's aggregates over everything.
 int pages_phase(const std::string& store, int runs) {
-  auto opened =
-      store::SqliteIndex::open(store + "/index.sqlite", store::SqliteIndex::Mode::kReadOnly);
-  if (!opened) {
-    std::fprintf(stderr, "%s\n", opened.error().message.c_str());
-    return 1;
-  }
-  store::SqliteIndex& ix = **opened;
+  auto opened = open_index(store, store::SqliteIndex::Mode::kReadOnly);
+  if (!opened) return 1;
+  store::SqliteIndex& ix = *opened;
   using Step = std::function<Status(query::SearchRequest&)>;
   auto list = [&ix](query::SearchRequest& r) -> Status {
     auto page = query::search(ix, r);
