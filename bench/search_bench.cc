@@ -74,9 +74,19 @@ std::string file_sha(std::uint64_t n) {
       Sha256::of(ByteView(reinterpret_cast<const std::uint8_t*>(seed.data()), seed.size())));
 }
 
-// The store's index, or null with the reason printed.
+// The store's index, or null with the reason printed. A store an older kagami filled is
+// brought up to this one's schema first, as the recorder or console would on start (timed:
+// an upgrade that builds something from every session says how long).
 std::unique_ptr<store::SqliteIndex> open_index(const std::string& store,
                                                store::SqliteIndex::Mode mode) {
+  if (mode == store::SqliteIndex::Mode::kReadOnly &&
+      !store::SqliteIndex::open(store + "/index.sqlite", mode)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto writer = open_index(store, store::SqliteIndex::Mode::kReadWrite);
+    if (!writer) return nullptr;
+    std::fprintf(stderr, "upgraded the index in %.1f s\n",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
   auto opened = store::SqliteIndex::open(store + "/index.sqlite", mode);
   if (!opened) {
     std::fprintf(stderr, "%s\n", opened.error().message.c_str());
@@ -299,6 +309,12 @@ int query_phase(const std::string& store, int runs, const std::string& only) {
 // What one console page asks for, beyond the search itself (issue 17): the list with its
 // histogram, sorted by a column, a field's top values (the sidebar), who talks to whom, the
 // CSV export's 10,000 records, and the dashboard's aggregates over everything.
+template <long long kSeconds>
+std::string since_newest(std::mt19937_64&) {
+  const long long newest = (kStart + kSpan) / kNsPerSec - 1;  // the last session starts here
+  return "time:[" + std::to_string(newest - kSeconds) + " TO " + std::to_string(newest + 1) + "]";
+}
+
 int pages_phase(const std::string& store, int runs) {
   auto opened = open_index(store, store::SqliteIndex::Mode::kReadOnly);
   if (!opened) return 1;
@@ -355,6 +371,16 @@ int pages_phase(const std::string& store, int runs) {
       {"everything sorted by host", everything, {list}, "host"},
       {"dashboard, last day: histogram, top hosts, top users",
        [](std::mt19937_64&) { return std::string("time:[2026-11-30 TO 2026-11-30]"); },
+       {traffic, top("host"), top("user")}},
+      // As the console asks: spans ending at the newest session, on no hour or minute.
+      {"dashboard, the day before the newest session",
+       since_newest<86400>,
+       {traffic, top("host"), top("user")}},
+      {"dashboard, the 7 days before the newest session",
+       since_newest<7 * 86400>,
+       {traffic, top("host"), top("user")}},
+      {"dashboard, the 30 days before the newest session",
+       since_newest<30 * 86400>,
        {traffic, top("host"), top("user")}},
       {"dashboard, everything: histogram, top hosts, top users",
        everything,

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kagami/query/search_compiler.h"
+#include "kagami/query/session_rollups.h"
 #include "kagami/query/text_match.h"
 #include "kagami/records/record_json.h"
 
@@ -105,6 +106,7 @@ Result<CompiledQuery> compile_request(store::SqliteIndex& index, const SearchReq
     cq.ts_column = cq.kind == Kind::kSessions ? "ts_first" : "ts";
     cq.ts_index = time_index_of(cq.kind);
     cq.where = cq.where_rows = "1";
+    cq.sessions_in_window = cq.kind == Kind::kSessions;
     return cq;
   }
   Node root;
@@ -369,6 +371,10 @@ Result<Timeline> timeline(store::SqliteIndex& index, const SearchRequest& reques
   auto compiled = compile_request(index, request, where);
   if (!compiled) return compiled.error();
   const CompiledQuery& cq = *compiled;
+  if (auto rolled = rollup_timeline(index, cq, buckets, request.budget_ms)) {
+    if (*rolled && !bytes) std::fill((*rolled)->bytes.begin(), (*rolled)->bytes.end(), 0);
+    return std::move(*rolled);
+  }
   const std::string from = " FROM " + cq.table + " WHERE " + cq.where;
   Timeline t;
   TimeNs first = 0, last = 0;
@@ -386,8 +392,9 @@ Result<Timeline> timeline(store::SqliteIndex& index, const SearchRequest& reques
   t.counts.assign(buckets, 0);
   t.bytes.assign(buckets, 0);
   if (!any) return t;
-  t.start = first;
-  t.width = std::max<TimeNs>(1, (last - first) / static_cast<TimeNs>(buckets) + 1);
+  const TimelineGrid grid = timeline_grid(first, last, buckets);
+  t.start = grid.start;
+  t.width = grid.width;
   const bool sessions = cq.kind == Kind::kSessions && bytes;
   std::vector<store::SqlValue> binds;
   binds.emplace_back(t.start);
@@ -435,6 +442,9 @@ Result<std::vector<TopValue>> top_values(store::SqliteIndex& index, const Search
       if (c.table == cq.kind && countable(*f, c)) col = &c;
   if (col == nullptr)
     return make_error("cannot count values of '{}' among {}", field, kind_name(cq.kind));
+  if (sample == 0)
+    if (auto rolled = rollup_top(index, cq, col->columns, n, request.budget_ms))
+      return std::move(*rolled);
   const bool ip = f->type == ValueType::kIp;
   std::vector<TopValue> out;
   const Status s = index.select(

@@ -283,6 +283,12 @@ class Compiler {
     return false;
   }
 
+  // The last window of sessions' activity a time term asked for ([lo, hi), unset ends open).
+  struct SessionWindow {
+    std::optional<TimeNs> lo, hi;
+  };
+  const std::optional<SessionWindow>& session_window() const { return window_; }
+
  private:
   // A range written high end first matches nothing; say so rather than answer 0.
   bool reversed(const Node& n) {
@@ -569,6 +575,7 @@ class Compiler {
         hi = e;
         break;
     }
+    if (c.end != nullptr) window_ = SessionWindow{lo, hi};
     const std::string first = c.columns;
     const std::string last = c.end ? c.end : c.columns;
     std::vector<std::string> parts;
@@ -887,6 +894,7 @@ class Compiler {
   QueryError& error_;
   const TextForm form_;
   const bool rows_;
+  std::optional<SessionWindow> window_;
 };
 
 // Free text that every match must hold: the query itself, or one of its top-level ANDs
@@ -960,6 +968,11 @@ bool compile_query(const Node& root, const CompileOptions& options, CompiledQuer
   out.ts_index = time_index_of(out.kind);
   Compiler c(options, out.binds, error);
   if (!c.node(root, out.kind, out.where)) return false;
+  if (root.type == Node::Type::kTerm && out.kind == Kind::kSessions && c.session_window()) {
+    out.sessions_in_window = true;
+    out.window_lo = c.session_window()->lo;
+    out.window_hi = c.session_window()->hi;
+  }
   const std::optional<records::TextKind> own_text = text_kind_of(out.kind);
   if (!own_text && out.kind != Kind::kSessions) {
     out.where_rows = out.where;

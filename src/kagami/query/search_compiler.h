@@ -53,6 +53,10 @@ struct CompiledQuery {
   // messages): with the driver's, every match once.
   std::string driver_beyond;
   std::vector<store::SqlValue> driver_beyond_binds;
+  // Sessions and nothing but when they were active ("*", or one time range: those active in
+  // [window_lo, window_hi), an unset end open): what the rollups answer aggregates for.
+  bool sessions_in_window = false;
+  std::optional<TimeNs> window_lo, window_hi;
 };
 
 struct CompileOptions {

@@ -236,7 +236,9 @@ TEST(RecordTables, AVersion1IndexIsBroughtUpToWhatANewIndexHas) {
   }
   // Version 1: meta, sessions without the host columns, session_packets, packet_files.
   std::string downgrade =
-      "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; DROP VIEW alert_states;";
+      "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; DROP VIEW alert_states; "
+      "DROP TRIGGER sessions_roll_insert; DROP TRIGGER sessions_roll_delete; "
+      "DROP TRIGGER sessions_roll_update;";
   for (const std::string& t : schema_names(old, "table"))
     if (t != "meta" && t != "sessions" && t != "session_packets" && t != "packet_files")
       downgrade += "DROP TABLE " + t + ";";
@@ -293,8 +295,8 @@ TEST(RecordTables, ANewIndexHasEveryIndexTheSearchesUse) {
   test::TempDir dir;
   const std::string path = dir.path() + "/index.sqlite";
   ASSERT_TRUE(SqliteIndex::open(path, SqliteIndex::Mode::kReadWrite).ok());
-  std::set<std::string> expected = {"alert_notes_alert", "http_user", "sessions_client_ip",
-                                    "sessions_server_ip", "sessions_user"};
+  std::set<std::string> expected = {"alert_notes_alert",  "http_user",     "sessions_client_ip",
+                                    "sessions_server_ip", "sessions_user", "session_totals_rank"};
   records::for_each_stored_type([&]<class R>() {
     ExpectedIndexes e;
     e.table = std::string(R::kType.table);
