@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -418,13 +419,44 @@ Result<Timeline> timeline(store::SqliteIndex& index, const SearchRequest& reques
 }
 
 namespace {
-// The rows an aggregate reads: every match, or the newest `sample` of them (an index on the
-// query's own terms, a user's or a host's, gives those without reading the rest).
-std::string aggregate_rows(const CompiledQuery& cq, std::uint64_t sample,
-                           const std::string& columns) {
-  std::string rows = "(SELECT " + columns + " FROM " + cq.table + " WHERE " + cq.where;
-  if (sample > 0) rows += " ORDER BY " + cq.ts_column + " DESC LIMIT " + std::to_string(sample);
-  return rows + ")";
+// The rows an aggregate reads, with their binds: every match, or the newest `sample` of them
+// (an index on the query's own terms, a user's or a host's, gives those without reading the
+// rest). A query naming several hosts ("*.example.com") takes each one's newest from its own
+// range of the host index and keeps the newest of those: one range over all of them is in host
+// order, and a popular domain's every session would be read and sorted to find its newest.
+struct Rows {
+  std::string sql;
+  std::vector<store::SqlValue> binds;
+};
+Result<Rows> aggregate_rows(store::SqliteIndex& index, const CompiledQuery& cq,
+                            std::uint64_t sample, const std::string& columns,
+                            std::uint32_t budget_ms) {
+  const std::string limit = " LIMIT " + std::to_string(sample);
+  if (sample > 0 && cq.value_field == "host") {
+    constexpr std::size_t kMaxHosts = 64;
+    auto hosts = rolled_values(index, cq, kMaxHosts, budget_ms);
+    if (!hosts) return hosts.error();
+    if (*hosts && (*hosts)->size() > 1) {
+      std::set<std::string> keys;
+      for (const RolledValue& h : **hosts) keys.insert(h.key);
+      Rows rows;
+      std::string newest;
+      for (const std::string& k : keys) {
+        newest += std::string(newest.empty() ? "" : " UNION ALL ") +
+                  "SELECT id, ts_first FROM (SELECT id, ts_first FROM sessions WHERE host_rev = ? "
+                  "ORDER BY ts_first DESC" +
+                  limit + ")";
+        rows.binds.emplace_back(k);
+      }
+      rows.sql = "(SELECT " + columns + " FROM sessions WHERE id IN (SELECT id FROM (" + newest +
+                 ") ORDER BY ts_first DESC" + limit + "))";
+      return rows;
+    }
+  }
+  Rows rows{"(SELECT " + columns + " FROM " + cq.table + " WHERE " + cq.where, cq.binds};
+  if (sample > 0) rows.sql += " ORDER BY " + cq.ts_column + " DESC" + limit;
+  rows.sql += ")";
+  return rows;
 }
 }  // namespace
 
@@ -446,13 +478,14 @@ Result<std::vector<TopValue>> top_values(store::SqliteIndex& index, const Search
     if (auto rolled = rollup_top(index, cq, col->columns, n, request.budget_ms))
       return std::move(*rolled);
   const bool ip = f->type == ValueType::kIp;
+  auto rows = aggregate_rows(index, cq, sample, col->columns, request.budget_ms);
+  if (!rows) return rows.error();
   std::vector<TopValue> out;
   const Status s = index.select(
       // Empty values (no host, no user) are not a value anyone asks for the top of.
-      std::string("SELECT ") + col->columns + ", count(*) AS c FROM " +
-          aggregate_rows(cq, sample, col->columns) + " WHERE " + col->columns +
-          " != '' GROUP BY 1 ORDER BY c DESC, 1 LIMIT " + std::to_string(n),
-      cq.binds,
+      std::string("SELECT ") + col->columns + ", count(*) AS c FROM " + rows->sql + " WHERE " +
+          col->columns + " != '' GROUP BY 1 ORDER BY c DESC, 1 LIMIT " + std::to_string(n),
+      rows->binds,
       [&](const store::SqlRow& r) {
         out.push_back({ip ? r.ip(0).to_string() : r.text(0), static_cast<std::uint64_t>(r.i64(1))});
         return true;
@@ -469,11 +502,12 @@ Result<std::vector<Talk>> talkers(store::SqliteIndex& index, const SearchRequest
   if (!compiled) return compiled.error();
   const CompiledQuery& cq = *compiled;
   std::vector<Talk> out;
+  auto rows = aggregate_rows(index, cq, sample, "client_ip, server_ip", request.budget_ms);
+  if (!rows) return rows.error();
   const Status s = index.select(
-      "SELECT client_ip, server_ip, count(*) AS c FROM " +
-          aggregate_rows(cq, sample, "client_ip, server_ip") +
+      "SELECT client_ip, server_ip, count(*) AS c FROM " + rows->sql +
           " GROUP BY 1, 2 ORDER BY c DESC, 1, 2 LIMIT " + std::to_string(n),
-      cq.binds,
+      rows->binds,
       [&](const store::SqlRow& r) {
         out.push_back(
             {r.ip(0).to_string(), r.ip(1).to_string(), static_cast<std::uint64_t>(r.i64(2))});

@@ -288,6 +288,8 @@ class Compiler {
     std::optional<TimeNs> lo, hi;
   };
   const std::optional<SessionWindow>& session_window() const { return window_; }
+  // The last host or user the sessions were matched by, on their own column ("" if none).
+  const char* rolled_field() const { return rolled_field_; }
 
  private:
   // A range written high end first matches nothing; say so rather than answer 0.
@@ -332,6 +334,9 @@ class Compiler {
     if (!predicate(*f, c, n, p)) return false;
     if (c.via != nullptr) p = replace_mark(c.via, p);
     if (direct != nullptr) {
+      if (t == Kind::kSessions && c.via == nullptr &&
+          (std::strcmp(f->name, "host") == 0 || std::strcmp(f->name, "user") == 0))
+        rolled_field_ = f->name;
       sql = p;
       return true;
     }
@@ -895,6 +900,7 @@ class Compiler {
   const TextForm form_;
   const bool rows_;
   std::optional<SessionWindow> window_;
+  const char* rolled_field_ = "";
 };
 
 // Free text that every match must hold: the query itself, or one of its top-level ANDs
@@ -973,6 +979,8 @@ bool compile_query(const Node& root, const CompileOptions& options, CompiledQuer
     out.window_lo = c.session_window()->lo;
     out.window_hi = c.session_window()->hi;
   }
+  if (root.type == Node::Type::kTerm && out.kind == Kind::kSessions)
+    out.value_field = c.rolled_field();
   const std::optional<records::TextKind> own_text = text_kind_of(out.kind);
   if (!own_text && out.kind != Kind::kSessions) {
     out.where_rows = out.where;

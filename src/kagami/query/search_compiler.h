@@ -57,6 +57,9 @@ struct CompiledQuery {
   // [window_lo, window_hi), an unset end open): what the rollups answer aggregates for.
   bool sessions_in_window = false;
   std::optional<TimeNs> window_lo, window_hi;
+  // Sessions matched by one term on their host or user and nothing else: "host" or "user"
+  // (`where` is the term, over the column of that name, and host_rev), else "".
+  std::string value_field;
 };
 
 struct CompileOptions {

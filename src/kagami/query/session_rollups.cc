@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <tuple>
 #include <utility>
 
 namespace kagami::query {
@@ -56,7 +57,86 @@ std::vector<End> ends(const Split& s) {
   return out;
 }
 
+// The matched values' sessions over time, hour by hour: when the span holds a bucket of an
+// hour or more, those hours are the timeline's as counting rows would make it.
+std::optional<Result<Timeline>> value_timeline(store::SqliteIndex& index, const CompiledQuery& cq,
+                                               std::size_t buckets, std::uint32_t budget_ms) {
+  constexpr std::size_t kMaxValues = 64;
+  auto values = rolled_values(index, cq, kMaxValues, budget_ms);
+  if (!values) return Result<Timeline>(values.error());
+  if (!*values) return std::nullopt;
+  std::vector<store::SqlValue> binds{cq.value_field};
+  std::string in;
+  for (const RolledValue& v : **values) {
+    in += in.empty() ? "?" : ", ?";
+    binds.emplace_back(v.value);
+  }
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> hours;
+  if (!in.empty()) {
+    const Status st = index.select(
+        "SELECT hour, sum(sessions), sum(bytes) FROM session_hours WHERE field = ? AND value IN (" +
+            in + ") GROUP BY hour ORDER BY hour",
+        binds,
+        [&](const store::SqlRow& r) {
+          hours.emplace_back(r.i64(0), r.i64(1), r.i64(2));
+          return true;
+        },
+        budget_ms);
+    if (!st) return Result<Timeline>(st.error());
+  }
+  Timeline t;
+  t.counts.assign(buckets, 0);
+  t.bytes.assign(buckets, 0);
+  if (hours.empty()) return Result<Timeline>(std::move(t));
+  const TimelineGrid grid =
+      timeline_grid(std::get<0>(hours.front()) * kHour, std::get<0>(hours.back()) * kHour, buckets);
+  if (grid.unit != kHour) return std::nullopt;
+  t.start = grid.start;
+  t.width = grid.width;
+  for (const auto& [hour, count, bytes] : hours) {
+    const auto b = static_cast<std::size_t>((hour * kHour - t.start) / t.width);
+    t.counts[b] += static_cast<std::uint64_t>(count);
+    t.bytes[b] += static_cast<std::uint64_t>(bytes);
+  }
+  return Result<Timeline>(std::move(t));
+}
+
 }  // namespace
+
+Result<std::optional<std::vector<RolledValue>>> rolled_values(store::SqliteIndex& index,
+                                                              const CompiledQuery& cq,
+                                                              std::size_t limit,
+                                                              std::uint32_t budget_ms) {
+  using Out = Result<std::optional<std::vector<RolledValue>>>;
+  if (cq.value_field.empty()) return Out(std::nullopt);
+  // The names as the sessions' columns, so the term reads them as it reads a session.
+  bool empty_matches = false;
+  Status st = index.select(
+      "SELECT 1 FROM (SELECT '' AS host, '' AS host_rev, '' AS user) WHERE " + cq.where, cq.binds,
+      [&](const store::SqlRow&) {
+        empty_matches = true;
+        return false;
+      },
+      budget_ms);
+  if (!st) return Out(st.error());
+  if (empty_matches) return Out(std::nullopt);
+  std::vector<store::SqlValue> binds{cq.value_field};
+  binds.insert(binds.end(), cq.binds.begin(), cq.binds.end());
+  std::vector<RolledValue> out;
+  st = index.select(
+      "SELECT value, host_rev FROM (SELECT value, value AS host, key AS host_rev, value AS user "
+      "FROM session_totals WHERE field = ? AND sessions > 0) WHERE " +
+          cq.where + " LIMIT " + std::to_string(limit + 1),
+      binds,
+      [&](const store::SqlRow& r) {
+        out.push_back({r.text(0), r.text(1)});
+        return true;
+      },
+      budget_ms);
+  if (!st) return Out(st.error());
+  if (out.size() > limit) return Out(std::nullopt);
+  return Out(std::move(out));
+}
 
 TimelineGrid timeline_grid(TimeNs first, TimeNs last, std::size_t buckets) {
   const auto n = static_cast<TimeNs>(buckets);
@@ -72,6 +152,7 @@ TimelineGrid timeline_grid(TimeNs first, TimeNs last, std::size_t buckets) {
 
 std::optional<Result<Timeline>> rollup_timeline(store::SqliteIndex& index, const CompiledQuery& cq,
                                                 std::size_t buckets, std::uint32_t budget_ms) {
+  if (!cq.value_field.empty()) return value_timeline(index, cq, buckets, budget_ms);
   if (!cq.sessions_in_window) return std::nullopt;
   auto longest = index.max_session_ns();
   if (!longest) return Result<Timeline>(longest.error());

@@ -31,8 +31,21 @@ struct TimelineGrid {
 };
 TimelineGrid timeline_grid(TimeNs first, TimeNs last, std::size_t buckets);
 
-// std::nullopt: the rollups do not answer it (not sessions alone in a window, a span too short
-// for whole minutes) and the caller counts the matching rows.
+// The hosts or users that a query of one term on them (CompiledQuery::value_field) matches,
+// read from the rollups' names by the term's own SQL: each value with its key (a host's
+// reversed name, as sessions.host_rev). std::nullopt: more than `limit`, or the term also
+// matches sessions without one (empty ones are not rolled up).
+struct RolledValue {
+  std::string value, key;
+};
+Result<std::optional<std::vector<RolledValue>>> rolled_values(store::SqliteIndex& index,
+                                                              const CompiledQuery& cq,
+                                                              std::size_t limit,
+                                                              std::uint32_t budget_ms);
+
+// Sessions alone in a window, or matched by one host or user term over a span of whole hours
+// (a list's histogram); std::nullopt: the rollups do not answer it (anything else, a span too
+// short for whole minutes, or for a term whole hours) and the caller counts the matching rows.
 std::optional<Result<Timeline>> rollup_timeline(store::SqliteIndex& index, const CompiledQuery& cq,
                                                 std::size_t buckets, std::uint32_t budget_ms);
 

@@ -137,8 +137,9 @@ CREATE VIEW IF NOT EXISTS alert_states(alert_id, state) AS
 // few thousand rows instead of every session: sessions and payload bytes per minute
 // (session_minutes), per hour for every host and user and for all of them ('*') (session_hours),
 // and per host and user over all time (session_totals, ranked by an index so the most frequent
-// come first whatever their number). Triggers keep them with the sessions table whoever writes
-// it: an insert, the old row of a REPLACE (which the write connection's recursive_triggers
+// come first whatever their number, and with each host's reversed key, so "*.example.com"
+// finds its names as sessions.host_rev does). Triggers keep them with the sessions table whoever
+// writes it: an insert, the old row of a REPLACE (which the write connection's recursive_triggers
 // turns into a delete), a correction, a deletion; so they never drift from it. (Adding up a
 // transaction's sessions in memory and writing each minute, hour and value once at its commit
 // was measured no faster: the cost is in the scattered B-tree pages, not the statements.)
@@ -156,12 +157,12 @@ CREATE VIEW IF NOT EXISTS alert_states(alert_id, state) AS
   "SELECT 'user', " row                                                                         \
   ".user) WHERE f = '*' OR v != '' ON CONFLICT DO UPDATE SET "                                  \
   "sessions = sessions + excluded.sessions, bytes = bytes + excluded.bytes;\n"                  \
-  "INSERT INTO session_totals(field, value, sessions, bytes) "                                  \
-  "SELECT f, v, " sign "1, " sign "(" row ".bytes_c2s + " row                                   \
-  ".bytes_s2c) FROM (SELECT 'host' "                                                            \
-  "AS f, " row ".host AS v UNION ALL SELECT 'user', " row                                       \
-  ".user) WHERE v != '' "                                                                       \
-  "ON CONFLICT DO UPDATE SET sessions = sessions + excluded.sessions, "                         \
+  "INSERT INTO session_totals(field, value, key, sessions, bytes) "                             \
+  "SELECT f, v, k, " sign "1, " sign "(" row ".bytes_c2s + " row                                \
+  ".bytes_s2c) FROM (SELECT "                                                                   \
+  "'host' AS f, " row ".host AS v, " row ".host_rev AS k UNION ALL SELECT 'user', " row         \
+  ".user, "                                                                                     \
+  "'') WHERE v != '' ON CONFLICT DO UPDATE SET sessions = sessions + excluded.sessions, "       \
   "bytes = bytes + excluded.bytes;\n"
 // Rows a deletion emptied are dropped (a store that evicts keeps no trail of zeros).
 #define KAGAMI_ROLL_PRUNE                                                                     \
@@ -178,9 +179,10 @@ constexpr const char* kSchemaV9 =
     "  sessions INTEGER NOT NULL, bytes INTEGER NOT NULL,\n"
     "  PRIMARY KEY(field, value, hour)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS session_totals(\n"
-    "  field TEXT NOT NULL, value TEXT NOT NULL, sessions INTEGER NOT NULL,\n"
+    "  field TEXT NOT NULL, value TEXT NOT NULL, key TEXT NOT NULL, sessions INTEGER NOT NULL,\n"
     "  bytes INTEGER NOT NULL, PRIMARY KEY(field, value)) WITHOUT ROWID;\n"
     "CREATE INDEX IF NOT EXISTS session_totals_rank ON session_totals(field, sessions DESC, value);\n"
+    "CREATE INDEX IF NOT EXISTS session_totals_key ON session_totals(field, key);\n"
     "DELETE FROM session_minutes; DELETE FROM session_hours; DELETE FROM session_totals;\n"
     "INSERT INTO session_minutes(minute, sessions, bytes)\n"
     "  SELECT ts_first / 60000000000, count(*), sum(bytes_c2s + bytes_s2c) FROM sessions\n"
@@ -193,9 +195,9 @@ constexpr const char* kSchemaV9 =
     "INSERT INTO session_hours(field, value, hour, sessions, bytes)\n"
     "  SELECT 'user', user, ts_first / 3600000000000, count(*), sum(bytes_c2s + bytes_s2c)\n"
     "  FROM sessions WHERE user != '' GROUP BY 2, 3;\n"
-    "INSERT INTO session_totals(field, value, sessions, bytes)\n"
-    "  SELECT field, value, sum(sessions), sum(bytes) FROM session_hours WHERE field != '*'\n"
-    "  GROUP BY 1, 2;\n"
+    "INSERT INTO session_totals(field, value, key, sessions, bytes)\n"
+    "  SELECT field, value, CASE field WHEN 'host' THEN kagami_host_key(value) ELSE '' END,\n"
+    "  sum(sessions), sum(bytes) FROM session_hours WHERE field != '*' GROUP BY 1, 2;\n"
     "CREATE TRIGGER IF NOT EXISTS sessions_roll_insert AFTER INSERT ON sessions BEGIN\n" KAGAMI_ROLL(
         "", "new") "END;\n"
     "CREATE TRIGGER IF NOT EXISTS sessions_roll_delete AFTER DELETE ON sessions BEGIN\n" KAGAMI_ROLL(

@@ -243,6 +243,75 @@ TEST_F(SessionRollupsTest, AreMadeForAnIndexFromBeforeThem) {
   check_all();
 }
 
+// A list's histogram of one host or user (or a domain's hosts) reads their hours when the span
+// holds whole hours per bucket; a sidebar's newest matches of a domain come from each host's
+// own newest. Both as counting the sessions here says.
+TEST_F(SessionRollupsTest, OneHostOrUserReadsTheirHours) {
+  struct Case {
+    const char* query;
+    bool (*match)(const records::SessionRecord&);
+    bool rolled;  // at 60 buckets
+  };
+  const Case cases[] = {
+      {"user:u3", [](const records::SessionRecord& s) { return s.user == "u3"; }, true},
+      {"user:U3", [](const records::SessionRecord& s) { return s.user == "u3"; }, true},
+      {"host:h5.example.com",
+       [](const records::SessionRecord& s) { return s.host == "h5.example.com"; }, true},
+      {"host:*.example.com",
+       [](const records::SessionRecord& s) { return s.host.ends_with(".example.com"); }, true},
+      {"host:h1*", [](const records::SessionRecord& s) { return s.host.starts_with("h1"); }, true},
+      // Sessions without a host match too: not something the rollups hold.
+      {"host:*", [](const records::SessionRecord&) { return true; }, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.query);
+    std::vector<const records::SessionRecord*> m;
+    for (const auto& s : sessions)
+      if (c.match(s)) m.push_back(&s);
+    ASSERT_FALSE(m.empty());
+    SearchRequest r;
+    r.query = c.query;
+    r.kind = Kind::kSessions;
+    auto cq = compile_request(*index, r);
+    ASSERT_TRUE(cq.ok()) << cq.error().message;
+    for (const std::size_t buckets : {60u, 7u, 1000u}) {
+      TimeNs first = m[0]->ts_first, last = first;
+      for (const auto* s : m) {
+        first = std::min(first, s->ts_first);
+        last = std::max(last, s->ts_first);
+      }
+      const TimelineGrid g = timeline_grid(first, last, buckets);
+      std::vector<std::uint64_t> counts(buckets), bytes(buckets);
+      for (const auto* s : m) {
+        const auto b = static_cast<std::size_t>((s->ts_first - g.start) / g.width);
+        ++counts[b];
+        bytes[b] += s->bytes_c2s + s->bytes_s2c;
+      }
+      // Ten days hold 60 or 7 buckets of whole hours, not 1000.
+      EXPECT_EQ(rollup_timeline(*index, *cq, buckets, 0).has_value(), c.rolled && buckets != 1000)
+          << buckets;
+      auto got = timeline(*index, r, buckets);
+      ASSERT_TRUE(got.ok()) << got.error().message;
+      EXPECT_EQ(got->start, g.start);
+      EXPECT_EQ(got->width, g.width);
+      EXPECT_EQ(got->counts, counts);
+      EXPECT_EQ(got->bytes, bytes);
+    }
+    // The newest 50 matches' users.
+    std::sort(m.begin(), m.end(),
+              [](const auto* a, const auto* b) { return a->ts_first > b->ts_first; });
+    m.resize(std::min<std::size_t>(m.size(), 50));
+    std::map<std::string, std::uint64_t> users;
+    for (const auto* s : m)
+      if (!s->user.empty()) ++users[s->user];
+    auto top = top_values(*index, r, "user", 100, nullptr, 50);
+    ASSERT_TRUE(top.ok()) << top.error().message;
+    std::map<std::string, std::uint64_t> got;
+    for (const auto& v : *top) got[v.value] = v.count;
+    EXPECT_EQ(got, users);
+  }
+}
+
 TEST(TimelineGrid, WholeHoursWholeMinutesOrEqualSpans) {
   const TimeNs t0 = kStart + 25 * kMin + 7;
   // 10 days in 60 buckets: 4 hours each, from the hour of the first.

@@ -296,7 +296,8 @@ TEST(RecordTables, ANewIndexHasEveryIndexTheSearchesUse) {
   const std::string path = dir.path() + "/index.sqlite";
   ASSERT_TRUE(SqliteIndex::open(path, SqliteIndex::Mode::kReadWrite).ok());
   std::set<std::string> expected = {"alert_notes_alert",  "http_user",     "sessions_client_ip",
-                                    "sessions_server_ip", "sessions_user", "session_totals_rank"};
+                                    "sessions_server_ip", "sessions_user", "session_totals_rank",
+                                    "session_totals_key"};
   records::for_each_stored_type([&]<class R>() {
     ExpectedIndexes e;
     e.table = std::string(R::kType.table);
@@ -330,6 +331,8 @@ TEST(RecordTables, AnIndexBeforeVersion5GetsTheHostKeysOfItsRecords) {
     ASSERT_TRUE((*ix)->insert(t).ok());
   }
   exec(path,
+       "DROP TRIGGER sessions_roll_insert; DROP TRIGGER sessions_roll_delete; "
+       "DROP TRIGGER sessions_roll_update; "
        "DROP INDEX tls_sni_rev; ALTER TABLE tls DROP COLUMN sni_rev; DROP INDEX sessions_host_rev; "
        "ALTER TABLE sessions DROP COLUMN host_rev; UPDATE meta SET value = '4' WHERE key = "
        "'schema_version'");
