@@ -120,6 +120,8 @@ nlohmann::json ProxyStack::status() const {
                 {"alt_svc_stripped", c.alt_svc_stripped.load()},
                 {"response_refused", c.response_refused.load()},
                 {"bridged_h2_h1", c.bridged_h2_h1.load()},
+                {"starttls", c.starttls.load()},
+                {"starttls_violations", c.starttls_violations.load()},
                 {"auth_refused", c.auth_refused.load()},
                 {"bad_request", c.bad_request.load()},
                 {"upstream_invalid", c.upstream_invalid.load()},
@@ -160,8 +162,9 @@ void ProxyStack::print_counters() const {
             << c.client_handshake_failed << ", timed out " << c.timed_out
             << ", destinations refused " << c.destination_refused << ", Alt-Svc h3 stripped "
             << c.alt_svc_stripped << ", responses refused " << c.response_refused
-            << ", h2 bridged to HTTP/1.1 " << c.bridged_h2_h1 << ", bytes c2s " << c.bytes_c2s
-            << ", s2c " << c.bytes_s2c << "; certificates minted "
+            << ", h2 bridged to HTTP/1.1 " << c.bridged_h2_h1 << ", upgraded by STARTTLS "
+            << c.starttls << " (violations " << c.starttls_violations << "), bytes c2s "
+            << c.bytes_c2s << ", s2c " << c.bytes_s2c << "; certificates minted "
             << config_.minter->counters().minted << ", cache hits "
             << config_.minter->counters().hits << "\n";
   if (mirror_) {

@@ -1639,6 +1639,314 @@ TEST_F(ProxyTest, ServerFirstProtocolsAreRelayedAfterConnect) {
   EXPECT_LT(greeting, answer);
 }
 
+// Postfix on 127.0.0.1:port with STARTTLS (the leaf NAME), accepting mail for anyone from
+// loopback and discarding it: no outbound delivery, no local delivery. Its own configuration,
+// queue and log in `dir`; stopped by the destructor.
+class Postfix {
+ public:
+  Postfix(const std::string& dir, int port, const std::string& cert, const std::string& key)
+      : conf_(dir + "/conf") {
+    for (const char* sub : {"/conf", "/spool", "/data"})
+      std::filesystem::create_directories(dir + sub);
+    write_file(conf_ + "/main.cf",
+               "compatibility_level = 3.6\nqueue_directory = " + dir + "/spool\n" +
+                   "data_directory = " + dir + "/data\nmail_owner = postfix\n" +
+                   "myhostname = mail.test\nmydestination =\ninet_interfaces = loopback-only\n" +
+                   "inet_protocols = ipv4\nmynetworks = 127.0.0.0/8\n" +
+                   "smtpd_relay_restrictions = permit_mynetworks, reject\n" +
+                   "default_transport = discard\nlocal_transport = discard\n" +
+                   "alias_maps =\nalias_database =\n" + "smtpd_tls_cert_file = " + cert +
+                   "\nsmtpd_tls_key_file = " + key + "\n" +
+                   "smtpd_tls_security_level = may\nmaillog_file = " + dir + "/maillog\n" +
+                   "maillog_file_prefixes = " + dir + "\nshlib_directory = /usr/lib/postfix\n");
+    std::string master = "127.0.0.1:" + std::to_string(port) + " inet n - n - - smtpd\n";
+    for (const char* service :
+         {"pickup unix n - n 60 1 pickup", "cleanup unix n - n - 0 cleanup",
+          "qmgr unix n - n 300 1 qmgr", "rewrite unix - - n - - trivial-rewrite",
+          "bounce unix - - n - 0 bounce", "defer unix - - n - 0 bounce",
+          "trace unix - - n - 0 bounce", "verify unix - - n - 1 verify",
+          "proxymap unix - - n - - proxymap", "showq unix n - n - - showq",
+          "error unix - - n - - error", "retry unix - - n - - error",
+          "discard unix - - n - - discard", "anvil unix - - n - 1 anvil",
+          "scache unix - - n - 1 scache", "postlog unix-dgram n - n - 1 postlogd",
+          "tlsmgr unix - - n 1000? 1 tlsmgr", "flush unix n - n 1000? 0 flush"})
+      master += std::string(service) + "\n";
+    write_file(conf_ + "/master.cf", master);
+    // The master takes a lock in data_directory as the mail owner.
+    run({"chown", "postfix:postfix", dir + "/data"});
+    run({"postfix", "-c", conf_, "set-permissions"});
+    proc_ =
+        std::make_unique<Background>(std::vector<std::string>{"postfix", "-c", conf_, "start-fg"});
+    log_ = dir + "/maillog";
+  }
+  ~Postfix() {
+    run({"postfix", "-c", conf_, "stop"});
+    proc_->wait(10000);
+  }
+  std::string log() const { return read_file(log_); }
+
+ private:
+  std::string conf_, log_;
+  std::unique_ptr<Background> proc_;
+};
+
+// Dovecot's configuration in `d` for IMAP and POP3 on `listen`, STARTTLS and STLS with the
+// leaf "mail" and required before a login (disable_plaintext_auth), hanako's mailbox holding
+// one message.
+void write_starttls_dovecot(const std::string& d, const std::string& listen, int imap, int pop3) {
+  const std::string box = d + "/mail/hanako";
+  for (const char* s : {"/cur", "/new", "/tmp"}) std::filesystem::create_directories(box + s);
+  write_file(box + "/new/1.hanako:2,",
+             "From: suzuki@example.jp\nTo: hanako@example.jp\nSubject: over STARTTLS\n"
+             "Message-ID: <starttls-1@example.jp>\n\nread after the upgrade\n");
+  // Dovecot refuses to run mail processes as root: the mailbox belongs to nobody.
+  run({"chmod", "755", d});
+  run({"chown", "-R", "65534:65534", d + "/mail"});
+  write_file(
+      d + "/dovecot.conf",
+      "base_dir = " + d + "/run\nlog_path = " + d + "/dovecot.log\n" +
+          "protocols = imap pop3\nlisten = " + listen + "\nssl = yes\nssl_cert = <" + d +
+          "/mail.pem\nssl_key = <" + d + "/mail.key\n" +
+          "disable_plaintext_auth = yes\nauth_mechanisms = plain login\n" +
+          "first_valid_uid = 0\nmail_location = maildir:" + d + "/mail/%u\n" +
+          "passdb {\n  driver = static\n  args = password=secret\n}\n" +
+          "userdb {\n  driver = static\n  args = uid=65534 gid=65534 home=" + d + "/mail/%u\n}\n" +
+          "service imap-login {\n  inet_listener imap {\n    port = " + std::to_string(imap) +
+          "\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}\n" +
+          "service pop3-login {\n  inet_listener pop3 {\n    port = " + std::to_string(pop3) +
+          "\n  }\n  inet_listener pop3s {\n    port = 0\n  }\n}\n");
+}
+
+// Mail submitted and read with STARTTLS (RFC 3207), IMAP STARTTLS and POP3 STLS through the
+// proxy's CONNECT: the plaintext before the upgrade is relayed as it is, then the proxy takes
+// part in the TLS the server accepted, verifying the server as for HTTPS, and the recorder
+// sees the mail decrypted. Postfix and dovecot, driven by Python's smtplib, imaplib and
+// poplib; the clients trust only the Kagami CA.
+TEST_F(ProxyTest, StartTlsMailIsDecryptedThroughConnect) {
+  if (!have_program("postfix") || !have_program("dovecot"))
+    GTEST_SKIP() << "postfix or dovecot missing";
+  CertSpec spec;
+  spec.cn = "mail.test";
+  spec.sans = {"DNS:mail.test"};
+  leaf("mail", spec);
+  const int smtp = free_port(), imap = free_port(), pop3 = free_port();
+  Postfix postfix(d_ + "/postfix", smtp, d_ + "/mail.pem", d_ + "/mail.key");
+  write_starttls_dovecot(d_, "127.0.0.1", imap, pop3);
+  Background dovecot({"dovecot", "-F", "-c", d_ + "/dovecot.conf"});
+  ASSERT_TRUE(port_open(smtp, 15000)) << postfix.log();
+  ASSERT_TRUE(port_open(imap, 10000) && port_open(pop3, 10000))
+      << dovecot.err() << read_file(d_ + "/dovecot.log");
+
+  const std::string store = d_ + "/store";
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", d_ + "/mirror", {"--record", store});
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  const std::string attachment = "氏名,マイナンバー\n山田太郎,123456789018\n";
+  write_file(d_ + "/customers.csv", attachment);
+  const std::string client =
+      "import imaplib, poplib, smtplib, socket, ssl, sys\n"
+      "from email.message import EmailMessage\n"
+      "ctx = ssl.create_default_context(cafile='" +
+      kagami_ca_ +
+      "')\n"
+      "def tunnel(port):\n"
+      "    s = socket.create_connection(('127.0.0.1', " +
+      std::to_string(proxy.port()) +
+      "), timeout=20)\n"
+      "    s.sendall(b'CONNECT 127.0.0.1:%d HTTP/1.1\\r\\n\\r\\n' % port)\n"
+      "    head = b''\n"
+      "    while not head.endswith(b'\\r\\n\\r\\n'):\n"
+      "        c = s.recv(1)\n"
+      "        if not c: sys.exit('the proxy closed: %r' % head)\n"
+      "        head += c\n"
+      "    if b' 200 ' not in head: sys.exit(head)\n"
+      "    return s\n"
+      "class S(smtplib.SMTP):\n"
+      "    def _get_socket(self, host, port, timeout): return tunnel(" +
+      std::to_string(smtp) +
+      ")\n"
+      "class I(imaplib.IMAP4):\n"
+      "    def _create_socket(self, timeout): return tunnel(" +
+      std::to_string(imap) +
+      ")\n"
+      "class P(poplib.POP3):\n"
+      "    def _create_socket(self, timeout): return tunnel(" +
+      std::to_string(pop3) +
+      ")\n"
+      "m = EmailMessage()\n"
+      "m['From'] = 'tanaka@example.jp'; m['To'] = 'partner@example.com'\n"
+      "m['Subject'] = '顧客リスト'\n"
+      "m.set_content('添付します')\n"
+      "m.add_attachment(open('" +
+      d_ +
+      "/customers.csv', 'rb').read(), maintype='text',"
+      " subtype='csv', filename='customers.csv')\n"
+      "s = S('mail.test', " +
+      std::to_string(smtp) +
+      ")\n"
+      "s.starttls(context=ctx)\n"
+      "s.send_message(m)\n"
+      "s.quit()\n"
+      "i = I('mail.test', " +
+      std::to_string(imap) +
+      ")\n"
+      "i.starttls(ssl_context=ctx)\n"
+      "i.login('hanako', 'secret'); i.select('INBOX'); i.fetch('1', '(BODY[])'); i.logout()\n"
+      "p = P('mail.test', " +
+      std::to_string(pop3) +
+      ")\n"
+      "p.stls(context=ctx)\n"
+      "p.user('hanako'); p.pass_('secret'); p.retr(1); p.quit()\n";
+  auto r = run({"/usr/bin/python3", "-c", client});
+  ASSERT_EQ(r.exit_code, 0) << r.err << proxy.log() << postfix.log();
+  EXPECT_TRUE(proxy.wait_for("smtp: the server accepted the upgrade to TLS", 5000));
+  EXPECT_TRUE(proxy.wait_for("imap: the server accepted the upgrade to TLS", 5000));
+  EXPECT_TRUE(proxy.wait_for("pop3: the server accepted the upgrade to TLS", 5000));
+  dovecot.signal(SIGTERM);
+  dovecot.wait(10000);
+  ASSERT_EQ(proxy.stop(), 0) << proxy.log();
+  // Postfix took the message (queued, then discarded).
+  EXPECT_NE(postfix.log().find("starttls=1"), std::string::npos) << postfix.log();
+
+  std::map<std::string, std::vector<nlohmann::json>> by_protocol;
+  for (const auto& m : listing("mail", store)) by_protocol[m["protocol"]].push_back(m);
+  ASSERT_EQ(by_protocol["smtp"].size(), 1u) << proxy.log();
+  const auto& sent = by_protocol["smtp"][0];
+  EXPECT_EQ(sent["subject"], "顧客リスト");
+  EXPECT_EQ(sent["direction"], "sent");
+  ASSERT_EQ(sent["attachments"].size(), 1u);
+  EXPECT_EQ(sent["attachments"][0]["sha256"], sha256_of(attachment));
+  ASSERT_EQ(by_protocol["imap"].size(), 1u);
+  EXPECT_EQ(by_protocol["imap"][0]["subject"], "over STARTTLS");
+  EXPECT_EQ(by_protocol["imap"][0]["user"], "hanako");
+  ASSERT_EQ(by_protocol["pop3"].size(), 1u);
+  EXPECT_EQ(by_protocol["pop3"][0]["user"], "hanako");
+  // Each session decrypted, the plaintext prelude and the upgraded part one session.
+  int decrypted = 0;
+  for (const auto& s : listing("sessions", store)) {
+    for (const int port : {smtp, imap, pop3}) {
+      if (s["server_port"] != port) continue;
+      EXPECT_EQ(s["decrypted"], true) << s.dump();
+      ++decrypted;
+    }
+  }
+  EXPECT_EQ(decrypted, 3);
+  // The customer list raised its finding like any upload.
+  r = kagami(
+      {"search", "--store", store, "--kind", "findings", "--count", "detector:jp_my_number"});
+  EXPECT_NE(r.err.find(" of 1 findings"), std::string::npos) << r.out << r.err;
+}
+
+// The same upgrade where the client knows nothing of the proxy: a router redirects IMAP (143)
+// and POP3 (110) to the transparent listener, the client trusts the Kagami CA and names the
+// server (SNI); the original destination is the recorded server.
+TEST_F(ProxyTest, TransparentStartTlsIsDecrypted) {
+  if (::geteuid() != 0 || !have_program("ip") || !have_program("iptables"))
+    GTEST_SKIP() << "network namespaces need root, ip and iptables";
+  if (!have_program("dovecot")) GTEST_SKIP() << "dovecot missing";
+  Namespaces ns;
+  if (!ns.problem().empty()) GTEST_SKIP() << "cannot make network namespaces: " << ns.problem();
+  CertSpec spec;
+  spec.cn = "mail.test";
+  spec.sans = {"DNS:mail.test"};
+  leaf("mail", spec);
+  write_starttls_dovecot(d_, "10.77.2.2", 143, 110);
+  Background dovecot(Namespaces::in(ns.server_, {"dovecot", "-F", "-c", d_ + "/dovecot.conf"}));
+  for (const char* port : {"143", "110"}) {
+    const std::string probe = std::string("for i in $(seq 200); do (exec 3<>/dev/tcp/10.77.2.2/") +
+                              port + ") 2>/dev/null && exit 0; sleep 0.05; done; exit 1";
+    ASSERT_EQ(run(Namespaces::in(ns.server_, {"bash", "-c", probe})).exit_code, 0)
+        << port << read_file(d_ + "/dovecot.log");
+  }
+  const std::string store = d_ + "/store";
+  Background proxy(
+      Namespaces::in(ns.router_, {KAGAMI_BINARY, "proxy", "--transparent", "0.0.0.0:15080", "--ca",
+                                  d_ + "/ca", "--upstream-ca", d_ + "/root.pem", "--mirror",
+                                  "pcap:" + d_ + "/mirror", "--record", store}));
+  ASSERT_TRUE(proxy.wait_for_stderr("transparent on port 15080", 10000)) << proxy.err();
+  const std::string client =
+      "import imaplib, poplib, socket, ssl\n"
+      "ctx = ssl.create_default_context(cafile='" +
+      kagami_ca_ +
+      "')\n"
+      "class I(imaplib.IMAP4):\n"
+      "    def _create_socket(self, timeout):\n"
+      "        return socket.create_connection(('10.77.2.2', 143), timeout=20)\n"
+      "class P(poplib.POP3):\n"
+      "    def _create_socket(self, timeout):\n"
+      "        return socket.create_connection(('10.77.2.2', 110), timeout=20)\n"
+      "i = I('mail.test', 143)\n"
+      "i.starttls(ssl_context=ctx)\n"
+      "i.login('hanako', 'secret'); i.select('INBOX'); i.fetch('1', '(BODY[])'); i.logout()\n"
+      "p = P('mail.test', 110)\n"
+      "p.stls(context=ctx)\n"
+      "p.user('hanako'); p.pass_('secret'); p.retr(1); p.quit()\n";
+  auto r = run(Namespaces::in(ns.client_, {"/usr/bin/python3", "-c", client}));
+  EXPECT_EQ(r.exit_code, 0) << r.err << proxy.err() << read_file(d_ + "/dovecot.log");
+  proxy.signal(SIGTERM);
+  ASSERT_EQ(proxy.wait(20000), 0) << proxy.err();
+  dovecot.signal(SIGTERM);
+  dovecot.wait(10000);
+  EXPECT_NE(proxy.err().find("imap: the server accepted the upgrade to TLS"), std::string::npos)
+      << proxy.err();
+  std::set<std::string> seen;
+  for (const auto& m : listing("mail", store))
+    seen.insert(m["protocol"].get<std::string>() + " " + m["server_ip"].get<std::string>() + " " +
+                m["subject"].get<std::string>());
+  EXPECT_TRUE(seen.count("imap 10.77.2.2 over STARTTLS")) << ::testing::PrintToString(seen);
+  EXPECT_TRUE(seen.count("pop3 10.77.2.2 over STARTTLS")) << ::testing::PrintToString(seen);
+}
+
+// A server that accepts STARTTLS and goes on in plaintext in the same breath (the injection of
+// CVE-2011-0411's kind): the client gets the acceptance and nothing after it, the connection
+// ends and is counted; no plaintext is ever passed off as coming through TLS.
+TEST_F(ProxyTest, PlaintextAfterAnAcceptedStartTlsIsRefused) {
+  if (!have_program("python3")) GTEST_SKIP() << "python3 missing";
+  const std::string script =
+      "import socket, sys\n"
+      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(4)\n"
+      "print('port', s.getsockname()[1], file=sys.stderr, flush=True)\n"
+      "c, _ = s.accept(); f = c.makefile('rb')\n"
+      "c.sendall(b'220 mail.test ESMTP\\r\\n')\n"
+      "f.readline(); c.sendall(b'250-mail.test\\r\\n250 STARTTLS\\r\\n')\n"
+      "f.readline(); c.sendall(b'220 go ahead\\r\\n250 injected as if over TLS\\r\\n')\n"
+      "c.recv(100); c.close()\n";
+  Background server({"python3", "-c", script});
+  ASSERT_TRUE(server.wait_for_stderr("\n", 10000)) << server.err();
+  const int port = std::stoi(server.err().substr(server.err().find(' ') + 1));
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", "");
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(proxy.port()));
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string got;
+  auto read_until = [&](const std::string& end) {
+    char c;
+    while (got.find(end) == std::string::npos && ::recv(fd, &c, 1, 0) == 1) got += c;
+  };
+  // As a mail client: each line after the answer to the one before.
+  for (const auto& [say, answer] : std::vector<std::pair<std::string, std::string>>{
+           {"CONNECT 127.0.0.1:" + std::to_string(port) + " HTTP/1.1\r\n\r\n", "ESMTP\r\n"},
+           {"EHLO pc.test\r\n", "250 STARTTLS\r\n"},
+           {"STARTTLS\r\n", "go ahead\r\n"}}) {
+    ASSERT_EQ(::send(fd, say.data(), say.size(), MSG_NOSIGNAL), static_cast<ssize_t>(say.size()));
+    read_until(answer);
+  }
+  char buf[512];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  EXPECT_NE(got.find("220 go ahead\r\n"), std::string::npos) << got;
+  EXPECT_EQ(got.find("injected"), std::string::npos) << got;
+  EXPECT_TRUE(proxy.wait_for("plaintext after accepting the upgrade", 5000)) << proxy.log();
+  server.wait(5000);
+  ASSERT_EQ(proxy.stop(), 0);
+}
+
 // One client that refuses the minted certificate must not switch decryption off for anyone
 // else: the bypass is that client's alone, and none is made for a destination other clients
 // accept the minted certificate for. `kagami status` lists what is bypassed, for whom.

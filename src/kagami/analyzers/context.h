@@ -214,6 +214,10 @@ struct SessionState {
   bool analyzer_violation = false;
   bool analyzer_limit = false;
   bool redetect = false;  // the analyzer asks to hand the rest of the stream to detection
+  // Set with `redetect` by a protocol whose upgrade to TLS the server accepted (STARTTLS,
+  // STLS, AUTH TLS): its name. What the client sends next is TLS, or, where a decrypting proxy
+  // mirrored the session, that protocol again in plaintext.
+  const char* upgraded_from = nullptr;
   // Set when another session announced this one (an FTP data connection): the analyzer named
   // there takes it, whatever its bytes look like.
   std::optional<Expectation> expected;

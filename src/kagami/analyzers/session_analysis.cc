@@ -99,6 +99,18 @@ void SessionAnalysis::detect(TimeNs ts) {
   in.c2s_ended = ended_[0];
   in.s2c_ended = ended_[1];
   in.session = &state_;
+  // After an upgrade to TLS the client's first byte tells: a TLS record (22, a handshake), or
+  // the protocol again in plaintext, as a decrypting proxy mirrors it.
+  if (state_.upgraded_from != nullptr && !first_[0].empty()) {
+    const char* resumed = state_.upgraded_from;
+    state_.upgraded_from = nullptr;
+    if (static_cast<unsigned char>(first_[0][0]) != 22) {
+      if (const AnalyzerSpec* spec = find_analyzer(resumed)) {
+        start(*spec, ts);
+        return;
+      }
+    }
+  }
   // A connection another session announced goes to the analyzer the announcement names.
   if (state_.expected) {
     if (const AnalyzerSpec* spec = find_analyzer(state_.expected->analyzer)) {
@@ -125,7 +137,9 @@ void SessionAnalysis::detect(TimeNs ts) {
 void SessionAnalysis::start(const AnalyzerSpec& spec, TimeNs ts) {
   detecting_ = false;
   ++cx_.counters->sessions_detected;
-  state_.apps.emplace_back(spec.name);
+  // A protocol resumed after its upgrade to TLS is named once.
+  if (std::find(state_.apps.begin(), state_.apps.end(), spec.name) == state_.apps.end())
+    state_.apps.emplace_back(spec.name);
   analyzer_ = spec.create(state_, own_cx_);
   std::vector<Chunk> log;
   log.swap(log_);

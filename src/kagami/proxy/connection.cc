@@ -21,6 +21,7 @@
 #include "kagami/proxy/tls_contexts.h"
 #include "kagami/wire/client_hello_scan.h"
 #include "kagami/wire/proxy_request.h"
+#include "kagami/wire/starttls.h"
 #include "kagami/wire/tls_handshake.h"
 
 namespace kagami::proxy {
@@ -214,6 +215,8 @@ void Connection::advance() {
       return on_request();
     case Phase::kClassify:
       return on_classify();
+    case Phase::kPrelude:
+      return prelude();
     case Phase::kUpstreamHandshake:
       return drive_upstream_handshake();
     case Phase::kClientHandshake:
@@ -484,7 +487,19 @@ void Connection::on_connected() {
 }
 
 void Connection::on_classify() {
+  if (upgraded_ && !u_.in.empty()) {
+    // After accepting an upgrade the server waits for the client's ClientHello: its plaintext
+    // here is injected (CVE-2011-0411's kind), never relayed as if it came over TLS.
+    cx_.counters->starttls_violations.fetch_add(1, std::memory_order_relaxed);
+    return fail("the server sent plaintext after accepting the upgrade to TLS", true);
+  }
   if (c_.in.empty()) {
+    if (upgraded_) {
+      if (c_.eof || u_.eof) finish();
+      return;
+    }
+    if (!u_.in.empty() && wire::StartTlsWatch::greets(ByteView(u_.in.data(), u_.in.size())))
+      return start_prelude();
     if (!u_.in.empty() || u_.eof) return start_plain_relay("not TLS (the server spoke first)");
     if (c_.eof) finish();
     return;
@@ -502,6 +517,13 @@ void Connection::on_classify() {
       cx_.counters->bad_request.fetch_add(1, std::memory_order_relaxed);
       return fail("malformed ClientHello: " + scan.error, true);
     case R::kNotTls:
+      if (upgraded_) {
+        cx_.counters->starttls_violations.fetch_add(1, std::memory_order_relaxed);
+        return fail("the client did not begin TLS after the server accepted the upgrade", true);
+      }
+      // A client that did not wait for the greeting it answers (SMTP pipelined too early).
+      if (!u_.in.empty() && wire::StartTlsWatch::greets(ByteView(u_.in.data(), u_.in.size())))
+        return start_prelude();
       return start_plain_relay("not TLS");
     case R::kHello: {
       sni_ = scan.hello.sni;
@@ -544,6 +566,66 @@ void Connection::start_plain_relay(std::string_view why) {
   phase_ = Phase::kRelay;
   open_mirror();
   relay();
+}
+
+void Connection::start_prelude() {
+  starttls_ = std::make_unique<wire::StartTlsWatch>();
+  cx_.counters->relayed_plain.fetch_add(1, std::memory_order_relaxed);
+  policy_ = "relay: not TLS (watching for an upgrade to TLS)";
+  phase_ = Phase::kPrelude;
+  open_mirror();
+  prelude();
+}
+
+void Connection::prelude() {
+  using State = wire::StartTlsWatch::State;
+  deadline_ms_ = monotonic_ms() + cx_.options->idle_timeout_ms;
+  // The server's words first: its answer decides what the client's held bytes are.
+  if (!u_.in.empty()) {
+    const std::size_t n = starttls_->server(ByteView(u_.in.data(), u_.in.size()));
+    std::vector<std::uint8_t> bytes(u_.in.begin(), u_.in.begin() + static_cast<std::ptrdiff_t>(n));
+    u_.in.erase(u_.in.begin(), u_.in.begin() + static_cast<std::ptrdiff_t>(n));
+    forward(true, ByteView(bytes.data(), bytes.size()));
+    if (phase_ == Phase::kDone) return;
+  }
+  if (starttls_->state() == State::kViolation) {
+    // The client gets what came before (the acceptance), then the end: the TLS it begins
+    // finds no one, and the plaintext that followed is never passed on.
+    cx_.counters->starttls_violations.fetch_add(1, std::memory_order_relaxed);
+    write_leg(false);
+    return fail(std::string(starttls_->protocol_name()) + ": " + starttls_->why(), false);
+  }
+  if (!c_.in.empty() &&
+      (starttls_->state() == State::kWatching || starttls_->state() == State::kGaveUp)) {
+    const std::size_t n = starttls_->client(ByteView(c_.in.data(), c_.in.size()));
+    std::vector<std::uint8_t> bytes(c_.in.begin(), c_.in.begin() + static_cast<std::ptrdiff_t>(n));
+    c_.in.erase(c_.in.begin(), c_.in.begin() + static_cast<std::ptrdiff_t>(n));
+    forward(false, ByteView(bytes.data(), bytes.size()));
+    if (phase_ == Phase::kDone) return;
+  }
+  write_leg(false);
+  if (phase_ == Phase::kDone) return;
+  write_leg(true);
+  if (phase_ == Phase::kDone) return;
+  if (starttls_->state() == State::kAccepted) return begin_upgrade();
+  // Nothing more to watch for, or a side ended: the plaintext relay carries the rest (what
+  // was held included).
+  if (starttls_->state() == State::kGaveUp || c_.eof || u_.eof) {
+    if (starttls_->state() == State::kGaveUp)
+      spdlog::debug("proxy: {}: no upgrade to TLS: {}", describe(), starttls_->why());
+    phase_ = Phase::kRelay;
+    relay();
+  }
+}
+
+void Connection::begin_upgrade() {
+  upgraded_ = true;
+  cx_.counters->starttls.fetch_add(1, std::memory_order_relaxed);
+  spdlog::info("proxy: {}: {}: the server accepted the upgrade to TLS", describe(),
+               starttls_->protocol_name());
+  phase_ = Phase::kClassify;
+  deadline_ms_ = monotonic_ms() + cx_.options->handshake_timeout_ms;
+  on_classify();
 }
 
 Decision Connection::judge(const std::string& host, bool server_known) {
@@ -759,7 +841,7 @@ void Connection::drive_client_handshake() {
     cx_.counters->bridged_h2_h1.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("proxy: {}: HTTP/2 with the client, HTTP/1.1 with the server ({})", describe(),
                  upstream_alpn_.empty() ? "it named no protocol" : upstream_alpn_);
-  } else if (cx_.options->strip_alt_svc) {
+  } else if (cx_.options->strip_alt_svc && !upgraded_) {
     if (upstream_alpn_ == "h2" || upstream_alpn_ == "grpc-exp")
       filter_ = make_http2_alt_svc_filter();
     else if (upstream_alpn_.empty() || upstream_alpn_.rfind("http/1", 0) == 0)
@@ -772,8 +854,23 @@ void Connection::drive_client_handshake() {
 void Connection::open_mirror(bool refused) {
   deadline_ms_ = monotonic_ms() + cx_.options->idle_timeout_ms;
   if (cx_.mirror == nullptr) return;
+  note_connection(refused);
+  if (mirror_) return;
+  std::uniform_int_distribution<std::uint32_t> isn;
+  mirror_.emplace(tcp_end(client_addr_, kClientMac), tcp_end(server_addr_, kServerMac),
+                  isn(cx_.rng), isn(cx_.rng), cx_.options->segment_bytes);
+  if (refused) {
+    mirror_->refuse(wall_clock_ns(), cx_.mirror->batch());
+    cx_.mirror->flush(false);
+    return;
+  }
+  mirror_->open(wall_clock_ns(), cx_.mirror->batch());
+}
+
+// Noted before the first packet leaves, so the recorder finds it when the session ends; noted
+// again when a STARTTLS upgrade was decrypted (a reused 4-tuple's note is replaced).
+void Connection::note_connection(bool refused) {
   if (cx_.notes != nullptr) {
-    // Noted before the first packet leaves, so the recorder finds it when the session ends.
     records::ProxiedConnection n;
     const packet::TcpEnd c = tcp_end(client_addr_, 0), s = tcp_end(server_addr_, 0);
     n.client_ip = c.ip;
@@ -815,15 +912,6 @@ void Connection::open_mirror(bool refused) {
     }
     cx_.notes->note(std::move(n));
   }
-  std::uniform_int_distribution<std::uint32_t> isn;
-  mirror_.emplace(tcp_end(client_addr_, kClientMac), tcp_end(server_addr_, kServerMac),
-                  isn(cx_.rng), isn(cx_.rng), cx_.options->segment_bytes);
-  if (refused) {
-    mirror_->refuse(wall_clock_ns(), cx_.mirror->batch());
-    cx_.mirror->flush(false);
-    return;
-  }
-  mirror_->open(wall_clock_ns(), cx_.mirror->batch());
 }
 
 // The mirror and the recorder see what the client sent and what the client got: the client

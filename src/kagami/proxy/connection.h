@@ -20,6 +20,10 @@
 #include "kagami/proxy/response_filter.h"
 #include "kagami/records/proxied_connection.h"
 
+namespace kagami::wire {
+class StartTlsWatch;
+}
+
 namespace kagami::proxy {
 
 // What one event loop gives its connections; owned by the loop, used by its thread only
@@ -74,6 +78,7 @@ class Connection {
     kResolving,          // waiting for the resolver
     kConnecting,         // TCP connect to the upstream in progress
     kClassify,           // reading the client's first bytes: TLS or not?
+    kPrelude,            // plaintext before a STARTTLS upgrade, relayed in lockstep
     kUpstreamHandshake,  // TLS with the server
     kClientHandshake,    // TLS with the client, with the minted certificate
     kRelay,              // bytes flow both ways
@@ -105,6 +110,11 @@ class Connection {
   void on_connected();
   void on_classify();
   void start_plain_relay(std::string_view why);
+  // A server that greets as SMTP, IMAP, POP3 or FTP: its plaintext relayed while watched for
+  // an upgrade to TLS (wire/starttls.h), which the proxy then takes part in as in HTTPS.
+  void start_prelude();
+  void prelude();
+  void begin_upgrade();
   void start_upstream_tls();
   void drive_upstream_handshake();
   void start_client_tls(const MintedCert& cert);
@@ -126,7 +136,9 @@ class Connection {
   void flush_bio(Leg& leg);
   void end_direction(bool from_upstream);
   // `refused`: the destination was refused before any connection was made.
+  // Once a connection is open, again only noted (the TLS a STARTTLS began).
   void open_mirror(bool refused = false);
+  void note_connection(bool refused);
   void refuse_destination(const sockaddr_storage& addr, const std::string& why);
   void reply_and_close(std::string_view http_response);
   void bad_gateway();
@@ -177,6 +189,8 @@ class Connection {
   BridgeOutput bridged_;                    // what a bridge step gives the legs, reused
   bool bridge_ended_[2] = {false, false};   // [from_upstream]: that side's end was handled
   std::uint64_t bytes_c2s_ = 0, bytes_s2c_ = 0;
+  std::unique_ptr<wire::StartTlsWatch> starttls_;  // a plaintext prelude watched; null: none
+  bool upgraded_ = false;                          // TLS began after the server accepted it
 };
 
 }  // namespace kagami::proxy

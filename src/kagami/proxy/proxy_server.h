@@ -75,6 +75,8 @@ struct ProxyCounters {
   std::atomic<std::uint64_t> alt_svc_stripped{0};     // HTTP/3 advertisements removed
   std::atomic<std::uint64_t> response_refused{0};     // a server broke HTTP/2 or its bounds
   std::atomic<std::uint64_t> bridged_h2_h1{0};        // h2 with the client, HTTP/1.1 upstream
+  std::atomic<std::uint64_t> starttls{0};             // upgraded by STARTTLS, STLS or AUTH TLS
+  std::atomic<std::uint64_t> starttls_violations{0};  // plaintext where the upgrade's TLS was due
 };
 
 // The insight proxy: event loops (one per thread, each with its own SO_REUSEPORT listener)

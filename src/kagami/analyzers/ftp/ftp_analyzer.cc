@@ -166,6 +166,7 @@ class FtpAnalyzer final : public LineAnalyzer {
       if (auto a = wire::parse_ftp_epsv_reply(text)) announce(a->ip, a->port, p.rec);
     } else if (code == 234 && p.rec.command == "AUTH") {
       s_.redetect = true;  // TLS from here on (RFC 4217)
+      s_.upgraded_from = "ftp";
     }
     emit(p);
   }

@@ -376,6 +376,7 @@ class ImapAnalyzer final : public LineAnalyzer {
           break;
         case Cmd::kStartTls:
           s_.redetect = true;
+          s_.upgraded_from = "imap";
           break;
         case Cmd::kCompress:
           // DEFLATE from here on (RFC 4978): the rest cannot be read without inflating.

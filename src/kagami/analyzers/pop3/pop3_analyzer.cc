@@ -156,6 +156,7 @@ class Pop3Analyzer final : public LineAnalyzer {
       }
       case Cmd::kStls:
         s_.redetect = true;
+        s_.upgraded_from = "pop3";
         break;
       default:
         break;

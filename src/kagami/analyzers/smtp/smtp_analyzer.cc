@@ -208,7 +208,10 @@ class SmtpAnalyzer final : public LineAnalyzer {
         }
         break;
       case Cmd::kStartTls:
-        if (code == 220) s_.redetect = true;
+        if (code == 220) {
+          s_.redetect = true;
+          s_.upgraded_from = "smtp";
+        }
         break;
       default:
         break;
