@@ -1896,6 +1896,94 @@ TEST_F(ProxyTest, TransparentStartTlsIsDecrypted) {
   EXPECT_TRUE(seen.count("pop3 10.77.2.2 over STARTTLS")) << ::testing::PrintToString(seen);
 }
 
+// Explicit FTPS (RFC 4217) through the transparent proxy: AUTH TLS upgrades the control
+// connection, PROT P puts each data connection in TLS too; the router redirects both, the proxy
+// decrypts both, and the recorder gets the commands and the files as from a plain FTP session.
+// pyftpdlib's TLS handler, ftplib's FTP_TLS.
+TEST_F(ProxyTest, TransparentFtpsControlAndDataAreDecrypted) {
+  if (::geteuid() != 0 || !have_program("ip") || !have_program("iptables"))
+    GTEST_SKIP() << "network namespaces need root, ip and iptables";
+  if (run({"/usr/bin/python3", "-c", "import pyftpdlib, OpenSSL"}).exit_code != 0)
+    GTEST_SKIP() << "python3-pyftpdlib or python3-openssl missing";
+  Namespaces ns;
+  if (!ns.problem().empty()) GTEST_SKIP() << "cannot make network namespaces: " << ns.problem();
+  CertSpec spec;
+  spec.cn = "files.test";
+  spec.sans = {"DNS:files.test"};
+  leaf("files", spec);
+  write_file(d_ + "/files-both.pem", read_file(d_ + "/files.key") + read_file(d_ + "/files.pem"));
+  std::filesystem::create_directories(d_ + "/ftp");
+  const std::string down = pattern(150000, 31), up = "氏名,マイナンバー\n山田太郎,123456789018\n";
+  write_file(d_ + "/ftp/report.bin", down);
+  write_file(d_ + "/customers.csv", up);
+  ASSERT_EQ(run({"chmod", "-R", "a+rwX", d_}).exit_code, 0);
+  const std::string server_py =
+      "from pyftpdlib.authorizers import DummyAuthorizer\n"
+      "from pyftpdlib.handlers import TLS_FTPHandler\n"
+      "from pyftpdlib.servers import FTPServer\n"
+      "a = DummyAuthorizer(); a.add_user('tanaka', 'secret', '" +
+      d_ +
+      "/ftp', perm='elradfmw')\n"
+      "h = TLS_FTPHandler; h.certfile = '" +
+      d_ +
+      "/files-both.pem'; h.authorizer = a\n"
+      "h.tls_control_required = True; h.tls_data_required = True\n"
+      "FTPServer(('10.77.2.2', 21), h).serve_forever()\n";
+  Background server(Namespaces::in(ns.server_, {"/usr/bin/python3", "-c", server_py}));
+  const std::string probe =
+      "for i in $(seq 200); do (exec 3<>/dev/tcp/10.77.2.2/21) 2>/dev/null && exit 0; sleep "
+      "0.05; done; exit 1";
+  ASSERT_EQ(run(Namespaces::in(ns.server_, {"bash", "-c", probe})).exit_code, 0) << server.err();
+  const std::string store = d_ + "/store";
+  Background proxy(
+      Namespaces::in(ns.router_, {KAGAMI_BINARY, "proxy", "--transparent", "0.0.0.0:15080", "--ca",
+                                  d_ + "/ca", "--upstream-ca", d_ + "/root.pem", "--mirror",
+                                  "pcap:" + d_ + "/mirror", "--record", store}));
+  ASSERT_TRUE(proxy.wait_for_stderr("transparent on port 15080", 10000)) << proxy.err();
+  const std::string client =
+      "import ftplib, io, ssl\n"
+      "ctx = ssl.create_default_context(cafile='" +
+      kagami_ca_ +
+      "')\n"
+      "f = ftplib.FTP_TLS(context=ctx, timeout=20)\n"
+      "f.connect('10.77.2.2', 21)\n"
+      "f.host = 'files.test'\n"  // the name the certificates are checked for (SNI)
+      "f.auth(); f.login('tanaka', 'secret'); f.prot_p()\n"
+      "got = io.BytesIO(); f.retrbinary('RETR report.bin', got.write)\n"
+      "f.storbinary('STOR customers.csv', open('" +
+      d_ +
+      "/customers.csv', 'rb'))\n"
+      "f.quit()\n"
+      "assert got.getvalue() == open('" +
+      d_ + "/ftp/report.bin', 'rb').read()\n";
+  auto r = run(Namespaces::in(ns.client_, {"/usr/bin/python3", "-c", client}));
+  EXPECT_EQ(r.exit_code, 0) << r.err << proxy.err() << server.err();
+  proxy.signal(SIGTERM);
+  ASSERT_EQ(proxy.wait(20000), 0) << proxy.err();
+  server.signal(SIGTERM);
+  server.wait(10000);
+  EXPECT_NE(proxy.err().find("ftp: the server accepted the upgrade to TLS"), std::string::npos)
+      << proxy.err();
+  EXPECT_EQ(read_file(d_ + "/ftp/customers.csv"), up);
+  std::map<std::string, std::string> files;  // name: sha256
+  for (const auto& f : listing("files", store))
+    if (f["protocol"] == "ftp") files[f["name"]] = f["sha256"];
+  EXPECT_EQ(files["report.bin"], sha256_of(down)) << ::testing::PrintToString(files);
+  EXPECT_EQ(files["customers.csv"], sha256_of(up)) << ::testing::PrintToString(files);
+  bool stor = false, auth = false;
+  for (const auto& c : listing("ftp", store)) {
+    // AUTH TLS comes before the login; everything after the upgrade is tanaka's.
+    if (c["command"] == "AUTH") {
+      auth = c["reply_code"] == 234;
+      continue;
+    }
+    EXPECT_EQ(c["user"], "tanaka") << c.dump();
+    stor = stor || (c["command"] == "STOR" && c["reply_code"] == 226);
+  }
+  EXPECT_TRUE(auth);
+  EXPECT_TRUE(stor);
+}
+
 // A server that accepts STARTTLS and goes on in plaintext in the same breath (the injection of
 // CVE-2011-0411's kind): the client gets the acceptance and nothing after it, the connection
 // ends and is counted; no plaintext is ever passed off as coming through TLS.

@@ -218,6 +218,10 @@ struct SessionState {
   // STLS, AUTH TLS): its name. What the client sends next is TLS, or, where a decrypting proxy
   // mirrored the session, that protocol again in plaintext.
   const char* upgraded_from = nullptr;
+  // The protocol this session's TLS was begun in (by the upgrade above): when both sides end
+  // their TLS with a closure alert and go on in plaintext (FTP's CCC, RFC 4217 11), that
+  // protocol is read again.
+  const char* tls_over = nullptr;
   // Set when another session announced this one (an FTP data connection): the analyzer named
   // there takes it, whatever its bytes look like.
   std::optional<Expectation> expected;

@@ -101,6 +101,9 @@ void SessionAnalysis::detect(TimeNs ts) {
   in.session = &state_;
   // After an upgrade to TLS the client's first byte tells: a TLS record (22, a handshake), or
   // the protocol again in plaintext, as a decrypting proxy mirrors it.
+  if (state_.upgraded_from != nullptr && first_[0].empty() && !ended_[0] &&
+      first_[1].size() < cx_.limits->detect_bytes)
+    return;  // the server's words alone do not tell (its plaintext may come first)
   if (state_.upgraded_from != nullptr && !first_[0].empty()) {
     const char* resumed = state_.upgraded_from;
     state_.upgraded_from = nullptr;
@@ -110,6 +113,7 @@ void SessionAnalysis::detect(TimeNs ts) {
         return;
       }
     }
+    state_.tls_over = resumed;  // TLS: detection as usual, and back if it ends in plaintext
   }
   // A connection another session announced goes to the analyzer the announcement names.
   if (state_.expected) {

@@ -127,6 +127,67 @@ TEST(TlsAnalyzer, AlertInTheClearIsRecorded) {
   EXPECT_FALSE(h.records.tls[0].server_hello_seen);
 }
 
+// FTP's CCC (RFC 4217 11): after AUTH TLS the control connection is TLS; the client asks (in
+// TLS) to clear it, both sides send their closure alert, and the commands go on in plaintext:
+// PASV and STOR are read again, and the upload's data connection gets its file and name.
+TEST(TlsAnalyzer, FtpClearedByCccIsReadAgainAfterTheAlerts) {
+  AnalyzerHarness h;
+  auto ctl = h.tcp(21, 1);
+  h.send(*ctl, kS2C, "220 FTP ready\r\n");
+  h.send(*ctl, kC2S, "AUTH TLS\r\n");
+  h.send(*ctl, kS2C, "234 AUTH TLS OK\r\n");
+  AnalyzerHarness::send(*ctl, kC2S, client_hello_record());
+  const std::string server_hello =
+      str(record(22, handshake(2, server_hello_body(0x0303, 0xc02f, {})), 0x0303));
+  AnalyzerHarness::send(*ctl, kS2C, server_hello + std::string("\x14\x03\x03\x00\x01\x01", 6));
+  const std::string encrypted(40, '\x5a');  // USER, PASS and CCC, their replies
+  const std::string app = std::string("\x17\x03\x03\x00\x28", 5) + encrypted;
+  const std::string alert = std::string("\x15\x03\x03\x00\x1a", 5) + std::string(26, '\x33');
+  AnalyzerHarness::send(*ctl, kC2S, std::string("\x14\x03\x03\x00\x01\x01", 6) + app + app);
+  AnalyzerHarness::send(*ctl, kS2C, app + app + alert);
+  AnalyzerHarness::send(*ctl, kC2S, alert);
+  h.send(*ctl, kC2S, "PASV\r\n");
+  h.send(*ctl, kS2C, "227 Entering Passive Mode (198,51,100,2,78,32).\r\n");
+  h.send(*ctl, kC2S, "STOR payroll.xlsx\r\n");
+  h.send(*ctl, kS2C, "150 Ok to send data\r\n");
+
+  analyzers::SessionState st;
+  st.session_id = 2;
+  st.client_ip = IpAddress::parse("192.0.2.1").value();
+  st.server_ip = IpAddress::parse("198.51.100.2").value();
+  st.client_port = 50001;
+  st.server_port = 20000;
+  st.transport = 6;
+  st.endpoints = records::Endpoints{st.client_ip, st.server_ip, st.client_port, st.server_port};
+  st.expected = h.expected.claim(6, st.client_ip, st.client_port, st.server_ip, st.server_port, 0);
+  ASSERT_TRUE(st.expected) << "the PASV after CCC was not read";
+  analyzers::SessionAnalysis data(std::move(st), h.cx);
+  h.send(data, kC2S, "the payroll");
+  data.on_end(kC2S, 3);
+  data.close(3);
+  h.send(*ctl, kS2C, "226 Transfer complete\r\n");
+  ctl->close(4);
+
+  EXPECT_EQ(ctl->state().apps, (std::vector<std::string>{"ftp", "tls"}));
+  EXPECT_FALSE(ctl->state().analyzer_violation);
+  std::vector<std::string> commands;
+  for (const auto& f : h.records.ftp) commands.push_back(f.command);
+  EXPECT_EQ(commands, (std::vector<std::string>{"AUTH", "PASV", "STOR"}));
+  ASSERT_EQ(h.records.events.size(), 1u);
+  EXPECT_EQ(h.records.events[0].name, "payroll.xlsx");
+  EXPECT_EQ(h.records.events[0].direction, "sent");
+}
+
+// Without an upgrade before it (TLS on its own port) nothing after the TLS is read as FTP.
+TEST(TlsAnalyzer, PlaintextAfterTlsOfItsOwnIsAViolation) {
+  AnalyzerHarness h;
+  auto s = h.tcp(990);
+  AnalyzerHarness::send(*s, kC2S, client_hello_record());
+  AnalyzerHarness::send(*s, kC2S, std::string("\x15\x03\x03\x00\x02\x01\x00", 7) + "PASV\r\n");
+  s->close(2);
+  EXPECT_EQ(s->state().apps, std::vector<std::string>{"tls"});
+}
+
 TEST(TlsAnalyzer, GapInHandshakeFlagsRecordPartial) {
   AnalyzerHarness h;
   auto s = h.tcp(443);

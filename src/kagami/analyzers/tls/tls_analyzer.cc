@@ -28,7 +28,8 @@ class TlsAnalyzer final : public Analyzer {
 
   wire::Progress on_data(Direction dir, TimeNs ts, ByteView bytes) override {
     Side& side = sides_[index(dir)];
-    if (side.stopped) return {bytes.size(), 0};
+    if (side.stopped)
+      return s_.tls_over != nullptr ? walk_encrypted(side, bytes) : wire::Progress{bytes.size(), 0};
     if (rec_.ts == 0) rec_.ts = ts;
     std::size_t used = 0;
     while (bytes.size() - used >= wire::kTlsRecordHeaderBytes) {
@@ -69,9 +70,45 @@ class TlsAnalyzer final : public Analyzer {
     std::vector<std::uint8_t> handshake;  // handshake bytes that are not yet a whole message
     bool change_cipher_spec = false;
     bool stopped = false;  // encrypted (or unreadable) from here on
+    bool alerted = false;  // its last record was an alert (a closure, when plaintext follows)
   };
 
   static std::size_t index(Direction dir) { return dir == Direction::kClientToServer ? 0 : 1; }
+
+  // TLS begun by an upgrade (SessionState::tls_over): encrypted records are stepped over by
+  // their headers, so that a side that ended its TLS with an alert (its close_notify, encrypted
+  // but visibly an alert record) and goes on in plaintext hands the stream back to the protocol
+  // (FTP's CCC). Anything else that is not a record is a violation, as before.
+  wire::Progress walk_encrypted(Side& side, ByteView bytes) {
+    std::size_t used = 0;
+    while (bytes.size() - used >= wire::kTlsRecordHeaderBytes) {
+      wire::TlsRecordHeader h;
+      if (!parse_tls_record_header(bytes.subspan(used), h)) {
+        if (!side.alerted) {
+          violation(side, "TLS record header is malformed");
+          s_.tls_over = nullptr;
+          return {bytes.size(), 0};
+        }
+        s_.redetect = true;
+        s_.upgraded_from = s_.tls_over;
+        s_.tls_over = nullptr;
+        return {used, 0};
+      }
+      const std::size_t whole = wire::kTlsRecordHeaderBytes + h.length;
+      if (bytes.size() - used < whole) return {used, whole};
+      side.alerted = static_cast<wire::TlsContent>(h.type) == wire::TlsContent::kAlert;
+      used += whole;
+    }
+    // A few bytes left: a record's header still coming, or a short plaintext line after the
+    // alert ("CCC" answered, then "PWD\r\n"): the end of the stream or more bytes decide.
+    if (side.alerted && used < bytes.size() && (bytes[used] < 20 || bytes[used] > 24)) {
+      s_.redetect = true;
+      s_.upgraded_from = s_.tls_over;
+      s_.tls_over = nullptr;
+      return {used, 0};
+    }
+    return {used, wire::kTlsRecordHeaderBytes};
+  }
   bool tls13() const { return selected_version_ == 0x0304; }
 
   void stop(Side& side) {
