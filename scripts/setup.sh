@@ -20,7 +20,9 @@ PACKAGES=(
   # independent tools the tests and benchmarks compare against
   tshark tcpdump python3 time
   # real servers and clients the end-to-end tests start on loopback
-  nginx-light curl postfix swaks dovecot-imapd dovecot-pop3d python3-pyftpdlib
+  nginx-light curl postfix swaks dovecot-imapd dovecot-pop3d python3-pyftpdlib python3-openssl
+  # file shares: smbd run unprivileged on a loopback port, driven by smbclient
+  samba smbclient
   # the alert sinks' end-to-end test sends to a real syslog receiver
   rsyslog
   # the transparent proxy test redirects inside network namespaces it makes
@@ -76,7 +78,7 @@ echo "setup: installing ${missing[*]}"
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # Packages that start their daemon on installation: the tests start their own instances.
-for svc in nginx postfix dovecot rsyslog; do
+for svc in nginx postfix dovecot rsyslog smbd nmbd; do
   if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   fi

@@ -386,6 +386,78 @@ TEST_P(HttpObjectsTrace, ExtractedFilesHashLikeTsharksExportObjects) {
 INSTANTIATE_TEST_SUITE_P(Corpus, HttpObjectsTrace, ::testing::ValuesIn(traces_with_http_objects()),
                          name_of);
 
+// --- SMB ----------------------------------------------------------------------------------
+
+class SmbObjectsTrace : public ::testing::TestWithParam<std::string> {};
+
+std::vector<Row> smb_objects(const std::string& trace) {
+  std::vector<Row> out;
+  for (const Row& r : truth(trace, "objects"))
+    if (field(r, "proto") == "smb") out.push_back(r);
+  return out;
+}
+
+std::vector<std::string> traces_with_smb_objects() {
+  std::vector<std::string> out;
+  for (const std::string& t : corpus_traces())
+    if (!smb_objects(t).empty()) out.push_back(t);
+  return out;
+}
+
+// The file's own name in tshark's export name ("%5cdir%5cfile14(1).txt": file14.txt) or in
+// Kagami's (\\server\share\dir\file14.txt).
+std::string smb_base_name(std::string name) {
+  for (std::size_t at; (at = name.find("%5c")) != std::string::npos;) name.replace(at, 3, "\\");
+  name = name.substr(name.find_last_of('\\') + 1);
+  static const std::regex copy(R"(^(.*)\([0-9]+\)(\.[^.]*)?$)");
+  std::smatch m;
+  if (std::regex_match(name, m, copy)) name = m[1].str() + m[2].str();
+  return name;
+}
+
+// Every object tshark exports from SMB2 is extracted, byte for byte, and every file Kagami
+// extracts that tshark does not export is explained.
+TEST_P(SmbObjectsTrace, ExtractedFilesHashLikeTsharksExportObjects) {
+  const std::string trace = GetParam();
+  if (trace == "smb/ak-smb-smbclient.pcap")
+    GTEST_SKIP() << "SMB1: recognized and flagged, its file transfers not yet read";
+  TempDir dir;
+  const std::string store = record(dir, trace);
+  std::map<std::string, std::string> ours;  // sha256: name
+  for (const auto& f : listing("files", store))
+    if (f["protocol"] == "smb") ours[f["sha256"]] = f["name"];
+  std::set<std::string> theirs, their_names;
+  static const std::set<std::string> pipes = {"srvsvc", "samr",   "lsarpc",  "wkssvc", "netlogon",
+                                              "svcctl", "winreg", "spoolss", "atsvc"};
+  for (const Row& o : smb_objects(trace)) {
+    const std::string sha = field(o, "sha256");
+    // Explained difference: tshark exports what went through a named pipe of IPC$ (srvsvc...)
+    // as an object; those are DCE/RPC calls, not files, and Kagami keeps no file of them.
+    if (pipes.count(smb_base_name(field(o, "filename")))) continue;
+    theirs.insert(sha);
+    their_names.insert(smb_base_name(field(o, "filename")));
+    EXPECT_TRUE(ours.count(sha)) << "tshark's object " << field(o, "filename") << " ("
+                                 << field(o, "size") << " bytes) was not extracted";
+  }
+  for (const auto& [sha, name] : ours) {
+    if (theirs.count(sha)) continue;
+    // Explained difference: tshark puts what was read from a handle and what was written to
+    // it into one object, later bytes over earlier ones (Windows reads the head of a file it
+    // is about to overwrite); Kagami keeps what was read and what was written apart. Such an
+    // extra file is always of a file tshark exported too.
+    EXPECT_TRUE(their_names.count(smb_base_name(name))) << "extracted, not in tshark: " << name;
+  }
+  // The user of the session setup (NTLMSSP), where the trace has one.
+  if (trace == "smb/zeek-smb2_100_small_files.pcap") {
+    const auto actions = listing("smb", store);
+    ASSERT_FALSE(actions.empty());
+    for (const auto& a : actions) EXPECT_EQ(a["user"], "zeek") << a.dump();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, SmbObjectsTrace, ::testing::ValuesIn(traces_with_smb_objects()),
+                         name_of);
+
 // --- DNS ----------------------------------------------------------------------------------
 
 class DnsTrace : public ::testing::TestWithParam<std::string> {};

@@ -316,5 +316,122 @@ TEST(LiveProtocols, FtplibPassiveAndActiveAgainstPyftpdlib) {
   EXPECT_TRUE(pasv);
 }
 
+// Files on a Windows-style share: smbd (Debian's samba) on a loopback port, smbclient putting
+// and getting an xlsx with My Numbers and a text file, renaming, deleting and listing, once with
+// SMB 2.1 and once with SMB 3.1.1 and signing; a share that requires encryption is flagged as
+// not inspected. Every file equals the original byte for byte, named \\server\share\path, with
+// the session's user, and the customer list raises its finding.
+TEST(LiveProtocols, SmbclientAgainstSamba) {
+  if (!have_program("smbd") || !have_program("smbclient") || !have_program("smbpasswd"))
+    GTEST_SKIP() << "samba or smbclient missing";
+  TempDir dir;
+  const std::string d = dir.path(), store = d + "/store";
+  for (const char* sub :
+       {"/lock", "/state", "/cache", "/private", "/run", "/ncalrpc", "/share", "/secret", "/local"})
+    std::filesystem::create_directories(d + sub);
+  const int port = free_port();
+  write_file(d + "/smb.conf",
+             "[global]\n  workgroup = OFFICE\n  server role = standalone server\n"
+             "  smb ports = " +
+                 std::to_string(port) +
+                 "\n  bind interfaces only = yes\n  interfaces = 127.0.0.1\n"
+                 "  lock directory = " +
+                 d + "/lock\n  state directory = " + d + "/state\n" + "  cache directory = " + d +
+                 "/cache\n  private dir = " + d + "/private\n" + "  pid directory = " + d +
+                 "/run\n  ncalrpc dir = " + d + "/ncalrpc\n" + "  log file = " + d +
+                 "/log.%m\n  passdb backend = tdbsam:" + d + "/private/passdb.tdb\n" +
+                 "  username map = " + d + "/users.map\n" +
+                 "  server min protocol = SMB2_02\n  disable netbios = yes\n" +
+                 "  load printers = no\n  printing = bsd\n  printcap name = /dev/null\n" +
+                 "  disable spoolss = yes\n" + "[経理]\n  path = " + d +
+                 "/share\n  read only = no\n" + "[secret]\n  path = " + d +
+                 "/secret\n  read only = no\n  smb encrypt = required\n");
+  // tanaka logs in (the name NTLMSSP carries) as the Unix account root, as the test runs.
+  write_file(d + "/users.map", "root = tanaka\n");
+  auto r =
+      run({"sh", "-c", "printf 'secret\\nsecret\\n' | smbpasswd -c " + d + "/smb.conf -a -s root"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // The customer list: an xlsx with 20 valid My Numbers under their heading.
+  r = run({kPython, "-c",
+           "import random, zipfile, sys\n"
+           "def check(b):\n"
+           "    s = sum(int(b[11 - n]) * (n + 1 if n <= 6 else n - 5) for n in range(1, 12))\n"
+           "    return b + str(0 if s % 11 <= 1 else 11 - s % 11)\n"
+           "random.seed(7)\n"
+           "rows = ''.join('<row><c t=\"inlineStr\"><is><t>%d</t></is></c><c><v>%s</v></c></row>'"
+           " % (i, check(''.join(random.choice('0123456789') for _ in range(11))))"
+           " for i in range(20))\n"
+           "with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n"
+           "    z.writestr('[Content_Types].xml', '<Types/>')\n"
+           "    z.writestr('xl/worksheets/sheet1.xml', '<worksheet><sheetData><row><c t=\"s\">"
+           "<v>0</v></c><c t=\"s\"><v>1</v></c></row>' + rows + '</sheetData></worksheet>')\n"
+           "    z.writestr('xl/sharedStrings.xml', '<sst><si><t>氏名</t></si><si><t>マイナンバー"
+           "</t></si></sst>')\n",
+           d + "/local/顧客.xlsx"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string big = pattern(3u << 20, 41);  // larger than one SMB read or write
+  write_file(d + "/local/big.bin", big);
+  LiveRecorder rec(store, "tcp port " + std::to_string(port));
+  START_RECORDER(rec);
+  Background smbd({"smbd", "-F", "--no-process-group", "-s", d + "/smb.conf", "--debug-stdout"});
+  ASSERT_TRUE(port_open(port, 15000)) << smbd.err();
+  auto smbclient = [&](const std::string& share, const std::vector<std::string>& opts,
+                       const std::string& commands) {
+    std::vector<std::string> argv = {
+        "smbclient", "//127.0.0.1/" + share, "-p", std::to_string(port),
+        "-U",        "tanaka%secret",        "-c", commands};
+    argv.insert(argv.end(), opts.begin(), opts.end());
+    return run(argv);
+  };
+  const std::string l = d + "/local/";
+  r = smbclient("経理", {"-m", "SMB2_10"},
+                "put " + l + "顧客.xlsx 顧客.xlsx; put " + l + "big.bin big.bin; get big.bin " + l +
+                    "big-back.bin; ls");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = smbclient("経理", {"-m", "SMB3_11", "--client-protection=sign"},
+                "get 顧客.xlsx " + l + "顧客-back.xlsx; rename 顧客.xlsx 送付済.xlsx; del big.bin");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = smbclient("secret", {"-m", "SMB3_11", "--client-protection=encrypt"},
+                "put " + l + "big.bin hidden.bin");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  smbd.signal(SIGTERM);
+  smbd.wait(10000);
+  ASSERT_EQ(rec.stop(), 0) << rec.err();
+  ASSERT_EQ(read_file(l + "big-back.bin"), big);
+
+  const std::string xlsx = sha256_of(read_file(l + "顧客.xlsx"));
+  std::map<std::string, std::vector<std::string>> seen;  // sha256: "direction name"
+  for (const auto& f : listing("files", store))
+    if (f["protocol"] == "smb")
+      seen[f["sha256"]].push_back(f["direction"].get<std::string>() + " " +
+                                  f["name"].get<std::string>());
+  const std::vector<std::string> xlsx_seen = {"sent \\\\127.0.0.1\\経理\\顧客.xlsx",
+                                              "received \\\\127.0.0.1\\経理\\顧客.xlsx"};
+  EXPECT_EQ(seen[xlsx], xlsx_seen);
+  EXPECT_EQ(seen[sha256_of(big)].size(), 2u) << ::testing::PrintToString(seen);  // up and down
+  std::set<std::string> actions, dialects;
+  for (const auto& a : listing("smb", store)) {
+    EXPECT_EQ(a["user"], "WORKGROUP\\tanaka") << a.dump();  // smbclient's default domain
+    actions.insert(a["action"].get<std::string>() + " " + a["path"].get<std::string>() +
+                   (a.contains("new_path") ? " -> " + a["new_path"].get<std::string>() : ""));
+    dialects.insert(a["dialect"].get<std::string>());
+  }
+  EXPECT_TRUE(actions.count("rename 顧客.xlsx -> 送付済.xlsx"))
+      << ::testing::PrintToString(actions);
+  EXPECT_TRUE(actions.count("delete big.bin")) << ::testing::PrintToString(actions);
+  EXPECT_TRUE(actions.count("listing ")) << ::testing::PrintToString(actions);
+  EXPECT_EQ(dialects, (std::set<std::string>{"SMB 2.1", "SMB 3.1.1"}));
+  // The encrypted share's session: flagged, nothing of it extracted.
+  bool encrypted = false;
+  for (const auto& s : listing("sessions", store)) {
+    const auto flags = s["flags"].get<std::vector<std::string>>();
+    encrypted = encrypted || std::find(flags.begin(), flags.end(), "encrypted") != flags.end();
+  }
+  EXPECT_TRUE(encrypted);
+  r = kagami(
+      {"search", "--store", store, "--kind", "findings", "--count", "detector:jp_my_number"});
+  EXPECT_NE(r.err.find(" of 2 findings"), std::string::npos) << r.err;  // sent and received
+}
+
 }  // namespace
 }  // namespace kagami::test

@@ -17,6 +17,7 @@
   X(kPop3Analyzer)                  \
   X(kImapAnalyzer)                  \
   X(kFtpAnalyzer)                   \
+  X(kSmbAnalyzer)                   \
   X(kQuicAnalyzer)
 
 namespace kagami::analyzers {

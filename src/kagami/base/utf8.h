@@ -16,4 +16,8 @@ bool is_valid_utf8(std::string_view s);
 // `s` with each byte that is not part of a well-formed sequence replaced by U+FFFD.
 std::string replace_invalid_utf8(std::string_view s);
 
+// UTF-16LE (Windows names: SMB, NTLM) as UTF-8; an unpaired surrogate or an odd last byte
+// becomes U+FFFD.
+std::string utf16le_to_utf8(std::string_view s);
+
 }  // namespace kagami

@@ -18,6 +18,7 @@
 #include "kagami/records/http_record.h"
 #include "kagami/records/mail_record.h"
 #include "kagami/records/session_record.h"
+#include "kagami/records/smb_record.h"
 #include "kagami/records/tls_record.h"
 #include "kagami/records/websocket_record.h"
 
@@ -28,6 +29,7 @@
   X(TlsRecord)                 \
   X(MailRecord)                \
   X(FtpRecord)                 \
+  X(SmbRecord)                 \
   X(WebSocketRecord)
 
 // X(struct name): record types declared the same way that no analyzer emits (content

@@ -54,6 +54,7 @@ class CollectedRecords final : public analyzers::RecordSink {
           if constexpr (std::is_same_v<R, records::TlsRecord>) tls.push_back(std::move(r));
           if constexpr (std::is_same_v<R, records::MailRecord>) mail.push_back(std::move(r));
           if constexpr (std::is_same_v<R, records::FtpRecord>) ftp.push_back(std::move(r));
+          if constexpr (std::is_same_v<R, records::SmbRecord>) smb.push_back(std::move(r));
           if constexpr (std::is_same_v<R, records::WebSocketRecord>)
             websocket.push_back(std::move(r));
         },
@@ -71,6 +72,7 @@ class CollectedRecords final : public analyzers::RecordSink {
   std::vector<records::TlsRecord> tls;
   std::vector<records::MailRecord> mail;
   std::vector<records::FtpRecord> ftp;
+  std::vector<records::SmbRecord> smb;
   std::vector<records::WebSocketRecord> websocket;
   std::vector<records::FileRecord> files;
   std::vector<records::FileEvent> events;

@@ -1,0 +1,71 @@
+// SMB2/3 as the recorder reads it from a file share's connection, both directions untrusted:
+// the input is cut into messages, each given a valid SMB2 header (so the fuzzer spends its time
+// on the bodies: lying offsets and lengths, compounds, reads past the end, handles never
+// opened) or sent raw (framing, transform and SMB1 headers, huge announced lengths).
+// Step: [flags: 1][command: 1][message id: 1][length: 2][body]; flags bit 0: server to client,
+// bit 1: response, bit 2: raw, bit 3: related, bit 4: split into 7-byte segments.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "kagami/wire/smb2.h"
+
+#include "unit/analyzers/harness.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace kagami;
+  testing::AnalyzerHarness h;
+  h.limits.max_buffer_bytes = 64u << 10;
+  auto s = h.tcp(445);
+  std::size_t i = 0;
+  TimeNs ts = 1'000'000'000;
+  while (i + 5 <= size) {
+    const std::uint8_t flags = data[i], command = data[i + 1], mid = data[i + 2];
+    const std::size_t len = static_cast<std::size_t>(data[i + 3] << 8 | data[i + 4]);
+    i += 5;
+    const std::string body(reinterpret_cast<const char*>(data + i), std::min(len, size - i));
+    i += body.size();
+    std::string m;
+    if (flags & 4) {
+      m = body;
+    } else {
+      std::string hdr = "\xfeSMB";
+      auto le = [&](std::uint64_t v, int n) {
+        for (int k = 0; k < n; ++k) hdr += static_cast<char>(v >> (8 * k) & 0xff);
+      };
+      le(64, 2);
+      le(0, 2);
+      le(0, 4);
+      le(command % 20, 2);
+      le(1, 2);
+      le(((flags >> 1) & 1) | ((flags & 8) ? 4 : 0), 4);
+      le(0, 4);
+      le(mid, 8);
+      le(0, 4);
+      le(1, 4);
+      le(1, 8);
+      hdr += std::string(16, '\0');
+      m = hdr + body;
+      std::string nb(1, '\0');
+      nb += static_cast<char>(m.size() >> 16 & 0xff);
+      nb += static_cast<char>(m.size() >> 8 & 0xff);
+      nb += static_cast<char>(m.size() & 0xff);
+      m = nb + m;
+    }
+    const flow::Direction dir = (flags & 1) ? testing::kS2C : testing::kC2S;
+    ts += 1000;
+    if (flags & 16)
+      testing::AnalyzerHarness::send_split(*s, dir, m, 7, ts);
+    else
+      testing::AnalyzerHarness::send(*s, dir, m, ts);
+    // The parsers alone, on the body as a whole message.
+    const ByteView whole(reinterpret_cast<const std::uint8_t*>(m.data()), m.size());
+    wire::Smb2Create c;
+    (void)wire::smb2_create_request(whole, c);
+    wire::Smb2SetInfo si;
+    (void)wire::smb2_set_info_request(whole, si);
+    (void)wire::ntlmssp_in(whole);
+  }
+  s->close(ts + 1);
+  return 0;
+}
