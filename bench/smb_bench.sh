@@ -14,8 +14,16 @@ runs=${2:-3}
 out=bench/out
 mkdir -p "$out"
 [ -x build/src/app/kagami ] || ./scripts/build.sh
-work=$(mktemp -d "$out/smb-XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+work=$(realpath "$(mktemp -d "$out/smb-XXXXXX")")  # smbd reads its paths from /
+smbd_pid=""
+cleanup() {
+  if [ -n "$smbd_pid" ]; then
+    kill "$smbd_pid" 2>/dev/null || true
+    wait "$smbd_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 mkdir -p "$work"/{lock,state,cache,private,run,ncalrpc,share,local}
 port=$(python3 -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])")
 cat >"$work/smb.conf" <<EOF
@@ -47,6 +55,7 @@ echo "root = tanaka" >"$work/users.map"
 printf 'secret\nsecret\n' | smbpasswd -c "$work/smb.conf" -a -s root >/dev/null
 head -c "$((mib << 20))" /dev/urandom >"$work/local/big.bin"
 smbd -F --no-process-group -s "$work/smb.conf" >/dev/null 2>&1 &
+smbd_pid=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 
 transfer() {  # put then get the file once
