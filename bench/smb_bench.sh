@@ -54,7 +54,8 @@ EOF
 echo "root = tanaka" >"$work/users.map"
 printf 'secret\nsecret\n' | smbpasswd -c "$work/smb.conf" -a -s root >/dev/null
 head -c "$((mib << 20))" /dev/urandom >"$work/local/big.bin"
-smbd -F --no-process-group -s "$work/smb.conf" >/dev/null 2>&1 &
+# In a session of its own: smbd signals its whole process group when it stops.
+setsid smbd -F --no-process-group -s "$work/smb.conf" >/dev/null 2>&1 &
 smbd_pid=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 
