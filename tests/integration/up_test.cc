@@ -63,6 +63,10 @@ TEST(Up, DemoFillsTheConsoleThroughTheProxy) {
     return n;
   };
   EXPECT_EQ(settled("app:smtp", "sessions", 6), 6);
+  // Mail is submitted with STARTTLS, as mail clients send it: the proxy took part in each
+  // upgrade (the demo's client trusts only the organisation's CA, so an upgrade the proxy
+  // missed would fail its mail), every mail session is decrypted and its mail read.
+  EXPECT_EQ(count("app:smtp decrypted:true", "sessions"), 6);
   // Everything went through the proxy and was decrypted but the two tries to reach the
   // console through it, which the proxy refused and the store keeps; the proxy's users are
   // the "who".

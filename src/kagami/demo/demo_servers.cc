@@ -146,8 +146,10 @@ struct DemoServers::Impl {
   }
 
   // Accepts TLS connections on `fd` until stopped; each is served on a thread of its own.
+  // `starttls`: each speaks SMTP in plaintext first and begins TLS when the client asks
+  // (RFC 3207), as submission servers do.
   template <class Serve>
-  void accept_loop(int fd, SSL_CTX* ctx, Serve serve) {
+  void accept_loop(int fd, SSL_CTX* ctx, Serve serve, bool starttls = false) {
     while (!stopping.load()) {
       const int c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
       if (c < 0) {
@@ -161,7 +163,11 @@ struct DemoServers::Impl {
         for (auto& t : sessions) t.join();
         sessions.clear();
       }
-      sessions.emplace_back([ctx, c, serve] {
+      sessions.emplace_back([ctx, c, serve, starttls] {
+        if (starttls && !smtp_until_starttls(c)) {
+          ::close(c);
+          return;
+        }
         SSL* ssl = SSL_new(ctx);
         SSL_set_fd(ssl, c);
         if (SSL_accept(ssl) == 1) serve(ssl);
@@ -172,8 +178,40 @@ struct DemoServers::Impl {
     }
   }
 
+  // The plaintext before STARTTLS: the greeting, EHLO (offering STARTTLS), and the go-ahead.
+  // Read a byte at a time, so nothing of the TLS that follows is taken.
+  static bool smtp_until_starttls(int fd) {
+    auto say = [fd](std::string_view line) {
+      return ::send(fd, line.data(), line.size(), MSG_NOSIGNAL) ==
+             static_cast<ssize_t>(line.size());
+    };
+    auto read_line = [fd](std::string& line) {
+      line.clear();
+      char c;
+      while (line.size() < 1024 && ::recv(fd, &c, 1, 0) == 1) {
+        if (c == '\n') return true;
+        if (c != '\r') line += c;
+      }
+      return false;
+    };
+    if (!say(std::string("220 ") + kMailHost + " ESMTP Kagami demo\r\n")) return false;
+    std::string line;
+    while (read_line(line)) {
+      std::string verb = line.substr(0, line.find(' '));
+      for (char& c : verb) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (verb == "EHLO") {
+        say(std::string("250-") + kMailHost + "\r\n250-STARTTLS\r\n250 8BITMIME\r\n");
+      } else if (verb == "STARTTLS") {
+        return say("220 2.0.0 Ready to start TLS\r\n");
+      } else {
+        say("530 5.7.0 Must issue a STARTTLS command first\r\n");
+      }
+    }
+    return false;
+  }
+
   // One SMTP conversation over TLS: enough of RFC 5321 for a client to deliver a message.
-  static void smtp_session(SSL* ssl, std::atomic<std::uint64_t>& messages) {
+  static void smtp_session(SSL* ssl, std::atomic<std::uint64_t>& messages, bool after_starttls) {
     auto say = [ssl](const std::string& line) {
       return SSL_write(ssl, line.data(), static_cast<int>(line.size())) > 0;
     };
@@ -193,7 +231,8 @@ struct DemoServers::Impl {
         in.append(buf, static_cast<std::size_t>(n));
       }
     };
-    if (!say(std::string("220 ") + kMailHost + " ESMTP Kagami demo\r\n")) return;
+    // After STARTTLS the client speaks first (EHLO again, RFC 3207 4.2); no second greeting.
+    if (!after_starttls && !say(std::string("220 ") + kMailHost + " ESMTP Kagami demo\r\n")) return;
     std::string line;
     while (read_line(line)) {
       std::string verb = line.substr(0, line.find(' '));
@@ -268,8 +307,10 @@ Result<std::unique_ptr<DemoServers>> DemoServers::start(const std::string& dir) 
   if (impl.mail_fd < 0) return make_error("demo mail server: cannot listen on 127.0.0.1");
   DemoServers* raw = d.get();
   impl.mail_thread = std::thread([raw, &impl] {
-    impl.accept_loop(impl.mail_fd, impl.mail_ctx,
-                     [raw](SSL* ssl) { Impl::smtp_session(ssl, raw->messages_); });
+    impl.accept_loop(
+        impl.mail_fd, impl.mail_ctx,
+        [raw](SSL* ssl) { Impl::smtp_session(ssl, raw->messages_, /*after_starttls=*/true); },
+        /*starttls=*/true);
   });
   impl.apps_ctx = SSL_CTX_new(TLS_server_method());
   if (impl.apps_ctx == nullptr ||

@@ -98,8 +98,9 @@ int proxy_connect(const TrafficTarget& t, const DemoUser& user, const std::strin
 // organisation's CA (as a managed PC does), offering `alpn` (wire format) when not empty.
 class TlsThroughProxy {
  public:
+  // `smtp_starttls`: the server speaks SMTP in plaintext first; TLS begins after STARTTLS.
   TlsThroughProxy(const TrafficTarget& t, const DemoUser& user, const std::string& host,
-                  std::uint16_t port, std::string_view alpn) {
+                  std::uint16_t port, std::string_view alpn, bool smtp_starttls = false) {
     std::string reply;
     fd_ = proxy_connect(t, user, host + ":" + std::to_string(port), reply);
     if (fd_ < 0) {
@@ -110,6 +111,7 @@ class TlsThroughProxy {
       why = "CONNECT refused: " + reply;
       return;
     }
+    if (smtp_starttls && !starttls()) return;
     ctx_ = SSL_CTX_new(TLS_client_method());
     SSL_CTX_load_verify_locations(ctx_, t.org_ca.c_str(), nullptr);
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
@@ -142,14 +144,45 @@ class TlsThroughProxy {
   SSL* ssl = nullptr;
 
  private:
+  // The greeting, EHLO and STARTTLS in plaintext, a byte at a time (nothing of the TLS after).
+  bool starttls() {
+    auto reply = [&](const char* code) {
+      std::string line;
+      char c;
+      while (::recv(fd_, &c, 1, 0) == 1) {
+        if (c != '\n') {
+          line += c;
+          if (line.size() > 1024) break;
+          continue;
+        }
+        if (line.size() >= 4 && line[3] == '-') {  // a continued reply
+          line.clear();
+          continue;
+        }
+        if (line.compare(0, 3, code) == 0) return true;
+        why = "mail server said: " + line;
+        return false;
+      }
+      if (why.empty()) why = "the mail server closed the connection";
+      return false;
+    };
+    auto say = [&](std::string_view line) {
+      return ::send(fd_, line.data(), line.size(), MSG_NOSIGNAL) ==
+             static_cast<ssize_t>(line.size());
+    };
+    return reply("220") && say("EHLO pc.kagami-demo.test\r\n") && reply("250") &&
+           say("STARTTLS\r\n") && reply("220");
+  }
+
   int fd_ = -1;
   SSL_CTX* ctx_ = nullptr;
 };
 
-// SMTP over TLS through the proxy's CONNECT.
+// SMTP submission with STARTTLS through the proxy's CONNECT, as mail clients send (the proxy
+// takes part in the upgrade and the recorder sees the mail decrypted).
 bool send_mail(const TrafficTarget& t, const DemoUser& user, const std::string& message,
                std::string& why) {
-  TlsThroughProxy tls(t, user, kMailHost, t.mail_port, "");
+  TlsThroughProxy tls(t, user, kMailHost, t.mail_port, "", /*smtp_starttls=*/true);
   SSL* ssl = tls.ssl;
   std::string in;
   auto expect = [&](const char* code) {
@@ -180,7 +213,8 @@ bool send_mail(const TrafficTarget& t, const DemoUser& user, const std::string& 
     why = tls.why;
     return false;
   }
-  return expect("220") && say("EHLO pc-" + user.name + ".office.example\r\n") && expect("250") &&
+  // The greeting came before STARTTLS; over TLS the client begins again with EHLO.
+  return say("EHLO pc-" + user.name + ".office.example\r\n") && expect("250") &&
          say("MAIL FROM:<" + user.name + "@kagami-demo.test>\r\n") && expect("250") &&
          say("RCPT TO:<partner@example.com>\r\n") && expect("250") && say("DATA\r\n") &&
          expect("354") && say(message + "\r\n.\r\n") && expect("250") && say("QUIT\r\n") &&
