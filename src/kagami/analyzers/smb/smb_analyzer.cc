@@ -303,8 +303,9 @@ class SmbAnalyzer final : public Analyzer {
 
   void pending_add(const Smb2Header& h, TimeNs ts, Pending p) {
     if (pending_.size() >= kMaxPending) {
+      // Answers that never came (a capture of one direction): the oldest request is let go.
       (void)cx_.log_once->first("smb: more requests awaiting answers than are tracked");
-      return;
+      pending_.erase(pending_.begin());
     }
     p.ts = ts;
     pending_[h.message_id] = std::move(p);
