@@ -766,6 +766,25 @@ class Namespaces {
     argv.insert(argv.begin(), {"ip", "netns", "exec", ns});
     return argv;
   }
+  // Whether something accepts on ip:port inside `ns` within 10 s: the server is up before any
+  // client comes (through a transparent proxy a server not up yet shows as a reset).
+  static bool listening(const std::string& ns, const std::string& ip, int port) {
+    const std::string probe = "for i in $(seq 200); do (exec 3<>/dev/tcp/" + ip + "/" +
+                              std::to_string(port) +
+                              ") 2>/dev/null && exit 0; sleep 0.05; done; exit 1";
+    return run(in(ns, {"bash", "-c", probe})).exit_code == 0;
+  }
+  // `kagami proxy --transparent` on the router (port 15080, where its rule redirects), with a
+  // pcap mirror in `dir`/mirror and an in-process recorder into `store`.
+  std::unique_ptr<Background> transparent_proxy(const std::string& dir,
+                                                const std::string& store) const {
+    auto p = std::make_unique<Background>(
+        in(router_, {KAGAMI_BINARY, "proxy", "--transparent", "0.0.0.0:15080", "--ca", dir + "/ca",
+                     "--upstream-ca", dir + "/root.pem", "--mirror", "pcap:" + dir + "/mirror",
+                     "--record", store}));
+    p->wait_for_stderr("transparent on port 15080", 10000);
+    return p;
+  }
   const std::string& problem() const { return problem_; }
   std::string client_, router_, server_;
 
@@ -794,17 +813,11 @@ TEST_F(ProxyTest, TransparentModeInterceptsRedirectedTrafficOnAnyPort) {
       {"/usr/bin/python3", "-m", "http.server", "--bind", "10.77.2.2", "--directory", d_, "8080"}));
   // Both listening before any client comes: through a transparent proxy, a server that is not
   // up yet shows as a reset (as the server itself would), which curl does not retry.
-  for (const char* port : {"8443", "8080"}) {
-    const std::string probe = std::string("for i in $(seq 200); do (exec 3<>/dev/tcp/10.77.2.2/") +
-                              port + ") 2>/dev/null && exit 0; sleep 0.05; done; exit 1";
-    ASSERT_EQ(run(Namespaces::in(ns.server_, {"bash", "-c", probe})).exit_code, 0) << port;
-  }
+  for (const int port : {8443, 8080}) ASSERT_TRUE(ns.listening(ns.server_, "10.77.2.2", port));
   const std::string store = d_ + "/store";
-  Background proxy(
-      Namespaces::in(ns.router_, {KAGAMI_BINARY, "proxy", "--transparent", "0.0.0.0:15080", "--ca",
-                                  d_ + "/ca", "--upstream-ca", d_ + "/root.pem", "--mirror",
-                                  "pcap:" + d_ + "/mirror", "--record", store}));
-  ASSERT_TRUE(proxy.wait_for_stderr("transparent on port 15080", 10000)) << proxy.err();
+  auto proxy_process = ns.transparent_proxy(d_, store);
+  Background& proxy = *proxy_process;
+  ASSERT_TRUE(proxy.wait_for_stderr("transparent on port 15080", 0)) << proxy.err();
   auto curl = [&](const std::vector<std::string>& args) {
     std::vector<std::string> argv = {"curl",    "-sS", "--max-time",          "20",
                                      "--retry", "5",   "--retry-connrefused", "--retry-delay",
@@ -825,12 +838,7 @@ TEST_F(ProxyTest, TransparentModeInterceptsRedirectedTrafficOnAnyPort) {
   Background router_service(Namespaces::in(
       ns.router_,
       {"/usr/bin/python3", "-m", "http.server", "--bind", "10.77.1.1", "--directory", d_, "8081"}));
-  ASSERT_EQ(
-      run(Namespaces::in(ns.router_, {"bash", "-c",
-                                      "for i in $(seq 200); do (exec 3<>/dev/tcp/10.77.1.1/8081) "
-                                      "2>/dev/null && exit 0; sleep 0.05; done; exit 1"}))
-          .exit_code,
-      0);
+  ASSERT_TRUE(ns.listening(ns.router_, "10.77.1.1", 8081));
   r = run(Namespaces::in(ns.client_,
                          {"curl", "-sS", "--max-time", "10", "http://10.77.1.1:8081/hello.txt"}));
   EXPECT_NE(r.exit_code, 0) << r.out;
@@ -1851,18 +1859,12 @@ TEST_F(ProxyTest, TransparentStartTlsIsDecrypted) {
   leaf("mail", spec);
   write_starttls_dovecot(d_, "10.77.2.2", 143, 110);
   Background dovecot(Namespaces::in(ns.server_, {"dovecot", "-F", "-c", d_ + "/dovecot.conf"}));
-  for (const char* port : {"143", "110"}) {
-    const std::string probe = std::string("for i in $(seq 200); do (exec 3<>/dev/tcp/10.77.2.2/") +
-                              port + ") 2>/dev/null && exit 0; sleep 0.05; done; exit 1";
-    ASSERT_EQ(run(Namespaces::in(ns.server_, {"bash", "-c", probe})).exit_code, 0)
-        << port << read_file(d_ + "/dovecot.log");
-  }
+  for (const int port : {143, 110})
+    ASSERT_TRUE(ns.listening(ns.server_, "10.77.2.2", port)) << read_file(d_ + "/dovecot.log");
   const std::string store = d_ + "/store";
-  Background proxy(
-      Namespaces::in(ns.router_, {KAGAMI_BINARY, "proxy", "--transparent", "0.0.0.0:15080", "--ca",
-                                  d_ + "/ca", "--upstream-ca", d_ + "/root.pem", "--mirror",
-                                  "pcap:" + d_ + "/mirror", "--record", store}));
-  ASSERT_TRUE(proxy.wait_for_stderr("transparent on port 15080", 10000)) << proxy.err();
+  auto proxy_process = ns.transparent_proxy(d_, store);
+  Background& proxy = *proxy_process;
+  ASSERT_TRUE(proxy.wait_for_stderr("transparent on port 15080", 0)) << proxy.err();
   const std::string client =
       "import imaplib, poplib, socket, ssl\n"
       "ctx = ssl.create_default_context(cafile='" +
@@ -1930,16 +1932,11 @@ TEST_F(ProxyTest, TransparentFtpsControlAndDataAreDecrypted) {
       "h.tls_control_required = True; h.tls_data_required = True\n"
       "FTPServer(('10.77.2.2', 21), h).serve_forever()\n";
   Background server(Namespaces::in(ns.server_, {"/usr/bin/python3", "-c", server_py}));
-  const std::string probe =
-      "for i in $(seq 200); do (exec 3<>/dev/tcp/10.77.2.2/21) 2>/dev/null && exit 0; sleep "
-      "0.05; done; exit 1";
-  ASSERT_EQ(run(Namespaces::in(ns.server_, {"bash", "-c", probe})).exit_code, 0) << server.err();
+  ASSERT_TRUE(ns.listening(ns.server_, "10.77.2.2", 21)) << server.err();
   const std::string store = d_ + "/store";
-  Background proxy(
-      Namespaces::in(ns.router_, {KAGAMI_BINARY, "proxy", "--transparent", "0.0.0.0:15080", "--ca",
-                                  d_ + "/ca", "--upstream-ca", d_ + "/root.pem", "--mirror",
-                                  "pcap:" + d_ + "/mirror", "--record", store}));
-  ASSERT_TRUE(proxy.wait_for_stderr("transparent on port 15080", 10000)) << proxy.err();
+  auto proxy_process = ns.transparent_proxy(d_, store);
+  Background& proxy = *proxy_process;
+  ASSERT_TRUE(proxy.wait_for_stderr("transparent on port 15080", 0)) << proxy.err();
   const std::string client =
       "import ftplib, io, ssl\n"
       "ctx = ssl.create_default_context(cafile='" +

@@ -112,6 +112,23 @@ class AnalyzerHarness {
       a.on_data(dir, ts, as_bytes(bytes.substr(i, piece)));
   }
 
+  // A connection from 192.0.2.1:`client_port` to 198.51.100.2:`server_port` that a control
+  // session announced (an FTP data connection), claimed as the recorder claims it at its start;
+  // `expected` is empty when nothing announced it.
+  analyzers::SessionState announced(std::uint64_t session_id, std::uint16_t client_port,
+                                    std::uint16_t server_port) {
+    analyzers::SessionState st;
+    st.session_id = session_id;
+    st.client_ip = IpAddress::parse("192.0.2.1").value();
+    st.server_ip = IpAddress::parse("198.51.100.2").value();
+    st.client_port = client_port;
+    st.server_port = server_port;
+    st.transport = 6;
+    st.endpoints = records::Endpoints{st.client_ip, st.server_ip, st.client_port, st.server_port};
+    st.expected = expected.claim(6, st.client_ip, st.client_port, st.server_ip, st.server_port, 0);
+    return st;
+  }
+
   std::string file_bytes(const std::string& sha256) const {
     auto it = files.by_sha256.find(sha256);
     return it == files.by_sha256.end() ? std::string() : it->second;

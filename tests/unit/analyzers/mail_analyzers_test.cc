@@ -285,15 +285,7 @@ TEST(FtpAnalyzer, PassiveRetrBecomesANamedFileLinkedToItsCommand) {
   h.send(*ctl, kS2C, "150 Opening BINARY mode data connection\r\n");
 
   // The data connection: the recorder claims it by address at its start.
-  analyzers::SessionState st;
-  st.session_id = 2;
-  st.client_ip = IpAddress::parse("192.0.2.1").value();
-  st.server_ip = IpAddress::parse("198.51.100.2").value();
-  st.client_port = 50001;
-  st.server_port = 20000;
-  st.transport = 6;
-  st.endpoints = records::Endpoints{st.client_ip, st.server_ip, st.client_port, st.server_port};
-  st.expected = h.expected.claim(6, st.client_ip, st.client_port, st.server_ip, st.server_port, 0);
+  analyzers::SessionState st = h.announced(2, 50001, 20000);
   ASSERT_TRUE(st.expected);
   ASSERT_EQ(st.expected->parent_session, 1u);
   analyzers::SessionAnalysis data(std::move(st), h.cx);
