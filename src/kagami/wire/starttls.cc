@@ -67,29 +67,42 @@ void StartTlsWatch::give_up(std::string why) {
   }
 }
 
+std::size_t StartTlsWatch::next_line(int side, std::string_view in, std::size_t at,
+                                     std::string& line) {
+  static constexpr const char* kTooMuch[2] = {
+      "the client's plaintext went past what is watched for an upgrade",
+      "the server's plaintext went past what is watched for an upgrade"};
+  static constexpr const char* kTooLong[2] = {"a client line longer than an upgrade command",
+                                              "a server line longer than a reply"};
+  for (; at < in.size(); ++at) {
+    if (++watched_[side] > kMaxWatchedBytes) {
+      give_up(kTooMuch[side]);
+      return std::string_view::npos;
+    }
+    line_[side] += in[at];
+    if (in[at] == '\n') {
+      line.clear();
+      line.swap(line_[side]);
+      return at + 1;
+    }
+    if (line_[side].size() > kMaxLineBytes) {
+      give_up(kTooLong[side]);
+      return std::string_view::npos;
+    }
+  }
+  return std::string_view::npos;
+}
+
 std::size_t StartTlsWatch::client(ByteView bytes) {
   if (state_ == State::kGaveUp) return bytes.size();
   if (state_ != State::kWatching) return 0;
   const std::string_view in = chars(bytes);
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (++watched_[0] > kMaxWatchedBytes) {
-      give_up("the client's plaintext went past what is watched for an upgrade");
-      return in.size();
-    }
-    line_[0] += in[i];
-    if (in[i] != '\n') {
-      if (line_[0].size() > kMaxLineBytes) {
-        give_up("a client line longer than an upgrade command");
-        return in.size();
-      }
-      continue;
-    }
-    std::string line;
-    line.swap(line_[0]);
+  std::string line;
+  for (std::size_t at = 0; (at = next_line(0, in, at, line)) != std::string_view::npos;) {
     on_client_line(without_end(line));
     if (state_ == State::kWatching || state_ == State::kAsked) ++unanswered_;
-    if (state_ == State::kAsked) return i + 1;  // what follows waits for the server's answer
-    if (state_ == State::kGaveUp) return in.size();
+    if (state_ == State::kAsked) return at;  // what follows waits for the server's answer
+    if (state_ == State::kGaveUp) break;
   }
   return in.size();
 }
@@ -104,30 +117,17 @@ std::size_t StartTlsWatch::server(ByteView bytes) {
     return 0;
   }
   const std::string_view in = chars(bytes);
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (++watched_[1] > kMaxWatchedBytes) {
-      give_up("the server's plaintext went past what is watched for an upgrade");
-      return in.size();
-    }
-    line_[1] += in[i];
-    if (in[i] != '\n') {
-      if (line_[1].size() > kMaxLineBytes) {
-        give_up("a server line longer than a reply");
-        return in.size();
-      }
-      continue;
-    }
-    std::string line;
-    line.swap(line_[1]);
+  std::string line;
+  for (std::size_t at = 0; (at = next_line(1, in, at, line)) != std::string_view::npos;) {
     on_server_line(without_end(line));
     if (state_ == State::kAccepted) {
-      if (i + 1 < in.size()) {
+      if (at < in.size()) {
         state_ = State::kViolation;
         why_ = "the server sent plaintext after accepting the upgrade";
       }
-      return i + 1;
+      return at;
     }
-    if (state_ == State::kGaveUp) return in.size();
+    if (state_ == State::kGaveUp) break;
   }
   return in.size();
 }

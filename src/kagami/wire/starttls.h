@@ -54,6 +54,10 @@ class StartTlsWatch {
   const std::string& why() const { return why_; }
 
  private:
+  // Side 0 (client) or 1 (server): reads `in` from `at` into that side's line; past its end,
+  // the line in `line` and the index after it; npos when `in` ran out or a bound was passed
+  // (the watch then gave up).
+  std::size_t next_line(int side, std::string_view in, std::size_t at, std::string& line);
   void on_client_line(std::string_view line);
   void on_server_line(std::string_view line);
   void give_up(std::string why);
