@@ -122,7 +122,7 @@ def main(corpus, out_dir):
     os.makedirs(os.path.join(out_dir, "fuzz_pcap_file"), exist_ok=True)
     os.makedirs(os.path.join(out_dir, "fuzz_http2"), exist_ok=True)
     os.makedirs(os.path.join(out_dir, "fuzz_quic"), exist_ok=True)
-    os.makedirs(os.path.join(out_dir, "fuzz_response_filter"), exist_ok=True)
+    os.makedirs(os.path.join(out_dir, "fuzz_http_filter"), exist_ok=True)
     n = 0
     for root, _, files in os.walk(corpus):
         for name in sorted(files):
@@ -144,7 +144,7 @@ def main(corpus, out_dir):
                     if side:
                         seed_name = name + (".c2s" if flags & 2 else ".s2c")
                         open(os.path.join(out_dir, "fuzz_http2", seed_name), "wb").write(bytes([flags]) + side)
-                # fuzz_response_filter reads [h2?] then pieces [length][bytes], client first.
+                # fuzz_http_filter reads [h2?] then pieces [length][bytes], client first.
                 # Connections that begin with HTTP/1 (h2c upgrades) seed the HTTP/1 filter.
                 mode = b"\x01" if c2s.startswith(b"PRI * HTTP/2.0") else b"\x00"
                 seed = bytearray(mode)
@@ -152,7 +152,7 @@ def main(corpus, out_dir):
                     for side in (c2s, s2c):
                         piece = side[i:i + 255]
                         seed += bytes([len(piece)]) + piece
-                open(os.path.join(out_dir, "fuzz_response_filter", name), "wb").write(seed)
+                open(os.path.join(out_dir, "fuzz_http_filter", name), "wb").write(seed)
                 # Mode 2, the proxy's h2-to-HTTP/1.1 bridge: the client's frames, answered by
                 # HTTP/1.1 responses (chunked and of known length).
                 if mode == b"\x01":
@@ -163,7 +163,7 @@ def main(corpus, out_dir):
                         for side in (c2s, answers):
                             piece = side[i:i + 255]
                             seed += bytes([len(piece)]) + piece
-                    open(os.path.join(out_dir, "fuzz_response_filter", name + ".bridge"), "wb").write(seed)
+                    open(os.path.join(out_dir, "fuzz_http_filter", name + ".bridge"), "wb").write(seed)
             if os.path.basename(root) == "quic":
                 # fuzz_quic reads [mode][datagram]: mode 1 is a datagram.
                 for i, payload in enumerate(udp_payloads(linktype, fr)[:8]):

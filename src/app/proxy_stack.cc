@@ -119,6 +119,8 @@ nlohmann::json ProxyStack::status() const {
                 {"destination_refused", c.destination_refused.load()},
                 {"alt_svc_stripped", c.alt_svc_stripped.load()},
                 {"response_refused", c.response_refused.load()},
+                {"logins_consumed", c.logins_consumed.load()},
+                {"pipelined_dropped", c.pipelined_dropped.load()},
                 {"bridged_h2_h1", c.bridged_h2_h1.load()},
                 {"starttls", c.starttls.load()},
                 {"starttls_violations", c.starttls_violations.load()},
@@ -161,10 +163,11 @@ void ProxyStack::print_counters() const {
             << ", upstream invalid " << c.upstream_invalid << ", client handshake failed "
             << c.client_handshake_failed << ", timed out " << c.timed_out
             << ", destinations refused " << c.destination_refused << ", Alt-Svc h3 stripped "
-            << c.alt_svc_stripped << ", responses refused " << c.response_refused
-            << ", h2 bridged to HTTP/1.1 " << c.bridged_h2_h1 << ", upgraded by STARTTLS "
-            << c.starttls << " (violations " << c.starttls_violations << "), bytes c2s "
-            << c.bytes_c2s << ", s2c " << c.bytes_s2c << "; certificates minted "
+            << c.alt_svc_stripped << ", proxy logins kept from origins " << c.logins_consumed
+            << ", pipelined requests not sent " << c.pipelined_dropped << ", responses refused "
+            << c.response_refused << ", h2 bridged to HTTP/1.1 " << c.bridged_h2_h1
+            << ", upgraded by STARTTLS " << c.starttls << " (violations " << c.starttls_violations
+            << "), bytes c2s " << c.bytes_c2s << ", s2c " << c.bytes_s2c << "; certificates minted "
             << config_.minter->counters().minted << ", cache hits "
             << config_.minter->counters().hits << "\n";
   if (mirror_) {

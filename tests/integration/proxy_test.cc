@@ -2340,5 +2340,98 @@ TEST_F(ProxyTest, PcapOverIpLetsInOnlyNamedReceivers) {
   EXPECT_NE(log.find("receivers refused 2"), std::string::npos) << log;
 }
 
+// A proxy login is for the proxy. A client that repeats it inside its CONNECT tunnel (as some
+// HTTP libraries do on every request) must not hand it to the origin: the proxy decrypts the
+// tunnel, so it is the hop that consumes the field (RFC 9110 11.7.2) — over HTTP/1.1 on a
+// kept-alive connection, over HTTP/2 end to end, and over HTTP/2 bridged to an HTTP/1 server.
+// The origin's own Authorization passes untouched; so does a plain http:// request's body,
+// but a second request pipelined behind it is not sent to the first one's server.
+TEST_F(ProxyTest, ProxyCredentialsNeverReachTheOrigin) {
+  if (!have_program("nginx")) GTEST_SKIP() << "nginx missing";
+  CertSpec site{"site.test", {"DNS:site.test"}};
+  leaf("site", site);
+  const int h2_port = free_port(), h1_port = free_port(), plain_port = free_port();
+  // Each server answers with what it was given, so the test reads what reached the origin.
+  const std::string echo =
+      "    location / { default_type text/plain; return 200 "
+      "\"proxy-authorization=[$http_proxy_authorization] "
+      "authorization=[$http_authorization] uri=[$request_uri]\\n\"; }\n";
+  auto tls_server = [&](int port, bool h2) {
+    return "  server {\n    listen 127.0.0.1:" + std::to_string(port) + " ssl" +
+           (h2 ? " http2" : "") + ";\n    server_name site.test;\n    ssl_certificate " + d_ +
+           "/site.pem;\n    ssl_certificate_key " + d_ + "/site.key;\n" + echo + "  }\n";
+  };
+  write_file(d_ + "/nginx.conf",
+             nginx_preamble(d_) + tls_server(h2_port, true) + tls_server(h1_port, false) + "}\n");
+  ASSERT_EQ(run({"chmod", "-R", "a+rX", d_}).exit_code, 0);
+  Background nginx({"nginx", "-p", d_, "-c", d_ + "/nginx.conf"});
+  ASSERT_TRUE(port_open(h2_port, 10000) && port_open(h1_port, 10000)) << nginx.err();
+  write_file(d_ + "/users", "mallory:" + sha256_of("m4llory") + "\n");
+  write_file(d_ + "/proxy.toml", "[auth]\nusers_file = \"" + d_ + "/users\"\n");
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", "", {"--config", d_ + "/proxy.toml"});
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  const std::string login = "Proxy-Authorization: Basic bWFsbG9yeTptNGxsb3J5";  // mallory
+  for (const auto& [port, version] : std::vector<std::pair<int, std::string>>{
+           {h1_port, "--http1.1"}, {h2_port, "--http2"}, {h1_port, "--http2"}}) {
+    const std::string p = std::to_string(port);
+    const std::string url = "https://site.test:" + p;
+    // Two requests on one connection: the second is edited as well as the first.
+    auto r = curl_via(proxy, kagami_ca_,
+                      {version, "--proxy-user", "mallory:m4llory", "-H", login, "-H",
+                       "Authorization: Bearer origin-token", "--connect-to",
+                       "site.test:" + p + ":127.0.0.1:" + p, url + "/one", url + "/two"});
+    ASSERT_EQ(r.exit_code, 0) << version << " " << r.err << proxy.log();
+    EXPECT_NE(r.out.find("proxy-authorization=[] authorization=[Bearer origin-token] uri=[/one]"),
+              std::string::npos)
+        << version << " " << p << " " << r.out;
+    EXPECT_NE(r.out.find("proxy-authorization=[] authorization=[Bearer origin-token] uri=[/two]"),
+              std::string::npos)
+        << version << " " << p << " " << r.out;
+  }
+  // A plain request, then a second one pipelined on the same connection: the server (which
+  // keeps every byte it is sent) gets the first without the login, and never the second (the
+  // proxy asked it to close after the first; the second may name another server entirely).
+  write_file(d_ + "/keep.py", R"(import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+got = b""
+while not got:  # the test's own probe of the port sends nothing
+    c, _ = s.accept()
+    c.settimeout(1.0)
+    try:
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            got += b
+    except socket.timeout:
+        pass
+open(sys.argv[2], "wb").write(got)
+c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
+c.close()
+)");
+  Background keeper({"python3", d_ + "/keep.py", std::to_string(plain_port), d_ + "/got"});
+  ASSERT_TRUE(port_open(plain_port, 10000)) << keeper.err();
+  const std::string target = "http://127.0.0.1:" + std::to_string(plain_port);
+  const RawExchange e =
+      raw_exchange(proxy.port(),
+                   "GET " + target + "/first HTTP/1.1\r\nHost: x\r\n" + login + "\r\n\r\nGET " +
+                       target + "/second HTTP/1.1\r\nHost: x\r\n" + login + "\r\n\r\n",
+                   0, 5000);
+  EXPECT_NE(e.reply.find("ok"), std::string::npos) << e.reply;
+  EXPECT_EQ(keeper.wait(10000), 0) << keeper.err();
+  const std::string got = read_file(d_ + "/got");
+  EXPECT_NE(got.find("GET /first HTTP/1.1"), std::string::npos) << got;
+  EXPECT_EQ(got.find("second"), std::string::npos) << got;
+  EXPECT_EQ(got.find("bWFsbG9y"), std::string::npos) << got;
+  ASSERT_EQ(proxy.stop(), 0);
+  const std::string log = proxy.log();
+  EXPECT_NE(log.find("proxy logins kept from origins 6, pipelined requests not sent 1"),
+            std::string::npos)
+      << log;
+}
+
 }  // namespace
 }  // namespace kagami::test

@@ -473,6 +473,11 @@ void Connection::on_connected() {
     policy_ = "relay: not TLS";
     phase_ = Phase::kRelay;
     open_mirror();
+    // Only this request goes to this server (it was asked to close after it).
+    HttpFilterOptions o;
+    o.consume_proxy_login = true;
+    o.one_request = true;
+    filter_ = make_http1_filter(o);
     std::vector<std::uint8_t> first(origin_head_.begin(), origin_head_.end());
     first.insert(first.end(), c_.in.begin(), c_.in.end());
     c_.in.clear();
@@ -835,17 +840,23 @@ void Connection::drive_client_handshake() {
   if (client_alpn_ == "h2" && upstream_alpn_ != "h2") {
     Http2ToHttp1::Options o;
     o.strip_alt_svc = cx_.options->strip_alt_svc;
+    o.consume_proxy_login = !transparent_;
     o.max_head_bytes = cx_.options->max_head_bytes;
     o.default_authority = port_ == 443 ? asked_name() : asked_name() + ":" + std::to_string(port_);
     bridge_ = Http2ToHttp1::make(o);
     cx_.counters->bridged_h2_h1.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("proxy: {}: HTTP/2 with the client, HTTP/1.1 with the server ({})", describe(),
                  upstream_alpn_.empty() ? "it named no protocol" : upstream_alpn_);
-  } else if (cx_.options->strip_alt_svc && !upgraded_) {
+  } else if (!upgraded_ && (cx_.options->strip_alt_svc || !transparent_)) {
+    HttpFilterOptions o;
+    o.strip_alt_svc = cx_.options->strip_alt_svc;
+    // The client named this proxy, so a login in its requests is for the proxy. A client
+    // redirected without knowing is not ours to edit.
+    o.consume_proxy_login = !transparent_;
     if (upstream_alpn_ == "h2" || upstream_alpn_ == "grpc-exp")
-      filter_ = make_http2_alt_svc_filter();
+      filter_ = make_http2_filter(o);
     else if (upstream_alpn_.empty() || upstream_alpn_.rfind("http/1", 0) == 0)
-      filter_ = make_http1_alt_svc_filter();
+      filter_ = make_http1_filter(o);
   }
   open_mirror();
   relay();
@@ -915,31 +926,29 @@ void Connection::note_connection(bool refused) {
 }
 
 // The mirror and the recorder see what the client sent and what the client got: the client
-// leg, after the response filter.
+// leg, before the filter's edits of requests and after its edits of responses.
 void Connection::forward(bool from_upstream, ByteView plain) {
   if (bridge_) return bridge_step(from_upstream, plain);
-  if (filter_ && !from_upstream) {
-    if (auto s = filter_->from_client(plain); !s) {
-      // Not the protocol its ALPN promised: nothing to edit, so nothing is held either.
-      spdlog::info("proxy: {}: response filter off: {}", describe(), s.error().message);
-      filtered_.clear();
-      filter_->server_ended(filtered_);
-      filter_.reset();
-      deliver(true, ByteView(filtered_.data(), filtered_.size()));
-    }
-  } else if (filter_) {
-    filtered_.clear();
-    const std::uint64_t before = filter_->stripped();
-    if (auto s = filter_->from_server(plain, filtered_); !s) {
-      cx_.counters->response_refused.fetch_add(1, std::memory_order_relaxed);
-      return fail("upstream: " + s.error().message, true);
-    }
-    if (filter_->stripped() != before)
-      cx_.counters->alt_svc_stripped.fetch_add(filter_->stripped() - before,
-                                               std::memory_order_relaxed);
-    plain = ByteView(filtered_.data(), filtered_.size());
+  if (!filter_) return deliver(from_upstream, plain);
+  filtered_.clear();
+  const std::uint64_t stripped = filter_->alt_svc_stripped(), consumed = filter_->logins_consumed(),
+                      dropped = filter_->requests_dropped();
+  const Status s = from_upstream ? filter_->from_server(plain, filtered_)
+                                 : filter_->from_client(plain, filtered_);
+  auto& c = *cx_.counters;
+  c.alt_svc_stripped.fetch_add(filter_->alt_svc_stripped() - stripped, std::memory_order_relaxed);
+  c.logins_consumed.fetch_add(filter_->logins_consumed() - consumed, std::memory_order_relaxed);
+  if (filter_->requests_dropped() != dropped) {
+    c.pipelined_dropped.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("proxy: {}: what followed the plain request is not sent on", describe());
   }
-  deliver(from_upstream, plain);
+  if (!s) {
+    if (from_upstream) c.response_refused.fetch_add(1, std::memory_order_relaxed);
+    return fail((from_upstream ? "upstream: " : "client: ") + s.error().message, from_upstream);
+  }
+  if (from_upstream) return deliver(true, ByteView(filtered_.data(), filtered_.size()));
+  mirror_copy(false, plain);
+  send_to(u_, ByteView(filtered_.data(), filtered_.size()));
 }
 
 void Connection::deliver(bool from_upstream, ByteView plain) {
@@ -981,7 +990,7 @@ void Connection::send_to(Leg& to, ByteView plain) {
 // server's leg is the bridge's HTTP/1.1, which the mirror does not repeat.
 void Connection::bridge_step(bool from_upstream, ByteView plain) {
   bridged_.clear();
-  const std::uint64_t before = bridge_->stripped();
+  const std::uint64_t before = bridge_->stripped(), consumed = bridge_->logins_consumed();
   Status s;
   if (from_upstream) {
     bridge_->from_server(plain, bridged_);
@@ -989,9 +998,9 @@ void Connection::bridge_step(bool from_upstream, ByteView plain) {
     mirror_copy(false, plain);
     s = bridge_->from_client(plain, bridged_);
   }
-  if (bridge_->stripped() != before)
-    cx_.counters->alt_svc_stripped.fetch_add(bridge_->stripped() - before,
-                                             std::memory_order_relaxed);
+  cx_.counters->alt_svc_stripped.fetch_add(bridge_->stripped() - before, std::memory_order_relaxed);
+  cx_.counters->logins_consumed.fetch_add(bridge_->logins_consumed() - consumed,
+                                          std::memory_order_relaxed);
   if (std::string why = bridge_->take_server_error(); !why.empty()) {
     cx_.counters->response_refused.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("proxy: {}: upstream: {}", describe(), printable(why));
@@ -1050,7 +1059,7 @@ bool Connection::pump_tls(bool from_upstream) {
     const int n = SSL_read(from.ssl.get(), buf, sizeof buf);
     if (n > 0) {
       forward(from_upstream, ByteView(buf, static_cast<std::size_t>(n)));
-      if (phase_ == Phase::kDone) return false;  // the response filter refused the server
+      if (phase_ == Phase::kDone) return false;  // the HTTP filter refused the server
       continue;
     }
     const int e = SSL_get_error(from.ssl.get(), n);

@@ -15,9 +15,9 @@
 #include "kagami/proxy/destination_guard.h"
 #include "kagami/proxy/event_loop.h"
 #include "kagami/proxy/http2_to_http1.h"
+#include "kagami/proxy/http_filter.h"
 #include "kagami/proxy/proxy_server.h"
 #include "kagami/proxy/resolver.h"
-#include "kagami/proxy/response_filter.h"
 #include "kagami/records/proxied_connection.h"
 
 namespace kagami::wire {
@@ -183,11 +183,11 @@ class Connection {
   std::shared_ptr<const Policy> rules_;  // the policy in force when the connection came
   sockaddr_storage client_addr_{}, server_addr_{};
   std::optional<mirror::TcpSynthesizer> mirror_;
-  std::unique_ptr<ResponseFilter> filter_;  // decrypted only; null: bytes pass unchanged
-  std::vector<std::uint8_t> filtered_;      // what the filter gives the client, reused
-  std::unique_ptr<Http2ToHttp1> bridge_;    // h2 client, HTTP/1.1 server; null: not bridged
-  BridgeOutput bridged_;                    // what a bridge step gives the legs, reused
-  bool bridge_ended_[2] = {false, false};   // [from_upstream]: that side's end was handled
+  std::unique_ptr<HttpFilter> filter_;     // decrypted only; null: bytes pass unchanged
+  std::vector<std::uint8_t> filtered_;     // what the filter gives the client, reused
+  std::unique_ptr<Http2ToHttp1> bridge_;   // h2 client, HTTP/1.1 server; null: not bridged
+  BridgeOutput bridged_;                   // what a bridge step gives the legs, reused
+  bool bridge_ended_[2] = {false, false};  // [from_upstream]: that side's end was handled
   std::uint64_t bytes_c2s_ = 0, bytes_s2c_ = 0;
   std::unique_ptr<wire::StartTlsWatch> starttls_;  // a plaintext prelude watched; null: none
   bool upgraded_ = false;                          // TLS began after the server accepted it

@@ -225,6 +225,9 @@ class Bridge final : public Http2ToHttp1, private wire::HttpEvents {
       s->cookies += v;
     } else if (n == "te") {
       // Only "trailers" is allowed, and an HTTP/1 server would not send them to us anyway.
+    } else if (n == "proxy-authorization" && b.options_.consume_proxy_login &&
+               s->method != "CONNECT") {  // pseudo-fields come first: the method is known
+      ++b.logins_consumed_;
     } else {
       if (n == "content-length") s->has_length = true;
       s->fields.emplace_back(n, v);

@@ -35,6 +35,7 @@ class Http2ToHttp1 {
     bool strip_alt_svc = true;               // drop Alt-Svc h3 advertisements
     std::size_t max_head_bytes = 64u << 10;  // one request's header list, one response head
     std::string default_authority;           // Host when the client names none
+    bool consume_proxy_login = false;        // drop proxy-authorization (it is for the proxy)
   };
   static std::unique_ptr<Http2ToHttp1> make(const Options& options);
   virtual ~Http2ToHttp1() = default;
@@ -61,10 +62,12 @@ class Http2ToHttp1 {
   virtual std::string take_server_error() = 0;
   std::uint64_t requests() const { return requests_; }
   std::uint64_t stripped() const { return stripped_; }
+  std::uint64_t logins_consumed() const { return logins_consumed_; }
 
  protected:
-  std::uint64_t requests_ = 0;  // sent to the server
-  std::uint64_t stripped_ = 0;  // Alt-Svc h3 advertisements removed
+  std::uint64_t requests_ = 0;         // sent to the server
+  std::uint64_t stripped_ = 0;         // Alt-Svc h3 advertisements removed
+  std::uint64_t logins_consumed_ = 0;  // proxy-authorization kept from the server
 };
 
 }  // namespace kagami::proxy

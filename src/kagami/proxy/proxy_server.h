@@ -77,6 +77,8 @@ struct ProxyCounters {
   std::atomic<std::uint64_t> bridged_h2_h1{0};        // h2 with the client, HTTP/1.1 upstream
   std::atomic<std::uint64_t> starttls{0};             // upgraded by STARTTLS, STLS or AUTH TLS
   std::atomic<std::uint64_t> starttls_violations{0};  // plaintext where the upgrade's TLS was due
+  std::atomic<std::uint64_t> logins_consumed{0};      // Proxy-Authorization kept from an origin
+  std::atomic<std::uint64_t> pipelined_dropped{0};    // requests after a plain request's first
 };
 
 // The insight proxy: event loops (one per thread, each with its own SO_REUSEPORT listener)

@@ -215,6 +215,24 @@ TEST(Http2ToHttp1, RequestsGoToTheServerOneAtATimeAndResponsesComeBackAsHttp2) {
   EXPECT_EQ(r.bridge->held_for_client(), 0u);
 }
 
+// A proxy login in a request is for the proxy, when the proxy was named (CONNECT): the
+// server never sees it; the origin's own Authorization goes on.
+TEST(Http2ToHttp1, TheProxyLoginIsConsumedWhenAsked) {
+  for (bool consume : {true, false}) {
+    Rig r;
+    r.bridge = Http2ToHttp1::make(
+        Http2ToHttp1::Options{true, 64u << 10, "site.test", /*consume_proxy_login=*/consume});
+    r.client.request(
+        "GET", "/a",
+        {{"proxy-authorization", "Basic bWFsbG9yeQ=="}, {"authorization", "Bearer t"}});
+    r.step();
+    EXPECT_EQ(r.take_server(), std::string("GET /a HTTP/1.1\r\nHost: site.test\r\n") +
+                                   (consume ? "" : "proxy-authorization: Basic bWFsbG9yeQ==\r\n") +
+                                   "authorization: Bearer t\r\n\r\n");
+    EXPECT_EQ(r.bridge->logins_consumed(), consume ? 1u : 0u);
+  }
+}
+
 // Decodes a chunked body as a server would.
 std::string dechunk(std::string s) {
   std::string body;

@@ -1,12 +1,12 @@
 // What the proxy reads from clients and servers of decrypted connections when it edits or
-// translates them: HTTP/1 messages both ways and HTTP/2 frames and HPACK blocks (the Alt-Svc
+// translates them: HTTP/1 messages both ways and HTTP/2 frames and HPACK blocks (the HTTP
 // filters), an HTTP/2 client and an HTTP/1.1 server (the bridge). The input is cut into
 // alternating client and server pieces, as a relay would hand them over.
 #include <cstddef>
 #include <cstdint>
 
 #include "kagami/proxy/http2_to_http1.h"
-#include "kagami/proxy/response_filter.h"
+#include "kagami/proxy/http_filter.h"
 
 namespace {
 
@@ -30,9 +30,11 @@ void pieces(const std::uint8_t* data, std::size_t size, Take take) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace kagami;
   if (size < 1) return 0;
-  const int mode = data[0] % 3;
+  const int mode = (data[0] & 0x0f) % 3;
   if (mode == 2) {
-    auto bridge = proxy::Http2ToHttp1::make({});
+    proxy::Http2ToHttp1::Options o;
+    o.consume_proxy_login = (data[0] & 0x20) == 0;
+    auto bridge = proxy::Http2ToHttp1::make(o);
     proxy::BridgeOutput out;
     pieces(data, size, [&](bool from_client, ByteView piece) {
       out.clear();
@@ -44,10 +46,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)bridge->finished();
     return 0;
   }
-  auto filter = mode == 1 ? proxy::make_http2_alt_svc_filter() : proxy::make_http1_alt_svc_filter();
+  // Every edit on (the options come from the first byte's upper bits).
+  proxy::HttpFilterOptions o;
+  o.strip_alt_svc = (data[0] & 0x10) == 0;
+  o.consume_proxy_login = (data[0] & 0x20) == 0;
+  o.one_request = (data[0] & 0x40) != 0;
+  auto filter = mode == 1 ? proxy::make_http2_filter(o) : proxy::make_http1_filter(o);
   std::vector<std::uint8_t> out;
   pieces(data, size, [&](bool from_client, ByteView piece) {
-    if (from_client) return filter->from_client(piece).ok();
+    out.clear();
+    if (from_client) return filter->from_client(piece, out).ok();
     return filter->from_server(piece, out).ok();
   });
   filter->server_ended(out);
