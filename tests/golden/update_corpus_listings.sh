@@ -13,7 +13,7 @@ corpus=$(cd "$here/../../../shared/corpus" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 out="$here/corpus_listings.tsv"
-kinds="sessions http dns tls mail ftp smb websocket files findings alerts"
+kinds="sessions http dns tls mail ftp smb dcerpc websocket files findings alerts"
 {
   printf 'trace\tlisting\tlines\tsha256\n'
   for trace in $(cd "$corpus/pcap" && find . -type f | sed 's|^\./||' | LC_ALL=C sort); do

@@ -388,6 +388,14 @@ INSTANTIATE_TEST_SUITE_P(Corpus, HttpObjectsTrace, ::testing::ValuesIn(traces_wi
 
 // --- SMB ----------------------------------------------------------------------------------
 
+// Named pipes of IPC$: what goes through them is DCE/RPC, not a file's content.
+const std::set<std::string>& pipe_names() {
+  static const std::set<std::string> pipes = {"srvsvc",   "samr",   "lsarpc",   "wkssvc",
+                                              "netlogon", "svcctl", "winreg",   "spoolss",
+                                              "atsvc",    "lsass",  "eventlog", "drsuapi"};
+  return pipes;
+}
+
 class SmbObjectsTrace : public ::testing::TestWithParam<std::string> {};
 
 std::vector<Row> smb_objects(const std::string& trace) {
@@ -427,13 +435,11 @@ TEST_P(SmbObjectsTrace, ExtractedFilesHashLikeTsharksExportObjects) {
   for (const auto& f : listing("files", store))
     if (f["protocol"] == "smb") ours[f["sha256"]] = f["name"];
   std::set<std::string> theirs, their_names;
-  static const std::set<std::string> pipes = {"srvsvc", "samr",   "lsarpc",  "wkssvc", "netlogon",
-                                              "svcctl", "winreg", "spoolss", "atsvc"};
   for (const Row& o : smb_objects(trace)) {
     const std::string sha = field(o, "sha256");
     // Explained difference: tshark exports what went through a named pipe of IPC$ (srvsvc...)
     // as an object; those are DCE/RPC calls, not files, and Kagami keeps no file of them.
-    if (pipes.count(smb_base_name(field(o, "filename")))) continue;
+    if (pipe_names().count(smb_base_name(field(o, "filename")))) continue;
     theirs.insert(sha);
     their_names.insert(smb_base_name(field(o, "filename")));
     EXPECT_TRUE(ours.count(sha)) << "tshark's object " << field(o, "filename") << " ("
@@ -456,6 +462,103 @@ TEST_P(SmbObjectsTrace, ExtractedFilesHashLikeTsharksExportObjects) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, SmbObjectsTrace, ::testing::ValuesIn(traces_with_smb_objects()),
+                         name_of);
+
+// --- DCE/RPC over SMB pipes and SMB users -----------------------------------------------------
+
+class DceRpcTrace : public ::testing::TestWithParam<std::string> {};
+
+std::vector<std::string> traces_with_pipes() {
+  std::vector<std::string> out;
+  for (const std::string& t : traces_with_smb_objects())
+    for (const Row& o : smb_objects(t))
+      if (pipe_names().count(smb_base_name(field(o, "filename")))) {
+        out.push_back(t);
+        break;
+      }
+  return out;
+}
+
+// Every DCE/RPC request tshark decodes in an SMB2 request is a call of Kagami's, with the same
+// operation number, on a pipe tshark exported; srvsvc's calls are named.
+TEST_P(DceRpcTrace, CallsEqualTsharksRequests) {
+  const std::string trace = GetParam();
+  ASSERT_TRUE(have_program("tshark"));
+  TempDir dir;
+  const std::string store = record(dir, trace);
+  // Only SMB2 requests: tshark also decodes a transceive's answer as carrying the request
+  // again (its input buffer echoed), which is one call, not two.
+  const auto t = run({"tshark", "-n", "-r", corpus_dir() + "/pcap/" + trace, "-Y",
+                      "dcerpc.pkt_type == 0 && smb2.flags.response == 0", "-T", "fields", "-e",
+                      "dcerpc.opnum"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  Bag want, got;
+  std::istringstream in(t.out);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) want.insert("opnum " + line);
+  std::set<std::string> pipes;
+  for (const Row& o : smb_objects(trace))
+    if (pipe_names().count(smb_base_name(field(o, "filename"))))
+      pipes.insert(smb_base_name(field(o, "filename")));
+  for (const auto& c : listing("dcerpc", store)) {
+    got.insert("opnum " + std::to_string(c["opnum"].get<int>()));
+    const std::string pipe = smb_base_name(c["pipe"].get<std::string>());
+    EXPECT_TRUE(pipes.count(pipe)) << c.dump();
+    if (pipe == "srvsvc") {
+      EXPECT_EQ(c["interface"], "srvsvc") << c.dump();
+      EXPECT_EQ(c["operation"].get<std::string>().rfind("Netr", 0), 0u) << c.dump();
+      EXPECT_EQ(c["status"], "0x00000000") << c.dump();
+    }
+  }
+  EXPECT_FALSE(want.empty());
+  EXPECT_EQ(got, want);
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, DceRpcTrace, ::testing::ValuesIn(traces_with_pipes()), name_of);
+
+class SmbUserTrace : public ::testing::TestWithParam<std::string> {};
+
+std::vector<std::string> traces_with_smb2_logons() {
+  std::vector<std::string> out;
+  for (const std::string& t : corpus_traces())
+    for (const Row& r : truth(t, "ntlmssp"))
+      if (field(r, "ntlmssp.messagetype") == "0x00000003" &&
+          field(r, "frame.protocols").find(":smb2:") != std::string::npos) {
+        out.push_back(t);
+        break;
+      }
+  return out;
+}
+
+// The user of every SMB2 action and call is the one tshark reads in the NTLMSSP logon of its
+// connection: DOMAIN\user, the user alone without a domain, nobody for an anonymous logon.
+TEST_P(SmbUserTrace, UsersEqualTsharksNtlmsspLogons) {
+  const std::string trace = GetParam();
+  TempDir dir;
+  const std::string store = record(dir, trace);
+  std::map<std::string, std::set<std::string>> logons;  // client port: users
+  for (const Row& r : truth(trace, "ntlmssp")) {
+    if (field(r, "ntlmssp.messagetype") != "0x00000003") continue;
+    const std::string domain = field(r, "ntlmssp.auth.domain"),
+                      user = field(r, "ntlmssp.auth.username");
+    const bool anonymous = user.empty() || user == "NULL";
+    logons[field(r, "tcp.srcport")].insert(
+        anonymous ? "" : (domain.empty() || domain == "NULL" ? "" : domain + "\\") + user);
+  }
+  std::size_t checked = 0;
+  for (const std::string kind : {"smb", "dcerpc"}) {
+    for (const auto& a : listing(kind, store)) {
+      const auto it = logons.find(std::to_string(a["client_port"].get<int>()));
+      if (it == logons.end()) continue;  // a connection whose logon the capture missed
+      EXPECT_TRUE(it->second.count(a["user"].get<std::string>()))
+          << a.dump() << " " << ::testing::PrintToString(it->second);
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, SmbUserTrace, ::testing::ValuesIn(traces_with_smb2_logons()),
                          name_of);
 
 // --- DNS ----------------------------------------------------------------------------------

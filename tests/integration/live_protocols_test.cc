@@ -394,10 +394,51 @@ TEST(LiveProtocols, SmbclientAgainstSamba) {
   r = smbclient("secret", {"-m", "SMB3_11", "--client-protection=encrypt"},
                 "put " + l + "big.bin hidden.bin");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // Remote administration over IPC$ as PsExec does it: a service created (Samba refuses,
+  // but the attempt is what matters), one started by name, the shares listed.
+  const bool rpc_tools = have_program("net") && have_program("rpcclient");
+  if (rpc_tools) {
+    auto net = [&](const std::vector<std::string>& args) {
+      std::vector<std::string> argv = {"net", "rpc", "service"};
+      argv.insert(argv.end(), args.begin(), args.end());
+      argv.insert(argv.end(),
+                  {"-S", "127.0.0.1", "-p", std::to_string(port), "-U", "tanaka%secret"});
+      return run(argv);
+    };
+    net({"create", "kagamisvc", "Kagami Test", "C:\\Windows\\Temp\\evil.exe"});
+    net({"start", "Spooler"});
+    r = run({"rpcclient", "-p", std::to_string(port), "-U", "tanaka%secret", "-c",
+             "netshareenumall", "127.0.0.1"});
+    EXPECT_NE(r.out.find("経理"), std::string::npos) << r.out << r.err;
+  }
   smbd.signal(SIGTERM);
   smbd.wait(10000);
   ASSERT_EQ(rec.stop(), 0) << rec.err();
   ASSERT_EQ(read_file(l + "big-back.bin"), big);
+  if (rpc_tools) {
+    std::set<std::string> calls;
+    for (const auto& c : listing("dcerpc", store)) {
+      EXPECT_EQ(c["user"], "WORKGROUP\\tanaka") << c.dump();
+      calls.insert(c["interface"].get<std::string>() + " " + c["operation"].get<std::string>() +
+                   " " + c.value("event", "") + " " + c.value("service", "") + " " +
+                   c.value("command", "") + " " + c.value("status", ""));
+    }
+    // Samba has no RCreateServiceW: it faults with "operation number out of range".
+    EXPECT_TRUE(calls.count(
+        "svcctl RCreateServiceW service_created kagamisvc C:\\Windows\\Temp\\evil.exe fault "
+        "0x1c010002"))
+        << ::testing::PrintToString(calls);
+    // Started by a handle: the service's name comes from the open that returned it.
+    bool started = false;
+    for (const std::string& c : calls)
+      started = started || c.rfind("svcctl RStartServiceW service_started Spooler  0x", 0) == 0;
+    EXPECT_TRUE(started) << ::testing::PrintToString(calls);
+    EXPECT_TRUE(calls.count("srvsvc NetrShareEnum    0x00000000"))
+        << ::testing::PrintToString(calls);
+    r = kagami({"search", "--store", store, "--kind", "dcerpc", "--count",
+                "dcerpc.event:service_created"});
+    EXPECT_NE(r.err.find(" of 1 dcerpc"), std::string::npos) << r.out << r.err;
+  }
 
   const std::string xlsx = sha256_of(read_file(l + "顧客.xlsx"));
   std::map<std::string, std::vector<std::string>> seen;  // sha256: "direction name"

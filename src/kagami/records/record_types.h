@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "kagami/records/dcerpc_record.h"
 #include "kagami/records/dns_record.h"
 #include "kagami/records/file_record.h"
 #include "kagami/records/finding_record.h"
@@ -30,6 +31,7 @@
   X(MailRecord)                \
   X(FtpRecord)                 \
   X(SmbRecord)                 \
+  X(DceRpcRecord)              \
   X(WebSocketRecord)
 
 // X(struct name): record types declared the same way that no analyzer emits (content

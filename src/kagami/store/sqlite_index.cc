@@ -359,6 +359,8 @@ Result<std::unique_ptr<SqliteIndex>> SqliteIndex::open(const std::string& path, 
         "index {} has schema version {}; this kagami reads version {} (record into "
         "the store once with this version to upgrade it)",
         path, version, kSchemaVersion);
+  sqlite3_reset(st->get());
+  if (auto s = idx->ensure_record_tables(true); !s) return s.error();
   return idx;
 }
 

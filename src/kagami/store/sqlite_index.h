@@ -154,7 +154,7 @@ class SqliteIndex {
   explicit SqliteIndex(sqlite3* db);
   Status exec(const char* sql);
   Status migrate();
-  Status ensure_record_tables();
+  Status ensure_record_tables(bool read_only = false);
   template <class R>
   Status query_where(const RecordQuery& q, const sql::Where& w,
                      const std::function<bool(const R&)>& fn);

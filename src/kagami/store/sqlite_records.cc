@@ -326,12 +326,26 @@ Status SqliteIndex::prepare_record_inserts() {
 // A record type's table as its declaration says: created when new, a column added when the
 // declaration gained one (with its default, so older rows read as empty). Renames and type
 // changes are not derived: they are steps of migrate(), written and tested by hand.
-Status SqliteIndex::ensure_record_tables() {
+Status SqliteIndex::ensure_record_tables(bool read_only) {
   Status out;
   records::for_each_stored_type([&]<class R>() {
     if (!out) return;
     const records::RecordType& t = R::kType;
     const std::string table(t.table), id(t.id_column);
+    if (read_only) {
+      // A reader of a store this version has not yet written (a record type added since):
+      // the new kind's table is an empty temporary one, so it lists nothing instead of
+      // failing. The recorder's next start creates the real one.
+      auto st = prepare(db_, "SELECT 1 FROM main.sqlite_master WHERE type='table' AND name=?");
+      if (!st) {
+        out = st.error();
+        return;
+      }
+      bind_text(st->get(), 1, table);
+      const bool exists = sqlite3_step(st->get()) == SQLITE_ROW;
+      sqlite3_reset(st->get());
+      if (exists) return;
+    }
     const Columns& c = columns_of<R>();
     // A table keyed by a number has it as its rowid; one keyed by an object's hash is that
     // hash's b-tree (no rowid), looked up by it rather than listed by time.
@@ -345,12 +359,14 @@ Status SqliteIndex::ensure_record_tables() {
       }
       cols += (cols.empty() ? "" : ", ") + name + " " + column_type;
     }
-    const std::string create = "CREATE TABLE IF NOT EXISTS " + table + "(" + cols + ")" +
+    const std::string create = std::string(read_only ? "CREATE TEMP TABLE" : "CREATE TABLE") +
+                               " IF NOT EXISTS " + table + "(" + cols + ")" +
                                (keyed_by_hash ? " WITHOUT ROWID" : "");
     if (auto s = exec(create.c_str()); !s) {
       out = s;
       return;
     }
+    if (read_only) return;
     std::set<std::string> have;
     auto st = prepare(db_, "SELECT name FROM pragma_table_info(?)");
     if (!st) {

@@ -143,6 +143,22 @@ bool smb2_write_request(ByteView m, Smb2FileId& id, std::uint64_t& offset, ByteV
   return slice(m, u16(m, b + 2), u32(m, b + 4), data);
 }
 
+bool smb2_ioctl_request(ByteView m, Smb2Ioctl& out) {
+  if (!has_body(m, 56)) return false;
+  const std::size_t b = kSmb2HeaderBytes;
+  out.code = u32(m, b + 4);
+  out.id = file_id(m, b + 8);
+  return slice(m, u32(m, b + 24), u32(m, b + 28), out.data);
+}
+
+bool smb2_ioctl_response(ByteView m, Smb2Ioctl& out) {
+  if (!has_body(m, 48)) return false;
+  const std::size_t b = kSmb2HeaderBytes;
+  out.code = u32(m, b + 4);
+  out.id = file_id(m, b + 8);
+  return slice(m, u32(m, b + 32), u32(m, b + 36), out.data);
+}
+
 bool smb2_query_directory_request(ByteView m, Smb2FileId& id, std::string& pattern) {
   if (!has_body(m, 32)) return false;
   const std::size_t b = kSmb2HeaderBytes;

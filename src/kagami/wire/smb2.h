@@ -68,6 +68,7 @@ inline constexpr std::uint32_t kStatusBufferOverflow = 0x80000005;  // a partial
 inline constexpr std::uint32_t kStatusEndOfFile = 0xC0000011;
 inline constexpr std::uint32_t kCreateDeleteOnClose = 0x00001000;
 inline constexpr std::uint32_t kCreateDirectory = 0x00000001;
+inline constexpr std::uint32_t kFsctlPipeTransceive = 0x0011C017;
 }  // namespace smb2
 
 // A file handle (persistent, volatile). All ones in a related compound request: the handle the
@@ -101,6 +102,15 @@ bool smb2_read_request(ByteView message, Smb2FileId& id, std::uint64_t& offset,
 bool smb2_read_response(ByteView message, ByteView& data);
 bool smb2_write_request(ByteView message, Smb2FileId& id, std::uint64_t& offset, ByteView& data);
 bool smb2_query_directory_request(ByteView message, Smb2FileId& id, std::string& pattern);
+// IOCTL (MS-SMB2 2.2.31, 2.2.32): the control code and handle, and the request's input or the
+// response's output (FSCTL_PIPE_TRANSCEIVE: a named pipe's write and read in one message).
+struct Smb2Ioctl {
+  std::uint32_t code = 0;
+  Smb2FileId id;
+  ByteView data;
+};
+bool smb2_ioctl_request(ByteView message, Smb2Ioctl& out);
+bool smb2_ioctl_response(ByteView message, Smb2Ioctl& out);
 // SET_INFO on a file (info type 1): a rename's new name (class 10), or a delete mark (class 13).
 struct Smb2SetInfo {
   Smb2FileId id;

@@ -4,7 +4,8 @@
 // put together by offset into files named \\server\share\path (holes flagged partial). A
 // record per file action. Reads and writes larger than a buffered message stream straight into
 // their file. Encrypted SMB3 (the transform header) is flagged: what is encrypted is not
-// inspected. SMB1 is recognized and flagged, not yet read.
+// inspected. Named pipes of IPC$ carry DCE/RPC: each call is a record of its own
+// (pipe_calls.h). SMB1 is recognized and flagged, not yet read.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "kagami/analyzers/analyzer.h"
+#include "kagami/analyzers/smb/pipe_calls.h"
 #include "kagami/wire/sasl.h"
 #include "kagami/wire/smb2.h"
 
@@ -30,12 +32,6 @@ constexpr std::size_t kMaxAheadBytes = 16u << 20;       // out-of-order content 
 constexpr std::size_t kMaxPending = 4096;               // requests awaiting their response
 constexpr std::size_t kMaxOpenFiles = 4096;
 constexpr std::size_t kMaxCompound = 64;
-
-std::string hex_status(std::uint32_t s) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", s);
-  return buf;
-}
 
 // A file's content read or written, put together by offset as it comes.
 class Assembly {
@@ -115,7 +111,8 @@ struct OpenFile {
   TimeNs ts = 0;
   std::string share, path;
   bool directory = false, listed = false, delete_on_close = false, deleted = false;
-  bool pipe = false;  // a named pipe of IPC$: DCE/RPC calls, not a file's content
+  bool pipe = false;                 // a named pipe of IPC$: DCE/RPC calls, not a file's content
+  std::unique_ptr<PipeCalls> calls;  // a pipe's
   Assembly read, written;
 };
 
@@ -293,12 +290,25 @@ class SmbAnalyzer final : public Analyzer {
         request(h, ts, one, last_create);
       else if (h.response())
         response(h, ts, one);
+      emit_calls();
       if (h.command == smb2::kCreate) last_create = h.message_id;
       if (h.next_command == 0 || h.next_command > rest.size() ||
           h.next_command < wire::kSmb2HeaderBytes)
         return;
       at += h.next_command;
     }
+  }
+
+  // The DCE/RPC calls the last message completed: who, when (the request's) and where.
+  void emit_calls() {
+    for (records::DceRpcRecord& r : calls_done_) {
+      r.id = cx_.records->new_id<records::DceRpcRecord>();
+      r.session_id = s_.session_id;
+      r.endpoints = s_.endpoints;
+      r.user = s_.user;
+      cx_.records->emit(std::move(r));
+    }
+    calls_done_.clear();
   }
 
   void pending_add(const Smb2Header& h, TimeNs ts, Pending p) {
@@ -362,6 +372,16 @@ class SmbAnalyzer final : public Analyzer {
         const Smb2FileId id = resolve(p);
         if (auto it = files_.find(id); it != files_.end() && !it->second.pipe)
           it->second.written.add(*cx_.files, offset, data);
+        else if (it != files_.end() && it->second.calls)
+          it->second.calls->from_client(ts, data, calls_done_);
+        break;
+      }
+      case smb2::kIoctl: {
+        wire::Smb2Ioctl io;
+        if (!wire::smb2_ioctl_request(m, io) || io.code != smb2::kFsctlPipeTransceive) return;
+        p.file = io.id;
+        if (auto it = files_.find(resolve(p)); it != files_.end() && it->second.calls)
+          it->second.calls->from_client(ts, io.data, calls_done_);
         break;
       }
       case smb2::kClose:
@@ -406,7 +426,7 @@ class SmbAnalyzer final : public Analyzer {
         if (!ok || !wire::smb2_create_response(m, c)) {
           if (!ok) {
             records::SmbRecord r = base(p.ts, "open", share_of(p.create_tree), p.name);
-            r.status = hex_status(h.status);
+            r.status = status_text(h.status);
             emit(std::move(r));
           }
           return;
@@ -424,6 +444,7 @@ class SmbAnalyzer final : public Analyzer {
         f.directory = (p.create.options & smb2::kCreateDirectory) != 0;
         f.delete_on_close = (p.create.options & smb2::kCreateDeleteOnClose) != 0;
         f.pipe = f.share.size() >= 5 && f.share.compare(f.share.size() - 5, 5, "\\IPC$") == 0;
+        if (f.pipe) f.calls = std::make_unique<PipeCalls>(f.share + "\\" + f.path);
         return;
       }
       case smb2::kRead: {
@@ -432,6 +453,18 @@ class SmbAnalyzer final : public Analyzer {
           return;
         if (auto it = files_.find(resolve(p)); it != files_.end() && !it->second.pipe)
           it->second.read.add(*cx_.files, p.offset, data);
+        else if (it != files_.end() && it->second.calls)
+          it->second.calls->from_server(data, calls_done_);
+        return;
+      }
+      case smb2::kIoctl: {
+        wire::Smb2Ioctl io;
+        // A transceive whose answer is longer than the client's buffer says so and goes on in
+        // READs (STATUS_BUFFER_OVERFLOW).
+        if ((!ok && h.status != smb2::kStatusBufferOverflow) || !wire::smb2_ioctl_response(m, io))
+          return;
+        if (auto it = files_.find(resolve(p)); it != files_.end() && it->second.calls)
+          it->second.calls->from_server(io.data, calls_done_);
         return;
       }
       case smb2::kQueryDirectory:
@@ -487,6 +520,12 @@ class SmbAnalyzer final : public Analyzer {
 
   // A file closed (or left open at the end): its record, and its content read and written.
   void finish_file(OpenFile& f, const char* note) {
+    if (f.calls) {
+      f.calls->finish(calls_done_);
+      if (f.calls->violated())
+        (void)cx_.log_once->first("smb: a named pipe carried something other than DCE/RPC");
+      emit_calls();
+    }
     const char* action = f.deleted || f.delete_on_close ? "delete"
                          : !f.written.empty()           ? "write"
                          : !f.read.empty()              ? "read"
@@ -531,6 +570,7 @@ class SmbAnalyzer final : public Analyzer {
   std::map<std::uint64_t, Pending> pending_;
   std::map<std::uint64_t, Smb2FileId> compound_ids_;  // a CREATE's message id: its handle
   std::map<Smb2FileId, OpenFile> files_;
+  std::vector<records::DceRpcRecord> calls_done_;
   bool smb1_ = false, gap_ = false;
 };
 
