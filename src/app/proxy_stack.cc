@@ -148,7 +148,8 @@ nlohmann::json ProxyStack::status() const {
                    {"files", m.files.load()},
                    {"write_errors", m.write_errors.load()},
                    {"stream_dropped_packets", m.stream_dropped_packets.load()},
-                   {"stream_refused", m.stream_refused.load()}};
+                   {"stream_refused", m.stream_refused.load()},
+                   {"producer_waits", m.producer_waits.load()}};
   }
   return j;
 }
@@ -175,7 +176,7 @@ void ProxyStack::print_counters() const {
     std::cerr << "mirror: packets " << m.packets << ", dropped " << m.dropped_packets << ", files "
               << m.files << ", write errors " << m.write_errors << ", pcap-over-IP dropped "
               << m.stream_dropped_packets << ", pcap-over-IP receivers refused " << m.stream_refused
-              << ", disk waits " << m.disk_waits << "\n";
+              << ", disk waits " << m.disk_waits << ", waits for room " << m.producer_waits << "\n";
   }
 }
 

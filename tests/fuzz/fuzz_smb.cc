@@ -1,13 +1,16 @@
-// SMB2/3 as the recorder reads it from a file share's connection, both directions untrusted:
-// the input is cut into messages, each given a valid SMB2 header (so the fuzzer spends its time
-// on the bodies: lying offsets and lengths, compounds, reads past the end, handles never
+// SMB1 and SMB2/3 as the recorder reads it from a file share's connection, both directions
+// untrusted: the input is cut into messages, each given a valid SMB2 header (so the fuzzer spends
+// its time on the bodies: lying offsets and lengths, compounds, reads past the end, handles never
 // opened) or sent raw (framing, transform and SMB1 headers, huge announced lengths).
 // Step: [flags: 1][command: 1][message id: 1][length: 2][body]; flags bit 0: server to client,
-// bit 1: response, bit 2: raw, bit 3: related, bit 4: split into 7-byte segments.
+// bit 1: response, bit 2: raw, bit 3: related, bit 4: split into 7-byte segments, bit 5: an
+// SMB1 header instead (bit 6: Unicode strings).
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "kagami/wire/smb1.h"
 #include "kagami/wire/smb2.h"
 
 #include "unit/analyzers/harness.h"
@@ -28,6 +31,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string m;
     if (flags & 4) {
       m = body;
+    } else if (flags & 32) {
+      // SMB1: a header for the command (Unicode when bit 6), then the body as its words, byte
+      // count and bytes (AndX chains, offsets and lengths as they come).
+      m = "\xffSMB";
+      m += static_cast<char>(command);
+      m += std::string(4, '\0');
+      m += static_cast<char>((flags & 2) ? 0x98 : 0x18);
+      m += (flags & 64) ? std::string("\x01\xc8", 2) : std::string("\x01\x48", 2);
+      m += std::string(12, '\0');
+      m += std::string("\x07\0\xff\xfe\x64\0", 6);
+      m += static_cast<char>(mid);
+      m += '\0';
+      m += body;
+      std::string nb(1, '\0');
+      nb += static_cast<char>(m.size() >> 16 & 0xff);
+      nb += static_cast<char>(m.size() >> 8 & 0xff);
+      nb += static_cast<char>(m.size() & 0xff);
+      m = nb + m;
     } else {
       std::string hdr = "\xfeSMB";
       auto le = [&](std::uint64_t v, int n) {
@@ -65,6 +86,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     wire::Smb2SetInfo si;
     (void)wire::smb2_set_info_request(whole, si);
     (void)wire::ntlmssp_in(whole);
+    if (whole.size() > 4) {
+      wire::Smb1Header h1;
+      std::vector<wire::Smb1Command> commands;
+      const ByteView smb = whole.subspan(4);
+      if (wire::parse_smb1_header(smb, h1) && wire::smb1_commands(smb, h1, commands)) {
+        for (const wire::Smb1Command& one : commands) {
+          wire::Smb1Transaction t;
+          (void)wire::smb1_transaction_request(smb, one, t);
+          (void)wire::smb1_transaction_response(smb, one, t);
+          std::string a, b;
+          (void)wire::smb1_rename_request(one, h1.unicode(), a, b);
+        }
+      }
+    }
   }
   s->close(ts + 1);
   return 0;

@@ -427,8 +427,6 @@ std::string smb_base_name(std::string name) {
 // extracts that tshark does not export is explained.
 TEST_P(SmbObjectsTrace, ExtractedFilesHashLikeTsharksExportObjects) {
   const std::string trace = GetParam();
-  if (trace == "smb/ak-smb-smbclient.pcap")
-    GTEST_SKIP() << "SMB1: recognized and flagged, its file transfers not yet read";
   TempDir dir;
   const std::string store = record(dir, trace);
   std::map<std::string, std::string> ours;  // sha256: name
@@ -453,11 +451,15 @@ TEST_P(SmbObjectsTrace, ExtractedFilesHashLikeTsharksExportObjects) {
     // extra file is always of a file tshark exported too.
     EXPECT_TRUE(their_names.count(smb_base_name(name))) << "extracted, not in tshark: " << name;
   }
-  // The user of the session setup (NTLMSSP), where the trace has one.
-  if (trace == "smb/zeek-smb2_100_small_files.pcap") {
+  // SMB1 without extended security: the account and domain of SESSION_SETUP_ANDX, as tshark
+  // shows them ("User: WORKGROUP\user"), and the dialect it negotiated.
+  if (trace == "smb/ak-smb-smbclient.pcap") {
     const auto actions = listing("smb", store);
     ASSERT_FALSE(actions.empty());
-    for (const auto& a : actions) EXPECT_EQ(a["user"], "zeek") << a.dump();
+    for (const auto& a : actions) {
+      EXPECT_EQ(a["user"], "WORKGROUP\\user") << a.dump();
+      EXPECT_EQ(a["dialect"], "SMB 1 (NT LANMAN 1.0)") << a.dump();
+    }
   }
 }
 
@@ -518,20 +520,22 @@ INSTANTIATE_TEST_SUITE_P(Corpus, DceRpcTrace, ::testing::ValuesIn(traces_with_pi
 
 class SmbUserTrace : public ::testing::TestWithParam<std::string> {};
 
-std::vector<std::string> traces_with_smb2_logons() {
+std::vector<std::string> traces_with_smb_logons() {
   std::vector<std::string> out;
   for (const std::string& t : corpus_traces())
     for (const Row& r : truth(t, "ntlmssp"))
       if (field(r, "ntlmssp.messagetype") == "0x00000003" &&
-          field(r, "frame.protocols").find(":smb2:") != std::string::npos) {
+          (field(r, "frame.protocols").find(":smb2:") != std::string::npos ||
+           field(r, "frame.protocols").find(":smb:") != std::string::npos)) {
         out.push_back(t);
         break;
       }
   return out;
 }
 
-// The user of every SMB2 action and call is the one tshark reads in the NTLMSSP logon of its
-// connection: DOMAIN\user, the user alone without a domain, nobody for an anonymous logon.
+// The user of every SMB action and call (SMB1 and SMB2) is the one tshark reads in the NTLMSSP
+// logon of its connection: DOMAIN\user, the user alone without a domain, nobody for an anonymous
+// logon.
 TEST_P(SmbUserTrace, UsersEqualTsharksNtlmsspLogons) {
   const std::string trace = GetParam();
   TempDir dir;
@@ -558,7 +562,7 @@ TEST_P(SmbUserTrace, UsersEqualTsharksNtlmsspLogons) {
   EXPECT_GT(checked, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, SmbUserTrace, ::testing::ValuesIn(traces_with_smb2_logons()),
+INSTANTIATE_TEST_SUITE_P(Corpus, SmbUserTrace, ::testing::ValuesIn(traces_with_smb_logons()),
                          name_of);
 
 // --- DNS ----------------------------------------------------------------------------------

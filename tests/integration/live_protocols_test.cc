@@ -341,7 +341,7 @@ TEST(LiveProtocols, SmbclientAgainstSamba) {
                  "/run\n  ncalrpc dir = " + d + "/ncalrpc\n" + "  log file = " + d +
                  "/log.%m\n  passdb backend = tdbsam:" + d + "/private/passdb.tdb\n" +
                  "  username map = " + d + "/users.map\n" +
-                 "  server min protocol = SMB2_02\n  disable netbios = yes\n" +
+                 "  server min protocol = NT1\n  disable netbios = yes\n" +
                  "  load printers = no\n  printing = bsd\n  printcap name = /dev/null\n" +
                  "  disable spoolss = yes\n" + "[経理]\n  path = " + d +
                  "/share\n  read only = no\n" + "[secret]\n  path = " + d +
@@ -393,6 +393,13 @@ TEST(LiveProtocols, SmbclientAgainstSamba) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   r = smbclient("secret", {"-m", "SMB3_11", "--client-protection=encrypt"},
                 "put " + l + "big.bin hidden.bin");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // SMB1, as old copiers and NAS boxes still speak it: the same records.
+  write_file(l + "old.txt", "an SMB1 upload with My Number 1234 5678 9018\n");
+  r = smbclient("経理", {"-m", "NT1", "--option=client min protocol=NT1"},
+                "put " + l + "old.txt 旧.txt; get 旧.txt " + l +
+                    "old-back.txt; rename 旧.txt 済.txt; "
+                    "ls; del 済.txt");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   // Remote administration over IPC$ as PsExec does it: a service created (Samba refuses,
   // but the attempt is what matters), one started by name, the shares listed.
@@ -461,7 +468,14 @@ TEST(LiveProtocols, SmbclientAgainstSamba) {
       << ::testing::PrintToString(actions);
   EXPECT_TRUE(actions.count("delete big.bin")) << ::testing::PrintToString(actions);
   EXPECT_TRUE(actions.count("listing ")) << ::testing::PrintToString(actions);
-  EXPECT_EQ(dialects, (std::set<std::string>{"SMB 2.1", "SMB 3.1.1"}));
+  // Samba's client offers "NT LANMAN 1.0" before "NT LM 0.12" (the same protocol); the server
+  // takes the first.
+  EXPECT_EQ(dialects, (std::set<std::string>{"SMB 1 (NT LANMAN 1.0)", "SMB 2.1", "SMB 3.1.1"}));
+  EXPECT_TRUE(actions.count("rename \\旧.txt -> \\済.txt")) << ::testing::PrintToString(actions);
+  EXPECT_TRUE(actions.count("delete \\済.txt")) << ::testing::PrintToString(actions);
+  const std::vector<std::string> old_seen = {"sent \\\\127.0.0.1\\経理\\旧.txt",
+                                             "received \\\\127.0.0.1\\経理\\旧.txt"};
+  EXPECT_EQ(seen[sha256_of(read_file(l + "old.txt"))], old_seen) << ::testing::PrintToString(seen);
   // The encrypted share's session: flagged, nothing of it extracted.
   bool encrypted = false;
   for (const auto& s : listing("sessions", store)) {
@@ -471,7 +485,8 @@ TEST(LiveProtocols, SmbclientAgainstSamba) {
   EXPECT_TRUE(encrypted);
   r = kagami(
       {"search", "--store", store, "--kind", "findings", "--count", "detector:jp_my_number"});
-  EXPECT_NE(r.err.find(" of 2 findings"), std::string::npos) << r.err;  // sent and received
+  // The xlsx and the SMB1 upload, each sent and received.
+  EXPECT_NE(r.err.find(" of 4 findings"), std::string::npos) << r.err;
 }
 
 }  // namespace

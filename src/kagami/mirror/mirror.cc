@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -27,7 +28,17 @@ void Mirror::Producer::flush(bool force) {
   if (current_.empty()) return;
   if (!force && current_.bytes.size() < owner_.options_.batch_bytes) return;
   const std::uint32_t packets = current_.packets;
-  if (!queue_.try_push(std::move(current_))) {  // a failed push leaves the batch with us
+  bool pushed = queue_.try_push(std::move(current_));  // a failed push leaves the batch with us
+  if (!pushed && owner_.options_.full_wait_ms > 0) {
+    owner_.counters_.producer_waits.fetch_add(1, std::memory_order_relaxed);
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(owner_.options_.full_wait_ms);
+    while (!pushed && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      pushed = queue_.try_push(std::move(current_));
+    }
+  }
+  if (!pushed) {
     owner_.counters_.dropped_packets.fetch_add(packets, std::memory_order_relaxed);
     owner_.counters_.dropped_batches.fetch_add(1, std::memory_order_relaxed);
     current_.clear();

@@ -25,7 +25,10 @@ struct MirrorOptions {
   std::uint64_t rotate_bytes = 1ull << 30;
   std::int64_t rotate_seconds = 3600;
   std::size_t batch_bytes = 256u << 10;  // a producer hands its batch on at this size
-  std::size_t queue_batches = 64;        // per producer; beyond it batches are dropped
+  std::size_t queue_batches = 64;        // per producer; beyond it a producer waits, then drops
+  // How long a producer whose queue is full waits for the mirror thread before it drops the
+  // batch: a moment's stall of the disk slows the proxy instead of losing the copy.
+  std::uint32_t full_wait_ms = 500;
 };
 
 struct MirrorCounters {
@@ -33,12 +36,15 @@ struct MirrorCounters {
   std::atomic<std::uint64_t> dropped_packets{0}, dropped_batches{0}, write_errors{0};
   std::atomic<std::uint64_t> stream_dropped_packets{0};  // pcap-over-IP clients too slow
   std::atomic<std::uint64_t> stream_refused{0};          // pcap-over-IP receivers not let in
-  std::atomic<std::uint64_t> disk_waits{0};  // the pcap writer had no free block (disk behind)
+  std::atomic<std::uint64_t> disk_waits{0};      // the pcap writer had no free block (disk behind)
+  std::atomic<std::uint64_t> producer_waits{0};  // a producer waited for room in its queue
 };
 
 // Carries synthesized frames from the proxy's threads to the mirror outputs on a thread of
-// its own. Producers never wait: when an output falls behind and a producer's queue is full,
-// the batch is dropped and counted (receivers see gaps, as on a lossy mirror port).
+// its own. When an output falls behind and a producer's queue is full, the producer waits a
+// bounded moment (its connections slow down with it, as TCP lets them); past that the batch is
+// dropped and counted (receivers see gaps, as on a lossy mirror port), so a dead disk never
+// stops the proxy.
 class Mirror {
  public:
   // Sees every batch, on the mirror thread, in each producer's order, after the pcap output

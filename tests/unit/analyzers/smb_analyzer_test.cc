@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "kagami/base/utf8.h"
+#include "kagami/wire/smb1.h"
 #include "kagami/wire/smb2.h"
 
 #include "unit/analyzers/harness.h"
@@ -255,6 +256,189 @@ TEST(SmbAnalyzer, FilesArePutTogetherByOffsetUnderTheirSharePath) {
   EXPECT_EQ(written.record_id, h.records.smb[1].id);
   EXPECT_EQ(h.records.smb[2].action, "read");
   EXPECT_EQ(h.records.smb[2].bytes_read, 6u);
+}
+
+// An SMB1 message (MS-CIFS): the 32-byte header (Unicode strings), the parameter words and
+// the data bytes of one command.
+std::string smb1(std::uint8_t command, std::uint16_t mid, bool response, const std::string& words,
+                 const std::string& bytes, std::uint32_t status = 0, std::uint16_t tid = 7) {
+  std::string h = "\xffSMB";
+  h += static_cast<char>(command);
+  le(h, status, 4);
+  h += static_cast<char>(response ? 0x98 : 0x18);
+  le(h, 0xc807, 2);            // Unicode, NT status, extended attributes...
+  h += std::string(12, '\0');  // PID high, security features, reserved
+  le(h, tid, 2);
+  le(h, 0xfeff, 2);  // PID
+  le(h, 100, 2);     // UID
+  le(h, mid, 2);
+  h += static_cast<char>(words.size() / 2);
+  h += words;
+  le(h, bytes.size(), 2);
+  return h + bytes;
+}
+
+// AndX fields that end the chain, then `rest` of the words.
+std::string andx(const std::string& rest) { return std::string("\xff\0\0\0", 4) + rest; }
+
+std::string words_of(std::initializer_list<std::pair<std::uint64_t, int>> fields) {
+  std::string w;
+  for (const auto& [v, n] : fields) le(w, v, n);
+  return w;
+}
+
+// A TRANSACTION2 request: one setup word, parameters at 68 and data after them (the bytes
+// start at 65, three of padding first).
+std::string trans2(std::uint16_t sub, const std::string& params, const std::string& data) {
+  const std::size_t param_at = 68, data_at = 68 + params.size();
+  std::string w = words_of({{params.size(), 2},
+                            {data.size(), 2},
+                            {16, 2},
+                            {1024, 2},
+                            {0, 1},
+                            {0, 1},
+                            {0, 2},
+                            {0, 4},
+                            {0, 2},
+                            {params.size(), 2},
+                            {param_at, 2},
+                            {data.size(), 2},
+                            {data_at, 2},
+                            {1, 1},
+                            {0, 1},
+                            {sub, 2}});
+  return smb1(wire::smb1::kTransaction2, 0, false, w, std::string(3, '\0') + params + data);
+}
+
+TEST(SmbAnalyzer, Smb1GivesTheSameRecordsAsSmb2) {
+  namespace smb1c = wire::smb1;
+  AnalyzerHarness h;
+  auto s = h.tcp(445);
+  auto c2s = [&](const std::string& m) { AnalyzerHarness::send(*s, kC2S, nbss(m)); };
+  auto s2c = [&](const std::string& m) { AnalyzerHarness::send(*s, kS2C, nbss(m)); };
+  auto ok = [&](std::uint8_t command, std::uint16_t mid, const std::string& words = "") {
+    s2c(smb1(command, mid, true, words, ""));
+  };
+  c2s(smb1(smb1c::kNegotiate, 1, false, "",
+           std::string("\x02PC NETWORK PROGRAM 1.0\0\x02NT LM 0.12\0", 36)));
+  ok(smb1c::kNegotiate, 1, words_of({{1, 2}}) + std::string(32, '\0'));
+  // Without extended security: the account and domain in the clear. The bytes begin at 61:
+  // one byte of padding aligns the Unicode strings.
+  c2s(smb1(smb1c::kSessionSetupAndX, 2, false,
+           andx(words_of({{4356, 2}, {50, 2}, {0, 2}, {0, 4}, {0, 2}, {0, 2}, {0, 4}, {0xd4, 4}})),
+           std::string(1, '\0') + utf16(std::string("tanaka") + '\0') +
+               utf16(std::string("OFFICE") + '\0')));
+  c2s(smb1(smb1c::kTreeConnectAndX, 3, false, andx(words_of({{0, 2}, {1, 2}})),
+           std::string(1, '\0') + utf16("\\\\fs01\\経理" + std::string(1, '\0')) + "?????" +
+               std::string(1, '\0')));
+  ok(smb1c::kTreeConnectAndX, 3, andx(words_of({{1, 2}})));
+  auto nt_create = [&](std::uint16_t mid, const std::string& name, std::uint16_t fid) {
+    std::string w = andx(std::string(44, '\0'));
+    w[5] = static_cast<char>(utf16(name).size());
+    c2s(smb1(smb1c::kNtCreateAndX, mid, false, w, std::string(1, '\0') + utf16(name + '\0')));
+    ok(smb1c::kNtCreateAndX, mid,
+       andx(std::string(1, '\0') + words_of({{fid, 2}}) + std::string(61, '\0')));
+  };
+  nt_create(4, "給与\\2026.xlsx", 0x4001);
+  auto write = [&](std::uint16_t mid, std::uint64_t offset, const std::string& data) {
+    c2s(smb1(smb1c::kWriteAndX, mid, false,
+             andx(words_of({{0x4001, 2},
+                            {offset, 4},
+                            {0, 4},
+                            {0, 2},
+                            {0, 2},
+                            {0, 2},
+                            {data.size(), 2},
+                            {64, 2},
+                            {0, 4}})),
+             std::string(1, '\0') + data));
+  };
+  write(5, 5, "world");
+  write(6, 0, "hello");
+  nt_create(7, "report.txt", 0x4002);
+  auto read = [&](std::uint16_t mid, std::uint64_t offset, const std::string& data) {
+    c2s(smb1(smb1c::kReadAndX, mid, false,
+             andx(words_of(
+                 {{0x4002, 2}, {offset, 4}, {data.size(), 2}, {0, 2}, {0, 4}, {0, 2}, {0, 4}})),
+             ""));
+    s2c(smb1(smb1c::kReadAndX, mid, true,
+             andx(words_of({{0, 2}, {0, 2}, {0, 2}, {data.size(), 2}, {60, 2}, {0, 2}, {0, 8}})),
+             std::string(1, '\0') + data));
+  };
+  read(8, 0, "abcd");
+  read(9, 8, "ij");
+  // A rename by TRANSACTION2 SET_FILE_INFORMATION (FileRenameInformation, passed through).
+  const std::string to = utf16("old\\report.txt");
+  c2s(trans2(smb1c::kSetFileInformation, words_of({{0x4002, 2}, {1010, 2}}),
+             words_of({{0, 4}, {0, 4}, {to.size(), 4}}) + to));
+  ok(smb1c::kTransaction2, 0, std::string(20, '\0'));
+  for (std::uint16_t fid : {0x4001, 0x4002}) {
+    c2s(smb1(smb1c::kClose, fid, false, words_of({{fid, 2}, {0, 4}}), ""));
+    ok(smb1c::kClose, fid);
+  }
+  c2s(smb1(smb1c::kDelete, 20, false, words_of({{0x16, 2}}),
+           std::string(1, '\x04') + utf16(std::string("old.txt") + '\0')));
+  ok(smb1c::kDelete, 20);
+  // A listing (FIND_FIRST2): its pattern's folder. A refused delete is no delete.
+  c2s(trans2(smb1c::kFindFirst2,
+             words_of({{0x16, 2}, {100, 2}, {6, 2}, {260, 2}, {0, 4}}) +
+                 utf16("\\dir\\*" + std::string(1, '\0')),
+             ""));
+  ok(smb1c::kTransaction2, 0, std::string(20, '\0'));
+  c2s(smb1(smb1c::kDelete, 21, false, words_of({{0x16, 2}}),
+           std::string(1, '\x04') + utf16(std::string("locked.txt") + '\0')));
+  s2c(smb1(smb1c::kDelete, 21, true, "", "", 0xc0000022));
+  s->close(2);
+
+  EXPECT_EQ(s->state().user, "OFFICE\\tanaka");
+  ASSERT_EQ(h.records.events.size(), 2u);
+  EXPECT_EQ(h.records.events[0].name, "\\\\fs01\\経理\\給与\\2026.xlsx");
+  EXPECT_EQ(h.records.events[0].direction, "sent");
+  EXPECT_EQ(h.file_bytes(h.records.events[0].sha256), "helloworld");
+  EXPECT_EQ(h.records.events[1].name, "\\\\fs01\\経理\\old\\report.txt");
+  EXPECT_EQ(h.records.events[1].direction, "received");
+  EXPECT_EQ(h.file_bytes(h.records.events[1].sha256), std::string("abcd\0\0\0\0ij", 10));
+  std::vector<std::string> actions;
+  for (const auto& r : h.records.smb) {
+    actions.push_back(r.action + " " + r.path + (r.new_path.empty() ? "" : " -> " + r.new_path));
+    EXPECT_EQ(r.dialect, "SMB 1 (NT LM 0.12)");
+    EXPECT_EQ(r.user, "OFFICE\\tanaka");
+    EXPECT_EQ(r.share, "\\\\fs01\\経理");
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"rename report.txt -> old\\report.txt",
+                                               "write 給与\\2026.xlsx", "read old\\report.txt",
+                                               "delete old.txt", "listing \\dir"}));
+}
+
+// Chains that loop or point back, words that lie: bounded, never a crash.
+TEST(SmbAnalyzer, Smb1ChainsAndLengthsThatLieAreBounded) {
+  wire::Smb1Header hdr;
+  std::vector<wire::Smb1Command> commands;
+  // A SESSION_SETUP whose AndX offset points at itself, then back at the header.
+  for (std::uint16_t offset : {32, 0, 0xffff}) {
+    std::string w =
+        words_of({{wire::smb1::kTreeConnectAndX, 1}, {0, 1}, {offset, 2}}) + std::string(20, '\0');
+    const std::string m = smb1(wire::smb1::kSessionSetupAndX, 1, false, w, "");
+    const ByteView v(reinterpret_cast<const std::uint8_t*>(m.data()), m.size());
+    ASSERT_TRUE(wire::parse_smb1_header(v, hdr));
+    ASSERT_TRUE(wire::smb1_commands(v, hdr, commands));
+    EXPECT_EQ(commands.size(), 1u) << offset;
+  }
+  AnalyzerHarness h;
+  auto s = h.tcp(445);
+  // A write whose data lies past the message, a read answer likewise, a word count past the end.
+  AnalyzerHarness::send(
+      *s, kC2S,
+      nbss(smb1(
+          wire::smb1::kWriteAndX, 1, false,
+          andx(words_of(
+              {{1, 2}, {0, 4}, {0, 4}, {0, 2}, {0, 2}, {0xffff, 2}, {0xffff, 2}, {64, 2}, {0, 4}})),
+          "x")));
+  std::string cut = smb1(wire::smb1::kNtCreateAndX, 2, false, std::string(48, '\0'), "");
+  cut[32] = '\x7f';
+  AnalyzerHarness::send(*s, kC2S, nbss(cut));
+  s->close(2);
+  EXPECT_TRUE(h.records.events.empty());
 }
 
 // A write larger than a buffered message streams into its file, in pieces as segments come.

@@ -5,7 +5,7 @@
 // record per file action. Reads and writes larger than a buffered message stream straight into
 // their file. Encrypted SMB3 (the transform header) is flagged: what is encrypted is not
 // inspected. Named pipes of IPC$ carry DCE/RPC: each call is a record of its own
-// (pipe_calls.h). SMB1 is recognized and flagged, not yet read.
+// (pipe_calls.h). SMB1 (NT LM 0.12) gives the same records from its own commands.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -16,7 +16,9 @@
 
 #include "kagami/analyzers/analyzer.h"
 #include "kagami/analyzers/smb/pipe_calls.h"
+#include "kagami/base/utf8.h"
 #include "kagami/wire/sasl.h"
+#include "kagami/wire/smb1.h"
 #include "kagami/wire/smb2.h"
 
 namespace kagami::analyzers {
@@ -235,7 +237,7 @@ class SmbAnalyzer final : public Analyzer {
           side.target = &it->second.written;
         Pending p;
         p.command = h.command;
-        pending_add(h, ts, std::move(p));
+        pending_add(h.message_id, ts, std::move(p));
       } else if (h.response() && h.command == smb2::kRead &&
                  (h.status == smb2::kStatusSuccess || h.status == smb2::kStatusBufferOverflow)) {
         data_offset = head[b + 2];
@@ -247,8 +249,33 @@ class SmbAnalyzer final : public Analyzer {
         }
       }
     }
-    if (data_offset < wire::kSmb2HeaderBytes || data_offset > length ||
-        data_length > length - data_offset) {
+    std::size_t header_bytes = wire::kSmb2HeaderBytes;
+    wire::Smb1Header h1;
+    if (wire::parse_smb1_header(head, h1) && wire::smb1_commands(head, h1, smb1_commands_)) {
+      header_bytes = wire::kSmb1HeaderBytes;
+      const wire::Smb1Command& c = smb1_commands_.front();
+      std::size_t at = 0, n = 0;
+      std::uint16_t fid = 0;
+      if (!h1.response() && c.command == wire::smb1::kWriteAndX &&
+          dir == Direction::kClientToServer &&
+          wire::smb1_write_data(c, fid, side.stream_offset, at, n)) {
+        if (auto it = files_.find(smb1_file(fid)); it != files_.end() && !it->second.pipe)
+          side.target = &it->second.written;
+        data_offset = at;
+        data_length = n;
+      } else if (h1.response() && c.command == wire::smb1::kReadAndX &&
+                 wire::smb1_read_data(c, at, n)) {
+        if (auto it = pending_.find(smb1_key(h1, c.command)); it != pending_.end()) {
+          side.stream_offset = it->second.offset;
+          if (auto f = files_.find(it->second.file); f != files_.end() && !f->second.pipe)
+            side.target = &f->second.read;
+          pending_.erase(it);
+        }
+        data_offset = at;
+        data_length = n;
+      }
+    }
+    if (data_offset < header_bytes || data_offset > length || data_length > length - data_offset) {
       side.skip = length;
       return 0;
     }
@@ -270,8 +297,8 @@ class SmbAnalyzer final : public Analyzer {
         s_.encrypted = true;
         return;
       case wire::SmbMessage::kSmb1:
-        if (!smb1_) (void)cx_.log_once->first("smb: SMB1 is recognized, not yet read");
-        smb1_ = true;
+        smb1_message(dir, ts, m);
+        emit_calls();
         return;
       case wire::SmbMessage::kCompressed:
       case wire::SmbMessage::kUnknown:
@@ -311,14 +338,14 @@ class SmbAnalyzer final : public Analyzer {
     calls_done_.clear();
   }
 
-  void pending_add(const Smb2Header& h, TimeNs ts, Pending p) {
+  void pending_add(std::uint64_t key, TimeNs ts, Pending p) {
     if (pending_.size() >= kMaxPending) {
       // Answers that never came (a capture of one direction): the oldest request is let go.
       (void)cx_.log_once->first("smb: more requests awaiting answers than are tracked");
       pending_.erase(pending_.begin());
     }
     p.ts = ts;
-    pending_[h.message_id] = std::move(p);
+    pending_[key] = std::move(p);
   }
 
   std::optional<Pending> take(const Smb2Header& h) {
@@ -369,11 +396,7 @@ class SmbAnalyzer final : public Analyzer {
         ByteView data;
         std::uint64_t offset = 0;
         if (!wire::smb2_write_request(m, p.file, offset, data)) return;
-        const Smb2FileId id = resolve(p);
-        if (auto it = files_.find(id); it != files_.end() && !it->second.pipe)
-          it->second.written.add(*cx_.files, offset, data);
-        else if (it != files_.end() && it->second.calls)
-          it->second.calls->from_client(ts, data, calls_done_);
+        written(resolve(p), ts, offset, data);
         break;
       }
       case smb2::kIoctl: {
@@ -403,7 +426,7 @@ class SmbAnalyzer final : public Analyzer {
       default:
         return;
     }
-    pending_add(h, ts, std::move(p));
+    pending_add(h.message_id, ts, std::move(p));
   }
 
   void response(const Smb2Header& h, TimeNs ts, ByteView m) {
@@ -433,28 +456,13 @@ class SmbAnalyzer final : public Analyzer {
         }
         compound_ids_[h.message_id] = c.id;
         if (compound_ids_.size() > kMaxPending) compound_ids_.erase(compound_ids_.begin());
-        if (files_.size() >= kMaxOpenFiles) {
-          (void)cx_.log_once->first("smb: more files open at once than are tracked");
-          return;
-        }
-        OpenFile& f = files_[c.id];
-        f.ts = p.ts;
-        f.share = share_of(p.create_tree);
-        f.path = p.name;
-        f.directory = (p.create.options & smb2::kCreateDirectory) != 0;
-        f.delete_on_close = (p.create.options & smb2::kCreateDeleteOnClose) != 0;
-        f.pipe = f.share.size() >= 5 && f.share.compare(f.share.size() - 5, 5, "\\IPC$") == 0;
-        if (f.pipe) f.calls = std::make_unique<PipeCalls>(f.share + "\\" + f.path);
-        return;
+        return open_file(c.id, p);
       }
       case smb2::kRead: {
         ByteView data;
         if ((!ok && h.status != smb2::kStatusBufferOverflow) || !wire::smb2_read_response(m, data))
           return;
-        if (auto it = files_.find(resolve(p)); it != files_.end() && !it->second.pipe)
-          it->second.read.add(*cx_.files, p.offset, data);
-        else if (it != files_.end() && it->second.calls)
-          it->second.calls->from_server(data, calls_done_);
+        read_back(resolve(p), p.offset, data);
         return;
       }
       case smb2::kIoctl: {
@@ -470,30 +478,275 @@ class SmbAnalyzer final : public Analyzer {
       case smb2::kQueryDirectory:
         if (auto it = files_.find(resolve(p)); it != files_.end() && ok) it->second.listed = true;
         return;
-      case smb2::kSetInfo: {
-        if (!ok) return;
-        auto it = files_.find(resolve(p));
-        if (it == files_.end()) return;
-        if (!p.name.empty()) {
-          records::SmbRecord r = base(ts, "rename", it->second.share, it->second.path);
-          r.new_path = p.name;
-          emit(std::move(r));
-          it->second.path = p.name;
-        } else if (p.delete_pending) {
-          it->second.deleted = true;
-        }
+      case smb2::kSetInfo:
+        if (ok) info_set(ts, p);
         return;
-      }
-      case smb2::kClose: {
-        auto it = files_.find(resolve(p));
-        if (it == files_.end()) return;
-        finish_file(it->second, "");
-        files_.erase(it);
-        return;
-      }
+      case smb2::kClose:
+        return closed(resolve(p));
       default:
         return;
     }
+  }
+
+  // A handle a CREATE (or SMB1's NT_CREATE_ANDX, OPEN_ANDX) returned for `p`.
+  void open_file(const Smb2FileId& id, const Pending& p) {
+    if (files_.size() >= kMaxOpenFiles) {
+      (void)cx_.log_once->first("smb: more files open at once than are tracked");
+      return;
+    }
+    OpenFile& f = files_[id];
+    f.ts = p.ts;
+    f.share = share_of(p.create_tree);
+    f.path = p.name;
+    f.directory = (p.create.options & smb2::kCreateDirectory) != 0;
+    f.delete_on_close = (p.create.options & smb2::kCreateDeleteOnClose) != 0;
+    f.pipe = f.share.size() >= 5 && f.share.compare(f.share.size() - 5, 5, "\\IPC$") == 0;
+    if (f.pipe) f.calls = std::make_unique<PipeCalls>(f.share + "\\" + f.path);
+  }
+
+  // A rename or a delete mark the server accepted.
+  void info_set(TimeNs ts, const Pending& p) {
+    auto it = files_.find(resolve(p));
+    if (it == files_.end()) return;
+    if (!p.name.empty()) {
+      records::SmbRecord r = base(ts, "rename", it->second.share, it->second.path);
+      r.new_path = p.name;
+      emit(std::move(r));
+      it->second.path = p.name;
+    } else if (p.delete_pending) {
+      it->second.deleted = true;
+    }
+  }
+
+  void closed(const Smb2FileId& id) {
+    auto it = files_.find(id);
+    if (it == files_.end()) return;
+    finish_file(it->second, "");
+    files_.erase(it);
+  }
+
+  // --- SMB1 (MS-CIFS): the same actions, from the NT LM 0.12 commands --------------------
+
+  // SMB1 handles are 16-bit FIDs; kept among SMB2's with a volatile part no SMB2 server
+  // makes up ("SMB1"), since one connection speaks one dialect.
+  static Smb2FileId smb1_file(std::uint16_t fid) { return {fid, 0x534d423100000000ull}; }
+  // A request's answer comes with the same PID and MID; each command of an AndX chain is
+  // answered in the chain of the answer.
+  static std::uint64_t smb1_key(const wire::Smb1Header& h, std::uint8_t command) {
+    return 1ull << 63 | static_cast<std::uint64_t>(h.pid) << 24 |
+           static_cast<std::uint64_t>(h.mid) << 8 | command;
+  }
+
+  void smb1_message(Direction dir, TimeNs ts, ByteView m) {
+    wire::Smb1Header h;
+    if (!wire::parse_smb1_header(m, h) || !wire::smb1_commands(m, h, smb1_commands_)) return;
+    if (!smb1_) (void)cx_.log_once->first("smb: SMB1 read: a dialect to retire");
+    smb1_ = true;
+    for (const wire::Smb1Command& c : smb1_commands_) {
+      if (!h.response() && dir == Direction::kClientToServer)
+        smb1_request(h, ts, m, c);
+      else if (h.response() && dir == Direction::kServerToClient)
+        smb1_response(h, ts, m, c);
+    }
+  }
+
+  void smb1_request(const wire::Smb1Header& h, TimeNs ts, ByteView m, const wire::Smb1Command& c) {
+    namespace smb1 = wire::smb1;
+    Pending p;
+    p.command = c.command;
+    p.create_tree = h.tid;
+    const bool unicode = h.unicode();
+    switch (c.command) {
+      case smb1::kNegotiate:
+        wire::smb1_negotiate_request(c, smb1_dialects_);
+        return;
+      case smb1::kSessionSetupAndX: {
+        wire::Smb1SessionSetup setup;
+        if (!wire::smb1_session_setup_request(c, unicode, setup)) return;
+        if (!setup.security_blob.empty()) {
+          const ByteView ntlm = wire::ntlmssp_in(setup.security_blob);
+          const std::string user = wire::sasl_user(
+              "NTLM", std::string_view(reinterpret_cast<const char*>(ntlm.data()), ntlm.size()), 0);
+          if (!user.empty()) s_.user = user;
+        } else if (!setup.account.empty()) {
+          s_.user = setup.domain.empty() ? setup.account : setup.domain + "\\" + setup.account;
+        }
+        return;
+      }
+      case smb1::kTreeConnectAndX:
+        if (!wire::smb1_tree_connect_request(c, unicode, p.name)) return;
+        break;
+      case smb1::kNtCreateAndX:
+        if (!wire::smb1_nt_create_request(c, unicode, p.name, p.create.options)) return;
+        break;
+      case smb1::kOpenAndX:
+        if (!wire::smb1_open_request(c, unicode, p.name)) return;
+        break;
+      case smb1::kReadAndX: {
+        std::uint16_t fid = 0;
+        if (!wire::smb1_read_request(c, fid, p.offset)) return;
+        p.file = smb1_file(fid);
+        break;
+      }
+      case smb1::kWriteAndX: {
+        std::uint16_t fid = 0;
+        std::uint64_t offset = 0;
+        ByteView data;
+        if (!wire::smb1_write_request(m, c, fid, offset, data)) return;
+        written(smb1_file(fid), ts, offset, data);
+        return;
+      }
+      case smb1::kClose: {
+        std::uint16_t fid = 0;
+        if (!wire::smb1_close_request(c, fid)) return;
+        p.file = smb1_file(fid);
+        break;
+      }
+      case smb1::kDelete:
+        if (!wire::smb1_delete_request(c, unicode, p.name)) return;
+        break;
+      case smb1::kRename:
+        if (!wire::smb1_rename_request(c, unicode, p.create.name, p.name)) return;
+        break;
+      case smb1::kTransaction:
+      case smb1::kTransaction2:
+        if (!smb1_transaction(h, ts, m, c, p)) return;
+        break;
+      default:
+        return;
+    }
+    pending_add(smb1_key(h, c.command), ts, std::move(p));
+  }
+
+  // TRANSACTION on a named pipe (TransactNmPipe: a DCE/RPC call); TRANSACTION2's
+  // SET_FILE_INFORMATION (rename, delete mark) and FIND_FIRST2 (a listing).
+  bool smb1_transaction(const wire::Smb1Header& h, TimeNs ts, ByteView m,
+                        const wire::Smb1Command& c, Pending& p) {
+    namespace smb1 = wire::smb1;
+    wire::Smb1Transaction t;
+    if (!wire::smb1_transaction_request(m, c, t) || t.setup.empty()) return false;
+    p.offset = t.setup[0];  // the subcommand, for the answer
+    if (c.command == smb1::kTransaction) {
+      if (t.setup[0] != smb1::kTransactNmPipe || t.setup.size() < 2) return false;
+      p.file = smb1_file(t.setup[1]);
+      written(p.file, ts, 0, t.data);
+      return true;
+    }
+    if (t.setup[0] == smb1::kSetFileInformation && t.parameters.size() >= 4) {
+      p.file = smb1_file(load_le16(t.parameters.data()));
+      const std::uint16_t level = load_le16(t.parameters.data() + 2);
+      if (level == smb1::kSetFileDispositionInfo || level == smb1::kPassFileDisposition) {
+        p.delete_pending = !t.data.empty() && t.data[0] != 0;
+        return true;
+      }
+      if (level == smb1::kPassFileRename && t.data.size() >= 12) {
+        const std::size_t n = load_le32(t.data.data() + 8);
+        if (n > t.data.size() - 12) return false;
+        p.name =
+            utf16le_to_utf8(std::string_view(reinterpret_cast<const char*>(t.data.data()) + 12, n));
+        return true;
+      }
+      return false;
+    }
+    if (t.setup[0] == smb1::kFindFirst2 && t.parameters.size() > 12) {
+      wire::Smb1Command params;
+      params.bytes = t.parameters;
+      params.bytes_at = static_cast<std::size_t>(t.parameters.data() - m.data());
+      std::size_t at = 12;
+      p.name = wire::smb1_string(params, at, h.unicode());
+      return true;
+    }
+    return false;
+  }
+
+  void smb1_response(const wire::Smb1Header& h, TimeNs ts, ByteView m, const wire::Smb1Command& c) {
+    namespace smb1 = wire::smb1;
+    if (c.command == smb1::kNegotiate) {
+      std::uint16_t index = 0;
+      if (h.status == 0 && wire::smb1_negotiate_response(c, index) && index < smb1_dialects_.size())
+        dialect_ = "SMB 1 (" + smb1_dialects_[index] + ")";
+      return;
+    }
+    auto it = pending_.find(smb1_key(h, c.command));
+    if (it == pending_.end()) return;
+    Pending p = std::move(it->second);
+    pending_.erase(it);
+    const bool ok = h.status == smb2::kStatusSuccess;
+    switch (c.command) {
+      case smb1::kTreeConnectAndX:
+        if (ok) trees_[h.tid] = p.name;
+        return;
+      case smb1::kNtCreateAndX:
+      case smb1::kOpenAndX: {
+        std::uint16_t fid = 0;
+        if (!ok || !wire::smb1_created_fid(c, fid)) {
+          if (!ok) {
+            records::SmbRecord r = base(p.ts, "open", share_of(p.create_tree), p.name);
+            r.status = status_text(h.status);
+            emit(std::move(r));
+          }
+          return;
+        }
+        return open_file(smb1_file(fid), p);
+      }
+      case smb1::kReadAndX: {
+        ByteView data;
+        if ((ok || h.status == smb2::kStatusBufferOverflow) && wire::smb1_read_response(m, c, data))
+          read_back(p.file, p.offset, data);
+        return;
+      }
+      case smb1::kClose:
+        return closed(p.file);
+      case smb1::kDelete:
+        if (ok) emit(base(p.ts, "delete", share_of(p.create_tree), p.name));
+        return;
+      case smb1::kRename:
+        if (ok) {
+          records::SmbRecord r = base(p.ts, "rename", share_of(p.create_tree), p.create.name);
+          r.new_path = p.name;
+          emit(std::move(r));
+        }
+        return;
+      case smb1::kTransaction: {
+        wire::Smb1Transaction t;
+        if ((ok || h.status == smb2::kStatusBufferOverflow) &&
+            wire::smb1_transaction_response(m, c, t))
+          read_back(p.file, 0, t.data);
+        return;
+      }
+      case smb1::kTransaction2:
+        if (!ok) return;
+        if (p.offset == smb1::kSetFileInformation) return info_set(ts, p);
+        if (p.offset == smb1::kFindFirst2) {
+          // The pattern's folder ("\\dir\\*": \\dir) is what was listed.
+          std::string folder = p.name;
+          folder.resize(std::min(folder.size(), folder.find_last_of('\\')));
+          emit(base(p.ts, "listing", share_of(p.create_tree), folder));
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  // Bytes the client wrote to a handle at `offset`: a file's content, or a pipe's calls.
+  void written(const Smb2FileId& id, TimeNs ts, std::uint64_t offset, ByteView data) {
+    auto it = files_.find(id);
+    if (it == files_.end()) return;
+    if (!it->second.pipe)
+      it->second.written.add(*cx_.files, offset, data);
+    else if (it->second.calls)
+      it->second.calls->from_client(ts, data, calls_done_);
+  }
+
+  // Bytes the server answered a read of a handle with.
+  void read_back(const Smb2FileId& id, std::uint64_t offset, ByteView data) {
+    auto it = files_.find(id);
+    if (it == files_.end()) return;
+    if (!it->second.pipe)
+      it->second.read.add(*cx_.files, offset, data);
+    else if (it->second.calls)
+      it->second.calls->from_server(data, calls_done_);
   }
 
   std::string share_of(std::uint32_t tree) const {
@@ -571,6 +824,8 @@ class SmbAnalyzer final : public Analyzer {
   std::map<std::uint64_t, Smb2FileId> compound_ids_;  // a CREATE's message id: its handle
   std::map<Smb2FileId, OpenFile> files_;
   std::vector<records::DceRpcRecord> calls_done_;
+  std::vector<wire::Smb1Command> smb1_commands_;
+  std::vector<std::string> smb1_dialects_;
   bool smb1_ = false, gap_ = false;
 };
 
