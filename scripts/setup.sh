@@ -21,8 +21,9 @@ PACKAGES=(
   tshark tcpdump python3 time
   # real servers and clients the end-to-end tests start on loopback
   nginx-light curl postfix swaks dovecot-imapd dovecot-pop3d python3-pyftpdlib python3-openssl
-  # file shares: smbd run unprivileged on a loopback port, driven by smbclient
-  samba smbclient
+  # file shares: smbd run unprivileged on a loopback port, driven by smbclient (and net,
+  # rpcclient for remote administration over DCE/RPC); slapd for LDAP StartTLS
+  samba smbclient slapd ldap-utils
   # the alert sinks' end-to-end test sends to a real syslog receiver
   rsyslog
   # the transparent proxy test redirects inside network namespaces it makes

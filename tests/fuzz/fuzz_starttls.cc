@@ -1,7 +1,8 @@
 // The plaintext before a STARTTLS upgrade, as the proxy watches it between two untrusted peers:
 // the input is cut into turns (a byte says whose and how long), fed as a relay would, held
 // client bytes fed again when the server refuses. Never more forwarded than given, never a
-// crash; once accepted or given up, the state stays.
+// crash; once accepted or given up, the state stays. An input whose first turn is the client's
+// and can begin an LDAP message is watched as LDAP (BER, client first), as the proxy does.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -15,6 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   W watch;
   std::string held;  // the client's bytes not yet relayed
   std::size_t at = 0;
+  if (size > 1 && !(data[0] & 0x80) && W::ldap_first(ByteView(data + 1, size - 1)))
+    watch.watch_ldap();
   while (at < size) {
     const std::uint8_t control = data[at++];
     const std::size_t n = std::min<std::size_t>(size - at, (control & 0x7f) + 1);

@@ -1828,6 +1828,9 @@ TEST_F(ProxyTest, StartTlsMailIsDecryptedThroughConnect) {
   EXPECT_EQ(by_protocol["imap"][0]["user"], "hanako");
   ASSERT_EQ(by_protocol["pop3"].size(), 1u);
   EXPECT_EQ(by_protocol["pop3"][0]["user"], "hanako");
+  // Each message says it was decrypted: read after the upgrade, in the proxy's plaintext.
+  for (const auto& [protocol, messages] : by_protocol)
+    for (const auto& m : messages) EXPECT_EQ(m.value("decrypted", false), true) << m.dump();
   // Each session decrypted, the plaintext prelude and the upgraded part one session.
   int decrypted = 0;
   for (const auto& s : listing("sessions", store)) {
@@ -1979,6 +1982,129 @@ TEST_F(ProxyTest, TransparentFtpsControlAndDataAreDecrypted) {
   }
   EXPECT_TRUE(auth);
   EXPECT_TRUE(stor);
+}
+
+// An LDAP client through CONNECT: it speaks first, searches in plaintext, asks for StartTLS
+// (RFC 4511 4.14); slapd accepts, the proxy takes part in the TLS that follows (minted for the
+// name the client verifies, slapd verified against the origin root), and the bind and the
+// search after it reach the mirror and the recorder in plaintext. A raw BER client in Python,
+// so the test reads every message itself.
+TEST_F(ProxyTest, LdapStartTlsIsDecryptedThroughConnect) {
+  if (!have_program("slapd") || !have_program("slapadd")) GTEST_SKIP() << "slapd missing";
+  CertSpec spec;
+  spec.cn = "ldap.test";
+  spec.sans = {"DNS:ldap.test"};
+  leaf("ldap", spec);
+  std::filesystem::create_directories(d_ + "/db");
+  write_file(d_ + "/slapd.conf",
+             "include /etc/ldap/schema/core.schema\ninclude /etc/ldap/schema/cosine.schema\n"
+             "include /etc/ldap/schema/inetorgperson.schema\npidfile " +
+                 d_ + "/slapd.pid\nargsfile " + d_ +
+                 "/slapd.args\nmodulepath /usr/lib/ldap\nmoduleload back_mdb\n"
+                 "TLSCertificateFile " +
+                 d_ + "/ldap.pem\nTLSCertificateKeyFile " + d_ +
+                 "/ldap.key\ndatabase mdb\nmaxsize 10485760\nsuffix \"dc=example,dc=jp\"\n"
+                 "rootdn \"cn=admin,dc=example,dc=jp\"\nrootpw secret\ndirectory " +
+                 d_ + "/db\n");
+  write_file(d_ + "/data.ldif",
+             "dn: dc=example,dc=jp\nobjectClass: dcObject\nobjectClass: organization\n"
+             "dc: example\no: Example\n\n"
+             "dn: cn=tanaka,dc=example,dc=jp\nobjectClass: inetOrgPerson\ncn: tanaka\n"
+             "sn: Tanaka\ndescription: kagami-ldap-secret-value\n");
+  auto r = run({"slapadd", "-f", d_ + "/slapd.conf", "-l", d_ + "/data.ldif"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const int port = free_port();
+  Background slapd({"slapd", "-d", "0", "-h", "ldap://127.0.0.1:" + std::to_string(port) + "/",
+                    "-f", d_ + "/slapd.conf"});
+  ASSERT_TRUE(port_open(port, 10000)) << slapd.err();
+  const std::string store = d_ + "/store";
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", d_ + "/mirror", {"--record", store});
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  write_file(d_ + "/ldap_client.py", R"(import socket, ssl, sys
+proxy, port, ca = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+
+def tlv(tag, body):
+    n = len(body)
+    head = bytes([n]) if n < 128 else bytes([0x81, n]) if n < 256 else bytes([0x82, n >> 8, n & 255])
+    return bytes([tag]) + head + body
+
+def message(mid, op):
+    return tlv(0x30, tlv(0x02, bytes([mid])) + op)
+
+def recvn(s, n):
+    out = b""
+    while len(out) < n:
+        b = s.recv(n - len(out))
+        if not b:
+            raise SystemExit("the connection ended")
+        out += b
+    return out
+
+def read(s):
+    head = recvn(s, 2)
+    n = head[1]
+    if n & 0x80:
+        more = recvn(s, n & 0x7F)
+        head += more
+        n = int.from_bytes(more, "big")
+    body = recvn(s, n)
+    op_at = 2 + body[1]  # after the message ID
+    return body[op_at], body
+
+s = socket.create_connection(("127.0.0.1", proxy), timeout=20)
+s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (port, port))
+answer = b""
+while b"\r\n\r\n" not in answer:
+    answer += recvn(s, 1)
+assert b" 200 " in answer, answer
+# In plaintext: the root DSE's supportedExtension, as clients check before StartTLS.
+s.sendall(message(1, tlv(0x63, tlv(0x04, b"") + b"\x0a\x01\x00\x0a\x01\x00\x02\x01\x00"
+                         b"\x02\x01\x00\x01\x01\x00" + tlv(0x87, b"objectClass") +
+                         tlv(0x30, tlv(0x04, b"supportedExtension")))))
+while True:
+    op, body = read(s)
+    if op == 0x65:
+        break
+oid = b"1.3.6.1.4.1.1466.20037"
+s.sendall(message(2, tlv(0x77, tlv(0x80, oid))))
+op, body = read(s)
+assert op == 0x78 and b"\x0a\x01\x00" in body, body
+t = ssl.create_default_context(cafile=ca).wrap_socket(s, server_hostname="ldap.test")
+t.sendall(message(3, tlv(0x60, b"\x02\x01\x03" + tlv(0x04, b"cn=admin,dc=example,dc=jp") +
+                         tlv(0x80, b"secret"))))
+op, body = read(t)
+assert op == 0x61 and b"\x0a\x01\x00" in body, body
+t.sendall(message(4, tlv(0x63, tlv(0x04, b"dc=example,dc=jp") + b"\x0a\x01\x02\x0a\x01\x00"
+                         b"\x02\x01\x00\x02\x01\x00\x01\x01\x00" +
+                         tlv(0xA3, tlv(0x04, b"cn") + tlv(0x04, b"tanaka")) + tlv(0x30, b""))))
+found = b""
+while True:
+    op, body = read(t)
+    found += body
+    if op == 0x65:
+        break
+print(found.decode("latin-1"))
+t.close()
+)");
+  r = run({"/usr/bin/python3", d_ + "/ldap_client.py", std::to_string(proxy.port()),
+           std::to_string(port), kagami_ca_});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err << proxy.log();
+  EXPECT_NE(r.out.find("kagami-ldap-secret-value"), std::string::npos) << r.out;
+  ASSERT_EQ(proxy.stop(), 0);
+  slapd.signal(SIGTERM);
+  slapd.wait(10000);
+  EXPECT_NE(proxy.log().find("ldap: the server accepted the upgrade to TLS"), std::string::npos)
+      << proxy.log();
+  // The mirror carries the search after StartTLS in plaintext, and the recorder calls the
+  // session decrypted.
+  std::string mirrored;
+  for (const auto& e : std::filesystem::directory_iterator(d_ + "/mirror"))
+    mirrored += read_file(e.path().string());
+  EXPECT_NE(mirrored.find("kagami-ldap-secret-value"), std::string::npos);
+  int decrypted = 0;
+  for (const auto& session : listing("sessions", store))
+    if (session["server_port"] == port && session.value("decrypted", false)) ++decrypted;
+  EXPECT_EQ(decrypted, 1);
 }
 
 // A server that accepts STARTTLS and goes on in plaintext in the same breath (the injection of

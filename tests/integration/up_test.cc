@@ -67,6 +67,7 @@ TEST(Up, DemoFillsTheConsoleThroughTheProxy) {
   // upgrade (the demo's client trusts only the organisation's CA, so an upgrade the proxy
   // missed would fail its mail), every mail session is decrypted and its mail read.
   EXPECT_EQ(count("app:smtp decrypted:true", "sessions"), 6);
+  EXPECT_EQ(count("decrypted:true", "mail"), count("*", "mail"));
   // Everything went through the proxy and was decrypted but the two tries to reach the
   // console through it, which the proxy refused and the store keeps; the proxy's users are
   // the "who".

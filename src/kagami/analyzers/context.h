@@ -211,6 +211,10 @@ struct SessionState {
   std::string user;
   std::string host;
   bool encrypted = false;  // encrypted, not inspected
+  // The recorder's own proxy carried this session (its mirror), and decrypted it: from the
+  // start (TLS), or from an accepted STARTTLS on (the mirror then goes on in plaintext).
+  bool proxied = false;
+  bool decrypted = false;
   bool analyzer_violation = false;
   bool analyzer_limit = false;
   bool redetect = false;  // the analyzer asks to hand the rest of the stream to detection

@@ -108,6 +108,8 @@ void SessionAnalysis::detect(TimeNs ts) {
     const char* resumed = state_.upgraded_from;
     state_.upgraded_from = nullptr;
     if (static_cast<unsigned char>(first_[0][0]) != 22) {
+      // Plaintext where TLS was agreed: the proxy's mirror of what it decrypted.
+      if (state_.proxied) state_.decrypted = true;
       if (const AnalyzerSpec* spec = find_analyzer(resumed)) {
         start(*spec, ts);
         return;

@@ -24,16 +24,23 @@ class ConnectionNotes final : public records::ProxiedConnections {
                                                  std::uint16_t client_port,
                                                  const IpAddress& server_ip,
                                                  std::uint16_t server_port) override;
-  std::string user_of(const IpAddress& client_ip, std::uint16_t client_port,
-                      const IpAddress& server_ip, std::uint16_t server_port) override;
+  AtStart at_start(const IpAddress& client_ip, std::uint16_t client_port,
+                   const IpAddress& server_ip, std::uint16_t server_port) override;
   std::uint64_t forgotten() const { return forgotten_.load(std::memory_order_relaxed); }
 
  private:
   using Key = std::tuple<IpAddress, std::uint16_t, IpAddress, std::uint16_t>;
   std::mutex mutex_;
   std::size_t max_notes_;
-  std::map<Key, records::ProxiedConnection> notes_;
-  std::deque<Key> order_;  // oldest first; may hold keys already taken
+  struct Held {
+    records::ProxiedConnection note;
+    std::uint64_t serial = 0;  // which of the key's entries in order_ is this note's
+  };
+  std::map<Key, Held> notes_;
+  // Oldest first; may hold keys already taken, and a replaced note's older entry (whose serial
+  // no longer matches: passing it forgets nothing).
+  std::deque<std::pair<Key, std::uint64_t>> order_;
+  std::uint64_t serial_ = 0;
   std::atomic<std::uint64_t> forgotten_{0};
 };
 

@@ -529,6 +529,9 @@ void Connection::on_classify() {
       // A client that did not wait for the greeting it answers (SMTP pipelined too early).
       if (!u_.in.empty() && wire::StartTlsWatch::greets(ByteView(u_.in.data(), u_.in.size())))
         return start_prelude();
+      // LDAP speaks first, and may ask for StartTLS.
+      if (u_.in.empty() && wire::StartTlsWatch::ldap_first(ByteView(c_.in.data(), c_.in.size())))
+        return start_prelude(true);
       return start_plain_relay("not TLS");
     case R::kHello: {
       sni_ = scan.hello.sni;
@@ -573,8 +576,9 @@ void Connection::start_plain_relay(std::string_view why) {
   relay();
 }
 
-void Connection::start_prelude() {
+void Connection::start_prelude(bool ldap) {
   starttls_ = std::make_unique<wire::StartTlsWatch>();
+  if (ldap) starttls_->watch_ldap();
   cx_.counters->relayed_plain.fetch_add(1, std::memory_order_relaxed);
   policy_ = "relay: not TLS (watching for an upgrade to TLS)";
   phase_ = Phase::kPrelude;

@@ -112,7 +112,7 @@ class Connection {
   void start_plain_relay(std::string_view why);
   // A server that greets as SMTP, IMAP, POP3 or FTP: its plaintext relayed while watched for
   // an upgrade to TLS (wire/starttls.h), which the proxy then takes part in as in HTTPS.
-  void start_prelude();
+  void start_prelude(bool ldap = false);
   void prelude();
   void begin_upgrade();
   void start_upstream_tls();

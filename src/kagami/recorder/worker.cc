@@ -113,9 +113,15 @@ void Worker::on_session_start(flow::Flow& flow) {
   st.endpoints = records::Endpoints{st.client_ip, st.server_ip, st.client_port, st.server_port};
   st.transport = flow.key.proto;
   st.ts_first = flow.ts_first;
-  // Who, from the start: the proxy's login for a connection it mirrored.
-  if (shared_.proxied != nullptr)
-    st.user = shared_.proxied->user_of(st.client_ip, st.client_port, st.server_ip, st.server_port);
+  // Who, from the start: the proxy's login for a connection it mirrored; and whether what it
+  // mirrored was decrypted.
+  if (shared_.proxied != nullptr) {
+    auto note =
+        shared_.proxied->at_start(st.client_ip, st.client_port, st.server_ip, st.server_port);
+    st.user = std::move(note.user);
+    st.proxied = note.noted;
+    st.decrypted = note.decrypted;
+  }
   if (shared_.expected != nullptr)
     st.expected = shared_.expected->claim(st.transport, st.client_ip, st.client_port, st.server_ip,
                                           st.server_port, flow.ts_first);

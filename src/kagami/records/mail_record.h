@@ -49,6 +49,7 @@ struct MailRecord {
   std::string folder;                 // IMAP: the mailbox selected (or appended to)
   std::vector<std::string> reply_to;  // headers, decoded
   std::uint32_t flags = 0;            // MailFlag
+  bool decrypted = false;             // the proxy decrypted it (TLS or STARTTLS)
 
   static constexpr RecordType kType{.kind = "mail",
                                     .table = "mail",
@@ -114,6 +115,10 @@ struct MailRecord {
     v(r.size, as::size("size", "the message's size").ja("メッセージのサイズ"));
     v(r.user,
       as::text("user", "who logged in").ja("ログインしたユーザー").also_searched_as("user"));
+    v(r.decrypted, as::boolean("decrypted", "the proxy decrypted it (TLS or STARTTLS)")
+                       .ja("プロキシで復号 (TLS または STARTTLS)")
+                       .also_searched_as("decrypted")
+                       .omitted_when_empty());
     v(r.helo, as::text("helo", "SMTP: the client's EHLO/HELO name")
                   .ja("SMTP: クライアントの EHLO/HELO 名")
                   .omitted_when_empty());

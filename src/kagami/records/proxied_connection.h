@@ -37,10 +37,15 @@ class ProxiedConnections {
                                                 std::uint16_t client_port,
                                                 const IpAddress& server_ip,
                                                 std::uint16_t server_port) = 0;
-  // The proxy user of a noted connection, left in place (the recorder asks when a session
-  // begins, so its records carry who from the first one); empty if none.
-  virtual std::string user_of(const IpAddress& client_ip, std::uint16_t client_port,
-                              const IpAddress& server_ip, std::uint16_t server_port) = 0;
+  // What a noted connection's note says when its session begins, the note left in place:
+  // its records carry who from the first one, and whether the proxy decrypted them.
+  struct AtStart {
+    bool noted = false;      // the proxy carried this connection
+    bool decrypted = false;  // decrypted from the start (TLS, not a STARTTLS to come)
+    std::string user;        // the proxy login; empty if none
+  };
+  virtual AtStart at_start(const IpAddress& client_ip, std::uint16_t client_port,
+                           const IpAddress& server_ip, std::uint16_t server_port) = 0;
 };
 
 }  // namespace kagami::records

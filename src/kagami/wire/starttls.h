@@ -11,7 +11,8 @@ namespace kagami::wire {
 
 // The plaintext a mail or file-transfer protocol speaks before it asks for TLS, watched while it
 // is relayed so that an interceptor can take part in the upgrade: SMTP STARTTLS (RFC 3207),
-// IMAP STARTTLS (RFC 9051 6.2.1), POP3 STLS (RFC 2595 4), FTP AUTH TLS (RFC 4217 4). It says
+// IMAP STARTTLS (RFC 9051 6.2.1), POP3 STLS (RFC 2595 4), FTP AUTH TLS (RFC 4217 4), and
+// LDAP's StartTLS extended operation (RFC 4511 4.14), which the client speaks first. It says
 // which bytes of each direction may be relayed now and when the server has accepted: the
 // client's bytes after its upgrade command are held until the server answers (a client must
 // wait for it, RFC 3207 4.2), and server bytes after an acceptance are a violation (plaintext
@@ -30,15 +31,20 @@ class StartTlsWatch {
     kGaveUp,     // no upgrade will be watched for (`why` says why): relay the rest as is
     kViolation,  // a side broke the upgrade's rules (`why`): end the connection
   };
-  enum class Protocol : std::uint8_t { kUnknown, kSmtp, kImap, kPop3, kFtp };
+  enum class Protocol : std::uint8_t { kUnknown, kSmtp, kImap, kPop3, kFtp, kLdap };
 
   static constexpr std::size_t kMaxLineBytes = 4096;
   static constexpr std::size_t kMaxWatchedBytes = 64u << 10;  // each direction
   static constexpr std::size_t kMaxCommands = 64;
+  static constexpr std::size_t kMaxLdapMessageBytes = 16u << 10;  // before StartTLS: small
 
   // Whether the server's first bytes can open a protocol watched here ("220", "* OK",
   // "+OK"): false for anything else, relayed as is.
   static bool greets(ByteView server_first);
+  // Whether the client's first bytes can begin an LDAP message (a BER SEQUENCE whose first
+  // element is a message ID): the watch is then made for LDAP with watch_ldap().
+  static bool ldap_first(ByteView client_first);
+  void watch_ldap();
 
   // The client's next bytes: how many of them (from the start) may be relayed now. The rest
   // are held and not read: they come again, first, once the server has refused the upgrade
@@ -58,6 +64,11 @@ class StartTlsWatch {
   // the line in `line` and the index after it; npos when `in` ran out or a bound was passed
   // (the watch then gave up).
   std::size_t next_line(int side, std::string_view in, std::size_t at, std::string& line);
+  // LDAP: reads `in` from `at` into that side's message; past its end, the whole message in
+  // `message` and the index after it; npos when `in` ran out or a bound was passed.
+  std::size_t next_message(int side, std::string_view in, std::size_t at, std::string& message);
+  void on_client_message(std::string_view message);
+  void on_server_message(std::string_view message);
   void on_client_line(std::string_view line);
   void on_server_line(std::string_view line);
   void give_up(std::string why);
@@ -66,7 +77,7 @@ class StartTlsWatch {
   Protocol protocol_ = Protocol::kUnknown;
   bool greeted_ = false;
   bool ambiguous_220_ = false;  // a "220" greeting: SMTP or FTP, as the client's commands say
-  std::string tag_;             // IMAP: the STARTTLS command's tag
+  std::string tag_;             // IMAP: the STARTTLS command's tag; LDAP: its message ID
   std::string line_[2];         // [from server] the line being read
   std::size_t watched_[2] = {0, 0};
   std::size_t commands_ = 0;

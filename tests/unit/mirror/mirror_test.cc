@@ -1,7 +1,10 @@
-// The mirror between threads: producers never wait, every batch handed over reaches the pcap
-// file and the in-process consumer in each producer's order, and a full queue drops and counts.
+// The mirror between threads: every batch handed over reaches the pcap file and the in-process
+// consumer in each producer's order; a full queue makes its producer wait a bounded moment,
+// then drop and count.
 #include "kagami/mirror/mirror.h"
 
+#include <atomic>
+#include <chrono>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -67,26 +70,56 @@ TEST(Mirror, TwoProducersReachThePcapFileAndTheConsumer) {
   EXPECT_EQ(in_file, 2 * kSessions * per_session);
 }
 
-TEST(Mirror, AFullQueueDropsAndCountsInsteadOfWaiting) {
+// `n` sessions opened (three packets each), each handed on at once.
+void open_sessions(Mirror::Producer& p, int n) {
+  for (int i = 0; i < n; ++i) {
+    TcpSynthesizer t = session(static_cast<std::uint16_t>(20000 + i));
+    t.open(1, p.batch());
+    p.flush(false);
+  }
+}
+
+// A mirror thread stuck for good (a dead disk): each producer waits its bounded moment, then
+// drops and counts, so the proxy goes on.
+TEST(Mirror, AFullQueueWaitsABoundedMomentThenDrops) {
   MirrorOptions o;  // no pcap output: the consumer alone, which never takes anything
   o.batch_bytes = 1;
   o.queue_batches = 2;
+  o.full_wait_ms = 5;
   std::atomic<bool> release{false};
   auto m = Mirror::start(o, 1, [&](FrameBatch&) {
     while (!release.load()) std::this_thread::yield();
   });
   ASSERT_TRUE(m.ok());
   Mirror::Producer& p = (*m)->producer(0);
-  for (int i = 0; i < 100; ++i) {
-    TcpSynthesizer t = session(static_cast<std::uint16_t>(20000 + i));
-    t.open(1, p.batch());
-    p.flush(false);
-  }
+  open_sessions(p, 100);
   release.store(true);
   (*m)->stop();
   const auto& c = (*m)->counters();
   EXPECT_GT(c.dropped_batches.load(), 0u);
+  EXPECT_GT(c.producer_waits.load(), 0u);
   EXPECT_EQ(c.packets.load() + c.dropped_packets.load(), 300u);
+}
+
+// A mirror thread that stalls for a moment (the disk busy): the producer waits it out and
+// nothing is lost.
+TEST(Mirror, AMomentsStallLosesNothing) {
+  MirrorOptions o;
+  o.batch_bytes = 1;
+  o.queue_batches = 2;
+  o.full_wait_ms = 5000;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+  auto m = Mirror::start(o, 1, [&](FrameBatch&) {
+    while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
+  });
+  ASSERT_TRUE(m.ok());
+  Mirror::Producer& p = (*m)->producer(0);
+  open_sessions(p, 100);
+  (*m)->stop();
+  const auto& c = (*m)->counters();
+  EXPECT_EQ(c.dropped_packets.load(), 0u);
+  EXPECT_GT(c.producer_waits.load(), 0u);
+  EXPECT_EQ(c.packets.load(), 300u);
 }
 
 }  // namespace

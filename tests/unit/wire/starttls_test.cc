@@ -172,5 +172,79 @@ TEST(StartTlsWatch, SplitAnywhereTheSame) {
   EXPECT_EQ(w.state(), State::kAccepted);
 }
 
+// LDAP messages as ldapsearch sends them: a BER SEQUENCE of the message ID and the operation.
+std::string ldap(int id, unsigned char op, const std::string& body) {
+  std::string inner = std::string{0x02, 0x01, static_cast<char>(id)};
+  inner += static_cast<char>(op);
+  inner += static_cast<char>(body.size());
+  inner += body;
+  return std::string{0x30, static_cast<char>(inner.size())} + inner;
+}
+const std::string kStartTlsOid = "1.3.6.1.4.1.1466.20037";
+std::string start_tls(int id) {
+  return ldap(id, 0x77, std::string{static_cast<char>(0x80), 22} + kStartTlsOid);
+}
+std::string extended_response(int id, int code) {
+  return ldap(id, 0x78, std::string{0x0a, 0x01, static_cast<char>(code), 0x04, 0x00, 0x04, 0x00});
+}
+
+TEST(StartTlsWatch, LdapStartTlsAfterARootDseSearch) {
+  // The client speaks first: a search of the root DSE (its supportedExtension), then StartTLS.
+  const std::string search = ldap(1, 0x63, std::string("\x04\x00\x0a\x01\x00", 5));
+  ASSERT_TRUE(StartTlsWatch::ldap_first(bytes(search)));
+  EXPECT_FALSE(StartTlsWatch::ldap_first(bytes("\x16\x03\x01")));
+  EXPECT_FALSE(StartTlsWatch::ldap_first(bytes("GET / HTTP/1.1\r\n")));
+  Relay r;
+  r.watch.watch_ldap();
+  r.client(search);
+  r.server(ldap(1, 0x64, std::string(40, 'e')) +
+           ldap(1, 0x65, std::string("\x0a\x01\x00\x04\x00\x04\x00", 7)));
+  EXPECT_EQ(r.watch.state(), State::kWatching) << r.watch.why();
+  // A StartTLS refused (unavailable, 52): what the client sent after it waits, then goes on in
+  // plaintext; then one accepted.
+  const std::string after = ldap(6, 0x63, std::string("\x04\x00\x0a\x01\x00", 5));
+  r.client(start_tls(2) + after);
+  EXPECT_EQ(r.watch.state(), State::kAsked);
+  EXPECT_EQ(r.held, after);
+  r.server(extended_response(2, 52));
+  EXPECT_EQ(r.watch.state(), State::kWatching) << r.watch.why();
+  EXPECT_TRUE(r.held.empty());
+  EXPECT_EQ(r.to_server, search + start_tls(2) + after);
+  r.client(start_tls(3) + "\x16\x03\x01");
+  r.server(extended_response(9, 0));  // another message's answer decides nothing
+  EXPECT_EQ(r.watch.state(), State::kAsked);
+  r.server(extended_response(3, 0));
+  EXPECT_EQ(r.watch.state(), State::kAccepted);
+  EXPECT_EQ(r.held, "\x16\x03\x01");
+  EXPECT_STREQ(r.watch.protocol_name(), "ldap");
+  // Plaintext the server sends after it accepted: a violation.
+  EXPECT_EQ(r.watch.server(bytes(ldap(4, 0x64, "x"))), 0u);
+  EXPECT_EQ(r.watch.state(), State::kViolation);
+}
+
+TEST(StartTlsWatch, LdapThatNeverAsksOrLiesIsRelayedAsIs) {
+  for (const std::string& client :
+       {ldap(1, 0x42, ""),                                       // unbind
+        std::string("\x30\x84\x7f\xff\xff\xff\x02\x01\x01", 9),  // 2 GiB announced
+        std::string("\x30\x80\x02\x01\x01", 5),                  // indefinite length
+        std::string("\x30\x03\x04\x01\x01") + "more"}) {         // no message ID
+    Relay r;
+    r.watch.watch_ldap();
+    r.client(client);
+    EXPECT_EQ(r.watch.state(), State::kGaveUp) << r.watch.why();
+    EXPECT_EQ(r.to_server, client);
+  }
+  // Split anywhere, the same answer.
+  const std::string both = start_tls(5) + "\x16";
+  for (std::size_t step = 1; step < both.size(); ++step) {
+    Relay r;
+    r.watch.watch_ldap();
+    for (std::size_t i = 0; i < both.size(); i += step) r.client(both.substr(i, step));
+    r.server(extended_response(5, 0));
+    EXPECT_EQ(r.watch.state(), State::kAccepted) << step;
+    EXPECT_EQ(r.to_server, start_tls(5)) << step;
+  }
+}
+
 }  // namespace
 }  // namespace kagami::wire

@@ -181,6 +181,7 @@ void MailBuilder::finish(bool complete) {
     mail_addresses(rec_, sighting.sender, sighting.recipients);
     observer->observe(std::move(sighting));
   }
+  rec_.decrypted = session_.decrypted;
   cx_.records->emit(std::move(rec_));
 }
 
