@@ -29,7 +29,10 @@ void Mirror::Producer::flush(bool force) {
   if (!force && current_.bytes.size() < owner_.options_.batch_bytes) return;
   const std::uint32_t packets = current_.packets;
   bool pushed = queue_.try_push(std::move(current_));  // a failed push leaves the batch with us
-  if (!pushed && owner_.options_.full_wait_ms > 0) {
+  // After a wait that did not help (the output is stuck, not slow), the producer drops at once
+  // for a while: waiting at every batch would stop the proxy as surely as the disk.
+  if (!pushed && owner_.options_.full_wait_ms > 0 &&
+      std::chrono::steady_clock::now() >= no_wait_until_) {
     owner_.counters_.producer_waits.fetch_add(1, std::memory_order_relaxed);
     const auto until =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(owner_.options_.full_wait_ms);
@@ -37,6 +40,7 @@ void Mirror::Producer::flush(bool force) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
       pushed = queue_.try_push(std::move(current_));
     }
+    if (!pushed) no_wait_until_ = std::chrono::steady_clock::now() + kNoWaitAfterTimeout;
   }
   if (!pushed) {
     owner_.counters_.dropped_packets.fetch_add(packets, std::memory_order_relaxed);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -61,10 +62,12 @@ class Mirror {
     friend class Mirror;
     Producer(Mirror& owner, std::size_t queue_batches)
         : owner_(owner), queue_(queue_batches), free_(queue_batches + 2) {}
+    static constexpr std::chrono::seconds kNoWaitAfterTimeout{5};
     Mirror& owner_;
     FrameBatch current_;
-    SpscQueue<FrameBatch> queue_;  // to the mirror thread
-    SpscQueue<FrameBatch> free_;   // emptied batches coming back, to reuse their memory
+    std::chrono::steady_clock::time_point no_wait_until_{};  // drops without waiting until then
+    SpscQueue<FrameBatch> queue_;                            // to the mirror thread
+    SpscQueue<FrameBatch> free_;  // emptied batches coming back, to reuse their memory
   };
 
   static Result<std::unique_ptr<Mirror>> start(const MirrorOptions& options, int producers,

@@ -55,6 +55,7 @@ class CollectedRecords final : public analyzers::RecordSink {
           if constexpr (std::is_same_v<R, records::MailRecord>) mail.push_back(std::move(r));
           if constexpr (std::is_same_v<R, records::FtpRecord>) ftp.push_back(std::move(r));
           if constexpr (std::is_same_v<R, records::SmbRecord>) smb.push_back(std::move(r));
+          if constexpr (std::is_same_v<R, records::DceRpcRecord>) dcerpc.push_back(std::move(r));
           if constexpr (std::is_same_v<R, records::WebSocketRecord>)
             websocket.push_back(std::move(r));
         },
@@ -73,6 +74,7 @@ class CollectedRecords final : public analyzers::RecordSink {
   std::vector<records::MailRecord> mail;
   std::vector<records::FtpRecord> ftp;
   std::vector<records::SmbRecord> smb;
+  std::vector<records::DceRpcRecord> dcerpc;
   std::vector<records::WebSocketRecord> websocket;
   std::vector<records::FileRecord> files;
   std::vector<records::FileEvent> events;

@@ -410,6 +410,89 @@ TEST(SmbAnalyzer, Smb1GivesTheSameRecordsAsSmb2) {
                                                "delete old.txt", "listing \\dir"}));
 }
 
+// A TRANSACTION (TransactNmPipe) on an IPC$ pipe carries a DCE/RPC call and its answer: a
+// call record; the same words on a file's handle write nothing into the file.
+TEST(SmbAnalyzer, Smb1PipeTransactionsAreCalls) {
+  namespace smb1c = wire::smb1;
+  AnalyzerHarness h;
+  auto s = h.tcp(445);
+  auto c2s = [&](const std::string& m) { AnalyzerHarness::send(*s, kC2S, nbss(m)); };
+  auto s2c = [&](const std::string& m) { AnalyzerHarness::send(*s, kS2C, nbss(m)); };
+  c2s(smb1(smb1c::kTreeConnectAndX, 1, false, andx(words_of({{0, 2}, {1, 2}})),
+           std::string(1, '\0') + utf16("\\\\fs01\\IPC$" + std::string(1, '\0')) + "IPC" +
+               std::string(1, '\0')));
+  s2c(smb1(smb1c::kTreeConnectAndX, 1, true, andx(words_of({{1, 2}})), ""));
+  std::string w = andx(std::string(44, '\0'));
+  c2s(smb1(smb1c::kNtCreateAndX, 2, false, w,
+           std::string(1, '\0') + utf16(std::string("srvsvc") + '\0')));
+  s2c(smb1(smb1c::kNtCreateAndX, 2, true,
+           andx(std::string(1, '\0') + words_of({{0x77, 2}}) + std::string(61, '\0')), ""));
+  // A DCE/RPC request: srvsvc's NetrShareEnum (opnum 15) on a context never bound (the bind
+  // went by before the capture): named by its number.
+  auto rpc = [](std::uint8_t type, const std::string& body) {
+    std::string p = {5, 0, static_cast<char>(type), 3, 0x10, 0, 0, 0};
+    le(p, 16 + body.size(), 2);
+    le(p, 0, 2);
+    le(p, 7, 4);  // call id
+    return p + body;
+  };
+  const std::string request = rpc(0, words_of({{4, 4}, {0, 2}, {15, 2}}) + "args");
+  const std::string answer = rpc(2, words_of({{4, 4}, {0, 4}}) + words_of({{0, 4}}));
+  auto transact = [&](std::uint16_t fid, const std::string& data, std::uint16_t mid) {
+    // The words of TRANSACTION with two setup words; the data at 72, after three of padding.
+    std::string words = words_of({{0, 2},
+                                  {data.size(), 2},
+                                  {0, 2},
+                                  {1024, 2},
+                                  {0, 1},
+                                  {0, 1},
+                                  {0, 2},
+                                  {0, 4},
+                                  {0, 2},
+                                  {0, 2},
+                                  {72, 2},
+                                  {data.size(), 2},
+                                  {72, 2},
+                                  {2, 1},
+                                  {0, 1},
+                                  {smb1c::kTransactNmPipe, 2},
+                                  {fid, 2}});
+    c2s(smb1(smb1c::kTransaction, mid, false, words, std::string(5, '\0') + data));
+  };
+  transact(0x77, request, 3);
+  // The answer's data at 64 (its words are 10, no setup; its bytes begin at 55).
+  s2c(smb1(smb1c::kTransaction, 3, true,
+           words_of({{0, 2},
+                     {answer.size(), 2},
+                     {0, 2},
+                     {0, 2},
+                     {64, 2},
+                     {0, 2},
+                     {answer.size(), 2},
+                     {64, 2},
+                     {0, 2},
+                     {0, 1},
+                     {0, 1}}),
+           std::string(9, '\0') + answer));
+  // A file's handle: TRANSACTION's data never becomes its content.
+  c2s(smb1(smb1c::kTreeConnectAndX, 4, false, andx(words_of({{0, 2}, {1, 2}})),
+           std::string(1, '\0') + utf16("\\\\fs01\\docs" + std::string(1, '\0')) +
+               "A:" + std::string(1, '\0')));
+  s2c(smb1(smb1c::kTreeConnectAndX, 4, true, andx(words_of({{1, 2}})), ""));
+  c2s(smb1(smb1c::kNtCreateAndX, 5, false, w,
+           std::string(1, '\0') + utf16(std::string("a.txt") + '\0')));
+  s2c(smb1(smb1c::kNtCreateAndX, 5, true,
+           andx(std::string(1, '\0') + words_of({{0x88, 2}}) + std::string(61, '\0')), ""));
+  transact(0x88, request, 6);
+  s->close(2);
+  ASSERT_EQ(h.records.dcerpc.size(), 1u);
+  EXPECT_EQ(h.records.dcerpc[0].pipe, "\\\\fs01\\IPC$\\srvsvc");
+  EXPECT_EQ(h.records.dcerpc[0].operation, "opnum 15");
+  EXPECT_EQ(h.records.dcerpc[0].status, "0x00000000");
+  EXPECT_EQ(h.records.dcerpc[0].stub_bytes, 4u);
+  EXPECT_TRUE(h.records.events.empty());  // a pipe keeps no file
+}
+
 // Chains that loop or point back, words that lie: bounded, never a crash.
 TEST(SmbAnalyzer, Smb1ChainsAndLengthsThatLieAreBounded) {
   wire::Smb1Header hdr;

@@ -97,7 +97,11 @@ TEST(Mirror, AFullQueueWaitsABoundedMomentThenDrops) {
   (*m)->stop();
   const auto& c = (*m)->counters();
   EXPECT_GT(c.dropped_batches.load(), 0u);
-  EXPECT_GT(c.producer_waits.load(), 0u);
+  // A wait that did not help; the batches after it dropped at once, for a while (one more
+  // wait may have helped while the mirror thread was starting).
+  EXPECT_GE(c.producer_waits.load(), 1u);
+  EXPECT_LE(c.producer_waits.load(), 2u);
+  EXPECT_GT(c.dropped_batches.load(), 90u);
   EXPECT_EQ(c.packets.load() + c.dropped_packets.load(), 300u);
 }
 

@@ -629,6 +629,9 @@ class SmbAnalyzer final : public Analyzer {
     if (c.command == smb1::kTransaction) {
       if (t.setup[0] != smb1::kTransactNmPipe || t.setup.size() < 2) return false;
       p.file = smb1_file(t.setup[1]);
+      // A pipe's call; the same words on a file's handle write nothing into it.
+      auto it = files_.find(p.file);
+      if (it == files_.end() || !it->second.pipe) return false;
       written(p.file, ts, 0, t.data);
       return true;
     }
