@@ -533,28 +533,32 @@ std::vector<std::string> traces_with_smb_logons() {
   return out;
 }
 
-// The user of every SMB action and call (SMB1 and SMB2) is the one tshark reads in the NTLMSSP
-// logon of its connection: DOMAIN\user, the user alone without a domain, nobody for an anonymous
-// logon.
+// The user and computer of every SMB action and call (SMB1 and SMB2) are those tshark reads in
+// the NTLMSSP logon of its connection: DOMAIN\user, the user alone without a domain, nobody for an
+// anonymous logon.
 TEST_P(SmbUserTrace, UsersEqualTsharksNtlmsspLogons) {
   const std::string trace = GetParam();
   TempDir dir;
   const std::string store = record(dir, trace);
-  std::map<std::string, std::set<std::string>> logons;  // client port: users
+  std::map<std::string, std::set<std::string>> logons;  // client port: "user / computer"
+  auto named = [](const std::string& s) { return s == "NULL" ? std::string() : s; };
   for (const Row& r : truth(trace, "ntlmssp")) {
     if (field(r, "ntlmssp.messagetype") != "0x00000003") continue;
-    const std::string domain = field(r, "ntlmssp.auth.domain"),
-                      user = field(r, "ntlmssp.auth.username");
-    const bool anonymous = user.empty() || user == "NULL";
+    const std::string domain = named(field(r, "ntlmssp.auth.domain")),
+                      user = named(field(r, "ntlmssp.auth.username"));
+    // An anonymous logon names nobody, and its computer is not kept either.
     logons[field(r, "tcp.srcport")].insert(
-        anonymous ? "" : (domain.empty() || domain == "NULL" ? "" : domain + "\\") + user);
+        user.empty() ? " / "
+                     : (domain.empty() ? "" : domain + "\\") + user + " / " +
+                           named(field(r, "ntlmssp.auth.hostname")));
   }
   std::size_t checked = 0;
   for (const std::string kind : {"smb", "dcerpc"}) {
     for (const auto& a : listing(kind, store)) {
       const auto it = logons.find(std::to_string(a["client_port"].get<int>()));
       if (it == logons.end()) continue;  // a connection whose logon the capture missed
-      EXPECT_TRUE(it->second.count(a["user"].get<std::string>()))
+      EXPECT_TRUE(
+          it->second.count(a["user"].get<std::string>() + " / " + a.value("workstation", "")))
           << a.dump() << " " << ::testing::PrintToString(it->second);
       ++checked;
     }

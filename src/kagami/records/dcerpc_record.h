@@ -19,6 +19,7 @@ struct DceRpcRecord {
   Endpoints endpoints;
   TimeNs ts = 0;               // the request
   std::string user;            // DOMAIN\user of the SMB session
+  std::string workstation;     // the client computer its NTLMSSP logon names
   std::string pipe;            // \\server\IPC$\svcctl
   std::string interface;       // svcctl, samr, drsuapi, ... (the UUID when not a known one)
   std::string interface_uuid;  // 367abb81-9844-35f1-ad32-98f038001003
@@ -55,6 +56,10 @@ struct DceRpcRecord {
     v(r.user, as::text("user", "who (DOMAIN\\user of the SMB session)")
                   .ja("誰が (SMB セッションの ドメイン\\ユーザー)")
                   .also_searched_as("user"));
+    v(r.workstation, as::text("workstation", "the client's computer, as its NTLMSSP logon names it")
+                         .ja("クライアントのコンピューター名 (NTLMSSP ログオンによる)")
+                         .searched("dcerpc.workstation", "", "client computer: DESKTOP-*")
+                         .omitted_when_empty());
     v(r.pipe, as::text("pipe", "the named pipe (\\\\server\\IPC$\\name)")
                   .ja("名前付きパイプ (\\\\サーバー\\IPC$\\名前)"));
     v(r.interface, as::name_of_set("interface", "the RPC interface (svcctl, samr, drsuapi, ...)")

@@ -16,13 +16,14 @@ struct SmbRecord {
   std::uint64_t id = 0;
   std::uint64_t session_id = 0;
   Endpoints endpoints;
-  TimeNs ts = 0;         // when the file was opened (or the action asked)
-  std::string user;      // DOMAIN\user of the SMB session (NTLMSSP)
-  std::string dialect;   // "SMB 3.1.1"
-  std::string action;    // open, read, write, rename, delete, listing
-  std::string share;     // \\server\share
-  std::string path;      // the file or folder within the share
-  std::string new_path;  // a rename's new name
+  TimeNs ts = 0;            // when the file was opened (or the action asked)
+  std::string user;         // DOMAIN\user of the SMB session (NTLMSSP)
+  std::string workstation;  // the client computer its NTLMSSP logon names
+  std::string dialect;      // "SMB 3.1.1"
+  std::string action;       // open, read, write, rename, delete, listing
+  std::string share;        // \\server\share
+  std::string path;         // the file or folder within the share
+  std::string new_path;     // a rename's new name
   std::uint64_t bytes_read = 0, bytes_written = 0;
   std::string sha256;  // the content read or written, when any was
   std::string status;  // the open's NTSTATUS when it failed ("0xc0000034")
@@ -51,6 +52,10 @@ struct SmbRecord {
     v(r.user, as::text("user", "who (DOMAIN\\user of the SMB session)")
                   .ja("誰が (SMB セッションの ドメイン\\ユーザー)")
                   .also_searched_as("user"));
+    v(r.workstation, as::text("workstation", "the client's computer, as its NTLMSSP logon names it")
+                         .ja("クライアントのコンピューター名 (NTLMSSP ログオンによる)")
+                         .searched("smb.workstation", "workstation", "client computer: DESKTOP-*")
+                         .omitted_when_empty());
     v(r.dialect, as::name_of_set("dialect", "the SMB dialect").ja("SMB のバージョン"));
     v(r.action, as::name_of_set("action", "open, read, write, rename, delete or listing")
                     .ja("open、read、write、rename、delete、listing")

@@ -3,6 +3,7 @@
 #include "kagami/base/ascii.h"
 #include "kagami/base/base64.h"
 #include "kagami/base/byte_view.h"
+#include "kagami/base/utf8.h"
 
 namespace kagami::wire {
 namespace {
@@ -17,16 +18,19 @@ std::string_view ntlm_field(std::string_view m, std::size_t at) {
   return m.substr(off, len);
 }
 
-// NTLM sends names in UTF-16LE when NEGOTIATE_UNICODE is set; the ASCII subset is what
-// account names are made of, the rest is shown as '?'.
-std::string utf16le_ascii(std::string_view s) {
+// NTLM sends names in UTF-16LE when NEGOTIATE_UNICODE is set (Japanese account and computer
+// names included): UTF-8 here, control characters left out so a name cannot forge a line.
+std::string utf16le_name(std::string_view s) {
   std::string out;
-  for (std::size_t i = 0; i + 1 < s.size(); i += 2) {
-    const auto lo = static_cast<unsigned char>(s[i]);
-    out += s[i + 1] == 0 && lo >= 0x20 && lo < 0x7f ? static_cast<char>(lo) : '?';
-  }
+  for (const char c : utf16le_to_utf8(s.substr(0, 512)))
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) out += c;
   return out;
 }
+
+// The AUTHENTICATE message's (type 3) text fields: DomainName at 28, UserName at 36,
+// Workstation at 44 (MS-NLMP 2.2.1.3), in UTF-16LE when NEGOTIATE_UNICODE (flags at 60).
+bool ntlm_names(std::string_view r, std::string& domain, std::string& user,
+                std::string& workstation);
 
 std::string printable(std::string_view s) {
   std::string out;
@@ -68,17 +72,33 @@ std::string sasl_user(std::string_view mech, std::string_view r, int step) {
     return printable(r.substr(p + 3, e == std::string_view::npos ? r.npos : e - p - 3));
   }
   if (iequals(mech, "NTLM")) {
-    // MS-NLMP 2.2.1.3: signature, type 3, then LM, NT, domain (28), user (36) fields.
-    if (r.size() < 44 || r.substr(0, 8) != std::string_view("NTLMSSP\0", 8) || r[8] != 3) return {};
-    const bool unicode =
-        r.size() < 64 || (load_le32(reinterpret_cast<const std::uint8_t*>(r.data()) + 60) & 1);
-    auto text = [&](std::string_view f) { return unicode ? utf16le_ascii(f) : printable(f); };
-    const std::string domain = text(ntlm_field(r, 28));
-    const std::string user = text(ntlm_field(r, 36));
-    if (user.empty()) return {};
+    std::string domain, user, workstation;
+    if (!ntlm_names(r, domain, user, workstation) || user.empty()) return {};
     return domain.empty() ? user : domain + "\\" + user;
   }
   return {};
+}
+
+namespace {
+
+bool ntlm_names(std::string_view r, std::string& domain, std::string& user,
+                std::string& workstation) {
+  if (r.size() < 44 || r.substr(0, 8) != std::string_view("NTLMSSP\0", 8) || r[8] != 3)
+    return false;
+  const bool unicode =
+      r.size() < 64 || (load_le32(reinterpret_cast<const std::uint8_t*>(r.data()) + 60) & 1);
+  auto text = [&](std::string_view f) { return unicode ? utf16le_name(f) : printable(f); };
+  domain = text(ntlm_field(r, 28));
+  user = text(ntlm_field(r, 36));
+  workstation = r.size() >= 52 ? text(ntlm_field(r, 44)) : std::string();
+  return true;
+}
+
+}  // namespace
+
+std::string ntlm_workstation(std::string_view authenticate) {
+  std::string domain, user, workstation;
+  return ntlm_names(authenticate, domain, user, workstation) ? workstation : std::string();
 }
 
 bool SaslExchange::response(std::string_view line, std::string& user) {

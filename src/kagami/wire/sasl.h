@@ -15,6 +15,9 @@ namespace kagami::wire {
 //   OAUTHBEARER (RFC 7628)  step 0: "n,a=NAME,\x01..."
 //   NTLM                    the AUTHENTICATE message (type 3): DOMAIN\user
 std::string sasl_user(std::string_view mechanism, std::string_view response, int step);
+// The computer an NTLM AUTHENTICATE message (type 3) names (its Workstation field); empty when
+// it names none or is not one.
+std::string ntlm_workstation(std::string_view authenticate);
 
 // A SASL exchange as SMTP AUTH, POP3 AUTH and IMAP AUTHENTICATE carry it: the mechanism,
 // then one base64 line per client response ("=" an empty one, "*" cancels, RFC 4954 4).

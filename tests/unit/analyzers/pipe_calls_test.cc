@@ -110,7 +110,7 @@ std::string create_service(const std::string& name, const std::string& command) 
   le(s, 3, 4);        // demand start
   le(s, 1, 4);        // error control
   s += ndr_string(command);
-  le(s, 0, 4 * 6);  // load order group, tag, dependencies, size, start name, password...
+  s += std::string(24, '\0');  // load order group, tag, dependencies, size, start name, password
   return s;
 }
 

@@ -163,24 +163,25 @@ std::string rename_to(std::uint64_t id, const std::string& name) {
   return b + info;
 }
 
-std::string ntlm_authenticate(const std::string& domain, const std::string& user) {
+std::string ntlm_authenticate(const std::string& domain, const std::string& user,
+                              const std::string& workstation = "") {
   std::string m("NTLMSSP\0", 8);
   le(m, 3, 4);
-  const std::string d = utf16(domain), u = utf16(user);
+  const std::string d = utf16(domain), u = utf16(user), w = utf16(workstation);
   auto field = [&](std::size_t len, std::size_t off) {
     le(m, len, 2);
     le(m, len, 2);
     le(m, off, 4);
   };
-  field(0, 64);                        // LM
-  field(0, 64);                        // NT
-  field(d.size(), 64);                 // domain
-  field(u.size(), 64 + d.size());      // user
-  field(0, 64 + d.size() + u.size());  // workstation
-  field(0, 64 + d.size() + u.size());  // session key
-  le(m, 1, 4);                         // NEGOTIATE_UNICODE
+  field(0, 64);                                   // LM
+  field(0, 64);                                   // NT
+  field(d.size(), 64);                            // domain
+  field(u.size(), 64 + d.size());                 // user
+  field(w.size(), 64 + d.size() + u.size());      // workstation
+  field(0, 64 + d.size() + u.size() + w.size());  // session key
+  le(m, 1, 4);                                    // NEGOTIATE_UNICODE
   m.resize(64, '\0');
-  return m + d + u;
+  return m + d + u + w;
 }
 
 std::string session_setup(const std::string& blob) {
@@ -208,8 +209,9 @@ TEST(SmbAnalyzer, FilesArePutTogetherByOffsetUnderTheirSharePath) {
   negotiate += std::string(58, '\0');
   c2s(smb2(wire::smb2::kNegotiate, 0, false, std::string(36, '\0')));
   s2c(smb2(wire::smb2::kNegotiate, 0, true, negotiate));
-  c2s(smb2(wire::smb2::kSessionSetup, 1, false,
-           session_setup("\xa1\x82spnego-ish" + ntlm_authenticate("OFFICE", "tanaka"))));
+  c2s(smb2(
+      wire::smb2::kSessionSetup, 1, false,
+      session_setup("\xa1\x82spnego-ish" + ntlm_authenticate("OFFICE", "tanaka", "経理-PC01"))));
   c2s(smb2(wire::smb2::kTreeConnect, 2, false, tree_connect("\\\\fs01\\経理")));
   s2c(smb2(wire::smb2::kTreeConnect, 2, true, std::string(16, '\0'), 0, 7));
   c2s(smb2(wire::smb2::kCreate, 3, false, create("給与\\2026.xlsx"), 0, 7));
@@ -252,6 +254,7 @@ TEST(SmbAnalyzer, FilesArePutTogetherByOffsetUnderTheirSharePath) {
   EXPECT_EQ(h.records.smb[1].bytes_written, 10u);
   EXPECT_EQ(h.records.smb[1].dialect, "SMB 3.1.1");
   EXPECT_EQ(h.records.smb[1].user, "OFFICE\\tanaka");
+  EXPECT_EQ(h.records.smb[1].workstation, "経理-PC01");
   EXPECT_EQ(h.records.smb[1].sha256, written.sha256);
   EXPECT_EQ(written.record_id, h.records.smb[1].id);
   EXPECT_EQ(h.records.smb[2].action, "read");

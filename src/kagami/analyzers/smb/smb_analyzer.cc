@@ -326,6 +326,18 @@ class SmbAnalyzer final : public Analyzer {
     }
   }
 
+  // A SESSION_SETUP's security blob: the NTLMSSP AUTHENTICATE's user and computer, when it
+  // carries one (Kerberos hides its client in the encrypted authenticator).
+  void logon(ByteView blob) {
+    const ByteView ntlm = wire::ntlmssp_in(blob);
+    if (ntlm.empty()) return;
+    const std::string_view message(reinterpret_cast<const char*>(ntlm.data()), ntlm.size());
+    std::string user = wire::sasl_user("NTLM", message, 0);
+    if (user.empty()) return;
+    s_.user = std::move(user);
+    workstation_ = wire::ntlm_workstation(message);
+  }
+
   // The DCE/RPC calls the last message completed: who, when (the request's) and where.
   void emit_calls() {
     for (records::DceRpcRecord& r : calls_done_) {
@@ -333,6 +345,7 @@ class SmbAnalyzer final : public Analyzer {
       r.session_id = s_.session_id;
       r.endpoints = s_.endpoints;
       r.user = s_.user;
+      r.workstation = workstation_;
       cx_.records->emit(std::move(r));
     }
     calls_done_.clear();
@@ -371,12 +384,7 @@ class SmbAnalyzer final : public Analyzer {
     switch (h.command) {
       case smb2::kSessionSetup: {
         ByteView blob;
-        if (!wire::smb2_session_setup_request(m, blob)) return;
-        const ByteView ntlm = wire::ntlmssp_in(blob);
-        if (ntlm.empty()) return;
-        std::string user = wire::sasl_user(
-            "NTLM", std::string_view(reinterpret_cast<const char*>(ntlm.data()), ntlm.size()), 0);
-        if (!user.empty()) s_.user = user;
+        if (wire::smb2_session_setup_request(m, blob)) logon(blob);
         return;
       }
       case smb2::kTreeConnect:
@@ -564,10 +572,7 @@ class SmbAnalyzer final : public Analyzer {
         wire::Smb1SessionSetup setup;
         if (!wire::smb1_session_setup_request(c, unicode, setup)) return;
         if (!setup.security_blob.empty()) {
-          const ByteView ntlm = wire::ntlmssp_in(setup.security_blob);
-          const std::string user = wire::sasl_user(
-              "NTLM", std::string_view(reinterpret_cast<const char*>(ntlm.data()), ntlm.size()), 0);
-          if (!user.empty()) s_.user = user;
+          logon(setup.security_blob);
         } else if (!setup.account.empty()) {
           s_.user = setup.domain.empty() ? setup.account : setup.domain + "\\" + setup.account;
         }
@@ -765,6 +770,7 @@ class SmbAnalyzer final : public Analyzer {
     r.endpoints = s_.endpoints;
     r.ts = ts;
     r.user = s_.user;
+    r.workstation = workstation_;
     r.dialect = dialect_;
     r.action = action;
     r.share = share;
@@ -822,6 +828,7 @@ class SmbAnalyzer final : public Analyzer {
   AnalyzerContext& cx_;
   Side sides_[2];
   std::string dialect_;
+  std::string workstation_;  // the client's computer, as its NTLMSSP logon names it
   std::map<std::uint32_t, std::string> trees_;
   std::map<std::uint64_t, Pending> pending_;
   std::map<std::uint64_t, Smb2FileId> compound_ids_;  // a CREATE's message id: its handle
