@@ -2487,8 +2487,11 @@ TEST_F(ProxyTest, ProxyCredentialsNeverReachTheOrigin) {
            (h2 ? " http2" : "") + ";\n    server_name site.test;\n    ssl_certificate " + d_ +
            "/site.pem;\n    ssl_certificate_key " + d_ + "/site.key;\n" + echo + "  }\n";
   };
+  const int plain_http = free_port();
   write_file(d_ + "/nginx.conf",
-             nginx_preamble(d_) + tls_server(h2_port, true) + tls_server(h1_port, false) + "}\n");
+             nginx_preamble(d_) + tls_server(h2_port, true) + tls_server(h1_port, false) +
+                 "  server {\n    listen 127.0.0.1:" + std::to_string(plain_http) + ";\n" + echo +
+                 "  }\n}\n");
   ASSERT_EQ(run({"chmod", "-R", "a+rX", d_}).exit_code, 0);
   Background nginx({"nginx", "-p", d_, "-c", d_ + "/nginx.conf"});
   ASSERT_TRUE(port_open(h2_port, 10000) && port_open(h1_port, 10000)) << nginx.err();
@@ -2514,6 +2517,16 @@ TEST_F(ProxyTest, ProxyCredentialsNeverReachTheOrigin) {
               std::string::npos)
         << version << " " << p << " " << r.out;
   }
+  // Plain HTTP inside a CONNECT tunnel: not decrypted, still the proxy's login.
+  const std::string tunnel = "127.0.0.1:" + std::to_string(plain_http);
+  const RawExchange plain_tunnel = raw_exchange(
+      proxy.port(),
+      "CONNECT " + tunnel + " HTTP/1.1\r\nHost: " + tunnel + "\r\n" + login +
+          "\r\n\r\nGET /inside HTTP/1.1\r\nHost: x\r\n" + login + "\r\nConnection: close\r\n\r\n",
+      0, 5000);
+  EXPECT_NE(plain_tunnel.reply.find("proxy-authorization=[] authorization=[] uri=[/inside]"),
+            std::string::npos)
+      << plain_tunnel.reply;
   // A plain request, then a second one pipelined on the same connection: the server (which
   // keeps every byte it is sent) gets the first without the login, and never the second (the
   // proxy asked it to close after the first; the second may name another server entirely).
@@ -2554,7 +2567,7 @@ c.close()
   EXPECT_EQ(got.find("bWFsbG9y"), std::string::npos) << got;
   ASSERT_EQ(proxy.stop(), 0);
   const std::string log = proxy.log();
-  EXPECT_NE(log.find("proxy logins kept from origins 6, pipelined requests not sent 1"),
+  EXPECT_NE(log.find("proxy logins kept from origins 7, pipelined requests not sent 1"),
             std::string::npos)
       << log;
 }

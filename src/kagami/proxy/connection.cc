@@ -572,6 +572,13 @@ void Connection::start_plain_relay(std::string_view why) {
   policy_ = "relay: " + std::string(why);
   spdlog::info("proxy: {}: {}, relayed unchanged", describe(), why);
   phase_ = Phase::kRelay;
+  // Plain HTTP inside a CONNECT tunnel: the proxy's login is still the proxy's. (The filter
+  // steps aside for anything that is not HTTP/1, a server that speaks first included.)
+  if (connect_method_ && !transparent_ && !upgraded_) {
+    HttpFilterOptions o;
+    o.consume_proxy_login = true;
+    filter_ = make_http1_filter(o);
+  }
   open_mirror();
   relay();
 }
