@@ -2,10 +2,12 @@
 // captured live by `kagami record --interface lo`, then read back with the record listings.
 // curl against nginx; Python's smtplib against Python's SMTP server; poplib and imaplib
 // against dovecot; ftplib against pyftpdlib in passive and active mode.
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -420,6 +422,14 @@ TEST(LiveProtocols, SmbclientAgainstSamba) {
   }
   smbd.signal(SIGTERM);
   smbd.wait(10000);
+  // smbd started samba-dcerpcd and its rpcd_* workers for the RPC calls; they outlive it, so
+  // they are stopped by the configuration only this test uses.
+  const std::string ours = "--configfile=" + d + "/smb.conf";
+  run({"pkill", "-TERM", "-f", "--", ours});
+  for (int i = 0; i < 50 && run({"pgrep", "-f", "--", ours}).exit_code == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  run({"pkill", "-KILL", "-f", "--", ours});
+  EXPECT_NE(run({"pgrep", "-f", "--", ours}).exit_code, 0) << "a Samba helper outlived the test";
   ASSERT_EQ(rec.stop(), 0) << rec.err();
   ASSERT_EQ(read_file(l + "big-back.bin"), big);
   if (rpc_tools) {
