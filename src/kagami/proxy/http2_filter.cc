@@ -163,7 +163,7 @@ class BlockEditor {
     if (!(flags & kEndHeaders)) return {};
     in_block_ = false;
     if (auto s = decode_block(); !s) return s;
-    edit(fields_, block_type_ == kPushPromise);
+    edit(fields_);
     return encode_block(out);
   }
 
@@ -330,10 +330,10 @@ class Http2Filter final : public HttpFilter {
         s = altsvc_frame(f, out);
       } else if (from_client) {
         s = editor.header_frame(
-            f, [this](std::vector<HeaderField>& fields, bool) { consume_login(fields); }, out);
+            f, [this](std::vector<HeaderField>& fields) { consume_login(fields); }, out);
       } else {
         s = editor.header_frame(
-            f, [this](std::vector<HeaderField>& fields, bool) { strip_alt_svc(fields); }, out);
+            f, [this](std::vector<HeaderField>& fields) { strip_alt_svc(fields); }, out);
       }
       if (!s) return s;
     }

@@ -185,9 +185,6 @@ class Ndr {
     at_ += 4;
     return v;
   }
-  void skip(std::size_t n) {
-    if (need(n)) at_ += n;
-  }
   bool bytes(std::size_t n, std::uint8_t* out) {
     if (!need(n)) return false;
     std::memcpy(out, b_.data() + at_, n);
@@ -347,11 +344,11 @@ bool svcctl_request(std::uint16_t opnum, ByteView stub, SvcctlCall& out) {
     case 24: {  // RCreateServiceA
       const bool wide = opnum == 12;
       out.service = n.string(wide);
-      out.display_name = n.unique_string(wide);
-      (void)n.u32();  // desired access
-      (void)n.u32();  // service type
-      out.start_type = n.u32();
-      (void)n.u32();  // error control
+      (void)n.unique_string(wide);  // the display name
+      (void)n.u32();                // desired access
+      (void)n.u32();                // service type
+      (void)n.u32();                // start type
+      (void)n.u32();                // error control
       out.command = n.string(wide);
       return n.ok();
     }
@@ -362,7 +359,7 @@ bool svcctl_request(std::uint16_t opnum, ByteView stub, SvcctlCall& out) {
     case 11:          // RChangeServiceConfigW
     case 23: {        // RChangeServiceConfigA
       (void)n.u32();  // service type
-      out.start_type = n.u32();
+      (void)n.u32();  // start type
       (void)n.u32();  // error control
       out.command = n.unique_string(opnum == 11);
       return n.ok();

@@ -75,12 +75,11 @@ std::string_view dcerpc_operation_name(std::string_view interface, std::uint16_t
 std::string_view dcerpc_event(std::string_view interface, std::uint16_t opnum);
 
 // Service control (MS-SCMR) requests whose arguments say what a remote service runs: a
-// created service's name, display name, start type and command line (RCreateServiceW/A), an
-// opened one's name (ROpenServiceW/A), a changed one's new command line
-// (RChangeServiceConfigW/A). False when the stub is not such a request.
+// created service's name and command line (RCreateServiceW/A), an opened one's name
+// (ROpenServiceW/A), a changed one's new command line (RChangeServiceConfigW/A). False when the
+// stub is not such a request.
 struct SvcctlCall {
-  std::string service, display_name, command;
-  std::uint32_t start_type = ~0u;  // 2 auto, 3 demand, 4 disabled
+  std::string service, command;
 };
 bool svcctl_request(std::uint16_t opnum, ByteView stub, SvcctlCall& out);
 // The handle a create or open answered with (its 20-byte context handle); false when the

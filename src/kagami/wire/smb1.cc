@@ -202,24 +202,37 @@ bool smb1_rename_request(const Smb1Command& c, bool unicode, std::string& from, 
   return !from.empty() && !to.empty();
 }
 
-bool smb1_transaction_request(ByteView m, const Smb1Command& c, Smb1Transaction& out) {
-  if (c.words.size() < 28) return false;
-  const std::size_t setup = c.words[26];
-  if (c.words.size() < 28 + 2 * setup) return false;
+namespace {
+
+// Where a TRANSACTION's words keep their counts and offsets (MS-CIFS 2.2.4.33.1 and .2): a
+// request's and a response's differ.
+struct TransactionWords {
+  std::size_t parameter_count, parameter_offset, data_count, data_offset, setup_count;
+};
+constexpr TransactionWords kTransactionRequest{18, 20, 22, 24, 26};
+constexpr TransactionWords kTransactionResponse{6, 8, 12, 14, 18};
+
+bool transaction(ByteView m, const Smb1Command& c, const TransactionWords& at,
+                 Smb1Transaction& out) {
+  const std::size_t setup_at = at.setup_count + 2;  // after the count and a reserved byte
+  if (c.words.size() < setup_at) return false;
+  const std::size_t setup = c.words[at.setup_count];
+  if (c.words.size() < setup_at + 2 * setup) return false;
   out.setup.clear();
-  for (std::size_t i = 0; i < setup; ++i) out.setup.push_back(u16(c.words, 28 + 2 * i));
-  return slice(m, u16(c.words, 20), u16(c.words, 18), out.parameters) &&
-         slice(m, u16(c.words, 24), u16(c.words, 22), out.data);
+  for (std::size_t i = 0; i < setup; ++i) out.setup.push_back(u16(c.words, setup_at + 2 * i));
+  return slice(m, u16(c.words, at.parameter_offset), u16(c.words, at.parameter_count),
+               out.parameters) &&
+         slice(m, u16(c.words, at.data_offset), u16(c.words, at.data_count), out.data);
+}
+
+}  // namespace
+
+bool smb1_transaction_request(ByteView m, const Smb1Command& c, Smb1Transaction& out) {
+  return transaction(m, c, kTransactionRequest, out);
 }
 
 bool smb1_transaction_response(ByteView m, const Smb1Command& c, Smb1Transaction& out) {
-  if (c.words.size() < 20) return false;
-  const std::size_t setup = c.words[18];
-  if (c.words.size() < 20 + 2 * setup) return false;
-  out.setup.clear();
-  for (std::size_t i = 0; i < setup; ++i) out.setup.push_back(u16(c.words, 20 + 2 * i));
-  return slice(m, u16(c.words, 8), u16(c.words, 6), out.parameters) &&
-         slice(m, u16(c.words, 14), u16(c.words, 12), out.data);
+  return transaction(m, c, kTransactionResponse, out);
 }
 
 bool smb1_negotiate_request(const Smb1Command& c, std::vector<std::string>& dialects) {

@@ -1,4 +1,5 @@
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -290,10 +291,13 @@ std::string words_of(std::initializer_list<std::pair<std::uint64_t, int>> fields
   return w;
 }
 
-// A TRANSACTION2 request: one setup word, parameters at 68 and data after them (the bytes
-// start at 65, three of padding first).
-std::string trans2(std::uint16_t sub, const std::string& params, const std::string& data) {
-  const std::size_t param_at = 68, data_at = 68 + params.size();
+// A TRANSACTION or TRANSACTION2 request: its setup words, then the parameters at the first
+// four-byte boundary after the words, and the data right after them.
+std::string transaction(std::uint8_t command, std::uint16_t mid,
+                        const std::vector<std::uint16_t>& setup, const std::string& params,
+                        const std::string& data) {
+  const std::size_t bytes_at = 32 + 1 + 2 * (14 + setup.size()) + 2;
+  const std::size_t param_at = (bytes_at + 3) / 4 * 4, data_at = param_at + params.size();
   std::string w = words_of({{params.size(), 2},
                             {data.size(), 2},
                             {16, 2},
@@ -307,10 +311,14 @@ std::string trans2(std::uint16_t sub, const std::string& params, const std::stri
                             {param_at, 2},
                             {data.size(), 2},
                             {data_at, 2},
-                            {1, 1},
-                            {0, 1},
-                            {sub, 2}});
-  return smb1(wire::smb1::kTransaction2, 0, false, w, std::string(3, '\0') + params + data);
+                            {setup.size(), 1},
+                            {0, 1}});
+  for (std::uint16_t word : setup) le(w, word, 2);
+  return smb1(command, mid, false, w, std::string(param_at - bytes_at, '\0') + params + data);
+}
+
+std::string trans2(std::uint16_t sub, const std::string& params, const std::string& data) {
+  return transaction(wire::smb1::kTransaction2, 0, {sub}, params, data);
 }
 
 TEST(SmbAnalyzer, Smb1GivesTheSameRecordsAsSmb2) {
@@ -442,25 +450,7 @@ TEST(SmbAnalyzer, Smb1PipeTransactionsAreCalls) {
   const std::string request = rpc(0, words_of({{4, 4}, {0, 2}, {15, 2}}) + "args");
   const std::string answer = rpc(2, words_of({{4, 4}, {0, 4}}) + words_of({{0, 4}}));
   auto transact = [&](std::uint16_t fid, const std::string& data, std::uint16_t mid) {
-    // The words of TRANSACTION with two setup words; the data at 72, after three of padding.
-    std::string words = words_of({{0, 2},
-                                  {data.size(), 2},
-                                  {0, 2},
-                                  {1024, 2},
-                                  {0, 1},
-                                  {0, 1},
-                                  {0, 2},
-                                  {0, 4},
-                                  {0, 2},
-                                  {0, 2},
-                                  {72, 2},
-                                  {data.size(), 2},
-                                  {72, 2},
-                                  {2, 1},
-                                  {0, 1},
-                                  {smb1c::kTransactNmPipe, 2},
-                                  {fid, 2}});
-    c2s(smb1(smb1c::kTransaction, mid, false, words, std::string(5, '\0') + data));
+    c2s(transaction(smb1c::kTransaction, mid, {smb1c::kTransactNmPipe, fid}, "", data));
   };
   transact(0x77, request, 3);
   // The answer's data at 64 (its words are 10, no setup; its bytes begin at 55).

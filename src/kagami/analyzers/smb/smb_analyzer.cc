@@ -129,6 +129,7 @@ struct Pending {
   std::uint64_t compound_create = ~0ull;  // a related request's CREATE (its message id)
   std::uint32_t create_tree = 0;          // create: the tree it opens in
   bool delete_pending = false;            // set info: a delete mark
+  std::uint16_t subcommand = 0;           // SMB1 TRANSACTION(2): its setup's first word
 };
 
 class SmbAnalyzer final : public Analyzer {
@@ -454,14 +455,8 @@ class SmbAnalyzer final : public Analyzer {
         return;
       case smb2::kCreate: {
         wire::Smb2Created c;
-        if (!ok || !wire::smb2_create_response(m, c)) {
-          if (!ok) {
-            records::SmbRecord r = base(p.ts, "open", share_of(p.create_tree), p.name);
-            r.status = status_text(h.status);
-            emit(std::move(r));
-          }
-          return;
-        }
+        if (!ok) return open_refused(p, h.status);
+        if (!wire::smb2_create_response(m, c)) return;
         compound_ids_[h.message_id] = c.id;
         if (compound_ids_.size() > kMaxPending) compound_ids_.erase(compound_ids_.begin());
         return open_file(c.id, p);
@@ -510,6 +505,13 @@ class SmbAnalyzer final : public Analyzer {
     f.delete_on_close = (p.create.options & smb2::kCreateDeleteOnClose) != 0;
     f.pipe = f.share.size() >= 5 && f.share.compare(f.share.size() - 5, 5, "\\IPC$") == 0;
     if (f.pipe) f.calls = std::make_unique<PipeCalls>(f.share + "\\" + f.path);
+  }
+
+  // An open the server refused: a record with why.
+  void open_refused(const Pending& p, std::uint32_t status) {
+    records::SmbRecord r = base(p.ts, "open", share_of(p.create_tree), p.name);
+    r.status = status_text(status);
+    emit(std::move(r));
   }
 
   // A rename or a delete mark the server accepted.
@@ -630,7 +632,7 @@ class SmbAnalyzer final : public Analyzer {
     namespace smb1 = wire::smb1;
     wire::Smb1Transaction t;
     if (!wire::smb1_transaction_request(m, c, t) || t.setup.empty()) return false;
-    p.offset = t.setup[0];  // the subcommand, for the answer
+    p.subcommand = t.setup[0];
     if (c.command == smb1::kTransaction) {
       if (t.setup[0] != smb1::kTransactNmPipe || t.setup.size() < 2) return false;
       p.file = smb1_file(t.setup[1]);
@@ -687,15 +689,9 @@ class SmbAnalyzer final : public Analyzer {
       case smb1::kNtCreateAndX:
       case smb1::kOpenAndX: {
         std::uint16_t fid = 0;
-        if (!ok || !wire::smb1_created_fid(c, fid)) {
-          if (!ok) {
-            records::SmbRecord r = base(p.ts, "open", share_of(p.create_tree), p.name);
-            r.status = status_text(h.status);
-            emit(std::move(r));
-          }
-          return;
-        }
-        return open_file(smb1_file(fid), p);
+        if (!ok) return open_refused(p, h.status);
+        if (wire::smb1_created_fid(c, fid)) open_file(smb1_file(fid), p);
+        return;
       }
       case smb1::kReadAndX: {
         ByteView data;
@@ -724,8 +720,8 @@ class SmbAnalyzer final : public Analyzer {
       }
       case smb1::kTransaction2:
         if (!ok) return;
-        if (p.offset == smb1::kSetFileInformation) return info_set(ts, p);
-        if (p.offset == smb1::kFindFirst2) {
+        if (p.subcommand == smb1::kSetFileInformation) return info_set(ts, p);
+        if (p.subcommand == smb1::kFindFirst2) {
           // The pattern's folder ("\\dir\\*": \\dir) is what was listed.
           std::string folder = p.name;
           folder.resize(std::min(folder.size(), folder.find_last_of('\\')));
