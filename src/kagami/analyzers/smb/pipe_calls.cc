@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 #include "kagami/wire/dcerpc.h"
 
@@ -57,7 +58,7 @@ void PipeCalls::take(Side& side, bool client, TimeNs ts, ByteView bytes,
       return;
     }
     if (data.size() - at < h.frag_length) break;
-    pdu(client, ts, data.subspan(at, h.frag_length), done);
+    pdu(client, ts, data.subspan(at, h.frag_length), h, done);
     at += h.frag_length;
   }
   std::vector<std::uint8_t> rest(data.begin() + static_cast<std::ptrdiff_t>(at), data.end());
@@ -78,9 +79,8 @@ PipeCalls::Call* PipeCalls::call(std::uint32_t id, TimeNs ts) {
   return &c;
 }
 
-void PipeCalls::pdu(bool client, TimeNs ts, ByteView p, std::vector<records::DceRpcRecord>& done) {
-  wire::DceRpcHeader h;
-  if (!wire::parse_dcerpc_header(p, h)) return;
+void PipeCalls::pdu(bool client, TimeNs ts, ByteView p, const wire::DceRpcHeader& h,
+                    std::vector<records::DceRpcRecord>& done) {
   switch (h.type) {
     case wire::dcerpc::kBind:
     case wire::dcerpc::kAlterContext: {
@@ -142,11 +142,11 @@ void PipeCalls::pdu(bool client, TimeNs ts, ByteView p, std::vector<records::Dce
       const std::size_t keep = std::min(stub.size(), kKeptAnswer - c->answer.size());
       c->answer.insert(c->answer.end(), stub.begin(),
                        stub.begin() + static_cast<std::ptrdiff_t>(keep));
-      // The last four bytes of the whole answer, however it was cut.
-      for (std::uint8_t b : stub) {
-        std::rotate(c->answer_tail, c->answer_tail + 1, c->answer_tail + 4);
-        c->answer_tail[3] = b;
-      }
+      // The last four bytes of the whole answer, however it was cut: what this fragment adds
+      // pushes out as many of those kept before.
+      const std::size_t n = std::min<std::size_t>(stub.size(), 4);
+      std::memmove(c->answer_tail, c->answer_tail + n, 4 - n);
+      std::memcpy(c->answer_tail + 4 - n, stub.data() + stub.size() - n, n);
       c->answer_bytes += stub.size();
       if (h.flags & wire::dcerpc::kLastFrag) answered(h.call_id, *c, done);
       return;

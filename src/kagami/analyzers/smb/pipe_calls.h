@@ -9,6 +9,7 @@
 #include "kagami/base/byte_view.h"
 #include "kagami/base/time.h"
 #include "kagami/records/dcerpc_record.h"
+#include "kagami/wire/dcerpc.h"
 
 namespace kagami::analyzers {
 
@@ -50,7 +51,8 @@ class PipeCalls {
 
   void take(Side& side, bool client, TimeNs ts, ByteView bytes,
             std::vector<records::DceRpcRecord>& done);
-  void pdu(bool client, TimeNs ts, ByteView pdu, std::vector<records::DceRpcRecord>& done);
+  void pdu(bool client, TimeNs ts, ByteView pdu, const wire::DceRpcHeader& h,
+           std::vector<records::DceRpcRecord>& done);
   void request_complete(Call& c);
   void answered(std::uint32_t id, Call& c, std::vector<records::DceRpcRecord>& done);
   Call* call(std::uint32_t id, TimeNs ts);
