@@ -22,8 +22,9 @@ PACKAGES=(
   # real servers and clients the end-to-end tests start on loopback
   nginx-light curl postfix swaks dovecot-imapd dovecot-pop3d python3-pyftpdlib python3-openssl
   # file shares: smbd run unprivileged on a loopback port, driven by smbclient (and net,
-  # rpcclient for remote administration over DCE/RPC); slapd for LDAP StartTLS
-  samba smbclient slapd ldap-utils
+  # rpcclient for remote administration over DCE/RPC); slapd for LDAP StartTLS; a throwaway
+  # Kerberos realm (MIT's KDC, kadmin.local, kinit) for SMB logons with tickets
+  samba smbclient slapd ldap-utils krb5-kdc krb5-admin-server krb5-user
   # the alert sinks' end-to-end test sends to a real syslog receiver
   rsyslog
   # the transparent proxy test redirects inside network namespaces it makes

@@ -4,12 +4,14 @@
 // opened) or sent raw (framing, transform and SMB1 headers, huge announced lengths).
 // Step: [flags: 1][command: 1][message id: 1][length: 2][body]; flags bit 0: server to client,
 // bit 1: response, bit 2: raw, bit 3: related, bit 4: split into 7-byte segments, bit 5: an
-// SMB1 header instead (bit 6: Unicode strings).
+// SMB1 header instead (bit 6: Unicode strings). The whole input is also read as a logon's
+// security blob (SPNEGO, Kerberos AP-REQ in DER).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "kagami/wire/kerberos.h"
 #include "kagami/wire/smb1.h"
 #include "kagami/wire/smb2.h"
 
@@ -17,6 +19,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace kagami;
+  std::string principal;
+  (void)wire::kerberos_service_in(ByteView(data, size), principal);
   testing::AnalyzerHarness h;
   h.limits.max_buffer_bytes = 64u << 10;
   auto s = h.tcp(445);

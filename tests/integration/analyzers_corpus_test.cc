@@ -566,6 +566,32 @@ TEST_P(SmbUserTrace, UsersEqualTsharksNtlmsspLogons) {
   EXPECT_GT(checked, 0u);
 }
 
+// Every NTLMSSP AUTHENTICATE tshark reads in SMB is one logon record of its connection, with
+// its user (refused ones too: a password guessed wrong five times is five records).
+TEST_P(SmbUserTrace, EachAuthenticateIsALogonRecord) {
+  const std::string trace = GetParam();
+  TempDir dir;
+  const std::string store = record(dir, trace);
+  std::multiset<std::string> want, got;  // "client port user"
+  auto named = [](const std::string& s) { return s == "NULL" ? std::string() : s; };
+  for (const Row& r : truth(trace, "ntlmssp")) {
+    const std::string& protocols = field(r, "frame.protocols");
+    if (field(r, "ntlmssp.messagetype") != "0x00000003" ||
+        (protocols.find(":smb2:") == std::string::npos &&
+         protocols.find(":smb:") == std::string::npos))
+      continue;
+    const std::string domain = named(field(r, "ntlmssp.auth.domain")),
+                      user = named(field(r, "ntlmssp.auth.username"));
+    want.insert(field(r, "tcp.srcport") + " " +
+                (user.empty() ? "" : (domain.empty() ? "" : domain + "\\") + user));
+  }
+  for (const auto& a : listing("smb", store))
+    if (a["action"] == "logon")
+      got.insert(std::to_string(a["client_port"].get<int>()) + " " + a["user"].get<std::string>());
+  EXPECT_FALSE(want.empty());
+  EXPECT_EQ(got, want);
+}
+
 INSTANTIATE_TEST_SUITE_P(Corpus, SmbUserTrace, ::testing::ValuesIn(traces_with_smb_logons()),
                          name_of);
 

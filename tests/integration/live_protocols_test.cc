@@ -403,6 +403,51 @@ TEST(LiveProtocols, SmbclientAgainstSamba) {
                     "old-back.txt; rename 旧.txt 済.txt; "
                     "ls; del 済.txt");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // A Kerberos logon, as domain members make them: MIT's KDC for a throwaway realm gives tanaka a
+  // ticket for cifs/kagami-fs (the name smbclient is told, at 127.0.0.1). The standalone smbd
+  // cannot take tickets and refuses; the logon is recorded with the ticket's service and why.
+  const bool kerberos = have_program("krb5kdc") && have_program("kdb5_util") &&
+                        have_program("kadmin.local") && have_program("kinit");
+  if (kerberos) {
+    const std::string k = d + "/krb5", kdc_port = std::to_string(free_port());
+    std::filesystem::create_directories(k);
+    write_file(k + "/krb5.conf",
+               "[libdefaults]\n  default_realm = KAGAMI.TEST\n"
+               "  dns_lookup_kdc = false\n  rdns = false\n[realms]\n"
+               "  KAGAMI.TEST = {\n    kdc = 127.0.0.1:" +
+                   kdc_port +
+                   "\n  }\n[domain_realm]\n"
+                   "  kagami-fs = KAGAMI.TEST\n");
+    write_file(k + "/kdc.conf", "[kdcdefaults]\n  kdc_ports = " + kdc_port +
+                                    "\n  kdc_tcp_ports = " + kdc_port +
+                                    "\n[realms]\n  KAGAMI.TEST = {\n    database_name = " + k +
+                                    "/principal\n    key_stash_file = " + k +
+                                    "/stash\n    acl_file = " + k + "/kadm5.acl\n  }\n");
+    const std::vector<std::string> env = {"env", "KRB5_CONFIG=" + k + "/krb5.conf",
+                                          "KRB5_KDC_PROFILE=" + k + "/kdc.conf",
+                                          "KRB5CCNAME=FILE:" + k + "/ccache"};
+    auto krb = [&](std::vector<std::string> argv) {
+      argv.insert(argv.begin(), env.begin(), env.end());
+      return run(argv);
+    };
+    r = krb({"kdb5_util", "create", "-s", "-r", "KAGAMI.TEST", "-P", "master-secret"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    for (const char* q : {"addprinc -pw Secret123 tanaka", "addprinc -randkey cifs/kagami-fs"}) {
+      r = krb({"kadmin.local", "-q", q});
+      ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    }
+    std::vector<std::string> kdc_argv = env;
+    kdc_argv.insert(kdc_argv.end(), {"krb5kdc", "-n", "-P", k + "/kdc.pid"});
+    Background kdc(kdc_argv);
+    ASSERT_TRUE(port_open(std::stoi(kdc_port), 15000)) << kdc.err();
+    r = krb({"sh", "-c", "echo Secret123 | kinit tanaka"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    r = krb({"smbclient", "//kagami-fs/経理", "-I", "127.0.0.1", "-p", std::to_string(port),
+             "--use-krb5-ccache=FILE:" + k + "/ccache", "--use-kerberos=required", "-c", "ls"});
+    EXPECT_NE(r.exit_code, 0) << "a standalone smbd took a Kerberos ticket: " << r.out;
+    kdc.signal(SIGTERM);
+    kdc.wait(10000);
+  }
   // Remote administration over IPC$ as PsExec does it: a service created (Samba refuses,
   // but the attempt is what matters), one started by name, the shares listed.
   const bool rpc_tools = have_program("net") && have_program("rpcclient");
@@ -468,8 +513,21 @@ TEST(LiveProtocols, SmbclientAgainstSamba) {
   EXPECT_EQ(seen[xlsx], xlsx_seen);
   EXPECT_EQ(seen[sha256_of(big)].size(), 2u) << ::testing::PrintToString(seen);  // up and down
   std::set<std::string> actions, dialects;
+  std::set<std::string> kerberos_logons;
+  std::size_t ntlm_logons = 0;
   for (const auto& a : listing("smb", store)) {
+    if (a.contains("kerberos")) {  // the client is hidden in the ticket
+      EXPECT_EQ(a["user"], "") << a.dump();
+      kerberos_logons.insert(a["action"].get<std::string>() + " " +
+                             a["kerberos"].get<std::string>());
+      EXPECT_NE(a.value("status", ""), "") << a.dump();  // refused
+      continue;
+    }
     EXPECT_EQ(a["user"], "WORKGROUP\\tanaka") << a.dump();  // smbclient's default domain
+    if (a["action"] == "logon") {
+      EXPECT_FALSE(a.contains("status")) << a.dump();  // let in
+      ++ntlm_logons;
+    }
     actions.insert(a["action"].get<std::string>() + " " + a["path"].get<std::string>() +
                    (a.contains("new_path") ? " -> " + a["new_path"].get<std::string>() : ""));
     dialects.insert(a["dialect"].get<std::string>());
@@ -481,6 +539,11 @@ TEST(LiveProtocols, SmbclientAgainstSamba) {
   // Samba's client offers "NT LANMAN 1.0" before "NT LM 0.12" (the same protocol); the server
   // takes the first.
   EXPECT_EQ(dialects, (std::set<std::string>{"SMB 1 (NT LANMAN 1.0)", "SMB 2.1", "SMB 3.1.1"}));
+  // Four smbclient sessions (net and rpcclient log on too).
+  EXPECT_GE(ntlm_logons, 4u);
+  if (kerberos) {
+    EXPECT_EQ(kerberos_logons, (std::set<std::string>{"logon cifs/kagami-fs@KAGAMI.TEST"}));
+  }
   EXPECT_TRUE(actions.count("rename \\旧.txt -> \\済.txt")) << ::testing::PrintToString(actions);
   EXPECT_TRUE(actions.count("delete \\済.txt")) << ::testing::PrintToString(actions);
   const std::vector<std::string> old_seen = {"sent \\\\127.0.0.1\\経理\\旧.txt",

@@ -9,8 +9,9 @@
 
 namespace kagami::records {
 
-// One action on a file share over SMB2/3: a file opened and closed (with what was read from
-// it or written to it), renamed, deleted, or a folder listed. The content read or written is
+// One action on a file share over SMB: a logon (who, and whether the server let them in), a
+// file opened and closed (with what was read from it or written to it), renamed, deleted, or a
+// folder listed. The content read or written is
 // an extracted file (a file event links to this record), named \\server\share\path.
 struct SmbRecord {
   std::uint64_t id = 0;
@@ -19,14 +20,15 @@ struct SmbRecord {
   TimeNs ts = 0;            // when the file was opened (or the action asked)
   std::string user;         // DOMAIN\user of the SMB session (NTLMSSP)
   std::string workstation;  // the client computer its NTLMSSP logon names
+  std::string kerberos;     // the service a Kerberos logon's ticket is for: cifs/fs01@CORP.EXAMPLE
   std::string dialect;      // "SMB 3.1.1"
-  std::string action;       // open, read, write, rename, delete, listing
+  std::string action;       // logon, open, read, write, rename, delete, listing
   std::string share;        // \\server\share
   std::string path;         // the file or folder within the share
   std::string new_path;     // a rename's new name
   std::uint64_t bytes_read = 0, bytes_written = 0;
   std::string sha256;  // the content read or written, when any was
-  std::string status;  // the open's NTSTATUS when it failed ("0xc0000034")
+  std::string status;  // the logon's or open's NTSTATUS when it failed ("0xc0000034")
 
   static constexpr RecordType kType{.kind = "smb",
                                     .table = "smb",
@@ -56,9 +58,16 @@ struct SmbRecord {
                          .ja("クライアントのコンピューター名 (NTLMSSP ログオンによる)")
                          .searched("smb.workstation", "workstation", "client computer: DESKTOP-*")
                          .omitted_when_empty());
+    v(r.kerberos,
+      as::text("kerberos",
+               "the service a Kerberos logon presented its ticket to (the client's "
+               "name is encrypted in it)")
+          .ja("Kerberos ログオンのチケットの宛先サービス (クライアント名は暗号化されている)")
+          .searched("smb.kerberos", "", "Kerberos service: cifs/fs01*")
+          .omitted_when_empty());
     v(r.dialect, as::name_of_set("dialect", "the SMB dialect").ja("SMB のバージョン"));
-    v(r.action, as::name_of_set("action", "open, read, write, rename, delete or listing")
-                    .ja("open、read、write、rename、delete、listing")
+    v(r.action, as::name_of_set("action", "logon, open, read, write, rename, delete or listing")
+                    .ja("logon、open、read、write、rename、delete、listing")
                     .searched("smb.action", "", "SMB action: write, delete"));
     v(r.share, as::text("share", "the share (\\\\server\\share)")
                    .ja("共有 (\\\\サーバー\\共有名)")
@@ -74,8 +83,8 @@ struct SmbRecord {
     v(r.sha256, as::hash("sha256", "SHA-256 of the content read or written")
                     .ja("読み書きした内容の SHA-256")
                     .omitted_when_empty());
-    v(r.status, as::text("status", "why the open failed (NTSTATUS)")
-                    .ja("開けなかった理由 (NTSTATUS)")
+    v(r.status, as::text("status", "why the logon or open failed (NTSTATUS)")
+                    .ja("ログオンまたはオープンが失敗した理由 (NTSTATUS)")
                     .omitted_when_empty());
   }
 };

@@ -64,6 +64,7 @@ enum Command : std::uint16_t {
 };
 inline constexpr std::uint32_t kStatusSuccess = 0;
 inline constexpr std::uint32_t kStatusPending = 0x00000103;
+inline constexpr std::uint32_t kStatusMoreProcessingRequired = 0xC0000016;  // a logon leg
 inline constexpr std::uint32_t kStatusBufferOverflow = 0x80000005;  // a partial answer, with data
 inline constexpr std::uint32_t kStatusEndOfFile = 0xC0000011;
 inline constexpr std::uint32_t kCreateDeleteOnClose = 0x00001000;

@@ -321,6 +321,55 @@ std::string trans2(std::uint16_t sub, const std::string& params, const std::stri
   return transaction(wire::smb1::kTransaction2, 0, {sub}, params, data);
 }
 
+// Each logon's last answer is a record: a wrong password refused with its status, the retry let
+// in; the NTLMSSP challenge leg (more processing) is not an answer. A Kerberos logon names the
+// service of its ticket (the client is encrypted in it).
+TEST(SmbAnalyzer, LogonsAreRecordsWithTheirOutcome) {
+  AnalyzerHarness h;
+  auto s = h.tcp(445);
+  auto c2s = [&](const std::string& m) { AnalyzerHarness::send(*s, kC2S, nbss(m)); };
+  auto s2c = [&](const std::string& m) { AnalyzerHarness::send(*s, kS2C, nbss(m)); };
+  const std::string negotiate("NTLMSSP\0\x01\0\0\0", 12);
+  const std::uint32_t more = 0xC0000016, refused = 0xC000006D;
+  c2s(smb2(wire::smb2::kSessionSetup, 1, false, session_setup(negotiate)));
+  s2c(smb2(wire::smb2::kSessionSetup, 1, true, std::string(8, '\0'), more));
+  c2s(smb2(wire::smb2::kSessionSetup, 2, false,
+           session_setup(ntlm_authenticate("OFFICE", "tanaka", "PC01"))));
+  s2c(smb2(wire::smb2::kSessionSetup, 2, true, std::string(8, '\0'), refused));
+  c2s(smb2(wire::smb2::kSessionSetup, 3, false,
+           session_setup(ntlm_authenticate("OFFICE", "suzuki", "PC01"))));
+  s2c(smb2(wire::smb2::kSessionSetup, 3, true, std::string(8, '\0')));
+  // SPNEGO with a Kerberos AP-REQ for cifs/fs01@CORP.EXAMPLE (DER, built by hand).
+  auto der = [](unsigned char tag, const std::string& body) {
+    return std::string(1, static_cast<char>(tag)) + static_cast<char>(body.size()) + body;
+  };
+  const std::string sname =
+      der(0x30, der(0xa0, der(0x02, "\x02")) +
+                    der(0xa1, der(0x30, der(0x1b, "cifs") + der(0x1b, "fs01"))));
+  const std::string ticket =
+      der(0x61, der(0x30, der(0xa0, der(0x02, "\x05")) + der(0xa1, der(0x1b, "CORP.EXAMPLE")) +
+                              der(0xa2, sname)));
+  const std::string ap_req = der(0x6e, der(0x30, der(0xa0, der(0x02, "\x05")) + der(0xa3, ticket)));
+  const std::string krb5 = der(0x60, der(0x06, "\x2a\x86\x48\x86\xf7\x12\x01\x02\x02") +
+                                         std::string("\x01\x00", 2) + ap_req);
+  const std::string spnego = der(0x60, der(0x06, "\x2b\x06\x01\x05\x05\x02") +
+                                           der(0xa0, der(0x30, der(0xa2, der(0x04, krb5)))));
+  c2s(smb2(wire::smb2::kSessionSetup, 4, false, session_setup(spnego)));
+  s2c(smb2(wire::smb2::kSessionSetup, 4, true, std::string(8, '\0')));
+  s->close(2);
+
+  ASSERT_EQ(h.records.smb.size(), 3u);
+  EXPECT_EQ(h.records.smb[0].action, "logon");
+  EXPECT_EQ(h.records.smb[0].user, "OFFICE\\tanaka");
+  EXPECT_EQ(h.records.smb[0].status, "0xc000006d");
+  EXPECT_EQ(h.records.smb[1].user, "OFFICE\\suzuki");
+  EXPECT_EQ(h.records.smb[1].status, "");
+  EXPECT_EQ(h.records.smb[1].kerberos, "");
+  EXPECT_EQ(h.records.smb[2].kerberos, "cifs/fs01@CORP.EXAMPLE");
+  EXPECT_EQ(h.records.smb[2].user, "");  // not suzuki, who logged on before
+  EXPECT_EQ(h.records.smb[2].status, "");
+}
+
 TEST(SmbAnalyzer, Smb1GivesTheSameRecordsAsSmb2) {
   namespace smb1c = wire::smb1;
   AnalyzerHarness h;

@@ -17,6 +17,7 @@
 #include "kagami/analyzers/analyzer.h"
 #include "kagami/analyzers/smb/pipe_calls.h"
 #include "kagami/base/utf8.h"
+#include "kagami/wire/kerberos.h"
 #include "kagami/wire/sasl.h"
 #include "kagami/wire/smb1.h"
 #include "kagami/wire/smb2.h"
@@ -328,15 +329,25 @@ class SmbAnalyzer final : public Analyzer {
   }
 
   // A SESSION_SETUP's security blob: the NTLMSSP AUTHENTICATE's user and computer, when it
-  // carries one (Kerberos hides its client in the encrypted authenticator).
+  // carries one; Kerberos hides its client in the encrypted authenticator, and only the
+  // service its ticket is for is seen.
   void logon(ByteView blob) {
     const ByteView ntlm = wire::ntlmssp_in(blob);
-    if (ntlm.empty()) return;
+    if (ntlm.empty()) {
+      std::string service;
+      if (!wire::kerberos_service_in(blob, service)) return;
+      // A new logon whose client cannot be seen: not whoever logged on before.
+      kerberos_ = std::move(service);
+      s_.user.clear();
+      workstation_.clear();
+      return;
+    }
     const std::string_view message(reinterpret_cast<const char*>(ntlm.data()), ntlm.size());
     std::string user = wire::sasl_user("NTLM", message, 0);
     if (user.empty()) return;
     s_.user = std::move(user);
     workstation_ = wire::ntlm_workstation(message);
+    kerberos_.clear();
   }
 
   // The DCE/RPC calls the last message completed: who, when (the request's) and where.
@@ -385,8 +396,9 @@ class SmbAnalyzer final : public Analyzer {
     switch (h.command) {
       case smb2::kSessionSetup: {
         ByteView blob;
-        if (wire::smb2_session_setup_request(m, blob)) logon(blob);
-        return;
+        if (!wire::smb2_session_setup_request(m, blob)) return;
+        logon(blob);
+        break;
       }
       case smb2::kTreeConnect:
         if (!wire::smb2_tree_connect_request(m, p.name)) return;
@@ -450,6 +462,8 @@ class SmbAnalyzer final : public Analyzer {
     Pending& p = *taken;
     const bool ok = h.status == smb2::kStatusSuccess;
     switch (p.command) {
+      case smb2::kSessionSetup:
+        return logged_on(p.ts, h.status);
       case smb2::kTreeConnect:
         if (ok) trees_[h.tree_id] = p.name;
         return;
@@ -505,6 +519,15 @@ class SmbAnalyzer final : public Analyzer {
     f.delete_on_close = (p.create.options & smb2::kCreateDeleteOnClose) != 0;
     f.pipe = f.share.size() >= 5 && f.share.compare(f.share.size() - 5, 5, "\\IPC$") == 0;
     if (f.pipe) f.calls = std::make_unique<PipeCalls>(f.share + "\\" + f.path);
+  }
+
+  // The server's last word on a logon: in, or refused and why. An NTLMSSP or SPNEGO leg that
+  // asks for more is not the end of it.
+  void logged_on(TimeNs ts, std::uint32_t status) {
+    if (status == smb2::kStatusMoreProcessingRequired) return;
+    records::SmbRecord r = base(ts, "logon", "", "");
+    if (status != smb2::kStatusSuccess) r.status = status_text(status);
+    emit(std::move(r));
   }
 
   // An open the server refused: a record with why.
@@ -578,7 +601,7 @@ class SmbAnalyzer final : public Analyzer {
         } else if (!setup.account.empty()) {
           s_.user = setup.domain.empty() ? setup.account : setup.domain + "\\" + setup.account;
         }
-        return;
+        break;
       }
       case smb1::kTreeConnectAndX:
         if (!wire::smb1_tree_connect_request(c, unicode, p.name)) return;
@@ -683,6 +706,8 @@ class SmbAnalyzer final : public Analyzer {
     pending_.erase(it);
     const bool ok = h.status == smb2::kStatusSuccess;
     switch (c.command) {
+      case smb1::kSessionSetupAndX:
+        return logged_on(p.ts, h.status);
       case smb1::kTreeConnectAndX:
         if (ok) trees_[h.tid] = p.name;
         return;
@@ -767,6 +792,7 @@ class SmbAnalyzer final : public Analyzer {
     r.ts = ts;
     r.user = s_.user;
     r.workstation = workstation_;
+    r.kerberos = kerberos_;
     r.dialect = dialect_;
     r.action = action;
     r.share = share;
@@ -825,6 +851,7 @@ class SmbAnalyzer final : public Analyzer {
   Side sides_[2];
   std::string dialect_;
   std::string workstation_;  // the client's computer, as its NTLMSSP logon names it
+  std::string kerberos_;     // the service a Kerberos logon's ticket is for
   std::map<std::uint32_t, std::string> trees_;
   std::map<std::uint64_t, Pending> pending_;
   std::map<std::uint64_t, Smb2FileId> compound_ids_;  // a CREATE's message id: its handle
