@@ -500,6 +500,25 @@ TEST(LiveProtocols, SmbclientAgainstSamba) {
     r = kagami({"search", "--store", store, "--kind", "dcerpc", "--count",
                 "dcerpc.event:service_created"});
     EXPECT_NE(r.err.find(" of 1 dcerpc"), std::string::npos) << r.out << r.err;
+    // Both are alerts by the default policy (the refused creation too: the attempt is the
+    // trace); listing the shares is not.
+    std::set<std::string> alerts;
+    for (const auto& a : listing("alerts", store))
+      if (a["protocol"] == "dcerpc") {
+        EXPECT_EQ(a["user"], "WORKGROUP\\tanaka") << a.dump();
+        EXPECT_EQ(a.value("sha256", ""), "") << a.dump();
+        alerts.insert(a["severity"].get<std::string>() + " " + a["title"].get<std::string>() +
+                      ": " + a["findings"].get<std::string>());
+      }
+    EXPECT_EQ(alerts, (std::set<std::string>{
+                          "high Service created remotely: dcerpc:service_created x1 (high)",
+                          "medium Service started remotely: dcerpc:service_started x1 (high)"}));
+    for (const auto& f : listing("findings", store)) {
+      if (f["detector"] == "dcerpc:service_created") {
+        EXPECT_EQ(f["sample"], "kagamisvc: C:\\Windows\\Temp\\evil.exe (fault 0x1c010002)")
+            << f.dump();
+      }
+    }
   }
 
   const std::string xlsx = sha256_of(read_file(l + "顧客.xlsx"));

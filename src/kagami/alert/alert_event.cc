@@ -25,15 +25,21 @@ std::string eve_json(const records::AlertRecord& a, const std::vector<records::F
   j["dest_port"] = a.endpoints.server_port;
   j["proto"] = "TCP";
   j["app_proto"] = a.protocol;
-  bool malware = false;
-  for (const auto& x : f)
+  bool malware = false, administration = false;
+  for (const auto& x : f) {
     malware = malware || x.detector.rfind("yara:", 0) == 0 || x.detector.rfind("clamav:", 0) == 0 ||
               x.detector.rfind("hash_list:", 0) == 0;
+    administration = administration || x.detector.rfind("dcerpc:", 0) == 0;
+  }
   j["alert"] = {{"action", "allowed"},
                 {"signature", a.title},
-                {"category", malware ? "Malware" : "Data leak"},
+                {"category", malware          ? "Malware"
+                             : administration ? "Remote administration"
+                                              : "Data leak"},
                 {"severity", eve_severity(a.severity)}};
-  j["fileinfo"] = {{"filename", a.file_name}, {"sha256", a.sha256}};
+  // An alert on an object names the file; one on what a record says happened (a remote call)
+  // has no file, and names the operation instead.
+  if (!a.sha256.empty()) j["fileinfo"] = {{"filename", a.file_name}, {"sha256", a.sha256}};
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& x : f) {
     if (x.alert_id != a.id) continue;
@@ -52,6 +58,7 @@ std::string eve_json(const records::AlertRecord& a, const std::vector<records::F
                  {"direction", a.direction},
                  {"summary", a.findings},
                  {"findings", std::move(findings)}};
+  if (a.sha256.empty() && !a.file_name.empty()) j["kagami"]["operation"] = a.file_name;
   if (!a.user.empty()) j["kagami"]["user"] = a.user;
   if (!a.host.empty()) j["kagami"]["server_name"] = a.host;
   return records::dump_json(j);

@@ -76,8 +76,11 @@ class EmailSink final : public AlertSink {
               std::to_string(j.value("src_port", 0)) + "  to: " + j.value("dest_ip", "") + ":" +
               std::to_string(j.value("dest_port", 0)) + " (" + j.value("app_proto", "") + ", " +
               k.value("direction", "") + ")\n";
-      body += "  file:     " + j["fileinfo"].value("filename", "") + "  sha256 " +
-              j["fileinfo"].value("sha256", "") + "\n";
+      if (const auto file = j.find("fileinfo"); file != j.end() && file->is_object())
+        body += "  file:     " + file->value("filename", "") + "  sha256 " +
+                file->value("sha256", "") + "\n";
+      else if (k.contains("operation"))
+        body += "  call:     " + k.value("operation", "") + "\n";
       body += "  findings: " + k.value("summary", "") + "\n";
       body += "  session:  " + std::to_string(k.value("session_id", std::uint64_t{0})) +
               "  alert: " + std::to_string(k.value("alert_id", std::uint64_t{0})) + "\n\n";

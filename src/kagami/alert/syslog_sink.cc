@@ -57,8 +57,10 @@ class SyslogSink final : public AlertSink {
       id = std::to_string(k.value("alert_id", std::uint64_t{0}));
       session = std::to_string(k.value("session_id", std::uint64_t{0}));
       ts = j.value("timestamp", "-");
-      sha = j["fileinfo"].value("sha256", "");
-      title = j["alert"].value("signature", "");
+      if (const auto file = j.find("fileinfo"); file != j.end() && file->is_object())
+        sha = file->value("sha256", "");  // an alert on a remote call has no file
+      if (const auto alert = j.find("alert"); alert != j.end() && alert->is_object())
+        title = alert->value("signature", "");
     }
     const int pri = c_.facility * 8 + syslog_severity(severity);
     return "<" + std::to_string(pri) + ">1 " + ts + " " + sensor_ +

@@ -75,6 +75,24 @@ AlertPolicy AlertPolicy::defaults() {
       // A password-protected file going out could hold anything; PPAP sends one with every
       // mail (inspect.encrypted_severity sets this level).
       rule("Encrypted file sent", "encrypted", C::kHigh, 1, "sent", S::kMedium),
+      // Remote administration as intruders use it to move and hide (DCE/RPC over SMB pipes);
+      // administrators' own tools do the same: a configuration that writes these rules itself
+      // (default_rules = false) can exempt their accounts. Services deleted, registry values
+      // written and machine passwords changed are routine: recorded, not alerted.
+      rule("Service created remotely", "dcerpc:service_created", C::kHigh, 1, "", S::kHigh),
+      rule("Service changed remotely", "dcerpc:service_changed", C::kHigh, 1, "", S::kHigh),
+      rule("Service started remotely", "dcerpc:service_started", C::kHigh, 1, "", S::kMedium),
+      rule("Scheduled task registered remotely", "dcerpc:task_registered", C::kHigh, 1, "",
+           S::kHigh),
+      rule("Scheduled task started remotely", "dcerpc:task_started", C::kHigh, 1, "", S::kMedium),
+      rule("Event log cleared remotely", "dcerpc:log_cleared", C::kHigh, 1, "", S::kHigh),
+      rule("Directory replication requested (DCSync, unless between domain controllers)",
+           "dcerpc:directory_replication", C::kHigh, 1, "", S::kHigh),
+      rule("Registry hive saved remotely", "dcerpc:registry_saved", C::kHigh, 1, "", S::kHigh),
+      rule("Printer driver added remotely", "dcerpc:printer_driver_added", C::kHigh, 1, "",
+           S::kHigh),
+      rule("Authentication coerced (PetitPotam, PrinterBug)", "dcerpc:authentication_coerced",
+           C::kHigh, 1, "", S::kHigh),
   };
   return p;
 }

@@ -199,11 +199,12 @@ Result<std::string> InspectionPool::read_object(const std::string& sha256) {
 void InspectionPool::record_findings(Thread& t, const records::FileEvent& e,
                                      const std::string& sha256,
                                      const std::vector<inspect::ObjectFinding>& findings,
-                                     StoreBatch& batch) {
+                                     StoreBatch& batch, bool only_alerts) {
   if (findings.empty()) return;
   const inspect::AlertPolicy::Verdict v = policy_.judge(findings, e.direction, e.user, e.host);
   std::uint64_t alert_id = 0;
   const bool alerted = v.severity >= inspect::Severity::kLow;
+  if (only_alerts && !alerted) return;
   auto& found = batch.of<records::FindingRecord>();
   auto& raised = batch.of<records::AlertRecord>();
   const std::size_t first_finding = found.size();
@@ -259,6 +260,10 @@ void InspectionPool::process(Thread& t, std::size_t index, InspectionJob& job) {
   auto batch = std::make_unique<StoreBatch>();
   if (job.ppap) {
     open_ppap(t, job, *batch);
+  } else if (!job.notable.empty()) {
+    // The record already says what happened; only what the policy calls an alert is a finding
+    // (the record itself is the rest's trace).
+    record_findings(t, job.event, "", job.notable, *batch, true);
   } else {
     const Cached& c = inspect_object(t, job, *batch);
     record_findings(t, job.event, job.file.sha256, c.findings, *batch);

@@ -23,11 +23,13 @@
 namespace kagami::recorder {
 
 // One sighting of an extracted object, to be inspected; with `ppap`, an archive to open with
-// the passwords a mail gave.
+// the passwords a mail gave; with `notable`, no object: what a record says happened (a
+// service created remotely), judged by the alert policy as it is.
 struct InspectionJob {
   records::FileRecord file;
   records::FileEvent event;
   std::shared_ptr<const PpapTry> ppap;
+  std::vector<inspect::ObjectFinding> notable;
 };
 
 struct InspectionCounters {
@@ -108,9 +110,11 @@ class InspectionPool {
   void run(Thread& t, std::size_t index);
   void process(Thread& t, std::size_t index, InspectionJob& job);
   const Cached& inspect_object(Thread& t, const InspectionJob& job, StoreBatch& batch);
-  // The object's findings judged: an alert if the policy says so, every finding recorded.
+  // The object's findings judged: an alert if the policy says so, every finding recorded
+  // (with `only_alerts`, only those that raised one).
   void record_findings(Thread& t, const records::FileEvent& event, const std::string& sha256,
-                       const std::vector<inspect::ObjectFinding>& findings, StoreBatch& batch);
+                       const std::vector<inspect::ObjectFinding>& findings, StoreBatch& batch,
+                       bool only_alerts = false);
   void open_ppap(Thread& t, const InspectionJob& job, StoreBatch& batch);
   Result<std::string> read_object(const std::string& sha256);
 

@@ -123,7 +123,7 @@ std::vector<PpapJob> PpapCorrelator::observe(MailSighting&& mail) {
 void PpapObserver::observe(MailSighting&& mail) {
   for (PpapJob& j : ppap_.observe(std::move(mail)))
     inspection_.submit(worker_,
-                       InspectionJob{std::move(j.file), std::move(j.event), std::move(j.ppap)});
+                       InspectionJob{std::move(j.file), std::move(j.event), std::move(j.ppap), {}});
 }
 
 }  // namespace kagami::recorder

@@ -140,17 +140,41 @@ void Worker::maybe_send() {
 void Worker::emit(records::AnyRecord&& any) {
   std::visit(
       [this]<class R>(R&& r) {
+        if constexpr (requires { R::notable(r); }) {
+          if (shared_.inspection != nullptr)
+            if (auto n = R::notable(r)) tell_policy(std::move(*n));
+        }
         ++acounters_.records[records::record_type_index<R>()];
         batch_->of<R>().push_back(std::move(r));
       },
       std::move(any));
   maybe_send();
 }
+void Worker::tell_policy(records::Notable&& n) {
+  InspectionJob job;
+  records::FileEvent& e = job.event;
+  e.session_id = n.session_id;
+  e.endpoints = n.endpoints;
+  e.ts = n.ts;
+  e.protocol = std::move(n.protocol);
+  e.direction = "sent";  // the client asked for it
+  e.name = std::move(n.name);
+  e.user = std::move(n.user);
+  if (shared_.names != nullptr) e.host = shared_.names->lookup(n.endpoints.server_ip, n.ts);
+  inspect::ObjectFinding f;
+  f.detector = std::move(n.detector);
+  f.confidence = inspect::Confidence::kHigh;  // seen on the wire, not guessed from content
+  f.count = 1;
+  f.sample = std::move(n.sample);
+  job.notable.push_back(std::move(f));
+  shared_.inspection->submit(index_, std::move(job));
+}
+
 void Worker::emit(records::FileRecord&& file, records::FileEvent&& event) {
   // Complete already: every analyzer emits through its SessionAnalysis, whose sink stamps the
   // sighting (records::complete_sighting) before it reaches here.
   if (shared_.inspection != nullptr && !file.sha256.empty())
-    shared_.inspection->submit(index_, InspectionJob{file, event, nullptr});
+    shared_.inspection->submit(index_, InspectionJob{file, event, nullptr, {}});
   batch_->objects.push_back(std::move(file));
   batch_->object_events.push_back(std::move(event));
   maybe_send();

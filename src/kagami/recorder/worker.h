@@ -19,6 +19,7 @@
 #include "kagami/recorder/recorder_config.h"
 #include "kagami/recorder/store_batch.h"
 #include "kagami/recorder/store_writer.h"
+#include "kagami/records/notable.h"
 #include "kagami/records/proxied_connection.h"
 
 namespace kagami::recorder {
@@ -95,6 +96,8 @@ class Worker final : public flow::FlowObserver, public analyzers::RecordSink {
   void run();
   void send_batch();
   void apply_proxy_note(const flow::Flow& flow, records::SessionRecord& r);
+  // A record's notable event, to the inspection pool's alert policy.
+  void tell_policy(records::Notable&& n);
   void take_locations(flow::Flow& flow);
 
   void maybe_send();

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "kagami/base/time.h"
 #include "kagami/records/endpoints.h"
+#include "kagami/records/notable.h"
 #include "kagami/records/record_schema.h"
 
 namespace kagami::records {
@@ -47,6 +49,24 @@ struct DceRpcRecord {
       {"EVENT", "イベント", Shown::kText, "event", {}, 16, 24},
       {"STATUS", "結果", Shown::kText, "status", {}, 10, 20},
       {"SERVICE", "サービス", Shown::kTextAndOther, "service", "command", 0, 80, false, 1, " "}};
+  // A call that is an event is told to the alert policy (detector "dcerpc:<event>"), whether
+  // or not the server let it through: the attempt is what an intruder leaves behind.
+  static std::optional<Notable> notable(const DceRpcRecord& r) {
+    if (r.event.empty()) return std::nullopt;
+    Notable n;
+    n.detector = "dcerpc:" + r.event;
+    n.sample = r.service.empty() ? r.operation : r.service;
+    if (!r.command.empty()) n.sample += ": " + r.command;
+    if (!r.status.empty() && r.status != "0x00000000") n.sample += " (" + r.status + ")";
+    n.name = r.pipe + " " + r.operation;
+    n.protocol = std::string(kType.kind);
+    n.user = r.user;
+    n.session_id = r.session_id;
+    n.endpoints = r.endpoints;
+    n.ts = r.ts;
+    return n;
+  }
+
   template <class Self, class V>
   static void describe(Self& r, V& v) {
     v(r.id, as::id("id", "the call's number").ja("呼び出しの番号"));

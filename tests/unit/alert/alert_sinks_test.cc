@@ -79,6 +79,35 @@ std::string event(std::uint64_t id, const std::string& severity = "high") {
   return eve_json(sample_alert(id, severity), {f}, "sensor-1");
 }
 
+// An alert on what a record says happened (a service created over DCE/RPC): no file.
+std::string call_event(std::uint64_t id) {
+  records::AlertRecord a = sample_alert(id, "high");
+  a.title = "Service created remotely";
+  a.sha256.clear();
+  a.protocol = "dcerpc";
+  a.endpoints.server_port = 445;
+  a.file_name = "\\\\fs01\\IPC$\\svcctl RCreateServiceW";
+  a.user = "OFFICE\\tanaka";
+  a.findings = "dcerpc:service_created x1 (high)";
+  records::FindingRecord f;
+  f.alert_id = id;
+  f.detector = "dcerpc:service_created";
+  f.confidence = "high";
+  f.count = 1;
+  f.severity = "high";
+  f.sample = "PSEXESVC: %SystemRoot%\\PSEXESVC.exe";
+  return eve_json(a, {f}, "sensor-1");
+}
+
+TEST(AlertEvent, ARemoteCallNamesItsOperationNotAFile) {
+  const auto j = nlohmann::json::parse(call_event(9));
+  EXPECT_EQ(j["alert"]["category"], "Remote administration");
+  EXPECT_FALSE(j.contains("fileinfo"));
+  EXPECT_EQ(j["kagami"]["operation"], "\\\\fs01\\IPC$\\svcctl RCreateServiceW");
+  EXPECT_EQ(j["kagami"]["findings"][0]["sample"], "PSEXESVC: %SystemRoot%\\PSEXESVC.exe");
+  EXPECT_FALSE(nlohmann::json::parse(event(7))["kagami"].contains("operation"));
+}
+
 TEST(AlertEvent, IsEveShapedWithKagamisFindings) {
   const auto j = nlohmann::json::parse(event(7));
   EXPECT_EQ(j["event_type"], "alert");
@@ -140,6 +169,13 @@ TEST(AlertSinks, SyslogOverUdpAndTcpIsRfc5424) {
             std::string::npos)
       << msg;
   EXPECT_NE(msg.find("] {\"alert\""), std::string::npos) << msg;
+  // An alert without a file (a remote call) has an empty sha256.
+  ASSERT_TRUE(sink.value()->deliver({call_event(2)}));
+  const ssize_t m = ::recv(udp.fd, buf, sizeof buf, 0);
+  ASSERT_GT(m, 0);
+  const std::string call(buf, static_cast<std::size_t>(m));
+  EXPECT_NE(call.find("sha256=\"\" title=\"Service created remotely\"]"), std::string::npos)
+      << call;
 
   c.address = tcp.address();
   c.transport = "tcp";
@@ -207,10 +243,12 @@ TEST(AlertSinks, EmailIsOneMessageForABatch) {
   c.to = {"soc@example.jp"};
   auto sink = make_sink(c, "sensor-1");
   ASSERT_TRUE(sink);
-  const Status st = sink.value()->deliver({event(1), event(2, "medium"), event(3)});
+  const Status st = sink.value()->deliver({event(1), event(2, "medium"), event(3), call_event(4)});
   server.join();
   ASSERT_TRUE(st) << st.error().message;
-  EXPECT_NE(data.find("Subject: [Kagami] 3 alerts (high) on sensor-1"), std::string::npos) << data;
+  EXPECT_NE(data.find("Subject: [Kagami] 4 alerts (high) on sensor-1"), std::string::npos) << data;
+  EXPECT_NE(data.find("call:     \\\\fs01\\IPC$\\svcctl RCreateServiceW"), std::string::npos)
+      << data;
   EXPECT_NE(data.find("[high] My Numbers sent"), std::string::npos) << data;
   EXPECT_NE(data.find("社員名簿.xlsx"), std::string::npos);
   EXPECT_NE(data.find("jp_my_number x20 (high)"), std::string::npos);

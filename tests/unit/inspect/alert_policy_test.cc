@@ -46,6 +46,23 @@ TEST(AlertPolicy, AnEncryptedFileSentIsAnAlertOfItsOwn) {
             Severity::kInfo);
 }
 
+// Remote administration as intruders use it, told by DCE/RPC records: a service created is an
+// alert, a routine machine password change is not.
+TEST(AlertPolicy, RemoteAdministrationEventsByDefault) {
+  const AlertPolicy p = AlertPolicy::defaults();
+  auto v = p.judge({finding("dcerpc:service_created", Confidence::kHigh, 1)}, "sent", "", "");
+  EXPECT_EQ(v.severity, Severity::kHigh);
+  EXPECT_EQ(v.title, "Service created remotely");
+  EXPECT_EQ(
+      p.judge({finding("dcerpc:service_started", Confidence::kHigh, 1)}, "sent", "", "").severity,
+      Severity::kMedium);
+  for (const char* routine :
+       {"dcerpc:machine_password_set", "dcerpc:service_deleted", "dcerpc:registry_written"})
+    EXPECT_EQ(p.judge({finding(routine, Confidence::kHigh, 1)}, "sent", "", "").severity,
+              Severity::kInfo)
+        << routine;
+}
+
 TEST(AlertPolicy, RulesExemptUsersAndHosts) {
   AlertPolicy p;
   AlertRule r;
