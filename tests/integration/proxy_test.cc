@@ -1984,6 +1984,87 @@ TEST_F(ProxyTest, TransparentFtpsControlAndDataAreDecrypted) {
   EXPECT_TRUE(stor);
 }
 
+// The same FTPS through an explicit proxy, as FileZilla and WinSCP do it with an HTTP proxy set:
+// CONNECT to the control port, AUTH TLS and PROT P inside it, then a CONNECT of its own to each
+// PASV port, where the client begins TLS again. Both are decrypted; the recorder pairs each data
+// connection with the command that opened it and names the files.
+TEST_F(ProxyTest, FtpsControlAndDataAreDecryptedThroughConnect) {
+  if (run({"/usr/bin/python3", "-c", "import pyftpdlib, OpenSSL"}).exit_code != 0)
+    GTEST_SKIP() << "python3-pyftpdlib or python3-openssl missing";
+  CertSpec spec;
+  spec.cn = "files.test";
+  spec.sans = {"DNS:files.test"};
+  leaf("files", spec);
+  write_file(d_ + "/files-both.pem", read_file(d_ + "/files.key") + read_file(d_ + "/files.pem"));
+  std::filesystem::create_directories(d_ + "/ftp");
+  const std::string down = pattern(150000, 33), up = "氏名,マイナンバー\n山田太郎,123456789018\n";
+  write_file(d_ + "/ftp/report.bin", down);
+  write_file(d_ + "/customers.csv", up);
+  const int port = free_port();
+  const std::string server_py =
+      "from pyftpdlib.authorizers import DummyAuthorizer\n"
+      "from pyftpdlib.handlers import TLS_FTPHandler\n"
+      "from pyftpdlib.servers import FTPServer\n"
+      "a = DummyAuthorizer(); a.add_user('tanaka', 'secret', '" +
+      d_ +
+      "/ftp', perm='elradfmw')\n"
+      "h = TLS_FTPHandler; h.certfile = '" +
+      d_ +
+      "/files-both.pem'; h.authorizer = a\n"
+      "h.tls_control_required = True; h.tls_data_required = True\n"
+      "FTPServer(('127.0.0.1', " +
+      std::to_string(port) + "), h).serve_forever()\n";
+  Background server({"/usr/bin/python3", "-c", server_py});
+  ASSERT_TRUE(port_open(port, 10000)) << server.err();
+  const std::string store = d_ + "/store";
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", d_ + "/mirror", {"--record", store});
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  // ftplib has no proxy setting: every connection it opens (control and data) becomes a tunnel.
+  write_file(d_ + "/ftp_client.py", R"(import ftplib, io, socket, ssl, sys
+proxy, port, ca, d = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+direct = socket.create_connection
+
+def tunnel(address, timeout=None, source_address=None):
+    host, to = address
+    s = direct(("127.0.0.1", proxy), timeout=20)
+    s.sendall(b"CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (host.encode(), to, host.encode(), to))
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        b = s.recv(1)
+        if not b:
+            raise SystemExit("the proxy closed the tunnel")
+        answer += b
+    assert b" 200 " in answer, answer
+    return s
+
+socket.create_connection = tunnel
+f = ftplib.FTP_TLS(context=ssl.create_default_context(cafile=ca), timeout=20)
+f.connect("127.0.0.1", port)
+f.host = "files.test"  # the name the certificates are checked for (SNI)
+f.auth(); f.login("tanaka", "secret"); f.prot_p()
+got = io.BytesIO(); f.retrbinary("RETR report.bin", got.write)
+f.storbinary("STOR customers.csv", open(d + "/customers.csv", "rb"))
+f.quit()
+assert got.getvalue() == open(d + "/ftp/report.bin", "rb").read()
+)");
+  auto r = run({"/usr/bin/python3", d_ + "/ftp_client.py", std::to_string(proxy.port()),
+                std::to_string(port), kagami_ca_, d_});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err << proxy.log() << server.err();
+  ASSERT_EQ(proxy.stop(), 0);
+  server.signal(SIGTERM);
+  server.wait(10000);
+  EXPECT_EQ(read_file(d_ + "/ftp/customers.csv"), up);
+  std::map<std::string, std::string> files;  // name: sha256
+  for (const auto& f : listing("files", store))
+    if (f["protocol"] == "ftp") files[f["name"]] = f["sha256"];
+  EXPECT_EQ(files["report.bin"], sha256_of(down)) << ::testing::PrintToString(files);
+  EXPECT_EQ(files["customers.csv"], sha256_of(up)) << ::testing::PrintToString(files);
+  int decrypted = 0;
+  for (const auto& session : listing("sessions", store))
+    if (session.value("decrypted", false)) ++decrypted;
+  EXPECT_EQ(decrypted, 3);  // the control connection and both data connections
+}
+
 // An LDAP client through CONNECT: it speaks first, searches in plaintext, asks for StartTLS
 // (RFC 4511 4.14); slapd accepts, the proxy takes part in the TLS that follows (minted for the
 // name the client verifies, slapd verified against the origin root), and the bind and the
