@@ -3,9 +3,11 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <typeindex>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -125,6 +127,25 @@ class Services {
   std::vector<std::pair<std::type_index, void*>> entries_;
 };
 
+// State analyzers share across the recorder's workers, for what one connection learns and
+// another needs (an SMB session's channels are hashed to different workers): one object per
+// type, made on first use. Asked for when an analyzer starts, not per packet; each object
+// locks itself.
+class SharedState {
+ public:
+  template <class T>
+  T& get() {
+    std::lock_guard lock(mutex_);
+    std::shared_ptr<void>& slot = objects_[std::type_index(typeid(T))];
+    if (!slot) slot = std::make_shared<T>();
+    return *static_cast<T*>(slot.get());
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::type_index, std::shared_ptr<void>> objects_;
+};
+
 struct AnalyzerLimits {
   std::size_t max_buffer_bytes = 1u << 20;  // unconsumed bytes held per direction
   std::size_t detect_bytes = 4096;          // bytes looked at to recognize a protocol
@@ -183,6 +204,7 @@ struct AnalyzerContext {
   NameCache* names = nullptr;
   ExpectedConnections* expected = nullptr;
   const Services* services = nullptr;
+  SharedState* shared = nullptr;  // null: each connection on its own
   const AnalyzerLimits* limits = nullptr;
   AnalyzerCounters* counters = nullptr;
   LogOnce* log_once = nullptr;

@@ -79,6 +79,7 @@ Worker::Worker(std::size_t index, const RecorderConfig& config, WorkerShared& sh
     cx_.files = files_.get();
     cx_.names = shared.names;
     cx_.expected = shared.expected;
+    cx_.shared = &shared.analyzers;
     cx_.limits = &config.analyzers;
     cx_.counters = &acounters_;
     cx_.log_once = &log_once_;

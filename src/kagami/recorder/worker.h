@@ -53,6 +53,7 @@ struct WorkerShared {
   records::ProxiedConnections* proxied = nullptr;  // notes of an in-process insight proxy
   class InspectionPool* inspection = nullptr;      // content inspection; null: none
   class PpapCorrelator* ppap = nullptr;            // archive and password mails; null: none
+  analyzers::SharedState analyzers;                // what analyzers share across workers
   WorkerShared() {
     for (auto& n : next_id) n.store(1);
   }

@@ -74,14 +74,16 @@ bool parse_smb2_header(ByteView m, Smb2Header& h) {
   return true;
 }
 
-bool smb2_negotiate_response(ByteView m, std::uint16_t& dialect) {
-  if (!has_body(m, 6)) return false;
+bool smb2_negotiate_response(ByteView m, std::uint16_t& dialect, std::uint32_t& capabilities) {
+  if (!has_body(m, 28)) return false;
   dialect = u16(m, kSmb2HeaderBytes + 4);
+  capabilities = u32(m, kSmb2HeaderBytes + 24);
   return true;
 }
 
-bool smb2_session_setup_request(ByteView m, ByteView& blob) {
+bool smb2_session_setup_request(ByteView m, std::uint8_t& flags, ByteView& blob) {
   if (!has_body(m, 24)) return false;
+  flags = m[kSmb2HeaderBytes + 2];
   return slice(m, u16(m, kSmb2HeaderBytes + 12), u16(m, kSmb2HeaderBytes + 14), blob);
 }
 

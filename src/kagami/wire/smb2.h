@@ -62,6 +62,8 @@ enum Command : std::uint16_t {
   kSetInfo = 17,
   kOplockBreak = 18,
 };
+inline constexpr std::uint32_t kCapMultiChannel = 0x08;  // NEGOTIATE: the server binds channels
+inline constexpr std::uint8_t kSessionBinding = 0x01;    // SESSION_SETUP: bind to a session
 inline constexpr std::uint32_t kStatusSuccess = 0;
 inline constexpr std::uint32_t kStatusPending = 0x00000103;
 inline constexpr std::uint32_t kStatusMoreProcessingRequired = 0xC0000016;  // a logon leg
@@ -83,8 +85,11 @@ struct Smb2FileId {
 
 // The bodies read here, each from the whole message (header included); false: too short, or
 // an offset or length pointing outside it. Names come as UTF-8.
-bool smb2_negotiate_response(ByteView message, std::uint16_t& dialect);
-bool smb2_session_setup_request(ByteView message, ByteView& security_blob);
+// NEGOTIATE's answer: the dialect and the server's capabilities (kCapMultiChannel, ...).
+bool smb2_negotiate_response(ByteView message, std::uint16_t& dialect, std::uint32_t& capabilities);
+// SESSION_SETUP's request: its flags (kSessionBinding: a further channel of a session) and the
+// security blob.
+bool smb2_session_setup_request(ByteView message, std::uint8_t& flags, ByteView& security_blob);
 bool smb2_tree_connect_request(ByteView message, std::string& path);
 struct Smb2Create {
   std::string name;

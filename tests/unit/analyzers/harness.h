@@ -88,6 +88,7 @@ class AnalyzerHarness {
     cx.files = &files;
     cx.names = &names;
     cx.expected = &expected;
+    cx.shared = &shared;
     cx.limits = &limits;
     cx.counters = &counters;
     cx.log_once = &log_once;
@@ -140,6 +141,7 @@ class AnalyzerHarness {
   MemoryFiles files;
   recorder::SharedNameCache names;
   recorder::SharedExpectedConnections expected;
+  analyzers::SharedState shared;
   analyzers::AnalyzerLimits limits;
   analyzers::AnalyzerCounters counters;
   LogOnce log_once;

@@ -370,6 +370,130 @@ TEST(SmbAnalyzer, LogonsAreRecordsWithTheirOutcome) {
   EXPECT_EQ(h.records.smb[2].status, "");
 }
 
+std::string negotiated(std::uint16_t dialect, std::uint32_t capabilities) {
+  std::string b;
+  le(b, 65, 2);
+  le(b, 1, 2);
+  le(b, dialect, 2);
+  le(b, 0, 2);
+  b += std::string(16, '\x11');  // server GUID
+  le(b, capabilities, 4);
+  return b + std::string(36, '\0');
+}
+
+std::string session_setup_binding(const std::string& blob) {
+  std::string b = session_setup(blob);
+  b[2] = '\x01';  // SMB2_SESSION_FLAG_BINDING
+  return b;
+}
+
+// SMB 3 multichannel: a second connection binds to the session and carries half the I/O of a
+// file the first one opened (as Windows spreads reads and writes over its channels). The second
+// channel learns the file's name, share and user from the first, even when its own messages are
+// read before the first channel's open (workers run apart); each channel's part is a file of
+// its own, flagged partial.
+TEST(SmbAnalyzer, ChannelsOfASessionShareItsFilesNames) {
+  AnalyzerHarness h;
+  auto one = h.tcp(445, 1), two = h.tcp(445, 2);
+  auto to = [](analyzers::SessionAnalysis& s, flow::Direction d, const std::string& m) {
+    AnalyzerHarness::send(s, d, nbss(m));
+  };
+  const std::uint32_t multichannel = 0x08;
+  // The second channel's write comes first: nobody has named the handle yet.
+  to(*two, kC2S, smb2(wire::smb2::kNegotiate, 0, false, std::string(36, '\0')));
+  to(*two, kS2C, smb2(wire::smb2::kNegotiate, 0, true, negotiated(0x0311, multichannel)));
+  to(*two, kC2S, smb2(wire::smb2::kWrite, 5, false, write(9, 6, "world!"), 0, 7));
+  to(*one, kC2S, smb2(wire::smb2::kNegotiate, 0, false, std::string(36, '\0')));
+  to(*one, kS2C, smb2(wire::smb2::kNegotiate, 0, true, negotiated(0x0311, multichannel)));
+  to(*one, kC2S,
+     smb2(wire::smb2::kSessionSetup, 1, false,
+          session_setup(ntlm_authenticate("OFFICE", "tanaka", "PC01"))));
+  to(*one, kS2C, smb2(wire::smb2::kSessionSetup, 1, true, std::string(8, '\0')));
+  to(*one, kC2S, smb2(wire::smb2::kTreeConnect, 2, false, tree_connect("\\\\fs01\\経理")));
+  to(*one, kS2C, smb2(wire::smb2::kTreeConnect, 2, true, std::string(16, '\0'), 0, 7));
+  to(*one, kC2S, smb2(wire::smb2::kCreate, 3, false, create("給与.xlsx"), 0, 7));
+  to(*one, kS2C, smb2(wire::smb2::kCreate, 3, true, created(9), 0, 7));
+  to(*one, kC2S, smb2(wire::smb2::kWrite, 4, false, write(9, 0, "hello "), 0, 7));
+  // The second channel binds (a Kerberos-like logon that names nobody) and reads a file the
+  // first opened; it also opens one in the tree the first connected.
+  to(*two, kC2S, smb2(wire::smb2::kSessionSetup, 6, false, session_setup_binding("\x60\x00")));
+  to(*two, kS2C, smb2(wire::smb2::kSessionSetup, 6, true, std::string(8, '\0')));
+  to(*two, kC2S, smb2(wire::smb2::kRead, 7, false, read_request(9, 0, 12), 0, 7));
+  to(*two, kS2C, smb2(wire::smb2::kRead, 7, true, read_response("hello world!"), 0, 7));
+  to(*two, kC2S, smb2(wire::smb2::kCreate, 8, false, create("memo.txt"), 0, 7));
+  to(*two, kS2C, smb2(wire::smb2::kCreate, 8, true, created(10), 0, 7));
+  to(*two, kC2S, smb2(wire::smb2::kWrite, 9, false, write(10, 0, "memo"), 0, 7));
+  to(*two, kC2S, smb2(wire::smb2::kClose, 10, false, close_request(10), 0, 7));
+  to(*two, kS2C, smb2(wire::smb2::kClose, 10, true, std::string(60, '\0'), 0, 7));
+  two->close(2);
+  to(*one, kC2S, smb2(wire::smb2::kClose, 11, false, close_request(9), 0, 7));
+  to(*one, kS2C, smb2(wire::smb2::kClose, 11, true, std::string(60, '\0'), 0, 7));
+  one->close(2);
+
+  std::map<std::string, std::vector<std::string>> seen;  // name: "direction content partial"
+  for (const auto& e : h.records.events)
+    seen[e.name].push_back(e.direction + " " + h.file_bytes(e.sha256) +
+                           (e.partial ? " partial" : ""));
+  const std::vector<std::string> salary = {
+      // The second channel: its write (before the open was seen) and its read.
+      "received hello world! partial", std::string("sent \0\0\0\0\0\0world! partial", 25),
+      "sent hello "};  // the first channel's write, closed there
+  EXPECT_EQ(seen["\\\\fs01\\経理\\給与.xlsx"], salary) << ::testing::PrintToString(seen);
+  EXPECT_EQ(seen["\\\\fs01\\経理\\memo.txt"], std::vector<std::string>{"sent memo"})
+      << ::testing::PrintToString(seen);
+  for (const auto& r : h.records.smb)
+    if (r.action != "logon") {
+      EXPECT_EQ(r.user, "OFFICE\\tanaka") << r.action << " " << r.path;
+    }
+}
+
+// A handle whose open was never seen (the capture began after it, or its channel was not
+// captured): what is read and written through it is still kept, under the handle's number.
+TEST(SmbAnalyzer, AHandleNeverSeenOpenedStillKeepsItsContent) {
+  AnalyzerHarness h;
+  auto s = h.tcp(445);
+  AnalyzerHarness::send(*s, kC2S,
+                        nbss(smb2(wire::smb2::kWrite, 5, false, write(3, 0, "late"), 0, 7)));
+  s->close(2);
+  ASSERT_EQ(h.records.events.size(), 1u);
+  EXPECT_EQ(h.file_bytes(h.records.events[0].sha256), "late");
+  EXPECT_TRUE(h.records.events[0].partial);
+  ASSERT_EQ(h.records.smb.size(), 1u);
+  EXPECT_EQ(h.records.smb[0].path, "<handle 0000000000000003-0000000000000067>");
+  // On an SMB 2.1 connection no other channel exists, and a capture that saw the negotiation
+  // saw the opens: nothing is made up.
+  AnalyzerHarness h2;
+  auto t = h2.tcp(445);
+  AnalyzerHarness::send(*t, kC2S,
+                        nbss(smb2(wire::smb2::kNegotiate, 0, false, std::string(36, '\0'))));
+  AnalyzerHarness::send(*t, kS2C,
+                        nbss(smb2(wire::smb2::kNegotiate, 0, true, negotiated(0x0210, 0))));
+  AnalyzerHarness::send(*t, kC2S,
+                        nbss(smb2(wire::smb2::kWrite, 5, false, write(3, 0, "late"), 0, 7)));
+  t->close(2);
+  EXPECT_TRUE(h2.records.events.empty());
+}
+
+// A write far past what was seen (a lying offset, 1 TiB or 2^64 - 1) would make the file its
+// zeros: it is not kept, the file is flagged instead. (Found by fuzz_smb.)
+TEST(SmbAnalyzer, WritesFarPastTheEndAreNotZeroFilled) {
+  AnalyzerHarness h;
+  auto s = h.tcp(445);
+  auto c2s = [&](const std::string& m) { AnalyzerHarness::send(*s, kC2S, nbss(m)); };
+  c2s(smb2(wire::smb2::kTreeConnect, 2, false, tree_connect("\\\\fs01\\share")));
+  AnalyzerHarness::send(*s, kS2C,
+                        nbss(smb2(wire::smb2::kTreeConnect, 2, true, std::string(16, '\0'), 0, 7)));
+  c2s(smb2(wire::smb2::kCreate, 3, false, create("big.bin"), 0, 7));
+  AnalyzerHarness::send(*s, kS2C, nbss(smb2(wire::smb2::kCreate, 3, true, created(1), 0, 7)));
+  c2s(smb2(wire::smb2::kWrite, 4, false, write(1, 0, "head"), 0, 7));
+  c2s(smb2(wire::smb2::kWrite, 5, false, write(1, 1ull << 40, "far"), 0, 7));
+  c2s(smb2(wire::smb2::kWrite, 6, false, write(1, ~0ull - 1, "wraps"), 0, 7));
+  s->close(2);
+  ASSERT_EQ(h.records.events.size(), 1u);
+  EXPECT_EQ(h.file_bytes(h.records.events[0].sha256), "head");
+  EXPECT_TRUE(h.records.events[0].partial);
+}
+
 TEST(SmbAnalyzer, Smb1GivesTheSameRecordsAsSmb2) {
   namespace smb1c = wire::smb1;
   AnalyzerHarness h;

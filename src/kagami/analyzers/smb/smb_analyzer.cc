@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kagami/analyzers/analyzer.h"
+#include "kagami/analyzers/smb/channels.h"
 #include "kagami/analyzers/smb/pipe_calls.h"
 #include "kagami/base/utf8.h"
 #include "kagami/wire/kerberos.h"
@@ -32,6 +33,7 @@ namespace smb2 = wire::smb2;
 constexpr std::size_t kWholeMessageBytes = 256u << 10;  // buffered whole; larger ones stream
 constexpr std::size_t kMaxMessageBytes = 16u << 20;     // SMB2 reads and writes are <= 8 MiB
 constexpr std::size_t kMaxAheadBytes = 16u << 20;       // out-of-order content held per file
+constexpr std::uint64_t kMaxHoleBytes = 64u << 20;      // zeros put in for what was not seen
 constexpr std::size_t kMaxPending = 4096;               // requests awaiting their response
 constexpr std::size_t kMaxOpenFiles = 4096;
 constexpr std::size_t kMaxCompound = 64;
@@ -41,6 +43,12 @@ class Assembly {
  public:
   void add(FileSink& files, std::uint64_t offset, ByteView data) {
     if (data.empty()) return;
+    // Past a hole this large (a lying offset, or a sparse file written far out) nothing is
+    // kept: the zeros between would be the file.
+    if (offset > next_ + kMaxHoleBytes || offset > ~0ull - data.size()) {
+      dropped_ = true;
+      return;
+    }
     if (!writer_) writer_ = files.open();
     bytes_ += data.size();
     if (offset < next_) {
@@ -117,6 +125,11 @@ struct OpenFile {
   bool pipe = false;                 // a named pipe of IPC$: DCE/RPC calls, not a file's content
   std::unique_ptr<PipeCalls> calls;  // a pipe's
   Assembly read, written;
+  // A handle this connection never saw opened (another channel of the session opened it, or
+  // the capture began after): named when it ends, if by then some channel has said its name.
+  bool orphan = false;
+  std::uint64_t session = 0;
+  Smb2FileId id;
 };
 
 // A request awaiting its response.
@@ -131,11 +144,16 @@ struct Pending {
   std::uint32_t create_tree = 0;          // create: the tree it opens in
   bool delete_pending = false;            // set info: a delete mark
   std::uint16_t subcommand = 0;           // SMB1 TRANSACTION(2): its setup's first word
+  std::uint64_t session = 0;              // SMB2: the session it was asked in
+  bool binding = false;                   // session setup: a further channel of a session
 };
 
 class SmbAnalyzer final : public Analyzer {
  public:
-  SmbAnalyzer(SessionState& s, AnalyzerContext& cx) : s_(s), cx_(cx) {}
+  SmbAnalyzer(SessionState& s, AnalyzerContext& cx)
+      : s_(s),
+        cx_(cx),
+        channels_(cx.shared != nullptr ? &cx.shared->get<SmbChannels>() : nullptr) {}
 
   wire::Progress on_data(Direction dir, TimeNs ts, ByteView bytes) override {
     Side& side = sides_[dir == Direction::kClientToServer ? 0 : 1];
@@ -235,8 +253,8 @@ class SmbAnalyzer final : public Analyzer {
                                 static_cast<std::uint64_t>(load_le32(head.data() + b + 20)) << 32,
                             static_cast<std::uint64_t>(load_le32(head.data() + b + 24)) |
                                 static_cast<std::uint64_t>(load_le32(head.data() + b + 28)) << 32};
-        if (auto it = files_.find(id); it != files_.end() && !it->second.pipe)
-          side.target = &it->second.written;
+        if (OpenFile* f = handle(id, h.session_id, ts, true); f != nullptr && !f->pipe)
+          side.target = &f->written;
         Pending p;
         p.command = h.command;
         pending_add(h.message_id, ts, std::move(p));
@@ -246,8 +264,8 @@ class SmbAnalyzer final : public Analyzer {
         data_length = load_le32(head.data() + b + 4);
         if (auto p = take(h)) {
           side.stream_offset = p->offset;
-          if (auto it = files_.find(p->file); it != files_.end() && !it->second.pipe)
-            side.target = &it->second.read;
+          if (OpenFile* f = handle(p->file, p->session, ts, true); f != nullptr && !f->pipe)
+            side.target = &f->read;
         }
       }
     }
@@ -392,11 +410,14 @@ class SmbAnalyzer final : public Analyzer {
   void request(const Smb2Header& h, TimeNs ts, ByteView m, std::uint64_t last_create) {
     Pending p;
     p.command = h.command;
+    p.session = h.session_id;
     if (h.related()) p.compound_create = last_create;
     switch (h.command) {
       case smb2::kSessionSetup: {
         ByteView blob;
-        if (!wire::smb2_session_setup_request(m, blob)) return;
+        std::uint8_t flags = 0;
+        if (!wire::smb2_session_setup_request(m, flags, blob)) return;
+        p.binding = (flags & smb2::kSessionBinding) != 0;
         logon(blob);
         break;
       }
@@ -417,15 +438,15 @@ class SmbAnalyzer final : public Analyzer {
         ByteView data;
         std::uint64_t offset = 0;
         if (!wire::smb2_write_request(m, p.file, offset, data)) return;
-        written(resolve(p), ts, offset, data);
+        written(resolve(p), ts, offset, data, h.session_id);
         break;
       }
       case smb2::kIoctl: {
         wire::Smb2Ioctl io;
         if (!wire::smb2_ioctl_request(m, io) || io.code != smb2::kFsctlPipeTransceive) return;
         p.file = io.id;
-        if (auto it = files_.find(resolve(p)); it != files_.end() && it->second.calls)
-          it->second.calls->from_client(ts, io.data, calls_done_);
+        if (OpenFile* f = handle(resolve(p), h.session_id, ts, false); f != nullptr && f->calls)
+          f->calls->from_client(ts, io.data, calls_done_);
         break;
       }
       case smb2::kClose:
@@ -453,8 +474,12 @@ class SmbAnalyzer final : public Analyzer {
   void response(const Smb2Header& h, TimeNs ts, ByteView m) {
     if (h.command == smb2::kNegotiate) {
       std::uint16_t d = 0;
-      if (h.status == smb2::kStatusSuccess && wire::smb2_negotiate_response(m, d))
+      std::uint32_t capabilities = 0;
+      if (h.status == smb2::kStatusSuccess && wire::smb2_negotiate_response(m, d, capabilities)) {
         dialect_ = wire::smb2_dialect_name(d);
+        // Only SMB 3 binds channels; an SMB 2 connection (or a server that cannot) is alone.
+        alone_ = d < 0x0300 || d == 0x02FF || (capabilities & smb2::kCapMultiChannel) == 0;
+      }
       return;
     }
     auto taken = take(h);
@@ -463,9 +488,12 @@ class SmbAnalyzer final : public Analyzer {
     const bool ok = h.status == smb2::kStatusSuccess;
     switch (p.command) {
       case smb2::kSessionSetup:
+        if (ok) session_known(h.session_id, p.binding);
         return logged_on(p.ts, h.status);
       case smb2::kTreeConnect:
-        if (ok) trees_[h.tree_id] = p.name;
+        if (!ok) return;
+        trees_[h.tree_id] = p.name;
+        if (shares()) channels_->tree(s_.server_ip, h.session_id, h.tree_id, p.name);
         return;
       case smb2::kCreate: {
         wire::Smb2Created c;
@@ -479,7 +507,7 @@ class SmbAnalyzer final : public Analyzer {
         ByteView data;
         if ((!ok && h.status != smb2::kStatusBufferOverflow) || !wire::smb2_read_response(m, data))
           return;
-        read_back(resolve(p), p.offset, data);
+        read_back(resolve(p), p.offset, data, p.session, ts);
         return;
       }
       case smb2::kIoctl: {
@@ -488,21 +516,70 @@ class SmbAnalyzer final : public Analyzer {
         // READs (STATUS_BUFFER_OVERFLOW).
         if ((!ok && h.status != smb2::kStatusBufferOverflow) || !wire::smb2_ioctl_response(m, io))
           return;
-        if (auto it = files_.find(resolve(p)); it != files_.end() && it->second.calls)
-          it->second.calls->from_server(io.data, calls_done_);
+        if (OpenFile* f = handle(resolve(p), p.session, ts, false); f != nullptr && f->calls)
+          f->calls->from_server(io.data, calls_done_);
         return;
       }
       case smb2::kQueryDirectory:
-        if (auto it = files_.find(resolve(p)); it != files_.end() && ok) it->second.listed = true;
+        if (OpenFile* f = handle(resolve(p), p.session, ts, false); f != nullptr && ok)
+          f->listed = true;
         return;
       case smb2::kSetInfo:
         if (ok) info_set(ts, p);
         return;
       case smb2::kClose:
+        handle(resolve(p), p.session, ts, false);  // closed here, opened on another channel
         return closed(resolve(p));
       default:
         return;
     }
+  }
+
+  // Whether this connection tells the session's other channels what it learns.
+  bool shares() const { return channels_ != nullptr && !alone_; }
+
+  // A logon the server let in: told to the other channels; a channel that binds to the session
+  // learns who it is from them when its own logon does not say (Kerberos).
+  void session_known(std::uint64_t session, bool binding) {
+    if (!shares() || session == 0) return;
+    if (!binding) {
+      channels_->logon(s_.server_ip, session, {s_.user, workstation_, kerberos_});
+      return;
+    }
+    if (!s_.user.empty()) return;
+    if (auto l = channels_->logon_of(s_.server_ip, session)) {
+      s_.user = l->user;
+      workstation_ = l->workstation;
+      kerberos_ = l->kerberos;
+    }
+  }
+
+  // The file behind an SMB2 handle: opened on this connection, or on another channel of its
+  // session (asked once, then kept here). With `orphan`, a handle no channel has named yet
+  // still gets a file, so what is read or written through it is kept; its name is asked for
+  // again when it ends.
+  OpenFile* handle(const Smb2FileId& id, std::uint64_t session, TimeNs ts, bool orphan) {
+    if (auto it = files_.find(id); it != files_.end()) return &it->second;
+    if (channels_ == nullptr || alone_ || session == 0) return nullptr;
+    std::optional<SmbChannels::Name> name = channels_->file_of(s_.server_ip, session, id);
+    if (!name && !orphan) return nullptr;
+    if (files_.size() >= kMaxOpenFiles) {
+      (void)cx_.log_once->first("smb: more files open at once than are tracked");
+      return nullptr;
+    }
+    OpenFile& f = files_[id];
+    f.ts = ts;
+    f.session = session;
+    f.id = id;
+    if (name) {
+      f.share = std::move(name->share);
+      f.path = std::move(name->path);
+      f.pipe = name->pipe;
+      if (f.pipe) f.calls = std::make_unique<PipeCalls>(f.share + "\\" + f.path);
+    } else {
+      f.orphan = true;
+    }
+    return &f;
   }
 
   // A handle a CREATE (or SMB1's NT_CREATE_ANDX, OPEN_ANDX) returned for `p`.
@@ -514,11 +591,20 @@ class SmbAnalyzer final : public Analyzer {
     OpenFile& f = files_[id];
     f.ts = p.ts;
     f.share = share_of(p.create_tree);
+    if (f.share.empty() && shares()) {
+      // A tree connected on another channel of the session.
+      if (auto share = channels_->tree_of(s_.server_ip, p.session, p.create_tree)) {
+        f.share = *share;
+        trees_[p.create_tree] = std::move(*share);
+      }
+    }
     f.path = p.name;
     f.directory = (p.create.options & smb2::kCreateDirectory) != 0;
     f.delete_on_close = (p.create.options & smb2::kCreateDeleteOnClose) != 0;
     f.pipe = f.share.size() >= 5 && f.share.compare(f.share.size() - 5, 5, "\\IPC$") == 0;
     if (f.pipe) f.calls = std::make_unique<PipeCalls>(f.share + "\\" + f.path);
+    if (shares() && p.session != 0)
+      channels_->file(s_.server_ip, p.session, id, {f.share, f.path, f.pipe});
   }
 
   // The server's last word on a logon: in, or refused and why. An NTLMSSP or SPNEGO leg that
@@ -539,15 +625,18 @@ class SmbAnalyzer final : public Analyzer {
 
   // A rename or a delete mark the server accepted.
   void info_set(TimeNs ts, const Pending& p) {
-    auto it = files_.find(resolve(p));
-    if (it == files_.end()) return;
+    const Smb2FileId id = resolve(p);
+    OpenFile* f = handle(id, p.session, ts, false);
+    if (f == nullptr) return;
     if (!p.name.empty()) {
-      records::SmbRecord r = base(ts, "rename", it->second.share, it->second.path);
+      records::SmbRecord r = base(ts, "rename", f->share, f->path);
       r.new_path = p.name;
       emit(std::move(r));
-      it->second.path = p.name;
+      f->path = p.name;
+      if (shares() && p.session != 0 && !f->orphan)
+        channels_->file(s_.server_ip, p.session, id, {f->share, f->path, f->pipe});
     } else if (p.delete_pending) {
-      it->second.deleted = true;
+      f->deleted = true;
     }
   }
 
@@ -759,23 +848,26 @@ class SmbAnalyzer final : public Analyzer {
   }
 
   // Bytes the client wrote to a handle at `offset`: a file's content, or a pipe's calls.
-  void written(const Smb2FileId& id, TimeNs ts, std::uint64_t offset, ByteView data) {
-    auto it = files_.find(id);
-    if (it == files_.end()) return;
-    if (!it->second.pipe)
-      it->second.written.add(*cx_.files, offset, data);
-    else if (it->second.calls)
-      it->second.calls->from_client(ts, data, calls_done_);
+  // `session`: SMB2's (0 for SMB1, whose handles are this connection's alone).
+  void written(const Smb2FileId& id, TimeNs ts, std::uint64_t offset, ByteView data,
+               std::uint64_t session = 0) {
+    OpenFile* f = handle(id, session, ts, true);
+    if (f == nullptr) return;
+    if (!f->pipe)
+      f->written.add(*cx_.files, offset, data);
+    else if (f->calls)
+      f->calls->from_client(ts, data, calls_done_);
   }
 
   // Bytes the server answered a read of a handle with.
-  void read_back(const Smb2FileId& id, std::uint64_t offset, ByteView data) {
-    auto it = files_.find(id);
-    if (it == files_.end()) return;
-    if (!it->second.pipe)
-      it->second.read.add(*cx_.files, offset, data);
-    else if (it->second.calls)
-      it->second.calls->from_server(data, calls_done_);
+  void read_back(const Smb2FileId& id, std::uint64_t offset, ByteView data,
+                 std::uint64_t session = 0, TimeNs ts = 0) {
+    OpenFile* f = handle(id, session, ts, true);
+    if (f == nullptr) return;
+    if (!f->pipe)
+      f->read.add(*cx_.files, offset, data);
+    else if (f->calls)
+      f->calls->from_server(data, calls_done_);
   }
 
   std::string share_of(std::uint32_t tree) const {
@@ -804,6 +896,23 @@ class SmbAnalyzer final : public Analyzer {
 
   // A file closed (or left open at the end): its record, and its content read and written.
   void finish_file(OpenFile& f, const char* note) {
+    if (f.orphan) {
+      // By now another channel may have said what it is.
+      if (auto name = channels_->file_of(s_.server_ip, f.session, f.id)) {
+        f.share = std::move(name->share);
+        f.path = std::move(name->path);
+        f.pipe = name->pipe;
+        note = "opened on another channel of the session";
+      } else {
+        char id[64];
+        std::snprintf(id, sizeof id, "<handle %016llx-%016llx>",
+                      static_cast<unsigned long long>(f.id.persistent),
+                      static_cast<unsigned long long>(f.id.volatile_id));
+        f.path = id;
+        note = "its open was not seen (before the capture, or on a channel not captured)";
+      }
+      if (f.pipe) return;  // a pipe's calls, not a file's content
+    }
     if (f.calls) {
       f.calls->finish(calls_done_);
       if (f.calls->violated())
@@ -848,6 +957,8 @@ class SmbAnalyzer final : public Analyzer {
 
   SessionState& s_;
   AnalyzerContext& cx_;
+  SmbChannels* channels_;  // what the session's other connections learn; null: none
+  bool alone_ = false;     // SMB 2, or a server that binds no channels
   Side sides_[2];
   std::string dialect_;
   std::string workstation_;  // the client's computer, as its NTLMSSP logon names it
