@@ -454,11 +454,18 @@ TEST(SmbAnalyzer, AHandleNeverSeenOpenedStillKeepsItsContent) {
   auto s = h.tcp(445);
   AnalyzerHarness::send(*s, kC2S,
                         nbss(smb2(wire::smb2::kWrite, 5, false, write(3, 0, "late"), 0, 7)));
+  // A file far into its copy when the capture began: kept from where it was met.
+  AnalyzerHarness::send(
+      *s, kC2S, nbss(smb2(wire::smb2::kWrite, 6, false, write(4, 600u << 20, "mid"), 0, 7)));
+  AnalyzerHarness::send(
+      *s, kC2S, nbss(smb2(wire::smb2::kWrite, 7, false, write(4, (600u << 20) + 3, "dle"), 0, 7)));
   s->close(2);
-  ASSERT_EQ(h.records.events.size(), 1u);
+  ASSERT_EQ(h.records.events.size(), 2u);
   EXPECT_EQ(h.file_bytes(h.records.events[0].sha256), "late");
   EXPECT_TRUE(h.records.events[0].partial);
-  ASSERT_EQ(h.records.smb.size(), 1u);
+  EXPECT_EQ(h.file_bytes(h.records.events[1].sha256), "middle");
+  EXPECT_TRUE(h.records.events[1].partial);
+  ASSERT_EQ(h.records.smb.size(), 2u);
   EXPECT_EQ(h.records.smb[0].path, "<handle 0000000000000003-0000000000000067>");
   // On an SMB 2.1 connection no other channel exists, and a capture that saw the negotiation
   // saw the opens: nothing is made up.

@@ -43,6 +43,9 @@ class Assembly {
  public:
   void add(FileSink& files, std::uint64_t offset, ByteView data) {
     if (data.empty()) return;
+    // Content first met far into a file (a handle in use before the capture began) starts
+    // where it is met, flagged; it is not put after that many zeros.
+    if (!writer_ && ahead_.empty() && offset > next_ + kMaxHoleBytes) next_ = begins_ = offset;
     // Past a hole this large (a lying offset, or a sparse file written far out) nothing is
     // kept: the zeros between would be the file.
     if (offset > next_ + kMaxHoleBytes || offset > ~0ull - data.size()) {
@@ -74,7 +77,7 @@ class Assembly {
   std::uint64_t bytes() const { return bytes_; }
   // What came, with the holes between it zero-filled (and flagged).
   records::FileRecord finish(bool& partial) {
-    partial = dropped_ || !ahead_.empty();
+    partial = dropped_ || !ahead_.empty() || begins_ > 0;
     static const std::vector<std::uint8_t> zeros(64u << 10, 0);
     for (auto& [offset, data] : ahead_) {
       while (next_ < offset) {
@@ -113,6 +116,7 @@ class Assembly {
 
   std::unique_ptr<FileWriter> writer_;
   std::uint64_t next_ = 0, bytes_ = 0;
+  std::uint64_t begins_ = 0;  // the offset the kept content starts at (0: the file's start)
   std::map<std::uint64_t, std::vector<std::uint8_t>> ahead_;
   std::size_t ahead_bytes_ = 0;
   bool dropped_ = false;
