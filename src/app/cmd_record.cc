@@ -10,6 +10,7 @@
 #include "kagami/base/private_files.h"
 #include "kagami/capture/live_source.h"
 #include "kagami/capture/pcap_file_source.h"
+#include "kagami/capture/pcap_over_ip_source.h"
 #include "kagami/recorder/recorder.h"
 
 #include "app/commands.h"
@@ -20,7 +21,7 @@ namespace {
 
 // Signal handlers can reach only these; main() owns the objects.
 std::atomic<recorder::Recorder*> g_recorder{nullptr};
-std::atomic<capture::LiveSource*> g_live{nullptr};
+std::atomic<capture::PacketSource*> g_live{nullptr};
 
 extern "C" void on_stop_signal(int) {
   if (auto* r = g_recorder.load()) r->stop();
@@ -50,6 +51,7 @@ std::string host_name() {
 struct RecordOptions {
   std::vector<std::string> read;
   std::string interface;
+  std::string pcap_over_ip, pcap_over_ip_listen;
   std::string filter;
   std::string store;
   std::string config;
@@ -71,8 +73,11 @@ int run_record(const RecordOptions& o) {
     std::cerr << "error: --store DIR is required\n";
     return 2;
   }
-  if (o.read.empty() == o.interface.empty()) {
-    std::cerr << "error: give either --read FILE... or --interface IF\n";
+  const int inputs = (o.read.empty() ? 0 : 1) + (o.interface.empty() ? 0 : 1) +
+                     (o.pcap_over_ip.empty() ? 0 : 1) + (o.pcap_over_ip_listen.empty() ? 0 : 1);
+  if (inputs != 1) {
+    std::cerr << "error: give one of --read FILE..., --interface IF, --pcap-over-ip ADDR:PORT "
+                 "or --pcap-over-ip-listen ADDR:PORT\n";
     return 2;
   }
   recorder::RecorderConfig cfg;
@@ -86,7 +91,7 @@ int run_record(const RecordOptions& o) {
   if (!o.sensor.empty()) cfg.sensor = o.sensor;
   if (cfg.sensor.empty()) cfg.sensor = host_name();
   if (o.workers >= 0) cfg.workers = o.workers;
-  cfg.live = !o.interface.empty();
+  cfg.live = o.read.empty();
   if (o.no_analyzers) cfg.analyze = false;
 
   warn_if_not_private(cfg.store_dir, "store");
@@ -119,23 +124,42 @@ int run_record(const RecordOptions& o) {
       }
     }
   } else {
-    capture::LiveOptions lo;
-    lo.interface = o.interface;
-    lo.bpf_filter = o.filter;
-    lo.buffer_bytes = o.buffer_mb << 20;
-    auto src = capture::LiveSource::open(lo);
-    if (!src) {
-      std::cerr << "error: " << src.error().message << "\n";
+    std::unique_ptr<capture::PacketSource> source;
+    std::string what;
+    if (!o.interface.empty()) {
+      capture::LiveOptions lo;
+      lo.interface = o.interface;
+      lo.bpf_filter = o.filter;
+      lo.buffer_bytes = o.buffer_mb << 20;
+      auto src = capture::LiveSource::open(lo);
+      if (src)
+        source = std::move(src.value());
+      else
+        what = src.error().message;
+    } else {
+      capture::PcapOverIpOptions po;
+      po.connect = o.pcap_over_ip;
+      po.listen = o.pcap_over_ip_listen;
+      auto src = capture::PcapOverIpSource::open(po);
+      if (src && !o.quiet && !po.listen.empty())
+        std::cerr << "kagami: pcap-over-IP senders connect to port " << src.value()->port() << "\n";
+      if (src)
+        source = std::move(src.value());
+      else
+        what = src.error().message;
+    }
+    if (!source) {
+      std::cerr << "error: " << what << "\n";
       g_recorder.store(nullptr);
       (void)rec.finish();
       return 1;
     }
     ++sources;
-    g_live.store(src.value().get());
+    g_live.store(source.get());
     if (!o.quiet)
-      std::cerr << "kagami: recording " << o.interface << " into " << o.store
+      std::cerr << "kagami: recording " << source->name() << " into " << o.store
                 << " (SIGINT/SIGTERM to stop, SIGUSR1 for counters)\n";
-    if (auto s = rec.run(*src.value()); !s) {
+    if (auto s = rec.run(*source); !s) {
       std::cerr << "error: " << s.error().message << "\n";
       exit_code = 1;
     }
@@ -176,6 +200,11 @@ void add_record_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--read,-r", o->read, "pcap or pcapng files, recorded in the order given");
   cmd->add_option("--interface,-i", o->interface,
                   "capture live from this interface until SIGINT/SIGTERM");
+  cmd->add_option("--pcap-over-ip", o->pcap_over_ip,
+                  "read a pcap-over-IP stream from this sender (ADDR:PORT), reconnecting until "
+                  "SIGINT/SIGTERM");
+  cmd->add_option("--pcap-over-ip-listen", o->pcap_over_ip_listen,
+                  "take pcap-over-IP streams from senders that connect to ADDR:PORT");
   cmd->add_option("--filter,-f", o->filter, "BPF filter for live capture");
   cmd->add_option("--store,-s", o->store, "store directory (created if missing)");
   cmd->add_option("--config,-c", o->config, "TOML settings file (see --print-config)");

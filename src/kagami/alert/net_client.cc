@@ -10,31 +10,15 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "kagami/base/tcp_listener.h"
+
 namespace kagami::alert {
 
 Result<NetClient> NetClient::connect(const std::string& addr_port, bool udp, int timeout_ms) {
-  const std::size_t colon = addr_port.rfind(':');
-  if (colon == std::string::npos) return make_error("'{}' is not ADDR:PORT", addr_port);
-  std::string host = addr_port.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  const int port = std::atoi(addr_port.c_str() + colon + 1);
-  if (port <= 0 || port > 65535) return make_error("'{}' has no valid port", addr_port);
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<std::uint16_t>(port));
-    len = sizeof *v4;
-  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<std::uint16_t>(port));
-    len = sizeof *v6;
-  } else {
-    return make_error("'{}' is not a numeric address", host);
-  }
+  auto address = parse_socket_address(addr_port);
+  if (!address) return address.error();
+  const sockaddr_storage ss = address.value().storage;
+  const socklen_t len = address.value().length;
   const int fd = ::socket(ss.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
   if (fd < 0) return make_error("socket: {}", std::strerror(errno));
   NetClient c(fd);
@@ -42,7 +26,7 @@ Result<NetClient> NetClient::connect(const std::string& addr_port, bool udp, int
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   // A connect that blocks past its deadline gives EINPROGRESS with the send timeout set.
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0)
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0)
     return make_error("connect {}: {}", addr_port, std::strerror(errno));
   return c;
 }

@@ -11,7 +11,7 @@
 
 namespace kagami {
 
-Result<int> listen_tcp(const std::string& addr_port, const ListenOptions& o) {
+Result<SocketAddress> parse_socket_address(const std::string& addr_port) {
   const std::size_t colon = addr_port.rfind(':');
   if (colon == std::string::npos) return make_error("want ADDR:PORT, not \"{}\"", addr_port);
   std::string host = addr_port.substr(0, colon);
@@ -22,21 +22,43 @@ Result<int> listen_tcp(const std::string& addr_port, const ListenOptions& o) {
   auto [end, ec] = std::from_chars(ps.data(), ps.data() + ps.size(), port);
   if (ps.empty() || ec != std::errc() || end != ps.data() + ps.size() || port > 65535)
     return make_error("want ADDR:PORT, not \"{}\"", addr_port);
-  sockaddr_storage a{};
-  socklen_t len = 0;
-  auto& v4 = reinterpret_cast<sockaddr_in&>(a);
-  auto& v6 = reinterpret_cast<sockaddr_in6&>(a);
+  SocketAddress out;
+  auto& v4 = reinterpret_cast<sockaddr_in&>(out.storage);
+  auto& v6 = reinterpret_cast<sockaddr_in6&>(out.storage);
   if (::inet_pton(AF_INET, host.c_str(), &v4.sin_addr) == 1) {
     v4.sin_family = AF_INET;
     v4.sin_port = htons(static_cast<std::uint16_t>(port));
-    len = sizeof v4;
+    out.length = sizeof v4;
   } else if (::inet_pton(AF_INET6, host.c_str(), &v6.sin6_addr) == 1) {
     v6.sin6_family = AF_INET6;
     v6.sin6_port = htons(static_cast<std::uint16_t>(port));
-    len = sizeof v6;
+    out.length = sizeof v6;
   } else {
     return make_error("want a numeric address, not \"{}\"", host);
   }
+  return out;
+}
+
+Result<int> connect_tcp(const std::string& addr_port) {
+  auto address = parse_socket_address(addr_port);
+  if (!address) return address.error();
+  const SocketAddress& a = address.value();
+  const int fd = ::socket(a.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return make_error("socket: {}", std::strerror(errno));
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&a.storage), a.length) != 0 &&
+      errno != EINPROGRESS) {
+    const int err = errno;
+    ::close(fd);
+    return make_error("connect {}: {}", addr_port, std::strerror(err));
+  }
+  return fd;
+}
+
+Result<int> listen_tcp(const std::string& addr_port, const ListenOptions& o) {
+  auto address = parse_socket_address(addr_port);
+  if (!address) return address.error();
+  sockaddr_storage a = address.value().storage;
+  const socklen_t len = address.value().length;
   const int fd = ::socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return make_error("socket: {}", std::strerror(errno));
   const int one = 1;

@@ -30,8 +30,7 @@ class LiveSource final : public PacketSource {
   std::string name() const override { return name_; }
   SourceStats stats() const override;
   const std::string& error() const override { return error_; }
-  // Makes a blocked next() return (safe from another thread or a signal handler).
-  void break_loop();
+  void break_loop() override;
 
  private:
   LiveSource(pcap_t* p, std::string name);

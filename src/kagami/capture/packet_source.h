@@ -18,14 +18,20 @@ struct RawPacket {
   // before it is the file header and whole records (kNoOffset after a damaged stretch).
   std::uint64_t file_offset = ~0ull;
   static constexpr std::uint64_t kNoOffset = ~0ull;
+  // A source that learns its link type from the stream (pcap-over-IP) says it with each
+  // packet; -1: the source's link_type(), fixed from the start.
+  int link_type = -1;
 };
 
 struct SourceStats {
   std::uint64_t received = 0;        // packets the kernel saw (live) or packets read (file)
   std::uint64_t kernel_dropped = 0;  // dropped in the kernel buffer
   std::uint64_t interface_dropped = 0;
-  std::uint64_t resyncs = 0;        // files: damaged record headers skipped over
-  std::uint64_t skipped_bytes = 0;  // files: bytes skipped to reach the next valid record
+  std::uint64_t resyncs = 0;          // files: damaged record headers skipped over
+  std::uint64_t skipped_bytes = 0;    // files: bytes skipped to reach the next valid record
+  std::uint64_t streams = 0;          // pcap-over-IP: sender connections taken
+  std::uint64_t streams_refused = 0;  // pcap-over-IP: not pcap, another link type, a lie
+  std::uint64_t records_cut = 0;      // pcap-over-IP: records a disconnection cut short
 };
 
 enum class NextStatus { kPacket, kTimeout, kEnd, kError };
@@ -43,6 +49,8 @@ class PacketSource {
   virtual const std::string& error() const = 0;
   // A classic pcap file the archive may copy byte for byte (see VerbatimCopier); empty if not.
   virtual std::string verbatim_path() const { return {}; }
+  // Makes a blocked next() return soon (safe from another thread or a signal handler).
+  virtual void break_loop() {}
 };
 
 }  // namespace kagami::capture

@@ -344,8 +344,8 @@ void Recorder::dispatch(const packet::Packet& p, std::span<const PacketLocation>
 }
 
 Status Recorder::run(capture::PacketSource& source) {
-  const int dlt = source.link_type();
-  const std::uint32_t snaplen = source.snaplen();
+  int dlt = source.link_type();
+  std::uint32_t snaplen = source.snaplen();
   if (!packet::link_type_supported(dlt))
     spdlog::warn("{}: link type {} is not decoded: its packets are archived but not analysed",
                  source.name(), dlt);
@@ -372,8 +372,13 @@ Status Recorder::run(capture::PacketSource& source) {
     const capture::NextStatus st = source.next(raw);
     if (st == capture::NextStatus::kTimeout) {
       // An idle live capture: let time pass by the clock so idle flows still end and the
-      // archive reaches the disk.
-      const TimeNs now = std::max(now_, wall_clock_ns());
+      // archive reaches the disk. It passes from the last packet's time as much as the clock
+      // has since, not to the clock's time: a stream of packets from another clock (an old
+      // capture sent over pcap-over-IP) would otherwise see every flow expire at each pause.
+      const auto idle = std::chrono::steady_clock::now() - last_packet_at_;
+      const TimeNs now =
+          now_ == 0 ? wall_clock_ns()
+                    : now_ + std::chrono::duration_cast<std::chrono::nanoseconds>(idle).count();
       if (now - last_tick_ >= kNsPerSec) tick(now);
       if (auto s = archive_->rotate_if_old(now); !s) {
         result = s;
@@ -387,6 +392,14 @@ Status Recorder::run(capture::PacketSource& source) {
       ++counters_.source_errors;
       result = make_error("{}: {}", source.name(), source.error());
       break;
+    }
+    if (raw.link_type >= 0 && raw.link_type != dlt) {
+      // A stream that said its link type only once it began (pcap-over-IP).
+      dlt = raw.link_type;
+      snaplen = source.snaplen();
+      if (!packet::link_type_supported(dlt))
+        spdlog::warn("{}: link type {} is not decoded: its packets are archived but not analysed",
+                     source.name(), dlt);
     }
     ++counters_.packets;
     counters_.bytes += raw.data.size();
@@ -408,6 +421,7 @@ Status Recorder::run(capture::PacketSource& source) {
       break;
     }
     if (raw.ts > now_) now_ = raw.ts;
+    if (config_.live) last_packet_at_ = std::chrono::steady_clock::now();
 
     const packet::DecodeResult res =
         packet::Decoder::decode(dlt, raw.ts, raw.data, raw.wire_len, p);
@@ -455,6 +469,9 @@ Status Recorder::run(capture::PacketSource& source) {
     spdlog::warn("{}: {} damaged record header(s); {} bytes skipped to reach the next valid record",
                  source.name(), st.resyncs, st.skipped_bytes);
   finished_sources_.resyncs += st.resyncs;
+  finished_sources_.streams += st.streams;
+  finished_sources_.streams_refused += st.streams_refused;
+  finished_sources_.records_cut += st.records_cut;
   finished_sources_.skipped_bytes += st.skipped_bytes;
   finished_sources_.received += st.received;
   finished_sources_.kernel_dropped += st.kernel_dropped;
@@ -493,6 +510,11 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
   out.emplace_back("source.interface_dropped",
                    finished_sources_.interface_dropped + current_source_.interface_dropped);
   out.emplace_back("source.resyncs", finished_sources_.resyncs + current_source_.resyncs);
+  out.emplace_back("source.streams", finished_sources_.streams + current_source_.streams);
+  out.emplace_back("source.streams_refused",
+                   finished_sources_.streams_refused + current_source_.streams_refused);
+  out.emplace_back("source.records_cut",
+                   finished_sources_.records_cut + current_source_.records_cut);
   out.emplace_back("source.skipped_bytes",
                    finished_sources_.skipped_bytes + current_source_.skipped_bytes);
   if (archive_) archive_->counters().visit(add);

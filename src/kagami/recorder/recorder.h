@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <ostream>
@@ -113,7 +114,8 @@ class Recorder final : public capture::ArchiveListener {
   capture::SourceStats finished_sources_;  // sources already recorded
   capture::SourceStats current_source_;    // snapshot of the one running
   LogOnce log_once_;
-  TimeNs now_ = 0;  // highest packet time seen
+  TimeNs now_ = 0;                                        // highest packet time seen
+  std::chrono::steady_clock::time_point last_packet_at_;  // by the clock (live sources)
   TimeNs last_tick_ = 0;
   bool finished_ = false;
   std::unique_ptr<struct StoreBatch> capture_batch_;
