@@ -4,11 +4,13 @@
 // recorder's store is compared with an import of the same files.
 #include <filesystem>
 #include <regex>
+#include <set>
 #include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include "integration/harness.h"
 #include "support/temp_dir.h"
@@ -158,6 +160,50 @@ TEST(PcapOverIp, AClientReconnectsWhenItsSenderGoes) {
   EXPECT_EQ(counter(rec.err(), "source.records_cut"), 1u) << rec.err();
   EXPECT_GE(counter(rec.err(), "source.streams"), 2u) << rec.err();
   EXPECT_EQ(sessions(store).size(), session_count);
+}
+
+// `tcpdump -w - | nc`, with Python for nc: live packets of an HTTP exchange on loopback reach a
+// listening recorder through the pipe and are an HTTP record there.
+TEST(PcapOverIp, ATcpdumpPipeIsASender) {
+  if (::geteuid() != 0 || !have_program("tcpdump")) GTEST_SKIP() << "tcpdump on lo needs root";
+  TempDir dir;
+  const std::string store = dir.path() + "/store";
+  Background rec(
+      {KAGAMI_BINARY, "record", "--pcap-over-ip-listen", "127.0.0.1:0", "--store", store});
+  ASSERT_TRUE(rec.wait_for_stderr("into " + store, 10000)) << rec.err();
+  std::smatch m;
+  const std::string started = rec.err();
+  ASSERT_TRUE(std::regex_search(started, m, std::regex("connect to port ([0-9]+)"))) << started;
+  const std::string port = m[1], web = std::to_string(free_port());
+  Background site(
+      {kPython, "-m", "http.server", "--bind", "127.0.0.1", web, "--directory", dir.path()});
+  ASSERT_TRUE(port_open(std::stoi(web), 10000)) << site.err();
+  const std::string filter = "tcp port " + web;
+  Background pipe({"sh", "-c",
+                   "tcpdump -i lo --immediate-mode -U -w - '" + filter + "' | " + kPython +
+                       " -c 'import socket, sys\n"
+                       "s = socket.create_connection((\"127.0.0.1\", " +
+                       port +
+                       "))\n"
+                       "for b in iter(lambda: sys.stdin.buffer.read1(65536), b\"\"): "
+                       "s.sendall(b)\n'"});
+  ASSERT_TRUE(pipe.wait_for_stderr("listening on lo", 10000)) << pipe.err();
+  write_file(dir.path() + "/piped.txt", "through a tcpdump pipe\n");
+  auto r = run({kPython, "-c",
+                "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:" + web +
+                    "/piped.txt').read().decode())"});
+  EXPECT_EQ(r.out, "through a tcpdump pipe\n\n") << r.err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  run({"pkill", "-INT", "-f", "tcpdump -i lo --immediate-mode -U -w - " + filter});
+  pipe.wait(10000);
+  EXPECT_TRUE(rec.wait_for_stderr("went away", 10000)) << rec.err();
+  rec.signal(SIGINT);
+  ASSERT_EQ(rec.wait(30000), 0) << rec.err();
+  site.signal(SIGTERM);
+  site.wait(5000);
+  std::set<std::string> uris;
+  for (const auto& h : listing("http", store)) uris.insert(h["uri"].get<std::string>());
+  EXPECT_EQ(uris, std::set<std::string>{"/piped.txt"}) << rec.err() << pipe.err();
 }
 
 }  // namespace

@@ -1127,6 +1127,42 @@ TEST_F(ProxyTest, PcapOverIpStreamsTheMirror) {
   EXPECT_EQ(r.out, "/streamed-request\n");
 }
 
+// The proxy's pcap-over-IP mirror read by a recorder elsewhere (`kagami record --pcap-over-ip`):
+// the decrypted request is an HTTP record there; when the proxy stops, the recorder says its
+// sender went away and keeps trying until it is stopped.
+TEST_F(ProxyTest, ARecorderReadsThePcapOverIpMirror) {
+  CertSpec site;
+  site.cn = "site.test";
+  site.sans = {"DNS:site.test"};
+  leaf("site", site);
+  const int port = free_port();
+  auto server = origin_server("site", port);
+  ASSERT_TRUE(port_open(port, 10000)) << server->err();
+  const int stream_port = free_port();
+  Proxy proxy(d_ + "/ca", d_ + "/root.pem", "",
+              {"--mirror", "pcap-over-ip:127.0.0.1:" + std::to_string(stream_port),
+               "--mirror-receiver", "127.0.0.1"});
+  ASSERT_TRUE(proxy.started()) << proxy.log();
+  const std::string store = d_ + "/remote-store";
+  Background rec({KAGAMI_BINARY, "record", "--pcap-over-ip",
+                  "127.0.0.1:" + std::to_string(stream_port), "--store", store});
+  ASSERT_TRUE(rec.wait_for_stderr(": connected", 10000)) << rec.err();
+  ASSERT_TRUE(proxy.wait_for("pcap-over-ip: receiver", 10000)) << proxy.log();
+  const std::string p = std::to_string(port);
+  auto r = curl_via(proxy, kagami_ca_,
+                    {"--connect-to", "site.test:" + p + ":127.0.0.1:" + p, "-o", "/dev/null",
+                     "https://site.test:" + p + "/to-the-remote-recorder"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(proxy.stop(), 0);
+  EXPECT_TRUE(rec.wait_for_stderr("went away", 10000)) << rec.err();
+  rec.signal(SIGINT);
+  ASSERT_EQ(rec.wait(30000), 0) << rec.err();
+  server->signal(SIGTERM);
+  std::set<std::string> uris;
+  for (const auto& h : listing("http", store)) uris.insert(h["uri"].get<std::string>());
+  EXPECT_TRUE(uris.count("/to-the-remote-recorder")) << ::testing::PrintToString(uris);
+}
+
 // gRPC's unary and bidirectional streaming calls, server and client in one Python process
 // (python3-grpcio, no generated code: the methods take and give raw bytes). The client goes
 // through the proxy and trusts only the Kagami CA.
