@@ -1,5 +1,7 @@
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +17,7 @@
 
 #include "app/commands.h"
 #include "app/config.h"
+#include "app/progress_line.h"
 
 namespace kagami::app {
 namespace {
@@ -59,6 +62,7 @@ struct RecordOptions {
   int workers = -1;
   std::size_t buffer_mb = 256;
   bool quiet = false;
+  bool stats = false;
   bool print_config = false;
   bool no_analyzers = false;
 };
@@ -107,8 +111,45 @@ int run_record(const RecordOptions& o) {
   const auto started = std::chrono::steady_clock::now();
   int exit_code = 0;
   std::size_t sources = 0;
+  const recorder::CaptureCounters& cc = rec.capture_counters();
+  // On a terminal: how the job goes, until the store is complete (an import is read long
+  // before its analysis and index are done).
+  std::unique_ptr<ProgressLine> progress;
+  std::atomic<bool> read_all{false};
   if (!o.read.empty()) {
+    // The files' sizes, for the progress line: how far, and how long to go.
+    std::uint64_t total = 0;
     for (const std::string& path : o.read) {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(path, ec);
+      if (!ec) total += size;
+    }
+    std::atomic<std::size_t> current{0};
+    if (!o.quiet && ProgressLine::wanted()) {
+      progress = std::make_unique<ProgressLine>([&, total](double secs) {
+        if (read_all.load()) return std::string("read; finishing the analysis and the index");
+        // Frames and their 16-byte record headers: what of the files has been read.
+        const double done = static_cast<double>(cc.bytes.get() + 16 * cc.packets.get());
+        const double rate = secs > 0 ? done / secs : 0;
+        const std::size_t i = std::min(current.load(), o.read.size() - 1);
+        std::string line = "importing " + std::filesystem::path(o.read[i]).filename().string();
+        if (o.read.size() > 1)
+          line += " (" + std::to_string(i + 1) + " of " + std::to_string(o.read.size()) + ")";
+        line += ": " + human_bytes(done);
+        if (total > 0) {
+          const double pct = std::min(100.0, 100.0 * done / static_cast<double>(total));
+          line += " of " + human_bytes(static_cast<double>(total)) + " (" +
+                  std::to_string(static_cast<int>(pct)) + "%)";
+        }
+        line += ", " + human_bytes(rate) + "/s";
+        if (total > 0 && rate > 0 && done < static_cast<double>(total))
+          line += ", " + human_duration((static_cast<double>(total) - done) / rate) + " left";
+        return line;
+      });
+    }
+    for (std::size_t i = 0; i < o.read.size(); ++i) {
+      const std::string& path = o.read[i];
+      current.store(i);
       if (rec.stopped()) break;
       auto src = capture::PcapFileSource::open(path);
       if (!src) {
@@ -123,6 +164,7 @@ int run_record(const RecordOptions& o) {
                   << " packets; the rest of the file is skipped)\n";
       }
     }
+    read_all.store(true);
   } else {
     std::unique_ptr<capture::PacketSource> source;
     std::string what;
@@ -159,13 +201,36 @@ int run_record(const RecordOptions& o) {
     if (!o.quiet)
       std::cerr << "kagami: recording " << source->name() << " into " << o.store
                 << " (SIGINT/SIGTERM to stop, SIGUSR1 for counters)\n";
+    if (!o.quiet && ProgressLine::wanted()) {
+      // Rates over the last half second, and what was lost so far.
+      progress =
+          std::make_unique<ProgressLine>([&, last_secs = 0.0, last_packets = std::uint64_t{0},
+                                          last_bytes = std::uint64_t{0}](double secs) mutable {
+            if (read_all.load())
+              return std::string("stopped; finishing the analysis and the index");
+            const std::uint64_t packets = cc.packets.get(), bytes = cc.bytes.get();
+            const double dt = secs - last_secs > 0 ? secs - last_secs : 1;
+            const double pps = static_cast<double>(packets - last_packets) / dt;
+            const double mbps = static_cast<double>(bytes - last_bytes) * 8 / dt / 1e6;
+            last_secs = secs;
+            last_packets = packets;
+            last_bytes = bytes;
+            char rates[96];
+            std::snprintf(rates, sizeof rates, "%.0f packets/s, %.1f Mbit/s", pps, mbps);
+            return "recording for " + human_duration(secs) + ": " + std::to_string(packets) +
+                   " packets, " + rates + "; " + std::to_string(cc.internal_drops.get()) +
+                   " dropped by the analysis (archived)";
+          });
+    }
     if (auto s = rec.run(*source); !s) {
       std::cerr << "error: " << s.error().message << "\n";
       exit_code = 1;
     }
+    read_all.store(true);
     g_live.store(nullptr);
   }
   const Status finished = rec.finish();
+  if (progress) progress->stop();
   g_recorder.store(nullptr);
   if (!finished) {
     std::cerr << "error: " << finished.error().message << "\n";
@@ -186,8 +251,8 @@ int run_record(const RecordOptions& o) {
               << " bytes) from " << sources << " source(s) in " << secs << " s: " << sessions
               << " sessions, " << files << " archive file(s) sealed; drops: " << kdrop
               << " kernel, " << idrop << " interface, " << c.internal_drops.get() << " internal\n";
-    rec.print_counters(std::cerr);
   }
+  if (o.stats) rec.print_counters(std::cerr);
   return exit_code;
 }
 
@@ -216,7 +281,8 @@ void add_record_command(CLI::App& app, int& exit_code) {
                   "without)");
   cmd->add_option("--buffer-mb", o->buffer_mb, "kernel capture buffer for live capture")
       ->capture_default_str();
-  cmd->add_flag("--quiet,-q", o->quiet, "no summary or counters at exit");
+  cmd->add_flag("--quiet,-q", o->quiet, "no progress line or summary");
+  cmd->add_flag("--stats", o->stats, "every counter at exit (SIGUSR1 prints them at any time)");
   cmd->add_flag("--no-analyzers", o->no_analyzers,
                 "packets and sessions only: no protocol analysis, no file extraction");
   cmd->add_flag("--print-config", o->print_config, "print every setting with its default and exit");

@@ -146,8 +146,8 @@ TEST(BadInput, TruncatedFileKeepsEverythingBeforeTheCut) {
   const std::size_t total = read_frames(corpus_dir() + "/pcap/" + kTrace).size();
   bytes.resize(bytes.size() - 10);  // the last record is cut short
   write_file(dir.path() + "/cut.pcap", bytes);
-  const auto r =
-      kagami({"record", "--read", dir.path() + "/cut.pcap", "--store", dir.path() + "/s"});
+  const auto r = kagami(
+      {"record", "--stats", "--read", dir.path() + "/cut.pcap", "--store", dir.path() + "/s"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
   EXPECT_EQ(counter(r.err, "archive.packets"), total - 1);
@@ -170,8 +170,8 @@ TEST(BadInput, DamagedRecordHeaderIsSkippedAndTheRestRecovered) {
   const std::uint32_t absurd = 0x7fffffff;
   std::memcpy(bytes.data() + pos + 8, &absurd, 4);
   write_file(dir.path() + "/damaged.pcap", bytes);
-  const auto r =
-      kagami({"record", "--read", dir.path() + "/damaged.pcap", "--store", dir.path() + "/s"});
+  const auto r = kagami(
+      {"record", "--stats", "--read", dir.path() + "/damaged.pcap", "--store", dir.path() + "/s"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("1 damaged record header(s)"), std::string::npos) << r.err;
   EXPECT_EQ(counter(r.err, "source.resyncs"), 1u);
@@ -192,8 +192,8 @@ TEST(BadInput, UnknownLinkTypeIsArchivedNotAnalysed) {
   TempDir dir;
   auto frames = read_frames(corpus_dir() + "/pcap/" + kTrace);
   write_frames(dir.path() + "/user0.pcap", 147 /* LINKTYPE_USER0 */, frames);
-  const auto r =
-      kagami({"record", "--read", dir.path() + "/user0.pcap", "--store", dir.path() + "/s"});
+  const auto r = kagami(
+      {"record", "--stats", "--read", dir.path() + "/user0.pcap", "--store", dir.path() + "/s"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("not decoded"), std::string::npos) << r.err;
   EXPECT_EQ(counter(r.err, "archive.packets"), frames.size());
@@ -218,8 +218,8 @@ TEST(BadInput, RandomFramesNeverCrashAndAreAllArchived) {
                       static_cast<std::uint32_t>(b.size() + (rng() % 3 ? 0 : rng() % 1000))});
   }
   write_frames(dir.path() + "/fuzzed.pcap", 1, frames);
-  const auto r =
-      kagami({"record", "--read", dir.path() + "/fuzzed.pcap", "--store", dir.path() + "/s"});
+  const auto r = kagami(
+      {"record", "--stats", "--read", dir.path() + "/fuzzed.pcap", "--store", dir.path() + "/s"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(counter(r.err, "archive.packets"), frames.size());
   EXPECT_EQ(counter(r.err, "capture.packets"), frames.size());

@@ -84,7 +84,7 @@ std::uint64_t counter(const std::string& err, const std::string& name) {
 std::pair<std::uint64_t, std::size_t> imported(const TempDir& dir, const std::string& name,
                                                const std::string& file) {
   const std::string store = dir.path() + "/import-" + name;
-  auto r = kagami({"record", "--read", file, "--store", store});
+  auto r = kagami({"record", "--stats", "--read", file, "--store", store});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return {counter(r.err, "source.received"), sessions(store).size()};
 }
@@ -100,8 +100,8 @@ TEST(PcapOverIp, ListeningTakesSendersAndRefusesWhatIsNotTheirPcap) {
   const std::string a = corpus_dir() + "/pcap/smb/sv-smb2-peter.pcap",
                     b = corpus_dir() + "/pcap/http/ak-http-post-upload.pcap";
   ASSERT_TRUE(std::filesystem::exists(a) && std::filesystem::exists(b));
-  Background rec(
-      {KAGAMI_BINARY, "record", "--pcap-over-ip-listen", "127.0.0.1:0", "--store", store});
+  Background rec({KAGAMI_BINARY, "record", "--stats", "--pcap-over-ip-listen", "127.0.0.1:0",
+                  "--store", store});
   ASSERT_TRUE(rec.wait_for_stderr("into " + store, 10000)) << rec.err();
   std::smatch m;
   const std::string started = rec.err();
@@ -145,8 +145,8 @@ TEST(PcapOverIp, AClientReconnectsWhenItsSenderGoes) {
   const std::string port = std::to_string(free_port());
   Background server({kPython, sender, "serve", port, a});
   ASSERT_TRUE(server.wait_for_stderr("listening", 10000)) << server.err();
-  Background rec(
-      {KAGAMI_BINARY, "record", "--pcap-over-ip", "127.0.0.1:" + port, "--store", store});
+  Background rec({KAGAMI_BINARY, "record", "--stats", "--pcap-over-ip", "127.0.0.1:" + port,
+                  "--store", store});
   ASSERT_TRUE(rec.wait_for_stderr("went away in the middle of a record", 15000)) << rec.err();
   // Reconnected (after 250 ms) and read to the end; the third connection stays open.
   ASSERT_TRUE(rec.wait_for_stderr("went away\n", 15000)) << rec.err();
@@ -168,8 +168,8 @@ TEST(PcapOverIp, ATcpdumpPipeIsASender) {
   if (::geteuid() != 0 || !have_program("tcpdump")) GTEST_SKIP() << "tcpdump on lo needs root";
   TempDir dir;
   const std::string store = dir.path() + "/store";
-  Background rec(
-      {KAGAMI_BINARY, "record", "--pcap-over-ip-listen", "127.0.0.1:0", "--store", store});
+  Background rec({KAGAMI_BINARY, "record", "--stats", "--pcap-over-ip-listen", "127.0.0.1:0",
+                  "--store", store});
   ASSERT_TRUE(rec.wait_for_stderr("into " + store, 10000)) << rec.err();
   std::smatch m;
   const std::string started = rec.err();
