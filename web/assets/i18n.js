@@ -493,5 +493,16 @@ export const I18N = {
     'rule:List of addresses sent': '住所一覧の送信',
     'rule:List of e-mail addresses sent': 'メールアドレス一覧の送信',
     'rule:Encrypted file sent': '暗号化ファイルの送信',
+    'rule:Service created remotely': 'リモートからのサービス作成',
+    'rule:Service changed remotely': 'リモートからのサービス変更',
+    'rule:Service started remotely': 'リモートからのサービス開始',
+    'rule:Scheduled task registered remotely': 'リモートからのタスク登録',
+    'rule:Scheduled task started remotely': 'リモートからのタスク実行',
+    'rule:Event log cleared remotely': 'リモートからのイベントログ消去',
+    'rule:Directory replication requested (DCSync, unless between domain controllers)':
+      'ディレクトリ複製の要求（ドメインコントローラー間以外なら DCSync）',
+    'rule:Registry hive saved remotely': 'リモートからのレジストリハイブ保存',
+    'rule:Printer driver added remotely': 'リモートからのプリンタードライバー追加',
+    'rule:Authentication coerced (PetitPotam, PrinterBug)': '認証の強制（PetitPotam、PrinterBug）',
   },
 };
