@@ -27,6 +27,9 @@ PACKAGES=(
   samba smbclient slapd ldap-utils krb5-kdc krb5-admin-server krb5-user
   # the alert sinks' end-to-end test sends to a real syslog receiver
   rsyslog
+  # the service units are checked with systemd-analyze (verify, security); setpriv (util-linux)
+  # runs capture with capabilities only
+  systemd util-linux
   # the transparent proxy test redirects inside network namespaces it makes
   iproute2 iptables openssl
   # the console's browser test drives Debian's chromium; its test unzips evidence; the
