@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kagami/base/private_files.h"
+#include "kagami/console/metrics_server.h"
 #include "kagami/mirror/connection_notes.h"
 #include "kagami/mirror/in_process_source.h"
 #include "kagami/mirror/mirror.h"
@@ -35,8 +36,19 @@ struct ProxyCliOptions {
   std::string config;                               // proxy settings and policy (TOML)
   std::vector<std::string> cli_allow_destinations;  // as given, for SIGHUP
   std::string status_file;
+  std::string metrics;  // ADDR:PORT for Prometheus
   bool quiet = false;
 };
+
+// The status's numbers as counters: {"proxy": {"accepted": 3}} is "proxy.accepted 3".
+void flatten(const nlohmann::json& j, const std::string& prefix,
+             std::vector<std::pair<std::string, std::uint64_t>>& out) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
+  } else if (j.is_number_unsigned() || (j.is_number_integer() && j.get<std::int64_t>() >= 0)) {
+    out.emplace_back(prefix, j.get<std::uint64_t>());
+  }
+}
 
 using Given = std::function<bool(const char*)>;
 
@@ -162,6 +174,21 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
             << " thread(s) (SIGINT/SIGTERM to stop, SIGUSR1 for counters, SIGHUP reloads the "
                "policy and users)\n";
   auto print_counters = [&] { (*stack)->print_counters(); };
+  std::unique_ptr<console::MetricsServer> metrics;
+  if (!o.metrics.empty()) {
+    ProxyStack* st = stack->get();
+    auto m = console::MetricsServer::start(o.metrics, [st] {
+      std::vector<std::pair<std::string, std::uint64_t>> out;
+      flatten(st->status(), "", out);
+      return out;
+    });
+    if (!m) {
+      std::cerr << "error: " << m.error().message << "\n";
+      return 1;
+    }
+    metrics = std::move(m.value());
+    std::cerr << "kagami proxy: metrics on port " << metrics->port() << " (/metrics)\n";
+  }
   // What the proxy says of itself for `kagami status`: the file given, else in the store.
   const std::string status_file = !o.status_file.empty()    ? o.status_file
                                   : !o.record_store.empty() ? status_path(o.record_store, "proxy")
@@ -281,6 +308,9 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--record-config", o->record_config,
                   "recorder configuration (TOML) for --record");
+  cmd->add_option("--metrics", o->metrics,
+                  "serve the counters to Prometheus at http://ADDR:PORT/metrics (no login: "
+                  "counts only; bind it to a management address)");
   cmd->add_option("--status", o->status_file,
                   "keep the proxy's state (counters, automatic bypasses) in this JSON file for "
                   "kagami status (default with --record: STORE/status/proxy.json)");

@@ -13,6 +13,7 @@
 #include "kagami/capture/live_source.h"
 #include "kagami/capture/pcap_file_source.h"
 #include "kagami/capture/pcap_over_ip_source.h"
+#include "kagami/console/metrics_server.h"
 #include "kagami/recorder/recorder.h"
 
 #include "app/commands.h"
@@ -55,6 +56,7 @@ struct RecordOptions {
   std::vector<std::string> read;
   std::string interface;
   std::string pcap_over_ip, pcap_over_ip_listen;
+  std::string metrics;  // ADDR:PORT for Prometheus
   std::string filter;
   std::string store;
   std::string config;
@@ -107,6 +109,18 @@ int run_record(const RecordOptions& o) {
   recorder::Recorder& rec = *opened.value();
   g_recorder.store(&rec);
   install_signal_handlers();
+  std::unique_ptr<console::MetricsServer> metrics;
+  if (!o.metrics.empty()) {
+    auto m = console::MetricsServer::start(o.metrics, [&rec] { return rec.counters_snapshot(); });
+    if (!m) {
+      std::cerr << "error: " << m.error().message << "\n";
+      g_recorder.store(nullptr);
+      (void)rec.finish();
+      return 1;
+    }
+    metrics = std::move(m.value());
+    if (!o.quiet) std::cerr << "kagami: metrics on port " << metrics->port() << " (/metrics)\n";
+  }
 
   const auto started = std::chrono::steady_clock::now();
   int exit_code = 0;
@@ -271,6 +285,9 @@ void add_record_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--pcap-over-ip-listen", o->pcap_over_ip_listen,
                   "take pcap-over-IP streams from senders that connect to ADDR:PORT");
   cmd->add_option("--filter,-f", o->filter, "BPF filter for live capture");
+  cmd->add_option("--metrics", o->metrics,
+                  "serve the counters to Prometheus at http://ADDR:PORT/metrics (no login: "
+                  "counts only; bind it to a management address)");
   cmd->add_option("--store,-s", o->store, "store directory (created if missing)");
   cmd->add_option("--config,-c", o->config, "TOML settings file (see --print-config)");
   cmd->add_option("--sensor", o->sensor,

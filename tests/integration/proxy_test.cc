@@ -1127,9 +1127,18 @@ TEST_F(ProxyTest, PcapOverIpStreamsTheMirror) {
   EXPECT_EQ(r.out, "/streamed-request\n");
 }
 
+// What a Prometheus scrape of http://127.0.0.1:PORT/metrics says `name` is (-1: absent).
+long long scraped(const std::string& log, const std::string& name) {
+  std::smatch m;
+  if (!std::regex_search(log, m, std::regex("metrics on port ([0-9]+)"))) return -2;
+  auto r = run({"curl", "-sf", "http://127.0.0.1:" + m[1].str() + "/metrics"});
+  if (!std::regex_search(r.out, m, std::regex("\n" + name + " ([0-9]+)\n"))) return -1;
+  return std::stoll(m[1]);
+}
+
 // The proxy's pcap-over-IP mirror read by a recorder elsewhere (`kagami record --pcap-over-ip`):
 // the decrypted request is an HTTP record there; when the proxy stops, the recorder says its
-// sender went away and keeps trying until it is stopped.
+// sender went away and keeps trying until it is stopped. Both say how it goes to Prometheus.
 TEST_F(ProxyTest, ARecorderReadsThePcapOverIpMirror) {
   CertSpec site;
   site.cn = "site.test";
@@ -1141,11 +1150,12 @@ TEST_F(ProxyTest, ARecorderReadsThePcapOverIpMirror) {
   const int stream_port = free_port();
   Proxy proxy(d_ + "/ca", d_ + "/root.pem", "",
               {"--mirror", "pcap-over-ip:127.0.0.1:" + std::to_string(stream_port),
-               "--mirror-receiver", "127.0.0.1"});
+               "--mirror-receiver", "127.0.0.1", "--metrics", "127.0.0.1:0"});
   ASSERT_TRUE(proxy.started()) << proxy.log();
   const std::string store = d_ + "/remote-store";
   Background rec({KAGAMI_BINARY, "record", "--pcap-over-ip",
-                  "127.0.0.1:" + std::to_string(stream_port), "--store", store});
+                  "127.0.0.1:" + std::to_string(stream_port), "--store", store, "--metrics",
+                  "127.0.0.1:0"});
   ASSERT_TRUE(rec.wait_for_stderr(": connected", 10000)) << rec.err();
   ASSERT_TRUE(proxy.wait_for("pcap-over-ip: receiver", 10000)) << proxy.log();
   const std::string p = std::to_string(port);
@@ -1153,6 +1163,15 @@ TEST_F(ProxyTest, ARecorderReadsThePcapOverIpMirror) {
                     {"--connect-to", "site.test:" + p + ":127.0.0.1:" + p, "-o", "/dev/null",
                      "https://site.test:" + p + "/to-the-remote-recorder"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(scraped(proxy.log(), "kagami_proxy_decrypted_total"), 1) << proxy.log();
+  // The recorder's counters are taken about once a second.
+  long long packets = 0;
+  for (int i = 0; i < 50 && packets <= 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    packets = scraped(rec.err(), "kagami_capture_packets_total");
+  }
+  EXPECT_GT(packets, 0) << rec.err();
+  EXPECT_EQ(scraped(rec.err(), "kagami_source_streams_total"), 1);
   ASSERT_EQ(proxy.stop(), 0);
   EXPECT_TRUE(rec.wait_for_stderr("went away", 10000)) << rec.err();
   rec.signal(SIGINT);

@@ -280,6 +280,20 @@ void Recorder::send_control(std::size_t worker, std::uint8_t kind, TimeNs ts) {
   ring.commit();
 }
 
+void Recorder::take_snapshot(const capture::PacketSource& source) {
+  current_source_ = source.stats();
+  auto taken = counters();
+  std::lock_guard lock(snapshot_mutex_);
+  snapshot_ = std::move(taken);
+}
+
+void Recorder::snapshot_if_due(const capture::PacketSource& source) {
+  const auto wall = std::chrono::steady_clock::now();
+  if (wall - snapshot_at_ < std::chrono::seconds(1)) return;
+  snapshot_at_ = wall;
+  take_snapshot(source);
+}
+
 void Recorder::tick(TimeNs now) {
   last_tick_ = now;
   defrag_->expire(now);
@@ -364,13 +378,17 @@ Status Recorder::run(capture::PacketSource& source) {
   }
   auto last_flush = std::chrono::steady_clock::now();
   Status result;
+  take_snapshot(source);
   while (!stop_.load(std::memory_order_relaxed)) {
     if (stats_requested_.exchange(false, std::memory_order_relaxed)) {
       current_source_ = source.stats();
       print_counters(std::cerr);
     }
+    // Each second or so (a clock read per 1024 packets): the metrics' copy.
+    if ((counters_.packets.get() & 1023) == 0) snapshot_if_due(source);
     const capture::NextStatus st = source.next(raw);
     if (st == capture::NextStatus::kTimeout) {
+      snapshot_if_due(source);
       // An idle live capture: let time pass by the clock so idle flows still end and the
       // archive reaches the disk. It passes from the last packet's time as much as the clock
       // has since, not to the clock's time: a stream of packets from another clock (an old
@@ -477,6 +495,11 @@ Status Recorder::run(capture::PacketSource& source) {
   finished_sources_.kernel_dropped += st.kernel_dropped;
   finished_sources_.interface_dropped += st.interface_dropped;
   current_source_ = {};
+  {
+    auto taken = counters();
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_ = std::move(taken);
+  }
   return result;
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -77,6 +78,12 @@ class Recorder final : public capture::ArchiveListener {
   void print_counters(std::ostream& out) const;
   std::vector<std::pair<std::string, std::uint64_t>> counters() const;
   const CaptureCounters& capture_counters() const { return counters_; }
+  // The counters as the capture thread last took them (about once a second while a source
+  // runs, and at its end): for any other thread (a metrics endpoint).
+  std::vector<std::pair<std::string, std::uint64_t>> counters_snapshot() const {
+    std::lock_guard lock(snapshot_mutex_);
+    return snapshot_;
+  }
 
   // ArchiveListener
   void on_archive_opened(const capture::ArchiveFileInfo& file) override;
@@ -89,6 +96,8 @@ class Recorder final : public capture::ArchiveListener {
   void dispatch(const packet::Packet& p, std::span<const PacketLocation> locations, bool rebuilt,
                 bool fragment_conflict, int dlt);
   void tick(TimeNs now);
+  void take_snapshot(const capture::PacketSource& source);
+  void snapshot_if_due(const capture::PacketSource& source);
   void send_control(std::size_t worker, std::uint8_t kind, TimeNs ts);
   void count_decode_failure(const char* kind, bool not_ip);
   void push_capture_batch();
@@ -114,6 +123,9 @@ class Recorder final : public capture::ArchiveListener {
   capture::SourceStats finished_sources_;  // sources already recorded
   capture::SourceStats current_source_;    // snapshot of the one running
   LogOnce log_once_;
+  mutable std::mutex snapshot_mutex_;
+  std::vector<std::pair<std::string, std::uint64_t>> snapshot_;
+  std::chrono::steady_clock::time_point snapshot_at_;
   TimeNs now_ = 0;                                        // highest packet time seen
   std::chrono::steady_clock::time_point last_packet_at_;  // by the clock (live sources)
   TimeNs last_tick_ = 0;
