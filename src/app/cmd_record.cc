@@ -5,8 +5,10 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "kagami/base/private_files.h"
@@ -19,9 +21,51 @@
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/progress_line.h"
+#include "app/status_file.h"
 
 namespace kagami::app {
 namespace {
+
+// What the recorder says of itself for `kagami status` (STORE/status/recorder.json): its
+// source, its counters as the capture thread last took them, the rates since the last word,
+// and the room left on the store's file system.
+class RecorderStatus {
+ public:
+  RecorderStatus(const recorder::Recorder& rec, std::string store, std::string source)
+      : rec_(rec), store_(std::move(store)), source_(std::move(source)) {}
+  void write(double secs, bool last) {
+    nlohmann::json j;
+    j["source"] = source_;
+    j["state"] = last ? "stopped" : "recording";
+    nlohmann::json counters = nlohmann::json::object();
+    std::uint64_t packets = 0, bytes = 0;
+    for (const auto& [name, value] : rec_.counters_snapshot()) {
+      counters[name] = value;
+      if (name == "capture.packets") packets = value;
+      if (name == "capture.bytes") bytes = value;
+    }
+    j["recorder"] = std::move(counters);
+    const double dt = secs - last_secs_;
+    if (!last && dt > 0 && packets >= last_packets_ && bytes >= last_bytes_)
+      j["rates"] = {{"packets_per_s", static_cast<double>(packets - last_packets_) / dt},
+                    {"bits_per_s", static_cast<double>(bytes - last_bytes_) * 8 / dt}};
+    last_secs_ = secs;
+    last_packets_ = packets;
+    last_bytes_ = bytes;
+    struct statvfs fs {};
+    if (::statvfs(store_.c_str(), &fs) == 0)
+      j["disk"] = {{"free_bytes", static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize},
+                   {"total_bytes", static_cast<std::uint64_t>(fs.f_blocks) * fs.f_frsize}};
+    if (auto st = write_status(status_path(store_, "recorder"), j); !st)
+      spdlog::warn("{}", st.error().message);
+  }
+
+ private:
+  const recorder::Recorder& rec_;
+  std::string store_, source_;
+  double last_secs_ = 0;
+  std::uint64_t last_packets_ = 0, last_bytes_ = 0;
+};
 
 // Signal handlers can reach only these; main() owns the objects.
 std::atomic<recorder::Recorder*> g_recorder{nullptr};
@@ -122,6 +166,13 @@ int run_record(const RecordOptions& o) {
     if (!o.quiet) std::cerr << "kagami: metrics on port " << metrics->port() << " (/metrics)\n";
   }
 
+  const std::string described =
+      !o.read.empty()      ? std::to_string(o.read.size()) + " file(s)"
+      : !o.interface.empty() ? "interface " + o.interface
+      : !o.pcap_over_ip.empty() ? "pcap-over-ip from " + o.pcap_over_ip
+                                : "pcap-over-ip listening on " + o.pcap_over_ip_listen;
+  RecorderStatus said(rec, o.store, described);
+  Periodic status_every(2000, [&said](double secs, bool last) { said.write(secs, last); });
   const auto started = std::chrono::steady_clock::now();
   int exit_code = 0;
   std::size_t sources = 0;
@@ -245,6 +296,7 @@ int run_record(const RecordOptions& o) {
   }
   const Status finished = rec.finish();
   if (progress) progress->stop();
+  status_every.stop();
   g_recorder.store(nullptr);
   if (!finished) {
     std::cerr << "error: " << finished.error().message << "\n";

@@ -7,20 +7,40 @@
 
 namespace kagami::app {
 
-ProgressLine::ProgressLine(std::function<std::string(double)> text) : text_(std::move(text)) {
-  if (!wanted()) return;
-  thread_ = std::thread([this] {
+Periodic::Periodic(int period_ms, std::function<void(double, bool)> task) {
+  thread_ = std::thread([this, period_ms, task = std::move(task)] {
     const auto start = std::chrono::steady_clock::now();
+    auto since = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
     std::unique_lock lock(mutex_);
-    while (!wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stopping_; })) {
-      const double secs =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const std::string line = text_(secs);
+    while (
+        !wake_.wait_for(lock, std::chrono::milliseconds(period_ms), [this] { return stopping_; }))
+      task(since(), false);
+    task(since(), true);
+  });
+}
+
+Periodic::~Periodic() { stop(); }
+
+void Periodic::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+ProgressLine::ProgressLine(std::function<std::string(double)> text) {
+  if (!wanted()) return;
+  every_ = std::make_unique<Periodic>(500, [text = std::move(text)](double secs, bool last) {
+    if (last) {
+      std::fprintf(stderr, "\r\033[K");
+    } else {
       // Carriage return, the text, and the rest of the old line erased.
-      std::fprintf(stderr, "\r%s\033[K", line.c_str());
-      std::fflush(stderr);
+      std::fprintf(stderr, "\r%s\033[K", text(secs).c_str());
     }
-    std::fprintf(stderr, "\r\033[K");
     std::fflush(stderr);
   });
 }
@@ -28,12 +48,7 @@ ProgressLine::ProgressLine(std::function<std::string(double)> text) : text_(std:
 ProgressLine::~ProgressLine() { stop(); }
 
 void ProgressLine::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (every_) every_->stop();
 }
 
 bool ProgressLine::wanted() { return ::isatty(STDERR_FILENO) == 1; }

@@ -116,9 +116,20 @@ TEST(PcapOverIp, ListeningTakesSendersAndRefusesWhatIsNotTheirPcap) {
   send(a, "whole");
   for (const char* bad : {"garbage", "pcapng", "raw-ip", "lying"}) send(a, bad);
   rec.wait_for_stderr("went away in the middle of a record", 10000);
+  // `kagami status` while it runs: recording, from where (rewritten every two seconds).
+  std::string said;
+  for (int i = 0; i < 50 && said.find("\"state\":\"recording\"") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    said = kagami({"status", "--store", store, "--json"}).out;
+  }
+  EXPECT_NE(said.find("\"source\":\"pcap-over-ip listening on 127.0.0.1:0\""), std::string::npos)
+      << said;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   rec.signal(SIGINT);
   ASSERT_EQ(rec.wait(30000), 0) << rec.err();
+  // And once stopped: the archive's packets, the recorder's last word.
+  const auto status = kagami({"status", "--store", store});
+  EXPECT_NE(status.out.find("stopped: pcap-over-ip listening on"), std::string::npos) << status.out;
 
   const auto [a_packets, a_sessions] = imported(dir, "a", a);
   const auto [b_packets, b_sessions] = imported(dir, "b", b);
@@ -132,6 +143,9 @@ TEST(PcapOverIp, ListeningTakesSendersAndRefusesWhatIsNotTheirPcap) {
     EXPECT_NE(rec.err().find(why), std::string::npos) << why << "\n" << rec.err();
   EXPECT_EQ(sessions(store).size(), a_sessions + b_sessions);
   EXPECT_EQ(run({KAGAMI_BINARY, "verify", "--store", store}).exit_code, 0);
+  EXPECT_NE(status.out.find(std::to_string(a_packets + b_packets - 1) + " packets, from "),
+            std::string::npos)
+      << status.out;
 }
 
 // The recorder as the client: its sender goes away in the middle of a record; the recorder

@@ -8,6 +8,7 @@
 #include <memory>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <arpa/inet.h>
@@ -2335,7 +2336,13 @@ TEST_F(ProxyTest, OneClientCannotSwitchOffDecryptionForOthers) {
   EXPECT_EQ(status.out.find("127.0.0.7 ->"), std::string::npos) << status.out;
   status = kagami({"status", "--store", store, "--json"});
   ASSERT_EQ(status.exit_code, 0) << status.err;
-  const auto j = nlohmann::json::parse(status.out);
+  // One object per component: the store, then each that writes a status.
+  nlohmann::json j;
+  std::istringstream lines(status.out);
+  for (std::string line; std::getline(lines, line);) {
+    const auto one = nlohmann::json::parse(line);
+    if (one["component"] == "proxy") j = one;
+  }
   ASSERT_EQ(j["auto_bypass"].size(), 1u) << status.out;
   EXPECT_EQ(j["auto_bypass"][0]["client"], "127.0.0.66");
   EXPECT_FALSE(j["stale"].get<bool>());

@@ -280,11 +280,15 @@ void Recorder::send_control(std::size_t worker, std::uint8_t kind, TimeNs ts) {
   ring.commit();
 }
 
-void Recorder::take_snapshot(const capture::PacketSource& source) {
-  current_source_ = source.stats();
+void Recorder::publish_counters() {
   auto taken = counters();
   std::lock_guard lock(snapshot_mutex_);
   snapshot_ = std::move(taken);
+}
+
+void Recorder::take_snapshot(const capture::PacketSource& source) {
+  current_source_ = source.stats();
+  publish_counters();
 }
 
 void Recorder::snapshot_if_due(const capture::PacketSource& source) {
@@ -495,11 +499,7 @@ Status Recorder::run(capture::PacketSource& source) {
   finished_sources_.kernel_dropped += st.kernel_dropped;
   finished_sources_.interface_dropped += st.interface_dropped;
   current_source_ = {};
-  {
-    auto taken = counters();
-    std::lock_guard lock(snapshot_mutex_);
-    snapshot_ = std::move(taken);
-  }
+  publish_counters();
   return result;
 }
 
@@ -519,6 +519,7 @@ Status Recorder::finish() {
   Status archive_status = archive_ ? archive_->close() : Status{};
   push_capture_batch();
   Status store_status = writer_->stop();
+  publish_counters();  // everything has stopped: the last copy is the final count
   if (!archive_status) return archive_status;
   return store_status;
 }

@@ -97,6 +97,7 @@ class Recorder final : public capture::ArchiveListener {
                 bool fragment_conflict, int dlt);
   void tick(TimeNs now);
   void take_snapshot(const capture::PacketSource& source);
+  void publish_counters();  // the copy counters_snapshot() returns
   void snapshot_if_due(const capture::PacketSource& source);
   void send_control(std::size_t worker, std::uint8_t kind, TimeNs ts);
   void count_decode_failure(const char* kind, bool not_ip);
