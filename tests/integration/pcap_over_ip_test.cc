@@ -74,6 +74,20 @@ else:
     time.sleep(30)
 )";
 
+// `kagami record --pcap-over-ip-listen 127.0.0.1:0`, started: the port it took ("" if none).
+struct ListeningRecorder {
+  explicit ListeningRecorder(const std::string& store)
+      : process({KAGAMI_BINARY, "record", "--stats", "--pcap-over-ip-listen", "127.0.0.1:0",
+                 "--store", store}) {
+    if (!process.wait_for_stderr("into " + store, 10000)) return;
+    std::smatch m;
+    const std::string started = process.err();
+    if (std::regex_search(started, m, std::regex("connect to port ([0-9]+)"))) port = m[1];
+  }
+  Background process;
+  std::string port;
+};
+
 std::uint64_t counter(const std::string& err, const std::string& name) {
   std::smatch m;
   if (!std::regex_search(err, m, std::regex("\n" + name + " ([0-9]+)"))) return ~0ull;
@@ -100,13 +114,10 @@ TEST(PcapOverIp, ListeningTakesSendersAndRefusesWhatIsNotTheirPcap) {
   const std::string a = corpus_dir() + "/pcap/smb/sv-smb2-peter.pcap",
                     b = corpus_dir() + "/pcap/http/ak-http-post-upload.pcap";
   ASSERT_TRUE(std::filesystem::exists(a) && std::filesystem::exists(b));
-  Background rec({KAGAMI_BINARY, "record", "--stats", "--pcap-over-ip-listen", "127.0.0.1:0",
-                  "--store", store});
-  ASSERT_TRUE(rec.wait_for_stderr("into " + store, 10000)) << rec.err();
-  std::smatch m;
-  const std::string started = rec.err();
-  ASSERT_TRUE(std::regex_search(started, m, std::regex("connect to port ([0-9]+)"))) << started;
-  const std::string port = m[1];
+  ListeningRecorder listening(store);
+  Background& rec = listening.process;
+  ASSERT_FALSE(listening.port.empty()) << rec.err();
+  const std::string port = listening.port;
   auto send = [&](const std::string& file, const std::string& how) {
     auto r = run({kPython, sender, "send", port, file, how});
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -182,13 +193,10 @@ TEST(PcapOverIp, ATcpdumpPipeIsASender) {
   if (::geteuid() != 0 || !have_program("tcpdump")) GTEST_SKIP() << "tcpdump on lo needs root";
   TempDir dir;
   const std::string store = dir.path() + "/store";
-  Background rec({KAGAMI_BINARY, "record", "--stats", "--pcap-over-ip-listen", "127.0.0.1:0",
-                  "--store", store});
-  ASSERT_TRUE(rec.wait_for_stderr("into " + store, 10000)) << rec.err();
-  std::smatch m;
-  const std::string started = rec.err();
-  ASSERT_TRUE(std::regex_search(started, m, std::regex("connect to port ([0-9]+)"))) << started;
-  const std::string port = m[1], web = std::to_string(free_port());
+  ListeningRecorder listening(store);
+  Background& rec = listening.process;
+  ASSERT_FALSE(listening.port.empty()) << rec.err();
+  const std::string port = listening.port, web = std::to_string(free_port());
   Background site(
       {kPython, "-m", "http.server", "--bind", "127.0.0.1", web, "--directory", dir.path()});
   ASSERT_TRUE(port_open(std::stoi(web), 10000)) << site.err();

@@ -207,6 +207,42 @@ class ProxyTest : public ::testing::Test {
     kagami_ca_ = d_ + "/ca/ca.crt";
   }
 
+  // An FTPS server (pyftpdlib, TLS required on control and data) for files.test on
+  // `host`:`port`, serving report.bin (`down`), with customers.csv (`up`) ready to upload:
+  // the script to run it.
+  std::string ftps_server(const std::string& host, int port, const std::string& down,
+                          const std::string& up) {
+    CertSpec spec;
+    spec.cn = "files.test";
+    spec.sans = {"DNS:files.test"};
+    leaf("files", spec);
+    write_file(d_ + "/files-both.pem", read_file(d_ + "/files.key") + read_file(d_ + "/files.pem"));
+    std::filesystem::create_directories(d_ + "/ftp");
+    write_file(d_ + "/ftp/report.bin", down);
+    write_file(d_ + "/customers.csv", up);
+    return "from pyftpdlib.authorizers import DummyAuthorizer\n"
+           "from pyftpdlib.handlers import TLS_FTPHandler\n"
+           "from pyftpdlib.servers import FTPServer\n"
+           "a = DummyAuthorizer(); a.add_user('tanaka', 'secret', '" +
+           d_ +
+           "/ftp', perm='elradfmw')\n"
+           "h = TLS_FTPHandler; h.certfile = '" +
+           d_ +
+           "/files-both.pem'; h.authorizer = a\n"
+           "h.tls_control_required = True; h.tls_data_required = True\n"
+           "FTPServer(('" +
+           host + "', " + std::to_string(port) + "), h).serve_forever()\n";
+  }
+  // The upload arrived, and the recorder has both files, by name, byte for byte.
+  void expect_ftp_files(const std::string& store, const std::string& down, const std::string& up) {
+    EXPECT_EQ(read_file(d_ + "/ftp/customers.csv"), up);
+    std::map<std::string, std::string> files;  // name: sha256
+    for (const auto& f : listing("files", store))
+      if (f["protocol"] == "ftp") files[f["name"]] = f["sha256"];
+    EXPECT_EQ(files["report.bin"], sha256_of(down)) << ::testing::PrintToString(files);
+    EXPECT_EQ(files["customers.csv"], sha256_of(up)) << ::testing::PrintToString(files);
+  }
+
   // A leaf for `spec` under the intermediate, written as NAME.pem (leaf + intermediate, as
   // nginx takes it), NAME.crt and NAME.chain (leaf and intermediate apart, as s_server takes
   // them) and NAME.key.
@@ -1968,28 +2004,9 @@ TEST_F(ProxyTest, TransparentFtpsControlAndDataAreDecrypted) {
     GTEST_SKIP() << "python3-pyftpdlib or python3-openssl missing";
   Namespaces ns;
   if (!ns.problem().empty()) GTEST_SKIP() << "cannot make network namespaces: " << ns.problem();
-  CertSpec spec;
-  spec.cn = "files.test";
-  spec.sans = {"DNS:files.test"};
-  leaf("files", spec);
-  write_file(d_ + "/files-both.pem", read_file(d_ + "/files.key") + read_file(d_ + "/files.pem"));
-  std::filesystem::create_directories(d_ + "/ftp");
   const std::string down = pattern(150000, 31), up = "氏名,マイナンバー\n山田太郎,123456789018\n";
-  write_file(d_ + "/ftp/report.bin", down);
-  write_file(d_ + "/customers.csv", up);
+  const std::string server_py = ftps_server("10.77.2.2", 21, down, up);
   ASSERT_EQ(run({"chmod", "-R", "a+rwX", d_}).exit_code, 0);
-  const std::string server_py =
-      "from pyftpdlib.authorizers import DummyAuthorizer\n"
-      "from pyftpdlib.handlers import TLS_FTPHandler\n"
-      "from pyftpdlib.servers import FTPServer\n"
-      "a = DummyAuthorizer(); a.add_user('tanaka', 'secret', '" +
-      d_ +
-      "/ftp', perm='elradfmw')\n"
-      "h = TLS_FTPHandler; h.certfile = '" +
-      d_ +
-      "/files-both.pem'; h.authorizer = a\n"
-      "h.tls_control_required = True; h.tls_data_required = True\n"
-      "FTPServer(('10.77.2.2', 21), h).serve_forever()\n";
   Background server(Namespaces::in(ns.server_, {"/usr/bin/python3", "-c", server_py}));
   ASSERT_TRUE(ns.listening(ns.server_, "10.77.2.2", 21)) << server.err();
   const std::string store = d_ + "/store";
@@ -2020,12 +2037,7 @@ TEST_F(ProxyTest, TransparentFtpsControlAndDataAreDecrypted) {
   server.wait(10000);
   EXPECT_NE(proxy.err().find("ftp: the server accepted the upgrade to TLS"), std::string::npos)
       << proxy.err();
-  EXPECT_EQ(read_file(d_ + "/ftp/customers.csv"), up);
-  std::map<std::string, std::string> files;  // name: sha256
-  for (const auto& f : listing("files", store))
-    if (f["protocol"] == "ftp") files[f["name"]] = f["sha256"];
-  EXPECT_EQ(files["report.bin"], sha256_of(down)) << ::testing::PrintToString(files);
-  EXPECT_EQ(files["customers.csv"], sha256_of(up)) << ::testing::PrintToString(files);
+  expect_ftp_files(store, down, up);
   bool stor = false, auth = false;
   for (const auto& c : listing("ftp", store)) {
     // AUTH TLS comes before the login; everything after the upgrade is tanaka's.
@@ -2047,30 +2059,9 @@ TEST_F(ProxyTest, TransparentFtpsControlAndDataAreDecrypted) {
 TEST_F(ProxyTest, FtpsControlAndDataAreDecryptedThroughConnect) {
   if (run({"/usr/bin/python3", "-c", "import pyftpdlib, OpenSSL"}).exit_code != 0)
     GTEST_SKIP() << "python3-pyftpdlib or python3-openssl missing";
-  CertSpec spec;
-  spec.cn = "files.test";
-  spec.sans = {"DNS:files.test"};
-  leaf("files", spec);
-  write_file(d_ + "/files-both.pem", read_file(d_ + "/files.key") + read_file(d_ + "/files.pem"));
-  std::filesystem::create_directories(d_ + "/ftp");
   const std::string down = pattern(150000, 33), up = "氏名,マイナンバー\n山田太郎,123456789018\n";
-  write_file(d_ + "/ftp/report.bin", down);
-  write_file(d_ + "/customers.csv", up);
   const int port = free_port();
-  const std::string server_py =
-      "from pyftpdlib.authorizers import DummyAuthorizer\n"
-      "from pyftpdlib.handlers import TLS_FTPHandler\n"
-      "from pyftpdlib.servers import FTPServer\n"
-      "a = DummyAuthorizer(); a.add_user('tanaka', 'secret', '" +
-      d_ +
-      "/ftp', perm='elradfmw')\n"
-      "h = TLS_FTPHandler; h.certfile = '" +
-      d_ +
-      "/files-both.pem'; h.authorizer = a\n"
-      "h.tls_control_required = True; h.tls_data_required = True\n"
-      "FTPServer(('127.0.0.1', " +
-      std::to_string(port) + "), h).serve_forever()\n";
-  Background server({"/usr/bin/python3", "-c", server_py});
+  Background server({"/usr/bin/python3", "-c", ftps_server("127.0.0.1", port, down, up)});
   ASSERT_TRUE(port_open(port, 10000)) << server.err();
   const std::string store = d_ + "/store";
   Proxy proxy(d_ + "/ca", d_ + "/root.pem", d_ + "/mirror", {"--record", store});
@@ -2109,12 +2100,7 @@ assert got.getvalue() == open(d + "/ftp/report.bin", "rb").read()
   ASSERT_EQ(proxy.stop(), 0);
   server.signal(SIGTERM);
   server.wait(10000);
-  EXPECT_EQ(read_file(d_ + "/ftp/customers.csv"), up);
-  std::map<std::string, std::string> files;  // name: sha256
-  for (const auto& f : listing("files", store))
-    if (f["protocol"] == "ftp") files[f["name"]] = f["sha256"];
-  EXPECT_EQ(files["report.bin"], sha256_of(down)) << ::testing::PrintToString(files);
-  EXPECT_EQ(files["customers.csv"], sha256_of(up)) << ::testing::PrintToString(files);
+  expect_ftp_files(store, down, up);
   int decrypted = 0;
   for (const auto& session : listing("sessions", store))
     if (session.value("decrypted", false)) ++decrypted;

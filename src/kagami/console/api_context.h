@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kagami/console/api_server.h"
+#include "kagami/console/http_routes.h"
 #include "kagami/console/http_server.h"
 #include "kagami/console/login_sessions.h"
 #include "kagami/console/query_rate.h"
@@ -51,19 +52,8 @@ class IndexPool {
   std::vector<std::unique_ptr<store::SqliteIndex>> free_;
 };
 
-// The routes: cpp-httplib's router and handlers, answering requests that HttpServer has read
-// whole (never a socket of its own).
-class Routes : public httplib::Server {
- public:
-  // httplib abandons streamed answers (pcap exports, downloads) when its listening socket is
-  // INVALID_SOCKET, its sign of shutting down: Routes never listens, so it must never look so.
-  Routes() { svr_sock_ = 0; }
-  void answer(httplib::Stream& stream, bool& close) {
-    bool asked_close = false;
-    const bool ok = process_request(stream, close, asked_close, {});
-    close = close || asked_close || !ok;
-  }
-};
+// The console's routes.
+using Routes = HttpRoutes;
 
 struct ApiServer::Impl {
   ServeOptions options;

@@ -1,7 +1,6 @@
 #include "kagami/console/metrics_server.h"
 
-#include <httplib.h>
-
+#include "kagami/console/http_routes.h"
 #include "kagami/console/http_server.h"
 
 namespace kagami::console {
@@ -24,17 +23,6 @@ std::string metric_name(const std::string& name, bool gauge) {
   return out;
 }
 
-// Requests answered whole by HttpServer; never a socket of its own (see console Routes).
-class MetricsRoutes : public httplib::Server {
- public:
-  MetricsRoutes() { svr_sock_ = 0; }
-  void answer(httplib::Stream& stream, bool& close) {
-    bool asked_close = false;
-    const bool ok = process_request(stream, close, asked_close, {});
-    close = close || asked_close || !ok;
-  }
-};
-
 }  // namespace
 
 std::string prometheus_text(const std::vector<std::pair<std::string, std::uint64_t>>& counters) {
@@ -49,7 +37,7 @@ std::string prometheus_text(const std::vector<std::pair<std::string, std::uint64
 }
 
 struct MetricsServer::Impl {
-  MetricsRoutes routes;
+  HttpRoutes routes;
   std::unique_ptr<HttpServer> http;
 };
 
@@ -64,7 +52,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
   o.workers = 2;
   o.max_connections = 64;
   o.max_connections_per_client = 8;
-  MetricsRoutes* routes = &impl->routes;
+  HttpRoutes* routes = &impl->routes;
   auto http = HttpServer::start(
       o, [routes](httplib::Stream& stream, bool& close) { routes->answer(stream, close); });
   if (!http) return make_error("metrics: {}", http.error().message);
