@@ -395,12 +395,20 @@ Status Recorder::run(capture::PacketSource& source) {
       snapshot_if_due(source);
       // An idle live capture: let time pass by the clock so idle flows still end and the
       // archive reaches the disk. It passes from the last packet's time as much as the clock
-      // has since, not to the clock's time: a stream of packets from another clock (an old
+      // has since the idling began (the first timeout after a packet: no clock read per
+      // packet), not to the clock's time: a stream of packets from another clock (an old
       // capture sent over pcap-over-IP) would otherwise see every flow expire at each pause.
-      const auto idle = std::chrono::steady_clock::now() - last_packet_at_;
+      const auto wall = std::chrono::steady_clock::now();
+      if (counters_.packets.get() != idle_after_packets_ || now_ != idle_from_) {
+        idle_after_packets_ = counters_.packets.get();
+        idle_from_ = now_;
+        idle_since_ = wall;
+      }
       const TimeNs now =
-          now_ == 0 ? wall_clock_ns()
-                    : now_ + std::chrono::duration_cast<std::chrono::nanoseconds>(idle).count();
+          now_ == 0
+              ? wall_clock_ns()
+              : now_ + std::chrono::duration_cast<std::chrono::nanoseconds>(wall - idle_since_)
+                           .count();
       if (now - last_tick_ >= kNsPerSec) tick(now);
       if (auto s = archive_->rotate_if_old(now); !s) {
         result = s;
@@ -443,7 +451,6 @@ Status Recorder::run(capture::PacketSource& source) {
       break;
     }
     if (raw.ts > now_) now_ = raw.ts;
-    if (config_.live) last_packet_at_ = std::chrono::steady_clock::now();
 
     const packet::DecodeResult res =
         packet::Decoder::decode(dlt, raw.ts, raw.data, raw.wire_len, p);

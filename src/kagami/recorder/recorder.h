@@ -127,8 +127,11 @@ class Recorder final : public capture::ArchiveListener {
   mutable std::mutex snapshot_mutex_;
   std::vector<std::pair<std::string, std::uint64_t>> snapshot_;
   std::chrono::steady_clock::time_point snapshot_at_;
-  TimeNs now_ = 0;                                        // highest packet time seen
-  std::chrono::steady_clock::time_point last_packet_at_;  // by the clock (live sources)
+  TimeNs now_ = 0;  // highest packet time seen
+  // Idle time (timeouts of a live source): since when by the clock, after which packet.
+  std::chrono::steady_clock::time_point idle_since_;
+  std::uint64_t idle_after_packets_ = ~0ull;
+  TimeNs idle_from_ = 0;
   TimeNs last_tick_ = 0;
   bool finished_ = false;
   std::unique_ptr<struct StoreBatch> capture_batch_;
