@@ -178,9 +178,10 @@ int run_record(const RecordOptions& o) {
   std::size_t sources = 0;
   const recorder::CaptureCounters& cc = rec.capture_counters();
   // On a terminal: how the job goes, until the store is complete (an import is read long
-  // before its analysis and index are done).
-  std::unique_ptr<ProgressLine> progress;
+  // before its analysis and index are done). What the line reads is declared before it.
   std::atomic<bool> read_all{false};
+  std::atomic<std::size_t> current{0};
+  std::unique_ptr<ProgressLine> progress;
   if (!o.read.empty()) {
     // The files' sizes, for the progress line: how far, and how long to go.
     std::uint64_t total = 0;
@@ -189,7 +190,6 @@ int run_record(const RecordOptions& o) {
       const auto size = std::filesystem::file_size(path, ec);
       if (!ec) total += size;
     }
-    std::atomic<std::size_t> current{0};
     if (!o.quiet && ProgressLine::wanted()) {
       progress = std::make_unique<ProgressLine>([&, total](double secs) {
         if (read_all.load()) return std::string("read; finishing the analysis and the index");
