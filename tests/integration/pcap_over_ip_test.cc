@@ -50,9 +50,10 @@ if mode == "send":
     elif how == "lying":  # a record header claiming 100 MB
         data = head + recs[0][:8] + struct.pack("<II", 100 << 20, 100 << 20) + b"x" * 100
     s = socket.create_connection(("127.0.0.1", port))
+    piece = len(data) if how == "burst" else 1000  # all at once, then closed; or in pieces
     try:
-        for i in range(0, len(data), 1000):  # in pieces, as a network cuts it
-            s.sendall(data[i:i + 1000])
+        for i in range(0, len(data), piece):
+            s.sendall(data[i:i + piece])
     except (BrokenPipeError, ConnectionResetError):
         pass  # refused: the recorder closed the connection
     s.close()
@@ -124,7 +125,8 @@ TEST(PcapOverIp, ListeningTakesSendersAndRefusesWhatIsNotTheirPcap) {
   };
   // The older capture first: one recorder's clock only goes forward.
   send(b, "cut");
-  send(a, "whole");
+  // All at once and closed: the last records arrive with the end of the stream.
+  send(a, "burst");
   for (const char* bad : {"garbage", "pcapng", "raw-ip", "lying"}) send(a, bad);
   rec.wait_for_stderr("went away in the middle of a record", 10000);
   // `kagami status` while it runs: recording, from where (rewritten every two seconds).

@@ -195,6 +195,10 @@ NextStatus PcapOverIpSource::next(RawPacket& out) {
         drop(i, s.stream.error(), true);
         return NextStatus::kTimeout;
       }
+      if (s.ended) {  // gone, and every whole record it sent taken
+        drop(i, "", false);
+        return NextStatus::kTimeout;
+      }
     }
     std::int64_t now = now_ms();
     if (!options_.connect.empty() && senders_.empty() && now >= next_dial_ms_) dial();
@@ -243,7 +247,9 @@ NextStatus PcapOverIpSource::next(RawPacket& out) {
         spdlog::info("{}: connected", name_);
         continue;
       }
-      if (!read_from(s)) drop(k, "", false);
+      // A sender that closed may have sent whole records with its last bytes: they are taken
+      // first, then it is let go.
+      if (!read_from(s)) s.ended = true;
     }
     if (listen_fd_ >= 0 && fds[1].revents != 0) accept_senders();
   }

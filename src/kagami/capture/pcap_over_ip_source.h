@@ -44,6 +44,7 @@ class PcapOverIpSource final : public PacketSource {
   struct Sender {
     int fd = -1;
     bool connecting = false;  // a client connection under way
+    bool ended = false;       // closed by the sender; dropped once its records are taken
     std::string peer;
     PcapStream stream;
   };
