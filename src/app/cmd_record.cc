@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -33,9 +34,17 @@ class RecorderStatus {
  public:
   RecorderStatus(const recorder::Recorder& rec, std::string store, std::string source)
       : rec_(rec), store_(std::move(store)), source_(std::move(source)) {}
+  // The source as it names itself once open (a listening port chosen by the system).
+  void source(std::string name) {
+    std::lock_guard lock(mutex_);
+    source_ = std::move(name);
+  }
   void write(double secs, bool last) {
     nlohmann::json j;
-    j["source"] = source_;
+    {
+      std::lock_guard lock(mutex_);
+      j["source"] = source_;
+    }
     j["state"] = last ? "stopped" : "recording";
     nlohmann::json counters = nlohmann::json::object();
     std::uint64_t packets = 0, bytes = 0;
@@ -62,7 +71,9 @@ class RecorderStatus {
 
  private:
   const recorder::Recorder& rec_;
-  std::string store_, source_;
+  std::string store_;
+  std::mutex mutex_;  // the source's name, set while the status is being written
+  std::string source_;
   double last_secs_ = 0;
   std::uint64_t last_packets_ = 0, last_bytes_ = 0;
 };
@@ -262,6 +273,7 @@ int run_record(const RecordOptions& o) {
       return 1;
     }
     ++sources;
+    said.source(source->name());
     g_live.store(source.get());
     if (!o.quiet)
       std::cerr << "kagami: recording " << source->name() << " into " << o.store

@@ -135,7 +135,8 @@ TEST(PcapOverIp, ListeningTakesSendersAndRefusesWhatIsNotTheirPcap) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     said = kagami({"status", "--store", store, "--json"}).out;
   }
-  EXPECT_NE(said.find("\"source\":\"pcap-over-ip listening on 127.0.0.1:0\""), std::string::npos)
+  EXPECT_NE(said.find("\"source\":\"pcap-over-ip listening on 127.0.0.1:" + port + "\""),
+            std::string::npos)
       << said;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   rec.signal(SIGINT);
