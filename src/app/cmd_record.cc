@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "kagami/base/private_files.h"
@@ -61,10 +60,7 @@ class RecorderStatus {
     last_secs_ = secs;
     last_packets_ = packets;
     last_bytes_ = bytes;
-    struct statvfs fs {};
-    if (::statvfs(store_.c_str(), &fs) == 0)
-      j["disk"] = {{"free_bytes", static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize},
-                   {"total_bytes", static_cast<std::uint64_t>(fs.f_blocks) * fs.f_frsize}};
+    if (auto room = disk_room(store_); !room.is_null()) j["disk"] = std::move(room);
     if (auto st = write_status(status_path(store_, "recorder"), j); !st)
       spdlog::warn("{}", st.error().message);
   }

@@ -9,7 +9,6 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <sys/statvfs.h>
 
 #include "kagami/base/printable.h"
 #include "kagami/base/time.h"
@@ -63,10 +62,7 @@ nlohmann::json store_summary(const std::string& store) {
       j["archive"]["newest_packet"] = format_time_iso(last, 0);
     }
   }
-  struct statvfs fs {};
-  if (::statvfs(store.c_str(), &fs) == 0)
-    j["disk"] = {{"free_bytes", static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize},
-                 {"total_bytes", static_cast<std::uint64_t>(fs.f_blocks) * fs.f_frsize}};
+  if (auto room = disk_room(store); !room.is_null()) j["disk"] = std::move(room);
   return j;
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "kagami/base/time.h"
@@ -32,6 +33,13 @@ Status write_status(const std::string& path, const nlohmann::json& status) {
   if (std::rename(tmp.c_str(), path.c_str()) != 0)
     return make_error("status: cannot replace {}: {}", path, std::strerror(errno));
   return {};
+}
+
+nlohmann::json disk_room(const std::string& path) {
+  struct statvfs fs {};
+  if (::statvfs(path.c_str(), &fs) != 0) return nullptr;
+  return {{"free_bytes", static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize},
+          {"total_bytes", static_cast<std::uint64_t>(fs.f_blocks) * fs.f_frsize}};
 }
 
 }  // namespace kagami::app

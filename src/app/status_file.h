@@ -13,5 +13,7 @@ namespace kagami::app {
 // its owner only. Under STORE/status/NAME.json when the component records into a store.
 std::string status_path(const std::string& store, const std::string& component);
 Status write_status(const std::string& path, const nlohmann::json& status);
+// The room on the file system holding `path`: {"free_bytes", "total_bytes"}; null if unknown.
+nlohmann::json disk_room(const std::string& path);
 
 }  // namespace kagami::app
