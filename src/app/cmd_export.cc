@@ -101,6 +101,10 @@ int run_export(const ExportOptions& o) {
     std::cerr << "error: " << a.error().message << "\n";
     return 1;
   }
+  // What an investigator took out is evidence: retention keeps its packets longer.
+  if (auto w = store::SqliteIndex::open(layout.index_path(), store::SqliteIndex::Mode::kReadWrite);
+      !w || !w.value()->hold_sessions(ids, wall_clock_ns(), "export"))
+    std::cerr << "warning: the exported sessions could not be held as evidence\n";
   std::vector<PacketLocation> locations;
   for (std::uint64_t id : ids) {
     auto l = index->session_locations(id);

@@ -33,6 +33,7 @@ struct ProxyCliOptions {
   std::string mirror_tls_cert, mirror_tls_key, mirror_client_ca;
   std::size_t cache_entries = 4096;
   std::string record_store, sensor = "proxy", record_config;
+  RetentionFlags retention;
   std::string config;                               // proxy settings and policy (TOML)
   std::vector<std::string> cli_allow_destinations;  // as given, for SIGHUP
   std::string status_file;
@@ -152,6 +153,10 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
         std::cerr << "error: " << s.error().message << "\n";
         return 2;
       }
+    }
+    if (auto s = apply_retention_flags(o.retention, cfg.retention); !s) {
+      std::cerr << "error: " << s.error().message << "\n";
+      return 2;
     }
     cfg.store_dir = o.record_store;
     cfg.sensor = o.sensor;
@@ -308,6 +313,7 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--record-config", o->record_config,
                   "recorder configuration (TOML) for --record");
+  add_retention_options(cmd, o->retention);
   cmd->add_option("--metrics", o->metrics,
                   "serve the counters to Prometheus at http://ADDR:PORT/metrics (no login: "
                   "counts only; bind it to a management address)");

@@ -31,8 +31,12 @@ namespace {
 // and the room left on the store's file system.
 class RecorderStatus {
  public:
-  RecorderStatus(const recorder::Recorder& rec, std::string store, std::string source)
-      : rec_(rec), store_(std::move(store)), source_(std::move(source)) {}
+  RecorderStatus(const recorder::Recorder& rec, std::string store, std::string source,
+                 std::string retention)
+      : rec_(rec),
+        store_(std::move(store)),
+        source_(std::move(source)),
+        retention_(std::move(retention)) {}
   // The source as it names itself once open (a listening port chosen by the system).
   void source(std::string name) {
     std::lock_guard lock(mutex_);
@@ -45,6 +49,7 @@ class RecorderStatus {
       j["source"] = source_;
     }
     j["state"] = last ? "stopped" : "recording";
+    j["retention"] = retention_;
     nlohmann::json counters = nlohmann::json::object();
     std::uint64_t packets = 0, bytes = 0;
     for (const auto& [name, value] : rec_.counters_snapshot()) {
@@ -70,6 +75,7 @@ class RecorderStatus {
   std::string store_;
   std::mutex mutex_;  // the source's name, set while the status is being written
   std::string source_;
+  std::string retention_;  // the policy, described
   double last_secs_ = 0;
   std::uint64_t last_packets_ = 0, last_bytes_ = 0;
 };
@@ -118,6 +124,7 @@ struct RecordOptions {
   bool stats = false;
   bool print_config = false;
   bool no_analyzers = false;
+  RetentionFlags retention;
 };
 
 int run_record(const RecordOptions& o) {
@@ -143,6 +150,10 @@ int run_record(const RecordOptions& o) {
       std::cerr << "error: " << s.error().message << "\n";
       return 2;
     }
+  }
+  if (auto s = apply_retention_flags(o.retention, cfg.retention); !s) {
+    std::cerr << "error: " << s.error().message << "\n";
+    return 2;
   }
   cfg.store_dir = o.store;
   if (!o.sensor.empty()) cfg.sensor = o.sensor;
@@ -178,7 +189,7 @@ int run_record(const RecordOptions& o) {
       : !o.interface.empty() ? "interface " + o.interface
       : !o.pcap_over_ip.empty() ? "pcap-over-ip from " + o.pcap_over_ip
                                 : "pcap-over-ip listening on " + o.pcap_over_ip_listen;
-  RecorderStatus said(rec, o.store, described);
+  RecorderStatus said(rec, o.store, described, cfg.retention.describe());
   Periodic status_every(2000, [&said](double secs, bool last) { said.write(secs, last); });
   const auto started = std::chrono::steady_clock::now();
   int exit_code = 0;
@@ -363,6 +374,7 @@ void add_record_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-analyzers", o->no_analyzers,
                 "packets and sessions only: no protocol analysis, no file extraction");
   cmd->add_flag("--print-config", o->print_config, "print every setting with its default and exit");
+  add_retention_options(cmd, o->retention);
   cmd->callback([o, &exit_code] { exit_code = run_record(*o); });
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kagami/base/printable.h"
+#include "kagami/base/quantity.h"
 #include "kagami/base/time.h"
 #include "kagami/store/seal_manifest.h"
 #include "kagami/store/store_layout.h"
@@ -34,11 +35,7 @@ void print_counters(const nlohmann::json& j, const char* indent) {
   if (!line.empty()) std::cout << indent << line << "\n";
 }
 
-std::string gib(std::uint64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1u << 30));
-  return buf;
-}
+std::string gib(std::uint64_t bytes) { return format_size(bytes); }
 
 // The archive as its manifest says: how many sealed files, how many bytes, from when to when;
 // and the room left where the store is.
@@ -48,18 +45,30 @@ nlohmann::json store_summary(const std::string& store) {
   std::vector<std::string> problems;
   auto manifest = store::SealManifest::load(layout.manifest_path(), &problems);
   if (manifest) {
+    const store::ArchiveState state = store::archive_state(manifest->entries());
     std::uint64_t bytes = 0, packets = 0;
     TimeNs first = 0, last = 0;
-    for (const auto& e : manifest->entries()) {
+    for (const auto& e : state.kept) {
       bytes += e.bytes;
       packets += e.packets;
       if (e.first_ts != 0 && (first == 0 || e.first_ts < first)) first = e.first_ts;
       if (e.last_ts > last) last = e.last_ts;
     }
-    j["archive"] = {{"files", manifest->entries().size()}, {"bytes", bytes}, {"packets", packets}};
+    j["archive"] = {{"files", state.kept.size()}, {"bytes", bytes}, {"packets", packets}};
     if (first != 0) {
       j["archive"]["oldest_packet"] = format_time_iso(first, 0);
       j["archive"]["newest_packet"] = format_time_iso(last, 0);
+    }
+    if (!state.evicted.empty()) {
+      std::uint64_t gone = 0;
+      TimeNs newest = 0;
+      for (const auto& t : state.evicted) {
+        gone += t.bytes;
+        newest = std::max(newest, t.sealed_at);
+      }
+      j["evicted"] = {{"files", state.evicted.size()},
+                      {"bytes", gone},
+                      {"last_eviction", format_time_iso(newest, 0)}};
     }
   }
   if (auto room = disk_room(store); !room.is_null()) j["disk"] = std::move(room);
@@ -109,8 +118,20 @@ int run_status(const std::string& store, bool json) {
       std::cout << "  disk: " << gib(summary["disk"].value("free_bytes", std::uint64_t{0}))
                 << " free of " << gib(summary["disk"].value("total_bytes", std::uint64_t{0}))
                 << "\n";
-    // Said plainly until retention exists: nothing is ever deleted.
-    std::cout << "  retention: none (the store only grows)\n";
+    // The policy is the running recorder's (its status file); what was done is the manifest's.
+    std::string policy;
+    std::ifstream rin(dir + "/recorder.json");
+    const nlohmann::json r = nlohmann::json::parse(rin, nullptr, false);
+    if (r.is_object()) policy = r.value("retention", "");
+    std::cout << "  retention: "
+              << (policy.empty() || policy == "none" ? "none (the store only grows)" : policy);
+    if (summary.contains("evicted")) {
+      const auto& e = summary["evicted"];
+      std::cout << "; " << e.value("files", 0) << " packet file(s) evicted ("
+                << gib(e.value("bytes", std::uint64_t{0})) << "), last at "
+                << e.value("last_eviction", "");
+    }
+    std::cout << "\n";
   }
   if (!std::filesystem::is_directory(dir, ec)) return 0;  // nothing running has written here
   std::vector<std::filesystem::path> files;

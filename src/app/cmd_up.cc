@@ -39,6 +39,7 @@ struct UpOptions {
   std::string proxy_listen = "127.0.0.1:3128";
   std::string console_listen = "127.0.0.1:8443";
   std::string record_config;
+  RetentionFlags retention;
   bool demo = false;
   unsigned demo_rounds = 3;
   bool quiet = false;
@@ -91,6 +92,10 @@ int run_up(const UpOptions& o) {
       std::cerr << "error: " << s.error().message << "\n";
       return 2;
     }
+  }
+  if (auto s = apply_retention_flags(o.retention, rc.retention); !s) {
+    std::cerr << "error: " << s.error().message << "\n";
+    return 2;
   }
   rc.store_dir = layout.root;
   rc.sensor = "proxy";
@@ -262,6 +267,7 @@ void add_up_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--proxy", o->proxy_listen, "explicit proxy address")->capture_default_str();
   cmd->add_option("--console", o->console_listen, "console address (HTTPS)")->capture_default_str();
   cmd->add_option("-c,--config", o->record_config, "recorder settings (TOML)");
+  add_retention_options(cmd, o->retention);
   cmd->add_flag("--demo", o->demo,
                 "also start local HTTPS and mail servers and drive an office's traffic through "
                 "the proxy");

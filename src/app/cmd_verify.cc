@@ -39,6 +39,7 @@ int run_verify(const VerifyOptions& o) {
     j["ok"] = ok;
     j["sealed_ok"] = report->sealed_ok;
     j["unsealed"] = unsealed;
+    j["evicted"] = report->evicted;
     j["chain_problems"] = report->chain_problems;
     j["index_problems"] = report->index_problems;
     auto& files = j["files"] = nlohmann::json::array();
@@ -51,7 +52,10 @@ int run_verify(const VerifyOptions& o) {
     std::cout << records::dump_json(j) << "\n";
   } else {
     for (const auto& f : report->files) {
-      if (f.status == store::FileCheck::Status::kOk && !o.list) continue;
+      if ((f.status == store::FileCheck::Status::kOk ||
+           f.status == store::FileCheck::Status::kEvicted) &&
+          !o.list)
+        continue;
       std::cout << store::file_check_status_name(f.status) << "\t" << f.name;
       if (!f.detail.empty()) std::cout << "\t" << f.detail;
       std::cout << "\n";
@@ -59,7 +63,11 @@ int run_verify(const VerifyOptions& o) {
     for (const auto& p : report->chain_problems) std::cout << "MANIFEST\t" << p << "\n";
     for (const auto& p : report->index_problems) std::cout << "INDEX\t" << p << "\n";
     std::cout << (ok ? "OK" : "FAILED") << ": " << report->sealed_ok << " sealed file(s) verified, "
-              << unsealed << " not sealed yet\n";
+              << unsealed << " not sealed yet";
+    if (report->evicted)
+      std::cout << ", " << report->evicted
+                << " evicted by retention (seal and tombstone checked in the chain)";
+    std::cout << "\n";
   }
   return ok ? 0 : 1;
 }

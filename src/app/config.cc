@@ -4,7 +4,10 @@
 #include <map>
 #include <sstream>
 
+#include <CLI/CLI.hpp>
 #include <toml++/toml.h>
+
+#include "kagami/base/quantity.h"
 
 #include "app/toml_file.h"
 
@@ -291,6 +294,49 @@ std::map<std::string, Setter> setters(recorder::RecorderConfig& c) {
     }
     return make_error("config: archive.verbatim_import must be true or false");
   };
+  // Sizes and durations as strings with units ("2T", "90d") or plain bytes and seconds.
+  auto size = [](std::uint64_t& out, const char* name) -> Setter {
+    return [&out, name](const toml::node& n) -> Status {
+      Result<std::uint64_t> v = make_error("");
+      if (auto t = n.value<std::string>()) {
+        v = parse_size(*t);
+      } else if (auto i = n.value<std::int64_t>(); i && *i > 0) {
+        v = static_cast<std::uint64_t>(*i);
+      } else {
+        return make_error("config: {} must be a size such as \"500G\" or a number of bytes", name);
+      }
+      if (!v) return make_error("config: {}: {}", name, v.error().message);
+      out = v.value();
+      return {};
+    };
+  };
+  auto duration = [](TimeNs& out, const char* name) -> Setter {
+    return [&out, name](const toml::node& n) -> Status {
+      Result<TimeNs> v = make_error("");
+      if (auto t = n.value<std::string>()) {
+        v = parse_duration(*t);
+      } else if (auto i = n.value<std::int64_t>(); i && *i > 0) {
+        v = static_cast<TimeNs>(*i) * kNsPerSec;
+      } else {
+        return make_error("config: {} must be a duration such as \"90d\" or seconds", name);
+      }
+      if (!v) return make_error("config: {}: {}", name, v.error().message);
+      out = v.value();
+      return {};
+    };
+  };
+  s["retention.max_bytes"] = size(c.retention.max_bytes, "retention.max_bytes");
+  s["retention.max_age"] = duration(c.retention.max_age, "retention.max_age");
+  s["retention.evidence_age"] = duration(c.retention.evidence_age, "retention.evidence_age");
+  s["retention.metadata_age"] = duration(c.retention.metadata_age, "retention.metadata_age");
+  s["retention.min_free"] = size(c.retention.min_free_bytes, "retention.min_free");
+  s["retention.interval_s"] = [&c](const toml::node& n) -> Status {
+    if (auto v = n.value<double>(); v && *v >= 0.1 && *v <= 86400) {
+      c.retention_interval_ms = static_cast<int>(*v * 1000);
+      return {};
+    }
+    return make_error("config: retention.interval_s must be between 0.1 and 86400");
+  };
   s["archive.write_block_mb"] = count(c.archive.write_block_bytes, "archive.write_block_mb", kMiB);
   s["archive.write_blocks"] = count(c.archive.write_blocks, "archive.write_blocks");
   s["analyzers.enabled"] = [&c](const toml::node& n) -> Status {
@@ -372,10 +418,55 @@ Status load_recorder_config(const std::string& path, recorder::RecorderConfig& c
   }
   if (config.archive.max_file_bytes < (1u << 20))
     return make_error("config {}: archive.max_file_mb must be at least 1", path);
+  if (auto s = config.retention.check(); !s)
+    return make_error("config {}: {}", path, s.error().message);
   if (config.archive.write_block_bytes < (1u << 20) || config.archive.write_blocks < 2)
     return make_error("config {}: archive.write_block_mb must be at least 1 and write_blocks 2",
                       path);
   return {};
+}
+
+void add_retention_options(CLI::App* cmd, RetentionFlags& f) {
+  cmd->add_option("--retain-bytes", f.bytes,
+                  "keep the store under this size (e.g. 2T): oldest packet files are evicted "
+                  "first, evidence last")
+      ->group("Retention");
+  cmd->add_option("--retain-age", f.age, "evict packets sealed longer ago than this (e.g. 90d)")
+      ->group("Retention");
+  cmd->add_option("--retain-evidence-age", f.evidence_age,
+                  "keep packets of sessions with findings, alerts or exports this long "
+                  "(default: until --retain-bytes forces)")
+      ->group("Retention");
+  cmd->add_option("--retain-metadata-age", f.metadata_age,
+                  "remove sessions and records this long after their packets were sealed "
+                  "(default: kept)")
+      ->group("Retention");
+  cmd->add_option("--retain-free", f.min_free,
+                  "evict early to keep this much room free on the store's disk (e.g. 20G)")
+      ->group("Retention");
+}
+
+Status apply_retention_flags(const RetentionFlags& f, store::RetentionPolicy& p) {
+  auto size = [](const std::string& text, const char* flag, std::uint64_t& out) -> Status {
+    if (text.empty()) return {};
+    auto v = parse_size(text);
+    if (!v) return make_error("{}: {}", flag, v.error().message);
+    out = v.value();
+    return {};
+  };
+  auto duration = [](const std::string& text, const char* flag, TimeNs& out) -> Status {
+    if (text.empty()) return {};
+    auto v = parse_duration(text);
+    if (!v) return make_error("{}: {}", flag, v.error().message);
+    out = v.value();
+    return {};
+  };
+  if (auto s = size(f.bytes, "--retain-bytes", p.max_bytes); !s) return s;
+  if (auto s = duration(f.age, "--retain-age", p.max_age); !s) return s;
+  if (auto s = duration(f.evidence_age, "--retain-evidence-age", p.evidence_age); !s) return s;
+  if (auto s = duration(f.metadata_age, "--retain-metadata-age", p.metadata_age); !s) return s;
+  if (auto s = size(f.min_free, "--retain-free", p.min_free_bytes); !s) return s;
+  return p.check();
 }
 
 std::string default_config_toml() {
@@ -419,6 +510,14 @@ std::string default_config_toml() {
     << "verbatim_import = true # a classic pcap file is archived as an exact copy of itself\n"
     << "write_block_mb = " << (c.archive.write_block_bytes >> 20) << "\n"
     << "write_blocks = " << c.archive.write_blocks << "       # blocks in flight to the disk\n\n"
+    << "[retention]            # nothing is removed unless a limit is set\n"
+    << "# max_bytes = \"2T\"      # the whole store; oldest packet files go first\n"
+    << "# max_age = \"90d\"       # packets, counted from when each file was sealed\n"
+    << "# evidence_age = \"365d\" # packets of sessions with findings, alerts or exports\n"
+    << "# metadata_age = \"400d\" # sessions and records outlive their packets until this\n"
+    << "# min_free = \"20G\"      # room kept free on the store's file system\n"
+    << "interval_s = " << c.retention_interval_ms / 1000
+    << "         # how often limits are checked\n\n"
     << "[analyzers]\n"
     << "enabled = true         # protocol analyzers and file extraction (false: packets and "
        "sessions only)\n"

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include "kagami/base/sha256.h"
@@ -524,6 +525,12 @@ void send_pcap(ApiServer::Impl& api, const Request& req, Response& res,
                   {"masked_bytes", done->masked_bytes}})) {
     ::close(fd);
     return;
+  }
+  {
+    // What an investigator took out is evidence: retention keeps its packets longer.
+    std::lock_guard lock(api.writer_mutex);
+    if (auto h = api.writer->hold_sessions(ids, wall_clock_ns(), "export"); !h)
+      spdlog::warn("evidence hold: {}", h.error().message);
   }
   // Named for what it holds ("kagami-session_42.pcap", "kagami-user_tanaka.pcap"), not one
   // name for every export: ASCII letters and digits of the session or query, the rest '_'.

@@ -18,6 +18,7 @@
 #include "kagami/packet/decoder.h"
 #include "kagami/packet/link_type.h"
 #include "kagami/recorder/inspection_pool.h"
+#include "kagami/recorder/retention_runner.h"
 #include "kagami/recorder/store_batch.h"
 #include "kagami/recorder/store_writer.h"
 #include "kagami/recorder/worker.h"
@@ -177,6 +178,13 @@ Result<std::unique_ptr<Recorder>> Recorder::open(const RecorderConfig& config) {
   r->writer_ = std::make_unique<StoreWriter>(
       std::move(index.value()), config.store,
       static_cast<std::size_t>(std::max(r->config_.workers, 1)) + 1 + inspecting);
+  if (config.retention.enabled()) {
+    auto runner = RetentionRunner::start(r->layout_, config.retention, *r->manifest_,
+                                         std::chrono::milliseconds(config.retention_interval_ms));
+    if (!runner) return runner.error();
+    r->retention_ = std::move(runner.value());
+    r->retention_->nudge();  // a store already over its limits is brought back first
+  }
   if (auto s = r->start(first_file, next_finding.value(), next_alert.value()); !s) return s.error();
   return r;
 }
@@ -254,6 +262,7 @@ Status Recorder::on_archive_sealed(const capture::ArchiveFileInfo& file) {
   Status s = manifest_->append(e);
   capture_batch_->files.push_back(to_record(file));
   push_capture_batch();
+  if (retention_) retention_->nudge();
   return s;
 }
 
@@ -526,9 +535,12 @@ Status Recorder::finish() {
   Status archive_status = archive_ ? archive_->close() : Status{};
   push_capture_batch();
   Status store_status = writer_->stop();
+  // The last pass sees every session written: what it evicts is flagged in them.
+  Status retention_status = retention_ ? retention_->finish() : Status{};
   publish_counters();  // everything has stopped: the last copy is the final count
   if (!archive_status) return archive_status;
-  return store_status;
+  if (!store_status) return store_status;
+  return retention_status;
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
@@ -568,6 +580,7 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
   out.emplace_back("tcp.reassembly_peak_bytes", peak);
   out.emplace_back("worker.decode_errors", decode_errors);
   if (writer_) writer_->counters().visit(add);
+  if (retention_) retention_->counters().visit(add);
   if (inspection_)
     for (auto& c : inspection_->counters()) out.push_back(std::move(c));
   if (ppap_) ppap_->visit(add);

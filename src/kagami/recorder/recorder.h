@@ -26,6 +26,7 @@
 namespace kagami::recorder {
 
 class StoreWriter;
+class RetentionRunner;
 
 struct CaptureCounters {
   Counter packets;
@@ -135,6 +136,7 @@ class Recorder final : public capture::ArchiveListener {
   TimeNs last_tick_ = 0;
   bool finished_ = false;
   std::unique_ptr<struct StoreBatch> capture_batch_;
+  std::unique_ptr<RetentionRunner> retention_;
 };
 
 }  // namespace kagami::recorder

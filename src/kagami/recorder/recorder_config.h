@@ -13,6 +13,7 @@
 #include "kagami/inspect/inspector.h"
 #include "kagami/packet/defragmenter.h"
 #include "kagami/recorder/ppap_correlator.h"
+#include "kagami/store/retention.h"
 
 namespace kagami::recorder {
 
@@ -52,6 +53,10 @@ struct RecorderConfig {
   // Where alerts go besides the index ([[alert.sinks]]); their queues live in the store.
   std::vector<alert::SinkConfig> alert_sinks;
   std::uint64_t inspect_max_object_bytes = 256u << 20;
+  // What the store keeps and for how long ([retention]); passes run this often, and soon after
+  // each sealed packet file.
+  store::RetentionPolicy retention;
+  int retention_interval_ms = 60'000;
 };
 
 }  // namespace kagami::recorder

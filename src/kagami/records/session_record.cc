@@ -9,7 +9,7 @@ constexpr const char* kFlagNames[] = {
     "gap",        "truncated",        "mid_stream",        "timed_out",
     "evicted",    "overlap_conflict", "reassembly_limit",  "split",
     "continued",  "fragmented",       "fragment_conflict", "malformed",
-    "unfinished", "encrypted"};
+    "unfinished", "encrypted",        "packets_expired"};
 
 struct ProtoName {
   std::uint8_t proto;

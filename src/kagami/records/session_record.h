@@ -26,6 +26,7 @@ enum SessionFlag : std::uint32_t {
   kSessionMalformed = 1u << 11,         // some packet had lying length fields
   kSessionUnfinished = 1u << 12,        // still open when the capture ended
   kSessionEncrypted = 1u << 13,         // encrypted, not inspected (analyzers set it)
+  kSessionPacketsExpired = 1u << 14,    // some of its packets were removed by retention
 };
 
 // Names in bit order; the same names appear in SQL, JSON and queries.
@@ -143,6 +144,7 @@ struct ArchiveFileRecord {
   std::uint64_t bytes = 0;  // file size
   std::string sha256;       // hex, empty while open
   bool sealed = false;
+  bool evicted = false;  // removed by retention (its tombstone is in the manifest)
 
   static constexpr RecordType kType{.kind = "packet_files",
                                     .table = "packet_files",
@@ -162,6 +164,7 @@ struct ArchiveFileRecord {
     v(r.sha256, as::hash("sha256", "SHA-256 of the sealed file (empty while open)")
                     .ja("封印したファイルの SHA-256 (書き込み中は空)"));
     v(r.sealed, as::boolean("sealed", "sealed: written whole and hashed").ja("封印済み"));
+    v(r.evicted, as::boolean("evicted", "removed by retention").ja("保存期間により削除済み"));
   }
 };
 

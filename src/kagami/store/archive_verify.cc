@@ -25,6 +25,8 @@ const char* file_check_status_name(FileCheck::Status s) {
       return "unsealed";
     case FileCheck::Status::kUnreadable:
       return "UNREADABLE";
+    case FileCheck::Status::kEvicted:
+      return "evicted";
   }
   return "?";
 }
@@ -32,7 +34,8 @@ const char* file_check_status_name(FileCheck::Status s) {
 bool VerifyReport::ok() const {
   if (!chain_problems.empty() || !index_problems.empty()) return false;
   for (const auto& f : files)
-    if (f.status != FileCheck::Status::kOk && f.status != FileCheck::Status::kUnsealed)
+    if (f.status != FileCheck::Status::kOk && f.status != FileCheck::Status::kUnsealed &&
+        f.status != FileCheck::Status::kEvicted)
       return false;
   return true;
 }
@@ -44,7 +47,10 @@ Result<VerifyReport> verify_archive(const StoreLayout& layout) {
 
   std::set<std::string> sealed_names;
   std::map<std::uint32_t, std::string> sealed_sha;
-  for (const SealEntry& e : manifest->entries()) {
+  const std::vector<SealEntry> entries = manifest->entries();
+  const ArchiveState state = archive_state(entries);
+  for (const SealEntry& e : entries) {
+    if (SealManifest::is_tombstone(e)) continue;
     sealed_names.insert(e.name);
     sealed_sha[e.file_id] = e.sha256;
     FileCheck c;
@@ -52,7 +58,16 @@ Result<VerifyReport> verify_archive(const StoreLayout& layout) {
     c.packets = e.packets;
     const std::string path = layout.packet_file_path(e.name);
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) {
+    if (const SealEntry* t = state.tombstone_of(e.file_id)) {
+      // Its seal and its removal are both links of the chain checked above.
+      c.status = FileCheck::Status::kEvicted;
+      c.detail =
+          t->note.substr(t->note.find(':') == std::string::npos ? t->note.size()
+                                                                : t->note.find(':') + 2) +
+          ", at " + format_time_iso(t->sealed_at, 0) +
+          (::stat(path.c_str(), &st) == 0 ? " (still on disk: removed by the next run)" : "");
+      ++report.evicted;
+    } else if (::stat(path.c_str(), &st) != 0) {
       c.status = FileCheck::Status::kMissing;
       c.detail = "sealed file is gone";
     } else if (static_cast<std::uint64_t>(st.st_size) != e.bytes) {
@@ -98,6 +113,10 @@ Result<VerifyReport> verify_archive(const StoreLayout& layout) {
     auto files = index.value()->archive_files();
     if (files) {
       for (const auto& f : files.value()) {
+        if (f.evicted && !state.tombstone_of(f.file_id))
+          report.index_problems.push_back("index says " + f.name +
+                                          " was evicted but the manifest has no tombstone for it"
+                                          " (manifest cut short?)");
         if (!f.sealed) continue;
         auto it = sealed_sha.find(f.file_id);
         if (it == sealed_sha.end()) {

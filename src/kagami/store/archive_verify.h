@@ -10,7 +10,8 @@
 namespace kagami::store {
 
 struct FileCheck {
-  enum class Status { kOk, kAltered, kMissing, kUnsealed, kUnreadable };
+  // kEvicted: removed by retention, its tombstone in the manifest's chain (not a problem).
+  enum class Status { kOk, kAltered, kMissing, kUnsealed, kUnreadable, kEvicted };
   std::string name;
   Status status = Status::kOk;
   std::string detail;
@@ -25,6 +26,7 @@ struct VerifyReport {
   std::vector<std::string> chain_problems;  // the manifest itself was altered
   std::vector<std::string> index_problems;  // the index disagrees with the manifest
   std::uint64_t sealed_ok = 0;
+  std::uint64_t evicted = 0;
   bool ok() const;  // every sealed file matches its seal and the chain holds
 };
 

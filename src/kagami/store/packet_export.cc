@@ -54,7 +54,16 @@ Result<ExportResult> export_packets(const StoreLayout& layout, SqliteIndex& inde
   std::vector<std::uint8_t> copy;
   std::unique_ptr<capture::PcapRecordReader> reader;
   std::uint32_t reader_file = 0;
+  std::uint32_t expired_file = 0;
   for (const PacketLocation& loc : locations) {
+    if (by_id[loc.file_id].evicted) {
+      ++result.expired;
+      if (expired_file != loc.file_id)
+        result.problems.push_back("packet file " + by_id[loc.file_id].name +
+                                  " was evicted by retention: its packets are gone");
+      expired_file = loc.file_id;
+      continue;
+    }
     if (!reader || reader_file != loc.file_id) {
       reader.reset();
       auto r = capture::PcapRecordReader::open(layout.packet_file_path(by_id[loc.file_id].name));

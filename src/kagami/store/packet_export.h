@@ -16,6 +16,7 @@ struct ExportResult {
   std::uint64_t masked_packets = 0;  // packets whose credentials were masked
   std::uint64_t masked_bytes = 0;
   std::uint64_t unreadable = 0;  // locations whose record could not be read
+  std::uint64_t expired = 0;     // packets in files retention evicted
   std::vector<std::string> problems;
 };
 

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <fcntl.h>
@@ -91,7 +92,45 @@ Result<SealManifest> SealManifest::load(const std::string& path,
   return m;
 }
 
+bool SealManifest::is_tombstone(const SealEntry& e) { return e.note.rfind("evicted", 0) == 0; }
+
+std::vector<SealEntry> SealManifest::entries() const {
+  std::lock_guard lock(*mutex_);
+  return entries_;
+}
+
+Status SealManifest::append_tombstone(const SealEntry& sealed, TimeNs when,
+                                      const std::string& why) {
+  SealEntry t = sealed;
+  t.sealed_at = when;
+  t.note = "evicted: " + why;
+  return append(std::move(t));
+}
+
+const SealEntry* ArchiveState::tombstone_of(std::uint32_t file_id) const {
+  for (const SealEntry& e : evicted)
+    if (e.file_id == file_id) return &e;
+  return nullptr;
+}
+
+ArchiveState archive_state(const std::vector<SealEntry>& entries) {
+  ArchiveState out;
+  std::set<std::uint32_t> gone;
+  for (const SealEntry& e : entries) {
+    if (!SealManifest::is_tombstone(e)) continue;
+    gone.insert(e.file_id);
+    out.evicted.push_back(e);
+  }
+  for (const SealEntry& e : entries)
+    if (!SealManifest::is_tombstone(e) && !gone.count(e.file_id)) out.kept.push_back(e);
+  return out;
+}
+
 Status SealManifest::append(SealEntry e) {
+  // Tabs and line ends would split the entry on reading.
+  for (char& c : e.note)
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  std::lock_guard lock(*mutex_);
   e.seq = entries_.size() + 1;
   e.prev = entries_.empty() ? kZeroChain : entries_.back().chain;
   e.chain = chain_of(e);

@@ -18,7 +18,7 @@ using namespace sql;
 
 namespace {
 
-constexpr int kSchemaVersion = 9;
+constexpr int kSchemaVersion = 10;
 
 // Where the version is kept: read before anything else is touched.
 constexpr const char* kMeta =
@@ -208,6 +208,13 @@ constexpr const char* kSchemaV9 =
 #undef KAGAMI_ROLL
 #undef KAGAMI_ROLL_PRUNE
 
+// Version 10: retention. Sessions an investigator exported (evidence, kept longer), and the
+// packet files' `evicted` column (from its declaration).
+constexpr const char* kSchemaV10 = R"sql(
+CREATE TABLE IF NOT EXISTS evidence_holds(
+  session_id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, reason TEXT NOT NULL) WITHOUT ROWID;
+)sql";
+
 Where build_where(const SessionQuery& q) {
   Where w;
   if (q.since) w.compare("ts_last", ">=", std::int64_t{*q.since});
@@ -294,8 +301,8 @@ Status SqliteIndex::migrate() {
   if (auto s = ensure_record_tables(); !s) return s;
   if (auto s = exec(kSchemaV1); !s) return s;
   // Each step in a transaction of its own: a failed upgrade leaves the last good version.
-  constexpr const char* kSteps[] = {kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
-                                    kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9};
+  constexpr const char* kSteps[] = {kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6,
+                                    kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10};
   static_assert(std::size(kSteps) == kSchemaVersion - 1);
   for (int next = version + 1; next <= kSchemaVersion; ++next) {
     if (auto s = exec("BEGIN"); !s) return s;
@@ -474,7 +481,7 @@ Result<std::uint64_t> SqliteIndex::next_session_id() {
                     "coalesce((SELECT max(session_id) FROM session_packets), 0))");
   if (!st) return st.error();
   if (sqlite3_step(st->get()) != SQLITE_ROW) return error(db_, "next session id");
-  return column_u64(st->get(), 0) + 1;
+  return std::max(column_u64(st->get(), 0) + 1, id_floor("sessions"));
 }
 
 Result<std::uint32_t> SqliteIndex::next_file_id() {
@@ -492,7 +499,7 @@ Result<std::uint64_t> SqliteIndex::next_record_id(std::string_view table) {
   auto st = prepare(db_, "SELECT coalesce(max(id), 0) FROM " + std::string(table));
   if (!st) return st.error();
   if (sqlite3_step(st->get()) != SQLITE_ROW) return error(db_, "next record id");
-  return column_u64(st->get(), 0) + 1;
+  return std::max(column_u64(st->get(), 0) + 1, id_floor(std::string(table)));
 }
 
 Status SqliteIndex::query_sessions(const SessionQuery& q, const SessionFn& fn) {

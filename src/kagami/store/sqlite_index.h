@@ -137,6 +137,28 @@ class SqliteIndex {
                                        const std::string& user, const std::string& action,
                                        const std::string& text);
 
+  // --- Retention (store/retention.h): each call is a transaction of its own. ---
+  // Sessions whose time overlaps [first, last] (those that may have packets in a file of that
+  // span); only those that are evidence (a finding, an alert or a hold) when `evidence_only`.
+  Result<std::vector<std::uint64_t>> sessions_overlapping(std::int64_t first, std::int64_t last,
+                                                          bool evidence_only);
+  Status flag_sessions(const std::vector<std::uint64_t>& ids, std::uint32_t flag);
+  Status mark_file_evicted(std::uint32_t file_id);
+  struct DeletedRows {
+    std::uint64_t sessions = 0, records = 0;
+    std::vector<std::string> orphaned_objects;  // digests no sighting refers to any more
+  };
+  // Removes the sessions and everything they carried (records, sightings, full-text rows,
+  // packet locations). Their ids are never given again.
+  Result<DeletedRows> delete_sessions(const std::vector<std::uint64_t>& ids);
+  // Removes an object's rows (the object, its inspection, its document text).
+  Status delete_object(const std::string& sha256);
+  // Sessions an investigator exported or noted: evidence, kept longer by retention.
+  Status hold_sessions(const std::vector<std::uint64_t>& ids, std::int64_t ts,
+                       const std::string& reason);
+  Result<std::string> meta(const std::string& key);  // "" when unset
+  Status set_meta(const std::string& key, const std::string& value);
+
   // The audit log's one write: appends `fields` (a JSON array) chained to the last entry's
   // hash, in a transaction of its own. Returns the new entry's id.
   Result<std::uint64_t> append_audit(std::int64_t ts, const std::string& actor,
@@ -154,6 +176,12 @@ class SqliteIndex {
   explicit SqliteIndex(sqlite3* db);
   Status exec(const char* sql);
   Status migrate();
+  // The rows of every declared table carried by these sessions (full-text rows included);
+  // the digests of the objects their sightings named.
+  Status delete_session_records(const std::string& id_list, DeletedRows& out,
+                                std::vector<std::string>& sighted);
+  // The next id of a table never goes below what retention removed.
+  std::uint64_t id_floor(const std::string& table);
   Status ensure_record_tables(bool read_only = false);
   template <class R>
   Status query_where(const RecordQuery& q, const sql::Where& w,

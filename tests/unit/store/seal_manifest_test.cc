@@ -76,5 +76,38 @@ TEST(SealManifest, DetectsARemovedEntry) {
   EXPECT_GE(problems.size(), 1u);
 }
 
+TEST(SealManifest, ATombstoneIsALinkOfTheChainAndTheFileIsNoLongerKept) {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/MANIFEST";
+  {
+    auto m = SealManifest::load(path, nullptr).value();
+    for (std::uint32_t i = 1; i <= 3; ++i) ASSERT_TRUE(m.append(entry(i)).ok());
+    ASSERT_TRUE(m.append_tombstone(m.entries()[0], 42, "size limit\twith a tab").ok());
+  }
+  std::vector<std::string> problems;
+  auto m = SealManifest::load(path, &problems).value();
+  EXPECT_TRUE(problems.empty());
+  ASSERT_EQ(m.entries().size(), 4u);
+  EXPECT_TRUE(SealManifest::is_tombstone(m.entries()[3]));
+  EXPECT_EQ(m.entries()[3].note, "evicted: size limit with a tab");
+  EXPECT_EQ(m.entries()[3].sealed_at, 42);
+  const ArchiveState state = archive_state(m.entries());
+  ASSERT_EQ(state.kept.size(), 2u);
+  EXPECT_EQ(state.kept[0].file_id, 2u);
+  ASSERT_NE(state.tombstone_of(1), nullptr);
+  EXPECT_EQ(state.tombstone_of(2), nullptr);
+
+  // Editing the reason breaks the chain. (Cutting the last line would not: verify_archive
+  // checks the index's copy, which says the file was evicted.)
+  std::string text = read(path);
+  const auto at = text.find("evicted: size limit");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 19, "evicted: age       ");
+  std::ofstream(path) << text;
+  problems.clear();
+  (void)SealManifest::load(path, &problems);
+  EXPECT_FALSE(problems.empty());
+}
+
 }  // namespace
 }  // namespace kagami::store
