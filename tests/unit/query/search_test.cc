@@ -690,7 +690,7 @@ TEST(Schema, UpgradesAVersion6IndexInPlace) {
                            })
                   .ok());
   EXPECT_NE(definition.find("host_rev, method, ts"), std::string::npos) << definition;
-  EXPECT_EQ(version, "9");
+  EXPECT_EQ(version, "10");
   SearchRequest r;
   r.query = "host:*.example.org method:POST form";
   auto page = search(**writer, r);
