@@ -66,8 +66,13 @@ class RecorderStatus {
     last_packets_ = packets;
     last_bytes_ = bytes;
     if (auto room = disk_room(store_); !room.is_null()) j["disk"] = std::move(room);
-    if (auto st = write_status(status_path(store_, "recorder"), j); !st)
-      spdlog::warn("{}", st.error().message);
+    // Said once while it fails (a full disk would repeat it every 2 s), and again once it works.
+    if (auto st = write_status(status_path(store_, "recorder"), j); !st) {
+      if (!status_failing_) spdlog::warn("{} (said once until it works again)", st.error().message);
+      status_failing_ = true;
+    } else {
+      status_failing_ = false;
+    }
   }
 
  private:
@@ -76,6 +81,7 @@ class RecorderStatus {
   std::mutex mutex_;  // the source's name, set while the status is being written
   std::string source_;
   std::string retention_;  // the policy, described
+  bool status_failing_ = false;
   double last_secs_ = 0;
   std::uint64_t last_packets_ = 0, last_bytes_ = 0;
 };
@@ -323,6 +329,19 @@ int run_record(const RecordOptions& o) {
   }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // Packets analysed but not archived (the disk was full) are evidence missing: said whatever
+  // --quiet says, and the exit code tells scripts.
+  std::uint64_t not_archived = 0, rows_lost = 0;
+  for (const auto& [name, value] : rec.counters()) {
+    if (name == "archive.dropped") not_archived = value;
+    if (name == "store.rows_dropped") rows_lost = value;
+  }
+  if (not_archived > 0 || rows_lost > 0) {
+    std::cerr << "kagami: " << not_archived << " packet(s) were not archived and " << rows_lost
+              << " index row(s) were lost for want of room on the store's disk "
+                 "(archive.dropped, store.rows_dropped)\n";
+    if (!o.read.empty()) exit_code = 1;  // an import can be run again once there is room
+  }
   if (!o.quiet) {
     const auto& c = rec.capture_counters();
     std::uint64_t sessions = 0, kdrop = 0, idrop = 0, files = 0;

@@ -2,7 +2,10 @@
 
 #include <cstdio>
 
+#include <spdlog/spdlog.h>
+
 #include "kagami/capture/pcap_format.h"
+#include "kagami/capture/pcap_reader.h"
 
 namespace kagami::capture {
 
@@ -45,19 +48,29 @@ Result<PacketLocation> PacketArchive::write_verbatim(TimeNs ts, std::uint64_t re
   counters_.bytes += record_end - record_offset;
   verbatim_->advance(record_end);
   if (verbatim_->failed()) {
-    auto s = end_verbatim();
-    return s ? make_error("verbatim archive copy failed") : s.error();
+    // The copy broke (no room): what reached the disk is sealed; the caller archives the
+    // rest frame by frame once it can (verbatim() is false now).
+    fail("the verbatim copy of the input failed");
+    ++counters_.dropped;
+    return PacketLocation{};
   }
   return PacketLocation{current_.file_id, record_offset};
 }
 
 Status PacketArchive::end_verbatim() {
   if (!verbatim_) return {};
+  if (verbatim_->failed()) {
+    fail("the verbatim copy of the input failed");
+    return {};
+  }
   current_.bytes = verbatim_->size();
   auto digest = verbatim_->close();
   verbatim_.reset();
   current_dlt_ = -1;
-  if (!digest) return digest.error();
+  if (!digest) {
+    fail(digest.error().message);
+    return {};
+  }
   current_.sha256 = digest.value();
   current_.sealed = true;
   ++counters_.files_sealed;
@@ -90,12 +103,20 @@ Status PacketArchive::open_file(int dlt, std::uint32_t snaplen, TimeNs ts) {
 Status PacketArchive::seal() {
   if (!writer_) return {};
   current_.packets = writer_->packets();
+  if (writer_->failed()) {
+    fail("write failed");
+    return {};
+  }
   current_.bytes = writer_->size();
   counters_.write_stalls += writer_->stalls();
   auto digest = writer_->close();
   writer_.reset();
   current_dlt_ = -1;
-  if (!digest) return digest.error();
+  if (!digest) {
+    // The last blocks found no room: what reached the disk is sealed instead.
+    fail(digest.error().message);
+    return {};
+  }
   current_.sha256 = digest.value();
   current_.sealed = true;
   ++counters_.files_sealed;
@@ -103,10 +124,70 @@ Status PacketArchive::seal() {
   return listener_.on_archive_sealed(current_);
 }
 
+void PacketArchive::fail(const std::string& why) {
+  ++counters_.write_failures;
+  std::string error = why;
+  if (writer_) {
+    current_.packets = writer_->packets();
+    counters_.write_stalls += writer_->stalls();
+    if (auto closed = writer_->close(); !closed) error = closed.error().message;
+    writer_.reset();
+  } else if (verbatim_) {
+    if (auto closed = verbatim_->close(); !closed) error = closed.error().message;
+    verbatim_.reset();
+  }
+  current_dlt_ = -1;
+  if (!suspended_) dropped_at_suspend_ = counters_.dropped.get();
+  suspended_ = true;
+  retry_at_ms_ = monotonic_ms() + 1000;
+  if (!current_.name.empty() && !current_.sealed) {
+    // Keep every complete record on disk and seal them; records handed out past them are
+    // lost (counted). A file with none is removed.
+    const std::string path = dir_ + "/" + current_.name;
+    auto scan = scan_pcap_file(path, /*truncate_tail=*/true);
+    if (scan && scan->packets > 0) {
+      if (current_.packets > scan->packets) counters_.dropped += current_.packets - scan->packets;
+      current_.packets = scan->packets;
+      current_.bytes = scan->valid_bytes;
+      current_.sha256 = scan->sha256;
+      current_.first_ts = scan->first_ts;
+      current_.last_ts = scan->last_ts;
+      current_.note = "cut short: " + error;
+      current_.sealed = true;
+      pending_seal_ = std::make_unique<ArchiveFileInfo>(current_);
+      (void)seal_pending();
+    } else {
+      counters_.dropped += current_.packets;
+      current_.sealed = true;  // nothing of it to seal
+      std::remove(path.c_str());
+    }
+  }
+  listener_.on_archive_failed(error);
+}
+
+bool PacketArchive::seal_pending() {
+  if (!pending_seal_) return true;
+  if (auto s = listener_.on_archive_sealed(*pending_seal_); !s) return false;
+  ++counters_.files_sealed;
+  last_sealed_ = *pending_seal_;
+  pending_seal_.reset();
+  return true;
+}
+
 Result<PacketLocation> PacketArchive::write(int dlt, std::uint32_t snaplen, TimeNs ts,
                                             ByteView data, std::uint32_t wire_len) {
   if (verbatim_) {
     if (auto s = end_verbatim(); !s) return s.error();
+  }
+  if (suspended_) {
+    // Once a second: seal what the failure left, then try a new file.
+    if (monotonic_ms() < retry_at_ms_ || !seal_pending()) {
+      retry_at_ms_ = std::max(retry_at_ms_, monotonic_ms() + 1000);
+      ++counters_.dropped;
+      return PacketLocation{};
+    }
+    suspended_ = false;
+    resuming_ = true;
   }
   const std::uint64_t record = data.size() + 16;
   if (writer_ &&
@@ -117,11 +198,21 @@ Result<PacketLocation> PacketArchive::write(int dlt, std::uint32_t snaplen, Time
   if (!writer_) {
     // A frame longer than any snap length we could declare still gets archived whole.
     const std::uint32_t need = static_cast<std::uint32_t>(data.size());
-    if (auto s = open_file(dlt, need > snaplen ? need : snaplen, ts); !s) return s.error();
+    if (auto s = open_file(dlt, need > snaplen ? need : snaplen, ts); !s) {
+      fail(s.error().message);
+      ++counters_.dropped;
+      return PacketLocation{};
+    }
+    if (resuming_) {
+      resuming_ = false;
+      listener_.on_archive_resumed(counters_.dropped.get() - dropped_at_suspend_);
+    }
   }
   const std::uint64_t offset = writer_->write(ts, data, wire_len);
   if (writer_->failed()) {
-    if (auto s = writer_->flush(); !s) return s.error();
+    fail("write failed");
+    ++counters_.dropped;
+    return PacketLocation{};
   }
   if (ts > current_.last_ts) current_.last_ts = ts;
   if (ts < current_.first_ts) current_.first_ts = ts;
@@ -131,19 +222,27 @@ Result<PacketLocation> PacketArchive::write(int dlt, std::uint32_t snaplen, Time
 }
 
 Status PacketArchive::rotate_if_old(TimeNs now) {
-  if (verbatim_) return {};
+  if (verbatim_ || suspended_) return {};
   if (writer_ && now - current_.first_ts >= limits_.max_file_duration_ns) return seal();
   return {};
 }
 
 Status PacketArchive::flush() {
-  if (writer_) return writer_->flush();
+  if (writer_) {
+    if (auto s = writer_->flush(); !s) fail(s.error().message);
+  }
   return {};
 }
 
 Status PacketArchive::close() {
   if (verbatim_) return end_verbatim();
-  return seal();
+  Status s = seal();
+  if (!seal_pending())
+    return make_error(
+        "archive: {} could not be sealed (no room for the manifest); the next "
+        "start recovers it",
+        pending_seal_->name);
+  return s;
 }
 
 }  // namespace kagami::capture

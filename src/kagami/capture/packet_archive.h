@@ -49,19 +49,28 @@ class ArchiveListener {
   virtual void on_archive_opened(const ArchiveFileInfo& file) = 0;
   // The file is closed and hashed; the listener makes the seal durable (manifest).
   virtual Status on_archive_sealed(const ArchiveFileInfo& file) = 0;
+  // A write failed (no room, an I/O error): what was written is sealed, frames are dropped
+  // and counted until a new file can be opened (tried once a second).
+  virtual void on_archive_failed(const std::string& why) { (void)why; }
+  // Frames are archived again after a failure; `dropped` were not.
+  virtual void on_archive_resumed(std::uint64_t dropped) { (void)dropped; }
 };
 
 struct ArchiveCounters {
   Counter packets;
   Counter bytes;
   Counter files_sealed;
-  Counter write_stalls;  // the capture thread waited for the disk or the hash
+  Counter write_stalls;    // the capture thread waited for the disk or the hash
+  Counter write_failures;  // files cut short by a failed write (no room, I/O error)
+  Counter dropped;         // frames not archived after such a failure (still analysed)
   template <typename F>
   void visit(F&& f) const {
     f("archive.packets", packets);
     f("archive.bytes", bytes);
     f("archive.files_sealed", files_sealed);
     f("archive.write_stalls", write_stalls);
+    f("archive.write_failures", write_failures);
+    f("archive.dropped", dropped);
   }
 };
 
@@ -74,7 +83,8 @@ class PacketArchive {
                 ArchiveListener& listener);
   ~PacketArchive();
 
-  // Archives one frame of a source with DLT `dlt`; returns where it went.
+  // Archives one frame of a source with DLT `dlt`; returns where it went (file id 0: it was
+  // not archived, the archive's disk failed; counted in `dropped`).
   Result<PacketLocation> write(int dlt, std::uint32_t snaplen, TimeNs ts, ByteView data,
                                std::uint32_t wire_len);
   // Verbatim import of a classic pcap file (see ArchiveLimits::verbatim_import): after
@@ -84,6 +94,7 @@ class PacketArchive {
                                         std::uint64_t record_end);
   Status end_verbatim();
   bool verbatim() const { return verbatim_ != nullptr; }
+  bool suspended() const { return suspended_; }
 
   // Seals the open file if it has grown older than the limit by `now` (an idle live capture).
   Status rotate_if_old(TimeNs now);
@@ -96,6 +107,10 @@ class PacketArchive {
  private:
   Status open_file(int dlt, std::uint32_t snaplen, TimeNs ts);
   Status seal();
+  // A write failed: keeps the file's complete records, seals them, and suspends archiving.
+  void fail(const std::string& why);
+  // Seals what a failure left (when the manifest had no room either, tried again later).
+  bool seal_pending();
 
   std::string dir_;
   ArchiveLimits limits_;
@@ -107,6 +122,11 @@ class PacketArchive {
   ArchiveFileInfo last_sealed_;
   int current_dlt_ = -1;
   ArchiveCounters counters_;
+  bool suspended_ = false;
+  bool resuming_ = false;         // a new file after a failure: the listener hears of it
+  std::int64_t retry_at_ms_ = 0;  // monotonic: when to try a new file
+  std::uint64_t dropped_at_suspend_ = 0;
+  std::unique_ptr<ArchiveFileInfo> pending_seal_;
 };
 
 }  // namespace kagami::capture

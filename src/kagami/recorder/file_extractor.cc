@@ -21,8 +21,14 @@ class ExtractedWriter final : public analyzers::FileWriter {
   std::uint64_t size() const override { return w_->size(); }
   records::FileRecord finish() override {
     const store::StoredFile s = w_->commit();
-    if (!s.error.empty() && owner_.log_once().first("files.store_failed"))
-      spdlog::error("extracted file not stored (its hashes are recorded): {}", s.error);
+    if (!s.error.empty()) {
+      owner_.count_not_stored();
+      if (owner_.log_once().first("files.store_failed"))
+        spdlog::error(
+            "extracted file not stored (its hashes are recorded; further ones are counted in "
+            "files.not_stored): {}",
+            s.error);
+    }
     records::FileRecord r;
     r.sha256 = s.sha256;
     r.md5 = s.md5;

@@ -178,11 +178,16 @@ Result<std::unique_ptr<Recorder>> Recorder::open(const RecorderConfig& config) {
   r->writer_ = std::make_unique<StoreWriter>(
       std::move(index.value()), config.store,
       static_cast<std::size_t>(std::max(r->config_.workers, 1)) + 1 + inspecting);
+  // A transaction that finds no room asks retention to evict early (the writer starts later).
+  r->writer_->on_disk_full([rec = r.get()] {
+    if (rec->retention_) rec->retention_->nudge(/*disk_full=*/true);
+  });
   if (config.retention.enabled()) {
     auto runner = RetentionRunner::start(r->layout_, config.retention, *r->manifest_,
                                          std::chrono::milliseconds(config.retention_interval_ms));
     if (!runner) return runner.error();
     r->retention_ = std::move(runner.value());
+    r->writer_->yield_to(&r->retention_->index_gate());
     r->retention_->nudge();  // a store already over its limits is brought back first
   }
   if (auto s = r->start(first_file, next_finding.value(), next_alert.value()); !s) return s.error();
@@ -266,6 +271,37 @@ Status Recorder::on_archive_sealed(const capture::ArchiveFileInfo& file) {
   return s;
 }
 
+void Recorder::on_archive_failed(const std::string& why) {
+  spdlog::error(
+      "packet archive: {}: what was written is sealed; packets are analysed but not archived "
+      "(counted in archive.dropped) until a new file can be written, tried every second",
+      why);
+  if (retention_) retention_->nudge(/*disk_full=*/true);
+  if (alerts_) {
+    // The administrator hears of it where alerts go, not only in a log nobody reads.
+    records::AlertRecord a;
+    a.ts = wall_clock_ns();
+    a.severity = "high";
+    a.protocol = "kagami";
+    a.title = "Packet archive cut short: " + why;
+    a.findings = "packets are analysed but not archived until the store's disk has room";
+    alerts_->post(a, {});
+  }
+}
+
+void Recorder::on_archive_resumed(std::uint64_t dropped) {
+  spdlog::warn("packet archive: writing again; {} packet(s) were not archived meanwhile", dropped);
+  if (alerts_) {
+    records::AlertRecord a;
+    a.ts = wall_clock_ns();
+    a.severity = "medium";
+    a.protocol = "kagami";
+    a.title = "Packet archive writing again";
+    a.findings = std::to_string(dropped) + " packet(s) were not archived meanwhile";
+    alerts_->post(a, {});
+  }
+}
+
 void Recorder::count_decode_failure(const char* kind, bool not_ip) {
   if (not_ip) {
     ++counters_.not_ip;
@@ -320,6 +356,14 @@ void Recorder::tick(TimeNs now) {
 
 void Recorder::dispatch(const packet::Packet& p, std::span<const PacketLocation> locations,
                         bool rebuilt, bool fragment_conflict, int dlt) {
+  // Pieces of a rebuilt datagram the archive could not keep have no place to point to.
+  std::vector<PacketLocation> kept;
+  if (rebuilt && std::any_of(locations.begin(), locations.end(),
+                             [](const PacketLocation& l) { return l.file_id == 0; })) {
+    for (const PacketLocation& l : locations)
+      if (l.file_id != 0) kept.push_back(l);
+    locations = kept;
+  }
   if (config_.workers == 0) {
     workers_[0]->on_packet(p, locations, rebuilt, fragment_conflict);
     return;
@@ -442,6 +486,7 @@ Status Recorder::run(capture::PacketSource& source) {
     }
     ++counters_.packets;
     counters_.bytes += raw.data.size();
+    if (verbatim && !archive_->verbatim()) verbatim = false;  // the copy failed: frame by frame
     if (verbatim && raw.file_offset == capture::RawPacket::kNoOffset) {
       verbatim = false;
       if (auto s = archive_->end_verbatim(); !s) {
@@ -467,6 +512,8 @@ Status Recorder::run(capture::PacketSource& source) {
       count_decode_failure(res.problem, res.status == packet::DecodeStatus::kNotIp);
     } else if (p.is_fragment) {
       ++counters_.decoded;
+      // A fragment the archive could not keep still helps rebuild its datagram (file id 0:
+      // dispatch leaves such locations out of the session's).
       if (const auto* done = defrag_->add(p, loc.value())) {
         rebuilt = p;
         const packet::DecodeResult r2 = packet::Decoder::decode_ip(done->ip_packet, 0, rebuilt);
@@ -478,7 +525,8 @@ Status Recorder::run(capture::PacketSource& source) {
       }
     } else {
       ++counters_.decoded;
-      dispatch(p, std::span<const PacketLocation>(&loc.value(), 1), false, false, dlt);
+      dispatch(p, std::span<const PacketLocation>(&loc.value(), loc->file_id != 0 ? 1 : 0), false,
+               false, dlt);
     }
 
     if (now_ - last_tick_ >= kNsPerSec) tick(now_);
@@ -490,7 +538,7 @@ Status Recorder::run(capture::PacketSource& source) {
       }
     }
   }
-  if (verbatim) {
+  if (verbatim && archive_->verbatim()) {
     // The next source gets files of its own; this copy is complete.
     if (auto s = archive_->end_verbatim(); !s) {
       if (result) result = s;
@@ -581,6 +629,7 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
   out.emplace_back("worker.decode_errors", decode_errors);
   if (writer_) writer_->counters().visit(add);
   if (retention_) retention_->counters().visit(add);
+  out.emplace_back("files.not_stored", shared_.files_not_stored.load(std::memory_order_relaxed));
   if (inspection_)
     for (auto& c : inspection_->counters()) out.push_back(std::move(c));
   if (ppap_) ppap_->visit(add);

@@ -89,6 +89,8 @@ class Recorder final : public capture::ArchiveListener {
   // ArchiveListener
   void on_archive_opened(const capture::ArchiveFileInfo& file) override;
   Status on_archive_sealed(const capture::ArchiveFileInfo& file) override;
+  void on_archive_failed(const std::string& why) override;
+  void on_archive_resumed(std::uint64_t dropped) override;
 
  private:
   explicit Recorder(const RecorderConfig& config);

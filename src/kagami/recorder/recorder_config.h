@@ -21,6 +21,9 @@ struct StoreWriterLimits {
   std::size_t batch_rows = 5000;    // rows per transaction at most...
   int batch_max_ms = 500;           // ...and a commit at least this often while rows arrive
   std::size_t queue_batches = 256;  // per producer; a full queue makes the producer wait
+  // Rows of failed transactions held for another try (a full disk); beyond, the oldest go
+  // (counted in store.rows_dropped).
+  std::size_t retry_rows = 200'000;
 };
 
 struct RecorderConfig {

@@ -107,6 +107,7 @@ Status RetentionRunner::pass(bool disk_full) {
                                  {"objects_deleted", run->objects_deleted},
                                  {"store_bytes", run->store_bytes},
                                  {"policy", retention_.policy().describe()}};
+  store::IndexGate gate(retention_.index_gate());
   return store::audit(*index_, "kagami", "retention", "evict", object.substr(0, 2000),
                       detail.dump());
 }

@@ -56,6 +56,8 @@ class RetentionRunner {
   Status finish();
 
   const RetentionCounters& counters() const { return counters_; }
+  // Up while a pass writes the index (StoreWriter::yield_to).
+  const std::atomic<int>& index_gate() { return retention_.index_gate(); }
 
  private:
   RetentionRunner(std::unique_ptr<store::SqliteIndex> index, const store::StoreLayout& layout,

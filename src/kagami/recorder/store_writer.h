@@ -1,6 +1,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,6 +23,8 @@ struct StoreWriterCounters {
   Counter files;
   Counter transactions;
   Counter errors;
+  Counter commit_failures;  // transactions that could not be written (no room, I/O error)...
+  Counter rows_dropped;     // ...and rows given up after waiting for room past the bound
   template <typename F>
   void visit(F&& f) const {
     f("store.sessions", sessions);
@@ -29,6 +33,8 @@ struct StoreWriterCounters {
     f("store.files", files);
     f("store.transactions", transactions);
     f("store.errors", errors);
+    f("store.commit_failures", commit_failures);
+    f("store.rows_dropped", rows_dropped);
   }
 };
 
@@ -51,11 +57,17 @@ class StoreWriter {
   Status stop();
 
   const StoreWriterCounters& counters() const { return counters_; }
+  // Called on the writer's thread when a transaction finds no room (retention evicts early).
+  void on_disk_full(std::function<void()> f) { on_disk_full_ = std::move(f); }
+  // Another connection (retention) waits for the write lock while this is above zero: a new
+  // transaction waits for it, up to 250 ms (SQLite's busy handler alone starves it).
+  void yield_to(const std::atomic<int>* waiting) { yield_to_ = waiting; }
 
  private:
   void run();
-  void write(StoreBatch& b);
+  bool write(StoreBatch& b);  // false: no transaction could be begun
   void commit();
+  void retry_due();
 
   std::unique_ptr<store::SqliteIndex> index_;
   StoreWriterLimits limits_;
@@ -66,6 +78,14 @@ class StoreWriter {
   std::size_t txn_rows_ = 0;
   std::string first_error_;
   StoreWriterCounters counters_;
+  // A failed transaction is rolled back and its batches written again once a second, so a
+  // full disk delays rows instead of losing them, up to limits_.retry_rows.
+  std::vector<std::unique_ptr<StoreBatch>> txn_batches_, retry_;
+  std::size_t retry_rows_ = 0;
+  bool waiting_ = false;  // rows wait for room (said once per wait)
+  std::chrono::steady_clock::time_point retry_at_;
+  std::function<void()> on_disk_full_;
+  const std::atomic<int>* yield_to_ = nullptr;
 };
 
 }  // namespace kagami::recorder

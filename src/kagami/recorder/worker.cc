@@ -74,7 +74,7 @@ Worker::Worker(std::size_t index, const RecorderConfig& config, WorkerShared& sh
       batch_(std::make_unique<StoreBatch>()) {
   if (config.workers > 0) ring_ = std::make_unique<ByteRing>(config.worker_ring_bytes);
   if (config.analyze && shared.files != nullptr) {
-    files_ = std::make_unique<FileExtractor>(*shared.files, log_once_);
+    files_ = std::make_unique<FileExtractor>(*shared.files, log_once_, shared.files_not_stored);
     cx_.records = this;
     cx_.files = files_.get();
     cx_.names = shared.names;

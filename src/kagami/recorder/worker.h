@@ -54,6 +54,7 @@ struct WorkerShared {
   class InspectionPool* inspection = nullptr;      // content inspection; null: none
   class PpapCorrelator* ppap = nullptr;            // archive and password mails; null: none
   analyzers::SharedState analyzers;                // what analyzers share across workers
+  std::atomic<std::uint64_t> files_not_stored{0};  // objects whose bytes found no room
   WorkerShared() {
     for (auto& n : next_id) n.store(1);
   }

@@ -98,32 +98,44 @@ Result<bool> Retention::is_evidence(SqliteIndex& index, const SealEntry& e) {
   return false;
 }
 
-Status Retention::evict(SqliteIndex& index, const SealEntry& e, TimeNs now, const std::string& why,
-                        RetentionRun& out) {
+Status Retention::evict(const SealEntry& e, TimeNs now, const std::string& why, RetentionRun& out) {
   // The tombstone first: a crash after it leaves a file the next pass removes; a crash before
   // it leaves the file sealed and kept. Never a file gone without its entry.
   if (auto s = manifest_.append_tombstone(e, now, why); !s) return s;
-  if (auto s = index.mark_file_evicted(e.file_id); !s) out.problems.push_back(s.error().message);
-  auto sessions = index.sessions_overlapping(e.first_ts, e.last_ts, false);
-  if (!sessions) {
-    out.problems.push_back(sessions.error().message);
-  } else {
+  // Room first (capture may be waiting for it): the index hears of the pass's evictions at its
+  // end (tell_index), and of any it could not be told of (no room there either) the next time.
+  const std::string path = layout_.packet_file_path(e.name);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    out.problems.push_back("cannot remove " + path + ": " + std::strerror(errno));
+  told_.push_back(e);
+  out.evicted.push_back(e.name + " (" + why + ")");
+  out.bytes_freed += e.bytes;
+  return {};
+}
+
+void Retention::tell_index(SqliteIndex& index, RetentionRun& out) {
+  if (told_.empty()) return;
+  IndexGate gate(gate_);
+  std::vector<std::uint32_t> ids;
+  for (const SealEntry& e : told_) ids.push_back(e.file_id);
+  if (auto s = index.mark_files_evicted(ids); !s) out.problems.push_back(s.error().message);
+  for (const SealEntry& e : told_) {
+    auto sessions = index.sessions_overlapping(e.first_ts, e.last_ts, false);
+    if (!sessions) {
+      out.problems.push_back(sessions.error().message);
+      continue;
+    }
     std::vector<std::uint64_t> lost;
     for (const std::uint64_t id : sessions.value()) {
       auto files = files_of(index, id);
       if (files && files->count(e.file_id)) lost.push_back(id);
     }
-    if (auto s = index.flag_sessions(lost, records::kSessionPacketsExpired); !s)
-      out.problems.push_back(s.error().message);
+    if (auto n = index.flag_sessions(lost, records::kSessionPacketsExpired); !n)
+      out.problems.push_back(n.error().message);
     else
-      out.sessions_flagged += lost.size();
+      out.sessions_flagged += n.value();
   }
-  const std::string path = layout_.packet_file_path(e.name);
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-    out.problems.push_back("cannot remove " + path + ": " + std::strerror(errno));
-  out.evicted.push_back(e.name + " (" + why + ")");
-  out.bytes_freed += e.bytes;
-  return {};
+  told_.clear();
 }
 
 Result<RetentionRun> Retention::run(SqliteIndex& index, TimeNs now, bool disk_full) {
@@ -131,11 +143,19 @@ Result<RetentionRun> Retention::run(SqliteIndex& index, TimeNs now, bool disk_fu
   if (!policy_.enabled()) return out;
   ArchiveState state = archive_state(manifest_.entries());
 
-  // A pass that died between a tombstone and its unlink left the file: finish it.
+  // A pass that died between a tombstone and its unlink left the file: finish it. And the
+  // index knows of every tombstone (one it could not be told of for want of room included).
+  std::vector<std::uint32_t> tombstoned;
   for (const SealEntry& t : state.evicted) {
+    tombstoned.push_back(t.file_id);
     const std::string path = layout_.packet_file_path(t.name);
     if (::access(path.c_str(), F_OK) == 0 && ::unlink(path.c_str()) != 0)
       out.problems.push_back("cannot remove " + path + ": " + std::strerror(errno));
+  }
+  if (!tombstoned.empty()) {
+    IndexGate gate(gate_);
+    if (auto s = index.mark_files_evicted(tombstoned); !s)
+      out.problems.push_back(s.error().message);
   }
 
   std::vector<SealEntry> kept = state.kept;
@@ -161,8 +181,7 @@ Result<RetentionRun> Retention::run(SqliteIndex& index, TimeNs now, bool disk_fu
       if (!ev) return ev.error();
       if (ev.value() && (!policy_.evidence_age || e.sealed_at + policy_.evidence_age > now))
         continue;
-      if (auto s = evict(index, e, now, ev.value() ? "evidence age" : "age", out); !s)
-        return s.error();
+      if (auto s = evict(e, now, ev.value() ? "evidence age" : "age", out); !s) return s.error();
       gone[i] = true;
     }
   }
@@ -186,13 +205,18 @@ Result<RetentionRun> Retention::run(SqliteIndex& index, TimeNs now, bool disk_fu
       if (!ev) return ev.error();
       if (ev.value() != (pass == 1)) continue;
       const std::string why = std::string(over()) + (ev.value() ? ", evidence" : "");
-      if (auto s = evict(index, kept[i], now, why, out); !s) return s.error();
+      if (auto s = evict(kept[i], now, why, out); !s) return s.error();
       gone[i] = true;
       size = size > kept[i].bytes ? size - kept[i].bytes : 0;
       room.free += kept[i].bytes;
     }
   }
   out.limit_unmet = over() != nullptr;
+  tell_index(index, out);
+
+  // Sessions written after their packets' file went (a long session, an import faster than
+  // its index) are flagged too: each pass looks at those written since the last.
+  if (auto s = flag_late_sessions(index, out); !s) out.problems.push_back(s.error().message);
 
   if (policy_.metadata_age) {
     if (auto s = expire_metadata(index, now, out); !s) return s.error();
@@ -201,7 +225,42 @@ Result<RetentionRun> Retention::run(SqliteIndex& index, TimeNs now, bool disk_fu
   return out;
 }
 
+Status Retention::flag_late_sessions(SqliteIndex& index, RetentionRun& out) {
+  IndexGate gate(gate_);
+  const ArchiveState state = archive_state(manifest_.entries());
+  auto mark = index.meta("retention_flagged_after");
+  if (!mark) return mark.error();
+  std::uint64_t after = std::strtoull(mark->c_str(), nullptr, 10);
+  const std::uint64_t start = after;
+  std::set<std::uint32_t> gone;
+  for (const SealEntry& t : state.evicted) gone.insert(t.file_id);
+  for (;;) {
+    auto ids = index.sessions_after(after, 5000);
+    if (!ids) return ids.error();
+    if (ids->empty()) break;
+    std::vector<std::uint64_t> lost;
+    if (!gone.empty()) {
+      for (const std::uint64_t id : ids.value()) {
+        auto files = files_of(index, id);
+        if (!files) return files.error();
+        for (const std::uint32_t f : files.value())
+          if (gone.count(f)) {
+            lost.push_back(id);
+            break;
+          }
+      }
+    }
+    auto n = index.flag_sessions(lost, records::kSessionPacketsExpired);
+    if (!n) return n.error();
+    out.sessions_flagged += n.value();
+    after = ids->back();
+  }
+  if (after != start) return index.set_meta("retention_flagged_after", std::to_string(after));
+  return {};
+}
+
 Status Retention::expire_metadata(SqliteIndex& index, TimeNs now, RetentionRun& out) {
+  IndexGate gate(gate_);
   auto mark = index.meta(kMetadataMark);
   if (!mark) return mark.error();
   std::uint32_t done = static_cast<std::uint32_t>(std::strtoul(mark->c_str(), nullptr, 10));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -64,16 +65,34 @@ class Retention {
   Result<RetentionRun> run(SqliteIndex& index, TimeNs now, bool disk_full = false);
 
   const RetentionPolicy& policy() const { return policy_; }
+  // Raised while a pass writes the index: the recorder's writer, which otherwise takes the
+  // write lock again the moment it lets it go, waits a little before its next transaction.
+  std::atomic<int>& index_gate() { return gate_; }
 
  private:
-  Status evict(SqliteIndex& index, const SealEntry& e, TimeNs now, const std::string& why,
-               RetentionRun& out);
+  Status evict(const SealEntry& e, TimeNs now, const std::string& why, RetentionRun& out);
   Status expire_metadata(SqliteIndex& index, TimeNs now, RetentionRun& out);
+  Status flag_late_sessions(SqliteIndex& index, RetentionRun& out);
+  void tell_index(SqliteIndex& index, RetentionRun& out);
   Result<bool> is_evidence(SqliteIndex& index, const SealEntry& e);
 
   StoreLayout layout_;
   RetentionPolicy policy_;
   SealManifest& manifest_;
+  std::vector<SealEntry> told_;  // evicted in this pass, for tell_index
+  std::atomic<int> gate_{0};
+};
+
+// Holds a Retention's index gate up for its scope.
+class IndexGate {
+ public:
+  explicit IndexGate(std::atomic<int>& g) : g_(g) { g_.fetch_add(1); }
+  ~IndexGate() { g_.fetch_sub(1); }
+  IndexGate(const IndexGate&) = delete;
+  IndexGate& operator=(const IndexGate&) = delete;
+
+ private:
+  std::atomic<int>& g_;
 };
 
 }  // namespace kagami::store

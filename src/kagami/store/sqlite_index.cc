@@ -399,6 +399,10 @@ Status SqliteIndex::prepare_writes() {
 
 Status SqliteIndex::begin() { return step_done(db_, stmts_->begin.get(), "begin"); }
 Status SqliteIndex::commit() { return step_done(db_, stmts_->commit.get(), "commit"); }
+Status SqliteIndex::rollback() {
+  if (sqlite3_get_autocommit(db_)) return {};
+  return exec("ROLLBACK");
+}
 
 Status SqliteIndex::insert_session(const records::SessionRecord& r) {
   if (auto st = insert(r); !st) return st;

@@ -74,6 +74,8 @@ class SqliteIndex {
 
   Status begin();
   Status commit();
+  // Ends a transaction a failed commit left open (nothing if none is).
+  Status rollback();
 
   Status insert_session(const records::SessionRecord& s);
   Status insert_locations(const records::PacketLocationChunk& c);
@@ -142,8 +144,11 @@ class SqliteIndex {
   // span); only those that are evidence (a finding, an alert or a hold) when `evidence_only`.
   Result<std::vector<std::uint64_t>> sessions_overlapping(std::int64_t first, std::int64_t last,
                                                           bool evidence_only);
-  Status flag_sessions(const std::vector<std::uint64_t>& ids, std::uint32_t flag);
-  Status mark_file_evicted(std::uint32_t file_id);
+  // Sets `flag` on the sessions; returns how many did not have it yet.
+  Result<std::uint64_t> flag_sessions(const std::vector<std::uint64_t>& ids, std::uint32_t flag);
+  // Up to `limit` session ids above `after`, in order (sessions written since a mark).
+  Result<std::vector<std::uint64_t>> sessions_after(std::uint64_t after, std::size_t limit);
+  Status mark_files_evicted(const std::vector<std::uint32_t>& file_ids);
   struct DeletedRows {
     std::uint64_t sessions = 0, records = 0;
     std::vector<std::string> orphaned_objects;  // digests no sighting refers to any more

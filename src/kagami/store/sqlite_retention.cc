@@ -75,23 +75,36 @@ Result<std::vector<std::uint64_t>> SqliteIndex::sessions_overlapping(std::int64_
   return out;
 }
 
-Status SqliteIndex::flag_sessions(const std::vector<std::uint64_t>& ids, std::uint32_t flag) {
-  if (ids.empty()) return {};
-  if (auto s = exec("BEGIN IMMEDIATE"); !s) return s;
-  const std::string q = "UPDATE sessions SET flags = flags | " + std::to_string(flag) +
-                        " WHERE id IN (" + id_list(ids) + ")";
-  if (auto s = exec(q.c_str()); !s) {
-    (void)exec("ROLLBACK");
-    return s;
-  }
-  return exec("COMMIT");
+Result<std::vector<std::uint64_t>> SqliteIndex::sessions_after(std::uint64_t after,
+                                                               std::size_t limit) {
+  auto st = prepare(db_, "SELECT id FROM sessions WHERE id > ? ORDER BY id LIMIT ?");
+  if (!st) return st.error();
+  bind_u64(st->get(), 1, after);
+  bind_u64(st->get(), 2, limit);
+  std::vector<std::uint64_t> out;
+  int rc;
+  while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) out.push_back(column_u64(st->get(), 0));
+  if (rc != SQLITE_DONE) return error(db_, "sessions since a mark");
+  return out;
 }
 
-Status SqliteIndex::mark_file_evicted(std::uint32_t file_id) {
-  auto st = prepare(db_, "UPDATE packet_files SET evicted = 1 WHERE file_id = ?");
-  if (!st) return st.error();
-  bind_u64(st->get(), 1, file_id);
-  return step_done(db_, st->get(), "mark a packet file evicted");
+Result<std::uint64_t> SqliteIndex::flag_sessions(const std::vector<std::uint64_t>& ids,
+                                                 std::uint32_t flag) {
+  if (ids.empty()) return std::uint64_t{0};
+  const std::string f = std::to_string(flag);
+  const std::string q = "UPDATE sessions SET flags = flags | " + f + " WHERE id IN (" +
+                        id_list(ids) + ") AND (flags & " + f + ") = 0";
+  if (auto s = exec(q.c_str()); !s) return s.error();
+  return static_cast<std::uint64_t>(sqlite3_changes(db_));
+}
+
+Status SqliteIndex::mark_files_evicted(const std::vector<std::uint32_t>& file_ids) {
+  if (file_ids.empty()) return {};
+  std::string list;
+  for (const std::uint32_t id : file_ids) list += (list.empty() ? "" : ",") + std::to_string(id);
+  const std::string q =
+      "UPDATE packet_files SET evicted = 1 WHERE evicted = 0 AND file_id IN (" + list + ")";
+  return exec(q.c_str());
 }
 
 Result<SqliteIndex::DeletedRows> SqliteIndex::delete_sessions(
