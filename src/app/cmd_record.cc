@@ -20,6 +20,7 @@
 
 #include "app/commands.h"
 #include "app/config.h"
+#include "app/privileges.h"
 #include "app/progress_line.h"
 #include "app/status_file.h"
 
@@ -130,6 +131,7 @@ struct RecordOptions {
   bool stats = false;
   bool print_config = false;
   bool no_analyzers = false;
+  std::string user;
   RetentionFlags retention;
 };
 
@@ -207,6 +209,17 @@ int run_record(const RecordOptions& o) {
   std::atomic<std::size_t> current{0};
   std::unique_ptr<ProgressLine> progress;
   if (!o.read.empty()) {
+    // Files need no privilege: an import changes user only when told to (and the user must be
+    // able to read them).
+    if (!o.user.empty()) {
+      auto u = drop_privileges(o.user, {o.store});
+      if (!u) {
+        std::cerr << "error: " << u.error().message << "\n";
+        g_recorder.store(nullptr);
+        (void)rec.finish();
+        return 1;
+      }
+    }
     // The files' sizes, for the progress line: how far, and how long to go.
     std::uint64_t total = 0;
     for (const std::string& path : o.read) {
@@ -286,6 +299,15 @@ int run_record(const RecordOptions& o) {
       return 1;
     }
     ++sources;
+    // The capture is open: root is no longer needed (the handle keeps working).
+    if (auto u = drop_privileges(o.user, {o.store}); !u) {
+      std::cerr << "error: " << u.error().message << "\n";
+      g_recorder.store(nullptr);
+      (void)rec.finish();
+      return 1;
+    } else if (!u->empty() && !o.quiet) {
+      std::cerr << "kagami: running as " << *u << " (root dropped once the capture was open)\n";
+    }
     said.source(source->name());
     g_live.store(source.get());
     if (!o.quiet)
@@ -394,6 +416,10 @@ void add_record_command(CLI::App& app, int& exit_code) {
                 "packets and sessions only: no protocol analysis, no file extraction");
   cmd->add_flag("--print-config", o->print_config, "print every setting with its default and exit");
   add_retention_options(cmd, o->retention);
+  cmd->add_option("--user", o->user,
+                  "run as this user once the capture is open (default for live capture as root: "
+                  "kagami, when that user exists; \"root\": stay root); the store is handed to "
+                  "it");
   cmd->callback([o, &exit_code] { exit_code = run_record(*o); });
 }
 

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "integration/harness.h"
@@ -138,6 +139,51 @@ TEST(Services, CaptureRunsWithCapabilitiesOnly) {
   site.signal(SIGTERM);
   site.wait(5000);
   EXPECT_FALSE(listing("http", store).empty()) << rec.err();
+}
+
+// Started as root, `kagami record --user nobody` opens the capture and then gives root up: it
+// runs as nobody with no capability at all, records what lo carries, and the store it made as
+// root is nobody's. A user that does not exist is refused before anything is recorded.
+TEST(Services, RootIsDroppedOnceTheCaptureIsOpen) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  TempDir dir;
+  ASSERT_EQ(run({"chmod", "0755", dir.path()}).exit_code, 0);
+  const std::string store = dir.path() + "/store";
+  const std::string web = std::to_string(free_port());
+  const auto none =
+      kagami({"record", "--interface", "lo", "--user", "no-such-user-kagami", "--store", store});
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_NE(none.err.find("no such user"), std::string::npos) << none.err;
+
+  Background rec({KAGAMI_BINARY, "record", "--interface", "lo", "--filter", "tcp port " + web,
+                  "--user", "nobody", "--store", store});
+  ASSERT_TRUE(rec.wait_for_stderr("recording lo", 10000)) << rec.err();
+  EXPECT_NE(rec.err().find("running as nobody"), std::string::npos) << rec.err();
+  const std::string status = read_file("/proc/" + std::to_string(rec.pid()) + "/status");
+  EXPECT_NE(status.find("Uid:\t65534\t65534\t65534\t65534"), std::string::npos) << status;
+  EXPECT_NE(status.find("CapEff:\t0000000000000000"), std::string::npos) << status;
+  EXPECT_NE(status.find("CapPrm:\t0000000000000000"), std::string::npos) << status;
+  EXPECT_NE(status.find("NoNewPrivs:\t1"), std::string::npos) << status;
+  Background site({"/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1", web,
+                   "--directory", dir.path()});
+  ASSERT_TRUE(port_open(std::stoi(web), 10000)) << site.err();
+  auto r = run(
+      {"/usr/bin/python3", "-c",
+       "import urllib.request; urllib.request.urlopen('http://127.0.0.1:" + web + "/').read()"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  rec.signal(SIGINT);
+  ASSERT_EQ(rec.wait(30000), 0) << rec.err();
+  site.signal(SIGTERM);
+  site.wait(5000);
+  EXPECT_FALSE(listing("http", store).empty()) << rec.err();
+  // What it wrote after the change (the sealed archive file) is nobody's, as is the store.
+  struct stat st {};
+  ASSERT_EQ(::stat((store + "/packets/00000001.pcap").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  ASSERT_EQ(::stat((store + "/index.sqlite").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(kagami({"verify", "--store", store, "--strict"}).exit_code, 0);
 }
 
 }  // namespace
