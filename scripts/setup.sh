@@ -19,6 +19,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent tools the tests and benchmarks compare against
   tshark tcpdump python3 time
+  # the soak bench plots what it sampled (bench/soak.sh)
+  gnuplot-nox
   # real servers and clients the end-to-end tests start on loopback
   nginx-light curl postfix swaks dovecot-imapd dovecot-pop3d python3-pyftpdlib python3-openssl
   # file shares: smbd run unprivileged on a loopback port, driven by smbclient (and net,

@@ -50,8 +50,9 @@ Result<PacketLocation> PacketArchive::write_verbatim(TimeNs ts, std::uint64_t re
   if (verbatim_->failed()) {
     // The copy broke (no room): what reached the disk is sealed; the caller archives the
     // rest frame by frame once it can (verbatim() is false now).
+    // (this record is counted in current_.packets: if the copy did not reach it, fail()
+    // counts it as dropped)
     fail("the verbatim copy of the input failed");
-    ++counters_.dropped;
     return PacketLocation{};
   }
   return PacketLocation{current_.file_id, record_offset};
@@ -210,8 +211,7 @@ Result<PacketLocation> PacketArchive::write(int dlt, std::uint32_t snaplen, Time
   }
   const std::uint64_t offset = writer_->write(ts, data, wire_len);
   if (writer_->failed()) {
-    fail("write failed");
-    ++counters_.dropped;
+    fail("write failed");  // counts this frame too if it did not reach the disk
     return PacketLocation{};
   }
   if (ts > current_.last_ts) current_.last_ts = ts;

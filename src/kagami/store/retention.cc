@@ -145,9 +145,13 @@ Result<RetentionRun> Retention::run(SqliteIndex& index, TimeNs now, bool disk_fu
 
   // A pass that died between a tombstone and its unlink left the file: finish it. And the
   // index knows of every tombstone (one it could not be told of for want of room included).
+  // (Only tombstones after the last one the index confirmed: years of them are not re-sent.)
   std::vector<std::uint32_t> tombstoned;
+  std::uint64_t last_seq = marked_seq_;
   for (const SealEntry& t : state.evicted) {
+    if (t.seq <= marked_seq_) continue;
     tombstoned.push_back(t.file_id);
+    last_seq = std::max(last_seq, t.seq);
     const std::string path = layout_.packet_file_path(t.name);
     if (::access(path.c_str(), F_OK) == 0 && ::unlink(path.c_str()) != 0)
       out.problems.push_back("cannot remove " + path + ": " + std::strerror(errno));
@@ -156,6 +160,8 @@ Result<RetentionRun> Retention::run(SqliteIndex& index, TimeNs now, bool disk_fu
     IndexGate gate(gate_);
     if (auto s = index.mark_files_evicted(tombstoned); !s)
       out.problems.push_back(s.error().message);
+    else
+      marked_seq_ = last_seq;
   }
 
   std::vector<SealEntry> kept = state.kept;
@@ -163,11 +169,18 @@ Result<RetentionRun> Retention::run(SqliteIndex& index, TimeNs now, bool disk_fu
             [](const SealEntry& a, const SealEntry& b) { return a.file_id < b.file_id; });
   std::vector<bool> gone(kept.size(), false);
   std::vector<int> evidence(kept.size(), -1);  // -1: not asked yet
+  // A file found to hold evidence stays evidence (holds and alerts are not taken back), so
+  // that answer is kept across passes; files kept past max_age for it are not asked again.
   auto evidence_of = [&](std::size_t i) -> Result<bool> {
     if (evidence[i] < 0) {
-      auto ev = is_evidence(index, kept[i]);
-      if (!ev) return ev.error();
-      evidence[i] = ev.value() ? 1 : 0;
+      if (evidence_files_.count(kept[i].file_id)) {
+        evidence[i] = 1;
+      } else {
+        auto ev = is_evidence(index, kept[i]);
+        if (!ev) return ev.error();
+        evidence[i] = ev.value() ? 1 : 0;
+        if (ev.value()) evidence_files_.insert(kept[i].file_id);
+      }
     }
     return evidence[i] == 1;
   };

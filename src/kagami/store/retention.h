@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,8 @@ class Retention {
   SealManifest& manifest_;
   std::vector<SealEntry> told_;  // evicted in this pass, for tell_index
   std::atomic<int> gate_{0};
+  std::uint64_t marked_seq_ = 0;            // tombstones up to here are in the index
+  std::set<std::uint32_t> evidence_files_;  // files known to hold evidence
 };
 
 // Holds a Retention's index gate up for its scope.
