@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (fd < 0) return 0;
   if (write(fd, data, size) == static_cast<ssize_t>(size)) {
     std::vector<std::string> problems;
-    (void)kagami::store::SealManifest::load(path, &problems);
+    auto m = kagami::store::SealManifest::load(path, &problems);
+    if (m.ok()) (void)kagami::store::archive_state(m->entries());
   }
   close(fd);
   unlink(path);
