@@ -272,6 +272,12 @@ void FlowTable::process(const packet::Packet& p, std::span<const PacketLocation>
   const bool tcp = p.ip_proto == packet::kProtoTcp && p.has_l4;
 
   Flow* f = find(key, hash);
+  // Sweeps run once a second of packet time: a flow idle past its timeout must not take the
+  // packet that ends the idleness (the same 5-tuple used again after a pause) first.
+  if (f != nullptr && p.ts - f->ts_last > timeout_of(f->timeout_class)) {
+    end_timed_out(f);
+    f = nullptr;
+  }
   if (f != nullptr && tcp && (p.tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) == kTcpSyn) {
     if (starts_new_connection(*f, src_is_a, p.tcp_seq)) {
       ++counters_.port_reuse;
@@ -409,20 +415,22 @@ void FlowTable::evict_one(TimeNs ts) {
   release(victim);
 }
 
+void FlowTable::end_timed_out(Flow* f) {
+  EndReason reason = EndReason::kIdleTimeout;
+  if (f->timeout_class == kTcpClosing) {
+    reason = (f->tcp && (f->tcp->rst[0] || f->tcp->rst[1])) ? EndReason::kRst : EndReason::kFin;
+  } else {
+    ++counters_.idle_timeouts;
+  }
+  end_session(*f, reason, f->ts_last);
+  release(f);
+}
+
 void FlowTable::expire(TimeNs now) {
   for (std::uint8_t c = 0; c < kClassCount; ++c) {
     const TimeNs timeout = timeout_of(c);
-    while (lists_[c].head != nullptr && now - lists_[c].head->ts_last > timeout) {
-      Flow* f = lists_[c].head;
-      EndReason reason = EndReason::kIdleTimeout;
-      if (c == kTcpClosing) {
-        reason = (f->tcp && (f->tcp->rst[0] || f->tcp->rst[1])) ? EndReason::kRst : EndReason::kFin;
-      } else {
-        ++counters_.idle_timeouts;
-      }
-      end_session(*f, reason, f->ts_last);
-      release(f);
-    }
+    while (lists_[c].head != nullptr && now - lists_[c].head->ts_last > timeout)
+      end_timed_out(lists_[c].head);
   }
 }
 

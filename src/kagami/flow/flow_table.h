@@ -122,6 +122,7 @@ class FlowTable {
   void list_push(Flow* f, std::uint8_t cls);
   void list_remove(Flow* f);
   TimeNs timeout_of(std::uint8_t cls) const;
+  void end_timed_out(Flow* f);  // ends and releases a flow past its timeout
   StreamContext context(Flow& f, Direction d);
 
   FlowConfig limits_;

@@ -203,6 +203,23 @@ TEST_F(FlowTableTest, IdleTimeoutEndsSessionsInPacketTime) {
   EXPECT_EQ(observer.ended[0].bytes[1], 6u);
 }
 
+// The same 5-tuple again after a pause longer than the timeout, before any sweep ran: two
+// sessions, not one that slept through its timeout (sweeps run once a second of packet time,
+// and a packet may come first).
+TEST_F(FlowTableTest, APacketAfterTheTimeoutStartsANewSessionEvenBeforeASweep) {
+  FlowConfig cfg;
+  cfg.udp_idle_timeout_ns = 10 * kNsPerSec;
+  make(cfg);
+  send(eth(ipv4(ip("10.0.0.1"), ip("10.0.0.53"), 17, udp(5000, 53, "q"))), kNsPerSec);
+  send(eth(ipv4(ip("10.0.0.1"), ip("10.0.0.53"), 17, udp(5000, 53, "again"))), 20 * kNsPerSec);
+  ASSERT_EQ(observer.ended.size(), 1u);
+  EXPECT_EQ(observer.ended[0].reason, EndReason::kIdleTimeout);
+  EXPECT_EQ(observer.ended[0].bytes[0], 1u);
+  table->flush_all();
+  ASSERT_EQ(observer.ended.size(), 2u);
+  EXPECT_EQ(observer.ended[1].bytes[0], 5u);
+}
+
 TEST_F(FlowTableTest, DnsResponseSeenFirstStillHasTheResolverAsServer) {
   send(eth(ipv4(ip("10.0.0.53"), ip("10.0.0.1"), 17, udp(53, 5000, "answer"))), 1);
   table->flush_all();
