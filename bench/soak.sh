@@ -17,7 +17,7 @@ command -v gnuplot >/dev/null || { echo "gnuplot is needed (scripts/setup.sh ins
 minutes=${1:-60}
 mbit=${2:-100}
 limit=${3:-2G}
-out=${OUT:-$PWD/bench/out}
+out=${OUT:-$PWD/bench/out}  # BENCHMARKS.md's plot is kept in docs/bench
 mkdir -p "$out"
 
 "$G" --bytes 300000000 --out "$w/in.pcap" --apps --concurrency 1000 >/dev/null
@@ -80,13 +80,17 @@ pids+=("$sender")
 
 tsv=$out/soak.tsv
 printf "minute\trss_mib\tanalysis_drops\tarchive_dropped\tstore_mib\tfiles_evicted\tpackets\n" >"$tsv"
+sleep 5  # the recorder's first status
 for m in $(seq 0 "$minutes"); do
   [ "$m" -gt 0 ] && sleep 60
   rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$rec/status")
-  size=$(du -sm "$store" | cut -f1)
+  size=$( (du -sm "$store" 2>/dev/null || true) | cut -f1)  # files come and go meanwhile
   python3 - "$store/status/recorder.json" "$m" "$rss" "$size" >>"$tsv" <<'PY'
 import json, sys
-c = json.load(open(sys.argv[1])).get("recorder", {})
+try:
+    c = json.load(open(sys.argv[1])).get("recorder", {})
+except (OSError, ValueError):
+    c = {}  # not written yet
 print("\t".join([sys.argv[2], sys.argv[3], str(c.get("capture.internal_drops", 0)),
                  str(c.get("archive.dropped", 0)), sys.argv[4],
                  str(c.get("retention.files_evicted", 0)), str(c.get("capture.packets", 0))]))
