@@ -30,3 +30,14 @@ make_origin_pki() {
   openssl x509 -req -in "$w/site.csr" -CA "$w/root.pem" -CAkey "$w/root.key" -CAcreateserial \
     -days 20 -extfile "$w/ext.cnf" -out "$w/site.pem" 2>/dev/null
 }
+# The port a `kagami record --pcap-over-ip-listen 127.0.0.1:0` took, read from its stderr file
+# ($1) within 5 s; empty if it said none.
+listening_port() {
+  local port=""
+  for _ in $(seq 100); do
+    port=$(grep -o 'connect to port [0-9]*' "$1" | grep -o '[0-9]*$' || true)
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  echo "$port"
+}

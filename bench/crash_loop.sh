@@ -69,12 +69,7 @@ for i in $(seq "$live_runs"); do
   "$K" record --pcap-over-ip-listen 127.0.0.1:0 --store "$store" 2>"$w/rec.err" &
   rec=$!
   pids+=("$rec")
-  port=""
-  for _ in $(seq 100); do
-    port=$(grep -o 'connect to port [0-9]*' "$w/rec.err" | grep -o '[0-9]*$' || true)
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
+  port=$(listening_port "$w/rec.err")
   [ -n "$port" ] || { echo "run $i: recorder did not listen" >&2; cat "$w/rec.err" >&2; exit 1; }
   python3 "$w/send.py" "$port" "$w/in.pcap" "$rate_mb" >"$w/sent" &
   sender=$!

@@ -67,12 +67,7 @@ store=$w/store
   2>"$w/rec.err" &
 rec=$!
 pids+=("$rec")
-port=""
-for _ in $(seq 100); do
-  port=$(grep -o 'connect to port [0-9]*' "$w/rec.err" | grep -o '[0-9]*$' || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
+port=$(listening_port "$w/rec.err")
 [ -n "$port" ] || { cat "$w/rec.err" >&2; exit 1; }
 python3 "$w/send.py" "$port" "$w/in.pcap" "$mbit" $((minutes * 60)) &
 sender=$!

@@ -35,8 +35,6 @@ void print_counters(const nlohmann::json& j, const char* indent) {
   if (!line.empty()) std::cout << indent << line << "\n";
 }
 
-std::string gib(std::uint64_t bytes) { return format_size(bytes); }
-
 // The archive as its manifest says: how many sealed files, how many bytes, from when to when;
 // and the room left where the store is.
 nlohmann::json store_summary(const std::string& store) {
@@ -107,7 +105,7 @@ int run_status(const std::string& store, bool json) {
     if (summary.contains("archive")) {
       const auto& a = summary["archive"];
       std::cout << "  archive: " << a.value("files", 0) << " sealed file(s), "
-                << gib(a.value("bytes", std::uint64_t{0})) << ", " << a.value("packets", 0)
+                << format_size(a.value("bytes", std::uint64_t{0})) << ", " << a.value("packets", 0)
                 << " packets";
       if (a.contains("oldest_packet"))
         std::cout << ", from " << a.value("oldest_packet", "") << " to "
@@ -115,9 +113,9 @@ int run_status(const std::string& store, bool json) {
       std::cout << "\n";
     }
     if (summary.contains("disk"))
-      std::cout << "  disk: " << gib(summary["disk"].value("free_bytes", std::uint64_t{0}))
-                << " free of " << gib(summary["disk"].value("total_bytes", std::uint64_t{0}))
-                << "\n";
+      std::cout << "  disk: " << format_size(summary["disk"].value("free_bytes", std::uint64_t{0}))
+                << " free of "
+                << format_size(summary["disk"].value("total_bytes", std::uint64_t{0})) << "\n";
     // The policy is the running recorder's (its status file); what was done is the manifest's.
     std::string policy;
     std::ifstream rin(dir + "/recorder.json");
@@ -128,7 +126,7 @@ int run_status(const std::string& store, bool json) {
     if (summary.contains("evicted")) {
       const auto& e = summary["evicted"];
       std::cout << "; " << e.value("files", 0) << " packet file(s) evicted ("
-                << gib(e.value("bytes", std::uint64_t{0})) << "), last at "
+                << format_size(e.value("bytes", std::uint64_t{0})) << "), last at "
                 << e.value("last_eviction", "");
     }
     std::cout << "\n";

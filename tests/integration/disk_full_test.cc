@@ -69,30 +69,6 @@ class SmallDisk {
   bool mounted_ = false;
 };
 
-std::uint64_t counter(const std::string& err, const std::string& name) {
-  std::smatch m;
-  if (!std::regex_search(err, m, std::regex("\n" + name + " ([0-9]+)"))) return ~0ull;
-  return std::stoull(m[1]);
-}
-
-struct Listening {
-  Listening(const std::string& store, const std::vector<std::string>& extra)
-      : process([&] {
-          std::vector<std::string> a = {
-              KAGAMI_BINARY, "record",  "--stats", "--pcap-over-ip-listen",
-              "127.0.0.1:0", "--store", store};
-          a.insert(a.end(), extra.begin(), extra.end());
-          return a;
-        }()) {
-    if (!process.wait_for_stderr("into " + store, 10000)) return;
-    std::smatch m;
-    const std::string started = process.err();
-    if (std::regex_search(started, m, std::regex("connect to port ([0-9]+)"))) port = m[1];
-  }
-  Background process;
-  std::string port;
-};
-
 #define SMALL_DISK(disk)                                                  \
   do {                                                                    \
     if (!(disk).mounted()) GTEST_SKIP() << "mounting a tmpfs needs root"; \
@@ -113,7 +89,7 @@ TEST(DiskFull, ALiveRecorderKeepsWhatItSealedAndResumesWhenThereIsRoom) {
       run({kPython, tool, "gen", dir.path() + "/b.pcap", "2", std::to_string(t0 + 100), "20000"})
           .exit_code,
       0);
-  Listening rec(store, {"--config", dir.path() + "/k.toml"});
+  ListeningRecorder rec(store, {"--config", dir.path() + "/k.toml"});
   ASSERT_FALSE(rec.port.empty()) << rec.process.err();
   ASSERT_EQ(run({kPython, tool, "send", rec.port, dir.path() + "/a.pcap", "20"}).exit_code, 0);
   ASSERT_TRUE(rec.process.wait_for_stderr("No space left", 10000)) << rec.process.err();
@@ -127,10 +103,10 @@ TEST(DiskFull, ALiveRecorderKeepsWhatItSealedAndResumesWhenThereIsRoom) {
   ASSERT_EQ(rec.process.wait(60000), 0) << rec.process.err();
   const std::string err = rec.process.err();
 
-  EXPECT_GE(counter(err, "archive.write_failures"), 1u) << err;
-  EXPECT_GT(counter(err, "archive.dropped"), 0u) << err;
-  EXPECT_LT(counter(err, "archive.dropped"), ~0ull) << err;
-  EXPECT_EQ(counter(err, "store.rows_dropped"), 0u) << err;
+  EXPECT_GE(stats_counter(err, "archive.write_failures"), 1u) << err;
+  EXPECT_GT(stats_counter(err, "archive.dropped"), 0u) << err;
+  EXPECT_LT(stats_counter(err, "archive.dropped"), ~0ull) << err;
+  EXPECT_EQ(stats_counter(err, "store.rows_dropped"), 0u) << err;
   const std::string manifest = read_file(store + "/packets/MANIFEST");
   EXPECT_NE(manifest.find("cut short"), std::string::npos) << manifest;
   const auto v = kagami({"verify", "--store", store});
@@ -165,17 +141,17 @@ TEST(DiskFull, RetentionMakesRoomBeforeTheDiskFills) {
   write_file(dir.path() + "/k.toml", "[archive]\nmax_file_mb = 1\n");
   ASSERT_EQ(run({kPython, tool, "gen", dir.path() + "/a.pcap", "32", "1.7e9", "10000"}).exit_code,
             0);
-  Listening rec(store, {"--config", dir.path() + "/k.toml", "--retain-free", "7M"});
+  ListeningRecorder rec(store, {"--config", dir.path() + "/k.toml", "--retain-free", "7M"});
   ASSERT_FALSE(rec.port.empty()) << rec.process.err();
   // 5 MiB/s: a second of margin per 5 files sealed, on a loaded 2-core machine.
   ASSERT_EQ(run({kPython, tool, "send", rec.port, dir.path() + "/a.pcap", "5"}).exit_code, 0);
   rec.process.signal(SIGINT);
   ASSERT_EQ(rec.process.wait(60000), 0) << rec.process.err();
   const std::string err = rec.process.err();
-  EXPECT_GT(counter(err, "retention.files_evicted"), 15u) << err;
-  EXPECT_EQ(counter(err, "archive.dropped"), 0u) << err;
-  EXPECT_EQ(counter(err, "archive.write_failures"), 0u) << err;
-  EXPECT_EQ(counter(err, "store.rows_dropped"), 0u) << err;
+  EXPECT_GT(stats_counter(err, "retention.files_evicted"), 15u) << err;
+  EXPECT_EQ(stats_counter(err, "archive.dropped"), 0u) << err;
+  EXPECT_EQ(stats_counter(err, "archive.write_failures"), 0u) << err;
+  EXPECT_EQ(stats_counter(err, "store.rows_dropped"), 0u) << err;
   const std::string manifest = read_file(store + "/packets/MANIFEST");
   EXPECT_NE(manifest.find("evicted: free space"), std::string::npos) << manifest;
   EXPECT_EQ(kagami({"verify", "--store", store}).exit_code, 0);

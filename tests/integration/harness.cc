@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include <arpa/inet.h>
@@ -281,6 +282,35 @@ std::string pattern(std::size_t n, unsigned seed) {
     s[i] = static_cast<char>(seed >> 16);
   }
   return s;
+}
+
+}  // namespace kagami::test
+
+namespace kagami::test {
+
+namespace {
+std::vector<std::string> listening_argv(const std::string& store,
+                                        const std::vector<std::string>& extra) {
+  std::vector<std::string> a = {KAGAMI_BINARY, "record",  "--stats", "--pcap-over-ip-listen",
+                                "127.0.0.1:0", "--store", store};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+}  // namespace
+
+ListeningRecorder::ListeningRecorder(const std::string& store,
+                                     const std::vector<std::string>& extra)
+    : process(listening_argv(store, extra)) {
+  if (!process.wait_for_stderr("into " + store, 10000)) return;
+  std::smatch m;
+  const std::string started = process.err();
+  if (std::regex_search(started, m, std::regex("connect to port ([0-9]+)"))) port = m[1];
+}
+
+std::uint64_t stats_counter(const std::string& err, const std::string& name) {
+  std::smatch m;
+  if (!std::regex_search(err, m, std::regex("\n" + name + " ([0-9]+)"))) return ~0ull;
+  return std::stoull(m[1]);
 }
 
 }  // namespace kagami::test

@@ -1,6 +1,7 @@
 #pragma once
 // What integration tests share: running commands, the corpus and its tshark truth.
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -46,6 +47,17 @@ class Background {
   std::string err_;
   int exit_code_ = -1;
 };
+
+// `kagami record --stats --pcap-over-ip-listen 127.0.0.1:0 --store STORE EXTRA...`, started:
+// the port it took ("" if it did not start).
+struct ListeningRecorder {
+  explicit ListeningRecorder(const std::string& store, const std::vector<std::string>& extra = {});
+  Background process;
+  std::string port;
+};
+
+// A counter of a `--stats` dump ("name value" lines); all ones if it is not there.
+std::uint64_t stats_counter(const std::string& err, const std::string& name);
 
 std::string corpus_dir();
 // Paths of every corpus trace relative to corpus/pcap ("tcp/sv-tcp-overlap.pcap").

@@ -75,33 +75,13 @@ else:
     time.sleep(30)
 )";
 
-// `kagami record --pcap-over-ip-listen 127.0.0.1:0`, started: the port it took ("" if none).
-struct ListeningRecorder {
-  explicit ListeningRecorder(const std::string& store)
-      : process({KAGAMI_BINARY, "record", "--stats", "--pcap-over-ip-listen", "127.0.0.1:0",
-                 "--store", store}) {
-    if (!process.wait_for_stderr("into " + store, 10000)) return;
-    std::smatch m;
-    const std::string started = process.err();
-    if (std::regex_search(started, m, std::regex("connect to port ([0-9]+)"))) port = m[1];
-  }
-  Background process;
-  std::string port;
-};
-
-std::uint64_t counter(const std::string& err, const std::string& name) {
-  std::smatch m;
-  if (!std::regex_search(err, m, std::regex("\n" + name + " ([0-9]+)"))) return ~0ull;
-  return std::stoull(m[1]);
-}
-
 // What an import of the file gives: its packet count and session count.
 std::pair<std::uint64_t, std::size_t> imported(const TempDir& dir, const std::string& name,
                                                const std::string& file) {
   const std::string store = dir.path() + "/import-" + name;
   auto r = kagami({"record", "--stats", "--read", file, "--store", store});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  return {counter(r.err, "source.received"), sessions(store).size()};
+  return {stats_counter(r.err, "source.received"), sessions(store).size()};
 }
 
 // Senders that connect to a listening recorder: two good ones, one that is cut off in the
@@ -148,10 +128,10 @@ TEST(PcapOverIp, ListeningTakesSendersAndRefusesWhatIsNotTheirPcap) {
   const auto [a_packets, a_sessions] = imported(dir, "a", a);
   const auto [b_packets, b_sessions] = imported(dir, "b", b);
   // The lying stream's first record header is refused before anything of it is taken.
-  EXPECT_EQ(counter(rec.err(), "source.received"), a_packets + b_packets - 1) << rec.err();
-  EXPECT_EQ(counter(rec.err(), "source.streams"), 6u) << rec.err();
-  EXPECT_EQ(counter(rec.err(), "source.streams_refused"), 4u) << rec.err();
-  EXPECT_EQ(counter(rec.err(), "source.records_cut"), 1u) << rec.err();
+  EXPECT_EQ(stats_counter(rec.err(), "source.received"), a_packets + b_packets - 1) << rec.err();
+  EXPECT_EQ(stats_counter(rec.err(), "source.streams"), 6u) << rec.err();
+  EXPECT_EQ(stats_counter(rec.err(), "source.streams_refused"), 4u) << rec.err();
+  EXPECT_EQ(stats_counter(rec.err(), "source.records_cut"), 1u) << rec.err();
   for (const char* why : {"does not begin with a pcap header", "the stream is pcapng",
                           "link type 101, the recording's is 1", "a record header that is not one"})
     EXPECT_NE(rec.err().find(why), std::string::npos) << why << "\n" << rec.err();
@@ -184,9 +164,9 @@ TEST(PcapOverIp, AClientReconnectsWhenItsSenderGoes) {
   server.signal(SIGTERM);
   server.wait(5000);
   const auto [packets, session_count] = imported(dir, "a", a);
-  EXPECT_EQ(counter(rec.err(), "source.received"), packets) << rec.err();
-  EXPECT_EQ(counter(rec.err(), "source.records_cut"), 1u) << rec.err();
-  EXPECT_GE(counter(rec.err(), "source.streams"), 2u) << rec.err();
+  EXPECT_EQ(stats_counter(rec.err(), "source.received"), packets) << rec.err();
+  EXPECT_EQ(stats_counter(rec.err(), "source.records_cut"), 1u) << rec.err();
+  EXPECT_GE(stats_counter(rec.err(), "source.streams"), 2u) << rec.err();
   EXPECT_EQ(sessions(store).size(), session_count);
 }
 

@@ -234,7 +234,9 @@ Result<RetentionRun> Retention::run(SqliteIndex& index, TimeNs now, bool disk_fu
   if (policy_.metadata_age) {
     if (auto s = expire_metadata(index, now, out); !s) return s.error();
   }
-  out.store_bytes = store_bytes(layout_);
+  // What the store weighs now, for the report of a pass that changed it (a second walk of the
+  // store only then: most passes, one per sealed file, change nothing).
+  out.store_bytes = out.changed() ? store_bytes(layout_) : size;
   return out;
 }
 
@@ -277,9 +279,10 @@ Status Retention::expire_metadata(SqliteIndex& index, TimeNs now, RetentionRun& 
   auto mark = index.meta(kMetadataMark);
   if (!mark) return mark.error();
   std::uint32_t done = static_cast<std::uint32_t>(std::strtoul(mark->c_str(), nullptr, 10));
-  const ArchiveState state = archive_state(manifest_.entries());
+  const std::vector<SealEntry> entries = manifest_.entries();
+  const ArchiveState state = archive_state(entries);
   std::vector<SealEntry> seals;
-  for (const SealEntry& e : manifest_.entries())
+  for (const SealEntry& e : entries)
     if (!SealManifest::is_tombstone(e) && e.file_id > done) seals.push_back(e);
   std::sort(seals.begin(), seals.end(),
             [](const SealEntry& a, const SealEntry& b) { return a.file_id < b.file_id; });

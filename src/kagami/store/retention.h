@@ -44,8 +44,10 @@ struct RetentionRun {
   std::uint64_t bytes_freed = 0;
   std::uint64_t sessions_flagged = 0;  // lost some packets
   std::uint64_t sessions_deleted = 0, records_deleted = 0, objects_deleted = 0;
-  std::uint64_t store_bytes = 0;  // after the run
-  bool limit_unmet = false;       // over a limit with nothing evictable left
+  // After a run that changed the store; otherwise what the limits were checked against (0 when
+  // no size limit applies).
+  std::uint64_t store_bytes = 0;
+  bool limit_unmet = false;  // over a limit with nothing evictable left
   std::vector<std::string> problems;
   bool changed() const { return !evicted.empty() || sessions_deleted || objects_deleted; }
 };

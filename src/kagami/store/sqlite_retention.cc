@@ -15,7 +15,8 @@ namespace {
 
 // "1,2,3": ids are numbers, so a list of them is safe to write into the statement, and one
 // statement per batch beats one per id.
-std::string id_list(const std::vector<std::uint64_t>& ids) {
+template <class Id>
+std::string id_list(const std::vector<Id>& ids) {
   std::string out;
   for (const std::uint64_t id : ids) {
     if (!out.empty()) out += ',';
@@ -100,10 +101,8 @@ Result<std::uint64_t> SqliteIndex::flag_sessions(const std::vector<std::uint64_t
 
 Status SqliteIndex::mark_files_evicted(const std::vector<std::uint32_t>& file_ids) {
   if (file_ids.empty()) return {};
-  std::string list;
-  for (const std::uint32_t id : file_ids) list += (list.empty() ? "" : ",") + std::to_string(id);
-  const std::string q =
-      "UPDATE packet_files SET evicted = 1 WHERE evicted = 0 AND file_id IN (" + list + ")";
+  const std::string q = "UPDATE packet_files SET evicted = 1 WHERE evicted = 0 AND file_id IN (" +
+                        id_list(file_ids) + ")";
   return exec(q.c_str());
 }
 
