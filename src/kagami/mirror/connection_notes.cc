@@ -1,19 +1,32 @@
 #include "kagami/mirror/connection_notes.h"
 
+#include <algorithm>
+
 namespace kagami::mirror {
 
 void ConnectionNotes::note(records::ProxiedConnection c) {
   Key key{c.client_ip, c.client_port, c.server_ip, c.server_port};
   std::lock_guard lock(mutex_);
-  // A reused 4-tuple (or a STARTTLS connection noted again) replaces the old note and takes
-  // its place among the newest.
-  notes_[key] = Held{std::move(c), ++serial_};
+  // A connection noted again (after its STARTTLS upgrade) replaces its note and takes its place
+  // among the newest; a new connection on a 4-tuple still held queues behind the earlier one.
+  std::deque<Held>& held = notes_[key];
+  const bool again = c.again && !held.empty();
+  if (again)
+    held.back() = Held{std::move(c), ++serial_};
+  else
+    held.push_back(Held{std::move(c), ++serial_});
   order_.emplace_back(key, serial_);
   while (order_.size() > max_notes_) {
     const auto& [oldest, serial] = order_.front();
-    if (auto it = notes_.find(oldest); it != notes_.end() && it->second.serial == serial) {
-      notes_.erase(it);
-      forgotten_.fetch_add(1, std::memory_order_relaxed);
+    if (auto it = notes_.find(oldest); it != notes_.end()) {
+      auto& list = it->second;
+      auto at = std::find_if(list.begin(), list.end(),
+                             [serial = serial](const Held& h) { return h.serial == serial; });
+      if (at != list.end()) {
+        list.erase(at);
+        forgotten_.fetch_add(1, std::memory_order_relaxed);
+        if (list.empty()) notes_.erase(it);
+      }
     }
     order_.pop_front();
   }
@@ -26,8 +39,9 @@ std::optional<records::ProxiedConnection> ConnectionNotes::take(const IpAddress&
   std::lock_guard lock(mutex_);
   auto it = notes_.find(Key{client_ip, client_port, server_ip, server_port});
   if (it == notes_.end()) return std::nullopt;
-  records::ProxiedConnection c = std::move(it->second.note);
-  notes_.erase(it);
+  records::ProxiedConnection c = std::move(it->second.front().note);
+  it->second.pop_front();
+  if (it->second.empty()) notes_.erase(it);
   return c;
 }
 
@@ -38,7 +52,8 @@ records::ProxiedConnections::AtStart ConnectionNotes::at_start(const IpAddress& 
   std::lock_guard lock(mutex_);
   auto it = notes_.find(Key{client_ip, client_port, server_ip, server_port});
   if (it == notes_.end()) return {};
-  return AtStart{true, it->second.note.decrypted, it->second.note.user};
+  const records::ProxiedConnection& newest = it->second.back().note;
+  return AtStart{true, newest.decrypted, newest.user};
 }
 
 }  // namespace kagami::mirror

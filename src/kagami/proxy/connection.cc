@@ -908,6 +908,7 @@ void Connection::note_connection(bool refused) {
     n.upstream_verdict = verdict_;
     n.failure = failure_;
     n.client_hello = std::move(client_hello_);
+    n.again = mirror_.has_value();
     if (n.decrypted) {
       n.client_version =
           wire::tls_version_name(static_cast<std::uint16_t>(SSL_version(c_.ssl.get())));

@@ -25,6 +25,9 @@ struct ProxiedConnection {
   std::vector<std::uint8_t> upstream_cert_der;  // the server's leaf, when decrypted
   std::uint32_t upstream_cert_count = 0;        // certificates the server sent
   std::vector<std::uint8_t> client_hello;       // the client's ClientHello body, when TLS
+  // The same connection noted again (its STARTTLS upgrade decrypted): replaces its first note.
+  // Otherwise a note with a 4-tuple already noted is a new connection reusing it.
+  bool again = false;
 };
 
 // Notes the proxy leaves for the recorder in the same process, found again by the mirrored
