@@ -5,8 +5,8 @@
 # PNG (gnuplot) next to BENCHMARKS.md's numbers.
 #   bench/soak.sh [MINUTES] [MBIT_PER_S] [STORE_LIMIT]     (defaults 60, 100, 2G)
 # The input is gen_traffic --apps (HTTP, mail, FTP, DNS with files), sent over pcap-over-IP in
-# a loop; each loop moves the capture forward in time and rewrites the second octet of both
-# IPv4 addresses so every loop's connections are new ones.
+# a loop, each frame stamped with the time the rate sends it (packet time runs with the wall);
+# each loop rewrites the second octet of both IPv4 addresses so its connections are new ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BENCH_NAME=soak . bench/common.sh
@@ -30,17 +30,18 @@ while at + 16 <= len(d):
     n = struct.unpack_from("<I", d, at + 8)[0]
     recs.append((at, n))
     at += 16 + n
-first = struct.unpack_from("<I", d, 24)[0]
-last = struct.unpack_from("<I", d, recs[-1][0])[0]
-span = last - first + 1
+frac = 1e9 if d[:4] == b"\x4d\x3c\xb2\xa1" else 1e6  # nanosecond or microsecond pcap
 s = socket.create_connection(("127.0.0.1", port))
 s.sendall(d[:24])
+# Each frame is stamped with the moment the rate sends it, as a capture on a link at that rate
+# would stamp it: the recorder's clock (idle timeouts, file ages) runs with the wall's.
 start, sent, loop = time.time(), 0, 0
 while time.time() - start < seconds:
     buf = bytearray()
     for off, n in recs:
         head = bytearray(d[off:off + 16])
-        struct.pack_into("<I", head, 0, struct.unpack_from("<I", head, 0)[0] + loop * span)
+        ts = start + (sent + len(buf)) / bps
+        struct.pack_into("<II", head, 0, int(ts), int((ts % 1) * frac))
         frame = bytearray(d[off + 16:off + 16 + n])
         if n >= 34 and frame[12:14] == b"\x08\x00":
             frame[27] = loop % 256  # second octet of the source and destination
@@ -74,13 +75,15 @@ sender=$!
 pids+=("$sender")
 
 tsv=$out/soak.tsv
-printf "minute\trss_mib\tanalysis_drops\tarchive_dropped\tstore_mib\tfiles_evicted\tpackets\n" >"$tsv"
+printf "minute\trss_mib\tanalysis_drops\tarchive_dropped\tstore_mib\tfiles_evicted\tpackets\tanon_mib\tflows\tcontent_mib\n" >"$tsv"
 sleep 5  # the recorder's first status
 for m in $(seq 0 "$minutes"); do
   [ "$m" -gt 0 ] && sleep 60
   rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$rec/status")
+  # The process's own memory; the rest of RSS is file pages (the index, mapped libraries).
+  anon=$(awk '/RssAnon/ {print int($2 / 1024)}' "/proc/$rec/status")
   size=$( (du -sm "$store" 2>/dev/null || true) | cut -f1)  # files come and go meanwhile
-  python3 - "$store/status/recorder.json" "$m" "$rss" "$size" >>"$tsv" <<'PY'
+  python3 - "$store/status/recorder.json" "$m" "$rss" "$size" "$anon" >>"$tsv" <<'PY'
 import json, sys
 try:
     c = json.load(open(sys.argv[1])).get("recorder", {})
@@ -88,7 +91,9 @@ except (OSError, ValueError):
     c = {}  # not written yet
 print("\t".join([sys.argv[2], sys.argv[3], str(c.get("capture.internal_drops", 0)),
                  str(c.get("archive.dropped", 0)), sys.argv[4],
-                 str(c.get("retention.files_evicted", 0)), str(c.get("capture.packets", 0))]))
+                 str(c.get("retention.files_evicted", 0)), str(c.get("capture.packets", 0)),
+                 sys.argv[5], str(c.get("flow.active", 0)),
+                 str(c.get("content.memory_bytes", 0) >> 20)]))
 PY
 done
 wait "$sender" || true
@@ -107,6 +112,7 @@ set y2tics
 set ytics nomirror
 set key left top
 plot "$tsv" using 1:2 with linespoints title "recorder RSS (MiB)", \
+     "$tsv" using 1:8 with linespoints title "of which anonymous (MiB)", \
      "$tsv" using 1:5 with linespoints title "store size (MiB)", \
      "$tsv" using 1:3 axes x1y2 with lines title "analysis drops", \
      "$tsv" using 1:4 axes x1y2 with lines title "archive drops"

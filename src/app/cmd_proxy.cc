@@ -18,6 +18,7 @@
 
 #include "app/commands.h"
 #include "app/config.h"
+#include "app/privileges.h"
 #include "app/proxy_config.h"
 #include "app/proxy_stack.h"
 #include "app/status_file.h"
@@ -38,6 +39,7 @@ struct ProxyCliOptions {
   std::vector<std::string> cli_allow_destinations;  // as given, for SIGHUP
   std::string status_file;
   std::string metrics;  // ADDR:PORT for Prometheus
+  std::string user;     // run as, once every listener is open
   bool quiet = false;
 };
 
@@ -194,6 +196,23 @@ int run_proxy(ProxyCliOptions& o, const Given& given) {
     metrics = std::move(m.value());
     std::cerr << "kagami proxy: metrics on port " << metrics->port() << " (/metrics)\n";
   }
+  // Every listener is open (ports below 1024 included) and the CA's key is in memory: root is
+  // no longer needed. The store and the mirror's folder are written from now on.
+  {
+    std::vector<std::string> writable;
+    if (!o.record_store.empty()) writable.push_back(o.record_store);
+    for (const std::string& m : o.mirrors)
+      if (m.rfind("pcap:", 0) == 0) writable.push_back(m.substr(5));
+    auto u = drop_privileges(o.user, writable);
+    if (!u) {
+      std::cerr << "error: " << u.error().message << "\n";
+      (void)(*stack)->stop();
+      return 1;
+    }
+    if (!u->empty())
+      std::cerr << "kagami proxy: running as " << *u
+                << " (root dropped once the listeners were open)\n";
+  }
   // What the proxy says of itself for `kagami status`: the file given, else in the store.
   const std::string status_file = !o.status_file.empty()    ? o.status_file
                                   : !o.record_store.empty() ? status_path(o.record_store, "proxy")
@@ -320,6 +339,10 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--status", o->status_file,
                   "keep the proxy's state (counters, automatic bypasses) in this JSON file for "
                   "kagami status (default with --record: STORE/status/proxy.json)");
+  cmd->add_option("--user", o->user,
+                  "run as this user once the listeners are open (default as root: kagami, when "
+                  "that user exists; \"root\": stay root); the store and mirror folder are "
+                  "handed to it, and --config must be readable by it for SIGHUP");
   cmd->add_flag("-q,--quiet", o->quiet, "log warnings and errors only");
   cmd->callback([o, cmd, &exit_code] {
     exit_code = run_proxy(*o, [cmd](const char* name) { return cmd->count(name) > 0; });

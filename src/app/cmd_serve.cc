@@ -21,6 +21,7 @@
 #include "app/cli_audit.h"
 #include "app/commands.h"
 #include "app/password_input.h"
+#include "app/privileges.h"
 
 namespace kagami::app {
 namespace {
@@ -28,7 +29,7 @@ namespace {
 volatile std::sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
 
-int run_serve(const console::ServeOptions& o) {
+int run_serve(const console::ServeOptions& o, const std::string& user) {
   // A browser that goes away mid-download is that request's end, not the server's.
   std::signal(SIGPIPE, SIG_IGN);
   warn_if_not_private(o.store, "store");
@@ -36,6 +37,14 @@ int run_serve(const console::ServeOptions& o) {
   if (!server) {
     std::cerr << "error: " << server.error().message << "\n";
     return 1;
+  }
+  // Listening (on 443, say) and holding its key: root is no longer needed.
+  if (auto u = drop_privileges(user, {o.store}); !u) {
+    std::cerr << "error: " << u.error().message << "\n";
+    (*server)->stop();
+    return 1;
+  } else if (!u->empty()) {
+    std::fprintf(stderr, "kagami: running as %s (root dropped once listening)\n", u->c_str());
   }
   std::fprintf(stderr, "kagami: console at %s/\n", (*server)->url().c_str());
   if (!(*server)->ca_path().empty())
@@ -155,11 +164,15 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--idle-timeout-s", (*seconds)[2], "a kept connection without a request")
       ->capture_default_str();
-  cmd->callback([o, seconds, &exit_code] {
+  auto as = std::make_shared<std::string>();
+  cmd->add_option("--user", *as,
+                  "run as this user once listening (default as root: kagami, when that user "
+                  "exists; \"root\": stay root); the store is handed to it");
+  cmd->callback([o, seconds, as, &exit_code] {
     o->head_timeout_ms = static_cast<std::int64_t>((*seconds)[0] * 1000);
     o->body_timeout_ms = static_cast<std::int64_t>((*seconds)[1] * 1000);
     o->idle_timeout_ms = static_cast<std::int64_t>((*seconds)[2] * 1000);
-    exit_code = run_serve(*o);
+    exit_code = run_serve(*o, *as);
   });
 
   CLI::App* user = app.add_subcommand("user", "console users: set (add or change), remove, list");

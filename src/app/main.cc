@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "app/commands.h"
@@ -15,6 +16,12 @@ int main(int argc, char** argv) {
   // mirror pcaps of decrypted traffic, alert queues, CA keys) is for its own user alone: files
   // 0600 and folders 0700, whatever the caller's umask.
   ::umask(077);
+  // Descriptors scale with what is in flight (connections through the proxy, objects being
+  // extracted, spooled mails): the soft limit (often 1024) goes up to the hard one.
+  if (struct rlimit r; ::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &r);
+  }
   auto logger = spdlog::stderr_color_mt("kagami");
   logger->set_pattern("%^%l%$: %v");
   spdlog::set_default_logger(logger);

@@ -9,7 +9,9 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -184,6 +186,77 @@ TEST(Services, RootIsDroppedOnceTheCaptureIsOpen) {
   ASSERT_EQ(::stat((store + "/index.sqlite").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 65534u);
   EXPECT_EQ(kagami({"verify", "--store", store, "--strict"}).exit_code, 0);
+}
+
+// A free port below 1024: only root may listen there.
+int free_privileged_port() {
+  for (int p = 900; p < 1024; ++p) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(p));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (ok) return p;
+  }
+  return 0;
+}
+
+void expect_unprivileged(pid_t pid) {
+  const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  EXPECT_NE(status.find("Uid:\t65534\t65534\t65534\t65534"), std::string::npos) << status;
+  EXPECT_NE(status.find("CapEff:\t0000000000000000"), std::string::npos) << status;
+  EXPECT_NE(status.find("CapPrm:\t0000000000000000"), std::string::npos) << status;
+}
+
+// The proxy and the console, started as root, listen on ports only root may open, then go on
+// as nobody: the proxy still relays and records what it relays into a store that is now
+// nobody's, and the console still answers.
+TEST(Services, ProxyAndConsoleDropRootOnceListening) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  TempDir dir;
+  ASSERT_EQ(run({"chmod", "0755", dir.path()}).exit_code, 0);
+  const std::string store = dir.path() + "/store";
+  ASSERT_EQ(run({KAGAMI_BINARY, "ca", "init", "--dir", dir.path() + "/ca"}).exit_code, 0);
+  const int proxy_port = free_privileged_port();
+  ASSERT_NE(proxy_port, 0);
+  Background proxy({KAGAMI_BINARY, "proxy", "--ca", dir.path() + "/ca", "--listen",
+                    "127.0.0.1:" + std::to_string(proxy_port), "--allow-destination", "127.0.0.0/8",
+                    "--record", store, "--user", "nobody"});
+  ASSERT_TRUE(proxy.wait_for_stderr("running as nobody", 10000)) << proxy.err();
+  expect_unprivileged(proxy.pid());
+  const std::string web = std::to_string(free_port());
+  Background site({"/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1", web,
+                   "--directory", dir.path()});
+  ASSERT_TRUE(port_open(std::stoi(web), 10000)) << site.err();
+  auto r = run({"/usr/bin/python3", "-c",
+                "import urllib.request as u; o = u.build_opener(u.ProxyHandler({'http': "
+                "'http://127.0.0.1:" +
+                    std::to_string(proxy_port) + "'})); print(o.open('http://127.0.0.1:" + web +
+                    "/').status)"});
+  EXPECT_EQ(r.exit_code, 0) << r.err << proxy.err();
+  EXPECT_NE(r.out.find("200"), std::string::npos) << r.out;
+  proxy.signal(SIGTERM);
+  ASSERT_EQ(proxy.wait(30000), 0) << proxy.err();
+  site.signal(SIGTERM);
+  site.wait(5000);
+  EXPECT_FALSE(listing("http", store).empty()) << proxy.err();
+  struct stat st {};
+  ASSERT_EQ(::stat((store + "/index.sqlite").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+
+  const int console_port = free_privileged_port();
+  Background console({KAGAMI_BINARY, "serve", "--store", store, "--listen",
+                      "127.0.0.1:" + std::to_string(console_port), "--user", "nobody"});
+  ASSERT_TRUE(console.wait_for_stderr("console at", 15000)) << console.err();
+  EXPECT_NE(console.err().find("running as nobody"), std::string::npos) << console.err();
+  expect_unprivileged(console.pid());
+  r = run({"curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
+           "https://127.0.0.1:" + std::to_string(console_port) + "/api/search?q=*"});
+  EXPECT_EQ(r.out, "401") << r.err;  // answering, and asking for a login
+  console.signal(SIGTERM);
+  EXPECT_EQ(console.wait(10000), 0) << console.err();
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "kagami/base/counter.h"
 #include "kagami/base/ip_address.h"
 #include "kagami/base/log_once.h"
+#include "kagami/base/memory_budget.h"
 #include "kagami/base/time.h"
 #include "kagami/content/body_decoder.h"
 #include "kagami/content/mime_message.h"
@@ -209,6 +210,7 @@ struct AnalyzerContext {
   AnalyzerCounters* counters = nullptr;
   LogOnce* log_once = nullptr;
   std::string spool_dir;  // where messages too large for memory wait for parsing; empty: none
+  MemoryBudget* content_memory = nullptr;  // shared by what waits in memory to be stored or parsed
 };
 
 // What an HTTP/1.1 Upgrade (101 Switching Protocols, RFC 9110 7.8) hands to the protocol that

@@ -8,7 +8,7 @@
 
 namespace kagami::content {
 
-Spool::Spool(Options options) : options_(std::move(options)) {}
+Spool::Spool(Options options) : options_(std::move(options)), share_(options_.budget) {}
 
 Spool::~Spool() {
   if (fd_ >= 0) ::close(fd_);
@@ -35,11 +35,17 @@ bool Spool::spill() {
     off += static_cast<std::size_t>(n);
   }
   std::string().swap(memory_);
+  share_.set(0);
   return true;
 }
 
 void Spool::write(ByteView bytes) {
   std::uint64_t room = options_.max_bytes > size_ ? options_.max_bytes - size_ : 0;
+  if (fd_ < 0 && memory_.size() + bytes.size() > kPressedMemoryBytes && share_.pressed() &&
+      memory_.size() + bytes.size() <= options_.memory_bytes) {
+    share_.count_pressed();
+    (void)spill();  // if it cannot, the bytes stay in memory within memory_bytes
+  }
   if (fd_ < 0 && memory_.size() + bytes.size() > options_.memory_bytes && !spill())
     room = std::min<std::uint64_t>(room, options_.memory_bytes - memory_.size());
   const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(room, bytes.size()));
@@ -48,6 +54,7 @@ void Spool::write(ByteView bytes) {
   if (fd_ < 0) {
     memory_.append(as_chars(bytes.first(take)));
     size_ += take;
+    share_.set(memory_.capacity());
     return;
   }
   std::size_t off = 0;

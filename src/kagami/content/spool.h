@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kagami/base/byte_view.h"
+#include "kagami/base/memory_budget.h"
 #include "kagami/base/result.h"
 #include "kagami/content/byte_sink.h"
 
@@ -19,7 +20,10 @@ class Spool final : public ByteSink {
     std::string dir;                        // where to spill; empty: memory only
     std::size_t memory_bytes = 1u << 20;    // kept in memory before spilling
     std::uint64_t max_bytes = 64ull << 20;  // kept at all
+    // Shared with other holders: when it is pressed, bytes beyond a few KiB spill at once.
+    MemoryBudget* budget = nullptr;
   };
+  static constexpr std::size_t kPressedMemoryBytes = 16u << 10;
 
   explicit Spool(Options options);
   ~Spool() override;
@@ -42,6 +46,7 @@ class Spool final : public ByteSink {
 
   Options options_;
   std::string memory_;
+  MemoryBudget::Share share_;  // memory_'s capacity, in options_.budget
   int fd_ = -1;
   std::uint64_t size_ = 0, dropped_ = 0;
   std::string error_;

@@ -630,6 +630,13 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
   if (writer_) writer_->counters().visit(add);
   if (retention_) retention_->counters().visit(add);
   out.emplace_back("files.not_stored", shared_.files_not_stored.load(std::memory_order_relaxed));
+  if (file_store_) {
+    // Objects and mails written to disk early because what waits in memory reached its bound.
+    const MemoryBudget& m = file_store_->writer_memory();
+    out.emplace_back("content.memory_bytes",
+                     static_cast<std::uint64_t>(std::max<std::int64_t>(m.held(), 0)));
+    out.emplace_back("content.written_through", m.times_pressed());
+  }
   if (inspection_)
     for (auto& c : inspection_->counters()) out.push_back(std::move(c));
   if (ppap_) ppap_->visit(add);

@@ -84,6 +84,7 @@ Worker::Worker(std::size_t index, const RecorderConfig& config, WorkerShared& sh
     cx_.counters = &acounters_;
     cx_.log_once = &log_once_;
     cx_.spool_dir = shared.files->spool_dir();
+    cx_.content_memory = &shared.files->writer_memory();
     if (shared.ppap != nullptr && shared.inspection != nullptr) {
       ppap_ = std::make_unique<PpapObserver>(*shared.ppap, *shared.inspection, index);
       services_.provide<analyzers::MailObserver>(ppap_.get());

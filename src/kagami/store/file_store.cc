@@ -40,8 +40,12 @@ class ZstdWriter final : public FileStore::Writer {
  public:
   static constexpr std::size_t kBlockBytes = 64u << 10;
   static constexpr std::size_t kMemoryBytes = 64u << 10;
+  // A block when the writers' memory is pressed: smaller frames (a little less compression)
+  // and nothing kept whole in memory.
+  static constexpr std::size_t kThroughBytes = 4u << 10;
 
-  ZstdWriter(const FileStore& store, int level) : store_(store), level_(level) {}
+  ZstdWriter(const FileStore& store, int level)
+      : store_(store), level_(level), share_(&store.writer_memory()) {}
   ~ZstdWriter() override {
     if (f_ != nullptr) {
       std::fclose(f_);
@@ -55,17 +59,24 @@ class ZstdWriter final : public FileStore::Writer {
     md5_.update(bytes);
     size_ += bytes.size();
     while (!bytes.empty() && !failed_) {
+      const bool pressed = share_.pressed();
+      const std::size_t limit = pressed ? kThroughBytes : kBlockBytes;
+      if (block_.size() >= limit) {  // grown before the pressure came
+        compress_block();
+        continue;
+      }
       // Doubling, not growing to fit: segments arrive a packet at a time, and growing by
       // each would copy the block over and over.
-      if (block_.size() + bytes.size() > block_.capacity() && block_.capacity() < kBlockBytes)
+      if (block_.size() + bytes.size() > block_.capacity() && block_.capacity() < limit)
         block_.reserve(std::min(
-            kBlockBytes,
+            limit,
             std::max({block_.capacity() * 2, block_.size() + bytes.size(), std::size_t{4096}})));
-      const std::size_t n = std::min(bytes.size(), kBlockBytes - block_.size());
+      const std::size_t n = std::min(bytes.size(), limit - block_.size());
       block_.insert(block_.end(), bytes.data(), bytes.data() + n);
       bytes = bytes.subspan(n);
-      if (block_.size() == kBlockBytes) compress_block();
+      if (block_.size() == limit) compress_block();
     }
+    share_.set(block_.capacity() + mem_.capacity());
   }
 
   std::uint64_t size() const override { return size_; }
@@ -159,6 +170,9 @@ class ZstdWriter final : public FileStore::Writer {
     const std::size_t n =
         ZSTD_compress2(z.cctx, z.out.data(), z.out.size(), block_.data(), block_.size());
     block_.clear();
+    // An idle writer (a transfer cut off, a slow download) keeps no full-size block.
+    if (block_.capacity() > kThroughBytes && share_.pressed())
+      std::vector<std::uint8_t>().swap(block_);
     ++frames_;
     if (ZSTD_isError(n)) {
       failed_ = true;
@@ -170,12 +184,17 @@ class ZstdWriter final : public FileStore::Writer {
 
   void emit(const std::uint8_t* p, std::size_t n) {
     if (f_ == nullptr && mem_.size() + n <= kMemoryBytes) {
-      mem_.insert(mem_.end(), p, p + n);
-      return;
+      if (!share_.pressed()) {
+        mem_.insert(mem_.end(), p, p + n);
+        return;
+      }
+      share_.count_pressed();
     }
     if (f_ == nullptr) {
       tmp_path_ = store_.temp_path();
       f_ = std::fopen(tmp_path_.c_str(), "wbx");
+      // Whole frames are written: a stdio buffer per open object would only cost memory.
+      if (f_ != nullptr) std::setvbuf(f_, nullptr, _IONBF, 0);
       if (f_ == nullptr ||
           (!mem_.empty() && std::fwrite(mem_.data(), 1, mem_.size(), f_) != mem_.size())) {
         failed_ = true;
@@ -197,6 +216,7 @@ class ZstdWriter final : public FileStore::Writer {
   std::vector<std::uint8_t> block_;  // bytes not compressed yet
   std::vector<std::uint8_t> mem_;    // compressed, while the object is small
   std::uint64_t frames_ = 0;
+  MemoryBudget::Share share_;  // block_ and mem_, in the store's writer memory
   Sha256 sha_;
   Md5 md5_;
   std::uint64_t size_ = 0;
@@ -234,7 +254,7 @@ class FailedWriter final : public FileStore::Writer {
 }  // namespace
 
 FileStore::FileStore(const StoreLayout& layout, Options options)
-    : layout_(layout), options_(options) {
+    : layout_(layout), options_(options), writer_memory_(options.writer_memory_bytes) {
   std::error_code ec;
   std::filesystem::create_directories(tmp_dir(layout_), ec);
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kagami/base/byte_view.h"
+#include "kagami/base/memory_budget.h"
 #include "kagami/base/result.h"
 #include "kagami/store/store_layout.h"
 
@@ -28,6 +29,10 @@ class FileStore {
  public:
   struct Options {
     int zstd_level = 1;  // fast: extraction must keep up with capture
+    // What open writers hold together (blocks waiting for compression, small objects kept
+    // whole) before each writes through: small frames straight to its file. Thousands of
+    // transfers left open (cut captures, long downloads) then cost a few KiB each.
+    std::size_t writer_memory_bytes = 64u << 20;
   };
 
   class Writer {
@@ -52,10 +57,13 @@ class FileStore {
   // For writers: a fresh temporary name, and the object's directory made (once).
   std::string temp_path() const;
   bool ensure_dir(const std::string& sha256) const;
+  // What open writers hold together; past its bound they write through.
+  MemoryBudget& writer_memory() const { return writer_memory_; }
 
  private:
   StoreLayout layout_;
   Options options_;
+  mutable MemoryBudget writer_memory_;
   mutable std::atomic<std::uint64_t> next_tmp_{0};  // temporary names, unique across workers
   mutable std::atomic<std::uint64_t> made_dirs_[1024] = {};  // one bit per ab/cd directory
 };

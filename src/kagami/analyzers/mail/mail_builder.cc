@@ -49,6 +49,7 @@ content::Spool::Options spool_options(const AnalyzerContext& cx) {
   o.dir = cx.spool_dir;
   o.memory_bytes = cx.limits->message_memory_bytes;
   o.max_bytes = cx.limits->max_message_bytes;
+  o.budget = cx.content_memory;
   return o;
 }
 
