@@ -4,6 +4,8 @@
 # store's size and what retention evicted. All must stay flat. The samples go to a TSV and a
 # PNG (gnuplot) next to BENCHMARKS.md's numbers.
 #   bench/soak.sh [MINUTES] [MBIT_PER_S] [STORE_LIMIT]     (defaults 60, 100, 2G)
+# RECORD_ARGS adds to the recorder's command line (say "--retain-metadata-age 15m": without a
+# metadata horizon the index grows for as long as the soak runs, as it is meant to).
 # The input is gen_traffic --apps (HTTP, mail, FTP, DNS with files), sent over pcap-over-IP in
 # a loop, each frame stamped with the time the rate sends it (packet time runs with the wall);
 # each loop rewrites the second octet of both IPv4 addresses so its connections are new ones.
@@ -64,8 +66,9 @@ s.close()
 PY
 
 store=$w/store
+# shellcheck disable=SC2086  # RECORD_ARGS is words
 "$K" record --pcap-over-ip-listen 127.0.0.1:0 --store "$store" --retain-bytes "$limit" \
-  2>"$w/rec.err" &
+  ${RECORD_ARGS:-} 2>"$w/rec.err" &
 rec=$!
 pids+=("$rec")
 port=$(listening_port "$w/rec.err")
@@ -104,7 +107,7 @@ wait "$rec" || true
 gnuplot <<GP
 set terminal pngcairo size 1000,600 font ",10"
 set output "$out/soak.png"
-set title "kagami record: ${mbit} Mbit/s for ${minutes} min, store limited to ${limit}"
+set title "kagami record: ${mbit} Mbit/s for ${minutes} min, store limited to ${limit} ${RECORD_ARGS:-}"
 set xlabel "minute"
 set ylabel "MiB"
 set y2label "packets dropped"

@@ -19,8 +19,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent tools the tests and benchmarks compare against
   tshark tcpdump python3 time
-  # the soak bench plots what it sampled (bench/soak.sh)
-  gnuplot-nox
+  # the soak bench plots what it sampled (bench/soak.sh); the live rate bench replays captures
+  # into a veth (bench/live_rate.sh)
+  gnuplot-nox tcpreplay
   # real servers and clients the end-to-end tests start on loopback
   nginx-light curl postfix swaks dovecot-imapd dovecot-pop3d python3-pyftpdlib python3-openssl
   # file shares: smbd run unprivileged on a loopback port, driven by smbclient (and net,
