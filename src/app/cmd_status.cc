@@ -13,17 +13,12 @@
 #include "kagami/base/printable.h"
 #include "kagami/base/quantity.h"
 #include "kagami/base/time.h"
-#include "kagami/store/seal_manifest.h"
-#include "kagami/store/store_layout.h"
+#include "kagami/store/store_status.h"
 
 #include "app/commands.h"
-#include "app/status_file.h"
 
 namespace kagami::app {
 namespace {
-
-// A status older than this comes from a component that stopped (or hangs).
-constexpr double kStaleSeconds = 30;
 
 void print_counters(const nlohmann::json& j, const char* indent) {
   std::string line;
@@ -33,44 +28,6 @@ void print_counters(const nlohmann::json& j, const char* indent) {
     line += k + " " + v.dump();
   }
   if (!line.empty()) std::cout << indent << line << "\n";
-}
-
-// The archive as its manifest says: how many sealed files, how many bytes, from when to when;
-// and the room left where the store is.
-nlohmann::json store_summary(const std::string& store) {
-  nlohmann::json j;
-  const store::StoreLayout layout{store};
-  std::vector<std::string> problems;
-  auto manifest = store::SealManifest::load(layout.manifest_path(), &problems);
-  if (manifest) {
-    const store::ArchiveState state = store::archive_state(manifest->entries());
-    std::uint64_t bytes = 0, packets = 0;
-    TimeNs first = 0, last = 0;
-    for (const auto& e : state.kept) {
-      bytes += e.bytes;
-      packets += e.packets;
-      if (e.first_ts != 0 && (first == 0 || e.first_ts < first)) first = e.first_ts;
-      if (e.last_ts > last) last = e.last_ts;
-    }
-    j["archive"] = {{"files", state.kept.size()}, {"bytes", bytes}, {"packets", packets}};
-    if (first != 0) {
-      j["archive"]["oldest_packet"] = format_time_iso(first, 0);
-      j["archive"]["newest_packet"] = format_time_iso(last, 0);
-    }
-    if (!state.evicted.empty()) {
-      std::uint64_t gone = 0;
-      TimeNs newest = 0;
-      for (const auto& t : state.evicted) {
-        gone += t.bytes;
-        newest = std::max(newest, t.sealed_at);
-      }
-      j["evicted"] = {{"files", state.evicted.size()},
-                      {"bytes", gone},
-                      {"last_eviction", format_time_iso(newest, 0)}};
-    }
-  }
-  if (auto room = disk_room(store); !room.is_null()) j["disk"] = std::move(room);
-  return j;
 }
 
 void print_recorder(const nlohmann::json& j) {
@@ -89,13 +46,12 @@ void print_recorder(const nlohmann::json& j) {
 }
 
 int run_status(const std::string& store, bool json) {
-  const std::string dir = store + "/status";
   std::error_code ec;
   if (!std::filesystem::is_directory(store, ec)) {
     std::cerr << "kagami status: no store at " << store << "\n";
     return 1;
   }
-  const nlohmann::json summary = store_summary(store);
+  const nlohmann::json summary = store::store_summary(store);
   if (json) {
     nlohmann::json s = summary;
     s["component"] = "store";
@@ -117,10 +73,7 @@ int run_status(const std::string& store, bool json) {
                 << " free of "
                 << format_size(summary["disk"].value("total_bytes", std::uint64_t{0})) << "\n";
     // The policy is the running recorder's (its status file); what was done is the manifest's.
-    std::string policy;
-    std::ifstream rin(dir + "/recorder.json");
-    const nlohmann::json r = nlohmann::json::parse(rin, nullptr, false);
-    if (r.is_object()) policy = r.value("retention", "");
+    const std::string policy = summary.value("retention", "none");
     std::cout << "  retention: "
               << (policy.empty() || policy == "none" ? "none (the store only grows)" : policy);
     if (summary.contains("evicted")) {
@@ -131,31 +84,19 @@ int run_status(const std::string& store, bool json) {
     }
     std::cout << "\n";
   }
-  if (!std::filesystem::is_directory(dir, ec)) return 0;  // nothing running has written here
-  std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-    if (e.path().extension() == ".json") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  const double now = time_to_epoch_seconds(wall_clock_ns());
-  for (const auto& f : files) {
-    std::ifstream in(f);
-    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      std::cerr << "kagami status: " << f.string() << " is not a status file\n";
-      continue;
-    }
-    const std::string name = f.stem().string();
-    const double age = now - j.value("written", 0.0);
-    j["component"] = name;
-    j["age_s"] = static_cast<std::int64_t>(age);
-    j["stale"] = age > kStaleSeconds;
+  std::vector<std::string> unreadable;
+  const std::vector<nlohmann::json> parts = store::component_statuses(store, &unreadable);
+  for (const std::string& f : unreadable)
+    std::cerr << "kagami status: " << f << " is not a status file\n";
+  for (const nlohmann::json& j : parts) {
+    const std::string name = j.value("component", "");
+    const std::int64_t age = j.value("age_s", std::int64_t{0});
     if (json) {
       std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       continue;
     }
-    std::cout << name << " (pid " << j.value("pid", 0) << ", updated "
-              << static_cast<std::int64_t>(age) << " s ago"
-              << (age > kStaleSeconds ? "; not updated since: stopped?" : "") << ")\n";
+    std::cout << name << " (pid " << j.value("pid", 0) << ", updated " << age << " s ago"
+              << (j.value("stale", false) ? "; not updated since: stopped?" : "") << ")\n";
     if (j.contains("recorder")) print_recorder(j);
     if (j.contains("proxy")) {
       std::cout << "  proxy\n";

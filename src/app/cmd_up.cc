@@ -97,6 +97,13 @@ int run_up(const UpOptions& o) {
     std::cerr << "error: " << s.error().message << "\n";
     return 2;
   }
+  // The demo's store is a sensor's in small: unless told otherwise it keeps what a laptop can
+  // spare (2 GiB, and 1 GiB of the disk free), as the console's sensor page then shows.
+  if (o.demo && !rc.retention.enabled()) {
+    rc.retention.max_bytes = 2ull << 30;
+    rc.retention.min_free_bytes = 1ull << 30;
+  }
+  const std::string kept = rc.retention.describe();
   rc.store_dir = layout.root;
   rc.sensor = "proxy";
 
@@ -189,6 +196,8 @@ int run_up(const UpOptions& o) {
   if (demo_servers)
     std::cerr << "  demo     https://" << demo::kWebHost << ":" << demo_servers->web_port()
               << "/ through the proxy as tanaka / " << demo::demo_users()[0].password << "\n";
+  std::cerr << "  keeps    " << (kept == "none" ? "everything (no retention limit)" : kept)
+            << "  (the console's Sensor page)\n";
   std::cerr << "  stop     Ctrl-C\n\n";
 
   // The demo's office at work: a few rounds, a little apart, so the timeline has a shape.

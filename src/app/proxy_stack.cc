@@ -137,6 +137,16 @@ nlohmann::json ProxyStack::status() const {
                       {"why", b.why},
                       {"remaining_s", b.remaining_ms / 1000}});
   j["auto_bypass"] = std::move(bypass);
+  // The recorder in this process: its counters as its capture thread last took them, and the
+  // retention it applies (kagami status and the console's sensor page show both).
+  if (recorder_) {
+    nlohmann::json counters = nlohmann::json::object();
+    for (const auto& [name, value] : recorder_->counters_snapshot()) counters[name] = value;
+    j["recorder"] = std::move(counters);
+    j["retention"] = config_.record->retention.describe();
+    j["source"] = "the proxy's mirror (in process)";
+    j["state"] = "recording";
+  }
   const auto& a = server_->auth_counters();
   j["proxy_auth"] = {{"checked", a.verified.load()}, {"remembered", a.cache_hits.load()},
                      {"refused", a.refused.load()},  {"throttled", a.throttled.load()},

@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "kagami/base/time.h"
+#include "kagami/store/store_status.h"
 
 namespace kagami::app {
 
@@ -36,10 +36,9 @@ Status write_status(const std::string& path, const nlohmann::json& status) {
 }
 
 nlohmann::json disk_room(const std::string& path) {
-  struct statvfs fs {};
-  if (::statvfs(path.c_str(), &fs) != 0) return nullptr;
-  return {{"free_bytes", static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize},
-          {"total_bytes", static_cast<std::uint64_t>(fs.f_blocks) * fs.f_frsize}};
+  const store::DiskRoom room = store::disk_room(path);
+  if (!room.known) return nullptr;
+  return {{"free_bytes", room.free}, {"total_bytes", room.total}};
 }
 
 }  // namespace kagami::app

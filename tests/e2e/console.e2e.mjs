@@ -410,6 +410,10 @@ async function main() {
   apage.once('dialog', (d) => d.accept());
   await apage.click('tr:has-text("vera") button.remove-user');
   await apage.waitForFunction(() => !document.querySelector('main').textContent.includes('vera'));
+  // The sensor page: the archive the store keeps, the disk, the retention policy.
+  await apage.goto(url + '/#/status');
+  await apage.waitForSelector('dt >> text=Packet archive');
+  assert.match(await apage.textContent('main'), /none \(the store only grows\)/);
   // The audit log names every dashboard refresh for what it was, never a blank search.
   await apage.goto(url + '/#/');
   await apage.waitForSelector('svg.chart rect');

@@ -437,6 +437,25 @@ TEST_F(Console, ViewersSeeFindingsMaskedAndTakeNoEvidence) {
   EXPECT_EQ(post(v, "/api/alerts/1/ack", json::object())->status, 403);
 }
 
+// The sensor's state for admins: the archive as its manifest says, the disk, the retention
+// policy and what the recorder last said of itself, as `kagami status --json` has them.
+TEST_F(Console, AdminsSeeTheSensorsState) {
+  const Session a = login("alice");
+  const json st = get_json(a, "/api/status");
+  ASSERT_TRUE(st["store"].is_object()) << st.dump();
+  EXPECT_EQ(st["store"]["archive"]["files"], 1) << st.dump();
+  EXPECT_GT(st["store"]["archive"]["packets"].get<std::uint64_t>(), 0u);
+  EXPECT_TRUE(st["store"]["archive"].contains("oldest_packet"));
+  EXPECT_GT(st["store"]["disk"]["total_bytes"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(st["store"]["retention"], "none");
+  auto status = kagami({"status", "--store", store_, "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  const json cli = json::parse(status.out.substr(0, status.out.find('\n')));
+  EXPECT_EQ(cli["archive"], st["store"]["archive"]);
+  ASSERT_TRUE(st["components"].is_array());
+  for (const auto& c : st["components"]) EXPECT_TRUE(c.contains("stale")) << c.dump();
+}
+
 // The route table is the one place a route's role is said: every operation the OpenAPI
 // document (generated from the table) marks for investigators or admins refuses each role
 // below it, and every one marked for viewers answers a viewer — nothing is reachable that the
@@ -463,7 +482,8 @@ TEST_F(Console, EveryRouteOfTheTableRefusesTheRolesBelowIt) {
       {"post /api/users", "admin"},
       {"delete /api/users/{name}", "admin"},
       {"get /api/audit", "admin"},
-      {"get /api/audit/verify", "admin"}};
+      {"get /api/audit/verify", "admin"},
+      {"get /api/status", "admin"}};
   std::map<std::string, std::string> marked;
   for (const auto& [path, ops] : doc["paths"].items())
     for (const auto& [method, op] : ops.items())

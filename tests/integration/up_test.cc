@@ -83,6 +83,13 @@ TEST(Up, DemoFillsTheConsoleThroughTheProxy) {
     return r ? r->body : "";
   };
   EXPECT_EQ(count("decrypted:false", "sessions"), 2) << show("decrypted:false", "sessions");
+  // The demo's store keeps what a laptop can spare, as the sensor page says.
+  auto sensor = c.Get("/api/status", auth);
+  ASSERT_TRUE(sensor && sensor->status == 200);
+  const json st = json::parse(sensor->body);
+  EXPECT_EQ(st["store"].value("retention", ""),
+            "store 2.0 GiB, evidence until the size limit, keep 1.0 GiB free")
+      << st.dump();
   EXPECT_EQ(count("user:suzuki decrypted:false", "sessions"), 2);
   EXPECT_EQ(count("*", "sessions"), count("decrypted:true", "sessions") + 2);
   EXPECT_GE(count("host:*.kagami-demo.test", "sessions"), 10);

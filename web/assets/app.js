@@ -4,7 +4,7 @@
 import { api, whenLoggedOut } from './api.js';
 import { can, lang, main, me, newView, setMe, setZone, t, toggleLanguage, zone, zoneChoices } from './context.js';
 import { el, link } from './dom.js';
-import { pageAudit, pageUsers } from './page-admin.js';
+import { pageAudit, pageStatus, pageUsers } from './page-admin.js';
 import { alertsReload, pageAlert, pageAlerts } from './page-alerts.js';
 import { pageDashboard } from './page-dashboard.js';
 import { pageFile } from './page-file.js';
@@ -32,7 +32,7 @@ function renderChrome() {
     return;
   }
   nav.append(link('#/', t('dashboard')), link('#/search', t('search')), link('#/alerts', t('alerts')));
-  if (can('admin')) nav.append(link('#/audit', t('audit')), link('#/users', t('users')));
+  if (can('admin')) nav.append(link('#/status', t('sensor')), link('#/audit', t('audit')), link('#/users', t('users')));
   who.textContent = `${me.user} (${t(`role_${me.role}`)})`;
   out.hidden = false;
   out.textContent = t('logout');
@@ -65,6 +65,7 @@ async function route() {
     alerts: () => pageAlerts(params),
     alert: () => pageAlert(parts[1], route),
     user: () => pageUser(parts[1]),
+    status: () => pageStatus(),
     audit: () => pageAudit(),
     users: () => pageUsers(route),
   };

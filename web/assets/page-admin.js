@@ -1,7 +1,7 @@
-// Administration: the audit log with its chain check, and the console's users.
+// Administration: the sensor's state, the audit log with its chain check, and the console's users.
 import { api, qs } from './api.js';
 import { main, me, t } from './context.js';
-import { el, fmtTime, showError, table } from './dom.js';
+import { el, fmtBytes, fmtTime, showError, table } from './dom.js';
 
 export async function pageAudit() {
   const view = main;
@@ -98,5 +98,109 @@ export async function pageUsers(reload) {
     view.append(form);
   } catch (e) {
     if (e.status !== 401) showError(e, view);
+  }
+}
+
+// The sensor at a glance: what the store keeps and for how long, the room left, and what the
+// running recorder and proxy last said of themselves (a part that stopped writing is marked).
+export async function pageStatus() {
+  const view = main;
+  view.replaceChildren(el('h1', { text: t('sensor') }));
+  let st;
+  try {
+    st = await api('/api/status');
+  } catch (e) {
+    if (e.status !== 401) showError(e, view);
+    return;
+  }
+  const rows = (pairs) =>
+    el(
+      'dl',
+      { class: 'status' },
+      pairs
+        .filter(([, v]) => v !== undefined && v !== '')
+        .flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v) })]),
+    );
+  const s = st.store || {};
+  const a = s.archive || {};
+  const ev = s.evicted;
+  view.append(
+    el('h2', { text: t('status_store') }),
+    rows([
+      [
+        t('status_archive'),
+        a.files !== undefined
+          ? `${a.files} ${t('status_files')}, ${fmtBytes(a.bytes)}, ${a.packets} ${t('status_packets')}`
+          : '',
+      ],
+      [t('status_oldest'), a.oldest_packet ? fmtTime(Date.parse(a.oldest_packet) / 1000) : ''],
+      [t('status_newest'), a.newest_packet ? fmtTime(Date.parse(a.newest_packet) / 1000) : ''],
+      [
+        t('status_disk'),
+        s.disk
+          ? t('status_disk_room')
+              .replace('{free}', fmtBytes(s.disk.free_bytes))
+              .replace('{total}', fmtBytes(s.disk.total_bytes))
+          : '',
+      ],
+      [t('status_retention'), !s.retention || s.retention === 'none' ? t('status_retention_none') : s.retention],
+      [
+        t('status_evicted'),
+        ev
+          ? `${ev.files} ${t('status_files')}, ${fmtBytes(ev.bytes)} (${t('status_last')} ${fmtTime(Date.parse(ev.last_eviction) / 1000)})`
+          : t('status_nothing_evicted'),
+      ],
+    ]),
+  );
+  for (const c of st.components || []) {
+    view.append(el('h2', { text: `${c.component} (pid ${c.pid})` }));
+    if (c.stale) view.append(el('p', { class: 'error stale', text: t('status_stale').replace('{s}', c.age_s) }));
+    const r = c.recorder;
+    if (r) {
+      const rate = c.rates || {};
+      view.append(
+        rows([
+          [t('status_source'), c.source],
+          [
+            t('status_rate'),
+            c.rates
+              ? `${Math.round(rate.packets_per_s || 0)} ${t('status_packets')}/s, ${((rate.bits_per_s || 0) / 1e6).toFixed(1)} Mbit/s`
+              : '',
+          ],
+          [
+            t('status_captured'),
+            `${r['capture.packets'] || 0} ${t('status_packets')}, ${r['store.sessions'] || 0} ${t('status_sessions')}`,
+          ],
+          [t('status_dropped_kernel'), r['source.kernel_dropped'] || 0],
+          [t('status_dropped_analysis'), r['capture.internal_drops'] || 0],
+          [t('status_dropped_archive'), r['archive.dropped'] || 0],
+          [t('status_not_inspected'), r['inspect.dropped'] || 0],
+        ]),
+      );
+    }
+    if (c.proxy) {
+      const p = c.proxy;
+      view.append(
+        rows([
+          [t('status_proxy_connections'), `${p.accepted || 0} (${t('status_active')} ${p.active || 0})`],
+          [t('status_proxy_decrypted'), p.decrypted || 0],
+          [t('status_proxy_plain'), p.relayed_plain || 0],
+        ]),
+      );
+      const bypass = c.auto_bypass || [];
+      view.append(el('h3', { text: `${t('status_auto_bypass')}: ${bypass.length}` }));
+      if (bypass.length)
+        view.append(
+          table(
+            [
+              [t('status_client'), (b) => b.client || '*'],
+              [t('status_destination'), (b) => b.destination],
+              [t('status_why'), (b) => b.why],
+              [t('status_remaining'), (b) => `${b.remaining_s} s`],
+            ],
+            bypass,
+          ),
+        );
+    }
   }
 }

@@ -7,6 +7,7 @@
 #include "kagami/console/api_routes.h"
 #include "kagami/query/search.h"
 #include "kagami/store/audit_log.h"
+#include "kagami/store/store_status.h"
 
 namespace kagami::console {
 
@@ -155,6 +156,16 @@ void verify_audit_log(ApiServer::Impl& api, const Request& req, Response& res) {
   send_json(res, {{"ok", r->ok()}, {"entries", r->entries}, {"problems", r->problems}});
 }
 
+// The sensor: what the store holds (archive span, disk, retention and what it evicted) and
+// what the running recorder and proxy last said of themselves (rates, drops, counters, the
+// destinations relayed undecrypted automatically), as `kagami status --json` reads them.
+void sensor_status(ApiServer::Impl& api, const Request& req, Response& res) {
+  if (!api.audit(req, res, "view", "status")) return;
+  nlohmann::json components = nlohmann::json::array();
+  for (auto& c : store::component_statuses(api.layout.root)) components.push_back(std::move(c));
+  send_json(res, {{"store", store::store_summary(api.layout.root)}, {"components", components}});
+}
+
 // Triage: one alert with its notes; acknowledge, reopen, comment.
 void alert_page(ApiServer::Impl& api, const Request& req, Response& res) {
   const std::uint64_t id = std::stoull(req.matches[1]);
@@ -294,6 +305,11 @@ std::vector<Route> admin_routes() {
                                 .min_role = Role::kAdmin,
                                 .summary = "re-hash the audit log's chain",
                                 .handler = verify_audit_log},
+                               {.path = "/api/status",
+                                .min_role = Role::kAdmin,
+                                .summary = "the sensor: archive, disk, retention, and what the "
+                                           "running recorder and proxy say of themselves",
+                                .handler = sensor_status},
                                {.path = "/api/alerts/{id}",
                                 .summary = "an alert with its triage notes and state",
                                 .handler = alert_page}};

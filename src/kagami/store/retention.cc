@@ -7,13 +7,13 @@
 #include <filesystem>
 #include <set>
 
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "kagami/base/quantity.h"
 #include "kagami/records/session_record.h"
 #include "kagami/store/file_store.h"
 #include "kagami/store/sqlite_index.h"
+#include "kagami/store/store_status.h"
 
 namespace kagami::store {
 namespace {
@@ -21,16 +21,6 @@ namespace {
 constexpr std::size_t kDeleteBatch = 500;  // sessions per transaction: the recorder's writer
                                            // waits for at most one such batch
 constexpr const char* kMetadataMark = "retention_metadata_file";
-
-struct Room {
-  std::uint64_t free = 0, total = 0;
-};
-Room disk_room_of(const std::string& path) {
-  struct statvfs v;
-  if (::statvfs(path.c_str(), &v) != 0) return {};
-  return {static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize,
-          static_cast<std::uint64_t>(v.f_blocks) * v.f_frsize};
-}
 
 // The files a session's packets are in.
 Result<std::set<std::uint32_t>> files_of(SqliteIndex& index, std::uint64_t session) {
@@ -203,7 +193,7 @@ Result<RetentionRun> Retention::run(SqliteIndex& index, TimeNs now, bool disk_fu
   // then evidence oldest first: the limit is the disk's, and a full disk loses new packets.
   const bool sized = policy_.max_bytes || policy_.min_free_bytes || disk_full;
   std::uint64_t size = sized ? store_bytes(layout_) : 0;
-  Room room = sized ? disk_room_of(layout_.root) : Room{};
+  DiskRoom room = sized ? disk_room(layout_.root) : DiskRoom{};
   const std::uint64_t want_free =
       std::max(policy_.min_free_bytes, disk_full ? room.total / 20 : std::uint64_t{0});
   auto over = [&] {
