@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include "kagami/base/quantity.h"
+
 namespace kagami::app {
 
 Periodic::Periodic(int period_ms, std::function<void(double, bool)> task) {
@@ -54,15 +56,7 @@ void ProgressLine::stop() {
 bool ProgressLine::wanted() { return ::isatty(STDERR_FILENO) == 1; }
 
 std::string human_bytes(double bytes) {
-  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (bytes >= 1024 && u < 4) {
-    bytes /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, kUnits[u]);
-  return buf;
+  return format_size(bytes <= 0 ? 0 : static_cast<std::uint64_t>(bytes));
 }
 
 std::string human_duration(double seconds) {

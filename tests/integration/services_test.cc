@@ -43,6 +43,25 @@ std::vector<std::string> staged_units(const std::string& dir) {
   return out;
 }
 
+// Starts a web site on lo serving `dir` at port `web`, fetches its index (through the proxy at
+// `proxy` when given) and stops the site: what the recorder or proxy under test then saw.
+// Returns the answer's status, or why there was none.
+std::string fetch_from_site(const std::string& dir, const std::string& web,
+                            const std::string& proxy = "") {
+  Background site(
+      {"/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1", web, "--directory", dir});
+  if (!port_open(std::stoi(web), 10000)) return "the site did not start: " + site.err();
+  const std::string opener =
+      proxy.empty() ? "u.build_opener()"
+                    : "u.build_opener(u.ProxyHandler({'http': 'http://" + proxy + "'}))";
+  auto r = run({"/usr/bin/python3", "-c",
+                "import urllib.request as u; print(" + opener + ".open('http://127.0.0.1:" + web +
+                    "/').status, end='')"});
+  site.signal(SIGTERM);
+  site.wait(5000);
+  return r.exit_code == 0 ? r.out : r.err;
+}
+
 TEST(Services, UnitsVerifyAndAreConfined) {
   if (!have_program("systemd-analyze")) GTEST_SKIP() << "systemd-analyze missing";
   TempDir dir;
@@ -128,18 +147,10 @@ TEST(Services, CaptureRunsWithCapabilitiesOnly) {
   const std::string status = read_file("/proc/" + std::to_string(rec.pid()) + "/status");
   EXPECT_NE(status.find("Uid:\t65534\t65534\t65534\t65534"), std::string::npos) << status;
   EXPECT_NE(status.find("CapEff:\t0000000000003000"), std::string::npos) << status;
-  Background site({"/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1", web,
-                   "--directory", dir.path()});
-  ASSERT_TRUE(port_open(std::stoi(web), 10000)) << site.err();
-  auto r = run(
-      {"/usr/bin/python3", "-c",
-       "import urllib.request; urllib.request.urlopen('http://127.0.0.1:" + web + "/').read()"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(fetch_from_site(dir.path(), web), "200");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   rec.signal(SIGINT);
   ASSERT_EQ(rec.wait(30000), 0) << rec.err();
-  site.signal(SIGTERM);
-  site.wait(5000);
   EXPECT_FALSE(listing("http", store).empty()) << rec.err();
 }
 
@@ -166,18 +177,10 @@ TEST(Services, RootIsDroppedOnceTheCaptureIsOpen) {
   EXPECT_NE(status.find("CapEff:\t0000000000000000"), std::string::npos) << status;
   EXPECT_NE(status.find("CapPrm:\t0000000000000000"), std::string::npos) << status;
   EXPECT_NE(status.find("NoNewPrivs:\t1"), std::string::npos) << status;
-  Background site({"/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1", web,
-                   "--directory", dir.path()});
-  ASSERT_TRUE(port_open(std::stoi(web), 10000)) << site.err();
-  auto r = run(
-      {"/usr/bin/python3", "-c",
-       "import urllib.request; urllib.request.urlopen('http://127.0.0.1:" + web + "/').read()"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(fetch_from_site(dir.path(), web), "200");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   rec.signal(SIGINT);
   ASSERT_EQ(rec.wait(30000), 0) << rec.err();
-  site.signal(SIGTERM);
-  site.wait(5000);
   EXPECT_FALSE(listing("http", store).empty()) << rec.err();
   // What it wrote after the change (the sealed archive file) is nobody's, as is the store.
   struct stat st {};
@@ -227,20 +230,10 @@ TEST(Services, ProxyAndConsoleDropRootOnceListening) {
   ASSERT_TRUE(proxy.wait_for_stderr("running as nobody", 10000)) << proxy.err();
   expect_unprivileged(proxy.pid());
   const std::string web = std::to_string(free_port());
-  Background site({"/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1", web,
-                   "--directory", dir.path()});
-  ASSERT_TRUE(port_open(std::stoi(web), 10000)) << site.err();
-  auto r = run({"/usr/bin/python3", "-c",
-                "import urllib.request as u; o = u.build_opener(u.ProxyHandler({'http': "
-                "'http://127.0.0.1:" +
-                    std::to_string(proxy_port) + "'})); print(o.open('http://127.0.0.1:" + web +
-                    "/').status)"});
-  EXPECT_EQ(r.exit_code, 0) << r.err << proxy.err();
-  EXPECT_NE(r.out.find("200"), std::string::npos) << r.out;
+  EXPECT_EQ(fetch_from_site(dir.path(), web, "127.0.0.1:" + std::to_string(proxy_port)), "200")
+      << proxy.err();
   proxy.signal(SIGTERM);
   ASSERT_EQ(proxy.wait(30000), 0) << proxy.err();
-  site.signal(SIGTERM);
-  site.wait(5000);
   EXPECT_FALSE(listing("http", store).empty()) << proxy.err();
   struct stat st {};
   ASSERT_EQ(::stat((store + "/index.sqlite").c_str(), &st), 0);
@@ -252,8 +245,8 @@ TEST(Services, ProxyAndConsoleDropRootOnceListening) {
   ASSERT_TRUE(console.wait_for_stderr("console at", 15000)) << console.err();
   EXPECT_NE(console.err().find("running as nobody"), std::string::npos) << console.err();
   expect_unprivileged(console.pid());
-  r = run({"curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
-           "https://127.0.0.1:" + std::to_string(console_port) + "/api/search?q=*"});
+  auto r = run({"curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
+                "https://127.0.0.1:" + std::to_string(console_port) + "/api/search?q=*"});
   EXPECT_EQ(r.out, "401") << r.err;  // answering, and asking for a login
   console.signal(SIGTERM);
   EXPECT_EQ(console.wait(10000), 0) << console.err();
