@@ -330,7 +330,8 @@ int run_record(const RecordOptions& o) {
             char rates[96];
             std::snprintf(rates, sizeof rates, "%.0f packets/s, %.1f Mbit/s", pps, mbps);
             return "recording for " + human_duration(secs) + ": " + std::to_string(packets) +
-                   " packets, " + rates + "; " + std::to_string(cc.internal_drops.get()) +
+                   " packets, " + rates + "; " + std::to_string(cc.backlogged.get()) +
+                   " analysed late, " + std::to_string(cc.internal_drops.get()) +
                    " dropped by the analysis (archived)";
           });
     }

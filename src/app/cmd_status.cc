@@ -43,6 +43,11 @@ void print_recorder(const nlohmann::json& j) {
             << n("source.interface_dropped") << " by the interface, " << n("capture.internal_drops")
             << " by the analysis (archived), " << n("inspect.dropped")
             << " objects not inspected\n";
+  std::cout << "    analysis: " << n("analysis.lag_ms") / 1000.0 << " s behind the capture ("
+            << format_size(n("analysis.backlog_bytes")) << " waiting on disk; at most "
+            << n("analysis.lag_peak_ms") / 1000.0 << " s and "
+            << format_size(n("analysis.backlog_peak_bytes")) << "), " << n("analysis.backlogged")
+            << " packets analysed late\n";
 }
 
 int run_status(const std::string& store, bool json) {

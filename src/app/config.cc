@@ -242,6 +242,15 @@ std::map<std::string, Setter> setters(recorder::RecorderConfig& c) {
   };
   s["recorder.workers"] = count(c.workers, "recorder.workers");
   s["recorder.worker_ring_mb"] = count(c.worker_ring_bytes, "recorder.worker_ring_mb", kMiB);
+  s["recorder.worker_backlog_mb"] =
+      count(c.worker_backlog_bytes, "recorder.worker_backlog_mb", kMiB);
+  s["recorder.lag_alert_s"] = [&c](const toml::node& n) -> Status {
+    auto v = number(n, "recorder.lag_alert_s");
+    if (!v) return v.error();
+    if (v.value() < 0) return make_error("config: recorder.lag_alert_s must not be negative");
+    c.lag_alert_ns = static_cast<TimeNs>(v.value() * 1e9);  // 0: no alert
+    return {};
+  };
   s["flow.vlan_in_key"] = [&c](const toml::node& n) -> Status {
     if (auto v = n.value<bool>()) {
       c.flow.vlan_in_key = *v;
@@ -479,7 +488,11 @@ std::string default_config_toml() {
     << "# sensor = \"name stored with every session\"   # default: the host name\n"
     << "# workers = 2          # flow worker threads; 0 = on the capture thread; default: cores - "
        "2\n"
-    << "worker_ring_mb = " << (c.worker_ring_bytes >> 20) << "\n\n"
+    << "worker_ring_mb = " << (c.worker_ring_bytes >> 20) << "\n"
+    << "# live capture: what a worker has no room for waits on disk for it, in order (0: drop)\n"
+    << "worker_backlog_mb = " << (c.worker_backlog_bytes >> 20) << "\n"
+    << "lag_alert_s = " << secs(c.lag_alert_ns)
+    << "       # alert when the analysis is this far behind the capture (0: never)\n\n"
     << "[flow]\n"
     << "vlan_in_key = true     # false where a mirror tags only one direction of a connection\n"
     << "max_flows = " << c.flow.max_flows

@@ -171,6 +171,13 @@ export async function pageStatus() {
             t('status_captured'),
             `${r['capture.packets'] || 0} ${t('status_packets')}, ${r['store.sessions'] || 0} ${t('status_sessions')}`,
           ],
+          [
+            t('status_lag'),
+            t('status_lag_value')
+              .replace('{s}', ((r['analysis.lag_ms'] || 0) / 1000).toFixed(1))
+              .replace('{bytes}', fmtBytes(r['analysis.backlog_bytes'] || 0))
+              .replace('{peak}', ((r['analysis.lag_peak_ms'] || 0) / 1000).toFixed(1)),
+          ],
           [t('status_dropped_kernel'), r['source.kernel_dropped'] || 0],
           [t('status_dropped_analysis'), r['capture.internal_drops'] || 0],
           [t('status_dropped_archive'), r['archive.dropped'] || 0],

@@ -83,6 +83,10 @@ class ByteRing {
   bool empty() const {
     return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
   }
+  // Bytes waiting (padding included): a gauge, read from any thread.
+  size_t used_bytes() const {
+    return tail_.load(std::memory_order_relaxed) - head_.load(std::memory_order_relaxed);
+  }
 
  private:
   static constexpr size_t kHeader = 8;

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kagami/base/backoff.h"
+#include "kagami/base/quantity.h"
 #include "kagami/base/sha256.h"
 #include "kagami/capture/pcap_reader.h"
 #include "kagami/flow/flow_key.h"
@@ -233,6 +234,18 @@ Status Recorder::start(std::uint32_t next_file_id, std::uint64_t next_finding_id
     if (auto s = inspection_->start(); !s) return s;
   for (std::size_t i = 0; i < n; ++i)
     workers_.push_back(std::make_unique<Worker>(i, config_, shared_, *writer_, i));
+  // A live capture that outruns a worker queues for it on disk instead of dropping.
+  if (config_.workers > 0 && config_.live && config_.worker_backlog_bytes > 0) {
+    for (auto& w : workers_) {
+      auto b = AnalysisBacklog::open(layout_.root, config_.worker_backlog_bytes);
+      if (!b) {
+        spdlog::warn("{}: a worker that falls behind drops packets (archived) instead",
+                     b.error().message);
+        break;
+      }
+      w->use_backlog(std::move(b.value()));
+    }
+  }
   if (config_.workers > 0)
     for (auto& w : workers_) w->start();
   archive_ = std::make_unique<capture::PacketArchive>(layout_.packets_dir(), config_.archive,
@@ -319,6 +332,21 @@ void Recorder::send_control(std::size_t worker, std::uint8_t kind, TimeNs ts) {
   h.kind = static_cast<WorkerMessage>(kind);
   h.ts = ts;
   Backoff backoff;
+  // Behind a backlog, in order: a tick joins it (dropped if the disk refuses it: the next comes
+  // in a second); the end waits until the worker has read it all, then takes the ring.
+  if (AnalysisBacklog* b = workers_[worker]->backlog(); b != nullptr && b->active()) {
+    if (h.kind == WorkerMessage::kTick && !b->drained()) {
+      if (std::uint8_t* dst = b->reserve(sizeof h, /*always=*/true)) {
+        std::memcpy(dst, &h, sizeof h);
+        b->commit();
+      }
+      (void)b->flush();
+      return;
+    }
+    (void)b->flush();
+    while (!b->drained()) backoff.wait();
+    b->end();
+  }
   std::uint8_t* dst;
   while ((dst = ring.try_reserve(sizeof h)) == nullptr) backoff.wait();
   std::memcpy(dst, &h, sizeof h);
@@ -333,7 +361,57 @@ void Recorder::publish_counters() {
 
 void Recorder::take_snapshot(const capture::PacketSource& source) {
   current_source_ = source.stats();
+  measure_lag();
   publish_counters();
+}
+
+void Recorder::measure_lag() {
+  if (config_.workers == 0) return;
+  TimeNs lag = 0;
+  std::uint64_t waiting = 0;
+  for (auto& w : workers_) {
+    AnalysisBacklog* b = w->backlog();
+    if (b != nullptr) (void)b->flush();  // at least once a second, what waits is readable
+    const std::uint64_t queued = w->ring().used_bytes() + (b != nullptr ? b->waiting_bytes() : 0);
+    if (b != nullptr) waiting += b->waiting_bytes();
+    if (queued > 0 && w->done_ts() > 0 && now_ > w->done_ts())
+      lag = std::max(lag, now_ - w->done_ts());
+  }
+  lag_ = lag;
+  lag_peak_ = std::max(lag_peak_, lag);
+  backlog_bytes_ = waiting;
+  backlog_peak_bytes_ = std::max(backlog_peak_bytes_, waiting);
+  if (!config_.live || config_.lag_alert_ns == 0) return;
+  // Said once when the bound is passed, and once when the analysis has caught up again.
+  if (!lag_alerted_ && lag > config_.lag_alert_ns) {
+    lag_alerted_ = true;
+    spdlog::warn(
+        "analysis: {} s behind the capture ({} waiting on disk); nothing is lost while "
+        "the backlog has room",
+        lag / kNsPerSec, format_size(waiting));
+    if (alerts_) {
+      records::AlertRecord a;
+      a.ts = wall_clock_ns();
+      a.severity = "high";
+      a.protocol = "kagami";
+      a.title = "Analysis behind the capture by " + std::to_string(lag / kNsPerSec) + " s";
+      a.findings = "packets are archived and wait on disk for the analysis (" +
+                   format_size(waiting) + "); sessions and files appear late";
+      alerts_->post(a, {});
+    }
+  } else if (lag_alerted_ && lag < config_.lag_alert_ns / 2) {
+    lag_alerted_ = false;
+    spdlog::info("analysis: caught up with the capture");
+    if (alerts_) {
+      records::AlertRecord a;
+      a.ts = wall_clock_ns();
+      a.severity = "medium";
+      a.protocol = "kagami";
+      a.title = "Analysis caught up with the capture";
+      a.findings = "at most " + std::to_string(lag_peak_ / kNsPerSec) + " s behind meanwhile";
+      alerts_->post(a, {});
+    }
+  }
 }
 
 void Recorder::snapshot_if_due(const capture::PacketSource& source) {
@@ -384,14 +462,29 @@ void Recorder::dispatch(const packet::Packet& p, std::span<const PacketLocation>
     ++counters_.oversize;
     return;
   }
-  std::uint8_t* dst = ring.try_reserve(size);
-  if (dst == nullptr) {
+  // While a worker's backlog is active its messages go there, in order, until it has read
+  // them all; a live capture whose ring is full starts one (or drops, with none).
+  AnalysisBacklog* backlog = workers_[w]->backlog();
+  if (backlog != nullptr && backlog->active() && backlog->drained()) backlog->end();
+  const bool to_backlog_already = backlog != nullptr && backlog->active();
+  std::uint8_t* dst = to_backlog_already ? nullptr : ring.try_reserve(size);
+  bool to_backlog = to_backlog_already;
+  if (dst == nullptr && !to_backlog) {
     if (config_.live) {
-      ++counters_.internal_drops;
-      return;
+      if (backlog == nullptr) {
+        ++counters_.internal_drops;
+        return;
+      }
+      backlog->begin();
+      to_backlog = true;
+    } else {
+      Backoff backoff;
+      while ((dst = ring.try_reserve(size)) == nullptr) backoff.wait();
     }
-    Backoff backoff;
-    while ((dst = ring.try_reserve(size)) == nullptr) backoff.wait();
+  }
+  if (to_backlog && (dst = backlog->reserve(size)) == nullptr) {
+    ++counters_.internal_drops;  // past the backlog's bound, or the disk refused it
+    return;
   }
   WorkerMessageHeader h{};
   h.kind = rebuilt ? WorkerMessage::kRebuilt : WorkerMessage::kPacket;
@@ -411,7 +504,15 @@ void Recorder::dispatch(const packet::Packet& p, std::span<const PacketLocation>
   std::memcpy(dst, locations.data(), locations.size() * sizeof(PacketLocation));
   dst += locations.size() * sizeof(PacketLocation);
   std::memcpy(dst, bytes.data(), bytes.size());
-  ring.commit();
+  if (!to_backlog) {
+    ring.commit();
+    return;
+  }
+  backlog->commit();
+  ++counters_.backlogged;
+  backlog_peak_bytes_ = std::max(backlog_peak_bytes_, backlog->waiting_bytes());
+  // A worker that emptied its ring waits for this: hand it over now rather than at the tick.
+  if (ring.empty()) (void)backlog->flush();
 }
 
 Status Recorder::run(capture::PacketSource& source) {
@@ -630,6 +731,11 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
   if (writer_) writer_->counters().visit(add);
   if (retention_) retention_->counters().visit(add);
   out.emplace_back("files.not_stored", shared_.files_not_stored.load(std::memory_order_relaxed));
+  // How far behind the capture the analysis is (packet time), and what waits for it on disk.
+  out.emplace_back("analysis.lag_ms", static_cast<std::uint64_t>(lag_ / 1'000'000));
+  out.emplace_back("analysis.lag_peak_ms", static_cast<std::uint64_t>(lag_peak_ / 1'000'000));
+  out.emplace_back("analysis.backlog_bytes", backlog_bytes_);
+  out.emplace_back("analysis.backlog_peak_bytes", backlog_peak_bytes_);
   if (file_store_) {
     // Objects and mails written to disk early because what waits in memory reached its bound.
     const MemoryBudget& m = file_store_->writer_memory();

@@ -36,7 +36,8 @@ struct CaptureCounters {
   Counter undecodable;     // malformed headers or unsupported link types: archived only
   Counter internal_drops;  // live: a worker fell behind (the packet is still archived)
   Counter source_errors;
-  Counter oversize;  // frames larger than a worker ring message: archived only
+  Counter oversize;    // frames larger than a worker ring message: archived only
+  Counter backlogged;  // live: went through a worker's backlog on disk (analysed late, not lost)
 
   template <typename F>
   void visit(F&& f) const {
@@ -48,6 +49,7 @@ struct CaptureCounters {
     f("capture.internal_drops", internal_drops);
     f("capture.source_errors", source_errors);
     f("capture.oversize", oversize);
+    f("analysis.backlogged", backlogged);
   }
 };
 
@@ -105,6 +107,9 @@ class Recorder final : public capture::ArchiveListener {
   void send_control(std::size_t worker, std::uint8_t kind, TimeNs ts);
   void count_decode_failure(const char* kind, bool not_ip);
   void push_capture_batch();
+  // Once a second on the capture thread: how far behind the capture the analysis is, and the
+  // alert when that passes its bound.
+  void measure_lag();
 
   RecorderConfig config_;
   store::StoreLayout layout_;
@@ -139,6 +144,9 @@ class Recorder final : public capture::ArchiveListener {
   bool finished_ = false;
   std::unique_ptr<struct StoreBatch> capture_batch_;
   std::unique_ptr<RetentionRunner> retention_;
+  TimeNs lag_ = 0, lag_peak_ = 0;  // packet time the slowest worker is behind
+  std::uint64_t backlog_bytes_ = 0, backlog_peak_bytes_ = 0;
+  bool lag_alerted_ = false;
 };
 
 }  // namespace kagami::recorder

@@ -34,7 +34,12 @@ struct RecorderConfig {
   int workers = -1;
   std::size_t worker_ring_bytes = 64u << 20;  // packets in flight to each worker
   std::size_t worker_batch_records = 512;     // sessions a worker groups per store batch
-  bool live = false;  // a live source: drop (and count) when a worker falls behind, never wait
+  bool live = false;  // a live source: never wait for a worker (backlog, or drop and count)
+  // Live: what a worker has no room for waits on disk in order (an unnamed file in the store)
+  // until it catches up, up to this much per worker; beyond, dropped and counted (0: drop).
+  std::uint64_t worker_backlog_bytes = 4ull << 30;
+  // An alert when the analysis is this far behind the capture (packet time; 0: none).
+  TimeNs lag_alert_ns = 60 * kNsPerSec;
   flow::FlowConfig flow;
   flow::ReassemblyLimits reassembly;
   packet::DefragLimits defrag;

@@ -266,7 +266,10 @@ void Worker::run() {
   packet::Packet p;
   for (;;) {
     std::size_t size = 0;
+    // The ring first: while the capture writes to the backlog, what the ring holds is older;
+    // once the backlog is read, the capture uses the ring again.
     const std::uint8_t* msg = ring_->peek(size);
+    const bool from_backlog = msg == nullptr && backlog_ && (msg = backlog_->peek(size));
     if (msg == nullptr) {
       backoff.wait();
       continue;
@@ -274,13 +277,20 @@ void Worker::run() {
     backoff.reset();
     WorkerMessageHeader h;
     std::memcpy(&h, msg, sizeof h);
+    auto pop = [&] {
+      if (from_backlog)
+        backlog_->pop();
+      else
+        ring_->pop();
+      done_ts_.store(h.ts, std::memory_order_relaxed);
+    };
     if (h.kind == WorkerMessage::kEnd) {
-      ring_->pop();
+      pop();
       on_end();
       return;
     }
     if (h.kind == WorkerMessage::kTick) {
-      ring_->pop();
+      pop();
       on_tick(h.ts);
       continue;
     }
@@ -307,7 +317,7 @@ void Worker::run() {
     } else {
       ++decode_errors_;
     }
-    ring_->pop();
+    pop();
   }
 }
 

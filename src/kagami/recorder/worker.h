@@ -15,6 +15,7 @@
 #include "kagami/base/packet_location.h"
 #include "kagami/flow/flow_table.h"
 #include "kagami/packet/packet.h"
+#include "kagami/recorder/analysis_backlog.h"
 #include "kagami/recorder/file_extractor.h"
 #include "kagami/recorder/recorder_config.h"
 #include "kagami/recorder/store_batch.h"
@@ -77,6 +78,11 @@ class Worker final : public flow::FlowObserver, public analyzers::RecordSink {
 
   // Threaded mode.
   ByteRing& ring() { return *ring_; }
+  // Where a live capture puts what the ring has no room for (null: dropped instead).
+  void use_backlog(std::unique_ptr<AnalysisBacklog> backlog) { backlog_ = std::move(backlog); }
+  AnalysisBacklog* backlog() { return backlog_.get(); }
+  // Packet time of the last message the worker finished: how far behind the capture it is.
+  TimeNs done_ts() const { return done_ts_.load(std::memory_order_relaxed); }
   void start();
   void join();
 
@@ -112,6 +118,8 @@ class Worker final : public flow::FlowObserver, public analyzers::RecordSink {
   flow::FlowTable table_;
   std::unique_ptr<StoreBatch> batch_;
   std::unique_ptr<ByteRing> ring_;
+  std::unique_ptr<AnalysisBacklog> backlog_;
+  std::atomic<TimeNs> done_ts_{0};
   std::thread thread_;
   Counter decode_errors_;
   LogOnce log_once_;

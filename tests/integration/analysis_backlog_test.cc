@@ -1,0 +1,78 @@
+// A live capture that outruns the analysis: the worker's packets wait on disk for it (lag)
+// instead of being dropped (loss). The same capture without a backlog shows what it prevents.
+#include <string>
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "integration/harness.h"
+#include "support/temp_dir.h"
+
+namespace kagami::test {
+namespace {
+
+const char* const kSend = R"(import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(open(sys.argv[2], "rb").read())
+s.close()
+)";
+
+struct LiveRun {
+  std::string err;
+  std::size_t sessions = 0, http = 0;
+};
+
+// The capture sent at full speed over pcap-over-IP to a recorder with one worker and a 1 MiB
+// ring: its analyzers, extraction and inspection cannot keep up with the capture thread.
+LiveRun live(const TempDir& dir, const std::string& name, const std::string& backlog_mb) {
+  LiveRun r;
+  const std::string store = dir.path() + "/" + name;
+  write_file(
+      dir.path() + "/" + name + ".toml",
+      "[recorder]\nworkers = 1\nworker_ring_mb = 1\nworker_backlog_mb = " + backlog_mb + "\n");
+  ListeningRecorder rec(store, {"--config", dir.path() + "/" + name + ".toml"});
+  if (rec.port.empty()) {
+    r.err = rec.process.err();
+    return r;
+  }
+  const auto sent =
+      run({"/usr/bin/python3", dir.path() + "/send.py", rec.port, dir.path() + "/in.pcap"});
+  if (sent.exit_code != 0) r.err = sent.err;
+  rec.process.signal(SIGINT);  // what waits on disk is analysed before it ends
+  if (rec.process.wait(240000) != 0) r.err += "\nthe recorder failed";
+  r.err += rec.process.err();
+  r.sessions = sessions(store).size();
+  r.http = listing("http", store).size();
+  return r;
+}
+
+TEST(AnalysisBacklog, ALiveCaptureFasterThanItsWorkerLosesNoSession) {
+  TempDir dir;
+  auto g = run({GEN_TRAFFIC, "--bytes", "40000000", "--apps", "--concurrency", "100", "--out",
+                dir.path() + "/in.pcap"});
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  write_file(dir.path() + "/send.py", kSend);
+  // What an import of the same capture makes: the whole truth, nothing dropped.
+  auto ref =
+      kagami({"record", "--read", dir.path() + "/in.pcap", "--store", dir.path() + "/ref", "-q"});
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  const std::size_t want_sessions = sessions(dir.path() + "/ref").size();
+  const std::size_t want_http = listing("http", dir.path() + "/ref").size();
+  ASSERT_GT(want_http, 100u);
+
+  const LiveRun lagged = live(dir, "lagged", "512");
+  EXPECT_EQ(stats_counter(lagged.err, "capture.internal_drops"), 0u) << lagged.err;
+  EXPECT_GT(stats_counter(lagged.err, "analysis.backlogged"), 0u) << lagged.err;
+  EXPECT_GT(stats_counter(lagged.err, "analysis.backlog_peak_bytes"), 0u) << lagged.err;
+  EXPECT_EQ(stats_counter(lagged.err, "analysis.backlog_bytes"), 0u) << lagged.err;
+  EXPECT_EQ(lagged.sessions, want_sessions);
+  EXPECT_EQ(lagged.http, want_http);
+
+  // Without a backlog the same capture loses what the worker had no room for.
+  const LiveRun dropped = live(dir, "dropped", "0");
+  EXPECT_GT(stats_counter(dropped.err, "capture.internal_drops"), 0u) << dropped.err;
+  EXPECT_LT(dropped.http, want_http);
+}
+
+}  // namespace
+}  // namespace kagami::test
