@@ -4,8 +4,11 @@
 # --unique-ip so every loop's connections are new, while `kagami record --interface` captures
 # the other end inside a network namespace. Per rate, with the analyzers on and off: what
 # tcpreplay sent, what the kernel dropped, what the archive kept, what the analysis dropped
-# (capture.internal_drops) and the sessions indexed — next to the same capture's offline
-# import rate on this machine, as ratios of it. Needs root (veth, netns).
+# (capture.internal_drops), what it analysed late from its backlog and how far behind it fell,
+# and whether the index caught up (sessions, against the offline import's times the loops) —
+# next to the same capture's offline import rate on this machine, as ratios of it. WORKERS
+# (default 1) flow workers: with none (a 2-core default) the capture thread analyses itself and
+# there is no backlog. Needs root (veth, netns).
 #   bench/live_rate.sh [RATES_MBIT] [LOOPS] [CAPTURE_BYTES]   (defaults "100 200 300 400 600 800", 3, 200000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,18 +46,21 @@ PY
 head -c 24 "$w/in.pcap" >"$w/empty.pcap"
 import_secs() {
   rm -rf "$w/offline"
-  /usr/bin/time -f "%e" -o "$w/t" "$K" record --quiet "${@:2}" --read "$1" --store "$w/offline" \
-    >/dev/null 2>&1
+  /usr/bin/time -f "%e" -o "$w/t" "$K" record --quiet --config "$w/k.toml" "${@:2}" --read "$1" \
+    --store "$w/offline" >/dev/null 2>&1
   cat "$w/t"
 }
 offline() {
   local full empty
   full=$(import_secs "$w/in.pcap" "$@")
+  sqlite3 "$w/offline/index.sqlite" "select count(*) from sessions" >"$w/offline-sessions"
   empty=$(import_secs "$w/empty.pcap" "$@")
   awk -v b="$size" -v f="$full" -v e="$empty" 'BEGIN {printf "%.0f", b * 8 / (f - e) / 1e6}'
 }
+printf "[recorder]\nworkers = %s\n" "${WORKERS:-1}" >"$w/k.toml"
 cat "$w/in.pcap" >/dev/null
 off_on=$(offline)
+off_sessions=$(cat "$w/offline-sessions")
 off_off=$(offline --no-analyzers)
 
 ip netns add "$ns"
@@ -70,8 +76,8 @@ run_rate() {  # RATE ANALYZERS(on|off) -> one table row
   local rate=$1 mode=$2 extra=()
   [ "$mode" = off ] && extra=(--no-analyzers)
   rm -rf "$w/store"
-  ip netns exec "$ns" "$K" record --interface kgr-b --store "$w/store" --stats "${extra[@]}" \
-    2>"$w/rec.err" &
+  ip netns exec "$ns" "$K" record --interface kgr-b --store "$w/store" --stats \
+    --config "$w/k.toml" "${extra[@]}" 2>"$w/rec.err" &
   local rec=$!
   pids+=("$rec")
   for _ in $(seq 100); do grep -q "recording kgr-b" "$w/rec.err" && break; sleep 0.1; done
@@ -82,24 +88,26 @@ run_rate() {  # RATE ANALYZERS(on|off) -> one table row
   sleep 3
   kill -INT "$rec"
   wait "$rec" || true
-  local kernel archived analysis sessions
+  local kernel archived analysis late lag sessions
   kernel=$(counter source.kernel_dropped "$w/rec.err")
   archived=$(counter archive.packets "$w/rec.err")
   analysis=$(counter capture.internal_drops "$w/rec.err")
+  late=$(counter analysis.backlogged "$w/rec.err")
+  lag=$(counter analysis.lag_peak_ms "$w/rec.err")
   sessions=$(sqlite3 "$w/store/index.sqlite" "select count(*) from sessions" 2>/dev/null || echo 0)
   local offline_rate=$off_on
   [ "$mode" = off ] && offline_rate=$off_off
   awk -v r="$rate" -v m="$mode" -v s="$sent" -v k="$kernel" -v a="$archived" -v d="$analysis" \
-    -v n="$sessions" -v o="$offline_rate" 'BEGIN {
-      printf "| %d | %s | %.2f | %d | %d | %d (%.2f%%) | %d (%.2f%%) | %d |\n", r, m, r / o, s, k, a,
-        s ? 100 * a / s : 0, d, a ? 100 * d / a : 0, n }'
+    -v l="$late" -v g="$lag" -v n="$sessions" -v x="$((off_sessions * loops))" -v o="$offline_rate" 'BEGIN {
+      printf "| %d | %s | %.2f | %d | %d | %d (%.2f%%) | %d | %d | %.1f | %d of %d |\n", r, m, r / o, s,
+        k, a, s ? 100 * a / s : 0, d, l, g / 1000, n, x }'
 }
 
 echo "Capture: $size bytes, $packets packets, looped $loops times with --unique-ip."
 echo "Offline import (page cache, all cores, start-up excluded): analyzers on $off_on Mbit/s, off $off_off Mbit/s."
 echo
-echo "| Mbit/s | analyzers | of offline | sent | kernel dropped | archived | analysis dropped | sessions |"
-echo "|---:|---|---:|---:|---:|---:|---:|---:|"
+echo "| Mbit/s | analyzers | of offline | sent | kernel dropped | archived | analysis dropped | analysed late | lag peak (s) | sessions |"
+echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for rate in $rates; do
   for mode in on off; do run_rate "$rate" "$mode"; done
 done
