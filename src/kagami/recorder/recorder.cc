@@ -736,6 +736,10 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
   out.emplace_back("analysis.lag_peak_ms", static_cast<std::uint64_t>(lag_peak_ / 1'000'000));
   out.emplace_back("analysis.backlog_bytes", backlog_bytes_);
   out.emplace_back("analysis.backlog_peak_bytes", backlog_peak_bytes_);
+  std::uint64_t lost = 0;  // written to a backlog the disk then refused
+  for (const auto& w : workers_)
+    if (const AnalysisBacklog* b = w->backlog()) lost += b->lost();
+  out.emplace_back("analysis.backlog_lost", lost);
   if (file_store_) {
     // Objects and mails written to disk early because what waits in memory reached its bound.
     const MemoryBudget& m = file_store_->writer_memory();

@@ -81,6 +81,7 @@ class Worker final : public flow::FlowObserver, public analyzers::RecordSink {
   // Where a live capture puts what the ring has no room for (null: dropped instead).
   void use_backlog(std::unique_ptr<AnalysisBacklog> backlog) { backlog_ = std::move(backlog); }
   AnalysisBacklog* backlog() { return backlog_.get(); }
+  const AnalysisBacklog* backlog() const { return backlog_.get(); }
   // Packet time of the last message the worker finished: how far behind the capture it is.
   TimeNs done_ts() const { return done_ts_.load(std::memory_order_relaxed); }
   void start();
