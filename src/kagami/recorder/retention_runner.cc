@@ -86,8 +86,14 @@ Status RetentionRunner::pass(bool disk_full) {
   }
   if (run->limit_unmet) {
     ++counters_.limit_unmet;
-    spdlog::warn("retention: the store is still over its limit ({}) with nothing left to evict",
-                 retention_.policy().describe());
+    // Packets are all that a size limit evicts: what is left is the index and the extracted
+    // objects, which only the metadata horizon removes. Said each pass: packets now last only
+    // until their file is sealed.
+    spdlog::warn(
+        "retention: the store is still over its limit ({}) with no sealed packet file left to "
+        "evict: the index and extracted objects alone weigh about {}; keep less metadata "
+        "(--retain-metadata-age) or raise the limit",
+        retention_.policy().describe(), format_size(run->store_bytes));
   }
   if (!run->changed()) return {};
   spdlog::info(
