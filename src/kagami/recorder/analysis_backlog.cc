@@ -96,9 +96,17 @@ const std::uint8_t* AnalysisBacklog::peek(std::size_t& size) {
       if (n <= 0) break;
       got += static_cast<std::size_t>(n);
     }
+    if (got < bytes) {
+      // The disk gives back less than it took (EIO): what waits is skipped, not waited for
+      // forever (the capture's end waits for the worker to have read all). Counted.
+      unreadable_.fetch_add(1, std::memory_order_relaxed);
+      in_from_ = in_to_ = 0;
+      read_.store(published, std::memory_order_release);
+      return false;
+    }
     in_from_ = from;
     in_to_ = from + got;
-    return got >= bytes;
+    return true;
   };
   if (!hold(read, kHead)) return nullptr;
   std::uint32_t len;

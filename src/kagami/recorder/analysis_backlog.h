@@ -39,6 +39,8 @@ class AnalysisBacklog {
   bool flush();
   std::uint64_t waiting_bytes() const { return written_ - read_.load(std::memory_order_relaxed); }
   std::uint64_t lost() const { return lost_; }
+  // Times the disk could not give back what waited (skipped): any thread.
+  std::uint64_t unreadable() const { return unreadable_.load(std::memory_order_relaxed); }
   const std::string& error() const { return error_; }
 
   // Consumer.
@@ -68,6 +70,7 @@ class AnalysisBacklog {
   std::uint64_t in_from_ = 0, in_to_ = 0;  // file range held in in_
   std::size_t current_ = 0;                // bytes of the message peek() returned
   std::uint64_t punched_ = 0;
+  std::atomic<std::uint64_t> unreadable_{0};
 };
 
 }  // namespace kagami::recorder

@@ -736,9 +736,9 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::counters() const {
   out.emplace_back("analysis.lag_peak_ms", static_cast<std::uint64_t>(lag_peak_ / 1'000'000));
   out.emplace_back("analysis.backlog_bytes", backlog_bytes_);
   out.emplace_back("analysis.backlog_peak_bytes", backlog_peak_bytes_);
-  std::uint64_t lost = 0;  // written to a backlog the disk then refused
+  std::uint64_t lost = 0;  // written to a backlog the disk then refused, or not read back
   for (const auto& w : workers_)
-    if (const AnalysisBacklog* b = w->backlog()) lost += b->lost();
+    if (const AnalysisBacklog* b = w->backlog()) lost += b->lost() + b->unreadable();
   out.emplace_back("analysis.backlog_lost", lost);
   if (file_store_) {
     // Objects and mails written to disk early because what waits in memory reached its bound.
