@@ -1,8 +1,11 @@
 // A live capture that outruns the analysis: the worker's packets wait on disk for it (lag)
 // instead of being dropped (loss). The same capture without a backlog shows what it prevents.
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <signal.h>
 
 #include "integration/harness.h"
@@ -24,7 +27,8 @@ struct LiveRun {
 
 // The capture sent at full speed over pcap-over-IP to a recorder with one worker and a 1 MiB
 // ring: its analyzers, extraction and inspection cannot keep up with the capture thread.
-LiveRun live(const TempDir& dir, const std::string& name, const std::string& backlog_mb) {
+LiveRun live(const TempDir& dir, const std::string& name, const std::string& backlog_mb,
+             std::uint64_t packets) {
   LiveRun r;
   const std::string store = dir.path() + "/" + name;
   write_file(
@@ -38,7 +42,17 @@ LiveRun live(const TempDir& dir, const std::string& name, const std::string& bac
   const auto sent =
       run({"/usr/bin/python3", dir.path() + "/send.py", rec.port, dir.path() + "/in.pcap"});
   if (sent.exit_code != 0) r.err = sent.err;
-  rec.process.signal(SIGINT);  // what waits on disk is analysed before it ends
+  // Stopped once the capture has read every packet (its status, every 2 s): what the worker
+  // has not analysed yet waits in its backlog, and is analysed before the recorder ends.
+  for (int i = 0; i < 600; ++i) {
+    const auto st =
+        nlohmann::json::parse(read_file(store + "/status/recorder.json"), nullptr, false);
+    if (st.is_object() && st.contains("recorder") &&
+        st["recorder"].value("capture.packets", std::uint64_t{0}) >= packets)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  rec.process.signal(SIGINT);
   if (rec.process.wait(240000) != 0) r.err += "\nthe recorder failed";
   r.err += rec.process.err();
   r.sessions = sessions(store).size();
@@ -54,14 +68,16 @@ TEST(AnalysisBacklog, ALiveCaptureFasterThanItsWorkerLosesNoSession) {
   ASSERT_EQ(g.exit_code, 0) << g.err;
   write_file(dir.path() + "/send.py", kSend);
   // What an import of the same capture makes: the whole truth, nothing dropped.
-  auto ref =
-      kagami({"record", "--read", dir.path() + "/in.pcap", "--store", dir.path() + "/ref", "-q"});
+  auto ref = kagami(
+      {"record", "--read", dir.path() + "/in.pcap", "--store", dir.path() + "/ref", "--stats"});
   ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  const std::uint64_t packets = stats_counter(ref.err, "capture.packets");
+  ASSERT_GT(packets, 10000u);
   const std::size_t want_sessions = sessions(dir.path() + "/ref").size();
   const std::size_t want_http = listing("http", dir.path() + "/ref").size();
   ASSERT_GT(want_http, 100u);
 
-  const LiveRun lagged = live(dir, "lagged", "512");
+  const LiveRun lagged = live(dir, "lagged", "512", packets);
   EXPECT_EQ(stats_counter(lagged.err, "capture.internal_drops"), 0u) << lagged.err;
   EXPECT_GT(stats_counter(lagged.err, "analysis.backlogged"), 0u) << lagged.err;
   EXPECT_GT(stats_counter(lagged.err, "analysis.backlog_peak_bytes"), 0u) << lagged.err;
@@ -70,7 +86,7 @@ TEST(AnalysisBacklog, ALiveCaptureFasterThanItsWorkerLosesNoSession) {
   EXPECT_EQ(lagged.http, want_http);
 
   // Without a backlog the same capture loses what the worker had no room for.
-  const LiveRun dropped = live(dir, "dropped", "0");
+  const LiveRun dropped = live(dir, "dropped", "0", packets);
   EXPECT_GT(stats_counter(dropped.err, "capture.internal_drops"), 0u) << dropped.err;
   EXPECT_LT(dropped.http, want_http);
 }
