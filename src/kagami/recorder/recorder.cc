@@ -678,6 +678,11 @@ Status Recorder::finish() {
     for (std::size_t i = 0; i < workers_.size(); ++i)
       send_control(i, static_cast<std::uint8_t>(WorkerMessage::kEnd), now_);
     for (auto& w : workers_) w->join();
+    // Every worker read all it was sent: nothing waits, nothing lags.
+    lag_ = 0;
+    backlog_bytes_ = 0;
+    for (auto& w : workers_)
+      if (const AnalysisBacklog* b = w->backlog()) backlog_bytes_ += b->waiting_bytes();
   }
   if (inspection_) inspection_->stop();  // what the workers handed over is inspected first
   if (alerts_) alerts_->stop();          // one last delivery; the rest waits on disk
