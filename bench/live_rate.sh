@@ -8,7 +8,8 @@
 # and whether the index caught up (sessions, against the offline import's times the loops) —
 # next to the same capture's offline import rate on this machine, as ratios of it. WORKERS
 # (default 1) flow workers: with none (a 2-core default) the capture thread analyses itself and
-# there is no backlog. Needs root (veth, netns).
+# there is no backlog. BACKLOG_MB (default 4096): the backlog per worker (0: drop, as before it
+# existed). Needs root (veth, netns).
 #   bench/live_rate.sh [RATES_MBIT] [LOOPS] [CAPTURE_BYTES]   (defaults "100 200 300 400 600 800", 3, 200000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +58,7 @@ offline() {
   empty=$(import_secs "$w/empty.pcap" "$@")
   awk -v b="$size" -v f="$full" -v e="$empty" 'BEGIN {printf "%.0f", b * 8 / (f - e) / 1e6}'
 }
-printf "[recorder]\nworkers = %s\n" "${WORKERS:-1}" >"$w/k.toml"
+printf "[recorder]\nworkers = %s\nworker_backlog_mb = %s\n" "${WORKERS:-1}" "${BACKLOG_MB:-4096}" >"$w/k.toml"
 cat "$w/in.pcap" >/dev/null
 off_on=$(offline)
 off_sessions=$(cat "$w/offline-sessions")
