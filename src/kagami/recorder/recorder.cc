@@ -284,35 +284,33 @@ Status Recorder::on_archive_sealed(const capture::ArchiveFileInfo& file) {
   return s;
 }
 
+void Recorder::tell_admin(const char* severity, std::string title, std::string findings) {
+  // The administrator hears of the recorder's own trouble where alerts go, not only in a log
+  // nobody reads.
+  if (!alerts_) return;
+  records::AlertRecord a;
+  a.ts = wall_clock_ns();
+  a.severity = severity;
+  a.protocol = "kagami";
+  a.title = std::move(title);
+  a.findings = std::move(findings);
+  alerts_->post(a, {});
+}
+
 void Recorder::on_archive_failed(const std::string& why) {
   spdlog::error(
       "packet archive: {}: what was written is sealed; packets are analysed but not archived "
       "(counted in archive.dropped) until a new file can be written, tried every second",
       why);
   if (retention_) retention_->nudge(/*disk_full=*/true);
-  if (alerts_) {
-    // The administrator hears of it where alerts go, not only in a log nobody reads.
-    records::AlertRecord a;
-    a.ts = wall_clock_ns();
-    a.severity = "high";
-    a.protocol = "kagami";
-    a.title = "Packet archive cut short: " + why;
-    a.findings = "packets are analysed but not archived until the store's disk has room";
-    alerts_->post(a, {});
-  }
+  tell_admin("high", "Packet archive cut short: " + why,
+             "packets are analysed but not archived until the store's disk has room");
 }
 
 void Recorder::on_archive_resumed(std::uint64_t dropped) {
   spdlog::warn("packet archive: writing again; {} packet(s) were not archived meanwhile", dropped);
-  if (alerts_) {
-    records::AlertRecord a;
-    a.ts = wall_clock_ns();
-    a.severity = "medium";
-    a.protocol = "kagami";
-    a.title = "Packet archive writing again";
-    a.findings = std::to_string(dropped) + " packet(s) were not archived meanwhile";
-    alerts_->post(a, {});
-  }
+  tell_admin("medium", "Packet archive writing again",
+             std::to_string(dropped) + " packet(s) were not archived meanwhile");
 }
 
 void Recorder::count_decode_failure(const char* kind, bool not_ip) {
@@ -389,28 +387,14 @@ void Recorder::measure_lag() {
         "analysis: {} s behind the capture ({} waiting on disk); nothing is lost while "
         "the backlog has room",
         lag / kNsPerSec, format_size(waiting));
-    if (alerts_) {
-      records::AlertRecord a;
-      a.ts = wall_clock_ns();
-      a.severity = "high";
-      a.protocol = "kagami";
-      a.title = "Analysis behind the capture by " + std::to_string(lag / kNsPerSec) + " s";
-      a.findings = "packets are archived and wait on disk for the analysis (" +
-                   format_size(waiting) + "); sessions and files appear late";
-      alerts_->post(a, {});
-    }
+    tell_admin("high", "Analysis behind the capture by " + std::to_string(lag / kNsPerSec) + " s",
+               "packets are archived and wait on disk for the analysis (" + format_size(waiting) +
+                   "); sessions and files appear late");
   } else if (lag_alerted_ && lag < config_.lag_alert_ns / 2) {
     lag_alerted_ = false;
     spdlog::info("analysis: caught up with the capture");
-    if (alerts_) {
-      records::AlertRecord a;
-      a.ts = wall_clock_ns();
-      a.severity = "medium";
-      a.protocol = "kagami";
-      a.title = "Analysis caught up with the capture";
-      a.findings = "at most " + std::to_string(lag_peak_ / kNsPerSec) + " s behind meanwhile";
-      alerts_->post(a, {});
-    }
+    tell_admin("medium", "Analysis caught up with the capture",
+               "at most " + std::to_string(lag_peak_ / kNsPerSec) + " s behind meanwhile");
   }
 }
 

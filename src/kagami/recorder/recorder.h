@@ -110,6 +110,8 @@ class Recorder final : public capture::ArchiveListener {
   // Once a second on the capture thread: how far behind the capture the analysis is, and the
   // alert when that passes its bound.
   void measure_lag();
+  // An alert about the recorder itself (archive cut short, analysis behind) to the sinks.
+  void tell_admin(const char* severity, std::string title, std::string findings);
 
   RecorderConfig config_;
   store::StoreLayout layout_;
