@@ -22,5 +22,6 @@ void add_serve_command(CLI::App& app, int& exit_code);  // serve, user
 void add_up_command(CLI::App& app, int& exit_code);
 void add_status_command(CLI::App& app, int& exit_code);
 void add_proxy_user_command(CLI::App& app, int& exit_code);
+void add_reanalyze_command(CLI::App& app, int& exit_code);
 
 }  // namespace kagami::app

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
       });
   int exit_code = 0;
   kagami::app::add_record_command(app, exit_code);
+  kagami::app::add_reanalyze_command(app, exit_code);
   kagami::app::add_sessions_command(app, exit_code);
   kagami::app::add_export_command(app, exit_code);
   kagami::app::add_follow_command(app, exit_code);

@@ -1,5 +1,6 @@
 // A live capture that outruns the analysis: the worker's packets wait on disk for it (lag)
-// instead of being dropped (loss). The same capture without a backlog shows what it prevents.
+// instead of being dropped (loss). The same capture without a backlog shows what it prevents,
+// and `kagami reanalyze` filling it in afterwards from the archive.
 #include <chrono>
 #include <string>
 #include <thread>
@@ -89,6 +90,13 @@ TEST(AnalysisBacklog, ALiveCaptureFasterThanItsWorkerLosesNoSession) {
   const LiveRun dropped = live(dir, "dropped", "0", packets);
   EXPECT_GT(stats_counter(dropped.err, "capture.internal_drops"), 0u) << dropped.err;
   EXPECT_LT(dropped.http, want_http);
+
+  // What it lost is in its archive: `kagami reanalyze` fills the index from there.
+  const std::string store = dir.path() + "/dropped";
+  const auto re = kagami({"reanalyze", "--store", store});
+  ASSERT_EQ(re.exit_code, 0) << re.err;
+  EXPECT_EQ(sessions(store).size(), want_sessions) << re.err;
+  EXPECT_EQ(listing("http", store).size(), want_http) << re.err;
 }
 
 }  // namespace

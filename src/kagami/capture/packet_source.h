@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kagami/base/byte_view.h"
+#include "kagami/base/packet_location.h"
 #include "kagami/base/result.h"
 #include "kagami/base/time.h"
 
@@ -21,6 +22,9 @@ struct RawPacket {
   // A source that learns its link type from the stream (pcap-over-IP) says it with each
   // packet; -1: the source's link_type(), fixed from the start.
   int link_type = -1;
+  // A packet read back from the store's own archive (reanalysis): where it is there, so it is
+  // not archived again (file_id 0: a new packet).
+  PacketLocation archived;
 };
 
 struct SourceStats {

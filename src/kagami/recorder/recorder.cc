@@ -143,6 +143,14 @@ Result<std::unique_ptr<Recorder>> Recorder::open(const RecorderConfig& config) {
         name, scan->packets, scan->cut_bytes);
   }
 
+  // A reanalysis that died before settling wrote its sessions beside the ones it was to
+  // replace: they go, so nothing is listed twice (its packets were the archive's already).
+  if (auto undone = index.value()->abandon_reanalysis(); !undone) {
+    return undone.error();
+  } else if (undone.value() > 0) {
+    spdlog::warn("an unfinished kagami reanalyze was undone ({} session(s) it had written)",
+                 undone.value());
+  }
   auto next_file = index.value()->next_file_id();
   if (!next_file) return next_file.error();
   auto next_session = index.value()->next_session_id();
@@ -580,9 +588,15 @@ Status Recorder::run(capture::PacketSource& source) {
         break;
       }
     }
-    auto loc = verbatim ? archive_->write_verbatim(raw.ts, raw.file_offset,
-                                                   raw.file_offset + 16 + raw.data.size())
-                        : archive_->write(dlt, snaplen, raw.ts, raw.data, raw.wire_len);
+    // A packet read back from the archive is there already (past a damaged stretch of its
+    // file it has no place to point at: analysed, not archived twice).
+    auto loc = raw.archived.file_id != 0
+                   ? Result<PacketLocation>(raw.archived.offset != capture::RawPacket::kNoOffset
+                                                ? raw.archived
+                                                : PacketLocation{})
+               : verbatim ? archive_->write_verbatim(raw.ts, raw.file_offset,
+                                                     raw.file_offset + 16 + raw.data.size())
+                          : archive_->write(dlt, snaplen, raw.ts, raw.data, raw.wire_len);
     if (!loc) {
       // Losing the archive is losing evidence: stop recording rather than pretend.
       result = make_error("packet archive failed: {}", loc.error().message);

@@ -72,6 +72,9 @@ class Recorder final : public capture::ArchiveListener {
   // (decrypted, SNI, user, versions, verdict, policy). Call before run().
   void use_proxy_notes(records::ProxiedConnections* notes) { shared_.proxied = notes; }
 
+  // The number the next session will get (before run(): the first this recorder gives).
+  std::uint64_t next_session_id() const { return shared_.next_session_id.load(); }
+
   // Async-signal-safe: for SIGINT/SIGTERM and SIGUSR1 handlers.
   void stop() { stop_.store(true, std::memory_order_relaxed); }
   bool stopped() const { return stop_.load(std::memory_order_relaxed); }

@@ -29,6 +29,9 @@ struct StoreWriterLimits {
 struct RecorderConfig {
   std::string sensor;  // the name stored with every session (default: host name)
   std::string store_dir;
+  // Which analysis this is (sessions.analysis): 0 a recording, N the Nth `kagami reanalyze`,
+  // whose source hands out packets the archive already holds (RawPacket::archived).
+  std::uint32_t analysis = 0;
   // Flow worker threads; 0 runs flows on the capture thread; -1 chooses: the cores left
   // after the capture thread and the archive's hashing (none on a 2-core machine).
   int workers = -1;

@@ -200,6 +200,7 @@ void Worker::on_locations_full(flow::Flow& flow) {
 void Worker::on_session_end(flow::Flow& flow, flow::EndReason reason) {
   take_locations(flow);
   records::SessionRecord r = make_record(flow, reason, config_.sensor);
+  r.analysis = config_.analysis;
   if (flow.owned_sink) {
     auto* a = static_cast<analyzers::SessionAnalysis*>(flow.owned_sink.get());
     if (reason != flow::EndReason::kAbsoluteTimeout) a->close(flow.ts_last);

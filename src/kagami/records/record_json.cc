@@ -35,6 +35,7 @@ nlohmann::json to_json(const SessionRecord& s) {
   j["flags"] = session_flag_names(s.flags);
   j["end_reason"] = s.end_reason;
   j["user"] = s.user;
+  if (s.analysis) j["analysis"] = s.analysis;  // made by the Nth kagami reanalyze
   return j;
 }
 

@@ -64,6 +64,7 @@ struct SessionRecord {
   std::string user;
   std::uint32_t location_parts = 0;    // packet-location chunks stored for this session
   std::uint64_t packets_archived = 0;  // frames archived for it (fragments count each)
+  std::uint32_t analysis = 0;  // which analysis made it: 0 the recording's, N the Nth reanalysis
 
   // Its row in the index (its JSON, with names for numbers, is record_json's own).
   static constexpr RecordType kType{.kind = "sessions",
@@ -122,6 +123,10 @@ struct SessionRecord {
       as::count("packets_archived", "frames archived for it").ja("アーカイブしたフレーム数"));
     v(r.host, as::host("host", "HTTP Host, TLS SNI or the name DNS resolved")
                   .ja("HTTP Host、TLS SNI または DNS で解決した名前"));
+    v(r.analysis, as::count("analysis",
+                            "which analysis made it: 0 the recording's, N the Nth "
+                            "kagami reanalyze")
+                      .ja("記録した解析: 0 は記録時、N は N 回目の kagami reanalyze"));
   }
 };
 

@@ -164,6 +164,34 @@ class SqliteIndex {
   Result<std::string> meta(const std::string& key);  // "" when unset
   Status set_meta(const std::string& key, const std::string& value);
 
+  // --- Reanalysis (`kagami reanalyze`): a new analysis of archived packets writes its sessions
+  // beside the old ones, numbered from `first_new`, and settle_reanalysis() then puts them in
+  // the old ones' place in one transaction. The mark is written first, so a run that dies
+  // before settling is undone by the next open (abandon_reanalysis) instead of leaving both. ---
+  struct Reanalysis {
+    std::uint64_t first_new = 0;        // the first session id the new analysis gives
+    std::int64_t since = 0, until = 0;  // sessions that began in [since, until] are replaced
+    std::uint32_t run = 0;  // the analysis that makes the new sessions (sessions.analysis)
+  };
+  // Takes the next analysis number (run) and marks the run as under way.
+  Result<Reanalysis> begin_reanalysis(std::uint64_t first_new, std::int64_t since,
+                                      std::int64_t until);
+  Result<std::optional<Reanalysis>> pending_reanalysis();
+  // Removes what an unsettled run wrote (sessions from first_new and all they carry) and the
+  // mark; the number of sessions removed (0 when none was under way).
+  Result<std::uint64_t> abandon_reanalysis();
+  struct Settled {
+    std::uint64_t replaced = 0;  // old sessions whose records the new analysis replaced
+    std::uint64_t merged = 0;    // of them, folded into another (the new analysis joined them)
+    std::uint64_t added = 0;     // new sessions the old analysis did not have (it skipped them)
+    std::uint64_t kept = 0;      // old sessions in the window no new one overlaps (kept as were)
+    std::uint64_t outside = 0;   // new sessions dropped: begun outside the window or the tail
+                                 // of a session kept (its packets expired, or before the window)
+    std::uint64_t alerts_repeated = 0;      // new alerts an old one already said (the old one kept)
+    std::vector<std::uint64_t> new_alerts;  // alerts no earlier analysis raised
+  };
+  Result<Settled> settle_reanalysis();
+
   // The audit log's one write: appends `fields` (a JSON array) chained to the last entry's
   // hash, in a transaction of its own. Returns the new entry's id.
   Result<std::uint64_t> append_audit(std::int64_t ts, const std::string& actor,
@@ -183,8 +211,17 @@ class SqliteIndex {
   Status migrate();
   // The rows of every declared table carried by these sessions (full-text rows included);
   // the digests of the objects their sightings named.
+  // `keep`: tables left as they are.
   Status delete_session_records(const std::string& id_list, DeletedRows& out,
-                                std::vector<std::string>& sighted);
+                                std::vector<std::string>& sighted,
+                                const std::vector<std::string>& keep = {});
+  // Every stored table with a session_id column: its name, its id column and its full-text
+  // kind (the number its rows' full-text rows carry), if it has one.
+  struct SessionTable {
+    std::string table, id_column;
+    std::optional<records::TextKind> text_kind;
+  };
+  std::vector<SessionTable> session_tables() const;
   // The next id of a table never goes below what retention removed.
   std::uint64_t id_floor(const std::string& table);
   Status ensure_record_tables(bool read_only = false);

@@ -257,33 +257,36 @@ Status SqliteIndex::index_record_texts() {
   return out;
 }
 
-Status SqliteIndex::delete_session_records(const std::string& id_list, DeletedRows& out,
-                                           std::vector<std::string>& sighted) {
-  Status result;
+std::vector<SqliteIndex::SessionTable> SqliteIndex::session_tables() const {
+  std::vector<SessionTable> out;
   records::for_each_stored_type([&]<class R>() {
-    if (!result) return;
     const Columns& c = columns_of<R>();
     if (std::find(c.read.begin(), c.read.end(), "session_id") == c.read.end()) return;
-    const std::string table(R::kType.table), id(R::kType.id_column);
-    const std::string where = " FROM " + table + " WHERE session_id IN (" + id_list + ")";
     RecordText probe;
     R sample;
     R::describe(sample, probe);
+    out.push_back({std::string(R::kType.table), std::string(R::kType.id_column), probe.text_kind});
+  });
+  return out;
+}
+
+Status SqliteIndex::delete_session_records(const std::string& id_list, DeletedRows& out,
+                                           std::vector<std::string>& sighted,
+                                           const std::vector<std::string>& keep) {
+  for (const SessionTable& t : session_tables()) {
+    if (std::find(keep.begin(), keep.end(), t.table) != keep.end()) continue;
+    const std::string& table = t.table;
+    const std::string& id = t.id_column;
+    const std::string where = " FROM " + table + " WHERE session_id IN (" + id_list + ")";
     // Full-text rows are numbered by the record's id (records::TextKind).
-    if (probe.text_kind && id != "sha256") {
+    if (t.text_kind && id != "sha256") {
       const std::string q = "DELETE FROM text_fts WHERE rowid IN (SELECT " +
-                            std::to_string(text_rowid(*probe.text_kind)) + " | " + id + where + ")";
-      if (auto s = exec(q.c_str()); !s) {
-        result = s;
-        return;
-      }
+                            std::to_string(text_rowid(*t.text_kind)) + " | " + id + where + ")";
+      if (auto s = exec(q.c_str()); !s) return s;
     }
     if (table == "file_events") {
       auto st = prepare(db_, "SELECT DISTINCT sha256" + where);
-      if (!st) {
-        result = st.error();
-        return;
-      }
+      if (!st) return st.error();
       while (sqlite3_step(st->get()) == SQLITE_ROW) sighted.push_back(column_text(st->get(), 0));
     }
     if (id == "id") {  // its next id stays above the rows removed
@@ -291,17 +294,14 @@ Status SqliteIndex::delete_session_records(const std::string& id_list, DeletedRo
       if (st && sqlite3_step(st->get()) == SQLITE_ROW) {
         const std::uint64_t next = column_u64(st->get(), 0) + 1;
         if (next > id_floor(table))
-          if (auto s = set_meta("next_id:" + table, std::to_string(next)); !s) result = s;
+          if (auto s = set_meta("next_id:" + table, std::to_string(next)); !s) return s;
       }
     }
     const std::string del = "DELETE" + where;
-    if (auto s = exec(del.c_str()); !s) {
-      result = s;
-      return;
-    }
+    if (auto s = exec(del.c_str()); !s) return s;
     out.records += static_cast<std::uint64_t>(sqlite3_changes(db_));
-  });
-  return result;
+  }
+  return {};
 }
 
 namespace {
