@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <limits>
@@ -38,6 +39,12 @@ struct ReanalyzeOptions {
 std::atomic<recorder::Recorder*> g_reanalysis{nullptr};
 extern "C" void on_reanalysis_stop(int) {
   if (auto* r = g_reanalysis.load()) r->stop();
+}
+
+std::string fixed_secs(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", s);
+  return buf;
 }
 
 int fail(const std::string& message, int code = 1) {
@@ -190,14 +197,16 @@ int run_reanalyze(const ReanalyzeOptions& o) {
     }
     return fail((!ran ? ran : finished).error().message + " (the store is as it was)");
   }
+  const auto settling = std::chrono::steady_clock::now();
   auto settled = idx.settle_reanalysis();
   if (!settled) {
     auto undone = idx.abandon_reanalysis();
     if (!undone) spdlog::error("{}", undone.error().message);
     return fail(settled.error().message + " (the store is as it was)");
   }
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const auto now = std::chrono::steady_clock::now();
+  const double secs = std::chrono::duration<double>(now - started).count();
+  const double settle_secs = std::chrono::duration<double>(now - settling).count();
   const store::SqliteIndex::Settled& s = settled.value();
 
   // The run is in the audit log: who hunted the past, over which time, with what result.
@@ -243,7 +252,8 @@ int run_reanalyze(const ReanalyzeOptions& o) {
   if (!o.quiet) {
     std::cerr << "kagami: reanalysed " << cc.packets.get() << " packets of " << files.size()
               << " packet file(s) (" << human_bytes(static_cast<double>(total)) << ") in "
-              << human_duration(secs) << " as analysis " << cfg.analysis << ": " << s.replaced
+              << fixed_secs(secs) << " s (" << fixed_secs(settle_secs)
+              << " s to settle) as analysis " << cfg.analysis << ": " << s.replaced
               << " session(s) replaced (" << s.merged << " joined into another), " << s.added
               << " added that the index lacked, " << s.kept << " kept as they were; "
               << s.new_alerts.size() << " new alert(s), " << s.alerts_repeated

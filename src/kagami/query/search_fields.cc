@@ -185,6 +185,12 @@ std::vector<Field> shared_first() {
        false,
        "seen in plaintext through the proxy: true or false"},
       {"sensor", {}, T::kText, {{K::kSessions, "sensor"}}, false, "the recording sensor"},
+      {"analysis",
+       {},
+       T::kInt,
+       {{K::kSessions, "analysis"}},
+       false,
+       "which analysis made it: 0 the recording's, N the Nth kagami reanalyze"},
   };
 }
 
@@ -279,6 +285,7 @@ const char* shared_help_ja(std::string_view name) {
       {"transport", "tcp、udp、icmp"},
       {"decrypted", "プロキシで平文として見えたか: true または false"},
       {"sensor", "記録したセンサー"},
+      {"analysis", "記録した解析: 0 は記録時、N は N 回目の kagami reanalyze"},
       {"direction", "sent (アップロード、送信メール) または received"},
       {"sha256", "抽出したファイルの SHA-256"},
       {"md5", "抽出したファイルの MD5"},

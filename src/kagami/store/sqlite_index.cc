@@ -392,6 +392,8 @@ Status SqliteIndex::prepare_writes() {
                   "VALUES(?,?,?,?,?,?)");
       !s)
     return s;
+  if (auto s = mk(stmts_->same_text, "SELECT 1 FROM text_fts WHERE rowid = ? AND body = ?"); !s)
+    return s;
   return mk(stmts_->doc_text_id,
             "INSERT INTO doc_texts(sha256) VALUES(?) ON CONFLICT(sha256) DO UPDATE SET "
             "sha256 = excluded.sha256 RETURNING id");

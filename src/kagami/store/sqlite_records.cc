@@ -511,6 +511,15 @@ Status SqliteIndex::upsert_inspection(const records::InspectionRecord& r) {
   }
   const std::uint64_t doc = column_u64(d, 0);
   sqlite3_reset(d);
+  // An object inspected again (a reanalysis) mostly gives the same text: replacing a full-text
+  // row tokenizes the old text to remove it and the new to add it, comparing costs a read.
+  sqlite3_stmt* same = stmts_->same_text.get();
+  bind_u64(same, 1, static_cast<std::uint64_t>(text_rowid(records::TextKind::kDocument)) | doc);
+  sqlite3_bind_text(same, 2, r.search_text.data(), static_cast<int>(r.search_text.size()),
+                    SQLITE_STATIC);
+  const int rc = sqlite3_step(same);
+  sqlite3_reset(same);
+  if (rc == SQLITE_ROW) return {};
   return index_text(records::TextKind::kDocument, doc, 0, r.sha256, r.search_text);
 }
 

@@ -10,7 +10,7 @@
 namespace kagami::store {
 
 struct SqliteIndex::Statements {
-  sql::Stmt begin, commit, insert_locations, insert_text, doc_text_id;
+  sql::Stmt begin, commit, insert_locations, insert_text, doc_text_id, same_text;
   std::array<sql::Stmt, records::StoredTypes::size> insert_record;  // by stored_type_index
 };
 
