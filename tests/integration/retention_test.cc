@@ -165,6 +165,35 @@ TEST(Retention, EvidenceIsKeptWhileOrdinaryFilesGoFirst) {
   EXPECT_EQ(kagami({"verify", "--store", store}).exit_code, 0);
 }
 
+TEST(Retention, ASizeLimitIsHeldWhenMetadataAloneOutweighsIt) {
+  TempDir dir;
+  const std::string store = dir.path() + "/s";
+  auto ids = [&] {
+    std::set<std::uint64_t> out;
+    for (const auto& s : sessions(store)) out.insert(s["id"].get<std::uint64_t>());
+    return out;
+  };
+  import(store, {"http/zeek-bro.org.pcap", "smtp/zeek-smtp.pcap"});
+  const auto before = ids();
+  ASSERT_GT(before.size(), 20u);
+  const std::uint64_t index_before = fs::file_size(store + "/index.sqlite");
+  ASSERT_GT(store_size(store + "/files"), 200000u);
+  // A limit below what the index alone weighs, and no metadata horizon (metadata is kept, but
+  // the limit is the disk's): every packet file goes, then the sessions of the oldest ones
+  // before their time, with their records and objects, and the index gives the pages back.
+  const auto r = kagami({"record", "--quiet", "--stats", "--store", store, "--read",
+                         trace("dns/ak-dns-udp.pcap"), "--retain-bytes", "100K"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(stats_counter(r.err, "retention.files_evicted"), 3u) << r.err;
+  EXPECT_GE(stats_counter(r.err, "retention.sessions_deleted_early"), before.size()) << r.err;
+  EXPECT_GT(stats_counter(r.err, "retention.limit_unmet"), 0u) << r.err;  // the index's own
+  const auto left = ids();
+  for (const std::uint64_t id : before) EXPECT_FALSE(left.count(id)) << id;
+  EXPECT_LT(store_size(store + "/files"), 20000u);  // of 318,896 bytes
+  EXPECT_LT(fs::file_size(store + "/index.sqlite"), index_before);
+  EXPECT_EQ(kagami({"verify", "--store", store}).exit_code, 0);
+}
+
 TEST(Retention, AgeEvictsPacketsAndMetadataGoesAtItsOwnHorizon) {
   TempDir dir;
   const std::string store = dir.path() + "/s";

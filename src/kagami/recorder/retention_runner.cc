@@ -84,15 +84,25 @@ Status RetentionRunner::pass(bool disk_full) {
     ++counters_.errors;
     spdlog::warn("retention: {}", p);
   }
+  counters_.sessions_deleted_early += run->sessions_deleted_early;
+  if (run->sessions_deleted_early > 0 && !early_said_) {
+    // Said once per run of the recorder (each pass would repeat it): the limit holds, at the
+    // cost of metadata the policy meant to keep longer.
+    early_said_ = true;
+    spdlog::warn(
+        "retention: the store reached its limit ({}) with no packet file left to evict: the "
+        "sessions of the oldest evicted packet files go before their metadata horizon ({} so "
+        "far; retention.sessions_deleted_early); raise the limit or keep less metadata "
+        "(--retain-metadata-age) to keep them",
+        retention_.policy().describe(), run->sessions_deleted_early);
+  }
   if (run->limit_unmet) {
     ++counters_.limit_unmet;
-    // Packets are all that a size limit evicts: what is left is the index and the extracted
-    // objects, which only the metadata horizon removes. Said each pass: packets now last only
-    // until their file is sealed.
+    // Nothing evictable is left: what remains is evidence (its sessions and objects are not
+    // removed for size) and the index of what is still recorded.
     spdlog::warn(
-        "retention: the store is still over its limit ({}) with no sealed packet file left to "
-        "evict: the index and extracted objects alone weigh about {}; keep less metadata "
-        "(--retain-metadata-age) or raise the limit",
+        "retention: the store is still over its limit ({}) with nothing evictable left: "
+        "evidence, the open packet file and the index weigh about {}; raise the limit",
         retention_.policy().describe(), format_size(run->store_bytes));
   }
   if (!run->changed()) return {};

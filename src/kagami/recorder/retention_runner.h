@@ -23,6 +23,7 @@ struct RetentionCounters {
   Counter bytes_evicted;
   Counter sessions_flagged;
   Counter sessions_deleted;
+  Counter sessions_deleted_early;  // before the metadata horizon, to hold the size limit
   Counter objects_deleted;
   Counter limit_unmet;  // passes that ended still over a limit (nothing left to evict)
   Counter errors;
@@ -33,6 +34,7 @@ struct RetentionCounters {
     f("retention.bytes_evicted", bytes_evicted);
     f("retention.sessions_flagged", sessions_flagged);
     f("retention.sessions_deleted", sessions_deleted);
+    f("retention.sessions_deleted_early", sessions_deleted_early);
     f("retention.objects_deleted", objects_deleted);
     f("retention.limit_unmet", limit_unmet);
     f("retention.errors", errors);
@@ -74,6 +76,7 @@ class RetentionRunner {
   bool nudged_ = false, disk_full_ = false, stopping_ = false;
   std::thread thread_;
   RetentionCounters counters_;
+  bool early_said_ = false;  // the warning about metadata removed early, once
 };
 
 }  // namespace kagami::recorder

@@ -62,10 +62,17 @@ Status RetentionPolicy::check() const {
 std::uint64_t store_bytes(const StoreLayout& layout) {
   std::uint64_t total = 0;
   std::error_code ec;
+  // The index's write-ahead log and its memory map are not counted: they are transient (a
+  // transaction's pages until the next checkpoint, cut back to 64 MiB after it), and counting
+  // them made each pass see a store as big as the moment's transaction.
+  const std::string index_name = std::filesystem::path(layout.index_path()).filename().string();
   for (auto it = std::filesystem::recursive_directory_iterator(
            layout.root, std::filesystem::directory_options::skip_permission_denied, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     std::error_code size_ec;
+    if (it.depth() == 0 && (it->path().filename() == index_name + "-wal" ||
+                            it->path().filename() == index_name + "-shm"))
+      continue;
     if (it->is_regular_file(size_ec)) {
       const auto n = it->file_size(size_ec);
       if (!size_ec) total += n;
@@ -214,8 +221,31 @@ Result<RetentionRun> Retention::run(SqliteIndex& index, TimeNs now, bool disk_fu
       room.free += kept[i].bytes;
     }
   }
-  out.limit_unmet = over() != nullptr;
   tell_index(index, out);
+  // Still over with no packet file left: the index and the objects of the metadata horizon
+  // outweigh the limit. The oldest evicted files' sessions go before their time (evidence
+  // stays), each file's at once, until under it; the pages they freed go back to the file
+  // system. A store that only grew would fill its disk.
+  if (sized && over()) {
+    const std::uint64_t before = out.sessions_deleted;
+    const std::function<bool()> pressed = [&] {
+      Result<std::uint64_t> r = [&] {
+        IndexGate gate(gate_);
+        return index.reclaim_free_pages();
+      }();
+      if (!r) out.problems.push_back(r.error().message);
+      const std::uint64_t reusable = r ? r.value() : 0;
+      const std::uint64_t now_bytes = store_bytes(layout_);
+      size = now_bytes > reusable ? now_bytes - reusable : 0;
+      room = disk_room(layout_.root);
+      room.free += reusable;
+      return over() != nullptr;
+    };
+    if (pressed())
+      if (auto s = expire_metadata(index, now, out, &pressed); !s) return s.error();
+    out.sessions_deleted_early = out.sessions_deleted - before;
+  }
+  out.limit_unmet = over() != nullptr;
 
   // Sessions written after their packets' file went (a long session, an import faster than
   // its index) are flagged too: each pass looks at those written since the last.
@@ -264,7 +294,8 @@ Status Retention::flag_late_sessions(SqliteIndex& index, RetentionRun& out) {
   return {};
 }
 
-Status Retention::expire_metadata(SqliteIndex& index, TimeNs now, RetentionRun& out) {
+Status Retention::expire_metadata(SqliteIndex& index, TimeNs now, RetentionRun& out,
+                                  const std::function<bool()>* pressed) {
   IndexGate gate(gate_);
   auto mark = index.meta(kMetadataMark);
   if (!mark) return mark.error();
@@ -280,7 +311,8 @@ Status Retention::expire_metadata(SqliteIndex& index, TimeNs now, RetentionRun& 
   // Files in order, while each is evicted and past the horizon: a session goes once the
   // last file it had packets in has gone this way.
   for (const SealEntry& f : seals) {
-    if (!state.tombstone_of(f.file_id) || f.sealed_at + policy_.metadata_age > now) break;
+    if (!state.tombstone_of(f.file_id)) break;
+    if (pressed ? !(*pressed)() : f.sealed_at + policy_.metadata_age > now) break;
     auto all = index.sessions_overlapping(f.first_ts, f.last_ts, false);
     if (!all) return all.error();
     auto evidence = index.sessions_overlapping(f.first_ts, f.last_ts, true);

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -44,6 +45,9 @@ struct RetentionRun {
   std::uint64_t bytes_freed = 0;
   std::uint64_t sessions_flagged = 0;  // lost some packets
   std::uint64_t sessions_deleted = 0, records_deleted = 0, objects_deleted = 0;
+  // Of sessions_deleted, those removed before their metadata horizon because the store was
+  // still over its size (or free-space) limit with no packet file left to evict.
+  std::uint64_t sessions_deleted_early = 0;
   // After a run that changed the store; otherwise what the limits were checked against (0 when
   // no size limit applies).
   std::uint64_t store_bytes = 0;
@@ -74,7 +78,10 @@ class Retention {
 
  private:
   Status evict(const SealEntry& e, TimeNs now, const std::string& why, RetentionRun& out);
-  Status expire_metadata(SqliteIndex& index, TimeNs now, RetentionRun& out);
+  // Sessions of evicted packet files past the metadata horizon, oldest file first; with
+  // `pressed`, before it, as long as pressed() says the store is still over a limit.
+  Status expire_metadata(SqliteIndex& index, TimeNs now, RetentionRun& out,
+                         const std::function<bool()>* pressed = nullptr);
   Status flag_late_sessions(SqliteIndex& index, RetentionRun& out);
   void tell_index(SqliteIndex& index, RetentionRun& out);
   Result<bool> is_evidence(SqliteIndex& index, const SealEntry& e);

@@ -95,6 +95,10 @@ class SqliteIndex {
   Status begin_bulk_load();
   Status end_bulk_load();
 
+  // Gives the pages deletions freed back to the file system (an index made with auto_vacuum;
+  // others keep them for reuse); the bytes still free inside the file, which the index fills
+  // before it grows.
+  Result<std::uint64_t> reclaim_free_pages();
   // Refreshes the query planner's statistics where they went stale (cheap when they did not).
   Status optimize();
 

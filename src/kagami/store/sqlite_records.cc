@@ -501,8 +501,18 @@ Status SqliteIndex::query_files(
 }
 
 Status SqliteIndex::upsert_inspection(const records::InspectionRecord& r) {
+  // An object inspected again (a reanalysis) mostly gives the same text: its full-text row is
+  // left as it is then (replacing one tokenizes the old text to remove it and the new to add
+  // it). The text's digest says whether it is the same.
+  bool same_text = false;
+  if (!r.search_text.empty() && !r.text_sha256.empty()) {
+    sqlite3_stmt* same = stmts_->same_text.get();
+    bind_text(same, 1, r.sha256);
+    if (sqlite3_step(same) == SQLITE_ROW) same_text = column_text(same, 0) == r.text_sha256;
+    sqlite3_reset(same);
+  }
   if (auto st = insert(r); !st) return st;
-  if (r.search_text.empty()) return {};
+  if (r.search_text.empty() || same_text) return {};
   sqlite3_stmt* d = stmts_->doc_text_id.get();
   bind_text(d, 1, r.sha256);
   if (sqlite3_step(d) != SQLITE_ROW) {
@@ -511,15 +521,6 @@ Status SqliteIndex::upsert_inspection(const records::InspectionRecord& r) {
   }
   const std::uint64_t doc = column_u64(d, 0);
   sqlite3_reset(d);
-  // An object inspected again (a reanalysis) mostly gives the same text: replacing a full-text
-  // row tokenizes the old text to remove it and the new to add it, comparing costs a read.
-  sqlite3_stmt* same = stmts_->same_text.get();
-  bind_u64(same, 1, static_cast<std::uint64_t>(text_rowid(records::TextKind::kDocument)) | doc);
-  sqlite3_bind_text(same, 2, r.search_text.data(), static_cast<int>(r.search_text.size()),
-                    SQLITE_STATIC);
-  const int rc = sqlite3_step(same);
-  sqlite3_reset(same);
-  if (rc == SQLITE_ROW) return {};
   return index_text(records::TextKind::kDocument, doc, 0, r.sha256, r.search_text);
 }
 

@@ -63,6 +63,23 @@ class IndexTest : public ::testing::Test {
   std::unique_ptr<SqliteIndex> index;
 };
 
+// Statistics of FTS5's own tables, taken while they were nearly empty, made every later insert
+// scan them (a 150 MB import into a store first recorded without analyzers: 5.5 min, not 11 s).
+TEST_F(IndexTest, AnalysingLeavesTheFullTextTablesWithoutStatistics) {
+  ASSERT_TRUE(index->optimize().ok());
+  std::int64_t analysed = -1, fts = -1;
+  ASSERT_TRUE(index
+                  ->select("SELECT count(*), sum(tbl GLOB 'text_fts_*') FROM sqlite_stat1", {},
+                           [&](const SqlRow& row) {
+                             analysed = row.i64(0);
+                             fts = row.i64(1);
+                             return false;
+                           })
+                  .ok());
+  EXPECT_GT(analysed, 0);  // the other tables have theirs
+  EXPECT_EQ(fts, 0);
+}
+
 TEST_F(IndexTest, SessionRoundTripsEveryField) {
   SessionQuery q;
   q.ids = {1};
