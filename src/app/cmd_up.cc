@@ -28,6 +28,7 @@
 
 #include "app/commands.h"
 #include "app/config.h"
+#include "app/privileges.h"
 #include "app/proxy_stack.h"
 #include "app/status_file.h"
 
@@ -43,6 +44,7 @@ struct UpOptions {
   bool demo = false;
   unsigned demo_rounds = 3;
   bool quiet = false;
+  std::string user;  // run as, once the proxy and console listen (only when given)
 };
 
 // The first console user, when there is none: an admin with a random password, shown once
@@ -179,6 +181,22 @@ int run_up(const UpOptions& o) {
     return 1;
   }
 
+  // Both listen (ports below 1024 included) and the keys are in memory: root is no longer
+  // needed. Only when asked: `up` is the command that tries Kagami out; a sensor in service
+  // runs its units (packaging/).
+  if (!o.user.empty()) {
+    auto u = drop_privileges(o.user, {layout.root});
+    if (!u) {
+      std::cerr << "error: " << u.error().message << "\n";
+      (*console_server)->stop();
+      (void)(*stack)->stop();
+      return 1;
+    }
+    if (!u->empty())
+      std::cerr << "kagami up: running as " << *u
+                << " (root dropped once the proxy and console were listening)\n";
+  }
+
   if (auto st = (*stack)->server().add_own_endpoint(
           (*console_server)->url().substr((*console_server)->url().find("://") + 3));
       !st)
@@ -282,6 +300,9 @@ void add_up_command(CLI::App& app, int& exit_code) {
                 "the proxy");
   cmd->add_option("--demo-rounds", o->demo_rounds, "rounds of demo traffic")->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "log warnings and errors only");
+  cmd->add_option("--user", o->user,
+                  "run as this user once the proxy and console listen (root opens ports below "
+                  "1024 and reads the keys first); the store is handed to it");
   cmd->callback([o, &exit_code] { exit_code = run_up(*o); });
 }
 

@@ -192,8 +192,8 @@ TEST(Services, RootIsDroppedOnceTheCaptureIsOpen) {
 }
 
 // A free port below 1024: only root may listen there.
-int free_privileged_port() {
-  for (int p = 900; p < 1024; ++p) {
+int free_privileged_port(int from = 900) {
+  for (int p = from; p < 1024; ++p) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -250,6 +250,25 @@ TEST(Services, ProxyAndConsoleDropRootOnceListening) {
   EXPECT_EQ(r.out, "401") << r.err;  // answering, and asking for a login
   console.signal(SIGTERM);
   EXPECT_EQ(console.wait(10000), 0) << console.err();
+
+  // kagami up: proxy, recorder and console in one process, the same way.
+  const std::string up_store = dir.path() + "/up";
+  const int up_proxy = free_privileged_port();
+  const int up_console = free_privileged_port(up_proxy + 1);
+  ASSERT_NE(up_console, 0);
+  Background up({KAGAMI_BINARY, "up", "--store", up_store, "--proxy",
+                 "127.0.0.1:" + std::to_string(up_proxy), "--console",
+                 "127.0.0.1:" + std::to_string(up_console), "--user", "nobody"});
+  ASSERT_TRUE(up.wait_for_stderr("stop     Ctrl-C", 20000)) << up.err();
+  EXPECT_NE(up.err().find("running as nobody"), std::string::npos) << up.err();
+  expect_unprivileged(up.pid());
+  r = run({"curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
+           "https://127.0.0.1:" + std::to_string(up_console) + "/api/search?q=*"});
+  EXPECT_EQ(r.out, "401") << r.err;
+  up.signal(SIGTERM);
+  EXPECT_EQ(up.wait(30000), 0) << up.err();
+  ASSERT_EQ(::stat((up_store + "/index.sqlite").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
 }
 
 }  // namespace
