@@ -151,7 +151,11 @@ int run_reanalyze(const ReanalyzeOptions& o) {
     return 0;
   }
 
-  auto begun = idx.begin_reanalysis(rec.next_session_id(), since, until);
+  std::int64_t read_from = since;
+  for (const auto& f : archive.value())
+    for (const auto& r : files)
+      if (r.file_id == f.file_id) read_from = std::min<std::int64_t>(read_from, f.first_ts);
+  auto begun = idx.begin_reanalysis(rec.next_session_id(), since, until, read_from, read_until);
   if (!begun) return fail(begun.error().message);
   if (begun->run != cfg.analysis)
     return fail("the store's analysis count changed under this run; run it again");
@@ -236,6 +240,7 @@ int run_reanalyze(const ReanalyzeOptions& o) {
                                  {"outside", s.outside},
                                  {"new_alerts", s.new_alerts.size()},
                                  {"repeated_alerts", s.alerts_repeated},
+                                 {"orphans", s.orphans},
                                  {"config", o.config}};
   if (auto a = cli_audit(layout, "reanalyze",
                          (o.since.empty() ? std::string("start") : o.since) + " .. " +
@@ -271,6 +276,9 @@ int run_reanalyze(const ReanalyzeOptions& o) {
               << " added that the index lacked, " << s.kept << " kept as they were; "
               << s.new_alerts.size() << " new alert(s), " << s.alerts_repeated
               << " repeated an earlier one";
+    if (s.orphans > 0)
+      std::cerr << "; " << s.orphans
+                << " session(s) a killed recorder had left without their row given whole";
     if (evicted + missing > 0)
       std::cerr << "; " << evicted << " packet file(s) evicted and " << missing
                 << " missing: their sessions are kept as they were";

@@ -2,6 +2,7 @@
 // instead of being dropped (loss). The same capture without a backlog shows what it prevents,
 // and `kagami reanalyze` filling it in afterwards from the archive.
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -97,6 +98,71 @@ TEST(AnalysisBacklog, ALiveCaptureFasterThanItsWorkerLosesNoSession) {
   ASSERT_EQ(re.exit_code, 0) << re.err;
   EXPECT_EQ(sessions(store).size(), want_sessions) << re.err;
   EXPECT_EQ(listing("http", store).size(), want_http) << re.err;
+}
+
+TEST(AnalysisBacklog, WhatACrashLostFromTheBacklogIsNamedAndReanalysed) {
+  if (std::string(GEN_TRAFFIC).empty()) GTEST_SKIP() << "built without the benchmarks' generator";
+  TempDir dir;
+  auto g = run({GEN_TRAFFIC, "--bytes", "40000000", "--apps", "--concurrency", "100", "--out",
+                dir.path() + "/in.pcap"});
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  write_file(dir.path() + "/send.py", kSend);
+  auto ref =
+      kagami({"record", "-q", "--read", dir.path() + "/in.pcap", "--store", dir.path() + "/ref"});
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  const std::size_t want_sessions = sessions(dir.path() + "/ref").size();
+  const std::size_t want_http = listing("http", dir.path() + "/ref").size();
+
+  const std::string store = dir.path() + "/s";
+  write_file(dir.path() + "/s.toml",
+             "[recorder]\nworkers = 1\nworker_ring_mb = 1\nworker_backlog_mb = 512\n");
+  {
+    ListeningRecorder rec(store, {"--config", dir.path() + "/s.toml"});
+    ASSERT_FALSE(rec.port.empty()) << rec.process.err();
+    const auto sent =
+        run({"/usr/bin/python3", dir.path() + "/send.py", rec.port, dir.path() + "/in.pcap"});
+    ASSERT_EQ(sent.exit_code, 0) << sent.err;
+    // Killed while its worker is behind (the mark is written once a second while it is).
+    bool behind = false;
+    for (int i = 0; i < 300 && !behind; ++i) {
+      behind = std::filesystem::exists(store + "/status/analysis-behind.json");
+      if (!behind) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!behind) GTEST_SKIP() << "the worker caught up before it could be killed";
+    rec.process.signal(SIGKILL);
+    rec.process.wait(10000);
+  }
+  EXPECT_LT(listing("http", store).size(), want_http);
+  // The next start says what was lost and how to get it back.
+  auto next =
+      kagami({"record", "--store", store, "--read", corpus_dir() + "/pcap/dns/ak-dns-udp.pcap"});
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  const auto at = next.err.find("kagami reanalyze --store ");
+  ASSERT_NE(at, std::string::npos) << next.err;
+  std::vector<std::string> args;
+  std::string line = next.err.substr(at + 7, next.err.find('\n', at) - at - 7);
+  for (std::size_t p = 0; p < line.size();) {
+    const std::size_t e = std::min(line.find(' ', p), line.size());
+    args.push_back(line.substr(p, e - p));
+    p = e + 1;
+  }
+  const auto re = kagami(args);
+  ASSERT_EQ(re.exit_code, 0) << re.err;
+  // Everything of the capture, plus the one DNS capture recorded since.
+  ASSERT_EQ(kagami({"record", "-q", "--store", dir.path() + "/dns", "--read",
+                    corpus_dir() + "/pcap/dns/ak-dns-udp.pcap"})
+                .exit_code,
+            0);
+  const std::size_t dns_sessions = sessions(dir.path() + "/dns").size();
+  EXPECT_EQ(sessions(store).size(), want_sessions + dns_sessions) << re.err << [&] {
+    std::string old;  // what the reanalysis did not make
+    for (const auto& s : sessions(store))
+      if (s.value("analysis", 0) == 0) old += s.dump() + "\n";
+    return old;
+  }();
+  EXPECT_EQ(listing("http", store).size(), want_http) << re.err;
+  // Said once: the mark is gone.
+  EXPECT_FALSE(std::filesystem::exists(store + "/status/analysis-behind.json"));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -238,6 +239,7 @@ Status Recorder::start(std::uint32_t next_file_id, std::uint64_t next_finding_id
     }
   }
   writer_->start();
+  report_lost_backlog();
   if (inspection_)
     if (auto s = inspection_->start(); !s) return s;
   for (std::size_t i = 0; i < n; ++i)
@@ -385,6 +387,16 @@ void Recorder::measure_lag() {
   }
   lag_ = lag;
   lag_peak_ = std::max(lag_peak_, lag);
+  if (waiting > 0) {
+    TimeNs since = behind_since_ != 0 ? behind_since_ : now_;
+    for (auto& w : workers_)
+      if (const AnalysisBacklog* b = w->backlog();
+          b != nullptr && b->waiting_bytes() > 0 && w->done_ts() > 0 && w->done_ts() < since)
+        since = w->done_ts();
+    mark_behind(since);
+  } else if (behind_since_ != 0) {
+    clear_behind();
+  }
   backlog_bytes_ = waiting;
   backlog_peak_bytes_ = std::max(backlog_peak_bytes_, waiting);
   if (!config_.live || config_.lag_alert_ns == 0) return;
@@ -404,6 +416,53 @@ void Recorder::measure_lag() {
     tell_admin("medium", "Analysis caught up with the capture",
                "at most " + std::to_string(lag_peak_ / kNsPerSec) + " s behind meanwhile");
   }
+}
+
+namespace {
+std::string behind_path(const store::StoreLayout& layout) {
+  return layout.root + "/status/analysis-behind.json";
+}
+}  // namespace
+
+void Recorder::mark_behind(TimeNs since) {
+  behind_since_ = since;
+  // Written whole, then renamed: a crash leaves the last complete one.
+  const std::string path = behind_path(layout_), tmp = path + ".tmp";
+  std::error_code ec;
+  std::filesystem::create_directories(layout_.root + "/status", ec);
+  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  if (f == nullptr) return;
+  const bool ok = std::fprintf(f, "{\"since_ns\": %lld, \"until_ns\": %lld}\n",
+                               static_cast<long long>(since), static_cast<long long>(now_)) > 0;
+  if (std::fclose(f) == 0 && ok) (void)std::rename(tmp.c_str(), path.c_str());
+}
+
+void Recorder::clear_behind() {
+  behind_since_ = 0;
+  (void)std::remove(behind_path(layout_).c_str());
+}
+
+void Recorder::report_lost_backlog() {
+  const std::string path = behind_path(layout_);
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return;
+  long long since = 0, until = 0;
+  const int got = std::fscanf(f, " {\"since_ns\": %lld, \"until_ns\": %lld}", &since, &until);
+  std::fclose(f);
+  (void)std::remove(path.c_str());
+  if (got != 2 || since <= 0 || until < since) return;
+  // What waited in a backlog when the recorder died was never analysed; its packets are
+  // archived. Whole seconds, widened, so the command covers the window.
+  const std::string a = std::to_string(since / kNsPerSec),
+                    b = std::to_string(until / kNsPerSec + 1);
+  const std::string how =
+      "kagami reanalyze --store " + layout_.root + " --since " + a + " --until " + b;
+  spdlog::warn(
+      "the recorder stopped while its analysis was behind: packets from {} to {} (epoch "
+      "seconds) are archived but may not all be analysed; {}",
+      a, b, how);
+  tell_admin("high", "Analysis lost at a crash: packets from " + a + " to " + b,
+             "archived, not all analysed; run " + how);
 }
 
 void Recorder::snapshot_if_due(const capture::PacketSource& source) {
@@ -677,6 +736,7 @@ Status Recorder::finish() {
       send_control(i, static_cast<std::uint8_t>(WorkerMessage::kEnd), now_);
     for (auto& w : workers_) w->join();
     // Every worker read all it was sent: nothing waits, nothing lags.
+    clear_behind();
     lag_ = 0;
     backlog_bytes_ = 0;
     for (auto& w : workers_)

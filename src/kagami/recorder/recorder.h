@@ -113,6 +113,12 @@ class Recorder final : public capture::ArchiveListener {
   // Once a second on the capture thread: how far behind the capture the analysis is, and the
   // alert when that passes its bound.
   void measure_lag();
+  // While a backlog waits on disk, STORE/status/analysis-behind.json says since which packet
+  // time the analysis is behind; removed once it caught up. Found at the next start, it says a
+  // crash lost what waited: the window to reanalyse.
+  void mark_behind(TimeNs since);
+  void clear_behind();
+  void report_lost_backlog();
   // An alert about the recorder itself (archive cut short, analysis behind) to the sinks.
   void tell_admin(const char* severity, std::string title, std::string findings);
 
@@ -152,6 +158,7 @@ class Recorder final : public capture::ArchiveListener {
   TimeNs lag_ = 0, lag_peak_ = 0;  // packet time the slowest worker is behind
   std::uint64_t backlog_bytes_ = 0, backlog_peak_bytes_ = 0;
   bool lag_alerted_ = false;
+  TimeNs behind_since_ = 0;  // packet time of the oldest backlog still waiting (0: none)
 };
 
 }  // namespace kagami::recorder

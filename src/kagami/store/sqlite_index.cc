@@ -515,9 +515,16 @@ Result<std::uint64_t> SqliteIndex::reclaim_free_pages() {
 }
 
 Result<std::uint64_t> SqliteIndex::next_session_id() {
-  auto st = prepare(db_,
-                    "SELECT max(coalesce((SELECT max(id) FROM sessions), 0), "
-                    "coalesce((SELECT max(session_id) FROM session_packets), 0))");
+  // A session is written when it ends, its transactions as they complete: a recorder killed
+  // while sessions were open leaves records naming sessions that have no row. Their numbers
+  // are not given again (each table's session index makes its max one lookup).
+  std::string q =
+      "SELECT max(coalesce((SELECT max(id) FROM sessions), 0), "
+      "coalesce((SELECT max(session_id) FROM session_packets), 0)";
+  for (const SessionTable& t : session_tables())
+    q += ", coalesce((SELECT max(session_id) FROM " + t.table + "), 0)";
+  q += ")";
+  auto st = prepare(db_, q);
   if (!st) return st.error();
   if (sqlite3_step(st->get()) != SQLITE_ROW) return error(db_, "next session id");
   return std::max(column_u64(st->get(), 0) + 1, id_floor("sessions"));

@@ -175,11 +175,15 @@ class SqliteIndex {
   struct Reanalysis {
     std::uint64_t first_new = 0;        // the first session id the new analysis gives
     std::int64_t since = 0, until = 0;  // sessions that began in [since, until] are replaced
+    // The packets read (whole packet files): [read_from, read_until]. A new session that began
+    // in them outside the window is kept only if the index has none of its connection then.
+    std::int64_t read_from = 0, read_until = 0;
     std::uint32_t run = 0;  // the analysis that makes the new sessions (sessions.analysis)
   };
   // Takes the next analysis number (run) and marks the run as under way.
   Result<Reanalysis> begin_reanalysis(std::uint64_t first_new, std::int64_t since,
-                                      std::int64_t until);
+                                      std::int64_t until, std::int64_t read_from,
+                                      std::int64_t read_until);
   Result<std::optional<Reanalysis>> pending_reanalysis();
   // Removes what an unsettled run wrote (sessions from first_new and all they carry) and the
   // mark; the number of sessions removed (0 when none was under way).
@@ -191,7 +195,10 @@ class SqliteIndex {
     std::uint64_t kept = 0;      // old sessions in the window no new one overlaps (kept as were)
     std::uint64_t outside = 0;   // new sessions dropped: begun outside the window or the tail
                                  // of a session kept (its packets expired, or before the window)
-    std::uint64_t alerts_repeated = 0;      // new alerts an old one already said (the old one kept)
+    std::uint64_t alerts_repeated = 0;  // new alerts an old one already said (the old one kept)
+    // Sessions whose records were in the index without the session (a recorder killed while
+    // they were open) and that the new analysis gave whole.
+    std::uint64_t orphans = 0;
     std::vector<std::uint64_t> new_alerts;  // alerts no earlier analysis raised
   };
   Result<Settled> settle_reanalysis();
@@ -222,7 +229,7 @@ class SqliteIndex {
   // Every stored table with a session_id column: its name, its id column and its full-text
   // kind (the number its rows' full-text rows carry), if it has one.
   struct SessionTable {
-    std::string table, id_column;
+    std::string table, id_column, time_column;
     std::optional<records::TextKind> text_kind;
   };
   std::vector<SessionTable> session_tables() const;

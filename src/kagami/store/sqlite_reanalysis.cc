@@ -45,7 +45,9 @@ std::string id_list(const std::vector<Id>& ids) {
 
 Result<SqliteIndex::Reanalysis> SqliteIndex::begin_reanalysis(std::uint64_t first_new,
                                                               std::int64_t since,
-                                                              std::int64_t until) {
+                                                              std::int64_t until,
+                                                              std::int64_t read_from,
+                                                              std::int64_t read_until) {
   if (auto s = exec("BEGIN IMMEDIATE"); !s) return s.error();
   auto fail = [&](Error e) -> Result<Reanalysis> {
     (void)exec("ROLLBACK");
@@ -57,9 +59,12 @@ Result<SqliteIndex::Reanalysis> SqliteIndex::begin_reanalysis(std::uint64_t firs
   r.first_new = first_new;
   r.since = since;
   r.until = until;
+  r.read_from = std::min(since, read_from);
+  r.read_until = std::max(until, read_until);
   r.run = static_cast<std::uint32_t>(std::strtoul(runs->c_str(), nullptr, 10)) + 1;
   const nlohmann::json j = {
-      {"first_new", first_new}, {"since", since}, {"until", until}, {"run", r.run}};
+      {"first_new", first_new},     {"since", since}, {"until", until}, {"read_from", r.read_from},
+      {"read_until", r.read_until}, {"run", r.run}};
   if (auto s = set_meta(kPendingKey, j.dump()); !s) return fail(s.error());
   if (auto s = set_meta(kRunsKey, std::to_string(r.run)); !s) return fail(s.error());
   if (auto s = exec("COMMIT"); !s) return fail(s.error());
@@ -76,6 +81,8 @@ Result<std::optional<SqliteIndex::Reanalysis>> SqliteIndex::pending_reanalysis()
   r.first_new = j.value("first_new", std::uint64_t{0});
   r.since = j.value("since", std::int64_t{0});
   r.until = j.value("until", std::int64_t{0});
+  r.read_from = j.value("read_from", r.since);
+  r.read_until = j.value("read_until", r.until);
   r.run = j.value("run", std::uint32_t{0});
   if (r.first_new == 0) return make_error("index: the mark of a reanalysis is unreadable: {}", *v);
   return std::optional<Reanalysis>(r);
@@ -133,6 +140,8 @@ Result<SqliteIndex::Settled> SqliteIndex::settle_reanalysis() {
     bind_i64(st, 3, longest.value());
     bind_i64(st, 4, re.since);
     bind_i64(st, 5, re.until);
+    bind_i64(st, 6, re.read_until);
+    bind_i64(st, 7, re.read_from);
   };
   auto ids_of = [&](const std::string& q, std::vector<std::uint64_t>& ids) -> Status {
     auto st = prepare(db_, q);
@@ -144,15 +153,17 @@ Result<SqliteIndex::Settled> SqliteIndex::settle_reanalysis() {
     return {};
   };
 
-  // 1. New sessions that are not the new analysis's to give: begun outside the window (the
-  //    packets around it were read whole), or overlapping an old session that stays (its
-  //    packets expired, or it began before the window: the new one is its tail).
+  // 1. New sessions that are not the new analysis's to give: begun after the window (a later
+  //    window's), or overlapping an old session that stays (its packets expired, it began
+  //    before the window: the new one is it again, or its tail). One begun before the window
+  //    in the packet files read that overlaps none is missing from the index (a recorder
+  //    killed while it was open never wrote it): it is added.
   std::vector<std::uint64_t> outside;
   const std::string stays =
       "o.id < ?1 AND NOT (o.ts_first BETWEEN ?4 AND ?5 AND (o.flags & " + expired + ") = 0)";
   if (auto s = ids_of(
-          "SELECT n.id FROM sessions n WHERE n.id >= ?1 AND (n.ts_first < ?4 OR "
-          "n.ts_first > ?5 OR EXISTS (SELECT 1 FROM sessions o WHERE " +
+          "SELECT n.id FROM sessions n WHERE n.id >= ?1 AND (n.ts_first > ?5 OR "
+          "EXISTS (SELECT 1 FROM sessions o WHERE " +
               stays +
               " AND " KAGAMI_SAME_CONNECTION("o", "n") " AND " KAGAMI_OVERLAPS("o", "n") "))",
           outside);
@@ -171,6 +182,39 @@ Result<SqliteIndex::Settled> SqliteIndex::settle_reanalysis() {
       if (auto s = exec(q.c_str()); !s) return fail(s.error());
   }
   out.outside = outside.size();
+
+  // 1b. Records of sessions that never got their row (a recorder killed while they were open:
+  //    it writes a session when it ends, its transactions as they complete), from the packets
+  //    read: the new analysis gives those sessions whole. Their alerts stay, as old alerts do.
+  std::vector<std::uint64_t> orphans;
+  for (const SessionTable& t : session_tables()) {
+    if (t.table == "alerts" || t.time_column.empty()) continue;
+    std::vector<std::uint64_t> ids;
+    if (auto s = ids_of("SELECT DISTINCT r.session_id FROM " + t.table +
+                            " r WHERE r.session_id "
+                            "< ?1 AND r.session_id > 0 AND r." +
+                            t.time_column +
+                            " BETWEEN ?7 AND ?6 "
+                            "AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session_id)",
+                        ids);
+        !s)
+      return fail(s.error());
+    orphans.insert(orphans.end(), ids.begin(), ids.end());
+  }
+  std::sort(orphans.begin(), orphans.end());
+  orphans.erase(std::unique(orphans.begin(), orphans.end()), orphans.end());
+  for (std::size_t at = 0; at < orphans.size(); at += 10'000) {
+    const std::vector<std::uint64_t> part(
+        orphans.begin() + static_cast<std::ptrdiff_t>(at),
+        orphans.begin() + static_cast<std::ptrdiff_t>(std::min(orphans.size(), at + 10'000)));
+    const std::string list = id_list(part);
+    if (auto s = delete_session_records(list, scratch, sighted, {"alerts"}); !s)
+      return fail(s.error());
+    if (auto s = exec(("DELETE FROM session_packets WHERE session_id IN (" + list + ")").c_str());
+        !s)
+      return fail(s.error());
+  }
+  out.orphans = orphans.size();
 
   // 2. Each new session and the old ones of the same connection it overlaps: the one that
   //    began at the same packet first, then the earliest, gives the new session its number
@@ -264,6 +308,31 @@ Result<SqliteIndex::Settled> SqliteIndex::settle_reanalysis() {
       repeats.emplace_back(n, a, column_u64(st->get(), 2));
     }
     if (rc != SQLITE_DONE) return fail(error(db_, "repeated alerts"));
+    // An orphan session's alert (its session never got a row) is the same alert when the new
+    // analysis raises it for the same object at the same moment: it takes the new session.
+    if (!orphans.empty()) {
+      auto o = prepare(db_,
+                       "SELECT n.id, a.id, n.file_event_id, n.session_id FROM alerts n JOIN "
+                       "alerts a ON a.sha256 = n.sha256 AND a.title = n.title AND a.ts = n.ts "
+                       "AND a.session_id IN (" +
+                           id_list(orphans) +
+                           ") WHERE n.session_id >= ?1 "
+                           "ORDER BY n.id, a.id");
+      if (!o) return fail(o.error());
+      bind_u64(o->get(), 1, re.first_new);
+      while ((rc = sqlite3_step(o->get())) == SQLITE_ROW) {
+        const std::uint64_t n = column_u64(o->get(), 0), a = column_u64(o->get(), 1);
+        if (done_new.count(n) || used_old.count(a)) continue;
+        done_new.insert(n);
+        used_old.insert(a);
+        repeats.emplace_back(n, a, column_u64(o->get(), 2));
+        const std::string q =
+            "UPDATE alerts SET session_id = " + std::to_string(column_u64(o->get(), 3)) +
+            " WHERE id = " + std::to_string(a);
+        if (auto s = exec(q.c_str()); !s) return fail(s.error());
+      }
+      if (rc != SQLITE_DONE) return fail(error(db_, "repeated alerts of orphans"));
+    }
     for (const auto& [n, a, event] : repeats) {
       const std::string q = "UPDATE findings SET alert_id = " + std::to_string(a) +
                             " WHERE alert_id = " + std::to_string(n) +
@@ -276,6 +345,8 @@ Result<SqliteIndex::Settled> SqliteIndex::settle_reanalysis() {
     if (auto s = ids_of("SELECT id FROM alerts WHERE session_id >= ?1 ORDER BY id", out.new_alerts);
         !s)
       return fail(s.error());
+    // (An orphan's alert that now names a new session was raised before: not new.)
+    std::erase_if(out.new_alerts, [&](std::uint64_t id) { return used_old.count(id) > 0; });
   }
 
   // 4. The old sessions' records go (their alerts stay, and the TLS facts only the proxy knew

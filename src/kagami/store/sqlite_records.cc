@@ -265,7 +265,8 @@ std::vector<SqliteIndex::SessionTable> SqliteIndex::session_tables() const {
     RecordText probe;
     R sample;
     R::describe(sample, probe);
-    out.push_back({std::string(R::kType.table), std::string(R::kType.id_column), probe.text_kind});
+    out.push_back({std::string(R::kType.table), std::string(R::kType.id_column),
+                   std::string(R::kType.time_column), probe.text_kind});
   });
   return out;
 }

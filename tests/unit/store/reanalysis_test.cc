@@ -1,5 +1,7 @@
 // How a reanalysis's sessions take the old ones' place (store/sqlite_reanalysis.cc): each rule
 // on a connection of its own, all settled in one store.
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "kagami/records/record_types.h"
@@ -106,7 +108,7 @@ TEST_F(ReanalysisTest, EachNewSessionTakesTheNumberOfTheOldOneItRepeats) {
        session(6, 1005, 16, 18)},
       {http(1, 1, "/old-a"), http(2, 5, "/old-e")}, {alert(1, 6, "ee", 7)});
   ASSERT_TRUE(index->hold_sessions({6}, 1, "exported").ok());
-  auto re = index->begin_reanalysis(100, 10, 25);
+  auto re = index->begin_reanalysis(100, 10, 25, 10, 25);
   ASSERT_TRUE(re.ok()) << re.error().message;
   EXPECT_EQ(re->run, 1u);
   put({session(100, 1001, 10, 20), session(101, 1002, 9, 15), session(102, 1003, 12, 13),
@@ -166,7 +168,7 @@ TEST_F(ReanalysisTest, AnAlertRaisedAgainIsTheOldOneAndANewOneIsNew) {
   old_finding.alert_id = 1;
   put({session(1, 1001, 10, 20)}, {}, {alert(1, 1, "aa", 3)}, {old_finding});
   ASSERT_TRUE(index->add_alert_note(1, 5, "analyst", "ack", "known").ok());
-  ASSERT_TRUE(index->begin_reanalysis(100, 0, 100).ok());
+  ASSERT_TRUE(index->begin_reanalysis(100, 0, 100, 0, 100).ok());
   records::FindingRecord again = old_finding, hunted = old_finding;
   again.id = 10;
   again.session_id = 100;
@@ -194,7 +196,7 @@ TEST_F(ReanalysisTest, AnAlertRaisedAgainIsTheOldOneAndANewOneIsNew) {
 
 TEST_F(ReanalysisTest, AnUnsettledRunIsUndoneWholeAndTheOldAnalysisStands) {
   put({session(1, 1001, 10, 20)}, {http(1, 1, "/old")});
-  ASSERT_TRUE(index->begin_reanalysis(100, 0, 100).ok());
+  ASSERT_TRUE(index->begin_reanalysis(100, 0, 100, 0, 100).ok());
   put({session(100, 1001, 10, 20), session(101, 1002, 11, 12)}, {http(10, 100, "/new")});
   auto undone = index->abandon_reanalysis();
   ASSERT_TRUE(undone.ok()) << undone.error().message;
@@ -207,7 +209,36 @@ TEST_F(ReanalysisTest, AnUnsettledRunIsUndoneWholeAndTheOldAnalysisStands) {
   EXPECT_EQ(h[0].uri, "/old");
   // Nothing is pending: a second undo does nothing, and the next run gets the next number.
   EXPECT_EQ(index->abandon_reanalysis().value(), 0u);
-  EXPECT_EQ(index->begin_reanalysis(200, 0, 100)->run, 2u);
+  EXPECT_EQ(index->begin_reanalysis(200, 0, 100, 0, 100)->run, 2u);
+}
+
+TEST_F(ReanalysisTest, RecordsASessionLeftWithoutItsRowAreGivenWholeOnce) {
+  // A recorder killed while session 7 was open wrote its first transaction, never the session;
+  // its alert was raised and told.
+  records::HttpRecord early = http(1, 7, "/first");
+  early.ts = 12;
+  records::AlertRecord told = alert(1, 7, "aa", 3);
+  told.ts = 12;
+  put({session(1, 1001, 10, 20)}, {early}, {told});
+  ASSERT_TRUE(index->begin_reanalysis(100, 0, 30, 0, 30).ok());
+  records::HttpRecord again = http(10, 101, "/first"), next = http(11, 101, "/second");
+  again.ts = 12;
+  next.ts = 14;
+  records::AlertRecord raised = alert(10, 101, "aa", 30);
+  raised.ts = 12;
+  put({session(100, 1001, 10, 20), session(101, 1007, 11, 15)}, {again, next}, {raised});
+  auto settled = index->settle_reanalysis();
+  ASSERT_TRUE(settled.ok()) << settled.error().message;
+  EXPECT_EQ(settled->orphans, 1u);
+  EXPECT_EQ(settled->alerts_repeated, 1u);
+  EXPECT_TRUE(settled->new_alerts.empty());
+  std::multiset<std::string> uris;
+  for (const auto& h : all<records::HttpRecord>()) uris.insert(h.uri);
+  EXPECT_EQ(uris, (std::multiset<std::string>{"/first", "/second"}));
+  const auto alerts = all<records::AlertRecord>();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].id, 1u);            // the alert that was told, with its triage
+  EXPECT_EQ(alerts[0].session_id, 101u);  // now naming the session the new analysis gave
 }
 
 TEST_F(ReanalysisTest, DecryptedFactsOnlyTheProxyKnewSurvive) {
@@ -223,7 +254,7 @@ TEST_F(ReanalysisTest, DecryptedFactsOnlyTheProxyKnewSurvive) {
   ASSERT_TRUE(index->insert_session(old).ok());
   ASSERT_TRUE(index->insert(tls).ok());
   ASSERT_TRUE(index->commit().ok());
-  ASSERT_TRUE(index->begin_reanalysis(100, 0, 100).ok());
+  ASSERT_TRUE(index->begin_reanalysis(100, 0, 100, 0, 100).ok());
   put({session(100, 1001, 10, 20)}, {http(10, 100, "/plain")});
   ASSERT_TRUE(index->settle_reanalysis().ok());
   const auto s = sessions();

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "kagami/base/location_codec.h"
+#include "kagami/records/record_types.h"
 
 #include "support/packets.h"
 #include "support/temp_dir.h"
@@ -78,6 +79,21 @@ TEST_F(IndexTest, AnalysingLeavesTheFullTextTablesWithoutStatistics) {
                   .ok());
   EXPECT_GT(analysed, 0);  // the other tables have theirs
   EXPECT_EQ(fts, 0);
+}
+
+// A recorder killed while a session was open wrote its transactions, not the session: a new
+// session given that number would take those records as its own.
+TEST_F(IndexTest, NextSessionIdCoversRecordsOfSessionsNeverWritten) {
+  records::HttpRecord h;
+  h.id = 1;
+  h.session_id = 41;
+  h.method = "POST";
+  ASSERT_TRUE(index->begin().ok());
+  ASSERT_TRUE(index->insert(h).ok());
+  ASSERT_TRUE(index->commit().ok());
+  auto next = index->next_session_id();
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next.value(), 42u);
 }
 
 TEST_F(IndexTest, SessionRoundTripsEveryField) {
