@@ -19,6 +19,7 @@ namespace {
 
 constexpr const char* kPendingKey = "reanalysis";
 constexpr const char* kRunsKey = "analysis_runs";
+constexpr std::size_t kBatch = 10'000;  // session ids per statement
 
 // Two sessions of the same connection: the same transport, addresses, ports and VLAN.
 #define KAGAMI_SAME_CONNECTION(a, b)                                                         \
@@ -30,16 +31,6 @@ constexpr const char* kRunsKey = "analysis_runs";
 #define KAGAMI_OVERLAPS(o, n)                                                                      \
   o ".ts_first <= " n ".ts_last AND " o ".ts_first >= " n ".ts_first - ?3 AND " o ".ts_last >= " n \
     ".ts_first"
-
-template <class Id>
-std::string id_list(const std::vector<Id>& ids) {
-  std::string out;
-  for (const std::uint64_t id : ids) {
-    if (!out.empty()) out += ',';
-    out += std::to_string(id);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -102,10 +93,10 @@ Result<std::uint64_t> SqliteIndex::abandon_reanalysis() {
     if (rc != SQLITE_DONE) return error(db_, "sessions of an unsettled reanalysis");
   }
   std::uint64_t removed = 0;
-  for (std::size_t at = 0; at < ids.size(); at += 10'000) {
+  for (std::size_t at = 0; at < ids.size(); at += kBatch) {
     const std::vector<std::uint64_t> part(
         ids.begin() + static_cast<std::ptrdiff_t>(at),
-        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + 10'000)));
+        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + kBatch)));
     auto d = delete_sessions(part);
     if (!d) return d.error();
     removed += d->sessions;
@@ -171,16 +162,20 @@ Result<SqliteIndex::Settled> SqliteIndex::settle_reanalysis() {
     return fail(s.error());
   DeletedRows scratch;
   std::vector<std::string> sighted;
-  for (std::size_t at = 0; at < outside.size(); at += 10'000) {
-    const std::vector<std::uint64_t> part(
-        outside.begin() + static_cast<std::ptrdiff_t>(at),
-        outside.begin() + static_cast<std::ptrdiff_t>(std::min(outside.size(), at + 10'000)));
-    const std::string list = id_list(part);
-    if (auto s = delete_session_records(list, scratch, sighted); !s) return fail(s.error());
-    for (const std::string& q : {"DELETE FROM session_packets WHERE session_id IN (" + list + ")",
-                                 "DELETE FROM sessions WHERE id IN (" + list + ")"})
-      if (auto s = exec(q.c_str()); !s) return fail(s.error());
-  }
+  if (auto st = for_each_id_batch(
+          outside, kBatch,
+          [&](const std::string& list) -> Status {
+            if (auto s = delete_session_records(list, scratch, sighted); !s) return s;
+            if (auto s = exec(("DELETE FROM session_packets WHERE "
+                               "session_id IN (" +
+                               list + ")")
+                                  .c_str());
+                !s)
+              return s;
+            return exec(("DELETE FROM sessions WHERE id IN (" + list + ")").c_str());
+          });
+      !st)
+    return fail(st.error());
   out.outside = outside.size();
 
   // 1b. Records of sessions that never got their row (a recorder killed while they were open:
@@ -203,17 +198,14 @@ Result<SqliteIndex::Settled> SqliteIndex::settle_reanalysis() {
   }
   std::sort(orphans.begin(), orphans.end());
   orphans.erase(std::unique(orphans.begin(), orphans.end()), orphans.end());
-  for (std::size_t at = 0; at < orphans.size(); at += 10'000) {
-    const std::vector<std::uint64_t> part(
-        orphans.begin() + static_cast<std::ptrdiff_t>(at),
-        orphans.begin() + static_cast<std::ptrdiff_t>(std::min(orphans.size(), at + 10'000)));
-    const std::string list = id_list(part);
-    if (auto s = delete_session_records(list, scratch, sighted, {"alerts"}); !s)
-      return fail(s.error());
-    if (auto s = exec(("DELETE FROM session_packets WHERE session_id IN (" + list + ")").c_str());
-        !s)
-      return fail(s.error());
-  }
+  if (auto st = for_each_id_batch(
+          orphans, kBatch,
+          [&](const std::string& list) -> Status {
+            if (auto s = delete_session_records(list, scratch, sighted, {"alerts"}); !s) return s;
+            return exec(("DELETE FROM session_packets WHERE session_id IN (" + list + ")").c_str());
+          });
+      !st)
+    return fail(st.error());
   out.orphans = orphans.size();
 
   // 2. Each new session and the old ones of the same connection it overlaps: the one that
@@ -363,25 +355,26 @@ Result<SqliteIndex::Settled> SqliteIndex::settle_reanalysis() {
   {
     std::vector<std::uint64_t> olds;
     for (const auto& [o, f] : final_id) olds.push_back(o);
-    for (std::size_t at = 0; at < olds.size(); at += 10'000) {
-      const std::vector<std::uint64_t> part(
-          olds.begin() + static_cast<std::ptrdiff_t>(at),
-          olds.begin() + static_cast<std::ptrdiff_t>(std::min(olds.size(), at + 10'000)));
-      const std::string list = id_list(part);
-      if (auto s = delete_session_records(list, scratch, sighted, {"alerts", "tls"}); !s)
-        return fail(s.error());
-      // TLS rows by session: the old one goes where the new session has its own, or where the
-      // old session is folded into another.
-      const std::string tls =
-          "DELETE FROM tls WHERE session_id IN (" + list +
-          ") AND (session_id NOT IN (SELECT old_id FROM re_pair WHERE keep = 1) OR session_id IN "
-          "(SELECT p.old_id FROM re_pair p JOIN tls t ON t.session_id = p.new_id WHERE p.keep = "
-          "1))";
-      for (const std::string& q :
-           {tls, "DELETE FROM session_packets WHERE session_id IN (" + list + ")",
-            "DELETE FROM sessions WHERE id IN (" + list + ")"})
-        if (auto s = exec(q.c_str()); !s) return fail(s.error());
-    }
+    if (auto st = for_each_id_batch(
+            olds, kBatch,
+            [&](const std::string& list) -> Status {
+              if (auto s = delete_session_records(list, scratch, sighted, {"alerts", "tls"}); !s)
+                return s;
+              // TLS rows by session: the old one goes where the new session has its own, or where
+              // the old session is folded into another.
+              const std::string tls =
+                  "DELETE FROM tls WHERE session_id IN (" + list +
+                  ") AND (session_id NOT IN (SELECT old_id FROM re_pair WHERE keep = 1) OR "
+                  "session_id IN (SELECT p.old_id FROM re_pair p JOIN tls t ON t.session_id = "
+                  "p.new_id WHERE p.keep = 1))";
+              for (const std::string& q :
+                   {tls, "DELETE FROM session_packets WHERE session_id IN (" + list + ")",
+                    "DELETE FROM sessions WHERE id IN (" + list + ")"})
+                if (auto s = exec(q.c_str()); !s) return s;
+              return {};
+            });
+        !st)
+      return fail(st.error());
     // Alerts and evidence holds of folded sessions follow them.
     for (const auto& [o, f] : final_id) {
       if (o == f) continue;

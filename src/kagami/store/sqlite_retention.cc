@@ -11,22 +11,6 @@ namespace kagami::store {
 
 using namespace sql;
 
-namespace {
-
-// "1,2,3": ids are numbers, so a list of them is safe to write into the statement, and one
-// statement per batch beats one per id.
-template <class Id>
-std::string id_list(const std::vector<Id>& ids) {
-  std::string out;
-  for (const std::uint64_t id : ids) {
-    if (!out.empty()) out += ',';
-    out += std::to_string(id);
-  }
-  return out;
-}
-
-}  // namespace
-
 std::uint64_t SqliteIndex::id_floor(const std::string& table) {
   auto v = meta("next_id:" + table);
   if (!v || v->empty()) return 0;

@@ -1,6 +1,7 @@
 #pragma once
 // SQLite helpers shared by the index's source files (not a public interface).
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -72,6 +73,31 @@ inline std::uint64_t column_u64(sqlite3_stmt* s, int i) {
 }
 
 // Runs a statement that returns no rows, then resets it for reuse.
+// "1,2,3": ids are numbers, so a list of them is safe to write into a statement, and one
+// statement per batch beats one per id.
+template <class Id>
+std::string id_list(const std::vector<Id>& ids) {
+  std::string out;
+  for (const std::uint64_t id : ids) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(id);
+  }
+  return out;
+}
+
+// Calls fn with the id list of each batch of at most `batch` ids, in order; stops at the first
+// failure.
+template <class Id, class F>
+Status for_each_id_batch(const std::vector<Id>& ids, std::size_t batch, F&& fn) {
+  for (std::size_t at = 0; at < ids.size(); at += batch) {
+    const std::vector<Id> part(
+        ids.begin() + static_cast<std::ptrdiff_t>(at),
+        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + batch)));
+    if (Status s = fn(id_list(part)); !s) return s;
+  }
+  return {};
+}
+
 inline Status step_done(sqlite3* db, sqlite3_stmt* s, const char* what) {
   const int rc = sqlite3_step(s);
   sqlite3_reset(s);
