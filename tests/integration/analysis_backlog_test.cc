@@ -62,22 +62,34 @@ LiveRun live(const TempDir& dir, const std::string& name, const std::string& bac
   return r;
 }
 
-TEST(AnalysisBacklog, ALiveCaptureFasterThanItsWorkerLosesNoSession) {
-  if (std::string(GEN_TRAFFIC).empty()) GTEST_SKIP() << "built without the benchmarks' generator";
-  TempDir dir;
+// A 40 MB office capture in DIR/in.pcap, the sender script beside it, and what an import of it
+// makes (DIR/ref): the whole truth, nothing dropped.
+struct Office {
+  std::uint64_t packets = 0;
+  std::size_t sessions = 0, http = 0;
+};
+void make_office(const TempDir& dir, Office& out) {
   auto g = run({GEN_TRAFFIC, "--bytes", "40000000", "--apps", "--concurrency", "100", "--out",
                 dir.path() + "/in.pcap"});
   ASSERT_EQ(g.exit_code, 0) << g.err;
   write_file(dir.path() + "/send.py", kSend);
-  // What an import of the same capture makes: the whole truth, nothing dropped.
   auto ref = kagami(
       {"record", "--read", dir.path() + "/in.pcap", "--store", dir.path() + "/ref", "--stats"});
   ASSERT_EQ(ref.exit_code, 0) << ref.err;
-  const std::uint64_t packets = stats_counter(ref.err, "capture.packets");
-  ASSERT_GT(packets, 10000u);
-  const std::size_t want_sessions = sessions(dir.path() + "/ref").size();
-  const std::size_t want_http = listing("http", dir.path() + "/ref").size();
-  ASSERT_GT(want_http, 100u);
+  out.packets = stats_counter(ref.err, "capture.packets");
+  ASSERT_GT(out.packets, 10000u);
+  out.sessions = sessions(dir.path() + "/ref").size();
+  out.http = listing("http", dir.path() + "/ref").size();
+  ASSERT_GT(out.http, 100u);
+}
+
+TEST(AnalysisBacklog, ALiveCaptureFasterThanItsWorkerLosesNoSession) {
+  if (std::string(GEN_TRAFFIC).empty()) GTEST_SKIP() << "built without the benchmarks' generator";
+  TempDir dir;
+  Office office;
+  ASSERT_NO_FATAL_FAILURE(make_office(dir, office));
+  const std::uint64_t packets = office.packets;
+  const std::size_t want_sessions = office.sessions, want_http = office.http;
 
   const LiveRun lagged = live(dir, "lagged", "512", packets);
   EXPECT_EQ(stats_counter(lagged.err, "capture.internal_drops"), 0u) << lagged.err;
@@ -103,15 +115,9 @@ TEST(AnalysisBacklog, ALiveCaptureFasterThanItsWorkerLosesNoSession) {
 TEST(AnalysisBacklog, WhatACrashLostFromTheBacklogIsNamedAndReanalysed) {
   if (std::string(GEN_TRAFFIC).empty()) GTEST_SKIP() << "built without the benchmarks' generator";
   TempDir dir;
-  auto g = run({GEN_TRAFFIC, "--bytes", "40000000", "--apps", "--concurrency", "100", "--out",
-                dir.path() + "/in.pcap"});
-  ASSERT_EQ(g.exit_code, 0) << g.err;
-  write_file(dir.path() + "/send.py", kSend);
-  auto ref =
-      kagami({"record", "-q", "--read", dir.path() + "/in.pcap", "--store", dir.path() + "/ref"});
-  ASSERT_EQ(ref.exit_code, 0) << ref.err;
-  const std::size_t want_sessions = sessions(dir.path() + "/ref").size();
-  const std::size_t want_http = listing("http", dir.path() + "/ref").size();
+  Office office;
+  ASSERT_NO_FATAL_FAILURE(make_office(dir, office));
+  const std::size_t want_sessions = office.sessions, want_http = office.http;
 
   const std::string store = dir.path() + "/s";
   write_file(dir.path() + "/s.toml",
